@@ -1,0 +1,290 @@
+"""Cerema ENAF consumption files ("fichiers fonciers", consommation d'espaces NAF).
+
+The national file has one row per commune and, for every year ``YY`` it
+covers, the flow of ENAF consumed from 1 Jan 20YY to 1 Jan 20YY+1 in m²
+(``naf{YY}art{YY+1}``) and its split by destination
+(``art{YY}{act,hab,mix,rou,fer,inc}{YY+1}``: activity, housing, mixed, roads,
+rail, unknown).  Vintages differ by their years and by the name of the EPCI
+column (``epci23``, ``epci24``…), so the years are detected from the columns.
+
+foncier's tidy table has one row per commune and year (``year`` = ``YY``, the
+start of the flow) with ``enaf_m2`` and the split by use.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from foncier.errors import DataSourceError, LayerSchemaError
+from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
+
+__all__ = ["USES", "EnafVintage", "read_cerema_enaf", "write_cerema_enaf"]
+
+#: Cerema destination codes and the tidy column each one goes to.
+USES: dict[str, str] = {
+    "act": Col.ACTIVITY_M2,
+    "hab": Col.HOUSING_M2,
+    "mix": Col.MIXED_M2,
+    "rou": Col.ROAD_M2,
+    "fer": Col.RAIL_M2,
+    "inc": Col.UNKNOWN_M2,
+}
+_FLOW_RE = re.compile(r"^naf(\d{2})art(\d{2})$")
+#: Tolerance of the check naf = act + hab + mix + rou + fer + inc, in m².
+SUM_TOLERANCE_M2 = 1.0
+#: Cerema writes -1 in a destination column as a rounding correction; values
+#: down to this are read as 0, anything more negative rejects the row.
+_ROUNDING_SENTINEL = -1.0
+
+
+@dataclass(frozen=True)
+class EnafVintage:
+    """Years covered by an ENAF consumption table.
+
+    ``first_year`` is the start of the first flow, ``end_year`` the 1 January
+    that closes the last one: the Cerema "2009-2023" file has
+    ``first_year=2009`` and ``end_year=2023`` (flows 2009 … 2022).
+    """
+
+    first_year: int
+    end_year: int
+
+    @property
+    def label(self) -> str:
+        """Human-readable label, e.g. ``"Cerema 2009-2023"``."""
+        return f"Cerema {self.first_year}-{self.end_year}"
+
+    @property
+    def years(self) -> list[int]:
+        """Years (flow starts) covered."""
+        return list(range(self.first_year, self.end_year))
+
+
+def _read_text_table(path: Path) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read the ENAF consumption file {path}: {exc.strerror or exc}"
+        raise DataSourceError(msg) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if not text.strip():
+        msg = f"the ENAF consumption file {path} is empty"
+        raise DataSourceError(msg)
+    header = text.splitlines()[0]
+    if ";" not in header:
+        seps = {",": "commas", "\t": "tabs"}
+        found = next((name for s, name in seps.items() if s in header), None)
+        hint = f" It seems separated by {found}." if found else ""
+        msg = (
+            f"{path}: expected a ';'-separated Cerema file (header 'idcom;idcomtxt;…').{hint} "
+            "Re-export it with ';' as separator."
+        )
+        raise DataSourceError(msg)
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=";", dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        msg = f"{path}: the file is malformed or truncated ({exc})"
+        raise DataSourceError(msg) from exc
+
+
+def _detect_years(columns: list[str], path: Path) -> list[int]:
+    starts = []
+    for c in columns:
+        m = _FLOW_RE.match(c)
+        if m and int(m.group(2)) == int(m.group(1)) + 1:
+            starts.append(2000 + int(m.group(1)))
+    if not starts:
+        msg = (
+            f"{path}: no annual flow column 'naf{{YY}}art{{YY+1}}' (e.g. 'naf11art12') found; "
+            "is this a Cerema ENAF consumption file of a known vintage (2009-2021 … 2009-2024)?"
+        )
+        raise DataSourceError(msg)
+    starts.sort()
+    missing = sorted(set(range(starts[0], starts[-1] + 1)) - set(starts))
+    if missing:
+        cols = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in missing]
+        msg = f"{path}: the flow columns {cols} are missing between {starts[0]} and {starts[-1]}"
+        raise DataSourceError(msg)
+    return starts
+
+
+def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
+    out = df[cols].apply(lambda s: pd.to_numeric(s.str.strip().replace("", np.nan), errors="coerce"))
+    bad = out.isna() & df[cols].apply(lambda s: s.str.strip() != "")
+    if bad.any().any():
+        col = bad.any()[lambda s: s].index[0]
+        rows = df.loc[bad[col], "idcom"].tolist()
+        vals = df.loc[bad[col], col].tolist()
+        msg = (
+            f"{path}: column {col!r} holds text where numbers (m²) are expected, "
+            f"communes {rows[:5]} (values {vals[:5]})"
+        )
+        raise DataSourceError(msg)
+    return out
+
+
+def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
+    """Read a Cerema ENAF consumption CSV into foncier's tidy table.
+
+    Parameters
+    ----------
+    path
+        A ``;``-separated Cerema file (UTF-8, with or without BOM) of any
+        vintage from 2009-2021 to 2009-2024; extra columns are ignored and
+        column names are matched case-insensitively.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per commune and year, columns of the ``enaf_consumption``
+        layer.  ``attrs`` holds ``vintage`` (:class:`EnafVintage`),
+        ``communes`` (``insee``, ``name``, ``epci``, ``scot`` as published)
+        and ``load_report`` (:class:`~foncier.layers.LoadReport`): rows whose
+        figures are unusable are rejected and listed there, never read as
+        zero; rows where ``naf`` differs from the sum of uses by more than
+        1 m² are kept (``naf`` is the official figure) and listed in its notes.
+
+    Raises
+    ------
+    DataSourceError
+        Unreadable, empty or truncated file, wrong separator, unknown vintage,
+        missing ``idcom`` column, text in a numeric column.
+    """
+    path = Path(path)
+    raw = _read_text_table(path)
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    if "idcom" not in raw.columns:
+        msg = (
+            f"{path}: no 'idcom' column (the commune INSEE code); columns found: "
+            f"{list(raw.columns)[:8]}… Was a column renamed?"
+        )
+        raise DataSourceError(msg)
+    years = _detect_years(list(raw.columns), path)
+    report = LoadReport("enaf_consumption", source=str(path), rows_read=len(raw))
+    raw["idcom"] = normalise_insee(raw["idcom"])
+    frames = []
+    for y in years:
+        yy, zz = f"{y % 100:02d}", f"{(y + 1) % 100:02d}"
+        naf = f"naf{yy}art{zz}"
+        uses = {f"art{yy}{u}{zz}": col for u, col in USES.items()}
+        missing = [c for c in uses if c not in raw.columns]
+        if missing:
+            msg = f"{path}: the destination columns {missing} of year {y} are missing"
+            raise DataSourceError(msg)
+        num = _numeric(raw, [naf, *uses], path)
+        year = pd.DataFrame({Col.INSEE: raw["idcom"], Col.YEAR: y, Col.ENAF_M2: num[naf]})
+        for c, tidy in uses.items():
+            year[tidy] = num[c]
+        frames.append(year)
+    tidy = pd.concat(frames, ignore_index=True)
+    use_cols = list(USES.values())
+    missing_rows = tidy[[Col.ENAF_M2, *use_cols]].isna().any(axis=1)
+    rounding = (tidy[use_cols] < 0) & (tidy[use_cols] >= _ROUNDING_SENTINEL)
+    negative = (tidy[[Col.ENAF_M2, *use_cols]] < _ROUNDING_SENTINEL).any(axis=1) | (
+        tidy[Col.ENAF_M2] < 0
+    )
+    for i in tidy.index[missing_rows | negative]:
+        reason = "missing figures" if missing_rows[i] else "negative consumption"
+        report.rows_rejected.append((f"{tidy.at[i, Col.INSEE]}/{tidy.at[i, Col.YEAR]}", reason))
+    tidy = tidy[~(missing_rows | negative)].copy()
+    n_rounding = int(rounding.loc[tidy.index].to_numpy().sum())
+    if n_rounding:
+        report.notes.append(
+            f"{n_rounding} destination values of -1 m² (Cerema rounding corrections) read as 0"
+        )
+        tidy[use_cols] = tidy[use_cols].clip(lower=0)
+    gap = (tidy[Col.ENAF_M2] - tidy[use_cols].sum(axis=1)).abs()
+    off = gap > SUM_TOLERANCE_M2 + 1e-9
+    if off.any():
+        labels = (tidy.loc[off, Col.INSEE] + "/" + tidy.loc[off, Col.YEAR].astype(str)).tolist()
+        report.notes.append(
+            f"{int(off.sum())} rows where naf differs from act+hab+mix+rou+fer+inc by more than "
+            f"{SUM_TOLERANCE_M2:g} m² (naf kept): {labels[:5]}"
+        )
+    try:
+        out = validate_layer("enaf_consumption", tidy, report=report)
+    except LayerSchemaError as exc:
+        msg = f"{path}: {exc}"
+        raise DataSourceError(msg) from exc
+    epci_cols = sorted(c for c in raw.columns if re.fullmatch(r"epci\d{2}", c))
+    communes = pd.DataFrame(
+        {
+            Col.INSEE: raw["idcom"],
+            Col.NAME: raw.get("idcomtxt", pd.Series(pd.NA, index=raw.index)),
+            Col.EPCI: raw[epci_cols[-1]] if epci_cols else pd.NA,
+            Col.SCOT: raw.get("scot", pd.Series(pd.NA, index=raw.index)),
+        }
+    )
+    out.attrs["vintage"] = EnafVintage(years[0], years[-1] + 1)
+    out.attrs["communes"] = communes
+    return out
+
+
+def write_cerema_enaf(
+    tidy: pd.DataFrame,
+    path: str | Path,
+    *,
+    communes: pd.DataFrame | None = None,
+) -> Path:
+    """Write a tidy ENAF table in the Cerema column format.
+
+    The columns follow the national file: ``idcom``, ``idcomtxt``,
+    ``epci{YY}``, ``epci{YY}txt``, ``scot``, then per year ``naf`` and the six
+    destinations, then the totals over the whole period.  Values are whole m².
+
+    Parameters
+    ----------
+    tidy
+        A valid ``enaf_consumption`` table covering consecutive years.
+    path
+        Output file; written UTF-8 without BOM, ``;``-separated.
+    communes
+        Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
+        ``scot`` to fill the descriptive columns.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    years = sorted(tidy[Col.YEAR].unique().tolist())
+    first, end = years[0], years[-1] + 1
+    e = f"{end % 100:02d}"
+    insee = sorted(tidy[Col.INSEE].unique())
+    out = pd.DataFrame({"idcom": insee})
+    meta = communes.set_index(Col.INSEE) if communes is not None else pd.DataFrame(index=insee)
+    out["idcomtxt"] = out["idcom"].map(meta.get(Col.NAME, pd.Series(dtype=str))).fillna("")
+    out[f"epci{e}"] = out["idcom"].map(meta.get(Col.EPCI, pd.Series(dtype=str))).fillna("")
+    out[f"epci{e}txt"] = out["idcom"].map(meta.get("epci_name", pd.Series(dtype=str))).fillna("")
+    out["scot"] = out["idcom"].map(meta.get(Col.SCOT, pd.Series(dtype=str))).fillna("")
+    wide = tidy.set_index([Col.INSEE, Col.YEAR])
+    cols: dict[str, pd.Series] = {}
+    for y in years:
+        yy, zz = f"{y % 100:02d}", f"{(y + 1) % 100:02d}"
+        block = wide.xs(y, level=Col.YEAR).reindex(insee)
+        cols[f"naf{yy}art{zz}"] = block[Col.ENAF_M2]
+        for u, tidy_col in USES.items():
+            cols[f"art{yy}{u}{zz}"] = block[tidy_col]
+    f = f"{first % 100:02d}"
+    totals = wide.groupby(level=Col.INSEE).sum().reindex(insee)
+    cols[f"naf{f}art{e}"] = totals[Col.ENAF_M2]
+    for u in ("act", "hab", "mix", "inc", "rou", "fer"):
+        cols[f"art{f}{u}{e}"] = totals[USES[u]]
+    values = pd.DataFrame(cols).round().astype("int64").reset_index(drop=True)
+    out = pd.concat([out, values], axis=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, sep=";", index=False, encoding="utf-8")
+    return path

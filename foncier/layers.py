@@ -1,0 +1,866 @@
+"""Layer schemas, validation and the CRS / geometry policy.
+
+Every layer foncier works on has one schema, defined here once: its key, its
+columns with their types and allowed values, and its geometry type.
+:func:`validate_layer` turns any (Geo)DataFrame into a clean layer in
+Lambert-93 (EPSG:2154) or raises an error naming the layer, the column, the
+offending values and the fix.
+
+The CRS policy: a layer in another CRS is reprojected to EPSG:2154; a layer
+with no CRS is refused.  The geometry policy: invalid geometries are repaired
+with :func:`shapely.make_valid` (keeping only the polygonal part for polygon
+layers), and the repair is reported by a :class:`GeometryRepairedWarning` and
+counted in the :class:`LoadReport`; null or empty geometries are refused with
+their ids.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from foncier.errors import (
+    CRSError,
+    GeometryError,
+    GeometryRepairedWarning,
+    LayerSchemaError,
+    NotFoundError,
+)
+
+__all__ = [
+    "CRS_L93",
+    "LAYER_NAMES",
+    "SCHEMAS",
+    "Col",
+    "Column",
+    "LayerSchema",
+    "LoadReport",
+    "empty_layer",
+    "normalise_insee",
+    "validate_layer",
+]
+
+#: The CRS every layer is stored and measured in (Lambert-93).
+CRS_L93 = "EPSG:2154"
+
+
+class Col:
+    """Column names, defined once and used everywhere in foncier."""
+
+    # shared
+    INSEE = "insee"
+    NAME = "name"
+    KIND = "kind"
+    SITE_ID = "site_id"
+    ZONE_TYPE = "zone_type"
+    GEOMETRY = "geometry"
+    # communes
+    EPCI = "epci"
+    SCOT = "scot"
+    HAS_PLANNING_DOC = "has_planning_doc"
+    # parcels
+    IDU = "idu"
+    SECTION = "section"
+    NUMERO = "numero"
+    CONTENANCE_M2 = "contenance_m2"
+    OWNER_KIND = "owner_kind"
+    LAND_COVER = "land_cover"
+    # plu zones
+    ZONE_ID = "zone_id"
+    LIBELLE = "libelle"
+    DESTDOMI = "destdomi"
+    # zae
+    SURF_BRUTE_HA = "surf_brute_ha"
+    SURF_UTILE_HA = "surf_utile_ha"
+    # zae plots
+    PLOT_ID = "plot_id"
+    REFCAD = "refcad"
+    SERVICING_STAGE = "servicing_stage"
+    OCCUPANCY = "occupancy"
+    PRICE_EUR_M2 = "price_eur_m2"
+    # friches
+    STATUS = "status"
+    POLLUTION = "pollution"
+    SURFACE_M2 = "surface_m2"
+    APPROXIMATE = "approximate"
+    # constraints
+    CONSTRAINT_ID = "constraint_id"
+    EFFECT = "effect"
+    # infrastructure
+    INFRA_ID = "infra_id"
+    # ENAF consumption (tidy)
+    YEAR = "year"
+    ENAF_M2 = "enaf_m2"
+    ACTIVITY_M2 = "activity_m2"
+    HOUSING_M2 = "housing_m2"
+    MIXED_M2 = "mixed_m2"
+    ROAD_M2 = "road_m2"
+    RAIL_M2 = "rail_m2"
+    UNKNOWN_M2 = "unknown_m2"
+    # projects
+    PROJECT_ID = "project_id"
+    SECTOR = "sector"
+    AREA_MIN_HA = "area_min_ha"
+    AREA_MAX_HA = "area_max_ha"
+    JOBS = "jobs"
+    INVESTMENT_EUR = "investment_eur"
+    NEEDS_RAIL = "needs_rail"
+    MAX_DIST_INTERCHANGE_KM = "max_dist_interchange_km"
+    MAX_SLOPE_PCT = "max_slope_pct"
+    SEVESO = "seveso"
+    PREFERRED_INSEE = "preferred_insee"
+    IS_PENE = "is_pene"
+    FRANCE2030 = "france2030"
+    EARLIEST_YEAR = "earliest_year"
+
+
+#: Zone types of the CNIG PLU standard (``typezone``), sub-types mapped onto them.
+ZONE_TYPES = ("U", "AUc", "AUs", "A", "N")
+#: ``destdomi`` code of zones whose dominant destination is economic activity.
+DESTDOMI_ACTIVITY = "02"
+OWNER_KINDS = ("public", "private", "unknown")
+LAND_COVERS = ("enaf", "artificialised")
+#: Cartofriches ``site_statut`` values (CNIG Friches standard).
+FRICHE_STATUSES = (
+    "friche sans projet",
+    "friche avec projet",
+    "friche reconvertie",
+    "friche potentielle",
+    "site avec projet",
+)
+#: CNIG TERRAIN-ECO ``terr_stade_amngt`` values, from least to most serviced.
+SERVICING_STAGES = (
+    "non aménageable",
+    "non aménagé, non viabilisé",
+    "viabilisation en cours",
+    "viabilisé non aménagé",
+    "viabilisé et aménagé",
+    "inconnu",
+    "autre",
+    "sans objet",
+)
+#: CNIG TERRAIN-ECO ``terr_etat_occup`` values.
+OCCUPANCIES = (
+    "inoccupé",
+    "occupation en transition",
+    "occupé",
+    "vacant",
+    "friche",
+    "inconnu",
+    "autre",
+    "sans objet",
+)
+CONSTRAINT_KINDS = (
+    "ppri_red",
+    "ppri_blue",
+    "natura2000",
+    "znieff1",
+    "znieff2",
+    "seveso_zone",
+    "heritage",
+    "other",
+)
+CONSTRAINT_EFFECTS = ("exclude", "penalise")
+INFRA_KINDS = (
+    "interchange",
+    "motorway",
+    "rail_line",
+    "rail_freight",
+    "substation",
+    "power_line",
+    "port",
+    "other",
+)
+
+_INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_IDU_RE = re.compile(r"^(\d{5}|2[AB]\d{3})[0-9A-Z]{3}[0-9A-Z]{2}\d{4}$")
+_SIREN_RE = re.compile(r"^\d{9}$")
+
+ColumnKind = Literal["code", "str", "float", "int", "bool"]
+GeometryKind = Literal["polygon", "point", "line", "any"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a layer schema.
+
+    Parameters
+    ----------
+    name
+        Column name.
+    kind
+        ``code`` (identifier kept as a string, e.g. an INSEE code), ``str``,
+        ``float``, ``int`` or ``bool``.
+    required
+        Whether the column must be present; an absent optional column is
+        added filled with ``default``.
+    nullable
+        Whether missing values are allowed.
+    allowed
+        Allowed values, if the column is an enumeration.
+    minimum
+        Smallest allowed value of a numeric column.
+    pattern
+        Regular expression a ``code`` must match.
+    width
+        Width a purely numeric ``code`` is zero-padded to (INSEE: 5).
+    default
+        Value of an absent optional column.
+    """
+
+    name: str
+    kind: ColumnKind
+    required: bool = True
+    nullable: bool = False
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    pattern: re.Pattern[str] | None = None
+    width: int | None = None
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """The schema of one layer: key, columns, geometry type.
+
+    ``geometry`` is ``None`` for attribute tables (ENAF consumption, projects).
+    ``checks`` are row checks across columns: ``(description, function)``
+    where the function returns a boolean Series, ``True`` on bad rows.
+    """
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    geometry: GeometryKind | None
+    description: str
+    checks: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the schema's columns, in order."""
+        return [c.name for c in self.columns]
+
+
+def _insee(name: str = Col.INSEE, **kw: Any) -> Column:
+    return Column(name, "code", pattern=_INSEE_RE, width=5, **kw)
+
+
+def _area_min_above_max(df: pd.DataFrame) -> pd.Series:
+    return df[Col.AREA_MIN_HA] > df[Col.AREA_MAX_HA]
+
+
+SCHEMAS: dict[str, LayerSchema] = {
+    s.name: s
+    for s in (
+        LayerSchema(
+            "communes",
+            (Col.INSEE,),
+            (
+                _insee(),
+                Column(Col.NAME, "str"),
+                Column(Col.EPCI, "code", pattern=_SIREN_RE),
+                Column(Col.SCOT, "str", required=False, nullable=True),
+                Column(Col.HAS_PLANNING_DOC, "bool", required=False, default=True),
+            ),
+            "polygon",
+            "commune boundaries with their EPCI and SCoT",
+        ),
+        LayerSchema(
+            "parcels",
+            (Col.IDU,),
+            (
+                Column(Col.IDU, "code", pattern=_IDU_RE),
+                _insee(),
+                Column(Col.SECTION, "str"),
+                Column(Col.NUMERO, "str"),
+                Column(Col.CONTENANCE_M2, "float", nullable=True, minimum=0),
+                Column(
+                    Col.OWNER_KIND, "str", required=False, allowed=OWNER_KINDS, default="unknown"
+                ),
+                Column(Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="enaf"),
+            ),
+            "polygon",
+            "cadastral parcels (Etalab cadastre)",
+        ),
+        LayerSchema(
+            "plu_zones",
+            (Col.ZONE_ID,),
+            (
+                Column(Col.ZONE_ID, "str"),
+                _insee(),
+                Column(Col.LIBELLE, "str"),
+                Column(Col.ZONE_TYPE, "str", allowed=ZONE_TYPES),
+                Column(Col.DESTDOMI, "str", required=False, nullable=True),
+            ),
+            "polygon",
+            "PLU / carte communale zoning (GPU zone_urba)",
+        ),
+        LayerSchema(
+            "zae",
+            (Col.SITE_ID,),
+            (
+                Column(Col.SITE_ID, "str"),
+                Column(Col.NAME, "str"),
+                _insee(),
+                Column(Col.SURF_BRUTE_HA, "float", nullable=True, minimum=0),
+                Column(Col.SURF_UTILE_HA, "float", required=False, nullable=True, minimum=0),
+            ),
+            "polygon",
+            "zones d'activités économiques (CNIG SITE-ECO)",
+        ),
+        LayerSchema(
+            "zae_plots",
+            (Col.PLOT_ID,),
+            (
+                Column(Col.PLOT_ID, "str"),
+                Column(Col.SITE_ID, "str"),
+                Column(Col.REFCAD, "str", required=False, nullable=True),
+                Column(Col.SERVICING_STAGE, "str", allowed=SERVICING_STAGES),
+                Column(Col.OCCUPANCY, "str", allowed=OCCUPANCIES),
+                Column(Col.PRICE_EUR_M2, "float", required=False, nullable=True, minimum=0),
+            ),
+            "polygon",
+            "plots of the ZAE (CNIG TERRAIN-ECO)",
+        ),
+        LayerSchema(
+            "friches",
+            (Col.SITE_ID,),
+            (
+                Column(Col.SITE_ID, "str"),
+                Column(Col.NAME, "str", nullable=True),
+                _insee(),
+                Column(Col.STATUS, "str", allowed=FRICHE_STATUSES),
+                Column(Col.POLLUTION, "str", required=False, nullable=True),
+                Column(Col.ZONE_TYPE, "str", required=False, nullable=True),
+                Column(Col.SURFACE_M2, "float", required=False, nullable=True, minimum=0),
+                Column(Col.APPROXIMATE, "bool", required=False, default=False),
+            ),
+            "any",
+            "brownfields (Cartofriches, CNIG Friches)",
+        ),
+        LayerSchema(
+            "constraints",
+            (Col.CONSTRAINT_ID,),
+            (
+                Column(Col.CONSTRAINT_ID, "str"),
+                Column(Col.KIND, "str", allowed=CONSTRAINT_KINDS),
+                Column(Col.EFFECT, "str", allowed=CONSTRAINT_EFFECTS),
+                Column(Col.NAME, "str", required=False, nullable=True),
+            ),
+            "polygon",
+            "regulatory and environmental constraints (PPRI, Natura 2000, ZNIEFF...)",
+        ),
+        LayerSchema(
+            "infrastructure",
+            (Col.INFRA_ID,),
+            (
+                Column(Col.INFRA_ID, "str"),
+                Column(Col.KIND, "str", allowed=INFRA_KINDS),
+                Column(Col.NAME, "str", required=False, nullable=True),
+            ),
+            "any",
+            "transport and energy infrastructure",
+        ),
+        LayerSchema(
+            "enaf_consumption",
+            (Col.INSEE, Col.YEAR),
+            (
+                _insee(),
+                Column(Col.YEAR, "int", minimum=2009),
+                Column(Col.ENAF_M2, "float", minimum=0),
+                Column(Col.ACTIVITY_M2, "float", minimum=0),
+                Column(Col.HOUSING_M2, "float", minimum=0),
+                Column(Col.MIXED_M2, "float", minimum=0),
+                Column(Col.ROAD_M2, "float", minimum=0),
+                Column(Col.RAIL_M2, "float", minimum=0),
+                Column(Col.UNKNOWN_M2, "float", minimum=0),
+            ),
+            None,
+            "ENAF consumed per commune and year in m² (Cerema); year Y is 1 Jan Y → 1 Jan Y+1",
+        ),
+        LayerSchema(
+            "projects",
+            (Col.PROJECT_ID,),
+            (
+                Column(Col.PROJECT_ID, "str"),
+                Column(Col.NAME, "str"),
+                Column(Col.SECTOR, "str"),
+                Column(Col.AREA_MIN_HA, "float", minimum=0.0001),
+                Column(Col.AREA_MAX_HA, "float", minimum=0.0001),
+                Column(Col.JOBS, "int", minimum=0),
+                Column(Col.INVESTMENT_EUR, "float", required=False, minimum=0, default=0.0),
+                Column(Col.NEEDS_RAIL, "bool", required=False, default=False),
+                Column(
+                    Col.MAX_DIST_INTERCHANGE_KM, "float", required=False, nullable=True, minimum=0
+                ),
+                Column(Col.MAX_SLOPE_PCT, "float", required=False, nullable=True, minimum=0),
+                Column(Col.SEVESO, "bool", required=False, default=False),
+                _insee(Col.PREFERRED_INSEE, required=False, nullable=True),
+                Column(Col.IS_PENE, "bool", required=False, default=False),
+                Column(Col.FRANCE2030, "bool", required=False, default=False),
+                Column(Col.EARLIEST_YEAR, "int", required=False, nullable=True, minimum=2000),
+            ),
+            None,
+            "industrial projects looking for land (the demand)",
+            checks=(("area_min_ha is larger than area_max_ha", _area_min_above_max),),
+        ),
+    )
+}
+
+#: Names of every layer, in the order of DESIGN.md.
+LAYER_NAMES: tuple[str, ...] = tuple(SCHEMAS)
+
+
+@dataclass
+class LoadReport:
+    """What happened while a layer was read and validated.
+
+    Attributes
+    ----------
+    layer
+        Layer name.
+    source
+        Where the rows came from (a path, or ``"memory"``).
+    rows_read
+        Rows received.
+    rows_rejected
+        ``(id, reason)`` of each row a reader rejected.
+    geometries_repaired
+        Number of invalid geometries repaired with ``shapely.make_valid``.
+    repaired_ids
+        Keys of the repaired rows (first ones).
+    crs_in
+        CRS of the input, as ``EPSG:XXXX`` or WKT name; ``None`` for tables.
+    reprojected
+        Whether the layer was transformed to EPSG:2154.
+    notes
+        Other remarks a user should read.
+    """
+
+    layer: str
+    source: str = "memory"
+    rows_read: int = 0
+    rows_rejected: list[tuple[str, str]] = field(default_factory=list)
+    geometries_repaired: int = 0
+    repaired_ids: list[str] = field(default_factory=list)
+    crs_in: str | None = None
+    reprojected: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_kept(self) -> int:
+        """Rows read minus rows rejected."""
+        return self.rows_read - len(self.rows_rejected)
+
+    def summary(self) -> str:
+        """One line a person can read, e.g. in ``foncier info``."""
+        parts = [f"{self.layer}: {self.rows_kept}/{self.rows_read} rows kept"]
+        if self.rows_rejected:
+            parts.append(f"{len(self.rows_rejected)} rejected")
+        if self.geometries_repaired:
+            parts.append(f"{self.geometries_repaired} geometries repaired")
+        if self.reprojected:
+            parts.append(f"reprojected from {self.crs_in} to {CRS_L93}")
+        return ", ".join(parts) + "".join(f"; {n}" for n in self.notes)
+
+
+def _first(values: Iterable[Any], n: int = 5) -> str:
+    vals = list(values)
+    shown = ", ".join(repr(v) for v in vals[:n])
+    return shown + (f" … ({len(vals)} in all)" if len(vals) > n else "")
+
+
+def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:
+    """Normalise codes to strings, zero-padding purely numeric ones.
+
+    Integers and floats read from a spreadsheet (``1001``, ``1001.0``) become
+    ``"01001"``; Corsican codes such as ``"2A004"`` are kept as they are.
+
+    Parameters
+    ----------
+    values
+        Codes of any type; missing values stay missing.
+    width
+        Width of the zero-padded code.
+
+    Returns
+    -------
+    pandas.Series
+        Codes as strings.
+
+    Examples
+    --------
+    >>> normalise_insee(pd.Series([1001, "30007", "2A004"])).tolist()
+    ['01001', '30007', '2A004']
+    """
+    out = values.astype(object)
+    mask = out.notna()
+    if not mask.any():
+        return out.astype("str")
+
+    def one(v: Any) -> str:
+        if isinstance(v, (bool, np.bool_)):
+            return str(v)
+        if isinstance(v, (int, np.integer)):
+            return str(int(v)).zfill(width)
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v)).zfill(width)
+        s = str(v).strip()
+        return s.zfill(width) if s.isdigit() else s
+
+    out.loc[mask] = [one(v) for v in out[mask]]
+    return out.astype("str")
+
+
+_TRUE = {"true", "1", "oui", "yes", "vrai", "o", "y", "t"}
+_FALSE = {"false", "0", "non", "no", "faux", "n", "f", ""}
+
+
+def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fix: str) -> None:
+    msg = (
+        f"{schema.name} layer, column {column!r}: {problem}: {_first(bad)}. {fix}"
+    )
+    raise LayerSchemaError(msg)
+
+
+def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
+    """Coerce one column to its schema type or raise naming the bad values."""
+    if col.kind == "code":
+        out = normalise_insee(s, width=col.width) if col.width else normalise_insee(s, width=0)
+        if col.pattern is not None:
+            bad = out[out.notna() & ~out.astype(str).str.match(col.pattern)]
+            if len(bad):
+                _fail(
+                    schema,
+                    col.name,
+                    "malformed codes",
+                    bad.unique(),
+                    f"Expected codes matching {col.pattern.pattern}.",
+                )
+        return out
+    if col.kind == "str":
+        return s.astype(object).where(s.isna(), s.astype(str).str.strip()).astype("str")
+    if col.kind in ("float", "int"):
+        num = pd.to_numeric(s, errors="coerce")
+        bad = s[num.isna() & s.notna() & (s.astype(str).str.strip() != "")]
+        if len(bad):
+            _fail(
+                schema,
+                col.name,
+                "non-numeric values",
+                bad.unique(),
+                "Expected numbers (use '.' as the decimal separator).",
+            )
+        if col.kind == "int":
+            frac = num.dropna() % 1 != 0
+            if frac.any():
+                _fail(
+                    schema,
+                    col.name,
+                    "non-integer values",
+                    num.dropna()[frac].unique(),
+                    "Expected whole numbers.",
+                )
+            return num.astype("Int64") if col.nullable else num.astype("int64")
+        return num.astype("float64")
+    # bool
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(bool)
+    low = s.astype(object).where(s.isna(), s.astype(str).str.strip().str.lower())
+    bad = low[low.notna() & ~low.isin(_TRUE | _FALSE)]
+    if len(bad):
+        _fail(
+            schema,
+            col.name,
+            "values that are not booleans",
+            s[bad.index].unique(),
+            "Expected true/false, 1/0 or oui/non.",
+        )
+    return low.isin(_TRUE)
+
+
+def _key_labels(df: pd.DataFrame, schema: LayerSchema, mask: pd.Series) -> list[str]:
+    keys = [k for k in schema.key if k in df.columns]
+    if not keys:
+        return [str(i) for i in df.index[mask]]
+    return df.loc[mask, keys].astype(str).agg("/".join, axis=1).tolist()
+
+
+def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
+    present = set(df.columns)
+    lower = {str(c).lower(): c for c in df.columns}
+    out = df.copy()
+    for col in schema.columns:
+        if col.name in present:
+            continue
+        if col.required:
+            hint = ""
+            if col.name.lower() in lower:
+                hint = f" A column {lower[col.name.lower()]!r} exists: rename it to {col.name!r}."
+            msg = (
+                f"{schema.name} layer is missing the required column {col.name!r}; "
+                f"expected columns {schema.column_names}, received {list(df.columns)}.{hint}"
+            )
+            raise LayerSchemaError(msg)
+        out[col.name] = col.default
+    for col in schema.columns:
+        s = _coerce(schema, col, out[col.name])
+        if not col.nullable:
+            missing = s.isna()
+            if missing.any():
+                labels = _key_labels(out, schema, missing)
+                _fail(
+                    schema,
+                    col.name,
+                    "missing values in rows",
+                    labels,
+                    "Fill them in or drop those rows.",
+                )
+        if col.allowed is not None:
+            bad = s[s.notna() & ~s.isin(col.allowed)]
+            if len(bad):
+                _fail(
+                    schema,
+                    col.name,
+                    "unknown values",
+                    bad.unique(),
+                    f"Allowed values are {list(col.allowed)}.",
+                )
+        if col.minimum is not None:
+            bad = s[s.notna() & (s < col.minimum)]
+            if len(bad):
+                _fail(
+                    schema,
+                    col.name,
+                    f"values below the minimum {col.minimum:g}",
+                    bad.unique(),
+                    "Check the units and signs of this column.",
+                )
+        out[col.name] = s
+    dup = out.duplicated(list(schema.key), keep=False)
+    if dup.any():
+        labels = sorted(set(_key_labels(out, schema, dup)))
+        _fail(
+            schema,
+            "/".join(schema.key),
+            "duplicate keys",
+            labels,
+            "Each key must identify exactly one row.",
+        )
+    for description, check in schema.checks:
+        bad_rows = check(out).fillna(False).astype(bool)
+        if bad_rows.any():
+            _fail(
+                schema,
+                "/".join(schema.key),
+                description,
+                _key_labels(out, schema, bad_rows),
+                "Correct those rows.",
+            )
+    extra = [c for c in out.columns if c not in schema.column_names and c != Col.GEOMETRY]
+    return out[schema.column_names + extra]
+
+
+def _to_l93(schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        msg = (
+            f"{schema.name} layer has no CRS; expected EPSG:2154 or a CRS that can be "
+            "reprojected to it. Set it with GeoDataFrame.set_crs(...) or fix the source file "
+            "(e.g. a missing .prj next to a shapefile)."
+        )
+        raise CRSError(msg)
+    crs = CRS.from_user_input(gdf.crs)
+    epsg = crs.to_epsg()
+    report.crs_in = f"EPSG:{epsg}" if epsg else crs.name
+    if epsg == 2154:
+        return gdf
+    try:
+        out = gdf.to_crs(CRS_L93)
+    except Exception as exc:
+        msg = f"{schema.name} layer: cannot reproject from {report.crs_in} to {CRS_L93}: {exc}"
+        raise CRSError(msg) from exc
+    bad = ~np.isfinite(out.geometry.bounds.to_numpy()).all(axis=1) & ~out.geometry.is_empty
+    if bad.any():
+        msg = (
+            f"{schema.name} layer: {int(bad.sum())} geometries fall outside the area of "
+            f"{CRS_L93} after reprojection from {report.crs_in}; is the declared CRS right?"
+        )
+        raise CRSError(msg)
+    report.reprojected = True
+    return out
+
+
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+_ALLOWED_TYPES: dict[str, set[str]] = {
+    "polygon": _POLYGONAL,
+    "point": {"Point", "MultiPoint"},
+    "line": {"LineString", "MultiLineString"},
+    "any": _POLYGONAL | {"Point", "MultiPoint", "LineString", "MultiLineString"},
+}
+
+
+def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygons of (possibly mixed) geometries, vectorised."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    out = np.full(len(geoms), None, dtype=object)
+    if keep.any():
+        # Rows without any polygonal part are left as None.
+        shapely.multipolygons(parts[keep], indices=index[keep], out=out)
+        single = shapely.get_num_geometries(out) == 1
+        out[single] = shapely.get_geometry(out[single], 0)
+    return out
+
+
+def _fix_geometries(
+    schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport
+) -> gpd.GeoDataFrame:
+    assert schema.geometry is not None
+    geoms = gdf.geometry.to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.any():
+        labels = _key_labels(gdf, schema, pd.Series(empty, index=gdf.index))
+        msg = (
+            f"{schema.name} layer has {int(empty.sum())} null or empty geometries, rows "
+            f"{_first(labels)}. Give them a geometry or drop them before loading."
+        )
+        raise GeometryError(msg)
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        fixed = shapely.make_valid(geoms[invalid])
+        if schema.geometry == "polygon":
+            fixed = _polygonal_part(fixed)
+        lost = shapely.is_missing(fixed) | shapely.is_empty(fixed)
+        if lost.any():
+            labels = _key_labels(gdf, schema, pd.Series(invalid, index=gdf.index))
+            bad_labels = [labels[i] for i in np.flatnonzero(lost)]
+            msg = (
+                f"{schema.name} layer: {int(lost.sum())} invalid geometries have no "
+                f"polygonal part once repaired, rows {_first(bad_labels)}; fix them in a GIS."
+            )
+            raise GeometryError(msg)
+        geoms = geoms.copy()
+        geoms[invalid] = fixed
+        labels = _key_labels(gdf, schema, pd.Series(invalid, index=gdf.index))
+        report.geometries_repaired += int(invalid.sum())
+        report.repaired_ids.extend(labels[:20])
+        warnings.warn(
+            f"{schema.name} layer: repaired {int(invalid.sum())} invalid geometries with "
+            f"shapely.make_valid (rows {_first(labels)})",
+            GeometryRepairedWarning,
+            stacklevel=3,
+        )
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    names = pd.Series(gpd.GeoSeries(geoms).geom_type.to_numpy(), index=gdf.index)
+    wrong = ~names.isin(_ALLOWED_TYPES[schema.geometry])
+    if wrong.any():
+        labels = _key_labels(gdf, schema, wrong)
+        msg = (
+            f"{schema.name} layer expects {schema.geometry} geometries; rows {_first(labels)} "
+            f"are {_first(names[wrong].unique())}."
+        )
+        raise GeometryError(msg)
+    return gdf
+
+
+def validate_layer(
+    name: str, data: pd.DataFrame, *, report: LoadReport | None = None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Validate a layer against its schema and return it clean, in EPSG:2154.
+
+    Parameters
+    ----------
+    name
+        Layer name, one of :data:`LAYER_NAMES`.
+    data
+        The layer: a GeoDataFrame for spatial layers, a DataFrame for the
+        ``enaf_consumption`` and ``projects`` tables.
+    report
+        A :class:`LoadReport` to fill in (rows read, geometries repaired,
+        CRS transformed).  A new one is attached to the result's
+        ``attrs["load_report"]`` in any case.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The layer with the schema's columns first (typed, codes as strings),
+        extra columns kept after them, geometry in EPSG:2154 and valid.
+
+    Raises
+    ------
+    NotFoundError
+        If ``name`` is not a known layer.
+    LayerSchemaError
+        A missing column, a value of the wrong type, a value outside the
+        allowed set or below the minimum, a duplicate key.
+    CRSError
+        A spatial layer without CRS, or one that cannot be reprojected.
+    GeometryError
+        Null, empty or unrepairable geometries, or geometries of the wrong type.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> gdf = gpd.GeoDataFrame(
+    ...     {"constraint_id": ["c1"], "kind": ["ppri_red"], "effect": ["exclude"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:2154")
+    >>> validate_layer("constraints", gdf).area.iloc[0]
+    np.float64(10000.0)
+    """
+    if name not in SCHEMAS:
+        msg = f"unknown layer {name!r}; known layers are {list(LAYER_NAMES)}"
+        raise NotFoundError(msg)
+    schema = SCHEMAS[name]
+    report = report if report is not None else LoadReport(name)
+    report.rows_read = report.rows_read or len(data)
+    if schema.geometry is None:
+        table = pd.DataFrame(data)
+        if isinstance(data, gpd.GeoDataFrame):
+            table = pd.DataFrame(data.drop(columns=data.geometry.name))
+        out = _check_columns(schema, table).reset_index(drop=True)
+        out.attrs["load_report"] = report
+        return out
+    if not isinstance(data, gpd.GeoDataFrame):
+        msg = (
+            f"{name} layer must be a GeoDataFrame with a geometry column; "
+            f"received a {type(data).__name__}"
+        )
+        raise GeometryError(msg)
+    gdf = data.rename_geometry(Col.GEOMETRY) if data.geometry.name != Col.GEOMETRY else data
+    gdf = _to_l93(schema, gdf, report)
+    gdf = _fix_geometries(schema, gdf, report)
+    attrs = _check_columns(schema, pd.DataFrame(gdf.drop(columns=Col.GEOMETRY)))
+    out = gpd.GeoDataFrame(attrs, geometry=gdf.geometry.to_numpy(), crs=CRS_L93)
+    out = out.reset_index(drop=True)
+    out.attrs["load_report"] = report
+    return out
+
+
+def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Return an empty, valid layer with the schema's columns and types.
+
+    Parameters
+    ----------
+    name
+        Layer name, one of :data:`LAYER_NAMES`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        Zero rows, in EPSG:2154 for spatial layers.
+    """
+    schema = SCHEMAS[name]
+    dtypes = {"code": "str", "str": "str", "float": "float64", "int": "Int64", "bool": "bool"}
+    frame = pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in schema.columns})
+    if schema.geometry is None:
+        return frame
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS_L93), crs=CRS_L93)

@@ -1,0 +1,325 @@
+"""The territory: the bundle of layers a study works on, and its folder store.
+
+A territory folder holds:
+
+- ``territory.gpkg``: one layer per spatial layer name (communes, parcels,
+  plu_zones, zae, zae_plots, friches, constraints, infrastructure), in
+  EPSG:2154; it opens in QGIS as is;
+- ``dem.tif``: the terrain model (optional);
+- ``enaf_consumption.csv``: ENAF consumption in the Cerema format;
+- ``projects.csv``: the industrial projects;
+- ``territory.json``: name, provenance (e.g. "synthetic sample") and notes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from foncier.errors import DataSourceError, NotFoundError
+from foncier.io.cerema import EnafVintage, read_cerema_enaf, write_cerema_enaf
+from foncier.projects import read_projects
+from foncier.layers import (
+    CRS_L93,
+    SCHEMAS,
+    Col,
+    LoadReport,
+    empty_layer,
+    validate_layer,
+)
+
+__all__ = ["SPATIAL_LAYERS", "Territory"]
+
+GPKG_NAME = "territory.gpkg"
+DEM_NAME = "dem.tif"
+ENAF_NAME = "enaf_consumption.csv"
+PROJECTS_NAME = "projects.csv"
+META_NAME = "territory.json"
+
+#: Spatial layers stored in the GeoPackage, in the order of DESIGN.md.
+SPATIAL_LAYERS: tuple[str, ...] = tuple(n for n, s in SCHEMAS.items() if s.geometry is not None)
+
+
+@dataclass
+class Territory:
+    """A study territory: validated layers in EPSG:2154, ENAF data, projects.
+
+    Attributes
+    ----------
+    name
+        Display name, e.g. ``"Alès Agglomération"``.
+    layers
+        Spatial layers by name (see :data:`SPATIAL_LAYERS`); a layer the
+        source did not provide is empty, and said so in ``reports``.
+    enaf_consumption
+        Tidy ENAF consumption table (``insee``, ``year``, ``enaf_m2``, …).
+    projects
+        The industrial projects (``projects`` layer schema).
+    dem_path
+        Path of the DEM GeoTIFF, or ``None``.
+    metadata
+        Free-form provenance: ``synthetic`` (bool), ``description``, ``seed``…
+    reports
+        One :class:`~foncier.layers.LoadReport` per layer loaded.
+    enaf_vintage
+        Years covered by ``enaf_consumption``.
+    """
+
+    name: str
+    layers: dict[str, gpd.GeoDataFrame]
+    enaf_consumption: pd.DataFrame
+    projects: pd.DataFrame
+    dem_path: Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reports: dict[str, LoadReport] = field(default_factory=dict)
+    enaf_vintage: EnafVintage | None = None
+
+    def __post_init__(self) -> None:
+        for name in SPATIAL_LAYERS:
+            if name not in self.layers:
+                self.layers[name] = empty_layer(name)
+                self.reports.setdefault(name, LoadReport(name, notes=["layer not provided"]))
+
+    # -- access -----------------------------------------------------------------
+    def __getattr__(self, item: str) -> gpd.GeoDataFrame:
+        # territory.parcels, territory.communes, ...: a layer by name.
+        layers = self.__dict__.get("layers", {})
+        if item in layers:
+            return layers[item]
+        raise AttributeError(item)
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+        """Return a layer or table by name.
+
+        Raises
+        ------
+        NotFoundError
+            If the name is not a layer of the territory.
+        """
+        if name in self.layers:
+            return self.layers[name]
+        if name == "enaf_consumption":
+            return self.enaf_consumption
+        if name == "projects":
+            return self.projects
+        known = [*self.layers, "enaf_consumption", "projects"]
+        msg = f"unknown layer {name!r}; known layers are {known}"
+        raise NotFoundError(msg)
+
+    def iter_layers(self) -> Iterator[tuple[str, gpd.GeoDataFrame]]:
+        """Yield ``(name, layer)`` for every spatial layer."""
+        yield from self.layers.items()
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the territory is the generated synthetic sample."""
+        return bool(self.metadata.get("synthetic", False))
+
+    @property
+    def data_label(self) -> str:
+        """Provenance label shown on every output (``"échantillon synthétique"``...)."""
+        vintage = self.enaf_vintage.label if self.enaf_vintage else "pas de données ENAF"
+        kind = "échantillon synthétique, " if self.synthetic else ""
+        return f"{self.name} ({kind}données {vintage})"
+
+    # -- folder store -----------------------------------------------------------
+    @classmethod
+    def from_folder(cls, path: str | Path) -> Territory:
+        """Load and validate a territory folder.
+
+        Parameters
+        ----------
+        path
+            Folder with ``territory.gpkg`` and optionally ``dem.tif``,
+            ``enaf_consumption.csv``, ``projects.csv``, ``territory.json``.
+
+        Returns
+        -------
+        Territory
+            Every layer validated; ``reports`` says what was found, repaired
+            or missing.
+
+        Raises
+        ------
+        DataSourceError
+            The folder or its GeoPackage is missing or unreadable.
+        LayerSchemaError, CRSError, GeometryError
+            A layer breaks its schema.
+        """
+        folder = Path(path)
+        gpkg = folder / GPKG_NAME
+        if not folder.is_dir():
+            msg = f"territory folder {folder} does not exist; create one with `foncier sample` or `foncier import`"
+            raise DataSourceError(msg)
+        if not gpkg.is_file():
+            msg = f"{folder} is not a territory folder: {GPKG_NAME} is missing"
+            raise DataSourceError(msg)
+        try:
+            available = {row[0] for row in pyogrio.list_layers(gpkg)}
+        except Exception as exc:
+            msg = f"cannot open {gpkg}: {exc}"
+            raise DataSourceError(msg) from exc
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        reports: dict[str, LoadReport] = {}
+        for name in SPATIAL_LAYERS:
+            if name not in available:
+                continue
+            report = LoadReport(name, source=f"{gpkg}:{name}")
+            try:
+                raw = gpd.read_file(gpkg, layer=name, engine="pyogrio")
+            except Exception as exc:
+                msg = f"cannot read layer {name!r} of {gpkg}: {exc}"
+                raise DataSourceError(msg) from exc
+            layers[name] = validate_layer(name, raw, report=report)
+            reports[name] = report
+        meta: dict[str, Any] = {}
+        if (folder / META_NAME).is_file():
+            try:
+                meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                msg = f"{folder / META_NAME} is not valid JSON: {exc}"
+                raise DataSourceError(msg) from exc
+        enaf_path = folder / ENAF_NAME
+        vintage = None
+        if enaf_path.is_file():
+            enaf = read_cerema_enaf(enaf_path)
+            vintage = enaf.attrs["vintage"]
+            reports["enaf_consumption"] = enaf.attrs["load_report"]
+        else:
+            enaf = empty_layer("enaf_consumption")
+            reports["enaf_consumption"] = LoadReport(
+                "enaf_consumption", notes=[f"{ENAF_NAME} not provided"]
+            )
+        projects_path = folder / PROJECTS_NAME
+        if projects_path.is_file():
+            projects = read_projects(projects_path)
+            reports["projects"] = projects.attrs["load_report"]
+        else:
+            projects = empty_layer("projects")
+            reports["projects"] = LoadReport("projects", notes=[f"{PROJECTS_NAME} not provided"])
+        dem = folder / DEM_NAME
+        return cls(
+            name=str(meta.get("name", folder.name)),
+            layers=layers,
+            enaf_consumption=enaf,
+            projects=projects,
+            dem_path=dem if dem.is_file() else None,
+            metadata=meta,
+            reports=reports,
+            enaf_vintage=vintage,
+        )
+
+    def to_folder(self, path: str | Path) -> Path:
+        """Write the territory to a folder, atomically.
+
+        Everything is written to a temporary sibling folder which then
+        replaces ``path`` by renames: an interrupted write never leaves a
+        half-written territory, and the previous content stays intact.
+
+        Parameters
+        ----------
+        path
+            Destination folder (created or replaced).
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
+        dest = Path(path).resolve()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            self._write_contents(tmp)
+            old = None
+            if dest.exists():
+                old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:8]}"
+                dest.rename(old)
+            tmp.rename(dest)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if self.dem_path is not None:
+            self.dem_path = dest / DEM_NAME
+        return dest
+
+    def _write_contents(self, folder: Path) -> None:
+        gpkg = folder / GPKG_NAME
+        for name, gdf in self.layers.items():
+            out = gdf
+            if out.crs is None or out.crs.to_epsg() != 2154:
+                out = out.to_crs(CRS_L93)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                pyogrio.write_dataframe(
+                    out, gpkg, layer=name, driver="GPKG", promote_to_multi=False
+                )
+        if len(self.enaf_consumption):
+            write_cerema_enaf(
+                self.enaf_consumption,
+                folder / ENAF_NAME,
+                communes=self.metadata_communes(),
+            )
+        self.projects.to_csv(folder / PROJECTS_NAME, index=False)
+        if self.dem_path is not None:
+            shutil.copyfile(self.dem_path, folder / DEM_NAME)
+        meta = {"name": self.name, **{k: v for k, v in self.metadata.items() if k != "name"}}
+        (folder / META_NAME).write_text(
+            json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+
+    def metadata_communes(self) -> pd.DataFrame:
+        """Commune names, EPCI and SCoT, as the Cerema file's descriptive columns."""
+        communes = self.layers["communes"]
+        table = pd.DataFrame(communes.drop(columns=Col.GEOMETRY))
+        cols = [Col.INSEE, Col.NAME, Col.EPCI, Col.SCOT]
+        return table[[c for c in cols if c in table.columns]]
+
+    # -- summary ----------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Figures shown by ``foncier info``: counts, areas, ENAF years, projects.
+
+        Returns
+        -------
+        dict
+            ``name``, ``synthetic``, ``crs``, ``layers`` (name → count and
+            area in ha for polygon layers), ``dem``, ``enaf_years``,
+            ``projects`` (count, jobs, investment, area needs).
+        """
+        layers = {}
+        for name, gdf in self.layers.items():
+            entry: dict[str, Any] = {"features": len(gdf)}
+            if len(gdf) and gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any():
+                entry["area_ha"] = round(float(gdf.area.sum()) / 1e4, 1)
+            layers[name] = entry
+        p = self.projects
+        return {
+            "name": self.name,
+            "synthetic": self.synthetic,
+            "crs": CRS_L93,
+            "layers": layers,
+            "dem": str(self.dem_path) if self.dem_path else None,
+            "enaf_years": self.enaf_vintage.label if self.enaf_vintage else None,
+            "enaf_communes": int(self.enaf_consumption[Col.INSEE].nunique()),
+            "projects": {
+                "count": len(p),
+                "jobs": int(p[Col.JOBS].sum()) if len(p) else 0,
+                "investment_eur": float(p[Col.INVESTMENT_EUR].sum()) if len(p) else 0.0,
+                "area_min_ha": round(float(p[Col.AREA_MIN_HA].sum()), 1) if len(p) else 0.0,
+                "area_max_ha": round(float(p[Col.AREA_MAX_HA].sum()), 1) if len(p) else 0.0,
+            },
+        }
+
