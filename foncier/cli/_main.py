@@ -39,9 +39,7 @@ def handle_errors(func: F) -> F:
 
 
 #: The TERRITORY argument: a territory folder (see :class:`foncier.territory.Territory`).
-territory_argument = click.argument(
-    "territory", type=click.Path(file_okay=False, path_type=Path)
-)
+territory_argument = click.argument("territory", type=click.Path(file_okay=False, path_type=Path))
 
 
 def load_territory(path: Path) -> Any:

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from foncier._format import fr_number
 from foncier.cli._main import handle_errors, load_territory, main, territory_argument
 
 
-def _format_summary(summary: dict) -> str:
-    lines = [f"Territoire : {summary['name']}" + (" (échantillon synthétique)" if summary["synthetic"] else "")]
-    lines.append(f"SCR : {summary['crs']}")
-    lines.append("Couches :")
-    for name, entry in summary["layers"].items():
-        area = f"  {entry['area_ha']:>12,.1f} ha".replace(",", " ") if "area_ha" in entry else ""
-        lines.append(f"  {name:<16} {entry['features']:>8} objets{area}")
+def format_summary(summary: dict[str, Any]) -> str:
+    """Render :meth:`foncier.territory.Territory.summary` as French text for the terminal."""
+    name = summary["name"]
+    if summary["synthetic"] and "synthétique" not in name:
+        name += " (échantillon synthétique)"
+    lines = [f"Territoire : {name}", f"SCR : {summary['crs']}", "Couches :"]
+    for layer, entry in summary["layers"].items():
+        area = f"  {fr_number(entry['area_ha'], 1, 'ha'):>14}" if "area_ha" in entry else ""
+        lines.append(f"  {layer:<16} {entry['features']:>8} objets{area}")
     lines.append(f"MNT : {summary['dem'] or 'absent'}")
-    lines.append(f"Consommation ENAF : {summary['enaf_years'] or 'absente'} ({summary['enaf_communes']} communes)")
+    enaf = summary["enaf_years"] or "absente"
+    lines.append(f"Consommation ENAF : {enaf} ({summary['enaf_communes']} communes)")
     p = summary["projects"]
     lines.append(
-        f"Projets : {p['count']} · {p['jobs']} emplois · {p['investment_eur'] / 1e6:.1f} M€ · "
-        f"{p['area_min_ha']:.1f}-{p['area_max_ha']:.1f} ha demandés"
+        f"Projets : {p['count']} · {p['jobs']} emplois · "
+        f"{fr_number(p['investment_eur'] / 1e6, 1, 'M€')} · "
+        f"{fr_number(p['area_min_ha'], 1)} à {fr_number(p['area_max_ha'], 1, 'ha')} demandés"
     )
     return "\n".join(lines)
 
@@ -33,9 +39,8 @@ def _format_summary(summary: dict) -> str:
 @handle_errors
 def info(territory: Path, as_json: bool) -> None:
     """Summarise a territory folder: layers, counts, areas, ENAF years, projects."""
-    t = load_territory(territory)
-    summary = t.summary()
+    summary = load_territory(territory).summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        click.echo(_format_summary(summary))
+        click.echo(format_summary(summary))

@@ -1,0 +1,321 @@
+"""Global assignment of projects to land units: one MILP solved by HiGHS.
+
+Variables: one binary ``x[k]`` per candidate pair ``k = (project p, unit u)``
+(see :func:`foncier.feasibility.candidate_pairs`).  Constraints:
+
+- each project on at most one unit: ``Σ_u x[p, u] ≤ 1``;
+- capacity: ``Σ_p area_min_ha[p] · x[p, u] ≤ net_area_ha[u]`` — a project is
+  charged its minimal area, the land it cannot do without (its maximum is a
+  wish, not a need);
+- ZAN: for each budget pool, ``Σ enaf_ha[k] · x[k] ≤ max(remaining_ha, 0)``,
+  with ``enaf_ha = area_min_ha × enaf_share`` (0 for PENE projects and for
+  friches).  A pool already over its envelope gets a zero budget: only
+  ENAF-free placements remain possible there.
+
+Rows that can never bind (a unit or pool whose candidates all fit together)
+are left out of the model.  Objectives (maximised, see
+:func:`objective_coefficients`): ``jobs``, ``score``, ``min_enaf``,
+``friches_first``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from foncier.errors import FoncierError
+
+__all__ = [
+    "ENAF_PENALTY_JOBS_PER_HA",
+    "OBJECTIVES",
+    "SolveReport",
+    "check_objective",
+    "greedy_assignment",
+    "objective_coefficients",
+    "solve_assignment",
+]
+
+#: Objectives a scenario can maximise.
+OBJECTIVES: tuple[str, ...] = ("jobs", "score", "min_enaf", "friches_first")
+#: ``min_enaf``: a placement is worth its jobs minus this many jobs per ha of
+#: ENAF it consumes, so a project is placed on ENAF only if it brings more
+#: than 20 jobs per ha consumed, and ENAF-free sites are preferred.
+ENAF_PENALTY_JOBS_PER_HA = 20.0
+#: Weight of the score as a tie-breaker between placements of equal main value.
+TIE_WEIGHT = 1e-3
+#: ``friches_first``: jobs placed on a friche count (1 + this) times.
+FRICHE_BONUS = 1.0
+_TOL = 1e-6
+
+_STATUS_TEXT = {
+    0: "optimal",
+    1: "time_limit",
+    2: "infeasible",
+    3: "unbounded",
+    4: "error",
+}
+
+
+def check_objective(objective: str) -> str:
+    """Return ``objective`` if it is known.
+
+    Raises
+    ------
+    FoncierError
+        For an unknown objective, listing the known ones.
+    """
+    if objective not in OBJECTIVES:
+        msg = f"unknown objective {objective!r}; expected one of {list(OBJECTIVES)}"
+        raise FoncierError(msg)
+    return objective
+
+
+def objective_coefficients(
+    pairs: pd.DataFrame, objective: str, *, enaf_penalty: float = ENAF_PENALTY_JOBS_PER_HA
+) -> np.ndarray:
+    """Value of each candidate pair under an objective (to be maximised).
+
+    - ``jobs``: the project's jobs;
+    - ``score``: the pair's score (floored at 0);
+    - ``min_enaf``: jobs − ``enaf_penalty`` × ENAF ha (lexicographic preference
+      for sobriety would leave projects out for a few m²; a price per ha
+      states the trade-off explicitly);
+    - ``friches_first``: jobs, counted ``1 + FRICHE_BONUS`` times on a friche.
+
+    Every objective adds ``TIE_WEIGHT × (1 + score)``, which makes placing a
+    project with no jobs still worthwhile and breaks ties by score.
+
+    Parameters
+    ----------
+    pairs
+        Candidate pairs (``jobs``, ``score``, ``enaf_ha``, ``is_friche``).
+    objective
+        One of :data:`OBJECTIVES`.
+    enaf_penalty
+        Jobs per ha of ENAF of ``min_enaf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One coefficient per pair.
+
+    Raises
+    ------
+    FoncierError
+        Unknown objective.
+    """
+    check_objective(objective)
+    jobs = pairs["jobs"].to_numpy(dtype=float)
+    score = np.maximum(pairs["score"].to_numpy(dtype=float), 0.0)
+    tie = TIE_WEIGHT * (1.0 + score)
+    if objective == "jobs":
+        return jobs + tie
+    if objective == "score":
+        return score + tie
+    if objective == "min_enaf":
+        return jobs - enaf_penalty * pairs["enaf_ha"].to_numpy(dtype=float) + tie
+    friche = pairs["is_friche"].to_numpy(dtype=bool)
+    return jobs * np.where(friche, 1.0 + FRICHE_BONUS, 1.0) + tie
+
+
+@dataclass
+class SolveReport:
+    """What the solver did.
+
+    Attributes
+    ----------
+    status
+        ``optimal``, ``time_limit`` (best solution found when time ran out),
+        ``no_candidates`` (nothing to solve), ``infeasible`` or ``error``.
+    message
+        The solver's message.
+    objective
+        Value of the solution found (``Σ coefficients``).
+    dual_bound
+        Best bound on the optimum proven by the solver.
+    gap
+        Relative optimality gap ``(bound − objective) / |bound|``.
+    time_s
+        Solve time in seconds.
+    n_pairs, n_rows
+        Model size: variables and constraints.
+    """
+
+    status: str
+    message: str
+    objective: float
+    dual_bound: float
+    gap: float
+    time_s: float
+    n_pairs: int
+    n_rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON."""
+        return asdict(self)
+
+
+def _matrix(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_array:
+    return sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_cols))
+
+
+def _model(
+    pairs: pd.DataFrame, capacity_ha: np.ndarray, pool_of_unit: np.ndarray, budget_ha: np.ndarray
+) -> tuple[sparse.csr_array, np.ndarray]:
+    """Constraint matrix and upper bounds (rows that cannot bind are dropped)."""
+    k = len(pairs)
+    col = np.arange(k)
+    p_codes, p_rows = np.unique(pairs["p"].to_numpy(), return_inverse=True)
+    # projects with a single candidate are bounded by the variable bound already
+    multi = np.bincount(p_rows, minlength=len(p_codes)) > 1
+    keep_p = multi[p_rows]
+    _, p_rows2 = np.unique(p_rows[keep_p], return_inverse=True)
+    blocks = [_matrix(p_rows2, col[keep_p], np.ones(keep_p.sum()), int(multi.sum()), k)]
+    ubs = [np.ones(int(multi.sum()))]
+    u = pairs["u"].to_numpy()
+    area = pairs["area_ha"].to_numpy(dtype=float)
+    demand = np.bincount(u, weights=area, minlength=len(capacity_ha))
+    binding_u = demand > capacity_ha + _TOL
+    keep_u = binding_u[u]
+    if keep_u.any():
+        u_codes, u_rows = np.unique(u[keep_u], return_inverse=True)
+        blocks.append(_matrix(u_rows, col[keep_u], area[keep_u], len(u_codes), k))
+        ubs.append(capacity_ha[u_codes])
+    pool = pool_of_unit[u]
+    enaf = pairs["enaf_ha"].to_numpy(dtype=float)
+    has_pool = (pool >= 0) & (enaf > 0)
+    if has_pool.any():
+        use = np.bincount(pool[has_pool], weights=enaf[has_pool], minlength=len(budget_ha))
+        binding = use > budget_ha + _TOL
+        keep = has_pool & binding[np.where(pool >= 0, pool, 0)]
+        if keep.any():
+            g_codes, g_rows = np.unique(pool[keep], return_inverse=True)
+            blocks.append(_matrix(g_rows, col[keep], enaf[keep], len(g_codes), k))
+            ubs.append(budget_ha[g_codes])
+    # ENAF-consuming pairs on units without a pool have a zero budget
+    orphan = (pool < 0) & (enaf > 0)
+    if orphan.any():
+        blocks.append(_matrix(np.zeros(orphan.sum(), int), col[orphan], enaf[orphan], 1, k))
+        ubs.append(np.zeros(1))
+    return sparse.vstack(blocks, format="csr"), np.concatenate(ubs)
+
+
+def solve_assignment(
+    pairs: pd.DataFrame,
+    capacity_ha: np.ndarray,
+    pool_of_unit: np.ndarray,
+    budget_ha: np.ndarray,
+    coefficients: np.ndarray,
+    *,
+    time_limit: float | None = None,
+    mip_rel_gap: float = 1e-3,
+) -> tuple[np.ndarray, SolveReport]:
+    """Solve the assignment MILP with HiGHS (:func:`scipy.optimize.milp`).
+
+    Parameters
+    ----------
+    pairs
+        Candidate pairs with ``p``, ``u`` (unit row positions), ``area_ha``,
+        ``enaf_ha``.
+    capacity_ha
+        Net area of each unit, by row position.
+    pool_of_unit
+        Budget pool code of each unit (index into ``budget_ha``), ``-1`` if none.
+    budget_ha
+        ZAN budget of each pool code, already floored at 0.
+    coefficients
+        Value of each pair (see :func:`objective_coefficients`); pairs of
+        non-positive value are never selected.
+    time_limit
+        Seconds; on timeout the best solution found is returned with status
+        ``time_limit``.
+    mip_rel_gap
+        Relative gap at which the solver stops.
+
+    Returns
+    -------
+    selected : numpy.ndarray
+        Row positions (in ``pairs``) of the chosen pairs.
+    report : SolveReport
+        Status, objective, bound, gap, time, model size.
+    """
+    start = time.perf_counter()
+    worth = np.flatnonzero(coefficients > 0)
+    if not len(worth):
+        report = SolveReport("no_candidates", "no candidate pair worth placing", 0.0, 0.0, 0.0, 0.0, 0, 0)
+        return np.zeros(0, dtype=int), report
+    sub = pairs.iloc[worth]
+    c = coefficients[worth]
+    a, ub = _model(sub, np.asarray(capacity_ha, float), np.asarray(pool_of_unit, int), np.asarray(budget_ha, float))
+    options: dict[str, Any] = {"disp": False, "mip_rel_gap": mip_rel_gap, "presolve": True}
+    if time_limit is not None:
+        options["time_limit"] = float(time_limit)
+    constraints = [LinearConstraint(a, -np.inf, ub)] if a.shape[0] else []
+    res = milp(
+        -c,
+        integrality=np.ones(len(c)),
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options=options,
+    )
+    elapsed = time.perf_counter() - start
+    status = _STATUS_TEXT.get(int(res.status), "error")
+    if res.x is None:
+        report = SolveReport(status, str(res.message), 0.0, float("nan"), float("nan"), elapsed, len(c), a.shape[0])
+        return np.zeros(0, dtype=int), report
+    chosen = worth[np.asarray(res.x) > 0.5]
+    objective = float(coefficients[chosen].sum())
+    bound = -float(getattr(res, "mip_dual_bound", np.nan))
+    if not np.isfinite(bound):
+        bound = objective
+    gap = max(0.0, (bound - objective) / abs(bound)) if bound else 0.0
+    report = SolveReport(status, str(res.message), objective, bound, gap, elapsed, len(c), a.shape[0])
+    return chosen, report
+
+
+def greedy_assignment(
+    pairs: pd.DataFrame,
+    capacity_ha: np.ndarray,
+    pool_of_unit: np.ndarray,
+    budget_ha: np.ndarray,
+    coefficients: np.ndarray,
+) -> np.ndarray:
+    """Baseline: take pairs best value first while they fit (for benchmarks and tests).
+
+    Parameters
+    ----------
+    pairs, capacity_ha, pool_of_unit, budget_ha, coefficients
+        As in :func:`solve_assignment`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row positions of the chosen pairs.
+    """
+    cap = np.asarray(capacity_ha, float).copy()
+    budget = np.asarray(budget_ha, float).copy()
+    pools = np.asarray(pool_of_unit, int)
+    placed: set[int] = set()
+    chosen = []
+    p_arr, u_arr = pairs["p"].to_numpy(), pairs["u"].to_numpy()
+    area, enaf = pairs["area_ha"].to_numpy(float), pairs["enaf_ha"].to_numpy(float)
+    for k in np.argsort(-coefficients, kind="stable"):
+        if coefficients[k] <= 0:
+            break
+        p, u, g = int(p_arr[k]), int(u_arr[k]), int(pools[u_arr[k]])
+        if p in placed or area[k] > cap[u] + _TOL:
+            continue
+        if enaf[k] > 0 and (g < 0 or enaf[k] > budget[g] + _TOL):
+            continue
+        placed.add(p)
+        cap[u] -= area[k]
+        if enaf[k] > 0:
+            budget[g] -= enaf[k]
+        chosen.append(k)
+    return np.asarray(chosen, dtype=int)

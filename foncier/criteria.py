@@ -1,0 +1,486 @@
+"""Suitability criteria of land units, one function each (momepy style).
+
+Every function takes the land units (a GeoDataFrame in EPSG:2154, geometry =
+net usable land) and returns a :class:`pandas.Series` on the units' index,
+named after the criterion.  A criterion that cannot be measured (no DEM, no
+infrastructure of that kind, no parcels layer...) is ``NaN``, never a made-up
+default, and lowers :func:`completeness`.
+
+Overlaps with other layers are computed with an STRtree: pairs where one
+geometry covers the other take the covered area directly, and intersections
+are computed only for pairs that cross a boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from foncier.errors import NotFoundError
+from foncier.layers import (
+    CONSTRAINT_KINDS,
+    DESTDOMI_ACTIVITY,
+    INFRA_KINDS,
+    Col,
+)
+from foncier.terrain import zonal_slope
+
+__all__ = [
+    "CRITERIA",
+    "UnitCol",
+    "compactness",
+    "completeness",
+    "constraint_share",
+    "dist_housing_km",
+    "dissolved_parts",
+    "dist_to",
+    "enaf_share",
+    "is_friche",
+    "net_area_ha",
+    "overlap_area_m2",
+    "slope_max_pct",
+    "slope_mean_pct",
+]
+
+
+class UnitCol:
+    """Column names of the land units table."""
+
+    UNIT_ID = "unit_id"
+    ORIGIN = "origin"
+    IDUS = "idus"
+    GROSS_AREA_HA = "gross_area_ha"
+    NET_AREA_HA = "net_area_ha"
+    COMPACTNESS = "compactness"
+    SLOPE_MEAN_PCT = "slope_mean_pct"
+    SLOPE_MAX_PCT = "slope_max_pct"
+    DIST_INTERCHANGE_KM = "dist_interchange_km"
+    DIST_RAIL_FREIGHT_KM = "dist_rail_freight_km"
+    DIST_SUBSTATION_KM = "dist_substation_km"
+    DIST_HOUSING_KM = "dist_housing_km"
+    ENAF_SHARE = "enaf_share"
+    IS_FRICHE = "is_friche"
+    FLOOD_SHARE = "flood_share"
+    NATURA2000_SHARE = "natura2000_share"
+    COMPLETENESS = "completeness"
+
+
+#: Origins of candidate land.
+ORIGIN_ZAE_PLOT = "zae_plot"
+ORIGIN_FRICHE = "friche"
+ORIGIN_ACTIVITY_ZONE = "activity_zone"
+ORIGINS = (ORIGIN_ZAE_PLOT, ORIGIN_FRICHE, ORIGIN_ACTIVITY_ZONE)
+
+#: Constraint kinds counted as flood zones by ``flood_share``.
+FLOOD_KINDS = ("ppri_red", "ppri_blue")
+
+#: Criteria counted by :func:`completeness`, each measured or not on every unit.
+CRITERIA = (
+    UnitCol.SLOPE_MEAN_PCT,
+    UnitCol.SLOPE_MAX_PCT,
+    UnitCol.DIST_INTERCHANGE_KM,
+    UnitCol.DIST_RAIL_FREIGHT_KM,
+    UnitCol.DIST_SUBSTATION_KM,
+    UnitCol.DIST_HOUSING_KM,
+    UnitCol.ENAF_SHARE,
+    UnitCol.FLOOD_SHARE,
+    UnitCol.NATURA2000_SHARE,
+    Col.SERVICING_STAGE,
+    Col.ZONE_TYPE,
+    Col.OWNER_KIND,
+)
+#: Values that mean "not known" in the text criteria.
+UNKNOWN_VALUES = ("inconnu", "unknown")
+
+
+def _series(values: np.ndarray | float, units: pd.DataFrame, name: str) -> pd.Series:
+    return pd.Series(values, index=units.index, name=name, dtype="float64")
+
+
+def net_area_ha(units: gpd.GeoDataFrame) -> pd.Series:
+    """Net usable area of each unit in hectares.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+
+    Returns
+    -------
+    pandas.Series
+        ``net_area_ha``.
+
+    Examples
+    --------
+    >>> units = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 200)], crs="EPSG:2154")
+    >>> net_area_ha(units).tolist()
+    [2.0]
+    """
+    return _series(shapely.area(units.geometry.to_numpy()) / 1e4, units, UnitCol.NET_AREA_HA)
+
+
+def compactness(units: gpd.GeoDataFrame) -> pd.Series:
+    """Polsby-Popper compactness 4πA/P² (1 for a disc, π/4 ≈ 0.785 for a square).
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+
+    Returns
+    -------
+    pandas.Series
+        ``compactness`` in ]0, 1]; ``NaN`` for an empty geometry.
+
+    Examples
+    --------
+    >>> units = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:2154")
+    >>> round(float(compactness(units).iloc[0]), 4)
+    0.7854
+    """
+    geoms = units.geometry.to_numpy()
+    perimeter = shapely.length(geoms)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(perimeter > 0, 4 * np.pi * shapely.area(geoms) / perimeter**2, np.nan)
+    return _series(value, units, UnitCol.COMPACTNESS)
+
+
+def slope_mean_pct(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Series:
+    """Mean slope of each unit in percent, from the DEM (see :func:`~foncier.terrain.zonal_slope`).
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+    dem_path
+        DEM GeoTIFF in any CRS, or ``None``.
+
+    Returns
+    -------
+    pandas.Series
+        ``slope_mean_pct``; ``NaN`` where the DEM does not cover the unit.
+    """
+    return zonal_slope(units, dem_path)[UnitCol.SLOPE_MEAN_PCT]
+
+
+def slope_max_pct(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Series:
+    """Maximum slope of each unit in percent, from the DEM.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+    dem_path
+        DEM GeoTIFF in any CRS, or ``None``.
+
+    Returns
+    -------
+    pandas.Series
+        ``slope_max_pct``; ``NaN`` where the DEM does not cover the unit.
+    """
+    return zonal_slope(units, dem_path)[UnitCol.SLOPE_MAX_PCT]
+
+
+def _nearest_km(units: gpd.GeoDataFrame, targets: np.ndarray, name: str) -> pd.Series:
+    if len(targets) == 0 or len(units) == 0:
+        return _series(np.nan, units, name)
+    tree = shapely.STRtree(targets)
+    (src, _), dist = tree.query_nearest(
+        units.geometry.to_numpy(), return_distance=True, all_matches=False
+    )
+    out = np.full(len(units), np.nan)
+    out[src] = dist / 1000.0
+    return _series(out, units, name)
+
+
+def dist_to(units: gpd.GeoDataFrame, infrastructure: gpd.GeoDataFrame, kind: str) -> pd.Series:
+    """Distance in km from each unit to the nearest infrastructure of a kind.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+    infrastructure
+        The ``infrastructure`` layer (points or lines).
+    kind
+        An infrastructure kind: ``interchange``, ``rail_freight``,
+        ``substation``...
+
+    Returns
+    -------
+    pandas.Series
+        ``dist_<kind>_km``; 0 when the unit touches it; ``NaN`` everywhere when
+        the layer has no feature of that kind.
+
+    Raises
+    ------
+    NotFoundError
+        If ``kind`` is not an infrastructure kind.
+
+    Examples
+    --------
+    >>> units = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:2154")
+    >>> infra = gpd.GeoDataFrame({"kind": ["substation"]}, geometry=[shapely.Point(1600, 50)],
+    ...                          crs="EPSG:2154")
+    >>> dist_to(units, infra, "substation").tolist()
+    [1.5]
+    """
+    if kind not in INFRA_KINDS:
+        msg = f"unknown infrastructure kind {kind!r}; expected one of {list(INFRA_KINDS)}"
+        raise NotFoundError(msg)
+    targets = infrastructure.geometry.to_numpy()[(infrastructure[Col.KIND] == kind).to_numpy()]
+    return _nearest_km(units, targets, f"dist_{kind}_km")
+
+
+def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.Series:
+    """Distance in km to the nearest zone where housing may be built.
+
+    Housing zones are the U / AUc / AUs zones whose ``destdomi`` is not
+    ``"02"`` (activity); used for the distance Seveso projects must keep.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+    plu_zones
+        The ``plu_zones`` layer.
+
+    Returns
+    -------
+    pandas.Series
+        ``dist_housing_km``; ``NaN`` when there is no such zone.
+    """
+    urban = plu_zones[Col.ZONE_TYPE].isin(("U", "AUc", "AUs"))
+    housing = urban & (plu_zones[Col.DESTDOMI].fillna("") != DESTDOMI_ACTIVITY)
+    targets = plu_zones.geometry.to_numpy()[housing.to_numpy()]
+    return _nearest_km(units, targets, UnitCol.DIST_HOUSING_KM)
+
+
+def overlap_area_m2(geoms: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Area of each geometry covered by a layer of non-overlapping polygons.
+
+    Pairs where the layer polygon covers the geometry count the geometry's
+    area, pairs where the geometry covers the layer polygon count the
+    polygon's area; only the other pairs, crossing a boundary, are intersected.
+
+    Parameters
+    ----------
+    geoms
+        Polygons in EPSG:2154.
+    layer
+        Polygons in EPSG:2154 that do not overlap each other (parcels,
+        dissolved constraints).
+
+    Returns
+    -------
+    numpy.ndarray
+        Covered area in m² per geometry.
+
+    Examples
+    --------
+    >>> overlap_area_m2(np.array([shapely.box(0, 0, 100, 100)]),
+    ...                 np.array([shapely.box(50, 0, 150, 100), shapely.box(10, 10, 20, 20)]))
+    array([5000.])
+    """
+    out = np.zeros(len(geoms))
+    if len(geoms) == 0 or len(layer) == 0:
+        return out
+    tree = shapely.STRtree(layer)
+    src, dst = tree.query(geoms, predicate="intersects")
+    if len(src) == 0:
+        return out
+    n = np.int64(len(layer))
+    key = src.astype("int64") * n + dst
+    inside_s, inside_d = tree.query(geoms, predicate="covered_by")
+    contains_s, contains_d = tree.query(geoms, predicate="covers")
+    inside = np.isin(key, inside_s.astype("int64") * n + inside_d)
+    contains = np.isin(key, contains_s.astype("int64") * n + contains_d) & ~inside
+    cross = ~(inside | contains)
+    area = np.empty(len(src))
+    area[inside] = shapely.area(geoms[src[inside]])
+    area[contains] = shapely.area(layer[dst[contains]])
+    area[cross] = shapely.area(shapely.intersection(geoms[src[cross]], layer[dst[cross]]))
+    return np.bincount(src, weights=area, minlength=len(geoms))
+
+
+def dissolved_parts(geoms: np.ndarray) -> np.ndarray:
+    """Union of polygons, split into its disjoint polygons (a valid STRtree layer).
+
+    Parameters
+    ----------
+    geoms
+        Polygons, possibly overlapping.
+
+    Returns
+    -------
+    numpy.ndarray
+        Disjoint polygons whose union is the union of ``geoms``.
+    """
+    if len(geoms) == 0:
+        return np.empty(0, dtype=object)
+    return shapely.get_parts(shapely.union_all(geoms))
+
+
+def enaf_share(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
+    """Fraction of each unit that is ENAF: its ZAN cost per hectare built.
+
+    The share is the unit's area on parcels whose ``land_cover`` is ``enaf``
+    divided by its area on any parcel.  A friche is 0 by definition (its reuse
+    consumes no ENAF).
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154, with an ``origin`` column.
+    parcels
+        The ``parcels`` layer with ``land_cover``.
+
+    Returns
+    -------
+    pandas.Series
+        ``enaf_share`` in [0, 1]; ``NaN`` for a non-friche unit on no parcel.
+
+    Examples
+    --------
+    >>> units = gpd.GeoDataFrame({"origin": ["activity_zone"]},
+    ...                          geometry=[shapely.box(0, 0, 200, 100)], crs="EPSG:2154")
+    >>> parcels = gpd.GeoDataFrame({"land_cover": ["enaf", "artificialised"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs="EPSG:2154")
+    >>> enaf_share(units, parcels).tolist()
+    [0.5]
+    """
+    geoms = units.geometry.to_numpy()
+    friche = (units[UnitCol.ORIGIN] == ORIGIN_FRICHE).to_numpy()
+    out = np.full(len(units), np.nan)
+    out[friche] = 0.0
+    todo = np.flatnonzero(~friche)
+    if len(todo) and len(parcels):
+        layer = parcels.geometry.to_numpy()
+        is_enaf = (parcels[Col.LAND_COVER] == "enaf").to_numpy()
+        on_parcels = overlap_area_m2(geoms[todo], layer)
+        on_enaf = overlap_area_m2(geoms[todo], layer[is_enaf])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(on_parcels > 0, on_enaf / on_parcels, np.nan)
+        out[todo] = np.clip(share, 0.0, 1.0)
+    return _series(out, units, UnitCol.ENAF_SHARE)
+
+
+def _kinds(kind: str | Iterable[str]) -> tuple[str, ...]:
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    unknown = [k for k in kinds if k not in CONSTRAINT_KINDS]
+    if unknown:
+        msg = (
+            f"unknown constraint kind(s) {unknown}; expected some of {list(CONSTRAINT_KINDS)}"
+        )
+        raise NotFoundError(msg)
+    return kinds
+
+
+def constraint_share(
+    units: gpd.GeoDataFrame,
+    constraints: gpd.GeoDataFrame,
+    kind: str | Iterable[str],
+    *,
+    name: str | None = None,
+) -> pd.Series:
+    """Share of each unit's area under constraints of one or several kinds.
+
+    Overlapping constraints are dissolved first, so a share never exceeds 1.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154.
+    constraints
+        The ``constraints`` layer.
+    kind
+        A constraint kind (``ppri_blue``, ``natura2000``...) or several.
+    name
+        Name of the Series; ``<kind>_share`` by default.
+
+    Returns
+    -------
+    pandas.Series
+        Share in [0, 1]; ``NaN`` everywhere when the constraints layer is
+        empty (not provided), since the absence of constraints is then unknown.
+
+    Raises
+    ------
+    NotFoundError
+        If a kind is not a constraint kind.
+
+    Examples
+    --------
+    >>> units = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:2154")
+    >>> cons = gpd.GeoDataFrame({"kind": ["ppri_blue"]}, geometry=[shapely.box(75, 0, 200, 100)],
+    ...                         crs="EPSG:2154")
+    >>> constraint_share(units, cons, "ppri_blue").tolist()
+    [0.25]
+    """
+    kinds = _kinds(kind)
+    label = name or f"{'_'.join(kinds)}_share"
+    if len(constraints) == 0:
+        return _series(np.nan, units, label)
+    geoms = units.geometry.to_numpy()
+    selected = constraints.geometry.to_numpy()[constraints[Col.KIND].isin(kinds).to_numpy()]
+    covered = overlap_area_m2(geoms, dissolved_parts(selected))
+    area = shapely.area(geoms)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(area > 0, covered / area, np.nan)
+    return _series(np.clip(share, 0.0, 1.0), units, label)
+
+
+def is_friche(units: pd.DataFrame) -> pd.Series:
+    """Whether each unit is a friche (brownfield), whose reuse consumes no ENAF.
+
+    Parameters
+    ----------
+    units
+        Land units with an ``origin`` column.
+
+    Returns
+    -------
+    pandas.Series
+        ``is_friche`` (bool).
+    """
+    return (units[UnitCol.ORIGIN] == ORIGIN_FRICHE).rename(UnitCol.IS_FRICHE).astype(bool)
+
+
+def completeness(units: pd.DataFrame) -> pd.Series:
+    """Share of the criteria measured rather than unknown, per unit.
+
+    The criteria are listed in :data:`CRITERIA`; a numeric criterion is
+    unknown when ``NaN``, a text one when missing, ``"inconnu"`` or
+    ``"unknown"``; a column absent from ``units`` counts as unknown.
+
+    Parameters
+    ----------
+    units
+        Land units with (some of) the criteria columns.
+
+    Returns
+    -------
+    pandas.Series
+        ``completeness`` in [0, 1].
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({c: [1.0] for c in CRITERIA[:6]})
+    >>> completeness(units).tolist()
+    [0.5]
+    """
+    known = np.zeros(len(units))
+    for column in CRITERIA:
+        if column not in units.columns:
+            continue
+        values = units[column]
+        measured = values.notna()
+        if not pd.api.types.is_numeric_dtype(values):
+            measured &= ~values.isin(UNKNOWN_VALUES)
+        known += measured.to_numpy(dtype="float64")
+    return _series(known / len(CRITERIA), units, UnitCol.COMPLETENESS)

@@ -1,0 +1,951 @@
+"""Which land unit can host which project, and how well: feasibility and score.
+
+Every (project, unit) pair is tested against the project's hard requirements,
+in this order (the first failed one is the reason a pair is rejected):
+
+``zone``
+    The unit's ``zone_type`` must be one of :attr:`Thresholds.compatible_zones`
+    (U, AUc, AUs by default: A and N zones cannot host industry).
+``area``
+    ``net_area_ha`` of the unit ≥ the project's ``area_min_ha``.
+``slope``
+    ``slope_mean_pct`` of the unit ≤ the project's ``max_slope_pct``.  The
+    mean slope is used, not the maximum: a platform is earthworked to the mean
+    gradient, while the maximum of a 25 m DEM over a unit is dominated by
+    embankments on its edges and by DEM noise.
+``interchange``
+    ``dist_interchange_km`` ≤ the project's ``max_dist_interchange_km``.
+``rail``
+    For a project with ``needs_rail``: ``dist_rail_freight_km`` ≤
+    :attr:`Thresholds.rail_max_km` (2 km: the length of a private siding that
+    is still financed in practice).
+``seveso``
+    For a Seveso project: ``dist_housing_km`` ≥
+    :attr:`Thresholds.seveso_min_housing_km` (0.5 km, the order of magnitude of
+    the effect distances of a Seveso seuil bas site).
+``year``
+    The year the unit can be built on (``reference_year`` + a lead time from
+    its servicing stage, see :data:`LEAD_YEARS`, + 3 years in an AUs zone,
+    which needs a change of the PLU, + 2 years for a friche, which needs
+    demolition and remediation) ≤ the project's ``earliest_year``, the year
+    it needs the land.  A "non aménageable" plot is never available.
+
+A requirement the project does not state (missing limit) always holds.  When
+the unit's value of a stated requirement is unknown (NaN), the pair is **not
+rejected** but flagged *unverified*: the pair stays a candidate, each
+unverified requirement lowers its score by :attr:`Weights.unverified_penalty`,
+and the explanation says which requirements must still be checked on site.
+
+The score of a feasible pair is a weighted sum of criteria in [0, 1] (see
+:class:`Weights`); each criterion's contribution is kept so that "why here"
+is a table (:func:`score_contributions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from foncier.errors import LayerSchemaError
+from foncier.layers import Col
+
+__all__ = [
+    "LEAD_YEARS",
+    "REQUIREMENTS",
+    "Rejections",
+    "Thresholds",
+    "UnitCol",
+    "Weights",
+    "candidate_pairs",
+    "check_units",
+    "feasibility_table",
+    "format_fr",
+    "pairwise_feasible",
+    "relax_text",
+    "requirement_text",
+    "score_contributions",
+    "unverified_labels",
+]
+
+
+class UnitCol:
+    """Column names of the land-units table produced by :mod:`foncier.supply`."""
+
+    UNIT_ID = "unit_id"
+    ORIGIN = "origin"
+    NET_AREA_HA = "net_area_ha"
+    GROSS_AREA_HA = "gross_area_ha"
+    COMPACTNESS = "compactness"
+    SLOPE_MEAN_PCT = "slope_mean_pct"
+    SLOPE_MAX_PCT = "slope_max_pct"
+    DIST_INTERCHANGE_KM = "dist_interchange_km"
+    DIST_RAIL_FREIGHT_KM = "dist_rail_freight_km"
+    DIST_SUBSTATION_KM = "dist_substation_km"
+    DIST_HOUSING_KM = "dist_housing_km"
+    ENAF_SHARE = "enaf_share"
+    IS_FRICHE = "is_friche"
+    FLOOD_SHARE = "flood_share"
+    NATURA2000_SHARE = "natura2000_share"
+    COMPLETENESS = "completeness"
+
+
+#: Hard requirements, in the order they are tested.
+REQUIREMENTS: tuple[str, ...] = ("zone", "area", "slope", "interchange", "rail", "seveso", "year")
+
+#: Years between the reference year and the year a unit can be built on, by
+#: CNIG servicing stage (``terr_stade_amngt``).  "inconnu", "autre" and missing
+#: stages are unknown (the ``year`` requirement is then unverified).
+LEAD_YEARS: Mapping[str, float] = {
+    "viabilisé et aménagé": 0.0,
+    "viabilisé non aménagé": 1.0,
+    "viabilisation en cours": 1.0,
+    "sans objet": 1.0,
+    "non aménagé, non viabilisé": 3.0,
+    "non aménageable": np.inf,
+}
+
+_REQ_LABEL_FR = {
+    "zone": "zonage",
+    "area": "surface",
+    "slope": "pente",
+    "interchange": "distance à l'échangeur",
+    "rail": "desserte ferroviaire",
+    "seveso": "distance aux habitations (Seveso)",
+    "year": "date de disponibilité",
+}
+_NO_LIMIT = 1e9
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Constants of the hard requirements (see the module docstring).
+
+    Parameters
+    ----------
+    rail_max_km
+        Largest distance to a rail-freight line for a project that needs rail.
+    seveso_min_housing_km
+        Smallest distance to housing for a Seveso project.
+    reference_year
+        Year the lead times are counted from.
+    aus_lead_years
+        Extra years for a unit in an AUs zone (PLU change needed).
+    friche_lead_years
+        Extra years for a friche (demolition, remediation).
+    compatible_zones
+        Zone types that can host an industrial project.
+    """
+
+    rail_max_km: float = 2.0
+    seveso_min_housing_km: float = 0.5
+    reference_year: int = 2026
+    aus_lead_years: float = 3.0
+    friche_lead_years: float = 2.0
+    compatible_zones: tuple[str, ...] = ("U", "AUc", "AUs")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights of the score criteria; each criterion's value lies in [0, 1].
+
+    The defaults sum to 1, so a score lies in [0, 1] before penalties.  An
+    unknown criterion value counts as 0.
+
+    Parameters
+    ----------
+    area_fit
+        ``area_max_ha / net_area_ha`` capped at 1: large units are kept for
+        large projects.
+    interchange
+        ``1 - dist_interchange_km / 20``: road access.
+    slope
+        ``1 - slope_mean_pct / 15``: earthworks.
+    servicing
+        ``1 - lead_years / 5``: how soon the unit is ready.
+    enaf
+        ``1 - enaf_share``: ZAN sobriety of the unit.
+    friche
+        1 for a friche (reuse of brownfield land).
+    preferred_commune
+        1 when the unit lies in the project's ``preferred_insee``.
+    environment
+        ``1 - max(flood_share, natura2000_share)``.
+    compactness
+        The unit's compactness (1 = disc).
+    completeness
+        The unit's data completeness.
+    unverified_penalty
+        Subtracted once per unverified requirement of the pair.
+    """
+
+    area_fit: float = 0.15
+    interchange: float = 0.15
+    slope: float = 0.10
+    servicing: float = 0.10
+    enaf: float = 0.15
+    friche: float = 0.10
+    preferred_commune: float = 0.10
+    environment: float = 0.05
+    compactness: float = 0.05
+    completeness: float = 0.05
+    unverified_penalty: float = 0.05
+
+    @property
+    def criteria(self) -> dict[str, float]:
+        """Criterion name → weight (without the penalty)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "unverified_penalty"}
+
+    def to_dict(self) -> dict[str, float]:
+        """All weights, for the audit record."""
+        return asdict(self)
+
+
+_CRITERIA_FR = {
+    "area_fit": "adéquation de surface",
+    "interchange": "accès routier",
+    "slope": "pente",
+    "servicing": "viabilisation",
+    "enaf": "sobriété foncière (ENAF)",
+    "friche": "réemploi de friche",
+    "preferred_commune": "commune souhaitée",
+    "environment": "risques et milieux",
+    "compactness": "compacité",
+    "completeness": "complétude des données",
+    "unverified": "critères non vérifiés",
+}
+
+
+def format_fr(value: float, digits: int = 1) -> str:
+    """Format a number the French way (decimal comma, no useless zeros).
+
+    Examples
+    --------
+    >>> format_fr(9.25), format_fr(6.0), format_fr(1234.5)
+    ('9,2', '6', '1\\u202f234,5')
+    """
+    if not np.isfinite(value):
+        return "?"
+    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return "0" if text in {"-0", ""} else text
+
+
+_UNIT_NUMERIC = (
+    UnitCol.NET_AREA_HA,
+    UnitCol.SLOPE_MEAN_PCT,
+    UnitCol.DIST_INTERCHANGE_KM,
+    UnitCol.DIST_RAIL_FREIGHT_KM,
+    UnitCol.DIST_HOUSING_KM,
+    UnitCol.ENAF_SHARE,
+)
+
+
+def check_units(units: pd.DataFrame) -> None:
+    """Check that a land-units table has the columns the matching needs.
+
+    Parameters
+    ----------
+    units
+        Land units (see :func:`foncier.supply.land_units`).
+
+    Raises
+    ------
+    LayerSchemaError
+        A column is missing, or ``unit_id`` has duplicates.
+    """
+    needed = (UnitCol.UNIT_ID, Col.INSEE, Col.ZONE_TYPE, Col.SERVICING_STAGE, *_UNIT_NUMERIC)
+    missing = [c for c in needed if c not in units.columns]
+    if missing:
+        msg = (
+            f"land units miss the columns {missing}; expected at least {list(needed)}, "
+            f"received {list(units.columns)}. Build them with foncier.supply.land_units."
+        )
+        raise LayerSchemaError(msg)
+    dup = units[UnitCol.UNIT_ID].duplicated()
+    if dup.any():
+        msg = (
+            f"land units have duplicate unit_id values {units.loc[dup, UnitCol.UNIT_ID].unique()[:5].tolist()}; "
+            "each unit_id must identify one unit"
+        )
+        raise LayerSchemaError(msg)
+
+
+def _num(df: pd.DataFrame, col: str, default: float = np.nan) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), default)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _flag(df: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    return df[col].fillna(False).astype(bool).to_numpy()
+
+
+@dataclass
+class _UnitArrays:
+    """Unit-side arrays of the requirements and criteria."""
+
+    ids: np.ndarray
+    insee: np.ndarray
+    zone: np.ndarray
+    net_area: np.ndarray
+    slope: np.ndarray
+    d_interchange: np.ndarray
+    d_rail: np.ndarray
+    d_housing: np.ndarray
+    zone_ok: np.ndarray  # 1 ok, 0 incompatible, NaN unknown
+    available_year: np.ndarray  # NaN unknown, inf never
+    lead_years: np.ndarray
+    enaf_share: np.ndarray
+    is_friche: np.ndarray
+    base_score: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _unit_arrays(units: pd.DataFrame, th: Thresholds) -> _UnitArrays:
+    zone = units[Col.ZONE_TYPE].astype(object).to_numpy()
+    zone_known = pd.notna(zone)
+    zone_ok = np.where(zone_known, np.isin(zone, th.compatible_zones).astype(float), np.nan)
+    stage = units[Col.SERVICING_STAGE].astype(object).map(dict(LEAD_YEARS))
+    lead = pd.to_numeric(stage, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    is_friche = _flag(units, UnitCol.IS_FRICHE)
+    lead = lead + np.where(zone == "AUs", th.aus_lead_years, 0.0)
+    lead = lead + np.where(is_friche, th.friche_lead_years, 0.0)
+    slope = _num(units, UnitCol.SLOPE_MEAN_PCT)
+    d_inter = _num(units, UnitCol.DIST_INTERCHANGE_KM)
+    enaf = _num(units, UnitCol.ENAF_SHARE)
+    flood = _num(units, UnitCol.FLOOD_SHARE)
+    natura = _num(units, UnitCol.NATURA2000_SHARE)
+    env_risk = np.fmax(flood, natura)
+
+    def unit01(x: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(np.clip(x, 0.0, 1.0), nan=0.0)
+
+    base = {
+        "interchange": unit01(1 - d_inter / 20.0),
+        "slope": unit01(1 - slope / 15.0),
+        "servicing": unit01(1 - lead / 5.0),
+        "enaf": unit01(1 - enaf),
+        "friche": is_friche.astype(float),
+        "environment": unit01(1 - env_risk),
+        "compactness": unit01(_num(units, UnitCol.COMPACTNESS)),
+        "completeness": unit01(_num(units, UnitCol.COMPLETENESS)),
+    }
+    return _UnitArrays(
+        ids=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
+        insee=units[Col.INSEE].astype(object).to_numpy(),
+        zone=zone,
+        # a unit's size is never assumed: unknown net area counts as 0 ha
+        net_area=np.nan_to_num(_num(units, UnitCol.NET_AREA_HA), nan=0.0),
+        slope=slope,
+        d_interchange=d_inter,
+        d_rail=_num(units, UnitCol.DIST_RAIL_FREIGHT_KM),
+        d_housing=_num(units, UnitCol.DIST_HOUSING_KM),
+        zone_ok=zone_ok,
+        available_year=th.reference_year + lead,
+        lead_years=lead,
+        enaf_share=enaf,
+        is_friche=is_friche,
+        base_score=base,
+    )
+
+
+@dataclass
+class _ProjectArrays:
+    ids: np.ndarray
+    area_min: np.ndarray
+    area_max: np.ndarray
+    max_slope: np.ndarray
+    max_interchange: np.ndarray
+    needs_rail: np.ndarray
+    seveso: np.ndarray
+    earliest: np.ndarray
+    preferred: np.ndarray
+    is_pene: np.ndarray
+    jobs: np.ndarray
+
+
+def _project_arrays(projects: pd.DataFrame) -> _ProjectArrays:
+    area_min = _num(projects, Col.AREA_MIN_HA)
+    area_max = _num(projects, Col.AREA_MAX_HA)
+    return _ProjectArrays(
+        ids=projects[Col.PROJECT_ID].astype(str).to_numpy(),
+        area_min=area_min,
+        area_max=np.where(np.isnan(area_max), area_min, area_max),
+        max_slope=_num(projects, Col.MAX_SLOPE_PCT),
+        max_interchange=_num(projects, Col.MAX_DIST_INTERCHANGE_KM),
+        needs_rail=_flag(projects, Col.NEEDS_RAIL),
+        seveso=_flag(projects, Col.SEVESO),
+        earliest=_num(projects, Col.EARLIEST_YEAR),
+        preferred=(
+            projects[Col.PREFERRED_INSEE].astype(object).to_numpy()
+            if Col.PREFERRED_INSEE in projects.columns
+            else np.full(len(projects), None, dtype=object)
+        ),
+        is_pene=_flag(projects, Col.IS_PENE),
+        jobs=np.nan_to_num(_num(projects, Col.JOBS), nan=0.0),
+    )
+
+
+@dataclass
+class _Requirement:
+    """One requirement on a chunk: unit value (U,), project limit (P,), direction."""
+
+    name: str
+    value: np.ndarray
+    limit: np.ndarray
+    active: np.ndarray
+    upper: bool  # True: fail when value > limit; False: fail when value < limit
+
+
+def _requirements(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) -> list[_Requirement]:
+    n = sl.stop - sl.start
+    every = np.ones(n, dtype=bool)
+    earliest = pa.earliest[sl]
+    return [
+        _Requirement("zone", ua.zone_ok, np.ones(n), every, upper=False),
+        _Requirement("area", ua.net_area, pa.area_min[sl], every, upper=False),
+        _Requirement("slope", ua.slope, pa.max_slope[sl], ~np.isnan(pa.max_slope[sl]), upper=True),
+        _Requirement(
+            "interchange",
+            ua.d_interchange,
+            pa.max_interchange[sl],
+            ~np.isnan(pa.max_interchange[sl]),
+            upper=True,
+        ),
+        _Requirement("rail", ua.d_rail, np.full(n, th.rail_max_km), pa.needs_rail[sl], upper=True),
+        _Requirement(
+            "seveso",
+            ua.d_housing,
+            np.full(n, th.seveso_min_housing_km),
+            pa.seveso[sl],
+            upper=False,
+        ),
+        # Every project: a "non aménageable" unit (inf) fails even without a stated year.
+        _Requirement(
+            "year", ua.available_year, np.where(np.isnan(earliest), _NO_LIMIT, earliest), every, upper=True
+        ),
+    ]
+
+
+@dataclass
+class _ChunkResult:
+    """Feasibility of a chunk of projects against every unit."""
+
+    start: int
+    fail: np.ndarray  # (R, P, U) bool
+    unknown_bits: np.ndarray  # (P, U) int: bit r set when requirement r is unverified
+    reqs: list[_Requirement]
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return ~self.fail.any(axis=0)
+
+
+def _evaluate(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) -> _ChunkResult:
+    reqs = _requirements(pa, ua, th, sl)
+    n_p, n_u = sl.stop - sl.start, len(ua.ids)
+    fail = np.zeros((len(reqs), n_p, n_u), dtype=bool)
+    bits = np.zeros((n_p, n_u), dtype=np.int16)
+    for r, req in enumerate(reqs):
+        value, limit = req.value[None, :], req.limit[:, None]
+        with np.errstate(invalid="ignore"):
+            cmp = value > limit if req.upper else value < limit
+        fail[r] = cmp & req.active[:, None]
+        stated = req.active & (req.limit < _NO_LIMIT)
+        unknown = np.isnan(req.value)[None, :] & stated[:, None]
+        bits |= (unknown.astype(np.int16) << r)
+    return _ChunkResult(sl.start, fail, bits, reqs)
+
+
+def _chunks(n_projects: int, n_units: int, cells: int = 2_000_000) -> Iterator[slice]:
+    step = max(1, cells // max(n_units, 1))
+    for start in range(0, n_projects, step):
+        yield slice(start, min(start + step, n_projects))
+
+
+def unverified_labels(bits: np.ndarray) -> list[str]:
+    """Names of the unverified requirements of each pair, ``,``-joined.
+
+    Parameters
+    ----------
+    bits
+        Bit masks (bit ``r`` = requirement ``REQUIREMENTS[r]`` unverified).
+
+    Returns
+    -------
+    list of str
+        E.g. ``"slope,year"``; ``""`` for a fully verified pair.
+    """
+    out = []
+    for b in np.asarray(bits, dtype=int):
+        out.append(",".join(r for i, r in enumerate(REQUIREMENTS) if b >> i & 1))
+    return out
+
+
+def requirement_text(requirement: str, value: float, limit: float, zone: Any = None) -> str:
+    """The French sentence of one failed requirement, e.g. ``"pente 9,2 % > 6 %"``.
+
+    Parameters
+    ----------
+    requirement
+        One of :data:`REQUIREMENTS`.
+    value
+        The unit's value.
+    limit
+        The project's limit.
+    zone
+        The unit's zone type (for ``zone``).
+
+    Returns
+    -------
+    str
+        Text for people.
+    """
+    v, lim = format_fr(value), format_fr(limit)
+    if requirement == "zone":
+        return f"zone {zone} incompatible avec l'industrie"
+    if requirement == "area":
+        return f"surface nette {v} ha < {lim} ha demandés"
+    if requirement == "slope":
+        return f"pente {v} % > {lim} %"
+    if requirement == "interchange":
+        return f"échangeur à {v} km > {lim} km"
+    if requirement == "rail":
+        return f"fret ferroviaire à {v} km > {lim} km"
+    if requirement == "seveso":
+        return f"habitations à {v} km < {lim} km (Seveso)"
+    if not np.isfinite(value):
+        return "terrain non aménageable"
+    return f"disponible en {value:.0f}, après {limit:.0f} souhaité"
+
+
+def _pair_criteria(
+    pa: _ProjectArrays, ua: _UnitArrays, p: np.ndarray, u: np.ndarray, bits: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Criterion values of given pairs (vectorised over the pairs)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fit = np.clip(pa.area_max[p] / ua.net_area[u], 0.0, 1.0)
+    out = {"area_fit": np.nan_to_num(fit, nan=0.0)}
+    for name, arr in ua.base_score.items():
+        out[name] = arr[u]
+    pref = pa.preferred[p]
+    out["preferred_commune"] = (pd.notna(pref) & (pref == ua.insee[u])).astype(float)
+    popcount = np.zeros(len(p))
+    for r in range(len(REQUIREMENTS)):
+        popcount += (bits >> r) & 1
+    out["unverified"] = popcount
+    return out
+
+
+def _score(criteria: Mapping[str, np.ndarray], weights: Weights) -> np.ndarray:
+    total = -weights.unverified_penalty * criteria["unverified"]
+    for name, w in weights.criteria.items():
+        total = total + w * criteria[name]
+    return total
+
+
+def _enaf_cost(pa: _ProjectArrays, ua: _UnitArrays, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """ENAF consumed by a pair in ha: area_min × enaf_share; 0 for PENE and friches.
+
+    An unknown ``enaf_share`` counts as 1 (the prudent assumption: all ENAF).
+    """
+    share = np.nan_to_num(ua.enaf_share[u], nan=1.0)
+    free = pa.is_pene[p] | ua.is_friche[u]
+    return np.where(free, 0.0, pa.area_min[p] * share)
+
+
+def _pairs_frame(
+    pa: _ProjectArrays,
+    ua: _UnitArrays,
+    p: np.ndarray,
+    u: np.ndarray,
+    bits: np.ndarray,
+    weights: Weights,
+) -> pd.DataFrame:
+    crit = _pair_criteria(pa, ua, p, u, bits)
+    frame = pd.DataFrame(
+        {
+            Col.PROJECT_ID: pa.ids[p],
+            UnitCol.UNIT_ID: ua.ids[u],
+            "p": p.astype(np.int64),
+            "u": u.astype(np.int64),
+            "score": _score(crit, weights),
+            "area_ha": pa.area_min[p],
+            "enaf_ha": _enaf_cost(pa, ua, p, u),
+            "jobs": pa.jobs[p],
+            "is_friche": ua.is_friche[u],
+            "unverified_bits": bits.astype(np.int64),
+        }
+    )
+    for name, values in crit.items():
+        frame[f"c_{name}"] = values
+    return frame
+
+
+@dataclass
+class Rejections:
+    """Why projects were rejected by units, summarised per project.
+
+    Attributes
+    ----------
+    counts
+        Projects × requirements: how many units reject the project first on
+        each requirement; column ``feasible``: how many units accept it.
+    closest
+        Per project (index ``project_id``): ``unit_id`` of the closest
+        rejecting unit (fewest failed requirements, then smallest relative
+        shortfall), ``n_failed`` and ``lacks`` (French text of what it lacks).
+    relax
+        Long table ``project_id, requirement, limit, needed, units``:
+        relaxing the requirement from ``limit`` to ``needed`` would make
+        ``units`` units feasible (units that fail on that requirement only).
+    """
+
+    counts: pd.DataFrame
+    closest: pd.DataFrame
+    relax: pd.DataFrame
+
+
+_RELAXABLE = ("area", "slope", "interchange", "rail", "seveso", "year")
+_RELAX_K = 3
+
+
+def _summarise(chunk: _ChunkResult, pa: _ProjectArrays, ua: _UnitArrays) -> tuple[
+    np.ndarray, list[dict[str, Any]], list[dict[str, Any]]
+]:
+    fail = chunk.fail
+    n_req, n_p, _ = fail.shape
+    any_fail = fail.any(axis=0)
+    first = np.argmax(fail, axis=0)
+    counts = np.zeros((n_p, n_req + 1), dtype=np.int64)
+    for r in range(n_req):
+        counts[:, r] = ((first == r) & any_fail).sum(axis=1)
+    counts[:, n_req] = (~any_fail).sum(axis=1)
+    n_fail = fail.sum(axis=0)
+    rel = np.zeros(any_fail.shape)
+    for r, req in enumerate(chunk.reqs):
+        scale = np.where(np.abs(req.limit) > 0, np.abs(req.limit), 1.0)[:, None]
+        with np.errstate(invalid="ignore"):
+            short = np.abs(req.value[None, :] - req.limit[:, None]) / scale
+        rel += np.where(fail[r], np.nan_to_num(short, nan=1.0, posinf=1e3), 0.0)
+    key = np.where(any_fail, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
+    closest_rows: list[dict[str, Any]] = []
+    relax_rows: list[dict[str, Any]] = []
+    for i in range(n_p):
+        pid = pa.ids[chunk.start + i]
+        if counts[i, n_req] > 0 or not np.isfinite(key[i]).any():
+            continue
+        j = int(np.argmin(key[i]))
+        lacks = [
+            requirement_text(req.name, req.value[j], req.limit[i], ua.zone[j])
+            for r, req in enumerate(chunk.reqs)
+            if fail[r, i, j]
+        ]
+        closest_rows.append(
+            {
+                Col.PROJECT_ID: pid,
+                UnitCol.UNIT_ID: ua.ids[j],
+                "n_failed": int(n_fail[i, j]),
+                "lacks": " ; ".join(lacks),
+            }
+        )
+        only = n_fail[i] == 1
+        for r, req in enumerate(chunk.reqs):
+            if req.name not in _RELAXABLE:
+                continue
+            mask = only & fail[r, i]
+            if not mask.any():
+                continue
+            vals = req.value[mask]
+            vals = vals[np.isfinite(vals)]
+            if not len(vals):
+                continue
+            # upper bounds relax upwards (smallest values first), lower bounds downwards
+            order = np.sort(vals) if req.upper else np.sort(vals)[::-1]
+            target = order[min(_RELAX_K, len(order)) - 1]
+            n_units = int((vals <= target).sum() if req.upper else (vals >= target).sum())
+            relax_rows.append(
+                {
+                    Col.PROJECT_ID: pid,
+                    "requirement": req.name,
+                    "limit": float(req.limit[i]),
+                    "needed": float(target),
+                    "units": n_units,
+                }
+            )
+    return counts, closest_rows, relax_rows
+
+
+def relax_text(requirement: str, limit: float, needed: float, units: int) -> str:
+    """French hint for relaxing one requirement.
+
+    Examples
+    --------
+    >>> relax_text("slope", 6, 8, 3)
+    'pente max 8 % au lieu de 6 % donnerait 3 terrains'
+    """
+    n = f"{units} terrain{'s' if units > 1 else ''}"
+    lim, need = format_fr(limit), format_fr(needed)
+    templates = {
+        "area": f"surface min {need} ha au lieu de {lim} ha donnerait {n}",
+        "slope": f"pente max {need} % au lieu de {lim} % donnerait {n}",
+        "interchange": f"échangeur à {need} km au lieu de {lim} km donnerait {n}",
+        "rail": f"fret ferroviaire accepté à {need} km au lieu de {lim} km donnerait {n}",
+        "seveso": f"habitations à {need} km au lieu de {lim} km donnerait {n}",
+        "year": f"démarrage en {needed:.0f} au lieu de {limit:.0f} donnerait {n}",
+    }
+    return templates[requirement]
+
+
+def candidate_pairs(
+    projects: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    weights: Weights | None = None,
+    thresholds: Thresholds | None = None,
+    top_n: int | None = 30,
+) -> tuple[pd.DataFrame, Rejections]:
+    """Feasible (project, unit) pairs with their score, pruned, and rejection summaries.
+
+    Pairs are evaluated by chunks of projects against all units with numpy
+    broadcasting (no loop over pairs).  Pruning keeps, per project, the
+    ``top_n`` best pairs by score **and** the ``top_n`` pairs of smallest ENAF
+    cost (best score first among equals), so that options which spare the ZAN
+    budget survive; a project with at most ``top_n`` feasible units keeps them
+    all.
+
+    Parameters
+    ----------
+    projects
+        Projects table (``projects`` layer schema).
+    units
+        Land units (see :func:`check_units`).
+    weights
+        Score weights; defaults to :class:`Weights`.
+    thresholds
+        Requirement constants; defaults to :class:`Thresholds`.
+    top_n
+        Pairs kept per project and per ranking; ``None`` keeps every feasible pair.
+
+    Returns
+    -------
+    pairs : pandas.DataFrame
+        One row per kept feasible pair: ``project_id``, ``unit_id``, ``p``,
+        ``u`` (row positions), ``score``, ``area_ha`` (the project's
+        ``area_min_ha``), ``enaf_ha`` (ZAN cost), ``jobs``, ``is_friche``,
+        ``unverified_bits``, ``unverified`` (names) and ``c_<criterion>``
+        values.
+    rejections : Rejections
+        Per-project summaries used by the explanations.
+    """
+    check_units(units)
+    weights = weights or Weights()
+    th = thresholds or Thresholds()
+    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    frames: list[pd.DataFrame] = []
+    counts, closest, relax = [], [], []
+    for sl in _chunks(len(pa.ids), len(ua.ids)):
+        chunk = _evaluate(pa, ua, th, sl)
+        feasible = chunk.feasible
+        c, cl, rl = _summarise(chunk, pa, ua)
+        counts.append(c)
+        closest += cl
+        relax += rl
+        pi, ui = np.nonzero(feasible)
+        if not len(pi):
+            continue
+        bits = chunk.unknown_bits[pi, ui]
+        frame = _pairs_frame(pa, ua, pi + sl.start, ui, bits, weights)
+        if top_n is not None:
+            frame = _prune(frame, top_n)
+        frames.append(frame)
+    columns = _pairs_frame(pa, ua, np.zeros(0, int), np.zeros(0, int), np.zeros(0, int), weights)
+    pairs = pd.concat([columns, *frames], ignore_index=True) if frames else columns
+    pairs["unverified"] = unverified_labels(pairs["unverified_bits"].to_numpy())
+    count_table = pd.DataFrame(
+        np.vstack(counts) if counts else np.zeros((0, len(REQUIREMENTS) + 1), dtype=np.int64),
+        columns=[*REQUIREMENTS, "feasible"],
+        index=pd.Index(pa.ids, name=Col.PROJECT_ID),
+    )
+    rejections = Rejections(
+        counts=count_table,
+        closest=pd.DataFrame(closest, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "n_failed", "lacks"]).set_index(
+            Col.PROJECT_ID
+        ),
+        relax=pd.DataFrame(relax, columns=[Col.PROJECT_ID, "requirement", "limit", "needed", "units"]),
+    )
+    return pairs, rejections
+
+
+def _prune(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    by_score = frame.sort_values(["p", "score"], ascending=[True, False], kind="stable")
+    keep_a = by_score.groupby("p", sort=False).head(top_n).index
+    by_enaf = frame.sort_values(["p", "enaf_ha", "score"], ascending=[True, True, False], kind="stable")
+    keep_b = by_enaf.groupby("p", sort=False).head(top_n).index
+    return frame.loc[keep_a.union(keep_b)]
+
+
+def feasibility_table(
+    projects: pd.DataFrame, units: pd.DataFrame, *, thresholds: Thresholds | None = None
+) -> pd.DataFrame:
+    """Every (project, unit) pair with its verdict: "why not here" for each pair.
+
+    Meant for inspection of small sets (it has ``len(projects) × len(units)``
+    rows); the engine itself uses :func:`candidate_pairs`.
+
+    Parameters
+    ----------
+    projects
+        Projects table.
+    units
+        Land units.
+    thresholds
+        Requirement constants.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``project_id``, ``unit_id``, ``feasible``, ``requirement`` (first
+        failed, ``None`` when feasible), ``value``, ``limit``, ``shortfall``
+        (by how much, in the requirement's unit), ``unverified`` (names of
+        unverified requirements), ``reason`` (French text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"project_id": ["P1"], "area_min_ha": [2.0], "area_max_ha": [3.0],
+    ...                   "jobs": [10], "max_slope_pct": [6.0]})
+    >>> u = pd.DataFrame({"unit_id": ["U1"], "insee": ["30007"], "zone_type": ["U"],
+    ...                   "servicing_stage": ["viabilisé et aménagé"], "net_area_ha": [5.0],
+    ...                   "slope_mean_pct": [9.2], "dist_interchange_km": [1.0],
+    ...                   "dist_rail_freight_km": [9.0], "dist_housing_km": [1.0], "enaf_share": [1.0]})
+    >>> feasibility_table(p, u)["reason"].iloc[0]
+    'pente 9,2 % > 6 %'
+    """
+    check_units(units)
+    th = thresholds or Thresholds()
+    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    parts = []
+    for sl in _chunks(len(pa.ids), len(ua.ids)):
+        chunk = _evaluate(pa, ua, th, sl)
+        any_fail = chunk.fail.any(axis=0)
+        first = np.argmax(chunk.fail, axis=0)
+        n_p, n_u = any_fail.shape
+        values = np.stack([np.broadcast_to(r.value[None, :], (n_p, n_u)) for r in chunk.reqs])
+        limits = np.stack([np.broadcast_to(r.limit[:, None], (n_p, n_u)) for r in chunk.reqs])
+        val = np.take_along_axis(values, first[None], 0)[0]
+        lim = np.take_along_axis(limits, first[None], 0)[0]
+        pi, ui = np.indices((n_p, n_u)).reshape(2, -1)
+        flat_fail = any_fail.ravel()
+        parts.append(
+            pd.DataFrame(
+                {
+                    Col.PROJECT_ID: pa.ids[pi + sl.start],
+                    UnitCol.UNIT_ID: ua.ids[ui],
+                    "feasible": ~flat_fail,
+                    "req_index": np.where(flat_fail, first.ravel(), -1),
+                    "value": np.where(flat_fail, val.ravel(), np.nan),
+                    "limit": np.where(flat_fail, lim.ravel(), np.nan),
+                    "zone": ua.zone[ui],
+                    "bits": chunk.unknown_bits.ravel(),
+                }
+            )
+        )
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "feasible", "req_index", "value", "limit", "zone", "bits"]
+    )
+    names = np.array([None, *REQUIREMENTS], dtype=object)
+    table["requirement"] = names[table["req_index"].to_numpy(dtype=int) + 1]
+    with np.errstate(invalid="ignore"):
+        table["shortfall"] = (table["value"] - table["limit"]).abs()
+    table["unverified"] = unverified_labels(table["bits"].to_numpy())
+    table["reason"] = [
+        requirement_text(r, v, lim, z) if r is not None else ""
+        for r, v, lim, z in zip(
+            table["requirement"], table["value"], table["limit"], table["zone"], strict=True
+        )
+    ]
+    cols = [Col.PROJECT_ID, UnitCol.UNIT_ID, "feasible", "requirement", "value", "limit", "shortfall"]
+    return table[[*cols, "unverified", "reason"]]
+
+
+def score_contributions(pairs: pd.DataFrame, weights: Weights | None = None) -> pd.DataFrame:
+    """Long table of each criterion's contribution to the score of given pairs.
+
+    Parameters
+    ----------
+    pairs
+        Rows of :func:`candidate_pairs` (with the ``c_<criterion>`` columns).
+    weights
+        The weights the scores were computed with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``project_id, unit_id, criterion, label, value, weight, contribution``;
+        the contributions of a pair add up to its score.
+    """
+    weights = weights or Weights()
+    w = {**weights.criteria, "unverified": -weights.unverified_penalty}
+    rows = []
+    for name, wt in w.items():
+        rows.append(
+            pd.DataFrame(
+                {
+                    Col.PROJECT_ID: pairs[Col.PROJECT_ID].to_numpy(),
+                    UnitCol.UNIT_ID: pairs[UnitCol.UNIT_ID].to_numpy(),
+                    "criterion": name,
+                    "label": _CRITERIA_FR[name],
+                    "value": pairs[f"c_{name}"].to_numpy(dtype=float),
+                    "weight": wt,
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True)
+    out["contribution"] = out["value"] * out["weight"]
+    return out.sort_values([Col.PROJECT_ID, UnitCol.UNIT_ID], kind="stable").reset_index(drop=True)
+
+
+def pairwise_feasible(
+    projects: pd.DataFrame, units: pd.DataFrame, *, thresholds: Thresholds | None = None
+) -> np.ndarray:
+    """Feasibility of aligned pairs: row ``i`` of ``projects`` on row ``i`` of ``units``.
+
+    Used to re-check a solution independently of the candidate table.
+
+    Parameters
+    ----------
+    projects, units
+        Tables of the same length, aligned by position.
+    thresholds
+        Requirement constants.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, ``True`` where the pair meets every hard requirement.
+    """
+    th = thresholds or Thresholds()
+    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    out = np.zeros(len(pa.ids), dtype=bool)
+    step = 256
+    for start in range(0, len(pa.ids), step):
+        sl = slice(start, min(start + step, len(pa.ids)))
+        sub = _UnitArrays(**{**ua.__dict__, **_slice_units(ua, sl)})
+        chunk = _evaluate(pa, sub, th, sl)
+        idx = np.arange(sl.stop - sl.start)
+        out[sl] = chunk.feasible[idx, idx]
+    return out
+
+
+def _slice_units(ua: _UnitArrays, sl: slice) -> dict[str, Any]:
+    return {
+        k: v[sl] if isinstance(v, np.ndarray) else {n: a[sl] for n, a in v.items()}
+        for k, v in ua.__dict__.items()
+    }

@@ -1,0 +1,301 @@
+"""Plumbing shared by the open-data readers.
+
+Reading any vector file with pyogrio (GeoJSON, gzipped GeoJSON, GeoPackage,
+shapefile...) with errors that name the file, matching field names
+case-insensitively, rejecting rows with a reason, and validating the result
+against its layer schema with the file named in every error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from foncier.errors import CRSError, DataSourceError, FoncierError
+from foncier.layers import LoadReport, validate_layer
+
+__all__ = [
+    "PathLike",
+    "as_paths",
+    "blank",
+    "find_column",
+    "numeric",
+    "read_vector",
+    "reject_rows",
+    "validate_source",
+]
+
+PathLike = str | Path
+
+
+def as_paths(paths: PathLike | Sequence[PathLike]) -> list[Path]:
+    """Return one path or a sequence of paths as a list of :class:`~pathlib.Path`.
+
+    Parameters
+    ----------
+    paths
+        A path or several.
+
+    Returns
+    -------
+    list of pathlib.Path
+        At least one path.
+
+    Raises
+    ------
+    DataSourceError
+        If no path is given.
+    """
+    if isinstance(paths, (str, Path)):
+        return [Path(paths)]
+    out = [Path(p) for p in paths]
+    if not out:
+        msg = "no input file given; expected at least one path"
+        raise DataSourceError(msg)
+    return out
+
+
+def _gdal_path(path: Path) -> str:
+    """GDAL path of a file, through ``/vsigzip/`` for gzip-compressed files."""
+    if path.suffix.lower() == ".gz":
+        return f"/vsigzip/{path}"
+    return str(path)
+
+
+def _check_gzip(path: Path, what: str) -> None:
+    """Read a ``.gz`` file to its end so that truncation is reported clearly."""
+    try:
+        with gzip.open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        msg = (
+            f"{what} file {path} is not a complete gzip file ({exc}); "
+            "it may be truncated: download it again"
+        )
+        raise DataSourceError(msg) from exc
+
+
+def read_vector(
+    path: PathLike,
+    *,
+    what: str,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector file with pyogrio, turning every failure into a clear error.
+
+    Parameters
+    ----------
+    path
+        Any file GDAL reads (GeoJSON, ``.geojson.gz`` / ``.json.gz``,
+        GeoPackage, shapefile, FlatGeobuf...).
+    what
+        What the file should hold, for messages (e.g. ``"cadastre"``).
+    layer
+        Layer of a multi-layer file; the first layer by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The features as read, in their own CRS.
+
+    Raises
+    ------
+    DataSourceError
+        Missing, empty, truncated or corrupt file, or a file without geometry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{what} file {path} does not exist"
+        raise DataSourceError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{what} file {path} is empty"
+        raise DataSourceError(msg)
+    if path.suffix.lower() == ".gz":
+        _check_gzip(path, what)
+    try:
+        gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+    except Exception as exc:  # pyogrio raises several DataSourceError/FieldError types
+        msg = (
+            f"cannot read the {what} file {path}: {exc}. Is it a complete vector file "
+            "(GeoJSON, GeoPackage, shapefile)? A truncated download must be fetched again."
+        )
+        raise DataSourceError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        msg = f"the {what} file {path} has no geometry; expected a vector layer"
+        raise DataSourceError(msg)
+    return gdf
+
+
+def find_column(
+    columns: Iterable[str],
+    *candidates: str,
+    required: bool = False,
+    source: str = "",
+) -> str | None:
+    """Find the first of ``candidates`` among ``columns``, ignoring case and a BOM.
+
+    Parameters
+    ----------
+    columns
+        Column names of a table.
+    *candidates
+        Accepted names, in order of preference.
+    required
+        Raise if none is found.
+    source
+        File or layer named in the error.
+
+    Returns
+    -------
+    str or None
+        The actual column name, or ``None`` when absent and not required.
+
+    Raises
+    ------
+    DataSourceError
+        If ``required`` and no candidate is present.
+
+    Examples
+    --------
+    >>> find_column(["LIBELLE", "TYPEZONE"], "typezone")
+    'TYPEZONE'
+    """
+    cols = list(columns)
+    lower = {str(c).lstrip("\ufeff").strip().lower(): c for c in cols}
+    for cand in candidates:
+        if cand.lower() in lower:
+            return str(lower[cand.lower()])
+    if required:
+        names = " or ".join(repr(c) for c in candidates)
+        msg = (
+            f"{source}: no column {names} (matched case-insensitively); columns found: "
+            f"{[str(c) for c in cols if c != 'geometry']}. Was a column renamed?"
+        )
+        raise DataSourceError(msg)
+    return None
+
+
+def reject_rows(
+    df: pd.DataFrame, bad: pd.Series, reason: str, ids: pd.Series, report: LoadReport
+) -> pd.DataFrame:
+    """Drop rows flagged ``bad``, recording ``(id, reason)`` of each in the report.
+
+    Parameters
+    ----------
+    df
+        The table.
+    bad
+        Boolean Series on ``df``'s index, ``True`` on rows to drop.
+    reason
+        Why they are dropped.
+    ids
+        Row labels (Series on the same index) written in the report.
+    report
+        Report to fill.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` without the rejected rows.
+    """
+    mask = bad.fillna(True).astype(bool).to_numpy()
+    if mask.any():
+        labels = ids.astype(object).where(ids.notna(), df.index.to_series().astype(str))
+        report.rows_rejected.extend((str(i), reason) for i in labels[mask])
+    return df.loc[~mask]
+
+
+def blank(s: pd.Series) -> pd.Series:
+    """Whether values are missing or blank strings."""
+    return s.isna() | (s.astype(str).str.strip() == "")
+
+
+def validate_source(
+    name: str, data: pd.DataFrame, report: LoadReport, sources: Sequence[Path] | str
+) -> gpd.GeoDataFrame:
+    """Validate a layer read from files, naming the files in any error.
+
+    Parameters
+    ----------
+    name
+        Layer name.
+    data
+        The layer built by a reader.
+    report
+        The reader's report (rows read and rejected so far).
+    sources
+        Files the rows came from.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The validated layer with ``attrs["load_report"]``.
+
+    Raises
+    ------
+    LayerSchemaError, CRSError, GeometryError
+        As :func:`foncier.layers.validate_layer`, the message prefixed with the files.
+    """
+    label = sources if isinstance(sources, str) else ", ".join(str(p) for p in sources)
+    try:
+        out = validate_layer(name, data, report=report)
+    except FoncierError as exc:
+        msg = f"{label}: {exc}"
+        raise type(exc)(msg) from exc
+    assert isinstance(out, gpd.GeoDataFrame)
+    _check_extent(out, name, label)
+    return out
+
+
+#: Area of use of EPSG:2154 (metropolitan France), lon/lat, with a margin.
+_L93_AREA = (-11.0, 40.0, 12.0, 53.0)
+
+
+def _check_extent(gdf: gpd.GeoDataFrame, name: str, label: str) -> None:
+    """Refuse a layer lying outside metropolitan France: a wrongly declared CRS."""
+    if gdf.empty:
+        return
+    lon_lat = gpd.GeoSeries(
+        gpd.points_from_xy(*np.array(gdf.total_bounds).reshape(2, 2).T), crs=gdf.crs
+    ).to_crs("EPSG:4326")
+    xmin, ymin, xmax, ymax = _L93_AREA
+    inside = lon_lat.x.between(xmin, xmax) & lon_lat.y.between(ymin, ymax)
+    if not bool(inside.all()):
+        report = gdf.attrs.get("load_report")
+        crs_in = report.crs_in if report is not None else "?"
+        msg = (
+            f"{label}: the {name} layer lies outside metropolitan France once read in "
+            f"{crs_in} (bounds {np.round(gdf.total_bounds, 1).tolist()} in EPSG:2154); "
+            "is the CRS declared by the file right? Fix the file's CRS (e.g. its .prj)."
+        )
+        raise CRSError(msg)
+
+
+def numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers, accepting a decimal comma; return the values and a mask of text.
+
+    Parameters
+    ----------
+    s
+        Raw values (numbers or strings).
+
+    Returns
+    -------
+    (pandas.Series, pandas.Series)
+        Float values (NaN where missing or unparsable) and ``True`` where a
+        non-blank value could not be parsed.
+    """
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        values = s.astype("float64")
+        return values, pd.Series(np.zeros(len(s), dtype=bool), index=s.index)
+    text = s.astype(object).where(s.isna(), s.astype(str).str.strip().str.replace(",", "."))
+    values = pd.to_numeric(text, errors="coerce").astype("float64")
+    return values, values.isna() & ~blank(s)

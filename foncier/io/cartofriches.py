@@ -1,0 +1,198 @@
+"""Friches from Cartofriches (Cerema), in the CNIG Friches standard.
+
+Cartofriches publishes friches as polygons where their outline is known and,
+in its national table, as points (``Long``/``Lat``) with a declared surface
+``site_surface`` (m²) and the cadastral parcels of the site in ``l_idpar``
+(``{idu,idu,...}``).  A point friche gets its land from those parcels when
+the parcels are loaded (all of them must be found); otherwise it stays a
+point with ``surface_m2`` = ``site_surface`` and ``approximate = True``.
+No shape is ever invented (no buffer around the point).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from foncier.io._common import (
+    PathLike,
+    blank,
+    find_column,
+    numeric,
+    read_vector,
+    reject_rows,
+    validate_source,
+)
+from foncier.layers import FRICHE_STATUSES, Col, LoadReport, normalise_insee
+
+__all__ = ["parse_idpar_list", "read_cartofriches"]
+
+
+def parse_idpar_list(values: pd.Series) -> pd.Series:
+    """Split Cartofriches ``l_idpar`` values (``{idu,idu}``) into lists of parcel ids.
+
+    Parameters
+    ----------
+    values
+        Raw ``l_idpar`` values; braces, quotes, spaces, ``,``/``;``/``|``
+        separators are accepted.
+
+    Returns
+    -------
+    pandas.Series
+        A list of upper-case ids per row (empty when missing).
+
+    Examples
+    --------
+    >>> parse_idpar_list(pd.Series(["{301140000W0256,30114000AB0012}", None])).tolist()
+    [['301140000W0256', '30114000AB0012'], []]
+    """
+    text = values.astype(object).where(~blank(values), "").astype(str)
+    cleaned = text.str.upper().str.replace(r"[{}\[\]\"' ]", "", regex=True)
+    return cleaned.str.split(r"[,;|]").map(lambda ids: [i for i in ids if i])
+
+
+def _parcel_land(
+    gdf: gpd.GeoDataFrame, idpar: pd.Series, parcels: gpd.GeoDataFrame, report: LoadReport
+) -> gpd.GeoDataFrame:
+    """Replace point geometries by the union of their listed parcels, when all are loaded."""
+    exploded = idpar.explode().dropna()
+    pairs = pd.DataFrame({"row": exploded.index, Col.IDU: exploded.to_numpy()})
+    if pairs.empty:
+        return gdf
+    geom = parcels.set_index(Col.IDU).geometry.to_crs(gdf.crs)
+    pairs["found"] = pairs[Col.IDU].isin(geom.index)
+    complete = pairs.groupby("row")["found"].all()
+    partial = complete.index[~complete & pairs.groupby("row")["found"].any()]
+    use = complete.index[complete]
+    if len(partial):
+        report.notes.append(
+            f"{len(partial)} point friches keep their point: only some of their parcels are loaded"
+        )
+    if not len(use):
+        return gdf
+    sel = pairs[pairs["row"].isin(use)]
+    land = gpd.GeoSeries(geom.loc[sel[Col.IDU]].to_numpy(), crs=gdf.crs).groupby(
+        sel["row"].to_numpy()
+    ).union_all()
+    gdf = gdf.copy()
+    geoms = gdf.geometry.to_numpy().copy()
+    pos = gdf.index.get_indexer(land.index)
+    geoms[pos] = land.to_numpy()
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    gdf.loc[land.index, Col.APPROXIMATE] = False
+    gdf.loc[land.index, Col.SURFACE_M2] = gpd.GeoSeries(land, crs=gdf.crs).to_crs(2154).area
+    report.notes.append(f"{len(use)} point friches take their land from their cadastral parcels")
+    return gdf
+
+
+def read_cartofriches(
+    path: PathLike,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    insee: Iterable[str] | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a Cartofriches / CNIG Friches file into the ``friches`` layer.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, shapefile... of friches (points or polygons),
+        with the CNIG fields ``site_id``, ``site_nom``, ``site_statut``,
+        ``site_surface``, ``comm_insee``, ``sol_pollution_existe``,
+        ``urba_zone_type``, ``l_idpar`` (matched case-insensitively).
+    parcels
+        The ``parcels`` layer: a point friche whose ``l_idpar`` parcels are
+        all in it takes their union as its land.
+    insee
+        Keep only the friches of these communes (the others are counted in
+        the notes).
+    layer
+        Layer of a multi-layer file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The ``friches`` layer (``site_id``, ``name``, ``insee``, ``status``,
+        ``pollution``, ``zone_type``, ``surface_m2``, ``approximate``; then
+        ``l_idpar`` as published).  ``surface_m2`` is the polygon's area in
+        EPSG:2154 for polygons and parcel land, ``site_surface`` for points.
+        ``approximate`` is ``True`` for friches kept as points.
+        ``attrs["load_report"]`` lists rows rejected (no id, unknown status,
+        no commune, non-numeric or negative surface, duplicate id).
+
+    Raises
+    ------
+    DataSourceError
+        Unreadable file, or a missing ``site_id`` / ``site_statut`` /
+        ``comm_insee`` field.
+    CRSError, GeometryError
+        See :func:`foncier.layers.validate_layer`.
+    """
+    raw = read_vector(path, what="Cartofriches", layer=layer)
+    src = str(path)
+    report = LoadReport("friches", source=src, rows_read=len(raw))
+    cols = raw.columns
+
+    def col(*names: str, required: bool = False) -> pd.Series:
+        name = find_column(cols, *names, required=required, source=src)
+        return raw[name] if name is not None else pd.Series(None, index=raw.index, dtype=object)
+
+    gdf = gpd.GeoDataFrame(
+        {
+            Col.SITE_ID: col("site_id", required=True),
+            Col.NAME: col("site_nom", "nom", "name"),
+            Col.INSEE: normalise_insee(col("comm_insee", "insee", required=True).astype(object)),
+            Col.STATUS: col("site_statut", "statut", required=True),
+            Col.POLLUTION: col("sol_pollution_existe", "pollution"),
+            Col.ZONE_TYPE: col("urba_zone_type", "zone_type"),
+            "l_idpar": col("l_idpar"),
+        },
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+        index=raw.index,
+    )
+    ids = gdf[Col.SITE_ID].astype(object).where(~blank(gdf[Col.SITE_ID]), None)
+    gdf[Col.SITE_ID] = ids.map(lambda v: None if v is None else str(v).strip())
+    gdf = reject_rows(gdf, gdf[Col.SITE_ID].isna(), "no site_id", gdf[Col.SITE_ID], report)
+    status = gdf[Col.STATUS].astype(object).where(gdf[Col.STATUS].isna(), gdf[Col.STATUS].astype(str))
+    gdf[Col.STATUS] = status.str.strip().str.lower()
+    bad = ~gdf[Col.STATUS].isin(FRICHE_STATUSES)
+    for i in gdf.index[bad]:
+        report.rows_rejected.append((gdf.at[i, Col.SITE_ID], f"unknown status {status[i]!r}"))
+    gdf = gdf.loc[~bad]
+    gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no comm_insee", gdf[Col.SITE_ID], report)
+    surface, text = numeric(col("site_surface", "surface_m2").loc[gdf.index])
+    gdf = reject_rows(gdf, text, "site_surface is not a number", gdf[Col.SITE_ID], report)
+    surface = surface.loc[gdf.index]
+    gdf = reject_rows(gdf, surface < 0, "negative site_surface", gdf[Col.SITE_ID], report)
+    gdf[Col.SURFACE_M2] = surface.loc[gdf.index]
+    geoms = gdf.geometry.to_numpy()
+    missing = pd.Series(shapely.is_missing(geoms) | shapely.is_empty(geoms), index=gdf.index)
+    gdf = reject_rows(gdf, missing, "no geometry", gdf[Col.SITE_ID], report)
+    dup = gdf[Col.SITE_ID].duplicated()
+    gdf = reject_rows(gdf, dup, "site_id given twice (first kept)", gdf[Col.SITE_ID], report)
+    if insee is not None:
+        keep = gdf[Col.INSEE].isin(set(insee))
+        if (~keep).any():
+            report.notes.append(f"{int((~keep).sum())} friches outside the requested communes")
+        gdf = gdf.loc[keep]
+    is_point = gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
+    gdf[Col.APPROXIMATE] = is_point
+    if (~is_point).any() and gdf.crs is not None:
+        area = gdf.geometry[~is_point].to_crs(2154).area
+        gdf.loc[~is_point, Col.SURFACE_M2] = area
+    if parcels is not None and is_point.any() and len(parcels) and gdf.crs is not None:
+        idpar = parse_idpar_list(gdf.loc[is_point, "l_idpar"])
+        gdf = _parcel_land(gdf, idpar, parcels, report)
+    n_points = int(np.asarray(gdf[Col.APPROXIMATE]).sum())
+    if n_points:
+        report.notes.append(
+            f"{n_points} friches kept as points with their declared surface (approximate)"
+        )
+    return validate_source("friches", gdf, report, src)

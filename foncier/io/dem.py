@@ -1,0 +1,128 @@
+"""Digital elevation models: any CRS in, a Lambert-93 GeoTIFF out.
+
+The terrain criteria (slope) are computed in metres in EPSG:2154, so a DEM
+published in geographic coordinates or in UTM is reprojected once, at import,
+with bilinear resampling; cells without data stay without data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioError
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from foncier.errors import CRSError, DataSourceError
+from foncier.io._common import PathLike
+from foncier.layers import CRS_L93, LoadReport
+
+__all__ = ["reproject_dem"]
+
+
+def _nodata_for(dtype: str) -> float:
+    """A nodata value for a raster that declares none."""
+    if np.issubdtype(np.dtype(dtype), np.floating):
+        return float("nan")
+    return float(np.iinfo(np.dtype(dtype)).min)
+
+
+def reproject_dem(
+    src_path: PathLike, dst_path: PathLike, *, resolution: float | None = None
+) -> LoadReport:
+    """Reproject a DEM to EPSG:2154 (bilinear) and write it as a GeoTIFF.
+
+    Parameters
+    ----------
+    src_path
+        Any single-band raster GDAL reads, in a projected or geographic CRS.
+    dst_path
+        GeoTIFF to write (deflate-compressed, tiled).
+    resolution
+        Output cell size in metres; by default the size GDAL derives from
+        the source (about the source's own in metres).
+
+    Returns
+    -------
+    foncier.layers.LoadReport
+        Layer ``"dem"``: ``crs_in``, ``reprojected``, and notes with the
+        size, resolution, nodata value and the elevation range written.
+
+    Raises
+    ------
+    DataSourceError
+        Missing, truncated or corrupt raster, or one with no band.
+    CRSError
+        A raster without CRS.
+
+    Examples
+    --------
+    >>> reproject_dem("srtm_utm31n.tif", "dem.tif").summary()  # doctest: +SKIP
+    """
+    src_path, dst_path = Path(src_path), Path(dst_path)
+    report = LoadReport("dem", source=str(src_path))
+    try:
+        with rasterio.open(src_path) as src:
+            if src.count < 1:
+                msg = f"the DEM {src_path} has no band"
+                raise DataSourceError(msg)
+            if src.crs is None:
+                msg = (
+                    f"the DEM {src_path} has no CRS; expected a georeferenced raster "
+                    "(GeoTIFF with its CRS, or a .prj / .aux.xml beside it)"
+                )
+                raise CRSError(msg)
+            epsg = src.crs.to_epsg()
+            report.crs_in = f"EPSG:{epsg}" if epsg else src.crs.to_string()
+            dtype = src.dtypes[0]
+            nodata = src.nodata if src.nodata is not None else _nodata_for(dtype)
+            data = src.read(1)
+            report.rows_read = int(data.size)
+            res = (resolution, resolution) if resolution else None
+            transform, width, height = calculate_default_transform(
+                src.crs, CRS_L93, src.width, src.height, *src.bounds, resolution=res
+            )
+            out = np.full((height, width), nodata, dtype=dtype)
+            reproject(
+                data,
+                out,
+                src_transform=src.transform,
+                src_crs=src.crs,
+                src_nodata=nodata,
+                dst_transform=transform,
+                dst_crs=CRS_L93,
+                dst_nodata=nodata,
+                resampling=Resampling.bilinear,
+            )
+    except RasterioError as exc:
+        msg = f"cannot read the DEM {src_path}: {exc}; is it a complete raster file?"
+        raise DataSourceError(msg) from exc
+    profile = {
+        "driver": "GTiff",
+        "dtype": dtype,
+        "count": 1,
+        "width": width,
+        "height": height,
+        "crs": CRS_L93,
+        "transform": transform,
+        "nodata": nodata,
+        "compress": "deflate",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+    }
+    dst_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with rasterio.open(dst_path, "w", **profile) as dst:
+            dst.write(out, 1)
+    except RasterioError as exc:
+        msg = f"cannot write the DEM {dst_path}: {exc}"
+        raise DataSourceError(msg) from exc
+    report.reprojected = epsg != 2154
+    valid = out[~np.isnan(out)] if np.isnan(nodata) else out[out != nodata]
+    span = f", elevations {valid.min():g}..{valid.max():g} m" if valid.size else ", no data"
+    report.notes.append(
+        f"{width}x{height} cells of {transform.a:g} m, nodata {nodata:g}{span}"
+    )
+    return report

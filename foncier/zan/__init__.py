@@ -1,0 +1,56 @@
+"""ZAN accounting: envelopes 2021-2031, consumption, remaining budgets, trajectories.
+
+Every figure is computed under a named, versioned :class:`RuleSet` (the law
+as data, see ``foncier/rules/*.toml``) and every table's ``attrs`` names the
+rule set, its version, the ENAF data vintage and the time it was computed.
+
+- :mod:`foncier.zan.rules`: rule sets and territorialised rates;
+- :mod:`foncier.zan.budgets`: budget tables per commune, EPCI or SCoT;
+- :mod:`foncier.zan.impact`: what placed projects do to the budgets;
+- :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts.
+"""
+
+from foncier.zan.budgets import (
+    BUDGET_COLUMNS,
+    STATUS_LABELS,
+    MissingEnafWarning,
+    budget_table,
+    commune_budgets,
+    pool_ids,
+    read_committed,
+)
+from foncier.zan.impact import PLACEMENT_COLUMNS, placement_impact
+from foncier.zan.rules import (
+    DEFAULT_RULES,
+    POOL_LEVELS,
+    RuleSet,
+    TerritorialRate,
+    available_rules,
+    load_rates,
+    load_rules,
+    rate_per_commune,
+)
+from foncier.zan.trajectory import NET_ZERO_YEAR, SERIES_LABELS, trajectory
+
+__all__ = [
+    "BUDGET_COLUMNS",
+    "DEFAULT_RULES",
+    "NET_ZERO_YEAR",
+    "PLACEMENT_COLUMNS",
+    "POOL_LEVELS",
+    "SERIES_LABELS",
+    "STATUS_LABELS",
+    "MissingEnafWarning",
+    "RuleSet",
+    "TerritorialRate",
+    "available_rules",
+    "budget_table",
+    "commune_budgets",
+    "load_rates",
+    "load_rules",
+    "placement_impact",
+    "pool_ids",
+    "rate_per_commune",
+    "read_committed",
+    "trajectory",
+]

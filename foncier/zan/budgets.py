@@ -1,0 +1,566 @@
+"""ZAN budgets: envelopes 2021-2031, consumption since 2021, what remains.
+
+The arithmetic, for each commune (figures in ha; flows of year ``Y`` run from
+1 Jan ``Y`` to 1 Jan ``Y+1``):
+
+- ``baseline_ha`` = sum of the flows of the reference period (2011 … 2020);
+- ``envelope_ha`` = ``baseline_ha × (1 − reduction_rate)``, then
+  ``max(envelope, communal_guarantee_ha)`` for communes with a planning
+  document (the garantie communale, applied per commune before pooling);
+- ``consumed_ha`` = sum of the flows from 2021 to the latest year in the data
+  (capped at the end of the target period);
+- ``remaining_ha`` = ``envelope_ha − consumed_ha − committed_ha``;
+- ``pace_ha_per_year`` = ``consumed_ha / n`` with ``n`` the number of years
+  of data since 2021;
+- ``projected_2031_ha`` = ``consumed_ha + pace_ha_per_year × (2031 − end)``
+  where ``end`` is the 1 January closing the last flow in the data.
+
+Pooled rows (EPCI, SCoT) are sums of their members.  A commune with a year
+missing from the data gets NaN figures and status ``incomplete``: a missing
+year is never read as zero consumption.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from foncier.errors import DataSourceError, FoncierWarning, LayerSchemaError, NotFoundError
+from foncier.io.cerema import EnafVintage
+from foncier.layers import Col, normalise_insee
+from foncier.zan.rules import POOL_LEVELS, RuleSet, load_rules, rate_per_commune
+
+if TYPE_CHECKING:
+    from foncier.territory import Territory
+
+__all__ = [
+    "BUDGET_COLUMNS",
+    "STATUS_LABELS",
+    "MissingEnafWarning",
+    "budget_table",
+    "commune_budgets",
+    "pool_ids",
+    "read_committed",
+]
+
+#: Columns of every budget table, in order (``pool_id`` follows them).
+BUDGET_COLUMNS: tuple[str, ...] = (
+    "insee",
+    "name",
+    "baseline_ha",
+    "reduction_rate",
+    "envelope_ha",
+    "guarantee_applied",
+    "consumed_ha",
+    "committed_ha",
+    "remaining_ha",
+    "pace_ha_per_year",
+    "projected_2031_ha",
+    "status",
+)
+POOL_ID = "pool_id"
+COMMITTED_HA = "committed_ha"
+RENATURED_HA = "renatured_ha"
+#: French labels of the ``status`` codes, for people.
+STATUS_LABELS: dict[str, str] = {
+    "on track": "dans l'enveloppe",
+    "at risk": "à risque",
+    "exceeded": "dépassée",
+    "incomplete": "données incomplètes",
+}
+_M2_PER_HA = 1e4
+_EPS_HA = 1e-9
+_SUMMED = (
+    "baseline_ha",
+    "envelope_ha",
+    "consumed_ha",
+    "committed_ha",
+    "remaining_ha",
+    "pace_ha_per_year",
+    "projected_2031_ha",
+)
+
+
+class MissingEnafWarning(FoncierWarning):
+    """Some communes lack ENAF consumption figures for years the accounting needs."""
+
+
+def _check_pool(pool: str) -> None:
+    if pool not in POOL_LEVELS:
+        msg = f"pool must be one of {list(POOL_LEVELS)}; received {pool!r}"
+        raise LayerSchemaError(msg)
+
+
+def _require(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        msg = (
+            f"{name} table is missing the column(s) {missing}; "
+            f"expected at least {list(columns)}, received {list(table.columns)}"
+        )
+        raise LayerSchemaError(msg)
+
+
+def _communes_table(communes: pd.DataFrame) -> pd.DataFrame:
+    _require(communes, "communes", (Col.INSEE, Col.NAME, Col.EPCI))
+    table = pd.DataFrame(communes.drop(columns=Col.GEOMETRY, errors="ignore")).copy()
+    table[Col.INSEE] = normalise_insee(table[Col.INSEE])
+    if Col.SCOT not in table:
+        table[Col.SCOT] = pd.Series(np.nan, index=table.index, dtype="str")
+    plan = table.get(Col.HAS_PLANNING_DOC, pd.Series(True, index=table.index))
+    table[Col.HAS_PLANNING_DOC] = plan.fillna(True).astype(bool)
+    dup = table[Col.INSEE][table[Col.INSEE].duplicated()]
+    if len(dup):
+        msg = f"communes table has duplicate INSEE codes {sorted(set(dup))[:5]}"
+        raise LayerSchemaError(msg)
+    return table.set_index(Col.INSEE, drop=False)
+
+
+def pool_ids(communes: pd.DataFrame, pool: str) -> pd.Series:
+    """Budget pool of each commune.
+
+    Parameters
+    ----------
+    communes
+        Communes layer or table with ``insee``, ``name``, ``epci`` and
+        optionally ``scot``.
+    pool
+        ``commune`` (the INSEE code), ``epci`` (the EPCI SIREN) or ``scot``
+        (the ``scot`` value; a commune outside any SCoT is its own pool).
+
+    Returns
+    -------
+    pandas.Series
+        Pool id (str) indexed by INSEE code, named ``pool_id``.
+
+    Raises
+    ------
+    LayerSchemaError
+        Unknown pool level or missing column.
+
+    Examples
+    --------
+    >>> communes = pd.DataFrame({"insee": ["30007"], "name": ["Alès"], "epci": ["200066918"]})
+    >>> pool_ids(communes, "epci").to_dict()
+    {'30007': '200066918'}
+    """
+    _check_pool(pool)
+    table = _communes_table(communes)
+    if pool == "commune":
+        ids = table[Col.INSEE]
+    elif pool == "epci":
+        ids = table[Col.EPCI].astype(str)
+    else:
+        ids = table[Col.SCOT].where(table[Col.SCOT].notna(), table[Col.INSEE]).astype(str)
+    return pd.Series(ids.to_numpy(), index=table.index, name=POOL_ID, dtype="str")
+
+
+def _pool_names(table: pd.DataFrame, pool: str, ids: pd.Series) -> pd.Series:
+    if pool == "commune":
+        names = table[Col.NAME]
+    elif pool == "epci":
+        named = table["epci_name"] if "epci_name" in table else pd.Series(np.nan, index=table.index)
+        names = named.where(named.notna(), "EPCI " + table[Col.EPCI].astype(str))
+    else:
+        names = table[Col.SCOT].where(table[Col.SCOT].notna(), "hors SCoT : " + table[Col.NAME])
+    return pd.Series(names.to_numpy(), index=ids.to_numpy()).groupby(level=0).first()
+
+
+def read_committed(path: str | Path) -> pd.DataFrame:
+    """Read a table of committed projects (decided, not yet built).
+
+    Parameters
+    ----------
+    path
+        A ``,`` or ``;``-separated UTF-8 CSV with columns ``insee`` and
+        ``committed_ha`` (ENAF the project will consume, ha), optionally
+        ``label`` and ``renatured_ha`` (ha renatured by the project,
+        deducted when the rule set credits renaturation).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``insee`` (str), ``committed_ha``, ``renatured_ha`` (float),
+        ``label``; several rows per commune are allowed.
+
+    Raises
+    ------
+    DataSourceError
+        Unreadable file.
+    LayerSchemaError
+        Missing column, non-numeric or negative hectares.
+    """
+    path = Path(path)
+    try:
+        head = path.read_text(encoding="utf-8-sig").partition("\n")[0]
+        raw = pd.read_csv(
+            path,
+            sep=";" if ";" in head else ",",
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        msg = f"cannot read the committed projects file {path}: {exc}"
+        raise DataSourceError(msg) from exc
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    try:
+        return _committed_table(raw)
+    except LayerSchemaError as exc:
+        msg = f"{path}: {exc}"
+        raise LayerSchemaError(msg) from exc
+
+
+def _committed_table(raw: pd.DataFrame) -> pd.DataFrame:
+    _require(raw, "committed projects", (Col.INSEE, COMMITTED_HA))
+    out = pd.DataFrame({Col.INSEE: normalise_insee(raw[Col.INSEE])})
+    for col in (COMMITTED_HA, RENATURED_HA):
+        values = raw[col] if col in raw else pd.Series(0.0, index=raw.index)
+        text = values.astype(str).str.strip().str.replace(",", ".", regex=False)
+        num = pd.to_numeric(text.replace("", "0"), errors="coerce")
+        bad = num.isna() | (num < 0)
+        if bad.any():
+            msg = (
+                f"committed projects table, column {col!r}: expected hectares >= 0, received "
+                f"{values[bad].tolist()[:5]} for communes {out.loc[bad, Col.INSEE].tolist()[:5]}"
+            )
+            raise LayerSchemaError(msg)
+        out[col] = num.astype("float64").to_numpy()
+    out["label"] = raw["label"].astype(str) if "label" in raw else ""
+    return out
+
+
+def _vintage(enaf: pd.DataFrame, vintage: EnafVintage | None) -> EnafVintage:
+    if vintage is not None:
+        return vintage
+    found = enaf.attrs.get("vintage")
+    if isinstance(found, EnafVintage):
+        return found
+    if enaf.empty:
+        msg = "the ENAF consumption table is empty; the ZAN accounting needs Cerema figures"
+        raise DataSourceError(msg)
+    years = enaf[Col.YEAR].astype(int)
+    return EnafVintage(int(years.min()), int(years.max()) + 1)
+
+
+def _wide_flows(enaf: pd.DataFrame, insee: pd.Index, years: range) -> pd.DataFrame:
+    """Flows in ha, one row per commune, one column per year; NaN where absent."""
+    _require(enaf, "enaf_consumption", (Col.INSEE, Col.YEAR, Col.ENAF_M2))
+    table = pd.DataFrame(
+        {
+            Col.INSEE: normalise_insee(enaf[Col.INSEE]),
+            Col.YEAR: enaf[Col.YEAR].astype(int),
+            Col.ENAF_M2: pd.to_numeric(enaf[Col.ENAF_M2], errors="coerce"),
+        }
+    )
+    dup = table.duplicated([Col.INSEE, Col.YEAR])
+    if dup.any():
+        keys = (table.loc[dup, Col.INSEE] + "/" + table.loc[dup, Col.YEAR].astype(str)).tolist()
+        msg = f"enaf_consumption table has several rows for the same commune and year: {keys[:5]}"
+        raise LayerSchemaError(msg)
+    wide = table.pivot(index=Col.INSEE, columns=Col.YEAR, values=Col.ENAF_M2)
+    return wide.reindex(index=insee, columns=list(years)) / _M2_PER_HA
+
+
+def _status(envelope: pd.Series, remaining: pd.Series, projected: pd.Series) -> pd.Series:
+    status = np.select(
+        [
+            envelope.isna() | remaining.isna(),
+            remaining < -_EPS_HA,
+            projected > envelope + _EPS_HA,
+        ],
+        ["incomplete", "exceeded", "at risk"],
+        default="on track",
+    )
+    return pd.Series(status, index=envelope.index, dtype="str")
+
+
+def _stamp(
+    df: pd.DataFrame, rules: RuleSet, vintage: EnafVintage, pool: str, **extra: Any
+) -> pd.DataFrame:
+    df.attrs.update(
+        {
+            "rules": rules.name,
+            "rules_version": rules.version,
+            "enaf_vintage": vintage.label,
+            "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "pool": pool,
+            **extra,
+        }
+    )
+    return df
+
+
+def _missing_years(wide: pd.DataFrame) -> dict[str, list[int]]:
+    gaps = wide.isna()
+    return {
+        str(insee): [int(y) for y in wide.columns[row]]
+        for insee, row in zip(gaps.index, gaps.to_numpy(), strict=True)
+        if row.any()
+    }
+
+
+def _warn_missing(missing: dict[str, list[int]]) -> None:
+    shown = "; ".join(
+        f"{k} ({', '.join(map(str, v[:4]))}{'…' if len(v) > 4 else ''})"
+        for k, v in list(missing.items())[:5]
+    )
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    warnings.warn(
+        f"ENAF consumption is missing for {len(missing)} commune(s) in years the ZAN "
+        f"accounting needs: {shown}{more}. Their budgets are left blank (NaN, status "
+        "'incomplete'), never read as zero; complete the Cerema table to compute them.",
+        MissingEnafWarning,
+        stacklevel=3,
+    )
+
+
+def _commune_rows(
+    table: pd.DataFrame,
+    enaf: pd.DataFrame,
+    rules: RuleSet,
+    committed: pd.DataFrame | None,
+    vintage: EnafVintage,
+) -> tuple[pd.DataFrame, pd.Series, dict[str, list[int]]]:
+    """Per-commune figures, the guarantee lift of each commune, the missing years."""
+    ref0, ref1 = rules.reference_period
+    t0, t1 = rules.target_period
+    end = max(t0, min(vintage.end_year, t1))
+    wide = _wide_flows(enaf, table.index, range(ref0, max(ref1, end)))
+    needed = wide[list(range(ref0, ref1)) + list(range(t0, end))]
+    missing = _missing_years(needed)
+    baseline = wide[list(range(ref0, ref1))].sum(axis=1, skipna=False)
+    consumed = wide[list(range(t0, end))].sum(axis=1, skipna=False)
+    rate = rate_per_commune(rules, table)
+    raw_envelope = baseline * (1.0 - rate)
+    guarantee = rules.communal_guarantee_ha
+    lifted = table[Col.HAS_PLANNING_DOC] & (raw_envelope < guarantee)
+    lift = (guarantee - raw_envelope).where(lifted, 0.0)
+    envelope = raw_envelope if rules.guarantee_pooled else raw_envelope + lift
+    committed_ha = pd.Series(0.0, index=table.index)
+    if committed is not None:
+        c = _committed_table(committed)
+        unknown = sorted(set(c[Col.INSEE]) - set(table.index))
+        if unknown:
+            msg = f"committed projects name communes that are not in the territory: {unknown[:5]}"
+            raise NotFoundError(msg)
+        net = c[COMMITTED_HA] - (c[RENATURED_HA] if rules.renaturation_credit else 0.0)
+        committed_ha = committed_ha.add(net.groupby(c[Col.INSEE]).sum(), fill_value=0.0)
+    n_years = end - t0
+    pace = consumed / n_years if n_years else pd.Series(np.nan, index=table.index)
+    projected = consumed + pace * (t1 - end)
+    remaining = envelope - consumed - committed_ha
+    rows = pd.DataFrame(
+        {
+            "insee": table.index.astype("str"),
+            "name": table[Col.NAME].astype("str"),
+            "baseline_ha": baseline,
+            "reduction_rate": rate,
+            "envelope_ha": envelope,
+            "guarantee_applied": lifted & (not rules.guarantee_pooled),
+            "consumed_ha": consumed,
+            "committed_ha": committed_ha,
+            "remaining_ha": remaining,
+            "pace_ha_per_year": pace,
+            "projected_2031_ha": projected,
+        },
+        index=table.index,
+    )
+    rows["status"] = _status(envelope, remaining, projected)
+    return rows, lift, missing
+
+
+def _pool_rows(
+    rows: pd.DataFrame, lift: pd.Series, table: pd.DataFrame, pool: str, rules: RuleSet
+) -> pd.DataFrame:
+    ids = pool_ids(table, pool)
+    frame = rows.copy()
+    if rules.guarantee_pooled:
+        frame["envelope_ha"] += lift
+        frame["remaining_ha"] += lift
+    frame["raw_envelope_ha"] = frame["baseline_ha"] * (1.0 - frame["reduction_rate"])
+    frame["lifted"] = lift > 0
+    keys = ids.reindex(frame.index).to_numpy()
+    group = frame.groupby(keys, sort=True)
+    cols = [*_SUMMED, "raw_envelope_ha"]
+    sums = group[cols].sum().mask(frame[cols].isna().groupby(keys, sort=True).any())
+    weighted = 1.0 - sums["raw_envelope_ha"] / sums["baseline_ha"]
+    mean_rate = group["reduction_rate"].mean()
+    rate = weighted.where(sums["baseline_ha"] > 0, mean_rate)
+    names = _pool_names(table, pool, ids)
+    out = pd.DataFrame(
+        {
+            "insee": sums.index.astype("str"),
+            "name": names.reindex(sums.index).astype("str").to_numpy(),
+            "baseline_ha": sums["baseline_ha"],
+            "reduction_rate": rate,
+            "envelope_ha": sums["envelope_ha"],
+            "guarantee_applied": group["lifted"].any(),
+            **{c: sums[c] for c in _SUMMED[2:]},
+        },
+        index=sums.index,
+    )
+    out["status"] = _status(out["envelope_ha"], out["remaining_ha"], out["projected_2031_ha"])
+    return out
+
+
+def commune_budgets(
+    communes: pd.DataFrame,
+    enaf: pd.DataFrame,
+    rules: RuleSet | None = None,
+    committed: pd.DataFrame | None = None,
+    vintage: EnafVintage | None = None,
+    *,
+    pool: str = "commune",
+) -> pd.DataFrame:
+    """Budget table from explicit communes and ENAF consumption tables.
+
+    Per commune: ``baseline_ha`` = sum of the reference flows (2011 … 2020);
+    ``envelope_ha`` = ``baseline_ha × (1 − reduction_rate)``, raised to
+    ``communal_guarantee_ha`` for communes with ``has_planning_doc``;
+    ``consumed_ha`` = flows from 2021 to the latest year; ``remaining_ha`` =
+    ``envelope_ha − consumed_ha − committed_ha``; ``pace_ha_per_year`` =
+    ``consumed_ha / n`` (``n`` years of data since 2021);
+    ``projected_2031_ha`` = ``consumed_ha + pace_ha_per_year × (2031 − end)``
+    (``end`` = the 1 January closing the last flow).  ``status`` is
+    ``exceeded`` when ``consumed + committed > envelope``, else ``at risk``
+    when ``projected_2031_ha > envelope_ha``, else ``on track``
+    (``incomplete`` when figures are missing; see :data:`STATUS_LABELS`).
+
+    Pooled rows (``pool`` = ``epci`` or ``scot``) sum their members, after the
+    guarantee was applied to each commune; their ``reduction_rate`` is the
+    effective rate ``1 − Σ baseline × (1 − rate) / Σ baseline`` and
+    ``guarantee_applied`` is true when any member was lifted.
+
+    Parameters
+    ----------
+    communes
+        Communes layer or table: ``insee``, ``name``, ``epci``, optionally
+        ``scot``, ``has_planning_doc`` (default true), ``epci_name``.
+    enaf
+        Tidy ENAF table: ``insee``, ``year`` (start of the flow), ``enaf_m2``.
+    rules
+        Rule set; ``None`` loads ``climat-resilience-2023``.
+    committed
+        Committed projects (see :func:`read_committed`): ``insee``,
+        ``committed_ha``, optionally ``renatured_ha``.
+    vintage
+        Years covered by ``enaf``; taken from ``enaf.attrs["vintage"]`` or
+        from its years when ``None``.
+    pool
+        ``commune``, ``epci`` or ``scot``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`BUDGET_COLUMNS` then ``pool_id``, one row per commune
+        or pool (for pools, ``insee`` holds the pool id and ``name`` a
+        readable pool name).  ``attrs``: ``rules``, ``rules_version``,
+        ``enaf_vintage``, ``computed_at``, ``pool``, ``missing_years``
+        (INSEE → years absent) and ``guarantee_reserve_ha`` (EPCI → ha of
+        guarantee mutualised, when the rule set pools it).
+
+    Raises
+    ------
+    LayerSchemaError
+        A missing column, duplicate rows, an unknown pool level.
+    NotFoundError
+        Committed projects in a commune that is not in ``communes``.
+
+    Warns
+    -----
+    MissingEnafWarning
+        Communes lacking years of ENAF data; their figures are NaN.
+
+    Examples
+    --------
+    >>> communes = pd.DataFrame({"insee": ["30007"], "name": ["Alès"], "epci": ["200066918"]})
+    >>> enaf = pd.DataFrame({"insee": "30007", "year": range(2011, 2024), "enaf_m2": 3400.0})
+    >>> row = commune_budgets(communes, enaf).iloc[0]
+    >>> float(row.baseline_ha), float(row.envelope_ha), bool(row.guarantee_applied)
+    (3.4, 1.7, False)
+    """
+    _check_pool(pool)
+    rules = rules if rules is not None else load_rules()
+    table = _communes_table(communes)
+    found_vintage = _vintage(enaf, vintage)
+    rows, lift, missing = _commune_rows(table, enaf, rules, committed, found_vintage)
+    if missing:
+        _warn_missing(missing)
+    out = rows if pool == "commune" else _pool_rows(rows, lift, table, pool, rules)
+    out = out.reset_index(drop=True)
+    out[POOL_ID] = out["insee"]
+    reserve: dict[str, float] = {}
+    if rules.guarantee_pooled:
+        by_epci = lift.groupby(table[Col.EPCI].astype(str)).sum()
+        reserve = {str(k): float(v) for k, v in by_epci.items()}
+    return _stamp(
+        out[[*BUDGET_COLUMNS, POOL_ID]],
+        rules,
+        found_vintage,
+        pool,
+        missing_years=missing,
+        guarantee_reserve_ha=reserve,
+    )
+
+
+def _tables(
+    territory: Territory | tuple[pd.DataFrame, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame, EnafVintage | None]:
+    if isinstance(territory, tuple):
+        communes, enaf = territory
+        return communes, enaf, None
+    return territory.layers["communes"], territory.enaf_consumption, territory.enaf_vintage
+
+
+def budget_table(
+    territory: Territory | tuple[pd.DataFrame, pd.DataFrame],
+    rules: RuleSet | None = None,
+    *,
+    pool: str | None = None,
+    committed: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """ZAN budget of each commune or pool of a territory.
+
+    See :func:`commune_budgets` for the formulas (in short: ``envelope =
+    max(baseline × (1 − rate), guarantee)``, ``remaining = envelope −
+    consumed − committed``, ``projected_2031 = consumed + pace × (2031 −
+    end)``).
+
+    Parameters
+    ----------
+    territory
+        A :class:`~foncier.territory.Territory`, or a ``(communes, enaf)`` pair.
+    rules
+        Rule set; ``None`` loads ``climat-resilience-2023``.
+    pool
+        ``commune``, ``epci`` or ``scot``; ``None`` uses the rule set's ``pool``.
+    committed
+        Committed projects (see :func:`read_committed`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`BUDGET_COLUMNS` and ``pool_id``, with provenance in ``attrs``.
+
+    Raises
+    ------
+    LayerSchemaError, NotFoundError, DataSourceError
+        As :func:`commune_budgets`; ``DataSourceError`` when the territory has
+        no ENAF consumption data.
+
+    Warns
+    -----
+    MissingEnafWarning
+        Communes lacking years of ENAF data.
+    """
+    rules = rules if rules is not None else load_rules()
+    communes, enaf, vintage = _tables(territory)
+    return commune_budgets(
+        communes, enaf, rules, committed, vintage, pool=pool if pool is not None else rules.pool
+    )
