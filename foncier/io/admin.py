@@ -11,13 +11,16 @@ with their ``membres``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from foncier.errors import DataSourceError, LayerSchemaError
 from foncier.io._common import (
     PathLike,
+    as_paths,
     blank,
     find_column,
     read_vector,
@@ -25,8 +28,6 @@ from foncier.io._common import (
     validate_source,
 )
 from foncier.layers import Col, LoadReport, normalise_insee
-
-import geopandas as gpd
 
 __all__ = ["read_communes", "read_epci_membership"]
 
@@ -80,8 +81,28 @@ def read_epci_membership(path: PathLike) -> pd.DataFrame:
     return out
 
 
+def _read_boundaries(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    src = str(path)
+    raw = read_vector(path, what="communes", layer=layer)
+    code = find_column(
+        raw.columns, "code", "insee_com", "insee", "code_insee", "id", required=True, source=src
+    )
+    name = find_column(raw.columns, "nom", "nom_com", "name", "libelle", required=True, source=src)
+    epci_col = find_column(raw.columns, "siren_epci", "epci", "code_epci")
+    assert code is not None and name is not None
+    return gpd.GeoDataFrame(
+        {
+            Col.INSEE: normalise_insee(raw[code].astype(object)),
+            Col.NAME: raw[name],
+            Col.EPCI: raw[epci_col].astype(object) if epci_col is not None else None,
+        },
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+    )
+
+
 def read_communes(
-    path: PathLike,
+    paths: PathLike | Sequence[PathLike],
     *,
     epci_json: PathLike | None = None,
     epci: str | None = None,
@@ -91,8 +112,8 @@ def read_communes(
 
     Parameters
     ----------
-    path
-        Vector file of communes with ``code``/``nom``, ``INSEE_COM``/``NOM``
+    paths
+        Vector file(s) of communes with ``code``/``nom``, ``INSEE_COM``/``NOM``
         or ``id``/``nom`` (case-insensitive).
     epci_json
         The ``decoupage-administratif`` EPCI JSON giving each commune's EPCI;
@@ -113,43 +134,45 @@ def read_communes(
     ------
     DataSourceError
         Unreadable file, no code or name field, or no EPCI source at all.
+    LayerSchemaError
+        No commune belongs to ``epci``.
     """
-    src = str(path)
-    raw = read_vector(path, what="communes", layer=layer)
-    report = LoadReport("communes", source=src, rows_read=len(raw))
-    code = find_column(raw.columns, "code", "insee_com", "insee", "code_insee", "id", required=True, source=src)
-    name = find_column(raw.columns, "nom", "nom_com", "name", "libelle", required=True, source=src)
-    assert code is not None and name is not None
+    files = as_paths(paths)
+    src = ", ".join(map(str, files))
+    frames = [_read_boundaries(p, layer) for p in files]
+    crs = frames[0].crs
     gdf = gpd.GeoDataFrame(
-        {Col.INSEE: normalise_insee(raw[code].astype(object)), Col.NAME: raw[name]},
-        geometry=raw.geometry,
-        crs=raw.crs,
+        pd.concat(
+            [f.to_crs(crs) if f.crs is not None and crs is not None else f for f in frames],
+            ignore_index=True,
+        ),
+        crs=crs,
     )
+    report = LoadReport("communes", source=src, rows_read=len(gdf))
     gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no INSEE code", gdf[Col.NAME], report)
     if epci_json is not None:
         members = read_epci_membership(epci_json).drop_duplicates(Col.INSEE).set_index(Col.INSEE)
         gdf[Col.EPCI] = gdf[Col.INSEE].map(members[Col.EPCI])
         gdf[EPCI_NAME] = gdf[Col.INSEE].map(members[EPCI_NAME])
         reason = f"not a member of any EPCI in {epci_json}"
+    elif gdf[Col.EPCI].isna().all():
+        msg = (
+            f"{src}: no EPCI for the communes: no 'SIREN_EPCI'/'epci' field; "
+            "give the decoupage-administratif EPCI JSON (--epci-json / epci_json=)"
+        )
+        raise DataSourceError(msg)
     else:
-        epci_col = find_column(raw.columns, "siren_epci", "epci", "code_epci")
-        if epci_col is None:
-            msg = (
-                f"{src}: no EPCI for the communes: the file has no 'SIREN_EPCI'/'epci' field; "
-                "give the decoupage-administratif EPCI JSON (--epci-json / epci_json=)"
-            )
-            raise DataSourceError(msg)
-        gdf[Col.EPCI] = raw.loc[gdf.index, epci_col].astype(object)
-        reason = f"no value in {epci_col}"
+        reason = "no EPCI in the file"
     gdf[Col.EPCI] = gdf[Col.EPCI].where(~blank(gdf[Col.EPCI]), None)
     if epci is not None:
         keep = gdf[Col.EPCI] == str(epci)
         if not keep.any():
             msg = f"{src}: no commune of the file belongs to EPCI {epci!r}"
             raise LayerSchemaError(msg)
+        report.rows_read -= int((~keep).sum())
         report.notes.append(f"{int((~keep).sum())} communes outside EPCI {epci} left out")
         gdf = gdf.loc[keep]
     gdf = reject_rows(gdf, gdf[Col.EPCI].isna(), reason, gdf[Col.INSEE], report)
     dup = gdf[Col.INSEE].duplicated()
     gdf = reject_rows(gdf, dup, "INSEE code given twice (first kept)", gdf[Col.INSEE], report)
-    return validate_source("communes", gdf, report, src)
+    return validate_source("communes", gdf, report, files)

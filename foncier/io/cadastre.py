@@ -126,7 +126,10 @@ def read_cadastre(
     if insee is not None:
         keep = gdf[Col.INSEE].isin(set(insee))
         if (~keep).any():
-            report.notes.append(f"{int((~keep).sum())} parcels outside the requested communes")
+            report.rows_read -= int((~keep).sum())
+            report.notes.append(
+                f"{int((~keep).sum())} parcels outside the requested communes left out"
+            )
         gdf = gdf.loc[keep]
     gdf = gdf.drop(columns="_source")
     for col in (Col.SECTION, Col.NUMERO, "prefixe"):

@@ -76,9 +76,11 @@ def _parcel_land(
     if not len(use):
         return gdf
     sel = pairs[pairs["row"].isin(use)]
-    land = gpd.GeoSeries(geom.loc[sel[Col.IDU]].to_numpy(), crs=gdf.crs).groupby(
-        sel["row"].to_numpy()
-    ).union_all()
+    land = (
+        gpd.GeoSeries(geom.loc[sel[Col.IDU]].to_numpy(), crs=gdf.crs)
+        .groupby(sel["row"].to_numpy())
+        .union_all()
+    )
     gdf = gdf.copy()
     geoms = gdf.geometry.to_numpy().copy()
     pos = gdf.index.get_indexer(land.index)
@@ -160,11 +162,13 @@ def read_cartofriches(
     ids = gdf[Col.SITE_ID].astype(object).where(~blank(gdf[Col.SITE_ID]), None)
     gdf[Col.SITE_ID] = ids.map(lambda v: None if v is None else str(v).strip())
     gdf = reject_rows(gdf, gdf[Col.SITE_ID].isna(), "no site_id", gdf[Col.SITE_ID], report)
-    status = gdf[Col.STATUS].astype(object).where(gdf[Col.STATUS].isna(), gdf[Col.STATUS].astype(str))
+    status = (
+        gdf[Col.STATUS].astype(object).where(gdf[Col.STATUS].isna(), gdf[Col.STATUS].astype(str))
+    )
     gdf[Col.STATUS] = status.str.strip().str.lower()
     bad = ~gdf[Col.STATUS].isin(FRICHE_STATUSES)
     for i in gdf.index[bad]:
-        report.rows_rejected.append((gdf.at[i, Col.SITE_ID], f"unknown status {status[i]!r}"))
+        report.rows_rejected.append((str(gdf.at[i, Col.SITE_ID]), f"unknown status {status[i]!r}"))
     gdf = gdf.loc[~bad]
     gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no comm_insee", gdf[Col.SITE_ID], report)
     surface, text = numeric(col("site_surface", "surface_m2").loc[gdf.index])
@@ -180,7 +184,10 @@ def read_cartofriches(
     if insee is not None:
         keep = gdf[Col.INSEE].isin(set(insee))
         if (~keep).any():
-            report.notes.append(f"{int((~keep).sum())} friches outside the requested communes")
+            report.rows_read -= int((~keep).sum())
+            report.notes.append(
+                f"{int((~keep).sum())} friches outside the requested communes left out"
+            )
         gdf = gdf.loc[keep]
     is_point = gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
     gdf[Col.APPROXIMATE] = is_point

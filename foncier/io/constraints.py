@@ -110,7 +110,8 @@ def read_constraints(
     Examples
     --------
     >>> read_constraints("natura2000.geojson", "natura2000")  # doctest: +SKIP
-    >>> read_constraints("ppri.shp", {"R": "ppri_red", "B": "ppri_blue"}, field="zone")  # doctest: +SKIP
+    >>> kinds = {"R": "ppri_red", "B": "ppri_blue"}
+    >>> read_constraints("ppri.shp", kinds, field="zone")  # doctest: +SKIP
     """
     src = str(path)
     kinds = [kind] if isinstance(kind, str) else list(kind.values())
@@ -157,9 +158,7 @@ def read_constraints(
     return validate_source("constraints", gdf, report, src)
 
 
-def read_infrastructure(
-    path: PathLike, kind: str, *, layer: str | None = None
-) -> gpd.GeoDataFrame:
+def read_infrastructure(path: PathLike, kind: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read points or lines of one infrastructure kind (interchanges, rail, substations...).
 
     Parameters

@@ -22,7 +22,7 @@ __all__ = ["reproject_dem"]
 
 
 def _nodata_for(dtype: str) -> float:
-    """A nodata value for a raster that declares none."""
+    """Return a nodata value for a raster that declares none."""
     if np.issubdtype(np.dtype(dtype), np.floating):
         return float("nan")
     return float(np.iinfo(np.dtype(dtype)).min)
@@ -122,7 +122,5 @@ def reproject_dem(
     report.reprojected = epsg != 2154
     valid = out[~np.isnan(out)] if np.isnan(nodata) else out[out != nodata]
     span = f", elevations {valid.min():g}..{valid.max():g} m" if valid.size else ", no data"
-    report.notes.append(
-        f"{width}x{height} cells of {transform.a:g} m, nodata {nodata:g}{span}"
-    )
+    report.notes.append(f"{width}x{height} cells of {transform.a:g} m, nodata {nodata:g}{span}")
     return report

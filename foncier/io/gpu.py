@@ -87,14 +87,14 @@ def map_zone_type(values: pd.Series) -> pd.Series:
     ['U', 'AUc', 'AUs', 'A', 'N', nan, nan]
     """
     v = values.astype(object).where(values.isna(), values.astype(str).str.strip().str.upper())
-    out = pd.Series(np.nan, index=values.index, dtype=object)
-    out[v == "U"] = "U"
-    out[v == "AUC"] = "AUc"
-    out[v == "AUS"] = "AUs"
     is_au = v.str.startswith("AU").fillna(False).astype(bool)
-    out[v.str.match(r"^A[A-Z0-9]*$").fillna(False).astype(bool) & ~is_au] = "A"
-    out[v.str.match(r"^N[A-Z0-9]*$").fillna(False).astype(bool)] = "N"
-    return out
+    is_a = v.str.match(r"^A[A-Z0-9]*$").fillna(False).astype(bool) & ~is_au
+    is_n = v.str.match(r"^N[A-Z0-9]*$").fillna(False).astype(bool)
+    conditions = [v == "U", v == "AUC", v == "AUS", is_a, is_n]
+    mapped = np.select(
+        [c.to_numpy(dtype=bool) for c in conditions], ["U", "AUc", "AUs", "A", "N"], ""
+    )
+    return pd.Series(mapped, index=values.index, dtype=object).replace("", np.nan)
 
 
 def _destdomi(s: pd.Series) -> pd.Series:
@@ -200,7 +200,7 @@ def read_gpu_zoning(
         See :func:`foncier.layers.validate_layer`.
     """
     files = as_paths(paths)
-    frames = []
+    frames: list[gpd.GeoDataFrame] = []
     start = 0
     for p in files:
         gdf = _read_one(p, start)
@@ -227,9 +227,9 @@ def read_gpu_zoning(
         gdf[Col.ZONE_ID],
         report,
     )
-    gdf = reject_rows(
-        gdf, gdf[Col.ZONE_ID].isna(), "no zone id", gdf[Col.ZONE_ID], report
-    ).drop(columns="_source")
+    gdf = reject_rows(gdf, gdf[Col.ZONE_ID].isna(), "no zone id", gdf[Col.ZONE_ID], report).drop(
+        columns="_source"
+    )
     if gdf[Col.DESTDOMI].isna().all() and len(gdf):
         report.notes.append(
             "no destdomi in the file: activity zones (destdomi 02) cannot be identified"

@@ -89,9 +89,7 @@ def _read_table(
     geom_col = find_column(table.columns, *geom_cols, required=True, source=str(path))
     assert geom_col is not None
     geoms = _parse_geometry(table[geom_col])
-    return gpd.GeoDataFrame(
-        table.drop(columns=geom_col), geometry=geoms.to_numpy(), crs=csv_crs
-    )
+    return gpd.GeoDataFrame(table.drop(columns=geom_col), geometry=geoms.to_numpy(), crs=csv_crs)
 
 
 def _fold(value: object) -> str:
@@ -134,7 +132,9 @@ def read_zae(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
         Unreadable file, or no ``site_id`` / ``site_comm_insee`` / geometry column.
     """
     src = str(path)
-    raw = _read_table(path, ("site_geomsurf", "geomsurf", "geometry", "geom", "wkt"), "SITE-ECO", csv_crs)
+    raw = _read_table(
+        path, ("site_geomsurf", "geomsurf", "geometry", "geom", "wkt"), "SITE-ECO", csv_crs
+    )
     report = LoadReport("zae", source=src, rows_read=len(raw))
     cols = raw.columns
 
@@ -146,7 +146,9 @@ def read_zae(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
         {
             Col.SITE_ID: col("site_id", required=True),
             Col.NAME: col("site_nom", "nom", "name"),
-            Col.INSEE: normalise_insee(col("site_comm_insee", "insee", required=True).astype(object)),
+            Col.INSEE: normalise_insee(
+                col("site_comm_insee", "insee", required=True).astype(object)
+            ),
             "site_type": col("site_type"),
         },
         geometry=raw.geometry.to_numpy(),
@@ -157,7 +159,10 @@ def read_zae(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
     gdf = reject_rows(gdf, blank(ids), "no site_id", ids, report)
     gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no site_comm_insee", gdf[Col.SITE_ID], report)
     gdf[Col.NAME] = gdf[Col.NAME].where(~blank(gdf[Col.NAME]), gdf[Col.SITE_ID])
-    for field, target in (("site_surf_brute", Col.SURF_BRUTE_HA), ("site_surf_utile", Col.SURF_UTILE_HA)):
+    for field, target in (
+        ("site_surf_brute", Col.SURF_BRUTE_HA),
+        ("site_surf_utile", Col.SURF_UTILE_HA),
+    ):
         values, text = numeric(col(field).loc[gdf.index])
         gdf = reject_rows(gdf, text, f"{field} is not a number", gdf[Col.SITE_ID], report)
         values = values.loc[gdf.index]
@@ -170,7 +175,7 @@ def read_zae(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
 
 
 def read_zae_plots(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
-    """Read a CNIG TERRAIN-ECO table (CSV with ``terr_geomsurf``, or a vector file) into ``zae_plots``.
+    """Read a CNIG TERRAIN-ECO table (CSV with ``terr_geomsurf`` or vector) into ``zae_plots``.
 
     Parameters
     ----------
@@ -196,7 +201,9 @@ def read_zae_plots(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoData
         ``terr_stade_amngt`` / ``terr_etat_occup`` / geometry column.
     """
     src = str(path)
-    raw = _read_table(path, ("terr_geomsurf", "geomsurf", "geometry", "geom", "wkt"), "TERRAIN-ECO", csv_crs)
+    raw = _read_table(
+        path, ("terr_geomsurf", "geomsurf", "geometry", "geom", "wkt"), "TERRAIN-ECO", csv_crs
+    )
     report = LoadReport("zae_plots", source=src, rows_read=len(raw))
     cols = raw.columns
 
@@ -232,7 +239,10 @@ def read_zae_plots(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoData
                 (str(gdf.at[i, Col.PLOT_ID]), f"unknown {field} {raw_values[i]!r}")
             )
         gdf = gdf.loc[~bad]
-    for field, target in (("terr_m2_prix", Col.PRICE_EUR_M2), ("terr_surf_brute", Col.SURF_BRUTE_HA)):
+    for field, target in (
+        ("terr_m2_prix", Col.PRICE_EUR_M2),
+        ("terr_surf_brute", Col.SURF_BRUTE_HA),
+    ):
         values, text = numeric(col(field).loc[gdf.index])
         gdf = reject_rows(gdf, text, f"{field} is not a number", gdf[Col.PLOT_ID], report)
         values = values.loc[gdf.index]
