@@ -1,0 +1,142 @@
+"""``foncier zan``: ZAN budgets of a territory under a rule set."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from foncier._format import fr_number
+from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.zan import (
+    BUDGET_COLUMNS,
+    POOL_LEVELS,
+    STATUS_LABELS,
+    MissingEnafWarning,
+    budget_table,
+    load_rates,
+    load_rules,
+    read_committed,
+)
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_POOL_LABELS = {
+    "commune": "par commune",
+    "epci": "mutualisé par EPCI",
+    "scot": "mutualisé par SCoT",
+}
+_DECIMALS = {"reduction_rate": 4}
+#: Decimals kept in CSV and JSON output (1e-6 ha = 0.01 m²).
+_MACHINE_DECIMALS = 6
+
+
+def _header(table: pd.DataFrame, territory_label: str) -> str:
+    a = table.attrs
+    return (
+        f"Budgets ZAN 2021-2031 : {territory_label}\n"
+        f"Règles : {a['rules']} (version {a['rules_version']}) · données : {a['enaf_vintage']} · "
+        f"budgets {_POOL_LABELS[a['pool']]} · calculé le {a['computed_at']}"
+    )
+
+
+def _format_table(table: pd.DataFrame, territory_label: str) -> str:
+    shown = pd.DataFrame(index=table.index)
+    for col in BUDGET_COLUMNS:
+        values = table[col]
+        if col == "status":
+            shown[col] = values.map(STATUS_LABELS)
+        elif col == "guarantee_applied":
+            shown[col] = values.map({True: "oui", False: "non"})
+        elif pd.api.types.is_float_dtype(values):
+            shown[col] = [fr_number(float(v), _DECIMALS.get(col, 2)) for v in values]
+        else:
+            shown[col] = values.astype(str)
+    totals = {
+        c: fr_number(float(table[c].sum(skipna=False)), 2, "ha")
+        for c in ("envelope_ha", "consumed_ha", "remaining_ha")
+    }
+    total = (
+        f"Total : enveloppe {totals['envelope_ha']} · consommé depuis 2021 "
+        f"{totals['consumed_ha']} · reste {totals['remaining_ha']}"
+    )
+    return "\n".join([_header(table, territory_label), "", shown.to_string(index=False), "", total])
+
+
+def _machine(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the budget columns with floats rounded for CSV and JSON."""
+    return table[list(BUDGET_COLUMNS)].round(_MACHINE_DECIMALS)
+
+
+def _format_json(table: pd.DataFrame, territory_label: str) -> str:
+    rows = json.loads(_machine(table).to_json(orient="records", force_ascii=False))
+    keys = ("rules", "rules_version", "enaf_vintage", "computed_at", "pool", "missing_years")
+    payload = {"territory": territory_label, **{k: table.attrs[k] for k in keys}, "budgets": rows}
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def _missing_note(missing: dict[str, list[int]]) -> str:
+    shown = " ; ".join(f"{k} ({', '.join(map(str, v))})" for k, v in list(missing.items())[:10])
+    more = f" et {len(missing) - 10} autres" if len(missing) > 10 else ""
+    return (
+        f"Attention : consommation d'ENAF manquante pour {len(missing)} commune(s) : "
+        f"{shown}{more}. Leurs budgets sont laissés vides (n.d.), jamais comptés comme nuls."
+    )
+
+
+@main.command()
+@territory_argument
+@click.option(
+    "--rules",
+    "rules_name",
+    default=None,
+    help="Built-in rule set name or a TOML/YAML rule file (default: climat-resilience-2023).",
+)
+@click.option(
+    "--rates", type=_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
+)
+@click.option(
+    "--pool",
+    type=click.Choice(POOL_LEVELS),
+    default=None,
+    help="Pooling level of the budgets (default: the rule set's).",
+)
+@click.option(
+    "--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha [, label]."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@handle_errors
+def zan(
+    territory: Path,
+    rules_name: str | None,
+    rates: Path | None,
+    pool: str | None,
+    committed: Path | None,
+    fmt: str,
+) -> None:
+    """ZAN budgets 2021-2031 per commune, EPCI or SCoT: envelope, consumed, remaining."""
+    rules = load_rules(rules_name)
+    t = load_territory(territory)
+    if rates is not None:
+        rules = rules.with_rates(load_rates(rates, communes=t.communes))
+    committed_table = read_committed(committed) if committed is not None else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingEnafWarning)
+        table = budget_table(t, rules, pool=pool, committed=committed_table)
+    if table.attrs["missing_years"]:
+        click.secho(_missing_note(table.attrs["missing_years"]), fg="yellow", err=True)
+    if fmt == "csv":
+        click.echo(_machine(table).to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(_format_json(table, t.data_label))
+    else:
+        click.echo(_format_table(table, t.data_label))
