@@ -21,6 +21,7 @@ are left out of the model.  Objectives (maximised, see
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,14 +31,17 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from foncier.errors import FoncierError
+from foncier.feasibility import UnitCol
 
 __all__ = [
     "ENAF_PENALTY_JOBS_PER_HA",
     "OBJECTIVES",
+    "PoolInfo",
     "SolveReport",
     "check_objective",
     "greedy_assignment",
     "objective_coefficients",
+    "pool_info",
     "solve_assignment",
 ]
 
@@ -53,6 +57,9 @@ TIE_WEIGHT = 1e-3
 FRICHE_BONUS = 1.0
 _TOL = 1e-6
 
+_OF_KIND = {"commune": "de la commune", "epci": "de l'EPCI", "scot": "du SCoT"}
+_KIND = {"commune": "la commune", "epci": "l'EPCI", "scot": "le SCoT"}
+
 _STATUS_TEXT = {
     0: "optimal",
     1: "time_limit",
@@ -60,6 +67,81 @@ _STATUS_TEXT = {
     3: "unbounded",
     4: "error",
 }
+
+
+@dataclass
+class PoolInfo:
+    """ZAN budget pools aligned with the units (see :func:`foncier.matching.pool_info`)."""
+
+    ids: np.ndarray
+    of_unit: np.ndarray
+    remaining: np.ndarray
+    budget: np.ndarray
+    names: dict[str, str]
+    kind: str
+
+    def label(self, code: int, *, of: bool = False) -> str:
+        """French name of a pool: ``"la commune Alès"`` or, with ``of``, ``"de la commune Alès"``."""
+        if code < 0:
+            return "d'aucune enveloppe" if of else "aucune enveloppe"
+        pid = str(self.ids[code])
+        name = self.names.get(pid, pid)
+        words = _OF_KIND if of else _KIND
+        return f"{words.get(self.kind, 'de l’enveloppe' if of else 'l’enveloppe')} {name}"
+
+
+def pool_info(
+    units: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    *,
+    pool_names: Mapping[str, str] | None = None,
+    pool_kind: str = "commune",
+) -> PoolInfo:
+    """Align budget pools with the units.
+
+    Parameters
+    ----------
+    units
+        Land units.
+    remaining
+        Remaining ZAN budget in ha per pool id (may be negative).
+    unit_pool
+        Pool id per unit, indexed by ``unit_id`` (or by the units' index).
+    pool_names
+        Display names of the pools.
+    pool_kind
+        ``commune``, ``epci`` or ``scot`` (for the French texts).
+
+    Returns
+    -------
+    PoolInfo
+        Pool codes per unit (``-1`` when a unit has no pool), pool ids,
+        remaining and budget (remaining floored at 0; a pool without a
+        remaining value has a zero budget).
+    """
+    ids = units[UnitCol.UNIT_ID].astype(str)
+    by_id = unit_pool.copy()
+    by_id.index = by_id.index.astype(str)
+    pools = by_id.reindex(ids.to_numpy())
+    if pools.isna().all() and len(unit_pool) == len(units) and unit_pool.index.equals(units.index):
+        pools = pd.Series(unit_pool.to_numpy(), index=ids.to_numpy())
+    pool_ids = pd.Index(
+        sorted(set(remaining.index.astype(str)) | set(pools.dropna().astype(str))), dtype=object
+    )
+    codes = pool_ids.get_indexer(pools.astype(object).where(pools.notna(), None))
+    rem = pd.to_numeric(remaining, errors="coerce")
+    rem.index = rem.index.astype(str)
+    rem_arr = rem.reindex(pool_ids).fillna(0.0).to_numpy(dtype=float)
+    names = {str(k): str(v) for k, v in (pool_names or {}).items()}
+    return PoolInfo(
+        ids=pool_ids.to_numpy(dtype=object),
+        of_unit=codes.astype(int),
+        remaining=rem_arr,
+        budget=np.maximum(rem_arr, 0.0),
+        names=names,
+        kind=pool_kind,
+    )
 
 
 def check_objective(objective: str) -> str:
@@ -161,7 +243,9 @@ class SolveReport:
         return asdict(self)
 
 
-def _matrix(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_array:
+def _matrix(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, n_cols: int
+) -> sparse.csr_array:
     return sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_cols))
 
 
@@ -248,11 +332,18 @@ def solve_assignment(
     start = time.perf_counter()
     worth = np.flatnonzero(coefficients > 0)
     if not len(worth):
-        report = SolveReport("no_candidates", "no candidate pair worth placing", 0.0, 0.0, 0.0, 0.0, 0, 0)
+        report = SolveReport(
+            "no_candidates", "no candidate pair worth placing", 0.0, 0.0, 0.0, 0.0, 0, 0
+        )
         return np.zeros(0, dtype=int), report
     sub = pairs.iloc[worth]
     c = coefficients[worth]
-    a, ub = _model(sub, np.asarray(capacity_ha, float), np.asarray(pool_of_unit, int), np.asarray(budget_ha, float))
+    a, ub = _model(
+        sub,
+        np.asarray(capacity_ha, float),
+        np.asarray(pool_of_unit, int),
+        np.asarray(budget_ha, float),
+    )
     options: dict[str, Any] = {"disp": False, "mip_rel_gap": mip_rel_gap, "presolve": True}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
@@ -267,7 +358,9 @@ def solve_assignment(
     elapsed = time.perf_counter() - start
     status = _STATUS_TEXT.get(int(res.status), "error")
     if res.x is None:
-        report = SolveReport(status, str(res.message), 0.0, float("nan"), float("nan"), elapsed, len(c), a.shape[0])
+        report = SolveReport(
+            status, str(res.message), 0.0, float("nan"), float("nan"), elapsed, len(c), a.shape[0]
+        )
         return np.zeros(0, dtype=int), report
     chosen = worth[np.asarray(res.x) > 0.5]
     objective = float(coefficients[chosen].sum())
@@ -275,7 +368,9 @@ def solve_assignment(
     if not np.isfinite(bound):
         bound = objective
     gap = max(0.0, (bound - objective) / abs(bound)) if bound else 0.0
-    report = SolveReport(status, str(res.message), objective, bound, gap, elapsed, len(c), a.shape[0])
+    report = SolveReport(
+        status, str(res.message), objective, bound, gap, elapsed, len(c), a.shape[0]
+    )
     return chosen, report
 
 

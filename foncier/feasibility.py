@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foncier.criteria import UnitCol
 from foncier.errors import LayerSchemaError
 from foncier.layers import Col
 
@@ -58,7 +59,6 @@ __all__ = [
     "REQUIREMENTS",
     "Rejections",
     "Thresholds",
-    "UnitCol",
     "Weights",
     "candidate_pairs",
     "check_units",
@@ -70,27 +70,6 @@ __all__ = [
     "score_contributions",
     "unverified_labels",
 ]
-
-
-class UnitCol:
-    """Column names of the land-units table produced by :mod:`foncier.supply`."""
-
-    UNIT_ID = "unit_id"
-    ORIGIN = "origin"
-    NET_AREA_HA = "net_area_ha"
-    GROSS_AREA_HA = "gross_area_ha"
-    COMPACTNESS = "compactness"
-    SLOPE_MEAN_PCT = "slope_mean_pct"
-    SLOPE_MAX_PCT = "slope_max_pct"
-    DIST_INTERCHANGE_KM = "dist_interchange_km"
-    DIST_RAIL_FREIGHT_KM = "dist_rail_freight_km"
-    DIST_SUBSTATION_KM = "dist_substation_km"
-    DIST_HOUSING_KM = "dist_housing_km"
-    ENAF_SHARE = "enaf_share"
-    IS_FRICHE = "is_friche"
-    FLOOD_SHARE = "flood_share"
-    NATURA2000_SHARE = "natura2000_share"
-    COMPLETENESS = "completeness"
 
 
 #: Hard requirements, in the order they are tested.
@@ -197,7 +176,9 @@ class Weights:
     @property
     def criteria(self) -> dict[str, float]:
         """Criterion name → weight (without the penalty)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "unverified_penalty"}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "unverified_penalty"
+        }
 
     def to_dict(self) -> dict[str, float]:
         """All weights, for the audit record."""
@@ -403,7 +384,9 @@ class _Requirement:
     upper: bool  # True: fail when value > limit; False: fail when value < limit
 
 
-def _requirements(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) -> list[_Requirement]:
+def _requirements(
+    pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice
+) -> list[_Requirement]:
     n = sl.stop - sl.start
     every = np.ones(n, dtype=bool)
     earliest = pa.earliest[sl]
@@ -428,7 +411,11 @@ def _requirements(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice
         ),
         # Every project: a "non aménageable" unit (inf) fails even without a stated year.
         _Requirement(
-            "year", ua.available_year, np.where(np.isnan(earliest), _NO_LIMIT, earliest), every, upper=True
+            "year",
+            ua.available_year,
+            np.where(np.isnan(earliest), _NO_LIMIT, earliest),
+            every,
+            upper=True,
         ),
     ]
 
@@ -459,7 +446,7 @@ def _evaluate(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) ->
         fail[r] = cmp & req.active[:, None]
         stated = req.active & (req.limit < _NO_LIMIT)
         unknown = np.isnan(req.value)[None, :] & stated[:, None]
-        bits |= (unknown.astype(np.int16) << r)
+        bits |= unknown.astype(np.int16) << r
     return _ChunkResult(sl.start, fail, bits, reqs)
 
 
@@ -580,6 +567,7 @@ def _pairs_frame(
             "enaf_ha": _enaf_cost(pa, ua, p, u),
             "jobs": pa.jobs[p],
             "is_friche": ua.is_friche[u],
+            "is_pene": pa.is_pene[p],
             "unverified_bits": bits.astype(np.int64),
         }
     )
@@ -616,9 +604,9 @@ _RELAXABLE = ("area", "slope", "interchange", "rail", "seveso", "year")
 _RELAX_K = 3
 
 
-def _summarise(chunk: _ChunkResult, pa: _ProjectArrays, ua: _UnitArrays) -> tuple[
-    np.ndarray, list[dict[str, Any]], list[dict[str, Any]]
-]:
+def _summarise(
+    chunk: _ChunkResult, pa: _ProjectArrays, ua: _UnitArrays
+) -> tuple[np.ndarray, list[dict[str, Any]], list[dict[str, Any]]]:
     fail = chunk.fail
     n_req, n_p, _ = fail.shape
     any_fail = fail.any(axis=0)
@@ -775,10 +763,12 @@ def candidate_pairs(
     )
     rejections = Rejections(
         counts=count_table,
-        closest=pd.DataFrame(closest, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "n_failed", "lacks"]).set_index(
-            Col.PROJECT_ID
+        closest=pd.DataFrame(
+            closest, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "n_failed", "lacks"]
+        ).set_index(Col.PROJECT_ID),
+        relax=pd.DataFrame(
+            relax, columns=[Col.PROJECT_ID, "requirement", "limit", "needed", "units"]
         ),
-        relax=pd.DataFrame(relax, columns=[Col.PROJECT_ID, "requirement", "limit", "needed", "units"]),
     )
     return pairs, rejections
 
@@ -786,7 +776,9 @@ def candidate_pairs(
 def _prune(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
     by_score = frame.sort_values(["p", "score"], ascending=[True, False], kind="stable")
     keep_a = by_score.groupby("p", sort=False).head(top_n).index
-    by_enaf = frame.sort_values(["p", "enaf_ha", "score"], ascending=[True, True, False], kind="stable")
+    by_enaf = frame.sort_values(
+        ["p", "enaf_ha", "score"], ascending=[True, True, False], kind="stable"
+    )
     keep_b = by_enaf.groupby("p", sort=False).head(top_n).index
     return frame.loc[keep_a.union(keep_b)]
 
@@ -857,8 +849,21 @@ def feasibility_table(
                 }
             )
         )
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "feasible", "req_index", "value", "limit", "zone", "bits"]
+    table = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(
+            columns=[
+                Col.PROJECT_ID,
+                UnitCol.UNIT_ID,
+                "feasible",
+                "req_index",
+                "value",
+                "limit",
+                "zone",
+                "bits",
+            ]
+        )
     )
     names = np.array([None, *REQUIREMENTS], dtype=object)
     table["requirement"] = names[table["req_index"].to_numpy(dtype=int) + 1]
@@ -871,7 +876,15 @@ def feasibility_table(
             table["requirement"], table["value"], table["limit"], table["zone"], strict=True
         )
     ]
-    cols = [Col.PROJECT_ID, UnitCol.UNIT_ID, "feasible", "requirement", "value", "limit", "shortfall"]
+    cols = [
+        Col.PROJECT_ID,
+        UnitCol.UNIT_ID,
+        "feasible",
+        "requirement",
+        "value",
+        "limit",
+        "shortfall",
+    ]
     return table[[*cols, "unverified", "reason"]]
 
 
@@ -937,7 +950,7 @@ def pairwise_feasible(
     step = 256
     for start in range(0, len(pa.ids), step):
         sl = slice(start, min(start + step, len(pa.ids)))
-        sub = _UnitArrays(**{**ua.__dict__, **_slice_units(ua, sl)})
+        sub = _UnitArrays(**_slice_units(ua, sl))
         chunk = _evaluate(pa, sub, th, sl)
         idx = np.arange(sl.stop - sl.start)
         out[sl] = chunk.feasible[idx, idx]

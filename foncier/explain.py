@@ -1,0 +1,468 @@
+"""Why a project was placed here, why another was left out, and the single-project query.
+
+Reason codes of an unmatched project:
+
+``no_land``
+    There is no candidate land at all.
+``infeasible``
+    No unit meets its hard requirements: the requirement that rejects most
+    units is named, with the closest unit and what it lacks, and "what would
+    unlock it" hints (relaxing one requirement).
+``blocked_by_zan``
+    Some units fit and still have room, but each would consume more ENAF
+    than its pool has left once the other placements are made: the pool and
+    the missing ha are given (the smallest shortfall over its candidates).
+``outcompeted``
+    Its candidate units are full with other placed projects: the blocking
+    project on its best unit is named.
+``not_worth``
+    Under ``min_enaf``, its jobs do not pay for the ENAF its options consume.
+``not_selected``
+    It could still be placed (left out within the solver's optimality gap or
+    time limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from foncier.assignment import PoolInfo, pool_info
+from foncier.feasibility import (
+    REQUIREMENTS,
+    Rejections,
+    Thresholds,
+    UnitCol,
+    Weights,
+    candidate_pairs,
+    format_fr,
+    relax_text,
+    score_contributions,
+)
+from foncier.layers import Col, validate_layer
+
+__all__ = [
+    "REASON_CODES",
+    "explain_placed",
+    "explain_unmatched",
+    "query_project",
+    "zan_cost_text",
+]
+
+REASON_CODES = (
+    "no_land",
+    "infeasible",
+    "blocked_by_zan",
+    "outcompeted",
+    "not_worth",
+    "not_selected",
+)
+_TOL = 1e-6
+_REQ_FR = {
+    "zone": "le zonage",
+    "area": "la surface",
+    "slope": "la pente",
+    "interchange": "la distance à l'échangeur",
+    "rail": "la desserte ferroviaire",
+    "seveso": "la distance aux habitations (Seveso)",
+    "year": "la date de disponibilité",
+}
+
+
+def zan_cost_text(
+    enaf_ha: float, *, is_friche: bool, is_pene: bool, pool: PoolInfo, code: int, left_ha: float
+) -> str:
+    """French sentence of the ZAN cost of one placement.
+
+    Parameters
+    ----------
+    enaf_ha
+        ENAF the placement consumes.
+    is_friche, is_pene
+        Why it may be free.
+    pool
+        Budget pools.
+    code
+        Pool code of the unit.
+    left_ha
+        What the pool has left.
+
+    Returns
+    -------
+    str
+        E.g. ``"0 ha : friche"`` or ``"4 ha pris sur l'enveloppe de la commune
+        Y, qui en a encore 5,3"``.
+    """
+    if is_pene:
+        return "0 ha : projet d'envergure nationale (PENE), décompté de l'enveloppe nationale"
+    if is_friche:
+        return "0 ha : friche"
+    if enaf_ha <= _TOL:
+        return "0 ha : terrain déjà artificialisé"
+    text = f"{format_fr(enaf_ha)} ha pris sur l'enveloppe {pool.label(code, of=True)}"
+    if left_ha < enaf_ha - _TOL:
+        return (
+            text
+            + f", qui n'en a plus que {format_fr(max(left_ha, 0.0))} (manque {format_fr(enaf_ha - max(left_ha, 0.0))} ha)"
+        )
+    return text + f", qui en a encore {format_fr(left_ha)}"
+
+
+def _why_here(contrib: pd.DataFrame, score: float, unverified: str) -> str:
+    top = contrib[contrib["contribution"] > 0].nlargest(3, "contribution")
+    parts = [
+        f"{lab} +{format_fr(c, 2)}"
+        for lab, c in zip(top["label"], top["contribution"], strict=True)
+    ]
+    text = f"score {format_fr(score, 2)} : " + ", ".join(parts)
+    if unverified:
+        names = [_REQ_FR[r] for r in unverified.split(",")]
+        text += " ; à vérifier sur place : " + ", ".join(names)
+    return text
+
+
+def explain_placed(
+    placed: pd.DataFrame, units: pd.DataFrame, pools: PoolInfo, weights: Weights
+) -> pd.DataFrame:
+    """Assignments table with, for each placement, its ZAN cost and why this unit.
+
+    Parameters
+    ----------
+    placed
+        Chosen candidate pairs.
+    units
+        Land units (row positions match ``placed["u"]``).
+    pools
+        Budget pools.
+    weights
+        Score weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :attr:`foncier.matching.MatchResult.assignments`.
+    """
+    u = placed["u"].to_numpy(dtype=int)
+    codes = pools.of_unit[u] if len(u) else np.zeros(0, dtype=int)
+    contrib = score_contributions(placed, weights)
+    groups = dict(iter(contrib.groupby([Col.PROJECT_ID, UnitCol.UNIT_ID], sort=False)))
+    zan, why = [], []
+    for row, code in zip(placed.itertuples(index=False), codes, strict=True):
+        zan.append(
+            zan_cost_text(
+                row.enaf_ha,
+                is_friche=bool(row.is_friche),
+                is_pene=bool(row.is_pene),
+                pool=pools,
+                code=int(code),
+                left_ha=float(pools.remaining[code]) if code >= 0 else 0.0,
+            )
+        )
+        why.append(_why_here(groups[(row.project_id, row.unit_id)], row.score, row.unverified))
+    return pd.DataFrame(
+        {
+            Col.PROJECT_ID: placed[Col.PROJECT_ID].to_numpy(),
+            UnitCol.UNIT_ID: placed[UnitCol.UNIT_ID].to_numpy(),
+            Col.INSEE: units[Col.INSEE].to_numpy()[u],
+            "pool_id": [pools.ids[c] if c >= 0 else None for c in codes],
+            "area_ha": placed["area_ha"].to_numpy(dtype=float),
+            "enaf_ha": placed["enaf_ha"].to_numpy(dtype=float),
+            Col.JOBS: placed["jobs"].to_numpy(dtype=float).astype(np.int64),
+            "score": placed["score"].to_numpy(dtype=float),
+            UnitCol.IS_FRICHE: placed["is_friche"].to_numpy(dtype=bool),
+            Col.IS_PENE: placed["is_pene"].to_numpy(dtype=bool),
+            "unverified": placed["unverified"].to_numpy(),
+            "zan_cost": zan,
+            "explanation": why,
+        }
+    )
+
+
+_UNMATCHED_COLUMNS = [
+    Col.PROJECT_ID,
+    "reason_code",
+    "requirement",
+    UnitCol.UNIT_ID,
+    "pool_id",
+    "missing_ha",
+    "blocking_project_id",
+    "explanation",
+    "hint",
+]
+
+
+def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str, Any]:
+    counts = rejections.counts.loc[pid, list(REQUIREMENTS)]
+    req = str(counts.idxmax())
+    n = int(counts.max())
+    row: dict[str, Any] = {Col.PROJECT_ID: pid, "reason_code": "infeasible", "requirement": req}
+    text = f"aucun terrain ne convient : {_REQ_FR[req]} écarte {n} terrain{'s' if n > 1 else ''} sur {n_units}"
+    if pid in rejections.closest.index:
+        close = rejections.closest.loc[pid]
+        row[UnitCol.UNIT_ID] = close[UnitCol.UNIT_ID]
+        text += f" ; le plus proche, {close[UnitCol.UNIT_ID]}, pèche par : {close['lacks']}"
+    relax = rejections.relax[rejections.relax[Col.PROJECT_ID] == pid]
+    relax = relax.sort_values("units", ascending=False).head(2)
+    row["hint"] = " ; ".join(
+        relax_text(r.requirement, r.limit, r.needed, r.units) for r in relax.itertuples(index=False)
+    )
+    row["explanation"] = text
+    return row
+
+
+def explain_unmatched(
+    projects: pd.DataFrame,
+    units: pd.DataFrame,
+    pairs: pd.DataFrame,
+    rejections: Rejections,
+    chosen: np.ndarray,
+    coefficients: np.ndarray,
+    pools: PoolInfo,
+    *,
+    objective: str,
+) -> pd.DataFrame:
+    """One reason (code, machine-readable fields, French text, hint) per unmatched project.
+
+    Parameters
+    ----------
+    projects, units
+        Inputs of the matching.
+    pairs
+        Candidate pairs given to the solver.
+    rejections
+        Rejection summaries of :func:`foncier.feasibility.candidate_pairs`.
+    chosen
+        Row positions of the selected pairs.
+    coefficients
+        Objective value of each pair.
+    pools
+        Budget pools.
+    objective
+        The objective, for the texts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :attr:`foncier.matching.MatchResult.unmatched`.
+    """
+    placed = pairs.iloc[chosen]
+    placed_ids = set(placed[Col.PROJECT_ID])
+    capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()
+    free_cap = capacity - np.bincount(
+        placed["u"].to_numpy(dtype=int),
+        weights=placed["area_ha"].to_numpy(float),
+        minlength=len(capacity),
+    )
+    codes_placed = pools.of_unit[placed["u"].to_numpy(dtype=int)]
+    ok = codes_placed >= 0
+    left = pools.budget - np.bincount(
+        codes_placed[ok], weights=placed["enaf_ha"].to_numpy(float)[ok], minlength=len(pools.ids)
+    )
+    jobs_of = dict(zip(placed[Col.PROJECT_ID], placed["jobs"], strict=True))
+    by_unit = (
+        placed.sort_values("area_ha", ascending=False)
+        .groupby(UnitCol.UNIT_ID)[Col.PROJECT_ID]
+        .first()
+    )
+    cand = pairs.assign(coef=coefficients)
+    cand = cand[~cand[Col.PROJECT_ID].isin(placed_ids)]
+    u = cand["u"].to_numpy(dtype=int)
+    code = pools.of_unit[u]
+    cand = cand.assign(
+        cap_ok=cand["area_ha"].to_numpy(float) <= free_cap[u] + _TOL,
+        left_ha=np.where(code >= 0, left[np.maximum(code, 0)], 0.0),
+        code=code,
+    )
+    cand["zan_ok"] = cand["enaf_ha"] <= cand["left_ha"] + _TOL
+    groups = dict(iter(cand.groupby(Col.PROJECT_ID, sort=False)))
+    rows = []
+    for pid in projects[Col.PROJECT_ID].astype(str):
+        if pid in placed_ids:
+            continue
+        if not len(units):
+            rows.append(
+                {
+                    Col.PROJECT_ID: pid,
+                    "reason_code": "no_land",
+                    "explanation": "aucun terrain candidat dans le territoire",
+                    "hint": "inventorier des terrains (ZAE, friches, zones d'activités)",
+                }
+            )
+            continue
+        g = groups.get(pid)
+        if g is None or not len(g):
+            rows.append(_infeasible_row(pid, rejections, len(units)))
+            continue
+        rows.append(_competition_row(pid, g, pools, by_unit, jobs_of, objective))
+    return pd.DataFrame(rows, columns=_UNMATCHED_COLUMNS)
+
+
+def _competition_row(
+    pid: str,
+    g: pd.DataFrame,
+    pools: PoolInfo,
+    by_unit: pd.Series,
+    jobs_of: Mapping[str, Any],
+    objective: str,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {Col.PROJECT_ID: pid}
+    n = len(g)
+    free = g[g["cap_ok"] & g["zan_ok"]]
+    if len(free) and (free["coef"] <= 0).all():
+        best = free.sort_values("enaf_ha").iloc[0]
+        row |= {
+            "reason_code": "not_worth",
+            UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
+            "explanation": (
+                f"sous l'objectif {objective}, ses {int(best['jobs'])} emplois ne compensent pas "
+                f"les {format_fr(best['enaf_ha'])} ha d'ENAF de son meilleur terrain ({best[UnitCol.UNIT_ID]})"
+            ),
+            "hint": "un terrain déjà artificialisé ou une friche, ou plus d'emplois par ha",
+        }
+        return row
+    if len(free):
+        best = free.sort_values("score", ascending=False).iloc[0]
+        row |= {
+            "reason_code": "not_selected",
+            UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
+            "explanation": (
+                f"plaçable sur {best[UnitCol.UNIT_ID]} mais non retenu par le solveur "
+                "(écart d'optimalité ou limite de temps)"
+            ),
+            "hint": "relancer avec un écart d'optimalité plus faible ou plus de temps",
+        }
+        return row
+    zan = g[g["cap_ok"] & ~g["zan_ok"]]
+    if len(zan):
+        missing = zan["enaf_ha"] - zan["left_ha"].clip(lower=0.0)
+        best = zan.loc[missing.idxmin()]
+        short = float(missing.min())
+        code = int(best["code"])
+        label = pools.label(code)
+        row |= {
+            "reason_code": "blocked_by_zan",
+            UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
+            "pool_id": pools.ids[code] if code >= 0 else None,
+            "missing_ha": short,
+            "explanation": (
+                f"bloqué par le ZAN : sur {best[UnitCol.UNIT_ID]} il consommerait "
+                f"{format_fr(best['enaf_ha'])} ha d'ENAF, {label} n'en a plus que "
+                f"{format_fr(max(best['left_ha'], 0.0))} (manque {format_fr(short)} ha)"
+            ),
+            "hint": f"+{format_fr(short)} ha de budget dans {label}, ou une friche",
+        }
+        return row
+    best = g.sort_values("score", ascending=False).iloc[0]
+    blocker = by_unit.get(best[UnitCol.UNIT_ID])
+    blocker_jobs = int(jobs_of.get(blocker, 0)) if blocker is not None else 0
+    row |= {
+        "reason_code": "outcompeted",
+        UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
+        "blocking_project_id": blocker,
+        "explanation": (
+            f"supplanté : ses {n} terrain{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} "
+            f"sont occupés ; le meilleur, {best[UnitCol.UNIT_ID]}, accueille {blocker} "
+            f"({blocker_jobs} emplois)"
+        ),
+        "hint": f"libérer {best[UnitCol.UNIT_ID]} ou réduire la surface minimale",
+    }
+    return row
+
+
+def _query_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
+    data = dict(project)
+    data.setdefault(Col.PROJECT_ID, "requête")
+    data.setdefault(Col.NAME, str(data[Col.PROJECT_ID]))
+    data.setdefault(Col.SECTOR, "")
+    data.setdefault(Col.AREA_MAX_HA, data.get(Col.AREA_MIN_HA))
+    data.setdefault(Col.JOBS, 0)
+    frame = pd.DataFrame([{k: (None if v is None or v is pd.NA else v) for k, v in data.items()}])
+    return validate_layer("projects", frame)
+
+
+def query_project(
+    project: Mapping[str, Any] | pd.Series,
+    units: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    k: int = 5,
+    weights: Weights | None = None,
+    *,
+    thresholds: Thresholds | None = None,
+    pool_names: Mapping[str, str] | None = None,
+    pool_kind: str = "commune",
+) -> pd.DataFrame:
+    """Top-k feasible units for one project, without solving the portfolio.
+
+    Units whose ZAN cost fits the pool's remaining budget come first, then by
+    score.
+
+    Parameters
+    ----------
+    project
+        The project's fields (``area_min_ha`` at least; others as in the
+        ``projects`` layer).
+    units
+        Land units.
+    remaining, unit_pool
+        Remaining budget per pool and pool per unit.
+    k
+        How many units to return.
+    weights, thresholds
+        Score weights and requirement constants.
+    pool_names, pool_kind
+        For the French texts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank, unit_id, insee, score, enaf_ha, zan_ok, zan_cost, unverified,
+        explanation``; empty if no unit is feasible.
+
+    Raises
+    ------
+    LayerSchemaError
+        The project misses ``area_min_ha`` or has a wrong value.
+    """
+    weights = weights or Weights()
+    frame = _query_frame(project)
+    units = units.reset_index(drop=True)
+    pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
+    pairs, _ = candidate_pairs(frame, units, weights=weights, thresholds=thresholds, top_n=None)
+    code = pools.of_unit[pairs["u"].to_numpy(dtype=int)]
+    left = np.where(code >= 0, pools.remaining[np.maximum(code, 0)], 0.0)
+    pairs = pairs.assign(
+        code=code, left_ha=left, zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL
+    )
+    top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
+    contrib = score_contributions(top, weights)
+    groups = dict(iter(contrib.groupby(UnitCol.UNIT_ID, sort=False)))
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(top) + 1),
+            UnitCol.UNIT_ID: top[UnitCol.UNIT_ID].to_numpy(),
+            Col.INSEE: units[Col.INSEE].to_numpy()[top["u"].to_numpy(dtype=int)],
+            "score": top["score"].to_numpy(),
+            "enaf_ha": top["enaf_ha"].to_numpy(),
+            "zan_ok": top["zan_ok"].to_numpy(),
+            "zan_cost": [
+                zan_cost_text(
+                    r.enaf_ha,
+                    is_friche=bool(r.is_friche),
+                    is_pene=bool(r.is_pene),
+                    pool=pools,
+                    code=int(r.code),
+                    left_ha=r.left_ha,
+                )
+                for r in top.itertuples(index=False)
+            ],
+            "unverified": top["unverified"].to_numpy(),
+            "explanation": [
+                _why_here(groups[r.unit_id], r.score, r.unverified)
+                for r in top.itertuples(index=False)
+            ],
+        }
+    )

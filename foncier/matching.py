@@ -1,0 +1,324 @@
+"""Match industrial projects with land units: feasibility, score, global assignment, reasons.
+
+The engine works on plain tables, so it can be used and tested without a
+territory: a projects table, a land-units table, the remaining ZAN budget of
+each pool (a Series ``pool_id -> ha``) and the pool of each unit (a Series
+``unit_id -> pool_id``).  The steps live in their own modules:
+
+- :mod:`foncier.feasibility`: hard requirements, "unverified" policy, score;
+- :mod:`foncier.assignment`: the MILP (HiGHS) and the greedy baseline;
+- :mod:`foncier.explain`: reasons for every decision, single-project query.
+
+Examples
+--------
+>>> import pandas as pd
+>>> projects = pd.DataFrame({"project_id": ["P1", "P2"], "name": ["a", "b"], "sector": ["x", "x"],
+...                          "area_min_ha": [3.0, 2.0], "area_max_ha": [3.0, 2.0], "jobs": [50, 20]})
+>>> units = pd.DataFrame({"unit_id": ["U1"], "insee": ["30007"], "zone_type": ["U"],
+...                       "servicing_stage": ["viabilisé et aménagé"], "net_area_ha": [4.0],
+...                       "slope_mean_pct": [2.0], "dist_interchange_km": [1.0],
+...                       "dist_rail_freight_km": [9.0], "dist_housing_km": [1.0],
+...                       "enaf_share": [0.0]})
+>>> result = match_projects(projects, units, pd.Series({"30007": 1.0}), pd.Series({"U1": "30007"}))
+>>> result.assignments["project_id"].tolist(), result.unmatched["reason_code"].tolist()
+(['P1'], ['outcompeted'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from foncier.assignment import (
+    ENAF_PENALTY_JOBS_PER_HA,
+    PoolInfo,
+    SolveReport,
+    check_objective,
+    greedy_assignment,
+    objective_coefficients,
+    pool_info,
+    solve_assignment,
+)
+from foncier.errors import InfeasibleError
+from foncier.explain import explain_placed, explain_unmatched
+from foncier.feasibility import (
+    Rejections,
+    Thresholds,
+    UnitCol,
+    Weights,
+    candidate_pairs,
+    check_units,
+    pairwise_feasible,
+    score_contributions,
+)
+from foncier.layers import Col
+
+__all__ = ["MatchResult", "match_projects", "pool_info", "verify_assignment"]
+
+_TOL = 1e-6
+
+
+@dataclass
+class MatchResult:
+    """The outcome of :func:`match_projects`.
+
+    Attributes
+    ----------
+    assignments
+        One row per placed project: ``project_id``, ``unit_id``, ``insee``,
+        ``pool_id``, ``area_ha``, ``enaf_ha``, ``jobs``, ``score``,
+        ``is_friche``, ``unverified``, ``zan_cost`` and ``explanation`` (French).
+    unmatched
+        One row per project left out: ``project_id``, ``reason_code``
+        (``infeasible``, ``no_land``, ``blocked_by_zan``, ``outcompeted``,
+        ``not_worth``, ``not_selected``), ``requirement``, ``unit_id``,
+        ``pool_id``, ``missing_ha``, ``blocking_project_id``,
+        ``explanation`` and ``hint`` (French).
+    contributions
+        Score contributions of the placed pairs ("why here").
+    pool_balance
+        Per pool: ``pool_id``, ``remaining_before_ha``, ``budget_ha``,
+        ``enaf_used_ha``, ``remaining_after_ha``.
+    solve
+        Solver status, objective, bound, gap, time.
+    pairs
+        Candidate pairs given to the solver.
+    rejections
+        Per-project rejection summaries.
+    objective
+        Objective maximised.
+    greedy_objective
+        Value of the greedy baseline on the same candidates.
+    """
+
+    assignments: pd.DataFrame
+    unmatched: pd.DataFrame
+    contributions: pd.DataFrame
+    pool_balance: pd.DataFrame
+    solve: SolveReport
+    pairs: pd.DataFrame
+    rejections: Rejections
+    objective: str
+    greedy_objective: float
+    notes: list[str] = field(default_factory=list)
+
+
+def match_projects(
+    projects: pd.DataFrame,
+    units: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    *,
+    objective: str = "jobs",
+    weights: Weights | None = None,
+    thresholds: Thresholds | None = None,
+    top_n: int | None = 30,
+    time_limit: float | None = None,
+    mip_rel_gap: float = 1e-3,
+    enaf_penalty: float = ENAF_PENALTY_JOBS_PER_HA,
+    pool_names: Mapping[str, str] | None = None,
+    pool_kind: str = "commune",
+) -> MatchResult:
+    """Place projects on land units, globally, under the ZAN budgets, with reasons.
+
+    Parameters
+    ----------
+    projects
+        Projects table (``projects`` layer schema).
+    units
+        Land units (``unit_id``, ``insee``, criteria…).
+    remaining
+        Remaining ZAN budget in ha per pool id; negative = already over.
+    unit_pool
+        Pool id of each unit, indexed by ``unit_id``.
+    objective
+        ``jobs``, ``score``, ``min_enaf`` or ``friches_first``
+        (see :func:`foncier.assignment.objective_coefficients`).
+    weights
+        Score weights (:class:`~foncier.feasibility.Weights`).
+    thresholds
+        Requirement constants (:class:`~foncier.feasibility.Thresholds`).
+    top_n
+        Candidate pairs kept per project and ranking (30: a project rarely
+        needs more than its 30 best and 30 most ENAF-sparing units to be
+        placed optimally); ``None`` keeps all.
+    time_limit
+        Solver time limit in seconds; the best solution found is returned.
+    mip_rel_gap
+        Relative gap at which the solver stops (0.1 %).
+    enaf_penalty
+        Jobs per ha of ENAF for ``min_enaf``.
+    pool_names
+        Display names of the pools (for the French texts).
+    pool_kind
+        ``commune``, ``epci`` or ``scot``.
+
+    Returns
+    -------
+    MatchResult
+        Assignments, unmatched projects with reasons, contributions, pool
+        balance, solver report.
+
+    Raises
+    ------
+    FoncierError
+        Unknown objective.
+    LayerSchemaError
+        Units miss a column.
+    InfeasibleError
+        The solution breaks a constraint when re-checked (a solver bug):
+        never returned silently.
+    """
+    check_objective(objective)
+    check_units(units)
+    weights = weights or Weights()
+    th = thresholds or Thresholds()
+    units = units.reset_index(drop=True)
+    projects = projects.reset_index(drop=True)
+    pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
+    pairs, rejections = candidate_pairs(
+        projects, units, weights=weights, thresholds=th, top_n=top_n
+    )
+    pairs = pairs.reset_index(drop=True)
+    capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()
+    coef = objective_coefficients(pairs, objective, enaf_penalty=enaf_penalty)
+    chosen, report = solve_assignment(
+        pairs,
+        capacity,
+        pools.of_unit,
+        pools.budget,
+        coef,
+        time_limit=time_limit,
+        mip_rel_gap=mip_rel_gap,
+    )
+    greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
+    placed = pairs.iloc[chosen]
+    assignments = explain_placed(placed, units, pools, weights)
+    violations = verify_assignment(
+        assignments, projects, units, remaining, unit_pool, thresholds=th
+    )
+    if violations:
+        msg = "the solution breaks constraints when re-checked: " + "; ".join(violations[:5])
+        raise InfeasibleError(msg)
+    unmatched = explain_unmatched(
+        projects, units, pairs, rejections, chosen, coef, pools, objective=objective
+    )
+    return MatchResult(
+        assignments=assignments,
+        unmatched=unmatched,
+        contributions=score_contributions(placed, weights),
+        pool_balance=_pool_balance(placed, pools),
+        solve=report,
+        pairs=pairs,
+        rejections=rejections,
+        objective=objective,
+        greedy_objective=float(coef[greedy].sum()),
+    )
+
+
+def _pool_balance(placed: pd.DataFrame, pools: PoolInfo) -> pd.DataFrame:
+    codes = pools.of_unit[placed["u"].to_numpy(dtype=int)]
+    enaf = placed["enaf_ha"].to_numpy(dtype=float)
+    ok = codes >= 0
+    used = np.bincount(codes[ok], weights=enaf[ok], minlength=len(pools.ids))
+    return pd.DataFrame(
+        {
+            "pool_id": pools.ids,
+            "name": [pools.names.get(i, i) for i in pools.ids],
+            "remaining_before_ha": pools.remaining,
+            "budget_ha": pools.budget,
+            "enaf_used_ha": used,
+            "remaining_after_ha": pools.remaining - used,
+        }
+    )
+
+
+def verify_assignment(
+    assignments: pd.DataFrame,
+    projects: pd.DataFrame,
+    units: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    *,
+    thresholds: Thresholds | None = None,
+) -> list[str]:
+    """Re-check a solution from the input tables, independently of the solver.
+
+    Checks: each project placed at most once, on a known unit; every placed
+    pair meets the hard requirements; the projects on a unit fit its net
+    area; the ENAF consumed per pool (``area_min_ha × enaf_share``, 0 for
+    PENE projects and friches, an unknown share counted as 1) stays within
+    ``max(remaining, 0)``.
+
+    Parameters
+    ----------
+    assignments
+        ``project_id`` and ``unit_id`` of each placement.
+    projects, units, remaining, unit_pool
+        The inputs of :func:`match_projects`.
+    thresholds
+        Requirement constants.
+
+    Returns
+    -------
+    list of str
+        One line per violation; empty when the solution is valid.
+    """
+    out: list[str] = []
+    if assignments.empty:
+        return out
+    dup = assignments[Col.PROJECT_ID].duplicated()
+    if dup.any():
+        out.append(f"projects placed twice: {assignments.loc[dup, Col.PROJECT_ID].tolist()}")
+    p_tab = projects.set_index(projects[Col.PROJECT_ID].astype(str))
+    u_tab = units.set_index(units[UnitCol.UNIT_ID].astype(str))
+    pid = assignments[Col.PROJECT_ID].astype(str)
+    uid = assignments[UnitCol.UNIT_ID].astype(str)
+    unknown = ~pid.isin(p_tab.index) | ~uid.isin(u_tab.index)
+    if unknown.any():
+        out.append(
+            f"unknown projects or units: {assignments.loc[unknown, [Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist()}"
+        )
+        return out
+    p_rows = p_tab.loc[pid.to_numpy()].reset_index(drop=True)
+    u_rows = u_tab.loc[uid.to_numpy()].reset_index(drop=True)
+    ok = pairwise_feasible(p_rows, u_rows, thresholds=thresholds)
+    if not ok.all():
+        bad = list(zip(pid[~ok], uid[~ok], strict=True))
+        out.append(f"infeasible pairs placed: {bad[:5]}")
+    area = p_rows[Col.AREA_MIN_HA].astype(float).to_numpy()
+    load = pd.Series(area, index=uid.to_numpy()).groupby(level=0).sum()
+    cap = u_tab[UnitCol.NET_AREA_HA].astype(float).reindex(load.index).fillna(0.0)
+    over = load > cap + _TOL
+    for u in load.index[over]:
+        out.append(f"unit {u} over capacity: {load[u]:.4f} ha > {cap[u]:.4f} ha")
+    share = pd.to_numeric(u_rows[UnitCol.ENAF_SHARE], errors="coerce").fillna(1.0).to_numpy()
+    free = (
+        p_rows[Col.IS_PENE].fillna(False).astype(bool).to_numpy()
+        if Col.IS_PENE in p_rows
+        else False
+    )
+    if UnitCol.IS_FRICHE in u_rows:
+        free = free | u_rows[UnitCol.IS_FRICHE].fillna(False).astype(bool).to_numpy()
+    enaf = np.where(free, 0.0, area * share)
+    by_id = unit_pool.copy()
+    by_id.index = by_id.index.astype(str)
+    pool = by_id.reindex(uid.to_numpy())
+    if pool.isna().all() and len(unit_pool) == len(units) and unit_pool.index.equals(units.index):
+        pool = pd.Series(unit_pool.to_numpy(), index=units[UnitCol.UNIT_ID].astype(str)).reindex(
+            uid.to_numpy()
+        )
+    used = (
+        pd.Series(enaf, index=pool.astype(object).fillna("∅").astype(str).to_numpy())
+        .groupby(level=0)
+        .sum()
+    )
+    rem = pd.to_numeric(remaining, errors="coerce")
+    rem.index = rem.index.astype(str)
+    budget = rem.reindex(used.index).fillna(0.0).clip(lower=0.0)
+    for g in used.index[used > budget + _TOL]:
+        out.append(f"pool {g} over budget: {used[g]:.4f} ha of ENAF > {budget[g]:.4f} ha")
+    return out
