@@ -25,7 +25,7 @@ import pandas as pd
 from foncier.errors import DataSourceError, LayerSchemaError
 from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 
-__all__ = ["USES", "EnafVintage", "read_cerema_enaf", "write_cerema_enaf"]
+__all__ = ["KNOWN_VINTAGES", "USES", "EnafVintage", "read_cerema_enaf", "write_cerema_enaf"]
 
 #: Cerema destination codes and the tidy column each one goes to.
 USES: dict[str, str] = {
@@ -67,6 +67,10 @@ class EnafVintage:
         return list(range(self.first_year, self.end_year))
 
 
+#: Vintages of the national Cerema file this reader knows.
+KNOWN_VINTAGES: tuple[EnafVintage, ...] = tuple(EnafVintage(2009, end) for end in range(2021, 2025))
+
+
 def _read_text_table(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
@@ -91,12 +95,29 @@ def _read_text_table(path: Path) -> pd.DataFrame:
         )
         raise DataSourceError(msg)
     try:
-        return pd.read_csv(
+        table = pd.read_csv(
             io.StringIO(text), sep=";", dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         msg = f"{path}: the file is malformed or truncated ({exc})"
         raise DataSourceError(msg) from exc
+    # With keep_default_na=False only fields absent from a short line are NaN.
+    short = table.isna().any(axis=1)
+    if len(table) and short.iloc[-1]:
+        n_fields = int(table.iloc[-1].notna().sum())
+        msg = (
+            f"{path}: the file is truncated: its last line (idcom {table.iloc[-1, 0]!r}) has "
+            f"{n_fields} of {table.shape[1]} fields. Download or export it again."
+        )
+        raise DataSourceError(msg)
+    if short.any():
+        rows = table.loc[short].iloc[:, 0].tolist()
+        msg = (
+            f"{path}: {int(short.sum())} lines have fewer fields than the header "
+            f"(idcom {rows[:5]}); the file is malformed, was it edited by hand?"
+        )
+        raise DataSourceError(msg)
+    return table
 
 
 def _detect_years(columns: list[str], path: Path) -> list[int]:
@@ -117,11 +138,22 @@ def _detect_years(columns: list[str], path: Path) -> list[int]:
         cols = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in missing]
         msg = f"{path}: the flow columns {cols} are missing between {starts[0]} and {starts[-1]}"
         raise DataSourceError(msg)
+    vintage = EnafVintage(starts[0], starts[-1] + 1)
+    if vintage not in KNOWN_VINTAGES:
+        known = ", ".join(v.label for v in KNOWN_VINTAGES)
+        msg = (
+            f"{path}: unknown vintage: annual flows from {vintage.first_year} to "
+            f"{vintage.end_year} ({vintage.label}); known vintages are {known}. "
+            "Check that no year column was dropped or renamed."
+        )
+        raise DataSourceError(msg)
     return starts
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
-    out = df[cols].apply(lambda s: pd.to_numeric(s.str.strip().replace("", np.nan), errors="coerce"))
+    out = df[cols].apply(
+        lambda s: pd.to_numeric(s.str.strip().replace("", np.nan), errors="coerce")
+    )
     bad = out.isna() & df[cols].apply(lambda s: s.str.strip() != "")
     if bad.any().any():
         col = bad.any()[lambda s: s].index[0]
@@ -129,7 +161,8 @@ def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
         vals = df.loc[bad[col], col].tolist()
         msg = (
             f"{path}: column {col!r} holds text where numbers (m²) are expected, "
-            f"communes {rows[:5]} (values {vals[:5]})"
+            f"communes {rows[:5]} (values {vals[:5]}). Cerema figures are whole m² written "
+            "with digits only: fix or blank those cells."
         )
         raise DataSourceError(msg)
     return out
@@ -141,9 +174,12 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path
-        A ``;``-separated Cerema file (UTF-8, with or without BOM) of any
-        vintage from 2009-2021 to 2009-2024; extra columns are ignored and
-        column names are matched case-insensitively.
+        A ``;``-separated Cerema file (UTF-8, with or without BOM) of a
+        vintage in :data:`KNOWN_VINTAGES` (2009-2021 to 2009-2024); extra
+        columns are ignored and column names are matched case-insensitively.
+        A destination value of -1 m² (a Cerema rounding correction) is read
+        as 0 and counted in the notes; a more negative value, or a negative
+        ``naf``, rejects the commune-year.
 
     Returns
     -------
@@ -185,10 +221,11 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
             raise DataSourceError(msg)
         num = _numeric(raw, [naf, *uses], path)
         year = pd.DataFrame({Col.INSEE: raw["idcom"], Col.YEAR: y, Col.ENAF_M2: num[naf]})
-        for c, tidy in uses.items():
-            year[tidy] = num[c]
+        for c, tidy_col in uses.items():
+            year[tidy_col] = num[c]
         frames.append(year)
-    tidy = pd.concat(frames, ignore_index=True)
+    tidy = pd.concat(frames).sort_values([Col.INSEE, Col.YEAR], kind="stable")
+    tidy = tidy.reset_index(drop=True)
     use_cols = list(USES.values())
     missing_rows = tidy[[Col.ENAF_M2, *use_cols]].isna().any(axis=1)
     rounding = (tidy[use_cols] < 0) & (tidy[use_cols] >= _ROUNDING_SENTINEL)
@@ -197,14 +234,10 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     )
     for i in tidy.index[missing_rows | negative]:
         reason = "missing figures" if missing_rows[i] else "negative consumption"
-        report.rows_rejected.append((f"{tidy.at[i, Col.INSEE]}/{tidy.at[i, Col.YEAR]}", reason))
+        label = str(tidy.at[i, Col.INSEE]) + "/" + str(tidy.at[i, Col.YEAR])
+        report.rows_rejected.append((label, reason))
     tidy = tidy[~(missing_rows | negative)].copy()
-    n_rounding = int(rounding.loc[tidy.index].to_numpy().sum())
-    if n_rounding:
-        report.notes.append(
-            f"{n_rounding} destination values of -1 m² (Cerema rounding corrections) read as 0"
-        )
-        tidy[use_cols] = tidy[use_cols].clip(lower=0)
+    # The check naf = sum of uses is made on the published figures, -1 corrections included.
     gap = (tidy[Col.ENAF_M2] - tidy[use_cols].sum(axis=1)).abs()
     off = gap > SUM_TOLERANCE_M2 + 1e-9
     if off.any():
@@ -213,6 +246,12 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
             f"{int(off.sum())} rows where naf differs from act+hab+mix+rou+fer+inc by more than "
             f"{SUM_TOLERANCE_M2:g} m² (naf kept): {labels[:5]}"
         )
+    n_rounding = int(rounding.loc[tidy.index].to_numpy().sum())
+    if n_rounding:
+        report.notes.append(
+            f"{n_rounding} destination values of -1 m² (Cerema rounding corrections) read as 0"
+        )
+        tidy[use_cols] = tidy[use_cols].clip(lower=0)
     try:
         out = validate_layer("enaf_consumption", tidy, report=report)
     except LayerSchemaError as exc:
@@ -266,10 +305,14 @@ def write_cerema_enaf(
     insee = sorted(tidy[Col.INSEE].unique())
     out = pd.DataFrame({"idcom": insee})
     meta = communes.set_index(Col.INSEE) if communes is not None else pd.DataFrame(index=insee)
-    out["idcomtxt"] = out["idcom"].map(meta.get(Col.NAME, pd.Series(dtype=str))).fillna("")
-    out[f"epci{e}"] = out["idcom"].map(meta.get(Col.EPCI, pd.Series(dtype=str))).fillna("")
-    out[f"epci{e}txt"] = out["idcom"].map(meta.get("epci_name", pd.Series(dtype=str))).fillna("")
-    out["scot"] = out["idcom"].map(meta.get(Col.SCOT, pd.Series(dtype=str))).fillna("")
+    for target, source in (
+        ("idcomtxt", Col.NAME),
+        (f"epci{e}", Col.EPCI),
+        (f"epci{e}txt", "epci_name"),
+        ("scot", Col.SCOT),
+    ):
+        mapped = out["idcom"].map(meta[source]) if source in meta.columns else pd.Series(pd.NA)
+        out[target] = mapped.astype(object).fillna("")
     wide = tidy.set_index([Col.INSEE, Col.YEAR])
     cols: dict[str, pd.Series] = {}
     for y in years:
