@@ -374,9 +374,7 @@ def _kinds(kind: str | Iterable[str]) -> tuple[str, ...]:
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     unknown = [k for k in kinds if k not in CONSTRAINT_KINDS]
     if unknown:
-        msg = (
-            f"unknown constraint kind(s) {unknown}; expected some of {list(CONSTRAINT_KINDS)}"
-        )
+        msg = f"unknown constraint kind(s) {unknown}; expected some of {list(CONSTRAINT_KINDS)}"
         raise NotFoundError(msg)
     return kinds
 

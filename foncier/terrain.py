@@ -223,7 +223,7 @@ def slope_pct(elevation: np.ndarray, transform: Affine) -> np.ndarray:
     ----------
     elevation
         2-D array of elevations in metres; ``NaN`` marks no data and makes the
-        slope of its neighbours ``NaN``.
+        slope of the cell and of its four neighbours ``NaN``.
     transform
         Affine transform of a north-up grid with metric cells.
 
@@ -243,7 +243,9 @@ def slope_pct(elevation: np.ndarray, transform: Affine) -> np.ndarray:
     if z.shape[0] < 2 or z.shape[1] < 2:
         return np.full(z.shape, np.nan, dtype="float32")
     dz_dy, dz_dx = np.gradient(z, abs(transform.e), abs(transform.a))
-    return (np.hypot(dz_dx, dz_dy) * 100.0).astype("float32")
+    slope = np.hypot(dz_dx, dz_dy) * 100.0
+    slope[np.isnan(z)] = np.nan  # a cell without elevation has no slope either
+    return slope.astype("float32")
 
 
 def _grouped_max(ids: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -317,10 +319,9 @@ def zonal_slope(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Data
     small = np.flatnonzero(~burnt)
     if len(small):
         pts = shapely.point_on_surface(geoms[small])
-        rows, cols = rasterio.transform.rowcol(
-            dem.transform, shapely.get_x(pts), shapely.get_y(pts), op=np.floor
-        )
-        rows, cols = np.asarray(rows), np.asarray(cols)
+        col_f, row_f = ~dem.transform @ (shapely.get_x(pts), shapely.get_y(pts))
+        rows = np.floor(np.asarray(row_f)).astype("int64")
+        cols = np.floor(np.asarray(col_f)).astype("int64")
         inside = (rows >= 0) & (rows < slope.shape[0]) & (cols >= 0) & (cols < slope.shape[1])
         sampled = np.full(len(small), np.nan)
         sampled[inside] = slope[rows[inside], cols[inside]]

@@ -1,0 +1,676 @@
+"""Land supply: from parcels, ZAE plots and friches to screened land units.
+
+The supply step answers the working group's first question: how much land is
+really available for industry, where, and at what ZAN cost.
+
+1. :func:`candidate_land`: parcels in activity zones, vacant ZAE plots and
+   friches not yet reconverted, each with its ``origin``;
+2. :func:`screen`: the ``exclude`` constraints (PPRI red zones, Natura 2000
+   by default) are subtracted, leaving the net usable land;
+3. :func:`merge_units`: contiguous candidates of the same origin, zone, owner
+   kind and site become one land unit listing its parcels;
+4. :func:`land_units` runs the three steps and adds every criterion of
+   :mod:`foncier.criteria`; :func:`supply_summary` totals them per commune.
+
+Every step is vectorised (shapely 2 and STRtree), with no Python loop over
+geometries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from foncier import criteria as crit
+from foncier.criteria import (
+    FLOOD_KINDS,
+    ORIGIN_ACTIVITY_ZONE,
+    ORIGIN_FRICHE,
+    ORIGIN_ZAE_PLOT,
+    UnitCol,
+    constraint_share,
+    dissolved_parts,
+)
+from foncier.errors import NotFoundError
+from foncier.layers import CONSTRAINT_KINDS, CRS_L93, DESTDOMI_ACTIVITY, SERVICING_STAGES, Col
+from foncier.terrain import zonal_slope
+
+__all__ = [
+    "DEFAULT_EXCLUDE",
+    "UNIT_COLUMNS",
+    "add_criteria",
+    "candidate_land",
+    "land_units",
+    "merge_units",
+    "screen",
+    "supply_summary",
+]
+
+#: Constraint kinds subtracted from the candidate land by default.
+DEFAULT_EXCLUDE: tuple[str, ...] = ("ppri_red", "natura2000")
+#: Zone types where activity zones (``destdomi`` 02) make land a candidate.
+ACTIVITY_ZONE_TYPES = ("U", "AUc", "AUs")
+#: ZAE plot occupancies (CNIG ``terr_etat_occup``) meaning the plot is available.
+AVAILABLE_OCCUPANCIES = ("inoccupé", "vacant", "friche", "occupation en transition")
+#: Servicing stage of a ZAE plot that can never be built on.
+NOT_BUILDABLE = "non aménageable"
+#: Friche status of a site already reused.
+RECONVERTED = "friche reconvertie"
+#: Servicing stage when unknown.
+UNKNOWN_STAGE = "inconnu"
+#: Ordered servicing stages, least serviced first (for a unit made of several plots).
+_STAGE_RANK = {s: i for i, s in enumerate(SERVICING_STAGES[:5])}
+
+#: Columns of the candidate land table, before the geometry.
+CANDIDATE_COLUMNS = (
+    Col.INSEE,
+    UnitCol.ORIGIN,
+    Col.ZONE_TYPE,
+    Col.OWNER_KIND,
+    UnitCol.IDUS,
+    Col.SITE_ID,
+    Col.SERVICING_STAGE,
+)
+#: Columns of the land units table, before the geometry (the matching engine relies on them).
+UNIT_COLUMNS = (
+    UnitCol.UNIT_ID,
+    Col.INSEE,
+    UnitCol.ORIGIN,
+    Col.ZONE_TYPE,
+    Col.OWNER_KIND,
+    UnitCol.IDUS,
+    Col.SITE_ID,
+    UnitCol.GROSS_AREA_HA,
+    UnitCol.NET_AREA_HA,
+    UnitCol.COMPACTNESS,
+    UnitCol.SLOPE_MEAN_PCT,
+    UnitCol.SLOPE_MAX_PCT,
+    UnitCol.DIST_INTERCHANGE_KM,
+    UnitCol.DIST_RAIL_FREIGHT_KM,
+    UnitCol.DIST_SUBSTATION_KM,
+    UnitCol.DIST_HOUSING_KM,
+    UnitCol.ENAF_SHARE,
+    UnitCol.IS_FRICHE,
+    Col.SERVICING_STAGE,
+    UnitCol.FLOOD_SHARE,
+    UnitCol.NATURA2000_SHARE,
+    UnitCol.COMPLETENESS,
+)
+#: Cartofriches column listing a friche's parcels (``|``-separated idu).
+_FRICHE_PARCELS = "l_idpar"
+_PENALISED_SHARE = "penalised_share"
+
+
+# -- candidate land ---------------------------------------------------------------
+def _first_within(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """Index of the first polygon holding each point, -1 for none."""
+    out = np.full(len(points), -1, dtype="int64")
+    if len(points) == 0 or len(polygons) == 0:
+        return out
+    src, dst = shapely.STRtree(polygons).query(points, predicate="within")
+    first = np.unique(src, return_index=True)[1]
+    out[src[first]] = dst[first]
+    return out
+
+
+def _zone_attribute(zone_idx: np.ndarray, zones: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    values = np.full(len(zone_idx), None, dtype=object)
+    found = zone_idx >= 0
+    values[found] = zones[column].to_numpy(dtype=object)[zone_idx[found]]
+    return values
+
+
+def _parcels_in(
+    polygons: np.ndarray, parcels: gpd.GeoDataFrame, parcel_points: np.ndarray
+) -> pd.DataFrame:
+    """Per polygon, the parcels whose representative point it holds.
+
+    Returns a frame indexed by polygon number with ``idus`` (``|``-joined),
+    ``owner_kind`` and ``insee`` of the parcels covering the largest area.
+    """
+    columns = [UnitCol.IDUS, Col.OWNER_KIND, Col.INSEE]
+    if len(polygons) == 0 or len(parcels) == 0:
+        return pd.DataFrame(columns=columns, dtype="str")
+    pt_idx, poly_idx = shapely.STRtree(polygons).query(parcel_points, predicate="within")
+    pairs = pd.DataFrame(
+        {
+            "poly": poly_idx,
+            Col.IDU: parcels[Col.IDU].to_numpy()[pt_idx],
+            Col.OWNER_KIND: parcels[Col.OWNER_KIND].to_numpy()[pt_idx],
+            Col.INSEE: parcels[Col.INSEE].to_numpy()[pt_idx],
+            "area": shapely.area(parcels.geometry.to_numpy()[pt_idx]),
+        }
+    ).sort_values(["poly", Col.IDU], kind="stable")
+    idus = pairs.groupby("poly")[Col.IDU].agg("|".join)
+    out = pd.DataFrame({UnitCol.IDUS: idus})
+    for column in (Col.OWNER_KIND, Col.INSEE):
+        by_area = pairs.groupby(["poly", column])["area"].sum().reset_index()
+        best = by_area.sort_values(["poly", "area"], ascending=[True, False], kind="stable")
+        out[column] = best.drop_duplicates("poly").set_index("poly")[column]
+    return out
+
+
+def _frame(geometry: np.ndarray, origin: str, **columns: Any) -> gpd.GeoDataFrame:
+    data = {c: columns.get(c, pd.NA) for c in CANDIDATE_COLUMNS}
+    data[UnitCol.ORIGIN] = origin
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(geometry)))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS_L93)
+
+
+def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """Friches as polygons; a point friche becomes a disc of its known surface.
+
+    Returns the polygon friches and the number of point friches left out for
+    want of a surface.
+    """
+    geoms = friches.geometry.to_numpy()
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    surface = (
+        friches[Col.SURFACE_M2].to_numpy(dtype="float64", na_value=np.nan)
+        if Col.SURFACE_M2 in friches.columns
+        else np.full(len(friches), np.nan)
+    )
+    disc = ~polygonal & (surface > 0)
+    geoms = geoms.copy()
+    geoms[disc] = shapely.buffer(
+        shapely.point_on_surface(geoms[disc]), np.sqrt(surface[disc] / np.pi), quad_segs=16
+    )
+    keep = polygonal | disc
+    out = friches.loc[keep].set_geometry(geoms[keep])
+    return out.reset_index(drop=True), int((~keep).sum())
+
+
+def candidate_land(territory: Any) -> gpd.GeoDataFrame:
+    """Land that could host an industrial project, each piece with its origin.
+
+    - ``friche``: friches whose status is not ``friche reconvertie``; a point
+      friche (Cartofriches) becomes a disc of its ``surface_m2`` and is left
+      out without one;
+    - ``zae_plot``: ZAE plots whose occupancy is ``inoccupé``, ``vacant``,
+      ``friche`` or ``occupation en transition`` and whose servicing stage is
+      not ``non aménageable``;
+    - ``activity_zone``: parcels whose representative point lies in a U, AUc or
+      AUs zone of ``destdomi`` 02 (activity; carte-communale sector 02 is
+      loaded as such), outside every ZAE plot (the ZAE inventory says whether
+      its plots are free) and outside the candidate friches.
+
+    A ZAE plot inside a candidate friche is left to the friche.
+
+    Parameters
+    ----------
+    territory
+        A :class:`~foncier.territory.Territory`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per candidate, RangeIndex, columns ``insee``, ``origin``,
+        ``zone_type``, ``owner_kind``, ``idus``, ``site_id``,
+        ``servicing_stage`` and the candidate's polygon (EPSG:2154).
+        ``attrs["friches_without_surface"]`` counts the point friches left out.
+    """
+    parcels = territory.parcels
+    zones = territory.plu_zones
+    zone_geoms = zones.geometry.to_numpy()
+    parcel_points = shapely.point_on_surface(parcels.geometry.to_numpy())
+
+    friches, no_surface = _friche_polygons(territory.friches)
+    friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
+    f_geoms = friches.geometry.to_numpy()
+    f_parcels = _parcels_in(f_geoms, parcels, parcel_points).reindex(range(len(friches)))
+    f_zone = _zone_attribute(
+        _first_within(shapely.point_on_surface(f_geoms), zone_geoms), zones, Col.ZONE_TYPE
+    )
+    if Col.ZONE_TYPE in friches.columns:
+        f_zone = np.where(pd.isna(f_zone), friches[Col.ZONE_TYPE].to_numpy(dtype=object), f_zone)
+    f_idus = f_parcels[UnitCol.IDUS]
+    if _FRICHE_PARCELS in friches.columns:
+        listed = friches[_FRICHE_PARCELS].astype("str").str.strip()
+        f_idus = listed.where(friches[_FRICHE_PARCELS].notna() & (listed != ""), f_idus)
+    friche_land = _frame(
+        f_geoms,
+        ORIGIN_FRICHE,
+        **{
+            Col.INSEE: friches[Col.INSEE].to_numpy(),
+            Col.ZONE_TYPE: f_zone,
+            Col.OWNER_KIND: f_parcels[Col.OWNER_KIND].fillna("unknown").to_numpy(),
+            UnitCol.IDUS: f_idus.fillna("").to_numpy(),
+            Col.SITE_ID: friches[Col.SITE_ID].to_numpy(),
+            Col.SERVICING_STAGE: UNKNOWN_STAGE,
+        },
+    )
+
+    plots = territory.zae_plots
+    available = plots[Col.OCCUPANCY].isin(AVAILABLE_OCCUPANCIES) & (
+        plots[Col.SERVICING_STAGE] != NOT_BUILDABLE
+    )
+    p_points = shapely.point_on_surface(plots.geometry.to_numpy())
+    available &= _first_within(p_points, f_geoms) < 0
+    plots = plots[available.to_numpy()].reset_index(drop=True)
+    p_geoms = plots.geometry.to_numpy()
+    p_parcels = _parcels_in(p_geoms, parcels, parcel_points).reindex(range(len(plots)))
+    refcad = plots[Col.REFCAD].astype("str").str.strip() if len(plots) else plots[Col.REFCAD]
+    p_idus = refcad.where(plots[Col.REFCAD].notna() & (refcad != ""), p_parcels[UnitCol.IDUS])
+    site_insee = plots[Col.SITE_ID].map(territory.zae.set_index(Col.SITE_ID)[Col.INSEE])
+    zae_land = _frame(
+        p_geoms,
+        ORIGIN_ZAE_PLOT,
+        **{
+            Col.INSEE: site_insee.fillna(p_parcels[Col.INSEE]).to_numpy(),
+            Col.ZONE_TYPE: _zone_attribute(
+                _first_within(shapely.point_on_surface(p_geoms), zone_geoms), zones, Col.ZONE_TYPE
+            ),
+            Col.OWNER_KIND: p_parcels[Col.OWNER_KIND].fillna("unknown").to_numpy(),
+            UnitCol.IDUS: p_idus.fillna("").to_numpy(),
+            Col.SITE_ID: plots[Col.SITE_ID].to_numpy(),
+            Col.SERVICING_STAGE: plots[Col.SERVICING_STAGE].to_numpy(),
+        },
+    )
+
+    zone_idx = _first_within(parcel_points, zone_geoms)
+    zone_type = _zone_attribute(zone_idx, zones, Col.ZONE_TYPE)
+    destdomi = _zone_attribute(zone_idx, zones, Col.DESTDOMI)
+    activity = np.isin(zone_type, ACTIVITY_ZONE_TYPES) & (destdomi == DESTDOMI_ACTIVITY)
+    activity &= _first_within(parcel_points, territory.zae_plots.geometry.to_numpy()) < 0
+    activity &= _first_within(parcel_points, f_geoms) < 0
+    chosen = parcels[activity]
+    parcel_land = _frame(
+        chosen.geometry.to_numpy(),
+        ORIGIN_ACTIVITY_ZONE,
+        **{
+            Col.INSEE: chosen[Col.INSEE].to_numpy(),
+            Col.ZONE_TYPE: zone_type[activity],
+            Col.OWNER_KIND: chosen[Col.OWNER_KIND].to_numpy(),
+            UnitCol.IDUS: chosen[Col.IDU].to_numpy(),
+            Col.SITE_ID: "",
+            Col.SERVICING_STAGE: UNKNOWN_STAGE,
+        },
+    )
+    parts = [f for f in (zae_land, friche_land, parcel_land) if len(f)]
+    if parts:
+        out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS_L93)
+    else:
+        out = _frame(np.empty(0, dtype=object), ORIGIN_ACTIVITY_ZONE)
+    for column in CANDIDATE_COLUMNS:
+        out[column] = out[column].astype("str")
+    out[Col.SITE_ID] = out[Col.SITE_ID].fillna("")
+    out[UnitCol.IDUS] = out[UnitCol.IDUS].fillna("")
+    out.attrs["friches_without_surface"] = no_surface
+    return out
+
+
+# -- screening --------------------------------------------------------------------
+def _check_kinds(kinds: Iterable[str], what: str) -> tuple[str, ...]:
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in CONSTRAINT_KINDS]
+    if unknown:
+        msg = (
+            f"unknown constraint kind(s) to {what}: {unknown}; expected some of "
+            f"{list(CONSTRAINT_KINDS)}"
+        )
+        raise NotFoundError(msg)
+    return kinds
+
+
+def screen(
+    candidates: gpd.GeoDataFrame,
+    constraints: gpd.GeoDataFrame,
+    exclude: Iterable[str] = DEFAULT_EXCLUDE,
+    *,
+    min_area_m2: float = 1.0,
+) -> gpd.GeoDataFrame:
+    """Subtract the excluded constraints from the candidate land.
+
+    The excluded constraints are dissolved into disjoint polygons and put in
+    an STRtree.  A candidate covered by one of them is dropped without any
+    intersection being computed; a candidate crossing their boundaries gets
+    the difference with the polygons it meets; the others keep their
+    geometry untouched.
+
+    Parameters
+    ----------
+    candidates
+        Output of :func:`candidate_land` (or any polygons in EPSG:2154).
+    constraints
+        The ``constraints`` layer.
+    exclude
+        Constraint kinds to subtract (PPRI red zones and Natura 2000 by default).
+    min_area_m2
+        Candidates left with less net area are dropped.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The surviving candidates (RangeIndex), geometry = net usable land, with
+        ``gross_area_ha`` (before screening) and ``penalised_share`` (share of
+        the net land under the other, non-excluded constraints; ``NaN`` when
+        the constraints layer is empty).  ``attrs["dropped"]`` counts the
+        candidates removed.
+
+    Raises
+    ------
+    NotFoundError
+        If an ``exclude`` kind is not a constraint kind.
+    """
+    kinds = _check_kinds(exclude, "exclude")
+    geoms = candidates.geometry.to_numpy()
+    net = geoms.copy()
+    mask = constraints[Col.KIND].isin(kinds).to_numpy()
+    parts = dissolved_parts(constraints.geometry.to_numpy()[mask])
+    if len(parts) and len(geoms):
+        tree = shapely.STRtree(parts)
+        inside = np.unique(tree.query(geoms, predicate="covered_by")[0])
+        src, dst = tree.query(geoms, predicate="intersects")
+        crossing = ~np.isin(src, inside)
+        order = np.argsort(src[crossing], kind="stable")
+        src, dst = src[crossing][order], dst[crossing][order]
+        net[inside] = shapely.Polygon()
+        if len(src):
+            cut, group = np.unique(src, return_inverse=True)
+            holes = shapely.multipolygons(parts[dst], indices=group)
+            net[cut] = shapely.difference(geoms[cut], holes)
+    area = shapely.area(net)
+    keep = area >= min_area_m2
+    out = candidates.loc[keep].copy()
+    out = out.set_geometry(gpd.GeoSeries(net[keep], index=out.index, crs=CRS_L93))
+    out.insert(len(out.columns) - 1, UnitCol.GROSS_AREA_HA, shapely.area(geoms[keep]) / 1e4)
+    other = [k for k in CONSTRAINT_KINDS if k not in kinds]
+    out[_PENALISED_SHARE] = constraint_share(out, constraints, other, name=_PENALISED_SHARE)
+    out = out.reset_index(drop=True)
+    out.attrs["dropped"] = int((~keep).sum())
+    return out
+
+
+# -- land units -------------------------------------------------------------------
+def _union_by_label(geoms: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Union of the geometries sharing a label, vectorised over the labels."""
+    counts = np.bincount(labels, minlength=n)
+    out = np.empty(n, dtype=object)
+    single = counts[labels] == 1
+    out[labels[single]] = geoms[single]
+    multi = np.flatnonzero(~single)
+    if len(multi):
+        order = multi[np.argsort(labels[multi], kind="stable")]
+        merged_labels, group = np.unique(labels[order], return_inverse=True)
+        # buffer(0) of a collection is the union of its members, in one GEOS call each.
+        collections = shapely.geometrycollections(geoms[order], indices=group)
+        out[merged_labels] = shapely.buffer(collections, 0)
+    return out
+
+
+def _least_serviced(stages: pd.Series, labels: np.ndarray) -> pd.Series:
+    rank = stages.map(_STAGE_RANK)
+    best = rank.groupby(labels).min()
+    names = pd.Series(list(_STAGE_RANK), dtype="str")
+    stage = best.map(names).astype("str").fillna(UNKNOWN_STAGE)
+    return stage
+
+
+def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gpd.GeoDataFrame:
+    """Merge contiguous candidates of the same origin, zone, owner kind and site.
+
+    Two candidates are contiguous when their net geometries are within
+    ``tolerance_m`` of each other (which absorbs cadastre slivers; a road of
+    a few metres keeps them apart).  The adjacency graph comes from one
+    STRtree query and its connected components are the land units.
+
+    Parameters
+    ----------
+    candidates
+        Screened candidates (output of :func:`screen`).
+    tolerance_m
+        Largest gap, in metres, between two contiguous candidates.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per unit (RangeIndex, in the order of the units' first
+        candidate): ``insee`` (of the member with the largest gross area),
+        ``origin``, ``zone_type``, ``owner_kind``, ``site_id``, ``idus``
+        (``|``-joined, sorted), ``servicing_stage`` (least serviced known
+        stage of its members, ``inconnu`` if none), ``gross_area_ha``,
+        ``n_candidates``, geometry = union of the members' net land.
+    """
+    n = len(candidates)
+    geoms = candidates.geometry.to_numpy()
+    group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID]
+    group = candidates[group_cols].astype("str").fillna("\x00").agg("\x1f".join, axis=1)
+    key = pd.factorize(group)[0] if n else np.empty(0, dtype="int64")
+    if n:
+        i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
+        same = (key[i] == key[j]) & (i < j)
+        graph = coo_matrix((np.ones(int(same.sum()), dtype="int8"), (i[same], j[same])), (n, n))
+        n_units, labels = connected_components(graph, directed=False)
+    else:
+        n_units, labels = 0, np.empty(0, dtype="int64")
+    frame = pd.DataFrame(candidates.drop(columns=candidates.geometry.name))
+    frame["_label"] = labels
+    by_label = frame.groupby("_label", sort=True)
+    first = by_label[group_cols].first()
+    largest = (
+        frame.sort_values(["_label", UnitCol.GROSS_AREA_HA], ascending=[True, False], kind="stable")
+        .drop_duplicates("_label")
+        .set_index("_label")
+    )
+    idus = frame.loc[frame[UnitCol.IDUS] != "", ["_label", UnitCol.IDUS]]
+    idus_joined = (
+        idus.assign(**{UnitCol.IDUS: idus[UnitCol.IDUS].str.split("|")})
+        .explode(UnitCol.IDUS)
+        .drop_duplicates()
+        .sort_values(["_label", UnitCol.IDUS], kind="stable")
+        .groupby("_label")[UnitCol.IDUS]
+        .agg("|".join)
+    )
+    units = pd.DataFrame(
+        {
+            Col.INSEE: largest[Col.INSEE],
+            **{c: first[c] for c in group_cols},
+            UnitCol.IDUS: idus_joined.reindex(first.index).fillna("").astype("str"),
+            Col.SERVICING_STAGE: _least_serviced(frame[Col.SERVICING_STAGE], labels),
+            UnitCol.GROSS_AREA_HA: by_label[UnitCol.GROSS_AREA_HA].sum(),
+            "n_candidates": by_label.size(),
+        },
+        index=first.index,
+    ).reset_index(drop=True)
+    return gpd.GeoDataFrame(units, geometry=_union_by_label(geoms, labels, n_units), crs=CRS_L93)
+
+
+# -- the whole supply step ----------------------------------------------------------
+@contextmanager
+def _stage(timings: dict[str, float], name: str, bar: Any) -> Iterator[None]:
+    if bar is not None:
+        bar.set_description(name)
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    if bar is not None:
+        bar.update(1)
+
+
+def add_criteria(
+    units: gpd.GeoDataFrame,
+    territory: Any,
+    *,
+    stage: Callable[[str], Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """Add every criterion column of :mod:`foncier.criteria` to merged units.
+
+    Parameters
+    ----------
+    units
+        Output of :func:`merge_units`.
+    territory
+        The :class:`~foncier.territory.Territory` the units come from (DEM,
+        infrastructure, parcels, constraints, PLU zones).
+    stage
+        Context-manager factory called with each stage name (timing, progress).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The units with the columns of :data:`UNIT_COLUMNS` (``unit_id`` included).
+    """
+    timed = stage or (lambda _name: _null())
+    out = units.copy()
+    with timed("surfaces"):
+        out[UnitCol.NET_AREA_HA] = crit.net_area_ha(out)
+        out[UnitCol.COMPACTNESS] = crit.compactness(out)
+    with timed("pentes"):
+        slopes = zonal_slope(out, territory.dem_path)
+        out[UnitCol.SLOPE_MEAN_PCT] = slopes[UnitCol.SLOPE_MEAN_PCT]
+        out[UnitCol.SLOPE_MAX_PCT] = slopes[UnitCol.SLOPE_MAX_PCT]
+    with timed("distances"):
+        infra = territory.infrastructure
+        out[UnitCol.DIST_INTERCHANGE_KM] = crit.dist_to(out, infra, "interchange")
+        out[UnitCol.DIST_RAIL_FREIGHT_KM] = crit.dist_to(out, infra, "rail_freight")
+        out[UnitCol.DIST_SUBSTATION_KM] = crit.dist_to(out, infra, "substation")
+        out[UnitCol.DIST_HOUSING_KM] = crit.dist_housing_km(out, territory.plu_zones)
+    with timed("ENAF"):
+        out[UnitCol.ENAF_SHARE] = crit.enaf_share(out, territory.parcels)
+        out[UnitCol.IS_FRICHE] = crit.is_friche(out)
+    with timed("contraintes"):
+        constraints = territory.constraints
+        out[UnitCol.FLOOD_SHARE] = constraint_share(
+            out, constraints, FLOOD_KINDS, name=UnitCol.FLOOD_SHARE
+        )
+        out[UnitCol.NATURA2000_SHARE] = constraint_share(
+            out, constraints, "natura2000", name=UnitCol.NATURA2000_SHARE
+        )
+    out[UnitCol.COMPLETENESS] = crit.completeness(out)
+    out[UnitCol.UNIT_ID] = pd.Series(
+        [f"U-{i:05d}" for i in range(1, len(out) + 1)], index=out.index, dtype="str"
+    )
+    return gpd.GeoDataFrame(out[list(UNIT_COLUMNS)], geometry=out.geometry.to_numpy(), crs=CRS_L93)
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield
+
+
+def land_units(
+    territory: Any,
+    *,
+    exclude: Iterable[str] = DEFAULT_EXCLUDE,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Screened land units of a territory with all their criteria.
+
+    Runs :func:`candidate_land`, :func:`screen`, :func:`merge_units` and
+    :func:`add_criteria`.
+
+    Parameters
+    ----------
+    territory
+        A :class:`~foncier.territory.Territory`.
+    exclude
+        Constraint kinds subtracted from the candidate land.
+    progress
+        Show a progress bar of the stages (on stderr).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per land unit, RangeIndex, columns :data:`UNIT_COLUMNS`,
+        geometry = net usable polygon in EPSG:2154.  ``attrs["timings"]`` gives
+        the seconds spent in each stage, ``attrs["exclude"]`` the kinds
+        subtracted, ``attrs["candidates"]`` and ``attrs["screened_out"]`` the
+        candidate counts.
+
+    Raises
+    ------
+    NotFoundError
+        If an ``exclude`` kind is not a constraint kind.
+    DataSourceError, CRSError
+        If the territory's DEM cannot be read.
+
+    Examples
+    --------
+    >>> from foncier.sample import make_sample
+    >>> units = land_units(make_sample(n_parcels=2_000, seed=1, n_communes=20))  # doctest: +SKIP
+    >>> units[["unit_id", "origin", "net_area_ha", "enaf_share"]].head()  # doctest: +SKIP
+    """
+    kinds = _check_kinds(exclude, "exclude")
+    timings: dict[str, float] = {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=8, unit="étape", leave=False)
+
+    def timed(name: str) -> Any:
+        return _stage(timings, name, bar)
+
+    try:
+        with timed("candidats"):
+            candidates = candidate_land(territory)
+        with timed("exclusions"):
+            screened = screen(candidates, territory.constraints, kinds)
+        with timed("unités foncières"):
+            merged = merge_units(screened)
+        units = add_criteria(merged, territory, stage=timed)
+    finally:
+        if bar is not None:
+            bar.close()
+    units.attrs.update(
+        timings=timings,
+        exclude=list(kinds),
+        candidates=len(candidates),
+        screened_out=screened.attrs["dropped"],
+    )
+    return units
+
+
+def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Land available per commune: total, friches, ZAE plots, ENAF.
+
+    Parameters
+    ----------
+    units
+        Output of :func:`land_units`.
+    communes
+        The ``communes`` layer (every commune gets a row, even with no land).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per commune (sorted by INSEE code; communes of units missing
+        from ``communes`` are added without a name): ``insee``, ``name``,
+        ``units``, ``available_ha``, ``friche_ha``, ``zae_ha``,
+        ``activity_zone_ha``, ``enaf_ha`` (net area times ENAF share, over
+        units whose share is known).
+    """
+    table = pd.DataFrame(
+        {
+            Col.INSEE: units[Col.INSEE],
+            "units": 1,
+            "available_ha": units[UnitCol.NET_AREA_HA],
+            "friche_ha": units[UnitCol.NET_AREA_HA].where(
+                units[UnitCol.ORIGIN] == ORIGIN_FRICHE, 0.0
+            ),
+            "zae_ha": units[UnitCol.NET_AREA_HA].where(
+                units[UnitCol.ORIGIN] == ORIGIN_ZAE_PLOT, 0.0
+            ),
+            "activity_zone_ha": units[UnitCol.NET_AREA_HA].where(
+                units[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE, 0.0
+            ),
+            "enaf_ha": (units[UnitCol.NET_AREA_HA] * units[UnitCol.ENAF_SHARE]).fillna(0.0),
+        }
+    )
+    totals = table.groupby(Col.INSEE).sum()
+    names = communes.set_index(Col.INSEE)[Col.NAME]
+    index = names.index.union(totals.index).sort_values()
+    out = totals.reindex(index, fill_value=0)
+    out["units"] = out["units"].astype("int64")
+    out.insert(0, Col.NAME, names.reindex(index))
+    out.index.name = Col.INSEE
+    return out.reset_index()
