@@ -1,10 +1,45 @@
 """Readers and writers of foncier's stores and of the official open-data formats.
 
-One module per source: :mod:`foncier.io.cerema` (ENAF consumption files) and
-the others added beside it.  Each reader returns a validated layer whose
-``attrs["load_report"]`` is a :class:`foncier.layers.LoadReport`.
+One module per source; each reader returns a validated layer whose
+``attrs["load_report"]`` is a :class:`foncier.layers.LoadReport` (rows read,
+rows rejected with their reason, geometries repaired, CRS transformed):
+
+- :mod:`~foncier.io.cadastre`: Etalab cadastre parcels;
+- :mod:`~foncier.io.cerema`: Cerema ENAF consumption files;
+- :mod:`~foncier.io.gpu`: GPU zoning (PLU ``zone_urba``, carte communale sectors);
+- :mod:`~foncier.io.cartofriches`: Cartofriches friches;
+- :mod:`~foncier.io.zae`: CNIG SITE-ECO / TERRAIN-ECO business parks and plots;
+- :mod:`~foncier.io.constraints`: constraints and infrastructure from any vector file;
+- :mod:`~foncier.io.admin`: communes and EPCI membership;
+- :mod:`~foncier.io.dem`: DEM reprojection to EPSG:2154;
+- :mod:`~foncier.io.fetch`: download of the sources from their official addresses.
 """
 
-from foncier.io.cerema import read_cerema_enaf, write_cerema_enaf
+from foncier.io.admin import read_communes, read_epci_membership
+from foncier.io.cadastre import read_cadastre
+from foncier.io.cartofriches import read_cartofriches
+from foncier.io.cerema import EnafVintage, read_cerema_enaf, write_cerema_enaf
+from foncier.io.constraints import DEFAULT_EFFECTS, read_constraints, read_infrastructure
+from foncier.io.dem import reproject_dem
+from foncier.io.fetch import Manifest, fetch_territory
+from foncier.io.gpu import read_gpu_zoning
+from foncier.io.zae import read_zae, read_zae_plots
 
-__all__ = ["read_cerema_enaf", "write_cerema_enaf"]
+__all__ = [
+    "DEFAULT_EFFECTS",
+    "EnafVintage",
+    "Manifest",
+    "fetch_territory",
+    "read_cadastre",
+    "read_cartofriches",
+    "read_cerema_enaf",
+    "read_communes",
+    "read_constraints",
+    "read_epci_membership",
+    "read_gpu_zoning",
+    "read_infrastructure",
+    "read_zae",
+    "read_zae_plots",
+    "reproject_dem",
+    "write_cerema_enaf",
+]

@@ -1,0 +1,84 @@
+"""``foncier fetch``: download a territory's open data from the official addresses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from foncier.cli._main import handle_errors, main
+from foncier.errors import DataSourceError
+
+_SOURCES = ("epci", "communes", "cadastre", "zoning")
+
+
+@main.command()
+@click.option("--epci", help="SIREN of the EPCI (e.g. 200066918 for Alès Agglomération).")
+@click.option("--insee", multiple=True, help="INSEE code of a commune (repeatable).")
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    default="foncier-cache",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache folder.",
+)
+@click.option(
+    "--base-url",
+    envvar="FONCIER_FETCH_BASE_URL",
+    help="Mirror replacing the official hosts (env FONCIER_FETCH_BASE_URL).",
+)
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="SOURCE=TEMPLATE",
+    help="Address template of a source ({insee}, {dep}, {epci}, {base}).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(_SOURCES),
+    help="Sources to download (default: all).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@handle_errors
+def fetch(
+    epci: str | None,
+    insee: tuple[str, ...],
+    folder: Path,
+    base_url: str | None,
+    urls: tuple[str, ...],
+    sources: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Download cadastre, communes, EPCI and zoning data of an EPCI or of communes."""
+    from foncier.io.fetch import fetch_territory
+
+    templates = {}
+    for value in urls:
+        name, sep, template = value.partition("=")
+        if not sep:
+            msg = f"--url expects SOURCE=TEMPLATE; received {value!r}"
+            raise DataSourceError(msg)
+        templates[name] = template
+    manifest = fetch_territory(
+        folder,
+        epci=epci,
+        insee=insee,
+        base_url=base_url,
+        urls=templates,
+        sources=sources or _SOURCES,
+        progress=not quiet,
+    )
+    counts: dict[str, int] = {}
+    for f in manifest.files:
+        counts[f.status] = counts.get(f.status, 0) + 1
+    labels = {"downloaded": "téléchargés", "resumed": "repris", "cached": "en cache"}
+    done = ", ".join(f"{n} {labels.get(s, s)}" for s, n in counts.items() if s != "missing")
+    click.echo(f"{len(manifest.files)} fichiers dans {folder} : {done}")
+    for f in manifest.missing:
+        click.secho(f"Absent du serveur : {f.source} {f.key} ({f.url})", fg="yellow")
+    click.echo(f"Sommes de contrôle sha256 : {folder / 'manifest.json'}")
