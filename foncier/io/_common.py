@@ -9,6 +9,7 @@ against its layer schema with the file named in every error.
 from __future__ import annotations
 
 import gzip
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -121,7 +122,12 @@ def read_vector(
     if path.suffix.lower() == ".gz":
         _check_gzip(path, what)
     try:
-        gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+        with warnings.catch_warnings():
+            # A mixed-type field (text in a numeric column) is read as text and checked later.
+            warnings.filterwarnings(
+                "ignore", message="Could not parse column", category=UserWarning
+            )
+            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
     except Exception as exc:  # pyogrio raises several DataSourceError/FieldError types
         msg = (
             f"cannot read the {what} file {path}: {exc}. Is it a complete vector file "

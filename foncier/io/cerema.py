@@ -101,17 +101,18 @@ def _read_text_table(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, csv.Error) as exc:
         msg = f"{path}: the file is malformed or truncated ({exc})"
         raise DataSourceError(msg) from exc
-    # With keep_default_na=False only fields absent from a short line are NaN.
-    short = table.isna().any(axis=1)
-    if len(table) and short.iloc[-1]:
-        n_fields = int(table.iloc[-1].notna().sum())
+    # pandas pads short lines with empty strings: count the fields of each line instead.
+    lines = [r for r in csv.reader(io.StringIO(text), delimiter=";") if r][1:]
+    n_fields = np.array([len(r) for r in lines], dtype=int)
+    short = n_fields < table.shape[1]
+    if len(lines) and short[-1]:
         msg = (
-            f"{path}: the file is truncated: its last line (idcom {table.iloc[-1, 0]!r}) has "
-            f"{n_fields} of {table.shape[1]} fields. Download or export it again."
+            f"{path}: the file is truncated: its last line (idcom {lines[-1][0]!r}) has "
+            f"{n_fields[-1]} of {table.shape[1]} fields. Download or export it again."
         )
         raise DataSourceError(msg)
     if short.any():
-        rows = table.loc[short].iloc[:, 0].tolist()
+        rows = [r[0] for r, s in zip(lines, short, strict=True) if s]
         msg = (
             f"{path}: {int(short.sum())} lines have fewer fields than the header "
             f"(idcom {rows[:5]}); the file is malformed, was it edited by hand?"

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+from _io_helpers import real
+
+from foncier.errors import DataSourceError
+from foncier.io import EnafVintage, read_cerema_enaf, write_cerema_enaf
+from foncier.io.cerema import KNOWN_VINTAGES
+
+USES = ("act", "hab", "mix", "rou", "fer", "inc")
+
+
+def cerema_rows(first=2009, end=2021, communes=("30007", "30028"), epci_col="epci21"):
+    """A small Cerema-like table: per year, act=100*(k+1)+y, hab=10, others 0, naf = their sum."""
+    rows = []
+    for k, code in enumerate(communes):
+        row = {"idcom": code, "idcomtxt": f"Commune {k}", epci_col: "200066918", "scot": "S"}
+        for y in range(first, end):
+            yy, zz = f"{y % 100:02d}", f"{(y + 1) % 100:02d}"
+            act = 100 * (k + 1) + (y - 2000)
+            values = {"act": act, "hab": 10, "mix": 0, "rou": 0, "fer": 0, "inc": 0}
+            row[f"naf{yy}art{zz}"] = sum(values.values())
+            for u in USES:
+                row[f"art{yy}{u}{zz}"] = values[u]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write(table, path, *, sep=";", bom=False):
+    text = table.to_csv(sep=sep, index=False)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def test_reads_tidy_table_and_vintage(tmp_path):
+    tidy = read_cerema_enaf(write(cerema_rows(), tmp_path / "c.csv"))
+    assert tidy.attrs["vintage"] == EnafVintage(2009, 2021)
+    assert tidy.attrs["vintage"].label == "Cerema 2009-2021"
+    assert len(tidy) == 2 * 12
+    row = tidy[(tidy["insee"] == "30028") & (tidy["year"] == 2015)].iloc[0]
+    assert row["activity_m2"] == 215 and row["housing_m2"] == 10 and row["enaf_m2"] == 225
+    communes = tidy.attrs["communes"]
+    assert communes["epci"].tolist() == ["200066918", "200066918"]
+    assert tidy.attrs["load_report"].rows_rejected == []
+
+
+@pytest.mark.parametrize("end", [2021, 2022, 2023, 2024])
+def test_every_known_vintage_with_its_epci_column(tmp_path, end):
+    table = cerema_rows(end=end, epci_col=f"epci{end % 100}")
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
+    assert tidy.attrs["vintage"].end_year == end
+    assert sorted(tidy["year"].unique()) == list(range(2009, end))
+    assert tidy.attrs["communes"]["epci"].notna().all()
+
+
+def test_bom_extra_columns_and_upper_case_headers(tmp_path):
+    table = cerema_rows()
+    table["groupe"] = "x"
+    table["taux_artif"] = "1,5"
+    table.columns = [c.upper() if c.startswith("naf") else c for c in table.columns]
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv", bom=True))
+    assert len(tidy) == 24
+    assert "groupe" not in tidy.columns
+
+
+def test_minus_one_rounding_values_are_zero_and_noted(tmp_path):
+    table = cerema_rows()
+    # Cerema writes -1 to make the uses add up to the rounded naf.
+    table.loc[0, "art15mix16"] = -1
+    table.loc[0, "art15act16"] += 1
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
+    row = tidy[(tidy["insee"] == "30007") & (tidy["year"] == 2015)].iloc[0]
+    assert row["mixed_m2"] == 0
+    notes = " ".join(tidy.attrs["load_report"].notes)
+    assert "1 destination values of -1" in notes
+    assert "differs" not in notes  # the published figures add up
+
+
+def test_more_negative_values_reject_the_commune_year(tmp_path):
+    table = cerema_rows()
+    table.loc[1, "art12hab13"] = -50
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
+    assert tidy.attrs["load_report"].rows_rejected == [("30028/2012", "negative consumption")]
+    assert len(tidy) == 23
+
+
+def test_naf_differing_from_the_sum_is_reported(tmp_path):
+    table = cerema_rows()
+    table.loc[0, "naf10art11"] += 5
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
+    notes = tidy.attrs["load_report"].notes
+    assert any("1 rows where naf differs" in n and "30007/2010" in n for n in notes)
+    row = tidy[(tidy["insee"] == "30007") & (tidy["year"] == 2010)].iloc[0]
+    assert row["enaf_m2"] == row[["activity_m2", "housing_m2"]].sum() + 5  # naf kept
+
+
+def test_blank_cell_rejects_the_commune_year(tmp_path):
+    table = cerema_rows().astype(str)
+    table.loc[0, "art18rou19"] = ""
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
+    assert tidy.attrs["load_report"].rows_rejected == [("30007/2018", "missing figures")]
+
+
+def test_missing_year_column(tmp_path):
+    table = cerema_rows().drop(columns=["naf14art15"])
+    with pytest.raises(DataSourceError, match=r"c.csv.*naf14art15.*missing"):
+        read_cerema_enaf(write(table, tmp_path / "c.csv"))
+
+
+def test_missing_destination_column(tmp_path):
+    table = cerema_rows().drop(columns=["art14fer15"])
+    with pytest.raises(DataSourceError, match=r"art14fer15.*2014"):
+        read_cerema_enaf(write(table, tmp_path / "c.csv"))
+
+
+def test_wrong_separator(tmp_path):
+    with pytest.raises(DataSourceError, match=r"c.csv.*';'-separated.*commas"):
+        read_cerema_enaf(write(cerema_rows(), tmp_path / "c.csv", sep=","))
+
+
+def test_text_in_numeric_column(tmp_path):
+    table = cerema_rows().astype(str)
+    table.loc[1, "naf16art17"] = "12,5"
+    with pytest.raises(DataSourceError, match=r"naf16art17.*text.*30028.*12,5"):
+        read_cerema_enaf(write(table, tmp_path / "c.csv"))
+
+
+def test_truncated_file(tmp_path):
+    path = write(cerema_rows(), tmp_path / "c.csv")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 40])
+    with pytest.raises(DataSourceError, match=r"c.csv.*truncated.*30028"):
+        read_cerema_enaf(path)
+
+
+def test_unknown_vintage(tmp_path):
+    with pytest.raises(DataSourceError, match=r"unknown vintage.*2012.*2021"):
+        read_cerema_enaf(write(cerema_rows(first=2012), tmp_path / "c.csv"))
+    assert EnafVintage(2009, 2024) in KNOWN_VINTAGES
+
+
+def test_renamed_idcom_and_no_flow_columns(tmp_path):
+    with pytest.raises(DataSourceError, match="no 'idcom' column"):
+        read_cerema_enaf(write(cerema_rows().rename(columns={"idcom": "code"}), tmp_path / "a.csv"))
+    table = cerema_rows()[["idcom", "idcomtxt"]]
+    with pytest.raises(DataSourceError, match="no annual flow column"):
+        read_cerema_enaf(write(table, tmp_path / "b.csv"))
+
+
+def test_empty_and_missing_files(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(DataSourceError, match="empty"):
+        read_cerema_enaf(tmp_path / "e.csv")
+    with pytest.raises(DataSourceError, match="cannot read"):
+        read_cerema_enaf(tmp_path / "absent.csv")
+
+
+def test_round_trip_through_the_writer(tmp_path):
+    tidy = read_cerema_enaf(write(cerema_rows(end=2023), tmp_path / "c.csv"))
+    out = write_cerema_enaf(tidy, tmp_path / "out.csv", communes=tidy.attrs["communes"])
+    again = read_cerema_enaf(out)
+    pd.testing.assert_frame_equal(again, tidy, check_like=True)
+
+
+def _baseline_from_raw(path, codes):
+    """Baseline 2011-2021 (flows naf11art12 … naf20art21) read with the csv module."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = {r["idcom"]: r for r in csv.DictReader(f, delimiter=";")}
+    return {
+        c: sum(float(rows[c][f"naf{y:02d}art{y + 1:02d}"]) for y in range(11, 21)) for c in codes
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "n_communes"),
+    [("cc_porte_dromeardeche", 34), ("scot_rives_du_rhone", 152)],
+)
+def test_real_files_and_their_2011_2021_baseline(name, n_communes):
+    path = real(f"conso_enaf/cerema_conso2009_2024_data_{name}.csv")
+    tidy = read_cerema_enaf(path)
+    assert tidy.attrs["vintage"] == EnafVintage(2009, 2024)
+    assert tidy["insee"].nunique() == n_communes
+    assert len(tidy) == n_communes * 15
+    report = tidy.attrs["load_report"]
+    assert report.rows_rejected == []
+    codes = sorted(tidy["insee"].unique())[:5]
+    expected = _baseline_from_raw(path, codes)
+    ref = tidy[tidy["year"].between(2011, 2020) & tidy["insee"].isin(codes)]
+    baseline = ref.groupby("insee")["enaf_m2"].sum().to_dict()
+    assert baseline == pytest.approx(expected)
+    assert tidy.attrs["communes"]["epci"].str.fullmatch(r"\d{9}").all()
