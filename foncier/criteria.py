@@ -284,7 +284,7 @@ def overlap_area_m2(geoms: np.ndarray, layer: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> overlap_area_m2(np.array([shapely.box(0, 0, 100, 100)]),
-    ...                 np.array([shapely.box(50, 0, 150, 100), shapely.box(10, 10, 20, 20)]))
+    ...                 np.array([shapely.box(50, 0, 150, 100), shapely.box(-90, 0, 0, 100)]))
     array([5000.])
     """
     out = np.zeros(len(geoms))

@@ -108,6 +108,7 @@ UNIT_COLUMNS = (
 #: Cartofriches column listing a friche's parcels (``|``-separated idu).
 _FRICHE_PARCELS = "l_idpar"
 _PENALISED_SHARE = "penalised_share"
+_DISC_QUAD_SEGS = 16
 
 
 # -- candidate land ---------------------------------------------------------------
@@ -181,8 +182,11 @@ def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     )
     disc = ~polygonal & (surface > 0)
     geoms = geoms.copy()
+    # radius of the 64-gon (the buffer's polygon) whose area is the friche's surface
+    sides = 4 * _DISC_QUAD_SEGS
+    radius = np.sqrt(2 * surface[disc] / (sides * np.sin(2 * np.pi / sides)))
     geoms[disc] = shapely.buffer(
-        shapely.point_on_surface(geoms[disc]), np.sqrt(surface[disc] / np.pi), quad_segs=16
+        shapely.point_on_surface(geoms[disc]), radius, quad_segs=_DISC_QUAD_SEGS
     )
     keep = polygonal | disc
     out = friches.loc[keep].set_geometry(geoms[keep])

@@ -179,9 +179,9 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
 
     Examples
     --------
-    >>> dem = read_dem("/work/shared/data/real/dem/srtm30_cevennes_utm31n.tif")  # doctest: +SKIP
-    >>> dem.crs
-    'EPSG:2154'
+    >>> dem = read_dem("srtm30_cevennes_utm31n.tif")  # doctest: +SKIP
+    >>> dem.crs, dem.source_crs  # doctest: +SKIP
+    ('EPSG:2154', 'EPSG:32631')
     """
     path = Path(path)
     with _open_checked(path) as src:

@@ -1,0 +1,122 @@
+"""``foncier supply``: screened land units of a territory, with their criteria."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from foncier._format import fr_number
+from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.layers import CONSTRAINT_KINDS, Col
+
+#: GeoPackage layer holding the land units.
+UNITS_LAYER = "land_units"
+
+#: French labels of the per-commune summary columns.
+SUMMARY_LABELS = {
+    Col.INSEE: "INSEE",
+    Col.NAME: "Commune",
+    "units": "Unités",
+    "available_ha": "Disponible (ha)",
+    "friche_ha": "dont friches (ha)",
+    "zae_ha": "dont ZAE (ha)",
+    "activity_zone_ha": "dont zones d'activité (ha)",
+    "enaf_ha": "dont ENAF (ha)",
+}
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """Per-commune supply summary as a French text table, with a total row.
+
+    Parameters
+    ----------
+    summary
+        Output of :func:`foncier.supply.supply_summary`.
+
+    Returns
+    -------
+    str
+        One line per commune holding land, then the total.
+    """
+    shown = summary[summary["units"] > 0]
+    areas = [c for c in SUMMARY_LABELS if c.endswith("_ha")]
+    total: dict[str, Any] = {Col.INSEE: "", Col.NAME: "Total", "units": int(summary["units"].sum())}
+    total.update({c: float(summary[c].sum()) for c in areas})
+    rows: list[dict[Any, Any]] = [*shown.to_dict("records"), total]
+    table = [[SUMMARY_LABELS[c] for c in SUMMARY_LABELS]]
+    for row in rows:
+        name = row[Col.NAME] if isinstance(row[Col.NAME], str) else "?"
+        table.append(
+            [str(row[Col.INSEE]), name, str(row["units"])] + [fr_number(row[c], 1) for c in areas]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines = []
+    for k, r in enumerate(table):
+        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1])]
+        cells += [c.rjust(w) for c, w in zip(r[2:], widths[2:], strict=True)]
+        lines.append("  ".join(cells))
+        if k == 0 or k == len(table) - 2:
+            lines.append("-" * len(lines[-1]))
+    return "\n".join(lines)
+
+
+@main.command()
+@territory_argument
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoPackage to write the land units to (layer 'land_units').",
+)
+@click.option(
+    "--raster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a GeoTIFF of the units' net area (ha) for analysts.",
+)
+@click.option(
+    "--raster-resolution",
+    default=25.0,
+    show_default=True,
+    type=click.FloatRange(min=1.0),
+    help="Cell size of the GeoTIFF in metres.",
+)
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    type=click.Choice(CONSTRAINT_KINDS),
+    help="Constraint kind subtracted from the land (repeatable; default: ppri_red, natura2000).",
+)
+@handle_errors
+def supply(
+    territory: Path,
+    output: Path,
+    raster: Path | None,
+    raster_resolution: float,
+    exclude: tuple[str, ...],
+) -> None:
+    """Screen the land of TERRITORY into land units with their criteria."""
+    from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
+    from foncier.terrain import write_suitability_raster
+
+    start = time.perf_counter()
+    t = load_territory(territory)
+    kinds = exclude or DEFAULT_EXCLUDE
+    click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
+    units = land_units(t, exclude=kinds, progress=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        units.to_file(output, layer=UNITS_LAYER, driver="GPKG", engine="pyogrio")
+    click.echo(f"{len(units)} unités foncières écrites dans {output} (couche {UNITS_LAYER})")
+    if raster is not None:
+        write_suitability_raster(units, raster, resolution=raster_resolution)
+        click.echo(f"Raster de surface nette écrit dans {raster}")
+    click.echo(format_summary(supply_summary(units, t.communes)))
+    click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)
