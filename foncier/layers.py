@@ -526,9 +526,7 @@ _FALSE = {"false", "0", "non", "no", "faux", "n", "f", ""}
 
 
 def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fix: str) -> None:
-    msg = (
-        f"{schema.name} layer, column {column!r}: {problem}: {_first(bad)}. {fix}"
-    )
+    msg = f"{schema.name} layer, column {column!r}: {problem}: {_first(bad)}. {fix}"
     raise LayerSchemaError(msg)
 
 

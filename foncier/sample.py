@@ -103,6 +103,9 @@ _SECTORS: tuple[tuple[str, int, float, float, float], ...] = (
 _TOTAL_JOBS = 586
 _TOTAL_INVESTMENT_EUR = 177_000_000
 _TOTAL_AREA_MIN_HA = 100.0
+#: ENAF consumed 2011-2020 in the whole sample, and what the 2021-2031 envelope has left.
+_BASELINE_M2 = 3_200_000.0
+_REMAINING_HA = 62.0
 
 
 @dataclass(frozen=True)
@@ -301,10 +304,11 @@ def _constraints(
                 shapely.intersection(g, boundary),
             )
         )
+    inner = boundary.buffer(-1_500)
     for i in range(7):
-        c = shapely.Point(
-            rng.uniform(minx + 2_000, maxx - 2_000), rng.uniform(miny + 2_000, maxy - 2_000)
-        )
+        c = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        while not inner.contains(c):
+            c = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
         g = shapely.affinity.scale(c.buffer(rng.uniform(400, 1_000)), rng.uniform(0.6, 1.6), 1.0)
         rows.append(
             (
@@ -734,8 +738,7 @@ def _enaf_consumption(
     """Cerema-like flows 2009-2022 (vintage 2009-2023), calibrated so that ZAN binds."""
     years = np.arange(2009, 2023)
     weights = np.array([t.weight for t in towns])
-    base_total_m2 = 3_100_000.0  # ≈ 310 ha over 2011-2020 for the whole territory
-    per_year = base_total_m2 / 10 * weights / weights.sum()
+    per_year = _BASELINE_M2 / 10 * weights / weights.sum()
     per_year = per_year * rng.uniform(0.6, 1.5, len(towns))
     # a few small communes consume little (they rely on the garantie communale)
     order = np.argsort(weights)
@@ -745,15 +748,24 @@ def _enaf_consumption(
     trend = rng.uniform(0.8, 1.25, len(towns))
     hot = order[-12:-8]
     trend[hot] = rng.uniform(2.8, 3.4, len(hot))
+    level = per_year[:, None] * np.where(years >= 2021, trend[:, None], 1.0)
+    naf = rng.gamma(4.0, level / 4.0)
+    # calibrate the totals: baseline 2011-2020 and what is left of the envelope
+    ref = (years >= 2011) & (years <= 2020)
+    naf[:, ref] *= _BASELINE_M2 / naf[:, ref].sum()
+    baseline_ha = naf[:, ref].sum(axis=1) / 1e4
+    doc = communes[Col.HAS_PLANNING_DOC].to_numpy()
+    envelope_ha = np.where(doc, np.maximum(baseline_ha * 0.5, 1.0), baseline_ha * 0.5)
+    recent = years >= 2021
+    naf[:, recent] *= (envelope_ha.sum() - _REMAINING_HA) * 1e4 / naf[:, recent].sum()
+    naf = np.round(naf)
     rows = []
     for i, t in enumerate(towns):
-        for y in years:
-            level = per_year[i] * (trend[i] if y >= 2021 else 1.0)
-            naf = max(0.0, rng.gamma(4.0, level / 4.0))
+        for k, y in enumerate(years):
             shares = rng.dirichlet([6, 12, 0.4, 1.0, 0.05, 0.3])
-            uses = np.floor(naf * shares)
-            uses[1] += round(naf) - uses.sum()  # the remainder to housing: naf = sum of uses
-            rows.append((t.insee, int(y), float(uses.sum()), *map(float, uses)))
+            uses = np.floor(naf[i, k] * shares)
+            uses[1] += naf[i, k] - uses.sum()  # the remainder to housing: naf = sum of uses
+            rows.append((t.insee, int(y), float(naf[i, k]), *map(float, uses)))
     return pd.DataFrame(
         rows,
         columns=[
@@ -819,7 +831,7 @@ def _projects(
     max_slope = np.where(
         df["area"] > 2, rng.choice([2.0, 3.0, 5.0], n), rng.choice([5.0, 8.0, 10.0, np.nan], n)
     )
-    preferred = np.where(rng.uniform(size=n) < 0.3, rng.choice(zae_communes, n), None)
+    preferred = pd.Series(rng.choice(zae_communes, n)).where(rng.uniform(size=n) < 0.3)
     f2030 = np.zeros(n, dtype=bool)
     f2030[rng.choice(n, size=26, replace=False)] = True
     names = []
@@ -932,7 +944,7 @@ def make_sample(
     layers = {name: validate_layer(name, gdf) for name, gdf in layers.items()}
     return Territory(
         name=SAMPLE_NAME,
-        layers=layers,  # type: ignore[arg-type]
+        layers=layers,
         enaf_consumption=validate_layer("enaf_consumption", enaf),
         projects=validate_layer("projects", projects),
         dem_path=dem_path,

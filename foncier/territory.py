@@ -28,7 +28,6 @@ import pyogrio
 
 from foncier.errors import DataSourceError, NotFoundError
 from foncier.io.cerema import EnafVintage, read_cerema_enaf, write_cerema_enaf
-from foncier.projects import read_projects
 from foncier.layers import (
     CRS_L93,
     SCHEMAS,
@@ -37,6 +36,7 @@ from foncier.layers import (
     empty_layer,
     validate_layer,
 )
+from foncier.projects import read_projects
 
 __all__ = ["SPATIAL_LAYERS", "Territory"]
 
@@ -159,7 +159,10 @@ class Territory:
         folder = Path(path)
         gpkg = folder / GPKG_NAME
         if not folder.is_dir():
-            msg = f"territory folder {folder} does not exist; create one with `foncier sample` or `foncier import`"
+            msg = (
+                f"territory folder {folder} does not exist; "
+                "create one with `foncier sample` or `foncier import`"
+            )
             raise DataSourceError(msg)
         if not gpkg.is_file():
             msg = f"{folder} is not a territory folder: {GPKG_NAME} is missing"
@@ -322,4 +325,3 @@ class Territory:
                 "area_max_ha": round(float(p[Col.AREA_MAX_HA].sum()), 1) if len(p) else 0.0,
             },
         }
-

@@ -1,0 +1,62 @@
+"""Shared fixtures: small hand-made layers and the synthetic sample territory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from foncier.sample import make_sample, write_sample
+from foncier.territory import Territory
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+def grid(n: int = 3, size: float = 100.0, x0: float = 700_000.0, y0: float = 6_300_000.0):
+    """An n x n grid of size-metre squares in EPSG:2154, row-major from the lower left."""
+    return [
+        shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+        for j in range(n)
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def grid_parcels() -> gpd.GeoDataFrame:
+    """Nine 1 ha parcels of commune 30007 (Alès), in a 3x3 block."""
+    geoms = grid()
+    return gpd.GeoDataFrame(
+        {
+            "idu": [f"30007000AB{i + 1:04d}" for i in range(9)],
+            "insee": "30007",
+            "section": "AB",
+            "numero": [f"{i + 1:04d}" for i in range(9)],
+            "contenance_m2": 10_000.0,
+        },
+        geometry=geoms,
+        crs="EPSG:2154",
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_territory() -> Territory:
+    """The default synthetic sample (about 30,000 parcels), built once per session."""
+    return make_sample()
+
+
+@pytest.fixture(scope="session")
+def sample_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default synthetic sample written as a territory folder, once per session."""
+    folder = tmp_path_factory.mktemp("sample") / "territory"
+    write_sample(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The shared real open-data folder (skips when absent)."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(f"real open data not found at {REAL_DATA}")
+    return REAL_DATA

@@ -1,0 +1,201 @@
+"""Layer schemas, the CRS policy and the geometry policy."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from foncier.errors import (
+    CRSError,
+    GeometryError,
+    GeometryRepairedWarning,
+    LayerSchemaError,
+    NotFoundError,
+)
+from foncier.layers import LoadReport, empty_layer, normalise_insee, validate_layer
+
+
+def test_valid_parcels_are_returned_clean(grid_parcels):
+    out = validate_layer("parcels", grid_parcels)
+    assert out.crs.to_epsg() == 2154
+    assert list(out.columns[:7]) == [
+        "idu",
+        "insee",
+        "section",
+        "numero",
+        "contenance_m2",
+        "owner_kind",
+        "land_cover",
+    ]
+    assert (out["owner_kind"] == "unknown").all()  # optional column filled with its default
+    assert out.area.sum() == pytest.approx(90_000.0)
+
+
+def test_missing_column_is_named(grid_parcels):
+    with pytest.raises(LayerSchemaError, match="'idu'"):
+        validate_layer("parcels", grid_parcels.drop(columns="idu"))
+
+
+def test_missing_column_with_other_case_gives_hint(grid_parcels):
+    with pytest.raises(LayerSchemaError, match="rename it to 'idu'"):
+        validate_layer("parcels", grid_parcels.rename(columns={"idu": "IDU"}))
+
+
+def test_duplicate_idu_refused(grid_parcels):
+    dup = grid_parcels.copy()
+    dup.loc[1, "idu"] = dup.loc[0, "idu"]
+    with pytest.raises(LayerSchemaError, match="duplicate keys.*30007000AB0001"):
+        validate_layer("parcels", dup)
+
+
+def test_unknown_value_is_listed(grid_parcels):
+    bad = grid_parcels.assign(owner_kind=["public"] * 8 + ["martian"])
+    with pytest.raises(LayerSchemaError, match="owner_kind.*'martian'"):
+        validate_layer("parcels", bad)
+
+
+def test_negative_area_refused(grid_parcels):
+    bad = grid_parcels.assign(contenance_m2=[-5.0] + [1.0] * 8)
+    with pytest.raises(LayerSchemaError, match="contenance_m2.*minimum"):
+        validate_layer("parcels", bad)
+
+
+def test_text_in_numeric_column_refused(grid_parcels):
+    bad = grid_parcels.assign(contenance_m2=["12 a"] + ["1"] * 8)
+    with pytest.raises(LayerSchemaError, match="non-numeric.*'12 a'"):
+        validate_layer("parcels", bad)
+
+
+def test_malformed_idu_refused(grid_parcels):
+    bad = grid_parcels.assign(idu=[f"X{i}" for i in range(9)])
+    with pytest.raises(LayerSchemaError, match="malformed codes"):
+        validate_layer("parcels", bad)
+
+
+def test_unknown_layer():
+    with pytest.raises(NotFoundError, match="known layers"):
+        validate_layer("roads", pd.DataFrame())
+
+
+def test_integer_insee_is_normalised():
+    assert normalise_insee(pd.Series([1001, 30007, "2A004", 1001.0, None])).tolist()[:4] == [
+        "01001",
+        "30007",
+        "2A004",
+        "01001",
+    ]
+
+
+def test_communes_accept_corsica_and_integer_codes():
+    gdf = gpd.GeoDataFrame(
+        {"insee": [1001, "2A004"], "name": ["A", "B"], "epci": [200066918, "200066918"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs="EPSG:2154",
+    )
+    out = validate_layer("communes", gdf)
+    assert out["insee"].tolist() == ["01001", "2A004"]
+    assert out["epci"].tolist() == ["200066918", "200066918"]
+    assert out["has_planning_doc"].dtype == bool
+
+
+def test_reprojection_from_wgs84_preserves_area(grid_parcels):
+    wgs = grid_parcels.to_crs("EPSG:4326")
+    report = LoadReport("parcels")
+    out = validate_layer("parcels", wgs, report=report)
+    assert report.reprojected and report.crs_in == "EPSG:4326"
+    np.testing.assert_allclose(out.area, grid_parcels.area, rtol=1e-3)
+
+
+def test_layer_without_crs_refused(grid_parcels):
+    with pytest.raises(CRSError, match="no CRS"):
+        validate_layer("parcels", grid_parcels.set_crs(None, allow_override=True))
+
+
+def test_bow_tie_is_repaired_and_reported(grid_parcels):
+    bow = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
+    bad = grid_parcels.copy()
+    bad.loc[0, "geometry"] = shapely.affinity.translate(bow, 700_000, 6_300_000)
+    report = LoadReport("parcels")
+    with pytest.warns(GeometryRepairedWarning, match="repaired 1 invalid"):
+        out = validate_layer("parcels", bad, report=report)
+    assert report.geometries_repaired == 1
+    assert report.repaired_ids == ["30007000AB0001"]
+    assert out.geometry.is_valid.all()
+    assert out.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert out.area.iloc[0] == pytest.approx(5_000.0)
+    assert len(out) == 9  # nothing dropped
+
+
+def test_empty_geometry_refused_with_id(grid_parcels):
+    bad = grid_parcels.copy()
+    bad.loc[4, "geometry"] = shapely.Polygon()
+    with pytest.raises(GeometryError, match="30007000AB0005"):
+        validate_layer("parcels", bad)
+
+
+def test_points_in_polygon_layer_refused(grid_parcels):
+    bad = grid_parcels.copy()
+    bad["geometry"] = bad.centroid
+    with pytest.raises(GeometryError, match="expects polygon"):
+        validate_layer("parcels", bad)
+
+
+def test_projects_area_min_above_max_refused():
+    df = pd.DataFrame(
+        {
+            "project_id": ["P1"],
+            "name": ["x"],
+            "sector": ["s"],
+            "area_min_ha": [5.0],
+            "area_max_ha": [2.0],
+            "jobs": [3],
+        }
+    )
+    with pytest.raises(LayerSchemaError, match="area_min_ha is larger than area_max_ha.*P1"):
+        validate_layer("projects", df)
+
+
+def test_projects_negative_area_refused():
+    df = pd.DataFrame(
+        {
+            "project_id": ["P1"],
+            "name": ["x"],
+            "sector": ["s"],
+            "area_min_ha": [-1.0],
+            "area_max_ha": [2.0],
+            "jobs": [3],
+        }
+    )
+    with pytest.raises(LayerSchemaError, match="area_min_ha"):
+        validate_layer("projects", df)
+
+
+def test_booleans_accept_french_words():
+    df = pd.DataFrame(
+        {
+            "project_id": ["P1", "P2"],
+            "name": ["x", "y"],
+            "sector": ["s", "s"],
+            "area_min_ha": [1, 1],
+            "area_max_ha": [1, 2],
+            "jobs": [3, 4],
+            "needs_rail": ["oui", "non"],
+        }
+    )
+    assert validate_layer("projects", df)["needs_rail"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("name", ["communes", "parcels", "friches", "projects", "enaf_consumption"])
+def test_empty_layer_is_valid(name):
+    out = validate_layer(name, empty_layer(name))
+    assert len(out) == 0
+
+
+@given(st.integers(min_value=1001, max_value=95999))
+def test_numeric_insee_roundtrip(code):
+    assert normalise_insee(pd.Series([code])).iloc[0] == f"{code:05d}"
