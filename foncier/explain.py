@@ -42,7 +42,8 @@ from foncier.feasibility import (
     relax_text,
     score_contributions,
 )
-from foncier.layers import Col, validate_layer
+from foncier.layers import Col
+from foncier.projects import project_frame
 
 __all__ = [
     "REASON_CODES",
@@ -273,7 +274,7 @@ def explain_unmatched(
     code = pools.of_unit[u]
     cand = cand.assign(
         cap_ok=cand["area_ha"].to_numpy(float) <= free_cap[u] + _TOL,
-        left_ha=np.where(code >= 0, left[np.maximum(code, 0)], 0.0),
+        left_ha=np.append(left, 0.0)[code],  # code -1 (no pool) -> 0 ha
         code=code,
     )
     cand["zan_ok"] = cand["enaf_ha"] <= cand["left_ha"] + _TOL
@@ -372,17 +373,6 @@ def _competition_row(
     return row
 
 
-def _query_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
-    data = dict(project)
-    data.setdefault(Col.PROJECT_ID, "requête")
-    data.setdefault(Col.NAME, str(data[Col.PROJECT_ID]))
-    data.setdefault(Col.SECTOR, "")
-    data.setdefault(Col.AREA_MAX_HA, data.get(Col.AREA_MIN_HA))
-    data.setdefault(Col.JOBS, 0)
-    frame = pd.DataFrame([{k: (None if v is None or v is pd.NA else v) for k, v in data.items()}])
-    return validate_layer("projects", frame)
-
-
 def query_project(
     project: Mapping[str, Any] | pd.Series,
     units: pd.DataFrame,
@@ -428,12 +418,12 @@ def query_project(
         The project misses ``area_min_ha`` or has a wrong value.
     """
     weights = weights or Weights()
-    frame = _query_frame(project)
+    frame = project_frame(project)
     units = units.reset_index(drop=True)
     pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
     pairs, _ = candidate_pairs(frame, units, weights=weights, thresholds=thresholds, top_n=None)
     code = pools.of_unit[pairs["u"].to_numpy(dtype=int)]
-    left = np.where(code >= 0, pools.remaining[np.maximum(code, 0)], 0.0)
+    left = np.append(pools.remaining, 0.0)[code]  # code -1 (no pool) -> 0 ha
     pairs = pairs.assign(
         code=code, left_ha=left, zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL
     )

@@ -43,7 +43,7 @@ is a table (:func:`score_contributions`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -698,13 +698,15 @@ def candidate_pairs(
     weights: Weights | None = None,
     thresholds: Thresholds | None = None,
     top_n: int | None = 30,
+    rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, Rejections]:
     """Feasible (project, unit) pairs with their score, pruned, and rejection summaries.
 
     Pairs are evaluated by chunks of projects against all units with numpy
     broadcasting (no loop over pairs).  Pruning keeps, per project, the
-    ``top_n`` best pairs by score **and** the ``top_n`` pairs of smallest ENAF
-    cost (best score first among equals), so that options which spare the ZAN
+    ``top_n`` best pairs by ``rank`` (the score by default; the engine ranks
+    by the objective's value) **and** the ``top_n`` pairs of smallest ENAF
+    cost (best rank first among equals), so that options which spare the ZAN
     budget survive; a project with at most ``top_n`` feasible units keeps them
     all.
 
@@ -720,6 +722,9 @@ def candidate_pairs(
         Requirement constants; defaults to :class:`Thresholds`.
     top_n
         Pairs kept per project and per ranking; ``None`` keeps every feasible pair.
+    rank
+        Function of a pairs frame returning the value pairs are ranked by
+        when pruning; defaults to the score.
 
     Returns
     -------
@@ -751,7 +756,8 @@ def candidate_pairs(
         bits = chunk.unknown_bits[pi, ui]
         frame = _pairs_frame(pa, ua, pi + sl.start, ui, bits, weights)
         if top_n is not None:
-            frame = _prune(frame, top_n)
+            key = rank(frame) if rank is not None else frame["score"].to_numpy()
+            frame = _prune(frame, top_n, key)
         frames.append(frame)
     columns = _pairs_frame(pa, ua, np.zeros(0, int), np.zeros(0, int), np.zeros(0, int), weights)
     pairs = pd.concat([columns, *frames], ignore_index=True) if frames else columns
@@ -773,11 +779,12 @@ def candidate_pairs(
     return pairs, rejections
 
 
-def _prune(frame: pd.DataFrame, top_n: int) -> pd.DataFrame:
-    by_score = frame.sort_values(["p", "score"], ascending=[True, False], kind="stable")
-    keep_a = by_score.groupby("p", sort=False).head(top_n).index
-    by_enaf = frame.sort_values(
-        ["p", "enaf_ha", "score"], ascending=[True, True, False], kind="stable"
+def _prune(frame: pd.DataFrame, top_n: int, key: np.ndarray) -> pd.DataFrame:
+    ranked = frame[["p", "enaf_ha"]].assign(_key=key)
+    by_key = ranked.sort_values(["p", "_key"], ascending=[True, False], kind="stable")
+    keep_a = by_key.groupby("p", sort=False).head(top_n).index
+    by_enaf = ranked.sort_values(
+        ["p", "enaf_ha", "_key"], ascending=[True, True, False], kind="stable"
     )
     keep_b = by_enaf.groupby("p", sort=False).head(top_n).index
     return frame.loc[keep_a.union(keep_b)]

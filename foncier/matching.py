@@ -180,7 +180,12 @@ def match_projects(
     projects = projects.reset_index(drop=True)
     pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
     pairs, rejections = candidate_pairs(
-        projects, units, weights=weights, thresholds=th, top_n=top_n
+        projects,
+        units,
+        weights=weights,
+        thresholds=th,
+        top_n=top_n,
+        rank=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
     )
     pairs = pairs.reset_index(drop=True)
     capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()

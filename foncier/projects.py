@@ -2,18 +2,180 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from foncier.errors import DataSourceError, FoncierError
-from foncier.layers import LoadReport, validate_layer
+from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
+from foncier.feasibility import Thresholds, format_fr
+from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 
-__all__ = ["read_projects"]
+__all__ = ["project_frame", "project_requirements", "read_projects", "validate_projects"]
 
 
-def read_projects(path: str | Path) -> pd.DataFrame:
+def _known_insee(communes: pd.DataFrame | Iterable[str]) -> set[str]:
+    if isinstance(communes, pd.DataFrame):
+        return set(normalise_insee(communes[Col.INSEE]).dropna())
+    return set(normalise_insee(pd.Series(list(communes), dtype=object)).dropna())
+
+
+def validate_projects(
+    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Validate a projects table: its schema, then rules the schema cannot state.
+
+    The schema checks types, ``area_min_ha ≤ area_max_ha``, ``jobs ≥ 0`` and
+    unique ids; this adds that every ``preferred_insee`` is a commune of the
+    territory.
+
+    Parameters
+    ----------
+    projects
+        Projects table (``projects`` layer columns).
+    communes
+        The territory's communes (a layer with ``insee``, or INSEE codes);
+        ``None`` skips the commune check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated table.
+
+    Raises
+    ------
+    LayerSchemaError
+        A schema violation, or a ``preferred_insee`` outside the territory.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"project_id": ["P1"], "name": ["Usine"], "sector": ["chimie"],
+    ...                   "area_min_ha": [2], "area_max_ha": [3], "jobs": [40],
+    ...                   "preferred_insee": ["30007"]})
+    >>> validate_projects(p, ["30007"])["preferred_insee"].tolist()
+    ['30007']
+    """
+    out = validate_layer("projects", projects)
+    if communes is None:
+        return out
+    known = _known_insee(communes)
+    pref = out[Col.PREFERRED_INSEE]
+    bad = out[pref.notna() & ~pref.isin(known)]
+    if len(bad):
+        pairs = [
+            f"{p} -> {c}"
+            for p, c in zip(bad[Col.PROJECT_ID], bad[Col.PREFERRED_INSEE], strict=True)
+        ]
+        msg = (
+            f"projects layer, column {Col.PREFERRED_INSEE!r}: communes not in the territory: "
+            f"{', '.join(pairs[:5])}{' …' if len(pairs) > 5 else ''}. Use the INSEE code of one of "
+            f"its {len(known)} communes, or leave the cell empty."
+        )
+        raise LayerSchemaError(msg)
+    return out
+
+
+def project_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
+    """A one-row validated projects table from the fields of one project.
+
+    Missing identification fields get defaults (``project_id`` = ``"requête"``,
+    ``area_max_ha`` = ``area_min_ha``, ``jobs`` = 0), so that a query needs
+    only its requirements.
+
+    Parameters
+    ----------
+    project
+        Fields of the ``projects`` layer; ``area_min_ha`` at least.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One validated row.
+
+    Raises
+    ------
+    LayerSchemaError
+        A missing ``area_min_ha`` or a wrong value.
+    """
+    data = {k: (None if v is None or v is pd.NA else v) for k, v in dict(project).items()}
+    data.setdefault(Col.PROJECT_ID, "requête")
+    data.setdefault(Col.NAME, str(data[Col.PROJECT_ID]))
+    data.setdefault(Col.SECTOR, "")
+    data.setdefault(Col.AREA_MAX_HA, data.get(Col.AREA_MIN_HA))
+    data.setdefault(Col.JOBS, 0)
+    return validate_layer("projects", pd.DataFrame([data]))
+
+
+def project_requirements(
+    projects: pd.DataFrame, thresholds: Thresholds | None = None
+) -> pd.DataFrame:
+    """The hard requirements of each project, as numbers and as a French sentence.
+
+    Parameters
+    ----------
+    projects
+        Validated projects table.
+    thresholds
+        Constants of the rail and Seveso requirements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``project_id``: ``min_area_ha``, ``max_slope_pct``,
+        ``max_dist_interchange_km``, ``max_dist_rail_km`` and
+        ``min_dist_housing_km`` (NaN when not required), ``needed_by_year``
+        and ``text``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"project_id": ["P1"], "name": ["Usine"], "sector": ["chimie"],
+    ...                   "area_min_ha": [2.5], "area_max_ha": [3], "jobs": [40],
+    ...                   "max_slope_pct": [6], "seveso": [True]})
+    >>> project_requirements(validate_projects(p))["text"].iloc[0]
+    'surface ≥ 2,5 ha ; pente ≤ 6 % ; habitations à ≥ 0,5 km (Seveso)'
+    """
+    th = thresholds or Thresholds()
+    rail = projects[Col.NEEDS_RAIL].fillna(False).astype(bool).to_numpy()
+    seveso = projects[Col.SEVESO].fillna(False).astype(bool).to_numpy()
+    table = pd.DataFrame(
+        {
+            "min_area_ha": projects[Col.AREA_MIN_HA].astype(float).to_numpy(),
+            "max_slope_pct": projects[Col.MAX_SLOPE_PCT].astype(float).to_numpy(),
+            "max_dist_interchange_km": projects[Col.MAX_DIST_INTERCHANGE_KM]
+            .astype(float)
+            .to_numpy(),
+            "max_dist_rail_km": np.where(rail, th.rail_max_km, np.nan),
+            "min_dist_housing_km": np.where(seveso, th.seveso_min_housing_km, np.nan),
+            "needed_by_year": pd.to_numeric(projects[Col.EARLIEST_YEAR])
+            .astype("Float64")
+            .to_numpy(),
+        },
+        index=pd.Index(projects[Col.PROJECT_ID].astype(str), name=Col.PROJECT_ID),
+    )
+    texts = []
+    for row in table.itertuples(index=False):
+        parts = [f"surface ≥ {format_fr(row.min_area_ha, 2)} ha"]
+        if pd.notna(row.max_slope_pct):
+            parts.append(f"pente ≤ {format_fr(row.max_slope_pct)} %")
+        if pd.notna(row.max_dist_interchange_km):
+            parts.append(f"échangeur à ≤ {format_fr(row.max_dist_interchange_km)} km")
+        if pd.notna(row.max_dist_rail_km):
+            parts.append(f"fret ferroviaire à ≤ {format_fr(row.max_dist_rail_km)} km")
+        if pd.notna(row.min_dist_housing_km):
+            parts.append(f"habitations à ≥ {format_fr(row.min_dist_housing_km)} km (Seveso)")
+        if pd.notna(row.needed_by_year):
+            parts.append(f"terrain prêt en {int(row.needed_by_year)}")
+        texts.append(" ; ".join(parts))
+    table["text"] = texts
+    return table
+
+
+def read_projects(
+    path: str | Path, communes: pd.DataFrame | Iterable[str] | None = None
+) -> pd.DataFrame:
     """Read and validate a projects table from CSV or GeoJSON.
 
     Parameters
@@ -22,6 +184,9 @@ def read_projects(path: str | Path) -> pd.DataFrame:
         A ``,``-separated UTF-8 CSV (optional BOM) or a GeoJSON file whose
         properties are the columns of the ``projects`` layer (the geometry,
         if any, is ignored).
+    communes
+        The territory's communes (layer or INSEE codes) to check
+        ``preferred_insee`` against; ``None`` skips that check.
 
     Returns
     -------
@@ -34,8 +199,9 @@ def read_projects(path: str | Path) -> pd.DataFrame:
     DataSourceError
         Unreadable or malformed file.
     LayerSchemaError
-        A missing column, a negative area, ``area_min_ha > area_max_ha``…;
-        the message names the file, the column and the offending rows.
+        A missing column, a negative area, ``area_min_ha > area_max_ha``, an
+        unknown preferred commune…; the message names the file, the column
+        and the offending rows.
     """
     path = Path(path)
     try:
@@ -49,7 +215,11 @@ def read_projects(path: str | Path) -> pd.DataFrame:
         raise DataSourceError(msg) from exc
     report = LoadReport("projects", source=str(path))
     try:
-        return validate_layer("projects", raw, report=report)
+        out = validate_layer("projects", raw, report=report)
+        if communes is not None:
+            out = validate_projects(out, communes)
+            out.attrs["load_report"] = report
+        return out
     except FoncierError as exc:
         msg = f"{path}: {exc}"
         raise type(exc)(msg) from exc
