@@ -286,7 +286,7 @@ def _check_extent(gdf: gpd.GeoDataFrame, name: str, label: str) -> None:
 
 
 def numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse numbers, accepting a decimal comma; return the values and a mask of text.
+    """Parse numbers, accepting a decimal comma and spaces between thousands.
 
     Parameters
     ----------
@@ -302,6 +302,7 @@ def numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         values = s.astype("float64")
         return values, pd.Series(np.zeros(len(s), dtype=bool), index=s.index)
-    text = s.astype(object).where(s.isna(), s.astype(str).str.strip().str.replace(",", "."))
+    cleaned = s.astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".")
+    text = s.astype(object).where(s.isna(), cleaned)
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     return values, values.isna() & ~blank(s)

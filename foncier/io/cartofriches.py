@@ -76,11 +76,10 @@ def _parcel_land(
     if not len(use):
         return gdf
     sel = pairs[pairs["row"].isin(use)]
-    land = (
-        gpd.GeoSeries(geom.loc[sel[Col.IDU]].to_numpy(), crs=gdf.crs)
-        .groupby(sel["row"].to_numpy())
-        .union_all()
+    pieces = gpd.GeoDataFrame(
+        {"row": sel["row"].to_numpy()}, geometry=geom.loc[sel[Col.IDU]].to_numpy(), crs=gdf.crs
     )
+    land = pieces.dissolve(by="row").geometry
     gdf = gdf.copy()
     geoms = gdf.geometry.to_numpy().copy()
     pos = gdf.index.get_indexer(land.index)

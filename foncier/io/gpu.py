@@ -210,9 +210,9 @@ def read_gpu_zoning(
     report = LoadReport("plu_zones", source=", ".join(map(str, files)), rows_read=len(gdf))
     if communes is not None and gdf[Col.INSEE].isna().any() and len(communes):
         gdf = _insee_from_communes(gdf, communes)
-    raw_type = gdf.get("typezone", pd.Series(None, index=gdf.index)).fillna(
-        gdf.get("typesect", pd.Series(None, index=gdf.index))
-    )
+    none = pd.Series(None, index=gdf.index, dtype=object)
+    raw_type = gdf.get("typezone", none).astype(object)
+    raw_type = raw_type.where(raw_type.notna(), gdf.get("typesect", none).astype(object))
     unknown = gdf[Col.ZONE_TYPE].isna()
     for i in gdf.index[unknown]:
         report.rows_rejected.append(
