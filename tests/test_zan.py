@@ -390,6 +390,9 @@ def test_pool_ids() -> None:
         "30004": EPCI_B,
     }
     assert pool_ids(communes, "scot")["30001"] == SCOT
+    # Cerema files write "" for communes outside any SCoT: each is its own pool.
+    blank = communes.assign(scot=[SCOT, SCOT, "", ""])
+    assert pool_ids(blank, "scot").to_dict() == pool_ids(communes, "scot").to_dict()
     with pytest.raises(LayerSchemaError, match="pool"):
         pool_ids(communes, "region")
 

@@ -110,8 +110,9 @@ def _communes_table(communes: pd.DataFrame) -> pd.DataFrame:
     _require(communes, "communes", (Col.INSEE, Col.NAME, Col.EPCI))
     table = pd.DataFrame(communes.drop(columns=Col.GEOMETRY, errors="ignore")).copy()
     table[Col.INSEE] = normalise_insee(table[Col.INSEE])
-    if Col.SCOT not in table:
-        table[Col.SCOT] = pd.Series(np.nan, index=table.index, dtype="str")
+    scot = table[Col.SCOT] if Col.SCOT in table else pd.Series(np.nan, index=table.index)
+    # Cerema files write "" for a commune outside any SCoT.
+    table[Col.SCOT] = scot.where(scot.astype(str).str.strip() != "").astype("str")
     plan = table.get(Col.HAS_PLANNING_DOC, pd.Series(True, index=table.index))
     table[Col.HAS_PLANNING_DOC] = plan.fillna(True).astype(bool)
     dup = table[Col.INSEE][table[Col.INSEE].duplicated()]
