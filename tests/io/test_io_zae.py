@@ -33,10 +33,12 @@ PLOT_HEADER = (
 
 def test_site_eco_csv_with_geojson_column(tmp_path):
     big = shapely.box(700_000, 6_300_000, 700_300, 6_300_300)
+    geom = cnig_cell(geojson_text(big))
+    zae = "zone d'activité économique"
     lines = [
         SITE_HEADER,
-        f"30007_SITE-ECO_00001,ZA Croupillac,zone d'activité économique,9,7.5,30007,{cnig_cell(geojson_text(big))}",
-        f"30007_SITE-ECO_00002,,zone d'activité économique,n/a,,30007,{cnig_cell(geojson_text(big))}",
+        f"30007_SITE-ECO_00001,ZA Croupillac,{zae},9,7.5,30007,{geom}",
+        f"30007_SITE-ECO_00002,,{zae},n/a,,30007,{geom}",
         "30007_SITE-ECO_00003,Sans géométrie,zone d'activité économique,1,1,30007,",
     ]
     path = tmp_path / "site_eco.csv"
