@@ -261,6 +261,31 @@ def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.
     return _nearest_km(units, targets, UnitCol.DIST_HOUSING_KM)
 
 
+def _overlap_pairs(
+    geoms: np.ndarray, layer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intersecting pairs ``(geometry, layer polygon)`` and the area they share."""
+    empty = np.empty(0, dtype="int64")
+    if len(geoms) == 0 or len(layer) == 0:
+        return empty, empty, np.empty(0)
+    tree = shapely.STRtree(layer)
+    src, dst = tree.query(geoms, predicate="intersects")
+    if len(src) == 0:
+        return src, dst, np.empty(0)
+    n = np.int64(len(layer))
+    key = src.astype("int64") * n + dst
+    inside_s, inside_d = tree.query(geoms, predicate="covered_by")
+    contains_s, contains_d = tree.query(geoms, predicate="covers")
+    inside = np.isin(key, inside_s.astype("int64") * n + inside_d)
+    contains = np.isin(key, contains_s.astype("int64") * n + contains_d) & ~inside
+    cross = ~(inside | contains)
+    area = np.empty(len(src))
+    area[inside] = shapely.area(geoms[src[inside]])
+    area[contains] = shapely.area(layer[dst[contains]])
+    area[cross] = shapely.area(shapely.intersection(geoms[src[cross]], layer[dst[cross]]))
+    return src, dst, area
+
+
 def overlap_area_m2(geoms: np.ndarray, layer: np.ndarray) -> np.ndarray:
     """Area of each geometry covered by a layer of non-overlapping polygons.
 
@@ -287,24 +312,7 @@ def overlap_area_m2(geoms: np.ndarray, layer: np.ndarray) -> np.ndarray:
     ...                 np.array([shapely.box(50, 0, 150, 100), shapely.box(-90, 0, 0, 100)]))
     array([5000.])
     """
-    out = np.zeros(len(geoms))
-    if len(geoms) == 0 or len(layer) == 0:
-        return out
-    tree = shapely.STRtree(layer)
-    src, dst = tree.query(geoms, predicate="intersects")
-    if len(src) == 0:
-        return out
-    n = np.int64(len(layer))
-    key = src.astype("int64") * n + dst
-    inside_s, inside_d = tree.query(geoms, predicate="covered_by")
-    contains_s, contains_d = tree.query(geoms, predicate="covers")
-    inside = np.isin(key, inside_s.astype("int64") * n + inside_d)
-    contains = np.isin(key, contains_s.astype("int64") * n + contains_d) & ~inside
-    cross = ~(inside | contains)
-    area = np.empty(len(src))
-    area[inside] = shapely.area(geoms[src[inside]])
-    area[contains] = shapely.area(layer[dst[contains]])
-    area[cross] = shapely.area(shapely.intersection(geoms[src[cross]], layer[dst[cross]]))
+    src, _, area = _overlap_pairs(geoms, layer)
     return np.bincount(src, weights=area, minlength=len(geoms))
 
 
@@ -360,10 +368,11 @@ def enaf_share(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
     out[friche] = 0.0
     todo = np.flatnonzero(~friche)
     if len(todo) and len(parcels):
-        layer = parcels.geometry.to_numpy()
         is_enaf = (parcels[Col.LAND_COVER] == "enaf").to_numpy()
-        on_parcels = overlap_area_m2(geoms[todo], layer)
-        on_enaf = overlap_area_m2(geoms[todo], layer[is_enaf])
+        src, dst, area = _overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
+        on_parcels = np.bincount(src, weights=area, minlength=len(todo))
+        enaf = is_enaf[dst]
+        on_enaf = np.bincount(src[enaf], weights=area[enaf], minlength=len(todo))
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(on_parcels > 0, on_enaf / on_parcels, np.nan)
         out[todo] = np.clip(share, 0.0, 1.0)

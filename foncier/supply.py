@@ -131,32 +131,53 @@ def _zone_attribute(zone_idx: np.ndarray, zones: gpd.GeoDataFrame, column: str) 
 
 
 def _parcels_in(
-    polygons: np.ndarray, parcels: gpd.GeoDataFrame, parcel_points: np.ndarray
+    polygons: np.ndarray, parcels: gpd.GeoDataFrame, point_tree: shapely.STRtree
 ) -> pd.DataFrame:
     """Per polygon, the parcels whose representative point it holds.
 
+    ``point_tree`` is the STRtree of the parcels' representative points.
     Returns a frame indexed by polygon number with ``idus`` (``|``-joined),
     ``owner_kind`` and ``insee`` of the parcels covering the largest area.
     """
     columns = [UnitCol.IDUS, Col.OWNER_KIND, Col.INSEE]
     if len(polygons) == 0 or len(parcels) == 0:
         return pd.DataFrame(columns=columns, dtype="str")
-    pt_idx, poly_idx = shapely.STRtree(polygons).query(parcel_points, predicate="within")
+    poly_idx, pt_idx = point_tree.query(polygons, predicate="contains")
     pairs = pd.DataFrame(
         {
             "poly": poly_idx,
-            Col.IDU: parcels[Col.IDU].to_numpy()[pt_idx],
-            Col.OWNER_KIND: parcels[Col.OWNER_KIND].to_numpy()[pt_idx],
-            Col.INSEE: parcels[Col.INSEE].to_numpy()[pt_idx],
+            Col.IDU: parcels[Col.IDU].to_numpy(dtype=object)[pt_idx],
+            Col.OWNER_KIND: parcels[Col.OWNER_KIND].to_numpy(dtype=object)[pt_idx],
+            Col.INSEE: parcels[Col.INSEE].to_numpy(dtype=object)[pt_idx],
             "area": shapely.area(parcels.geometry.to_numpy()[pt_idx]),
         }
     ).sort_values(["poly", Col.IDU], kind="stable")
-    idus = pairs.groupby("poly")[Col.IDU].agg("|".join)
-    out = pd.DataFrame({UnitCol.IDUS: idus})
+    out = pd.DataFrame({UnitCol.IDUS: pairs.groupby("poly")[Col.IDU].agg("|".join)})
     for column in (Col.OWNER_KIND, Col.INSEE):
         by_area = pairs.groupby(["poly", column])["area"].sum().reset_index()
         best = by_area.sort_values(["poly", "area"], ascending=[True, False], kind="stable")
         out[column] = best.drop_duplicates("poly").set_index("poly")[column]
+    return out
+
+
+def _activity_zone_of(
+    point_tree: shapely.STRtree, n_points: int, zones: gpd.GeoDataFrame
+) -> np.ndarray:
+    """Index of the activity zone holding each parcel point, -1 for none.
+
+    Queried from the zones' side: each of the few activity zones is prepared
+    once and tested against the points its bounding box holds.
+    """
+    out = np.full(n_points, -1, dtype="int64")
+    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES) & (
+        zones[Col.DESTDOMI] == DESTDOMI_ACTIVITY
+    )
+    zone_idx = np.flatnonzero(activity.to_numpy())
+    if len(zone_idx) == 0 or n_points == 0:
+        return out
+    z, pt = point_tree.query(zones.geometry.to_numpy()[zone_idx], predicate="contains")
+    order = np.lexsort((z, pt))[::-1]  # the first zone wins where zones overlap
+    out[pt[order]] = zone_idx[z[order]]
     return out
 
 
@@ -226,11 +247,12 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     zones = territory.plu_zones
     zone_geoms = zones.geometry.to_numpy()
     parcel_points = shapely.point_on_surface(parcels.geometry.to_numpy())
+    point_tree = shapely.STRtree(parcel_points)
 
     friches, no_surface = _friche_polygons(territory.friches)
     friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
     f_geoms = friches.geometry.to_numpy()
-    f_parcels = _parcels_in(f_geoms, parcels, parcel_points).reindex(range(len(friches)))
+    f_parcels = _parcels_in(f_geoms, parcels, point_tree).reindex(range(len(friches)))
     f_zone = _zone_attribute(
         _first_within(shapely.point_on_surface(f_geoms), zone_geoms), zones, Col.ZONE_TYPE
     )
@@ -261,7 +283,7 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     available &= _first_within(p_points, f_geoms) < 0
     plots = plots[available.to_numpy()].reset_index(drop=True)
     p_geoms = plots.geometry.to_numpy()
-    p_parcels = _parcels_in(p_geoms, parcels, parcel_points).reindex(range(len(plots)))
+    p_parcels = _parcels_in(p_geoms, parcels, point_tree).reindex(range(len(plots)))
     refcad = plots[Col.REFCAD].astype("str").str.strip() if len(plots) else plots[Col.REFCAD]
     p_idus = refcad.where(plots[Col.REFCAD].notna() & (refcad != ""), p_parcels[UnitCol.IDUS])
     site_insee = plots[Col.SITE_ID].map(territory.zae.set_index(Col.SITE_ID)[Col.INSEE])
@@ -280,12 +302,14 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
         },
     )
 
-    zone_idx = _first_within(parcel_points, zone_geoms)
+    zone_idx = _activity_zone_of(point_tree, len(parcels), zones)
+    activity = zone_idx >= 0
+    candidates_idx = np.flatnonzero(activity)
+    points = parcel_points[candidates_idx]
+    activity[candidates_idx] = (
+        _first_within(points, territory.zae_plots.geometry.to_numpy()) < 0
+    ) & (_first_within(points, f_geoms) < 0)
     zone_type = _zone_attribute(zone_idx, zones, Col.ZONE_TYPE)
-    destdomi = _zone_attribute(zone_idx, zones, Col.DESTDOMI)
-    activity = np.isin(zone_type, ACTIVITY_ZONE_TYPES) & (destdomi == DESTDOMI_ACTIVITY)
-    activity &= _first_within(parcel_points, territory.zae_plots.geometry.to_numpy()) < 0
-    activity &= _first_within(parcel_points, f_geoms) < 0
     chosen = parcels[activity]
     parcel_land = _frame(
         chosen.geometry.to_numpy(),
@@ -447,8 +471,9 @@ def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gp
     n = len(candidates)
     geoms = candidates.geometry.to_numpy()
     group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID]
-    group = candidates[group_cols].astype("str").fillna("\x00").agg("\x1f".join, axis=1)
-    key = pd.factorize(group)[0] if n else np.empty(0, dtype="int64")
+    key = (
+        candidates[group_cols].astype(object).fillna("").groupby(group_cols, sort=False).ngroup()
+    ).to_numpy()
     if n:
         i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
         same = (key[i] == key[j]) & (i < j)
@@ -465,7 +490,7 @@ def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gp
         .drop_duplicates("_label")
         .set_index("_label")
     )
-    idus = frame.loc[frame[UnitCol.IDUS] != "", ["_label", UnitCol.IDUS]]
+    idus = frame.loc[frame[UnitCol.IDUS] != "", ["_label", UnitCol.IDUS]].astype(object)
     idus_joined = (
         idus.assign(**{UnitCol.IDUS: idus[UnitCol.IDUS].str.split("|")})
         .explode(UnitCol.IDUS)
