@@ -20,6 +20,7 @@ size and sha256 of every file.  Only the standard library is used for HTTP.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import urllib.error
@@ -187,9 +188,17 @@ def _download(url: str, dest: Path, *, progress: bool) -> str:
                 leave=False,
             ) as bar,
         ):
-            for block in iter(lambda: response.read(_CHUNK), b""):
-                out.write(block)
-                bar.update(len(block))
+            try:
+                for block in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(block)
+                    bar.update(len(block))
+            except (http.client.HTTPException, OSError) as exc:
+                out.flush()
+                msg = (
+                    f"download of {url} interrupted at {out.tell()} bytes ({exc!r}); "
+                    "run the command again to resume it"
+                )
+                raise DataSourceError(msg) from exc
     if total is not None and part.stat().st_size != total:
         msg = (
             f"download of {url} stopped at {part.stat().st_size} of {total} bytes; "
