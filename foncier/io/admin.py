@@ -88,7 +88,7 @@ def _read_boundaries(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         raw.columns, "code", "insee_com", "insee", "code_insee", "id", required=True, source=src
     )
     name = find_column(raw.columns, "nom", "nom_com", "name", "libelle", required=True, source=src)
-    epci_col = find_column(raw.columns, "siren_epci", "epci", "code_epci")
+    epci_col = find_column(raw.columns, "siren_epci", "epci", "code_epci", "codeepci")
     assert code is not None and name is not None
     return gpd.GeoDataFrame(
         {
@@ -117,7 +117,8 @@ def read_communes(
         or ``id``/``nom`` (case-insensitive).
     epci_json
         The ``decoupage-administratif`` EPCI JSON giving each commune's EPCI;
-        without it the file's ``SIREN_EPCI``/``epci`` field is used.
+        without it the file's ``SIREN_EPCI`` (Admin Express), ``codeEpci``
+        (geo.api.gouv.fr) or ``epci`` field is used.
     epci
         Keep only the member communes of this EPCI (SIREN).
     layer

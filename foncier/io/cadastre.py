@@ -134,6 +134,10 @@ def read_cadastre(
     gdf = gdf.drop(columns="_source")
     for col in (Col.SECTION, Col.NUMERO, "prefixe"):
         gdf[col] = gdf[col].astype(object).where(gdf[col].isna(), gdf[col].astype(str).str.strip())
+    report.notes.append(
+        "owner_kind and land_cover are not in the cadastre: set to the defaults "
+        "'unknown' and 'enaf' (the cautious choice for ZAN accounting)"
+    )
     out = validate_source("parcels", gdf, report, files)
     out.insert(out.columns.get_loc(Col.CONTENANCE_M2) + 1, AREA_M2, out.geometry.area)
     return out

@@ -53,9 +53,13 @@ _ETALAB_CADASTRE = "https://cadastre.data.gouv.fr/data/etalab-cadastre/latest/ge
 OFFICIAL_URLS: dict[str, str] = {
     "epci": "https://unpkg.com/@etalab/decoupage-administratif/data/epci.json",
     "communes_epci": (
-        "https://geo.api.gouv.fr/communes?codeEpci={epci}&format=geojson&geometry=contour"
+        "https://geo.api.gouv.fr/communes?codeEpci={epci}&fields=nom,code,codeEpci"
+        "&format=geojson&geometry=contour"
     ),
-    "communes": "https://geo.api.gouv.fr/communes?code={insee}&format=geojson&geometry=contour",
+    "communes": (
+        "https://geo.api.gouv.fr/communes?code={insee}&fields=nom,code,codeEpci"
+        "&format=geojson&geometry=contour"
+    ),
     "cadastre": f"{_ETALAB_CADASTRE}/{{dep}}/{{insee}}/cadastre-{{insee}}-parcelles.json.gz",
     "zoning": "https://apicarto.ign.fr/api/gpu/zone-urba?partition=DU_{insee}",
 }

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -152,9 +154,6 @@ def test_dem_without_crs_or_corrupt(tmp_path):
 @pytest.mark.slow
 def test_real_srtm_reprojection_keeps_elevations():
     src = real("dem/srtm30_cevennes_utm31n.tif")
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "dem.tif"
         report = reproject_dem(src, out)
@@ -174,3 +173,9 @@ def test_real_srtm_reprojection_keeps_elevations():
             assert values[row, col] == pytest.approx(135, abs=15)
         # Cells outside the rotated source footprint are nodata, not zeros.
         assert (values == -32768).any() and not (values == 0).any()
+
+
+def test_geo_api_communes_with_code_epci(tmp_path):
+    path = communes_file(tmp_path, code=["30007"], nom=["Alès"], codeEpci=[ALES])
+    communes = read_communes(path)
+    assert communes["epci"].tolist() == [ALES]

@@ -6,10 +6,11 @@ import json
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from _io_helpers import real, squares
 from pyproj import Geod, Transformer
 
-from foncier.errors import CRSError, DataSourceError
+from foncier.errors import CRSError, DataSourceError, GeometryRepairedWarning
 from foncier.io import read_cadastre
 from foncier.io._common import find_column
 
@@ -209,3 +210,33 @@ def test_real_four_communes_in_one_call():
     parcels = read_cadastre(paths)
     assert parcels.groupby("insee").size().to_dict() == REAL_COUNTS
     assert parcels["idu"].is_unique
+
+
+def test_shapefile_without_prj_is_refused_with_its_name(tmp_path):
+    gdf = gpd.GeoDataFrame(
+        {"id": IDS, "section": "AB", "numero": "1", "contenance": 1.0},
+        geometry=squares(),
+        crs="EPSG:2154",
+    )
+    gdf.to_file(tmp_path / "parcelles.shp", engine="pyogrio")
+    (tmp_path / "parcelles.prj").unlink()
+    with pytest.raises(CRSError, match=r"parcelles.shp.*no CRS"):
+        read_cadastre(tmp_path / "parcelles.shp")
+
+
+def test_invalid_geometry_is_repaired_and_reported(tmp_path):
+    bowtie = shapely.Polygon(
+        [(700_000, 6_300_000), (700_100, 6_300_100), (700_100, 6_300_000), (700_000, 6_300_100)]
+    )
+    gdf = gpd.GeoDataFrame(
+        {"id": IDS[:2], "section": "AB", "numero": "1", "contenance": 1.0},
+        geometry=[bowtie, squares()[4]],
+        crs="EPSG:2154",
+    )
+    gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    with pytest.warns(GeometryRepairedWarning, match="repaired 1 invalid"):
+        parcels = read_cadastre(tmp_path / "p.gpkg")
+    report = parcels.attrs["load_report"]
+    assert report.geometries_repaired == 1 and report.repaired_ids == [IDS[0]]
+    assert parcels["area_m2"].iloc[0] == pytest.approx(5_000)
+    assert "land_cover" in " ".join(report.notes)

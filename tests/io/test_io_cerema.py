@@ -192,3 +192,17 @@ def test_real_files_and_their_2011_2021_baseline(name, n_communes):
     baseline = ref.groupby("insee")["enaf_m2"].sum().to_dict()
     assert baseline == pytest.approx(expected)
     assert tidy.attrs["communes"]["epci"].str.fullmatch(r"\d{9}").all()
+
+
+def test_short_line_in_the_middle(tmp_path):
+    path = write(cerema_rows(communes=("30007", "30028", "30035")), tmp_path / "c.csv")
+    lines = path.read_text().splitlines()
+    lines[2] = ";".join(lines[2].split(";")[:10])
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataSourceError, match=r"1 lines have fewer fields.*30028"):
+        read_cerema_enaf(path)
+
+
+def test_duplicate_commune(tmp_path):
+    with pytest.raises(DataSourceError, match=r"c.csv.*duplicate keys.*30007"):
+        read_cerema_enaf(write(cerema_rows(communes=("30007", "30007")), tmp_path / "c.csv"))
