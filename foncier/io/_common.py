@@ -8,7 +8,9 @@ against its layer schema with the file named in every error.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import warnings
 import zlib
 from collections.abc import Iterable, Sequence
@@ -28,6 +30,7 @@ __all__ = [
     "blank",
     "find_column",
     "numeric",
+    "read_csv_table",
     "read_vector",
     "reject_rows",
     "validate_source",
@@ -138,6 +141,46 @@ def read_vector(
         msg = f"the {what} file {path} has no geometry; expected a vector layer"
         raise DataSourceError(msg)
     return gdf
+
+
+def read_csv_table(path: Path, what: str) -> pd.DataFrame:
+    """Read a UTF-8 CSV (optional BOM; ``,``, ``;`` or tab separated) as text columns.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file should hold, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as strings, blanks kept as ``""``.
+
+    Raises
+    ------
+    DataSourceError
+        Unreadable, empty, non-UTF-8 or malformed file.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        msg = f"cannot read the {what} file {path}: {exc.strerror or exc}"
+        raise DataSourceError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"{what} file {path} is not UTF-8 text ({exc}); re-export it as UTF-8"
+        raise DataSourceError(msg) from exc
+    if not text.strip():
+        msg = f"{what} file {path} is empty"
+        raise DataSourceError(msg)
+    header = text.splitlines()[0]
+    sep = max([",", ";", "\t"], key=header.count)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        msg = f"{what} file {path} is malformed or truncated ({exc})"
+        raise DataSourceError(msg) from exc
 
 
 def find_column(

@@ -12,17 +12,20 @@ No shape is ever invented (no buffer around the point).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from foncier.errors import DataSourceError
 from foncier.io._common import (
     PathLike,
     blank,
     find_column,
     numeric,
+    read_csv_table,
     read_vector,
     reject_rows,
     validate_source,
@@ -91,6 +94,25 @@ def _parcel_land(
     return gdf
 
 
+def _read_friches(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """Read a vector file, or a CSV with ``Long``/``Lat`` columns (EPSG:4326)."""
+    if path.suffix.lower() != ".csv":
+        return read_vector(path, what="Cartofriches", layer=layer)
+    if not path.is_file():
+        msg = f"Cartofriches file {path} does not exist"
+        raise DataSourceError(msg)
+    table = read_csv_table(path, "Cartofriches")
+    src = str(path)
+    lon = find_column(table.columns, "long", "lon", "longitude", required=True, source=src)
+    lat = find_column(table.columns, "lat", "latitude", required=True, source=src)
+    assert lon is not None and lat is not None
+    x, _ = numeric(table[lon])
+    y, _ = numeric(table[lat])
+    points = gpd.points_from_xy(x, y)
+    points[(x.isna() | y.isna()).to_numpy()] = None
+    return gpd.GeoDataFrame(table, geometry=points, crs="EPSG:4326")
+
+
 def read_cartofriches(
     path: PathLike,
     *,
@@ -104,9 +126,10 @@ def read_cartofriches(
     ----------
     path
         GeoJSON, GeoPackage, shapefile... of friches (points or polygons),
-        with the CNIG fields ``site_id``, ``site_nom``, ``site_statut``,
-        ``site_surface``, ``comm_insee``, ``sol_pollution_existe``,
-        ``urba_zone_type``, ``l_idpar`` (matched case-insensitively).
+        or a CSV with ``Long``/``Lat`` columns (EPSG:4326), with the CNIG
+        fields ``site_id``, ``site_nom``, ``site_statut``, ``site_surface``,
+        ``comm_insee``, ``sol_pollution_existe``, ``urba_zone_type``,
+        ``l_idpar`` (matched case-insensitively).
     parcels
         The ``parcels`` layer: a point friche whose ``l_idpar`` parcels are
         all in it takes their union as its land.
@@ -135,7 +158,7 @@ def read_cartofriches(
     CRSError, GeometryError
         See :func:`foncier.layers.validate_layer`.
     """
-    raw = read_vector(path, what="Cartofriches", layer=layer)
+    raw = _read_friches(Path(path), layer)
     src = str(path)
     report = LoadReport("friches", source=src, rows_read=len(raw))
     cols = raw.columns

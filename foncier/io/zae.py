@@ -15,8 +15,6 @@ GeoPackage).  Enumerated values are matched ignoring case and accents.
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from foncier.io._common import (
     blank,
     find_column,
     numeric,
+    read_csv_table,
     read_vector,
     reject_rows,
     validate_source,
@@ -39,27 +38,6 @@ from foncier.layers import OCCUPANCIES, SERVICING_STAGES, Col, LoadReport, norma
 __all__ = ["read_zae", "read_zae_plots"]
 
 _TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
-
-
-def _read_csv(path: Path, what: str) -> pd.DataFrame:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        msg = f"cannot read the {what} file {path}: {exc.strerror or exc}"
-        raise DataSourceError(msg) from exc
-    except UnicodeDecodeError as exc:
-        msg = f"{what} file {path} is not UTF-8 text ({exc}); re-export it as UTF-8"
-        raise DataSourceError(msg) from exc
-    if not text.strip():
-        msg = f"{what} file {path} is empty"
-        raise DataSourceError(msg)
-    header = text.splitlines()[0]
-    sep = max([",", ";", "\t"], key=header.count)
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        msg = f"{what} file {path} is malformed or truncated ({exc})"
-        raise DataSourceError(msg) from exc
 
 
 def _parse_geometry(text: pd.Series) -> pd.Series:
@@ -85,7 +63,7 @@ def _read_table(
     if not path.is_file():
         msg = f"{what} file {path} does not exist"
         raise DataSourceError(msg)
-    table = _read_csv(path, what)
+    table = read_csv_table(path, what)
     geom_col = find_column(table.columns, *geom_cols, required=True, source=str(path))
     assert geom_col is not None
     geoms = _parse_geometry(table[geom_col])

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -152,27 +150,23 @@ def test_dem_without_crs_or_corrupt(tmp_path):
 
 
 @pytest.mark.slow
-def test_real_srtm_reprojection_keeps_elevations():
-    src = real("dem/srtm30_cevennes_utm31n.tif")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "dem.tif"
-        report = reproject_dem(src, out)
-        assert report.crs_in == "EPSG:32631" and report.reprojected
-        with rasterio.open(out) as dem:
-            assert dem.crs.to_epsg() == 2154
-            assert dem.nodata == -32768
-            assert dem.res[0] == pytest.approx(30, rel=0.01)
-            values = dem.read(1)
-            valid = values[values != -32768]
-            assert valid.min() >= 85 and valid.max() <= 1672
-            # Alès centre (4.0806 E, 44.1250 N) is about 135 m.
-            x, y = (
-                gpd.GeoSeries.from_xy([4.0806], [44.1250], crs=4326).to_crs(2154).iloc[0].coords[0]
-            )
-            row, col = dem.index(x, y)
-            assert values[row, col] == pytest.approx(135, abs=15)
-        # Cells outside the rotated source footprint are nodata, not zeros.
-        assert (values == -32768).any() and not (values == 0).any()
+def test_real_srtm_reprojection_keeps_elevations(tmp_path):
+    out = tmp_path / "dem.tif"
+    report = reproject_dem(real("dem/srtm30_cevennes_utm31n.tif"), out)
+    assert report.crs_in == "EPSG:32631" and report.reprojected
+    with rasterio.open(out) as dem:
+        assert dem.crs.to_epsg() == 2154
+        assert dem.nodata == -32768
+        assert dem.res[0] == pytest.approx(30, rel=0.01)
+        values = dem.read(1)
+        # Alès centre (4.0806 E, 44.1250 N) is about 135 m.
+        point = gpd.GeoSeries.from_xy([4.0806], [44.1250], crs=4326).to_crs(2154).iloc[0]
+        row, col = dem.index(point.x, point.y)
+    valid = values[values != -32768]
+    assert valid.min() >= 85 and valid.max() <= 1672
+    assert values[row, col] == pytest.approx(135, abs=15)
+    # Cells outside the rotated source footprint are nodata, not zeros.
+    assert (values == -32768).any() and not (values == 0).any()
 
 
 def test_geo_api_communes_with_code_epci(tmp_path):

@@ -172,3 +172,23 @@ def test_real_points_with_parcels_of_another_area_stay_points(tmp_path):
     parcels = read_cadastre(real("cadastre/cadastre-91479-parcelles.json"))
     friches = read_cartofriches(real(GARD), parcels=parcels)
     assert friches.geom_type.eq("Point").all() and friches["approximate"].all()
+
+
+def test_csv_with_long_lat_columns(tmp_path):
+    path = tmp_path / "friches.csv"
+    path.write_text(
+        "site_id;site_statut;site_surface;comm_insee;Long;Lat\n"
+        "a;friche sans projet;1000;30007;4,0806;44,1250\n"
+        "b;friche sans projet;1000;30007;;\n",
+        encoding="utf-8-sig",
+    )
+    friches = read_cartofriches(path)
+    assert friches["site_id"].tolist() == ["a"]
+    assert friches.attrs["load_report"].rows_rejected == [("b", "no geometry")]
+    x, y = friches.geometry.iloc[0].coords[0]
+    assert 700_000 < x < 900_000 and 6_300_000 < y < 6_400_000
+    (tmp_path / "nolonlat.csv").write_text(
+        "site_id;site_statut;comm_insee\na;friche sans projet;30007\n"
+    )
+    with pytest.raises(DataSourceError, match=r"nolonlat.csv.*'long'"):
+        read_cartofriches(tmp_path / "nolonlat.csv")
