@@ -1,0 +1,184 @@
+"""The FastAPI application: :func:`create_app` and the module-level ``app`` uvicorn serves.
+
+Run it with ``foncier serve TERRITORY`` or ``uvicorn api.app:app`` (settings
+from ``FONCIER_*`` environment variables, see :class:`api.settings.Settings`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.context import ServiceContext
+from api.errors import add_exception_handlers
+from api.routers import (
+    decisions,
+    health,
+    land_units,
+    layers,
+    maps,
+    matching,
+    projects,
+    scenarios,
+    zan,
+)
+from api.settings import Settings
+from foncier import __version__
+
+__all__ = ["BodySizeLimit", "app", "create_app"]
+
+_DESCRIPTION = """
+Land for industrial projects under the French ZAN law, for planners and the working group.
+
+Read the territory's layers (GeoJSON, WGS84), its ZAN budgets and land units; manage the
+projects; query the best land for one project; run, read and compare scenarios; record the
+working group's decisions (validated placements then count as committed ENAF).
+
+Reading is open. Writes (projects, scenarios, decisions) need
+`Authorization: Bearer <FONCIER_API_TOKEN>`.
+"""
+
+
+class BodySizeLimit:
+    """ASGI middleware refusing request bodies larger than ``max_bytes`` with 413.
+
+    The declared ``Content-Length`` is checked first; a body sent without
+    one (chunked) is read up to the limit before the application sees it.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "detail": f"request body larger than {self.max_bytes} bytes "
+                "(FONCIER_MAX_BODY_BYTES); send a smaller body",
+                "error": "PayloadTooLarge",
+                "field": None,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, or answer 413 when its body is too large."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.max_bytes
+            except ValueError:
+                too_big = True
+            if too_big:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the foncier service.
+
+    The territory is loaded and its land units computed once, when the
+    application starts (lifespan), not per request.
+
+    Parameters
+    ----------
+    settings
+        Service settings; ``None`` reads them from ``FONCIER_*`` variables.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application, with its routers, error table and body size limit.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient
+    >>> app = create_app(Settings(territory="data/sample"))  # doctest: +SKIP
+    >>> with TestClient(app) as client:  # doctest: +SKIP
+    ...     client.get("/health").json()["status"]
+    'ok'
+    """
+    settings = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context = ServiceContext.open(settings)
+        app.state.context = context
+        try:
+            yield
+        finally:
+            context.close()
+
+    app = FastAPI(
+        title="foncier",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        license_info={"name": "MIT"},
+    )
+    app.state.settings = settings
+    add_exception_handlers(app)
+    for module in (
+        health,
+        layers,
+        zan,
+        land_units,
+        projects,
+        matching,
+        scenarios,
+        decisions,
+        maps,
+    ):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+app = create_app()

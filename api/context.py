@@ -1,0 +1,303 @@
+"""What the service holds in memory: the territory, its land units, and the state store.
+
+The territory is read and its land units computed once, when the application
+starts (:meth:`ServiceContext.open`, called by the lifespan handler); the
+spatial layers are reprojected to WGS84 once, with their spatial index built,
+so that a GeoJSON request only selects and serialises.  Figures that depend
+on the decision log (ZAN budgets net of validated placements, land left on
+each unit) are cached per version of the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from api.settings import Settings
+from api.state import StateStore
+from foncier.criteria import UnitCol
+from foncier.layers import Col
+from foncier.scenarios import ScenarioResult
+from foncier.supply import land_units
+from foncier.territory import GPKG_NAME, Territory
+from foncier.zan import budget_table, load_rules, pool_ids
+
+__all__ = ["WGS84", "PoolInputs", "ServiceContext", "TerritoryData", "load_territory_data"]
+
+logger = logging.getLogger("foncier.api")
+
+#: CRS of every GeoJSON the service returns (RFC 7946).
+WGS84 = "EPSG:4326"
+#: The territory folder served when none is configured; generated when missing.
+DEFAULT_TERRITORY = Path("data/sample")
+_RESULTS_KEPT = 8
+
+
+@dataclass(frozen=True)
+class TerritoryData:
+    """A territory with what the service derives from it once.
+
+    Attributes
+    ----------
+    territory
+        The loaded territory (layers in EPSG:2154).
+    units
+        Its land units (:func:`foncier.supply.land_units`), in EPSG:2154.
+    layers_wgs84
+        Every spatial layer in WGS84, spatial index built.
+    units_wgs84
+        The land units in WGS84, spatial index built.
+    """
+
+    territory: Territory
+    units: gpd.GeoDataFrame
+    layers_wgs84: dict[str, gpd.GeoDataFrame]
+    units_wgs84: gpd.GeoDataFrame
+
+
+_TERRITORIES: dict[tuple[str, float], TerritoryData] = {}
+_TERRITORIES_LOCK = threading.Lock()
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.to_crs(WGS84)
+    out.sindex  # noqa: B018  (build the index now, not in a request thread)
+    return out
+
+
+def load_territory_data(settings: Settings) -> TerritoryData:
+    """Load the configured territory and compute its land units (cached per folder).
+
+    The default sample folder is generated with
+    :func:`foncier.sample.write_sample` when missing.  Results are cached in
+    the process per folder and GeoPackage modification time, so rebuilding
+    the application on the same folder (tests, reloads) does not recompute.
+
+    Parameters
+    ----------
+    settings
+        Service settings (``territory``, ``sample_parcels``).
+
+    Returns
+    -------
+    TerritoryData
+        The territory, its land units and their WGS84 copies.
+
+    Raises
+    ------
+    DataSourceError
+        The folder is missing (and is not the default sample) or unreadable.
+    """
+    folder = settings.territory
+    if not folder.exists() and folder == DEFAULT_TERRITORY:
+        from foncier.sample import write_sample
+
+        logger.info("generating the sample territory in %s", folder)
+        write_sample(folder, n_parcels=settings.sample_parcels)
+    gpkg = folder / GPKG_NAME
+    key = (str(folder.resolve()), gpkg.stat().st_mtime if gpkg.is_file() else 0.0)
+    with _TERRITORIES_LOCK:
+        if key not in _TERRITORIES:
+            territory = Territory.from_folder(folder)
+            units = land_units(territory)
+            _TERRITORIES[key] = TerritoryData(
+                territory=territory,
+                units=units,
+                layers_wgs84={name: _to_wgs84(gdf) for name, gdf in territory.iter_layers()},
+                units_wgs84=_to_wgs84(units),
+            )
+        return _TERRITORIES[key]
+
+
+@dataclass(frozen=True)
+class PoolInputs:
+    """The ZAN inputs of the matching engine for one pool level and rule set.
+
+    Attributes
+    ----------
+    remaining
+        Remaining budget (ha) per pool id, net of validated placements.
+    unit_pool
+        Pool id of each land unit, indexed by ``unit_id``.
+    names
+        Display name of each pool.
+    """
+
+    remaining: pd.Series
+    unit_pool: pd.Series
+    names: dict[str, str]
+
+
+@dataclass
+class ServiceContext:
+    """Everything the routers read: settings, territory data, state store, caches.
+
+    Create it with :meth:`open`; :meth:`close` releases the database.
+    """
+
+    settings: Settings
+    data: TerritoryData
+    store: StateStore
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _budgets: dict[tuple[str, str | None, int], tuple[pd.DataFrame, list[str]]] = field(
+        default_factory=dict
+    )
+    _units: dict[int, gpd.GeoDataFrame] = field(default_factory=dict)
+    _results: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict)
+    _memo: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+
+    @classmethod
+    def open(cls, settings: Settings) -> ServiceContext:
+        """Load the territory (once per process), open the state store, seed projects.
+
+        On the first start on a state folder, the territory's projects are
+        copied into the store; later changes go through the API.  Runs left
+        unfinished by a stopped service are marked as failed.
+        """
+        data = load_territory_data(settings)
+        store = StateStore(settings.resolved_state_dir)
+        projects = data.territory.projects
+        records = projects.astype(object).where(projects.notna(), None).to_dict("records")
+        store.seed_projects([{str(k): _plain(v) for k, v in r.items()} for r in records])
+        interrupted = store.fail_interrupted()
+        if interrupted:
+            logger.warning("%d scenario runs were interrupted by a restart", interrupted)
+        return cls(settings=settings, data=data, store=store)
+
+    def close(self) -> None:
+        """Close the state store."""
+        self.store.close()
+
+    @property
+    def territory(self) -> Territory:
+        """The territory served."""
+        return self.data.territory
+
+    # -- decisions -> committed land ------------------------------------------
+    def committed(self) -> pd.DataFrame:
+        """ENAF committed by validated placements, per commune (:func:`read_committed` shape).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``insee``, ``committed_ha`` (the placement's ENAF: project area
+            × unit ENAF share, as the library charges it), ``renatured_ha``
+            (0) and ``label`` (``project_id@unit_id``).
+        """
+        rows = self.store.validated_placements()
+        return pd.DataFrame(
+            {
+                Col.INSEE: pd.Series([r.insee for r in rows], dtype="str"),
+                "committed_ha": pd.Series([r.enaf_ha for r in rows], dtype="float64"),
+                "renatured_ha": pd.Series([0.0] * len(rows), dtype="float64"),
+                "label": pd.Series([f"{r.project_id}@{r.unit_id}" for r in rows], dtype="str"),
+            }
+        )
+
+    def validated_project_ids(self) -> set[str]:
+        """Projects whose latest decision is a validated placement."""
+        return {r.project_id for r in self.store.validated_placements()}
+
+    def available_units(self) -> gpd.GeoDataFrame:
+        """Land units with the area of validated placements taken off their net area."""
+        version = self.store.decisions_version()
+        with self._lock:
+            if version not in self._units:
+                units = self.data.units.copy()
+                rows = self.store.validated_placements()
+                if rows:
+                    used = (
+                        pd.Series([r.area_ha for r in rows], index=[r.unit_id for r in rows])
+                        .groupby(level=0)
+                        .sum()
+                    )
+                    taken = units[UnitCol.UNIT_ID].map(used).fillna(0.0)
+                    units[UnitCol.NET_AREA_HA] = (units[UnitCol.NET_AREA_HA] - taken).clip(
+                        lower=0.0
+                    )
+                self._units = {version: units}
+            return self._units[version]
+
+    # -- ZAN ------------------------------------------------------------------
+    def budgets(self, pool: str, rules: str | None) -> tuple[pd.DataFrame, list[str]]:
+        """ZAN budget table net of validated placements, and the warnings it raised.
+
+        Cached per pool level, rule set and version of the decision log.
+
+        Raises
+        ------
+        NotFoundError, RuleSetError
+            Unknown or malformed rule set.
+        """
+        key = (pool, rules, self.store.decisions_version())
+        with self._lock:
+            if key not in self._budgets:
+                rule_set = load_rules(rules)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    table = budget_table(
+                        self.territory, rule_set, pool=pool, committed=self.committed()
+                    )
+                self._budgets[key] = (table, [str(w.message) for w in caught])
+            return self._budgets[key]
+
+    def pool_inputs(self, pool: str, rules: str | None) -> PoolInputs:
+        """Remaining budget per pool and pool of each unit, for the matching engine."""
+        table, _ = self.budgets(pool, rules)
+        by_pool = table.set_index("pool_id")
+        units = self.data.units
+        pools = pool_ids(self.territory.communes, pool)
+        unit_pool = pd.Series(
+            pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
+            index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
+        )
+        return PoolInputs(
+            remaining=by_pool["remaining_ha"],
+            unit_pool=unit_pool,
+            names={str(k): str(v) for k, v in by_pool[Col.NAME].items()},
+        )
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """The value of ``compute()`` cached under ``key`` (a few kept, e.g. map pages)."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > _RESULTS_KEPT:
+                self._memo.popitem(last=False)
+        return value
+
+    # -- scenario results -------------------------------------------------------
+    def result(self, scenario_id: str, folder: str) -> ScenarioResult:
+        """A scenario's result, read from its folder once and kept in memory (a few)."""
+        with self._lock:
+            if scenario_id in self._results:
+                self._results.move_to_end(scenario_id)
+                return self._results[scenario_id]
+        loaded = ScenarioResult.from_folder(folder)
+        with self._lock:
+            self._results[scenario_id] = loaded
+            while len(self._results) > _RESULTS_KEPT:
+                self._results.popitem(last=False)
+        return loaded
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready Python value from a pandas / numpy scalar."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value

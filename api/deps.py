@@ -1,0 +1,61 @@
+"""Dependencies of the routers: the service context and the write guard."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.context import ServiceContext
+
+__all__ = ["Context", "WriteAccess", "get_context", "require_write"]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Write token: the value of FONCIER_API_TOKEN, as `Authorization: Bearer <token>`",
+)
+
+
+def get_context(request: Request) -> ServiceContext:
+    """The :class:`ServiceContext` opened by the lifespan handler."""
+    context: ServiceContext = request.app.state.context
+    return context
+
+
+def require_write(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Allow a write only with the configured bearer token (or anonymous writes enabled).
+
+    Raises
+    ------
+    HTTPException
+        401 without credentials when a token is configured, 403 with a wrong
+        token, 403 when no token is configured and anonymous writes are off.
+    """
+    settings = get_context(request).settings
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    if not token:
+        if settings.allow_anonymous_writes:
+            return
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "writes are disabled: no write token is configured. Set FONCIER_API_TOKEN and send "
+            "'Authorization: Bearer <token>', or start the service with "
+            "--allow-anonymous-writes (FONCIER_ALLOW_ANONYMOUS_WRITES=true) for local use only",
+        )
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "this request changes data: send 'Authorization: Bearer <FONCIER_API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid write token")
+
+
+Context = Annotated[ServiceContext, Depends(get_context)]
+WriteAccess = Depends(require_write)

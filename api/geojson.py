@@ -1,0 +1,125 @@
+"""GeoJSON pages: bbox parsing and FeatureCollections with paging links (RFC 7946)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from starlette.datastructures import URL
+
+from api.errors import InvalidBBoxError
+
+__all__ = ["bbox_positions", "feature_page", "parse_bbox"]
+
+BBOX_DESCRIPTION = (
+    "minx,miny,maxx,maxy in WGS84 degrees (longitude, latitude), e.g. 4.0,44.0,4.2,44.2"
+)
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """Parse a ``minx,miny,maxx,maxy`` WGS84 bounding box.
+
+    Parameters
+    ----------
+    text
+        Four comma-separated numbers: longitudes in [-180, 180], latitudes in
+        [-90, 90], ``minx ≤ maxx`` and ``miny ≤ maxy``.
+
+    Returns
+    -------
+    tuple of float
+        ``(minx, miny, maxx, maxy)``.
+
+    Raises
+    ------
+    InvalidBBoxError
+        Not four numbers, out of range, or inverted.
+
+    Examples
+    --------
+    >>> parse_bbox("4.0,44.0,4.2,44.2")
+    (4.0, 44.0, 4.2, 44.2)
+    """
+    parts = text.split(",")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        msg = (
+            f"bbox: expected four comma-separated numbers minx,miny,maxx,maxy in WGS84 "
+            f"degrees, received {text!r}"
+        )
+        raise InvalidBBoxError(msg)
+    minx, miny, maxx, maxy = values
+    in_range = all(-180 <= x <= 180 for x in (minx, maxx)) and all(
+        -90 <= y <= 90 for y in (miny, maxy)
+    )
+    if not in_range:
+        msg = (
+            f"bbox {text!r} is outside WGS84 bounds: longitudes must lie in [-180, 180] and "
+            "latitudes in [-90, 90] (is it in Lambert-93 metres? send degrees)"
+        )
+        raise InvalidBBoxError(msg)
+    if minx > maxx or miny > maxy:
+        msg = (
+            f"bbox {text!r} is inverted: expected minx ≤ maxx and miny ≤ maxy "
+            "(order minx,miny,maxx,maxy)"
+        )
+        raise InvalidBBoxError(msg)
+    return minx, miny, maxx, maxy
+
+
+def bbox_positions(gdf: gpd.GeoDataFrame, bbox: str | None) -> np.ndarray:
+    """Sorted positions of the features intersecting a WGS84 bbox (all if ``None``).
+
+    Uses the layer's spatial index (STRtree); ``gdf`` must be in WGS84.
+    """
+    if bbox is None:
+        return np.arange(len(gdf))
+    box = shapely.box(*parse_bbox(bbox))
+    return np.sort(gdf.sindex.query(box, predicate="intersects"))
+
+
+def feature_page(
+    gdf: gpd.GeoDataFrame, positions: np.ndarray, *, limit: int, offset: int, url: URL
+) -> dict[str, Any]:
+    """A FeatureCollection of ``gdf.iloc[positions][offset:offset + limit]`` with links.
+
+    Parameters
+    ----------
+    gdf
+        A layer in WGS84.
+    positions
+        Positions of the matching features, in order.
+    limit, offset
+        Page size and start.
+    url
+        URL of the request, for the ``self``, ``next`` and ``prev`` links.
+
+    Returns
+    -------
+    dict
+        ``type``, ``features`` (missing values as ``null``), ``numberMatched``,
+        ``numberReturned``, ``links``.
+    """
+    page = gdf.iloc[positions[offset : offset + limit]]
+    features = page.to_geo_dict(na="null", drop_id=True)["features"] if len(page) else []
+    matched = len(positions)
+    links = [{"href": str(url), "rel": "self", "type": "application/geo+json"}]
+    if offset + limit < matched:
+        nxt = url.include_query_params(offset=offset + limit, limit=limit)
+        links.append({"href": str(nxt), "rel": "next", "type": "application/geo+json"})
+    if offset > 0:
+        prev = url.include_query_params(offset=max(offset - limit, 0), limit=limit)
+        links.append({"href": str(prev), "rel": "prev", "type": "application/geo+json"})
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "links": links,
+    }

@@ -1,0 +1,78 @@
+"""Decisions of the working group on placements: an append-only log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, status
+
+from api.deps import Context, WriteAccess
+from api.models import Decision, DecisionIn, DecisionList, ErrorOut
+from api.routers.scenarios import ScenarioId, finished_result
+from foncier.criteria import UnitCol
+from foncier.errors import NotFoundError
+from foncier.layers import Col
+
+router = APIRouter(tags=["decisions"])
+
+
+@router.post(
+    "/scenarios/{scenario_id}/decisions",
+    response_model=Decision,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[WriteAccess],
+    responses={
+        401: {"model": ErrorOut, "description": "No token sent"},
+        403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+        404: {"model": ErrorOut, "description": "Unknown scenario, or project not placed in it"},
+        409: {"model": ErrorOut, "description": "The scenario has not finished"},
+    },
+    summary="Validate or reject a placement",
+)
+def add_decision(
+    ctx: Context, scenario_id: ScenarioId, body: Annotated[DecisionIn, Body()]
+) -> Decision:
+    """Record the working group's decision on one placement of a finished scenario.
+
+    The log is append-only; the latest decision on a project wins.  A
+    validated placement counts as ``committed_ha`` (its ENAF) in later ZAN
+    tables, queries and scenarios, and its area is taken off its land unit.
+    """
+    assignments = finished_result(ctx, scenario_id).assignments
+    row = assignments[assignments[Col.PROJECT_ID].astype(str) == body.project_id]
+    if row.empty:
+        placed = assignments[Col.PROJECT_ID].astype(str).tolist()
+        msg = (
+            f"project {body.project_id!r} is not placed in scenario {scenario_id!r}; "
+            f"placed projects are {placed[:20]}{' …' if len(placed) > 20 else ''}"
+        )
+        raise NotFoundError(msg)
+    placed_row = row.iloc[0]
+    record = ctx.store.add_decision(
+        scenario_id=scenario_id,
+        project_id=body.project_id,
+        unit_id=str(placed_row[UnitCol.UNIT_ID]),
+        insee=str(placed_row[Col.INSEE]),
+        decision=body.decision,
+        area_ha=float(placed_row["area_ha"]),
+        enaf_ha=float(placed_row["enaf_ha"]),
+        author=body.author,
+        comment=body.comment,
+    )
+    return Decision(**vars(record))
+
+
+@router.get("/decisions", response_model=DecisionList, summary="The decision log")
+def list_decisions(
+    ctx: Context,
+    scenario_id: Annotated[
+        str | None, Query(max_length=100, description="Only this scenario's decisions")
+    ] = None,
+) -> DecisionList:
+    """Every decision in order, and the ENAF committed by the validated placements."""
+    items = [Decision(**vars(r)) for r in ctx.store.list_decisions(scenario_id)]
+    return DecisionList(
+        count=len(items),
+        committed_ha=float(ctx.committed()["committed_ha"].sum()),
+        decisions=items,
+    )

@@ -1,0 +1,57 @@
+"""``/land-units``: land available for industry, with its criteria, as GeoJSON in WGS84."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import Context
+from api.geojson import BBOX_DESCRIPTION, bbox_positions, feature_page
+from api.models import ErrorOut, FeatureCollection
+from api.routers.layers import MAX_LIMIT
+from foncier.criteria import UnitCol
+from foncier.layers import Col
+
+router = APIRouter(tags=["land units"])
+
+
+@router.get(
+    "/land-units",
+    response_model=FeatureCollection,
+    response_class=JSONResponse,
+    responses={
+        200: {"content": {"application/geo+json": {}}},
+        422: {"model": ErrorOut, "description": "Malformed bbox"},
+    },
+    summary="Land units (GeoJSON, WGS84), filtered and paged",
+)
+def list_land_units(
+    ctx: Context,
+    request: Request,
+    min_area_ha: Annotated[float | None, Query(ge=0, description="Smallest net area, ha")] = None,
+    commune: Annotated[
+        str | None, Query(max_length=10, description="INSEE code of the commune")
+    ] = None,
+    origin: Annotated[
+        Literal["zae_plot", "friche", "activity_zone"] | None,
+        Query(description="Where the land comes from"),
+    ] = None,
+    bbox: Annotated[str | None, Query(description=BBOX_DESCRIPTION)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """Screened land units with every criterion (net area, slope, distances, ENAF share…)."""
+    units = ctx.data.units_wgs84
+    positions = bbox_positions(units, bbox)
+    keep = np.ones(len(positions), dtype=bool)
+    if min_area_ha is not None:
+        keep &= units[UnitCol.NET_AREA_HA].to_numpy()[positions] >= min_area_ha
+    if commune is not None:
+        keep &= units[Col.INSEE].to_numpy()[positions] == commune
+    if origin is not None:
+        keep &= units[UnitCol.ORIGIN].to_numpy()[positions] == origin
+    page = feature_page(units, positions[keep], limit=limit, offset=offset, url=request.url)
+    return JSONResponse(page, media_type="application/geo+json")

@@ -1,0 +1,68 @@
+"""``/layers``: the territory's layers as GeoJSON in WGS84, filtered by bbox and paged."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import Context
+from api.geojson import BBOX_DESCRIPTION, bbox_positions, feature_page
+from api.models import ErrorOut, FeatureCollection, LayerInfo, LayerList
+from foncier.errors import NotFoundError
+from foncier.layers import SCHEMAS
+
+router = APIRouter(prefix="/layers", tags=["layers"])
+
+#: Largest page of features.
+MAX_LIMIT = 5_000
+
+
+@router.get("", response_model=LayerList, summary="Layers served")
+def list_layers(ctx: Context) -> LayerList:
+    """Every spatial layer of the territory, with its feature count."""
+    return LayerList(
+        layers=[
+            LayerInfo(
+                name=name,
+                description=SCHEMAS[name].description,
+                features=len(gdf),
+                href=f"/layers/{name}",
+            )
+            for name, gdf in ctx.data.layers_wgs84.items()
+        ]
+    )
+
+
+@router.get(
+    "/{name}",
+    response_model=FeatureCollection,
+    response_class=JSONResponse,
+    responses={
+        200: {"content": {"application/geo+json": {}}},
+        404: {"model": ErrorOut, "description": "Unknown layer (the known ones are listed)"},
+        422: {"model": ErrorOut, "description": "Malformed or inverted bbox"},
+    },
+    summary="One layer as GeoJSON (WGS84), bbox-filtered and paged",
+)
+def get_layer(
+    ctx: Context,
+    request: Request,
+    name: Annotated[str, Path(description="Layer name", examples=["parcels"])],
+    bbox: Annotated[str | None, Query(description=BBOX_DESCRIPTION)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Features skipped")] = 0,
+) -> JSONResponse:
+    """Features of a layer intersecting ``bbox`` (spatial index), ``limit`` from ``offset``.
+
+    The page links (``self``, ``next``, ``prev``) follow OGC API Features.
+    """
+    layers = ctx.data.layers_wgs84
+    if name not in layers:
+        msg = f"unknown layer {name!r}; known layers are {list(layers)}"
+        raise NotFoundError(msg)
+    gdf = layers[name]
+    positions = bbox_positions(gdf, bbox)
+    page = feature_page(gdf, positions, limit=limit, offset=offset, url=request.url)
+    return JSONResponse(page, media_type="application/geo+json")

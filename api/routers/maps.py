@@ -1,0 +1,75 @@
+"""Maps for the working group (HTML pages drawn by :mod:`foncier.maps`)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from api.deps import Context
+from api.errors import MapUnavailableError
+from api.models import ErrorOut, PoolLevel
+from api.routers.scenarios import ScenarioId, finished_result
+
+router = APIRouter(tags=["maps"])
+
+_HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}}, "description": "A Leaflet map page"}
+}
+
+
+def _maps() -> ModuleType:
+    if importlib.util.find_spec("foncier.maps") is None:
+        msg = (
+            "maps are not available: this foncier version has no foncier.maps module; "
+            "use /layers and /land-units (GeoJSON) in a GIS instead"
+        )
+        raise MapUnavailableError(msg)
+    return importlib.import_module("foncier.maps")
+
+
+@router.get(
+    "/maps/territory",
+    response_class=HTMLResponse,
+    responses={**_HTML, 404: {"model": ErrorOut, "description": "Maps not available"}},
+    summary="Map of the territory",
+)
+def territory_map(
+    ctx: Context,
+    pool: Annotated[PoolLevel, Query(description="Budget pooling level shown")] = "commune",
+    rules: Annotated[str | None, Query(max_length=200, description="Rule set name")] = None,
+) -> HTMLResponse:
+    """Communes coloured by remaining ZAN budget (net of decisions), land units, ZAE, friches."""
+    maps = _maps()
+    budgets, _ = ctx.budgets(pool, rules)
+    key = ("territory", pool, rules, ctx.store.decisions_version())
+    html = ctx.memo(
+        key,
+        lambda: maps.map_html(maps.territory_map(ctx.territory, ctx.available_units(), budgets)),
+    )
+    return HTMLResponse(html)
+
+
+@router.get(
+    "/scenarios/{scenario_id}/map",
+    response_class=HTMLResponse,
+    responses={
+        **_HTML,
+        404: {"model": ErrorOut, "description": "Unknown scenario, or maps not available"},
+        409: {"model": ErrorOut, "description": "The scenario has not finished"},
+    },
+    summary="Map of a scenario",
+)
+def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:
+    """The territory map plus the scenario's placements and the projects it left out."""
+    maps = _maps()
+    result = finished_result(ctx, scenario_id)
+    html = ctx.memo(
+        ("scenario", scenario_id),
+        lambda: maps.map_html(maps.scenario_map(ctx.territory, result, ctx.data.units)),
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,66 @@
+"""``/match/query``: the best land units for one project, without running a scenario."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Body
+
+from api.deps import Context
+from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
+from api.tables import records
+from foncier.explain import query_project
+from foncier.projects import project_frame, project_requirements, validate_projects
+
+router = APIRouter(prefix="/match", tags=["matching"])
+
+_EXAMPLES = {
+    "logistique": {
+        "summary": "2.5 ha, slope ≤ 6 %, interchange ≤ 5 km",
+        "value": {"area_min_ha": 2.5, "max_slope_pct": 6, "max_dist_interchange_km": 5, "k": 5},
+    },
+    "seveso": {
+        "summary": "A Seveso plant needing rail, budgets pooled per EPCI",
+        "value": {"area_min_ha": 4, "seveso": True, "needs_rail": True, "pool": "epci"},
+    },
+}
+
+
+@router.post(
+    "/query",
+    response_model=MatchResponse,
+    responses={
+        404: {"model": ErrorOut, "description": "Unknown rule set"},
+        422: {"model": ErrorOut, "description": "Missing area_min_ha or a field out of range"},
+    },
+    summary="Top-k land units for one project",
+)
+def match_query(
+    ctx: Context, body: Annotated[MatchQuery, Body(openapi_examples=_EXAMPLES)]
+) -> MatchResponse:
+    """Feasible land units for one project's requirements, with score, ZAN cost and reasons.
+
+    Units whose ENAF cost fits the remaining budget of their pool (net of
+    validated placements) come first, then by score.  The project is checked
+    with the rules of the projects layer (a negative area → 422).
+    """
+    project = body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True)
+    frame = validate_projects(project_frame(project), ctx.territory.communes)
+    inputs = ctx.pool_inputs(body.pool, body.rules)
+    table, _ = ctx.budgets(body.pool, body.rules)
+    top = query_project(
+        project,
+        ctx.available_units(),
+        inputs.remaining,
+        inputs.unit_pool,
+        k=body.k,
+        pool_names=inputs.names,
+        pool_kind=body.pool,
+    )
+    return MatchResponse(
+        requirements=str(project_requirements(frame)["text"].iloc[0]),
+        pool=body.pool,
+        rules=str(table.attrs["rules"]),
+        candidates=[MatchCandidate(**row) for row in records(pd.DataFrame(top))],
+    )

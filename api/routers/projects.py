@@ -1,0 +1,131 @@
+"""``/projects``: the industrial projects, stored by the service (create, read, replace, delete)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Body, Path, Response, status
+
+from api.deps import Context, WriteAccess
+from api.errors import ConflictError
+from api.models import ErrorOut, Project, ProjectIn, ProjectList
+from api.tables import records
+from foncier.layers import Col
+from foncier.projects import validate_projects
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+_EXAMPLE = {
+    "usine": {
+        "summary": "A plant needing 2.5 to 3 ha near an interchange",
+        "value": {
+            "project_id": "P-200",
+            "name": "Usine de recyclage",
+            "sector": "chimie",
+            "area_min_ha": 2.5,
+            "area_max_ha": 3.0,
+            "jobs": 40,
+            "investment_eur": 12000000,
+            "max_dist_interchange_km": 5,
+            "max_slope_pct": 6,
+            "seveso": False,
+        },
+    }
+}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No token sent"},
+    403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+    422: {"model": ErrorOut, "description": "A field breaks the projects layer schema"},
+}
+ProjectId = Annotated[str, Path(max_length=100, examples=["P-001"])]
+
+
+def validated_project(ctx: Context, project_id: str, body: ProjectIn) -> dict[str, Any]:
+    """One project's fields checked by :func:`foncier.projects.validate_projects`.
+
+    The same rules as a projects file: schema types and minimums,
+    ``area_min_ha ≤ area_max_ha``, ``preferred_insee`` a commune of the
+    territory.  Raises ``LayerSchemaError`` (422, naming the column).
+    """
+    data = {Col.PROJECT_ID: project_id, **body.model_dump(exclude={"project_id"})}
+    table = validate_projects(pd.DataFrame([data]), ctx.territory.communes)
+    return records(table)[0]
+
+
+@router.get("", response_model=ProjectList, summary="Every project")
+def list_projects(ctx: Context) -> ProjectList:
+    """All stored projects, ordered by id (the territory's projects at first start)."""
+    projects = [Project(**p) for p in ctx.store.list_projects()]
+    return ProjectList(count=len(projects), projects=projects)
+
+
+@router.post(
+    "",
+    response_model=Project,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[WriteAccess],
+    responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id taken"}},
+    summary="Create a project",
+)
+def create_project(
+    ctx: Context, body: Annotated[ProjectIn, Body(openapi_examples=_EXAMPLE)]
+) -> Project:
+    """Validate and store a new project (``project_id`` generated when omitted)."""
+    project_id = body.project_id or f"P-{uuid.uuid4().hex[:8]}"
+    data = validated_project(ctx, project_id, body)
+    ctx.store.put_project(project_id, data, create=True)
+    return Project(**data)
+
+
+@router.get(
+    "/{project_id}",
+    response_model=Project,
+    responses={404: {"model": ErrorOut, "description": "Unknown project"}},
+    summary="One project",
+)
+def get_project(ctx: Context, project_id: ProjectId) -> Project:
+    """A stored project's fields."""
+    return Project(**ctx.store.get_project(project_id))
+
+
+@router.put(
+    "/{project_id}",
+    response_model=Project,
+    dependencies=[WriteAccess],
+    responses={
+        **_WRITE_ERRORS,
+        404: {"model": ErrorOut, "description": "Unknown project"},
+        409: {"model": ErrorOut, "description": "project_id of the body differs from the path"},
+    },
+    summary="Replace a project",
+)
+def replace_project(
+    ctx: Context,
+    project_id: ProjectId,
+    body: Annotated[ProjectIn, Body(openapi_examples=_EXAMPLE)],
+) -> Project:
+    """Validate and replace every field of a stored project."""
+    if body.project_id is not None and body.project_id != project_id:
+        msg = (
+            f"the body's project_id {body.project_id!r} differs from the path's {project_id!r}; "
+            "omit it from the body or use the same id"
+        )
+        raise ConflictError(msg)
+    data = validated_project(ctx, project_id, body)
+    ctx.store.put_project(project_id, data, create=False)
+    return Project(**data)
+
+
+@router.delete(
+    "/{project_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[WriteAccess],
+    responses={**_WRITE_ERRORS, 404: {"model": ErrorOut, "description": "Unknown project"}},
+    summary="Delete a project",
+)
+def delete_project(ctx: Context, project_id: ProjectId) -> Response:
+    """Delete a stored project (the decision log keeps its past decisions)."""
+    ctx.store.delete_project(project_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

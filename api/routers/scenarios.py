@@ -1,0 +1,231 @@
+"""``/scenarios``: run scenarios in the background, read their results, compare them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, status
+
+from api.context import ServiceContext
+from api.deps import Context, WriteAccess
+from api.errors import ScenarioNotReadyError
+from api.models import (
+    AssignmentList,
+    Comparison,
+    ErrorOut,
+    ScenarioIn,
+    ScenarioList,
+    ScenarioOut,
+    UnmatchedList,
+)
+from api.state import ScenarioRecord
+from api.tables import jsonable, records
+from foncier.errors import FoncierError, InfeasibleError, NotFoundError
+from foncier.feasibility import Weights
+from foncier.layers import Col
+from foncier.scenarios import Scenario, ScenarioResult, compare, compare_projects
+from foncier.zan import load_rules
+
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+logger = logging.getLogger("foncier.api")
+
+ScenarioId = Annotated[str, Path(max_length=100, examples=["S-20261127221500-a1b2c3"])]
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "Unknown scenario"}
+}
+_NOT_READY: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorOut, "description": "The run has not finished, or failed"}
+}
+_EXAMPLES = {
+    "jobs": {"summary": "Most jobs, budgets per commune", "value": {"name": "emplois"}},
+    "sobriety": {
+        "summary": "Least ENAF, budgets pooled per EPCI",
+        "value": {"name": "sobriété", "objective": "min_enaf", "pool": "epci"},
+    },
+}
+
+
+def scenario_out(record: ScenarioRecord) -> ScenarioOut:
+    """The API view of a stored scenario."""
+    return ScenarioOut(
+        scenario_id=record.scenario_id,
+        name=record.name,
+        status=record.status,  # type: ignore[arg-type]
+        params=record.params,
+        summary=record.summary,
+        error=record.error,
+        created_at=record.created_at,
+        finished_at=record.finished_at,
+    )
+
+
+def finished_result(ctx: ServiceContext, scenario_id: str) -> ScenarioResult:
+    """The result of a finished scenario.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown scenario (404).
+    ScenarioNotReadyError
+        Queued, running or failed (409).
+    """
+    record = ctx.store.get_scenario(scenario_id)
+    if record.status != "done" or record.result_dir is None:
+        detail = f": {record.error}" if record.error else ""
+        msg = (
+            f"scenario {scenario_id!r} is {record.status}{detail}; its results exist once its "
+            "status is 'done' (poll GET /scenarios/{id})"
+        )
+        raise ScenarioNotReadyError(msg)
+    return ctx.result(scenario_id, record.result_dir)
+
+
+def _projects(ctx: ServiceContext, wanted: list[str] | None) -> pd.DataFrame:
+    stored = ctx.store.list_projects()
+    if wanted is not None:
+        known = {p[Col.PROJECT_ID] for p in stored}
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            msg = f"unknown projects {unknown[:10]}; list the projects with GET /projects"
+            raise NotFoundError(msg)
+        stored = [p for p in stored if p[Col.PROJECT_ID] in set(wanted)]
+    decided = ctx.validated_project_ids()
+    left = [p for p in stored if p[Col.PROJECT_ID] not in decided]
+    if not left:
+        msg = (
+            "no project to place: every selected project is already validated or none is "
+            "stored; add projects with POST /projects"
+        )
+        raise InfeasibleError(msg)
+    return pd.DataFrame(left)
+
+
+def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.DataFrame) -> None:
+    """Run a scenario and store its result folder and summary (background task)."""
+    ctx.store.set_scenario_status(scenario_id, "running")
+    try:
+        result = Scenario(
+            ctx.territory,
+            projects=projects,
+            rules=body.rules,
+            pool=body.pool,
+            weights=Weights(**body.weights.model_dump()) if body.weights else None,
+            objective=body.objective,
+            committed=ctx.committed(),
+            time_limit=body.time_limit_s,
+            units=ctx.available_units(),
+            name=body.name,
+        ).run()
+        folder = result.to_folder(ctx.store.scenarios_dir / scenario_id)
+        summary = {
+            "totals": jsonable(result.totals),
+            "audit": jsonable(result.audit),
+            "summary_fr": result.summary_fr(),
+        }
+    except FoncierError as exc:
+        ctx.store.set_scenario_status(scenario_id, "failed", error=str(exc))
+        return
+    except Exception as exc:
+        logger.exception("scenario %s failed", scenario_id)
+        ctx.store.set_scenario_status(
+            scenario_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}"
+        )
+        return
+    ctx.store.set_scenario_status(scenario_id, "done", summary=summary, result_dir=str(folder))
+
+
+@router.post(
+    "",
+    response_model=ScenarioOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[WriteAccess],
+    responses={
+        401: {"model": ErrorOut, "description": "No token sent"},
+        403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+        404: {"model": ErrorOut, "description": "Unknown project or rule set"},
+        422: {"model": ErrorOut, "description": "No project to place, or invalid parameters"},
+    },
+    summary="Run a scenario (in the background)",
+)
+def create_scenario(
+    ctx: Context,
+    background: BackgroundTasks,
+    body: Annotated[ScenarioIn, Body(openapi_examples=_EXAMPLES)],
+) -> ScenarioOut:
+    """Queue a scenario over the stored projects; poll ``GET /scenarios/{id}`` for its status.
+
+    Projects already validated by the working group are not placed again:
+    their ENAF is committed in the budgets and their area taken off their
+    land unit.  The result is written to the state folder.
+    """
+    load_rules(body.rules)
+    projects = _projects(ctx, body.project_ids)
+    record = ctx.store.add_scenario(body.name, body.model_dump(mode="json"))
+    background.add_task(_run, ctx, record.scenario_id, body, projects)
+    return scenario_out(record)
+
+
+@router.get("", response_model=ScenarioList, summary="Every scenario")
+def list_scenarios(ctx: Context) -> ScenarioList:
+    """Scenario runs, oldest first, with their status and totals."""
+    items = [scenario_out(r) for r in ctx.store.list_scenarios()]
+    return ScenarioList(count=len(items), scenarios=items)
+
+
+@router.get(
+    "/compare",
+    response_model=Comparison,
+    responses={**_NOT_FOUND, **_NOT_READY},
+    summary="Two scenarios side by side",
+)
+def compare_scenarios(
+    ctx: Context,
+    a: Annotated[str, Query(max_length=100, description="First scenario id")],
+    b: Annotated[str, Query(max_length=100, description="Second scenario id")],
+) -> Comparison:
+    """Jobs placed, ha of ENAF consumed, friches reused, projects moved or left out (b − a)."""
+    ra, rb = finished_result(ctx, a), finished_result(ctx, b)
+    table = compare(ra, rb).reset_index()
+    rows: list[dict[str, Any]] = [
+        {str(k): jsonable(v) for k, v in row.items()} for row in table.to_dict("records")
+    ]
+    return Comparison(
+        a=a,
+        b=b,
+        indicators=rows,  # type: ignore[arg-type]
+        projects=records(compare_projects(ra, rb)),  # type: ignore[arg-type]
+    )
+
+
+@router.get(
+    "/{scenario_id}", response_model=ScenarioOut, responses=_NOT_FOUND, summary="One scenario"
+)
+def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
+    """Status, parameters, and once done its totals, audit record and French summary."""
+    return scenario_out(ctx.store.get_scenario(scenario_id))
+
+
+@router.get(
+    "/{scenario_id}/assignments",
+    response_model=AssignmentList,
+    responses={**_NOT_FOUND, **_NOT_READY},
+    summary="Placements of a scenario",
+)
+def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
+    """Each placed project with its unit, area, ENAF cost, score and explanation."""
+    rows = records(finished_result(ctx, scenario_id).assignments)
+    return AssignmentList(scenario_id=scenario_id, count=len(rows), assignments=rows)  # type: ignore[arg-type]
+
+
+@router.get(
+    "/{scenario_id}/unmatched",
+    response_model=UnmatchedList,
+    responses={**_NOT_FOUND, **_NOT_READY},
+    summary="Projects a scenario left out",
+)
+def get_unmatched(ctx: Context, scenario_id: ScenarioId) -> UnmatchedList:
+    """Each project left out with its reason code, explanation and what would unlock it."""
+    rows = records(finished_result(ctx, scenario_id).unmatched)
+    return UnmatchedList(scenario_id=scenario_id, count=len(rows), unmatched=rows)  # type: ignore[arg-type]
