@@ -129,7 +129,7 @@ def _read_one(path: PathLike, index_start: int) -> gpd.GeoDataFrame:
         )
         raise DataSourceError(msg)
     idurba = find_column(raw.columns, "idurba")
-    zone_id_col = find_column(raw.columns, "zone_id", "idzone", "gid")
+    zone_id_col = find_column(raw.columns, "zone_id", "idzone")
     out = pd.DataFrame(index=raw.index)
     out[Col.INSEE] = _insee_from(raw, idurba)
     if typezone is not None:
@@ -186,7 +186,7 @@ def read_gpu_zoning(
         The ``plu_zones`` layer (``zone_id``, ``insee``, ``libelle``,
         ``zone_type``, ``destdomi``; then ``typezone`` or ``typesect`` as
         published, ``idurba``, ``libelong``).  ``zone_id`` is the file's
-        ``zone_id``/``idzone``/``gid`` if any, else ``{idurba}:{libelle}:{n}``
+        ``zone_id``/``idzone`` if any, else ``{idurba}:{libelle}:{n}``
         (``n`` = position of the zone among all files read).  Rows with an
         unknown zone type, no label or no commune are rejected and listed
         in ``attrs["load_report"]``; the mapping of sub-types and sectors is

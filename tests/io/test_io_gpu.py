@@ -167,3 +167,10 @@ def test_real_gpu_two_files_together():
     ]
     zones = read_gpu_zoning(paths)
     assert zones.groupby("insee").size().to_dict() == {"76321": 46, "76648": 71}
+
+
+def test_published_zone_ids_are_kept(tmp_path):
+    path = zone_file(
+        tmp_path, IDZONE=[101, 102], LIBELLE=["U", "A"], TYPEZONE=["U", "A"], INSEE=["30007"] * 2
+    )
+    assert read_gpu_zoning(path)["zone_id"].tolist() == ["101", "102"]
