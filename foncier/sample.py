@@ -104,7 +104,7 @@ _TOTAL_JOBS = 586
 _TOTAL_INVESTMENT_EUR = 177_000_000
 _TOTAL_AREA_MIN_HA = 100.0
 #: ENAF consumed 2011-2020 in the whole sample, and what the 2021-2031 envelope has left.
-_BASELINE_M2 = 3_200_000.0
+_BASELINE_M2 = 2_000_000.0
 _REMAINING_HA = 62.0
 
 
@@ -745,7 +745,7 @@ def _enaf_consumption(
     small = order[:6]
     per_year[small] = rng.uniform(400, 1_800, len(small))
     # pace since 2021: most communes slow down, a few accelerate (those exceed their envelope)
-    trend = rng.uniform(0.8, 1.25, len(towns))
+    trend = rng.uniform(0.4, 1.3, len(towns))
     hot = order[-12:-8]
     trend[hot] = rng.uniform(2.8, 3.4, len(hot))
     level = per_year[:, None] * np.where(years >= 2021, trend[:, None], 1.0)
