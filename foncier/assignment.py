@@ -20,8 +20,11 @@ are left out of the model.  Objectives (maximised, see
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -243,6 +246,27 @@ class SolveReport:
         return asdict(self)
 
 
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C-level prints of HiGHS on stdout (it prints debug lines even with disp=False)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
 def _matrix(
     rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, n_cols: int
 ) -> sparse.csr_array:
@@ -348,13 +372,14 @@ def solve_assignment(
     if time_limit is not None:
         options["time_limit"] = float(time_limit)
     constraints = [LinearConstraint(a, -np.inf, ub)] if a.shape[0] else []
-    res = milp(
-        -c,
-        integrality=np.ones(len(c)),
-        bounds=Bounds(0, 1),
-        constraints=constraints,
-        options=options,
-    )
+    with _quiet_stdout():
+        res = milp(
+            -c,
+            integrality=np.ones(len(c)),
+            bounds=Bounds(0, 1),
+            constraints=constraints,
+            options=options,
+        )
     elapsed = time.perf_counter() - start
     status = _STATUS_TEXT.get(int(res.status), "error")
     if res.x is None:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import (
+    CRITERIA_FR,
     REQUIREMENTS,
     Rejections,
     Thresholds,
@@ -40,7 +41,6 @@ from foncier.feasibility import (
     candidate_pairs,
     format_fr,
     relax_text,
-    score_contributions,
 )
 from foncier.layers import Col
 from foncier.projects import project_frame
@@ -112,17 +112,24 @@ def zan_cost_text(
     return text + f", qui en a encore {format_fr(left_ha)}"
 
 
-def _why_here(contrib: pd.DataFrame, score: float, unverified: str) -> str:
-    top = contrib[contrib["contribution"] > 0].nlargest(3, "contribution")
-    parts = [
-        f"{lab} +{format_fr(c, 2)}"
-        for lab, c in zip(top["label"], top["contribution"], strict=True)
-    ]
-    text = f"score {format_fr(score, 2)} : " + ", ".join(parts)
-    if unverified:
-        names = [_REQ_FR[r] for r in unverified.split(",")]
-        text += " ; à vérifier sur place : " + ", ".join(names)
-    return text
+def _why_here(pairs: pd.DataFrame, weights: Weights) -> list[str]:
+    """ "Why here" sentences: score, its three largest contributions, unverified requirements."""
+    names = list(weights.criteria)
+    labels = np.array([CRITERIA_FR[n] for n in names], dtype=object)
+    contrib = pairs[[f"c_{n}" for n in names]].to_numpy(dtype=float) * np.array(
+        [weights.criteria[n] for n in names]
+    )
+    top = np.argsort(-contrib, axis=1, kind="stable")[:, :3]
+    out = []
+    for i, (score, unverified) in enumerate(zip(pairs["score"], pairs["unverified"], strict=True)):
+        parts = [f"{labels[j]} +{format_fr(contrib[i, j], 2)}" for j in top[i] if contrib[i, j] > 0]
+        text = f"score {format_fr(score, 2)} : " + ", ".join(parts)
+        if unverified:
+            text += " ; à vérifier sur place : " + ", ".join(
+                _REQ_FR[r] for r in unverified.split(",")
+            )
+        out.append(text)
+    return out
 
 
 def explain_placed(
@@ -148,9 +155,7 @@ def explain_placed(
     """
     u = placed["u"].to_numpy(dtype=int)
     codes = pools.of_unit[u] if len(u) else np.zeros(0, dtype=int)
-    contrib = score_contributions(placed, weights)
-    groups = dict(iter(contrib.groupby([Col.PROJECT_ID, UnitCol.UNIT_ID], sort=False)))
-    zan, why = [], []
+    zan = []
     for row, code in zip(placed.itertuples(index=False), codes, strict=True):
         zan.append(
             zan_cost_text(
@@ -162,7 +167,6 @@ def explain_placed(
                 left_ha=float(pools.remaining[code]) if code >= 0 else 0.0,
             )
         )
-        why.append(_why_here(groups[(row.project_id, row.unit_id)], row.score, row.unverified))
     return pd.DataFrame(
         {
             Col.PROJECT_ID: placed[Col.PROJECT_ID].to_numpy(),
@@ -177,7 +181,7 @@ def explain_placed(
             Col.IS_PENE: placed["is_pene"].to_numpy(dtype=bool),
             "unverified": placed["unverified"].to_numpy(),
             "zan_cost": zan,
-            "explanation": why,
+            "explanation": _why_here(placed, weights),
         }
     )
 
@@ -428,8 +432,6 @@ def query_project(
         code=code, left_ha=left, zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL
     )
     top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
-    contrib = score_contributions(top, weights)
-    groups = dict(iter(contrib.groupby(UnitCol.UNIT_ID, sort=False)))
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(top) + 1),
@@ -450,9 +452,6 @@ def query_project(
                 for r in top.itertuples(index=False)
             ],
             "unverified": top["unverified"].to_numpy(),
-            "explanation": [
-                _why_here(groups[r.unit_id], r.score, r.unverified)
-                for r in top.itertuples(index=False)
-            ],
+            "explanation": _why_here(top, weights),
         }
     )

@@ -56,6 +56,8 @@ from foncier.layers import Col
 
 __all__ = [
     "LEAD_YEARS",
+    "CRITERIA_FR",
+    "EnafCharging",
     "REQUIREMENTS",
     "Rejections",
     "Thresholds",
@@ -185,7 +187,8 @@ class Weights:
         return asdict(self)
 
 
-_CRITERIA_FR = {
+#: French labels of the score criteria.
+CRITERIA_FR = {
     "area_fit": "adéquation de surface",
     "interchange": "accès routier",
     "slope": "pente",
@@ -537,14 +540,59 @@ def _score(criteria: Mapping[str, np.ndarray], weights: Weights) -> np.ndarray:
     return total
 
 
-def _enaf_cost(pa: _ProjectArrays, ua: _UnitArrays, p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """ENAF consumed by a pair in ha: area_min × enaf_share; 0 for PENE and friches.
+@dataclass(frozen=True)
+class EnafCharging:
+    """What a placement charges to the local ZAN envelope (from the rule set).
 
+    The charge of a project on a unit is ``area_min_ha × enaf_share`` (the
+    whole ``area_min_ha`` if ``artificialised_counts``); nothing for a PENE
+    project if ``pene_excluded``, nothing on a friche unless ``friches_count``.
     An unknown ``enaf_share`` counts as 1 (the prudent assumption: all ENAF).
+
+    Parameters
+    ----------
+    pene_excluded
+        PENE projects are charged to the national envelope.
+    friches_count
+        Building on a friche counts as consumption.
+    artificialised_counts
+        Building on land already artificialised counts as consumption.
     """
-    share = np.nan_to_num(ua.enaf_share[u], nan=1.0)
-    free = pa.is_pene[p] | ua.is_friche[u]
-    return np.where(free, 0.0, pa.area_min[p] * share)
+
+    pene_excluded: bool = True
+    friches_count: bool = False
+    artificialised_counts: bool = False
+
+    @classmethod
+    def from_rules(cls, rules: Any) -> EnafCharging:
+        """Read the three flags of a :class:`foncier.zan.RuleSet`."""
+        return cls(
+            pene_excluded=bool(rules.pene_excluded),
+            friches_count=bool(rules.friches_count),
+            artificialised_counts=bool(rules.artificialised_counts),
+        )
+
+    def charge(
+        self,
+        area_ha: np.ndarray,
+        enaf_share: np.ndarray,
+        is_pene: np.ndarray,
+        is_friche: np.ndarray,
+    ) -> np.ndarray:
+        """ENAF charged locally, in ha, for aligned arrays of placements."""
+        share = (
+            np.ones(len(area_ha))
+            if self.artificialised_counts
+            else np.nan_to_num(enaf_share, nan=1.0)
+        )
+        free = (is_pene & self.pene_excluded) | (is_friche & (not self.friches_count))
+        return np.where(free, 0.0, area_ha * share)
+
+
+def _enaf_cost(
+    pa: _ProjectArrays, ua: _UnitArrays, p: np.ndarray, u: np.ndarray, charging: EnafCharging
+) -> np.ndarray:
+    return charging.charge(pa.area_min[p], ua.enaf_share[u], pa.is_pene[p], ua.is_friche[u])
 
 
 def _pairs_frame(
@@ -554,26 +602,73 @@ def _pairs_frame(
     u: np.ndarray,
     bits: np.ndarray,
     weights: Weights,
+    charging: EnafCharging,
+    rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    top_n: int | None = None,
 ) -> pd.DataFrame:
+    """Frame of feasible pairs with score, ZAN cost and criteria, pruned to ``top_n``."""
     crit = _pair_criteria(pa, ua, p, u, bits)
-    frame = pd.DataFrame(
+    core = pd.DataFrame(
         {
-            Col.PROJECT_ID: pa.ids[p],
-            UnitCol.UNIT_ID: ua.ids[u],
             "p": p.astype(np.int64),
             "u": u.astype(np.int64),
             "score": _score(crit, weights),
             "area_ha": pa.area_min[p],
-            "enaf_ha": _enaf_cost(pa, ua, p, u),
+            "enaf_ha": _enaf_cost(pa, ua, p, u, charging),
             "jobs": pa.jobs[p],
             "is_friche": ua.is_friche[u],
             "is_pene": pa.is_pene[p],
             "unverified_bits": bits.astype(np.int64),
         }
     )
-    for name, values in crit.items():
-        frame[f"c_{name}"] = values
+    if top_n is not None and len(core):
+        key = rank(core) if rank is not None else core["score"].to_numpy()
+        keep = _top_mask(p, None, key, top_n) | _top_mask(p, core["enaf_ha"].to_numpy(), key, top_n)
+        core = core[keep]
+        crit = {name: values[keep] for name, values in crit.items()}
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    Col.PROJECT_ID: pa.ids[core["p"].to_numpy()],
+                    UnitCol.UNIT_ID: ua.ids[core["u"].to_numpy()],
+                }
+            ),
+            core.reset_index(drop=True),
+            pd.DataFrame({f"c_{name}": values for name, values in crit.items()}),
+        ],
+        axis=1,
+    )
     return frame
+
+
+def _top_mask(p: np.ndarray, first: np.ndarray | None, key: np.ndarray, top_n: int) -> np.ndarray:
+    """Mask of the ``top_n`` pairs of each project by (``first`` ascending, ``key`` descending).
+
+    ``p`` must be sorted (pairs come from :func:`numpy.nonzero` on a
+    projects × units matrix); each project's slice is handled with
+    :func:`numpy.argpartition`, linear in its number of pairs.
+    """
+    mask = np.zeros(len(p), dtype=bool)
+    bounds = np.r_[0, np.flatnonzero(np.diff(p)) + 1, len(p)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if hi - lo <= top_n:
+            mask[lo:hi] = True
+            continue
+        k = key[lo:hi]
+        if first is None:
+            mask[lo + np.argpartition(-k, top_n - 1)[:top_n]] = True
+            continue
+        f = first[lo:hi]
+        cut = np.partition(f, top_n - 1)[top_n - 1]
+        below = np.flatnonzero(f < cut)
+        tied = np.flatnonzero(f == cut)
+        need = top_n - len(below)
+        if len(tied) > need:
+            tied = tied[np.argpartition(-k[tied], need - 1)[:need]]
+        mask[lo + below] = True
+        mask[lo + tied] = True
+    return mask
 
 
 @dataclass
@@ -615,39 +710,43 @@ def _summarise(
     for r in range(n_req):
         counts[:, r] = ((first == r) & any_fail).sum(axis=1)
     counts[:, n_req] = (~any_fail).sum(axis=1)
+    # the closest unit and the relaxation hints only matter for projects no unit accepts
+    rows = np.flatnonzero(counts[:, n_req] == 0)
+    fail = fail[:, rows]
     n_fail = fail.sum(axis=0)
-    rel = np.zeros(any_fail.shape)
+    rel = np.zeros(n_fail.shape)
     for r, req in enumerate(chunk.reqs):
-        scale = np.where(np.abs(req.limit) > 0, np.abs(req.limit), 1.0)[:, None]
+        limit = req.limit[rows]
+        scale = np.where(np.abs(limit) > 0, np.abs(limit), 1.0)[:, None]
         with np.errstate(invalid="ignore"):
-            short = np.abs(req.value[None, :] - req.limit[:, None]) / scale
+            short = np.abs(req.value[None, :] - limit[:, None]) / scale
         rel += np.where(fail[r], np.nan_to_num(short, nan=1.0, posinf=1e3), 0.0)
-    key = np.where(any_fail, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
+    key = np.where(n_fail > 0, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
     closest_rows: list[dict[str, Any]] = []
     relax_rows: list[dict[str, Any]] = []
-    for i in range(n_p):
+    for k, i in enumerate(rows):
         pid = pa.ids[chunk.start + i]
-        if counts[i, n_req] > 0 or not np.isfinite(key[i]).any():
+        if not np.isfinite(key[k]).any():
             continue
-        j = int(np.argmin(key[i]))
+        j = int(np.argmin(key[k]))
         lacks = [
             requirement_text(req.name, req.value[j], req.limit[i], ua.zone[j])
             for r, req in enumerate(chunk.reqs)
-            if fail[r, i, j]
+            if fail[r, k, j]
         ]
         closest_rows.append(
             {
                 Col.PROJECT_ID: pid,
                 UnitCol.UNIT_ID: ua.ids[j],
-                "n_failed": int(n_fail[i, j]),
+                "n_failed": int(n_fail[k, j]),
                 "lacks": " ; ".join(lacks),
             }
         )
-        only = n_fail[i] == 1
+        only = n_fail[k] == 1
         for r, req in enumerate(chunk.reqs):
             if req.name not in _RELAXABLE:
                 continue
-            mask = only & fail[r, i]
+            mask = only & fail[r, k]
             if not mask.any():
                 continue
             vals = req.value[mask]
@@ -699,6 +798,7 @@ def candidate_pairs(
     thresholds: Thresholds | None = None,
     top_n: int | None = 30,
     rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
+    charging: EnafCharging | None = None,
 ) -> tuple[pd.DataFrame, Rejections]:
     """Feasible (project, unit) pairs with their score, pruned, and rejection summaries.
 
@@ -725,6 +825,9 @@ def candidate_pairs(
     rank
         Function of a pairs frame returning the value pairs are ranked by
         when pruning; defaults to the score.
+    charging
+        What counts as ENAF consumption (:class:`EnafCharging` defaults:
+        PENE and friches free).
 
     Returns
     -------
@@ -740,6 +843,7 @@ def candidate_pairs(
     check_units(units)
     weights = weights or Weights()
     th = thresholds or Thresholds()
+    charging = charging or EnafCharging()
     pa, ua = _project_arrays(projects), _unit_arrays(units, th)
     frames: list[pd.DataFrame] = []
     counts, closest, relax = [], [], []
@@ -754,12 +858,8 @@ def candidate_pairs(
         if not len(pi):
             continue
         bits = chunk.unknown_bits[pi, ui]
-        frame = _pairs_frame(pa, ua, pi + sl.start, ui, bits, weights)
-        if top_n is not None:
-            key = rank(frame) if rank is not None else frame["score"].to_numpy()
-            frame = _prune(frame, top_n, key)
-        frames.append(frame)
-    columns = _pairs_frame(pa, ua, np.zeros(0, int), np.zeros(0, int), np.zeros(0, int), weights)
+        frames.append(_pairs_frame(pa, ua, pi + sl.start, ui, bits, weights, charging, rank, top_n))
+    columns = _pairs_frame(pa, ua, *(np.zeros(0, int),) * 3, weights, charging)
     pairs = pd.concat([columns, *frames], ignore_index=True) if frames else columns
     pairs["unverified"] = unverified_labels(pairs["unverified_bits"].to_numpy())
     count_table = pd.DataFrame(
@@ -777,17 +877,6 @@ def candidate_pairs(
         ),
     )
     return pairs, rejections
-
-
-def _prune(frame: pd.DataFrame, top_n: int, key: np.ndarray) -> pd.DataFrame:
-    ranked = frame[["p", "enaf_ha"]].assign(_key=key)
-    by_key = ranked.sort_values(["p", "_key"], ascending=[True, False], kind="stable")
-    keep_a = by_key.groupby("p", sort=False).head(top_n).index
-    by_enaf = ranked.sort_values(
-        ["p", "enaf_ha", "_key"], ascending=[True, True, False], kind="stable"
-    )
-    keep_b = by_enaf.groupby("p", sort=False).head(top_n).index
-    return frame.loc[keep_a.union(keep_b)]
 
 
 def feasibility_table(
@@ -921,7 +1010,7 @@ def score_contributions(pairs: pd.DataFrame, weights: Weights | None = None) -> 
                     Col.PROJECT_ID: pairs[Col.PROJECT_ID].to_numpy(),
                     UnitCol.UNIT_ID: pairs[UnitCol.UNIT_ID].to_numpy(),
                     "criterion": name,
-                    "label": _CRITERIA_FR[name],
+                    "label": CRITERIA_FR[name],
                     "value": pairs[f"c_{name}"].to_numpy(dtype=float),
                     "weight": wt,
                 }

@@ -45,6 +45,7 @@ from foncier.assignment import (
 from foncier.errors import InfeasibleError
 from foncier.explain import explain_placed, explain_unmatched
 from foncier.feasibility import (
+    EnafCharging,
     Rejections,
     Thresholds,
     UnitCol,
@@ -121,6 +122,7 @@ def match_projects(
     enaf_penalty: float = ENAF_PENALTY_JOBS_PER_HA,
     pool_names: Mapping[str, str] | None = None,
     pool_kind: str = "commune",
+    charging: EnafCharging | None = None,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -155,6 +157,9 @@ def match_projects(
         Display names of the pools (for the French texts).
     pool_kind
         ``commune``, ``epci`` or ``scot``.
+    charging
+        What counts as ENAF consumption; build it from the ZAN rule set with
+        :meth:`~foncier.feasibility.EnafCharging.from_rules`.
 
     Returns
     -------
@@ -186,6 +191,7 @@ def match_projects(
         thresholds=th,
         top_n=top_n,
         rank=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
+        charging=charging,
     )
     pairs = pairs.reset_index(drop=True)
     capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()
@@ -249,13 +255,14 @@ def verify_assignment(
     unit_pool: pd.Series,
     *,
     thresholds: Thresholds | None = None,
+    charging: EnafCharging | None = None,
 ) -> list[str]:
     """Re-check a solution from the input tables, independently of the solver.
 
     Checks: each project placed at most once, on a known unit; every placed
     pair meets the hard requirements; the projects on a unit fit its net
-    area; the ENAF consumed per pool (``area_min_ha × enaf_share``, 0 for
-    PENE projects and friches, an unknown share counted as 1) stays within
+    area; the ENAF consumed per pool (see
+    :class:`~foncier.feasibility.EnafCharging`) stays within
     ``max(remaining, 0)``.
 
     Parameters
@@ -266,6 +273,8 @@ def verify_assignment(
         The inputs of :func:`match_projects`.
     thresholds
         Requirement constants.
+    charging
+        What counts as ENAF consumption.
 
     Returns
     -------
@@ -300,15 +309,19 @@ def verify_assignment(
     over = load > cap + _TOL
     for u in load.index[over]:
         out.append(f"unit {u} over capacity: {load[u]:.4f} ha > {cap[u]:.4f} ha")
-    share = pd.to_numeric(u_rows[UnitCol.ENAF_SHARE], errors="coerce").fillna(1.0).to_numpy()
-    free = (
-        p_rows[Col.IS_PENE].fillna(False).astype(bool).to_numpy()
-        if Col.IS_PENE in p_rows
-        else False
-    )
-    if UnitCol.IS_FRICHE in u_rows:
-        free = free | u_rows[UnitCol.IS_FRICHE].fillna(False).astype(bool).to_numpy()
-    enaf = np.where(free, 0.0, area * share)
+    share = pd.to_numeric(u_rows[UnitCol.ENAF_SHARE], errors="coerce").to_numpy(dtype=float)
+    flag = {
+        name: (
+            table[col].fillna(False).astype(bool).to_numpy()
+            if col in table
+            else np.zeros(len(table), dtype=bool)
+        )
+        for name, table, col in (
+            ("pene", p_rows, Col.IS_PENE),
+            ("friche", u_rows, UnitCol.IS_FRICHE),
+        )
+    }
+    enaf = (charging or EnafCharging()).charge(area, share, flag["pene"], flag["friche"])
     by_id = unit_pool.copy()
     by_id.index = by_id.index.astype(str)
     pool = by_id.reindex(uid.to_numpy())

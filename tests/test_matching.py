@@ -81,12 +81,37 @@ def pools_of(units: pd.DataFrame) -> pd.Series:
 @pytest.mark.parametrize(
     ("project", "unit", "requirement", "reason"),
     [
-        ({"area_min_ha": 5.0, "area_max_ha": 5.0}, {"net_area_ha": 3.2}, "area", "surface nette 3,2 ha < 5 ha demandés"),
+        (
+            {"area_min_ha": 5.0, "area_max_ha": 5.0},
+            {"net_area_ha": 3.2},
+            "area",
+            "surface nette 3,2 ha < 5 ha demandés",
+        ),
         ({"max_slope_pct": 6.0}, {"slope_mean_pct": 9.2}, "slope", "pente 9,2 % > 6 %"),
-        ({"max_dist_interchange_km": 10.0}, {"dist_interchange_km": 14.3}, "interchange", "échangeur à 14,3 km > 10 km"),
-        ({"needs_rail": True}, {"dist_rail_freight_km": 5.1}, "rail", "fret ferroviaire à 5,1 km > 2 km"),
-        ({"seveso": True}, {"dist_housing_km": 0.3}, "seveso", "habitations à 0,3 km < 0,5 km (Seveso)"),
-        ({"earliest_year": 2027}, {"servicing_stage": "non aménagé, non viabilisé"}, "year", "disponible en 2029, après 2027 souhaité"),
+        (
+            {"max_dist_interchange_km": 10.0},
+            {"dist_interchange_km": 14.3},
+            "interchange",
+            "échangeur à 14,3 km > 10 km",
+        ),
+        (
+            {"needs_rail": True},
+            {"dist_rail_freight_km": 5.1},
+            "rail",
+            "fret ferroviaire à 5,1 km > 2 km",
+        ),
+        (
+            {"seveso": True},
+            {"dist_housing_km": 0.3},
+            "seveso",
+            "habitations à 0,3 km < 0,5 km (Seveso)",
+        ),
+        (
+            {"earliest_year": 2027},
+            {"servicing_stage": "non aménagé, non viabilisé"},
+            "year",
+            "disponible en 2029, après 2027 souhaité",
+        ),
         ({}, {"servicing_stage": "non aménageable"}, "year", "terrain non aménageable"),
         ({}, {"zone_type": "A"}, "zone", "zone A incompatible avec l'industrie"),
     ],
@@ -127,7 +152,9 @@ def test_thresholds_are_configurable():
     units = units_table(dist_rail_freight_km=3.0)
     projects = projects_table(needs_rail=True)
     assert not feasibility_table(projects, units)["feasible"].iloc[0]
-    assert feasibility_table(projects, units, thresholds=Thresholds(rail_max_km=5.0))["feasible"].iloc[0]
+    assert feasibility_table(projects, units, thresholds=Thresholds(rail_max_km=5.0))[
+        "feasible"
+    ].iloc[0]
 
 
 def test_unknown_criterion_is_unverified_not_rejected_and_penalised():
@@ -208,7 +235,9 @@ def test_format_fr():
 
 def test_units_host_several_projects_up_to_their_net_area():
     units = units_table(net_area_ha=5.0)
-    projects = projects_table(3, area_min_ha=[2.0, 3.0, 1.0], area_max_ha=[2.0, 3.0, 1.0], jobs=[10, 30, 5])
+    projects = projects_table(
+        3, area_min_ha=[2.0, 3.0, 1.0], area_max_ha=[2.0, 3.0, 1.0], jobs=[10, 30, 5]
+    )
     r = match_projects(projects, units, pd.Series({"30007": 10.0}), pools_of(units))
     # 2 + 3 = 5 ha fill the unit: 40 jobs beat 3 + 1 (35) and 2 + 1 (15)
     assert sorted(r.assignments["project_id"]) == ["P1", "P2"]
@@ -283,13 +312,17 @@ def test_no_candidate_land_at_all():
 def test_unknown_objective_is_a_foncier_error():
     units = units_table()
     with pytest.raises(FoncierError, match="unknown objective 'fast'"):
-        match_projects(projects_table(), units, pd.Series({"30007": 1.0}), pools_of(units), objective="fast")
+        match_projects(
+            projects_table(), units, pd.Series({"30007": 1.0}), pools_of(units), objective="fast"
+        )
 
 
 def test_min_enaf_leaves_out_projects_whose_jobs_do_not_pay_for_enaf():
     units = units_table(enaf_share=1.0)
     projects = projects_table(2, area_min_ha=[2.0, 1.0], jobs=[10, 50])
-    r = match_projects(projects, units, pd.Series({"30007": 10.0}), pools_of(units), objective="min_enaf")
+    r = match_projects(
+        projects, units, pd.Series({"30007": 10.0}), pools_of(units), objective="min_enaf"
+    )
     assert r.assignments["project_id"].tolist() == ["P2"]
     row = r.unmatched.iloc[0]
     assert row["reason_code"] == "not_worth"
@@ -298,10 +331,17 @@ def test_min_enaf_leaves_out_projects_whose_jobs_do_not_pay_for_enaf():
 
 
 def test_friches_first_prefers_the_friche():
-    units = units_table(2, is_friche=[False, True], net_area_ha=[2.0, 2.0], enaf_share=[0.0, 0.0],
-                        dist_interchange_km=[0.0, 10.0])
+    units = units_table(
+        2,
+        is_friche=[False, True],
+        net_area_ha=[2.0, 2.0],
+        enaf_share=[0.0, 0.0],
+        dist_interchange_km=[0.0, 10.0],
+    )
     projects = projects_table(2, jobs=[10, 30])
-    first = match_projects(projects, units, pd.Series({"30007": 10.0}), pools_of(units), objective="friches_first")
+    first = match_projects(
+        projects, units, pd.Series({"30007": 10.0}), pools_of(units), objective="friches_first"
+    )
     placed = first.assignments.set_index("project_id")["unit_id"].to_dict()
     assert placed == {"P1": "U1", "P2": "U2"}
     assert first.solve.objective == pytest.approx(10 + 60, abs=0.01)
@@ -310,9 +350,14 @@ def test_friches_first_prefers_the_friche():
 def test_placed_projects_carry_zan_cost_and_why_here():
     units = units_table(2, enaf_share=[0.5, 0.0], is_friche=[False, True], net_area_ha=[8.0, 1.0])
     projects = projects_table(2, area_min_ha=[4.0, 1.0], area_max_ha=[4.0, 1.0])
-    r = match_projects(projects, units, pd.Series({"30007": 5.3}), pools_of(units), pool_names={"30007": "Alès"})
+    r = match_projects(
+        projects, units, pd.Series({"30007": 5.3}), pools_of(units), pool_names={"30007": "Alès"}
+    )
     a = r.assignments.set_index("project_id")
-    assert a.loc["P1", "zan_cost"] == "2 ha pris sur l'enveloppe de la commune Alès, qui en a encore 5,3"
+    assert (
+        a.loc["P1", "zan_cost"]
+        == "2 ha pris sur l'enveloppe de la commune Alès, qui en a encore 5,3"
+    )
     assert a.loc["P2", "zan_cost"] == "0 ha : friche"
     assert a.loc["P1", "explanation"].startswith("score ")
     assert set(r.contributions["project_id"]) == {"P1", "P2"}
@@ -323,7 +368,9 @@ def test_placed_projects_carry_zan_cost_and_why_here():
 def test_verify_assignment_flags_each_kind_of_violation():
     units = units_table(2, net_area_ha=[3.0, 3.0], enaf_share=[1.0, 0.0], slope_mean_pct=[1.0, 9.0])
     projects = projects_table(3, area_min_ha=[2.0, 2.0, 1.0], max_slope_pct=6.0)
-    bad = pd.DataFrame({"project_id": ["P1", "P2", "P3", "P3"], "unit_id": ["U1", "U1", "U2", "U2"]})
+    bad = pd.DataFrame(
+        {"project_id": ["P1", "P2", "P3", "P3"], "unit_id": ["U1", "U1", "U2", "U2"]}
+    )
     problems = verify_assignment(bad, projects, units, pd.Series({"30007": 1.0}), pools_of(units))
     text = " | ".join(problems)
     assert "placed twice" in text
@@ -331,7 +378,9 @@ def test_verify_assignment_flags_each_kind_of_violation():
     assert "U1 over capacity" in text
     assert "pool 30007 over budget: 4.0000 ha" in text
     good = pd.DataFrame({"project_id": ["P3"], "unit_id": ["U1"]})
-    assert verify_assignment(good, projects, units, pd.Series({"30007": 1.0}), pools_of(units)) == []
+    assert (
+        verify_assignment(good, projects, units, pd.Series({"30007": 1.0}), pools_of(units)) == []
+    )
 
 
 def test_time_limited_solve_returns_a_valid_solution_with_its_status():
@@ -350,13 +399,17 @@ def random_instance(rng: np.random.Generator, n_projects: int, n_units: int):
         n_units,
         insee=list(rng.choice(communes, n_units)),
         net_area_ha=list(np.round(rng.uniform(0.5, 8.0, n_units), 2)),
-        slope_mean_pct=list(np.where(rng.uniform(size=n_units) < 0.1, np.nan, rng.uniform(0, 10, n_units))),
+        slope_mean_pct=list(
+            np.where(rng.uniform(size=n_units) < 0.1, np.nan, rng.uniform(0, 10, n_units))
+        ),
         dist_interchange_km=list(rng.uniform(0, 15, n_units)),
         dist_rail_freight_km=list(rng.uniform(0, 6, n_units)),
         dist_housing_km=list(rng.uniform(0, 2, n_units)),
         enaf_share=list(np.round(rng.choice([0.0, 0.3, 1.0], n_units), 2)),
         is_friche=list(rng.uniform(size=n_units) < 0.2),
-        servicing_stage=list(rng.choice(["viabilisé et aménagé", "non aménagé, non viabilisé", "inconnu"], n_units)),
+        servicing_stage=list(
+            rng.choice(["viabilisé et aménagé", "non aménagé, non viabilisé", "inconnu"], n_units)
+        ),
         zone_type=list(rng.choice(["U", "AUc", "AUs", "A"], n_units, p=[0.5, 0.2, 0.2, 0.1])),
     )
     area = np.round(rng.uniform(0.3, 5.0, n_projects), 2)
@@ -365,7 +418,9 @@ def random_instance(rng: np.random.Generator, n_projects: int, n_units: int):
         area_min_ha=list(area),
         area_max_ha=list(area * 1.2),
         jobs=list(rng.integers(0, 100, n_projects)),
-        max_slope_pct=list(np.where(rng.uniform(size=n_projects) < 0.5, rng.uniform(2, 10, n_projects), np.nan)),
+        max_slope_pct=list(
+            np.where(rng.uniform(size=n_projects) < 0.5, rng.uniform(2, 10, n_projects), np.nan)
+        ),
         max_dist_interchange_km=list(np.where(rng.uniform(size=n_projects) < 0.5, 8.0, np.nan)),
         needs_rail=list(rng.uniform(size=n_projects) < 0.2),
         seveso=list(rng.uniform(size=n_projects) < 0.2),
@@ -383,8 +438,12 @@ def random_instance(rng: np.random.Generator, n_projects: int, n_units: int):
     n_units=st.integers(1, 8),
     objective=st.sampled_from(["jobs", "score", "min_enaf", "friches_first"]),
 )
-def test_property_solutions_respect_capacity_budgets_and_feasibility(seed, n_projects, n_units, objective):
-    units, projects, remaining, pools = random_instance(np.random.default_rng(seed), n_projects, n_units)
+def test_property_solutions_respect_capacity_budgets_and_feasibility(
+    seed, n_projects, n_units, objective
+):
+    units, projects, remaining, pools = random_instance(
+        np.random.default_rng(seed), n_projects, n_units
+    )
     r = match_projects(projects, units, remaining, pools, objective=objective, top_n=3)
     a = r.assignments
     assert verify_assignment(a, projects, units, remaining, pools) == []
@@ -401,7 +460,9 @@ def test_property_solutions_respect_capacity_budgets_and_feasibility(seed, n_pro
     assert r.solve.objective >= r.greedy_objective - 1e-6
 
 
-def brute_force(pairs: pd.DataFrame, coef: np.ndarray, units: pd.DataFrame, remaining: pd.Series) -> float:
+def brute_force(
+    pairs: pd.DataFrame, coef: np.ndarray, units: pd.DataFrame, remaining: pd.Series
+) -> float:
     cap = units.set_index("unit_id")["net_area_ha"].to_dict()
     pool = units.set_index("unit_id")["insee"].to_dict()
     budget = remaining.clip(lower=0).to_dict()
@@ -435,9 +496,15 @@ def brute_force(pairs: pd.DataFrame, coef: np.ndarray, units: pd.DataFrame, rema
     n_units=st.integers(1, 4),
     objective=st.sampled_from(["jobs", "score", "min_enaf", "friches_first"]),
 )
-def test_property_solver_matches_brute_force_on_tiny_instances(seed, n_projects, n_units, objective):
-    units, projects, remaining, pools = random_instance(np.random.default_rng(seed), n_projects, n_units)
-    r = match_projects(projects, units, remaining, pools, objective=objective, top_n=None, mip_rel_gap=0.0)
+def test_property_solver_matches_brute_force_on_tiny_instances(
+    seed, n_projects, n_units, objective
+):
+    units, projects, remaining, pools = random_instance(
+        np.random.default_rng(seed), n_projects, n_units
+    )
+    r = match_projects(
+        projects, units, remaining, pools, objective=objective, top_n=None, mip_rel_gap=0.0
+    )
     coef = objective_coefficients(r.pairs, objective)
     expected = brute_force(r.pairs, coef, units, remaining)
     assert r.solve.objective == pytest.approx(expected, abs=1e-6)
@@ -466,7 +533,10 @@ def test_query_project_ranks_units_and_states_zan_cost():
     )
     assert out["rank"].tolist() == [1, 2, 3]
     by_unit = out.set_index("unit_id")
-    assert by_unit.loc["U1", "zan_cost"] == "4 ha pris sur l'enveloppe de la commune Y, qui en a encore 5,3"
+    assert (
+        by_unit.loc["U1", "zan_cost"]
+        == "4 ha pris sur l'enveloppe de la commune Y, qui en a encore 5,3"
+    )
     assert by_unit.loc["U2", "zan_cost"] == "0 ha : friche"
     assert not by_unit.loc["U3", "zan_ok"]
     assert out["unit_id"].iloc[-1] == "U3"  # over budget comes last
@@ -488,4 +558,6 @@ def test_query_project_is_fast_on_5000_units():
 
 def test_query_project_without_area_raises():
     with pytest.raises(LayerSchemaError, match="area_min_ha"):
-        query_project({"jobs": 3}, units_table(), pd.Series({"30007": 1.0}), pools_of(units_table()))
+        query_project(
+            {"jobs": 3}, units_table(), pd.Series({"30007": 1.0}), pools_of(units_table())
+        )

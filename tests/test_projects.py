@@ -34,12 +34,20 @@ def test_read_projects_geojson(tmp_path):
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [4.08, 44.13]},
-            "properties": {"project_id": "P1", "name": "Usine", "sector": "bois",
-                           "area_min_ha": 1.5, "area_max_ha": 2.0, "jobs": 12},
+            "properties": {
+                "project_id": "P1",
+                "name": "Usine",
+                "sector": "bois",
+                "area_min_ha": 1.5,
+                "area_max_ha": 2.0,
+                "jobs": 12,
+            },
         }
     ]
     path = tmp_path / "projects.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
     projects = read_projects(path)
     assert projects.loc[0, "area_max_ha"] == 2.0
     assert "geometry" not in projects.columns
@@ -62,8 +70,14 @@ def test_unknown_preferred_commune_is_refused(tmp_path):
 )
 def test_bad_values_are_refused(change, match):
     table = pd.DataFrame(
-        {"project_id": ["P1"], "name": ["a"], "sector": ["b"], "area_min_ha": [2.0],
-         "area_max_ha": [3.0], "jobs": [3]}
+        {
+            "project_id": ["P1"],
+            "name": ["a"],
+            "sector": ["b"],
+            "area_min_ha": [2.0],
+            "area_max_ha": [3.0],
+            "jobs": [3],
+        }
     )
     for key, value in change.items():
         table[key] = [value]
@@ -79,10 +93,19 @@ def test_missing_file_is_a_data_source_error(tmp_path):
 def test_project_requirements_numbers_and_text():
     table = validate_projects(
         pd.DataFrame(
-            {"project_id": ["P1", "P2"], "name": ["a", "b"], "sector": ["x", "y"],
-             "area_min_ha": [2.5, 10.0], "area_max_ha": [3.0, 12.0], "jobs": [40, 5],
-             "needs_rail": [True, False], "max_slope_pct": [6.0, None], "seveso": [False, True],
-             "earliest_year": [2028, None], "max_dist_interchange_km": [None, 8.0]}
+            {
+                "project_id": ["P1", "P2"],
+                "name": ["a", "b"],
+                "sector": ["x", "y"],
+                "area_min_ha": [2.5, 10.0],
+                "area_max_ha": [3.0, 12.0],
+                "jobs": [40, 5],
+                "needs_rail": [True, False],
+                "max_slope_pct": [6.0, None],
+                "seveso": [False, True],
+                "earliest_year": [2028, None],
+                "max_dist_interchange_km": [None, 8.0],
+            }
         )
     )
     req = project_requirements(table, Thresholds(rail_max_km=3.0))
@@ -92,7 +115,10 @@ def test_project_requirements_numbers_and_text():
     assert req.loc["P1", "text"] == (
         "surface ≥ 2,5 ha ; pente ≤ 6 % ; fret ferroviaire à ≤ 3 km ; terrain prêt en 2028"
     )
-    assert req.loc["P2", "text"] == "surface ≥ 10 ha ; échangeur à ≤ 8 km ; habitations à ≥ 0,5 km (Seveso)"
+    assert (
+        req.loc["P2", "text"]
+        == "surface ≥ 10 ha ; échangeur à ≤ 8 km ; habitations à ≥ 0,5 km (Seveso)"
+    )
 
 
 def test_project_frame_fills_identification_defaults():

@@ -1,0 +1,176 @@
+"""Benchmark of the matching engine against a greedy baseline (best pair first).
+
+Two instances, in one run:
+
+1. the default sample territory (131 projects): supply + budgets + match end
+   to end, through :class:`foncier.scenarios.Scenario`;
+2. a large synthetic instance: 1,000 projects on tens of thousands of land
+   units generated directly (building the 1M-parcel sample and its supply
+   takes minutes; the engine only sees the units table).
+
+For each: solve time, objective, optimality gap, greedy objective and the
+margin of the MILP over greedy.  Targets: sample end to end < 10 s; large
+instance < 120 s with a gap <= 1 %.
+
+Run::
+
+    /work/venv/bin/python benchmarks/bench_matching.py [--units 30000] [--projects 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from foncier.matching import MatchResult, match_projects
+from foncier.scenarios import Scenario
+
+
+def _line(label: str, r: MatchResult, total_s: float) -> str:
+    s = r.solve
+    margin = (
+        (s.objective - r.greedy_objective) / abs(r.greedy_objective) if r.greedy_objective else 0.0
+    )
+    return (
+        f"{label:<28} total {total_s:7.2f} s | solve {s.time_s:6.2f} s | status {s.status:<10} | "
+        f"pairs {s.n_pairs:>6} rows {s.n_rows:>5} | objective {s.objective:12.3f} | gap {100 * s.gap:5.2f} % | "
+        f"greedy {r.greedy_objective:12.3f} | margin {100 * margin:+6.2f} % | "
+        f"placed {len(r.assignments)}/{len(r.assignments) + len(r.unmatched)}"
+    )
+
+
+def bench_sample(objectives: list[str]) -> None:
+    from foncier.sample import make_sample
+
+    t0 = time.perf_counter()
+    territory = make_sample()
+    print(f"sample territory built in {time.perf_counter() - t0:.1f} s (not counted)")
+    for objective in objectives:
+        start = time.perf_counter()
+        result = Scenario(territory, objective=objective).run()
+        total = time.perf_counter() - start
+        assert result.match is not None
+        timings = result.audit["timings_s"]
+        print(
+            _line(f"sample / {objective}", result.match, total)
+            + f" | supply {timings['supply']:.2f} s, match {timings['match']:.2f} s"
+        )
+
+
+def large_instance(n_units: int, n_projects: int, seed: int = 0) -> tuple[pd.DataFrame, ...]:
+    """Synthetic units, projects, remaining budgets and pools at scale (ZAN binding)."""
+    rng = np.random.default_rng(seed)
+    communes = [f"30{i:03d}" for i in range(72)]
+    insee = rng.choice(communes, n_units)
+    friche = rng.uniform(size=n_units) < 0.05
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"U{i:06d}" for i in range(n_units)],
+            "insee": insee,
+            "origin": np.where(friche, "friche", "activity_zone"),
+            "zone_type": rng.choice(["U", "AUc", "AUs", "A"], n_units, p=[0.6, 0.2, 0.15, 0.05]),
+            "servicing_stage": rng.choice(
+                [
+                    "viabilisé et aménagé",
+                    "viabilisé non aménagé",
+                    "non aménagé, non viabilisé",
+                    "inconnu",
+                ],
+                n_units,
+            ),
+            "net_area_ha": np.round(rng.lognormal(np.log(1.0), 1.0, n_units), 3),
+            "slope_mean_pct": np.where(
+                rng.uniform(size=n_units) < 0.05, np.nan, rng.gamma(2.0, 2.0, n_units)
+            ),
+            "dist_interchange_km": rng.uniform(0, 25, n_units),
+            "dist_rail_freight_km": rng.uniform(0, 15, n_units),
+            "dist_housing_km": rng.exponential(0.4, n_units),
+            "enaf_share": np.where(
+                friche, 0.0, rng.choice([0.0, 0.5, 1.0], n_units, p=[0.3, 0.2, 0.5])
+            ),
+            "is_friche": friche,
+            "flood_share": np.where(
+                rng.uniform(size=n_units) < 0.1, rng.uniform(size=n_units), 0.0
+            ),
+            "natura2000_share": 0.0,
+            "compactness": rng.uniform(0.2, 0.9, n_units),
+            "completeness": rng.uniform(0.7, 1.0, n_units),
+        }
+    )
+    area = np.round(rng.lognormal(np.log(1.5), 0.8, n_projects), 2)
+    projects = pd.DataFrame(
+        {
+            "project_id": [f"P{i:04d}" for i in range(n_projects)],
+            "name": "projet",
+            "sector": "industrie",
+            "area_min_ha": area,
+            "area_max_ha": np.round(area * 1.3, 2),
+            "jobs": np.maximum(1, (area**0.6 * rng.uniform(5, 40, n_projects)).astype(int)),
+            "needs_rail": rng.uniform(size=n_projects) < 0.05,
+            "max_dist_interchange_km": np.where(rng.uniform(size=n_projects) < 0.4, 10.0, np.nan),
+            "max_slope_pct": np.where(
+                rng.uniform(size=n_projects) < 0.6, rng.choice([3.0, 5.0, 8.0], n_projects), np.nan
+            ),
+            "seveso": rng.uniform(size=n_projects) < 0.03,
+            "preferred_insee": np.where(
+                rng.uniform(size=n_projects) < 0.3, rng.choice(communes, n_projects), None
+            ),
+            "is_pene": rng.uniform(size=n_projects) < 0.01,
+            "earliest_year": np.where(
+                rng.uniform(size=n_projects) < 0.5, rng.choice([2027.0, 2029.0], n_projects), np.nan
+            ),
+        }
+    )
+    remaining = pd.Series(np.round(rng.uniform(-2.0, 12.0, len(communes)), 2), index=communes)
+    unit_pool = pd.Series(units["insee"].to_numpy(), index=units["unit_id"].to_numpy())
+    return projects, units, remaining, unit_pool
+
+
+def bench_large(
+    n_units: int, n_projects: int, objectives: list[str], time_limit: float, gap: float
+) -> None:
+    t0 = time.perf_counter()
+    projects, units, remaining, unit_pool = large_instance(n_units, n_projects)
+    print(
+        f"large instance: {n_projects} projects, {n_units} units, generated in {time.perf_counter() - t0:.1f} s"
+    )
+    for objective in objectives:
+        start = time.perf_counter()
+        r = match_projects(
+            projects,
+            units,
+            remaining,
+            unit_pool,
+            objective=objective,
+            time_limit=time_limit,
+            mip_rel_gap=gap,
+        )
+        print(_line(f"large / {objective}", r, time.perf_counter() - start))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--units", type=int, default=30_000)
+    parser.add_argument("--projects", type=int, default=1_000)
+    parser.add_argument("--objectives", default="jobs,min_enaf", help="comma-separated objectives")
+    parser.add_argument("--time-limit", type=float, default=110.0)
+    parser.add_argument(
+        "--gap", type=float, default=0.01, help="relative gap of the large instance"
+    )
+    parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--skip-large", action="store_true")
+    args = parser.parse_args()
+    objectives = args.objectives.split(",")
+    if not args.skip_sample:
+        bench_sample(objectives)
+    if not args.skip_large:
+        bench_large(args.units, args.projects, objectives, args.time_limit, args.gap)
+
+
+if __name__ == "__main__":
+    main()

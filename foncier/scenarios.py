@@ -1,0 +1,660 @@
+"""Scenarios: a territory, projects, a ZAN rule set, a pool level, weights and an objective.
+
+Running a :class:`Scenario` computes the land supply, the ZAN budgets and the
+matching, then returns a :class:`ScenarioResult`: assignments, unmatched
+projects with their reasons, the ZAN balance per pool after the scenario,
+totals, and an audit record (hashes of every input, rule set, data vintage,
+library version, solver status and gap, time).  A result is written to and
+read from a folder; :func:`compare` puts two results side by side.
+
+Examples
+--------
+>>> from foncier.scenarios import Scenario
+>>> result = Scenario("territoire/", objective="min_enaf").run()  # doctest: +SKIP
+>>> result.to_folder("out/min_enaf")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from foncier.assignment import check_objective
+from foncier.errors import DataSourceError, FoncierError
+from foncier.feasibility import EnafCharging, Thresholds, UnitCol, Weights, format_fr
+from foncier.layers import CRS_L93, Col
+from foncier.matching import MatchResult, match_projects
+from foncier.projects import read_projects, validate_projects
+
+__all__ = ["RESULT_FILES", "Scenario", "ScenarioResult", "compare", "compare_projects"]
+
+#: Files of a scenario result folder.
+RESULT_FILES = (
+    "assignments.csv",
+    "unmatched.csv",
+    "zan_balance.csv",
+    "contributions.csv",
+    "scenario.json",
+    "placements.gpkg",
+)
+_POOLS = ("commune", "epci", "scot")
+_ID_COLUMNS = {
+    Col.PROJECT_ID: str,
+    UnitCol.UNIT_ID: str,
+    Col.INSEE: str,
+    "pool_id": str,
+    "blocking_project_id": str,
+}
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_sha256(table: pd.DataFrame) -> str:
+    """SHA-256 of a table's content (values, columns and geometry as WKB).
+
+    Parameters
+    ----------
+    table
+        A DataFrame or GeoDataFrame.
+
+    Returns
+    -------
+    str
+        Hex digest; equal tables give equal digests.
+    """
+    digest = hashlib.sha256()
+    digest.update("|".join(map(str, table.columns)).encode())
+    attrs = pd.DataFrame(table).drop(columns=Col.GEOMETRY, errors="ignore")
+    if len(attrs.columns):
+        hashed = pd.util.hash_pandas_object(
+            attrs.astype(object).where(attrs.notna(), None), index=False
+        )
+        digest.update(hashed.to_numpy().tobytes())
+    if isinstance(table, gpd.GeoDataFrame) and len(table):
+        for wkb in table.geometry.to_wkb():
+            digest.update(wkb or b"")
+    return digest.hexdigest()
+
+
+@dataclass
+class ScenarioResult:
+    """The outcome of a scenario, as tables and an audit record.
+
+    Attributes
+    ----------
+    assignments
+        One row per placed project (see :class:`foncier.matching.MatchResult`).
+    unmatched
+        One row per project left out, with ``reason_code``, machine-readable
+        fields and French ``explanation`` and ``hint``.
+    zan_balance
+        One row per budget pool: ``pool_id``, ``name``, ``envelope_ha``,
+        ``consumed_ha``, ``committed_ha``, ``remaining_before_ha``,
+        ``consumed_by_placements_ha``, ``remaining_after_ha``, ``over_budget``.
+    contributions
+        Score contributions of the placements ("why here").
+    totals
+        ``projects``, ``projects_placed``, ``jobs_total``, ``jobs_placed``,
+        ``ha_used``, ``ha_enaf``, ``ha_friches_reused``,
+        ``pools_over_budget_before``, ``pools_over_budget_after``.
+    audit
+        Inputs' SHA-256, rule set and version, ENAF vintage, foncier version,
+        solver status and gap, timings, synthetic-data flag, parameters.
+    placements
+        Assignments with the geometry of their land unit (EPSG:2154).
+    """
+
+    assignments: pd.DataFrame
+    unmatched: pd.DataFrame
+    zan_balance: pd.DataFrame
+    contributions: pd.DataFrame
+    totals: dict[str, Any]
+    audit: dict[str, Any]
+    placements: gpd.GeoDataFrame
+    match: MatchResult | None = field(default=None, repr=False)
+
+    def summary_fr(self) -> str:
+        """A few French lines for people (CLI, logs)."""
+        t, a = self.totals, self.audit
+        lines = [
+            f"Scénario « {a.get('name', '')} » — objectif {a['objective']}, budgets par {a['pool']}, "
+            f"règles {a['rules']} v{a['rules_version']}, données ENAF {a['enaf_vintage']}"
+            + (" (données synthétiques)" if a.get("synthetic") else ""),
+            f"Projets placés : {t['projects_placed']} / {t['projects']} "
+            f"({t['jobs_placed']} emplois sur {t['jobs_total']})",
+            f"Surface utilisée : {format_fr(t['ha_used'])} ha, dont "
+            f"{format_fr(t['ha_friches_reused'])} ha de friches ; "
+            f"ENAF consommés : {format_fr(t['ha_enaf'])} ha",
+            f"Enveloppes dépassées après le scénario : {t['pools_over_budget_after']} "
+            f"(avant : {t['pools_over_budget_before']})",
+            f"Solveur : {a['solver_status']}, écart {format_fr(100 * (a['solver_gap'] or 0), 2)} %, "
+            f"appariement en {format_fr(a['timings_s'].get('match', 0))} s",
+        ]
+        if len(self.unmatched):
+            counts = self.unmatched["reason_code"].value_counts()
+            lines.append(
+                "Projets non placés : "
+                + ", ".join(f"{_REASON_FR.get(k, k)} {v}" for k, v in counts.items())
+            )
+        return "\n".join(lines)
+
+    def to_folder(self, outdir: str | Path) -> Path:
+        """Write the result to a folder (created if needed).
+
+        Parameters
+        ----------
+        outdir
+            Destination folder.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder, holding :data:`RESULT_FILES`.
+        """
+        folder = Path(outdir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.assignments.to_csv(folder / "assignments.csv", index=False)
+        self.unmatched.to_csv(folder / "unmatched.csv", index=False)
+        self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
+        self.contributions.to_csv(folder / "contributions.csv", index=False)
+        record = {"totals": self.totals, "audit": self.audit}
+        (folder / "scenario.json").write_text(
+            json.dumps(record, ensure_ascii=False, indent=2, default=_json_default),
+            encoding="utf-8",
+        )
+        gpkg = folder / "placements.gpkg"
+        if gpkg.exists():
+            gpkg.unlink()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.write_dataframe(
+                self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
+            )
+        return folder
+
+    @classmethod
+    def from_folder(cls, outdir: str | Path) -> ScenarioResult:
+        """Read a result written by :meth:`to_folder`.
+
+        Parameters
+        ----------
+        outdir
+            A scenario result folder.
+
+        Returns
+        -------
+        ScenarioResult
+            Tables, totals and audit record (without the engine's internals).
+
+        Raises
+        ------
+        DataSourceError
+            A file is missing or unreadable.
+        """
+        folder = Path(outdir)
+        missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
+        if missing:
+            msg = (
+                f"{folder} is not a scenario result folder: {missing} missing; "
+                "write one with `foncier match ... -o FOLDER`"
+            )
+            raise DataSourceError(msg)
+        try:
+            tables = {
+                n: pd.read_csv(folder / f"{n}.csv", dtype=_ID_COLUMNS, keep_default_na=True)
+                for n in ("assignments", "unmatched", "zan_balance", "contributions")
+            }
+            record = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+            placements = gpd.read_file(folder / "placements.gpkg", layer="placements")
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            msg = f"cannot read the scenario result in {folder}: {exc}"
+            raise DataSourceError(msg) from exc
+        return cls(
+            assignments=tables["assignments"],
+            unmatched=tables["unmatched"],
+            zan_balance=tables["zan_balance"],
+            contributions=tables["contributions"],
+            totals=record["totals"],
+            audit=record["audit"],
+            placements=placements,
+        )
+
+
+_REASON_FR = {
+    "no_land": "sans terrain",
+    "infeasible": "aucun terrain compatible",
+    "blocked_by_zan": "bloqués par le ZAN",
+    "outcompeted": "supplantés",
+    "not_worth": "non rentables sous l'objectif",
+    "not_selected": "non retenus",
+}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+@dataclass
+class Scenario:
+    """A named matching run over a territory.
+
+    Parameters
+    ----------
+    territory
+        A :class:`~foncier.territory.Territory` or the path of a territory folder.
+    projects
+        Projects table or file (CSV / GeoJSON); ``None`` uses the territory's.
+    rules
+        ZAN rule set, its name or file; ``None`` loads the default rule set.
+    pool
+        Budget pooling level: ``commune``, ``epci`` or ``scot``.
+    weights
+        Score weights.
+    objective
+        ``jobs``, ``score``, ``min_enaf`` or ``friches_first``.
+    committed
+        Committed projects (table or file, see :func:`foncier.zan.read_committed`).
+    thresholds
+        Requirement constants.
+    top_n, time_limit, mip_rel_gap
+        Engine options (see :func:`foncier.matching.match_projects`).
+    units
+        Land units already computed (skips :func:`foncier.supply.land_units`).
+    name
+        Label shown on the outputs.
+    """
+
+    territory: Any
+    projects: pd.DataFrame | str | Path | None = None
+    rules: Any = None
+    pool: str = "commune"
+    weights: Weights | None = None
+    objective: str = "jobs"
+    committed: pd.DataFrame | str | Path | None = None
+    thresholds: Thresholds | None = None
+    top_n: int | None = 30
+    time_limit: float | None = None
+    mip_rel_gap: float = 1e-3
+    units: gpd.GeoDataFrame | None = None
+    name: str = "scénario"
+
+    def _check(self) -> None:
+        check_objective(self.objective)
+        if self.pool not in _POOLS:
+            msg = f"unknown pool level {self.pool!r}; expected one of {list(_POOLS)}"
+            raise FoncierError(msg)
+
+    def run(self, progress: bool = False) -> ScenarioResult:
+        """Compute supply, budgets and matching; return the result with its audit record.
+
+        Parameters
+        ----------
+        progress
+            Show progress of the long steps on stderr.
+
+        Returns
+        -------
+        ScenarioResult
+            Assignments, reasons, ZAN balance, totals, audit record.
+
+        Raises
+        ------
+        FoncierError
+            Unknown objective or pool level; any input error of the steps
+            (unreadable territory, malformed projects or rule set…).
+        """
+        from foncier import __version__, zan
+        from foncier.supply import land_units
+        from foncier.territory import Territory
+
+        self._check()
+        started = datetime.now(UTC)
+        timings: dict[str, float] = {}
+        bar = _Progress(progress)
+        clock = time.perf_counter()
+
+        bar.step("lecture des données")
+        source = None
+        territory = self.territory
+        if not isinstance(territory, Territory):
+            source = Path(territory)
+            territory = Territory.from_folder(source)
+        communes = territory.communes
+        projects = self._projects(territory)
+        rules = self.rules if isinstance(self.rules, zan.RuleSet) else zan.load_rules(self.rules)
+        committed = self.committed
+        if isinstance(committed, (str, Path)):
+            committed = zan.read_committed(committed)
+        timings["load"] = time.perf_counter() - clock
+
+        bar.step("budgets ZAN")
+        clock = time.perf_counter()
+        budgets = zan.budget_table(territory, rules, pool=self.pool, committed=committed)
+        timings["budgets"] = time.perf_counter() - clock
+
+        bar.step("offre foncière")
+        clock = time.perf_counter()
+        units = self.units if self.units is not None else land_units(territory, progress=progress)
+        units = units.reset_index(drop=True)
+        timings["supply"] = time.perf_counter() - clock
+
+        bar.step("appariement")
+        clock = time.perf_counter()
+        pools = zan.pool_ids(communes, self.pool)
+        unit_pool = pd.Series(
+            pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
+            index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
+        )
+        by_pool = budgets.set_index("pool_id")
+        match = match_projects(
+            projects,
+            units,
+            by_pool["remaining_ha"],
+            unit_pool,
+            objective=self.objective,
+            weights=self.weights,
+            thresholds=self.thresholds,
+            top_n=self.top_n,
+            time_limit=self.time_limit,
+            mip_rel_gap=self.mip_rel_gap,
+            pool_names=by_pool[Col.NAME].astype(str).to_dict(),
+            pool_kind=self.pool,
+            charging=EnafCharging.from_rules(rules),
+        )
+        timings["match"] = time.perf_counter() - clock
+        bar.step("bilan ZAN")
+        clock = time.perf_counter()
+        balance = self._balance(match, units, budgets, rules, communes)
+        timings["balance"] = time.perf_counter() - clock
+        bar.close()
+
+        a = match.assignments
+        totals = {
+            "projects": len(projects),
+            "projects_placed": len(a),
+            "jobs_total": int(projects[Col.JOBS].sum()),
+            "jobs_placed": int(a[Col.JOBS].sum()),
+            "ha_used": float(a["area_ha"].sum()),
+            "ha_enaf": float(balance["consumed_by_placements_ha"].sum()),
+            "ha_friches_reused": float(a.loc[a[UnitCol.IS_FRICHE], "area_ha"].sum()),
+            "pools_over_budget_before": int((balance["remaining_before_ha"] < 0).sum()),
+            "pools_over_budget_after": int(balance["over_budget"].sum()),
+        }
+        audit = {
+            "name": self.name,
+            "started_at": started.isoformat(timespec="seconds"),
+            "foncier_version": __version__,
+            "territory": territory.name,
+            "data_label": territory.data_label,
+            "synthetic": territory.synthetic,
+            "inputs_sha256": self._hashes(territory, source, projects, units, budgets),
+            "rules": rules.name,
+            "rules_version": rules.version,
+            "rules_source": str(rules.source),
+            "enaf_vintage": _vintage_label(budgets.attrs.get("enaf_vintage")),
+            "pool": self.pool,
+            "objective": self.objective,
+            "weights": (self.weights or Weights()).to_dict(),
+            "thresholds": _plain(self.thresholds or Thresholds()),
+            "top_n": self.top_n,
+            "time_limit_s": self.time_limit,
+            "mip_rel_gap": self.mip_rel_gap,
+            "solver_status": match.solve.status,
+            "solver_message": match.solve.message,
+            "solver_objective": match.solve.objective,
+            "solver_dual_bound": match.solve.dual_bound,
+            "solver_gap": match.solve.gap,
+            "greedy_objective": match.greedy_objective,
+            "candidate_pairs": match.solve.n_pairs,
+            "units": len(units),
+            "timings_s": timings,
+        }
+        placements = _placements(a, units)
+        return ScenarioResult(
+            assignments=a,
+            unmatched=match.unmatched,
+            zan_balance=balance,
+            contributions=match.contributions,
+            totals=totals,
+            audit=audit,
+            placements=placements,
+            match=match,
+        )
+
+    def _projects(self, territory: Any) -> pd.DataFrame:
+        if self.projects is None:
+            return validate_projects(territory.projects, territory.communes)
+        if isinstance(self.projects, (str, Path)):
+            return read_projects(self.projects, communes=territory.communes)
+        return validate_projects(self.projects, territory.communes)
+
+    @staticmethod
+    def _balance(
+        match: MatchResult,
+        units: pd.DataFrame,
+        budgets: pd.DataFrame,
+        rules: Any,
+        communes: pd.DataFrame,
+    ) -> pd.DataFrame:
+        from foncier.zan import placement_impact
+
+        a = match.assignments
+        share = (
+            units.set_index(UnitCol.UNIT_ID)[UnitCol.ENAF_SHARE]
+            .astype(float)
+            .reindex(a[UnitCol.UNIT_ID])
+            .fillna(1.0)
+            .to_numpy()
+        )
+        placements = pd.DataFrame(
+            {
+                Col.PROJECT_ID: a[Col.PROJECT_ID].astype(str),
+                Col.INSEE: a[Col.INSEE].astype(str),
+                "area_ha": a["area_ha"].astype(float),
+                "enaf_share": share,
+                Col.IS_PENE: a[Col.IS_PENE].astype(bool),
+                UnitCol.IS_FRICHE: a[UnitCol.IS_FRICHE].astype(bool),
+            }
+        )
+        _, per_pool = placement_impact(placements, budgets, rules, communes)
+        extra = budgets.groupby("pool_id")[["envelope_ha", "consumed_ha", "committed_ha"]].sum()
+        balance = per_pool.merge(extra, left_on="pool_id", right_index=True, how="left")
+        cols = [
+            "pool_id",
+            Col.NAME,
+            "envelope_ha",
+            "consumed_ha",
+            "committed_ha",
+            "remaining_before_ha",
+            "consumed_by_placements_ha",
+            "remaining_after_ha",
+            "over_budget",
+        ]
+        return balance[cols]
+
+    def _hashes(
+        self,
+        territory: Any,
+        source: Path | None,
+        projects: pd.DataFrame,
+        units: pd.DataFrame,
+        budgets: pd.DataFrame,
+    ) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if source is not None:
+            for path in sorted(p for p in source.iterdir() if p.is_file()):
+                out[f"file:{path.name}"] = _file_sha256(path)
+        else:
+            for name, layer in territory.iter_layers():
+                out[f"layer:{name}"] = table_sha256(layer)
+            out["table:enaf_consumption"] = table_sha256(territory.enaf_consumption)
+        for label, value in (("projects", self.projects), ("committed", self.committed)):
+            if isinstance(value, (str, Path)):
+                out[f"file:{Path(value).name}"] = _file_sha256(Path(value))
+        out["table:projects"] = table_sha256(projects)
+        out["table:land_units"] = table_sha256(units)
+        out["table:budgets"] = table_sha256(budgets)
+        if isinstance(self.rules, (str, Path)) and Path(self.rules).is_file():
+            out[f"file:{Path(self.rules).name}"] = _file_sha256(Path(self.rules))
+        return out
+
+
+def _vintage_label(vintage: Any) -> str | None:
+    if vintage is None:
+        return None
+    return str(getattr(vintage, "label", vintage))
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in obj.__dict__.items()}
+
+
+def _placements(assignments: pd.DataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
+    table = pd.DataFrame(assignments.drop(columns=["explanation"], errors="ignore"))
+    if isinstance(units, gpd.GeoDataFrame) and len(units):
+        geom = units.set_index(units[UnitCol.UNIT_ID].astype(str)).geometry
+        geometry = geom.reindex(table[UnitCol.UNIT_ID].astype(str)).to_numpy()
+        crs = units.crs or CRS_L93
+    else:
+        geometry = np.full(len(table), None, dtype=object)
+        crs = CRS_L93
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=crs).to_numpy(), crs=crs)
+
+
+class _Progress:
+    """Steps of a scenario shown as a tqdm bar on stderr (nothing when disabled)."""
+
+    _STEPS = 5
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self._STEPS, unit="étape", leave=False)
+
+    def step(self, label: str) -> None:
+        if self._bar is not None:
+            if self._bar.n or self._bar.desc:
+                self._bar.update(1)
+            self._bar.set_description(label)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._STEPS - self._bar.n)
+            self._bar.close()
+
+
+def compare_projects(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
+    """Where each project goes in two scenarios.
+
+    Parameters
+    ----------
+    a, b
+        Two scenario results.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``project_id``, ``unit_a``, ``unit_b``, ``status``: ``same``,
+        ``moved``, ``left_out_in_b`` (placed in A only), ``placed_in_b_only``
+        or ``unmatched_in_both``.
+    """
+    ua = a.assignments.set_index(a.assignments[Col.PROJECT_ID].astype(str))[UnitCol.UNIT_ID]
+    ub = b.assignments.set_index(b.assignments[Col.PROJECT_ID].astype(str))[UnitCol.UNIT_ID]
+    ids = sorted(
+        set(ua.index)
+        | set(ub.index)
+        | set(a.unmatched[Col.PROJECT_ID].astype(str))
+        | set(b.unmatched[Col.PROJECT_ID].astype(str))
+    )
+    out = pd.DataFrame({Col.PROJECT_ID: ids})
+    out["unit_a"] = ua.reindex(ids).to_numpy()
+    out["unit_b"] = ub.reindex(ids).to_numpy()
+    in_a, in_b = out["unit_a"].notna(), out["unit_b"].notna()
+    out["status"] = np.select(
+        [in_a & in_b & (out["unit_a"] == out["unit_b"]), in_a & in_b, in_a, in_b],
+        ["same", "moved", "left_out_in_b", "placed_in_b_only"],
+        default="unmatched_in_both",
+    )
+    return out
+
+
+def compare(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
+    """Two scenarios side by side.
+
+    Parameters
+    ----------
+    a, b
+        Two scenario results (e.g. read with :meth:`ScenarioResult.from_folder`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by indicator (French label): columns ``a``, ``b``,
+        ``difference`` (b − a): objective, pool level, rule set, projects and
+        jobs placed, ha used, ha of ENAF consumed, ha of friches reused,
+        pools over budget, projects moved, left out in B only, placed in B only.
+    """
+    moves = compare_projects(a, b)["status"].value_counts()
+    ta, tb = a.totals, b.totals
+    numbers = [
+        ("projets placés", ta["projects_placed"], tb["projects_placed"]),
+        ("emplois placés", ta["jobs_placed"], tb["jobs_placed"]),
+        ("ha utilisés", ta["ha_used"], tb["ha_used"]),
+        ("ha d'ENAF consommés", ta["ha_enaf"], tb["ha_enaf"]),
+        ("ha de friches réemployés", ta["ha_friches_reused"], tb["ha_friches_reused"]),
+        ("enveloppes dépassées", ta["pools_over_budget_after"], tb["pools_over_budget_after"]),
+    ]
+    rows: list[dict[str, Any]] = [
+        {"indicator": "objectif", "a": a.audit["objective"], "b": b.audit["objective"]},
+        {"indicator": "mutualisation", "a": a.audit["pool"], "b": b.audit["pool"]},
+        {
+            "indicator": "règles ZAN",
+            "a": f"{a.audit['rules']} v{a.audit['rules_version']}",
+            "b": f"{b.audit['rules']} v{b.audit['rules_version']}",
+        },
+    ]
+    for label, va, vb in numbers:
+        rows.append(
+            {
+                "indicator": label,
+                "a": round(va, 2),
+                "b": round(vb, 2),
+                "difference": round(vb - va, 2),
+            }
+        )
+    for label, key in (
+        ("projets déplacés", "moved"),
+        ("projets placés en A seulement", "left_out_in_b"),
+        ("projets placés en B seulement", "placed_in_b_only"),
+    ):
+        rows.append(
+            {"indicator": label, "a": None, "b": None, "difference": int(moves.get(key, 0))}
+        )
+    return pd.DataFrame(rows, columns=["indicator", "a", "b", "difference"]).set_index("indicator")
