@@ -43,6 +43,7 @@ __all__ = [
     "is_friche",
     "net_area_ha",
     "overlap_area_m2",
+    "overlap_pairs",
     "slope_max_pct",
     "slope_mean_pct",
 ]
@@ -261,10 +262,27 @@ def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.
     return _nearest_km(units, targets, UnitCol.DIST_HOUSING_KM)
 
 
-def _overlap_pairs(
+def overlap_pairs(
     geoms: np.ndarray, layer: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersecting pairs ``(geometry, layer polygon)`` and the area they share."""
+    """Intersecting pairs ``(geometry, layer polygon)`` and the area they share.
+
+    Pairs where one side covers the other take the covered area directly;
+    only pairs crossing a boundary are intersected.
+
+    Parameters
+    ----------
+    geoms
+        Polygons in EPSG:2154.
+    layer
+        Polygons in EPSG:2154.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(geometry positions, layer positions, shared area in m²)``, one
+        entry per intersecting pair.
+    """
     empty = np.empty(0, dtype="int64")
     if len(geoms) == 0 or len(layer) == 0:
         return empty, empty, np.empty(0)
@@ -312,7 +330,7 @@ def overlap_area_m2(geoms: np.ndarray, layer: np.ndarray) -> np.ndarray:
     ...                 np.array([shapely.box(50, 0, 150, 100), shapely.box(-90, 0, 0, 100)]))
     array([5000.])
     """
-    src, _, area = _overlap_pairs(geoms, layer)
+    src, _, area = overlap_pairs(geoms, layer)
     return np.bincount(src, weights=area, minlength=len(geoms))
 
 
@@ -369,7 +387,7 @@ def enaf_share(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
     todo = np.flatnonzero(~friche)
     if len(todo) and len(parcels):
         is_enaf = (parcels[Col.LAND_COVER] == "enaf").to_numpy()
-        src, dst, area = _overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
+        src, dst, area = overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
         on_parcels = np.bincount(src, weights=area, minlength=len(todo))
         enaf = is_enaf[dst]
         on_enaf = np.bincount(src[enaf], weights=area[enaf], minlength=len(todo))

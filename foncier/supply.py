@@ -39,6 +39,7 @@ from foncier.criteria import (
     UnitCol,
     constraint_share,
     dissolved_parts,
+    overlap_pairs,
 )
 from foncier.errors import NotFoundError
 from foncier.layers import CONSTRAINT_KINDS, CRS_L93, DESTDOMI_ACTIVITY, SERVICING_STAGES, Col
@@ -109,6 +110,8 @@ UNIT_COLUMNS = (
 _FRICHE_PARCELS = "l_idpar"
 _PENALISED_SHARE = "penalised_share"
 _DISC_QUAD_SEGS = 16
+#: Share of a parcel that must lie in activity zones for the parcel to be a candidate.
+_MAJORITY = 0.5
 
 
 # -- candidate land ---------------------------------------------------------------
@@ -131,25 +134,30 @@ def _zone_attribute(zone_idx: np.ndarray, zones: gpd.GeoDataFrame, column: str) 
 
 
 def _parcels_in(
-    polygons: np.ndarray, parcels: gpd.GeoDataFrame, point_tree: shapely.STRtree
+    polygons: np.ndarray, parcels: gpd.GeoDataFrame, parcel_tree: shapely.STRtree
 ) -> pd.DataFrame:
     """Per polygon, the parcels whose representative point it holds.
 
-    ``point_tree`` is the STRtree of the parcels' representative points.
-    Returns a frame indexed by polygon number with ``idus`` (``|``-joined),
-    ``owner_kind`` and ``insee`` of the parcels covering the largest area.
+    ``parcel_tree`` is the STRtree of the parcels; representative points are
+    computed only for the parcels whose box meets a polygon.  Returns a frame
+    indexed by polygon number with ``idus`` (``|``-joined), ``owner_kind`` and
+    ``insee`` of the parcels covering the largest area.
     """
     columns = [UnitCol.IDUS, Col.OWNER_KIND, Col.INSEE]
     if len(polygons) == 0 or len(parcels) == 0:
         return pd.DataFrame(columns=columns, dtype="str")
-    poly_idx, pt_idx = point_tree.query(polygons, predicate="contains")
+    poly_idx, p_idx = parcel_tree.query(polygons)
+    geoms = parcels.geometry.to_numpy()[p_idx]
+    shapely.prepare(polygons)
+    inside = shapely.contains(polygons[poly_idx], shapely.point_on_surface(geoms))
+    poly_idx, p_idx = poly_idx[inside], p_idx[inside]
     pairs = pd.DataFrame(
         {
             "poly": poly_idx,
-            Col.IDU: parcels[Col.IDU].to_numpy(dtype=object)[pt_idx],
-            Col.OWNER_KIND: parcels[Col.OWNER_KIND].to_numpy(dtype=object)[pt_idx],
-            Col.INSEE: parcels[Col.INSEE].to_numpy(dtype=object)[pt_idx],
-            "area": shapely.area(parcels.geometry.to_numpy()[pt_idx]),
+            Col.IDU: parcels[Col.IDU].to_numpy(dtype=object)[p_idx],
+            Col.OWNER_KIND: parcels[Col.OWNER_KIND].to_numpy(dtype=object)[p_idx],
+            Col.INSEE: parcels[Col.INSEE].to_numpy(dtype=object)[p_idx],
+            "area": shapely.area(geoms[inside]),
         }
     ).sort_values(["poly", Col.IDU], kind="stable")
     out = pd.DataFrame({UnitCol.IDUS: pairs.groupby("poly")[Col.IDU].agg("|".join)})
@@ -160,25 +168,34 @@ def _parcels_in(
     return out
 
 
-def _activity_zone_of(
-    point_tree: shapely.STRtree, n_points: int, zones: gpd.GeoDataFrame
-) -> np.ndarray:
-    """Index of the activity zone holding each parcel point, -1 for none.
+def _activity_parcels(
+    parcels: gpd.GeoDataFrame, parcel_tree: shapely.STRtree, zones: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parcels lying mostly (at least half their area) in activity zones.
 
-    Queried from the zones' side: each of the few activity zones is prepared
-    once and tested against the points its bounding box holds.
+    Returns their positions and, for each, the activity zone covering the
+    largest part of it.  Only the parcels meeting an activity zone are
+    looked at, and intersections are computed only for those crossing a zone
+    boundary.
     """
-    out = np.full(n_points, -1, dtype="int64")
     activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES) & (
         zones[Col.DESTDOMI] == DESTDOMI_ACTIVITY
     )
     zone_idx = np.flatnonzero(activity.to_numpy())
-    if len(zone_idx) == 0 or n_points == 0:
-        return out
-    z, pt = point_tree.query(zones.geometry.to_numpy()[zone_idx], predicate="contains")
-    order = np.lexsort((z, pt))[::-1]  # the first zone wins where zones overlap
-    out[pt[order]] = zone_idx[z[order]]
-    return out
+    empty = np.empty(0, dtype="int64")
+    if len(zone_idx) == 0 or len(parcels) == 0:
+        return empty, empty
+    zone_geoms = zones.geometry.to_numpy()[zone_idx]
+    near = np.unique(parcel_tree.query(zone_geoms, predicate="intersects")[1])
+    geoms = parcels.geometry.to_numpy()[near]
+    src, dst, area = overlap_pairs(geoms, zone_geoms)
+    share = np.bincount(src, weights=area, minlength=len(near)) / shapely.area(geoms)
+    order = np.lexsort((-area, src))
+    first = order[np.unique(src[order], return_index=True)[1]]
+    best = np.full(len(near), -1, dtype="int64")
+    best[src[first]] = dst[first]
+    mostly = share >= _MAJORITY
+    return near[mostly], zone_idx[best[mostly]]
 
 
 def _frame(geometry: np.ndarray, origin: str, **columns: Any) -> gpd.GeoDataFrame:
@@ -223,10 +240,12 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     - ``zae_plot``: ZAE plots whose occupancy is ``inoccupé``, ``vacant``,
       ``friche`` or ``occupation en transition`` and whose servicing stage is
       not ``non aménageable``;
-    - ``activity_zone``: parcels whose representative point lies in a U, AUc or
-      AUs zone of ``destdomi`` 02 (activity; carte-communale sector 02 is
-      loaded as such), outside every ZAE plot (the ZAE inventory says whether
-      its plots are free) and outside the candidate friches.
+    - ``activity_zone``: parcels lying for at least half their area in U, AUc
+      or AUs zones of ``destdomi`` 02 (activity; carte-communale sector 02 is
+      loaded as such), whose representative point is outside every ZAE plot
+      (the ZAE inventory says whether its plots are free) and outside the
+      candidate friches; their zone type is that of the activity zone
+      covering the largest part of them.
 
     A ZAE plot inside a candidate friche is left to the friche.
 
@@ -246,13 +265,12 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     parcels = territory.parcels
     zones = territory.plu_zones
     zone_geoms = zones.geometry.to_numpy()
-    parcel_points = shapely.point_on_surface(parcels.geometry.to_numpy())
-    point_tree = shapely.STRtree(parcel_points)
+    parcel_tree = shapely.STRtree(parcels.geometry.to_numpy())
 
     friches, no_surface = _friche_polygons(territory.friches)
     friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
     f_geoms = friches.geometry.to_numpy()
-    f_parcels = _parcels_in(f_geoms, parcels, point_tree).reindex(range(len(friches)))
+    f_parcels = _parcels_in(f_geoms, parcels, parcel_tree).reindex(range(len(friches)))
     f_zone = _zone_attribute(
         _first_within(shapely.point_on_surface(f_geoms), zone_geoms), zones, Col.ZONE_TYPE
     )
@@ -283,7 +301,7 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     available &= _first_within(p_points, f_geoms) < 0
     plots = plots[available.to_numpy()].reset_index(drop=True)
     p_geoms = plots.geometry.to_numpy()
-    p_parcels = _parcels_in(p_geoms, parcels, point_tree).reindex(range(len(plots)))
+    p_parcels = _parcels_in(p_geoms, parcels, parcel_tree).reindex(range(len(plots)))
     refcad = plots[Col.REFCAD].astype("str").str.strip() if len(plots) else plots[Col.REFCAD]
     p_idus = refcad.where(plots[Col.REFCAD].notna() & (refcad != ""), p_parcels[UnitCol.IDUS])
     site_insee = plots[Col.SITE_ID].map(territory.zae.set_index(Col.SITE_ID)[Col.INSEE])
@@ -302,21 +320,19 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
         },
     )
 
-    zone_idx = _activity_zone_of(point_tree, len(parcels), zones)
-    activity = zone_idx >= 0
-    candidates_idx = np.flatnonzero(activity)
-    points = parcel_points[candidates_idx]
-    activity[candidates_idx] = (
-        _first_within(points, territory.zae_plots.geometry.to_numpy()) < 0
-    ) & (_first_within(points, f_geoms) < 0)
-    zone_type = _zone_attribute(zone_idx, zones, Col.ZONE_TYPE)
-    chosen = parcels[activity]
+    chosen_idx, chosen_zone = _activity_parcels(parcels, parcel_tree, zones)
+    points = shapely.point_on_surface(parcels.geometry.to_numpy()[chosen_idx])
+    free = (_first_within(points, territory.zae_plots.geometry.to_numpy()) < 0) & (
+        _first_within(points, f_geoms) < 0
+    )
+    chosen_idx, chosen_zone = chosen_idx[free], chosen_zone[free]
+    chosen = parcels.iloc[chosen_idx]
     parcel_land = _frame(
         chosen.geometry.to_numpy(),
         ORIGIN_ACTIVITY_ZONE,
         **{
             Col.INSEE: chosen[Col.INSEE].to_numpy(),
-            Col.ZONE_TYPE: zone_type[activity],
+            Col.ZONE_TYPE: zones[Col.ZONE_TYPE].to_numpy(dtype=object)[chosen_zone],
             Col.OWNER_KIND: chosen[Col.OWNER_KIND].to_numpy(),
             UnitCol.IDUS: chosen[Col.IDU].to_numpy(),
             Col.SITE_ID: "",

@@ -214,6 +214,18 @@ class TestCandidates:
         assert cands["zone_type"].tolist() == ["U", "AUs"]
         assert cands.index.equals(pd.RangeIndex(2))
 
+    @pytest.mark.parametrize(("split", "expected"), [(40, []), (50, ["AUc"]), (70, ["AUc"])])
+    def test_parcel_mostly_in_activity_zones(self, split: float, expected: list) -> None:
+        # a parcel split between an AUc activity zone (west, `split` m wide), a U
+        # activity zone (next 10 m) and a housing zone
+        zones = zones_layer(
+            ("AUc", "02", box(-10, -10, split - 10, 110)),
+            ("U", "02", box(split - 10, -10, split, 110)),
+            ("U", "01", box(split, -10, 200, 110)),
+        )
+        cands = candidate_land(territory(parcels_layer([box(0, 0, 100, 100)]), zones))
+        assert cands["zone_type"].tolist() == expected
+
     def test_zae_plots_and_friches(self) -> None:
         geoms = [box(i * 100, 0, (i + 1) * 100, 100) for i in range(6)]
         plots = layer(
