@@ -72,6 +72,7 @@ class Col:
     SECTION = "section"
     NUMERO = "numero"
     CONTENANCE_M2 = "contenance_m2"
+    AREA_M2 = "area_m2"
     OWNER_KIND = "owner_kind"
     LAND_COVER = "land_cover"
     # plu zones
@@ -181,8 +182,8 @@ INFRA_KINDS = (
     "other",
 )
 
-_INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-_IDU_RE = re.compile(r"^(\d{5}|2[AB]\d{3})[0-9A-Z]{3}[0-9A-Z]{2}\d{4}$")
+INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+IDU_RE = re.compile(r"^(\d{5}|2[AB]\d{3})[0-9A-Z]{3}[0-9A-Z]{2}\d{4}$")
 _SIREN_RE = re.compile(r"^\d{9}$")
 
 ColumnKind = Literal["code", "str", "float", "int", "bool"]
@@ -251,7 +252,7 @@ class LayerSchema:
 
 
 def _insee(name: str = Col.INSEE, **kw: Any) -> Column:
-    return Column(name, "code", pattern=_INSEE_RE, width=5, **kw)
+    return Column(name, "code", pattern=INSEE_RE, width=5, **kw)
 
 
 def _area_min_above_max(df: pd.DataFrame) -> pd.Series:
@@ -278,7 +279,7 @@ SCHEMAS: dict[str, LayerSchema] = {
             "parcels",
             (Col.IDU,),
             (
-                Column(Col.IDU, "code", pattern=_IDU_RE),
+                Column(Col.IDU, "code", pattern=IDU_RE),
                 _insee(),
                 Column(Col.SECTION, "str"),
                 Column(Col.NUMERO, "str"),

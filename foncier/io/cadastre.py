@@ -27,13 +27,10 @@ from foncier.io._common import (
     reject_rows,
     validate_source,
 )
-from foncier.layers import Col, LoadReport, normalise_insee
+from foncier.layers import IDU_RE, Col, LoadReport, normalise_insee
 
-__all__ = ["AREA_M2", "read_cadastre"]
+__all__ = ["read_cadastre"]
 
-#: Geometric area of a parcel in m², measured in EPSG:2154.
-AREA_M2 = "area_m2"
-_IDU_PATTERN = r"^(?:\d{5}|2[AB]\d{3})[0-9A-Z]{3}[0-9A-Z]{2}\d{4}$"
 
 
 def _read_one(path: PathLike) -> gpd.GeoDataFrame:
@@ -107,7 +104,7 @@ def read_cadastre(
     idu = idu.str.strip().str.upper()
     gdf[Col.IDU] = idu
     gdf = reject_rows(gdf, blank(gdf[Col.IDU]), "missing parcel id", gdf[Col.IDU], report)
-    malformed = ~gdf[Col.IDU].str.match(_IDU_PATTERN)
+    malformed = ~gdf[Col.IDU].str.match(IDU_RE)
     gdf = reject_rows(
         gdf, malformed, "malformed parcel id (expected 14 characters)", gdf[Col.IDU], report
     )
@@ -139,5 +136,5 @@ def read_cadastre(
         "'unknown' and 'enaf' (the cautious choice for ZAN accounting)"
     )
     out = validate_source("parcels", gdf, report, files)
-    out.insert(out.columns.get_loc(Col.CONTENANCE_M2) + 1, AREA_M2, out.geometry.area)
+    out.insert(out.columns.get_loc(Col.CONTENANCE_M2) + 1, Col.AREA_M2, out.geometry.area)
     return out
