@@ -231,6 +231,103 @@ def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     return out.reset_index(drop=True), int((~keep).sum())
 
 
+def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoDataFrame, int]:
+    """Friches not yet reconverted, and the number of point friches without a surface."""
+    parcels = territory.parcels
+    zones = territory.plu_zones
+    zone_geoms = zones.geometry.to_numpy()
+    friches, no_surface = _friche_polygons(territory.friches)
+    friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
+    f_geoms = friches.geometry.to_numpy()
+    f_parcels = _parcels_in(f_geoms, parcels, parcel_tree).reindex(range(len(friches)))
+    f_zone = _zone_attribute(
+        _first_within(shapely.point_on_surface(f_geoms), zone_geoms), zones, Col.ZONE_TYPE
+    )
+    if Col.ZONE_TYPE in friches.columns:
+        f_zone = np.where(pd.isna(f_zone), friches[Col.ZONE_TYPE].to_numpy(dtype=object), f_zone)
+    f_idus = f_parcels[UnitCol.IDUS]
+    if _FRICHE_PARCELS in friches.columns:
+        listed = friches[_FRICHE_PARCELS].astype("str").str.strip()
+        f_idus = listed.where(friches[_FRICHE_PARCELS].notna() & (listed != ""), f_idus)
+    friche_land = _frame(
+        f_geoms,
+        ORIGIN_FRICHE,
+        **{
+            Col.INSEE: friches[Col.INSEE].to_numpy(),
+            Col.ZONE_TYPE: f_zone,
+            Col.OWNER_KIND: f_parcels[Col.OWNER_KIND].fillna("unknown").to_numpy(),
+            UnitCol.IDUS: f_idus.fillna("").to_numpy(),
+            Col.SITE_ID: friches[Col.SITE_ID].to_numpy(),
+            Col.SERVICING_STAGE: UNKNOWN_STAGE,
+        },
+    )
+    return friche_land, no_surface
+
+
+def _zae_land(
+    territory: Any, parcel_tree: shapely.STRtree, f_geoms: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Available ZAE plots, except those inside a candidate friche."""
+    parcels = territory.parcels
+    zones = territory.plu_zones
+    zone_geoms = zones.geometry.to_numpy()
+    plots = territory.zae_plots
+    available = plots[Col.OCCUPANCY].isin(AVAILABLE_OCCUPANCIES) & (
+        plots[Col.SERVICING_STAGE] != NOT_BUILDABLE
+    )
+    p_points = shapely.point_on_surface(plots.geometry.to_numpy())
+    available &= _first_within(p_points, f_geoms) < 0
+    plots = plots[available.to_numpy()].reset_index(drop=True)
+    p_geoms = plots.geometry.to_numpy()
+    p_parcels = _parcels_in(p_geoms, parcels, parcel_tree).reindex(range(len(plots)))
+    refcad = plots[Col.REFCAD].astype("str").str.strip() if len(plots) else plots[Col.REFCAD]
+    p_idus = refcad.where(plots[Col.REFCAD].notna() & (refcad != ""), p_parcels[UnitCol.IDUS])
+    site_insee = plots[Col.SITE_ID].map(territory.zae.set_index(Col.SITE_ID)[Col.INSEE])
+    zae_land = _frame(
+        p_geoms,
+        ORIGIN_ZAE_PLOT,
+        **{
+            Col.INSEE: site_insee.fillna(p_parcels[Col.INSEE]).to_numpy(),
+            Col.ZONE_TYPE: _zone_attribute(
+                _first_within(shapely.point_on_surface(p_geoms), zone_geoms), zones, Col.ZONE_TYPE
+            ),
+            Col.OWNER_KIND: p_parcels[Col.OWNER_KIND].fillna("unknown").to_numpy(),
+            UnitCol.IDUS: p_idus.fillna("").to_numpy(),
+            Col.SITE_ID: plots[Col.SITE_ID].to_numpy(),
+            Col.SERVICING_STAGE: plots[Col.SERVICING_STAGE].to_numpy(),
+        },
+    )
+    return zae_land
+
+
+def _activity_land(
+    territory: Any, parcel_tree: shapely.STRtree, f_geoms: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Parcels mostly in activity zones, outside ZAE plots and candidate friches."""
+    parcels = territory.parcels
+    zones = territory.plu_zones
+    chosen_idx, chosen_zone = _activity_parcels(parcels, parcel_tree, zones)
+    points = shapely.point_on_surface(parcels.geometry.to_numpy()[chosen_idx])
+    free = (_first_within(points, territory.zae_plots.geometry.to_numpy()) < 0) & (
+        _first_within(points, f_geoms) < 0
+    )
+    chosen_idx, chosen_zone = chosen_idx[free], chosen_zone[free]
+    chosen = parcels.iloc[chosen_idx]
+    parcel_land = _frame(
+        chosen.geometry.to_numpy(),
+        ORIGIN_ACTIVITY_ZONE,
+        **{
+            Col.INSEE: chosen[Col.INSEE].to_numpy(),
+            Col.ZONE_TYPE: zones[Col.ZONE_TYPE].to_numpy(dtype=object)[chosen_zone],
+            Col.OWNER_KIND: chosen[Col.OWNER_KIND].to_numpy(),
+            UnitCol.IDUS: chosen[Col.IDU].to_numpy(),
+            Col.SITE_ID: "",
+            Col.SERVICING_STAGE: UNKNOWN_STAGE,
+        },
+    )
+    return parcel_land
+
+
 def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     """Land that could host an industrial project, each piece with its origin.
 
@@ -262,83 +359,11 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
         ``servicing_stage`` and the candidate's polygon (EPSG:2154).
         ``attrs["friches_without_surface"]`` counts the point friches left out.
     """
-    parcels = territory.parcels
-    zones = territory.plu_zones
-    zone_geoms = zones.geometry.to_numpy()
-    parcel_tree = shapely.STRtree(parcels.geometry.to_numpy())
-
-    friches, no_surface = _friche_polygons(territory.friches)
-    friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
-    f_geoms = friches.geometry.to_numpy()
-    f_parcels = _parcels_in(f_geoms, parcels, parcel_tree).reindex(range(len(friches)))
-    f_zone = _zone_attribute(
-        _first_within(shapely.point_on_surface(f_geoms), zone_geoms), zones, Col.ZONE_TYPE
-    )
-    if Col.ZONE_TYPE in friches.columns:
-        f_zone = np.where(pd.isna(f_zone), friches[Col.ZONE_TYPE].to_numpy(dtype=object), f_zone)
-    f_idus = f_parcels[UnitCol.IDUS]
-    if _FRICHE_PARCELS in friches.columns:
-        listed = friches[_FRICHE_PARCELS].astype("str").str.strip()
-        f_idus = listed.where(friches[_FRICHE_PARCELS].notna() & (listed != ""), f_idus)
-    friche_land = _frame(
-        f_geoms,
-        ORIGIN_FRICHE,
-        **{
-            Col.INSEE: friches[Col.INSEE].to_numpy(),
-            Col.ZONE_TYPE: f_zone,
-            Col.OWNER_KIND: f_parcels[Col.OWNER_KIND].fillna("unknown").to_numpy(),
-            UnitCol.IDUS: f_idus.fillna("").to_numpy(),
-            Col.SITE_ID: friches[Col.SITE_ID].to_numpy(),
-            Col.SERVICING_STAGE: UNKNOWN_STAGE,
-        },
-    )
-
-    plots = territory.zae_plots
-    available = plots[Col.OCCUPANCY].isin(AVAILABLE_OCCUPANCIES) & (
-        plots[Col.SERVICING_STAGE] != NOT_BUILDABLE
-    )
-    p_points = shapely.point_on_surface(plots.geometry.to_numpy())
-    available &= _first_within(p_points, f_geoms) < 0
-    plots = plots[available.to_numpy()].reset_index(drop=True)
-    p_geoms = plots.geometry.to_numpy()
-    p_parcels = _parcels_in(p_geoms, parcels, parcel_tree).reindex(range(len(plots)))
-    refcad = plots[Col.REFCAD].astype("str").str.strip() if len(plots) else plots[Col.REFCAD]
-    p_idus = refcad.where(plots[Col.REFCAD].notna() & (refcad != ""), p_parcels[UnitCol.IDUS])
-    site_insee = plots[Col.SITE_ID].map(territory.zae.set_index(Col.SITE_ID)[Col.INSEE])
-    zae_land = _frame(
-        p_geoms,
-        ORIGIN_ZAE_PLOT,
-        **{
-            Col.INSEE: site_insee.fillna(p_parcels[Col.INSEE]).to_numpy(),
-            Col.ZONE_TYPE: _zone_attribute(
-                _first_within(shapely.point_on_surface(p_geoms), zone_geoms), zones, Col.ZONE_TYPE
-            ),
-            Col.OWNER_KIND: p_parcels[Col.OWNER_KIND].fillna("unknown").to_numpy(),
-            UnitCol.IDUS: p_idus.fillna("").to_numpy(),
-            Col.SITE_ID: plots[Col.SITE_ID].to_numpy(),
-            Col.SERVICING_STAGE: plots[Col.SERVICING_STAGE].to_numpy(),
-        },
-    )
-
-    chosen_idx, chosen_zone = _activity_parcels(parcels, parcel_tree, zones)
-    points = shapely.point_on_surface(parcels.geometry.to_numpy()[chosen_idx])
-    free = (_first_within(points, territory.zae_plots.geometry.to_numpy()) < 0) & (
-        _first_within(points, f_geoms) < 0
-    )
-    chosen_idx, chosen_zone = chosen_idx[free], chosen_zone[free]
-    chosen = parcels.iloc[chosen_idx]
-    parcel_land = _frame(
-        chosen.geometry.to_numpy(),
-        ORIGIN_ACTIVITY_ZONE,
-        **{
-            Col.INSEE: chosen[Col.INSEE].to_numpy(),
-            Col.ZONE_TYPE: zones[Col.ZONE_TYPE].to_numpy(dtype=object)[chosen_zone],
-            Col.OWNER_KIND: chosen[Col.OWNER_KIND].to_numpy(),
-            UnitCol.IDUS: chosen[Col.IDU].to_numpy(),
-            Col.SITE_ID: "",
-            Col.SERVICING_STAGE: UNKNOWN_STAGE,
-        },
-    )
+    parcel_tree = shapely.STRtree(territory.parcels.geometry.to_numpy())
+    friche_land, no_surface = _friche_land(territory, parcel_tree)
+    f_geoms = friche_land.geometry.to_numpy()
+    zae_land = _zae_land(territory, parcel_tree, f_geoms)
+    parcel_land = _activity_land(territory, parcel_tree, f_geoms)
     parts = [f for f in (zae_land, friche_land, parcel_land) if len(f)]
     if parts:
         out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS_L93)

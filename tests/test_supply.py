@@ -359,6 +359,37 @@ class TestMerge:
         assert units["idus"].tolist() == ["a|b|c"] and units["n_candidates"].tolist() == [3]
 
 
+@settings(max_examples=30, deadline=None)
+@given(cells=st.lists(st.booleans(), min_size=16, max_size=16))
+def test_units_are_the_connected_blocks(cells: list[bool]) -> None:
+    """Units of a random set of cells of a 4x4 grid = its 8-connected components."""
+    from scipy import ndimage
+
+    chosen = np.array(cells).reshape(4, 4)
+    geoms = [box(i * 100, j * 100, (i + 1) * 100, (j + 1) * 100)
+             for j in range(4) for i in range(4) if chosen[j, i]]  # fmt: skip
+    cands = gpd.GeoDataFrame(
+        {
+            "insee": INSEE,
+            "origin": "activity_zone",
+            "zone_type": "U",
+            "owner_kind": "public",
+            "idus": [f"p{k}" for k in range(len(geoms))],
+            "site_id": "",
+            "servicing_stage": "inconnu",
+            "gross_area_ha": 1.0,
+        },  # fmt: skip
+        geometry=geoms,
+        crs="EPSG:2154",
+    )
+    units = merge_units(cands)
+    _, expected = ndimage.label(chosen, structure=np.ones((3, 3)))
+    assert len(units) == expected
+    assert units["gross_area_ha"].sum() == pytest.approx(len(geoms))
+    assert shapely.area(units.geometry.to_numpy()).sum() == pytest.approx(len(geoms) * 1e4)
+    assert sorted("|".join(units["idus"]).split("|")) == sorted(cands["idus"]) if geoms else True
+
+
 # -- criteria ------------------------------------------------------------------------
 class TestCriteria:
     def test_net_area_and_compactness(self) -> None:
