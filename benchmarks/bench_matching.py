@@ -36,7 +36,8 @@ def _line(label: str, r: MatchResult, total_s: float) -> str:
     )
     return (
         f"{label:<28} total {total_s:7.2f} s | solve {s.time_s:6.2f} s | status {s.status:<10} | "
-        f"pairs {s.n_pairs:>6} rows {s.n_rows:>5} | objective {s.objective:12.3f} | gap {100 * s.gap:5.2f} % | "
+        f"pairs {s.n_pairs:>6} rows {s.n_rows:>5} | objective {s.objective:12.3f} | "
+        f"gap {100 * s.gap:5.2f} % | "
         f"greedy {r.greedy_objective:12.3f} | margin {100 * margin:+6.2f} % | "
         f"placed {len(r.assignments)}/{len(r.assignments) + len(r.unmatched)}"
     )
@@ -135,7 +136,8 @@ def bench_large(
     t0 = time.perf_counter()
     projects, units, remaining, unit_pool = large_instance(n_units, n_projects)
     print(
-        f"large instance: {n_projects} projects, {n_units} units, generated in {time.perf_counter() - t0:.1f} s"
+        f"large instance: {n_projects} projects, {n_units} units, "
+        f"generated in {time.perf_counter() - t0:.1f} s"
     )
     for objective in objectives:
         start = time.perf_counter()

@@ -84,7 +84,7 @@ class PoolInfo:
     kind: str
 
     def label(self, code: int, *, of: bool = False) -> str:
-        """French name of a pool: ``"la commune Alès"`` or, with ``of``, ``"de la commune Alès"``."""
+        """French name of a pool: ``"la commune Alès"``, or ``"de la commune Alès"`` with ``of``."""
         if code < 0:
             return "d'aucune enveloppe" if of else "aucune enveloppe"
         pid = str(self.ids[code])
@@ -132,7 +132,7 @@ def pool_info(
     pool_ids = pd.Index(
         sorted(set(remaining.index.astype(str)) | set(pools.dropna().astype(str))), dtype=object
     )
-    codes = pool_ids.get_indexer(pools.astype(object).where(pools.notna(), None))
+    codes = pool_ids.get_indexer(pd.Index(pools.astype(object).where(pools.notna(), None)))
     rem = pd.to_numeric(remaining, errors="coerce")
     rem.index = rem.index.astype(str)
     rem_arr = rem.reindex(pool_ids).fillna(0.0).to_numpy(dtype=float)

@@ -107,13 +107,28 @@ def zan_cost_text(
     if left_ha < enaf_ha - _TOL:
         return (
             text
-            + f", qui n'en a plus que {format_fr(max(left_ha, 0.0))} (manque {format_fr(enaf_ha - max(left_ha, 0.0))} ha)"
+            + f", qui n'en a plus que {format_fr(max(left_ha, 0.0))}"
+            + f" (manque {format_fr(enaf_ha - max(left_ha, 0.0))} ha)"
         )
     return text + f", qui en a encore {format_fr(left_ha)}"
 
 
+def _zan_texts(
+    pairs: pd.DataFrame, codes: np.ndarray, left: np.ndarray, pools: PoolInfo
+) -> list[str]:
+    """ZAN cost sentence of each pair (``left``: what its pool has left)."""
+    return [
+        zan_cost_text(
+            float(e), is_friche=bool(f), is_pene=bool(p), pool=pools, code=int(c), left_ha=float(lh)
+        )
+        for e, f, p, c, lh in zip(
+            pairs["enaf_ha"], pairs["is_friche"], pairs["is_pene"], codes, left, strict=True
+        )
+    ]
+
+
 def _why_here(pairs: pd.DataFrame, weights: Weights) -> list[str]:
-    """ "Why here" sentences: score, its three largest contributions, unverified requirements."""
+    """Explain each pair: score, its three largest contributions, unverified requirements."""
     names = list(weights.criteria)
     labels = np.array([CRITERIA_FR[n] for n in names], dtype=object)
     contrib = pairs[[f"c_{n}" for n in names]].to_numpy(dtype=float) * np.array(
@@ -155,18 +170,7 @@ def explain_placed(
     """
     u = placed["u"].to_numpy(dtype=int)
     codes = pools.of_unit[u] if len(u) else np.zeros(0, dtype=int)
-    zan = []
-    for row, code in zip(placed.itertuples(index=False), codes, strict=True):
-        zan.append(
-            zan_cost_text(
-                row.enaf_ha,
-                is_friche=bool(row.is_friche),
-                is_pene=bool(row.is_pene),
-                pool=pools,
-                code=int(code),
-                left_ha=float(pools.remaining[code]) if code >= 0 else 0.0,
-            )
-        )
+    zan = _zan_texts(placed, codes, np.append(pools.remaining, 0.0)[codes], pools)
     return pd.DataFrame(
         {
             Col.PROJECT_ID: placed[Col.PROJECT_ID].to_numpy(),
@@ -200,11 +204,14 @@ _UNMATCHED_COLUMNS = [
 
 
 def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str, Any]:
-    counts = rejections.counts.loc[pid, list(REQUIREMENTS)]
-    req = str(counts.idxmax())
+    counts = rejections.counts.loc[pid, list(REQUIREMENTS)].to_numpy(dtype=int)
+    req = REQUIREMENTS[int(counts.argmax())]
     n = int(counts.max())
     row: dict[str, Any] = {Col.PROJECT_ID: pid, "reason_code": "infeasible", "requirement": req}
-    text = f"aucun terrain ne convient : {_REQ_FR[req]} écarte {n} terrain{'s' if n > 1 else ''} sur {n_units}"
+    text = (
+        f"aucun terrain ne convient : {_REQ_FR[req]} écarte {n} "
+        f"terrain{'s' if n > 1 else ''} sur {n_units}"
+    )
     if pid in rejections.closest.index:
         close = rejections.closest.loc[pid]
         row[UnitCol.UNIT_ID] = close[UnitCol.UNIT_ID]
@@ -212,7 +219,10 @@ def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str,
     relax = rejections.relax[rejections.relax[Col.PROJECT_ID] == pid]
     relax = relax.sort_values("units", ascending=False).head(2)
     row["hint"] = " ; ".join(
-        relax_text(r.requirement, r.limit, r.needed, r.units) for r in relax.itertuples(index=False)
+        relax_text(str(r), float(lim), float(need), int(k))
+        for r, lim, need, k in zip(
+            relax["requirement"], relax["limit"], relax["needed"], relax["units"], strict=True
+        )
     )
     row["explanation"] = text
     return row
@@ -323,7 +333,8 @@ def _competition_row(
             UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
             "explanation": (
                 f"sous l'objectif {objective}, ses {int(best['jobs'])} emplois ne compensent pas "
-                f"les {format_fr(best['enaf_ha'])} ha d'ENAF de son meilleur terrain ({best[UnitCol.UNIT_ID]})"
+                f"les {format_fr(best['enaf_ha'])} ha d'ENAF de son meilleur terrain "
+                f"({best[UnitCol.UNIT_ID]})"
             ),
             "hint": "un terrain déjà artificialisé ou une friche, ou plus d'emplois par ha",
         }
@@ -343,7 +354,7 @@ def _competition_row(
     zan = g[g["cap_ok"] & ~g["zan_ok"]]
     if len(zan):
         missing = zan["enaf_ha"] - zan["left_ha"].clip(lower=0.0)
-        best = zan.loc[missing.idxmin()]
+        best = zan.iloc[int(np.argmin(missing.to_numpy()))]
         short = float(missing.min())
         code = int(best["code"])
         label = pools.label(code)
@@ -440,17 +451,9 @@ def query_project(
             "score": top["score"].to_numpy(),
             "enaf_ha": top["enaf_ha"].to_numpy(),
             "zan_ok": top["zan_ok"].to_numpy(),
-            "zan_cost": [
-                zan_cost_text(
-                    r.enaf_ha,
-                    is_friche=bool(r.is_friche),
-                    is_pene=bool(r.is_pene),
-                    pool=pools,
-                    code=int(r.code),
-                    left_ha=r.left_ha,
-                )
-                for r in top.itertuples(index=False)
-            ],
+            "zan_cost": _zan_texts(
+                top, top["code"].to_numpy(dtype=int), top["left_ha"].to_numpy(dtype=float), pools
+            ),
             "unverified": top["unverified"].to_numpy(),
             "explanation": _why_here(top, weights),
         }

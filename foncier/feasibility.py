@@ -204,12 +204,12 @@ CRITERIA_FR = {
 
 
 def format_fr(value: float, digits: int = 1) -> str:
-    """Format a number the French way (decimal comma, no useless zeros).
+    r"""Format a number the French way (decimal comma, no useless zeros).
 
     Examples
     --------
     >>> format_fr(9.25), format_fr(6.0), format_fr(1234.5)
-    ('9,2', '6', '1\\u202f234,5')
+    ('9,2', '6', '1\u202f234,5')
     """
     if not np.isfinite(value):
         return "?"
@@ -253,7 +253,8 @@ def check_units(units: pd.DataFrame) -> None:
     dup = units[UnitCol.UNIT_ID].duplicated()
     if dup.any():
         msg = (
-            f"land units have duplicate unit_id values {units.loc[dup, UnitCol.UNIT_ID].unique()[:5].tolist()}; "
+            "land units have duplicate unit_id values "
+            f"{units.loc[dup, UnitCol.UNIT_ID].unique()[:5].tolist()}; "
             "each unit_id must identify one unit"
         )
         raise LayerSchemaError(msg)
@@ -434,7 +435,7 @@ class _ChunkResult:
 
     @property
     def feasible(self) -> np.ndarray:
-        return ~self.fail.any(axis=0)
+        return np.logical_not(self.fail.any(axis=0))
 
 
 def _evaluate(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) -> _ChunkResult:
@@ -912,7 +913,8 @@ def feasibility_table(
     >>> u = pd.DataFrame({"unit_id": ["U1"], "insee": ["30007"], "zone_type": ["U"],
     ...                   "servicing_stage": ["viabilisé et aménagé"], "net_area_ha": [5.0],
     ...                   "slope_mean_pct": [9.2], "dist_interchange_km": [1.0],
-    ...                   "dist_rail_freight_km": [9.0], "dist_housing_km": [1.0], "enaf_share": [1.0]})
+    ...                   "dist_rail_freight_km": [9.0], "dist_housing_km": [1.0],
+    ...                   "enaf_share": [1.0]})
     >>> feasibility_table(p, u)["reason"].iloc[0]
     'pente 9,2 % > 6 %'
     """

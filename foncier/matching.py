@@ -12,8 +12,9 @@ each pool (a Series ``pool_id -> ha``) and the pool of each unit (a Series
 Examples
 --------
 >>> import pandas as pd
->>> projects = pd.DataFrame({"project_id": ["P1", "P2"], "name": ["a", "b"], "sector": ["x", "x"],
-...                          "area_min_ha": [3.0, 2.0], "area_max_ha": [3.0, 2.0], "jobs": [50, 20]})
+>>> projects = pd.DataFrame({"project_id": ["P1", "P2"], "name": ["a", "b"], "sector": "x",
+...                          "area_min_ha": [3.0, 2.0], "area_max_ha": [3.0, 2.0],
+...                          "jobs": [50, 20]})
 >>> units = pd.DataFrame({"unit_id": ["U1"], "insee": ["30007"], "zone_type": ["U"],
 ...                       "servicing_stage": ["viabilisé et aménagé"], "net_area_ha": [4.0],
 ...                       "slope_mean_pct": [2.0], "dist_interchange_km": [1.0],
@@ -294,11 +295,12 @@ def verify_assignment(
     unknown = ~pid.isin(p_tab.index) | ~uid.isin(u_tab.index)
     if unknown.any():
         out.append(
-            f"unknown projects or units: {assignments.loc[unknown, [Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist()}"
+            "unknown projects or units: "
+            f"{assignments.loc[unknown, [Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist()}"
         )
         return out
-    p_rows = p_tab.loc[pid.to_numpy()].reset_index(drop=True)
-    u_rows = u_tab.loc[uid.to_numpy()].reset_index(drop=True)
+    p_rows = p_tab.reindex(pid.to_numpy()).reset_index(drop=True)
+    u_rows = u_tab.reindex(uid.to_numpy()).reset_index(drop=True)
     ok = pairwise_feasible(p_rows, u_rows, thresholds=thresholds)
     if not ok.all():
         bad = list(zip(pid[~ok], uid[~ok], strict=True))

@@ -149,25 +149,26 @@ def project_requirements(
             .to_numpy(),
             "max_dist_rail_km": np.where(rail, th.rail_max_km, np.nan),
             "min_dist_housing_km": np.where(seveso, th.seveso_min_housing_km, np.nan),
-            "needed_by_year": pd.to_numeric(projects[Col.EARLIEST_YEAR])
-            .astype("Float64")
-            .to_numpy(),
+            "needed_by_year": pd.to_numeric(projects[Col.EARLIEST_YEAR]).astype(float).to_numpy(),
         },
         index=pd.Index(projects[Col.PROJECT_ID].astype(str), name=Col.PROJECT_ID),
     )
+    templates = (
+        ("max_slope_pct", "pente ≤ {} %"),
+        ("max_dist_interchange_km", "échangeur à ≤ {} km"),
+        ("max_dist_rail_km", "fret ferroviaire à ≤ {} km"),
+        ("min_dist_housing_km", "habitations à ≥ {} km (Seveso)"),
+    )
+    values = {col: table[col].to_numpy(dtype=float) for col in table.columns}
     texts = []
-    for row in table.itertuples(index=False):
-        parts = [f"surface ≥ {format_fr(row.min_area_ha, 2)} ha"]
-        if pd.notna(row.max_slope_pct):
-            parts.append(f"pente ≤ {format_fr(row.max_slope_pct)} %")
-        if pd.notna(row.max_dist_interchange_km):
-            parts.append(f"échangeur à ≤ {format_fr(row.max_dist_interchange_km)} km")
-        if pd.notna(row.max_dist_rail_km):
-            parts.append(f"fret ferroviaire à ≤ {format_fr(row.max_dist_rail_km)} km")
-        if pd.notna(row.min_dist_housing_km):
-            parts.append(f"habitations à ≥ {format_fr(row.min_dist_housing_km)} km (Seveso)")
-        if pd.notna(row.needed_by_year):
-            parts.append(f"terrain prêt en {int(row.needed_by_year)}")
+    for i, area in enumerate(values["min_area_ha"]):
+        parts = [f"surface ≥ {format_fr(area, 2)} ha"]
+        parts += [
+            t.format(format_fr(values[c][i])) for c, t in templates if np.isfinite(values[c][i])
+        ]
+        year = values["needed_by_year"][i]
+        if np.isfinite(year):
+            parts.append(f"terrain prêt en {year:.0f}")
         texts.append(" ; ".join(parts))
     table["text"] = texts
     return table

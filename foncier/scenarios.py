@@ -134,7 +134,8 @@ class ScenarioResult:
         """A few French lines for people (CLI, logs)."""
         t, a = self.totals, self.audit
         lines = [
-            f"Scénario « {a.get('name', '')} » — objectif {a['objective']}, budgets par {a['pool']}, "
+            f"Scénario « {a.get('name', '')} » — objectif {a['objective']}, "
+            f"budgets par {a['pool']}, "
             f"règles {a['rules']} v{a['rules_version']}, données ENAF {a['enaf_vintage']}"
             + (" (données synthétiques)" if a.get("synthetic") else ""),
             f"Projets placés : {t['projects_placed']} / {t['projects']} "
@@ -144,14 +145,15 @@ class ScenarioResult:
             f"ENAF consommés : {format_fr(t['ha_enaf'])} ha",
             f"Enveloppes dépassées après le scénario : {t['pools_over_budget_after']} "
             f"(avant : {t['pools_over_budget_before']})",
-            f"Solveur : {a['solver_status']}, écart {format_fr(100 * (a['solver_gap'] or 0), 2)} %, "
+            f"Solveur : {a['solver_status']}, "
+            f"écart {format_fr(100 * (a['solver_gap'] or 0), 2)} %, "
             f"appariement en {format_fr(a['timings_s'].get('match', 0))} s",
         ]
         if len(self.unmatched):
             counts = self.unmatched["reason_code"].value_counts()
             lines.append(
                 "Projets non placés : "
-                + ", ".join(f"{_REASON_FR.get(k, k)} {v}" for k, v in counts.items())
+                + ", ".join(f"{_REASON_FR.get(str(k), str(k))} {v}" for k, v in counts.items())
             )
         return "\n".join(lines)
 
@@ -382,7 +384,7 @@ class Scenario:
             top_n=self.top_n,
             time_limit=self.time_limit,
             mip_rel_gap=self.mip_rel_gap,
-            pool_names=by_pool[Col.NAME].astype(str).to_dict(),
+            pool_names={str(k): str(v) for k, v in by_pool[Col.NAME].items()},
             pool_kind=self.pool,
             charging=EnafCharging.from_rules(rules),
         )
@@ -513,7 +515,7 @@ class Scenario:
             for name, layer in territory.iter_layers():
                 out[f"layer:{name}"] = table_sha256(layer)
             out["table:enaf_consumption"] = table_sha256(territory.enaf_consumption)
-        for label, value in (("projects", self.projects), ("committed", self.committed)):
+        for value in (self.projects, self.committed):
             if isinstance(value, (str, Path)):
                 out[f"file:{Path(value).name}"] = _file_sha256(Path(value))
         out["table:projects"] = table_sha256(projects)

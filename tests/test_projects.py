@@ -12,7 +12,9 @@ from foncier.errors import DataSourceError, LayerSchemaError
 from foncier.feasibility import Thresholds
 from foncier.projects import project_frame, project_requirements, read_projects, validate_projects
 
-CSV = """project_id,name,sector,area_min_ha,area_max_ha,jobs,needs_rail,max_slope_pct,seveso,preferred_insee,earliest_year
+CSV = """\
+project_id,name,sector,area_min_ha,area_max_ha,jobs,needs_rail,max_slope_pct,seveso,\
+preferred_insee,earliest_year
 P1,Usine A,chimie,2.5,3,40,oui,6,true,30007,2028
 P2,Entrepôt B,logistique,10,15,25,non,,false,,
 """

@@ -73,9 +73,13 @@ def test_sample_scenario_audit_record(jobs_result: ScenarioResult):
 
 def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):
     um = jobs_result.unmatched
-    assert um["reason_code"].isin(
-        ["no_land", "infeasible", "blocked_by_zan", "outcompeted", "not_worth", "not_selected"]
-    ).all()
+    assert (
+        um["reason_code"]
+        .isin(
+            ["no_land", "infeasible", "blocked_by_zan", "outcompeted", "not_worth", "not_selected"]
+        )
+        .all()
+    )
     assert um["explanation"].str.len().gt(10).all()
     zan = um[um["reason_code"] == "blocked_by_zan"]
     assert (zan["missing_ha"] > 0).all()
@@ -127,7 +131,9 @@ def test_committed_projects_reduce_the_budgets(territory: Territory, tmp_path: P
     assert row["committed_ha"] == 500
     assert row["remaining_before_ha"] < 0
     placed_there = r.assignments[r.assignments["pool_id"] == insee]
-    assert (placed_there["enaf_ha"] <= 1e-6).all()  # zero budget: ENAF-free land only (1e-6 ha = slivers)
+    assert (
+        placed_there["enaf_ha"] <= 1e-6
+    ).all()  # zero budget: ENAF-free land only (1e-6 ha = slivers)
     assert "file:committed.csv" in r.audit["inputs_sha256"]
 
 
@@ -172,8 +178,19 @@ def test_cli_match_and_compare(sample_folder: Path, tmp_path: Path):
     assert (out_a / "placements.gpkg").is_file()
     res = runner.invoke(
         main,
-        ["match", str(sample_folder), "-o", str(out_b), "--objective", "friches_first", "--pool", "epci",
-         "--time-limit", "30", "--quiet"],
+        [
+            "match",
+            str(sample_folder),
+            "-o",
+            str(out_b),
+            "--objective",
+            "friches_first",
+            "--pool",
+            "epci",
+            "--time-limit",
+            "30",
+            "--quiet",
+        ],
     )
     assert res.exit_code == 0, res.output
     res = runner.invoke(main, ["compare", str(out_a), str(out_b)])
@@ -184,7 +201,9 @@ def test_cli_match_and_compare(sample_folder: Path, tmp_path: Path):
 
 def test_cli_errors_are_clean(sample_folder: Path, tmp_path: Path):
     runner = CliRunner()
-    res = runner.invoke(main, ["match", str(sample_folder), "-o", str(tmp_path), "--objective", "fast"])
+    res = runner.invoke(
+        main, ["match", str(sample_folder), "-o", str(tmp_path), "--objective", "fast"]
+    )
     assert res.exit_code == 2
     assert "Traceback" not in res.output
     res = runner.invoke(main, ["compare", str(tmp_path), str(tmp_path)])

@@ -126,6 +126,7 @@ def compare(outdir_a: Path, outdir_b: Path) -> None:
     click.echo(f"{'':<{width}}  {'A':>28}  {'B':>28}  {'B − A':>8}")
     for label, row in table.iterrows():
         click.echo(
-            f"{label:<{width}}  {_cell(row['a']):>28}  {_cell(row['b']):>28}  {_cell(row['difference']):>8}"
+            f"{label:<{width}}  {_cell(row['a']):>28}  {_cell(row['b']):>28}  "
+            f"{_cell(row['difference']):>8}"
         )
     click.echo(f"A : {outdir_a}\nB : {outdir_b}")
