@@ -276,13 +276,14 @@ def _commune_budgets(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Budget table, and the budget row of each commune (its pool's row when pooled)."""
     table = budgets if budgets is not None else budget_table(territory, pool="commune")
-    for col in ("pool_id", "envelope_ha", "consumed_ha", "remaining_ha", "status"):
-        if col not in table.columns:
-            msg = (
-                f"budgets must be a table of foncier.zan.budget_table; column {col!r} is "
-                f"missing (received {list(table.columns)})"
-            )
-            raise LayerSchemaError(msg)
+    needed = ("pool_id", "envelope_ha", "consumed_ha", "remaining_ha", "status")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        msg = (
+            f"budgets must be a table of foncier.zan.budget_table; the column(s) {missing} "
+            f"are missing (received {list(table.columns)})"
+        )
+        raise LayerSchemaError(msg)
     communes = territory.communes
     pool = str(table.attrs.get("pool", "commune"))
     ids = pool_ids(communes, pool)

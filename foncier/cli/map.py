@@ -1,0 +1,60 @@
+"""``foncier map``: the working group's map of a territory, or of a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+
+
+@main.command(name="map")
+@territory_argument
+@click.option(
+    "--scenario",
+    "scenario_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Scenario result folder (foncier match -o): add its placements and unmatched projects.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write.",
+)
+@click.option(
+    "--colour-by",
+    default="origin",
+    show_default=True,
+    help="Land units colour: 'origin' or a numeric unit column (completeness, enaf_share...).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Embed Leaflet in the page so that it opens with no network.",
+)
+@handle_errors
+def map_command(
+    territory: Path, scenario_dir: Path | None, output: Path, colour_by: str, offline: bool
+) -> None:
+    """Write the map of TERRITORY (ZAN budgets, land, constraints) as an HTML page."""
+    from foncier._format import fr_number
+    from foncier.maps import map_html, scenario_map, territory_map
+
+    t = load_territory(territory)
+    if scenario_dir is None:
+        m = territory_map(t, colour_by=colour_by, inline_assets=offline)
+    else:
+        from foncier.scenarios import ScenarioResult
+
+        result = ScenarioResult.from_folder(scenario_dir)
+        m = scenario_map(t, result, inline_assets=offline)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    page = map_html(m)
+    output.write_text(page, encoding="utf-8")
+    size = fr_number(len(page.encode("utf-8")) / 1e6, 2, "Mo")
+    click.echo(f"Carte écrite : {output} ({size}) ; {t.data_label}")

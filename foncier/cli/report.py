@@ -1,0 +1,64 @@
+"""``foncier report``: the working group's HTML report of a scenario result folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from foncier.cli._main import handle_errors, main
+
+#: Keys of a scenario's audit record that may name its territory folder.
+_TERRITORY_KEYS = ("territory_path", "territory_folder")
+
+
+def _territory_folder(outdir: Path, given: Path | None) -> Path:
+    from foncier.errors import DataSourceError
+    from foncier.scenarios import ScenarioResult
+
+    if given is not None:
+        return given
+    audit = ScenarioResult.from_folder(outdir).audit
+    for key in _TERRITORY_KEYS:
+        value = audit.get(key)
+        if value and Path(value).is_dir():
+            return Path(value)
+    msg = (
+        f"le dossier de scénario {outdir} ne nomme pas de dossier de territoire existant ; "
+        "indiquez-le avec --territory TERRITOIRE"
+    )
+    raise DataSourceError(msg)
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--territory",
+    "territory",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Territory folder of the scenario (default: the one its audit record names).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write (default: OUTDIR/report.html).",
+)
+@handle_errors
+def report(outdir: Path, territory: Path | None, output: Path | None) -> None:
+    """Write the report of the scenario result folder OUTDIR (OUTDIR/report.html)."""
+    from foncier._format import fr_number
+    from foncier.report import HEADLINE_LABELS, headline_figures, write_report
+    from foncier.scenarios import ScenarioResult
+    from foncier.territory import Territory
+
+    t = Territory.from_folder(_territory_folder(outdir, territory))
+    path = write_report(outdir, t, output)
+    figures = headline_figures(ScenarioResult.from_folder(outdir), t.projects)
+    click.echo(f"Rapport écrit : {path} ; {t.data_label}")
+    for key in ("projects_placed", "jobs_placed", "ha_used", "ha_enaf", "remaining_after_ha"):
+        label, unit = HEADLINE_LABELS[key]
+        click.echo(f"  {label} : {fr_number(figures[key], 2 if unit == 'ha' else 0, unit)}")

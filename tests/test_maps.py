@@ -1,0 +1,348 @@
+"""Tests of the Folium maps: hand-checked budgets and popups, size and content on the sample."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from foncier._format import fr_number
+from foncier.cli import main
+from foncier.errors import LayerSchemaError, NotFoundError
+from foncier.layers import empty_layer
+from foncier.maps import (
+    COORD_DECIMALS,
+    LAYER_NAMES,
+    _budget_colour,
+    _coverage_simplified,
+    map_html,
+    scenario_map,
+    territory_map,
+)
+from foncier.scenarios import Scenario, ScenarioResult
+from foncier.supply import land_units
+from foncier.territory import Territory
+from foncier.zan import budget_table
+
+MAX_MAP_BYTES = 8_000_000
+_ADD = re.compile(r"^\s*(geo_json_\w+)_add\((\{.*\})\);\s*$", re.MULTILINE)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def geojson_layers(page: str) -> list[dict]:
+    """Every GeoJSON FeatureCollection embedded in a Folium page."""
+    return [json.loads(m.group(2)) for m in _ADD.finditer(page)]
+
+
+def layer_names(page: str) -> set[str]:
+    """Names listed in the layer control of a Folium page."""
+    block = page[page.index("overlays :") :]
+    block = block[: block.index("}")]
+    base = page[page.index("base_layers :") :]
+    base = base[: base.index("}")]
+    return {json.loads(f'"{n}"') for n in re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', base + block)}
+
+
+def features_with(page: str, key: str) -> dict[str, dict]:
+    """Properties of the embedded features carrying ``key``, by the value of ``key``."""
+    out = {}
+    for layer in geojson_layers(page):
+        for feature in layer["features"]:
+            props = feature["properties"]
+            if key in props:
+                out[str(props[key])] = props
+    return out
+
+
+def _square(x: float, y: float, size: float) -> shapely.Polygon:
+    return shapely.box(x, y, x + size, y + size)
+
+
+X0, Y0 = 770_000.0, 6_325_000.0
+
+
+@pytest.fixture
+def tiny_territory() -> Territory:
+    """Two 1 km communes: A on track (0,4 ha left), B over its envelope (3 ha over)."""
+    communes = gpd.GeoDataFrame(
+        {
+            "insee": ["30001", "30002"],
+            "name": ["Alpha", "Béta"],
+            "epci": ["200000001", "200000001"],
+            "scot": ["SCoT Un", "SCoT Un"],
+            "has_planning_doc": [True, True],
+        },
+        geometry=[_square(X0, Y0, 1000), _square(X0 + 1000, Y0, 1000)],
+        crs="EPSG:2154",
+    )
+    years = list(range(2011, 2023))
+    # Alpha: 0,2 ha a year in 2011-2020 -> envelope max(1, 1) = 1 ha; 0,3 ha a year since -> 0,6 ha.
+    # Béta: 1 ha a year -> envelope 5 ha; 4 ha a year since 2021 -> 8 ha consumed, 3 ha over.
+    enaf = pd.DataFrame(
+        {
+            "insee": ["30001"] * len(years) + ["30002"] * len(years),
+            "year": years * 2,
+            "enaf_m2": [2_000.0 if y < 2021 else 3_000.0 for y in years]
+            + [10_000.0 if y < 2021 else 40_000.0 for y in years],
+        }
+    )
+    layers = {"communes": communes}
+    return Territory(
+        name="Deux communes (échantillon synthétique)",
+        layers=layers,
+        enaf_consumption=enaf,
+        projects=empty_layer("projects"),
+        metadata={"synthetic": True},
+    )
+
+
+@pytest.fixture
+def tiny_units() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "unit_id": ["U-1", "U-2"],
+            "insee": ["30001", "30002"],
+            "origin": ["zae_plot", "friche"],
+            "zone_type": ["U", "U"],
+            "servicing_stage": ["viabilisé et aménagé", "inconnu"],
+            "net_area_ha": [2.0, 0.5],
+            "enaf_share": [0.25, 0.0],
+            "slope_mean_pct": [3.2, np.nan],
+            "dist_interchange_km": [1.5, 4.0],
+            "completeness": [0.75, 0.5],
+        },
+        geometry=[_square(X0 + 100, Y0 + 100, 141.42), _square(X0 + 1200, Y0 + 200, 70.71)],
+        crs="EPSG:2154",
+    )
+
+
+# -- hand-checked figures ------------------------------------------------------------------
+
+
+def test_commune_popups_show_the_budget_figures(tiny_territory, tiny_units):
+    page = map_html(territory_map(tiny_territory, tiny_units))
+    communes = features_with(page, "insee")
+    alpha, beta = communes["30001"], communes["30002"]
+    assert alpha["remaining_ha"] == pytest.approx(0.4)
+    assert beta["remaining_ha"] == pytest.approx(-3.0)
+    for text in ("Enveloppe 2021-2031", fr_number(1.0, 1, "ha"), fr_number(0.6, 1, "ha")):
+        assert text in alpha["popup"]
+    assert fr_number(0.4, 1, "ha") in alpha["popup"]
+    assert fr_number(5.0, 1, "ha") in beta["popup"]
+    assert fr_number(8.0, 1, "ha") in beta["popup"]
+    assert fr_number(-3.0, 1, "ha") in beta["popup"]
+    assert "dépassée" in beta["popup"]
+    assert beta["fill"] == _budget_colour(-3.0, "exceeded", [0.0, 1.0])
+    assert alpha["fill"] != beta["fill"]
+    assert "enveloppe dépassée (1 commune)" in page
+
+
+def test_unit_popups_show_area_zan_cost_criteria_completeness(tiny_territory, tiny_units):
+    page = map_html(territory_map(tiny_territory, tiny_units))
+    units = features_with(page, "unit_id")
+    u1, u2 = units["U-1"]["popup"], units["U-2"]["popup"]
+    assert fr_number(2.0, 2, "ha") in u1  # surface nette
+    assert fr_number(0.5, 2, "ha") + " d'ENAF" in u1  # 2 ha x 25 %
+    assert fr_number(25, 0, "%") in u1
+    assert fr_number(3.2, 1, "%") in u1 and fr_number(1.5, 1, "km") in u1
+    assert "Complétude des données" in u1 and fr_number(75, 0, "%") in u1
+    assert "lot de ZAE" in u1 and "Alpha" in u1
+    assert fr_number(0.0, 2, "ha") + " d'ENAF" in u2 and "friche" in u2
+    assert "pente moyenne n.d." in u2  # unknown slope shown as not available
+
+
+def test_title_names_data_label_and_rule_set(tiny_territory, tiny_units):
+    page = map_html(territory_map(tiny_territory, tiny_units))
+    assert tiny_territory.data_label in page
+    assert "échantillon synthétique" in page.lower()
+    assert "climat-resilience-2023" in page
+
+
+def test_pooled_budgets_show_the_pool_figures(tiny_territory, tiny_units):
+    pooled = budget_table(tiny_territory, pool="epci")
+    page = map_html(territory_map(tiny_territory, tiny_units, budgets=pooled))
+    communes = features_with(page, "insee")
+    # Both communes share the EPCI pool: 6 ha envelope - 8,6 ha consumed = -2,6 ha.
+    assert communes["30001"]["remaining_ha"] == pytest.approx(-2.6)
+    assert communes["30002"]["remaining_ha"] == pytest.approx(-2.6)
+    assert "Budget mutualisé" in communes["30001"]["popup"]
+
+
+def test_colour_by_numeric_column(tiny_territory, tiny_units):
+    page = map_html(territory_map(tiny_territory, tiny_units, colour_by="completeness"))
+    units = features_with(page, "unit_id")
+    assert units["U-1"]["fill"] != units["U-2"]["fill"]
+    assert "complétude des données" in page
+
+
+def test_bad_colour_by_and_budgets_are_refused(tiny_territory, tiny_units):
+    with pytest.raises(LayerSchemaError, match="colour_by"):
+        territory_map(tiny_territory, tiny_units, colour_by="no_such_column")
+    with pytest.raises(LayerSchemaError, match="remaining_ha"):
+        territory_map(tiny_territory, tiny_units, budgets=pd.DataFrame({"pool_id": ["30001"]}))
+
+
+def test_inline_assets_need_no_network(tiny_territory, tiny_units):
+    cdn = map_html(territory_map(tiny_territory, tiny_units))
+    inline = map_html(territory_map(tiny_territory, tiny_units, inline_assets=True))
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in cdn
+    assert not re.search(r"<script[^>]+src=", inline)
+    assert not re.search(r"<link[^>]+stylesheet", inline)
+    assert "Leaflet 1.9.3" in inline  # leaflet.js banner
+
+
+def test_coordinates_rounded(tiny_territory, tiny_units):
+    page = map_html(territory_map(tiny_territory, tiny_units))
+    coords = re.findall(r"-?\d+\.\d+", json.dumps(geojson_layers(page)[0]["features"][0]))
+    assert coords
+    assert max(len(c.split(".")[1]) for c in coords) <= COORD_DECIMALS
+
+
+def test_coverage_simplification_keeps_shared_edges():
+    # Two communes sharing a zig-zag edge of 200 teeth 3 m deep: a 20 m tolerance flattens it.
+    xs = np.linspace(0, 1000, 401)
+    ys = 500 + np.where(np.arange(401) % 2 == 0, 0.0, 3.0)
+    edge = list(zip(xs, ys, strict=True))
+    south = shapely.Polygon([(0, 0), (1000, 0), *edge[::-1]])
+    north = shapely.Polygon([*edge, (1000, 1000), (0, 1000)])
+    geoms = np.array([south, north])
+    assert shapely.coverage_is_valid(geoms)
+    out = _coverage_simplified(geoms, 20.0)
+    assert shapely.coverage_is_valid(out)  # no gap, no overlap
+    assert shapely.get_num_coordinates(out).sum() < shapely.get_num_coordinates(geoms).sum() / 10
+    assert shapely.area(shapely.union_all(out)) == pytest.approx(1e6, rel=1e-9)
+    assert shapely.area(out) == pytest.approx(shapely.area(geoms), abs=1000)
+
+
+# -- the default sample --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(sample_folder: Path) -> Territory:
+    return Territory.from_folder(sample_folder)
+
+
+@pytest.fixture(scope="module")
+def sample_units(sample: Territory) -> gpd.GeoDataFrame:
+    return land_units(sample)
+
+
+@pytest.fixture(scope="module")
+def sample_result(
+    sample: Territory, sample_units: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> ScenarioResult:
+    outdir = tmp_path_factory.mktemp("scenario_maps") / "jobs"
+    Scenario(sample, units=sample_units, name="emplois").run().to_folder(outdir)
+    return ScenarioResult.from_folder(outdir)
+
+
+@pytest.mark.slow
+def test_sample_territory_map_is_light_and_complete(sample, sample_units):
+    page = map_html(territory_map(sample, sample_units))
+    assert len(page.encode("utf-8")) < MAX_MAP_BYTES
+    names = layer_names(page)
+    assert LAYER_NAMES["tiles"] in names
+    for key in (
+        "communes",
+        "units",
+        "zae",
+        "friches",
+        "ppri_red",
+        "ppri_blue",
+        "natura2000",
+        "znieff",
+        "infrastructure",
+    ):
+        assert LAYER_NAMES[key] in names, key
+    assert "échantillon synthétique" in page
+    # Parcels are not drawn one by one: the embedded features are far fewer than the parcels.
+    n_features = sum(len(layer["features"]) for layer in geojson_layers(page))
+    assert n_features < len(sample.parcels) / 50
+
+
+@pytest.mark.slow
+def test_sample_popups_match_budget_table_and_units(sample, sample_units):
+    page = map_html(territory_map(sample, sample_units))
+    budgets = budget_table(sample, pool="commune").set_index("insee")
+    communes = features_with(page, "insee")
+    assert set(communes) == set(sample.communes["insee"])
+    for insee, props in communes.items():
+        row = budgets.loc[insee]
+        assert props["remaining_ha"] == pytest.approx(row.remaining_ha, abs=1e-4)
+        assert f"Reste</th><td>{fr_number(row.remaining_ha, 1, 'ha')}" in props["popup"]
+        assert fr_number(row.envelope_ha, 1, "ha") in props["popup"]
+        assert fr_number(row.consumed_ha, 1, "ha") in props["popup"]
+    units = features_with(page, "unit_id")
+    assert set(units) == set(sample_units["unit_id"])
+    for row in sample_units.itertuples():
+        popup = units[row.unit_id]["popup"]
+        assert f"Surface nette</th><td>{fr_number(row.net_area_ha, 2, 'ha')}" in popup
+        share = 1.0 if np.isnan(row.enaf_share) else row.enaf_share
+        assert fr_number(row.net_area_ha * share, 2, "ha") + " d'ENAF" in popup
+
+
+@pytest.mark.slow
+def test_sample_scenario_map(sample, sample_units, sample_result):
+    page = map_html(scenario_map(sample, sample_result, sample_units))
+    assert len(page.encode("utf-8")) < MAX_MAP_BYTES
+    assert LAYER_NAMES["placements"] in layer_names(page)
+    hosts = features_with(page, "project_ids")
+    placed = sample_result.assignments
+    assert {p["unit_id"] for p in hosts.values()} == set(placed["unit_id"].astype(str))
+    by_unit = {p["unit_id"]: p["popup"] for p in hosts.values()}
+    for row in placed.itertuples():
+        popup = by_unit[str(row.unit_id)]
+        assert row.project_id in popup
+        assert row.zan_cost.replace("'", "&#x27;") in popup
+        assert fr_number(row.area_ha, 2, "ha") in popup
+    for pid in sample_result.unmatched["project_id"]:
+        assert f"<b>{pid}</b>" in page
+    assert "Projets non placés" in page
+    communes = features_with(page, "insee")
+    after = sample_result.zan_balance.set_index("pool_id")["remaining_after_ha"]
+    for insee, props in communes.items():
+        assert props["remaining_ha"] == pytest.approx(after[insee], abs=1e-4)
+        assert "Reste après le scénario" in props["popup"]
+
+
+def test_scenario_map_needs_the_units_of_the_placements(tiny_territory, tiny_units):
+    class Result:
+        assignments = pd.DataFrame(
+            {
+                "project_id": ["P-1"],
+                "unit_id": ["U-404"],
+                "area_ha": [1.0],
+                "enaf_ha": [0.0],
+                "jobs": [3],
+            }
+        )
+        unmatched = pd.DataFrame(columns=["project_id", "reason_code", "explanation", "hint"])
+
+    with pytest.raises(NotFoundError, match="U-404"):
+        scenario_map(tiny_territory, Result(), tiny_units)
+
+
+@pytest.mark.slow
+def test_cli_map_writes_the_page(sample_folder, sample_result, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "carte.html"
+    done = runner.invoke(main, ["map", str(sample_folder), "-o", str(out), "--offline"])
+    assert done.exit_code == 0, done.output
+    assert "Carte écrite" in done.output and out.stat().st_size < MAX_MAP_BYTES
+    folder = tmp_path / "scenario"
+    sample_result.to_folder(folder)
+    out2 = tmp_path / "scenario.html"
+    done = runner.invoke(
+        main, ["map", str(sample_folder), "--scenario", str(folder), "-o", str(out2)]
+    )
+    assert done.exit_code == 0, done.output
+    assert LAYER_NAMES["placements"] in layer_names(out2.read_text(encoding="utf-8"))
