@@ -265,10 +265,11 @@ def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.
 def overlap_pairs(
     geoms: np.ndarray, layer: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Intersecting pairs ``(geometry, layer polygon)`` and the area they share.
+    """Pairs ``(geometry, layer polygon)`` sharing area, and the area they share.
 
     Pairs where one side covers the other take the covered area directly;
-    only pairs crossing a boundary are intersected.
+    only pairs whose interiors overlap across a boundary are intersected, and
+    pairs that merely touch are left out.
 
     Parameters
     ----------
@@ -281,26 +282,29 @@ def overlap_pairs(
     -------
     tuple of numpy.ndarray
         ``(geometry positions, layer positions, shared area in m²)``, one
-        entry per intersecting pair.
+        entry per pair sharing area.
     """
     empty = np.empty(0, dtype="int64")
     if len(geoms) == 0 or len(layer) == 0:
         return empty, empty, np.empty(0)
     tree = shapely.STRtree(layer)
-    src, dst = tree.query(geoms, predicate="intersects")
-    if len(src) == 0:
-        return src, dst, np.empty(0)
-    n = np.int64(len(layer))
-    key = src.astype("int64") * n + dst
+    # Three prepared predicates instead of "intersects": pairs that only touch
+    # (neighbouring parcels) share no area and are never looked at again.
     inside_s, inside_d = tree.query(geoms, predicate="covered_by")
     contains_s, contains_d = tree.query(geoms, predicate="covers")
-    inside = np.isin(key, inside_s.astype("int64") * n + inside_d)
-    contains = np.isin(key, contains_s.astype("int64") * n + contains_d) & ~inside
-    cross = ~(inside | contains)
-    area = np.empty(len(src))
-    area[inside] = shapely.area(geoms[src[inside]])
-    area[contains] = shapely.area(layer[dst[contains]])
-    area[cross] = shapely.area(shapely.intersection(geoms[src[cross]], layer[dst[cross]]))
+    cross_s, cross_d = tree.query(geoms, predicate="overlaps")
+    n = np.int64(len(layer))
+    equal = np.isin(contains_s * n + contains_d, inside_s * n + inside_d)
+    contains_s, contains_d = contains_s[~equal], contains_d[~equal]
+    area = np.concatenate(
+        [
+            shapely.area(geoms[inside_s]),
+            shapely.area(layer[contains_d]),
+            shapely.area(shapely.intersection(geoms[cross_s], layer[cross_d])),
+        ]
+    )
+    src = np.concatenate([inside_s, contains_s, cross_s])
+    dst = np.concatenate([inside_d, contains_d, cross_d])
     return src, dst, area
 
 

@@ -401,9 +401,10 @@ def screen(
 
     The excluded constraints are dissolved into disjoint polygons and put in
     an STRtree.  A candidate covered by one of them is dropped without any
-    intersection being computed; a candidate crossing their boundaries gets
-    the difference with the polygons it meets; the others keep their
-    geometry untouched.
+    intersection being computed; a candidate crossing their boundaries (or
+    holding one of them) gets the difference with those polygons; the others,
+    including those merely touching a constraint, keep their geometry
+    untouched.
 
     Parameters
     ----------
@@ -438,7 +439,12 @@ def screen(
     if len(parts) and len(geoms):
         tree = shapely.STRtree(parts)
         inside = np.unique(tree.query(geoms, predicate="covered_by")[0])
-        src, dst = tree.query(geoms, predicate="intersects")
+        # pairs sharing area without the candidate being inside: a constraint
+        # crossing the candidate's boundary, or lying within it
+        src, dst = np.concatenate(
+            [tree.query(geoms, predicate="overlaps"), tree.query(geoms, predicate="covers")],
+            axis=1,
+        )
         crossing = ~np.isin(src, inside)
         order = np.argsort(src[crossing], kind="stable")
         src, dst = src[crossing][order], dst[crossing][order]
