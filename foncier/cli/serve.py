@@ -1,0 +1,57 @@
+"""``foncier serve``: the FastAPI service over a territory folder, with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from foncier.cli._main import handle_errors, main, territory_argument
+
+
+@main.command()
+@territory_argument
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the service's database and scenario results [default: TERRITORY-state].",
+)
+@click.option(
+    "--allow-anonymous-writes",
+    is_flag=True,
+    help="Accept writes without FONCIER_API_TOKEN (local use only).",
+)
+@handle_errors
+def serve(
+    territory: Path, host: str, port: int, state_dir: Path | None, allow_anonymous_writes: bool
+) -> None:
+    """Serve TERRITORY over HTTP (OpenAPI docs at /docs).
+
+    Reading is open; writes need the token of the FONCIER_API_TOKEN environment
+    variable, sent as 'Authorization: Bearer <token>'.
+    """
+    import uvicorn
+
+    from api.app import create_app
+    from api.context import load_territory_data
+    from api.settings import Settings
+
+    overrides: dict[str, object] = {"territory": territory}
+    if state_dir is not None:
+        overrides["state_dir"] = state_dir
+    if allow_anonymous_writes:
+        overrides["allow_anonymous_writes"] = True
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    click.echo(f"Chargement du territoire {territory} et calcul de l'offre foncière…")
+    load_territory_data(settings)
+    if settings.api_token is None and not settings.allow_anonymous_writes:
+        click.echo(
+            "Écritures désactivées : définissez FONCIER_API_TOKEN "
+            "(ou --allow-anonymous-writes en local).",
+            err=True,
+        )
+    click.echo(f"Service sur http://{host}:{port} (documentation : /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port)
