@@ -1,0 +1,165 @@
+"""Tests of the working group's report: figures equal the scenario's, self-contained, French."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+
+from foncier._format import fr_number
+from foncier.cli import main
+from foncier.report import HEADLINE_LABELS, REPORT_NAME, headline_figures, write_report
+from foncier.scenarios import Scenario, ScenarioResult
+from foncier.supply import land_units
+from foncier.territory import Territory
+
+pytestmark = pytest.mark.slow
+
+
+class _Figures(HTMLParser):
+    """Collect the ``data-key``/``data-value`` of the headline figures and the srcdoc."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.srcdoc = ""
+        self.scripts_with_src: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if "data-key" in a:
+            self.figures[str(a["data-key"])] = str(a["data-value"])
+        if tag == "iframe":
+            self.srcdoc = str(a.get("srcdoc", ""))
+        if tag == "script" and a.get("src"):
+            self.scripts_with_src.append(str(a["src"]))
+
+
+def parse(page: str) -> _Figures:
+    parser = _Figures()
+    parser.feed(page)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def sample(sample_folder: Path) -> Territory:
+    return Territory.from_folder(sample_folder)
+
+
+@pytest.fixture(scope="module")
+def scenario_dir(sample: Territory, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    units: gpd.GeoDataFrame = land_units(sample)
+    outdir = tmp_path_factory.mktemp("scenario_report") / "jobs"
+    Scenario(sample, units=units, name="emplois").run().to_folder(outdir)
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def result(scenario_dir: Path) -> ScenarioResult:
+    return ScenarioResult.from_folder(scenario_dir)
+
+
+@pytest.fixture(scope="module")
+def page(scenario_dir: Path, sample: Territory) -> str:
+    path = write_report(scenario_dir, sample)
+    assert path == scenario_dir / REPORT_NAME
+    return path.read_text(encoding="utf-8")
+
+
+def test_headline_figures_are_the_scenario_totals(result, sample):
+    figures = headline_figures(result, sample.projects)
+    totals = result.totals
+    for key in (
+        "projects",
+        "projects_placed",
+        "jobs_total",
+        "jobs_placed",
+        "ha_used",
+        "ha_enaf",
+        "ha_friches_reused",
+        "pools_over_budget_after",
+    ):
+        assert figures[key] == pytest.approx(totals[key]), key
+    balance = result.zan_balance
+    assert figures["remaining_before_ha"] == pytest.approx(
+        balance["remaining_before_ha"].clip(lower=0).sum()
+    )
+    assert figures["remaining_after_ha"] == pytest.approx(
+        balance["remaining_after_ha"].clip(lower=0).sum()
+    )
+    placed = sample.projects["project_id"].isin(result.assignments["project_id"])
+    assert figures["investment_total_eur"] == pytest.approx(sample.projects.investment_eur.sum())
+    assert figures["investment_placed_eur"] == pytest.approx(
+        sample.projects.loc[placed, "investment_eur"].sum()
+    )
+    assert figures["ha_needed"] == pytest.approx(sample.projects.area_min_ha.sum())
+
+
+def test_figures_the_result_cannot_vouch_for_are_not_shown(result, sample):
+    figures = headline_figures(result, sample.projects.iloc[:5])  # not the scenario's portfolio
+    assert math.isnan(figures["investment_total_eur"]) and math.isnan(figures["ha_needed"])
+    assert figures["jobs_placed"] == result.totals["jobs_placed"]
+
+
+def test_report_shows_the_scenario_figures(page, result, sample):
+    parsed = parse(page)
+    figures = headline_figures(result, sample.projects)
+    assert set(parsed.figures) == set(HEADLINE_LABELS)
+    for key, value in figures.items():
+        assert float(parsed.figures[key]) == pytest.approx(value), key
+    text = html.unescape(page)
+    assert f"{fr_number(result.totals['ha_used'], 2, 'ha')}" in text
+    assert f">{result.totals['jobs_placed']}<" in page
+
+
+def test_report_lists_placements_unmatched_and_audit(page, result, sample):
+    text = html.unescape(page)
+    for pid in result.assignments["project_id"]:
+        assert f"<b>{pid}</b>" in page
+    for row in result.unmatched.itertuples():
+        assert f"<b>{row.project_id}</b>" in page
+        assert row.explanation in text
+    for name, digest in result.audit["inputs_sha256"].items():
+        assert name in text and digest in text
+    assert result.audit["rules"] in text and result.audit["rules_version"] in text
+    assert result.audit["enaf_vintage"] in text
+    assert sample.data_label in text
+    assert "Échantillon synthétique" in text
+    for row in result.zan_balance.itertuples():
+        assert row.name in text
+        assert fr_number(row.remaining_after_ha, 2) in text
+
+
+def test_report_is_self_contained_and_printable(page):
+    parsed = parse(page)
+    assert parsed.scripts_with_src == []
+    assert not re.search(r"<link[^>]+href=['\"]https?:", page)
+    assert "@page { size: A4" in page and "@media print" in page
+    assert page.count("<svg") >= 2  # the territory chart and the small multiples
+    assert "Trajectoire ZAN 2011 → 2031" in page
+    assert "L.control.layers" in parsed.srcdoc  # the map, with Leaflet inlined
+    assert "Leaflet 1.9.3" in parsed.srcdoc
+    assert "<script src=" not in parsed.srcdoc
+
+
+def test_cli_report(scenario_dir, sample_folder, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "rapport.html"
+    done = runner.invoke(
+        main, ["report", str(scenario_dir), "--territory", str(sample_folder), "-o", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "Rapport écrit" in done.output and out.is_file()
+    assert "Projets placés" in done.output
+
+
+def test_cli_report_asks_for_the_territory(scenario_dir):
+    done = CliRunner().invoke(main, ["report", str(scenario_dir)])
+    assert done.exit_code == 2
+    assert "--territory" in done.output
