@@ -562,3 +562,45 @@ def test_cli_supply(sample_folder: Path, tmp_path: Path) -> None:
         assert src.crs.to_epsg() == 2154 and np.isfinite(src.read(1)).any()
     bad = CliRunner().invoke(main, ["supply", str(tmp_path / "nowhere"), "-o", str(out)])
     assert bad.exit_code == 2 and "Erreur" in bad.output
+
+
+@pytest.mark.slow
+def test_real_friches_and_srtm_dem(real_data: Path) -> None:
+    """Alès Agglomération's 88 Cartofriches sites on the real SRTM DEM (west half only)."""
+    from foncier.io.admin import read_communes
+    from foncier.io.cartofriches import read_cartofriches
+
+    admin = real_data / "admin"
+    communes = read_communes(
+        admin / "communes_ales_agglomeration_2018geom.geojson",
+        epci_json=admin / "epci_france_decoupage_administratif.json",
+    )
+    friches = read_cartofriches(
+        real_data / "friches" / "cartofriches_points_gard30_20231002.geojson",
+        insee=communes["insee"],
+    )
+    t = Territory(
+        name="Alès Agglomération",
+        layers={"communes": communes, "friches": friches},
+        enaf_consumption=empty_layer("enaf_consumption"),
+        projects=empty_layer("projects"),
+        dem_path=real_data / "dem" / "srtm30_cevennes_utm31n.tif",
+    )
+    units = land_units(t)
+    assert len(units) == len(friches) == 88
+    assert (units["origin"] == "friche").all() and (units["enaf_share"] == 0).all()
+    surface = friches.set_index("site_id")["surface_m2"] / 1e4
+    assert units["net_area_ha"].to_numpy() == pytest.approx(
+        surface.loc[units["site_id"]].to_numpy(), rel=1e-6
+    )
+    # the DEM stops at about 4.122 E: friches east of it have no slope
+    lon = gpd.GeoSeries(units.geometry.centroid).to_crs("EPSG:4326").x
+    east, west = lon > 4.13, lon < 4.11
+    assert east.any() and west.any()
+    assert units.loc[east, "slope_mean_pct"].isna().all()
+    assert units.loc[west, "slope_mean_pct"].between(0, 100).all()
+    assert (units.loc[west, "slope_max_pct"] >= units.loc[west, "slope_mean_pct"]).all()
+    assert units.loc[east, "completeness"].max() < units.loc[west, "completeness"].min()
+    summary = supply_summary(units, communes)
+    assert summary["friche_ha"].sum() == pytest.approx(units["net_area_ha"].sum())
+    assert len(summary) == 72
