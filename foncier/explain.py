@@ -14,7 +14,7 @@ Reason codes of an unmatched project:
     the missing ha are given (the smallest shortfall over its candidates).
 ``outcompeted``
     Its candidate units are full with other placed projects: the blocking
-    project on its best unit is named.
+    project on its best unit is named, with the area missing there.
 ``not_worth``
     Under ``min_enaf``, its jobs do not pay for the ENAF its options consume.
 ``not_selected``
@@ -287,6 +287,7 @@ def explain_unmatched(
     u = cand["u"].to_numpy(dtype=int)
     code = pools.of_unit[u]
     cand = cand.assign(
+        free_ha=free_cap[u],
         cap_ok=cand["area_ha"].to_numpy(float) <= free_cap[u] + _TOL,
         left_ha=np.append(left, 0.0)[code],  # code -1 (no pool) -> 0 ha
         code=code,
@@ -374,16 +375,22 @@ def _competition_row(
     best = g.sort_values("score", ascending=False).iloc[0]
     blocker = by_unit.get(best[UnitCol.UNIT_ID])
     blocker_jobs = int(jobs_of.get(blocker, 0)) if blocker is not None else 0
+    short = float(best["area_ha"] - max(best["free_ha"], 0.0))
     row |= {
         "reason_code": "outcompeted",
         UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
+        "missing_ha": short,
         "blocking_project_id": blocker,
         "explanation": (
             f"supplanté : ses {n} terrain{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} "
-            f"sont occupés ; le meilleur, {best[UnitCol.UNIT_ID]}, accueille {blocker} "
-            f"({blocker_jobs} emplois)"
+            f"sont occupés ; sur le meilleur, {best[UnitCol.UNIT_ID]}, {blocker} "
+            f"({blocker_jobs} emplois) ne laisse que {format_fr(max(best['free_ha'], 0.0))} ha "
+            f"sur les {format_fr(best['area_ha'])} ha nécessaires"
         ),
-        "hint": f"libérer {best[UnitCol.UNIT_ID]} ou réduire la surface minimale",
+        "hint": (
+            f"{format_fr(short)} ha de plus sur {best[UnitCol.UNIT_ID]} (ou une surface minimale "
+            f"réduite d'autant), ou un autre terrain pour {blocker}"
+        ),
     }
     return row
 

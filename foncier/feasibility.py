@@ -57,6 +57,7 @@ from foncier.layers import Col
 __all__ = [
     "LEAD_YEARS",
     "CRITERIA_FR",
+    "ENAF_SLIVER_HA",
     "EnafCharging",
     "REQUIREMENTS",
     "Rejections",
@@ -541,6 +542,10 @@ def _score(criteria: Mapping[str, np.ndarray], weights: Weights) -> np.ndarray:
     return total
 
 
+#: ENAF charges below this (ha) are overlay noise and count as 0.
+ENAF_SLIVER_HA = 1e-6
+
+
 @dataclass(frozen=True)
 class EnafCharging:
     """What a placement charges to the local ZAN envelope (from the rule set).
@@ -548,7 +553,9 @@ class EnafCharging:
     The charge of a project on a unit is ``area_min_ha × enaf_share`` (the
     whole ``area_min_ha`` if ``artificialised_counts``); nothing for a PENE
     project if ``pene_excluded``, nothing on a friche unless ``friches_count``.
-    An unknown ``enaf_share`` counts as 1 (the prudent assumption: all ENAF).
+    An unknown ``enaf_share`` counts as 1 (the prudent assumption: all ENAF);
+    a charge below :data:`ENAF_SLIVER_HA` (0.01 m², geometric noise of the
+    overlay) counts as 0.
 
     Parameters
     ----------
@@ -587,7 +594,8 @@ class EnafCharging:
             else np.nan_to_num(enaf_share, nan=1.0)
         )
         free = (is_pene & self.pene_excluded) | (is_friche & (not self.friches_count))
-        return np.where(free, 0.0, area_ha * share)
+        cost = np.where(free, 0.0, area_ha * share)
+        return np.where(cost < ENAF_SLIVER_HA, 0.0, cost)
 
 
 def _enaf_cost(

@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,8 @@ class MatchResult:
         One row per project left out: ``project_id``, ``reason_code``
         (``infeasible``, ``no_land``, ``blocked_by_zan``, ``outcompeted``,
         ``not_worth``, ``not_selected``), ``requirement``, ``unit_id``,
-        ``pool_id``, ``missing_ha``, ``blocking_project_id``,
+        ``pool_id``, ``missing_ha`` (ENAF budget short for ``blocked_by_zan``,
+        area short on the best unit for ``outcompeted``), ``blocking_project_id``,
         ``explanation`` and ``hint`` (French).
     contributions
         Score contributions of the placed pairs ("why here").
@@ -105,7 +106,6 @@ class MatchResult:
     rejections: Rejections
     objective: str
     greedy_objective: float
-    notes: list[str] = field(default_factory=list)
 
 
 def match_projects(

@@ -245,6 +245,8 @@ def test_units_host_several_projects_up_to_their_net_area():
     row = r.unmatched.iloc[0]
     assert row["reason_code"] == "outcompeted"
     assert row["blocking_project_id"] == "P2"
+    assert row["missing_ha"] == pytest.approx(1.0)
+    assert "ne laisse que 0 ha sur les 1 ha nécessaires" in row["explanation"]
 
 
 def test_zan_budget_blocks_and_says_how_many_ha_are_missing():
