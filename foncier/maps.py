@@ -163,6 +163,15 @@ _PANEL_CSS = (
     "border:1px solid #999;border-radius:4px;font:12px/1.35 sans-serif;"
 )
 _POOL_FR = {"commune": "par commune", "epci": "mutualisés par EPCI", "scot": "mutualisés par SCoT"}
+#: Leaflet panes, bottom to top: a layer switched off and on again stays at its level.
+_PANES = {
+    "communes": 405,
+    "constraints": 410,
+    "sites": 415,
+    "units": 430,
+    "placements": 440,
+    "infrastructure": 450,
+}
 _LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 
 
@@ -339,6 +348,7 @@ def _commune_layer(territory: Any, budgets: pd.DataFrame | None) -> tuple[folium
     layer = folium.GeoJson(
         data,
         name=LAYER_NAMES["communes"],
+        pane=_pane("communes"),
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": "#555555",
@@ -472,6 +482,7 @@ def _unit_layer(
     layer = folium.GeoJson(
         _feature_collection(units, props),
         name=LAYER_NAMES["units"],
+        pane=_pane("units"),
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "color": f["properties"]["fill"],
@@ -497,6 +508,7 @@ def _simple_layer(
     style: Callable[[dict[str, Any]], dict[str, Any]],
     fills: Sequence[str] | str,
     *,
+    pane: str,
     show: bool = True,
     points: bool = False,
 ) -> folium.GeoJson:
@@ -509,11 +521,12 @@ def _simple_layer(
     )
     kwargs: dict[str, Any] = {}
     if points:
-        kwargs["marker"] = folium.CircleMarker(radius=6, fill=True, fill_opacity=0.9, weight=1)
+        kwargs["marker"] = _circle(6, 0.9, pane)
     return folium.GeoJson(
         _feature_collection(gdf, props, points=points),
         name=name,
         show=show,
+        pane=_pane(pane),
         style_function=style,
         tooltip=folium.GeoJsonTooltip(["tooltip"], labels=False),
         popup=folium.GeoJsonPopup(["popup"], labels=False),
@@ -567,6 +580,7 @@ def _zae_layer(territory: Any) -> folium.GeoJson | None:
         [_esc(n) for n in zae[Col.NAME]],
         _area_style(2, 0.05, "6 4"),
         "#1f78b4",
+        pane="sites",
     )
 
 
@@ -592,6 +606,7 @@ def _friche_layer(territory: Any) -> tuple[folium.GeoJson | None, str]:
         [f"{_esc(n)} ({_esc(s)})" for n, s in zip(friches[Col.NAME], status, strict=True)],
         _area_style(2, 0.5),
         status.map(_FRICHE_COLOURS).fillna("#737373").tolist(),
+        pane="sites",
     )
     legend = "<b>Friches</b>" + "".join(
         _swatch(_FRICHE_COLOURS[s], _esc(s)) for s in _FRICHE_COLOURS if s in set(status)
@@ -622,6 +637,7 @@ def _constraint_layers(territory: Any) -> list[folium.GeoJson]:
                 [_esc(n) for n in names.fillna("")],
                 _area_style(1, 0.3),
                 colour,
+                pane="constraints",
                 show=show,
             )
         )
@@ -650,12 +666,23 @@ def _infrastructure_layers(territory: Any) -> list[folium.FeatureGroup]:
                 [t for t, m in zip(tips, mask, strict=True) if m],
                 style,
                 fills[mask].tolist(),
+                pane="infrastructure",
                 points=points,
             ).add_to(group)
     return [group]
 
 
 # -- assembly ------------------------------------------------------------------------------
+
+
+def _pane(name: str) -> str:
+    return f"foncier_{name}"
+
+
+def _circle(radius: float, fill_opacity: float, pane: str) -> folium.CircleMarker:
+    marker = folium.CircleMarker(radius=radius, fill=True, fill_opacity=fill_opacity, weight=1)
+    marker.options["pane"] = _pane(pane)  # path_options() drops it
+    return marker
 
 
 def _figure(m: folium.Map) -> Figure:
@@ -682,6 +709,8 @@ def _new_map(territory: Any, inline_assets: bool) -> folium.Map:
     root.header.add_child(
         folium.Element(f"<title>{_esc(territory.name)} : carte foncier / ZAN</title>"), name="title"
     )
+    for name, z_index in _PANES.items():
+        folium.map.CustomPane(_pane(name), z_index=z_index, pointer_events=True).add_to(m)
     communes = territory.communes
     if not communes.empty:
         m.fit_bounds(_bounds_wgs84(communes))
@@ -894,9 +923,10 @@ def _placements_layer(
         )
         kwargs: dict[str, Any] = {}
         if points:
-            kwargs["marker"] = folium.CircleMarker(radius=5, fill=True, fill_opacity=1.0, weight=1)
+            kwargs["marker"] = _circle(5, 1.0, "placements")
         folium.GeoJson(
             _feature_collection(hosts, props, points=points),
+            pane=_pane("placements"),
             style_function=_placement_style(points),
             tooltip=folium.GeoJsonTooltip(["tooltip"], labels=False),
             popup=folium.GeoJsonPopup(["popup"], labels=False),
