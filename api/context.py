@@ -40,6 +40,8 @@ WGS84 = "EPSG:4326"
 #: The territory folder served when none is configured; generated when missing.
 DEFAULT_TERRITORY = Path("data/sample")
 _RESULTS_KEPT = 8
+#: Values kept by :meth:`ServiceContext.memo` (map pages, pool inputs).
+_MEMO_KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,14 @@ class PoolInputs:
         Pool id of each land unit, indexed by ``unit_id``.
     names
         Display name of each pool.
+    rules
+        Name of the rule set the budgets were computed under.
     """
 
     remaining: pd.Series
     unit_pool: pd.Series
     names: dict[str, str]
+    rules: str
 
 
 @dataclass
@@ -251,20 +256,30 @@ class ServiceContext:
             return self._budgets[key]
 
     def pool_inputs(self, pool: str, rules: str | None) -> PoolInputs:
-        """Remaining budget per pool and pool of each unit, for the matching engine."""
+        """Remaining budget per pool and pool of each unit, for the matching engine.
+
+        Cached like :meth:`budgets`.
+        """
         table, _ = self.budgets(pool, rules)
-        by_pool = table.set_index("pool_id")
-        units = self.data.units
-        pools = pool_ids(self.territory.communes, pool)
-        unit_pool = pd.Series(
-            pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
-            index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
-        )
-        return PoolInputs(
-            remaining=by_pool["remaining_ha"],
-            unit_pool=unit_pool,
-            names={str(k): str(v) for k, v in by_pool[Col.NAME].items()},
-        )
+        key = ("pool_inputs", pool, rules, self.store.decisions_version())
+
+        def compute() -> PoolInputs:
+            by_pool = table.set_index("pool_id")
+            units = self.data.units
+            pools = pool_ids(self.territory.communes, pool)
+            unit_pool = pd.Series(
+                pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
+                index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
+            )
+            return PoolInputs(
+                remaining=by_pool["remaining_ha"],
+                unit_pool=unit_pool,
+                names={str(k): str(v) for k, v in by_pool[Col.NAME].items()},
+                rules=str(table.attrs["rules"]),
+            )
+
+        inputs: PoolInputs = self.memo(key, compute)
+        return inputs
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value of ``compute()`` cached under ``key`` (a few kept, e.g. map pages)."""
@@ -275,7 +290,7 @@ class ServiceContext:
         value = compute()
         with self._lock:
             self._memo[key] = value
-            while len(self._memo) > _RESULTS_KEPT:
+            while len(self._memo) > _MEMO_KEPT:
                 self._memo.popitem(last=False)
         return value
 

@@ -11,6 +11,7 @@ from api.deps import Context
 from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
 from api.tables import records
 from foncier.explain import query_project
+from foncier.layers import Col
 from foncier.projects import project_frame, project_requirements, validate_projects
 
 router = APIRouter(prefix="/match", tags=["matching"])
@@ -46,9 +47,11 @@ def match_query(
     with the rules of the projects layer (a negative area → 422).
     """
     project = body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True)
-    frame = validate_projects(project_frame(project), ctx.territory.communes)
+    if body.preferred_insee is not None:
+        # the one rule the projects layer schema cannot state: a commune of the territory
+        validate_projects(project_frame(project), ctx.territory.communes)
     inputs = ctx.pool_inputs(body.pool, body.rules)
-    table, _ = ctx.budgets(body.pool, body.rules)
+    # query_project validates the fields with the projects layer schema (LayerSchemaError)
     top = query_project(
         project,
         ctx.available_units(),
@@ -58,9 +61,11 @@ def match_query(
         pool_names=inputs.names,
         pool_kind=body.pool,
     )
+    fields = body.model_dump(exclude={"k", "pool", "rules"})
+    requirements = project_requirements(pd.DataFrame([{Col.PROJECT_ID: "requête", **fields}]))
     return MatchResponse(
-        requirements=str(project_requirements(frame)["text"].iloc[0]),
+        requirements=str(requirements["text"].iloc[0]),
         pool=body.pool,
-        rules=str(table.attrs["rules"]),
+        rules=inputs.rules,
         candidates=[MatchCandidate(**row) for row in records(pd.DataFrame(top))],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -20,13 +21,25 @@ from foncier.cli._main import handle_errors, main, territory_argument
     help="Folder of the service's database and scenario results [default: TERRITORY-state].",
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (each loads the territory; one per core).",
+)
+@click.option(
     "--allow-anonymous-writes",
     is_flag=True,
     help="Accept writes without FONCIER_API_TOKEN (local use only).",
 )
 @handle_errors
 def serve(
-    territory: Path, host: str, port: int, state_dir: Path | None, allow_anonymous_writes: bool
+    territory: Path,
+    host: str,
+    port: int,
+    state_dir: Path | None,
+    workers: int,
+    allow_anonymous_writes: bool,
 ) -> None:
     """Serve TERRITORY over HTTP (OpenAPI docs at /docs).
 
@@ -54,4 +67,11 @@ def serve(
             err=True,
         )
     click.echo(f"Service sur http://{host}:{port} (documentation : /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port)
+        return
+    # worker processes import api.app:app, which reads its settings from the environment
+    os.environ["FONCIER_TERRITORY"] = str(settings.territory)
+    os.environ["FONCIER_STATE_DIR"] = str(settings.resolved_state_dir)
+    os.environ["FONCIER_ALLOW_ANONYMOUS_WRITES"] = str(settings.allow_anonymous_writes).lower()
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers)

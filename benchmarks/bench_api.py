@@ -1,0 +1,217 @@
+"""Load benchmark of the foncier service: a real uvicorn server on loopback, 20 concurrent clients.
+
+Measures throughput and p50/p95 latency of ``POST /match/query`` and
+``GET /layers/parcels?bbox=`` on the default sample (``data/sample``,
+generated when missing), each endpoint for a bounded time.
+
+Usage::
+
+    python benchmarks/bench_api.py [--territory data/sample] [--workers 2] [--clients 20]
+                                   [--duration 20]
+
+Target: p95 < 300 ms for the query on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(
+    territory: Path, state_dir: Path, port: int, workers: int
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "FONCIER_TERRITORY": str(territory),
+        "FONCIER_STATE_DIR": str(state_dir),
+    }
+    cmd = [
+        sys.executable, "-m", "uvicorn", "api.app:app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        "--workers", str(workers),
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 600.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with code {proc.returncode}")
+        try:
+            r = httpx.get(f"{base}/health", timeout=2.0)
+            if r.status_code == 200:
+                return dict(r.json())
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server not ready in time")
+
+
+def territory_bounds(base: str) -> tuple[float, float, float, float]:
+    body = httpx.get(f"{base}/layers/communes?limit=5000", timeout=60).json()
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c[0], (int, float)):
+            xs.append(c[0])
+            ys.append(c[1])
+        else:
+            for sub in c:
+                walk(sub)
+
+    for f in body["features"]:
+        walk(f["geometry"]["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+Request = Callable[[random.Random], tuple[str, str, dict[str, Any] | None]]
+
+
+def match_request(rng: random.Random) -> tuple[str, str, dict[str, Any] | None]:
+    body: dict[str, Any] = {"area_min_ha": round(rng.uniform(0.3, 8.0), 2), "k": 5}
+    if rng.random() < 0.5:
+        body["max_slope_pct"] = rng.choice([4, 6, 8, 10])
+    if rng.random() < 0.4:
+        body["max_dist_interchange_km"] = rng.choice([3, 5, 10])
+    if rng.random() < 0.2:
+        body["seveso"] = True
+    if rng.random() < 0.2:
+        body["pool"] = rng.choice(["epci", "scot"])
+    return "POST", "/match/query", body
+
+
+def bbox_request(bounds: tuple[float, float, float, float]) -> Request:
+    minx, miny, maxx, maxy = bounds
+    w, h = (maxx - minx) / 10, (maxy - miny) / 10
+
+    def make(rng: random.Random) -> tuple[str, str, dict[str, Any] | None]:
+        x, y = rng.uniform(minx, maxx - w), rng.uniform(miny, maxy - h)
+        return "GET", f"/layers/parcels?bbox={x:.6f},{y:.6f},{x + w:.6f},{y + h:.6f}", None
+
+    return make
+
+
+async def load(base: str, make: Request, clients: int, duration: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: dict[int, int] = {}
+    features: list[int] = []
+    stop = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=60.0, limits=limits) as http:
+
+        async def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            while time.perf_counter() < stop:
+                method, url, body = make(rng)
+                t0 = time.perf_counter()
+                r = await http.request(method, url, json=body)
+                content = r.content
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors[r.status_code] = errors.get(r.status_code, 0) + 1
+                elif url.startswith("/layers"):
+                    features.append(content.count(b'"Feature"'))
+
+        t_start = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - t_start
+    lat = np.array(latencies) * 1000
+    return {
+        "requests": len(lat),
+        "seconds": round(elapsed, 1),
+        "throughput_rps": round(len(lat) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 1),
+        "p95_ms": round(float(np.percentile(lat, 95)), 1),
+        "max_ms": round(float(lat.max()), 1),
+        "errors": errors,
+        "mean_features": round(float(np.mean(features)), 1) if features else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--territory", type=Path, default=Path("data/sample"))
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as state:
+        t0 = time.perf_counter()
+        proc = start_server(args.territory, Path(state), port, args.workers)
+        try:
+            health = wait_ready(base, proc)
+            startup = time.perf_counter() - t0
+            bounds = territory_bounds(base)
+            # warm-up: budgets cache, first requests
+            httpx.post(f"{base}/match/query", json={"area_min_ha": 1}, timeout=60)
+            httpx.get(f"{base}/layers/parcels?limit=1", timeout=60)
+            results = {
+                "POST /match/query": asyncio.run(
+                    load(base, match_request, args.clients, args.duration)
+                ),
+                "GET /layers/parcels?bbox=": asyncio.run(
+                    load(base, bbox_request(bounds), args.clients, args.duration)
+                ),
+            }
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    report = {
+        "territory": health["territory"],
+        "land_units": health["land_units"],
+        "startup_s": round(startup, 1),
+        "clients": args.clients,
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    print(
+        f"{report['territory']} — {report['land_units']} land units; server ready in "
+        f"{report['startup_s']} s; {args.workers} workers, {args.clients} clients, "
+        f"{args.duration:g} s per endpoint, {report['cpus']} CPUs"
+    )
+    print(f"{'endpoint':<28}{'req':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}  errors")
+    for name, r in results.items():
+        print(
+            f"{name:<28}{r['requests']:>7}{r['throughput_rps']:>8}{r['p50_ms']:>9}"
+            f"{r['p95_ms']:>9}{r['max_ms']:>9}  {r['errors'] or '-'}"
+        )
+    q = results["POST /match/query"]["p95_ms"]
+    print(f"query p95 {q} ms: {'meets' if q < 300 else 'MISSES'} the 300 ms target")
+
+
+if __name__ == "__main__":
+    main()
