@@ -767,14 +767,30 @@ def _base_layers(
         legends.append(legend)
     for group in _infrastructure_layers(territory):
         group.add_to(m)
+    legends.append(_context_legend(territory))
     return legends, table
+
+
+def _context_legend(territory: Any) -> str:
+    """Legend of the constraint and infrastructure layers present."""
+    kinds = set(territory.constraints[Col.KIND].astype(str))
+    items = [
+        _swatch(colour, LAYER_NAMES[key])
+        for key, (colour, members, _) in _CONSTRAINT_STYLE.items()
+        if kinds & set(members)
+    ]
+    present = set(territory.infrastructure[Col.KIND].astype(str))
+    items += [
+        _swatch(c, label, line=True) for k, (c, label) in _INFRA_STYLE.items() if k in present
+    ]
+    return "<b>Contraintes et infrastructures</b>" + "".join(items) if items else ""
 
 
 def _finish(m: folium.Map, territory: Any, title: str, legends: list[str]) -> folium.Map:
     _panel(m, title, "top:10px;left:50px;max-width:45%;", "title")
     _panel(
         m,
-        "<br>".join(legends),
+        "<br>".join(block for block in legends if block),
         "bottom:48px;left:10px;max-height:50vh;overflow:auto;",
         "legend",
     )
