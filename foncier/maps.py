@@ -280,11 +280,35 @@ def _budget_colour(value: float, status: str, bins: list[float]) -> str:
     return _BUDGET_PALETTE[k]
 
 
+def _unknown_budgets(communes: pd.DataFrame) -> pd.DataFrame:
+    """Budget rows of communes without ENAF data: every figure unknown."""
+    insee = communes[Col.INSEE].astype(str).to_numpy()
+    nan = np.full(len(insee), np.nan)
+    table = pd.DataFrame(
+        {
+            "pool_id": insee,
+            "name": communes[Col.NAME].astype(str).to_numpy(),
+            "envelope_ha": nan,
+            "consumed_ha": nan,
+            "committed_ha": nan,
+            "remaining_ha": nan,
+            "status": "incomplete",
+        }
+    )
+    table.attrs.update(rules="aucune (pas de données ENAF)", rules_version="", pool="commune")
+    return table
+
+
 def _commune_budgets(
     territory: Any, budgets: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Budget table, and the budget row of each commune (its pool's row when pooled)."""
-    table = budgets if budgets is not None else budget_table(territory, pool="commune")
+    if budgets is not None:
+        table = budgets
+    elif territory.enaf_consumption.empty:
+        table = _unknown_budgets(territory.communes)
+    else:
+        table = budget_table(territory, pool="commune")
     needed = ("pool_id", "envelope_ha", "consumed_ha", "remaining_ha", "status")
     missing = [c for c in needed if c not in table.columns]
     if missing:

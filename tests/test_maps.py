@@ -346,3 +346,31 @@ def test_cli_map_writes_the_page(sample_folder, sample_result, tmp_path):
     )
     assert done.exit_code == 0, done.output
     assert LAYER_NAMES["placements"] in layer_names(out2.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_real_ales_communes_without_enaf(real_data):
+    from foncier.io.admin import read_communes
+
+    admin = real_data / "admin"
+    communes = read_communes(
+        admin / "communes_ales_agglomeration_2018geom.geojson",
+        epci_json=admin / "epci_france_decoupage_administratif.json",
+    )
+    geoms = communes.geometry.to_numpy()
+    simplified = _coverage_simplified(geoms, 20.0)
+    assert shapely.coverage_is_valid(simplified)  # this file is already simplified (mapshaper)
+    assert shapely.get_num_coordinates(simplified).sum() <= shapely.get_num_coordinates(geoms).sum()
+    territory = Territory(
+        name="Alès Agglomération",
+        layers={"communes": communes},
+        enaf_consumption=pd.DataFrame(columns=["insee", "year", "enaf_m2"]),
+        projects=empty_layer("projects"),
+    )
+    no_units = gpd.GeoDataFrame(geometry=[], crs="EPSG:2154")
+    page = map_html(territory_map(territory, no_units))
+    shown = features_with(page, "insee")
+    assert len(shown) == 72 and shown["30007"]["name"] == "Alès"
+    assert {p["status"] for p in shown.values()} == {"incomplete"}
+    assert "données incomplètes" in shown["30007"]["popup"]
+    assert "échantillon synthétique" not in page.lower()
