@@ -19,6 +19,7 @@ garantie communale.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -727,8 +728,11 @@ def _write_dem(path: Path, rng: np.random.Generator, nets: dict, boundary: shape
         "tiled": True,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with rasterio.open(path, "w", **profile) as dst:
+    # write then rename, so that concurrent builds never read a half-written DEM
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(z.astype("float32"), 1)
+    os.replace(tmp, path)
     return path
 
 
@@ -926,7 +930,7 @@ def make_sample(
     dem_folder = (
         Path(dem_dir)
         if dem_dir
-        else Path(tempfile.gettempdir()) / f"foncier-sample-{seed}-{n_communes}"
+        else Path(tempfile.gettempdir()) / f"foncier-sample-{seed}-{n_communes}-{n_parcels}"
     )
     dem_path = _write_dem(dem_folder / "dem.tif", rng, nets, boundary)
     enaf = _enaf_consumption(rng, communes, towns)
