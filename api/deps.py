@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import ServiceContext
+from api.errors import MissingTokenError, WriteForbiddenError
 
 __all__ = ["Context", "WriteAccess", "get_context", "require_write"]
 
@@ -32,29 +33,28 @@ def require_write(
 
     Raises
     ------
-    HTTPException
-        401 without credentials when a token is configured, 403 with a wrong
-        token, 403 when no token is configured and anonymous writes are off.
+    MissingTokenError
+        No credentials while a token is configured (401).
+    WriteForbiddenError
+        A wrong token, or no token configured and anonymous writes off (403).
     """
     settings = get_context(request).settings
     token = settings.api_token.get_secret_value() if settings.api_token else ""
     if not token:
         if settings.allow_anonymous_writes:
             return
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
+        msg = (
             "writes are disabled: no write token is configured. Set FONCIER_API_TOKEN and send "
             "'Authorization: Bearer <token>', or start the service with "
-            "--allow-anonymous-writes (FONCIER_ALLOW_ANONYMOUS_WRITES=true) for local use only",
+            "--allow-anonymous-writes (FONCIER_ALLOW_ANONYMOUS_WRITES=true) for local use only"
         )
+        raise WriteForbiddenError(msg)
     if credentials is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "this request changes data: send 'Authorization: Bearer <FONCIER_API_TOKEN>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        msg = "this request changes data: send 'Authorization: Bearer <FONCIER_API_TOKEN>'"
+        raise MissingTokenError(msg)
     if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid write token")
+        msg = "invalid write token: send the value of FONCIER_API_TOKEN as the Bearer token"
+        raise WriteForbiddenError(msg)
 
 
 Context = Annotated[ServiceContext, Depends(get_context)]

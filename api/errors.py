@@ -30,7 +30,9 @@ __all__ = [
     "ConflictError",
     "InvalidBBoxError",
     "MapUnavailableError",
+    "MissingTokenError",
     "ScenarioNotReadyError",
+    "WriteForbiddenError",
     "add_exception_handlers",
 ]
 
@@ -51,8 +53,18 @@ class MapUnavailableError(FoncierError):
     """Maps are asked for but :mod:`foncier.maps` is not installed in this version."""
 
 
+class MissingTokenError(FoncierError):
+    """A write arrives without ``Authorization: Bearer`` while a token is configured."""
+
+
+class WriteForbiddenError(FoncierError):
+    """A write with a wrong token, or while writes are not configured."""
+
+
 #: Exception class -> HTTP status code; the first class an error is an instance of wins.
 STATUS_CODES: dict[type[Exception], int] = {
+    MissingTokenError: 401,
+    WriteForbiddenError: 403,
     NotFoundError: 404,
     MapUnavailableError: 404,
     ConflictError: 409,
@@ -91,7 +103,8 @@ def error_body(exc: Exception) -> dict[str, str | None]:
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(error_body(exc), status_code=status_code(exc))
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, MissingTokenError) else None
+    return JSONResponse(error_body(exc), status_code=status_code(exc), headers=headers)
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -128,8 +128,12 @@ def test_writes_need_the_token(
     r = client.request(method, path, **kwargs)
     assert r.status_code == 401
     assert r.headers["www-authenticate"] == "Bearer"
+    assert ErrorOut.model_validate(r.json()).error == "MissingTokenError"
     r = client.request(method, path, headers={"Authorization": "Bearer wrong"}, **kwargs)
     assert r.status_code == 403
+    assert ErrorOut.model_validate(r.json()).error == "WriteForbiddenError"
+    r = client.request(method, path, headers={"Authorization": f"Basic {TOKEN}"}, **kwargs)
+    assert r.status_code == 401
     assert client.get("/projects/P-001").status_code == 200
 
 
