@@ -21,6 +21,7 @@ import html
 import io
 import math
 import re
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 1px 4px; text-align: left; vert
 td:first-child { min-width: 38mm; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr.over td { color: #b2182b; font-weight: bold; }
-.chart svg { width: 100%; height: auto; }
+.chart svg { max-width: 100%; height: auto; }
 iframe.map { width: 100%; height: 160mm; border: 1px solid #999; }
 code { font-size: 7.5pt; word-break: break-all; }
 @media print {
@@ -428,14 +429,20 @@ def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, str]:
     _stock_axes(right, whole, float(balance["consumed_by_placements_ha"].sum()))
     fig.tight_layout(pad=0.4)
     big = _svg(fig)
-    rows = max(1, math.ceil(len(balance) / _CHART_COLUMNS))
+    columns = max(1, min(_CHART_COLUMNS, len(balance)))
+    rows = max(1, math.ceil(len(balance) / columns))
     fig, axes = plt.subplots(
-        rows, _CHART_COLUMNS, figsize=(7.4, 1.3 * rows), squeeze=False, sharex=True
+        rows,
+        columns,
+        figsize=(7.4 * columns / max(columns, 3), 1.3 * rows * 5 / max(columns, 3)),
+        squeeze=False,
+        sharex=True,
     )
     for ax, r in zip(axes.ravel(), balance.itertuples(index=False), strict=False):
         traj = trajectory(territory, rules, pool=pool, pool_id=str(r.pool_id))
         title = (
-            f"{r.name}\nreste {fr_number(r.remaining_before_ha, 1)} → "
+            f"{textwrap.shorten(str(r.name), 30, placeholder='…')}\n"
+            f"reste {fr_number(r.remaining_before_ha, 1)} → "
             f"{fr_number(r.remaining_after_ha, 1)} ha"
         )
         _flows_axes(ax, traj, title, small=True)

@@ -163,3 +163,22 @@ def test_cli_report_asks_for_the_territory(scenario_dir):
     done = CliRunner().invoke(main, ["report", str(scenario_dir)])
     assert done.exit_code == 2
     assert "--territory" in done.output
+
+
+def test_pooled_scenario_report(sample, tmp_path):
+    units = land_units(sample)
+    outdir = tmp_path / "epci"
+    Scenario(
+        sample, units=units, pool="epci", objective="min_enaf", name="sobriété"
+    ).run().to_folder(outdir)
+    result = ScenarioResult.from_folder(outdir)
+    page = write_report(outdir, sample).read_text(encoding="utf-8")
+    text = html.unescape(page)
+    assert "Bilan ZAN par EPCI" in text and "Détail par commune" in text
+    for row in result.zan_balance.itertuples():
+        assert row.name in text
+    for name in sample.communes["name"]:
+        assert name in text
+    shown = parse(page).figures
+    assert float(shown["jobs_placed"]) == result.totals["jobs_placed"]
+    assert float(shown["ha_enaf"]) == pytest.approx(result.totals["ha_enaf"])
