@@ -49,16 +49,7 @@ _EXAMPLES = {
 
 def scenario_out(record: ScenarioRecord) -> ScenarioOut:
     """The API view of a stored scenario."""
-    return ScenarioOut(
-        scenario_id=record.scenario_id,
-        name=record.name,
-        status=record.status,  # type: ignore[arg-type]
-        params=record.params,
-        summary=record.summary,
-        error=record.error,
-        created_at=record.created_at,
-        finished_at=record.finished_at,
-    )
+    return ScenarioOut.model_validate(vars(record), from_attributes=False)
 
 
 def finished_result(ctx: ServiceContext, scenario_id: str) -> ScenarioResult:
@@ -191,11 +182,8 @@ def compare_scenarios(
     rows: list[dict[str, Any]] = [
         {str(k): jsonable(v) for k, v in row.items()} for row in table.to_dict("records")
     ]
-    return Comparison(
-        a=a,
-        b=b,
-        indicators=rows,  # type: ignore[arg-type]
-        projects=records(compare_projects(ra, rb)),  # type: ignore[arg-type]
+    return Comparison.model_validate(
+        {"a": a, "b": b, "indicators": rows, "projects": records(compare_projects(ra, rb))}
     )
 
 
@@ -216,7 +204,9 @@ def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
 def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
     """Each placed project with its unit, area, ENAF cost, score and explanation."""
     rows = records(finished_result(ctx, scenario_id).assignments)
-    return AssignmentList(scenario_id=scenario_id, count=len(rows), assignments=rows)  # type: ignore[arg-type]
+    return AssignmentList.model_validate(
+        {"scenario_id": scenario_id, "count": len(rows), "assignments": rows}
+    )
 
 
 @router.get(
@@ -228,4 +218,6 @@ def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
 def get_unmatched(ctx: Context, scenario_id: ScenarioId) -> UnmatchedList:
     """Each project left out with its reason code, explanation and what would unlock it."""
     rows = records(finished_result(ctx, scenario_id).unmatched)
-    return UnmatchedList(scenario_id=scenario_id, count=len(rows), unmatched=rows)  # type: ignore[arg-type]
+    return UnmatchedList.model_validate(
+        {"scenario_id": scenario_id, "count": len(rows), "unmatched": rows}
+    )

@@ -52,12 +52,11 @@ def serve(
     from api.context import load_territory_data
     from api.settings import Settings
 
-    overrides: dict[str, object] = {"territory": territory}
+    settings = Settings(territory=territory)
     if state_dir is not None:
-        overrides["state_dir"] = state_dir
+        settings.state_dir = state_dir
     if allow_anonymous_writes:
-        overrides["allow_anonymous_writes"] = True
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings.allow_anonymous_writes = True
     click.echo(f"Chargement du territoire {territory} et calcul de l'offre foncière…")
     load_territory_data(settings)
     if settings.api_token is None and not settings.allow_anonymous_writes:
