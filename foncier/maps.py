@@ -888,12 +888,33 @@ def _sector_colours(sectors: pd.Series) -> dict[str, str]:
     return {s: _SECTOR_PALETTE[i % len(_SECTOR_PALETTE)] for i, s in enumerate(names)}
 
 
-def _placement_rows(assignments: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+def _placement_rows(
+    assignments: pd.DataFrame, projects: pd.DataFrame, contributions: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Assignments with project name and sector, and their score contributions as text."""
     info = projects.drop(columns=Col.GEOMETRY, errors="ignore").set_index(Col.PROJECT_ID)
     rows = assignments.copy()
     for col in (Col.NAME, Col.SECTOR, Col.INVESTMENT_EUR):
         if col not in rows.columns:
             rows[col] = rows[Col.PROJECT_ID].map(info[col]) if col in info else ""
+    rows["contributions"] = ""
+    needed = {Col.PROJECT_ID, UnitCol.UNIT_ID, "label", "contribution"}
+    if contributions is not None and needed <= set(contributions.columns) and len(rows):
+        shown = contributions[contributions["contribution"].abs() > 5e-3].sort_values(
+            "contribution", ascending=False, kind="stable"
+        )
+        parts = (
+            shown["label"].astype(str).map(_esc)
+            + " "
+            + [("+" if c > 0 else "") + fr_number(c, 2) for c in shown["contribution"]]
+        )
+        text = parts.groupby(
+            [shown[Col.PROJECT_ID].astype(str), shown[UnitCol.UNIT_ID].astype(str)]
+        ).agg(" ; ".join)
+        keys = pd.MultiIndex.from_arrays(
+            [rows[Col.PROJECT_ID].astype(str), rows[UnitCol.UNIT_ID].astype(str)]
+        )
+        rows["contributions"] = text.reindex(keys).fillna("").to_numpy()
     return rows
 
 
@@ -905,6 +926,8 @@ def _placement_html(p: Any) -> str:
         ("Coût ZAN", _esc(getattr(p, "zan_cost", "") or _ha(p.enaf_ha, 2))),
         ("Pourquoi ici", _esc(getattr(p, "explanation", ""))),
     ]
+    if getattr(p, "contributions", ""):
+        rows.append(("Contributions au score", p.contributions))
     return f"<b>{_esc(p.project_id)} : {_esc(getattr(p, Col.NAME, ''))}</b>{_table(rows)}"
 
 
@@ -1018,7 +1041,8 @@ def scenario_map(
     Placements are drawn on their land unit, outlined in the colour of the
     sector of the unit's largest project, with a marker so that small units
     stay visible; the popup lists each project placed there with its area,
-    jobs, ZAN cost and why this unit (score contributions).  A panel lists
+    jobs, ZAN cost, why this unit and every criterion's contribution to its
+    score.  A panel lists
     the unmatched projects grouped by reason, with what would unlock them.
 
     Parameters
@@ -1029,7 +1053,10 @@ def scenario_map(
         A scenario result with ``assignments`` (``project_id``, ``unit_id``,
         ``area_ha``, ``enaf_ha``, ``jobs``, ``zan_cost``, ``explanation``) and
         ``unmatched`` (``project_id``, ``reason_code``, ``explanation``,
-        ``hint``) tables, e.g. :class:`foncier.scenarios.ScenarioResult`.
+        ``hint``) tables, optionally ``contributions`` (``project_id``,
+        ``unit_id``, ``label``, ``contribution``) and ``placements`` (the
+        assignments with their unit's geometry), e.g.
+        :class:`foncier.scenarios.ScenarioResult`.
     units
         The land units the scenario used; computed when ``None``.
     budgets
@@ -1057,7 +1084,9 @@ def scenario_map(
     if budgets is None and getattr(result, "zan_balance", None) is not None:
         budgets = _balance_budgets(result)
     legends, table = _base_layers(m, territory, units, budgets, UnitCol.ORIGIN)
-    placements = _placement_rows(result.assignments, territory.projects)
+    placements = _placement_rows(
+        result.assignments, territory.projects, getattr(result, "contributions", None)
+    )
     if not placements.empty:
         colours = _sector_colours(placements[Col.SECTOR])
         _placements_layer(hosts, placements, colours).add_to(m)

@@ -257,6 +257,7 @@ def test_scenario_map_in_chromium(browser, scenario_page, scenario_dir, units):
         assert placed.project_id in text
         assert placed.zan_cost in text
         assert fr_number(placed.area_ha, 2, "ha") in text
+        assert "Contributions au score" in text
         std, colours = view.screenshot_variance()
         assert std > 10 and colours > 20
         assert view.errors == []

@@ -304,6 +304,12 @@ def test_sample_scenario_map(sample, sample_units, sample_result):
         assert row.project_id in popup
         assert row.zan_cost.replace("'", "&#x27;") in popup
         assert fr_number(row.area_ha, 2, "ha") in popup
+    first = placed.iloc[0]
+    contrib = sample_result.contributions.query(
+        "project_id == @first.project_id and unit_id == @first.unit_id"
+    )
+    best = contrib.loc[contrib["contribution"].idxmax()]
+    assert f"{best.label} +{fr_number(best.contribution, 2)}" in by_unit[first.unit_id]
     for pid in sample_result.unmatched["project_id"]:
         assert f"<b>{pid}</b>" in page
     assert "Projets non placés" in page
