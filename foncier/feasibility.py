@@ -704,7 +704,7 @@ class Rejections:
     relax: pd.DataFrame
 
 
-_RELAXABLE = ("area", "slope", "interchange", "rail", "seveso", "year")
+_RELAXABLE = ("area", "slope", "interchange", "rail", "year")  # Seveso distances are not negotiable
 _RELAX_K = 3
 
 

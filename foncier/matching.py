@@ -39,6 +39,7 @@ from foncier.assignment import (
     SolveReport,
     check_objective,
     greedy_assignment,
+    improve_scores,
     objective_coefficients,
     pool_info,
     solve_assignment,
@@ -206,11 +207,15 @@ def match_projects(
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
     )
+    chosen = improve_scores(chosen, pairs, capacity, pools.of_unit, pools.budget, coef)
+    report.objective = float(coef[chosen].sum())
+    if np.isfinite(report.dual_bound) and report.dual_bound:
+        report.gap = max(0.0, (report.dual_bound - report.objective) / abs(report.dual_bound))
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     placed = pairs.iloc[chosen]
     assignments = explain_placed(placed, units, pools, weights)
     violations = verify_assignment(
-        assignments, projects, units, remaining, unit_pool, thresholds=th
+        assignments, projects, units, remaining, unit_pool, thresholds=th, charging=charging
     )
     if violations:
         msg = "the solution breaks constraints when re-checked: " + "; ".join(violations[:5])

@@ -15,6 +15,7 @@ from foncier.assignment import objective_coefficients
 from foncier.errors import FoncierError, LayerSchemaError
 from foncier.explain import query_project
 from foncier.feasibility import (
+    EnafCharging,
     Thresholds,
     Weights,
     candidate_pairs,
@@ -365,6 +366,29 @@ def test_placed_projects_carry_zan_cost_and_why_here():
     assert set(r.contributions["project_id"]) == {"P1", "P2"}
     bal = r.pool_balance.set_index("pool_id").loc["30007"]
     assert bal["remaining_after_ha"] == pytest.approx(3.3)
+
+
+def test_ties_are_broken_by_score_after_solving():
+    units = units_table(3, dist_interchange_km=[15.0, 1.0, 8.0])
+    r = match_projects(projects_table(), units, pd.Series({"30007": 10.0}), pools_of(units))
+    assert r.assignments["unit_id"].tolist() == ["U2"]
+    assert r.solve.objective == pytest.approx(10.001)
+
+
+def test_rule_set_charging_is_used_and_rechecked():
+    units = units_table(enaf_share=0.0, net_area_ha=5.0)
+    projects = projects_table(area_min_ha=3.0)
+    budget = pd.Series({"30007": 2.0})
+    free = match_projects(projects, units, budget, pools_of(units))
+    assert len(free.assignments) == 1
+    strict = EnafCharging(artificialised_counts=True)
+    r = match_projects(projects, units, budget, pools_of(units), charging=strict)
+    assert r.assignments.empty
+    assert r.unmatched["missing_ha"].iloc[0] == pytest.approx(1.0)
+    problems = verify_assignment(
+        free.assignments, projects, units, budget, pools_of(units), charging=strict
+    )
+    assert problems == ["pool 30007 over budget: 3.0000 ha of ENAF > 2.0000 ha"]
 
 
 def test_verify_assignment_flags_each_kind_of_violation():
