@@ -461,7 +461,13 @@ def _territory_of(territory: Any) -> Any:
     return Territory.from_folder(territory) if isinstance(territory, (str, Path)) else territory
 
 
-def write_report(result_dir: str | Path, territory: Any, out: str | Path | None = None) -> Path:
+def write_report(
+    result_dir: str | Path,
+    territory: Any,
+    out: str | Path | None = None,
+    *,
+    units: Any = None,
+) -> Path:
     """Write the working group's HTML report of a scenario result folder.
 
     Parameters
@@ -472,6 +478,9 @@ def write_report(result_dir: str | Path, territory: Any, out: str | Path | None 
         The scenario's :class:`~foncier.territory.Territory` or its folder.
     out
         Path of the page; ``result_dir/report.html`` when ``None``.
+    units
+        The land units the scenario used, for the map; computed with
+        :func:`foncier.supply.land_units` when ``None``.
 
     Returns
     -------
@@ -514,7 +523,7 @@ def write_report(result_dir: str | Path, territory: Any, out: str | Path | None 
         communes = "<h3>Détail par commune</h3>" + _communes_html(
             budget_table(territory, rules, pool="commune")
         )
-    page_map = map_html(scenario_map(territory, result, inline_assets=True))
+    page_map = map_html(scenario_map(territory, result, units, inline_assets=True))
     synthetic = (
         "<p class='synthetic'>Échantillon synthétique : territoire et projets fictifs, "
         "chiffres sans valeur réelle.</p>"

@@ -53,8 +53,14 @@ def sample(sample_folder: Path) -> Territory:
 
 
 @pytest.fixture(scope="module")
-def scenario_dir(sample: Territory, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    units: gpd.GeoDataFrame = land_units(sample)
+def units(sample: Territory) -> gpd.GeoDataFrame:
+    return land_units(sample)
+
+
+@pytest.fixture(scope="module")
+def scenario_dir(
+    sample: Territory, units: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     outdir = tmp_path_factory.mktemp("scenario_report") / "jobs"
     Scenario(sample, units=units, name="emplois").run().to_folder(outdir)
     return outdir
@@ -66,8 +72,8 @@ def result(scenario_dir: Path) -> ScenarioResult:
 
 
 @pytest.fixture(scope="module")
-def page(scenario_dir: Path, sample: Territory) -> str:
-    path = write_report(scenario_dir, sample)
+def page(scenario_dir: Path, sample: Territory, units: gpd.GeoDataFrame) -> str:
+    path = write_report(scenario_dir, sample, units=units)
     assert path == scenario_dir / REPORT_NAME
     return path.read_text(encoding="utf-8")
 
@@ -165,14 +171,13 @@ def test_cli_report_asks_for_the_territory(scenario_dir):
     assert "--territory" in done.output
 
 
-def test_pooled_scenario_report(sample, tmp_path):
-    units = land_units(sample)
+def test_pooled_scenario_report(sample, units, tmp_path):
     outdir = tmp_path / "epci"
     Scenario(
         sample, units=units, pool="epci", objective="min_enaf", name="sobriété"
     ).run().to_folder(outdir)
     result = ScenarioResult.from_folder(outdir)
-    page = write_report(outdir, sample).read_text(encoding="utf-8")
+    page = write_report(outdir, sample, units=units).read_text(encoding="utf-8")
     text = html.unescape(page)
     assert "Bilan ZAN par EPCI" in text and "Détail par commune" in text
     for row in result.zan_balance.itertuples():
