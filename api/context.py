@@ -25,11 +25,12 @@ import pandas as pd
 from api.settings import Settings
 from api.state import StateStore
 from foncier.criteria import UnitCol
+from foncier.errors import NotFoundError
 from foncier.layers import Col
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
-from foncier.zan import budget_table, load_rules, pool_ids
+from foncier.zan import RuleSet, available_rules, budget_table, load_rules, pool_ids
 
 __all__ = ["WGS84", "PoolInputs", "ServiceContext", "TerritoryData", "load_territory_data"]
 
@@ -233,6 +234,24 @@ class ServiceContext:
             return self._units[version]
 
     # -- ZAN ------------------------------------------------------------------
+    @staticmethod
+    def rule_set(name: str | None) -> RuleSet:
+        """A built-in ZAN rule set by name (``None``: the default one).
+
+        Only built-in names are accepted: a client must not make the service
+        read files of the server (:func:`foncier.zan.load_rules` also takes paths).
+
+        Raises
+        ------
+        NotFoundError
+            Not a built-in rule set name.
+        """
+        known = available_rules()
+        if name is not None and name not in known:
+            msg = f"unknown rule set {name!r}; the service knows {known}"
+            raise NotFoundError(msg)
+        return load_rules(name)
+
     def budgets(self, pool: str, rules: str | None) -> tuple[pd.DataFrame, list[str]]:
         """ZAN budget table net of validated placements, and the warnings it raised.
 
@@ -240,18 +259,20 @@ class ServiceContext:
 
         Raises
         ------
-        NotFoundError, RuleSetError
-            Unknown or malformed rule set.
+        NotFoundError
+            Unknown rule set.
         """
         key = (pool, rules, self.store.decisions_version())
         with self._lock:
             if key not in self._budgets:
-                rule_set = load_rules(rules)
+                rule_set = self.rule_set(rules)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     table = budget_table(
                         self.territory, rule_set, pool=pool, committed=self.committed()
                     )
+                # keep only the tables of the current decision log
+                self._budgets = {k: v for k, v in self._budgets.items() if k[2] == key[2]}
                 self._budgets[key] = (table, [str(w.message) for w in caught])
             return self._budgets[key]
 

@@ -26,7 +26,6 @@ from foncier.errors import FoncierError, InfeasibleError, NotFoundError
 from foncier.feasibility import Weights
 from foncier.layers import Col
 from foncier.scenarios import Scenario, ScenarioResult, compare, compare_projects
-from foncier.zan import load_rules
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 logger = logging.getLogger("foncier.api")
@@ -151,7 +150,7 @@ def create_scenario(
     their ENAF is committed in the budgets and their area taken off their
     land unit.  The result is written to the state folder.
     """
-    load_rules(body.rules)
+    ctx.rule_set(body.rules)
     projects = _projects(ctx, body.project_ids)
     record = ctx.store.add_scenario(body.name, body.model_dump(mode="json"))
     background.add_task(_run, ctx, record.scenario_id, body, projects)

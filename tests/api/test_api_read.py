@@ -141,6 +141,10 @@ def test_budgets_errors(client: TestClient) -> None:
     r = client.get("/zan/budgets?rules=no-such-rules")
     assert r.status_code == 404
     assert "no-such-rules" in r.json()["detail"]
+    assert "climat-resilience-2023" in r.json()["detail"]
+    # rule set paths are refused: the service never reads a file a client names
+    r = client.get("/zan/budgets", params={"rules": "/etc/hostname"})
+    assert r.status_code == 404
 
 
 def test_land_units_filters(client: TestClient, territory: Territory) -> None:
