@@ -277,8 +277,8 @@ def test_offline_map_needs_no_network(browser, sample, units, tmp_path):
         view.close()
 
 
-def test_report_renders_with_the_scenario_figures(browser, scenario_dir, sample):
-    path = write_report(scenario_dir, sample)
+def test_report_renders_with_the_scenario_figures(browser, scenario_dir, sample, units):
+    path = write_report(scenario_dir, sample, units=units)
     page = browser.new_page(viewport={"width": 1000, "height": 1400})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
