@@ -62,6 +62,7 @@ from foncier.layers import Col
 __all__ = ["MatchResult", "match_projects", "pool_info", "verify_assignment"]
 
 _TOL = 1e-6
+_RANK_SCORE_WEIGHT = 1e-6
 
 
 @dataclass
@@ -192,7 +193,11 @@ def match_projects(
         weights=weights,
         thresholds=th,
         top_n=top_n,
-        rank=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
+        # objective value first, score among equals
+        rank=lambda f: (
+            objective_coefficients(f, objective, enaf_penalty=enaf_penalty)
+            + _RANK_SCORE_WEIGHT * f["score"].to_numpy()
+        ),
         charging=charging,
     )
     pairs = pairs.reset_index(drop=True)
