@@ -214,11 +214,16 @@ class ServiceContext:
         return {r.project_id for r in self.store.validated_placements()}
 
     def available_units(self) -> gpd.GeoDataFrame:
-        """Land units with the area of validated placements taken off their net area."""
+        """Land units with the area of validated placements taken off their net area.
+
+        The copy has no ``attrs``: pandas deep-copies ``attrs`` on every
+        operation, a measurable cost on each matching query.
+        """
         version = self.store.decisions_version()
         with self._lock:
             if version not in self._units:
                 units = self.data.units.copy()
+                units.attrs = {}
                 rows = self.store.validated_placements()
                 if rows:
                     used = (
@@ -285,13 +290,15 @@ class ServiceContext:
         key = ("pool_inputs", pool, rules, self.store.decisions_version())
 
         def compute() -> PoolInputs:
-            by_pool = table.set_index("pool_id")
+            by_pool = pd.DataFrame(table).set_index("pool_id")
+            by_pool.attrs = {}
             units = self.data.units
             pools = pool_ids(self.territory.communes, pool)
             unit_pool = pd.Series(
                 pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
                 index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
             )
+            unit_pool.attrs = {}
             return PoolInputs(
                 remaining=by_pool["remaining_ha"],
                 unit_pool=unit_pool,
