@@ -234,8 +234,9 @@ class LayerSchema:
     """The schema of one layer: key, columns, geometry type.
 
     ``geometry`` is ``None`` for attribute tables (ENAF consumption, projects).
-    ``checks`` are row checks across columns: ``(description, function)``
-    where the function returns a boolean Series, ``True`` on bad rows.
+    ``checks`` are row checks across columns: ``(column, description,
+    function)`` where the function returns a boolean Series, ``True`` on bad
+    rows, and ``column`` is the one the error message names.
     """
 
     name: str
@@ -243,7 +244,7 @@ class LayerSchema:
     columns: tuple[Column, ...]
     geometry: GeometryKind | None
     description: str
-    checks: tuple[tuple[str, Callable[[pd.DataFrame], pd.Series]], ...] = ()
+    checks: tuple[tuple[str, str, Callable[[pd.DataFrame], pd.Series]], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -412,7 +413,9 @@ SCHEMAS: dict[str, LayerSchema] = {
             ),
             None,
             "industrial projects looking for land (the demand)",
-            checks=(("area_min_ha is larger than area_max_ha", _area_min_above_max),),
+            checks=(
+                (Col.AREA_MIN_HA, "area_min_ha is larger than area_max_ha", _area_min_above_max),
+            ),
         ),
     )
 }
@@ -475,7 +478,8 @@ class LoadReport:
 
 
 def _first(values: Iterable[Any], n: int = 5) -> str:
-    vals = list(values)
+    # numpy scalars print as plain numbers (-1.0, not np.float64(-1.0))
+    vals = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in vals[:n])
     return shown + (f" … ({len(vals)} in all)" if len(vals) > n else "")
 
@@ -655,13 +659,13 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
             labels,
             "Each key must identify exactly one row.",
         )
-    for description, check in schema.checks:
+    for column, description, check in schema.checks:
         bad_rows = check(out).fillna(False).astype(bool)
         if bad_rows.any():
             _fail(
                 schema,
-                "/".join(schema.key),
-                description,
+                column,
+                f"{description} in rows",
                 _key_labels(out, schema, bad_rows),
                 "Correct those rows.",
             )

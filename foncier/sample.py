@@ -339,12 +339,12 @@ def _zae_sites(
     anchors: list[tuple[float, float, float]] = []
     for p in infra.loc[infra[Col.KIND].isin(["interchange", "rail_freight"]), "geometry"]:
         anchors.append(
-            (p.x + rng.uniform(-600, 600), p.y + rng.uniform(-600, 600), rng.uniform(350, 650))
+            (p.x + rng.uniform(-600, 600), p.y + rng.uniform(-600, 600), rng.uniform(220, 420))
         )
     for t in towns[1:6]:
-        anchors.append((t.x + t.radius_m * 1.3, t.y - t.radius_m * 0.5, rng.uniform(200, 380)))
+        anchors.append((t.x + t.radius_m * 1.3, t.y - t.radius_m * 0.5, rng.uniform(150, 260)))
     main = towns[0]
-    anchors.append((main.x + 2_600, main.y - 1_400, 700))
+    anchors.append((main.x + 2_600, main.y - 1_400, 450))
     red = nets["river"].buffer(180)
     sites = []
     for i, (x, y, r) in enumerate(anchors[:15]):
@@ -574,7 +574,7 @@ def _zae_layers(
         aux,
         "inoccupé",
         np.select(
-            [u < 0.68, u < 0.83, u < 0.91, u < 0.96],
+            [u < 0.82, u < 0.90, u < 0.95, u < 0.98],
             ["occupé", "vacant", "inoccupé", "occupation en transition"],
             "friche",
         ),
@@ -925,6 +925,10 @@ def make_sample(
     parcels[Col.LAND_COVER] = _land_cover(rng, parcels, zone)
     zae, zae_plots = _zae_layers(rng, sites, parcels, zone, communes)
     friches = _friches(rng, parcels, zone, n=24)
+    # vacant ZAE plots were mostly never built: building them consumes ENAF
+    free_plots = zae_plots.loc[zae_plots[Col.OCCUPANCY] != "occupé", Col.REFCAD]
+    never_built = parcels[Col.IDU].isin(free_plots) & (rng.uniform(size=len(parcels)) < 0.7)
+    parcels.loc[never_built, Col.LAND_COVER] = "enaf"
     in_friche = parcels[Col.IDU].isin(set("|".join(friches["l_idpar"]).split("|")))
     parcels.loc[in_friche, Col.LAND_COVER] = "artificialised"
     dem_folder = (

@@ -311,6 +311,9 @@ def _activity_land(
     free = (_first_within(points, territory.zae_plots.geometry.to_numpy()) < 0) & (
         _first_within(points, f_geoms) < 0
     )
+    # Without an inventory saying otherwise, artificialised land in an activity
+    # zone is taken as built: its reuse goes through the friche inventory.
+    free &= parcels[Col.LAND_COVER].to_numpy()[chosen_idx] != "artificialised"
     chosen_idx, chosen_zone = chosen_idx[free], chosen_zone[free]
     chosen = parcels.iloc[chosen_idx]
     parcel_land = _frame(
@@ -341,8 +344,10 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
       or AUs zones of ``destdomi`` 02 (activity; carte-communale sector 02 is
       loaded as such), whose representative point is outside every ZAE plot
       (the ZAE inventory says whether its plots are free) and outside the
-      candidate friches; their zone type is that of the activity zone
-      covering the largest part of them.
+      candidate friches, and whose land cover is not ``artificialised``
+      (without an inventory, built-up land is taken as occupied; its reuse
+      goes through the friche inventory); their zone type is that of the
+      activity zone covering the largest part of them.
 
     A ZAE plot inside a candidate friche is left to the friche.
 

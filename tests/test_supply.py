@@ -476,8 +476,10 @@ class TestLandUnits:
         assert u["unit_id"] == "U-00001" and u["insee"] == INSEE and u["origin"] == "activity_zone"
         assert u["slope_mean_pct"] == pytest.approx(5.0, abs=0.1)
         assert u["slope_max_pct"] == pytest.approx(5.0, abs=0.1)
-        assert u["dist_interchange_km"] == pytest.approx(2.0)
-        assert u["enaf_share"] == pytest.approx(1 / 3)
+        # the artificialised parcels (columns 2 and 3) count as built: only column 1 is free
+        assert u["idus"].split("|") == [f"{INSEE}000AB000{i}" for i in (1, 4, 7)]
+        assert u["dist_interchange_km"] == pytest.approx(np.hypot(200, 2000) / 1000)
+        assert u["enaf_share"] == pytest.approx(1.0)
         assert u["flood_share"] != u["flood_share"]  # no constraints layer: unknown
         assert u["servicing_stage"] == "inconnu" and not u["is_friche"]
         assert units.crs.to_epsg() == 2154 and units.index.equals(pd.RangeIndex(1))
