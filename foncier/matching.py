@@ -35,6 +35,7 @@ import pandas as pd
 
 from foncier.assignment import (
     ENAF_PENALTY_JOBS_PER_HA,
+    MIP_REL_GAP,
     PoolInfo,
     SolveReport,
     check_objective,
@@ -121,7 +122,7 @@ def match_projects(
     thresholds: Thresholds | None = None,
     top_n: int | None = 30,
     time_limit: float | None = None,
-    mip_rel_gap: float = 1e-3,
+    mip_rel_gap: float = MIP_REL_GAP,
     enaf_penalty: float = ENAF_PENALTY_JOBS_PER_HA,
     pool_names: Mapping[str, str] | None = None,
     pool_kind: str = "commune",
@@ -153,7 +154,11 @@ def match_projects(
     time_limit
         Solver time limit in seconds; the best solution found is returned.
     mip_rel_gap
-        Relative gap at which the solver stops (0.1 %).
+        Relative gap at which the solver stops (0.5 %, see
+        :data:`~foncier.assignment.MIP_REL_GAP`).  Whatever the gap, the
+        result is never worse than the greedy baseline: if greedy does better
+        than the solver's incumbent, its solution is kept (and said so in
+        ``solve.message``).
     enaf_penalty
         Jobs per ha of ENAF for ``min_enaf``.
     pool_names
@@ -212,11 +217,14 @@ def match_projects(
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
     )
+    greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
+    if coef[greedy].sum() > coef[chosen].sum() + _TOL:
+        chosen = greedy
+        report.message += " (the greedy solution was better than the solver's and is kept)"
     chosen = improve_scores(chosen, pairs, capacity, pools.of_unit, pools.budget, coef)
     report.objective = float(coef[chosen].sum())
     if np.isfinite(report.dual_bound) and report.dual_bound:
         report.gap = max(0.0, (report.dual_bound - report.objective) / abs(report.dual_bound))
-    greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     placed = pairs.iloc[chosen]
     assignments = explain_placed(placed, units, pools, weights)
     violations = verify_assignment(

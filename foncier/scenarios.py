@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from foncier.assignment import check_objective
+from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import EnafCharging, Thresholds, UnitCol, Weights, format_fr
 from foncier.layers import CRS_L93, Col
@@ -284,7 +284,9 @@ class Scenario:
     thresholds
         Requirement constants.
     top_n, time_limit, mip_rel_gap
-        Engine options (see :func:`foncier.matching.match_projects`).
+        Engine options (see :func:`foncier.matching.match_projects`); the
+        solver stops after ``time_limit`` seconds (120 by default, ``None``
+        for no limit) with the best solution found.
     units
         Land units already computed (skips :func:`foncier.supply.land_units`).
     name
@@ -300,8 +302,8 @@ class Scenario:
     committed: pd.DataFrame | str | Path | None = None
     thresholds: Thresholds | None = None
     top_n: int | None = 30
-    time_limit: float | None = None
-    mip_rel_gap: float = 1e-3
+    time_limit: float | None = 120.0
+    mip_rel_gap: float = MIP_REL_GAP
     units: gpd.GeoDataFrame | None = None
     name: str = "scénario"
 

@@ -40,7 +40,11 @@ _UNMATCHED_SHOWN = 10
 @click.option("--rules", "rules_name", default=None, help="ZAN rule set name or TOML/YAML file.")
 @click.option("--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha.")
 @click.option(
-    "--time-limit", type=click.FloatRange(min=0.1), default=None, help="Solver time limit (s)."
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=120.0,
+    show_default=True,
+    help="Solver time limit (s); the best solution found is kept.",
 )
 @click.option(
     "--top-n",
