@@ -15,6 +15,10 @@ instance < 120 s with a gap <= 1 %.
 Run::
 
     /work/venv/bin/python benchmarks/bench_matching.py [--units 30000] [--projects 1000]
+
+Measured on 2 shared cores (27 Nov 2026, ``--objectives jobs,min_enaf,friches_first,score``):
+sample end to end 1.0-6.9 s (supply 0.2-0.3 s), gap <= 0.43 %, +21 to +45 % over greedy;
+large instance (30,392 candidate pairs) 8.7-29.5 s, gap <= 0.51 %, +15 to +29 % over greedy.
 """
 
 from __future__ import annotations
