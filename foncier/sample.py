@@ -652,8 +652,15 @@ def _friches(
     """Brownfields: clusters of parcels in towns (old workshops) and ex-mining land."""
     lib = zone[Col.LIBELLE].fillna("RNU").to_numpy()
     area = parcels.area.to_numpy()
-    eligible = np.flatnonzero(np.isin(lib, ["Ua", "A", "N"]) & (area > 2_500) & (area < 40_000))
-    seeds = rng.choice(eligible, size=min(n, len(eligible)), replace=False)
+    in_town = np.flatnonzero((lib == "Ua") & (area > 1_500) & (area < 20_000))
+    rural = np.flatnonzero(np.isin(lib, ["A", "N"]) & (area > 2_500) & (area < 40_000))
+    n_town = min(n // 2, len(in_town))
+    seeds = np.concatenate(
+        [
+            rng.choice(in_town, size=n_town, replace=False),
+            rng.choice(rural, size=min(n - n_town, len(rural)), replace=False),
+        ]
+    )
     tree = parcels.sindex
     used: set[int] = set()
     rows = []
@@ -664,28 +671,24 @@ def _friches(
         + ["friche reconvertie"] * 3
         + ["site avec projet"] * 1
     )
-    for k, s in enumerate(sorted(seeds)):
+    town_names = ("Ancienne usine", "Ancien dépôt", "Ancienne filature", "Ancien garage")
+    rural_names = ("Ancien carreau de mine", "Ancienne scierie", "Ancienne carrière")
+    for k, s in enumerate(seeds):
         if s in used:
             continue
+        urban = lib[s] == "Ua"
         neigh = tree.query(parcels.geometry.iloc[s], predicate="touches")
+        n_more = rng.integers(0, 4)
         take = [s] + [
-            int(i)
-            for i in neigh[: rng.integers(0, 4)]
-            if int(i) not in used and lib[int(i)] == lib[s]
+            int(i) for i in neigh[:n_more] if int(i) not in used and lib[int(i)] == lib[s]
         ]
         used.update(take)
         geom = shapely.union_all(parcels.geometry.to_numpy()[take])
+        names = town_names if urban else rural_names
         rows.append(
             {
                 Col.SITE_ID: f"{parcels[Col.INSEE].iloc[s]}_{100 + k}",
-                Col.NAME: [
-                    "Ancienne usine",
-                    "Ancien carreau de mine",
-                    "Ancien dépôt",
-                    "Ancienne filature",
-                    "Ancienne scierie",
-                ][k % 5]
-                + f" n°{k + 1}",
+                Col.NAME: f"{names[k % len(names)]} n°{k + 1}",
                 Col.INSEE: parcels[Col.INSEE].iloc[s],
                 Col.STATUS: statuses[k % len(statuses)],
                 Col.POLLUTION: ["oui", "non", "inconnu"][int(rng.integers(0, 3))],
