@@ -443,11 +443,20 @@ def query_project(
     frame = project_frame(project)
     units = units.reset_index(drop=True)
     pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
-    pairs, _ = candidate_pairs(frame, units, weights=weights, thresholds=thresholds, top_n=None)
-    code = pools.of_unit[pairs["u"].to_numpy(dtype=int)]
-    left = np.append(pools.remaining, 0.0)[code]  # code -1 (no pool) -> 0 ha
+    left_of_unit = np.append(pools.remaining, 0.0)[pools.of_unit]  # no pool (-1) -> 0 ha
+
+    def fits_first(f: pd.DataFrame) -> np.ndarray:
+        over = f["enaf_ha"].to_numpy() > np.maximum(left_of_unit[f["u"].to_numpy()], 0.0) + _TOL
+        return f["score"].to_numpy() - 10.0 * over
+
+    pairs, _ = candidate_pairs(
+        frame, units, weights=weights, thresholds=thresholds, top_n=k, rank=fits_first
+    )
+    left = left_of_unit[pairs["u"].to_numpy(dtype=int)]
     pairs = pairs.assign(
-        code=code, left_ha=left, zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL
+        code=pools.of_unit[pairs["u"].to_numpy(dtype=int)],
+        left_ha=left,
+        zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL,
     )
     top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
     return pd.DataFrame(
