@@ -587,3 +587,38 @@ def test_query_project_without_area_raises():
         query_project(
             {"jobs": 3}, units_table(), pd.Series({"30007": 1.0}), pools_of(units_table())
         )
+
+
+def test_no_projects_at_all():
+    units = units_table(2)
+    r = match_projects(
+        projects_table().iloc[0:0], units, pd.Series({"30007": 1.0}), pools_of(units)
+    )
+    assert r.assignments.empty
+    assert r.unmatched.empty
+    assert r.solve.status == "no_candidates"
+    assert feasibility_table(projects_table().iloc[0:0], units).empty
+
+
+def test_units_with_unknown_criteria_everywhere_stay_candidates():
+    units = units_table(
+        2,
+        slope_mean_pct=np.nan,
+        dist_interchange_km=np.nan,
+        dist_rail_freight_km=np.nan,
+        dist_housing_km=np.nan,
+        servicing_stage="inconnu",
+        enaf_share=np.nan,
+    )
+    projects = projects_table(
+        max_slope_pct=5.0,
+        max_dist_interchange_km=10.0,
+        needs_rail=True,
+        seveso=True,
+        earliest_year=2030,
+    )
+    r = match_projects(projects, units, pd.Series({"30007": 5.0}), pools_of(units))
+    row = r.assignments.iloc[0]
+    assert row["unverified"] == "slope,interchange,rail,seveso,year"
+    assert row["enaf_ha"] == 2.0  # unknown ENAF share counted as all ENAF
+    assert "à vérifier sur place" in row["explanation"]
