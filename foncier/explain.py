@@ -103,14 +103,14 @@ def zan_cost_text(
         return "0 ha : friche"
     if enaf_ha <= _TOL:
         return "0 ha : terrain déjà artificialisé"
-    text = f"{format_fr(enaf_ha)} ha pris sur l'enveloppe {pool.label(code, of=True)}"
+    text = f"{format_fr(enaf_ha, 2)} ha pris sur l'enveloppe {pool.label(code, of=True)}"
     if left_ha < enaf_ha - _TOL:
         return (
             text
-            + f", qui n'en a plus que {format_fr(max(left_ha, 0.0))}"
-            + f" (manque {format_fr(enaf_ha - max(left_ha, 0.0))} ha)"
+            + f", qui n'en a plus que {format_fr(max(left_ha, 0.0), 2)}"
+            + f" (manque {format_fr(enaf_ha - max(left_ha, 0.0), 2)} ha)"
         )
-    return text + f", qui en a encore {format_fr(left_ha)}"
+    return text + f", qui en a encore {format_fr(left_ha, 2)}"
 
 
 def _zan_texts(
@@ -334,7 +334,7 @@ def _competition_row(
             UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
             "explanation": (
                 f"sous l'objectif {objective}, ses {int(best['jobs'])} emplois ne compensent pas "
-                f"les {format_fr(best['enaf_ha'])} ha d'ENAF de son meilleur terrain "
+                f"les {format_fr(best['enaf_ha'], 2)} ha d'ENAF de son meilleur terrain "
                 f"({best[UnitCol.UNIT_ID]})"
             ),
             "hint": "un terrain déjà artificialisé ou une friche, ou plus d'emplois par ha",
@@ -366,10 +366,10 @@ def _competition_row(
             "missing_ha": short,
             "explanation": (
                 f"bloqué par le ZAN : sur {best[UnitCol.UNIT_ID]} il consommerait "
-                f"{format_fr(best['enaf_ha'])} ha d'ENAF, {label} n'en a plus que "
-                f"{format_fr(max(best['left_ha'], 0.0))} (manque {format_fr(short)} ha)"
+                f"{format_fr(best['enaf_ha'], 2)} ha d'ENAF, {label} n'en a plus que "
+                f"{format_fr(max(best['left_ha'], 0.0), 2)} (manque {format_fr(short, 2)} ha)"
             ),
-            "hint": f"+{format_fr(short)} ha de budget dans {label}, ou une friche",
+            "hint": f"+{format_fr(short, 2)} ha de budget dans {label}, ou une friche",
         }
         return row
     best = g.sort_values("score", ascending=False).iloc[0]
@@ -384,12 +384,12 @@ def _competition_row(
         "explanation": (
             f"supplanté : ses {n} terrain{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} "
             f"sont occupés ; sur le meilleur, {best[UnitCol.UNIT_ID]}, {blocker} "
-            f"({blocker_jobs} emplois) ne laisse que {format_fr(max(best['free_ha'], 0.0))} ha "
-            f"sur les {format_fr(best['area_ha'])} ha nécessaires"
+            f"({blocker_jobs} emplois) ne laisse que {format_fr(max(best['free_ha'], 0.0), 2)} ha "
+            f"sur les {format_fr(best['area_ha'], 2)} ha nécessaires"
         ),
         "hint": (
-            f"{format_fr(short)} ha de plus sur {best[UnitCol.UNIT_ID]} (ou une surface minimale "
-            f"réduite d'autant), ou un autre terrain pour {blocker}"
+            f"{format_fr(short, 2)} ha de plus sur {best[UnitCol.UNIT_ID]} "
+            f"(ou une surface minimale réduite d'autant), ou un autre terrain pour {blocker}"
         ),
     }
     return row

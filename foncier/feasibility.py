@@ -499,7 +499,8 @@ def requirement_text(requirement: str, value: float, limit: float, zone: Any = N
     str
         Text for people.
     """
-    v, lim = format_fr(value), format_fr(limit)
+    digits = 2 if requirement == "area" else 1
+    v, lim = format_fr(value, digits), format_fr(limit, digits)
     if requirement == "zone":
         return f"zone {zone} incompatible avec l'industrie"
     if requirement == "area":
@@ -787,7 +788,8 @@ def relax_text(requirement: str, limit: float, needed: float, units: int) -> str
     'pente max 8 % au lieu de 6 % donnerait 3 terrains'
     """
     n = f"{units} terrain{'s' if units > 1 else ''}"
-    lim, need = format_fr(limit), format_fr(needed)
+    digits = 2 if requirement == "area" else 1
+    lim, need = format_fr(limit, digits), format_fr(needed, digits)
     templates = {
         "area": f"surface min {need} ha au lieu de {lim} ha donnerait {n}",
         "slope": f"pente max {need} % au lieu de {lim} % donnerait {n}",
