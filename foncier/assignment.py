@@ -460,14 +460,19 @@ def improve_scores(
     *,
     passes: int = 3,
 ) -> np.ndarray:
-    """Move placed projects to better-scored units without lowering the objective.
+    """Complete the solution and move placed projects to better-scored units.
 
-    The MILP maximises the objective only; among the many solutions of equal
-    value, this local search moves each placed project to its best-scored
-    candidate unit that still has room and budget, provided the move does not
-    lower the pair's objective value.  The set of placed projects and the
-    objective are kept (or improved); every move respects capacity and ZAN
-    budgets.
+    Two cheap steps after the MILP, neither of which lowers the objective:
+
+    1. *fill*: an unplaced project whose candidate pair (of positive value)
+       still fits, in capacity and ZAN budget, is added (the solver may stop
+       within its gap or time limit before finding such completions);
+    2. *moves*: the MILP maximises the objective only; among the many
+       solutions of equal value, each placed project is moved to its
+       best-scored candidate unit that still has room and budget, provided
+       the move does not lower the pair's objective value.
+
+    Every addition and move respects capacity and ZAN budgets.
 
     Parameters
     ----------
@@ -484,7 +489,7 @@ def improve_scores(
         Row positions of the improved selection.
     """
     chosen = np.asarray(chosen, dtype=int).copy()
-    if not len(chosen):
+    if not len(pairs):
         return chosen
     p_arr, u_arr = pairs["p"].to_numpy(), pairs["u"].to_numpy()
     area, enaf = pairs["area_ha"].to_numpy(float), pairs["enaf_ha"].to_numpy(float)
@@ -498,6 +503,22 @@ def improve_scores(
     left = np.asarray(budget_ha, float) - np.bincount(
         g_chosen[has], weights=enaf[chosen][has], minlength=len(budget_ha)
     )
+    placed = set(p_arr[chosen].tolist())
+    added = []
+    for k in np.lexsort((-score, -coefficients)):
+        if coefficients[k] <= 0:
+            break
+        g = pools[u_arr[k]]
+        if p_arr[k] in placed or area[k] > free[u_arr[k]] + _TOL:
+            continue
+        if enaf[k] > 0 and (g < 0 or enaf[k] > left[g] + _TOL):
+            continue
+        placed.add(int(p_arr[k]))
+        free[u_arr[k]] -= area[k]
+        if g >= 0:
+            left[g] -= enaf[k]
+        added.append(k)
+    chosen = np.concatenate([chosen, np.asarray(added, dtype=int)])
     order = np.lexsort((-score, p_arr))
     starts = np.searchsorted(p_arr[order], p_arr[chosen])
     ends = np.searchsorted(p_arr[order], p_arr[chosen], side="right")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foncier.assignment import objective_coefficients
+from foncier.assignment import improve_scores, objective_coefficients
 from foncier.errors import FoncierError, LayerSchemaError
 from foncier.explain import query_project
 from foncier.feasibility import (
@@ -622,3 +622,18 @@ def test_units_with_unknown_criteria_everywhere_stay_candidates():
     assert row["unverified"] == "slope,interchange,rail,seveso,year"
     assert row["enaf_ha"] == 2.0  # unknown ENAF share counted as all ENAF
     assert "à vérifier sur place" in row["explanation"]
+
+
+def test_improve_scores_fills_and_moves_without_breaking_constraints():
+    units = units_table(2, net_area_ha=[3.0, 3.0], dist_interchange_km=[15.0, 0.0], enaf_share=1.0)
+    projects = projects_table(3, area_min_ha=[2.0, 2.0, 2.0], jobs=[10, 20, 30])
+    pairs, _ = candidate_pairs(projects, units, top_n=None)
+    coef = objective_coefficients(pairs, "jobs")
+    # start from P1 alone on the worse unit; pool budget 4 ha of ENAF = two projects
+    start = np.flatnonzero((pairs["project_id"] == "P1") & (pairs["unit_id"] == "U1"))
+    out = improve_scores(
+        start, pairs, np.array([3.0, 3.0]), np.array([0, 0]), np.array([4.0]), coef
+    )
+    chosen = pairs.iloc[out].set_index("project_id")["unit_id"].to_dict()
+    # P3 (most jobs) is added on the better unit; P1 cannot move there any more
+    assert chosen == {"P1": "U1", "P3": "U2"}
