@@ -40,6 +40,7 @@ __all__ = [
     "ENAF_PENALTY_JOBS_PER_HA",
     "MIP_REL_GAP",
     "OBJECTIVES",
+    "PLACEMENT_VALUE",
     "PoolInfo",
     "SolveReport",
     "check_objective",
@@ -362,14 +363,20 @@ def solve_assignment(
         Status, objective, bound, gap, time, model size.
     """
     start = time.perf_counter()
-    worth = np.flatnonzero(coefficients > 0)
+    # Integer main values (jobs, friches_first) make the objective integral,
+    # which HiGHS exploits to prune: the placement value is then left to
+    # improve_scores' fill step, and added to the bound.
+    main = coefficients - PLACEMENT_VALUE
+    integral = bool(np.allclose(main, np.round(main), rtol=0.0, atol=1e-9))
+    model_c = np.round(main) if integral else coefficients
+    worth = np.flatnonzero(model_c > 0)
     if not len(worth):
         report = SolveReport(
             "no_candidates", "no candidate pair worth placing", 0.0, 0.0, 0.0, 0.0, 0, 0
         )
         return np.zeros(0, dtype=int), report
     sub = pairs.iloc[worth]
-    c = coefficients[worth]
+    c = model_c[worth]
     a, ub = _model(
         sub,
         np.asarray(capacity_ha, float),
@@ -398,6 +405,8 @@ def solve_assignment(
     chosen = worth[np.asarray(res.x) > 0.5]
     objective = float(coefficients[chosen].sum())
     bound = -float(getattr(res, "mip_dual_bound", np.nan))
+    if integral:
+        bound += PLACEMENT_VALUE * len(np.unique(pairs["p"].to_numpy()[coefficients > 0]))
     if not np.isfinite(bound):
         bound = objective
     gap = max(0.0, (bound - objective) / abs(bound)) if bound else 0.0

@@ -807,7 +807,7 @@ def candidate_pairs(
     *,
     weights: Weights | None = None,
     thresholds: Thresholds | None = None,
-    top_n: int | None = 30,
+    top_n: int | None = 50,
     rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
     charging: EnafCharging | None = None,
 ) -> tuple[pd.DataFrame, Rejections]:

@@ -120,7 +120,7 @@ def match_projects(
     objective: str = "jobs",
     weights: Weights | None = None,
     thresholds: Thresholds | None = None,
-    top_n: int | None = 30,
+    top_n: int | None = 50,
     time_limit: float | None = None,
     mip_rel_gap: float = MIP_REL_GAP,
     enaf_penalty: float = ENAF_PENALTY_JOBS_PER_HA,
@@ -148,9 +148,10 @@ def match_projects(
     thresholds
         Requirement constants (:class:`~foncier.feasibility.Thresholds`).
     top_n
-        Candidate pairs kept per project and ranking (30: a project rarely
-        needs more than its 30 best and 30 most ENAF-sparing units to be
-        placed optimally); ``None`` keeps all.
+        Candidate pairs kept per project and ranking (50: on the sample,
+        pruning to 50 loses nothing against no pruning while 30 loses 1 %
+        of the jobs under binding ZAN budgets and slows HiGHS down); ``None``
+        keeps all.
     time_limit
         Solver time limit in seconds; the best solution found is returned.
     mip_rel_gap

@@ -301,7 +301,7 @@ class Scenario:
     objective: str = "jobs"
     committed: pd.DataFrame | str | Path | None = None
     thresholds: Thresholds | None = None
-    top_n: int | None = 30
+    top_n: int | None = 50
     time_limit: float | None = 120.0
     mip_rel_gap: float = MIP_REL_GAP
     units: gpd.GeoDataFrame | None = None

@@ -49,7 +49,7 @@ _UNMATCHED_SHOWN = 10
 @click.option(
     "--top-n",
     type=click.IntRange(min=1),
-    default=30,
+    default=50,
     show_default=True,
     help="Candidate units kept per project and ranking before solving.",
 )
