@@ -37,7 +37,14 @@ from foncier.layers import CRS_L93, Col
 from foncier.matching import MatchResult, match_projects
 from foncier.projects import read_projects, validate_projects
 
-__all__ = ["RESULT_FILES", "Scenario", "ScenarioResult", "compare", "compare_projects"]
+__all__ = [
+    "RESULT_FILES",
+    "Scenario",
+    "ScenarioResult",
+    "compare",
+    "compare_projects",
+    "table_sha256",
+]
 
 #: Files of a scenario result folder.
 RESULT_FILES = (
