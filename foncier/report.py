@@ -54,8 +54,8 @@ HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "ha_used": ("Surface placée", "ha"),
     "ha_friches_reused": ("dont friches réemployées", "ha"),
     "ha_enaf": ("ENAF consommé par les projets placés", "ha"),
-    "remaining_before_ha": ("Budget ZAN restant avant le scénario", "ha"),
-    "remaining_after_ha": ("Budget ZAN restant après le scénario", "ha"),
+    "remaining_before_ha": ("Budget ZAN disponible avant le scénario", "ha"),
+    "remaining_after_ha": ("Budget ZAN disponible après le scénario", "ha"),
     "pools_over_budget_after": ("Enveloppes dépassées après le scénario", ""),
 }
 _DECIMALS = {"": 0, "M€": 2, "ha": 2}
@@ -71,6 +71,7 @@ h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 7mm 0 2mm
 .figures { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2mm; }
 .figure { border: 1px solid #ccc; border-radius: 2mm; padding: 2mm; }
 .figure .value { font-size: 14pt; font-weight: bold; display: block; }
+.note { font-size: 9pt; color: #555; margin: 1mm 0 0; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
 th, td { border-bottom: 1px solid #ddd; padding: 1px 4px; text-align: left; vertical-align: top; }
 td:first-child { min-width: 38mm; }
@@ -152,7 +153,12 @@ def _figures_html(figures: dict[str, float]) -> str:
             f"<div class='figure' data-key='{key}' data-value='{raw}'>"
             f"<span class='value'>{text}</span><span class='label'>{_esc(label)}</span></div>"
         )
-    return "<div class='figures'>" + "".join(cells) + "</div>"
+    note = (
+        "<p class='note'>Budget ZAN disponible : somme de ce qui reste aux enveloppes non "
+        "dépassées ; une enveloppe dépassée n'a plus rien à donner et ne réduit pas celles "
+        "des autres.</p>"
+    )
+    return "<div class='figures'>" + "".join(cells) + "</div>" + note
 
 
 # -- tables --------------------------------------------------------------------------------

@@ -39,3 +39,23 @@ def test_sample_command(tmp_path):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "s" / "territory.gpkg").is_file()
     assert (tmp_path / "s" / "dem.tif").is_file()
+
+
+def test_demo_runs_the_whole_chain_and_reuses_the_sample(tmp_path):
+    from foncier.sample import write_sample
+    from foncier.scenarios import ScenarioResult
+
+    sample = tmp_path / "sample"
+    write_sample(sample, n_parcels=3_000, seed=0, n_communes=20)
+    out = tmp_path / "demo"
+    res = CliRunner().invoke(main, ["demo", "--dir", str(sample), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Échantillon existant réutilisé" in res.output
+    for name in ("budgets_zan.csv", "unites_foncieres.gpkg", "carte.html", "scenario/report.html"):
+        assert (out / name).is_file(), name
+    result = ScenarioResult.from_folder(out / "scenario")
+    placed = result.totals["projects_placed"]
+    assert f"Projets placés : {placed}\n" in res.output
+    assert "échantillon synthétique" in (out / "scenario" / "report.html").read_text(
+        encoding="utf-8"
+    )

@@ -1,4 +1,10 @@
-"""``foncier demo``: the README's main command, run on the bundled synthetic sample."""
+"""``foncier demo``: the README's main command, the whole chain on the synthetic sample.
+
+It generates the sample territory if needed (reusing it otherwise), computes the
+ZAN budgets and the land supply, runs the default matching scenario, writes the
+map and the working group's report, and prints where they are with the
+headline figures.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +23,29 @@ from foncier.cli.info import format_summary
     default=Path("data/sample"),
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the sample territory (generated if missing).",
+    help="Folder of the sample territory (generated if missing, reused otherwise).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    default=Path("data/demo"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the budgets, land units, scenario, map and report.",
 )
 @click.option("--force", is_flag=True, help="Regenerate the sample even if it exists.")
 @handle_errors
-def demo(workdir: Path, force: bool) -> None:
-    """Generate the synthetic sample territory if needed and summarise it."""
+def demo(workdir: Path, outdir: Path, force: bool) -> None:
+    """Run the whole chain on the synthetic sample: ZAN, supply, matching, map, report."""
+    from foncier._format import fr_number
+    from foncier.maps import map_html, scenario_map
+    from foncier.report import HEADLINE_LABELS, headline_figures, write_report
     from foncier.sample import write_sample
+    from foncier.scenarios import Scenario
+    from foncier.supply import land_units
     from foncier.territory import GPKG_NAME, Territory
+    from foncier.zan import budget_table
 
     if force or not (workdir / GPKG_NAME).is_file():
         click.echo(f"Génération de l'échantillon synthétique dans {workdir}…")
@@ -33,3 +54,38 @@ def demo(workdir: Path, force: bool) -> None:
         click.echo(f"Échantillon existant réutilisé : {workdir}")
         territory = Territory.from_folder(workdir)
     click.echo(format_summary(territory.summary()))
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    budgets = budget_table(territory)
+    budgets.to_csv(outdir / "budgets_zan.csv", index=False)
+    remaining = budgets["remaining_ha"]
+    click.echo(
+        f"\nBudgets ZAN 2021-2031 ({budgets.attrs['rules']} v{budgets.attrs['rules_version']}, "
+        f"{budgets.attrs['enaf_vintage']}) : enveloppe "
+        f"{fr_number(budgets['envelope_ha'].sum(), 1, 'ha')}, reste net "
+        f"{fr_number(remaining.sum(), 1, 'ha')}, disponible "
+        f"{fr_number(remaining.clip(lower=0).sum(), 1, 'ha')} "
+        f"({int((remaining < 0).sum())} communes en dépassement)"
+    )
+    units = land_units(territory, progress=True)
+    units.to_file(outdir / "unites_foncieres.gpkg", layer="land_units", engine="pyogrio")
+    click.echo(
+        f"Offre foncière : {len(units)} unités, {fr_number(units['net_area_ha'].sum(), 1, 'ha')}"
+    )
+
+    result = Scenario(territory, units=units, name="demo : emplois, budgets par commune").run(
+        progress=True
+    )
+    scenario_dir = result.to_folder(outdir / "scenario")
+    map_path = outdir / "carte.html"
+    map_path.write_text(map_html(scenario_map(territory, result, units)), encoding="utf-8")
+    report_path = write_report(scenario_dir, territory, units=units)
+
+    click.echo("\n" + result.summary_fr())
+    figures = headline_figures(result, territory.projects)
+    for key in ("projects_placed", "jobs_placed", "ha_used", "ha_enaf", "remaining_after_ha"):
+        label, unit = HEADLINE_LABELS[key]
+        click.echo(f"  {label} : {fr_number(figures[key], 2 if unit == 'ha' else 0, unit)}")
+    click.echo(f"\nCarte : {map_path.resolve()}")
+    click.echo(f"Rapport : {report_path.resolve()}")
+    click.echo(f"Résultats du scénario : {scenario_dir.resolve()}")

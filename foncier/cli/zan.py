@@ -58,9 +58,14 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
         c: fr_number(float(table[c].sum(skipna=False)), 2, "ha")
         for c in ("envelope_ha", "consumed_ha", "remaining_ha")
     }
+    remaining = table["remaining_ha"]
+    over = remaining[remaining < 0]
     total = (
         f"Total : enveloppe {totals['envelope_ha']} · consommé depuis 2021 "
-        f"{totals['consumed_ha']} · reste {totals['remaining_ha']}"
+        f"{totals['consumed_ha']} · reste net {totals['remaining_ha']}"
+        f" · disponible {fr_number(float(remaining.clip(lower=0).sum()), 2, 'ha')}"
+        f" (reliquats positifs ; {len(over)} en dépassement, "
+        f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
     )
     return "\n".join([_header(table, territory_label), "", shown.to_string(index=False), "", total])
 
