@@ -78,7 +78,8 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     )
     scenario_dir = result.to_folder(outdir / "scenario")
     map_path = outdir / "carte.html"
-    map_path.write_text(map_html(scenario_map(territory, result, units)), encoding="utf-8")
+    page = map_html(scenario_map(territory, result, units, inline_assets=True))
+    map_path.write_text(page, encoding="utf-8")
     report_path = write_report(scenario_dir, territory, units=units)
 
     click.echo("\n" + result.summary_fr())
