@@ -73,6 +73,8 @@ class Territory:
         One :class:`~foncier.layers.LoadReport` per layer loaded.
     enaf_vintage
         Years covered by ``enaf_consumption``.
+    folder
+        The folder the territory was read from or last written to, if any.
     """
 
     name: str
@@ -83,6 +85,7 @@ class Territory:
     metadata: dict[str, Any] = field(default_factory=dict)
     reports: dict[str, LoadReport] = field(default_factory=dict)
     enaf_vintage: EnafVintage | None = None
+    folder: Path | None = None
 
     def __post_init__(self) -> None:
         for name in SPATIAL_LAYERS:
@@ -220,6 +223,7 @@ class Territory:
             metadata=meta,
             reports=reports,
             enaf_vintage=vintage,
+            folder=folder.resolve(),
         )
 
     def to_folder(self, path: str | Path) -> Path:
@@ -257,6 +261,7 @@ class Territory:
             raise
         if self.dem_path is not None:
             self.dem_path = dest / DEM_NAME
+        self.folder = dest
         return dest
 
     def _write_contents(self, folder: Path) -> None:
