@@ -16,7 +16,7 @@ Run::
 
     /work/venv/bin/python benchmarks/bench_matching.py [--units 30000] [--projects 1000]
 
-Measured on 2 shared cores (27 Nov 2026, top_n 50, ``--objectives jobs,min_enaf,friches_first,score``):
+Measured on 2 shared cores (27 Nov 2026, top_n 50, all four objectives):
 sample end to end (supply + match) 1.8-5.4 s, gap <= 0.31 %, +12 to +27 % over greedy;
 large instance (~50,000 candidate pairs) jobs 16 s (gap 0.03 %), min_enaf 16 s (0 %), score
 47 s (0.01 %), friches_first stops at the 110 s limit with a 1.6 % gap (+15 % over greedy).
