@@ -132,7 +132,9 @@ class Territory:
     def data_label(self) -> str:
         """Provenance label shown on every output (``"échantillon synthétique"``...)."""
         vintage = self.enaf_vintage.label if self.enaf_vintage else "pas de données ENAF"
-        kind = "échantillon synthétique, " if self.synthetic and "synthétique" not in self.name else ""
+        kind = (
+            "échantillon synthétique, " if self.synthetic and "synthétique" not in self.name else ""
+        )
         return f"{self.name} ({kind}données {vintage})"
 
     # -- folder store -----------------------------------------------------------

@@ -35,7 +35,10 @@ def test_notebook_runs(path, sample_folder, tmp_path, monkeypatch):
     )
     client.execute(env={**os.environ})
     errors = [
-        out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
         if out.output_type == "error"
     ]
     assert errors == []

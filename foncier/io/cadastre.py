@@ -32,7 +32,6 @@ from foncier.layers import IDU_RE, Col, LoadReport, normalise_insee
 __all__ = ["read_cadastre"]
 
 
-
 def _read_one(path: PathLike) -> gpd.GeoDataFrame:
     raw = read_vector(path, what="cadastre")
     src = str(path)
