@@ -27,12 +27,13 @@ from api.state import StateStore
 from foncier.criteria import UnitCol
 from foncier.errors import NotFoundError
 from foncier.layers import Col
+from foncier.matching import BudgetPools, budget_pools
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
-from foncier.zan import RuleSet, available_rules, budget_table, load_rules, pool_ids
+from foncier.zan import RuleSet, available_rules, budget_table, load_rules
 
-__all__ = ["WGS84", "PoolInputs", "ServiceContext", "TerritoryData", "load_territory_data"]
+__all__ = ["WGS84", "ServiceContext", "TerritoryData", "load_territory_data"]
 
 logger = logging.getLogger("foncier.api")
 
@@ -119,28 +120,6 @@ def load_territory_data(settings: Settings) -> TerritoryData:
                 units_wgs84=_to_wgs84(units),
             )
         return _TERRITORIES[key]
-
-
-@dataclass(frozen=True)
-class PoolInputs:
-    """The ZAN inputs of the matching engine for one pool level and rule set.
-
-    Attributes
-    ----------
-    remaining
-        Remaining budget (ha) per pool id, net of validated placements.
-    unit_pool
-        Pool id of each land unit, indexed by ``unit_id``.
-    names
-        Display name of each pool.
-    rules
-        Name of the rule set the budgets were computed under.
-    """
-
-    remaining: pd.Series
-    unit_pool: pd.Series
-    names: dict[str, str]
-    rules: str
 
 
 @dataclass
@@ -281,32 +260,18 @@ class ServiceContext:
                 self._budgets[key] = (table, [str(w.message) for w in caught])
             return self._budgets[key]
 
-    def pool_inputs(self, pool: str, rules: str | None) -> PoolInputs:
-        """Remaining budget per pool and pool of each unit, for the matching engine.
+    def pool_inputs(self, pool: str, rules: str | None) -> BudgetPools:
+        """Remaining budget per pool (net of validated placements) and pool of each unit.
 
         Cached like :meth:`budgets`.
         """
         table, _ = self.budgets(pool, rules)
         key = ("pool_inputs", pool, rules, self.store.decisions_version())
 
-        def compute() -> PoolInputs:
-            by_pool = pd.DataFrame(table).set_index("pool_id")
-            by_pool.attrs = {}
-            units = self.data.units
-            pools = pool_ids(self.territory.communes, pool)
-            unit_pool = pd.Series(
-                pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
-                index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
-            )
-            unit_pool.attrs = {}
-            return PoolInputs(
-                remaining=by_pool["remaining_ha"],
-                unit_pool=unit_pool,
-                names={str(k): str(v) for k, v in by_pool[Col.NAME].items()},
-                rules=str(table.attrs["rules"]),
-            )
+        def compute() -> BudgetPools:
+            return budget_pools(table, self.territory.communes, self.data.units, pool)
 
-        inputs: PoolInputs = self.memo(key, compute)
+        inputs: BudgetPools = self.memo(key, compute)
         return inputs
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

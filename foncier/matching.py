@@ -60,9 +60,78 @@ from foncier.feasibility import (
 )
 from foncier.layers import Col
 
-__all__ = ["MatchResult", "match_projects", "pool_info", "verify_assignment"]
+__all__ = [
+    "BudgetPools",
+    "MatchResult",
+    "budget_pools",
+    "match_projects",
+    "pool_info",
+    "verify_assignment",
+]
 
 _TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class BudgetPools:
+    """The ZAN inputs of the engine, taken from a budget table.
+
+    Attributes
+    ----------
+    remaining
+        Remaining budget in ha per pool id (negative when exceeded).
+    unit_pool
+        Pool id of each land unit, indexed by ``unit_id``.
+    names
+        Display name of each pool.
+    kind
+        Pool level: ``commune``, ``epci`` or ``scot``.
+    """
+
+    remaining: pd.Series
+    unit_pool: pd.Series
+    names: dict[str, str]
+    kind: str
+
+
+def budget_pools(
+    budgets: pd.DataFrame, communes: pd.DataFrame, units: pd.DataFrame, pool: str | None = None
+) -> BudgetPools:
+    """Align a ZAN budget table with the land units, for the matching engine.
+
+    Parameters
+    ----------
+    budgets
+        Output of :func:`foncier.zan.budget_table` (one row per pool, ``pool_id``,
+        ``name``, ``remaining_ha``).
+    communes
+        The ``communes`` layer (its EPCI and SCoT give the pool of each commune).
+    units
+        Land units (``unit_id``, ``insee``).
+    pool
+        Pool level; by default the one the budget table was computed for.
+
+    Returns
+    -------
+    BudgetPools
+        Remaining budget per pool, pool of each unit, pool names.
+    """
+    from foncier.zan import pool_ids
+
+    level = str(pool or budgets.attrs.get("pool", "commune"))
+    of_commune = pool_ids(communes, level)
+    unit_pool = pd.Series(
+        of_commune.reindex(units[Col.INSEE].astype(str)).to_numpy(),
+        index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
+    )
+    by_pool = pd.DataFrame(budgets).set_index("pool_id")
+    # pandas deep-copies attrs on every operation: the engine gets plain tables
+    by_pool.attrs = {}
+    unit_pool.attrs = {}
+    names = {str(k): str(v) for k, v in by_pool[Col.NAME].items()}
+    return BudgetPools(by_pool["remaining_ha"], unit_pool, names, level)
+
+
 _RANK_SCORE_WEIGHT = 1e-6
 
 

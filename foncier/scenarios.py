@@ -20,6 +20,7 @@ import hashlib
 import json
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import EnafCharging, Thresholds, UnitCol, Weights, format_fr
 from foncier.layers import CRS_L93, Col
-from foncier.matching import MatchResult, match_projects
+from foncier.matching import MatchResult, budget_pools, match_projects
 from foncier.projects import read_projects, validate_projects
 
 __all__ = [
@@ -376,25 +377,20 @@ class Scenario:
 
         bar.step("appariement")
         clock = time.perf_counter()
-        pools = zan.pool_ids(communes, self.pool)
-        unit_pool = pd.Series(
-            pools.reindex(units[Col.INSEE].astype(str)).to_numpy(),
-            index=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
-        )
-        by_pool = budgets.set_index("pool_id")
+        pools = budget_pools(budgets, communes, units, self.pool)
         match = match_projects(
             projects,
             units,
-            by_pool["remaining_ha"],
-            unit_pool,
+            pools.remaining,
+            pools.unit_pool,
             objective=self.objective,
             weights=self.weights,
             thresholds=self.thresholds,
             top_n=self.top_n,
             time_limit=self.time_limit,
             mip_rel_gap=self.mip_rel_gap,
-            pool_names={str(k): str(v) for k, v in by_pool[Col.NAME].items()},
-            pool_kind=self.pool,
+            pool_names=pools.names,
+            pool_kind=pools.kind,
             charging=EnafCharging.from_rules(rules),
         )
         timings["match"] = time.perf_counter() - clock
@@ -421,6 +417,7 @@ class Scenario:
             "started_at": started.isoformat(timespec="seconds"),
             "foncier_version": __version__,
             "territory": territory.name,
+            "territory_path": str(territory.folder) if territory.folder else None,
             "data_label": territory.data_label,
             "synthetic": territory.synthetic,
             "inputs_sha256": self._hashes(territory, source, projects, units, budgets),
@@ -455,6 +452,63 @@ class Scenario:
             audit=audit,
             placements=placements,
             match=match,
+        )
+
+    def query(self, project: Mapping[str, Any] | pd.Series, k: int = 5) -> pd.DataFrame:
+        """Top-k land units for one project under this scenario's rules, without a solve.
+
+        The planner's question "where can this 4 ha project go?": feasible
+        units ranked by score, those whose ZAN cost fits the remaining budget
+        of their pool first, each with its ZAN cost and explanation in French.
+
+        Parameters
+        ----------
+        project
+            The project's fields (``area_min_ha`` at least; others as in the
+            ``projects`` layer).
+        k
+            How many units to return.
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`foncier.explain.query_project`.
+
+        Examples
+        --------
+        >>> from foncier.sample import make_sample
+        >>> s = Scenario(make_sample(n_parcels=2_000, n_communes=20))
+        >>> top = s.query({"area_min_ha": 2.0, "max_dist_interchange_km": 5}, k=3)
+        >>> len(top) <= 3 and {"unit_id", "score", "zan_cost"} <= set(top.columns)
+        True
+        """
+        from foncier import zan
+        from foncier.explain import query_project
+        from foncier.supply import land_units
+        from foncier.territory import Territory
+
+        self._check()
+        territory = self.territory
+        if not isinstance(territory, Territory):
+            territory = self.territory = Territory.from_folder(Path(territory))
+        if self.units is None:
+            self.units = land_units(territory)
+        rules = self.rules if isinstance(self.rules, zan.RuleSet) else zan.load_rules(self.rules)
+        committed = self.committed
+        if isinstance(committed, (str, Path)):
+            committed = zan.read_committed(committed)
+        budgets = zan.budget_table(territory, rules, pool=self.pool, committed=committed)
+        pools = budget_pools(budgets, territory.communes, self.units, self.pool)
+        return query_project(
+            project,
+            self.units,
+            pools.remaining,
+            pools.unit_pool,
+            k=k,
+            weights=self.weights,
+            thresholds=self.thresholds,
+            pool_names=pools.names,
+            pool_kind=pools.kind,
         )
 
     def _projects(self, territory: Any) -> pd.DataFrame:

@@ -59,13 +59,13 @@ def match_query(
         inputs.unit_pool,
         k=body.k,
         pool_names=inputs.names,
-        pool_kind=body.pool,
+        pool_kind=inputs.kind,
     )
     fields = body.model_dump(exclude={"k", "pool", "rules"})
     requirements = project_requirements(pd.DataFrame([{Col.PROJECT_ID: "requête", **fields}]))
     return MatchResponse(
         requirements=str(requirements["text"].iloc[0]),
         pool=body.pool,
-        rules=inputs.rules,
+        rules=ctx.rule_set(body.rules).name,
         candidates=[MatchCandidate(**row) for row in records(pd.DataFrame(top))],
     )
