@@ -13,7 +13,7 @@ import gzip
 import io
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +28,7 @@ __all__ = [
     "PathLike",
     "as_paths",
     "blank",
+    "column_getter",
     "find_column",
     "numeric",
     "read_csv_table",
@@ -230,6 +231,32 @@ def find_column(
         )
         raise DataSourceError(msg)
     return None
+
+
+def column_getter(raw: pd.DataFrame, source: str) -> Callable[..., pd.Series]:
+    """Return ``col(*names, required=False)``: the first of ``names`` in ``raw``.
+
+    The column is matched as :func:`find_column` does; an absent optional
+    column comes back as a Series of ``None``.
+
+    Parameters
+    ----------
+    raw
+        The table read from the source.
+    source
+        File or layer named in the errors.
+
+    Returns
+    -------
+    callable
+        ``col(*names, required=False) -> pandas.Series``.
+    """
+
+    def col(*names: str, required: bool = False) -> pd.Series:
+        name = find_column(raw.columns, *names, required=required, source=source)
+        return raw[name] if name is not None else pd.Series(None, index=raw.index, dtype=object)
+
+    return col
 
 
 def reject_rows(

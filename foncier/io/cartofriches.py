@@ -23,6 +23,7 @@ from foncier.errors import DataSourceError
 from foncier.io._common import (
     PathLike,
     blank,
+    column_getter,
     find_column,
     numeric,
     read_csv_table,
@@ -161,11 +162,7 @@ def read_cartofriches(
     raw = _read_friches(Path(path), layer)
     src = str(path)
     report = LoadReport("friches", source=src, rows_read=len(raw))
-    cols = raw.columns
-
-    def col(*names: str, required: bool = False) -> pd.Series:
-        name = find_column(cols, *names, required=required, source=src)
-        return raw[name] if name is not None else pd.Series(None, index=raw.index, dtype=object)
+    col = column_getter(raw, src)
 
     gdf = gpd.GeoDataFrame(
         {

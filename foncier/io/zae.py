@@ -26,6 +26,7 @@ from foncier.errors import DataSourceError
 from foncier.io._common import (
     PathLike,
     blank,
+    column_getter,
     find_column,
     numeric,
     read_csv_table,
@@ -114,11 +115,7 @@ def read_zae(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
         path, ("site_geomsurf", "geomsurf", "geometry", "geom", "wkt"), "SITE-ECO", csv_crs
     )
     report = LoadReport("zae", source=src, rows_read=len(raw))
-    cols = raw.columns
-
-    def col(*names: str, required: bool = False) -> pd.Series:
-        name = find_column(cols, *names, required=required, source=src)
-        return raw[name] if name is not None else pd.Series(None, index=raw.index, dtype=object)
+    col = column_getter(raw, src)
 
     gdf = gpd.GeoDataFrame(
         {
@@ -183,11 +180,7 @@ def read_zae_plots(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoData
         path, ("terr_geomsurf", "geomsurf", "geometry", "geom", "wkt"), "TERRAIN-ECO", csv_crs
     )
     report = LoadReport("zae_plots", source=src, rows_read=len(raw))
-    cols = raw.columns
-
-    def col(*names: str, required: bool = False) -> pd.Series:
-        name = find_column(cols, *names, required=required, source=src)
-        return raw[name] if name is not None else pd.Series(None, index=raw.index, dtype=object)
+    col = column_getter(raw, src)
 
     stage_raw = col("terr_stade_amngt", "servicing_stage", required=True)
     occup_raw = col("terr_etat_occup", "occupancy", required=True)
