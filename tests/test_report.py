@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -165,8 +167,25 @@ def test_cli_report(scenario_dir, sample_folder, tmp_path):
     assert "Projets placés" in done.output
 
 
-def test_cli_report_asks_for_the_territory(scenario_dir):
-    done = CliRunner().invoke(main, ["report", str(scenario_dir)])
+def test_cli_report_finds_the_territory_in_the_audit(scenario_dir, sample_folder):
+    assert ScenarioResult.from_folder(scenario_dir).audit["territory_path"] == str(
+        sample_folder.resolve()
+    )
+    done = CliRunner().invoke(
+        main, ["report", str(scenario_dir), "-o", str(scenario_dir / "r.html")]
+    )
+    assert done.exit_code == 0, done.output
+    assert (scenario_dir / "r.html").is_file()
+
+
+def test_cli_report_asks_for_the_territory_when_it_moved(scenario_dir, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(scenario_dir, moved)
+    audit_path = moved / "scenario.json"
+    record = json.loads(audit_path.read_text(encoding="utf-8"))
+    record["audit"]["territory_path"] = str(tmp_path / "gone")
+    audit_path.write_text(json.dumps(record), encoding="utf-8")
+    done = CliRunner().invoke(main, ["report", str(moved)])
     assert done.exit_code == 2
     assert "--territory" in done.output
 
