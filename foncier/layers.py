@@ -551,34 +551,41 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
                 )
         return out
     if col.kind == "str":
+        if isinstance(s.dtype, pd.StringDtype):
+            return s.str.strip()
         return s.astype(object).where(s.isna(), s.astype(str).str.strip()).astype("str")
     if col.kind in ("float", "int"):
-        num = pd.to_numeric(s, errors="coerce")
-        bad = s[num.isna() & s.notna() & (s.astype(str).str.strip() != "")]
-        if len(bad):
-            _fail(
-                schema,
-                col.name,
-                "non-numeric values",
-                bad.unique(),
-                "Expected numbers (use '.' as the decimal separator).",
-            )
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            num = s
+        else:
+            num = pd.to_numeric(s, errors="coerce")
+            suspect = num.isna() & s.notna()
+            if suspect.any():
+                bad = s[suspect & (s.astype(str).str.strip() != "")]
+                if len(bad):
+                    _fail(
+                        schema,
+                        col.name,
+                        "non-numeric values",
+                        bad.unique(),
+                        "Expected numbers (use '.' as the decimal separator).",
+                    )
         if col.kind == "int":
-            frac = num.dropna() % 1 != 0
+            values = num.dropna()
+            frac = values % 1 != 0
             if frac.any():
                 _fail(
-                    schema,
-                    col.name,
-                    "non-integer values",
-                    num.dropna()[frac].unique(),
+                    schema, col.name, "non-integer values", values[frac].unique(),
                     "Expected whole numbers.",
-                )
-            return num.astype("Int64") if col.nullable else num.astype("int64")
+                )  # fmt: skip
+            # nullable until the missing values are checked (see _check_columns)
+            return num.astype("Int64")
         return num.astype("float64")
-    # bool
+    # bool: missing values take the column's default
     if pd.api.types.is_bool_dtype(s):
         return s.astype(bool)
     low = s.astype(object).where(s.isna(), s.astype(str).str.strip().str.lower())
+    low = low.where(low != "", None)
     bad = low[low.notna() & ~low.isin(_TRUE | _FALSE)]
     if len(bad):
         _fail(
@@ -588,7 +595,10 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
             s[bad.index].unique(),
             "Expected true/false, 1/0 or oui/non.",
         )
-    return low.isin(_TRUE)
+    out = low.isin(_TRUE)
+    if col.default is not None:
+        out = out.where(low.notna(), bool(col.default))
+    return out.astype(bool)
 
 
 def _key_labels(df: pd.DataFrame, schema: LayerSchema, mask: pd.Series) -> list[str]:
@@ -648,6 +658,8 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
                     bad.unique(),
                     "Check the units and signs of this column.",
                 )
+        if col.kind == "int" and not col.nullable:
+            s = s.astype("int64")
         out[col.name] = s
     dup = out.duplicated(list(schema.key), keep=False)
     if dup.any():

@@ -199,3 +199,24 @@ def test_empty_layer_is_valid(name):
 @given(st.integers(min_value=1001, max_value=95999))
 def test_numeric_insee_roundtrip(code):
     assert normalise_insee(pd.Series([code])).iloc[0] == f"{code:05d}"
+
+
+def test_missing_integer_is_a_schema_error_not_a_crash():
+    df = pd.DataFrame(
+        {"project_id": ["P1", "P2"], "name": ["x", "y"], "sector": ["s", "s"],
+         "area_min_ha": [1, 1], "area_max_ha": [1, 2], "jobs": ["3", ""]}
+    )  # fmt: skip
+    with pytest.raises(LayerSchemaError, match="'jobs'.*missing values.*'P2'"):
+        validate_layer("projects", df.replace("", None))
+    out = validate_layer("projects", df.iloc[:1])
+    assert out["jobs"].dtype == "int64" and out["jobs"].iloc[0] == 3
+
+
+def test_blank_boolean_takes_the_column_default():
+    gdf = gpd.GeoDataFrame(
+        {"insee": ["30007", "30008", "30009"], "name": ["A", "B", "C"], "epci": "200066918",
+         "has_planning_doc": ["non", "", None]},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)],
+        crs="EPSG:2154",
+    )  # fmt: skip
+    assert validate_layer("communes", gdf)["has_planning_doc"].tolist() == [False, True, True]
