@@ -181,6 +181,7 @@ def naive_candidates(t: Any) -> gpd.GeoDataFrame:
     chosen = chosen.drop(index=any_plot.index.unique())
     chosen = chosen.drop(index=in_friche.index.unique(), errors="ignore")
     chosen = parcels.loc[chosen.index]
+    chosen = chosen[chosen[Col.LAND_COVER] != "artificialised"]  # built land is not free
     parcel_land = gpd.GeoDataFrame(
         {
             Col.INSEE: chosen[Col.INSEE],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fr_number"]
+__all__ = ["fr_compact", "fr_number"]
 
 
-def fr_number(value: float, decimals: int = 1, unit: str = "") -> str:
+def fr_number(value: float, decimals: int = 1, unit: str = "", *, trim_zeros: bool = False) -> str:
     r"""Format a number the French way: thin space for thousands, comma for decimals.
 
     Parameters
@@ -18,6 +18,8 @@ def fr_number(value: float, decimals: int = 1, unit: str = "") -> str:
         Digits after the decimal comma.
     unit
         Unit appended after a non-breaking space (``"ha"``, ``"%"``…).
+    trim_zeros
+        Drop trailing zeros of the decimals (``6,0`` → ``6``).
 
     Returns
     -------
@@ -31,7 +33,22 @@ def fr_number(value: float, decimals: int = 1, unit: str = "") -> str:
     >>> fr_number(float("nan"))
     'n.d.'
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or not math.isfinite(value):
         return "n.d."
     text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    if trim_zeros and "," in text:
+        text = text.rstrip("0").rstrip(",")
+    if text in {"-0", ""}:
+        text = "0"
     return f"{text}\xa0{unit}" if unit else text
+
+
+def fr_compact(value: float, digits: int = 1) -> str:
+    r"""Format a number the French way without useless zeros, for sentences.
+
+    Examples
+    --------
+    >>> fr_compact(9.25), fr_compact(6.0), fr_compact(1234.5) == "1\u202f234,5"
+    ('9,2', '6', True)
+    """
+    return fr_number(value, digits, trim_zeros=True)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import (
     CRITERIA_FR,
@@ -39,7 +40,6 @@ from foncier.feasibility import (
     UnitCol,
     Weights,
     candidate_pairs,
-    format_fr,
     relax_text,
 )
 from foncier.layers import Col
@@ -103,14 +103,14 @@ def zan_cost_text(
         return "0 ha : friche"
     if enaf_ha <= _TOL:
         return "0 ha : terrain déjà artificialisé"
-    text = f"{format_fr(enaf_ha, 2)} ha pris sur l'enveloppe {pool.label(code, of=True)}"
+    text = f"{fr_compact(enaf_ha, 2)} ha pris sur l'enveloppe {pool.label(code, of=True)}"
     if left_ha < enaf_ha - _TOL:
         return (
             text
-            + f", qui n'en a plus que {format_fr(max(left_ha, 0.0), 2)}"
-            + f" (manque {format_fr(enaf_ha - max(left_ha, 0.0), 2)} ha)"
+            + f", qui n'en a plus que {fr_compact(max(left_ha, 0.0), 2)} ha"
+            + f" (manque {fr_compact(enaf_ha - max(left_ha, 0.0), 2)} ha)"
         )
-    return text + f", qui en a encore {format_fr(left_ha, 2)}"
+    return text + f", qui en a encore {fr_compact(left_ha, 2)} ha"
 
 
 def _zan_texts(
@@ -137,8 +137,10 @@ def _why_here(pairs: pd.DataFrame, weights: Weights) -> list[str]:
     top = np.argsort(-contrib, axis=1, kind="stable")[:, :3]
     out = []
     for i, (score, unverified) in enumerate(zip(pairs["score"], pairs["unverified"], strict=True)):
-        parts = [f"{labels[j]} +{format_fr(contrib[i, j], 2)}" for j in top[i] if contrib[i, j] > 0]
-        text = f"score {format_fr(score, 2)} : " + ", ".join(parts)
+        parts = [
+            f"{labels[j]} +{fr_compact(contrib[i, j], 2)}" for j in top[i] if contrib[i, j] > 0
+        ]
+        text = f"score {fr_compact(score, 2)} : " + ", ".join(parts)
         if unverified:
             text += " ; à vérifier sur place : " + ", ".join(
                 _REQ_FR[r] for r in unverified.split(",")
@@ -334,7 +336,7 @@ def _competition_row(
             UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
             "explanation": (
                 f"sous l'objectif {objective}, ses {int(best['jobs'])} emplois ne compensent pas "
-                f"les {format_fr(best['enaf_ha'], 2)} ha d'ENAF de son meilleur terrain "
+                f"les {fr_compact(best['enaf_ha'], 2)} ha d'ENAF de son meilleur terrain "
                 f"({best[UnitCol.UNIT_ID]})"
             ),
             "hint": "un terrain déjà artificialisé ou une friche, ou plus d'emplois par ha",
@@ -366,10 +368,10 @@ def _competition_row(
             "missing_ha": short,
             "explanation": (
                 f"bloqué par le ZAN : sur {best[UnitCol.UNIT_ID]} il consommerait "
-                f"{format_fr(best['enaf_ha'], 2)} ha d'ENAF, {label} n'en a plus que "
-                f"{format_fr(max(best['left_ha'], 0.0), 2)} (manque {format_fr(short, 2)} ha)"
+                f"{fr_compact(best['enaf_ha'], 2)} ha d'ENAF, {label} n'en a plus que "
+                f"{fr_compact(max(best['left_ha'], 0.0), 2)} (manque {fr_compact(short, 2)} ha)"
             ),
-            "hint": f"+{format_fr(short, 2)} ha de budget dans {label}, ou une friche",
+            "hint": f"+{fr_compact(short, 2)} ha de budget dans {label}, ou une friche",
         }
         return row
     best = g.sort_values("score", ascending=False).iloc[0]
@@ -384,11 +386,11 @@ def _competition_row(
         "explanation": (
             f"supplanté : ses {n} terrain{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} "
             f"sont occupés ; sur le meilleur, {best[UnitCol.UNIT_ID]}, {blocker} "
-            f"({blocker_jobs} emplois) ne laisse que {format_fr(max(best['free_ha'], 0.0), 2)} ha "
-            f"sur les {format_fr(best['area_ha'], 2)} ha nécessaires"
+            f"({blocker_jobs} emplois) ne laisse que {fr_compact(max(best['free_ha'], 0.0), 2)} ha "
+            f"sur les {fr_compact(best['area_ha'], 2)} ha nécessaires"
         ),
         "hint": (
-            f"{format_fr(short, 2)} ha de plus sur {best[UnitCol.UNIT_ID]} "
+            f"{fr_compact(short, 2)} ha de plus sur {best[UnitCol.UNIT_ID]} "
             f"(ou une surface minimale réduite d'autant), ou un autre terrain pour {blocker}"
         ),
     }

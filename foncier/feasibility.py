@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foncier._format import fr_compact
 from foncier.criteria import UnitCol
 from foncier.errors import LayerSchemaError
 from foncier.layers import Col
@@ -66,7 +67,6 @@ __all__ = [
     "candidate_pairs",
     "check_units",
     "feasibility_table",
-    "format_fr",
     "pairwise_feasible",
     "relax_text",
     "requirement_text",
@@ -202,22 +202,6 @@ CRITERIA_FR = {
     "completeness": "complétude des données",
     "unverified": "critères non vérifiés",
 }
-
-
-def format_fr(value: float, digits: int = 1) -> str:
-    r"""Format a number the French way (decimal comma, no useless zeros).
-
-    Examples
-    --------
-    >>> format_fr(9.25), format_fr(6.0), format_fr(1234.5)
-    ('9,2', '6', '1\u202f234,5')
-    """
-    if not np.isfinite(value):
-        return "?"
-    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-    if "," in text:
-        text = text.rstrip("0").rstrip(",")
-    return "0" if text in {"-0", ""} else text
 
 
 _UNIT_NUMERIC = (
@@ -500,7 +484,7 @@ def requirement_text(requirement: str, value: float, limit: float, zone: Any = N
         Text for people.
     """
     digits = 2 if requirement == "area" else 1
-    v, lim = format_fr(value, digits), format_fr(limit, digits)
+    v, lim = fr_compact(value, digits), fr_compact(limit, digits)
     if requirement == "zone":
         return f"zone {zone} incompatible avec l'industrie"
     if requirement == "area":
@@ -789,7 +773,7 @@ def relax_text(requirement: str, limit: float, needed: float, units: int) -> str
     """
     n = f"{units} terrain{'s' if units > 1 else ''}"
     digits = 2 if requirement == "area" else 1
-    lim, need = format_fr(limit, digits), format_fr(needed, digits)
+    lim, need = fr_compact(limit, digits), fr_compact(needed, digits)
     templates = {
         "area": f"surface min {need} ha au lieu de {lim} ha donnerait {n}",
         "slope": f"pente max {need} % au lieu de {lim} % donnerait {n}",

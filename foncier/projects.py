@@ -10,8 +10,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from foncier._format import fr_compact
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
-from foncier.feasibility import Thresholds, format_fr
+from foncier.feasibility import Thresholds
 from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 
 __all__ = ["project_frame", "project_requirements", "read_projects", "validate_projects"]
@@ -162,9 +163,9 @@ def project_requirements(
     values = {col: table[col].to_numpy(dtype=float) for col in table.columns}
     texts = []
     for i, area in enumerate(values["min_area_ha"]):
-        parts = [f"surface ≥ {format_fr(area, 2)} ha"]
+        parts = [f"surface ≥ {fr_compact(area, 2)} ha"]
         parts += [
-            t.format(format_fr(values[c][i])) for c, t in templates if np.isfinite(values[c][i])
+            t.format(fr_compact(values[c][i])) for c, t in templates if np.isfinite(values[c][i])
         ]
         year = values["needed_by_year"][i]
         if np.isfinite(year):

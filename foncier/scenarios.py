@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import EnafCharging, Thresholds, UnitCol, Weights, format_fr
+from foncier.feasibility import EnafCharging, Thresholds, UnitCol, Weights
 from foncier.layers import CRS_L93, Col
 from foncier.matching import MatchResult, budget_pools, match_projects
 from foncier.projects import read_projects, validate_projects
@@ -148,14 +149,14 @@ class ScenarioResult:
             + (" (données synthétiques)" if a.get("synthetic") else ""),
             f"Projets placés : {t['projects_placed']} / {t['projects']} "
             f"({t['jobs_placed']} emplois sur {t['jobs_total']})",
-            f"Surface utilisée : {format_fr(t['ha_used'])} ha, dont "
-            f"{format_fr(t['ha_friches_reused'])} ha de friches ; "
-            f"ENAF consommés : {format_fr(t['ha_enaf'])} ha",
+            f"Surface utilisée : {fr_compact(t['ha_used'])} ha, dont "
+            f"{fr_compact(t['ha_friches_reused'])} ha de friches ; "
+            f"ENAF consommés : {fr_compact(t['ha_enaf'])} ha",
             f"Enveloppes dépassées après le scénario : {t['pools_over_budget_after']} "
             f"(avant : {t['pools_over_budget_before']})",
             f"Solveur : {a['solver_status']}, "
-            f"écart {format_fr(100 * (a['solver_gap'] or 0), 2)} %, "
-            f"appariement en {format_fr(a['timings_s'].get('match', 0))} s",
+            f"écart {fr_compact(100 * (a['solver_gap'] or 0), 2)} %, "
+            f"appariement en {fr_compact(a['timings_s'].get('match', 0))} s",
         ]
         if len(self.unmatched):
             counts = self.unmatched["reason_code"].value_counts()

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foncier._format import fr_compact
 from foncier.assignment import PLACEMENT_VALUE, improve_scores, objective_coefficients
 from foncier.errors import FoncierError, LayerSchemaError
 from foncier.explain import query_project
@@ -20,7 +21,6 @@ from foncier.feasibility import (
     Weights,
     candidate_pairs,
     feasibility_table,
-    format_fr,
     score_contributions,
 )
 from foncier.matching import match_projects, verify_assignment
@@ -226,9 +226,9 @@ def test_missing_unit_column_raises():
 
 
 def test_format_fr():
-    assert format_fr(2.05, 2) == "2,05"
-    assert format_fr(3.0) == "3"
-    assert format_fr(float("nan")) == "?"
+    assert fr_compact(2.05, 2) == "2,05"
+    assert fr_compact(3.0) == "3"
+    assert fr_compact(float("nan")) == "n.d."
 
 
 # -- assignment -----------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def test_placed_projects_carry_zan_cost_and_why_here():
     a = r.assignments.set_index("project_id")
     assert (
         a.loc["P1", "zan_cost"]
-        == "2 ha pris sur l'enveloppe de la commune Alès, qui en a encore 5,3"
+        == "2 ha pris sur l'enveloppe de la commune Alès, qui en a encore 5,3 ha"
     )
     assert a.loc["P2", "zan_cost"] == "0 ha : friche"
     assert a.loc["P1", "explanation"].startswith("score ")
@@ -564,7 +564,7 @@ def test_query_project_ranks_units_and_states_zan_cost():
     by_unit = out.set_index("unit_id")
     assert (
         by_unit.loc["U1", "zan_cost"]
-        == "4 ha pris sur l'enveloppe de la commune Y, qui en a encore 5,3"
+        == "4 ha pris sur l'enveloppe de la commune Y, qui en a encore 5,3 ha"
     )
     assert by_unit.loc["U2", "zan_cost"] == "0 ha : friche"
     assert not by_unit.loc["U3", "zan_ok"]

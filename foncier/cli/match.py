@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from foncier._format import fr_compact
 from foncier.assignment import OBJECTIVES
 from foncier.cli._main import handle_errors, main, territory_argument
-from foncier.feasibility import format_fr
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 _UNMATCHED_SHOWN = 10
@@ -110,7 +110,7 @@ def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return format_fr(float(value), 1)
+        return fr_compact(float(value), 1)
     return str(value)
 
 
