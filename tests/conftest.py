@@ -9,6 +9,8 @@ import pytest
 import shapely
 
 from foncier.sample import make_sample, write_sample
+from foncier.scenarios import Scenario
+from foncier.supply import land_units
 from foncier.territory import Territory
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -52,6 +54,28 @@ def sample_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample") / "territory"
     write_sample(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def sample(sample_folder: Path) -> Territory:
+    """The default sample as read back from its folder."""
+    return Territory.from_folder(sample_folder)
+
+
+@pytest.fixture(scope="session")
+def units(sample: Territory) -> gpd.GeoDataFrame:
+    """The land units of the default sample."""
+    return land_units(sample)
+
+
+@pytest.fixture(scope="session")
+def scenario_dir(
+    sample: Territory, units: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The default scenario (objective jobs, budgets per commune) of the sample, written out."""
+    outdir = tmp_path_factory.mktemp("scenario") / "jobs"
+    Scenario(sample, units=units, name="emplois").run().to_folder(outdir)
+    return outdir
 
 
 @pytest.fixture(scope="session")

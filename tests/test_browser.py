@@ -23,9 +23,7 @@ import shapely
 from foncier._format import fr_number
 from foncier.maps import LAYER_NAMES, map_html, scenario_map, territory_map
 from foncier.report import HEADLINE_LABELS, headline_figures, write_report
-from foncier.scenarios import Scenario, ScenarioResult
-from foncier.supply import land_units
-from foncier.territory import Territory
+from foncier.scenarios import ScenarioResult
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -157,25 +155,6 @@ def _inside_point(geometry: Any, crs: Any) -> tuple[float, float]:
 
 
 # -- data ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sample(sample_folder: Path) -> Territory:
-    return Territory.from_folder(sample_folder)
-
-
-@pytest.fixture(scope="module")
-def units(sample: Territory) -> gpd.GeoDataFrame:
-    return land_units(sample)
-
-
-@pytest.fixture(scope="module")
-def scenario_dir(
-    sample: Territory, units: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    outdir = tmp_path_factory.mktemp("scenario_browser") / "jobs"
-    Scenario(sample, units=units, name="emplois").run().to_folder(outdir)
-    return outdir
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,7 @@ from foncier.maps import (
     scenario_map,
     territory_map,
 )
-from foncier.scenarios import Scenario, ScenarioResult
-from foncier.supply import land_units
+from foncier.scenarios import ScenarioResult
 from foncier.territory import Territory
 from foncier.zan import budget_table
 
@@ -227,27 +226,13 @@ def test_coverage_simplification_keeps_shared_edges():
 
 
 @pytest.fixture(scope="module")
-def sample(sample_folder: Path) -> Territory:
-    return Territory.from_folder(sample_folder)
-
-
-@pytest.fixture(scope="module")
-def sample_units(sample: Territory) -> gpd.GeoDataFrame:
-    return land_units(sample)
-
-
-@pytest.fixture(scope="module")
-def sample_result(
-    sample: Territory, sample_units: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
-) -> ScenarioResult:
-    outdir = tmp_path_factory.mktemp("scenario_maps") / "jobs"
-    Scenario(sample, units=sample_units, name="emplois").run().to_folder(outdir)
-    return ScenarioResult.from_folder(outdir)
+def sample_result(scenario_dir: Path) -> ScenarioResult:
+    return ScenarioResult.from_folder(scenario_dir)
 
 
 @pytest.mark.slow
-def test_sample_territory_map_is_light_and_complete(sample, sample_units):
-    page = map_html(territory_map(sample, sample_units))
+def test_sample_territory_map_is_light_and_complete(sample, units):
+    page = map_html(territory_map(sample, units))
     assert len(page.encode("utf-8")) < MAX_MAP_BYTES
     names = layer_names(page)
     assert LAYER_NAMES["tiles"] in names
@@ -270,8 +255,8 @@ def test_sample_territory_map_is_light_and_complete(sample, sample_units):
 
 
 @pytest.mark.slow
-def test_sample_popups_match_budget_table_and_units(sample, sample_units):
-    page = map_html(territory_map(sample, sample_units))
+def test_sample_popups_match_budget_table_and_units(sample, units):
+    page = map_html(territory_map(sample, units))
     budgets = budget_table(sample, pool="commune").set_index("insee")
     communes = features_with(page, "insee")
     assert set(communes) == set(sample.communes["insee"])
@@ -281,18 +266,18 @@ def test_sample_popups_match_budget_table_and_units(sample, sample_units):
         assert f"Reste</th><td>{fr_number(row.remaining_ha, 1, 'ha')}" in props["popup"]
         assert fr_number(row.envelope_ha, 1, "ha") in props["popup"]
         assert fr_number(row.consumed_ha, 1, "ha") in props["popup"]
-    units = features_with(page, "unit_id")
-    assert set(units) == set(sample_units["unit_id"])
-    for row in sample_units.itertuples():
-        popup = units[row.unit_id]["popup"]
+    unit_features = features_with(page, "unit_id")
+    assert set(unit_features) == set(units["unit_id"])
+    for row in units.itertuples():
+        popup = unit_features[row.unit_id]["popup"]
         assert f"Surface nette</th><td>{fr_number(row.net_area_ha, 2, 'ha')}" in popup
         share = 1.0 if np.isnan(row.enaf_share) else row.enaf_share
         assert fr_number(row.net_area_ha * share, 2, "ha") + " d'ENAF" in popup
 
 
 @pytest.mark.slow
-def test_sample_scenario_map(sample, sample_units, sample_result):
-    page = map_html(scenario_map(sample, sample_result, sample_units))
+def test_sample_scenario_map(sample, units, sample_result):
+    page = map_html(scenario_map(sample, sample_result, units))
     assert len(page.encode("utf-8")) < MAX_MAP_BYTES
     assert LAYER_NAMES["placements"] in layer_names(page)
     hosts = features_with(page, "project_ids")

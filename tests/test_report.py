@@ -18,7 +18,6 @@ from foncier._format import fr_number
 from foncier.cli import main
 from foncier.report import HEADLINE_LABELS, REPORT_NAME, headline_figures, write_report
 from foncier.scenarios import Scenario, ScenarioResult
-from foncier.supply import land_units
 from foncier.territory import Territory
 
 pytestmark = pytest.mark.slow
@@ -47,25 +46,6 @@ def parse(page: str) -> _Figures:
     parser = _Figures()
     parser.feed(page)
     return parser
-
-
-@pytest.fixture(scope="module")
-def sample(sample_folder: Path) -> Territory:
-    return Territory.from_folder(sample_folder)
-
-
-@pytest.fixture(scope="module")
-def units(sample: Territory) -> gpd.GeoDataFrame:
-    return land_units(sample)
-
-
-@pytest.fixture(scope="module")
-def scenario_dir(
-    sample: Territory, units: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    outdir = tmp_path_factory.mktemp("scenario_report") / "jobs"
-    Scenario(sample, units=units, name="emplois").run().to_folder(outdir)
-    return outdir
 
 
 @pytest.fixture(scope="module")
