@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import ServiceContext
 from api.errors import MissingTokenError, WriteForbiddenError
+from api.models import ErrorOut
 
-__all__ = ["Context", "WriteAccess", "get_context", "require_write"]
+__all__ = [
+    "WRITE_RESPONSES",
+    "Context",
+    "WriteAccess",
+    "get_context",
+    "require_write",
+]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -59,3 +66,8 @@ def require_write(
 
 Context = Annotated[ServiceContext, Depends(get_context)]
 WriteAccess = Depends(require_write)
+#: OpenAPI responses of every route protected by :data:`WriteAccess`.
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No token sent"},
+    403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+}

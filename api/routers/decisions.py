@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, status
 
-from api.deps import Context, WriteAccess
+from api.deps import WRITE_RESPONSES, Context, WriteAccess
 from api.models import Decision, DecisionIn, DecisionList, ErrorOut
 from api.routers.scenarios import ScenarioId, finished_result
 from foncier.criteria import UnitCol
@@ -22,8 +22,7 @@ router = APIRouter(tags=["decisions"])
     status_code=status.HTTP_201_CREATED,
     dependencies=[WriteAccess],
     responses={
-        401: {"model": ErrorOut, "description": "No token sent"},
-        403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+        **WRITE_RESPONSES,
         404: {"model": ErrorOut, "description": "Unknown scenario, or project not placed in it"},
         409: {"model": ErrorOut, "description": "The scenario has not finished"},
     },

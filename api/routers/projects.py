@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Body, Path, Response, status
 
-from api.deps import Context, WriteAccess
+from api.deps import WRITE_RESPONSES, Context, WriteAccess
 from api.errors import ConflictError
 from api.models import ErrorOut, Project, ProjectIn, ProjectList
 from api.tables import records
@@ -35,8 +35,7 @@ _EXAMPLE = {
     }
 }
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No token sent"},
-    403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+    **WRITE_RESPONSES,
     422: {"model": ErrorOut, "description": "A field breaks the projects layer schema"},
 }
 ProjectId = Annotated[str, Path(max_length=100, examples=["P-001"])]

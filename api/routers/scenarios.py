@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, status
 
 from api.context import ServiceContext
-from api.deps import Context, WriteAccess
+from api.deps import WRITE_RESPONSES, Context, WriteAccess
 from api.errors import ScenarioNotReadyError
 from api.models import (
     AssignmentList,
@@ -132,8 +132,7 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[WriteAccess],
     responses={
-        401: {"model": ErrorOut, "description": "No token sent"},
-        403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+        **WRITE_RESPONSES,
         404: {"model": ErrorOut, "description": "Unknown project or rule set"},
         422: {"model": ErrorOut, "description": "No project to place, or invalid parameters"},
     },
