@@ -27,12 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.ticker
+import pandas as pd
+from matplotlib.figure import Figure
 
 from foncier._format import fr_number  # noqa: E402
 from foncier.layers import Col  # noqa: E402
@@ -343,9 +340,9 @@ def _audit_html(audit: dict[str, Any]) -> str:
 
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
-    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "foncier"}):
+    # Figure objects need no pyplot, so importing foncier never changes the user's backend
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "foncier"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
@@ -430,20 +427,16 @@ def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, str]:
     pool = str(audit.get("pool", rules.pool))
     balance = result.zan_balance
     whole = trajectory(territory, rules, pool=pool)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7.4, 2.8))
+    fig = Figure(figsize=(7.4, 2.8))
+    left, right = fig.subplots(1, 2)
     _flows_axes(left, whole, "Consommation annuelle d'ENAF", small=False)
     _stock_axes(right, whole, float(balance["consumed_by_placements_ha"].sum()))
     fig.tight_layout(pad=0.4)
     big = _svg(fig)
     columns = max(1, min(_CHART_COLUMNS, len(balance)))
     rows = max(1, math.ceil(len(balance) / columns))
-    fig, axes = plt.subplots(
-        rows,
-        columns,
-        figsize=(7.4 * columns / max(columns, 3), 1.3 * rows * 5 / max(columns, 3)),
-        squeeze=False,
-        sharex=True,
-    )
+    fig = Figure(figsize=(7.4 * columns / max(columns, 3), 1.3 * rows * 5 / max(columns, 3)))
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=True)
     for ax, r in zip(axes.ravel(), balance.itertuples(index=False), strict=False):
         traj = trajectory(territory, rules, pool=pool, pool_id=str(r.pool_id))
         title = (

@@ -5,8 +5,11 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
 import shutil
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -186,3 +189,11 @@ def test_pooled_scenario_report(sample, units, tmp_path):
     shown = parse(page).figures
     assert float(shown["jobs_placed"]) == result.totals["jobs_placed"]
     assert float(shown["ha_enaf"]) == pytest.approx(result.totals["ha_enaf"])
+
+
+def test_importing_foncier_keeps_the_users_matplotlib_backend():
+    code = "import matplotlib, foncier.report; print(matplotlib.get_backend())"
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "svg"
