@@ -55,6 +55,15 @@ HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "remaining_after_ha": ("Budget ZAN disponible après le scénario", "ha"),
     "pools_over_budget_after": ("Enveloppes dépassées après le scénario", ""),
 }
+#: Columns of the ZAN balance shown in the report, in ha, in display order.
+_BALANCE_HA = (
+    "envelope_ha",
+    "consumed_ha",
+    "committed_ha",
+    "remaining_before_ha",
+    "consumed_by_placements_ha",
+    "remaining_after_ha",
+)
 _DECIMALS = {"": 0, "M€": 2, "ha": 2}
 _POOL_FR = {"commune": "commune", "epci": "EPCI", "scot": "SCoT"}
 _CHART_COLUMNS = 5
@@ -191,30 +200,11 @@ def _balance_html(balance: pd.DataFrame, pool: str) -> str:
         rows.append(
             [
                 f"{_esc(r.name)} <span class='label'>({_esc(r.pool_id)})</span>",
-                *(
-                    _num(getattr(r, c), 2)
-                    for c in (
-                        "envelope_ha",
-                        "consumed_ha",
-                        "committed_ha",
-                        "remaining_before_ha",
-                        "consumed_by_placements_ha",
-                        "remaining_after_ha",
-                    )
-                ),
+                *(_num(getattr(r, c), 2) for c in _BALANCE_HA),
             ]
         )
         classes.append("over" if bool(r.over_budget) else "")
-    sums = balance[
-        [
-            "envelope_ha",
-            "consumed_ha",
-            "committed_ha",
-            "remaining_before_ha",
-            "consumed_by_placements_ha",
-            "remaining_after_ha",
-        ]
-    ].sum()
+    sums = balance[list(_BALANCE_HA)].sum()
     rows.append(["<b>Total du territoire</b>", *(f"<b>{_num(v, 2)}</b>" for v in sums)])
     classes.append("")
     note = (
