@@ -24,9 +24,8 @@ import pandas as pd
 
 from api.settings import Settings
 from api.state import StateStore
-from foncier.criteria import UnitCol
 from foncier.errors import NotFoundError
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
 from foncier.matching import BudgetPools, budget_pools
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units

@@ -39,8 +39,8 @@ import rasterio
 import rasterio.mask
 from rasterio.io import MemoryFile
 
-from foncier.criteria import FLOOD_KINDS, UnitCol, completeness
-from foncier.layers import CRS_L93, DESTDOMI_ACTIVITY, Col
+from foncier.criteria import FLOOD_KINDS, completeness
+from foncier.layers import CRS_L93, DESTDOMI_ACTIVITY, Col, UnitCol
 from foncier.sample import make_sample
 from foncier.supply import (
     ACTIVITY_ZONE_TYPES,

@@ -34,7 +34,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from foncier.errors import FoncierError
-from foncier.feasibility import UnitCol
+from foncier.layers import UnitCol
 
 __all__ = [
     "ENAF_PENALTY_JOBS_PER_HA",

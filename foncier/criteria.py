@@ -26,13 +26,14 @@ from foncier.layers import (
     CONSTRAINT_KINDS,
     DESTDOMI_ACTIVITY,
     INFRA_KINDS,
+    ORIGIN_FRICHE,
     Col,
+    UnitCol,
 )
 from foncier.terrain import zonal_slope
 
 __all__ = [
     "CRITERIA",
-    "UnitCol",
     "compactness",
     "completeness",
     "constraint_share",
@@ -48,34 +49,6 @@ __all__ = [
     "slope_mean_pct",
 ]
 
-
-class UnitCol:
-    """Column names of the land units table."""
-
-    UNIT_ID = "unit_id"
-    ORIGIN = "origin"
-    IDUS = "idus"
-    GROSS_AREA_HA = "gross_area_ha"
-    NET_AREA_HA = "net_area_ha"
-    COMPACTNESS = "compactness"
-    SLOPE_MEAN_PCT = "slope_mean_pct"
-    SLOPE_MAX_PCT = "slope_max_pct"
-    DIST_INTERCHANGE_KM = "dist_interchange_km"
-    DIST_RAIL_FREIGHT_KM = "dist_rail_freight_km"
-    DIST_SUBSTATION_KM = "dist_substation_km"
-    DIST_HOUSING_KM = "dist_housing_km"
-    ENAF_SHARE = "enaf_share"
-    IS_FRICHE = "is_friche"
-    FLOOD_SHARE = "flood_share"
-    NATURA2000_SHARE = "natura2000_share"
-    COMPLETENESS = "completeness"
-
-
-#: Origins of candidate land.
-ORIGIN_ZAE_PLOT = "zae_plot"
-ORIGIN_FRICHE = "friche"
-ORIGIN_ACTIVITY_ZONE = "activity_zone"
-ORIGINS = (ORIGIN_ZAE_PLOT, ORIGIN_FRICHE, ORIGIN_ACTIVITY_ZONE)
 
 #: Constraint kinds counted as flood zones by ``flood_share``.
 FLOOD_KINDS = ("ppri_red", "ppri_blue")

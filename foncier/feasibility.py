@@ -51,9 +51,8 @@ import numpy as np
 import pandas as pd
 
 from foncier._format import fr_compact
-from foncier.criteria import UnitCol
 from foncier.errors import LayerSchemaError
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
 
 __all__ = [
     "LEAD_YEARS",

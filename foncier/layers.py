@@ -40,10 +40,15 @@ __all__ = [
     "CRS_L93",
     "LAYER_NAMES",
     "SCHEMAS",
+    "ORIGINS",
+    "ORIGIN_ACTIVITY_ZONE",
+    "ORIGIN_FRICHE",
+    "ORIGIN_ZAE_PLOT",
     "Col",
     "Column",
     "LayerSchema",
     "LoadReport",
+    "UnitCol",
     "empty_layer",
     "normalise_insee",
     "validate_layer",
@@ -188,6 +193,35 @@ _SIREN_RE = re.compile(r"^\d{9}$")
 
 ColumnKind = Literal["code", "str", "float", "int", "bool"]
 GeometryKind = Literal["polygon", "point", "line", "any"]
+
+
+class UnitCol:
+    """Column names of the land units table."""
+
+    UNIT_ID = "unit_id"
+    ORIGIN = "origin"
+    IDUS = "idus"
+    GROSS_AREA_HA = "gross_area_ha"
+    NET_AREA_HA = "net_area_ha"
+    COMPACTNESS = "compactness"
+    SLOPE_MEAN_PCT = "slope_mean_pct"
+    SLOPE_MAX_PCT = "slope_max_pct"
+    DIST_INTERCHANGE_KM = "dist_interchange_km"
+    DIST_RAIL_FREIGHT_KM = "dist_rail_freight_km"
+    DIST_SUBSTATION_KM = "dist_substation_km"
+    DIST_HOUSING_KM = "dist_housing_km"
+    ENAF_SHARE = "enaf_share"
+    IS_FRICHE = "is_friche"
+    FLOOD_SHARE = "flood_share"
+    NATURA2000_SHARE = "natura2000_share"
+    COMPLETENESS = "completeness"
+
+
+#: Origins of candidate land.
+ORIGIN_ZAE_PLOT = "zae_plot"
+ORIGIN_FRICHE = "friche"
+ORIGIN_ACTIVITY_ZONE = "activity_zone"
+ORIGINS = (ORIGIN_ZAE_PLOT, ORIGIN_FRICHE, ORIGIN_ACTIVITY_ZONE)
 
 
 @dataclass(frozen=True)

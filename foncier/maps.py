@@ -47,9 +47,8 @@ import shapely
 from branca.element import Figure
 
 from foncier._format import fr_number
-from foncier.criteria import ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE, ORIGIN_ZAE_PLOT, UnitCol
 from foncier.errors import LayerSchemaError, NotFoundError
-from foncier.layers import Col
+from foncier.layers import ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE, ORIGIN_ZAE_PLOT, Col, UnitCol
 from foncier.zan import STATUS_LABELS, budget_table, pool_ids
 
 __all__ = [

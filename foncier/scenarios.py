@@ -34,8 +34,8 @@ import pyogrio
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import EnafCharging, Thresholds, UnitCol, Weights
-from foncier.layers import CRS_L93, Col
+from foncier.feasibility import EnafCharging, Thresholds, Weights
+from foncier.layers import CRS_L93, Col, UnitCol
 from foncier.matching import MatchResult, budget_pools, match_projects
 from foncier.projects import read_projects, validate_projects
 

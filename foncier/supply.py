@@ -33,16 +33,22 @@ from scipy.sparse.csgraph import connected_components
 from foncier import criteria as crit
 from foncier.criteria import (
     FLOOD_KINDS,
-    ORIGIN_ACTIVITY_ZONE,
-    ORIGIN_FRICHE,
-    ORIGIN_ZAE_PLOT,
-    UnitCol,
     constraint_share,
     dissolved_parts,
     overlap_pairs,
 )
 from foncier.errors import NotFoundError
-from foncier.layers import CONSTRAINT_KINDS, CRS_L93, DESTDOMI_ACTIVITY, SERVICING_STAGES, Col
+from foncier.layers import (
+    CONSTRAINT_KINDS,
+    CRS_L93,
+    DESTDOMI_ACTIVITY,
+    ORIGIN_ACTIVITY_ZONE,
+    ORIGIN_FRICHE,
+    ORIGIN_ZAE_PLOT,
+    SERVICING_STAGES,
+    Col,
+    UnitCol,
+)
 from foncier.terrain import zonal_slope
 
 __all__ = [

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Body, Query, status
 from api.deps import WRITE_RESPONSES, Context, WriteAccess
 from api.models import Decision, DecisionIn, DecisionList, ErrorOut
 from api.routers.scenarios import ScenarioId, finished_result
-from foncier.criteria import UnitCol
 from foncier.errors import NotFoundError
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
 
 router = APIRouter(tags=["decisions"])
 

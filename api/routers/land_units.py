@@ -12,8 +12,7 @@ from api.deps import Context
 from api.geojson import BBOX_DESCRIPTION, bbox_positions, feature_page
 from api.models import ErrorOut, FeatureCollection
 from api.routers.layers import MAX_LIMIT
-from foncier.criteria import UnitCol
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
 
 router = APIRouter(tags=["land units"])
 
