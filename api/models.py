@@ -319,7 +319,7 @@ class MatchResponse(BaseModel):
 
 
 class WeightsIn(BaseModel):
-    """Score weights of a scenario (see :class:`foncier.feasibility.Weights`)."""
+    """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -34,10 +34,12 @@ import pyogrio
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import EnafCharging, Thresholds, Weights
+from foncier.feasibility import Thresholds
 from foncier.layers import CRS_L93, Col, UnitCol
 from foncier.matching import MatchResult, budget_pools, match_projects
 from foncier.projects import read_projects, validate_projects
+from foncier.scoring import Weights
+from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "RESULT_FILES",
