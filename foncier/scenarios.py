@@ -40,6 +40,7 @@ from foncier.matching import MatchResult, budget_pools, match_projects
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.zan.charging import EnafCharging
+from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -59,7 +60,6 @@ RESULT_FILES = (
     "scenario.json",
     "placements.gpkg",
 )
-_POOLS = ("commune", "epci", "scot")
 _ID_COLUMNS = {
     Col.PROJECT_ID: str,
     UnitCol.UNIT_ID: str,
@@ -320,8 +320,8 @@ class Scenario:
 
     def _check(self) -> None:
         check_objective(self.objective)
-        if self.pool not in _POOLS:
-            msg = f"unknown pool level {self.pool!r}; expected one of {list(_POOLS)}"
+        if self.pool not in POOL_LEVELS:
+            msg = f"unknown pool level {self.pool!r}; expected one of {list(POOL_LEVELS)}"
             raise FoncierError(msg)
 
     def run(self, progress: bool = False) -> ScenarioResult:
