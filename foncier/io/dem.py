@@ -55,6 +55,8 @@ def reproject_dem(
 
     Examples
     --------
+    Not run as a doctest: it needs a DEM file, which is not shipped.
+
     >>> reproject_dem("srtm_utm31n.tif", "dem.tif").summary()  # doctest: +SKIP
     """
     import rasterio
