@@ -1,5 +1,11 @@
 """Which land unit can host which project: hard requirements, candidate pairs, rejections.
 
+(Longer than 600 lines on purpose: the unit and project arrays and the chunked
+evaluation of the requirements are private types shared by the three readers
+of that evaluation, :func:`candidate_pairs` with its rejection summaries,
+:func:`feasibility_table` and :func:`pairwise_feasible`; splitting them would
+make those types public for no other user.)
+
 Every (project, unit) pair is tested against the project's hard requirements,
 in this order (the first failed one is the reason a pair is rejected):
 
