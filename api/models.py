@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from foncier.assignment import Objective
 from foncier.layers import SCHEMAS, Col
+from foncier.zan.rules import PoolLevel
 
 __all__ = [
     "Assignment",
@@ -46,9 +48,6 @@ __all__ = [
     "UnmatchedList",
     "WeightsIn",
 ]
-
-PoolLevel = Literal["commune", "epci", "scot"]
-Objective = Literal["jobs", "score", "min_enaf", "friches_first"]
 
 
 def _rule(name: str, text: str) -> str:
@@ -319,7 +318,7 @@ class MatchResponse(BaseModel):
 
 
 class WeightsIn(BaseModel):
-    """Score weights of a scenario (see :class:`foncier.feasibility.Weights`)."""
+    """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
 
     model_config = ConfigDict(extra="forbid")
 

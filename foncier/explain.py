@@ -32,18 +32,12 @@ import pandas as pd
 
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
-from foncier.feasibility import (
-    CRITERIA_FR,
-    REQUIREMENTS,
-    EnafCharging,
-    Rejections,
-    Thresholds,
-    Weights,
-    candidate_pairs,
-    relax_text,
-)
+from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
 from foncier.layers import Col, UnitCol
 from foncier.projects import project_frame
+from foncier.scoring import Weights
+from foncier.texts import CRITERIA_FR, relax_text
+from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "REASON_CODES",

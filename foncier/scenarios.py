@@ -34,11 +34,13 @@ import pyogrio
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import Thresholds, Weights
+from foncier.feasibility import Thresholds
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
 from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.projects import read_projects, validate_projects
+from foncier.scoring import Weights
+from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -61,7 +63,6 @@ RESULT_FILES = (
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
-_POOLS = ("commune", "epci", "scot")
 
 
 def _csv_dtypes(name: str) -> dict[str, Any]:
@@ -371,8 +372,8 @@ class Scenario:
 
     def _check(self) -> None:
         check_objective(self.objective)
-        if self.pool not in _POOLS:
-            msg = f"unknown pool level {self.pool!r}; expected one of {list(_POOLS)}"
+        if self.pool not in POOL_LEVELS:
+            msg = f"unknown pool level {self.pool!r}; expected one of {list(POOL_LEVELS)}"
             raise FoncierError(msg)
 
     def _territory(self) -> Any:

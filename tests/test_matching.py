@@ -15,15 +15,10 @@ from foncier._format import fr_compact
 from foncier.assignment import PLACEMENT_VALUE, improve_scores, objective_coefficients
 from foncier.errors import FoncierError, LayerSchemaError
 from foncier.explain import query_project
-from foncier.feasibility import (
-    EnafCharging,
-    Thresholds,
-    Weights,
-    candidate_pairs,
-    feasibility_table,
-    score_contributions,
-)
+from foncier.feasibility import Thresholds, candidate_pairs, feasibility_table
 from foncier.matching import match_projects, verify_assignment
+from foncier.scoring import Weights, score_contributions
+from foncier.zan.charging import EnafCharging
 
 STAGE_OK = "viabilisé et aménagé"
 

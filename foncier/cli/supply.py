@@ -11,7 +11,13 @@ import click
 import pandas as pd
 
 from foncier._format import fr_number
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.cli._main import (
+    handle_errors,
+    load_territory,
+    main,
+    output_option,
+    territory_argument,
+)
 from foncier.layers import CONSTRAINT_KINDS, Col
 
 #: GeoPackage layer holding the land units.
@@ -67,13 +73,7 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 @main.command()
 @territory_argument
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="GeoPackage to write the land units to (layer 'land_units').",
-)
+@output_option(required=True, help="GeoPackage to write the land units to (layer 'land_units').")
 @click.option(
     "--raster",
     type=click.Path(dir_okay=False, path_type=Path),
