@@ -8,6 +8,9 @@ The public API, by stage (the modules document each stage in full):
 - ZAN accounting: :func:`budget_table`, :func:`trajectory`, :func:`placement_impact`,
   :func:`load_rules`;
 - land supply: :func:`land_units`, :func:`supply_summary`;
+- tables between stages: :data:`TABLE_SCHEMAS`, :func:`check_table`; the engine's inputs:
+  :func:`matching_inputs`; the working group's decisions: :func:`validated_placements`,
+  :func:`read_decisions`, :func:`committed_of`, :func:`units_after`;
 - matching: :func:`match_projects`, :func:`query_project`, :class:`Scenario`, :func:`compare`;
 - outputs for the working group: :func:`territory_map`, :func:`scenario_map`, :func:`write_report`.
 
@@ -36,6 +39,16 @@ _EXPORTS: dict[str, str] = {
     "NotFoundError": "foncier.errors",
     "RuleSetError": "foncier.errors",
     "query_project": "foncier.explain",
+    "check_table": "foncier.layers",
+    "TABLE_SCHEMAS": "foncier.layers",
+    "TableCol": "foncier.layers",
+    "UnitCol": "foncier.layers",
+    "MatchingInputs": "foncier.inputs",
+    "matching_inputs": "foncier.inputs",
+    "validated_placements": "foncier.decisions",
+    "read_decisions": "foncier.decisions",
+    "committed_of": "foncier.decisions",
+    "units_after": "foncier.decisions",
     "EnafVintage": "foncier.io",
     "fetch_territory": "foncier.io",
     "read_cadastre": "foncier.io",
@@ -84,6 +97,12 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
+    from foncier.decisions import (
+        committed_of,
+        read_decisions,
+        units_after,
+        validated_placements,
+    )
     from foncier.errors import (
         CRSError,
         DataSourceError,
@@ -98,6 +117,10 @@ if TYPE_CHECKING:
     )
     from foncier.explain import (
         query_project,
+    )
+    from foncier.inputs import (
+        MatchingInputs,
+        matching_inputs,
     )
     from foncier.io import (
         EnafVintage,
@@ -119,8 +142,12 @@ if TYPE_CHECKING:
         CRS_L93,
         LAYER_NAMES,
         SCHEMAS,
+        TABLE_SCHEMAS,
         Col,
         LoadReport,
+        TableCol,
+        UnitCol,
+        check_table,
         validate_layer,
     )
     from foncier.maps import (
@@ -168,10 +195,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "CRS_L93",
-    "LAYER_NAMES",
-    "SCHEMAS",
     "CRSError",
+    "CRS_L93",
     "Col",
     "DataSourceError",
     "EnafVintage",
@@ -180,18 +205,26 @@ __all__ = [
     "GeometryError",
     "GeometryRepairedWarning",
     "InfeasibleError",
+    "LAYER_NAMES",
     "LayerSchemaError",
     "LoadReport",
     "MatchResult",
+    "MatchingInputs",
     "NotFoundError",
     "RuleSet",
     "RuleSetError",
+    "SCHEMAS",
     "Scenario",
     "ScenarioResult",
+    "TABLE_SCHEMAS",
+    "TableCol",
     "TerritorialRate",
     "Territory",
+    "UnitCol",
     "__version__",
     "budget_table",
+    "check_table",
+    "committed_of",
     "compare",
     "fetch_territory",
     "land_units",
@@ -200,6 +233,7 @@ __all__ = [
     "make_sample",
     "map_html",
     "match_projects",
+    "matching_inputs",
     "placement_impact",
     "pool_ids",
     "query_project",
@@ -209,6 +243,7 @@ __all__ = [
     "read_committed",
     "read_communes",
     "read_constraints",
+    "read_decisions",
     "read_epci_membership",
     "read_gpu_zoning",
     "read_infrastructure",
@@ -220,7 +255,9 @@ __all__ = [
     "supply_summary",
     "territory_map",
     "trajectory",
+    "units_after",
     "validate_layer",
+    "validated_placements",
     "verify_assignment",
     "write_cerema_enaf",
     "write_report",

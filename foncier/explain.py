@@ -427,7 +427,7 @@ def query_project(
     charging
         What counts as ENAF consumption (the rule set's, see
         :meth:`~foncier.feasibility.EnafCharging.from_rules`); build every
-        input at once with :func:`foncier.matching_inputs.matching_inputs`,
+        input at once with :func:`foncier.inputs.matching_inputs`,
         as :meth:`foncier.scenarios.Scenario.query` and the service do.
 
     Returns

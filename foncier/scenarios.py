@@ -35,9 +35,9 @@ from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import Thresholds
+from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
-from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.zan.rules import POOL_LEVELS
@@ -386,7 +386,7 @@ class Scenario:
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:
         """The engine's inputs under this scenario's settings, computed once and kept.
 
-        See :func:`foncier.matching_inputs.matching_inputs`: the budget table
+        See :func:`foncier.inputs.matching_inputs`: the budget table
         net of committed projects and validated placements, the units still
         available, the pools and what the rule set charges as ENAF.
         """
