@@ -565,7 +565,9 @@ class Scenario:
         Returns
         -------
         pandas.DataFrame
-            See :func:`foncier.explain.query_project`.
+            See :func:`foncier.explain.query_project`, with the ``commune``
+            name and the ``site`` (« ZAE … », « friche … », « zone d'activités
+            du PLU ») of each unit.
 
         Examples
         --------
@@ -579,7 +581,7 @@ class Scenario:
 
         self._check()
         inputs = self.inputs()
-        return query_project(
+        top = query_project(
             project,
             inputs.units,
             inputs.pools.remaining,
@@ -591,6 +593,13 @@ class Scenario:
             pool_kind=inputs.pools.kind,
             charging=inputs.charging,
         )
+        territory = self._territory()
+        names = territory.communes.set_index(Col.INSEE)[Col.NAME]
+        top.insert(3, "commune", top[Col.INSEE].map(names).astype("str"))
+        if UnitCol.ORIGIN in top.columns:
+            site = territory.site_labels(top[UnitCol.ORIGIN], top[Col.SITE_ID])
+            top.insert(list(top.columns).index(Col.SITE_ID) + 1, "site", site)
+        return top
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:
