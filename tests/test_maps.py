@@ -17,15 +17,10 @@ from foncier._format import fr_number
 from foncier.cli import main
 from foncier.errors import LayerSchemaError, NotFoundError
 from foncier.layers import empty_layer
-from foncier.maps import (
-    COORD_DECIMALS,
-    LAYER_NAMES,
-    _budget_colour,
-    _coverage_simplified,
-    map_html,
-    scenario_map,
-    territory_map,
-)
+from foncier.maps import LAYER_NAMES, map_html, scenario_map, territory_map
+from foncier.maps.geojson import COORD_DECIMALS
+from foncier.maps.geojson import coverage_simplified as _coverage_simplified
+from foncier.maps.style import budget_colour as _budget_colour
 from foncier.scenarios import ScenarioResult
 from foncier.territory import Territory
 from foncier.zan import budget_table
