@@ -16,11 +16,10 @@ from click.testing import CliRunner
 from foncier._format import fr_number
 from foncier.cli import main
 from foncier.errors import LayerSchemaError, NotFoundError
-from foncier.layers import empty_layer
+from foncier.layers import FRICHE_STATUSES, empty_layer
 from foncier.maps import LAYER_NAMES, map_html, scenario_map, territory_map
 from foncier.maps.geojson import COORD_DECIMALS
 from foncier.maps.geojson import coverage_simplified as _coverage_simplified
-from foncier.layers import FRICHE_STATUSES
 from foncier.maps.style import (
     BUDGET_BREAKS_HA,
     BUDGET_PALETTE,
