@@ -73,7 +73,7 @@ def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:
     html = ctx.memo(
         ("scenario", scenario_id),
         lambda: maps.map_html(
-            maps.scenario_map(ctx.territory, result, ctx.data.units, inline_assets=True)
+            maps.scenario_map(ctx.territory, result, result.units, inline_assets=True)
         ),
     )
     return HTMLResponse(html)

@@ -12,7 +12,7 @@ import pandas as pd
 from jinja2 import Template
 
 from foncier.labels import LAYER_NAMES, esc, ha, popup_html
-from foncier.layers import Col
+from foncier.layers import Col, TableCol
 from foncier.maps.geojson import COMMUNE_TOLERANCE_M, representative_points_wgs84
 from foncier.maps.layer import MapLayer, geojson_layer, pane
 from foncier.maps.style import EXCEEDED, INCOMPLETE, budget_class_labels, budget_colour, swatch
@@ -21,16 +21,22 @@ from foncier.zan import STATUS_LABELS
 __all__ = ["commune_names_layer", "communes_layer"]
 
 #: Columns a budget row of a commune must carry (a row of :func:`foncier.zan.budget_table`).
-BUDGET_COLUMNS = ("pool_id", "envelope_ha", "consumed_ha", "remaining_ha", "status")
+BUDGET_COLUMNS = (
+    TableCol.POOL_ID,
+    TableCol.ENVELOPE_HA,
+    TableCol.CONSUMED_HA,
+    TableCol.REMAINING_HA,
+    TableCol.STATUS,
+)
 
 
 def _commune_popup(name: str, code: str, r: Any, pooled: bool) -> str:
-    placed = getattr(r, "consumed_by_placements_ha", None)
+    placed = getattr(r, TableCol.CONSUMED_BY_PLACEMENTS_HA, None)
     figures = [
         ("Enveloppe 2021-2031", ha(r.envelope_ha)),
         ("Consommé depuis 2021", ha(r.consumed_ha)),
     ]
-    if float(getattr(r, "committed_ha", 0.0) or 0.0) > 0:
+    if float(getattr(r, TableCol.COMMITTED_HA, 0.0) or 0.0) > 0:
         figures.append(("Engagé (projets décidés)", ha(r.committed_ha)))
     if placed is not None and not np.isnan(placed):
         figures.append(("ENAF des projets placés", ha(placed, 2)))
@@ -70,8 +76,8 @@ def communes_layer(
     """
     insee = communes[Col.INSEE].astype(str).to_numpy()
     names = communes[Col.NAME].astype(str).to_numpy()
-    remaining = budgets["remaining_ha"].astype(float)
-    status = budgets["status"].fillna("incomplete").astype(str)
+    remaining = budgets[TableCol.REMAINING_HA].astype(float)
+    status = budgets[TableCol.STATUS].fillna("incomplete").astype(str)
     rows = budgets.assign(status=status)
     popups = [
         _commune_popup(n, c, r, pooled)
@@ -82,8 +88,8 @@ def communes_layer(
     props = {
         "insee": insee,
         "name": names,
-        "remaining_ha": remaining.round(4).to_numpy(),
-        "status": status.to_numpy(),
+        TableCol.REMAINING_HA: remaining.round(4).to_numpy(),
+        TableCol.STATUS: status.to_numpy(),
         "fill": fills,
         "tooltip": tips,
         "popup": popups,
@@ -103,7 +109,7 @@ def communes_layer(
         coverage=True,
         highlight=True,
     )
-    after = "consumed_by_placements_ha" in budgets.columns
+    after = TableCol.CONSUMED_BY_PLACEMENTS_HA in budgets.columns
     return MapLayer((layer,), _budget_legend(status, after=after))
 
 

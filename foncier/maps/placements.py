@@ -10,7 +10,7 @@ import pandas as pd
 
 from foncier._format import fr_number
 from foncier.labels import LAYER_NAMES, REASON_LABELS, collapsible, esc, ha, html_table, popup_div
-from foncier.layers import Col, UnitCol
+from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.layer import MapLayer, geojson_layer
 from foncier.maps.style import sector_colour, swatch
 
@@ -22,8 +22,8 @@ def _placement_html(p: Any) -> str:
         ("Secteur", esc(getattr(p, Col.SECTOR, ""))),
         ("Surface", ha(p.area_ha, 2)),
         ("Emplois", fr_number(float(p.jobs), 0)),
-        ("Coût ZAN", esc(getattr(p, "zan_cost", "") or ha(p.enaf_ha, 2))),
-        ("Pourquoi ici", esc(getattr(p, "explanation", ""))),
+        ("Coût ZAN", esc(getattr(p, TableCol.ZAN_COST, "") or ha(p.enaf_ha, 2))),
+        ("Pourquoi ici", esc(getattr(p, TableCol.EXPLANATION, ""))),
     ]
     if getattr(p, "contributions", ""):
         rows.append(("Contributions au score", p.contributions))
@@ -65,14 +65,14 @@ def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLa
     """
     if placements.empty:
         return MapLayer()
-    ordered = placements.sort_values("area_ha", ascending=False, kind="stable")
+    ordered = placements.sort_values(TableCol.AREA_HA, ascending=False, kind="stable")
     html_of = ordered.assign(html=[_placement_html(p) for p in ordered.itertuples()])
     by_unit = html_of.groupby(UnitCol.UNIT_ID, sort=True).agg(
         html=("html", "<hr>".join),
         sector=(Col.SECTOR, "first"),
         n=(Col.PROJECT_ID, "size"),
-        area=("area_ha", "sum"),
-        enaf=("enaf_ha", "sum"),
+        area=(TableCol.AREA_HA, "sum"),
+        enaf=(TableCol.ENAF_HA, "sum"),
         projects=(Col.PROJECT_ID, ", ".join),
     )
     drawn = hosts.set_index(UnitCol.UNIT_ID).loc[by_unit.index].reset_index()
@@ -133,9 +133,11 @@ def unmatched_panel(unmatched: pd.DataFrame) -> MapLayer:
         else pd.Series("", index=unmatched.index)
     )
     hints = (
-        unmatched["hint"] if "hint" in unmatched.columns else pd.Series("", index=unmatched.index)
+        unmatched[TableCol.HINT]
+        if TableCol.HINT in unmatched.columns
+        else pd.Series("", index=unmatched.index)
     )
-    reasons = unmatched["reason_code"].astype(str)
+    reasons = unmatched[TableCol.REASON_CODE].astype(str)
     codes = [c for c in REASON_LABELS if c in set(reasons)]
     codes += sorted(set(reasons) - set(codes))
     blocks = []
@@ -148,7 +150,7 @@ def unmatched_panel(unmatched: pd.DataFrame) -> MapLayer:
             for pid, name, text, hint in zip(
                 unmatched.loc[part, Col.PROJECT_ID],
                 names[part],
-                unmatched.loc[part, "explanation"].fillna(""),
+                unmatched.loc[part, TableCol.EXPLANATION].fillna(""),
                 hints[part],
                 strict=True,
             )

@@ -12,53 +12,17 @@ import pandas as pd
 from foncier._format import fr_number
 from foncier.errors import NotFoundError
 from foncier.labels import esc
-from foncier.layers import Col, UnitCol
+from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.page import finish, new_map
 from foncier.maps.placements import placements_layer, unmatched_panel
 from foncier.maps.territory import base_layers, territory_budgets
 
 __all__ = ["scenario_map"]
 
-#: Project fields the placements and the unmatched panel show.
-_PROJECT_FIELDS = (Col.NAME, Col.SECTOR, Col.JOBS, Col.AREA_MIN_HA)
-
-
-def _scenario_tables(
-    territory: Any, result: Any, units: gpd.GeoDataFrame | None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
-    """The land units, assignments and unmatched projects of ``result``, with project fields.
-
-    The one place where the map reads what the scenario used: its land units
-    (``units`` when given, else ``result.units``) and the project fields
-    carried by ``result.assignments`` and ``result.unmatched``.  A result
-    written before results carried them has its units computed from the
-    territory and the missing fields taken from the territory's projects.
-    """
-    if units is None:
-        units = getattr(result, "units", None)
-    if units is None:
-        from foncier.supply import land_units
-
-        units = land_units(territory)
-    projects = territory.projects.drop(columns=Col.GEOMETRY, errors="ignore")
-    info = projects.set_index(Col.PROJECT_ID)
-
-    def with_fields(table: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in _PROJECT_FIELDS if c not in table.columns and c in info.columns]
-        if not missing:
-            return table
-        ids = table[Col.PROJECT_ID]
-        return table.assign(**{c: ids.map(info[c]).to_numpy() for c in missing})
-
-    return units, with_fields(result.assignments), with_fields(result.unmatched)
-
 
 def _placement_rows(assignments: pd.DataFrame, contributions: pd.DataFrame | None) -> pd.DataFrame:
     """Assignments with their score contributions as text, for the popups."""
     rows = assignments.copy()
-    for col in (Col.NAME, Col.SECTOR):
-        if col not in rows.columns:
-            rows[col] = ""
     rows["contributions"] = ""
     needed = {Col.PROJECT_ID, UnitCol.UNIT_ID, "label", "contribution"}
     if contributions is not None and needed <= set(contributions.columns) and len(rows):
@@ -107,17 +71,19 @@ def _host_geometries(result: Any, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _balance_budgets(result: Any) -> pd.DataFrame:
     """Budget table of the pools after the scenario, from its ZAN balance."""
     balance = result.zan_balance
-    remaining = balance["remaining_after_ha"].astype(float)
+    remaining = balance[TableCol.REMAINING_AFTER_HA].astype(float)
     table = pd.DataFrame(
         {
-            "pool_id": balance["pool_id"].astype(str),
+            TableCol.POOL_ID: balance[TableCol.POOL_ID].astype(str),
             "name": balance[Col.NAME].astype(str),
-            "envelope_ha": balance["envelope_ha"].astype(float),
-            "consumed_ha": balance["consumed_ha"].astype(float),
-            "committed_ha": balance["committed_ha"].astype(float),
-            "consumed_by_placements_ha": balance["consumed_by_placements_ha"].astype(float),
-            "remaining_ha": remaining,
-            "status": np.where(
+            TableCol.ENVELOPE_HA: balance[TableCol.ENVELOPE_HA].astype(float),
+            TableCol.CONSUMED_HA: balance[TableCol.CONSUMED_HA].astype(float),
+            TableCol.COMMITTED_HA: balance[TableCol.COMMITTED_HA].astype(float),
+            TableCol.CONSUMED_BY_PLACEMENTS_HA: balance[TableCol.CONSUMED_BY_PLACEMENTS_HA].astype(
+                float
+            ),
+            TableCol.REMAINING_HA: remaining,
+            TableCol.STATUS: np.where(
                 remaining.isna(), "incomplete", np.where(remaining < 0, "exceeded", "on track")
             ),
         }
@@ -182,20 +148,22 @@ def scenario_map(
         The result carries no placement geometry and a placement names a
         unit absent from ``units``.
     """
-    units, assignments, unmatched = _scenario_tables(territory, result, units)
+    # Everything comes from the result: its land units, and the project fields its
+    # assignments and unmatched tables carry (foncier.layers.PROJECT_FIELDS).
+    units = units if units is not None else result.units
     hosts = _host_geometries(result, units)
     if budgets is None and getattr(result, "zan_balance", None) is not None:
         budgets = _balance_budgets(result)
     table = territory_budgets(territory, budgets)
-    placements = _placement_rows(assignments, getattr(result, "contributions", None))
+    placements = _placement_rows(result.assignments, getattr(result, "contributions", None))
     layers = [
         placements_layer(hosts, placements),
-        unmatched_panel(unmatched),
+        unmatched_panel(result.unmatched),
         *base_layers(territory, units, table, UnitCol.ORIGIN),
     ]
     totals = getattr(result, "totals", {}) or {}
     n_placed = int(totals.get("projects_placed", len(placements)))
-    n_all = int(totals.get("projects", len(territory.projects)))
+    n_all = int(totals.get("projects", len(placements) + len(result.unmatched)))
     name = (getattr(result, "audit", {}) or {}).get("name", "")
     subtitle = f"Scénario {name} : {n_placed} projets placés sur {n_all}".replace("  ", " ")
     m = new_map(territory, inline_assets)

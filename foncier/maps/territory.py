@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from foncier.errors import LayerSchemaError
-from foncier.layers import Col, UnitCol
+from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.communes import BUDGET_COLUMNS, commune_names_layer, communes_layer
 from foncier.maps.context import (
     constraints_layer,
@@ -32,13 +32,13 @@ def _unknown_budgets(communes: pd.DataFrame) -> pd.DataFrame:
     nan = np.full(len(insee), np.nan)
     table = pd.DataFrame(
         {
-            "pool_id": insee,
+            TableCol.POOL_ID: insee,
             "name": communes[Col.NAME].astype(str).to_numpy(),
-            "envelope_ha": nan,
-            "consumed_ha": nan,
-            "committed_ha": nan,
-            "remaining_ha": nan,
-            "status": "incomplete",
+            TableCol.ENVELOPE_HA: nan,
+            TableCol.CONSUMED_HA: nan,
+            TableCol.COMMITTED_HA: nan,
+            TableCol.REMAINING_HA: nan,
+            TableCol.STATUS: "incomplete",
         }
     )
     table.attrs.update(rules="aucune (pas de données ENAF)", rules_version="", pool="commune")
@@ -68,9 +68,9 @@ def territory_budgets(territory: Any, budgets: pd.DataFrame | None) -> pd.DataFr
 def _commune_rows(communes: gpd.GeoDataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """The budget row of each commune (its pool's row when pooled), on the communes' index."""
     ids = pool_ids(communes, str(table.attrs.get("pool", "commune")))
-    rows = table.set_index("pool_id").reindex(ids.to_numpy())
+    rows = table.set_index(TableCol.POOL_ID).reindex(ids.to_numpy())
     rows.index = ids.index
-    rows["pool_id"] = ids.to_numpy()
+    rows[TableCol.POOL_ID] = ids.to_numpy()
     rows = rows.reindex(communes[Col.INSEE].astype(str).to_numpy())
     rows.index = communes.index
     return rows
