@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import re
 from pathlib import Path
@@ -430,6 +432,37 @@ def test_sample_scenario_map(sample, units, sample_result):
     for insee, props in communes.items():
         assert props["remaining_ha"] == pytest.approx(after[insee], abs=1e-4)
         assert "Reste après le scénario" in props["popup"]
+
+
+@pytest.mark.slow
+def test_scenario_map_reads_everything_from_the_result(sample, sample_result, monkeypatch):
+    import foncier.supply
+    import foncier.zan
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the scenario map must not recompute what the result carries")
+
+    for module, name in (
+        (foncier.supply, "land_units"),
+        (foncier.zan, "budget_table"),
+        (foncier.zan, "load_rules"),
+    ):
+        monkeypatch.setattr(module, name, refuse)
+    # No projects in the territory: names and sectors can only come from the result.
+    territory = dataclasses.replace(sample, projects=empty_layer("projects"))
+    page = map_html(scenario_map(territory, sample_result))
+    drawn = features_with(page, "unit_id")
+    assert set(sample_result.units["unit_id"]) <= set(drawn)
+    hosts = {p["unit_id"]: p for p in features_with(page, "project_ids").values()}
+    for row in sample_result.assignments.itertuples():
+        assert html.escape(row.name) in hosts[row.unit_id]["popup"]
+        assert html.escape(row.sector) in hosts[row.unit_id]["popup"]
+    # Each host is drawn in the sector of its largest project (the first listed on a tie).
+    by_area = sample_result.assignments.sort_values("area_ha", ascending=False, kind="stable")
+    for unit_id, sector in by_area.groupby("unit_id")["sector"].first().items():
+        assert hosts[unit_id]["fill"] == sector_colour(sector)
+    for row in sample_result.unmatched.itertuples():
+        assert f"<b>{row.project_id}</b> {html.escape(row.name)}" in page
 
 
 def test_scenario_map_needs_the_units_of_the_placements(tiny_territory, tiny_units):
