@@ -3,7 +3,9 @@
 The machine running the tests may have no internet: the maps link Leaflet on
 its CDN, so the requests to the CDN are answered with the copy of Leaflet
 shipped in ``foncier/templates/leaflet`` and every other network request
-(map tiles) is aborted.  The report and ``inline_assets`` maps need nothing.
+(map tiles) is aborted.  The report and ``inline_assets`` maps need nothing:
+they are also opened with every request leaving the machine aborted, as on a
+closed network, and must say that the background map is unavailable.
 """
 
 from __future__ import annotations
@@ -340,5 +342,37 @@ def test_map_with_network_blocked(browser, sample, units, tmp_path):
         assert page.locator("path.leaflet-interactive").count() > len(sample.communes)
         page.locator("#foncier-legend summary").click()  # the legend folds
         assert not page.locator("#foncier-legend details").evaluate("d => d.open")
+    finally:
+        page.close()
+
+
+def test_service_map_page_with_network_blocked(browser, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from foncier.sample import write_sample
+
+    folder = tmp_path / "territoire"
+    write_sample(folder, n_parcels=3000, seed=0, n_communes=20)
+    settings = Settings(territory=folder, state_dir=tmp_path / "state", api_token="t0ken")
+    with TestClient(create_app(settings)) as client:
+        served = client.get("/maps/territory")
+    assert served.status_code == 200
+    path = tmp_path / "service.html"
+    path.write_text(served.text, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", _no_network)
+    try:
+        page.goto(path.resolve().as_uri())
+        page.locator("#foncier-offline").wait_for(state="visible", timeout=10_000)
+        names = page.eval_on_selector_all(
+            ".leaflet-control-layers label span span", "els => els.map(e => e.textContent.trim())"
+        )
+        assert LAYER_NAMES["communes"] in names and LAYER_NAMES["units"] in names
+        assert page.locator(".foncier-label").count() == 20  # one name per commune
+        assert errors == []
     finally:
         page.close()

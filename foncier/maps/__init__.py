@@ -36,8 +36,9 @@ slivers appear), other polygons are simplified one by one, coordinates are
 rounded to 5 decimals in WGS84 (about 1 m), and parcels are only drawn where
 they matter: as the land units they form, never the whole cadastre.  The map
 of the default sample (30 000 parcels, 40 communes, about 150 land units) is
-about 0.55 MB of HTML, its scenario map about 0.9 MB (0.16 MB more with
-Leaflet inlined), and either is drawn in under a second by headless Chromium.
+about 0.4 MB of HTML, its scenario map about 0.85 MB (0.16 MB more each with
+Leaflet inlined), built in about 2 s and drawn in about a second by headless
+Chromium.
 
 Limits: every feature is embedded in the page as GeoJSON and drawn as an SVG
 path, which stays fluid up to a few thousand land units and a few hundred
