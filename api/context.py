@@ -198,23 +198,38 @@ class ServiceContext:
         return units
 
     # -- ZAN and the engine's inputs -------------------------------------------------
-    @staticmethod
-    def rule_set(name: str | None) -> RuleSet:
-        """A built-in ZAN rule set by name (``None``: the default one).
+    def rule_sets(self) -> dict[str, RuleSet]:
+        """The rule sets the service offers: the built-in ones and ``Settings.rules_files``."""
+        key = ("rule_sets",)
 
-        Only built-in names are accepted: a client must not make the service
-        read files of the server (:func:`foncier.zan.load_rules` also takes paths).
+        def compute() -> dict[str, RuleSet]:
+            known = {name: load_rules(name) for name in available_rules()}
+            for path in self.settings.rules_files:
+                rules = load_rules(path)
+                known[rules.name] = rules
+            return known
+
+        value: dict[str, RuleSet] = self.memo(key, compute)
+        return value
+
+    def rule_set(self, name: str | None) -> RuleSet:
+        """A rule set the service offers, by name (``None``: the default one).
+
+        Only names are accepted: a client must not make the service read
+        files of the server (:func:`foncier.zan.load_rules` also takes paths).
 
         Raises
         ------
         NotFoundError
-            Not a built-in rule set name.
+            Not a rule set of the service.
         """
-        known = available_rules()
-        if name is not None and name not in known:
-            msg = f"unknown rule set {name!r}; the service knows {known}"
+        known = self.rule_sets()
+        if name is None:
+            return load_rules(None)
+        if name not in known:
+            msg = f"unknown rule set {name!r}; the service knows {sorted(known)}"
             raise NotFoundError(msg)
-        return load_rules(name)
+        return known[name]
 
     def inputs(self, pool: str, rules: str | None) -> MatchingInputs:
         """The engine's inputs net of validated placements (:func:`matching_inputs`).

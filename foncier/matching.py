@@ -119,6 +119,7 @@ def budget_pools(
     """
     from foncier.zan import pool_ids
 
+    check_table(budgets, "budgets")
     level = str(pool or budgets.attrs.get("pool", "commune"))
     of_commune = pool_ids(communes, level)
     unit_pool = pd.Series(

@@ -15,7 +15,13 @@ from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
 from foncier.feasibility import Thresholds
 from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 
-__all__ = ["project_frame", "project_requirements", "read_projects", "validate_projects"]
+__all__ = [
+    "check_preferred_communes",
+    "project_frame",
+    "project_requirements",
+    "read_projects",
+    "validate_projects",
+]
 
 
 def _known_insee(communes: pd.DataFrame | Iterable[str]) -> set[str]:
@@ -62,9 +68,34 @@ def validate_projects(
     out = validate_layer("projects", projects)
     if communes is None:
         return out
+    return check_preferred_communes(out, communes)
+
+
+def check_preferred_communes(
+    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str]
+) -> pd.DataFrame:
+    """Check that every ``preferred_insee`` of a validated projects table is a territory commune.
+
+    Parameters
+    ----------
+    projects
+        A projects table already validated against its schema.
+    communes
+        The territory's communes (a layer with ``insee``, or INSEE codes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``projects`` itself.
+
+    Raises
+    ------
+    LayerSchemaError
+        A ``preferred_insee`` outside the territory (``column`` names it).
+    """
     known = _known_insee(communes)
-    pref = out[Col.PREFERRED_INSEE]
-    bad = out[pref.notna() & ~pref.isin(known)]
+    pref = projects[Col.PREFERRED_INSEE]
+    bad = projects[pref.notna() & ~pref.isin(known)]
     if len(bad):
         pairs = [
             f"{p} -> {c}"
@@ -75,8 +106,8 @@ def validate_projects(
             f"{', '.join(pairs[:5])}{' …' if len(pairs) > 5 else ''}. Use the INSEE code of one of "
             f"its {len(known)} communes, or leave the cell empty."
         )
-        raise LayerSchemaError(msg)
-    return out
+        raise LayerSchemaError(msg, column=Col.PREFERRED_INSEE)
+    return projects
 
 
 def project_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
@@ -219,8 +250,7 @@ def read_projects(
     try:
         out = validate_layer("projects", raw, report=report)
         if communes is not None:
-            out = validate_projects(out, communes)
-            out.attrs["load_report"] = report
+            check_preferred_communes(out, communes)
         return out
     except FoncierError as exc:
         msg = f"{path}: {exc}"

@@ -593,7 +593,7 @@ class Scenario:
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:
-            return validate_projects(territory.projects, territory.communes)
+            return territory.projects  # validated when the territory was built or read
         if isinstance(self.projects, (str, Path)):
             return read_projects(self.projects, communes=territory.communes)
         return validate_projects(self.projects, territory.communes)

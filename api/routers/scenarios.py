@@ -99,7 +99,7 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
         result = Scenario(
             ctx.territory,
             projects=projects,
-            rules=body.rules,
+            rules=ctx.rule_set(body.rules),
             pool=body.pool,
             weights=Weights(**body.weights.model_dump()) if body.weights else None,
             objective=body.objective,
