@@ -26,6 +26,7 @@ _CSS = """
 .foncier-panel>details>summary{cursor:pointer}
 .foncier-label span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;
  font:600 11px/1 sans-serif;color:#222;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}
+@media print{.leaflet-control-layers,.leaflet-control-zoom{display:none}}
 #foncier-offline{display:none;bottom:30px;left:50%;transform:translateX(-50%);max-width:28%;
  background:#fff3cd;border-color:#b8860b;font-weight:bold}
 """

@@ -12,7 +12,7 @@ from foncier._format import fr_number
 from foncier.labels import LAYER_NAMES, REASON_LABELS, collapsible, esc, ha, html_table, popup_div
 from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.layer import MapLayer, geojson_layer
-from foncier.maps.style import sector_colour, swatch
+from foncier.maps.style import SECTOR_COLOURS, sector_colour, swatch
 
 __all__ = ["placements_layer", "unmatched_panel"]
 
@@ -104,7 +104,8 @@ def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLa
         geojson_layer(
             drawn, props, name=None, pane_name="placements", style=style, points=points, radius=5
         ).add_to(group)
-    sectors = sorted(set(placements[Col.SECTOR].dropna().astype(str)))
+    present = set(placements[Col.SECTOR].dropna().astype(str))
+    sectors = [s for s in SECTOR_COLOURS if s in present] + sorted(present - set(SECTOR_COLOURS))
     legend = "<b>Implantations (secteur)</b>" + "".join(
         swatch(sector_colour(s), esc(s)) for s in sectors
     )
