@@ -126,9 +126,8 @@ def new_map(territory: Any, inline_assets: bool) -> folium.Map:
     )
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"), name="foncier_css")
     for name, z_index in PANES.items():
-        folium.map.CustomPane(pane(name), z_index=z_index, pointer_events=name != "labels").add_to(
-            m
-        )
+        clickable = name != "labels"  # labels let clicks through to the layers below
+        folium.map.CustomPane(pane(name), z_index=z_index, pointer_events=clickable).add_to(m)
     _MetricScale().add_to(m)
     _panel(m, esc(OFFLINE_NOTICE), "", "offline")
     communes = territory.communes
