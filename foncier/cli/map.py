@@ -32,9 +32,11 @@ from foncier.cli._main import (
     help="Land units colour: 'origin' or a numeric unit column (completeness, enaf_share...).",
 )
 @click.option(
-    "--offline",
-    is_flag=True,
-    help="Embed Leaflet in the page so that it opens with no network.",
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Embed Leaflet in the page so that it opens with no network (default), "
+    "or link it on its CDN (a lighter page).",
 )
 @handle_errors
 def map_command(
