@@ -44,6 +44,7 @@ __all__ = [
     "explain_placed",
     "explain_unmatched",
     "query_project",
+    "with_place_names",
     "zan_cost_text",
 ]
 
@@ -563,3 +564,32 @@ def query_project(
             "explanation": _why_here(top, weights),
         }
     )
+
+
+def with_place_names(top: pd.DataFrame, territory: Any) -> pd.DataFrame:
+    """A query answer with the ``commune`` name and the ``site`` label of each unit.
+
+    Parameters
+    ----------
+    top
+        An answer of :func:`query_project`.
+    territory
+        The :class:`~foncier.territory.Territory` its units come from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``top`` with ``commune`` after ``insee`` and ``site`` (« ZAE … »,
+        « friche … », « zone d'activités du PLU ») after ``site_id``.
+    """
+    out = top.copy()
+    names = territory.communes.set_index(Col.INSEE)[Col.NAME]
+    out.insert(
+        list(out.columns).index(Col.INSEE) + 1,
+        "commune",
+        out[Col.INSEE].map(names).fillna(out[Col.INSEE]).astype("str"),
+    )
+    if UnitCol.ORIGIN in out.columns and Col.SITE_ID in out.columns:
+        site = territory.site_labels(out[UnitCol.ORIGIN], out[Col.SITE_ID])
+        out.insert(list(out.columns).index(Col.SITE_ID) + 1, "site", site)
+    return out

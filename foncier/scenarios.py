@@ -577,7 +577,7 @@ class Scenario:
         >>> len(top) <= 3 and {"unit_id", "score", "zan_cost"} <= set(top.columns)
         True
         """
-        from foncier.explain import query_project
+        from foncier.explain import query_project, with_place_names
 
         self._check()
         inputs = self.inputs()
@@ -593,13 +593,7 @@ class Scenario:
             pool_kind=inputs.pools.kind,
             charging=inputs.charging,
         )
-        territory = self._territory()
-        names = territory.communes.set_index(Col.INSEE)[Col.NAME]
-        top.insert(3, "commune", top[Col.INSEE].map(names).astype("str"))
-        if UnitCol.ORIGIN in top.columns:
-            site = territory.site_labels(top[UnitCol.ORIGIN], top[Col.SITE_ID])
-            top.insert(list(top.columns).index(Col.SITE_ID) + 1, "site", site)
-        return top
+        return with_place_names(top, self._territory())
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:

@@ -18,6 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 __all__ = [
     "EXISTING_FILE",
     "committed_option",
+    "decisions_option",
     "format_option",
     "handle_errors",
     "load_territory",
@@ -130,6 +131,17 @@ def committed_option(func: F) -> F:
         "--committed",
         type=EXISTING_FILE,
         help="CSV of committed projects: insee, committed_ha [, label].",
+    )(func)
+
+
+def decisions_option(func: F) -> F:
+    """``--decisions``: the working group's decisions (:func:`foncier.decisions.read_decisions`)."""
+    return click.option(
+        "--decisions",
+        type=EXISTING_FILE,
+        help="CSV of the working group's decisions (project_id, unit_id, insee, decision, "
+        "area_ha, enaf_ha): validated placements are committed and their area taken off "
+        "their unit.",
     )(func)
 
 

@@ -11,6 +11,7 @@ from foncier._format import fr_compact
 from foncier.cli._main import (
     EXISTING_FILE,
     committed_option,
+    decisions_option,
     handle_errors,
     main,
     objective_option,
@@ -36,12 +37,7 @@ _UNMATCHED_SHOWN = 10
 @pool_option(default="commune")
 @rules_option
 @committed_option
-@click.option(
-    "--decisions",
-    type=EXISTING_FILE,
-    help="CSV of the working group's decisions (project_id, unit_id, insee, decision, "
-    "area_ha, enaf_ha): validated placements are committed and not placed again.",
-)
+@decisions_option
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
