@@ -6,7 +6,8 @@
 per commune when budgets are pooled), the 2011 → 2031 ZAN trajectory of each
 pool (matplotlib, inline SVG), the placements, the projects left out grouped
 by reason, the audit record, and the scenario map embedded with Leaflet
-inlined.  The page needs no network and prints on A4.
+inlined.  A "Hypothèses" box at the top states what the figures rest on by
+default (:mod:`foncier.assumptions`).  The page needs no network and prints on A4.
 
 Every figure comes from the result (its ``totals``, ``zan_balance``,
 ``assignments``, ``unmatched`` and ``audit``); only what the result does not
@@ -31,8 +32,9 @@ import matplotlib.ticker
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foncier._format import fr_number  # noqa: E402
-from foncier.layers import Col  # noqa: E402
+from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing  # noqa: E402
+from foncier.assumptions import assumptions_html, scenario_assumptions  # noqa: E402
+from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
 from foncier.maps import REASON_LABELS, map_html, scenario_map  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
@@ -86,6 +88,10 @@ tr.over td { color: #b2182b; font-weight: bold; }
 .chart svg { max-width: 100%; height: auto; }
 iframe.map { width: 100%; height: 160mm; border: 1px solid #999; }
 code { font-size: 7.5pt; word-break: break-all; }
+.hypotheses { border: 1px solid #e08214; background: #fff7ec; border-radius: 2mm;
+              padding: 1mm 3mm; margin: 3mm 0; }
+.hypotheses h2 { border: none; margin: 1mm 0; font-size: 11pt; }
+.hypotheses ul { margin: 1mm 0; padding-left: 5mm; } .hypotheses li { margin: 0.5mm 0; }
 @media print {
   h2 { break-after: avoid; } tr, .figure, .chart, iframe.map { break-inside: avoid; }
   .map-section { break-before: page; }
@@ -94,13 +100,12 @@ code { font-size: 7.5pt; word-break: break-all; }
 
 
 def _esc(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return html.escape(str(value))
+    """Escaped text of a cell; a missing value (None, NaN, ``pd.NA``…) shows nothing."""
+    return "" if is_missing(value) else html.escape(str(value))
 
 
 def _num(value: Any, decimals: int = 1, unit: str = "") -> str:
-    return fr_number(float(value), decimals, unit) if value is not None else "n.d."
+    return "n.d." if is_missing(value) else fr_number(float(value), decimals, unit)
 
 
 # -- headline figures ----------------------------------------------------------------------
@@ -238,9 +243,16 @@ def _communes_html(budgets: pd.DataFrame) -> str:
 
 
 def _placements_html(
-    assignments: pd.DataFrame, projects: pd.DataFrame, names: dict[str, str]
+    assignments: pd.DataFrame,
+    projects: pd.DataFrame,
+    names: dict[str, str],
+    approximate: set[str] | None = None,
 ) -> str:
     info = projects.set_index(projects[Col.PROJECT_ID].astype(str))
+    approximate = approximate or set()
+    footprint_note = (
+        f"<br><span class='label'>{_esc(FOOTPRINT_LABELS[FOOTPRINT_APPROXIMATE])}</span>"
+    )
     head = [
         ("Projet", False),
         ("Secteur", False),
@@ -262,7 +274,7 @@ def _placements_html(
                 f"<b>{_esc(pid)}</b> {_esc(name)}",
                 _esc(sector),
                 _esc(names.get(str(r.insee), r.insee)),
-                _esc(r.unit_id),
+                _esc(r.unit_id) + (footprint_note if str(r.unit_id) in approximate else ""),
                 _num(r.area_ha, 2, "ha"),
                 _num(r.enaf_ha, 2, "ha"),
                 _num(r.jobs, 0),
@@ -468,8 +480,8 @@ def write_report(
     out
         Path of the page; ``result_dir/report.html`` when ``None``.
     units
-        The land units the scenario used, for the map; computed with
-        :func:`foncier.supply.land_units` when ``None``.
+        The land units the scenario used, for the map and the friche
+        footprints; computed with :func:`foncier.supply.land_units` when ``None``.
 
     Returns
     -------
@@ -489,6 +501,7 @@ def write_report(
     PosixPath('out/scenario/report.html')
     """
     from foncier.scenarios import ScenarioResult
+    from foncier.supply import land_units
     from foncier.zan import budget_table, load_rules
 
     folder = Path(result_dir)
@@ -512,6 +525,19 @@ def write_report(
         communes = "<h3>Détail par commune</h3>" + _communes_html(
             budget_table(territory, rules, pool="commune")
         )
+    units = units if units is not None else land_units(territory)
+    stated = getattr(result, "hypotheses", None) or audit.get("hypotheses")
+    if stated is None:  # a result written before its assumptions were recorded
+        stated = scenario_assumptions(territory, units, None, result.assignments)
+    approximate = (
+        set(
+            units.loc[units[UnitCol.FOOTPRINT] == FOOTPRINT_APPROXIMATE, UnitCol.UNIT_ID].astype(
+                str
+            )
+        )
+        if UnitCol.FOOTPRINT in units.columns
+        else set()
+    )
     page_map = map_html(scenario_map(territory, result, units, inline_assets=True))
     synthetic = (
         "<p class='synthetic'>Échantillon synthétique : territoire et projets fictifs, "
@@ -529,6 +555,7 @@ objectif {_esc(audit.get("objective"))}, budgets ZAN par {_esc(_POOL_FR.get(pool
 règles {_esc(audit.get("rules"))} (version {_esc(audit.get("rules_version"))}) ;
 rapport produit le {now}.</p>
 {synthetic}
+{assumptions_html(stated)}
 <h2>Chiffres clés</h2>
 {_figures_html(figures)}
 <h2>Bilan ZAN par {_esc(_POOL_FR.get(pool, pool))}</h2>
@@ -543,7 +570,7 @@ avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
 <div class='chart'>{small_charts}</div>
 <h2>Projets placés ({len(result.assignments)})</h2>
-{_placements_html(result.assignments, projects, names)}
+{_placements_html(result.assignments, projects, names, approximate)}
 <h2>Projets non placés ({len(result.unmatched)})</h2>
 {_unmatched_html(result.unmatched, projects)}
 <h2>Traçabilité du calcul</h2>

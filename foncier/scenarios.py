@@ -413,7 +413,7 @@ class Scenario:
             "pools_over_budget_before": int((balance["remaining_before_ha"] < 0).sum()),
             "pools_over_budget_after": int(balance["over_budget"].sum()),
         }
-        audit = {
+        audit: dict[str, Any] = {
             "name": self.name,
             "started_at": started.isoformat(timespec="seconds"),
             "foncier_version": __version__,
@@ -443,6 +443,10 @@ class Scenario:
             "units": len(units),
             "timings_s": timings,
         }
+        # -- what the figures rest on by default, recorded with them (scenario.json, report)
+        from foncier.assumptions import scenario_assumptions
+
+        audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
         placements = _placements(a, units)
         return ScenarioResult(
             assignments=a,

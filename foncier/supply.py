@@ -255,9 +255,7 @@ def friche_footprints(friches: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> g
     footprint[~polygonal] = FOOTPRINT_APPROXIMATE
     point = np.flatnonzero(~polygonal)
     if len(point) and len(parcels) and _FRICHE_PARCELS in friches.columns:
-        land, _ = parcel_footprints(
-            parse_idpar_list(friches[_FRICHE_PARCELS].iloc[point]), parcels
-        )
+        land, _ = parcel_footprints(parse_idpar_list(friches[_FRICHE_PARCELS].iloc[point]), parcels)
         at = friches.index.get_indexer(land.index)
         geoms[at] = land.to_crs(CRS_L93).to_numpy()
         footprint[at] = FOOTPRINT_PARCELS
