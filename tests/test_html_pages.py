@@ -43,7 +43,7 @@ def test_the_scanner_finds_missing_values_in_popups_and_embedded_pages() -> None
     popup = json.dumps({"popup": "<table><tr><th>Zone</th><td>nan</td></tr></table>"})
     page = f"<html><body><p>ok</p><script>var g = {popup};</script></body></html>"
     assert [h.split() for h in missing_words(page)] == [["Zone", "nan"]]
-    embedded = "<iframe srcdoc=\"&lt;p&gt;Nom : None&lt;/p&gt;\"></iframe><p>NaN ha</p>"
+    embedded = '<iframe srcdoc="&lt;p&gt;Nom : None&lt;/p&gt;"></iframe><p>NaN ha</p>'
     assert [h.split() for h in missing_words(embedded)] == [["Nom", ":", "None"], ["NaN", "ha"]]
     # code, numbers and words containing the letters are not missing values
     assert missing_words("<p>Nancy, nanomètre, 1.nan</p><script>x = NaN;</script>") == []
