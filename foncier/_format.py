@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "MISSING",
     "footprint_label",
     "fr_compact",
+    "friche_popup_rows",
     "fr_number",
     "fr_text",
     "is_missing",
@@ -127,3 +129,40 @@ def footprint_label(value: Any) -> str:
     """
     text = fr_text(value)
     return FOOTPRINT_LABELS.get(text, text)
+
+
+def friche_popup_rows(friche: Mapping[str, Any], area_ha: float) -> list[tuple[str, str]]:
+    r"""The rows of a friche's popup on a map, in French, plain text (escape it for HTML).
+
+    Parameters
+    ----------
+    friche
+        One row of the ``friches`` layer (``status``, ``pollution``,
+        ``zone_type``, ``footprint``; absent or missing values read ``n.d.``).
+    area_ha
+        Area of the friche's land, in ha.
+
+    Returns
+    -------
+    list of (label, value)
+        Statut, Pollution, Zone, Surface and Emprise; a point friche's
+        surface is said to be its declared one.
+
+    Examples
+    --------
+    >>> rows = friche_popup_rows({"status": "friche potentielle", "zone_type": None,
+    ...                           "footprint": "approximate"}, 54.08)
+    >>> rows[2], rows[3][1] == "54,08\xa0ha (surface déclarée)"
+    (('Zone', 'n.d.'), True)
+    """
+    footprint = fr_text(friche.get("footprint"))
+    surface = fr_number(area_ha, 2, "ha")
+    if footprint == "approximate":
+        surface += " (surface déclarée)"
+    return [
+        ("Statut", fr_text(friche.get("status"))),
+        ("Pollution", fr_text(friche.get("pollution"))),
+        ("Zone", fr_text(friche.get("zone_type"))),
+        ("Surface", surface),
+        ("Emprise", footprint_label(footprint)),
+    ]

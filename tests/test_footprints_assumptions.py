@@ -8,7 +8,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from foncier._format import footprint_label, fr_text
+from foncier._format import footprint_label, fr_text, friche_popup_rows
 from foncier.assumptions import assumptions, assumptions_html, assumptions_text
 from foncier.cli import main
 from foncier.io.cartofriches import parcel_footprints, read_cartofriches
@@ -131,6 +131,12 @@ def test_labels_never_show_missing_values() -> None:
     assert fr_text("None") == "n.d." and fr_text(0) == "0"
     assert footprint_label("parcels") == "emprise des parcelles cadastrales du site"
     assert footprint_label(float("nan")) == "n.d."
+    row = {"status": "friche potentielle", "pollution": None, "zone_type": float("nan")}
+    rows = dict(friche_popup_rows({**row, "footprint": "approximate"}, 54.08))
+    assert rows["Zone"] == "n.d." and rows["Pollution"] == "n.d."
+    assert rows["Surface"] == "54,08\xa0ha (surface déclarée)"
+    assert rows["Emprise"].startswith("emprise approximative")
+    assert dict(friche_popup_rows({**row, "footprint": "parcels"}, 2.0))["Surface"] == "2,00\xa0ha"
 
 
 # -- assumptions -----------------------------------------------------------------------------

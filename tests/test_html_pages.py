@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
 from foncier.maps import map_html, scenario_map, territory_map
 from foncier.report import write_report
 from foncier.sample import make_sample
-from foncier.scenarios import Scenario
+from foncier.scenarios import Scenario, ScenarioResult
 from foncier.supply import land_units
+from foncier.territory import Territory
 from tests._html_text import missing_words, visible_texts
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def small() -> tuple[Territory, gpd.GeoDataFrame, ScenarioResult]:
     territory = make_sample(n_parcels=3_000, seed=3, n_communes=20)
     units = land_units(territory)
-    result = Scenario(territory, units=units, name="emplois").run()
+    return territory, units, Scenario(territory, units=units, name="emplois").run()
+
+
+@pytest.fixture(scope="module")
+def pages(small, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    territory, units, result = small
     folder = tmp_path_factory.mktemp("pages") / "scenario"
     result.to_folder(folder)
     report = write_report(folder, territory, units=units)
@@ -68,13 +76,9 @@ def test_report_and_scenario_state_their_assumptions(pages: dict[str, str]) -> N
         assert html.escape(h["text"]) in report
 
 
-def test_report_of_an_older_result_computes_its_assumptions(
-    pages: dict[str, str], tmp_path: Path
-) -> None:
-    territory = make_sample(n_parcels=3_000, seed=3, n_communes=20)
-    units = land_units(territory)
-    result = Scenario(territory, units=units).run()
-    del result.audit["hypotheses"]
-    result.to_folder(tmp_path)
+def test_report_of_an_older_result_computes_its_assumptions(small, tmp_path: Path) -> None:
+    territory, units, result = small
+    audit = {k: v for k, v in result.audit.items() if k != "hypotheses"}
+    replace(result, audit=audit).to_folder(tmp_path)
     page = write_report(tmp_path, territory, units=units).read_text(encoding="utf-8")
     assert "<section class='hypotheses'><h2>Hypothèses</h2>" in page
