@@ -126,8 +126,8 @@ def _first(codes: Iterable[str]) -> str:
 
 
 def _unknown_mask(values: pd.Series) -> pd.Series:
-    text = values.astype(object).map(lambda v: str(v).strip().lower() if v is not None else None)
-    return values.isna() | text.isin(_UNKNOWN)
+    text = values.astype("string").str.strip().str.lower()
+    return (values.isna() | text.isin(_UNKNOWN)).fillna(True).astype(bool)
 
 
 # -- what the territory lacks ------------------------------------------------------------
@@ -169,7 +169,7 @@ def _missing_layers(territory: Any, only: Sequence[str] | None) -> list[Assumpti
     return out
 
 
-def _planning_status(territory: Any) -> list[Assumption]:
+def _planning_status(territory: Any, budgets: pd.DataFrame | None) -> list[Assumption]:
     communes = territory.communes
     column = next((c for c in _PLANNING_COLUMNS if c in communes.columns), None)
     if column is None or communes.empty:
@@ -177,13 +177,22 @@ def _planning_status(territory: Any) -> list[Assumption]:
     unknown = _unknown_mask(communes[column])
     if not unknown.any():
         return []
+    codes = communes.loc[unknown, Col.INSEE].astype(str)
+    guarantee = "garantie communale de 1 ha à confirmer"
+    per_commune = budgets is not None and budgets.attrs.get("pool") == "commune"
+    if per_commune and budgets is not None and "guarantee_applied" in budgets.columns:
+        applied = budgets.loc[budgets["insee"].astype(str).isin(set(codes)), "guarantee_applied"]
+        granted = int(applied.fillna(False).astype(bool).sum())
+        guarantee = (
+            f"garantie communale de 1 ha accordée par hypothèse à {granted}, "
+            f"non accordée à {len(applied) - granted}"
+        )
     n = int(unknown.sum())
     return [
         _record(
             "planning_status_unknown",
             f"{n} commune(s) sur {len(communes)} sans information sur leur document "
-            "d'urbanisme : la garantie communale de 1 ha ne leur est pas accordée "
-            f"({_first(communes.loc[unknown, Col.INSEE].astype(str))})",
+            f"d'urbanisme ({_first(codes)}) : {guarantee}",
             n,
         )
     ]
@@ -372,7 +381,7 @@ def assumptions(
         Empty when nothing rests on a default.
     """
     out = [*_missing_layers(territory, _ZAN_LAYERS if zan_only else None)]
-    out += _planning_status(territory)
+    out += _planning_status(territory, budgets)
     if not zan_only:
         out += _unknown_cover(territory, units)
     out += _enaf_missing(budgets)

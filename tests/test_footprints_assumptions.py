@@ -202,8 +202,8 @@ class TestAssumptions:
 
     def test_budget_table_notes_and_zan_scope(self) -> None:
         t = small_territory()
-        budgets = pd.DataFrame({"insee": [INSEE]})
-        budgets.attrs["missing_years"] = {"30028": [2015, 2016]}
+        budgets = pd.DataFrame({"insee": [INSEE, "30028"], "guarantee_applied": [True, False]})
+        budgets.attrs.update(pool="commune", missing_years={"30028": [2015, 2016]})
         budgets.attrs["hypotheses"] = [
             {"code": "guarantee", "text": "garantie non appliquée à 1 commune", "count": 1},
             {"code": "planning_status_unknown", "text": "déjà compté", "count": 1},
@@ -213,6 +213,8 @@ class TestAssumptions:
         # only what the ZAN table rests on; the table's own note counted once
         assert codes == ["missing_layers", "planning_status_unknown", "enaf_missing", "guarantee"]
         assert got[0]["count"] == 1 and "consommation ENAF" in got[0]["text"]
+        # 30028's status is unknown and the table did not grant it the guarantee
+        assert "accordée par hypothèse à 0, non accordée à 1" in got[1]["text"]
         assert got[2]["count"] == 1 and "30028" in got[2]["text"]
 
     def test_nothing_assumed_is_said(self) -> None:
