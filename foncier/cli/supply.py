@@ -102,6 +102,7 @@ def supply(
     exclude: tuple[str, ...],
 ) -> None:
     """Screen the land of TERRITORY into land units with their criteria."""
+    from foncier.assumptions import assumptions, assumptions_text
     from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
     from foncier.terrain import write_suitability_raster
 
@@ -119,4 +120,5 @@ def supply(
         write_suitability_raster(units, raster, resolution=raster_resolution)
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
+    click.echo("\n" + assumptions_text(assumptions(t, units)))
     click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)
