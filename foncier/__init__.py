@@ -22,6 +22,7 @@ from foncier.errors import (
     InfeasibleError,
     LayerSchemaError,
     NotFoundError,
+    OutputError,
     RuleSetError,
 )
 from foncier.explain import query_project
@@ -81,6 +82,7 @@ __all__ = [
     "LoadReport",
     "MatchResult",
     "NotFoundError",
+    "OutputError",
     "RuleSet",
     "RuleSetError",
     "Scenario",

@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from foncier._format import fr_number  # noqa: E402
 from foncier.layers import Col  # noqa: E402
 from foncier.maps import REASON_LABELS, map_html, scenario_map  # noqa: E402
+from foncier.outputs import write_text  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
 
@@ -456,6 +457,7 @@ def write_report(
     out: str | Path | None = None,
     *,
     units: Any = None,
+    force: bool = False,
 ) -> Path:
     """Write the working group's HTML report of a scenario result folder.
 
@@ -470,6 +472,9 @@ def write_report(
     units
         The land units the scenario used, for the map; computed with
         :func:`foncier.supply.land_units` when ``None``.
+    force
+        Allow replacing a file foncier wrote as another kind of output (a
+        file foncier did not write is never replaced).
 
     Returns
     -------
@@ -482,13 +487,16 @@ def write_report(
     DataSourceError
         ``result_dir`` is not a scenario result folder, or the territory
         folder cannot be read.
+    OutputError
+        ``out`` is one of the result's files, lies in the territory folder,
+        is a file foncier did not write, or the system refused the write.
 
     Examples
     --------
     >>> write_report("out/scenario", "territoire/")  # doctest: +SKIP
     PosixPath('out/scenario/report.html')
     """
-    from foncier.scenarios import ScenarioResult
+    from foncier.scenarios import RESULT_FILES, ScenarioResult
     from foncier.zan import budget_table, load_rules
 
     folder = Path(result_dir)
@@ -558,8 +566,8 @@ avant → après le scénario.</p>
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>"
     )
     target = Path(out) if out is not None else folder / REPORT_NAME
-    target.write_text(_compact(page), encoding="utf-8")
-    return target
+    inputs = [*(folder / name for name in RESULT_FILES), getattr(territory, "folder", None)]
+    return write_text(target, _compact(page), "report", force=force, inputs=inputs)
 
 
 def _compact(page: str) -> str:

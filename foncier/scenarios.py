@@ -37,6 +37,7 @@ from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import EnafCharging, Thresholds, Weights
 from foncier.layers import CRS_L93, Col, UnitCol
 from foncier.matching import MatchResult, budget_pools, match_projects
+from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 
 __all__ = [
@@ -166,21 +167,36 @@ class ScenarioResult:
             )
         return "\n".join(lines)
 
-    def to_folder(self, outdir: str | Path) -> Path:
-        """Write the result to a folder (created if needed).
+    def to_folder(self, outdir: str | Path, *, force: bool = False) -> Path:
+        """Write the result to a folder, atomically, under the output policy.
+
+        The files are written into a temporary sibling folder swapped in by
+        renames: an interrupted write leaves the previous result readable
+        (see :mod:`foncier.outputs`).
 
         Parameters
         ----------
         outdir
-            Destination folder.
+            Destination folder: missing, empty, or a scenario result written
+            by foncier (replaced, with the report written into it).
+        force
+            Also write into a folder holding other things: only foncier's
+            own files are replaced, every other file is kept.
 
         Returns
         -------
         pathlib.Path
             The folder, holding :data:`RESULT_FILES`.
+
+        Raises
+        ------
+        OutputError
+            The folder holds files foncier did not write and ``force`` is
+            not set, or the system refused the write.
         """
-        folder = Path(outdir)
-        folder.mkdir(parents=True, exist_ok=True)
+        return write_folder(outdir, "scenario", self._write_files, force=force)
+
+    def _write_files(self, folder: Path) -> None:
         self.assignments.to_csv(folder / "assignments.csv", index=False)
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
@@ -191,14 +207,11 @@ class ScenarioResult:
             encoding="utf-8",
         )
         gpkg = folder / "placements.gpkg"
-        if gpkg.exists():
-            gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
                 self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
             )
-        return folder
 
     @classmethod
     def from_folder(cls, outdir: str | Path) -> ScenarioResult:
@@ -220,6 +233,7 @@ class ScenarioResult:
             A file is missing or unreadable.
         """
         folder = Path(outdir)
+        recover_folder(folder)
         missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
         if missing:
             msg = (
