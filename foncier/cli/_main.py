@@ -92,6 +92,16 @@ def _french(message: str) -> str:
     return text
 
 
+def _param_hint(exc: click.MissingParameter | click.BadParameter) -> str:
+    param, ctx = exc.param, exc.ctx
+    if param is not None and ctx is not None:
+        return param.get_error_hint(ctx)
+    hint = exc.param_hint
+    if hint is None:
+        return ""
+    return hint if isinstance(hint, str) else " / ".join(hint)
+
+
 def usage_message(exc: click.UsageError) -> str:
     """One French line for a click usage error (missing argument, unknown option, bad value)."""
     ctx = exc.ctx
@@ -99,8 +109,7 @@ def usage_message(exc: click.UsageError) -> str:
     see = f" ; voir « {command} -h »"
     if isinstance(exc, click.MissingParameter):
         param = exc.param
-        hint = param.get_error_hint(ctx) if param is not None and ctx is not None else None
-        hint = (hint or exc.param_hint or "").replace('"', "'")
+        hint = _param_hint(exc)
         what = (
             "l'argument"
             if param is not None and param.param_type_name == "argument"
@@ -112,9 +121,7 @@ def usage_message(exc: click.UsageError) -> str:
         guess = f" (vouliez-vous dire {' ou '.join(alts)} ?)" if alts else ""
         return f"option inconnue {exc.option_name}{guess}{see}"
     if isinstance(exc, click.BadParameter):
-        param = exc.param
-        hint = param.get_error_hint(ctx) if param is not None and ctx is not None else None
-        hint = hint or exc.param_hint
+        hint = _param_hint(exc)
         where = f" pour {hint}" if hint else ""
         return f"valeur invalide{where} : {_french(exc.message)}{see}"
     return f"{_french(exc.message)}{see}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import force_option, handle_errors, main
 from foncier.errors import LayerSchemaError
 from foncier.layers import LoadReport
 
@@ -77,8 +77,9 @@ def _print_report(report: LoadReport) -> None:
     "--output",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Territory folder to write.",
+    help="Territory folder to write (missing, empty, or a territory foncier wrote).",
 )
+@force_option
 @handle_errors
 def import_(
     cadastre: tuple[Path, ...],
@@ -96,9 +97,11 @@ def import_(
     projects: Path | None,
     name: str,
     output: Path,
+    force: bool,
 ) -> None:
     """Build a territory folder from open-data files; missing layers are reported, not invented."""
     from foncier.io.assemble import TerritorySources, build_territory
+    from foncier.outputs import check_folder
 
     sources = TerritorySources(
         cadastre=cadastre,
@@ -115,6 +118,21 @@ def import_(
         dem=dem,
         projects=projects,
     )
+    inputs = [
+        *cadastre,
+        *zoning,
+        *communes,
+        enaf,
+        friches,
+        zae,
+        zae_plots,
+        epci_json,
+        dem,
+        projects,
+        *(path for _, path in sources.constraints),
+        *(path for _, path in sources.infrastructure),
+    ]
+    check_folder(output, "territory", force=force, inputs=inputs)
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
         territory = build_territory(name, sources, Path(tmp) / "dem.tif")
@@ -122,7 +140,7 @@ def import_(
             if layer in territory.metadata["sources"]:
                 click.echo(f"{_LABELS.get(layer, layer)} :")
                 _print_report(report)
-        folder = territory.to_folder(output)
+        folder = territory.to_folder(output, force=force, inputs=inputs)
     for layer in territory.metadata["missing"]:
         click.secho(
             f"Couche absente : {_LABELS.get(layer, layer)} ({layer}) — aucune source fournie, "

@@ -9,7 +9,7 @@ import pandas as pd
 
 from foncier._format import fr_compact
 from foncier.assignment import OBJECTIVES
-from foncier.cli._main import handle_errors, main, territory_argument
+from foncier.cli._main import force_option, handle_errors, main, territory_argument
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 _UNMATCHED_SHOWN = 10
@@ -59,9 +59,10 @@ _UNMATCHED_SHOWN = 10
     "outdir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder the result is written to.",
+    help="Folder the result is written to (missing, empty, or a result foncier wrote).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@force_option
 @handle_errors
 def match(
     territory: Path,
@@ -74,10 +75,14 @@ def match(
     top_n: int,
     outdir: Path,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Place the projects of TERRITORY on its land units under the ZAN budgets."""
+    from foncier.outputs import check_folder
     from foncier.scenarios import Scenario
 
+    inputs = [territory, projects_file, committed, _rules_file(rules_name)]
+    check_folder(outdir, "scenario", force=force, inputs=inputs)
     scenario = Scenario(
         territory,
         projects=projects_file,
@@ -95,7 +100,7 @@ def match(
             err=True,
         )
     result = scenario.run(progress=not quiet)
-    result.to_folder(outdir)
+    result.to_folder(outdir, force=force)
     click.echo(result.summary_fr())
     unmatched = result.unmatched
     for row in unmatched.head(_UNMATCHED_SHOWN).itertuples(index=False):
@@ -104,6 +109,11 @@ def match(
     if len(unmatched) > _UNMATCHED_SHOWN:
         click.echo(f"  … et {len(unmatched) - _UNMATCHED_SHOWN} autres (voir unmatched.csv)")
     click.echo(f"Résultats écrits dans {outdir}")
+
+
+def _rules_file(name: str | None) -> Path | None:
+    """The rule file named by ``--rules``, if it is a file (not a built-in name)."""
+    return Path(name) if name is not None and Path(name).is_file() else None
 
 
 def _cell(value: object) -> str:
