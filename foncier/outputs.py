@@ -316,16 +316,14 @@ def check_separate(output: str | Path, inputs: Iterable[str | Path | None]) -> N
         The output would replace or sit among the inputs.
     """
     out = Path(output).resolve()
-    for item in inputs:
-        if item is None:
-            continue
-        src = Path(item).resolve()
-        if out == src:
-            msg = (
-                f"la sortie {out} est aussi une entrée de la commande ; l'écrire la remplacerait : "
-                "choisissez un autre chemin de sortie"
-            )
-            raise OutputError(msg)
+    sources = [Path(item).resolve() for item in inputs if item is not None]
+    if out in sources:
+        msg = (
+            f"la sortie {out} est aussi une entrée de la commande ; l'écrire la remplacerait : "
+            "choisissez un autre chemin de sortie"
+        )
+        raise OutputError(msg)
+    for src in sources:
         if src in out.parents and src.is_dir():
             msg = (
                 f"la sortie {out} est dans le dossier d'entrée {src} ; foncier n'écrit pas dans "
