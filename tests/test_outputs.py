@@ -460,7 +460,7 @@ CLI_REFUSALS = {
     ),
     "map over a scenario file": (
         lambda t, s, tmp: ["map", t, "--scenario", s, "-o", s / "assignments.csv"],
-        "est aussi une entrée",
+        "dans le dossier d'entrée",
     ),
     "map over a user file": (
         lambda t, s, tmp: ["map", t, "-o", user_folder(tmp / "docs", "c.html") / "c.html"],
