@@ -272,7 +272,7 @@ def recover_folder(path: str | Path) -> bool:
     bool
         Whether a version left aside was put back.
     """
-    path = Path(path)
+    path = Path(path).resolve()
     leftovers = list(_leftovers(path))
     restored = False
     if not path.exists():
