@@ -17,15 +17,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
 import pytest
+import rasterio
 import rasterio.errors
 from click.testing import CliRunner
+from rasterio.transform import from_origin
 
 from foncier.cli import main
 from foncier.errors import DataSourceError, OutputError
+from foncier.io.cerema import read_cerema_enaf, write_cerema_enaf
+from foncier.io.dem import reproject_dem
 from foncier.layers import empty_layer
 from foncier.outputs import (
     MANIFEST_NAME,
@@ -36,6 +41,7 @@ from foncier.outputs import (
     write_folder,
     write_text,
 )
+from foncier.terrain import write_suitability_raster
 from foncier.territory import GPKG_NAME, PROJECTS_NAME, Territory
 
 USER_TEXT = "mes notes, à ne pas perdre\n"
@@ -601,6 +607,7 @@ def test_cli_usage_errors_are_one_french_line(case):
 def test_cli_help_and_version_still_exit_zero():
     assert run("-h").exit_code == 0 and "Commands" in run("-h").output
     assert run("--version").exit_code == 0
+    assert run().exit_code == 0 and "Commands" in run().output
 
 
 def test_progress_bar_is_closed_before_the_message(mini_folder: Path, monkeypatch, tmp_path):
@@ -633,3 +640,93 @@ def test_progress_bar_is_closed_before_the_message(mini_folder: Path, monkeypatc
 def test_manifest_is_json_a_person_can_read(mini_folder: Path):
     payload = json.loads((mini_folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert payload["generator"] == "foncier" and payload["kind"] == "territory"
+
+
+# -- library: the io writers ------------------------------------------------------------------
+def _tiny_enaf() -> pd.DataFrame:
+    enaf = empty_layer("enaf_consumption")
+    row = {c: 1000.0 for c in enaf.columns if c.endswith("_m2")}
+    return pd.DataFrame([{**row, "insee": "30007", "year": y} for y in range(2009, 2023)]).astype(
+        enaf.dtypes.to_dict()
+    )
+
+
+def _tiny_dem(path: Path) -> Path:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=4,
+        height=4,
+        count=1,
+        dtype="float32",
+        crs="EPSG:2154",
+        transform=from_origin(700_000, 6_300_400, 100, 100),
+        nodata=-9999.0,
+    ) as dst:
+        dst.write(np.full((4, 4), 120.0, dtype="float32"), 1)
+    return path
+
+
+def _units(grid_parcels):
+    return grid_parcels.assign(net_area_ha=1.0)
+
+
+IO_WRITERS = {
+    "cerema csv over a user file": (
+        lambda tmp, g: write_cerema_enaf(_tiny_enaf(), user_folder(tmp, "conso.csv") / "conso.csv"),
+        "n'a pas été écrit par foncier",
+    ),
+    "dem onto its source": (
+        lambda tmp, g: reproject_dem(_tiny_dem(tmp / "mnt.tif"), tmp / "mnt.tif"),
+        "est aussi une entrée",
+    ),
+    "dem over a user file": (
+        lambda tmp, g: reproject_dem(
+            _tiny_dem(tmp / "mnt.tif"), user_folder(tmp, "dem.tif") / "dem.tif"
+        ),
+        "n'a pas été écrit par foncier",
+    ),
+    "raster over a user file": (
+        lambda tmp, g: write_suitability_raster(
+            _units(g), user_folder(tmp, "u.tif") / "u.tif", force=True
+        ),
+        "n'a pas été écrit par foncier",
+    ),
+    "raster into an input folder": (
+        lambda tmp, g: write_suitability_raster(
+            _units(g), user_folder(tmp / "t") / "u.tif", inputs=[tmp / "t"]
+        ),
+        "dans le dossier d'entrée",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", IO_WRITERS)
+def test_io_writers_follow_the_policy(grid_parcels, tmp_path: Path, case):
+    call, words = IO_WRITERS[case]
+    (tmp_path / "w").mkdir()
+    folder = tmp_path / "w"
+    if case.startswith("dem"):
+        _tiny_dem(folder / "mnt.tif")
+    before = tree_hashes(folder)
+    with pytest.raises(OutputError, match=words):
+        call(folder, grid_parcels)
+    after = tree_hashes(folder)
+    assert {k: after.get(k) for k in before} == before
+
+
+def test_io_writers_write_and_rewrite_their_own_files(grid_parcels, tmp_path: Path):
+    for _ in range(2):  # the second time replaces foncier's own files
+        write_cerema_enaf(_tiny_enaf(), tmp_path / "conso.csv")
+        reproject_dem(_tiny_dem(tmp_path / "src.tif"), tmp_path / "dem.tif")
+        write_suitability_raster(_units(grid_parcels), tmp_path / "u.tif")
+    assert read_cerema_enaf(tmp_path / "conso.csv")["enaf_m2"].sum() == 14 * 1000.0
+    manifest = read_manifest(tmp_path)
+    assert manifest is not None
+    assert {n: e["kind"] for n, e in manifest.files.items()} == {
+        "conso.csv": "enaf",
+        "dem.tif": "dem",
+        "u.tif": "raster",
+    }
+    assert leftovers(tmp_path) == []

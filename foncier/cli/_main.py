@@ -188,6 +188,12 @@ def fail(exc: BaseException) -> NoReturn:
     sys.exit(EXIT_BUG)
 
 
+#: Raised by click 8.2+ for a group invoked without a command.
+_NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", type("_Never", (click.UsageError,), {})
+)
+
+
 class FoncierGroup(click.Group):
     """The ``foncier`` group: every error, usage errors included, as one French line."""
 
@@ -204,6 +210,9 @@ class FoncierGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # `foncier` alone: its help, not an error
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(0)
         except click.UsageError as exc:
             _close_progress_bars()
             click.secho(f"Erreur : {usage_message(exc)}", fg="red", err=True)
