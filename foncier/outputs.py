@@ -69,18 +69,18 @@ __all__ = [
 #: Name of the manifest foncier keeps in every folder it writes into.
 MANIFEST_NAME = ".foncier-manifest.json"
 
-#: French names of the kinds of output, for the messages.
+#: French names of the kinds of output, with their article, for the messages.
 KIND_LABELS = {
-    "territory": "dossier de territoire",
-    "scenario": "résultat de scénario",
-    "report": "rapport",
-    "map": "carte",
-    "land_units": "GeoPackage d'unités foncières",
-    "raster": "raster",
-    "dem": "MNT",
-    "enaf": "fichier de consommation ENAF",
-    "budgets": "tableau des budgets ZAN",
-    "files": "dossier de sorties",
+    "territory": "un dossier de territoire",
+    "scenario": "un résultat de scénario",
+    "report": "un rapport",
+    "map": "une carte",
+    "land_units": "un GeoPackage d'unités foncières",
+    "raster": "un raster",
+    "dem": "un MNT",
+    "enaf": "un fichier de consommation ENAF",
+    "budgets": "un tableau des budgets ZAN",
+    "files": "un dossier de sorties",
 }
 
 #: File kinds that describe a folder output and go with it when it is replaced.
@@ -99,7 +99,19 @@ WRITE_ERRORS: tuple[type[Exception], ...] = (
 
 
 def _label(kind: str | None) -> str:
-    return KIND_LABELS.get(kind or "files", kind or "dossier de sorties")
+    return KIND_LABELS.get(kind or "files", f"une sortie « {kind} »")
+
+
+def _written(kind: str | None) -> str:
+    """``"<label> écrit(e) par foncier"``, the participle agreeing with the label."""
+    label = _label(kind)
+    return f"{label} {'écrite' if label.startswith('une ') else 'écrit'} par foncier"
+
+
+def _the(kind: str) -> str:
+    """The label with a definite article: ``"la carte"``, ``"le rapport"``."""
+    label = _label(kind)
+    return ("la " if label.startswith("une ") else "le ") + label.split(" ", 1)[1]
 
 
 # -- manifest -------------------------------------------------------------------
@@ -435,7 +447,7 @@ def _folder_plan(dest: Path, kind: str, force: bool) -> _Plan:
     if not dest.is_dir():
         msg = (
             f"{dest} est un fichier, pas un dossier : foncier ne le remplace pas ; "
-            f"choisissez un autre dossier pour le {_label(kind)}"
+            f"choisissez un autre dossier pour {_the(kind)}"
         )
         raise OutputError(msg)
     manifest = read_manifest(dest)
@@ -450,7 +462,7 @@ def _folder_plan(dest: Path, kind: str, force: bool) -> _Plan:
     if not force and not (same_kind and not foreign):
         parts = []
         if old_kind and not same_kind:
-            parts.append(f"un {_label(old_kind)} écrit par foncier")
+            parts.append(_written(old_kind))
         elif own:
             parts.append(f"{len(own)} fichier(s) écrits par foncier ({_shown(own)})")
         if foreign:
@@ -461,7 +473,7 @@ def _folder_plan(dest: Path, kind: str, force: bool) -> _Plan:
         if modified:
             parts.append(f"dont modifiés depuis leur écriture par foncier : {_shown(modified)}")
         msg = (
-            f"{dest} n'est pas vide et n'est pas un {_label(kind)} écrit par foncier : il contient "
+            f"{dest} n'est pas vide et n'est pas {_written(kind)} : il contient "
             f"{' ; '.join(parts)}. Choisissez un dossier nouveau ou vide, ou forcez (--force, "
             "force=True) pour ne remplacer que les fichiers écrits par foncier : les autres "
             "seront conservés"
@@ -590,7 +602,7 @@ def write_folder(
         if clash:
             msg = (
                 f"{dest} contient {_shown(clash)}, que foncier n'a pas écrit(s) ou qui a/ont été "
-                f"modifié(s) : le {_label(kind)} ne le(s) remplacera pas. Déplacez ce(s) "
+                f"modifié(s) : {_the(kind)} ne le(s) remplacera pas. Déplacez ce(s) "
                 "fichier(s) ou choisissez un autre dossier"
             )
             raise OutputError(msg)
@@ -715,7 +727,7 @@ def _file_plan(path: Path, kind: str, force: bool) -> tuple[Manifest, str | None
         raise OutputError(msg)
     if path.is_dir():
         msg = (
-            f"{path} est un dossier : indiquez un nom de fichier pour le {_label(kind)} "
+            f"{path} est un dossier : indiquez un nom de fichier pour {_the(kind)} "
             f"(par exemple {path / _default_name(kind)})"
         )
         raise OutputError(msg)
@@ -733,7 +745,7 @@ def _file_plan(path: Path, kind: str, force: bool) -> tuple[Manifest, str | None
         old_kind = entry.get("kind")
         if old_kind != kind and not force:
             msg = (
-                f"{path} est un {_label(old_kind)} écrit par foncier, pas un {_label(kind)} ; "
+                f"{path} est {_written(old_kind)}, pas {_label(kind)} ; "
                 "choisissez un autre nom, ou forcez (--force, force=True) pour le remplacer"
             )
             raise OutputError(msg)

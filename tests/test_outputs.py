@@ -339,7 +339,7 @@ def test_a_file_output_replaces_its_own_and_force_another_kind(tmp_path: Path):
     write_text(target, "v1", "map")
     write_text(target, "v2", "map")
     assert target.read_text() == "v2"
-    with pytest.raises(OutputError, match="est un carte écrit par foncier|carte"):
+    with pytest.raises(OutputError, match="est une carte écrite par foncier, pas un rapport"):
         write_text(target, "rapport", "report")
     assert target.read_text() == "v2"
     write_text(target, "rapport", "report", force=True)
