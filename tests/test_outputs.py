@@ -375,10 +375,10 @@ def test_check_separate_accepts_distinct_paths(tmp_path: Path):
 
 
 # -- library: scenario results ------------------------------------------------------------
-def test_scenario_folder_refuses_user_files_and_keeps_them_with_force(tmp_path, monkeypatch):
+def _tiny_result():
     from foncier.scenarios import ScenarioResult
 
-    result = ScenarioResult(
+    return ScenarioResult(
         assignments=pd.DataFrame({"project_id": ["P1"], "unit_id": ["U1"]}),
         unmatched=pd.DataFrame({"project_id": ["P2"], "reason_code": ["no_land"]}),
         zan_balance=pd.DataFrame({"pool_id": ["30007"], "remaining_after_ha": [1.5]}),
@@ -387,6 +387,26 @@ def test_scenario_folder_refuses_user_files_and_keeps_them_with_force(tmp_path, 
         audit={"name": "test"},
         placements=empty_layer("parcels"),
     )
+
+
+def test_rewriting_a_scenario_replaces_it_with_its_report(tmp_path: Path):
+    from foncier.scenarios import ScenarioResult
+
+    result = _tiny_result()
+    dest = result.to_folder(tmp_path / "out")
+    write_text(dest / "report.html", "<html>rapport</html>", "report")
+    assert read_manifest(dest).files["report.html"]["kind"] == "report"  # type: ignore[union-attr]
+    result.totals = {"projects": 2, "projects_placed": 0}
+    result.to_folder(dest)  # same kind, only foncier's files: replaced without force
+    assert ScenarioResult.from_folder(dest).totals["projects_placed"] == 0
+    assert not (dest / "report.html").exists()  # the report of the previous result goes with it
+    assert leftovers(tmp_path) == []
+
+
+def test_scenario_folder_refuses_user_files_and_keeps_them_with_force(tmp_path, monkeypatch):
+    from foncier.scenarios import ScenarioResult
+
+    result = _tiny_result()
     dest = user_folder(tmp_path / "out", "notes.txt")
     before = tree_hashes(dest)
     with pytest.raises(OutputError, match="notes.txt"):
