@@ -38,6 +38,7 @@ from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
+from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.zan.rules import POOL_LEVELS
@@ -190,21 +191,36 @@ class ScenarioResult:
             )
         return "\n".join(lines)
 
-    def to_folder(self, outdir: str | Path) -> Path:
-        """Write the result to a folder (created if needed).
+    def to_folder(self, outdir: str | Path, *, force: bool = False) -> Path:
+        """Write the result to a folder, atomically, under the output policy.
+
+        The files are written into a temporary sibling folder swapped in by
+        renames: an interrupted write leaves the previous result readable
+        (see :mod:`foncier.outputs`).
 
         Parameters
         ----------
         outdir
-            Destination folder.
+            Destination folder: missing, empty, or a scenario result written
+            by foncier (replaced, with the report written into it).
+        force
+            Also write into a folder holding other things: only foncier's
+            own files are replaced, every other file is kept.
 
         Returns
         -------
         pathlib.Path
             The folder, holding :data:`RESULT_FILES`.
+
+        Raises
+        ------
+        OutputError
+            The folder holds files foncier did not write and ``force`` is
+            not set, or the system refused the write.
         """
-        folder = Path(outdir)
-        folder.mkdir(parents=True, exist_ok=True)
+        return write_folder(outdir, "scenario", self._write_files, force=force)
+
+    def _write_files(self, folder: Path) -> None:
         self.assignments.to_csv(folder / "assignments.csv", index=False)
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
@@ -215,20 +231,16 @@ class ScenarioResult:
             encoding="utf-8",
         )
         gpkg = folder / "placements.gpkg"
-        if gpkg.exists():
-            gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
                 self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
             )
-        units_gpkg = folder / "land_units.gpkg"
-        if units_gpkg.exists():
-            units_gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            pyogrio.write_dataframe(self.units, units_gpkg, layer="land_units", driver="GPKG")
-        return folder
+            pyogrio.write_dataframe(
+                self.units, folder / "land_units.gpkg", layer="land_units", driver="GPKG"
+            )
 
     @classmethod
     def from_folder(cls, outdir: str | Path) -> ScenarioResult:
@@ -252,6 +264,7 @@ class ScenarioResult:
         from foncier.zan import RuleSet
 
         folder = Path(outdir)
+        recover_folder(folder)
         missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
         if missing:
             msg = (

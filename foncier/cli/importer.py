@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from foncier.assumptions import LAYER_LABELS
-from foncier.cli._main import EXISTING_FILE, handle_errors, main, output_option
+from foncier.cli._main import EXISTING_FILE, force_option, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
 from foncier.layers import LoadReport
 
@@ -101,7 +101,12 @@ def _print_report(report: LoadReport) -> None:
 @click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
 @click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
 @click.option("--name", required=True, help="Territory name.")
-@output_option(folder=True, required=True, help="Territory folder to write.")
+@output_option(
+    folder=True,
+    required=True,
+    help="Territory folder to write (missing, empty, or a territory foncier wrote).",
+)
+@force_option
 @handle_errors
 def import_(
     cache: Path | None,
@@ -120,9 +125,11 @@ def import_(
     projects: Path | None,
     name: str,
     output: Path,
+    force: bool,
 ) -> None:
     """Build a territory folder from open-data files; missing layers are reported, not invented."""
     from foncier.io.assemble import TerritorySources, build_territory, sources_from_cache
+    from foncier.outputs import check_folder
 
     sources = TerritorySources(
         cadastre=cadastre,
@@ -142,6 +149,22 @@ def import_(
     if cache is not None:
         sources, cached = sources_from_cache(cache, sources)
         _print_cache(cache, cached)
+    inputs = [
+        *cadastre,
+        *zoning,
+        *communes,
+        enaf,
+        friches,
+        zae,
+        zae_plots,
+        epci_json,
+        dem,
+        projects,
+        cache,
+        *(path for _, path in sources.constraints),
+        *(path for _, path in sources.infrastructure),
+    ]
+    check_folder(output, "territory", force=force, inputs=inputs)
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
         territory = build_territory(name, sources, Path(tmp) / "dem.tif")
@@ -149,7 +172,7 @@ def import_(
             if layer in territory.metadata["sources"]:
                 click.echo(f"{_LABELS.get(layer, layer)} :")
                 _print_report(report)
-        folder = territory.to_folder(output)
+        folder = territory.to_folder(output, force=force, inputs=inputs)
     for layer in territory.metadata["missing"]:
         click.secho(
             f"Couche absente : {_LABELS.get(layer, layer)} ({layer}) — aucune source fournie, "
