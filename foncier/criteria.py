@@ -24,11 +24,11 @@ import shapely
 from foncier.errors import NotFoundError
 from foncier.layers import (
     CONSTRAINT_KINDS,
-    DESTDOMI_ACTIVITY,
     INFRA_KINDS,
     ORIGIN_FRICHE,
     Col,
     UnitCol,
+    is_activity_zone,
 )
 from foncier.terrain import zonal_slope
 
@@ -214,8 +214,9 @@ def dist_to(units: gpd.GeoDataFrame, infrastructure: gpd.GeoDataFrame, kind: str
 def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.Series:
     """Distance in km to the nearest zone where housing may be built.
 
-    Housing zones are the U / AUc / AUs zones whose ``destdomi`` is not
-    ``"02"`` (activity); used for the distance Seveso projects must keep.
+    Housing zones are the U / AUc / AUs zones that are not activity zones
+    (:func:`~foncier.layers.is_activity_zone`); used for the distance Seveso
+    projects must keep.
 
     Parameters
     ----------
@@ -230,8 +231,8 @@ def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.
         ``dist_housing_km``; ``NaN`` when there is no such zone.
     """
     urban = plu_zones[Col.ZONE_TYPE].isin(("U", "AUc", "AUs"))
-    housing = urban & (plu_zones[Col.DESTDOMI].fillna("") != DESTDOMI_ACTIVITY)
-    targets = plu_zones.geometry.to_numpy()[housing.to_numpy()]
+    housing = urban.to_numpy() & ~is_activity_zone(plu_zones)
+    targets = plu_zones.geometry.to_numpy()[housing]
     return _nearest_km(units, targets, UnitCol.DIST_HOUSING_KM)
 
 

@@ -37,6 +37,7 @@ from foncier.errors import (
 )
 
 __all__ = [
+    "ACTIVITY_CLASSES",
     "CRS_L93",
     "LAYER_NAMES",
     "SCHEMAS",
@@ -50,6 +51,7 @@ __all__ = [
     "LoadReport",
     "UnitCol",
     "empty_layer",
+    "is_activity_zone",
     "normalise_insee",
     "validate_layer",
 ]
@@ -84,6 +86,7 @@ class Col:
     ZONE_ID = "zone_id"
     LIBELLE = "libelle"
     DESTDOMI = "destdomi"
+    ACTIVITY_CLASS = "activity_class"
     # zae
     SURF_BRUTE_HA = "surf_brute_ha"
     SURF_UTILE_HA = "surf_utile_ha"
@@ -133,8 +136,12 @@ class Col:
 ZONE_TYPES = ("U", "AUc", "AUs", "A", "N")
 #: ``destdomi`` code of zones whose dominant destination is economic activity.
 DESTDOMI_ACTIVITY = "02"
+#: ``activity_class`` of a PLU zone: an activity zone (candidate land) or another zone.
+ACTIVITY_CLASSES = ("activity", "other")
 OWNER_KINDS = ("public", "private", "unknown")
-LAND_COVERS = ("enaf", "artificialised")
+#: Land cover of a parcel; ``unknown`` when no source (buildings, OCS GE, ZAE) says it, and
+#: charged by the rule set's ``unknown_land_cover`` setting.
+LAND_COVERS = ("enaf", "artificialised", "unknown")
 #: Cartofriches ``site_statut`` values (CNIG Friches standard).
 FRICHE_STATUSES = (
     "friche sans projet",
@@ -322,7 +329,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(
                     Col.OWNER_KIND, "str", required=False, allowed=OWNER_KINDS, default="unknown"
                 ),
-                Column(Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="enaf"),
+                Column(
+                    Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="unknown"
+                ),
             ),
             "polygon",
             "cadastral parcels (Etalab cadastre)",
@@ -336,6 +345,14 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.LIBELLE, "str"),
                 Column(Col.ZONE_TYPE, "str", allowed=ZONE_TYPES),
                 Column(Col.DESTDOMI, "str", required=False, nullable=True),
+                # missing: the zone is an activity zone when its destdomi is 02
+                Column(
+                    Col.ACTIVITY_CLASS,
+                    "str",
+                    required=False,
+                    nullable=True,
+                    allowed=ACTIVITY_CLASSES,
+                ),
             ),
             "polygon",
             "PLU / carte communale zoning (GPU zone_urba)",
@@ -516,6 +533,39 @@ def _first(values: Iterable[Any], n: int = 5) -> str:
     vals = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in vals[:n])
     return shown + (f" … ({len(vals)} in all)" if len(vals) > n else "")
+
+
+def is_activity_zone(zones: pd.DataFrame) -> np.ndarray:
+    """Whether each PLU zone is an activity zone, whatever its zone type.
+
+    ``activity_class`` decides where it is set (by the GPU reader's
+    classification of ``destdomi`` and labels); elsewhere, e.g. in layers
+    built before that column existed, a zone is an activity zone when its
+    ``destdomi`` is ``02``.
+
+    Parameters
+    ----------
+    zones
+        The ``plu_zones`` layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans, one per zone.
+
+    Examples
+    --------
+    >>> zones = pd.DataFrame({"destdomi": ["02", "01", None],
+    ...                       "activity_class": [None, "activity", "other"]})
+    >>> is_activity_zone(zones).tolist()
+    [True, True, False]
+    """
+    by_destdomi = zones[Col.DESTDOMI].fillna("").to_numpy(dtype=object) == DESTDOMI_ACTIVITY
+    if Col.ACTIVITY_CLASS not in zones.columns:
+        return np.asarray(by_destdomi, dtype=bool)
+    cls = zones[Col.ACTIVITY_CLASS]
+    known = cls.notna().to_numpy()
+    return np.where(known, cls.to_numpy(dtype=object) == "activity", by_destdomi).astype(bool)
 
 
 def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:

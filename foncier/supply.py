@@ -41,13 +41,13 @@ from foncier.errors import NotFoundError
 from foncier.layers import (
     CONSTRAINT_KINDS,
     CRS_L93,
-    DESTDOMI_ACTIVITY,
     ORIGIN_ACTIVITY_ZONE,
     ORIGIN_FRICHE,
     ORIGIN_ZAE_PLOT,
     SERVICING_STAGES,
     Col,
     UnitCol,
+    is_activity_zone,
 )
 from foncier.terrain import zonal_slope
 
@@ -64,7 +64,7 @@ __all__ = [
 
 #: Constraint kinds subtracted from the candidate land by default.
 DEFAULT_EXCLUDE: tuple[str, ...] = ("ppri_red", "natura2000")
-#: Zone types where activity zones (``destdomi`` 02) make land a candidate.
+#: Zone types where activity zones (``activity_class``, else ``destdomi`` 02) make land a candidate.
 ACTIVITY_ZONE_TYPES = ("U", "AUc", "AUs")
 #: ZAE plot occupancies (CNIG ``terr_etat_occup``) meaning the plot is available.
 AVAILABLE_OCCUPANCIES = ("inoccupé", "vacant", "friche", "occupation en transition")
@@ -184,10 +184,8 @@ def _activity_parcels(
     looked at, and intersections are computed only for those crossing a zone
     boundary.
     """
-    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES) & (
-        zones[Col.DESTDOMI] == DESTDOMI_ACTIVITY
-    )
-    zone_idx = np.flatnonzero(activity.to_numpy())
+    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES).to_numpy() & is_activity_zone(zones)
+    zone_idx = np.flatnonzero(activity)
     empty = np.empty(0, dtype="int64")
     if len(zone_idx) == 0 or len(parcels) == 0:
         return empty, empty
@@ -347,8 +345,9 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
       ``friche`` or ``occupation en transition`` and whose servicing stage is
       not ``non aménageable``;
     - ``activity_zone``: parcels lying for at least half their area in U, AUc
-      or AUs zones of ``destdomi`` 02 (activity; carte-communale sector 02 is
-      loaded as such), whose representative point is outside every ZAE plot
+      or AUs activity zones (``activity_class`` = ``activity``, as the GPU
+      reader classifies them from ``destdomi`` and their labels; without that
+      column, ``destdomi`` 02; carte-communale sector 02 is loaded as such), whose representative point is outside every ZAE plot
       (the ZAE inventory says whether its plots are free) and outside the
       candidate friches, and whose land cover is not ``artificialised``
       (without an inventory, built-up land is taken as occupied; its reuse

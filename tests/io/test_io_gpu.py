@@ -155,9 +155,9 @@ def test_real_gpu_zoning_of_two_communes(rel, insee, n, activity_labels):
     assert activity_labels <= set(zones["libelle"])
     assert zones["zone_id"].is_unique
     assert zones.attrs["load_report"].reprojected
-    # The real files publish no DESTDOMI: activity zones are not guessed.
+    # The real files publish no DESTDOMI: activity zones are recognised by their labels.
     assert zones["destdomi"].isna().all()
-    assert any("no destdomi" in note for note in zones.attrs["load_report"].notes)
+    assert any("pas de DESTDOMI" in note for note in zones.attrs["load_report"].notes)
 
 
 def test_real_gpu_two_files_together():
