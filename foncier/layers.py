@@ -218,6 +218,7 @@ class UnitCol:
     DIST_SUBSTATION_KM = "dist_substation_km"
     DIST_HOUSING_KM = "dist_housing_km"
     ENAF_SHARE = "enaf_share"
+    UNKNOWN_COVER_SHARE = "unknown_cover_share"
     IS_FRICHE = "is_friche"
     FLOOD_SHARE = "flood_share"
     NATURA2000_SHARE = "natura2000_share"

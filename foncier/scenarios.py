@@ -372,7 +372,11 @@ class Scenario:
 
         bar.step("offre foncière")
         clock = time.perf_counter()
-        units = self.units if self.units is not None else land_units(territory, progress=progress)
+        units = self.units
+        if units is None:
+            units = land_units(
+                territory, progress=progress, unknown_land_cover=rules.unknown_land_cover
+            )
         units = units.reset_index(drop=True)
         timings["supply"] = time.perf_counter() - clock
 

@@ -50,6 +50,7 @@ from foncier.layers import (
     is_activity_zone,
 )
 from foncier.terrain import zonal_slope
+from foncier.zan.rules import load_rules
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -106,6 +107,7 @@ UNIT_COLUMNS = (
     UnitCol.DIST_SUBSTATION_KM,
     UnitCol.DIST_HOUSING_KM,
     UnitCol.ENAF_SHARE,
+    UnitCol.UNKNOWN_COVER_SHARE,
     UnitCol.IS_FRICHE,
     Col.SERVICING_STAGE,
     UnitCol.FLOOD_SHARE,
@@ -587,6 +589,7 @@ def add_criteria(
     territory: Any,
     *,
     stage: Callable[[str], Any] | None = None,
+    unknown_land_cover: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Add every criterion column of :mod:`foncier.criteria` to merged units.
 
@@ -599,6 +602,11 @@ def add_criteria(
         infrastructure, parcels, constraints, PLU zones).
     stage
         Context-manager factory called with each stage name (timing, progress).
+    unknown_land_cover
+        How parcels of unknown land cover count in ``enaf_share``: ``enaf`` or
+        ``artificialised``; ``None`` for the default rule set's
+        ``unknown_land_cover`` (``enaf``).  ``unknown_cover_share`` gives the
+        share of each unit this assumption bears on.
 
     Returns
     -------
@@ -621,7 +629,10 @@ def add_criteria(
         out[UnitCol.DIST_SUBSTATION_KM] = crit.dist_to(out, infra, "substation")
         out[UnitCol.DIST_HOUSING_KM] = crit.dist_housing_km(out, territory.plu_zones)
     with timed("ENAF"):
-        out[UnitCol.ENAF_SHARE] = crit.enaf_share(out, territory.parcels)
+        unknown_as = unknown_land_cover or load_rules().unknown_land_cover
+        shares = crit.land_cover_shares(out, territory.parcels, unknown_as=unknown_as)
+        out[UnitCol.ENAF_SHARE] = shares[UnitCol.ENAF_SHARE]
+        out[UnitCol.UNKNOWN_COVER_SHARE] = shares[UnitCol.UNKNOWN_COVER_SHARE]
         out[UnitCol.IS_FRICHE] = crit.is_friche(out)
     with timed("contraintes"):
         constraints = territory.constraints
@@ -648,6 +659,7 @@ def land_units(
     *,
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
     progress: bool = False,
+    unknown_land_cover: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Screened land units of a territory with all their criteria.
 
@@ -662,6 +674,10 @@ def land_units(
         Constraint kinds subtracted from the candidate land.
     progress
         Show a progress bar of the stages (on stderr).
+    unknown_land_cover
+        How parcels of unknown land cover are charged in ``enaf_share``
+        (``enaf`` or ``artificialised``; ``None``: the default rule set's
+        ``unknown_land_cover``); see :func:`add_criteria`.
 
     Returns
     -------
@@ -703,7 +719,9 @@ def land_units(
             screened = screen(candidates, territory.constraints, kinds)
         with timed("unités foncières"):
             merged = merge_units(screened)
-        units = add_criteria(merged, territory, stage=timed)
+        units = add_criteria(
+            merged, territory, stage=timed, unknown_land_cover=unknown_land_cover
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -71,6 +71,32 @@ def _print_report(report: LoadReport) -> None:
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
 @click.option("--dem", type=_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
 @click.option("--projects", type=_FILE, help="Projects CSV or GeoJSON.")
+# land cover of the parcels and activity zones of the PLU
+@click.option(
+    "--buildings",
+    multiple=True,
+    type=_FILE,
+    help="Etalab cadastre buildings (cadastre-<insee>-batiments.json, repeatable): "
+    "built parcels become artificialised.",
+)
+@click.option(
+    "--built-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.10,
+    show_default=True,
+    help="Share of a parcel covered by buildings from which it is artificialised.",
+)
+@click.option(
+    "--ocsge",
+    multiple=True,
+    type=_FILE,
+    help="OCS GE (CODE_CS, CODE_US; repeatable): decides the parcels' land cover.",
+)
+@click.option(
+    "--zone-rules",
+    type=_FILE,
+    help="Activity-zone rules (TOML) replacing foncier/rules/nomenclatures/zones_activite.toml.",
+)
 @click.option("--name", required=True, help="Territory name.")
 @click.option(
     "-o",
@@ -94,6 +120,10 @@ def import_(
     epci: str | None,
     dem: Path | None,
     projects: Path | None,
+    buildings: tuple[Path, ...],
+    built_share: float,
+    ocsge: tuple[Path, ...],
+    zone_rules: Path | None,
     name: str,
     output: Path,
 ) -> None:
@@ -114,6 +144,10 @@ def import_(
         epci=epci,
         dem=dem,
         projects=projects,
+        buildings=buildings,
+        min_built_share=built_share,
+        ocsge=ocsge,
+        zone_rules=zone_rules,
     )
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
