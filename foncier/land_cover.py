@@ -211,7 +211,8 @@ def assign_land_cover(
         built = share >= min_built_share
         cover[built], source[built] = "artificialised", "buildings"
         evidence |= built
-        partly = (share > 0) & ~built
+        # at least 1 m² of building: not a sliver between cadastre vintages or reprojections
+        partly = (share * area_ha * 1e4 >= 1.0) & ~built
         parts.append(
             f"{int(built.sum())} artificialisées d'après le bâti (part bâtie ≥ "
             f"{fr_number(100 * min_built_share, 1, '%', trim_zeros=True)}), "

@@ -129,7 +129,7 @@ def ocsge_land_cover(
     for rule in nomenclature.rules:  # a few rules, each vectorised over the polygons
         hit = _in_codes(cs, rule.couverture)
         if rule.usage is not None:
-            hit &= _in_codes(us, rule.usage)
+            hit = hit & _in_codes(us, rule.usage)
         out = np.where((out == "") & hit, rule.land_cover, out)
     return np.where(out == "", nomenclature.default, out)
 
