@@ -426,8 +426,10 @@ def enaf_share(
     ...     {"land_cover": ["enaf", "artificialised", "unknown", "unknown"]},
     ...     geometry=[shapely.box(x, 0, x + 100, 100) for x in (0, 100, 200, 300)],
     ...     crs="EPSG:2154")
-    >>> enaf_share(units, parcels).tolist(), enaf_share(units, parcels, unknown_as="artificialised").tolist()
-    ([0.75], [0.25])
+    >>> enaf_share(units, parcels).tolist()
+    [0.75]
+    >>> enaf_share(units, parcels, unknown_as="artificialised").tolist()
+    [0.25]
     """
     shares = land_cover_shares(units, parcels, unknown_as=unknown_as)
     return shares[UnitCol.ENAF_SHARE].rename(UnitCol.ENAF_SHARE)

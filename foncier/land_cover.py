@@ -126,7 +126,9 @@ def ocsge_parcel_cover(
     decided = on_ocsge >= min_cover * shapely.area(geoms)
     decided &= on_ocsge > 0
     cover = np.where(on_artificial > on_ocsge - on_artificial, "artificialised", "enaf")
-    return np.where(decided, cover, None)
+    out = np.full(n, None, dtype=object)
+    out[decided] = cover[decided]
+    return out
 
 
 def _occupied_plot_parcels(parcels: gpd.GeoDataFrame, zae_plots: gpd.GeoDataFrame) -> np.ndarray:

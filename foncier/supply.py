@@ -349,7 +349,8 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     - ``activity_zone``: parcels lying for at least half their area in U, AUc
       or AUs activity zones (``activity_class`` = ``activity``, as the GPU
       reader classifies them from ``destdomi`` and their labels; without that
-      column, ``destdomi`` 02; carte-communale sector 02 is loaded as such), whose representative point is outside every ZAE plot
+      column, ``destdomi`` 02; carte-communale sector 02 is loaded as such),
+      whose representative point is outside every ZAE plot
       (the ZAE inventory says whether its plots are free) and outside the
       candidate friches, and whose land cover is not ``artificialised``
       (without an inventory, built-up land is taken as occupied; its reuse
@@ -719,9 +720,7 @@ def land_units(
             screened = screen(candidates, territory.constraints, kinds)
         with timed("unités foncières"):
             merged = merge_units(screened)
-        units = add_criteria(
-            merged, territory, stage=timed, unknown_land_cover=unknown_land_cover
-        )
+        units = add_criteria(merged, territory, stage=timed, unknown_land_cover=unknown_land_cover)
     finally:
         if bar is not None:
             bar.close()

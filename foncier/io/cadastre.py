@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from foncier.errors import CRSError
 from foncier.io._common import (
     PathLike,
     as_paths,
@@ -34,7 +35,6 @@ from foncier.io._common import (
     reject_rows,
     validate_source,
 )
-from foncier.errors import CRSError
 from foncier.layers import CRS_L93, IDU_RE, Col, LoadReport, normalise_insee
 
 __all__ = ["BUILDING_TYPE", "read_buildings", "read_cadastre"]

@@ -199,14 +199,12 @@ def _strip_accents(text: str) -> str:
 
 def _fold_series(values: pd.Series) -> pd.Series:
     text = values.astype(object).where(values.notna(), "").astype(str)
-    return (
-        text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii").str.lower()
-    )
+    return text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii").str.lower()
 
 
 def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        msg = f"{origin} : {key} doit être une liste de codes DESTDOMI, par ex. [\"02\"] ; reçu {value!r}"
+        msg = f'{origin} : {key} doit être une liste de codes DESTDOMI (["02"]) ; reçu {value!r}'
         raise RuleSetError(msg)
     return tuple(str(v).zfill(2) for v in value)
 
@@ -252,7 +250,9 @@ def _zone_rules_from_mapping(data: Mapping[str, Any], origin: str) -> ZoneRules:
         destdomi_activity=_codes(
             data.get("destdomi_activity", [DESTDOMI_ACTIVITY]), "destdomi_activity", origin
         ),
-        destdomi_silent=_codes(data.get("destdomi_silent", ["00", "99"]), "destdomi_silent", origin),
+        destdomi_silent=_codes(
+            data.get("destdomi_silent", ["00", "99"]), "destdomi_silent", origin
+        ),
         on_conflict=str(on_conflict),
         source=origin,
     )
@@ -305,9 +305,7 @@ def load_zone_rules(path: PathLike | None = None) -> ZoneRules:
     return _zone_rules_from_mapping(data, origin)
 
 
-def classify_zones(
-    zones: pd.DataFrame, rules: ZoneRules | PathLike | None = None
-) -> pd.DataFrame:
+def classify_zones(zones: pd.DataFrame, rules: ZoneRules | PathLike | None = None) -> pd.DataFrame:
     """Classify PLU zones as activity zones or not, from ``destdomi`` and the rules.
 
     Parameters
@@ -340,7 +338,9 @@ def classify_zones(
     texts = {f: _fold_series(zones[f]) if f in zones else blank_text for f in RULE_FIELDS}
     first = np.full(n, -1, dtype="int64")
     for k, rule in enumerate(rules.rules):  # a handful of rules, each vectorised over the zones
-        hit = (texts[rule.field].str.count(rule.pattern) > 0).to_numpy(dtype=bool)
+        hit = (texts[rule.field].str.count(rule.pattern.pattern, flags=re.IGNORECASE) > 0).to_numpy(
+            dtype=bool
+        )
         first = np.where((first < 0) & hit, k, first)
     matched = first >= 0
     rule_activity = np.array([r.activity for r in rules.rules] + [False])[first]
@@ -432,7 +432,9 @@ def _dbf_encoding(path: Path) -> str | None:
     """
     if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
         return None
-    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
     if dbf is None:
         return None
     raw = dbf.read_bytes()

@@ -264,9 +264,7 @@ def read_ocsge(
         A file without CRS.
     """
     files = as_paths(paths)
-    gdf = gpd.GeoDataFrame(
-        pd.concat([_read_one(p) for p in files], ignore_index=True), crs=CRS_L93
-    )
+    gdf = gpd.GeoDataFrame(pd.concat([_read_one(p) for p in files], ignore_index=True), crs=CRS_L93)
     report = LoadReport("ocsge", source=", ".join(map(str, files)), rows_read=len(gdf))
     geoms = gdf.geometry.to_numpy()
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)

@@ -220,7 +220,9 @@ def test_real_pezou_destdomi_conflict_is_reported_and_kept_as_activity():
     assert by_label.loc["1AUY", "activity_reason"].startswith("DESTDOMI 02 ;")
     conflict = [n for n in zones.attrs["load_report"].notes if n.startswith("conflit")]
     n_conflict = int(zones["libelle"].isin(["UY", "UYi"]).sum())
-    assert conflict == [f"conflit DESTDOMI / libellés pour {n_conflict} zones (UY, UYi) : à vérifier"]
+    assert conflict == [
+        f"conflit DESTDOMI / libellés pour {n_conflict} zones (UY, UYi) : à vérifier"
+    ]
 
 
 def test_real_pezou_destdomi_wins_when_the_rules_say_so(tmp_path):
@@ -249,7 +251,10 @@ def test_real_arpaillargues_says_no_activity_zone_is_recognised():
     for label in ("Ua", "Uc", "IAU", "IIAU", "A", "N", "Ns"):
         assert label in warning[0]
     # the A zone's long label speaks of "valeur économique des sols": the zone type decides first
-    assert "zone agricole ou naturelle" in zones.set_index("libelle").loc["A", "activity_reason"].iloc[0]
+    assert (
+        "zone agricole ou naturelle"
+        in zones.set_index("libelle").loc["A", "activity_reason"].iloc[0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -297,8 +302,12 @@ def test_classification_of_hand_written_zones(libelle, libelong, zone_type, dest
         ("[[rules]]\nfield = 'nom'\npattern = 'x'\nactivity = true\nreason = 'r'\n", "field"),
         ("[[rules]]\nfield = 'libelle'\npattern = '('\nactivity = true\nreason = 'r'\n", "pattern"),
         ("[[rules]]\nfield = 'libelle'\npattern = 'x'\nactivity = 'oui'\nreason = 'r'\n", "true"),
-        ("on_conflict = 'x'\n[[rules]]\nfield='libelle'\npattern='x'\nactivity=true\nreason='r'\n",
-         "on_conflict"),  # fmt: skip
+        ("[[rules]]\nfield='libelle'\npattern='x'\nactivity=true\n", "clés"),
+        (
+            "on_conflict = 'x'\n[[rules]]\nfield='libelle'\npattern='x'\n"
+            "activity=true\nreason='r'\n",
+            "on_conflict",
+        ),
         ("name = 'x'\n", "aucune règle"),
         ("rules = [", "TOML"),
     ],

@@ -134,10 +134,12 @@ def test_real_saint_martin_de_clelles_parcels_get_their_cover_from_the_buildings
     assert len(expected_art) == 99
     assert set(got.index[got == "unknown"]) == set(raw_p["id"]) - expected_art
     assert (got != "enaf").all()  # buildings never prove a parcel ENAF
-    assert out["built_share"].to_numpy() == pytest.approx(share.loc[out["idu"]].to_numpy(), abs=1e-6)
+    assert out["built_share"].to_numpy() == pytest.approx(
+        share.loc[out["idu"]].to_numpy(), abs=1e-6
+    )
     partly = int(((built_m2 >= 1.0) & (share.reindex(built_m2.index) < 0.10)).sum())
     note = out.attrs["load_report"].notes[-1]
-    assert f"99 artificialisées d'après le bâti" in note
+    assert "99 artificialisées d'après le bâti" in note
     assert f"{partly} bâties en deçà laissées inconnues" in note
     assert f"{1316 - 99} parcelles" in note
 
@@ -218,8 +220,14 @@ def test_ocsge_decides_by_majority_of_area(tmp_path):
         layer="occupation_sol",
     )
     ocsge = read_ocsge(path)
-    assert ocsge["land_cover"].tolist() == ["artificialised", "enaf", "artificialised", "enaf",
-                                            "artificialised", "enaf"]  # fmt: skip
+    assert ocsge["land_cover"].tolist() == [
+        "artificialised",
+        "enaf",
+        "artificialised",
+        "enaf",
+        "artificialised",
+        "enaf",
+    ]
     report = ocsge.attrs["load_report"]
     assert report.rows_kept == 6 and "3 polygones artificialisés et 3 ENAF" in report.notes[0]
     house = gpd.GeoDataFrame(geometry=[rect(4, 0, 0, 60, 60)], crs=L93)
@@ -232,8 +240,14 @@ def test_ocsge_decides_by_majority_of_area(tmp_path):
         "enaf",  # OCS GE decides, against the buildings: the disagreement is counted
         "unknown",
     ]
-    assert out["land_cover_source"].tolist()[:6] == ["ocsge", "ocsge", "ocsge", "none", "ocsge",
-                                                     "none"]  # fmt: skip
+    assert out["land_cover_source"].tolist()[:6] == [
+        "ocsge",
+        "ocsge",
+        "ocsge",
+        "none",
+        "ocsge",
+        "none",
+    ]
     note = out.attrs["load_report"].notes[-1]
     assert "4 décidées par l'OCS GE (1 artificialisées), dont 1 ENAF pour l'OCS GE" in note
 
@@ -290,12 +304,24 @@ def test_parcels_of_occupied_zae_plots_are_artificialised():
 
 # -- import and rule set ------------------------------------------------------------------
 def test_import_cli_with_buildings_and_threshold(tmp_path):
-    parcels = parcels9().rename(columns={"idu": "id", "insee": "commune", "contenance_m2": "contenance"})
-    parcels.to_crs("EPSG:4326").to_file(tmp_path / "cadastre-30007-parcelles.json", driver="GeoJSON")
-    etalab_buildings(tmp_path / "cadastre-30007-batiments.json", [rect(0, 0, 0, 50, 100),
-                                                                  rect(1, 0, 0, 20, 100)])  # fmt: skip
-    base = ["import", "--cadastre", str(tmp_path / "cadastre-30007-parcelles.json"),
-            "--buildings", str(tmp_path / "cadastre-30007-batiments.json"), "--name", "T"]  # fmt: skip
+    parcels = parcels9().rename(
+        columns={"idu": "id", "insee": "commune", "contenance_m2": "contenance"}
+    )
+    parcels.to_crs("EPSG:4326").to_file(
+        tmp_path / "cadastre-30007-parcelles.json", driver="GeoJSON"
+    )
+    etalab_buildings(
+        tmp_path / "cadastre-30007-batiments.json", [rect(0, 0, 0, 50, 100), rect(1, 0, 0, 20, 100)]
+    )
+    base = [
+        "import",
+        "--cadastre",
+        str(tmp_path / "cadastre-30007-parcelles.json"),
+        "--buildings",
+        str(tmp_path / "cadastre-30007-batiments.json"),
+        "--name",
+        "T",
+    ]
     result = CliRunner().invoke(main, [*base, "-o", str(tmp_path / "t1")])
     assert result.exit_code == 0, result.output
     assert "2 artificialisées d'après le bâti" in result.output
@@ -310,8 +336,16 @@ def test_import_cli_with_buildings_and_threshold(tmp_path):
 def test_buildings_without_cadastre_is_a_clear_error(tmp_path):
     etalab_buildings(tmp_path / "b.json", [rect(0, 0, 0, 50, 100)])
     result = CliRunner().invoke(
-        main, ["import", "--buildings", str(tmp_path / "b.json"), "--name", "T", "-o",
-               str(tmp_path / "t")]  # fmt: skip
+        main,
+        [
+            "import",
+            "--buildings",
+            str(tmp_path / "b.json"),
+            "--name",
+            "T",
+            "-o",
+            str(tmp_path / "t"),
+        ],
     )
     assert result.exit_code == 2
     errors = [line for line in result.output.splitlines() if line.startswith("Erreur :")]
