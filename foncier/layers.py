@@ -561,7 +561,8 @@ def is_activity_zone(zones: pd.DataFrame) -> np.ndarray:
     >>> is_activity_zone(zones).tolist()
     [True, True, False]
     """
-    by_destdomi = zones[Col.DESTDOMI].fillna("").to_numpy(dtype=object) == DESTDOMI_ACTIVITY
+    destdomi = zones[Col.DESTDOMI] if Col.DESTDOMI in zones.columns else pd.Series("", zones.index)
+    by_destdomi = destdomi.fillna("").to_numpy(dtype=object) == DESTDOMI_ACTIVITY
     if Col.ACTIVITY_CLASS not in zones.columns:
         return np.asarray(by_destdomi, dtype=bool)
     cls = zones[Col.ACTIVITY_CLASS]

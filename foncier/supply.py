@@ -750,7 +750,9 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
         from ``communes`` are added without a name): ``insee``, ``name``,
         ``units``, ``available_ha``, ``friche_ha``, ``zae_ha``,
         ``activity_zone_ha``, ``enaf_ha`` (net area times ENAF share, over
-        units whose share is known).
+        units whose share is known) and ``unknown_cover_ha`` (net area on
+        parcels of unknown land cover: the part of ``enaf_ha`` resting on the
+        rule set's ``unknown_land_cover`` assumption when it is ``enaf``).
     """
     table = pd.DataFrame(
         {
@@ -767,6 +769,9 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
                 units[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE, 0.0
             ),
             "enaf_ha": (units[UnitCol.NET_AREA_HA] * units[UnitCol.ENAF_SHARE]).fillna(0.0),
+            "unknown_cover_ha": (
+                units[UnitCol.NET_AREA_HA] * units[UnitCol.UNKNOWN_COVER_SHARE]
+            ).fillna(0.0),
         }
     )
     totals = table.groupby(Col.INSEE).sum()

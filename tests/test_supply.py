@@ -553,6 +553,14 @@ class TestLandUnits:
         assert summary.loc[INSEE, ["units", "available_ha", "friche_ha", "zae_ha", "enaf_ha"]
                            ].tolist() == pytest.approx([2, 3.0, 1.0, 0.0, 2.0])  # fmt: skip
         assert summary.loc["30028", "available_ha"] == 0.0
+        # parcels all ENAF: nothing rests on the unknown-cover assumption; then one unknown parcel
+        assert summary.loc[INSEE, "unknown_cover_ha"] == pytest.approx(0.0)
+        unknown = parcels_layer(geoms, cover=["unknown", "enaf", "artificialised"])
+        units = land_units(territory(unknown, friches=friches))
+        summary = supply_summary(units, communes).set_index("insee")
+        assert summary.loc[INSEE, ["enaf_ha", "unknown_cover_ha"]].tolist() == pytest.approx(
+            [2.0, 1.0]
+        )
 
 
 # -- on the synthetic sample ---------------------------------------------------------
