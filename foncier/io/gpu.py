@@ -338,15 +338,15 @@ def classify_zones(zones: pd.DataFrame, rules: ZoneRules | PathLike | None = Non
     texts = {f: _fold_series(zones[f]) if f in zones else blank_text for f in RULE_FIELDS}
     first = np.full(n, -1, dtype="int64")
     for k, rule in enumerate(rules.rules):  # a handful of rules, each vectorised over the zones
-        hit = (texts[rule.field].str.count(rule.pattern.pattern, flags=re.IGNORECASE) > 0).to_numpy(
-            dtype=bool
-        )
+        count = texts[rule.field].str.count(rule.pattern.pattern, flags=re.IGNORECASE)
+        hit = (count > 0).to_numpy(dtype=bool)
         first = np.where((first < 0) & hit, k, first)
     matched = first >= 0
     rule_activity = np.array([r.activity for r in rules.rules] + [False])[first]
     rule_reason = np.array([r.reason for r in rules.rules] + [""], dtype=object)[first]
     code = zones[Col.DESTDOMI] if Col.DESTDOMI in zones else pd.Series(None, index=zones.index)
-    code = code.astype(object).where(code.notna() & (code.astype(str).str.strip() != ""), None)
+    code = normalise_insee(code.astype(object), width=2).astype(object)
+    code = code.where(code.notna() & (code.astype(str).str.strip() != ""), None)
     has_code = (code.notna() & ~code.isin(rules.destdomi_silent)).to_numpy(dtype=bool)
     code_activity = code.isin(rules.destdomi_activity).to_numpy(dtype=bool)
     code_text = ("DESTDOMI " + code.fillna("").astype(str)).to_numpy(dtype=object)
