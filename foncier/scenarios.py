@@ -35,7 +35,7 @@ from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import Thresholds
-from foncier.inputs import MatchingInputs, matching_inputs
+from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
@@ -411,7 +411,10 @@ class Scenario:
                 if step:
                     step("offre foncière")
                 clock = time.perf_counter()
-                self.units = land_units(self._territory(), progress=progress)
+                cover = resolve_rules(self.rules).unknown_land_cover
+                self.units = land_units(
+                    self._territory(), progress=progress, unknown_land_cover=cover
+                )
                 supply_s = time.perf_counter() - clock
             built = matching_inputs(
                 self._territory(),

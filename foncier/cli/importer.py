@@ -100,6 +100,32 @@ def _print_report(report: LoadReport) -> None:
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
 @click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
 @click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
+# land cover of the parcels and activity zones of the PLU
+@click.option(
+    "--buildings",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="Etalab cadastre buildings (cadastre-<insee>-batiments.json, repeatable): "
+    "built parcels become artificialised.",
+)
+@click.option(
+    "--built-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.10,
+    show_default=True,
+    help="Share of a parcel covered by buildings from which it is artificialised.",
+)
+@click.option(
+    "--ocsge",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="OCS GE (CODE_CS, CODE_US; repeatable): decides the parcels' land cover.",
+)
+@click.option(
+    "--zone-rules",
+    type=EXISTING_FILE,
+    help="Activity-zone rules (TOML) replacing foncier/rules/nomenclatures/zones_activite.toml.",
+)
 @click.option("--name", required=True, help="Territory name.")
 @output_option(
     folder=True,
@@ -123,6 +149,10 @@ def import_(
     epci: str | None,
     dem: Path | None,
     projects: Path | None,
+    buildings: tuple[Path, ...],
+    built_share: float,
+    ocsge: tuple[Path, ...],
+    zone_rules: Path | None,
     name: str,
     output: Path,
     force: bool,
@@ -145,6 +175,10 @@ def import_(
         epci=epci,
         dem=dem,
         projects=projects,
+        buildings=buildings,
+        min_built_share=built_share,
+        ocsge=ocsge,
+        zone_rules=zone_rules,
     )
     if cache is not None:
         sources, cached = sources_from_cache(cache, sources)

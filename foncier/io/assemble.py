@@ -21,14 +21,16 @@ import pyogrio
 from foncier.errors import DataSourceError
 from foncier.io._common import PathLike, _gdal_path, validate_source
 from foncier.io.admin import read_communes
-from foncier.io.cadastre import read_cadastre
+from foncier.io.cadastre import read_buildings, read_cadastre
 from foncier.io.cartofriches import read_cartofriches
 from foncier.io.cerema import read_cerema_enaf
 from foncier.io.constraints import read_constraints, read_infrastructure
 from foncier.io.dem import reproject_dem
 from foncier.io.fetch import read_manifest, sha256_of
 from foncier.io.gpu import read_gpu_zoning
+from foncier.io.ocsge import read_ocsge
 from foncier.io.zae import read_zae, read_zae_plots
+from foncier.land_cover import DEFAULT_MIN_BUILT_SHARE, assign_land_cover
 from foncier.layers import Col, LoadReport, empty_layer
 from foncier.projects import read_projects
 from foncier.territory import SPATIAL_LAYERS, Territory
@@ -72,6 +74,15 @@ class TerritorySources:
         DEM raster in any CRS.
     projects
         Projects CSV / GeoJSON.
+    buildings
+        Etalab cadastre building files (``cadastre-{insee}-batiments.json``):
+        parcels built for at least ``min_built_share`` are artificialised.
+    ocsge
+        OCS GE files (``CODE_CS`` / ``CODE_US``): they decide the parcels' cover.
+    min_built_share
+        Share of a parcel covered by buildings from which it is artificialised.
+    zone_rules
+        Activity-zone rules file replacing the built-in one.
     """
 
     cadastre: Sequence[PathLike] = ()
@@ -87,6 +98,10 @@ class TerritorySources:
     epci: str | None = None
     dem: PathLike | None = None
     projects: PathLike | None = None
+    buildings: Sequence[PathLike] = ()
+    ocsge: Sequence[PathLike] = ()
+    min_built_share: float = DEFAULT_MIN_BUILT_SHARE
+    zone_rules: PathLike | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -155,7 +170,9 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
     if sources.cadastre:
         keep("parcels", read_cadastre(sources.cadastre), sources.cadastre)
     if sources.zoning:
-        zoning = read_gpu_zoning(sources.zoning, communes=layers.get("communes"))
+        zoning = read_gpu_zoning(
+            sources.zoning, communes=layers.get("communes"), zone_rules=sources.zone_rules
+        )
         keep("plu_zones", zoning, sources.zoning)
     if sources.friches is not None:
         friches = read_cartofriches(sources.friches, parcels=layers.get("parcels"), insee=insee)
@@ -164,6 +181,22 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         keep("zae", read_zae(sources.zae), [sources.zae])
     if sources.zae_plots is not None:
         keep("zae_plots", read_zae_plots(sources.zae_plots), [sources.zae_plots])
+    if (sources.buildings or sources.ocsge) and "parcels" not in layers:
+        msg = (
+            "le bâti (--buildings) et l'OCS GE (--ocsge) donnent la couverture des parcelles : "
+            "donnez aussi le cadastre (--cadastre)"
+        )
+        raise DataSourceError(msg)
+    if "parcels" in layers:
+        covered = assign_land_cover(
+            layers["parcels"],
+            buildings=read_buildings(sources.buildings) if sources.buildings else None,
+            ocsge=read_ocsge(sources.ocsge) if sources.ocsge else None,
+            zae_plots=layers.get("zae_plots"),
+            min_built_share=sources.min_built_share,
+        )
+        files = [*sources.cadastre, *sources.buildings, *sources.ocsge]
+        keep("parcels", covered, files)
     for layer, pairs, reader in (
         ("constraints", sources.constraints, read_constraints),
         ("infrastructure", sources.infrastructure, read_infrastructure),

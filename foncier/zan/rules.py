@@ -31,6 +31,7 @@ __all__ = [
     "PoolLevel",
     "RuleSet",
     "TerritorialRate",
+    "UNKNOWN_COVER_CHOICES",
     "available_rules",
     "load_rates",
     "load_rules",
@@ -43,6 +44,9 @@ PoolLevel = Literal["commune", "epci", "scot"]
 POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
 #: Name of the rule set used when none is given.
 DEFAULT_RULES = "climat-resilience-2023"
+UnknownCover = Literal["enaf", "artificialised"]
+#: Values of ``unknown_land_cover``: how land of unknown cover is charged.
+UNKNOWN_COVER_CHOICES: tuple[str, ...] = ("enaf", "artificialised")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
 
@@ -96,6 +100,10 @@ class RuleSet:
         counts as ENAF consumption.
     renaturation_credit
         Whether renatured hectares are deducted from committed consumption.
+    unknown_land_cover
+        How land of unknown cover (a parcel no building, OCS GE or ZAE
+        inventory describes) is charged: ``enaf`` (the cautious default: as
+        if building on it consumed ENAF) or ``artificialised``.
     pool
         Default pooling level: ``commune``, ``epci`` or ``scot``.
     """
@@ -113,6 +121,7 @@ class RuleSet:
     friches_count: bool = False
     artificialised_counts: bool = False
     renaturation_credit: bool = True
+    unknown_land_cover: UnknownCover = "enaf"
     pool: PoolLevel = "commune"
     source: str = field(default="", compare=False)
 
@@ -297,6 +306,14 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
             kw[key] = data[key]
     if "pool" in data:
         kw["pool"] = _check_level(data["pool"], "pool", origin)
+    if "unknown_land_cover" in data:
+        if data["unknown_land_cover"] not in UNKNOWN_COVER_CHOICES:
+            msg = (
+                f"{origin}: unknown_land_cover must be one of {list(UNKNOWN_COVER_CHOICES)}; "
+                f"received {data['unknown_land_cover']!r}"
+            )
+            raise RuleSetError(msg)
+        kw["unknown_land_cover"] = data["unknown_land_cover"]
     return RuleSet(**kw, source=origin)
 
 
