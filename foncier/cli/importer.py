@@ -10,7 +10,8 @@ import click
 
 from foncier.cli._main import handle_errors, main
 from foncier.errors import LayerSchemaError
-from foncier.layers import LoadReport
+from foncier.io.cerema import CodeMismatch
+from foncier.layers import Col, LoadReport
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -25,6 +26,7 @@ _LABELS = {
     "constraints": "contraintes",
     "infrastructure": "infrastructures",
     "enaf_consumption": "consommation ENAF",
+    "planning_docs": "documents d'urbanisme",
     "projects": "projets",
     "dem": "MNT",
 }
@@ -71,6 +73,14 @@ def _print_report(report: LoadReport) -> None:
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
 @click.option("--dem", type=_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
 @click.option("--projects", type=_FILE, help="Projects CSV or GeoJSON.")
+@click.option(
+    "--planning-docs",
+    type=_FILE,
+    help=(
+        "Documents d'urbanisme des communes (CSV : insee;type;date_prescription;date_arret;"
+        "date_approbation ; type PLU, PLUi, CC ou RNU) : ils ouvrent la garantie communale."
+    ),
+)
 @click.option("--name", required=True, help="Territory name.")
 @click.option(
     "-o",
@@ -94,6 +104,7 @@ def import_(
     epci: str | None,
     dem: Path | None,
     projects: Path | None,
+    planning_docs: Path | None,
     name: str,
     output: Path,
 ) -> None:
@@ -114,6 +125,7 @@ def import_(
         epci=epci,
         dem=dem,
         projects=projects,
+        planning_docs=planning_docs,
     )
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
@@ -127,6 +139,26 @@ def import_(
         click.secho(
             f"Couche absente : {_LABELS.get(layer, layer)} ({layer}) — aucune source fournie, "
             "laissée vide",
+            fg="yellow",
+        )
+    if territory.communes_from_enaf:
+        click.secho(
+            f"Communes : {len(territory.commune_table())} communes lues dans le fichier Cerema, "
+            "sans contours (foncier zan et info fonctionnent ; supply et match demandent "
+            "--communes)",
+            fg="yellow",
+        )
+    mismatch = territory.metadata.get("code_mismatch")
+    if isinstance(mismatch, dict) and (mismatch["only_communes"] or mismatch["only_enaf"]):
+        for line in CodeMismatch(
+            tuple(mismatch["only_communes"]), tuple(mismatch["only_enaf"]), mismatch["common"]
+        ).lines():
+            click.secho(f"Codes communes : {line}", fg="yellow")
+    flags = territory.commune_table().get(Col.HAS_PLANNING_DOC)
+    if not len(territory.planning_docs) and (flags is None or flags.isna().all()):
+        click.secho(
+            "Garantie communale : aucun document d'urbanisme fourni (--planning-docs) ; "
+            "le statut des communes est inconnu et la garantie de 1 ha n'est pas appliquée",
             fg="yellow",
         )
     click.echo(f"Territoire écrit dans {folder}")

@@ -1,4 +1,13 @@
-"""``foncier zan``: ZAN budgets of a territory under a rule set."""
+"""``foncier zan``: ZAN budgets of a territory under a rule set.
+
+Every output carries the table's assumptions (``attrs["assumptions"]``, the
+"hypothèses"): the table format lists them under the figures; ``--format
+json`` gives them under the key ``assumptions`` (``key``, ``count``,
+``communes``, ``text``); ``--format csv`` keeps stdout a plain CSV table and
+prints them on stderr, one ``Hypothèse : …`` line each; ``--assumptions FILE``
+also writes them as a CSV (``key;count;communes;text``, communes separated by
+``|``) whatever the format.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,8 @@ from foncier._format import fr_number
 from foncier.cli._main import handle_errors, load_territory, main, territory_argument
 from foncier.zan import (
     BUDGET_COLUMNS,
+    GUARANTEE_STATUS_LABELS,
+    GUARANTEE_UNKNOWN_CHOICES,
     POOL_LEVELS,
     STATUS_LABELS,
     MissingEnafWarning,
@@ -50,6 +61,8 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
             shown[col] = values.map(STATUS_LABELS)
         elif col == "guarantee_applied":
             shown[col] = values.map({True: "oui", False: "non"})
+        elif col == "guarantee_status":
+            shown[col] = values.map(GUARANTEE_STATUS_LABELS)
         elif pd.api.types.is_float_dtype(values):
             shown[col] = [fr_number(float(v), _DECIMALS.get(col, 2)) for v in values]
         else:
@@ -67,7 +80,11 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
         f" (reliquats positifs ; {len(over)} en dépassement, "
         f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
     )
-    return "\n".join([_header(table, territory_label), "", shown.to_string(index=False), "", total])
+    lines = [_header(table, territory_label), "", shown.to_string(index=False), "", total]
+    assumptions = table.attrs.get("assumptions", [])
+    if assumptions:
+        lines += ["", "Hypothèses :", *(f"- {a['text']}" for a in assumptions)]
+    return "\n".join(lines)
 
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:
@@ -77,9 +94,34 @@ def _machine(table: pd.DataFrame) -> pd.DataFrame:
 
 def _format_json(table: pd.DataFrame, territory_label: str) -> str:
     rows = json.loads(_machine(table).to_json(orient="records", force_ascii=False))
-    keys = ("rules", "rules_version", "enaf_vintage", "computed_at", "pool", "missing_years")
+    keys = (
+        "rules",
+        "rules_version",
+        "enaf_vintage",
+        "computed_at",
+        "pool",
+        "missing_years",
+        "guarantee_unknown",
+        "code_mismatch",
+        "assumptions",
+    )
     payload = {"territory": territory_label, **{k: table.attrs[k] for k in keys}, "budgets": rows}
     return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def _assumptions_csv(table: pd.DataFrame) -> str:
+    """The table's assumptions as a CSV: key;count;communes;text."""
+    rows = [
+        {
+            "key": a["key"],
+            "count": a["count"],
+            "communes": "|".join(a["communes"]),
+            "text": a["text"],
+        }
+        for a in table.attrs.get("assumptions", [])
+    ]
+    frame = pd.DataFrame(rows, columns=["key", "count", "communes", "text"])
+    return frame.to_csv(sep=";", index=False)
 
 
 def _missing_note(missing: dict[str, list[int]]) -> str:
@@ -112,6 +154,23 @@ def _missing_note(missing: dict[str, list[int]]) -> str:
     "--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha [, label]."
 )
 @click.option(
+    "--guarantee-unknown",
+    type=click.Choice(GUARANTEE_UNKNOWN_CHOICES),
+    default=None,
+    help=(
+        "Garantie communale des communes sans information sur leur document d'urbanisme : "
+        "refuse (non appliquée) ou apply (appliquée, par hypothèse). Défaut : celui des règles "
+        "(refuse)."
+    ),
+)
+@click.option(
+    "--assumptions",
+    "assumptions_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Écrit aussi les hypothèses du tableau dans ce fichier CSV (key;count;communes;text).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
@@ -126,6 +185,8 @@ def zan(
     rates: Path | None,
     pool: str | None,
     committed: Path | None,
+    guarantee_unknown: str | None,
+    assumptions_file: Path | None,
     fmt: str,
 ) -> None:
     """ZAN budgets 2021-2031 per commune, EPCI or SCoT: envelope, consumed, remaining."""
@@ -136,11 +197,17 @@ def zan(
     committed_table = read_committed(committed) if committed is not None else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingEnafWarning)
-        table = budget_table(t, rules, pool=pool, committed=committed_table)
+        table = budget_table(
+            t, rules, pool=pool, committed=committed_table, guarantee_unknown=guarantee_unknown
+        )
     if table.attrs["missing_years"]:
         click.secho(_missing_note(table.attrs["missing_years"]), fg="yellow", err=True)
+    if assumptions_file is not None:
+        assumptions_file.write_text(_assumptions_csv(table), encoding="utf-8")
     if fmt == "csv":
         click.echo(_machine(table).to_csv(index=False), nl=False)
+        for a in table.attrs["assumptions"]:
+            click.echo(f"Hypothèse : {a['text']}", err=True)
     elif fmt == "json":
         click.echo(_format_json(table, t.data_label))
     else:

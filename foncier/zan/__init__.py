@@ -6,6 +6,7 @@ rule set, its version, the ENAF data vintage and the time it was computed.
 
 - :mod:`foncier.zan.rules`: rule sets and territorialised rates;
 - :mod:`foncier.zan.budgets`: budget tables per commune, EPCI or SCoT;
+- :mod:`foncier.zan.guarantee`: eligibility of each commune to the garantie communale;
 - :mod:`foncier.zan.impact`: what placed projects do to the budgets;
 - :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts.
 """
@@ -19,9 +20,15 @@ from foncier.zan.budgets import (
     pool_ids,
     read_committed,
 )
+from foncier.zan.guarantee import (
+    GUARANTEE_STATUS_LABELS,
+    GUARANTEE_STATUSES,
+    guarantee_eligibility,
+)
 from foncier.zan.impact import PLACEMENT_COLUMNS, placement_impact
 from foncier.zan.rules import (
     DEFAULT_RULES,
+    GUARANTEE_UNKNOWN_CHOICES,
     POOL_LEVELS,
     RuleSet,
     TerritorialRate,
@@ -35,6 +42,9 @@ from foncier.zan.trajectory import NET_ZERO_YEAR, SERIES_LABELS, trajectory
 __all__ = [
     "BUDGET_COLUMNS",
     "DEFAULT_RULES",
+    "GUARANTEE_STATUSES",
+    "GUARANTEE_STATUS_LABELS",
+    "GUARANTEE_UNKNOWN_CHOICES",
     "NET_ZERO_YEAR",
     "PLACEMENT_COLUMNS",
     "POOL_LEVELS",
@@ -46,6 +56,7 @@ __all__ = [
     "available_rules",
     "budget_table",
     "commune_budgets",
+    "guarantee_eligibility",
     "load_rates",
     "load_rules",
     "placement_impact",
