@@ -357,6 +357,7 @@ class Scenario:
         if not isinstance(territory, Territory):
             source = Path(territory)
             territory = Territory.from_folder(source)
+        territory.require_commune_geometries("l'affectation des projets (foncier match)")
         communes = territory.communes
         projects = self._projects(territory)
         rules = self.rules if isinstance(self.rules, zan.RuleSet) else zan.load_rules(self.rules)
@@ -492,6 +493,7 @@ class Scenario:
         territory = self.territory
         if not isinstance(territory, Territory):
             territory = self.territory = Territory.from_folder(Path(territory))
+        territory.require_commune_geometries("la recherche de terrains pour un projet")
         if self.units is None:
             self.units = land_units(territory)
         rules = self.rules if isinstance(self.rules, zan.RuleSet) else zan.load_rules(self.rules)

@@ -80,11 +80,11 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
         f" (reliquats positifs ; {len(over)} en dépassement, "
         f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
     )
-    lines = [_header(table, territory_label), "", shown.to_string(index=False), "", total]
+    lines = [_header(table, territory_label), "", shown.to_string(index=False), ""]
     assumptions = table.attrs.get("assumptions", [])
     if assumptions:
-        lines += ["", "Hypothèses :", *(f"- {a['text']}" for a in assumptions)]
-    return "\n".join(lines)
+        lines += ["Hypothèses :", *(f"- {a['text']}" for a in assumptions), ""]
+    return "\n".join([*lines, total])
 
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:
@@ -207,7 +207,8 @@ def zan(
     if fmt == "csv":
         click.echo(_machine(table).to_csv(index=False), nl=False)
         for a in table.attrs["assumptions"]:
-            click.echo(f"Hypothèse : {a['text']}", err=True)
+            if a["key"] != "enaf_vintage":  # the vintage is in --assumptions and json
+                click.secho(f"Hypothèse : {a['text']}", fg="yellow", err=True)
     elif fmt == "json":
         click.echo(_format_json(table, t.data_label))
     else:

@@ -8,7 +8,6 @@ from _io_helpers import real
 
 from foncier.errors import DataSourceError
 from foncier.io import EnafVintage, read_cerema_enaf, write_cerema_enaf
-from foncier.io.cerema import KNOWN_VINTAGES
 
 USES = ("act", "hab", "mix", "rou", "fer", "inc")
 
@@ -47,7 +46,7 @@ def test_reads_tidy_table_and_vintage(tmp_path):
     assert tidy.attrs["load_report"].rows_rejected == []
 
 
-@pytest.mark.parametrize("end", [2021, 2022, 2023, 2024])
+@pytest.mark.parametrize("end", [2021, 2022, 2023, 2024, 2025, 2026])
 def test_every_known_vintage_with_its_epci_column(tmp_path, end):
     table = cerema_rows(end=end, epci_col=f"epci{end % 100}")
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
@@ -136,10 +135,11 @@ def test_truncated_file(tmp_path):
         read_cerema_enaf(path)
 
 
-def test_unknown_vintage(tmp_path):
-    with pytest.raises(DataSourceError, match=r"unknown vintage.*2012.*2021"):
-        read_cerema_enaf(write(cerema_rows(first=2012), tmp_path / "c.csv"))
-    assert EnafVintage(2009, 2024) in KNOWN_VINTAGES
+def test_any_vintage_is_named_from_its_columns(tmp_path):
+    tidy = read_cerema_enaf(write(cerema_rows(first=2012), tmp_path / "c.csv"))
+    assert tidy.attrs["vintage"] == EnafVintage(2012, 2021)
+    assert tidy.attrs["vintage"].label == "Cerema 2012-2021"
+    assert sorted(tidy["year"].unique()) == list(range(2012, 2021))
 
 
 def test_renamed_idcom_and_no_flow_columns(tmp_path):
