@@ -78,7 +78,7 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
         f"{totals['consumed_ha']} · reste net {totals['remaining_ha']}"
         f" · disponible {fr_number(float(remaining.clip(lower=0).sum()), 2, 'ha')}"
         f" (reliquats positifs ; {len(over)} en dépassement, "
-        f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
+        f"{fr_number(float(-over.sum()) + 0.0, 2, 'ha')} au-delà de leur enveloppe)"
     )
     lines = [_header(table, territory_label), "", shown.to_string(index=False), ""]
     assumptions = table.attrs.get("assumptions", [])

@@ -585,9 +585,9 @@ def commune_budgets(
         guarantee_unknown="apply" if apply_unknown else "refuse",
         guarantee_reasons=eligibility["guarantee_reason"].astype(str).to_dict(),
         code_mismatch={
-            "only_communes": list(mismatch.only_communes) if mismatch else [],
-            "only_enaf": list(mismatch.only_enaf) if mismatch else [],
-            "common": mismatch.common if mismatch else 0,
+            "only_communes": list(mismatch.only_communes) if mismatch is not None else [],
+            "only_enaf": list(mismatch.only_enaf) if mismatch is not None else [],
+            "common": mismatch.common if mismatch is not None else 0,
         },
         assumptions=assumptions,
     )
