@@ -937,7 +937,9 @@ def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
     dtypes = {"code": "str", "str": "str", "float": "float64", "int": "Int64", "bool": "bool"}
     frame = pd.DataFrame(
         {
-            c.name: pd.Series(dtype="boolean" if c.kind == "bool" and c.nullable else dtypes[c.kind])
+            c.name: pd.Series(
+                dtype="boolean" if c.kind == "bool" and c.nullable else dtypes[c.kind]
+            )
             for c in schema.columns
         }
     )

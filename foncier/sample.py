@@ -206,9 +206,9 @@ def _planning_docs(communes: gpd.GeoDataFrame) -> pd.DataFrame:
         {
             Col.INSEE: communes[Col.INSEE].to_numpy(),
             Col.DOC_TYPE: np.where(doc, kinds, "RNU"),
-            Col.PRESCRIPTION_DATE: np.where(doc, prescribed, None),
+            Col.PRESCRIPTION_DATE: pd.Series(prescribed).where(doc),
             Col.ARRET_DATE: None,
-            Col.APPROVAL_DATE: np.where(doc, approved, None),
+            Col.APPROVAL_DATE: pd.Series(approved).where(doc),
         }
     )
 

@@ -134,7 +134,7 @@ class Territory:
         yield from self.layers.items()
 
     def commune_table(self) -> pd.DataFrame:
-        """The communes as a table (no geometry): ``insee``, ``name``, ``epci``, ``scot``…
+        """Return the communes as a table without geometry (``insee``, ``name``, ``epci``…).
 
         From the communes layer when it has rows; otherwise from the Cerema
         ENAF file, which names each commune, its EPCI and its SCoT (a

@@ -61,14 +61,14 @@ DOCS = [
 
 @pytest.fixture
 def communes() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"insee": CODES, "name": list("ABCDE"), "epci": EPCI, "scot": "SCoT X"}
-    )
+    return pd.DataFrame({"insee": CODES, "name": list("ABCDE"), "epci": EPCI, "scot": "SCoT X"})
 
 
 @pytest.fixture
 def enaf() -> pd.DataFrame:
-    rows = [(c, y, 1_200.0 if 2011 <= y <= 2020 else 500.0) for c in CODES for y in range(2009, 2024)]
+    rows = [
+        (c, y, 1_200.0 if 2011 <= y <= 2020 else 500.0) for c in CODES for y in range(2009, 2024)
+    ]
     return pd.DataFrame(rows, columns=["insee", "year", "enaf_m2"])
 
 
@@ -208,7 +208,9 @@ def test_rule_set_guarantee_keys(tmp_path: Path) -> None:
 def folder(tmp_path: Path, communes: pd.DataFrame, enaf: pd.DataFrame) -> Path:
     layer = gpd.GeoDataFrame(
         communes,
-        geometry=[shapely.box(700_000 + i * 1e3, 6.3e6, 701_000 + i * 1e3, 6.301e6) for i in range(5)],
+        geometry=[
+            shapely.box(700_000 + i * 1e3, 6.3e6, 701_000 + i * 1e3, 6.301e6) for i in range(5)
+        ],
         crs="EPSG:2154",
     )
     tidy = enaf.copy()
@@ -332,7 +334,9 @@ def test_real_rives_du_rhone_zan_from_the_cerema_file_alone(
     epci = cli("zan", out, "--format", "csv", "--pool", "epci")
     pooled = pd.read_csv(io.StringIO(epci.stdout), dtype={"insee": str}).set_index("insee")
     sums = expected.groupby("epci")[["envelope_ha", "consumed_ha"]].sum()
-    assert (pooled[["envelope_ha", "consumed_ha"]] - sums.loc[pooled.index]).abs().max().max() < 0.01
+    assert (
+        pooled[["envelope_ha", "consumed_ha"]] - sums.loc[pooled.index]
+    ).abs().max().max() < 0.01
     assert pooled.loc["200072015", "name"] == "Communauté d'agglomération Annonay Rhône Agglo"
     shown = cli("zan", out)
     assert "Annonay" in shown.output and "enveloppe 677,84\u00a0ha" in shown.output

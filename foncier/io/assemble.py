@@ -22,11 +22,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from foncier.errors import DataSourceError
 from foncier.io._common import PathLike, validate_source
 from foncier.io.admin import read_communes
 from foncier.io.cadastre import read_cadastre
 from foncier.io.cartofriches import read_cartofriches
-from foncier.errors import DataSourceError
 from foncier.io.cerema import code_mismatch, read_cerema_enaf
 from foncier.io.constraints import read_constraints, read_infrastructure
 from foncier.io.dem import reproject_dem

@@ -81,7 +81,6 @@ class EnafVintage:
         return list(range(self.first_year, self.end_year))
 
 
-
 def _first_codes(codes: tuple[str, ...], n: int = 5) -> str:
     shown = ", ".join(codes[:n])
     return shown + (" …" if len(codes) > n else "")
@@ -149,7 +148,9 @@ def code_mismatch(communes_insee: Iterable[str], enaf_insee: Iterable[str]) -> C
     """
     ours = set(normalise_insee(pd.Series(list(communes_insee), dtype=object)).dropna())
     theirs = set(normalise_insee(pd.Series(list(enaf_insee), dtype=object)).dropna())
-    return CodeMismatch(tuple(sorted(ours - theirs)), tuple(sorted(theirs - ours)), len(ours & theirs))
+    return CodeMismatch(
+        tuple(sorted(ours - theirs)), tuple(sorted(theirs - ours)), len(ours & theirs)
+    )
 
 
 def _read_text_table(path: Path) -> pd.DataFrame:

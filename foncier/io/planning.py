@@ -90,7 +90,7 @@ def _iso_dates(values: pd.Series, column: str, codes: pd.Series, path: Path) -> 
 
 
 def read_planning_docs(path: str | Path) -> pd.DataFrame:
-    """Read the planning documents of the communes (type and procedure dates).
+    r"""Read the planning documents of the communes (type and procedure dates).
 
     Parameters
     ----------
@@ -119,7 +119,7 @@ def read_planning_docs(path: str | Path) -> pd.DataFrame:
     --------
     >>> import tempfile, pathlib
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "docs.csv"
-    >>> _ = f.write_text("insee;type;date_approbation\\n30007;PLU;03/02/2017\\n")
+    >>> _ = f.write_text("insee;type;date_approbation\n30007;PLU;03/02/2017\n")
     >>> read_planning_docs(f)[["insee", "doc_type", "approval_date"]].values.tolist()
     [['30007', 'PLU', '2017-02-03']]
     """

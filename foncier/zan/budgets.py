@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from foncier.errors import DataSourceError, FoncierWarning, LayerSchemaError, NotFoundError
 from foncier._format import fr_number
+from foncier.errors import DataSourceError, FoncierWarning, LayerSchemaError, NotFoundError
 from foncier.io.cerema import CodeMismatch, EnafVintage, code_mismatch
 from foncier.layers import Col, normalise_insee
 from foncier.zan.guarantee import guarantee_eligibility

@@ -77,9 +77,7 @@ def _document_status(docs: pd.DataFrame, deadline: dt.date) -> pd.DataFrame:
     kind = docs[Col.DOC_TYPE].astype(str)
     eligible_type = kind.isin(ELIGIBLE_DOC_TYPES)
     before = first < pd.Timestamp(deadline)
-    status = np.select(
-        [~eligible_type, ~has_date, before], ["no", "unknown", "yes"], default="no"
-    )
+    status = np.select([~eligible_type, ~has_date, before], ["no", "unknown", "yes"], default="no")
     limit = f"{deadline:%d/%m/%Y}"
     when = kind + " : " + stage + " le " + _fr_date(first).fillna("")
     reason = np.select(

@@ -306,8 +306,11 @@ def test_ales_communes_with_the_rives_du_rhone_file_are_refused(tmp_path):
 def test_partial_code_mismatch_is_reported_at_import(tmp_path):
     enaf = write(cerema_rows(communes=("30007", "30028", "30035")), tmp_path / "c.csv")
     communes = gpd.GeoDataFrame(
-        {"code": ["30007", "30028", "30099"], "nom": ["Alès", "Bagard", "Ailleurs"],
-         "epci": "200066918"},
+        {
+            "code": ["30007", "30028", "30099"],
+            "nom": ["Alès", "Bagard", "Ailleurs"],
+            "epci": "200066918",
+        },
         geometry=squares()[:3],
         crs="EPSG:2154",
     ).to_crs("EPSG:4326")

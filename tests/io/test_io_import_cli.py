@@ -47,7 +47,7 @@ def test_import_real_files_builds_a_territory(tmp_path):
     }
     assert len(territory.parcels) == 0 and len(territory.zae) == 0
     assert territory.dem_path is not None and territory.dem_path.is_file()
-    # no Cerema file covers Gard (a file of another territory is refused: tests/io/test_io_cerema.py)
+    # no Cerema file covers Gard (one of another territory is refused: see test_io_cerema.py)
     assert territory.enaf_vintage is None and "enaf_consumption" in territory.metadata["missing"]
     assert territory.metadata["synthetic"] is False
     assert "parcels" in territory.metadata["missing"]
