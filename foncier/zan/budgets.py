@@ -347,7 +347,8 @@ def _commune_rows(
     rules: RuleSet,
     committed: pd.DataFrame | None,
     vintage: EnafVintage,
-    eligible: pd.Series,
+    status: pd.Series,
+    apply_unknown: bool,
 ) -> tuple[pd.DataFrame, pd.Series, dict[str, list[int]]]:
     """Per-commune figures, the guarantee lift of each commune, the missing years."""
     ref0, ref1 = rules.reference_period
@@ -361,6 +362,7 @@ def _commune_rows(
     rate = rate_per_commune(rules, table)
     raw_envelope = baseline * (1.0 - rate)
     guarantee = rules.communal_guarantee_ha
+    eligible = (status == "yes") | ((status == "unknown") & apply_unknown)
     lifted = eligible & (raw_envelope < guarantee)
     lift = (guarantee - raw_envelope).where(lifted, 0.0)
     envelope = raw_envelope if rules.guarantee_pooled else raw_envelope + lift
@@ -385,7 +387,7 @@ def _commune_rows(
             "reduction_rate": rate,
             "envelope_ha": envelope,
             "guarantee_applied": lifted & (not rules.guarantee_pooled),
-            "guarantee_status": "unknown",
+            "guarantee_status": status.astype("str"),
             "guaranteed_ha": lift,
             "consumed_ha": consumed,
             "committed_ha": committed_ha,
@@ -562,9 +564,9 @@ def commune_budgets(
         raise DataSourceError(msg)
     eligibility = guarantee_eligibility(table, planning_docs, rules.guarantee_deadline)
     status = pd.Series(eligibility["guarantee_status"].to_numpy(), index=table.index)
-    eligible = (status == "yes") | ((status == "unknown") & apply_unknown)
-    rows, lift, missing = _commune_rows(table, enaf, rules, committed, found_vintage, eligible)
-    rows["guarantee_status"] = status.astype("str")
+    rows, lift, missing = _commune_rows(
+        table, enaf, rules, committed, found_vintage, status, apply_unknown
+    )
     if missing:
         _warn_missing(missing)
     out = rows if pool == "commune" else _pool_rows(rows, lift, table, pool, rules)

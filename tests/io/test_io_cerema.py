@@ -12,6 +12,7 @@ from foncier.cli import main
 from foncier.errors import DataSourceError
 from foncier.io import EnafVintage, code_mismatch, read_cerema_enaf, write_cerema_enaf
 from foncier.io.assemble import TerritorySources, build_territory
+from foncier.scenarios import Scenario
 from foncier.supply import land_units
 from foncier.territory import Territory
 
@@ -280,6 +281,8 @@ def test_import_from_the_cerema_file_alone(tmp_path):
     assert again.summary()["communes_source"] == "enaf"
     with pytest.raises(DataSourceError, match="géométries de communes.*152 communes.*--communes"):
         land_units(again)
+    with pytest.raises(DataSourceError, match="affectation des projets.*--communes"):
+        Scenario(again).run()
 
 
 def test_ales_communes_with_the_rives_du_rhone_file_are_refused(tmp_path):
