@@ -394,6 +394,7 @@ class Scenario:
 
         if not isinstance(self.territory, Territory):
             self.territory = Territory.from_folder(Path(self.territory))
+        self.territory.require_commune_geometries("l'affectation des projets et leur recherche")
         return self.territory
 
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:

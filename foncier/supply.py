@@ -750,7 +750,7 @@ def land_units(
     NotFoundError
         If an ``exclude`` kind is not a constraint kind.
     DataSourceError, CRSError
-        If the territory's DEM cannot be read.
+        If the territory's DEM cannot be read, or it has no commune geometries.
 
     Examples
     --------
@@ -762,6 +762,7 @@ def land_units(
     >>> units[["unit_id", "origin", "net_area_ha", "enaf_share"]].head()  # doctest: +SKIP
     """
     kinds = _check_kinds(exclude, "exclude")
+    territory.require_commune_geometries("l'offre foncière (foncier supply)")
     timings: dict[str, float] = {}
     bar = None
     if progress:
