@@ -1,5 +1,9 @@
 """The output policy: what foncier may write where, and how it writes it.
 
+(Longer than most modules on purpose: the checks, the atomic writes, the
+manifest and the recovery on open share one state machine; splitting them
+would spread one safety argument over several files.)
+
 One implementation for every writer (territory and scenario folders, maps,
 reports, GeoPackage / GeoTIFF / CSV exports, the service's result folders):
 

@@ -1,5 +1,9 @@
 """The deterministic synthetic sample territory.
 
+(Longer than most modules: one generator whose layers share one random
+stream and one geography, so that the same seed always gives the same
+territory; nothing else in foncier depends on its internals.)
+
 A fictional agglomeration modelled on the scale of Alès Agglomération (Gard):
 communes around a main town in a river valley, foothills rising to the west,
 a motorway with interchanges on the plain, a rail line with a freight station,

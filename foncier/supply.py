@@ -1,5 +1,9 @@
 """Land supply: from parcels, ZAE plots and friches to screened land units.
 
+(Longer than most modules: the three steps below share their intermediate
+tables and are read in order; each criterion itself lives in
+:mod:`foncier.criteria`.)
+
 The supply step answers the working group's first question: how much land is
 really available for industry, where, and at what ZAN cost.
 

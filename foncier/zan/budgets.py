@@ -1,5 +1,9 @@
 """ZAN budgets: envelopes 2021-2031, consumption since 2021, what remains.
 
+(Longer than most modules on purpose: the budget arithmetic, the committed
+projects it deducts and the assumptions it states are one computation, read
+together by whoever checks a figure against the law.)
+
 The arithmetic, for each commune (figures in ha; flows of year ``Y`` run from
 1 Jan ``Y`` to 1 Jan ``Y+1``):
 
