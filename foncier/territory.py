@@ -229,11 +229,11 @@ class Territory:
     @property
     def data_label(self) -> str:
         """Provenance label shown on every output (``"échantillon synthétique"``...)."""
-        vintage = self.enaf_vintage.label if self.enaf_vintage else "pas de données ENAF"
+        vintage = f"données {self.enaf_vintage.label}" if self.enaf_vintage else "sans données ENAF"
         kind = (
             "échantillon synthétique, " if self.synthetic and "synthétique" not in self.name else ""
         )
-        return f"{self.name} ({kind}données {vintage})"
+        return f"{self.name} ({kind}{vintage})"
 
     # -- folder store -----------------------------------------------------------
     @classmethod

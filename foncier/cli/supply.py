@@ -137,4 +137,4 @@ def supply(
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
     click.echo("\n" + assumptions_text(assumptions(t, units)))
-    click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)
+    click.echo(f"Terminé en {fr_number(time.perf_counter() - start, 1)} s", err=True)
