@@ -39,6 +39,7 @@ from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check
 from foncier.matching import MatchResult, match_projects
 from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.projects import read_projects, validate_projects
+from foncier.styles import add_layer_styles, result_metadata
 
 __all__ = [
     "RESULT_FILES",
@@ -62,6 +63,8 @@ RESULT_FILES = (
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
 _POOLS = ("commune", "epci", "scot")
+#: ``placements.gpkg`` declares its geometry type: every placement is a land unit's polygon.
+_PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
 
 def _csv_dtypes(name: str) -> dict[str, Any]:
@@ -219,14 +222,16 @@ class ScenarioResult:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
-                self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
+                self.placements, gpkg, layer="placements", driver="GPKG", **_PLACEMENTS_GEOMETRY
             )
+        add_layer_styles(gpkg, metadata=result_metadata(self.audit))
         units_gpkg = folder / "land_units.gpkg"
         if units_gpkg.exists():
             units_gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(self.units, units_gpkg, layer="land_units", driver="GPKG")
+        add_layer_styles(units_gpkg, metadata=result_metadata(self.audit))
         return folder
 
     @classmethod
@@ -680,7 +685,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 def _placements(assignments: pd.DataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
-    table = pd.DataFrame(assignments.drop(columns=["explanation"], errors="ignore"))
+    table = pd.DataFrame(assignments)
     if isinstance(units, gpd.GeoDataFrame) and len(units):
         geom = units.set_index(units[UnitCol.UNIT_ID].astype(str)).geometry
         geometry = geom.reindex(table[UnitCol.UNIT_ID].astype(str)).to_numpy()

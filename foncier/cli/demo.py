@@ -43,6 +43,7 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     from foncier.report import HEADLINE_LABELS, headline_figures, write_report
     from foncier.sample import write_sample
     from foncier.scenarios import Scenario
+    from foncier.styles import add_layer_styles, territory_metadata
     from foncier.supply import land_units
     from foncier.territory import GPKG_NAME, Territory
     from foncier.zan import budget_table
@@ -69,6 +70,7 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     )
     units = land_units(territory, progress=True)
     units.to_file(outdir / "unites_foncieres.gpkg", layer="land_units", engine="pyogrio")
+    add_layer_styles(outdir / "unites_foncieres.gpkg", metadata=territory_metadata(territory))
     click.echo(
         f"Offre foncière : {len(units)} unités, {fr_number(units['net_area_ha'].sum(), 1, 'ha')}"
     )

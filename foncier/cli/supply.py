@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pandas as pd
 
 from foncier._format import fr_number
 from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.exports import FORMATS
 from foncier.layers import CONSTRAINT_KINDS, Col
 
 #: GeoPackage layer holding the land units.
@@ -72,7 +72,16 @@ def format_summary(summary: pd.DataFrame) -> str:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="GeoPackage to write the land units to (layer 'land_units').",
+    help="File to write the land units to: a GeoPackage (layer 'land_units', styled for QGIS) "
+    "or, with --format parquet or a .parquet name, GeoParquet.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Format of -o: gpkg (default) or parquet (GeoParquet 1.1, for large exports); "
+    "guessed from the file name when not given.",
 )
 @click.option(
     "--raster",
@@ -97,11 +106,14 @@ def format_summary(summary: pd.DataFrame) -> str:
 def supply(
     territory: Path,
     output: Path,
+    fmt: str | None,
     raster: Path | None,
     raster_resolution: float,
     exclude: tuple[str, ...],
 ) -> None:
     """Screen the land of TERRITORY into land units with their criteria."""
+    from foncier.exports import format_of, write_layer
+    from foncier.styles import territory_metadata
     from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
     from foncier.terrain import write_suitability_raster
 
@@ -110,11 +122,10 @@ def supply(
     kinds = exclude or DEFAULT_EXCLUDE
     click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
     units = land_units(t, exclude=kinds, progress=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        units.to_file(output, layer=UNITS_LAYER, driver="GPKG", engine="pyogrio")
-    click.echo(f"{len(units)} unités foncières écrites dans {output} (couche {UNITS_LAYER})")
+    kind = format_of(output, fmt)
+    write_layer(units, output, UNITS_LAYER, fmt=kind, metadata=territory_metadata(t))
+    where = f"(couche {UNITS_LAYER})" if kind == "gpkg" else "(GeoParquet)"
+    click.echo(f"{len(units)} unités foncières écrites dans {output} {where}")
     if raster is not None:
         write_suitability_raster(units, raster, resolution=raster_resolution)
         click.echo(f"Raster de surface nette écrit dans {raster}")
