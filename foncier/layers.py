@@ -996,6 +996,15 @@ _PROJECT_FIELD_COLUMNS = (
     _f(Col.AREA_MIN_HA, minimum=0),
 )
 
+#: Columns of every table with one row per ZAN budget pool.
+_POOL_COLUMNS = (
+    _s(_T.POOL_ID),
+    _s(Col.NAME),
+    _f(_T.ENVELOPE_HA, nullable=True),
+    _f(_T.CONSUMED_HA, nullable=True),
+    _f(_T.COMMITTED_HA, nullable=True),
+)
+
 #: Schemas of the tables passed between stages: one contract per table.
 TABLE_SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
@@ -1079,15 +1088,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
         LayerSchema(
             "budgets",
             (_T.POOL_ID,),
-            (
-                _s(_T.POOL_ID),
-                _s(Col.NAME),
-                _f(_T.ENVELOPE_HA, nullable=True),
-                _f(_T.CONSUMED_HA, nullable=True),
-                _f(_T.COMMITTED_HA, nullable=True),
-                _f(_T.REMAINING_HA, nullable=True),
-                _s(_T.STATUS),
-            ),
+            (*_POOL_COLUMNS, _f(_T.REMAINING_HA, nullable=True), _s(_T.STATUS)),
             None,
             "ZAN budget per pool (foncier.zan.budget_table)",
         ),
@@ -1095,11 +1096,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             "zan_balance",
             (_T.POOL_ID,),
             (
-                _s(_T.POOL_ID),
-                _s(Col.NAME),
-                _f(_T.ENVELOPE_HA, nullable=True),
-                _f(_T.CONSUMED_HA, nullable=True),
-                _f(_T.COMMITTED_HA, nullable=True),
+                *_POOL_COLUMNS,
                 _f(_T.REMAINING_BEFORE_HA, nullable=True),
                 _f(_T.CONSUMED_BY_PLACEMENTS_HA, minimum=0),
                 _f(_T.REMAINING_AFTER_HA, nullable=True),

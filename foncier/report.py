@@ -32,8 +32,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from foncier._format import fr_number  # noqa: E402
+from foncier.labels import REASON_LABELS  # noqa: E402
 from foncier.layers import Col  # noqa: E402
-from foncier.maps import REASON_LABELS, map_html, scenario_map  # noqa: E402
+from foncier.maps import map_html, scenario_map  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
 

@@ -34,12 +34,14 @@ import pyogrio
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import Thresholds, Weights
+from foncier.feasibility import Thresholds
+from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
-from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.projects import read_projects, validate_projects
+from foncier.scoring import Weights
 from foncier.styles import add_layer_styles, result_metadata
+from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -62,7 +64,6 @@ RESULT_FILES = (
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
-_POOLS = ("commune", "epci", "scot")
 #: ``placements.gpkg`` declares its geometry type: every placement is a land unit's polygon.
 _PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
@@ -376,8 +377,8 @@ class Scenario:
 
     def _check(self) -> None:
         check_objective(self.objective)
-        if self.pool not in _POOLS:
-            msg = f"unknown pool level {self.pool!r}; expected one of {list(_POOLS)}"
+        if self.pool not in POOL_LEVELS:
+            msg = f"unknown pool level {self.pool!r}; expected one of {list(POOL_LEVELS)}"
             raise FoncierError(msg)
 
     def _territory(self) -> Any:
@@ -390,7 +391,7 @@ class Scenario:
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:
         """The engine's inputs under this scenario's settings, computed once and kept.
 
-        See :func:`foncier.matching_inputs.matching_inputs`: the budget table
+        See :func:`foncier.inputs.matching_inputs`: the budget table
         net of committed projects and validated placements, the units still
         available, the pools and what the rule set charges as ENAF.
         """
@@ -569,7 +570,9 @@ class Scenario:
         Returns
         -------
         pandas.DataFrame
-            See :func:`foncier.explain.query_project`.
+            See :func:`foncier.explain.query_project`, with the ``commune``
+            name and the ``site`` (« ZAE … », « friche … », « zone d'activités
+            du PLU ») of each unit.
 
         Examples
         --------
@@ -579,11 +582,11 @@ class Scenario:
         >>> len(top) <= 3 and {"unit_id", "score", "zan_cost"} <= set(top.columns)
         True
         """
-        from foncier.explain import query_project
+        from foncier.explain import query_project, with_place_names
 
         self._check()
         inputs = self.inputs()
-        return query_project(
+        top = query_project(
             project,
             inputs.units,
             inputs.pools.remaining,
@@ -595,6 +598,7 @@ class Scenario:
             pool_kind=inputs.pools.kind,
             charging=inputs.charging,
         )
+        return with_place_names(top, self._territory())
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:

@@ -682,6 +682,9 @@ def land_units(
 
     Examples
     --------
+    Not run as a doctest: screening even a small sample takes seconds, and
+    ``tests/test_supply.py`` checks the values.
+
     >>> from foncier.sample import make_sample
     >>> units = land_units(make_sample(n_parcels=2_000, seed=1, n_communes=20))  # doctest: +SKIP
     >>> units[["unit_id", "origin", "net_area_ha", "enaf_share"]].head()  # doctest: +SKIP

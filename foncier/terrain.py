@@ -179,6 +179,8 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
 
     Examples
     --------
+    Not run as a doctest: it needs a DEM file, which is not shipped.
+
     >>> dem = read_dem("srtm30_cevennes_utm31n.tif")  # doctest: +SKIP
     >>> dem.crs, dem.source_crs  # doctest: +SKIP
     ('EPSG:2154', 'EPSG:32631')

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -121,6 +122,38 @@ class Territory:
         known = [*self.layers, "enaf_consumption", "projects"]
         msg = f"unknown layer {name!r}; known layers are {known}"
         raise NotFoundError(msg)
+
+    def site_labels(self, origin: pd.Series, site_id: pd.Series) -> pd.Series:
+        """French label of the site of each land unit: its ZAE or friche by name.
+
+        Parameters
+        ----------
+        origin, site_id
+            The units' ``origin`` and ``site_id`` columns (aligned).
+
+        Returns
+        -------
+        pandas.Series
+            E.g. « ZAE Les Prés », « friche Ancienne filature », « zone
+            d'activités du PLU »; the id is given where a site has no name.
+        """
+        from foncier.layers import ORIGIN_FRICHE, ORIGIN_ZAE_PLOT
+
+        def names(layer: pd.DataFrame) -> pd.Series:
+            named = layer[Col.NAME].astype("string").fillna("").str.strip()
+            return pd.Series(named.to_numpy(), index=layer[Col.SITE_ID].astype(str).to_numpy())
+
+        ids = site_id.fillna("").astype(str)
+        zae = ids.map(names(self.layers["zae"])).fillna("")
+        friche = ids.map(names(self.layers["friches"])).fillna("")
+        zae = zae.where(zae != "", ids)
+        friche = friche.where(friche != "", ids)
+        label = np.select(
+            [origin.to_numpy() == ORIGIN_ZAE_PLOT, origin.to_numpy() == ORIGIN_FRICHE],
+            ["ZAE " + zae.to_numpy(dtype=object), "friche " + friche.to_numpy(dtype=object)],
+            default="zone d'activités du PLU",
+        )
+        return pd.Series(label, index=origin.index, dtype="str")
 
     def iter_layers(self) -> Iterator[tuple[str, gpd.GeoDataFrame]]:
         """Yield ``(name, layer)`` for every spatial layer."""

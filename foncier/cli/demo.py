@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import handle_errors, main, output_option
 from foncier.cli.info import format_summary
 
 
@@ -25,13 +25,10 @@ from foncier.cli.info import format_summary
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the sample territory (generated if missing, reused otherwise).",
 )
-@click.option(
-    "-o",
-    "--output",
+@output_option(
     "outdir",
+    folder=True,
     default=Path("data/demo"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the budgets, land units, scenario, map and report.",
 )
 @click.option("--force", is_flag=True, help="Regenerate the sample even if it exists.")

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import EXISTING_FILE, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
 from foncier.layers import LoadReport
-
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 #: French names of the layers, for the messages.
 _LABELS = {
@@ -56,29 +54,27 @@ def _print_report(report: LoadReport) -> None:
 
 
 @main.command("import")
-@click.option("--cadastre", multiple=True, type=_FILE, help="Etalab cadastre parcels (repeatable).")
-@click.option("--enaf", type=_FILE, help="Cerema ENAF consumption CSV.")
-@click.option("--zoning", multiple=True, type=_FILE, help="GPU zone_urba / secteur_cc file.")
-@click.option("--friches", type=_FILE, help="Cartofriches file (points or polygons).")
-@click.option("--zae", type=_FILE, help="CNIG SITE-ECO table (CSV or vector).")
-@click.option("--zae-plots", type=_FILE, help="CNIG TERRAIN-ECO table (CSV or vector).")
+@click.option(
+    "--cadastre", multiple=True, type=EXISTING_FILE, help="Etalab cadastre parcels (repeatable)."
+)
+@click.option("--enaf", type=EXISTING_FILE, help="Cerema ENAF consumption CSV.")
+@click.option(
+    "--zoning", multiple=True, type=EXISTING_FILE, help="GPU zone_urba / secteur_cc file."
+)
+@click.option("--friches", type=EXISTING_FILE, help="Cartofriches file (points or polygons).")
+@click.option("--zae", type=EXISTING_FILE, help="CNIG SITE-ECO table (CSV or vector).")
+@click.option("--zae-plots", type=EXISTING_FILE, help="CNIG TERRAIN-ECO table (CSV or vector).")
 @click.option("--constraints", multiple=True, metavar="KIND=FILE", help="e.g. natura2000=n2k.gpkg")
 @click.option(
     "--infrastructure", multiple=True, metavar="KIND=FILE", help="e.g. interchange=x.gpkg"
 )
-@click.option("--communes", multiple=True, type=_FILE, help="Commune boundaries.")
-@click.option("--epci-json", type=_FILE, help="decoupage-administratif EPCI JSON.")
+@click.option("--communes", multiple=True, type=EXISTING_FILE, help="Commune boundaries.")
+@click.option("--epci-json", type=EXISTING_FILE, help="decoupage-administratif EPCI JSON.")
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
-@click.option("--dem", type=_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
-@click.option("--projects", type=_FILE, help="Projects CSV or GeoJSON.")
+@click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
+@click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
 @click.option("--name", required=True, help="Territory name.")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Territory folder to write.",
-)
+@output_option(folder=True, required=True, help="Territory folder to write.")
 @handle_errors
 def import_(
     cadastre: tuple[Path, ...],

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.cli._main import (
+    handle_errors,
+    load_territory,
+    main,
+    output_option,
+    territory_argument,
+)
 
 
 @main.command(name="map")
@@ -18,14 +24,7 @@ from foncier.cli._main import handle_errors, load_territory, main, territory_arg
     default=None,
     help="Scenario result folder (foncier match -o): add its placements and unmatched projects.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="HTML file to write.",
-)
+@output_option(required=True, help="HTML file to write.")
 @click.option(
     "--colour-by",
     default="origin",
@@ -33,9 +32,11 @@ from foncier.cli._main import handle_errors, load_territory, main, territory_arg
     help="Land units colour: 'origin' or a numeric unit column (completeness, enaf_share...).",
 )
 @click.option(
-    "--offline",
-    is_flag=True,
-    help="Embed Leaflet in the page so that it opens with no network.",
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Embed Leaflet in the page so that it opens with no network (default), "
+    "or link it on its CDN (a lighter page).",
 )
 @handle_errors
 def map_command(

@@ -8,10 +8,20 @@ import click
 import pandas as pd
 
 from foncier._format import fr_compact
-from foncier.assignment import OBJECTIVES
-from foncier.cli._main import handle_errors, main, territory_argument
+from foncier.cli._main import (
+    EXISTING_FILE,
+    committed_option,
+    decisions_option,
+    handle_errors,
+    main,
+    objective_option,
+    output_option,
+    pool_option,
+    quiet_option,
+    rules_option,
+    territory_argument,
+)
 
-_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 _UNMATCHED_SHOWN = 10
 
 
@@ -20,31 +30,14 @@ _UNMATCHED_SHOWN = 10
 @click.option(
     "--projects",
     "projects_file",
-    type=_FILE,
+    type=EXISTING_FILE,
     help="Projects CSV or GeoJSON (default: the territory's).",
 )
-@click.option(
-    "--objective",
-    type=click.Choice(OBJECTIVES),
-    default="jobs",
-    show_default=True,
-    help="What the assignment maximises.",
-)
-@click.option(
-    "--pool",
-    type=click.Choice(["commune", "epci", "scot"]),
-    default="commune",
-    show_default=True,
-    help="Level at which ZAN budgets are enforced.",
-)
-@click.option("--rules", "rules_name", default=None, help="ZAN rule set name or TOML/YAML file.")
-@click.option("--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha.")
-@click.option(
-    "--decisions",
-    type=_FILE,
-    help="CSV of the working group's decisions (project_id, unit_id, insee, decision, "
-    "area_ha, enaf_ha): validated placements are committed and not placed again.",
-)
+@objective_option
+@pool_option(default="commune")
+@rules_option
+@committed_option
+@decisions_option
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
@@ -59,15 +52,8 @@ _UNMATCHED_SHOWN = 10
     show_default=True,
     help="Candidate units kept per project and ranking before solving.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "outdir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder the result is written to.",
-)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@output_option("outdir", folder=True, required=True, help="Folder the result is written to.")
+@quiet_option
 @handle_errors
 def match(
     territory: Path,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import handle_errors, main, output_option
 
 #: Keys of a scenario's audit record that may name its territory folder.
 _TERRITORY_KEYS = ("territory_path", "territory_folder")
@@ -39,14 +39,7 @@ def _territory_folder(outdir: Path, given: Path | None) -> Path:
     default=None,
     help="Territory folder of the scenario (default: the one its audit record names).",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="HTML file to write (default: OUTDIR/report.html).",
-)
+@output_option(help="HTML file to write (default: OUTDIR/report.html).")
 @handle_errors
 def report(outdir: Path, territory: Path | None, output: Path | None) -> None:
     """Write the report of the scenario result folder OUTDIR (OUTDIR/report.html)."""

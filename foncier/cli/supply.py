@@ -10,7 +10,13 @@ import click
 import pandas as pd
 
 from foncier._format import fr_number
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.cli._main import (
+    handle_errors,
+    load_territory,
+    main,
+    output_option,
+    territory_argument,
+)
 from foncier.exports import FORMATS
 from foncier.layers import CONSTRAINT_KINDS, Col
 
@@ -67,11 +73,8 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 @main.command()
 @territory_argument
-@click.option(
-    "-o",
-    "--output",
+@output_option(
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
     help="File to write the land units to: a GeoPackage (layer 'land_units', styled for QGIS) "
     "or, with --format parquet or a .parquet name, GeoParquet.",
 )

@@ -10,10 +10,19 @@ import click
 import pandas as pd
 
 from foncier._format import fr_number
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.cli._main import (
+    EXISTING_FILE,
+    committed_option,
+    format_option,
+    handle_errors,
+    load_territory,
+    main,
+    pool_option,
+    rules_option,
+    territory_argument,
+)
 from foncier.zan import (
     BUDGET_COLUMNS,
-    POOL_LEVELS,
     STATUS_LABELS,
     MissingEnafWarning,
     budget_table,
@@ -22,7 +31,6 @@ from foncier.zan import (
     read_committed,
 )
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _POOL_LABELS = {
     "commune": "par commune",
     "epci": "mutualisé par EPCI",
@@ -93,32 +101,13 @@ def _missing_note(missing: dict[str, list[int]]) -> str:
 
 @main.command()
 @territory_argument
+@rules_option
 @click.option(
-    "--rules",
-    "rules_name",
-    default=None,
-    help="Built-in rule set name or a TOML/YAML rule file (default: climat-resilience-2023).",
+    "--rates", type=EXISTING_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
 )
-@click.option(
-    "--rates", type=_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
-)
-@click.option(
-    "--pool",
-    type=click.Choice(POOL_LEVELS),
-    default=None,
-    help="Pooling level of the budgets (default: the rule set's).",
-)
-@click.option(
-    "--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha [, label]."
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@pool_option()
+@committed_option
+@format_option()
 @handle_errors
 def zan(
     territory: Path,

@@ -89,6 +89,8 @@ def read_cadastre(
 
     Examples
     --------
+    Not run as a doctest: it needs an Etalab cadastre file, which is not shipped.
+
     >>> parcels = read_cadastre(["cadastre-91027-parcelles.json.gz"])  # doctest: +SKIP
     >>> parcels[["idu", "contenance_m2", "area_m2"]].head()  # doctest: +SKIP
     """

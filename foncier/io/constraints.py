@@ -109,6 +109,8 @@ def read_constraints(
 
     Examples
     --------
+    Not run as doctests: they need the published files, which are not shipped.
+
     >>> read_constraints("natura2000.geojson", "natura2000")  # doctest: +SKIP
     >>> kinds = {"R": "ppri_red", "B": "ppri_blue"}
     >>> read_constraints("ppri.shp", kinds, field="zone")  # doctest: +SKIP

@@ -10,9 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from rasterio.errors import RasterioError
-from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from foncier.errors import CRSError, DataSourceError
 from foncier.io._common import PathLike
@@ -58,8 +55,14 @@ def reproject_dem(
 
     Examples
     --------
+    Not run as a doctest: it needs a DEM file, which is not shipped.
+
     >>> reproject_dem("srtm_utm31n.tif", "dem.tif").summary()  # doctest: +SKIP
     """
+    import rasterio
+    from rasterio.errors import RasterioError
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
     src_path, dst_path = Path(src_path), Path(dst_path)
     report = LoadReport("dem", source=str(src_path))
     try:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 import yaml
@@ -28,6 +28,7 @@ from foncier.layers import Col, normalise_insee
 __all__ = [
     "DEFAULT_RULES",
     "POOL_LEVELS",
+    "PoolLevel",
     "RuleSet",
     "TerritorialRate",
     "available_rules",
@@ -36,11 +37,12 @@ __all__ = [
     "rate_per_commune",
 ]
 
-#: Levels at which budgets are pooled and rates territorialised, most specific first.
-POOL_LEVELS: tuple[str, ...] = ("commune", "epci", "scot")
+#: A level at which budgets are pooled and rates territorialised.
+PoolLevel = Literal["commune", "epci", "scot"]
+#: The pooling levels, most specific first (the one list of them: CLI, service, library).
+POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
 #: Name of the rule set used when none is given.
 DEFAULT_RULES = "climat-resilience-2023"
-PoolLevel = Literal["commune", "epci", "scot"]
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
 
@@ -478,7 +480,7 @@ def rate_per_commune(rules: RuleSet, communes: pd.DataFrame) -> pd.Series:
         Rate per commune, on ``communes``' index.
     """
     rate = pd.Series(rules.reduction_rate, index=communes.index, dtype="float64")
-    by_level = {
+    by_level: dict[str, dict[str, float]] = {
         lvl: {r.code: r.rate for r in rules.territorial_rates if r.level == lvl}
         for lvl in POOL_LEVELS
     }

@@ -22,9 +22,9 @@ import pandas as pd
 
 from foncier.decisions import combined_committed, empty_decisions, read_decisions, units_after
 from foncier.errors import FoncierError
-from foncier.feasibility import EnafCharging
 from foncier.layers import check_table
 from foncier.matching import BudgetPools, budget_pools
+from foncier.zan.charging import EnafCharging
 
 __all__ = ["MatchingInputs", "matching_inputs", "resolve_rules"]
 
