@@ -2,7 +2,8 @@
 
 Every GeoPackage foncier writes gets a ``layer_styles`` table (the table
 QGIS reads and writes, one default style per layer, as QML and SLD) drawn
-with the colours and classes of the maps: land units by origin, placements
+with the colours and classes of the maps, taken from their one palette
+(:mod:`foncier.maps.style`) and labels (:mod:`foncier.labels`): land units by origin, placements
 by sector, communes plain or by ZAN status when the budget columns are
 there, friches by status, constraints and infrastructure by kind.  The
 provenance of the data (territory, data label, ENAF vintage, rule set,
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import sqlite3
 import xml.etree.ElementTree as ET
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -32,24 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from foncier.errors import DataSourceError
-from foncier.layers import (
-    FRICHE_STATUSES,
-    ORIGIN_ACTIVITY_ZONE,
-    ORIGIN_FRICHE,
-    ORIGIN_ZAE_PLOT,
-    Col,
-    TableCol,
-    UnitCol,
-)
+from foncier.labels import CONSTRAINT_KIND_LABELS, INFRA_KIND_LABELS, ORIGIN_LABELS
+from foncier.layers import Col, TableCol, UnitCol
 
 __all__ = [
-    "BUDGET_BREAKS_HA",
-    "BUDGET_PALETTE",
-    "EXCEEDED",
-    "FRICHE_COLOURS",
-    "INCOMPLETE",
-    "ORIGIN_COLOURS",
-    "SECTOR_COLOURS",
     "STYLE_NAME",
     "Category",
     "LayerStyle",
@@ -58,101 +44,15 @@ __all__ = [
     "layer_style",
     "qml",
     "result_metadata",
-    "sector_colour",
     "sld",
     "territory_metadata",
 ]
-
-# -- palettes (the maps' colours and classes) -----------------------------------------------
-
-#: Lower bounds (ha) of the classes of remaining ZAN budget, the last one open-ended.
-BUDGET_BREAKS_HA: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
-#: Fill of each budget class, from the smallest remainder to the largest.
-BUDGET_PALETTE = ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32")
-#: Fill of a pool over its envelope, and of a pool without ENAF data.
-EXCEEDED = "#b2182b"
-INCOMPLETE = "#bdbdbd"
-#: Fill of features whose category has no colour of its own.
-OTHER = "#737373"
-ORIGIN_COLOURS = {
-    ORIGIN_ZAE_PLOT: "#1f78b4",
-    ORIGIN_FRICHE: "#8c510a",
-    ORIGIN_ACTIVITY_ZONE: "#6a3d9a",
-}
-ORIGIN_LABELS = {
-    ORIGIN_ZAE_PLOT: "lot de ZAE",
-    ORIGIN_FRICHE: "friche",
-    ORIGIN_ACTIVITY_ZONE: "zone d'activités du PLU",
-}
-#: One colour per Cartofriches status.
-FRICHE_COLOURS: dict[str, str] = dict(
-    zip(FRICHE_STATUSES, ("#e66101", "#7b3294", "#1a9641", "#fdb863", "#4393c3"), strict=True)
-)
-ZAE_COLOUR = "#1f78b4"
-CONSTRAINT_COLOURS = {
-    "ppri_red": ("#e31a1c", "PPRI zone rouge"),
-    "ppri_blue": ("#1f78b4", "PPRI zone bleue"),
-    "natura2000": ("#33a02c", "Natura 2000"),
-    "znieff1": ("#b15928", "ZNIEFF de type 1"),
-    "znieff2": ("#b15928", "ZNIEFF de type 2"),
-}
-INFRA_COLOURS = {
-    "interchange": ("#e31a1c", "échangeur autoroutier"),
-    "motorway": ("#e31a1c", "autoroute"),
-    "rail_line": ("#404040", "voie ferrée"),
-    "rail_freight": ("#000000", "gare ou embranchement fret"),
-    "substation": ("#ff7f00", "poste électrique"),
-    "power_line": ("#ff7f00", "ligne électrique"),
-    "port": ("#1f78b4", "port"),
-}
-#: One colour per sector of the projects' vocabulary (the sectors of :mod:`foncier.sample`).
-SECTOR_COLOURS: dict[str, str] = {
-    "logistique": "#377eb8",
-    "agroalimentaire": "#4daf4a",
-    "mécanique et métallurgie": "#984ea3",
-    "chimie et matériaux": "#e41a1c",
-    "énergie et hydrogène": "#ff7f00",
-    "recyclage": "#a65628",
-    "bois et construction": "#bcbd22",
-    "textile": "#f781bf",
-    "numérique et électronique": "#17becf",
-    "artisanat de production": "#666666",
-}
-#: Colours of sectors outside the vocabulary, each picked by a hash of the sector's name.
-_OTHER_SECTOR_PALETTE = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#08519c",
-    "#6a51a3",
-    "#99000d",
-)
-_STATUS_LABELS = {"exceeded": "enveloppe dépassée", "incomplete": "données ENAF incomplètes"}
 
 #: ``styleName`` of the styles foncier writes (replaced when a file is styled again).
 STYLE_NAME = "foncier"
 _STYLES_TABLE = "layer_styles"
 _GDAL_MD_URI = "http://gdal.org"
-
-
-def sector_colour(sector: str) -> str:
-    """Colour of a sector: its own in :data:`SECTOR_COLOURS`, else one fixed by its name.
-
-    Examples
-    --------
-    >>> sector_colour("logistique")
-    '#377eb8'
-    >>> sector_colour("aéronautique") == sector_colour(" Aéronautique ")
-    True
-    """
-    name = str(sector).strip().lower()
-    if name in SECTOR_COLOURS:
-        return SECTOR_COLOURS[name]
-    return _OTHER_SECTOR_PALETTE[zlib.crc32(name.encode("utf-8")) % len(_OTHER_SECTOR_PALETTE)]
+_STATUS_LABELS = {"exceeded": "enveloppe dépassée", "incomplete": "données ENAF incomplètes"}
 
 
 # -- styles as data ---------------------------------------------------------------------------
@@ -208,7 +108,7 @@ class LayerStyle:
 
     title: str
     symbol: SymbolKind
-    colour: str = OTHER
+    colour: str = "#737373"
     column: str | None = None
     categories: tuple[Category, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -232,35 +132,29 @@ def _rgba(colour: str, alpha: float = 1.0) -> str:
 
 
 def _budget_rules(remaining: str, status: str) -> tuple[Rule, ...]:
+    """The ZAN classes of the territory map: no data, over budget, then remaining-budget classes."""
+    from foncier.maps import style as palette
+
     rules = [
-        Rule(_STATUS_LABELS["incomplete"], INCOMPLETE, ((status, "=", "incomplete"),)),
-        Rule(_STATUS_LABELS["exceeded"], EXCEEDED, ((status, "=", "exceeded"),)),
+        Rule(_STATUS_LABELS["incomplete"], palette.INCOMPLETE, ((status, "=", "incomplete"),)),
+        Rule(_STATUS_LABELS["exceeded"], palette.EXCEEDED, ((status, "=", "exceeded"),)),
     ]
-    for k, low in enumerate(BUDGET_BREAKS_HA):
-        conditions: list[Condition] = [(remaining, ">=", low)]
-        if k + 1 < len(BUDGET_BREAKS_HA):
-            high = BUDGET_BREAKS_HA[k + 1]
-            conditions.append((remaining, "<", high))
-            label = f"reste {_fr(low)} – {_fr(high)} ha"
-        else:
-            label = f"reste {_fr(low)} ha et plus"
+    breaks = palette.BUDGET_BREAKS_HA
+    for k, (colour, label) in enumerate(palette.budget_class_labels()):
+        conditions: list[Condition] = [(remaining, ">=", breaks[k])]
+        if k + 1 < len(breaks):
+            conditions.append((remaining, "<", breaks[k + 1]))
         for value in ("incomplete", "exceeded"):
             conditions.append((status, "!=", value))
-        rules.append(Rule(label, BUDGET_PALETTE[k], tuple(conditions)))
+        rules.append(Rule(f"reste {label}", colour, tuple(conditions)))
     return tuple(rules)
 
 
-def _fr(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
-
-
 def _categories(
-    known: Mapping[str, tuple[str, str]], present: Sequence[str] | None = None
+    colours: Mapping[str, str], labels: Mapping[str, str], other: str
 ) -> tuple[Category, ...]:
-    cats = [Category(value, label, colour) for value, (colour, label) in known.items()]
-    if present is not None:
-        cats += [Category(v, v, OTHER) for v in present if v not in known]
-    return (*cats, Category(None, "autre", OTHER))
+    cats = [Category(value, labels.get(value, value), colour) for value, colour in colours.items()]
+    return (*cats, Category(None, "autre", other))
 
 
 def layer_style(
@@ -286,7 +180,9 @@ def layer_style(
     LayerStyle
         A plain outline for a layer foncier does not draw in colour.
     """
-    origins = {k: (c, ORIGIN_LABELS[k]) for k, c in ORIGIN_COLOURS.items()}
+    from foncier.maps import style as palette
+
+    other = palette.OTHER
     if layer == "communes":
         if TableCol.REMAINING_HA in columns and TableCol.STATUS in columns:
             return LayerStyle(
@@ -303,31 +199,36 @@ def layer_style(
             "Unités foncières (origine)",
             symbol,
             column=UnitCol.ORIGIN,
-            categories=_categories(origins),
+            categories=_categories(palette.ORIGIN_COLOURS, ORIGIN_LABELS, other),
             fill_opacity=0.75,
         )
     if layer == "placements" and Col.SECTOR in columns:
         sectors = sorted({str(s) for s in values.get(Col.SECTOR, ())})
-        cats = tuple(Category(s, s, sector_colour(s)) for s in sectors)
+        cats = tuple(Category(s, s, palette.sector_colour(s)) for s in sectors)
         return LayerStyle(
             "Implantations des projets (secteur)",
             symbol,
             column=Col.SECTOR,
-            categories=(*cats, Category(None, "autre", OTHER)),
+            categories=(*cats, Category(None, "autre", other)),
             fill_opacity=0.35,
             width=0.8,
         )
     if layer == "friches" and Col.STATUS in columns:
-        friches = {s: (c, s) for s, c in FRICHE_COLOURS.items()}
         return LayerStyle(
-            "Friches (statut)", symbol, column=Col.STATUS, categories=_categories(friches)
+            "Friches (statut)",
+            symbol,
+            column=Col.STATUS,
+            categories=_categories(palette.FRICHE_COLOURS, {}, other),
         )
     if layer == "constraints" and Col.KIND in columns:
+        colours = {
+            kind: colour for colour, kinds, _ in palette.CONSTRAINT_STYLE.values() for kind in kinds
+        }
         return LayerStyle(
             "Contraintes (type)",
             symbol,
             column=Col.KIND,
-            categories=_categories(CONSTRAINT_COLOURS),
+            categories=_categories(colours, CONSTRAINT_KIND_LABELS, other),
             fill_opacity=0.3,
         )
     if layer == "infrastructure" and Col.KIND in columns:
@@ -335,13 +236,13 @@ def layer_style(
             "Infrastructures (type)",
             symbol,
             column=Col.KIND,
-            categories=_categories(INFRA_COLOURS),
+            categories=_categories(palette.INFRA_COLOURS, INFRA_KIND_LABELS, other),
             fill_opacity=0.9,
         )
     if layer == "zae":
-        return LayerStyle("Zones d'activités (ZAE)", symbol, ZAE_COLOUR, fill_opacity=0.05)
+        return LayerStyle("Zones d'activités (ZAE)", symbol, palette.ZAE_COLOUR, fill_opacity=0.05)
     titles = {"parcels": "Parcelles", "plu_zones": "Zones du PLU", "zae_plots": "Lots de ZAE"}
-    return LayerStyle(titles.get(layer, layer), symbol, OTHER, fill_opacity=0.0, width=0.2)
+    return LayerStyle(titles.get(layer, layer), symbol, other, fill_opacity=0.0, width=0.2)
 
 
 # -- QML (QGIS) -------------------------------------------------------------------------------
