@@ -109,6 +109,7 @@ class Col:
     POLLUTION = "pollution"
     SURFACE_M2 = "surface_m2"
     APPROXIMATE = "approximate"
+    FOOTPRINT = "footprint"
     # constraints
     CONSTRAINT_ID = "constraint_id"
     EFFECT = "effect"
@@ -146,6 +147,12 @@ ZONE_TYPES = ("U", "AUc", "AUs", "A", "N")
 DESTDOMI_ACTIVITY = "02"
 OWNER_KINDS = ("public", "private", "unknown")
 LAND_COVERS = ("enaf", "artificialised")
+#: How a friche's land is known: the union of its cadastral parcels, the polygon its
+#: source publishes, or a disc of its declared surface around its point (approximate).
+FOOTPRINT_PARCELS = "parcels"
+FOOTPRINT_DECLARED = "declared"
+FOOTPRINT_APPROXIMATE = "approximate"
+FOOTPRINTS = (FOOTPRINT_PARCELS, FOOTPRINT_DECLARED, FOOTPRINT_APPROXIMATE)
 #: Cartofriches ``site_statut`` values (CNIG Friches standard).
 FRICHE_STATUSES = (
     "friche sans projet",
@@ -223,6 +230,7 @@ class UnitCol:
     DIST_HOUSING_KM = "dist_housing_km"
     ENAF_SHARE = "enaf_share"
     IS_FRICHE = "is_friche"
+    FOOTPRINT = "footprint"
     FLOOD_SHARE = "flood_share"
     NATURA2000_SHARE = "natura2000_share"
     COMPLETENESS = "completeness"
@@ -390,6 +398,13 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.ZONE_TYPE, "str", required=False, nullable=True),
                 Column(Col.SURFACE_M2, "float", required=False, nullable=True, minimum=0),
                 Column(Col.APPROXIMATE, "bool", required=False, default=False),
+                Column(
+                    Col.FOOTPRINT,
+                    "str",
+                    required=False,
+                    allowed=FOOTPRINTS,
+                    default=FOOTPRINT_DECLARED,
+                ),
             ),
             "any",
             "brownfields (Cartofriches, CNIG Friches)",

@@ -6,7 +6,8 @@
 per commune when budgets are pooled), the 2011 → 2031 ZAN trajectory of each
 pool (matplotlib, inline SVG), the placements, the projects left out grouped
 by reason, the audit record, and the scenario map embedded with Leaflet
-inlined.  The page needs no network and prints on A4.
+inlined.  A "Hypothèses" box at the top states what the figures rest on by
+default (:mod:`foncier.assumptions`).  The page needs no network and prints on A4.
 
 Every figure comes from the result (its ``totals``, ``zan_balance``,
 ``assignments``, ``unmatched`` and ``audit``); only what the result does not
@@ -31,9 +32,10 @@ import matplotlib.ticker
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foncier._format import fr_number  # noqa: E402
+from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing  # noqa: E402
+from foncier.assumptions import assumptions_html, scenario_assumptions  # noqa: E402
 from foncier.labels import REASON_LABELS  # noqa: E402
-from foncier.layers import Col  # noqa: E402
+from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
 from foncier.maps import map_html, scenario_map  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
@@ -87,6 +89,10 @@ tr.over td { color: #b2182b; font-weight: bold; }
 .chart svg { max-width: 100%; height: auto; }
 iframe.map { width: 100%; height: 160mm; border: 1px solid #999; }
 code { font-size: 7.5pt; word-break: break-all; }
+.hypotheses { border: 1px solid #e08214; background: #fff7ec; border-radius: 2mm;
+              padding: 1mm 3mm; margin: 3mm 0; }
+.hypotheses h2 { border: none; margin: 1mm 0; font-size: 11pt; }
+.hypotheses ul { margin: 1mm 0; padding-left: 5mm; } .hypotheses li { margin: 0.5mm 0; }
 @media print {
   h2 { break-after: avoid; } tr, .figure, .chart, iframe.map { break-inside: avoid; }
   .map-section { break-before: page; }
@@ -95,13 +101,12 @@ code { font-size: 7.5pt; word-break: break-all; }
 
 
 def _esc(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return html.escape(str(value))
+    """Escaped text of a cell; a missing value (None, NaN, ``pd.NA``…) shows nothing."""
+    return "" if is_missing(value) else html.escape(str(value))
 
 
 def _num(value: Any, decimals: int = 1, unit: str = "") -> str:
-    return fr_number(float(value), decimals, unit) if value is not None else "n.d."
+    return "n.d." if is_missing(value) else fr_number(float(value), decimals, unit)
 
 
 # -- headline figures ----------------------------------------------------------------------
@@ -238,7 +243,13 @@ def _communes_html(budgets: pd.DataFrame) -> str:
     return _table(head, rows, ["over" if r == "exceeded" else "" for r in budgets["status"]])
 
 
-def _placements_html(assignments: pd.DataFrame, names: dict[str, str]) -> str:
+def _placements_html(
+    assignments: pd.DataFrame, names: dict[str, str], approximate: set[str] | None = None
+) -> str:
+    approximate = approximate or set()
+    footprint_note = (
+        f"<br><span class='label'>{_esc(FOOTPRINT_LABELS[FOOTPRINT_APPROXIMATE])}</span>"
+    )
     head = [
         ("Projet", False),
         ("Secteur", False),
@@ -257,7 +268,7 @@ def _placements_html(assignments: pd.DataFrame, names: dict[str, str]) -> str:
                 f"<b>{_esc(r.project_id)}</b> {_esc(r.name)}",
                 _esc(r.sector),
                 _esc(names.get(str(r.insee), r.insee)),
-                _esc(r.unit_id),
+                _esc(r.unit_id) + (footprint_note if str(r.unit_id) in approximate else ""),
                 _num(r.area_ha, 2, "ha"),
                 _num(r.enaf_ha, 2, "ha"),
                 _num(r.jobs, 0),
@@ -510,7 +521,20 @@ def write_report(
         communes = "<h3>Détail par commune</h3>" + _communes_html(
             budget_table(territory, result.rules, pool="commune")
         )
-    page_map = map_html(scenario_map(territory, result, result.units, inline_assets=True))
+    units = result.units
+    stated = getattr(result, "hypotheses", None) or audit.get("hypotheses")
+    if stated is None:  # a result written before its assumptions were recorded
+        stated = scenario_assumptions(territory, units, None, result.assignments)
+    approximate = (
+        set(
+            units.loc[units[UnitCol.FOOTPRINT] == FOOTPRINT_APPROXIMATE, UnitCol.UNIT_ID].astype(
+                str
+            )
+        )
+        if UnitCol.FOOTPRINT in units.columns
+        else set()
+    )
+    page_map = map_html(scenario_map(territory, result, units, inline_assets=True))
     synthetic = (
         "<p class='synthetic'>Échantillon synthétique : territoire et projets fictifs, "
         "chiffres sans valeur réelle.</p>"
@@ -527,6 +551,7 @@ objectif {_esc(audit.get("objective"))}, budgets ZAN par {_esc(_POOL_FR.get(pool
 règles {_esc(audit.get("rules"))} (version {_esc(audit.get("rules_version"))}) ;
 rapport produit le {now}.</p>
 {synthetic}
+{assumptions_html(stated)}
 <h2>Chiffres clés</h2>
 {_figures_html(figures)}
 <h2>Bilan ZAN par {_esc(_POOL_FR.get(pool, pool))}</h2>
@@ -541,7 +566,7 @@ avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
 <div class='chart'>{small_charts}</div>
 <h2>Projets placés ({len(result.assignments)})</h2>
-{_placements_html(result.assignments, names)}
+{_placements_html(result.assignments, names, approximate)}
 <h2>Projets non placés ({len(result.unmatched)})</h2>
 {_unmatched_html(result.unmatched)}
 <h2>Traçabilité du calcul</h2>

@@ -504,7 +504,7 @@ class Scenario:
             "investment_total_eur": float(invest.sum()),
             "investment_placed_eur": float(invest[placed_ids].sum()),
         }
-        audit = {
+        audit: dict[str, Any] = {
             "name": self.name,
             "started_at": started.isoformat(timespec="seconds"),
             "foncier_version": __version__,
@@ -535,6 +535,10 @@ class Scenario:
             "decisions": len(inputs.decisions),
             "timings_s": timings,
         }
+        # -- what the figures rest on by default, recorded with them (scenario.json, report)
+        from foncier.assumptions import scenario_assumptions
+
+        audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
         placements = _placements(a, units)
         return ScenarioResult(
             assignments=a,

@@ -42,6 +42,9 @@ from foncier.layers import (
     CONSTRAINT_KINDS,
     CRS_L93,
     DESTDOMI_ACTIVITY,
+    FOOTPRINT_APPROXIMATE,
+    FOOTPRINT_DECLARED,
+    FOOTPRINT_PARCELS,
     ORIGIN_ACTIVITY_ZONE,
     ORIGIN_FRICHE,
     ORIGIN_ZAE_PLOT,
@@ -56,6 +59,7 @@ __all__ = [
     "UNIT_COLUMNS",
     "add_criteria",
     "candidate_land",
+    "friche_footprints",
     "land_units",
     "merge_units",
     "screen",
@@ -86,6 +90,7 @@ CANDIDATE_COLUMNS = (
     UnitCol.IDUS,
     Col.SITE_ID,
     Col.SERVICING_STAGE,
+    UnitCol.FOOTPRINT,
 )
 #: Columns of the land units table, before the geometry (the matching engine relies on them).
 UNIT_COLUMNS = (
@@ -107,12 +112,13 @@ UNIT_COLUMNS = (
     UnitCol.DIST_HOUSING_KM,
     UnitCol.ENAF_SHARE,
     UnitCol.IS_FRICHE,
+    UnitCol.FOOTPRINT,
     Col.SERVICING_STAGE,
     UnitCol.FLOOD_SHARE,
     UnitCol.NATURA2000_SHARE,
     UnitCol.COMPLETENESS,
 )
-#: Cartofriches column listing a friche's parcels (``|``-separated idu).
+#: Cartofriches column listing a friche's parcels (``{idu,idu}`` or ``|``-separated).
 _FRICHE_PARCELS = "l_idpar"
 _PENALISED_SHARE = "penalised_share"
 _DISC_QUAD_SEGS = 16
@@ -211,21 +217,55 @@ def _frame(geometry: np.ndarray, origin: str, **columns: Any) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS_L93)
 
 
-def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
-    """Friches as polygons; a point friche becomes a disc of its known surface.
+def friche_footprints(friches: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Friches with the land they stand for and how it is known (``footprint``).
 
-    Returns the polygon friches and the number of point friches left out for
-    want of a surface.
+    - a polygon friche keeps its outline, and the ``footprint`` its layer
+      gives (``declared``, or ``parcels`` when the import built it from the
+      cadastre);
+    - a point friche whose ``l_idpar`` parcels are all in ``parcels`` takes
+      their union (``parcels``);
+    - any other point friche with a declared ``surface_m2`` becomes a disc of
+      that surface around its point (``approximate``);
+    - a point friche with neither is left out.
+
+    Parameters
+    ----------
+    friches
+        The ``friches`` layer.
+    parcels
+        The ``parcels`` layer (may be empty).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The friches kept (RangeIndex), polygons in EPSG:2154, with
+        ``footprint``; ``attrs["without_surface"]`` counts those left out.
     """
-    geoms = friches.geometry.to_numpy()
+    from foncier.io.cartofriches import parcel_footprints, parse_idpar_list
+
+    friches = friches.reset_index(drop=True)
+    geoms = friches.geometry.to_numpy().copy()
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    footprint = (
+        friches[Col.FOOTPRINT].astype(object).fillna(FOOTPRINT_DECLARED).to_numpy().copy()
+        if Col.FOOTPRINT in friches.columns
+        else np.full(len(friches), FOOTPRINT_DECLARED, dtype=object)
+    )
+    footprint[~polygonal] = FOOTPRINT_APPROXIMATE
+    point = np.flatnonzero(~polygonal)
+    if len(point) and len(parcels) and _FRICHE_PARCELS in friches.columns:
+        land, _ = parcel_footprints(parse_idpar_list(friches[_FRICHE_PARCELS].iloc[point]), parcels)
+        at = friches.index.get_indexer(land.index)
+        geoms[at] = land.to_crs(CRS_L93).to_numpy()
+        footprint[at] = FOOTPRINT_PARCELS
+        polygonal[at] = True
     surface = (
         friches[Col.SURFACE_M2].to_numpy(dtype="float64", na_value=np.nan)
         if Col.SURFACE_M2 in friches.columns
         else np.full(len(friches), np.nan)
     )
     disc = ~polygonal & (surface > 0)
-    geoms = geoms.copy()
     # radius of the 64-gon (the buffer's polygon) whose area is the friche's surface
     sides = 4 * _DISC_QUAD_SEGS
     radius = np.sqrt(2 * surface[disc] / (sides * np.sin(2 * np.pi / sides)))
@@ -233,16 +273,21 @@ def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
         shapely.point_on_surface(geoms[disc]), radius, quad_segs=_DISC_QUAD_SEGS
     )
     keep = polygonal | disc
-    out = friches.loc[keep].set_geometry(geoms[keep])
-    return out.reset_index(drop=True), int((~keep).sum())
+    out = friches.assign(**{Col.FOOTPRINT: footprint}).loc[keep].set_geometry(geoms[keep])
+    out = out.reset_index(drop=True)
+    out.attrs["without_surface"] = int((~keep).sum())
+    return out
 
 
 def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoDataFrame, int]:
     """Friches not yet reconverted, and the number of point friches without a surface."""
+    from foncier.io.cartofriches import parse_idpar_list
+
     parcels = territory.parcels
     zones = territory.plu_zones
     zone_geoms = zones.geometry.to_numpy()
-    friches, no_surface = _friche_polygons(territory.friches)
+    friches = friche_footprints(territory.friches, parcels)
+    no_surface = int(friches.attrs["without_surface"])
     friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
     f_geoms = friches.geometry.to_numpy()
     f_parcels = _parcels_in(f_geoms, parcels, parcel_tree).reindex(range(len(friches)))
@@ -253,8 +298,8 @@ def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoD
         f_zone = np.where(pd.isna(f_zone), friches[Col.ZONE_TYPE].to_numpy(dtype=object), f_zone)
     f_idus = f_parcels[UnitCol.IDUS]
     if _FRICHE_PARCELS in friches.columns:
-        listed = friches[_FRICHE_PARCELS].astype("str").str.strip()
-        f_idus = listed.where(friches[_FRICHE_PARCELS].notna() & (listed != ""), f_idus)
+        listed = parse_idpar_list(friches[_FRICHE_PARCELS]).map("|".join)
+        f_idus = listed.where(listed != "", f_idus)
     friche_land = _frame(
         f_geoms,
         ORIGIN_FRICHE,
@@ -265,6 +310,7 @@ def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoD
             UnitCol.IDUS: f_idus.fillna("").to_numpy(),
             Col.SITE_ID: friches[Col.SITE_ID].to_numpy(),
             Col.SERVICING_STAGE: UNKNOWN_STAGE,
+            UnitCol.FOOTPRINT: friches[Col.FOOTPRINT].to_numpy(),
         },
     )
     return friche_land, no_surface
@@ -301,6 +347,7 @@ def _zae_land(
             UnitCol.IDUS: p_idus.fillna("").to_numpy(),
             Col.SITE_ID: plots[Col.SITE_ID].to_numpy(),
             Col.SERVICING_STAGE: plots[Col.SERVICING_STAGE].to_numpy(),
+            UnitCol.FOOTPRINT: FOOTPRINT_DECLARED,
         },
     )
     return zae_land
@@ -332,6 +379,7 @@ def _activity_land(
             UnitCol.IDUS: chosen[Col.IDU].to_numpy(),
             Col.SITE_ID: "",
             Col.SERVICING_STAGE: UNKNOWN_STAGE,
+            UnitCol.FOOTPRINT: FOOTPRINT_PARCELS,
         },
     )
     return parcel_land
@@ -341,8 +389,10 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     """Land that could host an industrial project, each piece with its origin.
 
     - ``friche``: friches whose status is not ``friche reconvertie``; a point
-      friche (Cartofriches) becomes a disc of its ``surface_m2`` and is left
-      out without one;
+      friche (Cartofriches) takes the union of its listed cadastral parcels
+      when they are all loaded, else becomes a disc of its ``surface_m2``
+      (``footprint = "approximate"``) and is left out without one (see
+      :func:`friche_footprints`);
     - ``zae_plot``: ZAE plots whose occupancy is ``inoccupé``, ``vacant``,
       ``friche`` or ``occupation en transition`` and whose servicing stage is
       not ``non aménageable``;
@@ -367,7 +417,9 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         One row per candidate, RangeIndex, columns ``insee``, ``origin``,
         ``zone_type``, ``owner_kind``, ``idus``, ``site_id``,
-        ``servicing_stage`` and the candidate's polygon (EPSG:2154).
+        ``servicing_stage``, ``footprint`` (``parcels`` for activity-zone
+        parcels, ``declared`` for ZAE plots, the friche's for friches) and
+        the candidate's polygon (EPSG:2154).
         ``attrs["friches_without_surface"]`` counts the point friches left out.
     """
     parcel_tree = shapely.STRtree(territory.parcels.geometry.to_numpy())
@@ -502,7 +554,7 @@ def _least_serviced(stages: pd.Series, labels: np.ndarray) -> pd.Series:
 
 
 def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gpd.GeoDataFrame:
-    """Merge contiguous candidates of the same origin, zone, owner kind and site.
+    """Merge contiguous candidates of the same origin, zone, owner kind, site and footprint.
 
     Two candidates are contiguous when their net geometries are within
     ``tolerance_m`` of each other (which absorbs cadastre slivers; a road of
@@ -521,14 +573,18 @@ def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gp
     geopandas.GeoDataFrame
         One row per unit (RangeIndex, in the order of the units' first
         candidate): ``insee`` (of the member with the largest gross area),
-        ``origin``, ``zone_type``, ``owner_kind``, ``site_id``, ``idus``
+        ``origin``, ``zone_type``, ``owner_kind``, ``site_id``, ``footprint``, ``idus``
         (``|``-joined, sorted), ``servicing_stage`` (least serviced known
         stage of its members, ``inconnu`` if none), ``gross_area_ha``,
         ``n_candidates``, geometry = union of the members' net land.
     """
     n = len(candidates)
     geoms = candidates.geometry.to_numpy()
-    group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID]
+    if UnitCol.FOOTPRINT not in candidates.columns:  # candidates made without candidate_land
+        parcels = candidates[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE
+        footprint = np.where(parcels, FOOTPRINT_PARCELS, FOOTPRINT_DECLARED)
+        candidates = candidates.assign(**{UnitCol.FOOTPRINT: footprint})
+    group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID, UnitCol.FOOTPRINT]
     key = (
         candidates[group_cols].astype(object).fillna("").groupby(group_cols, sort=False).ngroup()
     ).to_numpy()

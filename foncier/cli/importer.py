@@ -5,27 +5,20 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from foncier.assumptions import LAYER_LABELS
 from foncier.cli._main import EXISTING_FILE, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
 from foncier.layers import LoadReport
 
+if TYPE_CHECKING:
+    from foncier.io.assemble import CachedLayer
+
 #: French names of the layers, for the messages.
-_LABELS = {
-    "communes": "communes",
-    "parcels": "parcelles",
-    "plu_zones": "zonage PLU",
-    "zae": "ZAE",
-    "zae_plots": "terrains de ZAE",
-    "friches": "friches",
-    "constraints": "contraintes",
-    "infrastructure": "infrastructures",
-    "enaf_consumption": "consommation ENAF",
-    "projects": "projets",
-    "dem": "MNT",
-}
+_LABELS = LAYER_LABELS
 
 
 def _pairs(values: Sequence[str], option: str) -> list[tuple[str, Path]]:
@@ -43,6 +36,33 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, Path]]:
     return out
 
 
+def _codes(keys: Sequence[str]) -> str:
+    return ", ".join(keys[:5]) + (" …" if len(keys) > 5 else "")
+
+
+def _print_cache(cache: Path, layers: Sequence[CachedLayer]) -> None:
+    """What the cache holds, source by source, in French."""
+    from foncier.io.assemble import CACHE_LAYERS
+
+    click.echo(f"Cache {cache} :")
+    for item in layers:
+        label = f"{_LABELS.get(item.layer, item.layer)} ({item.source})"
+        if not item.used:
+            click.secho(f"  {label} : non lu par cette version de foncier", fg="yellow")
+            continue
+        parts = [f"{len(item.files)} fichier(s) trouvé(s)"]
+        if item.missing:
+            parts.append(f"{len(item.missing)} absent(s) du serveur ({_codes(item.missing)})")
+        if item.empty:
+            parts.append(f"{len(item.empty)} sans aucun objet ({_codes(item.empty)})")
+        colour = None if item.files and not item.missing else "yellow"
+        click.secho(f"  {label} : " + " ; ".join(parts), fg=colour)
+    fetched = {item.source for item in layers}
+    for source, (layer, _) in CACHE_LAYERS.items():
+        if source not in fetched and source != "buildings":
+            click.secho(f"  {_LABELS.get(layer, layer)} ({source}) : absent du cache", fg="yellow")
+
+
 def _print_report(report: LoadReport) -> None:
     click.echo(f"  {report.summary()}")
     reasons: dict[str, list[str]] = {}
@@ -54,6 +74,13 @@ def _print_report(report: LoadReport) -> None:
 
 
 @main.command("import")
+@click.option(
+    "--from-cache",
+    "cache",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Cache folder written by `foncier fetch` (its manifest.json): communes, cadastre, "
+    "zoning; the other options add to it.",
+)
 @click.option(
     "--cadastre", multiple=True, type=EXISTING_FILE, help="Etalab cadastre parcels (repeatable)."
 )
@@ -77,6 +104,7 @@ def _print_report(report: LoadReport) -> None:
 @output_option(folder=True, required=True, help="Territory folder to write.")
 @handle_errors
 def import_(
+    cache: Path | None,
     cadastre: tuple[Path, ...],
     enaf: Path | None,
     zoning: tuple[Path, ...],
@@ -94,7 +122,7 @@ def import_(
     output: Path,
 ) -> None:
     """Build a territory folder from open-data files; missing layers are reported, not invented."""
-    from foncier.io.assemble import TerritorySources, build_territory
+    from foncier.io.assemble import TerritorySources, build_territory, sources_from_cache
 
     sources = TerritorySources(
         cadastre=cadastre,
@@ -111,6 +139,9 @@ def import_(
         dem=dem,
         projects=projects,
     )
+    if cache is not None:
+        sources, cached = sources_from_cache(cache, sources)
+        _print_cache(cache, cached)
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
         territory = build_territory(name, sources, Path(tmp) / "dem.tif")

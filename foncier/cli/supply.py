@@ -115,6 +115,7 @@ def supply(
     exclude: tuple[str, ...],
 ) -> None:
     """Screen the land of TERRITORY into land units with their criteria."""
+    from foncier.assumptions import assumptions, assumptions_text
     from foncier.exports import format_of, write_layer
     from foncier.styles import territory_metadata
     from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
@@ -133,4 +134,5 @@ def supply(
         write_suitability_raster(units, raster, resolution=raster_resolution)
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
+    click.echo("\n" + assumptions_text(assumptions(t, units)))
     click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
 
 from foncier._format import fr_number
+from foncier.assumptions import assumptions, assumptions_text
 from foncier.cli._main import (
     EXISTING_FILE,
     committed_option,
@@ -50,7 +52,9 @@ def _header(table: pd.DataFrame, territory_label: str) -> str:
     )
 
 
-def _format_table(table: pd.DataFrame, territory_label: str) -> str:
+def _format_table(
+    table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
+) -> str:
     shown = pd.DataFrame(index=table.index)
     for col in BUDGET_COLUMNS:
         values = table[col]
@@ -75,7 +79,10 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
         f" (reliquats positifs ; {len(over)} en dépassement, "
         f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
     )
-    return "\n".join([_header(table, territory_label), "", shown.to_string(index=False), "", total])
+    # What the figures rest on by default comes right under the header (nothing when none).
+    stated = [assumptions_text(hypotheses), ""] if hypotheses else []
+    parts = [_header(table, territory_label), "", *stated, shown.to_string(index=False)]
+    return "\n".join([*parts, "", total])
 
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:
@@ -83,10 +90,17 @@ def _machine(table: pd.DataFrame) -> pd.DataFrame:
     return table[list(BUDGET_COLUMNS)].round(_MACHINE_DECIMALS)
 
 
-def _format_json(table: pd.DataFrame, territory_label: str) -> str:
+def _format_json(
+    table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
+) -> str:
     rows = json.loads(_machine(table).to_json(orient="records", force_ascii=False))
     keys = ("rules", "rules_version", "enaf_vintage", "computed_at", "pool", "missing_years")
-    payload = {"territory": territory_label, **{k: table.attrs[k] for k in keys}, "budgets": rows}
+    payload = {
+        "territory": territory_label,
+        **{k: table.attrs[k] for k in keys},
+        "hypotheses": hypotheses,
+        "budgets": rows,
+    }
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
@@ -128,9 +142,12 @@ def zan(
         table = budget_table(t, rules, pool=pool, committed=committed_table)
     if table.attrs["missing_years"]:
         click.secho(_missing_note(table.attrs["missing_years"]), fg="yellow", err=True)
+    hypotheses = [dict(a) for a in assumptions(t, budgets=table, zan_only=True)]
     if fmt == "csv":
         click.echo(_machine(table).to_csv(index=False), nl=False)
+        if hypotheses:
+            click.echo(assumptions_text(hypotheses), err=True)
     elif fmt == "json":
-        click.echo(_format_json(table, t.data_label))
+        click.echo(_format_json(table, t.data_label, hypotheses))
     else:
-        click.echo(_format_table(table, t.data_label))
+        click.echo(_format_table(table, t.data_label, hypotheses))

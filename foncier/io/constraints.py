@@ -37,8 +37,10 @@ DEFAULT_EFFECTS: dict[str, str] = {
     for kind in CONSTRAINT_KINDS
 }
 #: Fields tried, in order, for a feature's identifier and name.
-_ID_FIELDS = ("id", "sitecode", "code_natio", "id_mnhn", "code", "gid", "fid", "osm_id")
-_NAME_FIELDS = ("name", "nom", "sitename", "nom_znieff", "nom_site", "libelle", "lib")
+_ID_FIELDS = (
+    "id", "sitecode", "code_natio", "id_mnhn", "code", "code poste", "gid", "fid", "osm_id"
+)  # fmt: skip
+_NAME_FIELDS = ("name", "nom", "sitename", "nom_znieff", "nom_site", "nom poste", "libelle", "lib")
 
 
 def _check_kind(kind: str, allowed: tuple[str, ...], what: str) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "FetchedFile",
     "Manifest",
     "fetch_territory",
+    "read_manifest",
 ]
 
 #: Environment variable redirecting every source to another server.
@@ -262,6 +263,41 @@ def _load_manifest(folder: Path) -> dict[str, FetchedFile]:
         msg = f"the manifest {path} is corrupt ({exc}); delete it to download everything again"
         raise DataSourceError(msg) from exc
     return {f.path: f for f in files}
+
+
+def read_manifest(folder: PathLike) -> Manifest:
+    """Read the ``manifest.json`` a :func:`fetch_territory` run wrote in a cache folder.
+
+    Parameters
+    ----------
+    folder
+        The cache folder.
+
+    Returns
+    -------
+    Manifest
+        The request and every file listed, paths relative to ``folder``.
+
+    Raises
+    ------
+    DataSourceError
+        No manifest in the folder, or a corrupt one.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        msg = (
+            f"{folder} holds no {MANIFEST_NAME}: it is not a cache written by `foncier fetch`; "
+            "run `foncier fetch --epci SIREN -o CACHE` first"
+        )
+        raise DataSourceError(msg)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        request = dict(data.get("request") or {})
+    except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
+        msg = f"the manifest {path} is corrupt ({exc}); delete it to download everything again"
+        raise DataSourceError(msg) from exc
+    return Manifest(folder, request=request, files=list(_load_manifest(folder).values()))
 
 
 def fetch_territory(
