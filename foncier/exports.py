@@ -12,12 +12,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
-
-import geopandas as gpd
+from typing import TYPE_CHECKING, Literal
 
 from foncier.errors import FoncierError
-from foncier.styles import add_layer_styles
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["FORMATS", "VectorFormat", "format_of", "write_layer"]
 
@@ -74,6 +74,8 @@ def write_layer(
     pathlib.Path
         The file written.
     """
+    from foncier.styles import add_layer_styles
+
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":

@@ -52,7 +52,8 @@ __all__ = [
 STYLE_NAME = "foncier"
 _STYLES_TABLE = "layer_styles"
 _GDAL_MD_URI = "http://gdal.org"
-_STATUS_LABELS = {"exceeded": "enveloppe dépassée", "incomplete": "données ENAF incomplètes"}
+#: Legend of the two budget states drawn apart (as on the territory map).
+_STATUS_LABELS = {"exceeded": "enveloppe dépassée", "incomplete": "données incomplètes"}
 
 
 # -- styles as data ---------------------------------------------------------------------------

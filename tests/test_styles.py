@@ -22,20 +22,17 @@ from foncier.cli import main
 from foncier.errors import DataSourceError
 from foncier.exports import write_layer
 from foncier.layers import ORIGINS
-from foncier.sample import write_sample
-from foncier.scenarios import Scenario, ScenarioResult
-from foncier.styles import (
+from foncier.maps.style import (
     BUDGET_PALETTE,
     EXCEEDED,
+    FRICHE_COLOURS,
     INCOMPLETE,
     ORIGIN_COLOURS,
-    STYLE_NAME,
-    add_layer_styles,
-    layer_style,
-    qml,
     sector_colour,
-    sld,
 )
+from foncier.sample import write_sample
+from foncier.scenarios import Scenario, ScenarioResult
+from foncier.styles import STYLE_NAME, add_layer_styles, layer_style, qml, sld
 from foncier.territory import GPKG_NAME, SPATIAL_LAYERS, Territory
 
 _OGRINFO = shutil.which("ogrinfo")
@@ -95,7 +92,7 @@ def test_territory_gpkg_is_styled(small: Territory) -> None:
         ET.fromstring(text.split("\n", 1)[1])
         ET.fromstring(sld_text.split("?>", 1)[1])
     friches = _categories(styles["friches"][0])
-    assert friches["friche sans projet"] == "#e66101"
+    assert friches["friche sans projet"] == FRICHE_COLOURS["friche sans projet"] == "#e66101"
     info = pyogrio.read_info(gpkg, layer="parcels")
     assert info["layer_metadata"]["DONNEES_SYNTHETIQUES"] == "oui"
     assert info["layer_metadata"]["MILLESIME_ENAF"] == small.enaf_vintage.label  # type: ignore[union-attr]
