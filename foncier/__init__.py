@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "InfeasibleError": "foncier.errors",
     "LayerSchemaError": "foncier.errors",
     "NotFoundError": "foncier.errors",
+    "OutputError": "foncier.errors",
     "RuleSetError": "foncier.errors",
     "query_project": "foncier.explain",
     "check_table": "foncier.layers",
@@ -113,6 +114,7 @@ if TYPE_CHECKING:
         InfeasibleError,
         LayerSchemaError,
         NotFoundError,
+        OutputError,
         RuleSetError,
     )
     from foncier.explain import (
@@ -211,6 +213,8 @@ __all__ = [
     "MatchResult",
     "MatchingInputs",
     "NotFoundError",
+    "OutputError",
+    "OutputError",
     "RuleSet",
     "RuleSetError",
     "SCHEMAS",

@@ -150,7 +150,9 @@ def matching_inputs(
         step("offre foncière")
     clock = time.perf_counter()
     if units is None:
-        units = land_units(territory, progress=progress)
+        units = land_units(
+            territory, progress=progress, unknown_land_cover=rule_set.unknown_land_cover
+        )
     check_table(units, "land_units")
     units = units_after(units.reset_index(drop=True), decided)
     timings["supply"] = time.perf_counter() - clock

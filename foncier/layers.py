@@ -44,6 +44,7 @@ from foncier.errors import (
 )
 
 __all__ = [
+    "ACTIVITY_CLASSES",
     "CRS_L93",
     "LAYER_NAMES",
     "SCHEMAS",
@@ -61,6 +62,7 @@ __all__ = [
     "UnitCol",
     "check_table",
     "empty_layer",
+    "is_activity_zone",
     "normalise_insee",
     "validate_layer",
 ]
@@ -83,6 +85,11 @@ class Col:
     EPCI = "epci"
     SCOT = "scot"
     HAS_PLANNING_DOC = "has_planning_doc"
+    # planning documents (PLU, PLUi, carte communale, RNU)
+    DOC_TYPE = "doc_type"
+    PRESCRIPTION_DATE = "prescription_date"
+    ARRET_DATE = "arret_date"
+    APPROVAL_DATE = "approval_date"
     # parcels
     IDU = "idu"
     SECTION = "section"
@@ -95,6 +102,7 @@ class Col:
     ZONE_ID = "zone_id"
     LIBELLE = "libelle"
     DESTDOMI = "destdomi"
+    ACTIVITY_CLASS = "activity_class"
     # zae
     SURF_BRUTE_HA = "surf_brute_ha"
     SURF_UTILE_HA = "surf_utile_ha"
@@ -145,14 +153,21 @@ class Col:
 ZONE_TYPES = ("U", "AUc", "AUs", "A", "N")
 #: ``destdomi`` code of zones whose dominant destination is economic activity.
 DESTDOMI_ACTIVITY = "02"
+#: ``activity_class`` of a PLU zone: an activity zone (candidate land) or another zone.
+ACTIVITY_CLASSES = ("activity", "other")
 OWNER_KINDS = ("public", "private", "unknown")
-LAND_COVERS = ("enaf", "artificialised")
+#: Land cover of a parcel; ``unknown`` when no source (buildings, OCS GE, ZAE) says it, and
+#: charged by the rule set's ``unknown_land_cover`` setting.
+LAND_COVERS = ("enaf", "artificialised", "unknown")
 #: How a friche's land is known: the union of its cadastral parcels, the polygon its
 #: source publishes, or a disc of its declared surface around its point (approximate).
 FOOTPRINT_PARCELS = "parcels"
 FOOTPRINT_DECLARED = "declared"
 FOOTPRINT_APPROXIMATE = "approximate"
 FOOTPRINTS = (FOOTPRINT_PARCELS, FOOTPRINT_DECLARED, FOOTPRINT_APPROXIMATE)
+#: Planning-document types: PLU, PLU intercommunal, plan de sauvegarde (en tenant lieu),
+#: carte communale, plan d'occupation des sols (lapsed), règlement national d'urbanisme.
+DOC_TYPES = ("PLU", "PLUi", "PSMV", "CC", "POS", "RNU")
 #: Cartofriches ``site_statut`` values (CNIG Friches standard).
 FRICHE_STATUSES = (
     "friche sans projet",
@@ -229,6 +244,7 @@ class UnitCol:
     DIST_SUBSTATION_KM = "dist_substation_km"
     DIST_HOUSING_KM = "dist_housing_km"
     ENAF_SHARE = "enaf_share"
+    UNKNOWN_COVER_SHARE = "unknown_cover_share"
     IS_FRICHE = "is_friche"
     FOOTPRINT = "footprint"
     FLOOD_SHARE = "flood_share"
@@ -324,7 +340,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str"),
                 Column(Col.EPCI, "code", pattern=_SIREN_RE),
                 Column(Col.SCOT, "str", required=False, nullable=True),
-                Column(Col.HAS_PLANNING_DOC, "bool", required=False, default=True),
+                # covered by a planning document that opens the garantie communale;
+                # blank = unknown (see foncier.zan.guarantee)
+                Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
             ),
             "polygon",
             "commune boundaries with their EPCI and SCoT",
@@ -341,7 +359,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(
                     Col.OWNER_KIND, "str", required=False, allowed=OWNER_KINDS, default="unknown"
                 ),
-                Column(Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="enaf"),
+                Column(
+                    Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="unknown"
+                ),
             ),
             "polygon",
             "cadastral parcels (Etalab cadastre)",
@@ -355,6 +375,14 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.LIBELLE, "str"),
                 Column(Col.ZONE_TYPE, "str", allowed=ZONE_TYPES),
                 Column(Col.DESTDOMI, "str", required=False, nullable=True),
+                # missing: the zone is an activity zone when its destdomi is 02
+                Column(
+                    Col.ACTIVITY_CLASS,
+                    "str",
+                    required=False,
+                    nullable=True,
+                    allowed=ACTIVITY_CLASSES,
+                ),
             ),
             "polygon",
             "PLU / carte communale zoning (GPU zone_urba)",
@@ -448,6 +476,19 @@ SCHEMAS: dict[str, LayerSchema] = {
             ),
             None,
             "ENAF consumed per commune and year in m² (Cerema); year Y is 1 Jan Y → 1 Jan Y+1",
+        ),
+        LayerSchema(
+            "planning_docs",
+            (Col.INSEE, Col.DOC_TYPE, Col.PRESCRIPTION_DATE, Col.ARRET_DATE, Col.APPROVAL_DATE),
+            (
+                _insee(),
+                Column(Col.DOC_TYPE, "str", allowed=DOC_TYPES),
+                Column(Col.PRESCRIPTION_DATE, "str", required=False, nullable=True),
+                Column(Col.ARRET_DATE, "str", required=False, nullable=True),
+                Column(Col.APPROVAL_DATE, "str", required=False, nullable=True),
+            ),
+            None,
+            "planning documents of each commune and the dates of their procedure (ISO dates)",
         ),
         LayerSchema(
             "projects",
@@ -544,6 +585,40 @@ def _first(values: Iterable[Any], n: int = 5) -> str:
     return shown + (f" … ({len(vals)} in all)" if len(vals) > n else "")
 
 
+def is_activity_zone(zones: pd.DataFrame) -> np.ndarray:
+    """Whether each PLU zone is an activity zone, whatever its zone type.
+
+    ``activity_class`` decides where it is set (by the GPU reader's
+    classification of ``destdomi`` and labels); elsewhere, e.g. in layers
+    built before that column existed, a zone is an activity zone when its
+    ``destdomi`` is ``02``.
+
+    Parameters
+    ----------
+    zones
+        The ``plu_zones`` layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans, one per zone.
+
+    Examples
+    --------
+    >>> zones = pd.DataFrame({"destdomi": ["02", "01", None],
+    ...                       "activity_class": [None, "activity", "other"]})
+    >>> is_activity_zone(zones).tolist()
+    [True, True, False]
+    """
+    destdomi = zones[Col.DESTDOMI] if Col.DESTDOMI in zones.columns else pd.Series("", zones.index)
+    by_destdomi = destdomi.fillna("").to_numpy(dtype=object) == DESTDOMI_ACTIVITY
+    if Col.ACTIVITY_CLASS not in zones.columns:
+        return np.asarray(by_destdomi, dtype=bool)
+    cls = zones[Col.ACTIVITY_CLASS]
+    known = cls.notna().to_numpy()
+    return np.where(known, cls.to_numpy(dtype=object) == "activity", by_destdomi).astype(bool)
+
+
 def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:
     """Normalise codes to strings, zero-padding purely numeric ones.
 
@@ -586,8 +661,8 @@ def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:
     return out.astype("str")
 
 
-_TRUE = {"true", "1", "oui", "yes", "vrai", "o", "y", "t"}
-_FALSE = {"false", "0", "non", "no", "faux", "n", "f", ""}
+_TRUE = {"true", "1", "1.0", "oui", "yes", "vrai", "o", "y", "t"}
+_FALSE = {"false", "0", "0.0", "non", "no", "faux", "n", "f", ""}
 
 
 def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fix: str) -> None:
@@ -641,9 +716,9 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
             # nullable until the missing values are checked (see _check_columns)
             return num.astype("Int64")
         return num.astype("float64")
-    # bool: missing values take the column's default
+    # bool: missing values take the column's default, or stay NA when there is none
     if pd.api.types.is_bool_dtype(s):
-        return s.astype(bool)
+        return s.astype("boolean" if col.nullable else bool)
     low = s.astype(object).where(s.isna(), s.astype(str).str.strip().str.lower())
     low = low.where(low != "", None)
     bad = low[low.notna() & ~low.isin(_TRUE | _FALSE)]
@@ -658,6 +733,8 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
     out = low.isin(_TRUE)
     if col.default is not None:
         out = out.where(low.notna(), bool(col.default))
+    elif col.nullable:
+        return out.astype("boolean").mask(low.isna().to_numpy())
     return out.astype(bool)
 
 
@@ -936,7 +1013,14 @@ def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
     """
     schema = SCHEMAS[name]
     dtypes = {"code": "str", "str": "str", "float": "float64", "int": "Int64", "bool": "bool"}
-    frame = pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in schema.columns})
+    frame = pd.DataFrame(
+        {
+            c.name: pd.Series(
+                dtype="boolean" if c.kind == "bool" and c.nullable else dtypes[c.kind]
+            )
+            for c in schema.columns
+        }
+    )
     if schema.geometry is None:
         return frame
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS_L93), crs=CRS_L93)

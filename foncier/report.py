@@ -37,6 +37,7 @@ from foncier.assumptions import assumptions_html, scenario_assumptions  # noqa: 
 from foncier.labels import REASON_LABELS  # noqa: E402
 from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
 from foncier.maps import map_html, scenario_map  # noqa: E402
+from foncier.outputs import write_text  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
 
@@ -456,6 +457,8 @@ def write_report(
     result_dir: str | Path,
     territory: Any = None,
     out: str | Path | None = None,
+    *,
+    force: bool = False,
 ) -> Path:
     """Write the working group's HTML report of a scenario result folder.
 
@@ -472,6 +475,9 @@ def write_report(
         ``None``: the folder its audit record names.
     out
         Path of the page; ``result_dir/report.html`` when ``None``.
+    force
+        Allow replacing a file foncier wrote as another kind of output (a
+        file foncier did not write is never replaced).
 
     Returns
     -------
@@ -484,6 +490,9 @@ def write_report(
     DataSourceError
         ``result_dir`` is not a scenario result folder, or the territory
         folder cannot be read (or is not named and the audit's has moved).
+    OutputError
+        ``out`` is one of the result's files, lies in the territory folder,
+        is a file foncier did not write, or the system refused the write.
 
     Examples
     --------
@@ -491,7 +500,7 @@ def write_report(
     PosixPath('out/scenario/report.html')
     """
     from foncier.errors import DataSourceError
-    from foncier.scenarios import ScenarioResult
+    from foncier.scenarios import RESULT_FILES, ScenarioResult
     from foncier.zan import budget_table
 
     folder = Path(result_dir)
@@ -581,8 +590,8 @@ avant → après le scénario.</p>
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>"
     )
     target = Path(out) if out is not None else folder / REPORT_NAME
-    target.write_text(_compact(page), encoding="utf-8")
-    return target
+    inputs = [*(folder / name for name in RESULT_FILES), getattr(territory, "folder", None)]
+    return write_text(target, _compact(page), "report", force=force, inputs=inputs)
 
 
 def _compact(page: str) -> str:

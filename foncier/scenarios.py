@@ -1,5 +1,8 @@
 """Scenarios: a territory, projects, a ZAN rule set, a pool level, weights and an objective.
 
+(Longer than most modules: a scenario, its result folder and the comparison
+of two results are one contract, written and read in the same place.)
+
 Running a :class:`Scenario` computes the land supply, the ZAN budgets and the
 matching, then returns a :class:`ScenarioResult`: assignments, unmatched
 projects with their reasons, the ZAN balance per pool after the scenario,
@@ -35,9 +38,10 @@ from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import Thresholds
-from foncier.inputs import MatchingInputs, matching_inputs
+from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
+from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.styles import add_layer_styles, result_metadata
@@ -193,21 +197,36 @@ class ScenarioResult:
             )
         return "\n".join(lines)
 
-    def to_folder(self, outdir: str | Path) -> Path:
-        """Write the result to a folder (created if needed).
+    def to_folder(self, outdir: str | Path, *, force: bool = False) -> Path:
+        """Write the result to a folder, atomically, under the output policy.
+
+        The files are written into a temporary sibling folder swapped in by
+        renames: an interrupted write leaves the previous result readable
+        (see :mod:`foncier.outputs`).
 
         Parameters
         ----------
         outdir
-            Destination folder.
+            Destination folder: missing, empty, or a scenario result written
+            by foncier (replaced, with the report written into it).
+        force
+            Also write into a folder holding other things: only foncier's
+            own files are replaced, every other file is kept.
 
         Returns
         -------
         pathlib.Path
             The folder, holding :data:`RESULT_FILES`.
+
+        Raises
+        ------
+        OutputError
+            The folder holds files foncier did not write and ``force`` is
+            not set, or the system refused the write.
         """
-        folder = Path(outdir)
-        folder.mkdir(parents=True, exist_ok=True)
+        return write_folder(outdir, "scenario", self._write_files, force=force)
+
+    def _write_files(self, folder: Path) -> None:
         self.assignments.to_csv(folder / "assignments.csv", index=False)
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
@@ -218,22 +237,18 @@ class ScenarioResult:
             encoding="utf-8",
         )
         gpkg = folder / "placements.gpkg"
-        if gpkg.exists():
-            gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
                 self.placements, gpkg, layer="placements", driver="GPKG", **_PLACEMENTS_GEOMETRY
             )
         add_layer_styles(gpkg, metadata=result_metadata(self.audit))
-        units_gpkg = folder / "land_units.gpkg"
-        if units_gpkg.exists():
-            units_gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            pyogrio.write_dataframe(self.units, units_gpkg, layer="land_units", driver="GPKG")
-        add_layer_styles(units_gpkg, metadata=result_metadata(self.audit))
-        return folder
+            pyogrio.write_dataframe(
+                self.units, folder / "land_units.gpkg", layer="land_units", driver="GPKG"
+            )
+        add_layer_styles(folder / "land_units.gpkg", metadata=result_metadata(self.audit))
 
     @classmethod
     def from_folder(cls, outdir: str | Path) -> ScenarioResult:
@@ -257,6 +272,7 @@ class ScenarioResult:
         from foncier.zan import RuleSet
 
         folder = Path(outdir)
+        recover_folder(folder)
         missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
         if missing:
             msg = (
@@ -386,6 +402,7 @@ class Scenario:
 
         if not isinstance(self.territory, Territory):
             self.territory = Territory.from_folder(Path(self.territory))
+        self.territory.require_commune_geometries("l'affectation des projets et leur recherche")
         return self.territory
 
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:
@@ -403,7 +420,10 @@ class Scenario:
                 if step:
                     step("offre foncière")
                 clock = time.perf_counter()
-                self.units = land_units(self._territory(), progress=progress)
+                cover = resolve_rules(self.rules).unknown_land_cover
+                self.units = land_units(
+                    self._territory(), progress=progress, unknown_land_cover=cover
+                )
                 supply_s = time.perf_counter() - clock
             built = matching_inputs(
                 self._territory(),

@@ -1,5 +1,9 @@
 """Land supply: from parcels, ZAE plots and friches to screened land units.
 
+(Longer than most modules: the three steps below share their intermediate
+tables and are read in order; each criterion itself lives in
+:mod:`foncier.criteria`.)
+
 The supply step answers the working group's first question: how much land is
 really available for industry, where, and at what ZAN cost.
 
@@ -41,7 +45,6 @@ from foncier.errors import NotFoundError
 from foncier.layers import (
     CONSTRAINT_KINDS,
     CRS_L93,
-    DESTDOMI_ACTIVITY,
     FOOTPRINT_APPROXIMATE,
     FOOTPRINT_DECLARED,
     FOOTPRINT_PARCELS,
@@ -51,8 +54,10 @@ from foncier.layers import (
     SERVICING_STAGES,
     Col,
     UnitCol,
+    is_activity_zone,
 )
 from foncier.terrain import zonal_slope
+from foncier.zan.rules import load_rules
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -68,7 +73,7 @@ __all__ = [
 
 #: Constraint kinds subtracted from the candidate land by default.
 DEFAULT_EXCLUDE: tuple[str, ...] = ("ppri_red", "natura2000")
-#: Zone types where activity zones (``destdomi`` 02) make land a candidate.
+#: Zone types where activity zones (``activity_class``, else ``destdomi`` 02) make land a candidate.
 ACTIVITY_ZONE_TYPES = ("U", "AUc", "AUs")
 #: ZAE plot occupancies (CNIG ``terr_etat_occup``) meaning the plot is available.
 AVAILABLE_OCCUPANCIES = ("inoccupé", "vacant", "friche", "occupation en transition")
@@ -111,6 +116,7 @@ UNIT_COLUMNS = (
     UnitCol.DIST_SUBSTATION_KM,
     UnitCol.DIST_HOUSING_KM,
     UnitCol.ENAF_SHARE,
+    UnitCol.UNKNOWN_COVER_SHARE,
     UnitCol.IS_FRICHE,
     UnitCol.FOOTPRINT,
     Col.SERVICING_STAGE,
@@ -190,10 +196,8 @@ def _activity_parcels(
     looked at, and intersections are computed only for those crossing a zone
     boundary.
     """
-    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES) & (
-        zones[Col.DESTDOMI] == DESTDOMI_ACTIVITY
-    )
-    zone_idx = np.flatnonzero(activity.to_numpy())
+    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES).to_numpy() & is_activity_zone(zones)
+    zone_idx = np.flatnonzero(activity)
     empty = np.empty(0, dtype="int64")
     if len(zone_idx) == 0 or len(parcels) == 0:
         return empty, empty
@@ -397,8 +401,10 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
       ``friche`` or ``occupation en transition`` and whose servicing stage is
       not ``non aménageable``;
     - ``activity_zone``: parcels lying for at least half their area in U, AUc
-      or AUs zones of ``destdomi`` 02 (activity; carte-communale sector 02 is
-      loaded as such), whose representative point is outside every ZAE plot
+      or AUs activity zones (``activity_class`` = ``activity``, as the GPU
+      reader classifies them from ``destdomi`` and their labels; without that
+      column, ``destdomi`` 02; carte-communale sector 02 is loaded as such),
+      whose representative point is outside every ZAE plot
       (the ZAE inventory says whether its plots are free) and outside the
       candidate friches, and whose land cover is not ``artificialised``
       (without an inventory, built-up land is taken as occupied; its reuse
@@ -644,6 +650,7 @@ def add_criteria(
     territory: Any,
     *,
     stage: Callable[[str], Any] | None = None,
+    unknown_land_cover: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Add every criterion column of :mod:`foncier.criteria` to merged units.
 
@@ -656,6 +663,11 @@ def add_criteria(
         infrastructure, parcels, constraints, PLU zones).
     stage
         Context-manager factory called with each stage name (timing, progress).
+    unknown_land_cover
+        How parcels of unknown land cover count in ``enaf_share``: ``enaf`` or
+        ``artificialised``; ``None`` for the default rule set's
+        ``unknown_land_cover`` (``enaf``).  ``unknown_cover_share`` gives the
+        share of each unit this assumption bears on.
 
     Returns
     -------
@@ -678,7 +690,10 @@ def add_criteria(
         out[UnitCol.DIST_SUBSTATION_KM] = crit.dist_to(out, infra, "substation")
         out[UnitCol.DIST_HOUSING_KM] = crit.dist_housing_km(out, territory.plu_zones)
     with timed("ENAF"):
-        out[UnitCol.ENAF_SHARE] = crit.enaf_share(out, territory.parcels)
+        unknown_as = unknown_land_cover or load_rules().unknown_land_cover
+        shares = crit.land_cover_shares(out, territory.parcels, unknown_as=unknown_as)
+        out[UnitCol.ENAF_SHARE] = shares[UnitCol.ENAF_SHARE]
+        out[UnitCol.UNKNOWN_COVER_SHARE] = shares[UnitCol.UNKNOWN_COVER_SHARE]
         out[UnitCol.IS_FRICHE] = crit.is_friche(out)
     with timed("contraintes"):
         constraints = territory.constraints
@@ -705,6 +720,7 @@ def land_units(
     *,
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
     progress: bool = False,
+    unknown_land_cover: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Screened land units of a territory with all their criteria.
 
@@ -719,6 +735,10 @@ def land_units(
         Constraint kinds subtracted from the candidate land.
     progress
         Show a progress bar of the stages (on stderr).
+    unknown_land_cover
+        How parcels of unknown land cover are charged in ``enaf_share``
+        (``enaf`` or ``artificialised``; ``None``: the default rule set's
+        ``unknown_land_cover``); see :func:`add_criteria`.
 
     Returns
     -------
@@ -734,7 +754,7 @@ def land_units(
     NotFoundError
         If an ``exclude`` kind is not a constraint kind.
     DataSourceError, CRSError
-        If the territory's DEM cannot be read.
+        If the territory's DEM cannot be read, or it has no commune geometries.
 
     Examples
     --------
@@ -746,6 +766,7 @@ def land_units(
     >>> units[["unit_id", "origin", "net_area_ha", "enaf_share"]].head()  # doctest: +SKIP
     """
     kinds = _check_kinds(exclude, "exclude")
+    territory.require_commune_geometries("l'offre foncière (foncier supply)")
     timings: dict[str, float] = {}
     bar = None
     if progress:
@@ -763,7 +784,7 @@ def land_units(
             screened = screen(candidates, territory.constraints, kinds)
         with timed("unités foncières"):
             merged = merge_units(screened)
-        units = add_criteria(merged, territory, stage=timed)
+        units = add_criteria(merged, territory, stage=timed, unknown_land_cover=unknown_land_cover)
     finally:
         if bar is not None:
             bar.close()
@@ -793,7 +814,9 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
         from ``communes`` are added without a name): ``insee``, ``name``,
         ``units``, ``available_ha``, ``friche_ha``, ``zae_ha``,
         ``activity_zone_ha``, ``enaf_ha`` (net area times ENAF share, over
-        units whose share is known).
+        units whose share is known) and ``unknown_cover_ha`` (net area on
+        parcels of unknown land cover: the part of ``enaf_ha`` resting on the
+        rule set's ``unknown_land_cover`` assumption when it is ``enaf``).
     """
     table = pd.DataFrame(
         {
@@ -810,6 +833,9 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
                 units[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE, 0.0
             ),
             "enaf_ha": (units[UnitCol.NET_AREA_HA] * units[UnitCol.ENAF_SHARE]).fillna(0.0),
+            "unknown_cover_ha": (
+                units[UnitCol.NET_AREA_HA] * units[UnitCol.UNKNOWN_COVER_SHARE]
+            ).fillna(0.0),
         }
     )
     totals = table.groupby(Col.INSEE).sum()

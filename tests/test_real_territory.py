@@ -145,11 +145,6 @@ def test_report_text_shows_no_missing_value(ales: dict) -> None:
     assert missing_words(without_map) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the maps' land-unit popup shows an unknown zone type as 'nan' until the maps "
-    "package formats its cells with foncier._format.fr_text",
-)
 def test_maps_show_no_missing_value(ales: dict) -> None:
     hits = [h for page in (*ales["maps"], ales["report"]) for h in missing_words(page)]
     assert hits == []

@@ -9,7 +9,7 @@ import click
 from foncier.cli._main import handle_errors, main, output_option, quiet_option
 from foncier.errors import DataSourceError
 
-_SOURCES = ("epci", "communes", "cadastre", "zoning")
+_SOURCES = ("epci", "communes", "cadastre", "buildings", "zoning")
 
 
 @main.command()
@@ -46,7 +46,7 @@ def fetch(
     sources: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Download cadastre, communes, EPCI and zoning data of an EPCI or of communes."""
+    """Download cadastre (parcels and buildings), communes, EPCI and zoning data."""
     from foncier.io.fetch import fetch_territory
 
     templates = {}

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from foncier.assumptions import LAYER_LABELS
-from foncier.cli._main import EXISTING_FILE, handle_errors, main, output_option
+from foncier.cli._main import EXISTING_FILE, force_option, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
-from foncier.layers import LoadReport
+from foncier.io.cerema import CodeMismatch
+from foncier.layers import Col, LoadReport
 
 if TYPE_CHECKING:
     from foncier.io.assemble import CachedLayer
@@ -100,8 +101,47 @@ def _print_report(report: LoadReport) -> None:
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
 @click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
 @click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
+@click.option(
+    "--planning-docs",
+    type=EXISTING_FILE,
+    help=(
+        "Documents d'urbanisme des communes (CSV : insee;type;date_prescription;date_arret;"
+        "date_approbation ; type PLU, PLUi, CC ou RNU) : ils ouvrent la garantie communale."
+    ),
+)
+# land cover of the parcels and activity zones of the PLU
+@click.option(
+    "--buildings",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="Etalab cadastre buildings (cadastre-<insee>-batiments.json, repeatable): "
+    "built parcels become artificialised.",
+)
+@click.option(
+    "--built-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.10,
+    show_default=True,
+    help="Share of a parcel covered by buildings from which it is artificialised.",
+)
+@click.option(
+    "--ocsge",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="OCS GE (CODE_CS, CODE_US; repeatable): decides the parcels' land cover.",
+)
+@click.option(
+    "--zone-rules",
+    type=EXISTING_FILE,
+    help="Activity-zone rules (TOML) replacing foncier/rules/nomenclatures/zones_activite.toml.",
+)
 @click.option("--name", required=True, help="Territory name.")
-@output_option(folder=True, required=True, help="Territory folder to write.")
+@output_option(
+    folder=True,
+    required=True,
+    help="Territory folder to write (missing, empty, or a territory foncier wrote).",
+)
+@force_option
 @handle_errors
 def import_(
     cache: Path | None,
@@ -118,11 +158,18 @@ def import_(
     epci: str | None,
     dem: Path | None,
     projects: Path | None,
+    buildings: tuple[Path, ...],
+    built_share: float,
+    ocsge: tuple[Path, ...],
+    zone_rules: Path | None,
+    planning_docs: Path | None,
     name: str,
     output: Path,
+    force: bool,
 ) -> None:
     """Build a territory folder from open-data files; missing layers are reported, not invented."""
     from foncier.io.assemble import TerritorySources, build_territory, sources_from_cache
+    from foncier.outputs import check_folder
 
     sources = TerritorySources(
         cadastre=cadastre,
@@ -138,10 +185,35 @@ def import_(
         epci=epci,
         dem=dem,
         projects=projects,
+        buildings=buildings,
+        min_built_share=built_share,
+        ocsge=ocsge,
+        zone_rules=zone_rules,
+        planning_docs=planning_docs,
     )
     if cache is not None:
         sources, cached = sources_from_cache(cache, sources)
         _print_cache(cache, cached)
+    inputs = [
+        *cadastre,
+        *zoning,
+        *communes,
+        enaf,
+        friches,
+        zae,
+        zae_plots,
+        epci_json,
+        dem,
+        projects,
+        cache,
+        planning_docs,
+        zone_rules,
+        *buildings,
+        *ocsge,
+        *(path for _, path in sources.constraints),
+        *(path for _, path in sources.infrastructure),
+    ]
+    check_folder(output, "territory", force=force, inputs=inputs)
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
         territory = build_territory(name, sources, Path(tmp) / "dem.tif")
@@ -149,11 +221,31 @@ def import_(
             if layer in territory.metadata["sources"]:
                 click.echo(f"{_LABELS.get(layer, layer)} :")
                 _print_report(report)
-        folder = territory.to_folder(output)
+        folder = territory.to_folder(output, force=force, inputs=inputs)
     for layer in territory.metadata["missing"]:
         click.secho(
             f"Couche absente : {_LABELS.get(layer, layer)} ({layer}) — aucune source fournie, "
             "laissée vide",
+            fg="yellow",
+        )
+    if territory.communes_from_enaf:
+        click.secho(
+            f"Communes : {len(territory.commune_table())} communes lues dans le fichier Cerema, "
+            "sans contours (foncier zan et info fonctionnent ; supply et match demandent "
+            "--communes)",
+            fg="yellow",
+        )
+    mismatch = territory.metadata.get("code_mismatch")
+    if isinstance(mismatch, dict) and (mismatch["only_communes"] or mismatch["only_enaf"]):
+        for line in CodeMismatch(
+            tuple(mismatch["only_communes"]), tuple(mismatch["only_enaf"]), mismatch["common"]
+        ).lines():
+            click.secho(f"Codes communes : {line}", fg="yellow")
+    flags = territory.commune_table().get(Col.HAS_PLANNING_DOC)
+    if not len(territory.planning_docs) and (flags is None or flags.isna().all()):
+        click.secho(
+            "Garantie communale : aucun document d'urbanisme fourni (--planning-docs) ; "
+            "le statut des communes est inconnu et la garantie de 1 ha n'est pas appliquée",
             fg="yellow",
         )
     click.echo(f"Territoire écrit dans {folder}")

@@ -12,6 +12,7 @@ from foncier.cli._main import (
     EXISTING_FILE,
     committed_option,
     decisions_option,
+    force_option,
     handle_errors,
     main,
     objective_option,
@@ -52,8 +53,14 @@ _UNMATCHED_SHOWN = 10
     show_default=True,
     help="Candidate units kept per project and ranking before solving.",
 )
-@output_option("outdir", folder=True, required=True, help="Folder the result is written to.")
+@output_option(
+    "outdir",
+    folder=True,
+    required=True,
+    help="Folder the result is written to (missing, empty, or a result foncier wrote).",
+)
 @quiet_option
+@force_option
 @handle_errors
 def match(
     territory: Path,
@@ -67,10 +74,14 @@ def match(
     top_n: int,
     outdir: Path,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Place the projects of TERRITORY on its land units under the ZAN budgets."""
+    from foncier.outputs import check_folder
     from foncier.scenarios import Scenario
 
+    inputs = [territory, projects_file, committed, _rules_file(rules_name)]
+    check_folder(outdir, "scenario", force=force, inputs=inputs)
     scenario = Scenario(
         territory,
         projects=projects_file,
@@ -89,7 +100,7 @@ def match(
             err=True,
         )
     result = scenario.run(progress=not quiet)
-    result.to_folder(outdir)
+    result.to_folder(outdir, force=force)
     click.echo(result.summary_fr())
     unmatched = result.unmatched
     for row in unmatched.head(_UNMATCHED_SHOWN).itertuples(index=False):
@@ -98,6 +109,11 @@ def match(
     if len(unmatched) > _UNMATCHED_SHOWN:
         click.echo(f"  … et {len(unmatched) - _UNMATCHED_SHOWN} autres (voir unmatched.csv)")
     click.echo(f"Résultats écrits dans {outdir}")
+
+
+def _rules_file(name: str | None) -> Path | None:
+    """The rule file named by ``--rules``, if it is a file (not a built-in name)."""
+    return Path(name) if name is not None and Path(name).is_file() else None
 
 
 def _cell(value: object) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from foncier._format import fr_number
 from foncier.cli._main import (
+    force_option,
     handle_errors,
     load_territory,
     main,
@@ -105,6 +106,7 @@ def format_summary(summary: pd.DataFrame) -> str:
     type=click.Choice(CONSTRAINT_KINDS),
     help="Constraint kind subtracted from the land (repeatable; default: ppri_red, natura2000).",
 )
+@force_option
 @handle_errors
 def supply(
     territory: Path,
@@ -113,25 +115,41 @@ def supply(
     raster: Path | None,
     raster_resolution: float,
     exclude: tuple[str, ...],
+    force: bool,
 ) -> None:
     """Screen the land of TERRITORY into land units with their criteria."""
     from foncier.assumptions import assumptions, assumptions_text
+    from foncier.errors import OutputError
     from foncier.exports import format_of, write_layer
+    from foncier.outputs import check_file, write_file
     from foncier.styles import territory_metadata
     from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
     from foncier.terrain import write_suitability_raster
 
     start = time.perf_counter()
+    if raster is not None and raster.resolve() == output.resolve():
+        msg = f"--raster et -o désignent le même fichier {output} ; donnez-leur deux noms"
+        raise OutputError(msg)
+    check_file(output, "land_units", force=force, inputs=[territory])
+    if raster is not None:
+        check_file(raster, "raster", force=force, inputs=[territory])
     t = load_territory(territory)
     kinds = exclude or DEFAULT_EXCLUDE
     click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
     units = land_units(t, exclude=kinds, progress=True)
     kind = format_of(output, fmt)
-    write_layer(units, output, UNITS_LAYER, fmt=kind, metadata=territory_metadata(t))
+    metadata = territory_metadata(t)
+
+    def write(tmp: Path) -> None:
+        write_layer(units, tmp, UNITS_LAYER, fmt=kind, metadata=metadata)
+
+    write_file(output, "land_units", write, force=force, inputs=[territory])
     where = f"(couche {UNITS_LAYER})" if kind == "gpkg" else "(GeoParquet)"
     click.echo(f"{len(units)} unités foncières écrites dans {output} {where}")
     if raster is not None:
-        write_suitability_raster(units, raster, resolution=raster_resolution)
+        write_suitability_raster(
+            units, raster, resolution=raster_resolution, force=force, inputs=[territory]
+        )
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
     click.echo("\n" + assumptions_text(assumptions(t, units)))

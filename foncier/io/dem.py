@@ -14,6 +14,7 @@ import numpy as np
 from foncier.errors import CRSError, DataSourceError
 from foncier.io._common import PathLike
 from foncier.layers import CRS_L93, LoadReport
+from foncier.outputs import write_file
 
 __all__ = ["reproject_dem"]
 
@@ -52,6 +53,9 @@ def reproject_dem(
         Missing, truncated or corrupt raster, or one with no band.
     CRSError
         A raster without CRS.
+    OutputError
+        ``dst_path`` is the source, a file foncier did not write, or the
+        system refused the write.
 
     Examples
     --------
@@ -115,13 +119,12 @@ def reproject_dem(
         "blockxsize": 256,
         "blockysize": 256,
     }
-    dst_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with rasterio.open(dst_path, "w", **profile) as dst:
+
+    def write(tmp: Path) -> None:
+        with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(out, 1)
-    except RasterioError as exc:
-        msg = f"cannot write the DEM {dst_path}: {exc}"
-        raise DataSourceError(msg) from exc
+
+    write_file(dst_path, "dem", write, inputs=[src_path])
     report.reprojected = epsg != 2154
     valid = out[~np.isnan(out)] if np.isnan(nodata) else out[out != nodata]
     span = f", elevations {valid.min():g}..{valid.max():g} m" if valid.size else ", no data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any, cast
 
@@ -163,16 +164,31 @@ def _title(territory: Any, subtitle: str, rules: str) -> str:
 
 
 def finish(
-    m: folium.Map, territory: Any, subtitle: str, budgets: pd.DataFrame, layers: list[MapLayer]
+    m: folium.Map,
+    territory: Any,
+    subtitle: str,
+    budgets: pd.DataFrame,
+    layers: list[MapLayer],
+    hypotheses: Sequence[Any] | None = None,
 ) -> folium.Map:
     """Add ``layers`` in order, then the title, legend and panels (all collapsible).
 
     The legend lists the layers' blocks in the same order as the layer
-    control; a layer's panel (the projects left out) goes bottom right.
+    control; a layer's panel (the projects left out) goes bottom right.  The
+    assumptions the figures rest on (:mod:`foncier.assumptions`) fold under
+    the title.
     """
+    from foncier.assumptions import assumptions_html
+
     for layer in layers:
         layer.add_to(m)
     title = _title(territory, subtitle, rules_line(budgets))
+    if hypotheses is not None:
+        title += collapsible(
+            f"<b>Hypothèses ({len(hypotheses)})</b>",
+            assumptions_html(hypotheses, heading="span"),
+            open_=False,
+        )
     _panel(m, title, "top:10px;left:50px;max-width:45%;", "title")
     legend = "<br>".join(layer.legend_html for layer in layers if layer.legend_html)
     _panel(

@@ -166,5 +166,10 @@ def scenario_map(
     n_all = int(totals.get("projects", len(placements) + len(result.unmatched)))
     name = (getattr(result, "audit", {}) or {}).get("name", "")
     subtitle = f"Scénario {name} : {n_placed} projets placés sur {n_all}".replace("  ", " ")
+    from foncier.assumptions import scenario_assumptions
+
     m = new_map(territory, inline_assets)
-    return finish(m, territory, subtitle, table, layers)
+    stated = (getattr(result, "audit", {}) or {}).get("hypotheses")
+    if stated is None:  # a result written before its assumptions were recorded
+        stated = scenario_assumptions(territory, units, None, result.assignments)
+    return finish(m, territory, subtitle, table, layers, stated)

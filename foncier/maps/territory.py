@@ -156,6 +156,9 @@ def territory_map(
         from foncier.supply import land_units
 
         units = land_units(territory)
+    from foncier.assumptions import assumptions
+
     layers = base_layers(territory, units, table, colour_by)
     m = new_map(territory, inline_assets)
-    return finish(m, territory, "Budget ZAN restant et foncier disponible", table, layers)
+    stated = assumptions(territory, units, table)
+    return finish(m, territory, "Budget ZAN restant et foncier disponible", table, layers, stated)

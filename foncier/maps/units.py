@@ -9,10 +9,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from foncier._format import fr_number
+from foncier._format import footprint_label, fr_number, fr_text
 from foncier.errors import LayerSchemaError
 from foncier.labels import COLUMN_LABELS, LAYER_NAMES, ORIGIN_LABELS, esc, ha, km, pct, popup_html
-from foncier.layers import Col, UnitCol
+from foncier.layers import ORIGIN_FRICHE, Col, UnitCol
 from foncier.maps.layer import MapLayer, geojson_layer
 from foncier.maps.style import INCOMPLETE, ORIGIN_COLOURS, OTHER, SCORE_PALETTE, swatch
 
@@ -31,10 +31,12 @@ def _unit_popup(r: Any, commune: str) -> str:
             "Coût ZAN",
             f"{ha(net * share, 2)} d'ENAF si toute la surface est bâtie (part ENAF {pct(share)})",
         ),
-        ("Zone", esc(getattr(r, Col.ZONE_TYPE, "") or "n.d.")),
-        ("Viabilisation", esc(getattr(r, Col.SERVICING_STAGE, "") or "n.d.")),
+        ("Zone", esc(fr_text(getattr(r, Col.ZONE_TYPE, None)))),
+        ("Viabilisation", esc(fr_text(getattr(r, Col.SERVICING_STAGE, None)))),
         ("Complétude des données", pct(getattr(r, UnitCol.COMPLETENESS, np.nan))),
     ]
+    if r.origin == ORIGIN_FRICHE and UnitCol.FOOTPRINT in r._fields:
+        rows.append(("Emprise", esc(footprint_label(getattr(r, UnitCol.FOOTPRINT)))))
     criteria = [
         ("pente moyenne", fr_number(getattr(r, UnitCol.SLOPE_MEAN_PCT, np.nan), 1, "%")),
         ("échangeur", km(getattr(r, UnitCol.DIST_INTERCHANGE_KM, np.nan))),
