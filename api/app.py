@@ -17,6 +17,7 @@ from api.context import ServiceContext
 from api.errors import add_exception_handlers
 from api.routers import (
     decisions,
+    features,
     health,
     land_units,
     layers,
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scenarios,
         decisions,
         maps,
+        features,
     ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

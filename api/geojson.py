@@ -1,8 +1,15 @@
-"""GeoJSON pages: bbox parsing and FeatureCollections with paging links (RFC 7946)."""
+"""GeoJSON pages: bbox parsing and FeatureCollections with paging links (RFC 7946).
+
+A page says when it is partial: ``numberMatched`` and ``numberReturned`` in
+the body with ``next`` / ``prev`` links (OGC API Features), and the same in
+the headers (:func:`page_headers`: ``Link`` rel="next", ``X-Total-Count``)
+for clients that only read headers.
+"""
 
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
@@ -12,7 +19,10 @@ from starlette.datastructures import URL
 
 from api.errors import InvalidBBoxError
 
-__all__ = ["bbox_positions", "feature_page", "parse_bbox"]
+__all__ = ["GEOJSON", "bbox_positions", "feature_page", "page_headers", "parse_bbox"]
+
+#: Media type of GeoJSON (RFC 7946).
+GEOJSON = "application/geo+json"
 
 BBOX_DESCRIPTION = (
     "minx,miny,maxx,maxy in WGS84 degrees (longitude, latitude), e.g. 4.0,44.0,4.2,44.2"
@@ -85,7 +95,13 @@ def bbox_positions(gdf: gpd.GeoDataFrame, bbox: str | None) -> np.ndarray:
 
 
 def feature_page(
-    gdf: gpd.GeoDataFrame, positions: np.ndarray, *, limit: int, offset: int, url: URL
+    gdf: gpd.GeoDataFrame,
+    positions: np.ndarray,
+    *,
+    limit: int,
+    offset: int,
+    url: URL,
+    id_column: str | None = None,
 ) -> dict[str, Any]:
     """A FeatureCollection of ``gdf.iloc[positions][offset:offset + limit]`` with links.
 
@@ -99,27 +115,59 @@ def feature_page(
         Page size and start.
     url
         URL of the request, for the ``self``, ``next`` and ``prev`` links.
+    id_column
+        Column whose value is each feature's ``id`` (kept in the properties too).
 
     Returns
     -------
     dict
         ``type``, ``features`` (missing values as ``null``), ``numberMatched``,
-        ``numberReturned``, ``links``.
+        ``numberReturned``, ``timeStamp``, ``links``.
     """
     page = gdf.iloc[positions[offset : offset + limit]]
-    features = page.to_geo_dict(na="null", drop_id=True)["features"] if len(page) else []
+    if id_column is not None:
+        page = page.set_index(page[id_column].astype(str).to_numpy())
+    features = (
+        page.to_geo_dict(na="null", drop_id=id_column is None)["features"] if len(page) else []
+    )
     matched = len(positions)
-    links = [{"href": str(url), "rel": "self", "type": "application/geo+json"}]
+    links = [{"href": str(url), "rel": "self", "type": GEOJSON}]
     if offset + limit < matched:
         nxt = url.include_query_params(offset=offset + limit, limit=limit)
-        links.append({"href": str(nxt), "rel": "next", "type": "application/geo+json"})
+        links.append({"href": str(nxt), "rel": "next", "type": GEOJSON})
     if offset > 0:
         prev = url.include_query_params(offset=max(offset - limit, 0), limit=limit)
-        links.append({"href": str(prev), "rel": "prev", "type": "application/geo+json"})
+        links.append({"href": str(prev), "rel": "prev", "type": GEOJSON})
     return {
         "type": "FeatureCollection",
         "features": features,
         "numberMatched": matched,
         "numberReturned": len(features),
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
     }
+
+
+def page_headers(page: dict[str, Any]) -> dict[str, str]:
+    """Headers saying how much of the layer a page holds, and where the rest is.
+
+    ``X-Total-Count`` (features matched), ``X-Number-Returned`` and, when
+    the page is partial, ``Link`` with the ``next`` / ``prev`` pages (RFC 8288).
+
+    Examples
+    --------
+    >>> page_headers({"numberMatched": 3, "numberReturned": 3, "links": []})
+    {'X-Total-Count': '3', 'X-Number-Returned': '3'}
+    """
+    headers = {
+        "X-Total-Count": str(page["numberMatched"]),
+        "X-Number-Returned": str(page["numberReturned"]),
+    }
+    links = [
+        f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"'
+        for link in page["links"]
+        if link["rel"] in ("next", "prev")
+    ]
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers

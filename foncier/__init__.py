@@ -193,8 +193,8 @@ if TYPE_CHECKING:
         placement_impact,
         pool_ids,
         read_committed,
-        trajectory,
     )
+    from foncier.zan.trajectory import trajectory
 
 __all__ = [
     "CRSError",

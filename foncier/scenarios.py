@@ -44,6 +44,7 @@ from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
+from foncier.styles import add_layer_styles, result_metadata
 from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
@@ -67,6 +68,8 @@ RESULT_FILES = (
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
+#: ``placements.gpkg`` declares its geometry type: every placement is a land unit's polygon.
+_PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
 
 def _csv_dtypes(name: str) -> dict[str, Any]:
@@ -237,13 +240,15 @@ class ScenarioResult:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
-                self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
+                self.placements, gpkg, layer="placements", driver="GPKG", **_PLACEMENTS_GEOMETRY
             )
+        add_layer_styles(gpkg, metadata=result_metadata(self.audit))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
                 self.units, folder / "land_units.gpkg", layer="land_units", driver="GPKG"
             )
+        add_layer_styles(folder / "land_units.gpkg", metadata=result_metadata(self.audit))
 
     @classmethod
     def from_folder(cls, outdir: str | Path) -> ScenarioResult:
@@ -708,7 +713,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 def _placements(assignments: pd.DataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
-    table = pd.DataFrame(assignments.drop(columns=["explanation"], errors="ignore"))
+    table = pd.DataFrame(assignments)
     if isinstance(units, gpd.GeoDataFrame) and len(units):
         geom = units.set_index(units[UnitCol.UNIT_ID].astype(str)).geometry
         geometry = geom.reindex(table[UnitCol.UNIT_ID].astype(str)).to_numpy()

@@ -41,6 +41,7 @@ from foncier.layers import (
 )
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import check_preferred_communes, read_projects
+from foncier.styles import add_layer_styles, territory_metadata
 
 __all__ = ["SPATIAL_LAYERS", "Territory"]
 
@@ -390,6 +391,7 @@ class Territory:
                 pyogrio.write_dataframe(
                     out, gpkg, layer=name, driver="GPKG", promote_to_multi=False
                 )
+        add_layer_styles(gpkg, metadata=territory_metadata(self))
         if len(self.enaf_consumption):
             write_cerema_enaf(
                 self.enaf_consumption,

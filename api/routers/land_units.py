@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Context
-from api.geojson import BBOX_DESCRIPTION, bbox_positions, feature_page
+from api.geojson import BBOX_DESCRIPTION, GEOJSON, bbox_positions, feature_page, page_headers
 from api.models import ErrorOut, FeatureCollection
 from api.routers.layers import MAX_LIMIT
 from foncier.layers import Col, UnitCol
@@ -53,4 +53,4 @@ def list_land_units(
     if origin is not None:
         keep &= units[UnitCol.ORIGIN].to_numpy()[positions] == origin
     page = feature_page(units, positions[keep], limit=limit, offset=offset, url=request.url)
-    return JSONResponse(page, media_type="application/geo+json")
+    return JSONResponse(page, media_type=GEOJSON, headers=page_headers(page))

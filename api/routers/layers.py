@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Context
-from api.geojson import BBOX_DESCRIPTION, bbox_positions, feature_page
+from api.geojson import BBOX_DESCRIPTION, GEOJSON, bbox_positions, feature_page, page_headers
 from api.models import ErrorOut, FeatureCollection, LayerInfo, LayerList
 from foncier.errors import NotFoundError
 from foncier.layers import SCHEMAS
@@ -40,7 +40,17 @@ def list_layers(ctx: Context) -> LayerList:
     response_model=FeatureCollection,
     response_class=JSONResponse,
     responses={
-        200: {"content": {"application/geo+json": {}}},
+        200: {
+            "content": {GEOJSON: {}},
+            "description": "A page of the layer; the headers say if it is partial",
+            "headers": {
+                "X-Total-Count": {"description": "Features matched", "schema": {"type": "integer"}},
+                "Link": {
+                    "description": "next / prev pages (RFC 8288)",
+                    "schema": {"type": "string"},
+                },
+            },
+        },
         404: {"model": ErrorOut, "description": "Unknown layer (the known ones are listed)"},
         422: {"model": ErrorOut, "description": "Malformed or inverted bbox"},
     },
@@ -56,7 +66,10 @@ def get_layer(
 ) -> JSONResponse:
     """Features of a layer intersecting ``bbox`` (spatial index), ``limit`` from ``offset``.
 
-    The page links (``self``, ``next``, ``prev``) follow OGC API Features.
+    A page is not the whole layer when ``numberReturned`` < ``numberMatched``:
+    follow the ``next`` link (also in the ``Link`` header, with the total in
+    ``X-Total-Count``) or read ``/collections/{name}/items`` (OGC API
+    Features), which GDAL and QGIS page through on their own.
     """
     layers = ctx.data.layers_wgs84
     if name not in layers:
@@ -65,4 +78,4 @@ def get_layer(
     gdf = layers[name]
     positions = bbox_positions(gdf, bbox)
     page = feature_page(gdf, positions, limit=limit, offset=offset, url=request.url)
-    return JSONResponse(page, media_type="application/geo+json")
+    return JSONResponse(page, media_type=GEOJSON, headers=page_headers(page))

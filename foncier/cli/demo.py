@@ -36,11 +36,13 @@ from foncier.cli.info import format_summary
 def demo(workdir: Path, outdir: Path, force: bool) -> None:
     """Run the whole chain on the synthetic sample: ZAN, supply, matching, map, report."""
     from foncier._format import fr_number
+    from foncier.exports import write_layer
     from foncier.maps import map_html, scenario_map
     from foncier.outputs import check_separate, write_file, write_text
     from foncier.report import HEADLINE_LABELS, headline_figures, write_report
     from foncier.sample import write_sample
     from foncier.scenarios import Scenario
+    from foncier.styles import territory_metadata
     from foncier.supply import land_units
     from foncier.territory import GPKG_NAME, Territory
     from foncier.zan import budget_table
@@ -69,7 +71,7 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     write_file(
         outdir / "unites_foncieres.gpkg",
         "land_units",
-        lambda tmp: units.to_file(tmp, layer="land_units", engine="pyogrio"),
+        lambda tmp: write_layer(units, tmp, "land_units", metadata=territory_metadata(territory)),
     )
     click.echo(
         f"Offre foncière : {len(units)} unités, {fr_number(units['net_area_ha'].sum(), 1, 'ha')}"

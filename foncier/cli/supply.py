@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from foncier.cli._main import (
     output_option,
     territory_argument,
 )
+from foncier.exports import FORMATS
 from foncier.layers import CONSTRAINT_KINDS, Col
 
 #: GeoPackage layer holding the land units.
@@ -74,7 +74,19 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 @main.command()
 @territory_argument
-@output_option(required=True, help="GeoPackage to write the land units to (layer 'land_units').")
+@output_option(
+    required=True,
+    help="File to write the land units to: a GeoPackage (layer 'land_units', styled for QGIS) "
+    "or, with --format parquet or a .parquet name, GeoParquet.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Format of -o: gpkg (default) or parquet (GeoParquet 1.1, for large exports); "
+    "guessed from the file name when not given.",
+)
 @click.option(
     "--raster",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -99,6 +111,7 @@ def format_summary(summary: pd.DataFrame) -> str:
 def supply(
     territory: Path,
     output: Path,
+    fmt: str | None,
     raster: Path | None,
     raster_resolution: float,
     exclude: tuple[str, ...],
@@ -107,7 +120,9 @@ def supply(
     """Screen the land of TERRITORY into land units with their criteria."""
     from foncier.assumptions import assumptions, assumptions_text
     from foncier.errors import OutputError
+    from foncier.exports import format_of, write_layer
     from foncier.outputs import check_file, write_file
+    from foncier.styles import territory_metadata
     from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
     from foncier.terrain import write_suitability_raster
 
@@ -122,14 +137,15 @@ def supply(
     kinds = exclude or DEFAULT_EXCLUDE
     click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
     units = land_units(t, exclude=kinds, progress=True)
+    kind = format_of(output, fmt)
+    metadata = territory_metadata(t)
 
     def write(tmp: Path) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            units.to_file(tmp, layer=UNITS_LAYER, driver="GPKG", engine="pyogrio")
+        write_layer(units, tmp, UNITS_LAYER, fmt=kind, metadata=metadata)
 
     write_file(output, "land_units", write, force=force, inputs=[territory])
-    click.echo(f"{len(units)} unités foncières écrites dans {output} (couche {UNITS_LAYER})")
+    where = f"(couche {UNITS_LAYER})" if kind == "gpkg" else "(GeoParquet)"
+    click.echo(f"{len(units)} unités foncières écrites dans {output} {where}")
     if raster is not None:
         write_suitability_raster(
             units, raster, resolution=raster_resolution, force=force, inputs=[territory]
