@@ -3,7 +3,7 @@
 Every GeoPackage foncier writes gets a ``layer_styles`` table (the table
 QGIS reads and writes, one default style per layer, as QML and SLD) drawn
 with the colours and classes of the maps, taken from their one palette
-(:mod:`foncier.maps.style`) and labels (:mod:`foncier.labels`): land units by origin, placements
+(:mod:`foncier.palette`) and labels (:mod:`foncier.labels`): land units by origin, placements
 by sector, communes plain or by ZAN status when the budget columns are
 there, friches by status, constraints and infrastructure by kind.  The
 provenance of the data (territory, data label, ENAF vintage, rule set,
@@ -134,7 +134,7 @@ def _rgba(colour: str, alpha: float = 1.0) -> str:
 
 def _budget_rules(remaining: str, status: str) -> tuple[Rule, ...]:
     """The ZAN classes of the territory map: no data, over budget, then remaining-budget classes."""
-    from foncier.maps import style as palette
+    from foncier import palette
 
     rules = [
         Rule(_STATUS_LABELS["incomplete"], palette.INCOMPLETE, ((status, "=", "incomplete"),)),
@@ -181,7 +181,7 @@ def layer_style(
     LayerStyle
         A plain outline for a layer foncier does not draw in colour.
     """
-    from foncier.maps import style as palette
+    from foncier import palette
 
     other = palette.OTHER
     if layer == "communes":

@@ -22,14 +22,14 @@ from foncier.layers import FRICHE_STATUSES, empty_layer
 from foncier.maps import LAYER_NAMES, map_html, scenario_map, territory_map
 from foncier.maps.geojson import COORD_DECIMALS
 from foncier.maps.geojson import coverage_simplified as _coverage_simplified
-from foncier.maps.style import (
+from foncier.palette import (
     BUDGET_BREAKS_HA,
     BUDGET_PALETTE,
     FRICHE_COLOURS,
     SECTOR_COLOURS,
     sector_colour,
 )
-from foncier.maps.style import budget_colour as _budget_colour
+from foncier.palette import budget_colour as _budget_colour
 from foncier.scenarios import ScenarioResult
 from foncier.territory import Territory
 from foncier.zan import budget_table

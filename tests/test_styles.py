@@ -22,7 +22,7 @@ from foncier.cli import main
 from foncier.errors import DataSourceError
 from foncier.exports import write_layer
 from foncier.layers import ORIGINS
-from foncier.maps.style import (
+from foncier.palette import (
     BUDGET_PALETTE,
     EXCEEDED,
     FRICHE_COLOURS,

@@ -22,7 +22,7 @@ the HTML helpers are in :mod:`foncier.labels`.
 
 Stable cartography
 ------------------
-Colours and classes are fixed in :mod:`foncier.maps.style`, not taken from
+Colours and classes are fixed in :mod:`foncier.palette`, not taken from
 the data drawn: a sector, a budget class (:data:`BUDGET_BREAKS_HA`), a friche
 status or an origin has the same colour on every map, so two scenario maps
 can be compared side by side.  The scale is metric only; the title, legend
@@ -65,8 +65,8 @@ from foncier.labels import LAYER_NAMES, ORIGIN_LABELS, REASON_LABELS
 from foncier.maps.layer import MapLayer
 from foncier.maps.page import OFFLINE_NOTICE, map_html
 from foncier.maps.scenario import scenario_map
-from foncier.maps.style import BUDGET_BREAKS_HA, FRICHE_COLOURS, SECTOR_COLOURS, sector_colour
 from foncier.maps.territory import territory_map
+from foncier.palette import BUDGET_BREAKS_HA, FRICHE_COLOURS, SECTOR_COLOURS, sector_colour
 
 __all__ = [
     "BUDGET_BREAKS_HA",

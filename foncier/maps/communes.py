@@ -15,7 +15,7 @@ from foncier.labels import LAYER_NAMES, esc, ha, popup_html
 from foncier.layers import Col, TableCol
 from foncier.maps.geojson import COMMUNE_TOLERANCE_M, representative_points_wgs84
 from foncier.maps.layer import MapLayer, geojson_layer, pane
-from foncier.maps.style import EXCEEDED, INCOMPLETE, budget_class_labels, budget_colour, swatch
+from foncier.palette import EXCEEDED, INCOMPLETE, budget_class_labels, budget_colour, swatch
 from foncier.zan import STATUS_LABELS
 
 __all__ = ["commune_names_layer", "communes_layer"]
@@ -72,7 +72,7 @@ def communes_layer(
     -------
     MapLayer
         The layer and the legend of the fixed budget classes
-        (:data:`foncier.maps.style.BUDGET_BREAKS_HA`).
+        (:data:`foncier.palette.BUDGET_BREAKS_HA`).
     """
     insee = communes[Col.INSEE].astype(str).to_numpy()
     names = communes[Col.NAME].astype(str).to_numpy()

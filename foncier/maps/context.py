@@ -19,7 +19,7 @@ from foncier.labels import (
 )
 from foncier.layers import Col
 from foncier.maps.layer import MapLayer, area_style, geojson_layer
-from foncier.maps.style import (
+from foncier.palette import (
     CONSTRAINT_STYLE,
     FRICHE_COLOURS,
     INFRA_COLOURS,
@@ -97,7 +97,7 @@ def friches_layer(friches: gpd.GeoDataFrame) -> MapLayer:
     -------
     MapLayer
         One layer and the legend of the statuses present
-        (:data:`foncier.maps.style.FRICHE_COLOURS`); none when ``friches`` is empty.
+        (:data:`foncier.palette.FRICHE_COLOURS`); none when ``friches`` is empty.
     """
     if friches.empty:
         return MapLayer()

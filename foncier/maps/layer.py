@@ -50,7 +50,7 @@ class MapLayer:
 
 
 def pane(name: str) -> str:
-    """Name of the Leaflet pane of a layer family (see :data:`foncier.maps.style.PANES`)."""
+    """Name of the Leaflet pane of a layer family (see :data:`foncier.palette.PANES`)."""
     return f"foncier_{name}"
 
 

@@ -14,7 +14,7 @@ from jinja2 import Template
 from foncier.labels import LAYER_NAMES, POOL_LABELS, collapsible, esc
 from foncier.maps.geojson import bounds_wgs84
 from foncier.maps.layer import MapLayer, pane
-from foncier.maps.style import PANES
+from foncier.palette import PANES
 
 __all__ = ["OFFLINE_NOTICE", "finish", "map_html", "new_map", "rules_line"]
 

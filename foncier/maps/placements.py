@@ -12,7 +12,7 @@ from foncier._format import fr_number
 from foncier.labels import LAYER_NAMES, REASON_LABELS, collapsible, esc, ha, html_table, popup_div
 from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.layer import MapLayer, geojson_layer
-from foncier.maps.style import SECTOR_COLOURS, sector_colour, swatch
+from foncier.palette import SECTOR_COLOURS, sector_colour, swatch
 
 __all__ = ["placements_layer", "unmatched_panel"]
 
@@ -61,7 +61,7 @@ def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLa
     -------
     MapLayer
         One feature group and the legend of the sectors placed
-        (:func:`foncier.maps.style.sector_colour`); none when nothing is placed.
+        (:func:`foncier.palette.sector_colour`); none when nothing is placed.
     """
     if placements.empty:
         return MapLayer()

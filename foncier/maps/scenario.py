@@ -109,7 +109,7 @@ def scenario_map(
     """Map of a scenario: the territory map plus the placements and the projects left out.
 
     Placements are drawn on their land unit, outlined in the colour of the
-    sector of the unit's largest project (:data:`~foncier.maps.style.SECTOR_COLOURS`,
+    sector of the unit's largest project (:data:`~foncier.palette.SECTOR_COLOURS`,
     the same on every map), with a marker so that small units stay visible;
     the popup lists each project placed there with its area, jobs, ZAN cost,
     why this unit and every criterion's contribution to its score.  A panel

@@ -109,7 +109,7 @@ def territory_map(
 
     Layers (French names, see :data:`~foncier.labels.LAYER_NAMES`): communes
     coloured by remaining 2021-2031 ZAN budget in the fixed classes of
-    :data:`~foncier.maps.style.BUDGET_BREAKS_HA` (a red for "enveloppe
+    :data:`~foncier.palette.BUDGET_BREAKS_HA` (a red for "enveloppe
     dépassée", grey for incomplete data; popup: enveloppe, consommé depuis
     2021, engagé, reste, statut) and their names, land units (by origin or
     by a numeric column; popup: surface nette, coût ZAN, criteria,

@@ -14,7 +14,7 @@ from foncier.errors import LayerSchemaError
 from foncier.labels import COLUMN_LABELS, LAYER_NAMES, ORIGIN_LABELS, esc, ha, km, pct, popup_html
 from foncier.layers import ORIGIN_FRICHE, Col, UnitCol
 from foncier.maps.layer import MapLayer, geojson_layer
-from foncier.maps.style import INCOMPLETE, ORIGIN_COLOURS, OTHER, SCORE_PALETTE, swatch
+from foncier.palette import INCOMPLETE, ORIGIN_COLOURS, OTHER, SCORE_PALETTE, swatch
 
 __all__ = ["units_layer"]
 

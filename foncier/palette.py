@@ -1,4 +1,4 @@
-"""The cartography every map shares: colours, ZAN budget classes, panes, legend swatches.
+"""The palette of every map and styled GeoPackage: colours and classes fixed in one place.
 
 Fixed here once, so that two maps of a territory (two scenarios side by side,
 a territory map and a scenario map) give a sector, a budget class, a friche
