@@ -361,7 +361,21 @@ def check_separate(output: str | Path, inputs: Iterable[str | Path | None]) -> N
             raise OutputError(msg)
 
 
+def _check_parent(path: Path) -> None:
+    """Refuse a path one of whose existing ancestors is a file (before any computation)."""
+    for ancestor in path.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                msg = (
+                    f"impossible d'écrire {path} : un élément de ce chemin est un fichier, "
+                    f"pas un dossier ({ancestor}) ; choisissez un autre chemin de sortie"
+                )
+                raise OutputError(msg)
+            return
+
+
 def _make_parent(path: Path) -> None:
+    _check_parent(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
@@ -555,6 +569,7 @@ def check_file(
     """
     target = Path(path).resolve()
     check_separate(target, inputs)
+    _check_parent(target)
     _file_plan(target, kind, force)
 
 
