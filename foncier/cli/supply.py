@@ -119,4 +119,6 @@ def supply(
         write_suitability_raster(units, raster, resolution=raster_resolution)
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
+    if units.attrs.get("slope_note"):
+        click.echo(units.attrs["slope_note"])
     click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)
