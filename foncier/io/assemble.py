@@ -27,7 +27,7 @@ from foncier.io.gpu import read_gpu_zoning
 from foncier.io.zae import read_zae, read_zae_plots
 from foncier.layers import Col, LoadReport, empty_layer
 from foncier.projects import read_projects
-from foncier.territory import SPATIAL_LAYERS, Territory
+from foncier.territory import SPATIAL_LAYERS, Territory, check_overlap
 
 __all__ = ["TerritorySources", "build_territory"]
 
@@ -169,7 +169,8 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
     else:
         enaf = empty_layer("enaf_consumption")
     if sources.projects is not None:
-        projects = read_projects(sources.projects)
+        # preferred_insee must be a commune of the territory, areas within its area
+        projects = read_projects(sources.projects, layers.get("communes"))
         reports["projects"] = projects.attrs["load_report"]
         used["projects"] = [str(sources.projects)]
     else:
@@ -179,6 +180,7 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         reports["dem"] = reproject_dem(sources.dem, dem_out)
         used["dem"] = [str(sources.dem)]
         dem_path = dem_out
+    check_overlap(layers, dem_path)
     missing = [n for n in (*SPATIAL_LAYERS, "enaf_consumption", "projects", "dem") if n not in used]
     metadata = {
         "synthetic": False,
