@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import ServiceContext
-from api.errors import add_exception_handlers
+from api.errors import HINTS, add_exception_handlers
+from api.models import ErrorOut
 from api.routers import (
     decisions,
     health,
@@ -29,7 +32,7 @@ from api.routers import (
 from api.settings import Settings
 from foncier import __version__
 
-__all__ = ["BodySizeLimit", "app", "create_app"]
+__all__ = ["BodySizeLimit", "SecurityHeaders", "app", "create_app"]
 
 _DESCRIPTION = """
 Land for industrial projects under the French ZAN law, for planners and the working group.
@@ -57,9 +60,10 @@ class BodySizeLimit:
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
             {
+                "error": "PayloadTooLarge",
                 "detail": f"request body larger than {self.max_bytes} bytes "
                 "(FONCIER_MAX_BODY_BYTES); send a smaller body",
-                "error": "PayloadTooLarge",
+                "hint": HINTS[413],
                 "field": None,
             }
         ).encode()
@@ -121,6 +125,87 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
+#: Headers every response carries.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+#: Content-Security-Policy of the API's JSON answers: nothing may load, nothing may frame them.
+API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+#: Content-Security-Policy of the HTML pages (the folium maps and the OpenAPI pages): their
+#: inline scripts and styles, Leaflet and Swagger from their CDNs, map tiles over HTTPS.
+HTML_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https:; "
+    b"style-src 'self' 'unsafe-inline' https:; img-src 'self' data: blob: https:; "
+    b"font-src 'self' data: https:; connect-src 'self' https:; "
+    b"frame-ancestors 'self'; base-uri 'self'; form-action 'none'"
+)
+#: Paths served as HTML pages (prefixes).
+HTML_PATHS = ("/maps", "/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """ASGI middleware adding security headers to every response.
+
+    ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
+    and a ``Content-Security-Policy`` with ``X-Frame-Options``: strict on the
+    API (:data:`API_CSP`, ``DENY``), allowing the inline scripts of the maps
+    and documentation pages under :data:`HTML_PATHS` (:data:`HTML_CSP`,
+    ``SAMEORIGIN``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, adding the headers to the response start."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        html = str(scope.get("path", "")).startswith(HTML_PATHS)
+        extra = [
+            *SECURITY_HEADERS,
+            (b"content-security-policy", HTML_CSP if html else API_CSP),
+            (b"x-frame-options", b"SAMEORIGIN" if html else b"DENY"),
+        ]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                headers += [(k, v) for k, v in extra if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare :class:`api.models.ErrorOut` for every error status of every operation.
+
+    Every operation gets its 422 (request validation) and 500; every 4xx and
+    5xx response, FastAPI's default 422 included, points to ``ErrorOut``.
+    """
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    error_content = {"application/json": {"schema": ref}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            has_input = bool(operation.get("parameters") or operation.get("requestBody"))
+            if has_input:
+                responses.setdefault("422", {"description": "Requête refusée (champ invalide)"})
+            responses.setdefault("500", {"description": "Erreur interne du service"})
+            for code, response in responses.items():
+                if code[:1] in "45":
+                    response["content"] = error_content
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+    return schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the foncier service.
 
@@ -178,7 +263,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _error_responses(get_openapi_schema(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def get_openapi_schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document of ``app`` (before the error responses are declared)."""
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        openapi_version=app.openapi_version,
+        description=app.description,
+        routes=app.routes,
+        license_info=app.license_info,
+    )
 
 
 app = create_app()

@@ -52,19 +52,32 @@ Objective = Literal["jobs", "score", "min_enaf", "friches_first"]
 
 
 def _rule(name: str, text: str) -> str:
-    """Description of a project field, with the schema's minimum if it has one."""
+    """Description of a project field, with the schema's bounds if it has some."""
     column = next(c for c in SCHEMAS["projects"].columns if c.name == name)
+    bounds = []
     if column.minimum is not None:
-        return f"{text} (≥ {column.minimum:g})"
-    return text
+        bounds.append(f"≥ {column.minimum:g}")
+    if column.maximum is not None:
+        bounds.append(f"≤ {column.maximum:g}")
+    return f"{text} ({', '.join(bounds)})" if bounds else text
 
 
 class ErrorOut(BaseModel):
-    """An error: message, error class, and the field it concerns when known."""
+    """The body of every 4xx and 5xx: error class, message, what to do, and the field named."""
 
-    detail: str = Field(examples=["projects layer, column 'area_min_ha': values below the minimum"])
     error: str = Field(examples=["LayerSchemaError"])
+    detail: str = Field(examples=["projects layer, column 'area_min_ha': values below the minimum"])
+    hint: str | None = Field(
+        default=None,
+        examples=[
+            "Corrigez le champ nommé puis renvoyez la requête ; le schéma est dans /openapi.json."
+        ],
+    )
     field: str | None = Field(default=None, examples=["area_min_ha"])
+    decision_ids: list[int] | None = Field(
+        default=None,
+        description="Validated decisions that keep a project from being deleted (409)",
+    )
 
 
 class Health(BaseModel):
@@ -204,7 +217,7 @@ class BudgetTable(BaseModel):
 class _ProjectFields(BaseModel):
     """Fields of the ``projects`` layer (see ``foncier/layers.py``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(max_length=300, description="Project name", examples=["Usine de recyclage"])
     sector: str = Field(max_length=200, description="Sector", examples=["chimie"])
@@ -271,6 +284,7 @@ class MatchQuery(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {"area_min_ha": 2.5, "max_slope_pct": 6, "max_dist_interchange_km": 5, "k": 5}
@@ -321,7 +335,7 @@ class MatchResponse(BaseModel):
 class WeightsIn(BaseModel):
     """Score weights of a scenario (see :class:`foncier.feasibility.Weights`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     area_fit: float = Field(default=0.15, ge=0)
     interchange: float = Field(default=0.15, ge=0)
@@ -341,6 +355,7 @@ class ScenarioIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [{"name": "sobriété", "objective": "min_enaf", "pool": "epci"}]
         },

@@ -43,7 +43,7 @@ from foncier.feasibility import (
     relax_text,
 )
 from foncier.layers import Col
-from foncier.projects import project_frame
+from foncier.projects import check_top_k, project_frame
 
 __all__ = [
     "REASON_CODES",
@@ -439,8 +439,10 @@ def query_project(
     Raises
     ------
     LayerSchemaError
-        The project misses ``area_min_ha`` or has a wrong value.
+        The project misses ``area_min_ha`` or has a wrong value, or ``k`` is
+        not an integer in 1..1000.
     """
+    k = check_top_k(k)
     weights = weights or Weights()
     frame = project_frame(project)
     units = units.reset_index(drop=True)

@@ -17,7 +17,14 @@ from foncier.feasibility import Thresholds
 from foncier.io._common import check_content
 from foncier.layers import CRS_L93, Col, LoadReport, normalise_insee, validate_layer
 
-__all__ = ["project_frame", "project_requirements", "read_projects", "validate_projects"]
+__all__ = [
+    "MAX_TOP_K",
+    "check_top_k",
+    "project_frame",
+    "project_requirements",
+    "read_projects",
+    "validate_projects",
+]
 
 
 def _known_insee(communes: pd.DataFrame | Iterable[str]) -> set[str]:
@@ -140,6 +147,44 @@ def project_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
     data.setdefault(Col.AREA_MAX_HA, data.get(Col.AREA_MIN_HA))
     data.setdefault(Col.JOBS, 0)
     return validate_layer("projects", pd.DataFrame([data]))
+
+
+#: Largest number of land units a query may ask for.
+MAX_TOP_K = 1000
+
+
+def check_top_k(k: Any) -> int:
+    """Check the number of land units asked for by a query: an integer in 1..1000.
+
+    Parameters
+    ----------
+    k
+        The number asked for.
+
+    Returns
+    -------
+    int
+        ``k`` as a Python int.
+
+    Raises
+    ------
+    LayerSchemaError
+        ``k`` is not a whole number (booleans and NaN included) or is outside
+        ``1..MAX_TOP_K``.
+
+    Examples
+    --------
+    >>> check_top_k(5)
+    5
+    """
+    whole = isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+    if not whole or not 1 <= int(k) <= MAX_TOP_K:
+        msg = (
+            f"paramètre 'k' : {k!r} n'est pas un nombre d'unités foncières valable ; "
+            f"attendu un entier de 1 à {MAX_TOP_K}."
+        )
+        raise LayerSchemaError(msg)
+    return int(k)
 
 
 def project_requirements(
