@@ -198,9 +198,10 @@ def _french(error: dict[str, Any]) -> str:
 _LOCATIONS = {"body": "corps", "query": "paramètre", "path": "chemin", "header": "en-tête"}
 
 
-def validation_body(exc: RequestValidationError) -> dict[str, str | None]:
+def validation_body(exc: RequestValidationError) -> dict[str, Any]:
     """The error body of a request FastAPI refused (422), in French, naming the fields."""
     parts: list[str] = []
+    items: list[dict[str, Any]] = []
     first_field: str | None = None
     for error in exc.errors():
         loc = [str(x) for x in error.get("loc", ())]
@@ -209,12 +210,15 @@ def validation_body(exc: RequestValidationError) -> dict[str, str | None]:
         if name and first_field is None:
             first_field = name
         label = f"champ '{name}' ({where})" if name else where
-        parts.append(f"{label} : {_french(error)}")
+        text = _french(error)
+        parts.append(f"{label} : {text}")
+        items.append({"loc": loc, "field": name or None, "message": text})
     return {
         "error": "RequestValidationError",
         "detail": "requête refusée : " + " ; ".join(parts[:10]),
         "hint": HINTS[422],
         "field": first_field,
+        "errors": items,
     }
 
 

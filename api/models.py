@@ -26,6 +26,7 @@ __all__ = [
     "DecisionList",
     "ErrorOut",
     "Feature",
+    "FieldError",
     "FeatureCollection",
     "Health",
     "LayerInfo",
@@ -62,6 +63,14 @@ def _rule(name: str, text: str) -> str:
     return f"{text} ({', '.join(bounds)})" if bounds else text
 
 
+class FieldError(BaseModel):
+    """One refused field of a request: where it is, its name, and why (in French)."""
+
+    loc: list[str] = Field(examples=[["body", "area_min_ha"]])
+    field: str | None = Field(default=None, examples=["area_min_ha"])
+    message: str = Field(examples=["doit être un nombre fini (ni Infinity ni NaN)"])
+
+
 class ErrorOut(BaseModel):
     """The body of every 4xx and 5xx: error class, message, what to do, and the field named."""
 
@@ -74,6 +83,9 @@ class ErrorOut(BaseModel):
         ],
     )
     field: str | None = Field(default=None, examples=["area_min_ha"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="Each refused field of a request (422 of request validation)"
+    )
     decision_ids: list[int] | None = Field(
         default=None,
         description="Validated decisions that keep a project from being deleted (409)",

@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio.errors
 
 from foncier._format import fr_compact
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
@@ -314,7 +315,14 @@ def read_projects(
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             raw = raw.replace("", pd.NA)
             _refuse_truncated_csv(path, raw)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (
+        OSError,
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        ValueError,
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+    ) as exc:
         msg = f"cannot read the projects file {path}: {exc}"
         raise DataSourceError(msg) from exc
     report = LoadReport("projects", source=str(path))
