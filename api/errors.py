@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import security_headers
 from foncier.errors import (
     CRSError,
     DataSourceError,
@@ -260,7 +261,9 @@ async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         "hint": HINTS[500],
         "field": None,
     }
-    return JSONResponse(body, status_code=500)
+    # answered outside the middleware stack (by Starlette's server-error middleware)
+    headers = {k.decode(): v.decode() for k, v in security_headers(request.url.path)}
+    return JSONResponse(body, status_code=500, headers=headers)
 
 
 def add_exception_handlers(app: FastAPI) -> None:
