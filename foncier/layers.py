@@ -830,7 +830,14 @@ def check_area_of_use(name: str, gdf: gpd.GeoDataFrame) -> None:
             lon_lat = bounds
         else:
             to_geo = Transformer.from_crs(crs, crs.geodetic_crs or "EPSG:4326", always_xy=True)
-            lon_lat = np.asarray(to_geo.transform_bounds(*bounds, densify_pts=5))
+            west, south, east, north = to_geo.transform_bounds(
+                float(bounds[0]),
+                float(bounds[1]),
+                float(bounds[2]),
+                float(bounds[3]),
+                densify_pts=5,
+            )
+            lon_lat = np.array([west, south, east, north], dtype="float64")
     except ProjError:
         lon_lat = np.full(4, np.inf)
     tol = AREA_OF_USE_TOLERANCE_DEG
