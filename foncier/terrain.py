@@ -185,7 +185,11 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
     ('EPSG:2154', 'EPSG:32631')
     """
     path = Path(path)
-    check_content(path, "MNT")
+    try:
+        check_content(path, "MNT")
+    except DataSourceError as exc:
+        msg = f"cannot read the DEM: {exc}"
+        raise DataSourceError(msg) from exc
     with _open_checked(path) as src:
         if src.crs is None:
             msg = (
