@@ -500,3 +500,20 @@ def test_zonal_slope_reports_units_outside_the_dem(folder: Path) -> None:
     assert np.isnan(slopes["slope_mean_pct"].iloc[1])
     assert slopes.attrs["units_without_slope"] == 1
     assert slopes.attrs["share_without_slope"] == 0.5
+
+
+def test_cli_supply_says_which_units_have_no_slope(tmp_path: Path) -> None:
+    from foncier.sample import write_sample
+
+    folder = tmp_path / "t"
+    write_sample(folder, n_parcels=2000, seed=1, n_communes=20)
+    (folder / "dem.tif").unlink()
+    before = sha(folder)
+    out = tmp_path / "units.gpkg"
+    result = CliRunner().invoke(main, ["supply", str(folder), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    n = len(gpd.read_file(out, layer="land_units"))
+    assert n > 0
+    assert f"{n} unités foncières sur {n} (100 %) sans pente" in result.output
+    assert "pas de MNT" in result.output
+    assert sha(folder) == before
