@@ -24,13 +24,14 @@ import pandas as pd
 
 from api.settings import Settings
 from api.state import StateStore
+from foncier.decisions import committed_of, validated_placements
 from foncier.errors import NotFoundError
-from foncier.layers import Col, UnitCol
-from foncier.matching import BudgetPools, budget_pools
+from foncier.layers import Col
+from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
-from foncier.zan import RuleSet, available_rules, budget_table, load_rules
+from foncier.zan import RuleSet, available_rules, load_rules
 
 __all__ = ["WGS84", "ServiceContext", "TerritoryData", "load_territory_data"]
 
@@ -132,10 +133,6 @@ class ServiceContext:
     data: TerritoryData
     store: StateStore
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _budgets: dict[tuple[str, str | None, int], tuple[pd.DataFrame, list[str]]] = field(
-        default_factory=dict
-    )
-    _units: dict[int, gpd.GeoDataFrame] = field(default_factory=dict)
     _results: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict)
     _memo: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
 
@@ -166,112 +163,122 @@ class ServiceContext:
         """The territory served."""
         return self.data.territory
 
-    # -- decisions -> committed land ------------------------------------------
+    # -- decisions -> committed land (the rules live in foncier.decisions) -------
+    def decisions(self) -> pd.DataFrame:
+        """The placements in force: the ``decisions`` table of the log (latest decision wins).
+
+        Cached per version of the decision log.
+        """
+        key = ("decisions", self.store.decisions_version())
+
+        def compute() -> pd.DataFrame:
+            log = pd.DataFrame([vars(r) for r in self.store.list_decisions()])
+            return validated_placements(log)
+
+        table: pd.DataFrame = self.memo(key, compute)
+        return table
+
     def committed(self) -> pd.DataFrame:
         """ENAF committed by validated placements, per commune (:func:`read_committed` shape).
 
         Returns
         -------
         pandas.DataFrame
-            ``insee``, ``committed_ha`` (the placement's ENAF: project area
-            × unit ENAF share, as the library charges it), ``renatured_ha``
-            (0) and ``label`` (``project_id@unit_id``).
+            See :func:`foncier.decisions.committed_of`.
         """
-        rows = self.store.validated_placements()
-        return pd.DataFrame(
-            {
-                Col.INSEE: pd.Series([r.insee for r in rows], dtype="str"),
-                "committed_ha": pd.Series([r.enaf_ha for r in rows], dtype="float64"),
-                "renatured_ha": pd.Series([0.0] * len(rows), dtype="float64"),
-                "label": pd.Series([f"{r.project_id}@{r.unit_id}" for r in rows], dtype="str"),
-            }
-        )
+        return committed_of(self.decisions())
 
     def validated_project_ids(self) -> set[str]:
         """Projects whose latest decision is a validated placement."""
-        return {r.project_id for r in self.store.validated_placements()}
+        return set(self.decisions()[Col.PROJECT_ID].astype(str))
 
     def available_units(self) -> gpd.GeoDataFrame:
-        """Land units with the area of validated placements taken off their net area.
+        """Land units with the area of validated placements taken off their net area."""
+        units: gpd.GeoDataFrame = self.inputs("commune", None).units
+        return units
 
-        The copy has no ``attrs``: pandas deep-copies ``attrs`` on every
-        operation, a measurable cost on each matching query.
-        """
-        version = self.store.decisions_version()
-        with self._lock:
-            if version not in self._units:
-                units = self.data.units.copy()
-                units.attrs = {}
-                rows = self.store.validated_placements()
-                if rows:
-                    used = (
-                        pd.Series([r.area_ha for r in rows], index=[r.unit_id for r in rows])
-                        .groupby(level=0)
-                        .sum()
-                    )
-                    taken = units[UnitCol.UNIT_ID].map(used).fillna(0.0)
-                    units[UnitCol.NET_AREA_HA] = (units[UnitCol.NET_AREA_HA] - taken).clip(
-                        lower=0.0
-                    )
-                self._units = {version: units}
-            return self._units[version]
+    # -- ZAN and the engine's inputs -------------------------------------------------
+    def rule_sets(self) -> dict[str, RuleSet]:
+        """The rule sets the service offers: the built-in ones and ``Settings.rules_files``."""
+        key = ("rule_sets",)
 
-    # -- ZAN ------------------------------------------------------------------
-    @staticmethod
-    def rule_set(name: str | None) -> RuleSet:
-        """A built-in ZAN rule set by name (``None``: the default one).
+        def compute() -> dict[str, RuleSet]:
+            known = {name: load_rules(name) for name in available_rules()}
+            for path in self.settings.rules_files:
+                rules = load_rules(path)
+                known[rules.name] = rules
+            return known
 
-        Only built-in names are accepted: a client must not make the service
-        read files of the server (:func:`foncier.zan.load_rules` also takes paths).
+        value: dict[str, RuleSet] = self.memo(key, compute)
+        return value
+
+    def rule_set(self, name: str | None) -> RuleSet:
+        """A rule set the service offers, by name (``None``: the default one).
+
+        Only names are accepted: a client must not make the service read
+        files of the server (:func:`foncier.zan.load_rules` also takes paths).
 
         Raises
         ------
         NotFoundError
-            Not a built-in rule set name.
+            Not a rule set of the service.
         """
-        known = available_rules()
-        if name is not None and name not in known:
-            msg = f"unknown rule set {name!r}; the service knows {known}"
+        known = self.rule_sets()
+        if name is None:
+            return load_rules(None)
+        if name not in known:
+            msg = f"unknown rule set {name!r}; the service knows {sorted(known)}"
             raise NotFoundError(msg)
-        return load_rules(name)
+        return known[name]
 
-    def budgets(self, pool: str, rules: str | None) -> tuple[pd.DataFrame, list[str]]:
-        """ZAN budget table net of validated placements, and the warnings it raised.
+    def inputs(self, pool: str, rules: str | None) -> MatchingInputs:
+        """The engine's inputs net of validated placements (:func:`matching_inputs`).
 
-        Cached per pool level, rule set and version of the decision log.
+        Cached per pool level, rule set and version of the decision log, so a
+        query and a scenario started at the same moment read the same figures.
 
         Raises
         ------
         NotFoundError
             Unknown rule set.
         """
-        key = (pool, rules, self.store.decisions_version())
-        with self._lock:
-            if key not in self._budgets:
-                rule_set = self.rule_set(rules)
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    table = budget_table(
-                        self.territory, rule_set, pool=pool, committed=self.committed()
-                    )
-                # keep only the tables of the current decision log
-                self._budgets = {k: v for k, v in self._budgets.items() if k[2] == key[2]}
-                self._budgets[key] = (table, [str(w.message) for w in caught])
-            return self._budgets[key]
+        return self._inputs_and_warnings(pool, rules)[0]
 
-    def pool_inputs(self, pool: str, rules: str | None) -> BudgetPools:
-        """Remaining budget per pool (net of validated placements) and pool of each unit.
+    def budgets(self, pool: str, rules: str | None) -> tuple[pd.DataFrame, list[str]]:
+        """ZAN budget table net of validated placements, and the warnings it raised.
 
-        Cached like :meth:`budgets`.
+        Cached like :meth:`inputs`.
+
+        Raises
+        ------
+        NotFoundError
+            Unknown rule set.
         """
-        table, _ = self.budgets(pool, rules)
-        key = ("pool_inputs", pool, rules, self.store.decisions_version())
+        built, caught = self._inputs_and_warnings(pool, rules)
+        return built.budgets, caught
 
-        def compute() -> BudgetPools:
-            return budget_pools(table, self.territory.communes, self.data.units, pool)
+    def _inputs_and_warnings(
+        self, pool: str, rules: str | None
+    ) -> tuple[MatchingInputs, list[str]]:
+        rule_set = self.rule_set(rules)
+        key = ("inputs", pool, rules, self.store.decisions_version())
 
-        inputs: BudgetPools = self.memo(key, compute)
-        return inputs
+        def compute() -> tuple[MatchingInputs, list[str]]:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                built = matching_inputs(
+                    self.territory,
+                    rules=rule_set,
+                    pool=pool,
+                    decisions=self.decisions(),
+                    units=self.data.units,
+                )
+            # pandas deep-copies attrs on every operation: the engine gets plain units
+            built.units.attrs = {}
+            return built, [str(w.message) for w in caught]
+
+        value: tuple[MatchingInputs, list[str]] = self.memo(key, compute)
+        return value
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value of ``compute()`` cached under ``key`` (a few kept, e.g. map pages)."""

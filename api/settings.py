@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         Largest request body accepted; larger ones get 413.
     sample_parcels
         Parcels of the sample generated when ``territory`` is missing.
+    rules_files
+        ZAN rule files (TOML or YAML) the service offers besides the
+        built-in rule sets, each under the ``name`` it declares
+        (``FONCIER_RULES_FILES='["/data/ales/regles-scot.toml"]'``).  Chosen
+        by whoever runs the service: a client names a rule set, never a path.
     """
 
     model_config = SettingsConfigDict(env_prefix="FONCIER_", extra="ignore")
@@ -46,6 +51,7 @@ class Settings(BaseSettings):
     allow_anonymous_writes: bool = False
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     sample_parcels: int = Field(default=30_000, ge=1_000, le=1_000_000)
+    rules_files: list[Path] = Field(default_factory=list)
 
     @property
     def resolved_state_dir(self) -> Path:

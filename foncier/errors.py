@@ -28,7 +28,19 @@ class FoncierError(Exception):
 
 
 class LayerSchemaError(FoncierError, ValueError):
-    """A layer misses a column, has a wrong type, a duplicate key or a forbidden value."""
+    """A layer misses a column, has a wrong type, a duplicate key or a forbidden value.
+
+    Parameters
+    ----------
+    message
+        The French message for people.
+    column
+        The offending column, when one is to blame (also kept as ``column``).
+    """
+
+    def __init__(self, message: str, *, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 class CRSError(FoncierError, ValueError):

@@ -35,14 +35,14 @@ from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import (
     CRITERIA_FR,
     REQUIREMENTS,
+    EnafCharging,
     Rejections,
     Thresholds,
-    UnitCol,
     Weights,
     candidate_pairs,
     relax_text,
 )
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
 from foncier.projects import check_top_k, project_frame
 
 __all__ = [
@@ -408,6 +408,7 @@ def query_project(
     thresholds: Thresholds | None = None,
     pool_names: Mapping[str, str] | None = None,
     pool_kind: str = "commune",
+    charging: EnafCharging | None = None,
 ) -> pd.DataFrame:
     """Top-k feasible units for one project, without solving the portfolio.
 
@@ -429,6 +430,11 @@ def query_project(
         Score weights and requirement constants.
     pool_names, pool_kind
         For the French texts.
+    charging
+        What counts as ENAF consumption (the rule set's, see
+        :meth:`~foncier.feasibility.EnafCharging.from_rules`); build every
+        input at once with :func:`foncier.matching_inputs.matching_inputs`,
+        as :meth:`foncier.scenarios.Scenario.query` and the service do.
 
     Returns
     -------
@@ -454,7 +460,13 @@ def query_project(
         return f["score"].to_numpy() - 10.0 * over
 
     pairs, _ = candidate_pairs(
-        frame, units, weights=weights, thresholds=thresholds, top_n=k, rank=fits_first
+        frame,
+        units,
+        weights=weights,
+        thresholds=thresholds,
+        top_n=k,
+        rank=fits_first,
+        charging=charging,
     )
     left = left_of_unit[pairs["u"].to_numpy(dtype=int)]
     pairs = pairs.assign(

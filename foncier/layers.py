@@ -1,7 +1,14 @@
-"""Layer schemas, validation and the CRS / geometry policy.
+"""Layer and table schemas, validation and the CRS / geometry policy.
+
+This module is longer than most on purpose: it is the one place where every
+table's contract lives (column names, types, keys), so that a reader finds
+them all together.
 
 Every layer foncier works on has one schema, defined here once: its key, its
-columns with their types and allowed values, and its geometry type.
+columns with their types and allowed values, and its geometry type.  The
+tables passed between stages (land units, candidate pairs, assignments,
+unmatched projects, budgets, ZAN balance, decisions) have theirs in
+:data:`TABLE_SCHEMAS`, checked by :func:`check_table`.
 :func:`validate_layer` turns any (Geo)DataFrame into a clean layer in
 Lambert-93 (EPSG:2154) or raises an error naming the layer, the column, the
 offending values and the fix.
@@ -49,8 +56,12 @@ __all__ = [
     "Column",
     "LayerSchema",
     "LoadReport",
+    "PROJECT_FIELDS",
+    "TABLE_SCHEMAS",
+    "TableCol",
     "UnitCol",
     "check_area_of_use",
+    "check_table",
     "empty_layer",
     "normalise_insee",
     "validate_layer",
@@ -604,7 +615,7 @@ _FALSE = {"false", "0", "non", "no", "faux", "n", "f", ""}
 
 def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fix: str) -> None:
     msg = f"{schema.name} layer, column {column!r}: {problem}: {_first(bad)}. {fix}"
-    raise LayerSchemaError(msg)
+    raise LayerSchemaError(msg, column=column)
 
 
 def _fmt_bound(value: float) -> str:
@@ -722,7 +733,7 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
                 f"{schema.name} layer is missing the required column {col.name!r}; "
                 f"expected columns {schema.column_names}, received {list(df.columns)}.{hint}"
             )
-            raise LayerSchemaError(msg)
+            raise LayerSchemaError(msg, column=col.name)
         out[col.name] = col.default
     for col in schema.columns:
         s = _coerce(schema, col, out[col.name])
@@ -1067,3 +1078,281 @@ def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
     if schema.geometry is None:
         return frame
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS_L93), crs=CRS_L93)
+
+
+# -- tables passed between stages -----------------------------------------------------------
+
+
+class TableCol:
+    """Column names of the tables passed between stages (besides :class:`Col`, :class:`UnitCol`).
+
+    Budgets and the ZAN balance (:func:`foncier.zan.budget_table`), candidate
+    pairs, assignments and unmatched projects (:mod:`foncier.matching`).
+    """
+
+    POOL_ID = "pool_id"
+    BASELINE_HA = "baseline_ha"
+    REDUCTION_RATE = "reduction_rate"
+    ENVELOPE_HA = "envelope_ha"
+    GUARANTEE_APPLIED = "guarantee_applied"
+    CONSUMED_HA = "consumed_ha"
+    COMMITTED_HA = "committed_ha"
+    REMAINING_HA = "remaining_ha"
+    PACE_HA_PER_YEAR = "pace_ha_per_year"
+    STATUS = "status"
+    REMAINING_BEFORE_HA = "remaining_before_ha"
+    CONSUMED_BY_PLACEMENTS_HA = "consumed_by_placements_ha"
+    REMAINING_AFTER_HA = "remaining_after_ha"
+    OVER_BUDGET = "over_budget"
+    # pairs and placements
+    P = "p"
+    U = "u"
+    AREA_HA = "area_ha"
+    ENAF_HA = "enaf_ha"
+    SCORE = "score"
+    UNVERIFIED = "unverified"
+    UNVERIFIED_BITS = "unverified_bits"
+    ZAN_COST = "zan_cost"
+    EXPLANATION = "explanation"
+    # unmatched projects
+    REASON_CODE = "reason_code"
+    REQUIREMENT = "requirement"
+    MISSING_HA = "missing_ha"
+    BLOCKING_PROJECT_ID = "blocking_project_id"
+    HINT = "hint"
+    # decisions of the working group
+    DECISION_ID = "decision_id"
+
+
+#: Project fields every table about projects carries, so that its readers never join back.
+PROJECT_FIELDS = (Col.NAME, Col.SECTOR, Col.JOBS, Col.AREA_MIN_HA)
+
+_T = TableCol
+
+
+def _f(name: str, **kw: Any) -> Column:
+    return Column(name, "float", **kw)
+
+
+def _s(name: str, **kw: Any) -> Column:
+    return Column(name, "str", **kw)
+
+
+def _b(name: str, **kw: Any) -> Column:
+    return Column(name, "bool", **kw)
+
+
+_PROJECT_FIELD_COLUMNS = (
+    _s(Col.NAME, nullable=True),
+    _s(Col.SECTOR, nullable=True),
+    Column(Col.JOBS, "int", minimum=0),
+    _f(Col.AREA_MIN_HA, minimum=0),
+)
+
+#: Columns of every table with one row per ZAN budget pool.
+_POOL_COLUMNS = (
+    _s(_T.POOL_ID),
+    _s(Col.NAME),
+    _f(_T.ENVELOPE_HA, nullable=True),
+    _f(_T.CONSUMED_HA, nullable=True),
+    _f(_T.COMMITTED_HA, nullable=True),
+)
+
+#: Schemas of the tables passed between stages: one contract per table.
+TABLE_SCHEMAS: dict[str, LayerSchema] = {
+    s.name: s
+    for s in (
+        LayerSchema(
+            "land_units",
+            (UnitCol.UNIT_ID,),
+            (
+                _s(UnitCol.UNIT_ID),
+                _insee(),
+                _s(UnitCol.ORIGIN, allowed=ORIGINS),
+                _s(Col.ZONE_TYPE, nullable=True),
+                _s(Col.SERVICING_STAGE, nullable=True),
+                _f(UnitCol.NET_AREA_HA, minimum=0),
+                _f(UnitCol.SLOPE_MEAN_PCT, nullable=True),
+                _f(UnitCol.DIST_INTERCHANGE_KM, nullable=True),
+                _f(UnitCol.DIST_RAIL_FREIGHT_KM, nullable=True),
+                _f(UnitCol.DIST_HOUSING_KM, nullable=True),
+                _f(UnitCol.ENAF_SHARE, nullable=True),
+            ),
+            "polygon",
+            "land units with their criteria (foncier.supply.land_units)",
+        ),
+        LayerSchema(
+            "candidate_pairs",
+            (_T.P, _T.U),
+            (
+                _s(Col.PROJECT_ID),
+                _s(UnitCol.UNIT_ID),
+                Column(_T.P, "int", minimum=0),
+                Column(_T.U, "int", minimum=0),
+                _f(_T.SCORE),
+                _f(_T.AREA_HA, minimum=0),
+                _f(_T.ENAF_HA, minimum=0),
+                _f(Col.JOBS, minimum=0),
+                _b(UnitCol.IS_FRICHE),
+                _b(Col.IS_PENE),
+            ),
+            None,
+            "feasible (project, unit) pairs with score and ENAF charge",
+        ),
+        LayerSchema(
+            "assignments",
+            (Col.PROJECT_ID,),
+            (
+                _s(Col.PROJECT_ID),
+                _s(UnitCol.UNIT_ID),
+                _insee(),
+                _s(_T.POOL_ID, nullable=True),
+                *_PROJECT_FIELD_COLUMNS,
+                _f(_T.AREA_HA, minimum=0),
+                _f(_T.ENAF_HA, minimum=0),
+                _f(_T.SCORE),
+                _b(UnitCol.IS_FRICHE),
+                _b(Col.IS_PENE),
+                _s(_T.UNVERIFIED, nullable=True),
+                _s(_T.ZAN_COST),
+                _s(_T.EXPLANATION),
+            ),
+            None,
+            "one row per placed project",
+        ),
+        LayerSchema(
+            "unmatched",
+            (Col.PROJECT_ID,),
+            (
+                _s(Col.PROJECT_ID),
+                *_PROJECT_FIELD_COLUMNS,
+                _s(_T.REASON_CODE),
+                _s(_T.REQUIREMENT, nullable=True),
+                _s(UnitCol.UNIT_ID, nullable=True),
+                _s(_T.POOL_ID, nullable=True),
+                _f(_T.MISSING_HA, nullable=True),
+                _s(_T.BLOCKING_PROJECT_ID, nullable=True),
+                _s(_T.EXPLANATION),
+                _s(_T.HINT, nullable=True),
+            ),
+            None,
+            "one row per project left out, with its reason and hint",
+        ),
+        LayerSchema(
+            "budgets",
+            (_T.POOL_ID,),
+            (*_POOL_COLUMNS, _f(_T.REMAINING_HA, nullable=True), _s(_T.STATUS)),
+            None,
+            "ZAN budget per pool (foncier.zan.budget_table)",
+        ),
+        LayerSchema(
+            "zan_balance",
+            (_T.POOL_ID,),
+            (
+                *_POOL_COLUMNS,
+                _f(_T.REMAINING_BEFORE_HA, nullable=True),
+                _f(_T.CONSUMED_BY_PLACEMENTS_HA, minimum=0),
+                _f(_T.REMAINING_AFTER_HA, nullable=True),
+                _b(_T.OVER_BUDGET),
+            ),
+            None,
+            "ZAN balance per pool after a scenario",
+        ),
+        LayerSchema(
+            "decisions",
+            (Col.PROJECT_ID,),
+            (
+                _s(Col.PROJECT_ID),
+                _s(UnitCol.UNIT_ID),
+                _insee(),
+                _f(_T.AREA_HA, minimum=0),
+                _f(_T.ENAF_HA, minimum=0),
+            ),
+            None,
+            "placements validated by the working group (one per project)",
+        ),
+    )
+}
+
+_KIND_CHECKS: dict[str, Callable[[pd.Series], bool]] = {
+    "float": pd.api.types.is_numeric_dtype,
+    "int": pd.api.types.is_integer_dtype,
+    "bool": pd.api.types.is_bool_dtype,
+    "str": lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s),
+    "code": lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s),
+}
+_KIND_FR = {
+    "float": "numérique",
+    "int": "entière",
+    "bool": "booléenne (vrai / faux)",
+    "str": "texte",
+    "code": "texte (code)",
+}
+
+
+def check_table(table: pd.DataFrame, name: str, *, source: str | None = None) -> pd.DataFrame:
+    """Check a table passed between stages against its schema; return it unchanged.
+
+    The one column check of foncier's intermediate tables (land units,
+    candidate pairs, assignments, unmatched, budgets, ZAN balance,
+    decisions): the columns of :data:`TABLE_SCHEMAS` ``[name]`` are present
+    with a compatible dtype, non-nullable ones hold no missing value, and
+    the key is unique.  Extra columns are allowed.  A stage calls it once on
+    what it receives and trusts the table after.
+
+    Parameters
+    ----------
+    table
+        The table.
+    name
+        Its schema's name, a key of :data:`TABLE_SCHEMAS`.
+    source
+        Where the table comes from (a file), named in the message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` itself.
+
+    Raises
+    ------
+    LayerSchemaError
+        A column is missing, of the wrong type or holds missing values, or
+        the key has duplicates; ``column`` of the error names it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_table(pd.DataFrame({"pool_id": ["a"]}), "budgets")
+    Traceback (most recent call last):
+    ...
+    foncier.errors.LayerSchemaError: table « budgets » : colonne « name » absente ...
+    """
+    schema = TABLE_SCHEMAS[name]
+    where = f"table « {name} »" + (f" ({source})" if source else "")
+    for col in schema.columns:
+        if col.name not in table.columns:
+            msg = (
+                f"{where} : colonne « {col.name} » absente ; colonnes attendues "
+                f"{schema.column_names}, reçues {list(map(str, table.columns))}. "
+                f"Produisez cette table avec foncier ({schema.description})."
+            )
+            raise LayerSchemaError(msg, column=col.name)
+        s = table[col.name]
+        if len(s) and s.notna().any() and not _KIND_CHECKS[col.kind](s.dropna()):
+            msg = (
+                f"{where} : la colonne « {col.name} » doit être {_KIND_FR[col.kind]}, "
+                f"elle est de type {s.dtype}."
+            )
+            raise LayerSchemaError(msg, column=col.name)
+        if not col.nullable and s.isna().any():
+            n = int(s.isna().sum())
+            msg = f"{where} : {n} valeur(s) manquante(s) dans la colonne « {col.name} »."
+            raise LayerSchemaError(msg, column=col.name)
+    key = list(schema.key)
+    dup = table.duplicated(subset=key)
+    if dup.any():
+        first = table.loc[dup, key].head(5).astype(str).agg("/".join, axis=1).tolist()
+        msg = f"{where} : clé {'/'.join(key)} en double : {first}."
+        raise LayerSchemaError(msg, column=key[0])
+    return table

@@ -58,7 +58,7 @@ from foncier.feasibility import (
     pairwise_feasible,
     score_contributions,
 )
-from foncier.layers import Col
+from foncier.layers import PROJECT_FIELDS, Col, check_table
 
 __all__ = [
     "BudgetPools",
@@ -67,6 +67,7 @@ __all__ = [
     "match_projects",
     "pool_info",
     "verify_assignment",
+    "with_project_fields",
 ]
 
 _TOL = 1e-6
@@ -118,6 +119,7 @@ def budget_pools(
     """
     from foncier.zan import pool_ids
 
+    check_table(budgets, "budgets")
     level = str(pool or budgets.attrs.get("pool", "commune"))
     of_commune = pool_ids(communes, level)
     unit_pool = pd.Series(
@@ -307,8 +309,8 @@ def match_projects(
         projects, units, pairs, rejections, chosen, coef, pools, objective=objective
     )
     return MatchResult(
-        assignments=assignments,
-        unmatched=unmatched,
+        assignments=check_table(with_project_fields(assignments, projects), "assignments"),
+        unmatched=check_table(with_project_fields(unmatched, projects), "unmatched"),
         contributions=score_contributions(placed, weights),
         pool_balance=_pool_balance(placed, pools),
         solve=report,
@@ -317,6 +319,31 @@ def match_projects(
         objective=objective,
         greedy_objective=float(coef[greedy].sum()),
     )
+
+
+def with_project_fields(table: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the project fields its readers show, right after ``project_id``.
+
+    Parameters
+    ----------
+    table
+        A table with a ``project_id`` column (assignments, unmatched).
+    projects
+        The projects table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with the columns of :data:`foncier.layers.PROJECT_FIELDS`
+        (taken from ``projects`` where ``table`` lacks them).
+    """
+    fields = projects.set_index(projects[Col.PROJECT_ID].astype(str))
+    ids = table[Col.PROJECT_ID].astype(str)
+    out = table.copy()
+    missing = [name for name in PROJECT_FIELDS if name not in out.columns]
+    for at, name in enumerate(missing, start=1):
+        out.insert(at, name, fields[name].reindex(ids).to_numpy())
+    return out
 
 
 def _pool_balance(placed: pd.DataFrame, pools: PoolInfo) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from foncier.layers import CRS_L93, Col, LoadReport, normalise_insee, validate_l
 
 __all__ = [
     "MAX_TOP_K",
+    "check_preferred_communes",
     "check_top_k",
     "project_frame",
     "project_requirements",
@@ -102,9 +103,34 @@ def validate_projects(
     if communes is None:
         return out
     _check_area_within_territory(out, communes)
+    return check_preferred_communes(out, communes)
+
+
+def check_preferred_communes(
+    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str]
+) -> pd.DataFrame:
+    """Check that every ``preferred_insee`` of a validated projects table is a territory commune.
+
+    Parameters
+    ----------
+    projects
+        A projects table already validated against its schema.
+    communes
+        The territory's communes (a layer with ``insee``, or INSEE codes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``projects`` itself.
+
+    Raises
+    ------
+    LayerSchemaError
+        A ``preferred_insee`` outside the territory (``column`` names it).
+    """
     known = _known_insee(communes)
-    pref = out[Col.PREFERRED_INSEE]
-    bad = out[pref.notna() & ~pref.isin(known)]
+    pref = projects[Col.PREFERRED_INSEE]
+    bad = projects[pref.notna() & ~pref.isin(known)]
     if len(bad):
         pairs = [
             f"{p} -> {c}"
@@ -115,8 +141,8 @@ def validate_projects(
             f"{', '.join(pairs[:5])}{' …' if len(pairs) > 5 else ''}. Use the INSEE code of one of "
             f"its {len(known)} communes, or leave the cell empty."
         )
-        raise LayerSchemaError(msg)
-    return out
+        raise LayerSchemaError(msg, column=Col.PREFERRED_INSEE)
+    return projects
 
 
 def project_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
@@ -329,8 +355,8 @@ def read_projects(
     try:
         out = validate_layer("projects", raw, report=report)
         if communes is not None:
-            out = validate_projects(out, communes)
-            out.attrs["load_report"] = report
+            _check_area_within_territory(out, communes)
+            check_preferred_communes(out, communes)
         return out
     except FoncierError as exc:
         msg = f"{path}: {exc}"

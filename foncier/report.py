@@ -237,10 +237,7 @@ def _communes_html(budgets: pd.DataFrame) -> str:
     return _table(head, rows, ["over" if r == "exceeded" else "" for r in budgets["status"]])
 
 
-def _placements_html(
-    assignments: pd.DataFrame, projects: pd.DataFrame, names: dict[str, str]
-) -> str:
-    info = projects.set_index(projects[Col.PROJECT_ID].astype(str))
+def _placements_html(assignments: pd.DataFrame, names: dict[str, str]) -> str:
     head = [
         ("Projet", False),
         ("Secteur", False),
@@ -254,13 +251,10 @@ def _placements_html(
     ]
     rows = []
     for r in assignments.itertuples(index=False):
-        pid = str(r.project_id)
-        name = info[Col.NAME].get(pid, "") if Col.NAME in info else ""
-        sector = info[Col.SECTOR].get(pid, "") if Col.SECTOR in info else ""
         rows.append(
             [
-                f"<b>{_esc(pid)}</b> {_esc(name)}",
-                _esc(sector),
+                f"<b>{_esc(r.project_id)}</b> {_esc(r.name)}",
+                _esc(r.sector),
                 _esc(names.get(str(r.insee), r.insee)),
                 _esc(r.unit_id),
                 _num(r.area_ha, 2, "ha"),
@@ -273,19 +267,16 @@ def _placements_html(
     return _table(head, rows)
 
 
-def _unmatched_html(unmatched: pd.DataFrame, projects: pd.DataFrame) -> str:
+def _unmatched_html(unmatched: pd.DataFrame) -> str:
     if unmatched.empty:
         return "<p>Tous les projets sont placés.</p>"
-    names = dict(
-        zip(projects[Col.PROJECT_ID].astype(str), projects[Col.NAME].astype(str), strict=True)
-    )
     codes = [c for c in REASON_LABELS if c in set(unmatched["reason_code"])]
     codes += sorted(set(unmatched["reason_code"].astype(str)) - set(codes))
     parts = []
     for code in codes:
         group = unmatched[unmatched["reason_code"] == code]
         items = "".join(
-            f"<li><b>{_esc(r.project_id)}</b> {_esc(names.get(str(r.project_id), ''))} : "
+            f"<li><b>{_esc(r.project_id)}</b> {_esc(r.name)} : "
             f"{_esc(r.explanation)}"
             + (f"<br><span class='label'>Piste : {_esc(r.hint)}</span>" if _esc(r.hint) else "")
             + "</li>"
@@ -409,11 +400,10 @@ def _stock_axes(ax: Any, traj: pd.DataFrame, placed_ha: float) -> None:
 
 def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, str]:
     """A territory-wide chart, and small multiples of the yearly flows, one per pool."""
-    from foncier.zan import load_rules, trajectory
+    from foncier.zan import trajectory
 
     audit = result.audit
-    source = audit.get("rules_source") or ""
-    rules = load_rules(source if source and Path(source).is_file() else audit.get("rules"))
+    rules = result.rules
     pool = str(audit.get("pool", rules.pool))
     balance = result.zan_balance
     whole = trajectory(territory, rules, pool=pool)
@@ -452,24 +442,24 @@ def _territory_of(territory: Any) -> Any:
 
 def write_report(
     result_dir: str | Path,
-    territory: Any,
+    territory: Any = None,
     out: str | Path | None = None,
-    *,
-    units: Any = None,
 ) -> Path:
     """Write the working group's HTML report of a scenario result folder.
+
+    Everything the report shows comes from the result itself (its tables,
+    rule set and land units), except the ENAF consumption series of the
+    trajectories, read from the territory.
 
     Parameters
     ----------
     result_dir
         Folder written by :meth:`foncier.scenarios.ScenarioResult.to_folder`.
     territory
-        The scenario's :class:`~foncier.territory.Territory` or its folder.
+        The scenario's :class:`~foncier.territory.Territory` or its folder;
+        ``None``: the folder its audit record names.
     out
         Path of the page; ``result_dir/report.html`` when ``None``.
-    units
-        The land units the scenario used, for the map; computed with
-        :func:`foncier.supply.land_units` when ``None``.
 
     Returns
     -------
@@ -481,20 +471,28 @@ def write_report(
     ------
     DataSourceError
         ``result_dir`` is not a scenario result folder, or the territory
-        folder cannot be read.
+        folder cannot be read (or is not named and the audit's has moved).
 
     Examples
     --------
     >>> write_report("out/scenario", "territoire/")  # doctest: +SKIP
     PosixPath('out/scenario/report.html')
     """
+    from foncier.errors import DataSourceError
     from foncier.scenarios import ScenarioResult
-    from foncier.zan import budget_table, load_rules
+    from foncier.zan import budget_table
 
     folder = Path(result_dir)
     result = ScenarioResult.from_folder(folder)
+    if territory is None:
+        territory = result.territory_path
+        if territory is None or not Path(territory).is_dir():
+            msg = (
+                f"le résultat {folder} ne nomme pas de dossier de territoire existant "
+                f"({territory}) ; indiquez le territoire (foncier report --territory DOSSIER)"
+            )
+            raise DataSourceError(msg)
     territory = _territory_of(territory)
-    projects = territory.projects
     audit = result.audit
     names = dict(
         zip(
@@ -503,16 +501,15 @@ def write_report(
             strict=True,
         )
     )
-    figures = headline_figures(result, projects)
+    figures = headline_figures(result)
     pool = str(audit.get("pool", "commune"))
     big_chart, small_charts = _trajectory_svgs(territory, result)
     communes = ""
     if pool != "commune":
-        rules = load_rules(audit.get("rules"))
         communes = "<h3>Détail par commune</h3>" + _communes_html(
-            budget_table(territory, rules, pool="commune")
+            budget_table(territory, result.rules, pool="commune")
         )
-    page_map = map_html(scenario_map(territory, result, units, inline_assets=True))
+    page_map = map_html(scenario_map(territory, result, result.units, inline_assets=True))
     synthetic = (
         "<p class='synthetic'>Échantillon synthétique : territoire et projets fictifs, "
         "chiffres sans valeur réelle.</p>"
@@ -543,9 +540,9 @@ avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
 <div class='chart'>{small_charts}</div>
 <h2>Projets placés ({len(result.assignments)})</h2>
-{_placements_html(result.assignments, projects, names)}
+{_placements_html(result.assignments, names)}
 <h2>Projets non placés ({len(result.unmatched)})</h2>
-{_unmatched_html(result.unmatched, projects)}
+{_unmatched_html(result.unmatched)}
 <h2>Traçabilité du calcul</h2>
 {_audit_html(audit)}
 <section class='map-section'>

@@ -34,9 +34,10 @@ import pyogrio
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import EnafCharging, Thresholds, Weights
-from foncier.layers import CRS_L93, Col, UnitCol
-from foncier.matching import MatchResult, budget_pools, match_projects
+from foncier.feasibility import Thresholds, Weights
+from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+from foncier.matching import MatchResult, match_projects
+from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.projects import read_projects, validate_projects
 
 __all__ = [
@@ -56,15 +57,18 @@ RESULT_FILES = (
     "contributions.csv",
     "scenario.json",
     "placements.gpkg",
+    "land_units.gpkg",
 )
+#: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
+_CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
 _POOLS = ("commune", "epci", "scot")
-_ID_COLUMNS = {
-    Col.PROJECT_ID: str,
-    UnitCol.UNIT_ID: str,
-    Col.INSEE: str,
-    "pool_id": str,
-    "blocking_project_id": str,
-}
+
+
+def _csv_dtypes(name: str) -> dict[str, Any]:
+    """Text columns of a result table read as text (codes keep their zeros)."""
+    if name not in TABLE_SCHEMAS:
+        return {Col.PROJECT_ID: str, UnitCol.UNIT_ID: str}
+    return {c.name: str for c in TABLE_SCHEMAS[name].columns if c.kind in ("str", "code")}
 
 
 def _file_sha256(path: Path) -> str:
@@ -128,6 +132,17 @@ class ScenarioResult:
         solver status and gap, timings, synthetic-data flag, parameters.
     placements
         Assignments with the geometry of their land unit (EPSG:2154).
+    rules
+        The ZAN rule set itself (:class:`foncier.zan.RuleSet`), written in
+        ``scenario.json``: a result reads back without its rule file.
+    units
+        The land units the scenario used (after validated placements), with
+        their criteria and geometry: maps and reports read them from here.
+
+    Assignments and unmatched projects carry the project fields their
+    readers show (:data:`foncier.layers.PROJECT_FIELDS`: name, sector, jobs,
+    minimal area); the audit record names the territory (name, folder,
+    data label, synthetic flag, hashes of its files).
     """
 
     assignments: pd.DataFrame
@@ -137,7 +152,15 @@ class ScenarioResult:
     totals: dict[str, Any]
     audit: dict[str, Any]
     placements: gpd.GeoDataFrame
+    rules: Any
+    units: gpd.GeoDataFrame
     match: MatchResult | None = field(default=None, repr=False)
+
+    @property
+    def territory_path(self) -> Path | None:
+        """Folder of the territory the scenario ran on, when it came from one."""
+        path = self.audit.get("territory_path")
+        return Path(path) if path else None
 
     def summary_fr(self) -> str:
         """A few French lines for people (CLI, logs)."""
@@ -185,7 +208,7 @@ class ScenarioResult:
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
         self.contributions.to_csv(folder / "contributions.csv", index=False)
-        record = {"totals": self.totals, "audit": self.audit}
+        record = {"totals": self.totals, "audit": self.audit, "rules": self.rules.to_dict()}
         (folder / "scenario.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2, default=_json_default),
             encoding="utf-8",
@@ -198,6 +221,12 @@ class ScenarioResult:
             pyogrio.write_dataframe(
                 self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
             )
+        units_gpkg = folder / "land_units.gpkg"
+        if units_gpkg.exists():
+            units_gpkg.unlink()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.write_dataframe(self.units, units_gpkg, layer="land_units", driver="GPKG")
         return folder
 
     @classmethod
@@ -219,24 +248,39 @@ class ScenarioResult:
         DataSourceError
             A file is missing or unreadable.
         """
+        from foncier.zan import RuleSet
+
         folder = Path(outdir)
         missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
         if missing:
             msg = (
-                f"{folder} is not a scenario result folder: {missing} missing; "
-                "write one with `foncier match ... -o FOLDER`"
+                f"{folder} n'est pas un dossier de résultat de scénario : {missing} absent(s) ; "
+                "écrivez-en un avec `foncier match ... -o DOSSIER` (un résultat écrit par une "
+                "version antérieure de foncier est à recalculer)"
             )
             raise DataSourceError(msg)
         try:
             tables = {
-                n: pd.read_csv(folder / f"{n}.csv", dtype=_ID_COLUMNS, keep_default_na=True)
+                n: pd.read_csv(folder / f"{n}.csv", dtype=_csv_dtypes(n), keep_default_na=True)
                 for n in ("assignments", "unmatched", "zan_balance", "contributions")
             }
             record = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
             placements = gpd.read_file(folder / "placements.gpkg", layer="placements")
+            units = gpd.read_file(folder / "land_units.gpkg", layer="land_units")
         except (OSError, ValueError, pd.errors.ParserError) as exc:
-            msg = f"cannot read the scenario result in {folder}: {exc}"
+            msg = f"impossible de lire le résultat de scénario dans {folder} : {exc}"
             raise DataSourceError(msg) from exc
+        if "rules" not in record:
+            msg = (
+                f"{folder / 'scenario.json'} ne contient pas les règles ZAN du scénario "
+                "(résultat d'une version antérieure de foncier) : relancez `foncier match`"
+            )
+            raise DataSourceError(msg)
+        for name in _CHECKED_TABLES:
+            check_table(tables[name], name, source=str(folder / f"{name}.csv"))
+        units[UnitCol.UNIT_ID] = units[UnitCol.UNIT_ID].astype(str)
+        check_table(units, "land_units", source=str(folder / "land_units.gpkg"))
+        rules = RuleSet.from_dict(record["rules"], str(folder / "scenario.json"))
         return cls(
             assignments=tables["assignments"],
             unmatched=tables["unmatched"],
@@ -245,6 +289,8 @@ class ScenarioResult:
             totals=record["totals"],
             audit=record["audit"],
             placements=placements,
+            rules=rules,
+            units=units,
         )
 
 
@@ -290,6 +336,11 @@ class Scenario:
         ``jobs``, ``score``, ``min_enaf`` or ``friches_first``.
     committed
         Committed projects (table or file, see :func:`foncier.zan.read_committed`).
+    decisions
+        The working group's decisions (a log, a ``decisions`` table or a CSV,
+        see :mod:`foncier.decisions`): validated placements count as committed
+        ENAF, their area is taken off their unit, and their projects are not
+        placed again.
     thresholds
         Requirement constants.
     top_n, time_limit, mip_rel_gap
@@ -315,12 +366,52 @@ class Scenario:
     mip_rel_gap: float = MIP_REL_GAP
     units: gpd.GeoDataFrame | None = None
     name: str = "scénario"
+    decisions: pd.DataFrame | str | Path | None = None
+    _inputs: MatchingInputs | None = field(default=None, init=False, repr=False, compare=False)
 
     def _check(self) -> None:
         check_objective(self.objective)
         if self.pool not in _POOLS:
             msg = f"unknown pool level {self.pool!r}; expected one of {list(_POOLS)}"
             raise FoncierError(msg)
+
+    def _territory(self) -> Any:
+        from foncier.territory import Territory
+
+        if not isinstance(self.territory, Territory):
+            self.territory = Territory.from_folder(Path(self.territory))
+        return self.territory
+
+    def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:
+        """The engine's inputs under this scenario's settings, computed once and kept.
+
+        See :func:`foncier.matching_inputs.matching_inputs`: the budget table
+        net of committed projects and validated placements, the units still
+        available, the pools and what the rule set charges as ENAF.
+        """
+        if self._inputs is None:
+            supply_s = 0.0
+            if self.units is None:
+                from foncier.supply import land_units
+
+                if step:
+                    step("offre foncière")
+                clock = time.perf_counter()
+                self.units = land_units(self._territory(), progress=progress)
+                supply_s = time.perf_counter() - clock
+            built = matching_inputs(
+                self._territory(),
+                rules=self.rules,
+                pool=self.pool,
+                committed=self.committed,
+                decisions=self.decisions,
+                units=self.units,
+                progress=progress,
+                step=step,
+            )
+            built.timings["supply"] = built.timings.get("supply", 0.0) + supply_s
+            self._inputs = built
+        return self._inputs
 
     def run(self, progress: bool = False) -> ScenarioResult:
         """Compute supply, budgets and matching; return the result with its audit record.
@@ -333,7 +424,8 @@ class Scenario:
         Returns
         -------
         ScenarioResult
-            Assignments, reasons, ZAN balance, totals, audit record.
+            Assignments, reasons, ZAN balance, totals, audit record, the rule
+            set and the land units used.
 
         Raises
         ------
@@ -341,77 +433,70 @@ class Scenario:
             Unknown objective or pool level; any input error of the steps
             (unreadable territory, malformed projects or rule set…).
         """
-        from foncier import __version__, zan
-        from foncier.supply import land_units
-        from foncier.territory import Territory
+        from foncier import __version__
 
         self._check()
         started = datetime.now(UTC)
         timings: dict[str, float] = {}
         bar = _Progress(progress)
         clock = time.perf_counter()
+        try:
+            bar.step("lecture des données")
+            source = Path(self.territory) if isinstance(self.territory, str | Path) else None
+            territory = self._territory()
+            communes = territory.communes
+            projects = self._projects(territory)
+            timings["load"] = time.perf_counter() - clock
+            inputs = self.inputs(progress=progress, step=bar.step)
+            timings.update(inputs.timings)
+            decided = set(inputs.decisions[Col.PROJECT_ID].astype(str))
+            if decided:
+                projects = projects[~projects[Col.PROJECT_ID].astype(str).isin(decided)]
+                projects = projects.reset_index(drop=True)
 
-        bar.step("lecture des données")
-        source = None
-        territory = self.territory
-        if not isinstance(territory, Territory):
-            source = Path(territory)
-            territory = Territory.from_folder(source)
-        communes = territory.communes
-        projects = self._projects(territory)
-        rules = self.rules if isinstance(self.rules, zan.RuleSet) else zan.load_rules(self.rules)
-        committed = self.committed
-        if isinstance(committed, (str, Path)):
-            committed = zan.read_committed(committed)
-        timings["load"] = time.perf_counter() - clock
+            bar.step("appariement")
+            clock = time.perf_counter()
+            units = inputs.units
+            match = match_projects(
+                projects,
+                units,
+                inputs.pools.remaining,
+                inputs.pools.unit_pool,
+                objective=self.objective,
+                weights=self.weights,
+                thresholds=self.thresholds,
+                top_n=self.top_n,
+                time_limit=self.time_limit,
+                mip_rel_gap=self.mip_rel_gap,
+                pool_names=inputs.pools.names,
+                pool_kind=inputs.pools.kind,
+                charging=inputs.charging,
+            )
+            timings["match"] = time.perf_counter() - clock
+            bar.step("bilan ZAN")
+            clock = time.perf_counter()
+            balance = self._balance(match, units, inputs.budgets, inputs.rules, communes)
+            timings["balance"] = time.perf_counter() - clock
+        finally:
+            bar.close()
 
-        bar.step("budgets ZAN")
-        clock = time.perf_counter()
-        budgets = zan.budget_table(territory, rules, pool=self.pool, committed=committed)
-        timings["budgets"] = time.perf_counter() - clock
-
-        bar.step("offre foncière")
-        clock = time.perf_counter()
-        units = self.units if self.units is not None else land_units(territory, progress=progress)
-        units = units.reset_index(drop=True)
-        timings["supply"] = time.perf_counter() - clock
-
-        bar.step("appariement")
-        clock = time.perf_counter()
-        pools = budget_pools(budgets, communes, units, self.pool)
-        match = match_projects(
-            projects,
-            units,
-            pools.remaining,
-            pools.unit_pool,
-            objective=self.objective,
-            weights=self.weights,
-            thresholds=self.thresholds,
-            top_n=self.top_n,
-            time_limit=self.time_limit,
-            mip_rel_gap=self.mip_rel_gap,
-            pool_names=pools.names,
-            pool_kind=pools.kind,
-            charging=EnafCharging.from_rules(rules),
-        )
-        timings["match"] = time.perf_counter() - clock
-        bar.step("bilan ZAN")
-        clock = time.perf_counter()
-        balance = self._balance(match, units, budgets, rules, communes)
-        timings["balance"] = time.perf_counter() - clock
-        bar.close()
-
+        rules, budgets = inputs.rules, inputs.budgets
         a = match.assignments
+        invest = pd.to_numeric(projects[Col.INVESTMENT_EUR], errors="coerce").fillna(0.0)
+        placed_ids = projects[Col.PROJECT_ID].astype(str).isin(a[Col.PROJECT_ID].astype(str))
         totals = {
             "projects": len(projects),
             "projects_placed": len(a),
             "jobs_total": int(projects[Col.JOBS].sum()),
             "jobs_placed": int(a[Col.JOBS].sum()),
-            "ha_used": float(a["area_ha"].sum()),
-            "ha_enaf": float(balance["consumed_by_placements_ha"].sum()),
-            "ha_friches_reused": float(a.loc[a[UnitCol.IS_FRICHE], "area_ha"].sum()),
-            "pools_over_budget_before": int((balance["remaining_before_ha"] < 0).sum()),
-            "pools_over_budget_after": int(balance["over_budget"].sum()),
+            "ha_used": float(a[TableCol.AREA_HA].sum()),
+            "ha_enaf": float(balance[TableCol.CONSUMED_BY_PLACEMENTS_HA].sum()),
+            "ha_friches_reused": float(a.loc[a[UnitCol.IS_FRICHE], TableCol.AREA_HA].sum()),
+            "pools_over_budget_before": int((balance[TableCol.REMAINING_BEFORE_HA] < 0).sum()),
+            "pools_over_budget_after": int(balance[TableCol.OVER_BUDGET].sum()),
+            "ha_needed": float(projects[Col.AREA_MIN_HA].astype(float).sum()),
+            "investment_total_eur": float(invest.sum()),
+            "investment_placed_eur": float(invest[placed_ids].sum()),
         }
         audit = {
             "name": self.name,
@@ -441,6 +526,7 @@ class Scenario:
             "greedy_objective": match.greedy_objective,
             "candidate_pairs": match.solve.n_pairs,
             "units": len(units),
+            "decisions": len(inputs.decisions),
             "timings_s": timings,
         }
         placements = _placements(a, units)
@@ -452,6 +538,8 @@ class Scenario:
             totals=totals,
             audit=audit,
             placements=placements,
+            rules=rules,
+            units=units,
             match=match,
         )
 
@@ -461,6 +549,9 @@ class Scenario:
         The planner's question "where can this 4 ha project go?": feasible
         units ranked by score, those whose ZAN cost fits the remaining budget
         of their pool first, each with its ZAN cost and explanation in French.
+        The inputs (budgets net of committed projects and validated
+        placements, available units, ENAF charging of the rule set) are those
+        :meth:`run` uses, built once by :meth:`inputs`.
 
         Parameters
         ----------
@@ -483,38 +574,26 @@ class Scenario:
         >>> len(top) <= 3 and {"unit_id", "score", "zan_cost"} <= set(top.columns)
         True
         """
-        from foncier import zan
         from foncier.explain import query_project
-        from foncier.supply import land_units
-        from foncier.territory import Territory
 
         self._check()
-        territory = self.territory
-        if not isinstance(territory, Territory):
-            territory = self.territory = Territory.from_folder(Path(territory))
-        if self.units is None:
-            self.units = land_units(territory)
-        rules = self.rules if isinstance(self.rules, zan.RuleSet) else zan.load_rules(self.rules)
-        committed = self.committed
-        if isinstance(committed, (str, Path)):
-            committed = zan.read_committed(committed)
-        budgets = zan.budget_table(territory, rules, pool=self.pool, committed=committed)
-        pools = budget_pools(budgets, territory.communes, self.units, self.pool)
+        inputs = self.inputs()
         return query_project(
             project,
-            self.units,
-            pools.remaining,
-            pools.unit_pool,
+            inputs.units,
+            inputs.pools.remaining,
+            inputs.pools.unit_pool,
             k=k,
             weights=self.weights,
             thresholds=self.thresholds,
-            pool_names=pools.names,
-            pool_kind=pools.kind,
+            pool_names=inputs.pools.names,
+            pool_kind=inputs.pools.kind,
+            charging=inputs.charging,
         )
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:
-            return validate_projects(territory.projects, territory.communes)
+            return territory.projects  # validated when the territory was built or read
         if isinstance(self.projects, (str, Path)):
             return read_projects(self.projects, communes=territory.communes)
         return validate_projects(self.projects, territory.communes)

@@ -41,7 +41,7 @@ from foncier.layers import (
     empty_layer,
     validate_layer,
 )
-from foncier.projects import read_projects
+from foncier.projects import check_preferred_communes, read_projects
 
 __all__ = ["REQUIRED_LAYERS", "SPATIAL_LAYERS", "Territory", "check_overlap", "dem_report"]
 
@@ -225,6 +225,8 @@ class Territory:
             if name not in self.layers:
                 self.layers[name] = empty_layer(name)
                 self.reports.setdefault(name, LoadReport(name, notes=["layer not provided"]))
+        if len(self.projects) and len(self.layers["communes"]):
+            check_preferred_communes(self.projects, self.layers["communes"])
 
     # -- access -----------------------------------------------------------------
     def __getattr__(self, item: str) -> gpd.GeoDataFrame:
@@ -350,9 +352,7 @@ class Territory:
             )
         projects_path = folder / PROJECTS_NAME
         if projects_path.is_file():
-            communes = layers.get("communes")
-            known = communes if communes is not None and len(communes) else None
-            projects = read_projects(projects_path, known)
+            projects = read_projects(projects_path, communes=layers["communes"])
             reports["projects"] = projects.attrs["load_report"]
         else:
             projects = empty_layer("projects")

@@ -257,7 +257,7 @@ def test_offline_map_needs_no_network(browser, sample, units, tmp_path):
 
 
 def test_report_renders_with_the_scenario_figures(browser, scenario_dir, sample, units):
-    path = write_report(scenario_dir, sample, units=units)
+    path = write_report(scenario_dir, sample)
     page = browser.new_page(viewport={"width": 1000, "height": 1400})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -58,7 +59,7 @@ def result(scenario_dir: Path) -> ScenarioResult:
 
 @pytest.fixture(scope="module")
 def page(scenario_dir: Path, sample: Territory, units: gpd.GeoDataFrame) -> str:
-    path = write_report(scenario_dir, sample, units=units)
+    path = write_report(scenario_dir, sample)
     assert path == scenario_dir / REPORT_NAME
     return path.read_text(encoding="utf-8")
 
@@ -93,9 +94,24 @@ def test_headline_figures_are_the_scenario_totals(result, sample):
 
 
 def test_figures_the_result_cannot_vouch_for_are_not_shown(result, sample):
-    figures = headline_figures(result, sample.projects.iloc[:5])  # not the scenario's portfolio
+    carried = ("investment_total_eur", "investment_placed_eur", "ha_needed")
+    bare = dataclasses.replace(
+        result, totals={k: v for k, v in result.totals.items() if k not in carried}
+    )
+    figures = headline_figures(bare, sample.projects.iloc[:5])  # not the scenario's portfolio
     assert math.isnan(figures["investment_total_eur"]) and math.isnan(figures["ha_needed"])
     assert figures["jobs_placed"] == result.totals["jobs_placed"]
+
+
+def test_result_carries_the_portfolio_figures(result, sample):
+    projects = sample.projects
+    figures = headline_figures(result)
+    assert figures["investment_total_eur"] == pytest.approx(projects["investment_eur"].sum())
+    assert figures["ha_needed"] == pytest.approx(projects["area_min_ha"].sum())
+    placed = projects["project_id"].isin(result.assignments["project_id"])
+    assert figures["investment_placed_eur"] == pytest.approx(
+        projects.loc[placed, "investment_eur"].sum()
+    )
 
 
 def test_report_shows_the_scenario_figures(page, result, sample):
@@ -179,7 +195,7 @@ def test_pooled_scenario_report(sample, units, tmp_path):
         sample, units=units, pool="epci", objective="min_enaf", name="sobriété"
     ).run().to_folder(outdir)
     result = ScenarioResult.from_folder(outdir)
-    page = write_report(outdir, sample, units=units).read_text(encoding="utf-8")
+    page = write_report(outdir, sample).read_text(encoding="utf-8")
     text = html.unescape(page)
     assert "Bilan ZAN par EPCI" in text and "Détail par commune" in text
     for row in result.zan_balance.itertuples():

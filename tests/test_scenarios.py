@@ -153,7 +153,7 @@ def test_projects_in_unknown_communes_are_refused(territory: Territory):
 
 
 def test_from_folder_of_something_else_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(DataSourceError, match="not a scenario result folder"):
+    with pytest.raises(DataSourceError, match="n'est pas un dossier de résultat"):
         ScenarioResult.from_folder(tmp_path)
 
 
@@ -207,7 +207,7 @@ def test_cli_errors_are_clean(sample_folder: Path, tmp_path: Path):
     assert "Traceback" not in res.output
     res = runner.invoke(main, ["compare", str(tmp_path), str(tmp_path)])
     assert res.exit_code == 2
-    assert "not a scenario result folder" in res.output
+    assert "n'est pas un dossier de résultat" in res.output
 
 
 def test_audit_names_the_territory_folder(jobs_result: ScenarioResult, sample_folder: Path):

@@ -70,6 +70,6 @@ def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:
     result = finished_result(ctx, scenario_id)
     html = ctx.memo(
         ("scenario", scenario_id),
-        lambda: maps.map_html(maps.scenario_map(ctx.territory, result, ctx.data.units)),
+        lambda: maps.map_html(maps.scenario_map(ctx.territory, result, result.units)),
     )
     return HTMLResponse(html)

@@ -50,22 +50,23 @@ def match_query(
     if body.preferred_insee is not None:
         # the one rule the projects layer schema cannot state: a commune of the territory
         validate_projects(project_frame(project), ctx.territory.communes)
-    inputs = ctx.pool_inputs(body.pool, body.rules)
+    inputs = ctx.inputs(body.pool, body.rules)
     # query_project validates the fields with the projects layer schema (LayerSchemaError)
     top = query_project(
         project,
-        ctx.available_units(),
-        inputs.remaining,
-        inputs.unit_pool,
+        inputs.units,
+        inputs.pools.remaining,
+        inputs.pools.unit_pool,
         k=body.k,
-        pool_names=inputs.names,
-        pool_kind=inputs.kind,
+        pool_names=inputs.pools.names,
+        pool_kind=inputs.pools.kind,
+        charging=inputs.charging,
     )
     fields = body.model_dump(exclude={"k", "pool", "rules"})
     requirements = project_requirements(pd.DataFrame([{Col.PROJECT_ID: "requête", **fields}]))
     return MatchResponse(
         requirements=str(requirements["text"].iloc[0]),
         pool=body.pool,
-        rules=ctx.rule_set(body.rules).name,
+        rules=inputs.rules.name,
         candidates=[MatchCandidate(**row) for row in records(pd.DataFrame(top))],
     )

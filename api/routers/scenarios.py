@@ -99,13 +99,13 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
         result = Scenario(
             ctx.territory,
             projects=projects,
-            rules=body.rules,
+            rules=ctx.rule_set(body.rules),
             pool=body.pool,
             weights=Weights(**body.weights.model_dump()) if body.weights else None,
             objective=body.objective,
-            committed=ctx.committed(),
+            decisions=ctx.decisions(),
             time_limit=body.time_limit_s,
-            units=ctx.available_units(),
+            units=ctx.data.units,
             name=body.name,
         ).run()
         folder = result.to_folder(ctx.store.scenarios_dir / scenario_id)

@@ -78,9 +78,9 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     )
     scenario_dir = result.to_folder(outdir / "scenario")
     map_path = outdir / "carte.html"
-    page = map_html(scenario_map(territory, result, units, inline_assets=True))
+    page = map_html(scenario_map(territory, result, result.units, inline_assets=True))
     map_path.write_text(page, encoding="utf-8")
-    report_path = write_report(scenario_dir, territory, units=units)
+    report_path = write_report(scenario_dir, territory)
 
     click.echo("\n" + result.summary_fr())
     figures = headline_figures(result, territory.projects)

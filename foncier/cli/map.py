@@ -52,7 +52,7 @@ def map_command(
         from foncier.scenarios import ScenarioResult
 
         result = ScenarioResult.from_folder(scenario_dir)
-        m = scenario_map(t, result, inline_assets=offline)
+        m = scenario_map(t, result, result.units, inline_assets=offline)
     output.parent.mkdir(parents=True, exist_ok=True)
     page = map_html(m)
     output.write_text(page, encoding="utf-8")

@@ -40,6 +40,12 @@ _UNMATCHED_SHOWN = 10
 @click.option("--rules", "rules_name", default=None, help="ZAN rule set name or TOML/YAML file.")
 @click.option("--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha.")
 @click.option(
+    "--decisions",
+    type=_FILE,
+    help="CSV of the working group's decisions (project_id, unit_id, insee, decision, "
+    "area_ha, enaf_ha): validated placements are committed and not placed again.",
+)
+@click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
     default=120.0,
@@ -70,6 +76,7 @@ def match(
     pool: str,
     rules_name: str | None,
     committed: Path | None,
+    decisions: Path | None,
     time_limit: float | None,
     top_n: int,
     outdir: Path,
@@ -85,6 +92,7 @@ def match(
         pool=pool,
         objective=objective,
         committed=committed,
+        decisions=decisions,
         time_limit=time_limit,
         top_n=top_n,
         name=f"{objective} / {pool}",

@@ -134,6 +134,42 @@ class RuleSet:
         merged.update({(r.level, r.code): r for r in rates})
         return dataclasses.replace(self, territorial_rates=tuple(merged.values()))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The rule set as plain data, in the keys of a rule file (for ``scenario.json``).
+
+        :meth:`from_dict` reads it back: a result carries its rules, so that
+        a rule file may later move or change without changing the result.
+
+        Examples
+        --------
+        >>> rules = load_rules()
+        >>> RuleSet.from_dict(rules.to_dict(), "copie") == rules
+        True
+        """
+        return {name: _plain_value(getattr(self, name)) for name in _FIELDS} | {
+            "source": self.source
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], origin: str) -> RuleSet:
+        """Read a rule set written by :meth:`to_dict` (checked like a rule file).
+
+        Parameters
+        ----------
+        data
+            The mapping.
+        origin
+            Where it comes from, for messages (e.g. the ``scenario.json`` path).
+
+        Raises
+        ------
+        RuleSetError
+            A key or a value is wrong.
+        """
+        body = {k: v for k, v in data.items() if k != "source"}
+        rules = _rules_from_mapping(body, origin)
+        return dataclasses.replace(rules, source=str(data.get("source", origin)))
+
     def rates_table(self) -> pd.DataFrame:
         """Territorialised rates as a table with columns ``level, code, reduction_rate``."""
         return pd.DataFrame(
@@ -150,6 +186,15 @@ _BOOL_KEYS = (
     "artificialised_counts",
     "renaturation_credit",
 )
+
+
+def _plain_value(value: Any) -> Any:
+    """A TOML/JSON-ready value: tuples become lists, dataclasses mappings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain_value(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, tuple | list):
+        return [_plain_value(v) for v in value]
+    return value
 
 
 def _check_rate(value: Any, where: str, origin: str) -> float:

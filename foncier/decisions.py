@@ -1,0 +1,227 @@
+"""Decisions of the working group: what validated placements take from budgets and land.
+
+The working group validates or rejects placements proposed by a scenario.  A
+validated placement is a commitment: its ENAF hectares count as committed in
+later ZAN tables (:func:`committed_of`), and its area is taken off its land
+unit (:func:`units_after`).  The decision log is append-only; on each
+project the latest decision wins (:func:`validated_placements`).  The service
+keeps the log in its database; the CLI (``foncier match --decisions FILE``) and
+notebooks read it from a CSV (:func:`read_decisions`), with the same effect.
+
+Examples
+--------
+>>> import pandas as pd
+>>> log = pd.DataFrame({
+...     "decision_id": [1, 2, 3], "project_id": ["P1", "P2", "P1"],
+...     "unit_id": ["U1", "U2", "U1"], "insee": ["30007"] * 3,
+...     "decision": ["validated", "validated", "rejected"],
+...     "area_ha": [2.0, 3.0, 2.0], "enaf_ha": [1.0, 0.5, 1.0]})
+>>> validated_placements(log)["project_id"].tolist()
+['P2']
+>>> committed_of(validated_placements(log))["committed_ha"].tolist()
+[0.5]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from foncier.errors import DataSourceError, LayerSchemaError
+from foncier.layers import TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+
+__all__ = [
+    "DECISIONS",
+    "combined_committed",
+    "committed_of",
+    "empty_decisions",
+    "read_decisions",
+    "units_after",
+    "validated_placements",
+]
+
+#: Decision values of the log (English codes; French labels for people).
+DECISIONS = {"validated": "validée", "rejected": "rejetée"}
+#: French spellings accepted on input.
+_DECISION_ALIASES = {"validée": "validated", "validee": "validated", "rejetée": "rejected"}
+_DECISION = "decision"
+
+
+def empty_decisions() -> pd.DataFrame:
+    """A decisions table with no row (see :data:`foncier.layers.TABLE_SCHEMAS` ``decisions``)."""
+    dtypes = {"str": "str", "code": "str", "float": "float64"}
+    schema = TABLE_SCHEMAS["decisions"]
+    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in schema.columns})
+
+
+def validated_placements(log: pd.DataFrame) -> pd.DataFrame:
+    """The placements in force: per project, its latest decision if it is a validation.
+
+    Parameters
+    ----------
+    log
+        Decisions in the order they were taken (or with a ``decision_id`` giving
+        that order): ``project_id``, ``unit_id``, ``insee``, ``decision``
+        (``validated`` / ``rejected``, French spellings accepted), ``area_ha``
+        and ``enaf_ha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``decisions`` table: one row per project whose latest decision
+        validates a placement.
+    """
+    if log.empty:
+        return empty_decisions()
+    if TableCol.DECISION_ID in log.columns:
+        log = log.sort_values(TableCol.DECISION_ID, kind="stable")
+    decision = log[_DECISION].astype(str).str.strip().str.lower()
+    decision = decision.replace(_DECISION_ALIASES)
+    bad = sorted(set(decision) - set(DECISIONS))
+    if bad:
+        msg = (
+            f"décisions : valeur(s) {bad} inconnue(s) dans la colonne « decision » ; "
+            "valeurs permises : « validée » (validated) ou « rejetée » (rejected)."
+        )
+        raise LayerSchemaError(msg, column=_DECISION)
+    latest = log.assign(**{_DECISION: decision}).drop_duplicates(Col.PROJECT_ID, keep="last")
+    kept = latest[latest[_DECISION] == "validated"]
+    columns = TABLE_SCHEMAS["decisions"].column_names
+    out = pd.DataFrame(
+        {
+            Col.PROJECT_ID: kept[Col.PROJECT_ID].astype(str).to_numpy(),
+            UnitCol.UNIT_ID: kept[UnitCol.UNIT_ID].astype(str).to_numpy(),
+            Col.INSEE: kept[Col.INSEE].astype(str).to_numpy(),
+            TableCol.AREA_HA: pd.to_numeric(kept[TableCol.AREA_HA]).to_numpy(dtype=float),
+            TableCol.ENAF_HA: pd.to_numeric(kept[TableCol.ENAF_HA]).to_numpy(dtype=float),
+        },
+        columns=columns,
+    )
+    return check_table(out, "decisions")
+
+
+def read_decisions(path: str | Path) -> pd.DataFrame:
+    """Read a decision log from a CSV and return the placements in force.
+
+    Parameters
+    ----------
+    path
+        A ``,`` or ``;``-separated UTF-8 CSV with the columns of
+        :func:`validated_placements` (``decision_id`` optional: rows are taken
+        in file order otherwise).  The service's ``GET /decisions`` gives them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``decisions`` table (see :func:`validated_placements`).
+
+    Raises
+    ------
+    DataSourceError
+        The file cannot be read.
+    LayerSchemaError
+        A column is missing or a value is wrong; ``column`` names it.
+    """
+    path = Path(path)
+    try:
+        head = path.read_text(encoding="utf-8-sig").partition("\n")[0]
+        raw = pd.read_csv(
+            path,
+            sep=";" if ";" in head else ",",
+            dtype={Col.PROJECT_ID: str, UnitCol.UNIT_ID: str, Col.INSEE: str},
+            encoding="utf-8-sig",
+            decimal="," if ";" in head else ".",
+        )
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        msg = f"impossible de lire le fichier de décisions {path} : {exc}"
+        raise DataSourceError(msg) from exc
+    needed = [*TABLE_SCHEMAS["decisions"].column_names, _DECISION]
+    missing = [c for c in needed if c not in raw.columns]
+    if missing:
+        msg = (
+            f"fichier de décisions {path} : colonne « {missing[0]} » absente ; "
+            f"colonnes attendues {needed}, reçues {list(raw.columns)}."
+        )
+        raise LayerSchemaError(msg, column=missing[0])
+    try:
+        return validated_placements(raw)
+    except (LayerSchemaError, ValueError) as exc:
+        msg = f"fichier de décisions {path} : {exc}"
+        raise LayerSchemaError(msg, column=getattr(exc, "column", None)) from exc
+
+
+def committed_of(decisions: pd.DataFrame) -> pd.DataFrame:
+    """ENAF committed by validated placements, in the shape of :func:`foncier.zan.read_committed`.
+
+    Parameters
+    ----------
+    decisions
+        The ``decisions`` table (:func:`validated_placements`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``insee``, ``committed_ha`` (the placement's ENAF, as the scenario
+        charged it), ``renatured_ha`` (0) and ``label`` (``project_id@unit_id``).
+    """
+    return pd.DataFrame(
+        {
+            Col.INSEE: decisions[Col.INSEE].astype(str).to_numpy(),
+            TableCol.COMMITTED_HA: decisions[TableCol.ENAF_HA].astype(float).to_numpy(),
+            "renatured_ha": 0.0,
+            "label": (
+                decisions[Col.PROJECT_ID].astype(str) + "@" + decisions[UnitCol.UNIT_ID].astype(str)
+            ).to_numpy(),
+        }
+    ).astype({Col.INSEE: "str", "label": "str"})
+
+
+def units_after(units: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Land units with the area of validated placements taken off their net area.
+
+    Parameters
+    ----------
+    units
+        Land units (``unit_id``, ``net_area_ha``).
+    decisions
+        The ``decisions`` table.
+
+    Returns
+    -------
+    same type as ``units``
+        A copy (without ``attrs``) whose ``net_area_ha`` is reduced by the
+        area validated on each unit, never below 0; ``units`` itself when
+        there is no decision.
+    """
+    if decisions.empty:
+        return units
+    used = decisions.groupby(UnitCol.UNIT_ID)[TableCol.AREA_HA].sum()
+    out = units.copy()
+    out.attrs = {}
+    taken = out[UnitCol.UNIT_ID].astype(str).map(used).fillna(0.0)
+    out[UnitCol.NET_AREA_HA] = (out[UnitCol.NET_AREA_HA] - taken).clip(lower=0.0)
+    return out
+
+
+def combined_committed(committed: pd.DataFrame | None, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Committed projects given by the user plus the validated placements.
+
+    Parameters
+    ----------
+    committed
+        A :func:`foncier.zan.read_committed` table, or ``None``.
+    decisions
+        The ``decisions`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Both, in the :func:`foncier.zan.read_committed` shape.
+    """
+    ours = committed_of(decisions)
+    if committed is None or committed.empty:
+        return ours
+    if ours.empty:
+        return committed
+    return pd.concat([committed, ours], ignore_index=True)
