@@ -517,3 +517,39 @@ def test_cli_supply_says_which_units_have_no_slope(tmp_path: Path) -> None:
     assert f"{n} unités foncières sur {n} (100 %) sans pente" in result.output
     assert "pas de MNT" in result.output
     assert sha(folder) == before
+
+
+def test_fetch_refuses_an_error_page_served_as_data(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from foncier.io.fetch import fetch_territory
+
+    class Portal(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)  # a captive portal or a proxy answers 200 with a page
+            self.send_header("Content-Length", str(len(HTML)))
+            self.end_headers()
+            self.wfile.write(HTML)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        urls = {"cadastre": "{base}/cadastre-{insee}-parcelles.json"}
+        with pytest.raises(DataSourceError) as info:
+            fetch_territory(
+                tmp_path,
+                insee=["30007"],
+                base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+                urls=urls,
+                sources=["cadastre"],
+                progress=False,
+            )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "page HTML" in str(info.value) and "cadastre-30007-parcelles.json" in str(info.value)
+    assert not list(tmp_path.rglob("cadastre-30007-parcelles.json*"))

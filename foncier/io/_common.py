@@ -30,6 +30,7 @@ __all__ = [
     "as_paths",
     "blank",
     "check_content",
+    "content_kinds",
     "column_getter",
     "find_column",
     "numeric",
@@ -137,6 +138,17 @@ def sniff_content(path: PathLike) -> str:
     return "text"
 
 
+def content_kinds(path: PathLike) -> frozenset[str]:
+    """Content kinds a file's suffix promises (empty: any but HTML, PDF or nothing).
+
+    Examples
+    --------
+    >>> sorted(content_kinds("parcelles.geojson"))
+    ['json']
+    """
+    return _KINDS_BY_SUFFIX.get(Path(path).suffix.lower(), frozenset())
+
+
 def check_content(path: PathLike, what: str, kinds: Iterable[str] | None = None) -> str:
     """Refuse a file whose content is not what its reader expects.
 
@@ -170,10 +182,7 @@ def check_content(path: PathLike, what: str, kinds: Iterable[str] | None = None)
     if not path.is_file():
         return "missing"
     kind = sniff_content(path)
-    if kinds is not None:
-        allowed = frozenset(kinds)
-    else:
-        allowed = _KINDS_BY_SUFFIX.get(path.suffix.lower(), frozenset())
+    allowed = frozenset(kinds) if kinds is not None else content_kinds(path)
     if kind == "empty" and (not allowed or "text" in allowed):
         return kind  # the text readers say "empty" themselves
     refused = kind in {"empty", "html", "pdf"} or (allowed and kind not in allowed)
