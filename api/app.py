@@ -129,8 +129,10 @@ class BodySizeLimit:
 def _error_responses(schema: dict[str, Any]) -> dict[str, Any]:
     """Declare :class:`api.models.ErrorOut` for every error status of every operation.
 
-    Every operation gets its 422 (request validation) and 500; every 4xx and
-    5xx response, FastAPI's default 422 included, points to ``ErrorOut``.
+    Every operation gets its 422 (request validation, when it takes
+    parameters or a body), 413 (body size, when it takes a body) and 500;
+    every 4xx and 5xx response, FastAPI's default 422 included, points to
+    ``ErrorOut``.
     """
     ref = {"$ref": "#/components/schemas/ErrorOut"}
     error_content = {"application/json": {"schema": ref}}
@@ -140,6 +142,8 @@ def _error_responses(schema: dict[str, Any]) -> dict[str, Any]:
             has_input = bool(operation.get("parameters") or operation.get("requestBody"))
             if has_input:
                 responses.setdefault("422", {"description": "Requête refusée (champ invalide)"})
+            if operation.get("requestBody"):
+                responses.setdefault("413", {"description": "Corps plus grand que la limite"})
             responses.setdefault("500", {"description": "Erreur interne du service"})
             for code, response in responses.items():
                 if code[:1] in "45":

@@ -151,6 +151,13 @@ def _csv(row: str) -> bytes:
     return f"{HEADER}\n{row}\n".encode()
 
 
+def _geojson(**change: float) -> bytes:
+    props = {"project_id": "P1", "name": "U", "sector": "c", "area_min_ha": 2.0,
+             "area_max_ha": 3.0, "jobs": 40, **change}  # fmt: skip
+    feature = {"type": "Feature", "geometry": None, "properties": props}
+    return json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+
+
 PROJECT_FILES: list[tuple[str, str, Callable[[Path], bytes], type[Exception], list[str]]] = [
     ("inf-area", "p.csv", lambda t: _csv("P1,U,c,2,inf,40,0,"), LayerSchemaError,
      ["area_max_ha", "non finies"]),
@@ -172,6 +179,10 @@ PROJECT_FILES: list[tuple[str, str, Callable[[Path], bytes], type[Exception], li
      ["area_min_ha", "plus grandes que le territoire", "900 ha"]),
     ("insee-outside", "p.csv", lambda t: _csv("P1,U,c,2,3,40,0,30999"), LayerSchemaError,
      ["preferred_insee", "not in the territory"]),
+    ("geojson-jobs-1e30", "p.geojson", lambda t: _geojson(jobs=1e30), LayerSchemaError,
+     ["p.geojson", "jobs", "maximum plausible"]),
+    ("geojson-area-1e12", "p.geojson", lambda t: _geojson(area_max_ha=1e12), LayerSchemaError,
+     ["p.geojson", "area_max_ha", "maximum plausible"]),
     ("html-as-csv", "p.csv", lambda t: HTML, DataSourceError, ["p.csv", "page HTML"]),
     ("html-as-json", "p.json", lambda t: HTML, DataSourceError, ["p.json", "page HTML"]),
     ("zip-as-csv", "p.csv", zip_bytes, DataSourceError, ["p.csv", "archive ZIP"]),

@@ -221,6 +221,8 @@ def test_openapi_declares_the_error_body_everywhere(client: TestClient) -> None:
             assert "500" in responses, (path, method)
             if op.get("parameters") or op.get("requestBody"):
                 assert "422" in responses, (path, method)
+            if op.get("requestBody"):
+                assert "413" in responses, (path, method)
             for code, response in responses.items():
                 if code[0] in "45":
                     schema = response["content"]["application/json"]["schema"]
