@@ -26,8 +26,8 @@ from api.settings import Settings
 from api.state import StateStore
 from foncier.decisions import committed_of, validated_placements
 from foncier.errors import NotFoundError
+from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import Col
-from foncier.matching_inputs import MatchingInputs, matching_inputs
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory

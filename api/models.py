@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from foncier.assignment import Objective
 from foncier.layers import SCHEMAS, Col
+from foncier.zan.rules import PoolLevel
 
 __all__ = [
     "Assignment",
@@ -47,9 +49,6 @@ __all__ = [
     "UnmatchedList",
     "WeightsIn",
 ]
-
-PoolLevel = Literal["commune", "epci", "scot"]
-Objective = Literal["jobs", "score", "min_enaf", "friches_first"]
 
 
 def _rule(name: str, text: str) -> str:
@@ -327,6 +326,23 @@ class MatchCandidate(BaseModel):
     rank: int
     unit_id: str = Field(examples=["U-00012"])
     insee: str
+    commune: str = Field(examples=["Alès"], description="Name of the unit's commune")
+    origin: str = Field(description="zae_plot, friche or activity_zone")
+    site_id: str = Field(description="ZAE or friche id (empty for a PLU activity zone)")
+    site: str = Field(examples=["ZAE Les Prés"], description="The site, named")
+    zone_type: str | None = Field(default=None, description="PLU zone type")
+    net_area_ha: float = Field(description="Net area of the unit (ha)")
+    slope_mean_pct: float | None = Field(default=None, description="Mean slope (%), if known")
+    dist_interchange_km: float | None = Field(default=None, description="To an interchange")
+    dist_rail_freight_km: float | None = Field(default=None, description="To a freight station")
+    dist_substation_km: float | None = Field(default=None, description="To a substation")
+    enaf_share: float | None = Field(default=None, description="ENAF share of the unit")
+    pool_id: str | None = Field(default=None, description="ZAN budget pool of the unit")
+    budget_left_before_ha: float = Field(
+        description="What the pool has left before this project (validated decisions deducted, "
+        "no scenario counted)"
+    )
+    budget_left_after_ha: float = Field(description="What the pool would have left after it")
     score: float = Field(examples=[0.71])
     enaf_ha: float = Field(description="ENAF the project would consume there (ha)")
     zan_ok: bool = Field(description="Whether that fits the pool's remaining budget")
@@ -345,7 +361,7 @@ class MatchResponse(BaseModel):
 
 
 class WeightsIn(BaseModel):
-    """Score weights of a scenario (see :class:`foncier.feasibility.Weights`)."""
+    """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

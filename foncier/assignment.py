@@ -26,20 +26,22 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from foncier.errors import FoncierError
 from foncier.layers import UnitCol
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = [
     "ENAF_PENALTY_JOBS_PER_HA",
     "MIP_REL_GAP",
     "OBJECTIVES",
+    "Objective",
     "PLACEMENT_VALUE",
     "PoolInfo",
     "SolveReport",
@@ -51,8 +53,10 @@ __all__ = [
     "solve_assignment",
 ]
 
-#: Objectives a scenario can maximise.
-OBJECTIVES: tuple[str, ...] = ("jobs", "score", "min_enaf", "friches_first")
+#: An objective a scenario can maximise (see :func:`objective_coefficients`).
+Objective = Literal["jobs", "score", "min_enaf", "friches_first"]
+#: The objectives (the one list of them: CLI, service, library).
+OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
 #: ``min_enaf``: a placement is worth its jobs minus this many jobs per ha of
 #: ENAF it consumes, so a project is placed on ENAF only if it brings more
 #: than 20 jobs per ha consumed, and ENAF-free sites are preferred.
@@ -279,6 +283,8 @@ def _quiet_stdout() -> Iterator[None]:
 def _matrix(
     rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, n_cols: int
 ) -> sparse.csr_array:
+    from scipy import sparse
+
     return sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_cols))
 
 
@@ -286,6 +292,8 @@ def _model(
     pairs: pd.DataFrame, capacity_ha: np.ndarray, pool_of_unit: np.ndarray, budget_ha: np.ndarray
 ) -> tuple[sparse.csr_array, np.ndarray]:
     """Constraint matrix and upper bounds (rows that cannot bind are dropped)."""
+    from scipy import sparse
+
     k = len(pairs)
     col = np.arange(k)
     p_codes, p_rows = np.unique(pairs["p"].to_numpy(), return_inverse=True)
@@ -362,6 +370,8 @@ def solve_assignment(
     report : SolveReport
         Status, objective, bound, gap, time, model size.
     """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     start = time.perf_counter()
     # Integer main values (jobs, friches_first) make the objective integral,
     # which HiGHS exploits to prune: the placement value is then left to

@@ -24,11 +24,11 @@ import shapely
 from foncier.errors import NotFoundError
 from foncier.layers import (
     CONSTRAINT_KINDS,
-    DESTDOMI_ACTIVITY,
     INFRA_KINDS,
     ORIGIN_FRICHE,
     Col,
     UnitCol,
+    is_activity_zone,
 )
 from foncier.terrain import zonal_slope
 
@@ -42,11 +42,13 @@ __all__ = [
     "dist_to",
     "enaf_share",
     "is_friche",
+    "land_cover_shares",
     "net_area_ha",
     "overlap_area_m2",
     "overlap_pairs",
     "slope_max_pct",
     "slope_mean_pct",
+    "unknown_cover_share",
 ]
 
 
@@ -214,8 +216,9 @@ def dist_to(units: gpd.GeoDataFrame, infrastructure: gpd.GeoDataFrame, kind: str
 def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.Series:
     """Distance in km to the nearest zone where housing may be built.
 
-    Housing zones are the U / AUc / AUs zones whose ``destdomi`` is not
-    ``"02"`` (activity); used for the distance Seveso projects must keep.
+    Housing zones are the U / AUc / AUs zones that are not activity zones
+    (:func:`~foncier.layers.is_activity_zone`); used for the distance Seveso
+    projects must keep.
 
     Parameters
     ----------
@@ -230,8 +233,8 @@ def dist_housing_km(units: gpd.GeoDataFrame, plu_zones: gpd.GeoDataFrame) -> pd.
         ``dist_housing_km``; ``NaN`` when there is no such zone.
     """
     urban = plu_zones[Col.ZONE_TYPE].isin(("U", "AUc", "AUs"))
-    housing = urban & (plu_zones[Col.DESTDOMI].fillna("") != DESTDOMI_ACTIVITY)
-    targets = plu_zones.geometry.to_numpy()[housing.to_numpy()]
+    housing = urban.to_numpy() & ~is_activity_zone(plu_zones)
+    targets = plu_zones.geometry.to_numpy()[housing]
     return _nearest_km(units, targets, UnitCol.DIST_HOUSING_KM)
 
 
@@ -329,12 +332,114 @@ def dissolved_parts(geoms: np.ndarray) -> np.ndarray:
     return shapely.get_parts(shapely.union_all(geoms))
 
 
-def enaf_share(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
+def land_cover_shares(
+    units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, unknown_as: str = "enaf"
+) -> pd.DataFrame:
+    """ENAF share and unknown-cover share of each unit, from one overlay with the parcels.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154, with an ``origin`` column.
+    parcels
+        The ``parcels`` layer with ``land_cover`` (``enaf``,
+        ``artificialised`` or ``unknown``).
+    unknown_as
+        How land of ``unknown`` cover is charged: ``enaf`` (the cautious
+        default) or ``artificialised`` (the rule set's ``unknown_land_cover``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``enaf_share`` and ``unknown_cover_share`` in [0, 1] on the units'
+        index: the unit's area on ENAF parcels (plus, when ``unknown_as`` is
+        ``enaf``, on parcels of unknown cover), and on parcels of unknown
+        cover, each divided by its area on any parcel.  A friche is 0 for
+        both (its reuse consumes no ENAF, whatever its parcels say); a
+        non-friche unit on no parcel is ``NaN``.
+
+    Raises
+    ------
+    NotFoundError
+        If ``unknown_as`` is neither ``enaf`` nor ``artificialised``.
+    """
+    if unknown_as not in ("enaf", "artificialised"):
+        msg = f"unknown_as must be 'enaf' or 'artificialised'; received {unknown_as!r}"
+        raise NotFoundError(msg)
+    geoms = units.geometry.to_numpy()
+    friche = (units[UnitCol.ORIGIN] == ORIGIN_FRICHE).to_numpy()
+    enaf_out = np.full(len(units), np.nan)
+    unknown_out = np.full(len(units), np.nan)
+    enaf_out[friche] = 0.0
+    unknown_out[friche] = 0.0
+    todo = np.flatnonzero(~friche)
+    if len(todo) and len(parcels):
+        cover = parcels[Col.LAND_COVER].to_numpy(dtype=object)
+        is_unknown = cover == "unknown"
+        is_enaf = (cover == "enaf") | (is_unknown & (unknown_as == "enaf"))
+        src, dst, area = overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
+        on_parcels = np.bincount(src, weights=area, minlength=len(todo))
+        on_enaf = np.bincount(src, weights=area * is_enaf[dst], minlength=len(todo))
+        on_unknown = np.bincount(src, weights=area * is_unknown[dst], minlength=len(todo))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            enaf_out[todo] = np.where(on_parcels > 0, on_enaf / on_parcels, np.nan)
+            unknown_out[todo] = np.where(on_parcels > 0, on_unknown / on_parcels, np.nan)
+    return pd.DataFrame(
+        {
+            UnitCol.ENAF_SHARE: np.clip(enaf_out, 0.0, 1.0),
+            UnitCol.UNKNOWN_COVER_SHARE: np.clip(unknown_out, 0.0, 1.0),
+        },
+        index=units.index,
+    )
+
+
+def enaf_share(
+    units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, unknown_as: str = "enaf"
+) -> pd.Series:
     """Fraction of each unit that is ENAF: its ZAN cost per hectare built.
 
     The share is the unit's area on parcels whose ``land_cover`` is ``enaf``
-    divided by its area on any parcel.  A friche is 0 by definition (its reuse
-    consumes no ENAF).
+    (and, unless ``unknown_as`` is ``artificialised``, ``unknown``) divided by
+    its area on any parcel.  A friche is 0 by definition (its reuse consumes
+    no ENAF).  See :func:`land_cover_shares`.
+
+    Parameters
+    ----------
+    units
+        Land units, geometry in EPSG:2154, with an ``origin`` column.
+    parcels
+        The ``parcels`` layer with ``land_cover``.
+    unknown_as
+        How land of unknown cover is charged (the rule set's
+        ``unknown_land_cover``): ``enaf`` by default, the cautious choice.
+
+    Returns
+    -------
+    pandas.Series
+        ``enaf_share`` in [0, 1]; ``NaN`` for a non-friche unit on no parcel.
+
+    Examples
+    --------
+    >>> units = gpd.GeoDataFrame({"origin": ["activity_zone"]},
+    ...                          geometry=[shapely.box(0, 0, 400, 100)], crs="EPSG:2154")
+    >>> parcels = gpd.GeoDataFrame(
+    ...     {"land_cover": ["enaf", "artificialised", "unknown", "unknown"]},
+    ...     geometry=[shapely.box(x, 0, x + 100, 100) for x in (0, 100, 200, 300)],
+    ...     crs="EPSG:2154")
+    >>> enaf_share(units, parcels).tolist()
+    [0.75]
+    >>> enaf_share(units, parcels, unknown_as="artificialised").tolist()
+    [0.25]
+    """
+    shares = land_cover_shares(units, parcels, unknown_as=unknown_as)
+    return shares[UnitCol.ENAF_SHARE].rename(UnitCol.ENAF_SHARE)
+
+
+def unknown_cover_share(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
+    """Fraction of each unit on parcels whose land cover is unknown.
+
+    The ENAF share of that part rests on the rule set's ``unknown_land_cover``
+    assumption; outputs state it with this share.
 
     Parameters
     ----------
@@ -346,32 +451,20 @@ def enaf_share(units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.Series:
     Returns
     -------
     pandas.Series
-        ``enaf_share`` in [0, 1]; ``NaN`` for a non-friche unit on no parcel.
+        ``unknown_cover_share`` in [0, 1]; 0 for a friche; ``NaN`` for a
+        non-friche unit on no parcel.
 
     Examples
     --------
     >>> units = gpd.GeoDataFrame({"origin": ["activity_zone"]},
     ...                          geometry=[shapely.box(0, 0, 200, 100)], crs="EPSG:2154")
-    >>> parcels = gpd.GeoDataFrame({"land_cover": ["enaf", "artificialised"]},
+    >>> parcels = gpd.GeoDataFrame({"land_cover": ["unknown", "artificialised"]},
     ...     geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)], crs="EPSG:2154")
-    >>> enaf_share(units, parcels).tolist()
+    >>> unknown_cover_share(units, parcels).tolist()
     [0.5]
     """
-    geoms = units.geometry.to_numpy()
-    friche = (units[UnitCol.ORIGIN] == ORIGIN_FRICHE).to_numpy()
-    out = np.full(len(units), np.nan)
-    out[friche] = 0.0
-    todo = np.flatnonzero(~friche)
-    if len(todo) and len(parcels):
-        is_enaf = (parcels[Col.LAND_COVER] == "enaf").to_numpy()
-        src, dst, area = overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
-        on_parcels = np.bincount(src, weights=area, minlength=len(todo))
-        enaf = is_enaf[dst]
-        on_enaf = np.bincount(src[enaf], weights=area[enaf], minlength=len(todo))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(on_parcels > 0, on_enaf / on_parcels, np.nan)
-        out[todo] = np.clip(share, 0.0, 1.0)
-    return _series(out, units, UnitCol.ENAF_SHARE)
+    shares = land_cover_shares(units, parcels)
+    return shares[UnitCol.UNKNOWN_COVER_SHARE].rename(UnitCol.UNKNOWN_COVER_SHARE)
 
 
 def _kinds(kind: str | Iterable[str]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ __all__ = [
     "InfeasibleError",
     "LayerSchemaError",
     "NotFoundError",
+    "OutputError",
     "RuleSetError",
 ]
 
@@ -77,3 +78,12 @@ class FoncierWarning(UserWarning):
 
 class GeometryRepairedWarning(FoncierWarning):
     """Invalid geometries were repaired with ``shapely.make_valid``."""
+
+
+class OutputError(FoncierError, OSError):
+    """An output cannot be written where asked without losing a file, or the system refused it.
+
+    Raised when a destination holds files foncier did not write, when an
+    output would land inside (or on) an input, and when the system refuses
+    the write (permission, disk full, read-only file system…).
+    """

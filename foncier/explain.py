@@ -32,24 +32,19 @@ import pandas as pd
 
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
-from foncier.feasibility import (
-    CRITERIA_FR,
-    REQUIREMENTS,
-    EnafCharging,
-    Rejections,
-    Thresholds,
-    Weights,
-    candidate_pairs,
-    relax_text,
-)
+from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
 from foncier.layers import Col, UnitCol
 from foncier.projects import check_top_k, project_frame
+from foncier.scoring import Weights
+from foncier.texts import CRITERIA_FR, relax_text
+from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "REASON_CODES",
     "explain_placed",
     "explain_unmatched",
     "query_project",
+    "with_place_names",
     "zan_cost_text",
 ]
 
@@ -73,10 +68,36 @@ _REQ_FR = {
 }
 
 
+#: Unit columns a query answer carries, so that a planner sees the site without a join.
+QUERY_UNIT_COLUMNS = (
+    UnitCol.ORIGIN,
+    Col.SITE_ID,
+    Col.ZONE_TYPE,
+    UnitCol.NET_AREA_HA,
+    UnitCol.SLOPE_MEAN_PCT,
+    UnitCol.DIST_INTERCHANGE_KM,
+    UnitCol.DIST_RAIL_FREIGHT_KM,
+    UnitCol.DIST_SUBSTATION_KM,
+    UnitCol.ENAF_SHARE,
+)
+
+#: When a remaining budget is counted, in the French texts.
+BEFORE_SCENARIO = "avant le scénario"
+BEFORE_QUERY = "hors scénarios, décisions validées déduites"
+
+
 def zan_cost_text(
-    enaf_ha: float, *, is_friche: bool, is_pene: bool, pool: PoolInfo, code: int, left_ha: float
+    enaf_ha: float,
+    *,
+    is_friche: bool,
+    is_pene: bool,
+    pool: PoolInfo,
+    code: int,
+    left_ha: float,
+    after_ha: float,
+    when: str = BEFORE_SCENARIO,
 ) -> str:
-    """French sentence of the ZAN cost of one placement.
+    """French sentence of the ZAN cost of one placement, with what its pool has left.
 
     Parameters
     ----------
@@ -89,13 +110,20 @@ def zan_cost_text(
     code
         Pool code of the unit.
     left_ha
-        What the pool has left.
+        What the pool has left before: before the scenario (its placements
+        not counted), or for a query before this project.
+    after_ha
+        What the pool has left after: after every placement of the scenario
+        in that pool, or for a query after this project alone.
+    when
+        What ``left_ha`` is counted before (:data:`BEFORE_SCENARIO` or
+        :data:`BEFORE_QUERY`).
 
     Returns
     -------
     str
         E.g. ``"0 ha : friche"`` or ``"4 ha pris sur l'enveloppe de la commune
-        Y, qui en a encore 5,3"``.
+        Y (reste avant le scénario : 5,3 ha ; après : 1,3 ha)"``.
     """
     if is_pene:
         return "0 ha : projet d'envergure nationale (PENE), décompté de l'enveloppe nationale"
@@ -107,22 +135,44 @@ def zan_cost_text(
     if left_ha < enaf_ha - _TOL:
         return (
             text
-            + f", qui n'en a plus que {fr_compact(max(left_ha, 0.0), 2)} ha"
-            + f" (manque {fr_compact(enaf_ha - max(left_ha, 0.0), 2)} ha)"
+            + f", qui n'a plus que {fr_compact(max(left_ha, 0.0), 2)} ha ({when})"
+            + f" : manque {fr_compact(enaf_ha - max(left_ha, 0.0), 2)} ha"
         )
-    return text + f", qui en a encore {fr_compact(left_ha, 2)} ha"
+    after = "après ce projet" if when == BEFORE_QUERY else "après"
+    return (
+        text + f" (reste {when} : {fr_compact(left_ha, 2)} ha ; "
+        f"{after} : {fr_compact(max(after_ha, 0.0), 2)} ha)"
+    )
 
 
 def _zan_texts(
-    pairs: pd.DataFrame, codes: np.ndarray, left: np.ndarray, pools: PoolInfo
+    pairs: pd.DataFrame,
+    codes: np.ndarray,
+    left: np.ndarray,
+    after: np.ndarray,
+    pools: PoolInfo,
+    when: str = BEFORE_SCENARIO,
 ) -> list[str]:
-    """ZAN cost sentence of each pair (``left``: what its pool has left)."""
+    """ZAN cost sentence of each pair (``left``/``after``: what its pool has left)."""
     return [
         zan_cost_text(
-            float(e), is_friche=bool(f), is_pene=bool(p), pool=pools, code=int(c), left_ha=float(lh)
+            float(e),
+            is_friche=bool(f),
+            is_pene=bool(p),
+            pool=pools,
+            code=int(c),
+            left_ha=float(lh),
+            after_ha=float(ah),
+            when=when,
         )
-        for e, f, p, c, lh in zip(
-            pairs["enaf_ha"], pairs["is_friche"], pairs["is_pene"], codes, left, strict=True
+        for e, f, p, c, lh, ah in zip(
+            pairs["enaf_ha"],
+            pairs["is_friche"],
+            pairs["is_pene"],
+            codes,
+            left,
+            after,
+            strict=True,
         )
     ]
 
@@ -172,7 +222,13 @@ def explain_placed(
     """
     u = placed["u"].to_numpy(dtype=int)
     codes = pools.of_unit[u] if len(u) else np.zeros(0, dtype=int)
-    zan = _zan_texts(placed, codes, np.append(pools.remaining, 0.0)[codes], pools)
+    before = np.append(pools.remaining, 0.0)
+    ok = codes >= 0
+    used = np.bincount(
+        codes[ok], weights=placed["enaf_ha"].to_numpy(dtype=float)[ok], minlength=len(before)
+    )
+    after = before - used
+    zan = _zan_texts(placed, codes, before[codes], after[codes], pools)
     return pd.DataFrame(
         {
             Col.PROJECT_ID: placed[Col.PROJECT_ID].to_numpy(),
@@ -433,14 +489,19 @@ def query_project(
     charging
         What counts as ENAF consumption (the rule set's, see
         :meth:`~foncier.feasibility.EnafCharging.from_rules`); build every
-        input at once with :func:`foncier.matching_inputs.matching_inputs`,
+        input at once with :func:`foncier.inputs.matching_inputs`,
         as :meth:`foncier.scenarios.Scenario.query` and the service do.
 
     Returns
     -------
     pandas.DataFrame
-        ``rank, unit_id, insee, score, enaf_ha, zan_ok, zan_cost, unverified,
-        explanation``; empty if no unit is feasible.
+        ``rank, unit_id, insee``, the unit's :data:`QUERY_UNIT_COLUMNS`
+        (origin, site, zone type, net area, slope, distances, ENAF share),
+        ``pool_id``, ``budget_left_before_ha`` (what the pool has left
+        before this project: committed projects and validated decisions
+        deducted, no scenario counted), ``budget_left_after_ha``, ``score,
+        enaf_ha, zan_ok, zan_cost, unverified, explanation``; empty if no
+        unit is feasible.
 
     Raises
     ------
@@ -475,18 +536,62 @@ def query_project(
         zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL,
     )
     top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
+    u = top["u"].to_numpy(dtype=int)
+    codes = top["code"].to_numpy(dtype=int)
+    details = {
+        c: units[c].to_numpy()[u] for c in QUERY_UNIT_COLUMNS if c in units.columns and len(u)
+    }
     return pd.DataFrame(
         {
             "rank": np.arange(1, len(top) + 1),
             UnitCol.UNIT_ID: top[UnitCol.UNIT_ID].to_numpy(),
-            Col.INSEE: units[Col.INSEE].to_numpy()[top["u"].to_numpy(dtype=int)],
+            Col.INSEE: units[Col.INSEE].to_numpy()[u],
+            **details,
+            "pool_id": [pools.ids[c] if c >= 0 else None for c in codes],
+            "budget_left_before_ha": top["left_ha"].to_numpy(dtype=float),
+            "budget_left_after_ha": top["left_ha"].to_numpy(dtype=float)
+            - top["enaf_ha"].to_numpy(dtype=float),
             "score": top["score"].to_numpy(),
             "enaf_ha": top["enaf_ha"].to_numpy(),
             "zan_ok": top["zan_ok"].to_numpy(),
             "zan_cost": _zan_texts(
-                top, top["code"].to_numpy(dtype=int), top["left_ha"].to_numpy(dtype=float), pools
+                top,
+                top["code"].to_numpy(dtype=int),
+                top["left_ha"].to_numpy(dtype=float),
+                top["left_ha"].to_numpy(dtype=float) - top["enaf_ha"].to_numpy(dtype=float),
+                pools,
+                when=BEFORE_QUERY,
             ),
             "unverified": top["unverified"].to_numpy(),
             "explanation": _why_here(top, weights),
         }
     )
+
+
+def with_place_names(top: pd.DataFrame, territory: Any) -> pd.DataFrame:
+    """A query answer with the ``commune`` name and the ``site`` label of each unit.
+
+    Parameters
+    ----------
+    top
+        An answer of :func:`query_project`.
+    territory
+        The :class:`~foncier.territory.Territory` its units come from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``top`` with ``commune`` after ``insee`` and ``site`` (« ZAE … »,
+        « friche … », « zone d'activités du PLU ») after ``site_id``.
+    """
+    out = top.copy()
+    names = territory.communes.set_index(Col.INSEE)[Col.NAME]
+    out.insert(
+        list(out.columns).index(Col.INSEE) + 1,
+        "commune",
+        out[Col.INSEE].map(names).fillna(out[Col.INSEE]).astype("str"),
+    )
+    if UnitCol.ORIGIN in out.columns and Col.SITE_ID in out.columns:
+        site = territory.site_labels(out[UnitCol.ORIGIN], out[Col.SITE_ID])
+        out.insert(list(out.columns).index(Col.SITE_ID) + 1, "site", site)
+    return out

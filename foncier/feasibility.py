@@ -1,4 +1,10 @@
-"""Which land unit can host which project, and how well: feasibility and score.
+"""Which land unit can host which project: hard requirements, candidate pairs, rejections.
+
+(Longer than 600 lines on purpose: the unit and project arrays and the chunked
+evaluation of the requirements are private types shared by the three readers
+of that evaluation, :func:`candidate_pairs` with its rejection summaries,
+:func:`feasibility_table` and :func:`pairwise_feasible`; splitting them would
+make those types public for no other user.)
 
 Every (project, unit) pair is tested against the project's hard requirements,
 in this order (the first failed one is the reason a pair is rejected):
@@ -33,43 +39,40 @@ in this order (the first failed one is the reason a pair is rejected):
 A requirement the project does not state (missing limit) always holds.  When
 the unit's value of a stated requirement is unknown (NaN), the pair is **not
 rejected** but flagged *unverified*: the pair stays a candidate, each
-unverified requirement lowers its score by :attr:`Weights.unverified_penalty`,
-and the explanation says which requirements must still be checked on site.
+unverified requirement lowers its score by
+:attr:`foncier.scoring.Weights.unverified_penalty`, and the explanation says
+which requirements must still be checked on site.
 
-The score of a feasible pair is a weighted sum of criteria in [0, 1] (see
-:class:`Weights`); each criterion's contribution is kept so that "why here"
-is a table (:func:`score_contributions`).
+The feasible pairs are scored (:mod:`foncier.scoring`), priced in ENAF
+(:class:`foncier.zan.charging.EnafCharging`) and pruned here
+(:func:`candidate_pairs`); the French texts of a failed requirement come from
+:mod:`foncier.texts`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from foncier._format import fr_compact
 from foncier.errors import LayerSchemaError
 from foncier.layers import Col, UnitCol
+from foncier.scoring import Weights, pair_criteria, score, unit_criteria
+from foncier.texts import requirement_text
+from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "LEAD_YEARS",
-    "CRITERIA_FR",
-    "ENAF_SLIVER_HA",
-    "EnafCharging",
     "REQUIREMENTS",
     "Rejections",
     "Thresholds",
-    "Weights",
     "candidate_pairs",
     "check_units",
     "feasibility_table",
     "pairwise_feasible",
-    "relax_text",
-    "requirement_text",
-    "score_contributions",
     "unverified_labels",
 ]
 
@@ -89,15 +92,6 @@ LEAD_YEARS: Mapping[str, float] = {
     "non aménageable": np.inf,
 }
 
-_REQ_LABEL_FR = {
-    "zone": "zonage",
-    "area": "surface",
-    "slope": "pente",
-    "interchange": "distance à l'échangeur",
-    "rail": "desserte ferroviaire",
-    "seveso": "distance aux habitations (Seveso)",
-    "year": "date de disponibilité",
-}
 _NO_LIMIT = 1e9
 
 
@@ -127,80 +121,6 @@ class Thresholds:
     aus_lead_years: float = 3.0
     friche_lead_years: float = 2.0
     compatible_zones: tuple[str, ...] = ("U", "AUc", "AUs")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Weights of the score criteria; each criterion's value lies in [0, 1].
-
-    The defaults sum to 1, so a score lies in [0, 1] before penalties.  An
-    unknown criterion value counts as 0.
-
-    Parameters
-    ----------
-    area_fit
-        ``area_max_ha / net_area_ha`` capped at 1: large units are kept for
-        large projects.
-    interchange
-        ``1 - dist_interchange_km / 20``: road access.
-    slope
-        ``1 - slope_mean_pct / 15``: earthworks.
-    servicing
-        ``1 - lead_years / 5``: how soon the unit is ready.
-    enaf
-        ``1 - enaf_share``: ZAN sobriety of the unit.
-    friche
-        1 for a friche (reuse of brownfield land).
-    preferred_commune
-        1 when the unit lies in the project's ``preferred_insee``.
-    environment
-        ``1 - max(flood_share, natura2000_share)``.
-    compactness
-        The unit's compactness (1 = disc).
-    completeness
-        The unit's data completeness.
-    unverified_penalty
-        Subtracted once per unverified requirement of the pair.
-    """
-
-    area_fit: float = 0.15
-    interchange: float = 0.15
-    slope: float = 0.10
-    servicing: float = 0.10
-    enaf: float = 0.15
-    friche: float = 0.10
-    preferred_commune: float = 0.10
-    environment: float = 0.05
-    compactness: float = 0.05
-    completeness: float = 0.05
-    unverified_penalty: float = 0.05
-
-    @property
-    def criteria(self) -> dict[str, float]:
-        """Criterion name → weight (without the penalty)."""
-        return {
-            f.name: getattr(self, f.name) for f in fields(self) if f.name != "unverified_penalty"
-        }
-
-    def to_dict(self) -> dict[str, float]:
-        """All weights, for the audit record."""
-        return asdict(self)
-
-
-#: French labels of the score criteria.
-CRITERIA_FR = {
-    "area_fit": "adéquation de surface",
-    "interchange": "accès routier",
-    "slope": "pente",
-    "servicing": "viabilisation",
-    "enaf": "sobriété foncière (ENAF)",
-    "friche": "réemploi de friche",
-    "preferred_commune": "commune souhaitée",
-    "environment": "risques et milieux",
-    "compactness": "compacité",
-    "completeness": "complétude des données",
-    "unverified": "critères non vérifiés",
-}
 
 
 _UNIT_NUMERIC = (
@@ -288,23 +208,17 @@ def _unit_arrays(units: pd.DataFrame, th: Thresholds) -> _UnitArrays:
     slope = _num(units, UnitCol.SLOPE_MEAN_PCT)
     d_inter = _num(units, UnitCol.DIST_INTERCHANGE_KM)
     enaf = _num(units, UnitCol.ENAF_SHARE)
-    flood = _num(units, UnitCol.FLOOD_SHARE)
-    natura = _num(units, UnitCol.NATURA2000_SHARE)
-    env_risk = np.fmax(flood, natura)
-
-    def unit01(x: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(np.clip(x, 0.0, 1.0), nan=0.0)
-
-    base = {
-        "interchange": unit01(1 - d_inter / 20.0),
-        "slope": unit01(1 - slope / 15.0),
-        "servicing": unit01(1 - lead / 5.0),
-        "enaf": unit01(1 - enaf),
-        "friche": is_friche.astype(float),
-        "environment": unit01(1 - env_risk),
-        "compactness": unit01(_num(units, UnitCol.COMPACTNESS)),
-        "completeness": unit01(_num(units, UnitCol.COMPLETENESS)),
-    }
+    base = unit_criteria(
+        slope_pct=slope,
+        dist_interchange_km=d_inter,
+        lead_years=lead,
+        enaf_share=enaf,
+        is_friche=is_friche,
+        flood_share=_num(units, UnitCol.FLOOD_SHARE),
+        natura2000_share=_num(units, UnitCol.NATURA2000_SHARE),
+        compactness=_num(units, UnitCol.COMPACTNESS),
+        completeness=_num(units, UnitCol.COMPLETENESS),
+    )
     return _UnitArrays(
         ids=units[UnitCol.UNIT_ID].astype(str).to_numpy(),
         insee=units[Col.INSEE].astype(object).to_numpy(),
@@ -463,129 +377,12 @@ def unverified_labels(bits: np.ndarray) -> list[str]:
     return out
 
 
-def requirement_text(requirement: str, value: float, limit: float, zone: Any = None) -> str:
-    """The French sentence of one failed requirement, e.g. ``"pente 9,2 % > 6 %"``.
-
-    Parameters
-    ----------
-    requirement
-        One of :data:`REQUIREMENTS`.
-    value
-        The unit's value.
-    limit
-        The project's limit.
-    zone
-        The unit's zone type (for ``zone``).
-
-    Returns
-    -------
-    str
-        Text for people.
-    """
-    digits = 2 if requirement == "area" else 1
-    v, lim = fr_compact(value, digits), fr_compact(limit, digits)
-    if requirement == "zone":
-        return f"zone {zone} incompatible avec l'industrie"
-    if requirement == "area":
-        return f"surface nette {v} ha < {lim} ha demandés"
-    if requirement == "slope":
-        return f"pente {v} % > {lim} %"
-    if requirement == "interchange":
-        return f"échangeur à {v} km > {lim} km"
-    if requirement == "rail":
-        return f"fret ferroviaire à {v} km > {lim} km"
-    if requirement == "seveso":
-        return f"habitations à {v} km < {lim} km (Seveso)"
-    if not np.isfinite(value):
-        return "terrain non aménageable"
-    return f"disponible en {value:.0f}, après {limit:.0f} souhaité"
-
-
-def _pair_criteria(
-    pa: _ProjectArrays, ua: _UnitArrays, p: np.ndarray, u: np.ndarray, bits: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Criterion values of given pairs (vectorised over the pairs)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fit = np.clip(pa.area_max[p] / ua.net_area[u], 0.0, 1.0)
-    out = {"area_fit": np.nan_to_num(fit, nan=0.0)}
-    for name, arr in ua.base_score.items():
-        out[name] = arr[u]
-    pref = pa.preferred[p]
-    out["preferred_commune"] = (pd.notna(pref) & (pref == ua.insee[u])).astype(float)
-    popcount = np.zeros(len(p))
+def _n_unverified(bits: np.ndarray) -> np.ndarray:
+    """Number of unverified requirements of each pair, from its bit mask."""
+    count = np.zeros(len(bits))
     for r in range(len(REQUIREMENTS)):
-        popcount += (bits >> r) & 1
-    out["unverified"] = popcount
-    return out
-
-
-def _score(criteria: Mapping[str, np.ndarray], weights: Weights) -> np.ndarray:
-    total = -weights.unverified_penalty * criteria["unverified"]
-    for name, w in weights.criteria.items():
-        total = total + w * criteria[name]
-    return total
-
-
-#: ENAF charges below this (ha) are overlay noise and count as 0.
-ENAF_SLIVER_HA = 1e-6
-
-
-@dataclass(frozen=True)
-class EnafCharging:
-    """What a placement charges to the local ZAN envelope (from the rule set).
-
-    The charge of a project on a unit is ``area_min_ha × enaf_share`` (the
-    whole ``area_min_ha`` if ``artificialised_counts``); nothing for a PENE
-    project if ``pene_excluded``, nothing on a friche unless ``friches_count``.
-    An unknown ``enaf_share`` counts as 1 (the prudent assumption: all ENAF);
-    a charge below :data:`ENAF_SLIVER_HA` (0.01 m², geometric noise of the
-    overlay) counts as 0.
-
-    Parameters
-    ----------
-    pene_excluded
-        PENE projects are charged to the national envelope.
-    friches_count
-        Building on a friche counts as consumption.
-    artificialised_counts
-        Building on land already artificialised counts as consumption.
-    """
-
-    pene_excluded: bool = True
-    friches_count: bool = False
-    artificialised_counts: bool = False
-
-    @classmethod
-    def from_rules(cls, rules: Any) -> EnafCharging:
-        """Read the three flags of a :class:`foncier.zan.RuleSet`."""
-        return cls(
-            pene_excluded=bool(rules.pene_excluded),
-            friches_count=bool(rules.friches_count),
-            artificialised_counts=bool(rules.artificialised_counts),
-        )
-
-    def charge(
-        self,
-        area_ha: np.ndarray,
-        enaf_share: np.ndarray,
-        is_pene: np.ndarray,
-        is_friche: np.ndarray,
-    ) -> np.ndarray:
-        """ENAF charged locally, in ha, for aligned arrays of placements."""
-        share = (
-            np.ones(len(area_ha))
-            if self.artificialised_counts
-            else np.nan_to_num(enaf_share, nan=1.0)
-        )
-        free = (is_pene & self.pene_excluded) | (is_friche & (not self.friches_count))
-        cost = np.where(free, 0.0, area_ha * share)
-        return np.where(cost < ENAF_SLIVER_HA, 0.0, cost)
-
-
-def _enaf_cost(
-    pa: _ProjectArrays, ua: _UnitArrays, p: np.ndarray, u: np.ndarray, charging: EnafCharging
-) -> np.ndarray:
-    return charging.charge(pa.area_min[p], ua.enaf_share[u], pa.is_pene[p], ua.is_friche[u])
+        count += (bits >> r) & 1
+    return count
 
 
 def _pairs_frame(
@@ -600,14 +397,23 @@ def _pairs_frame(
     top_n: int | None = None,
 ) -> pd.DataFrame:
     """Frame of feasible pairs with score, ZAN cost and criteria, pruned to ``top_n``."""
-    crit = _pair_criteria(pa, ua, p, u, bits)
+    crit = pair_criteria(
+        {name: values[u] for name, values in ua.base_score.items()},
+        area_max_ha=pa.area_max[p],
+        net_area_ha=ua.net_area[u],
+        preferred_insee=pa.preferred[p],
+        insee=ua.insee[u],
+        n_unverified=_n_unverified(bits),
+    )
     core = pd.DataFrame(
         {
             "p": p.astype(np.int64),
             "u": u.astype(np.int64),
-            "score": _score(crit, weights),
+            "score": score(crit, weights),
             "area_ha": pa.area_min[p],
-            "enaf_ha": _enaf_cost(pa, ua, p, u, charging),
+            "enaf_ha": charging.charge(
+                pa.area_min[p], ua.enaf_share[u], pa.is_pene[p], ua.is_friche[u]
+            ),
             "jobs": pa.jobs[p],
             "is_friche": ua.is_friche[u],
             "is_pene": pa.is_pene[p],
@@ -760,28 +566,6 @@ def _summarise(
                 }
             )
     return counts, closest_rows, relax_rows
-
-
-def relax_text(requirement: str, limit: float, needed: float, units: int) -> str:
-    """French hint for relaxing one requirement.
-
-    Examples
-    --------
-    >>> relax_text("slope", 6, 8, 3)
-    'pente max 8 % au lieu de 6 % donnerait 3 terrains'
-    """
-    n = f"{units} terrain{'s' if units > 1 else ''}"
-    digits = 2 if requirement == "area" else 1
-    lim, need = fr_compact(limit, digits), fr_compact(needed, digits)
-    templates = {
-        "area": f"surface min {need} ha au lieu de {lim} ha donnerait {n}",
-        "slope": f"pente max {need} % au lieu de {lim} % donnerait {n}",
-        "interchange": f"échangeur à {need} km au lieu de {lim} km donnerait {n}",
-        "rail": f"fret ferroviaire accepté à {need} km au lieu de {lim} km donnerait {n}",
-        "seveso": f"habitations à {need} km au lieu de {lim} km donnerait {n}",
-        "year": f"démarrage en {needed:.0f} au lieu de {limit:.0f} donnerait {n}",
-    }
-    return templates[requirement]
 
 
 def candidate_pairs(
@@ -977,43 +761,6 @@ def feasibility_table(
         "shortfall",
     ]
     return table[[*cols, "unverified", "reason"]]
-
-
-def score_contributions(pairs: pd.DataFrame, weights: Weights | None = None) -> pd.DataFrame:
-    """Long table of each criterion's contribution to the score of given pairs.
-
-    Parameters
-    ----------
-    pairs
-        Rows of :func:`candidate_pairs` (with the ``c_<criterion>`` columns).
-    weights
-        The weights the scores were computed with.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``project_id, unit_id, criterion, label, value, weight, contribution``;
-        the contributions of a pair add up to its score.
-    """
-    weights = weights or Weights()
-    w = {**weights.criteria, "unverified": -weights.unverified_penalty}
-    rows = []
-    for name, wt in w.items():
-        rows.append(
-            pd.DataFrame(
-                {
-                    Col.PROJECT_ID: pairs[Col.PROJECT_ID].to_numpy(),
-                    UnitCol.UNIT_ID: pairs[UnitCol.UNIT_ID].to_numpy(),
-                    "criterion": name,
-                    "label": CRITERIA_FR[name],
-                    "value": pairs[f"c_{name}"].to_numpy(dtype=float),
-                    "weight": wt,
-                }
-            )
-        )
-    out = pd.concat(rows, ignore_index=True)
-    out["contribution"] = out["value"] * out["weight"]
-    return out.sort_values([Col.PROJECT_ID, UnitCol.UNIT_ID], kind="stable").reset_index(drop=True)
 
 
 def pairwise_feasible(

@@ -45,6 +45,7 @@ from foncier.errors import (
 )
 
 __all__ = [
+    "ACTIVITY_CLASSES",
     "CRS_L93",
     "LAYER_NAMES",
     "SCHEMAS",
@@ -63,6 +64,7 @@ __all__ = [
     "check_area_of_use",
     "check_table",
     "empty_layer",
+    "is_activity_zone",
     "normalise_insee",
     "validate_layer",
 ]
@@ -97,6 +99,7 @@ class Col:
     ZONE_ID = "zone_id"
     LIBELLE = "libelle"
     DESTDOMI = "destdomi"
+    ACTIVITY_CLASS = "activity_class"
     # zae
     SURF_BRUTE_HA = "surf_brute_ha"
     SURF_UTILE_HA = "surf_utile_ha"
@@ -111,6 +114,7 @@ class Col:
     POLLUTION = "pollution"
     SURFACE_M2 = "surface_m2"
     APPROXIMATE = "approximate"
+    FOOTPRINT = "footprint"
     # constraints
     CONSTRAINT_ID = "constraint_id"
     EFFECT = "effect"
@@ -146,8 +150,18 @@ class Col:
 ZONE_TYPES = ("U", "AUc", "AUs", "A", "N")
 #: ``destdomi`` code of zones whose dominant destination is economic activity.
 DESTDOMI_ACTIVITY = "02"
+#: ``activity_class`` of a PLU zone: an activity zone (candidate land) or another zone.
+ACTIVITY_CLASSES = ("activity", "other")
 OWNER_KINDS = ("public", "private", "unknown")
-LAND_COVERS = ("enaf", "artificialised")
+#: Land cover of a parcel; ``unknown`` when no source (buildings, OCS GE, ZAE) says it, and
+#: charged by the rule set's ``unknown_land_cover`` setting.
+LAND_COVERS = ("enaf", "artificialised", "unknown")
+#: How a friche's land is known: the union of its cadastral parcels, the polygon its
+#: source publishes, or a disc of its declared surface around its point (approximate).
+FOOTPRINT_PARCELS = "parcels"
+FOOTPRINT_DECLARED = "declared"
+FOOTPRINT_APPROXIMATE = "approximate"
+FOOTPRINTS = (FOOTPRINT_PARCELS, FOOTPRINT_DECLARED, FOOTPRINT_APPROXIMATE)
 #: Cartofriches ``site_statut`` values (CNIG Friches standard).
 FRICHE_STATUSES = (
     "friche sans projet",
@@ -224,7 +238,9 @@ class UnitCol:
     DIST_SUBSTATION_KM = "dist_substation_km"
     DIST_HOUSING_KM = "dist_housing_km"
     ENAF_SHARE = "enaf_share"
+    UNKNOWN_COVER_SHARE = "unknown_cover_share"
     IS_FRICHE = "is_friche"
+    FOOTPRINT = "footprint"
     FLOOD_SHARE = "flood_share"
     NATURA2000_SHARE = "natura2000_share"
     COMPLETENESS = "completeness"
@@ -345,7 +361,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(
                     Col.OWNER_KIND, "str", required=False, allowed=OWNER_KINDS, default="unknown"
                 ),
-                Column(Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="enaf"),
+                Column(
+                    Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="unknown"
+                ),
             ),
             "polygon",
             "cadastral parcels (Etalab cadastre)",
@@ -359,6 +377,14 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.LIBELLE, "str"),
                 Column(Col.ZONE_TYPE, "str", allowed=ZONE_TYPES),
                 Column(Col.DESTDOMI, "str", required=False, nullable=True),
+                # missing: the zone is an activity zone when its destdomi is 02
+                Column(
+                    Col.ACTIVITY_CLASS,
+                    "str",
+                    required=False,
+                    nullable=True,
+                    allowed=ACTIVITY_CLASSES,
+                ),
             ),
             "polygon",
             "PLU / carte communale zoning (GPU zone_urba)",
@@ -402,6 +428,13 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.ZONE_TYPE, "str", required=False, nullable=True),
                 Column(Col.SURFACE_M2, "float", required=False, nullable=True, minimum=0),
                 Column(Col.APPROXIMATE, "bool", required=False, default=False),
+                Column(
+                    Col.FOOTPRINT,
+                    "str",
+                    required=False,
+                    allowed=FOOTPRINTS,
+                    default=FOOTPRINT_DECLARED,
+                ),
             ),
             "any",
             "brownfields (Cartofriches, CNIG Friches)",
@@ -565,6 +598,40 @@ def _first(values: Iterable[Any], n: int = 5) -> str:
     vals = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in vals[:n])
     return shown + (f" … ({len(vals)} in all)" if len(vals) > n else "")
+
+
+def is_activity_zone(zones: pd.DataFrame) -> np.ndarray:
+    """Whether each PLU zone is an activity zone, whatever its zone type.
+
+    ``activity_class`` decides where it is set (by the GPU reader's
+    classification of ``destdomi`` and labels); elsewhere, e.g. in layers
+    built before that column existed, a zone is an activity zone when its
+    ``destdomi`` is ``02``.
+
+    Parameters
+    ----------
+    zones
+        The ``plu_zones`` layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans, one per zone.
+
+    Examples
+    --------
+    >>> zones = pd.DataFrame({"destdomi": ["02", "01", None],
+    ...                       "activity_class": [None, "activity", "other"]})
+    >>> is_activity_zone(zones).tolist()
+    [True, True, False]
+    """
+    destdomi = zones[Col.DESTDOMI] if Col.DESTDOMI in zones.columns else pd.Series("", zones.index)
+    by_destdomi = destdomi.fillna("").to_numpy(dtype=object) == DESTDOMI_ACTIVITY
+    if Col.ACTIVITY_CLASS not in zones.columns:
+        return np.asarray(by_destdomi, dtype=bool)
+    cls = zones[Col.ACTIVITY_CLASS]
+    known = cls.notna().to_numpy()
+    return np.where(known, cls.to_numpy(dtype=object) == "activity", by_destdomi).astype(bool)
 
 
 def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:

@@ -5,7 +5,8 @@ territory: a projects table, a land-units table, the remaining ZAN budget of
 each pool (a Series ``pool_id -> ha``) and the pool of each unit (a Series
 ``unit_id -> pool_id``).  The steps live in their own modules:
 
-- :mod:`foncier.feasibility`: hard requirements, "unverified" policy, score;
+- :mod:`foncier.feasibility`: hard requirements, "unverified" policy, candidate pairs;
+- :mod:`foncier.scoring`: the score of a pair and its contributions;
 - :mod:`foncier.assignment`: the MILP (HiGHS) and the greedy baseline;
 - :mod:`foncier.explain`: reasons for every decision, single-project query.
 
@@ -48,17 +49,15 @@ from foncier.assignment import (
 from foncier.errors import InfeasibleError
 from foncier.explain import explain_placed, explain_unmatched
 from foncier.feasibility import (
-    EnafCharging,
     Rejections,
     Thresholds,
-    UnitCol,
-    Weights,
     candidate_pairs,
     check_units,
     pairwise_feasible,
-    score_contributions,
 )
-from foncier.layers import PROJECT_FIELDS, Col, check_table
+from foncier.layers import PROJECT_FIELDS, Col, UnitCol, check_table
+from foncier.scoring import Weights, score_contributions
+from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "BudgetPools",
@@ -215,7 +214,7 @@ def match_projects(
         ``jobs``, ``score``, ``min_enaf`` or ``friches_first``
         (see :func:`foncier.assignment.objective_coefficients`).
     weights
-        Score weights (:class:`~foncier.feasibility.Weights`).
+        Score weights (:class:`~foncier.scoring.Weights`).
     thresholds
         Requirement constants (:class:`~foncier.feasibility.Thresholds`).
     top_n
@@ -239,7 +238,7 @@ def match_projects(
         ``commune``, ``epci`` or ``scot``.
     charging
         What counts as ENAF consumption; build it from the ZAN rule set with
-        :meth:`~foncier.feasibility.EnafCharging.from_rules`.
+        :meth:`~foncier.zan.charging.EnafCharging.from_rules`.
 
     Returns
     -------
@@ -378,7 +377,7 @@ def verify_assignment(
     Checks: each project placed at most once, on a known unit; every placed
     pair meets the hard requirements; the projects on a unit fit its net
     area; the ENAF consumed per pool (see
-    :class:`~foncier.feasibility.EnafCharging`) stays within
+    :class:`~foncier.zan.charging.EnafCharging`) stays within
     ``max(remaining, 0)``.
 
     Parameters

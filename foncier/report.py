@@ -6,7 +6,8 @@
 per commune when budgets are pooled), the 2011 → 2031 ZAN trajectory of each
 pool (matplotlib, inline SVG), the placements, the projects left out grouped
 by reason, the audit record, and the scenario map embedded with Leaflet
-inlined.  The page needs no network and prints on A4.
+inlined.  A "Hypothèses" box at the top states what the figures rest on by
+default (:mod:`foncier.assumptions`).  The page needs no network and prints on A4.
 
 Every figure comes from the result (its ``totals``, ``zan_balance``,
 ``assignments``, ``unmatched`` and ``audit``); only what the result does not
@@ -31,9 +32,12 @@ import matplotlib.ticker
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foncier._format import fr_number  # noqa: E402
-from foncier.layers import Col  # noqa: E402
-from foncier.maps import REASON_LABELS, map_html, scenario_map  # noqa: E402
+from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing  # noqa: E402
+from foncier.assumptions import assumptions_html, scenario_assumptions  # noqa: E402
+from foncier.labels import REASON_LABELS  # noqa: E402
+from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
+from foncier.maps import map_html, scenario_map  # noqa: E402
+from foncier.outputs import write_text  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
 
@@ -86,6 +90,10 @@ tr.over td { color: #b2182b; font-weight: bold; }
 .chart svg { max-width: 100%; height: auto; }
 iframe.map { width: 100%; height: 160mm; border: 1px solid #999; }
 code { font-size: 7.5pt; word-break: break-all; }
+.hypotheses { border: 1px solid #e08214; background: #fff7ec; border-radius: 2mm;
+              padding: 1mm 3mm; margin: 3mm 0; }
+.hypotheses h2 { border: none; margin: 1mm 0; font-size: 11pt; }
+.hypotheses ul { margin: 1mm 0; padding-left: 5mm; } .hypotheses li { margin: 0.5mm 0; }
 @media print {
   h2 { break-after: avoid; } tr, .figure, .chart, iframe.map { break-inside: avoid; }
   .map-section { break-before: page; }
@@ -94,13 +102,12 @@ code { font-size: 7.5pt; word-break: break-all; }
 
 
 def _esc(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return html.escape(str(value))
+    """Escaped text of a cell; a missing value (None, NaN, ``pd.NA``…) shows nothing."""
+    return "" if is_missing(value) else html.escape(str(value))
 
 
 def _num(value: Any, decimals: int = 1, unit: str = "") -> str:
-    return fr_number(float(value), decimals, unit) if value is not None else "n.d."
+    return "n.d." if is_missing(value) else fr_number(float(value), decimals, unit)
 
 
 # -- headline figures ----------------------------------------------------------------------
@@ -237,7 +244,13 @@ def _communes_html(budgets: pd.DataFrame) -> str:
     return _table(head, rows, ["over" if r == "exceeded" else "" for r in budgets["status"]])
 
 
-def _placements_html(assignments: pd.DataFrame, names: dict[str, str]) -> str:
+def _placements_html(
+    assignments: pd.DataFrame, names: dict[str, str], approximate: set[str] | None = None
+) -> str:
+    approximate = approximate or set()
+    footprint_note = (
+        f"<br><span class='label'>{_esc(FOOTPRINT_LABELS[FOOTPRINT_APPROXIMATE])}</span>"
+    )
     head = [
         ("Projet", False),
         ("Secteur", False),
@@ -256,7 +269,7 @@ def _placements_html(assignments: pd.DataFrame, names: dict[str, str]) -> str:
                 f"<b>{_esc(r.project_id)}</b> {_esc(r.name)}",
                 _esc(r.sector),
                 _esc(names.get(str(r.insee), r.insee)),
-                _esc(r.unit_id),
+                _esc(r.unit_id) + (footprint_note if str(r.unit_id) in approximate else ""),
                 _num(r.area_ha, 2, "ha"),
                 _num(r.enaf_ha, 2, "ha"),
                 _num(r.jobs, 0),
@@ -444,6 +457,8 @@ def write_report(
     result_dir: str | Path,
     territory: Any = None,
     out: str | Path | None = None,
+    *,
+    force: bool = False,
 ) -> Path:
     """Write the working group's HTML report of a scenario result folder.
 
@@ -460,6 +475,9 @@ def write_report(
         ``None``: the folder its audit record names.
     out
         Path of the page; ``result_dir/report.html`` when ``None``.
+    force
+        Allow replacing a file foncier wrote as another kind of output (a
+        file foncier did not write is never replaced).
 
     Returns
     -------
@@ -472,6 +490,9 @@ def write_report(
     DataSourceError
         ``result_dir`` is not a scenario result folder, or the territory
         folder cannot be read (or is not named and the audit's has moved).
+    OutputError
+        ``out`` is one of the result's files, lies in the territory folder,
+        is a file foncier did not write, or the system refused the write.
 
     Examples
     --------
@@ -479,7 +500,7 @@ def write_report(
     PosixPath('out/scenario/report.html')
     """
     from foncier.errors import DataSourceError
-    from foncier.scenarios import ScenarioResult
+    from foncier.scenarios import RESULT_FILES, ScenarioResult
     from foncier.zan import budget_table
 
     folder = Path(result_dir)
@@ -509,7 +530,20 @@ def write_report(
         communes = "<h3>Détail par commune</h3>" + _communes_html(
             budget_table(territory, result.rules, pool="commune")
         )
-    page_map = map_html(scenario_map(territory, result, result.units, inline_assets=True))
+    units = result.units
+    stated = getattr(result, "hypotheses", None) or audit.get("hypotheses")
+    if stated is None:  # a result written before its assumptions were recorded
+        stated = scenario_assumptions(territory, units, None, result.assignments)
+    approximate = (
+        set(
+            units.loc[units[UnitCol.FOOTPRINT] == FOOTPRINT_APPROXIMATE, UnitCol.UNIT_ID].astype(
+                str
+            )
+        )
+        if UnitCol.FOOTPRINT in units.columns
+        else set()
+    )
+    page_map = map_html(scenario_map(territory, result, units, inline_assets=True))
     synthetic = (
         "<p class='synthetic'>Échantillon synthétique : territoire et projets fictifs, "
         "chiffres sans valeur réelle.</p>"
@@ -526,6 +560,7 @@ objectif {_esc(audit.get("objective"))}, budgets ZAN par {_esc(_POOL_FR.get(pool
 règles {_esc(audit.get("rules"))} (version {_esc(audit.get("rules_version"))}) ;
 rapport produit le {now}.</p>
 {synthetic}
+{assumptions_html(stated)}
 <h2>Chiffres clés</h2>
 {_figures_html(figures)}
 <h2>Bilan ZAN par {_esc(_POOL_FR.get(pool, pool))}</h2>
@@ -540,7 +575,7 @@ avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
 <div class='chart'>{small_charts}</div>
 <h2>Projets placés ({len(result.assignments)})</h2>
-{_placements_html(result.assignments, names)}
+{_placements_html(result.assignments, names, approximate)}
 <h2>Projets non placés ({len(result.unmatched)})</h2>
 {_unmatched_html(result.unmatched)}
 <h2>Traçabilité du calcul</h2>
@@ -555,8 +590,8 @@ avant → après le scénario.</p>
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>"
     )
     target = Path(out) if out is not None else folder / REPORT_NAME
-    target.write_text(_compact(page), encoding="utf-8")
-    return target
+    inputs = [*(folder / name for name in RESULT_FILES), getattr(territory, "folder", None)]
+    return write_text(target, _compact(page), "report", force=force, inputs=inputs)
 
 
 def _compact(page: str) -> str:

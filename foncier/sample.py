@@ -34,6 +34,7 @@ from rasterio.transform import from_origin
 
 from foncier.io.cerema import EnafVintage
 from foncier.layers import CRS_L93, DESTDOMI_ACTIVITY, Col, validate_layer
+from foncier.outputs import check_folder
 from foncier.territory import Territory
 
 __all__ = ["SAMPLE_NAME", "make_sample", "write_sample"]
@@ -972,23 +973,38 @@ def make_sample(
 
 
 def write_sample(
-    outdir: str | Path, n_parcels: int = 30_000, seed: int = 0, *, n_communes: int = 40
+    outdir: str | Path,
+    n_parcels: int = 30_000,
+    seed: int = 0,
+    *,
+    n_communes: int = 40,
+    force: bool = False,
 ) -> Territory:
     """Generate the sample and write it as a territory folder, then load it back.
 
     Parameters
     ----------
     outdir
-        Destination folder (replaced atomically if it exists).
+        Destination folder: missing, empty, or a territory folder written by
+        foncier (replaced atomically).
     n_parcels, seed, n_communes
         See :func:`make_sample`.
+    force
+        Also write into a folder holding other things, replacing only
+        foncier's own files (see :meth:`Territory.to_folder`).
 
     Returns
     -------
     Territory
         The territory as read back from ``outdir``.
+
+    Raises
+    ------
+    OutputError
+        ``outdir`` holds files foncier did not write, and ``force`` is not set.
     """
+    check_folder(outdir, "territory", force=force)
     with tempfile.TemporaryDirectory() as tmp:
         territory = make_sample(n_parcels, seed, n_communes=n_communes, dem_dir=tmp)
-        territory.to_folder(outdir)
+        territory.to_folder(outdir, force=force)
     return Territory.from_folder(outdir)

@@ -34,11 +34,14 @@ import pyogrio
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
-from foncier.feasibility import Thresholds, Weights
+from foncier.feasibility import Thresholds
+from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
-from foncier.matching_inputs import MatchingInputs, matching_inputs
+from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
+from foncier.scoring import Weights
+from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -61,7 +64,6 @@ RESULT_FILES = (
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
-_POOLS = ("commune", "epci", "scot")
 
 
 def _csv_dtypes(name: str) -> dict[str, Any]:
@@ -189,21 +191,36 @@ class ScenarioResult:
             )
         return "\n".join(lines)
 
-    def to_folder(self, outdir: str | Path) -> Path:
-        """Write the result to a folder (created if needed).
+    def to_folder(self, outdir: str | Path, *, force: bool = False) -> Path:
+        """Write the result to a folder, atomically, under the output policy.
+
+        The files are written into a temporary sibling folder swapped in by
+        renames: an interrupted write leaves the previous result readable
+        (see :mod:`foncier.outputs`).
 
         Parameters
         ----------
         outdir
-            Destination folder.
+            Destination folder: missing, empty, or a scenario result written
+            by foncier (replaced, with the report written into it).
+        force
+            Also write into a folder holding other things: only foncier's
+            own files are replaced, every other file is kept.
 
         Returns
         -------
         pathlib.Path
             The folder, holding :data:`RESULT_FILES`.
+
+        Raises
+        ------
+        OutputError
+            The folder holds files foncier did not write and ``force`` is
+            not set, or the system refused the write.
         """
-        folder = Path(outdir)
-        folder.mkdir(parents=True, exist_ok=True)
+        return write_folder(outdir, "scenario", self._write_files, force=force)
+
+    def _write_files(self, folder: Path) -> None:
         self.assignments.to_csv(folder / "assignments.csv", index=False)
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
@@ -214,20 +231,16 @@ class ScenarioResult:
             encoding="utf-8",
         )
         gpkg = folder / "placements.gpkg"
-        if gpkg.exists():
-            gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(
                 self.placements, gpkg, layer="placements", driver="GPKG", geometry_type="Unknown"
             )
-        units_gpkg = folder / "land_units.gpkg"
-        if units_gpkg.exists():
-            units_gpkg.unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            pyogrio.write_dataframe(self.units, units_gpkg, layer="land_units", driver="GPKG")
-        return folder
+            pyogrio.write_dataframe(
+                self.units, folder / "land_units.gpkg", layer="land_units", driver="GPKG"
+            )
 
     @classmethod
     def from_folder(cls, outdir: str | Path) -> ScenarioResult:
@@ -251,6 +264,7 @@ class ScenarioResult:
         from foncier.zan import RuleSet
 
         folder = Path(outdir)
+        recover_folder(folder)
         missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
         if missing:
             msg = (
@@ -371,8 +385,8 @@ class Scenario:
 
     def _check(self) -> None:
         check_objective(self.objective)
-        if self.pool not in _POOLS:
-            msg = f"unknown pool level {self.pool!r}; expected one of {list(_POOLS)}"
+        if self.pool not in POOL_LEVELS:
+            msg = f"unknown pool level {self.pool!r}; expected one of {list(POOL_LEVELS)}"
             raise FoncierError(msg)
 
     def _territory(self) -> Any:
@@ -385,7 +399,7 @@ class Scenario:
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:
         """The engine's inputs under this scenario's settings, computed once and kept.
 
-        See :func:`foncier.matching_inputs.matching_inputs`: the budget table
+        See :func:`foncier.inputs.matching_inputs`: the budget table
         net of committed projects and validated placements, the units still
         available, the pools and what the rule set charges as ENAF.
         """
@@ -397,7 +411,10 @@ class Scenario:
                 if step:
                     step("offre foncière")
                 clock = time.perf_counter()
-                self.units = land_units(self._territory(), progress=progress)
+                cover = resolve_rules(self.rules).unknown_land_cover
+                self.units = land_units(
+                    self._territory(), progress=progress, unknown_land_cover=cover
+                )
                 supply_s = time.perf_counter() - clock
             built = matching_inputs(
                 self._territory(),
@@ -498,7 +515,7 @@ class Scenario:
             "investment_total_eur": float(invest.sum()),
             "investment_placed_eur": float(invest[placed_ids].sum()),
         }
-        audit = {
+        audit: dict[str, Any] = {
             "name": self.name,
             "started_at": started.isoformat(timespec="seconds"),
             "foncier_version": __version__,
@@ -529,6 +546,10 @@ class Scenario:
             "decisions": len(inputs.decisions),
             "timings_s": timings,
         }
+        # -- what the figures rest on by default, recorded with them (scenario.json, report)
+        from foncier.assumptions import scenario_assumptions
+
+        audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
         placements = _placements(a, units)
         return ScenarioResult(
             assignments=a,
@@ -564,7 +585,9 @@ class Scenario:
         Returns
         -------
         pandas.DataFrame
-            See :func:`foncier.explain.query_project`.
+            See :func:`foncier.explain.query_project`, with the ``commune``
+            name and the ``site`` (« ZAE … », « friche … », « zone d'activités
+            du PLU ») of each unit.
 
         Examples
         --------
@@ -574,11 +597,11 @@ class Scenario:
         >>> len(top) <= 3 and {"unit_id", "score", "zan_cost"} <= set(top.columns)
         True
         """
-        from foncier.explain import query_project
+        from foncier.explain import query_project, with_place_names
 
         self._check()
         inputs = self.inputs()
-        return query_project(
+        top = query_project(
             project,
             inputs.units,
             inputs.pools.remaining,
@@ -590,6 +613,7 @@ class Scenario:
             pool_kind=inputs.pools.kind,
             charging=inputs.charging,
         )
+        return with_place_names(top, self._territory())
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:

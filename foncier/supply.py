@@ -41,7 +41,9 @@ from foncier.errors import NotFoundError
 from foncier.layers import (
     CONSTRAINT_KINDS,
     CRS_L93,
-    DESTDOMI_ACTIVITY,
+    FOOTPRINT_APPROXIMATE,
+    FOOTPRINT_DECLARED,
+    FOOTPRINT_PARCELS,
     ORIGIN_ACTIVITY_ZONE,
     ORIGIN_FRICHE,
     ORIGIN_ZAE_PLOT,
@@ -49,14 +51,17 @@ from foncier.layers import (
     Col,
     LoadReport,
     UnitCol,
+    is_activity_zone,
 )
 from foncier.terrain import zonal_slope
+from foncier.zan.rules import load_rules
 
 __all__ = [
     "DEFAULT_EXCLUDE",
     "UNIT_COLUMNS",
     "add_criteria",
     "candidate_land",
+    "friche_footprints",
     "land_units",
     "merge_units",
     "screen",
@@ -66,7 +71,7 @@ __all__ = [
 
 #: Constraint kinds subtracted from the candidate land by default.
 DEFAULT_EXCLUDE: tuple[str, ...] = ("ppri_red", "natura2000")
-#: Zone types where activity zones (``destdomi`` 02) make land a candidate.
+#: Zone types where activity zones (``activity_class``, else ``destdomi`` 02) make land a candidate.
 ACTIVITY_ZONE_TYPES = ("U", "AUc", "AUs")
 #: ZAE plot occupancies (CNIG ``terr_etat_occup``) meaning the plot is available.
 AVAILABLE_OCCUPANCIES = ("inoccupé", "vacant", "friche", "occupation en transition")
@@ -88,6 +93,7 @@ CANDIDATE_COLUMNS = (
     UnitCol.IDUS,
     Col.SITE_ID,
     Col.SERVICING_STAGE,
+    UnitCol.FOOTPRINT,
 )
 #: Columns of the land units table, before the geometry (the matching engine relies on them).
 UNIT_COLUMNS = (
@@ -108,13 +114,15 @@ UNIT_COLUMNS = (
     UnitCol.DIST_SUBSTATION_KM,
     UnitCol.DIST_HOUSING_KM,
     UnitCol.ENAF_SHARE,
+    UnitCol.UNKNOWN_COVER_SHARE,
     UnitCol.IS_FRICHE,
+    UnitCol.FOOTPRINT,
     Col.SERVICING_STAGE,
     UnitCol.FLOOD_SHARE,
     UnitCol.NATURA2000_SHARE,
     UnitCol.COMPLETENESS,
 )
-#: Cartofriches column listing a friche's parcels (``|``-separated idu).
+#: Cartofriches column listing a friche's parcels (``{idu,idu}`` or ``|``-separated).
 _FRICHE_PARCELS = "l_idpar"
 _PENALISED_SHARE = "penalised_share"
 _DISC_QUAD_SEGS = 16
@@ -186,10 +194,8 @@ def _activity_parcels(
     looked at, and intersections are computed only for those crossing a zone
     boundary.
     """
-    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES) & (
-        zones[Col.DESTDOMI] == DESTDOMI_ACTIVITY
-    )
-    zone_idx = np.flatnonzero(activity.to_numpy())
+    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES).to_numpy() & is_activity_zone(zones)
+    zone_idx = np.flatnonzero(activity)
     empty = np.empty(0, dtype="int64")
     if len(zone_idx) == 0 or len(parcels) == 0:
         return empty, empty
@@ -213,21 +219,55 @@ def _frame(geometry: np.ndarray, origin: str, **columns: Any) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS_L93)
 
 
-def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
-    """Friches as polygons; a point friche becomes a disc of its known surface.
+def friche_footprints(friches: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Friches with the land they stand for and how it is known (``footprint``).
 
-    Returns the polygon friches and the number of point friches left out for
-    want of a surface.
+    - a polygon friche keeps its outline, and the ``footprint`` its layer
+      gives (``declared``, or ``parcels`` when the import built it from the
+      cadastre);
+    - a point friche whose ``l_idpar`` parcels are all in ``parcels`` takes
+      their union (``parcels``);
+    - any other point friche with a declared ``surface_m2`` becomes a disc of
+      that surface around its point (``approximate``);
+    - a point friche with neither is left out.
+
+    Parameters
+    ----------
+    friches
+        The ``friches`` layer.
+    parcels
+        The ``parcels`` layer (may be empty).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The friches kept (RangeIndex), polygons in EPSG:2154, with
+        ``footprint``; ``attrs["without_surface"]`` counts those left out.
     """
-    geoms = friches.geometry.to_numpy()
+    from foncier.io.cartofriches import parcel_footprints, parse_idpar_list
+
+    friches = friches.reset_index(drop=True)
+    geoms = friches.geometry.to_numpy().copy()
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    footprint = (
+        friches[Col.FOOTPRINT].astype(object).fillna(FOOTPRINT_DECLARED).to_numpy().copy()
+        if Col.FOOTPRINT in friches.columns
+        else np.full(len(friches), FOOTPRINT_DECLARED, dtype=object)
+    )
+    footprint[~polygonal] = FOOTPRINT_APPROXIMATE
+    point = np.flatnonzero(~polygonal)
+    if len(point) and len(parcels) and _FRICHE_PARCELS in friches.columns:
+        land, _ = parcel_footprints(parse_idpar_list(friches[_FRICHE_PARCELS].iloc[point]), parcels)
+        at = friches.index.get_indexer(land.index)
+        geoms[at] = land.to_crs(CRS_L93).to_numpy()
+        footprint[at] = FOOTPRINT_PARCELS
+        polygonal[at] = True
     surface = (
         friches[Col.SURFACE_M2].to_numpy(dtype="float64", na_value=np.nan)
         if Col.SURFACE_M2 in friches.columns
         else np.full(len(friches), np.nan)
     )
     disc = ~polygonal & (surface > 0)
-    geoms = geoms.copy()
     # radius of the 64-gon (the buffer's polygon) whose area is the friche's surface
     sides = 4 * _DISC_QUAD_SEGS
     radius = np.sqrt(2 * surface[disc] / (sides * np.sin(2 * np.pi / sides)))
@@ -235,16 +275,21 @@ def _friche_polygons(friches: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
         shapely.point_on_surface(geoms[disc]), radius, quad_segs=_DISC_QUAD_SEGS
     )
     keep = polygonal | disc
-    out = friches.loc[keep].set_geometry(geoms[keep])
-    return out.reset_index(drop=True), int((~keep).sum())
+    out = friches.assign(**{Col.FOOTPRINT: footprint}).loc[keep].set_geometry(geoms[keep])
+    out = out.reset_index(drop=True)
+    out.attrs["without_surface"] = int((~keep).sum())
+    return out
 
 
 def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoDataFrame, int]:
     """Friches not yet reconverted, and the number of point friches without a surface."""
+    from foncier.io.cartofriches import parse_idpar_list
+
     parcels = territory.parcels
     zones = territory.plu_zones
     zone_geoms = zones.geometry.to_numpy()
-    friches, no_surface = _friche_polygons(territory.friches)
+    friches = friche_footprints(territory.friches, parcels)
+    no_surface = int(friches.attrs["without_surface"])
     friches = friches[friches[Col.STATUS] != RECONVERTED].reset_index(drop=True)
     f_geoms = friches.geometry.to_numpy()
     f_parcels = _parcels_in(f_geoms, parcels, parcel_tree).reindex(range(len(friches)))
@@ -255,8 +300,8 @@ def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoD
         f_zone = np.where(pd.isna(f_zone), friches[Col.ZONE_TYPE].to_numpy(dtype=object), f_zone)
     f_idus = f_parcels[UnitCol.IDUS]
     if _FRICHE_PARCELS in friches.columns:
-        listed = friches[_FRICHE_PARCELS].astype("str").str.strip()
-        f_idus = listed.where(friches[_FRICHE_PARCELS].notna() & (listed != ""), f_idus)
+        listed = parse_idpar_list(friches[_FRICHE_PARCELS]).map("|".join)
+        f_idus = listed.where(listed != "", f_idus)
     friche_land = _frame(
         f_geoms,
         ORIGIN_FRICHE,
@@ -267,6 +312,7 @@ def _friche_land(territory: Any, parcel_tree: shapely.STRtree) -> tuple[gpd.GeoD
             UnitCol.IDUS: f_idus.fillna("").to_numpy(),
             Col.SITE_ID: friches[Col.SITE_ID].to_numpy(),
             Col.SERVICING_STAGE: UNKNOWN_STAGE,
+            UnitCol.FOOTPRINT: friches[Col.FOOTPRINT].to_numpy(),
         },
     )
     return friche_land, no_surface
@@ -303,6 +349,7 @@ def _zae_land(
             UnitCol.IDUS: p_idus.fillna("").to_numpy(),
             Col.SITE_ID: plots[Col.SITE_ID].to_numpy(),
             Col.SERVICING_STAGE: plots[Col.SERVICING_STAGE].to_numpy(),
+            UnitCol.FOOTPRINT: FOOTPRINT_DECLARED,
         },
     )
     return zae_land
@@ -334,6 +381,7 @@ def _activity_land(
             UnitCol.IDUS: chosen[Col.IDU].to_numpy(),
             Col.SITE_ID: "",
             Col.SERVICING_STAGE: UNKNOWN_STAGE,
+            UnitCol.FOOTPRINT: FOOTPRINT_PARCELS,
         },
     )
     return parcel_land
@@ -343,14 +391,18 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     """Land that could host an industrial project, each piece with its origin.
 
     - ``friche``: friches whose status is not ``friche reconvertie``; a point
-      friche (Cartofriches) becomes a disc of its ``surface_m2`` and is left
-      out without one;
+      friche (Cartofriches) takes the union of its listed cadastral parcels
+      when they are all loaded, else becomes a disc of its ``surface_m2``
+      (``footprint = "approximate"``) and is left out without one (see
+      :func:`friche_footprints`);
     - ``zae_plot``: ZAE plots whose occupancy is ``inoccupé``, ``vacant``,
       ``friche`` or ``occupation en transition`` and whose servicing stage is
       not ``non aménageable``;
     - ``activity_zone``: parcels lying for at least half their area in U, AUc
-      or AUs zones of ``destdomi`` 02 (activity; carte-communale sector 02 is
-      loaded as such), whose representative point is outside every ZAE plot
+      or AUs activity zones (``activity_class`` = ``activity``, as the GPU
+      reader classifies them from ``destdomi`` and their labels; without that
+      column, ``destdomi`` 02; carte-communale sector 02 is loaded as such),
+      whose representative point is outside every ZAE plot
       (the ZAE inventory says whether its plots are free) and outside the
       candidate friches, and whose land cover is not ``artificialised``
       (without an inventory, built-up land is taken as occupied; its reuse
@@ -369,7 +421,9 @@ def candidate_land(territory: Any) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         One row per candidate, RangeIndex, columns ``insee``, ``origin``,
         ``zone_type``, ``owner_kind``, ``idus``, ``site_id``,
-        ``servicing_stage`` and the candidate's polygon (EPSG:2154).
+        ``servicing_stage``, ``footprint`` (``parcels`` for activity-zone
+        parcels, ``declared`` for ZAE plots, the friche's for friches) and
+        the candidate's polygon (EPSG:2154).
         ``attrs["friches_without_surface"]`` counts the point friches left out.
     """
     parcel_tree = shapely.STRtree(territory.parcels.geometry.to_numpy())
@@ -504,7 +558,7 @@ def _least_serviced(stages: pd.Series, labels: np.ndarray) -> pd.Series:
 
 
 def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gpd.GeoDataFrame:
-    """Merge contiguous candidates of the same origin, zone, owner kind and site.
+    """Merge contiguous candidates of the same origin, zone, owner kind, site and footprint.
 
     Two candidates are contiguous when their net geometries are within
     ``tolerance_m`` of each other (which absorbs cadastre slivers; a road of
@@ -523,14 +577,18 @@ def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gp
     geopandas.GeoDataFrame
         One row per unit (RangeIndex, in the order of the units' first
         candidate): ``insee`` (of the member with the largest gross area),
-        ``origin``, ``zone_type``, ``owner_kind``, ``site_id``, ``idus``
+        ``origin``, ``zone_type``, ``owner_kind``, ``site_id``, ``footprint``, ``idus``
         (``|``-joined, sorted), ``servicing_stage`` (least serviced known
         stage of its members, ``inconnu`` if none), ``gross_area_ha``,
         ``n_candidates``, geometry = union of the members' net land.
     """
     n = len(candidates)
     geoms = candidates.geometry.to_numpy()
-    group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID]
+    if UnitCol.FOOTPRINT not in candidates.columns:  # candidates made without candidate_land
+        parcels = candidates[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE
+        footprint = np.where(parcels, FOOTPRINT_PARCELS, FOOTPRINT_DECLARED)
+        candidates = candidates.assign(**{UnitCol.FOOTPRINT: footprint})
+    group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID, UnitCol.FOOTPRINT]
     key = (
         candidates[group_cols].astype(object).fillna("").groupby(group_cols, sort=False).ngroup()
     ).to_numpy()
@@ -590,6 +648,7 @@ def add_criteria(
     territory: Any,
     *,
     stage: Callable[[str], Any] | None = None,
+    unknown_land_cover: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Add every criterion column of :mod:`foncier.criteria` to merged units.
 
@@ -602,6 +661,11 @@ def add_criteria(
         infrastructure, parcels, constraints, PLU zones).
     stage
         Context-manager factory called with each stage name (timing, progress).
+    unknown_land_cover
+        How parcels of unknown land cover count in ``enaf_share``: ``enaf`` or
+        ``artificialised``; ``None`` for the default rule set's
+        ``unknown_land_cover`` (``enaf``).  ``unknown_cover_share`` gives the
+        share of each unit this assumption bears on.
 
     Returns
     -------
@@ -624,7 +688,10 @@ def add_criteria(
         out[UnitCol.DIST_SUBSTATION_KM] = crit.dist_to(out, infra, "substation")
         out[UnitCol.DIST_HOUSING_KM] = crit.dist_housing_km(out, territory.plu_zones)
     with timed("ENAF"):
-        out[UnitCol.ENAF_SHARE] = crit.enaf_share(out, territory.parcels)
+        unknown_as = unknown_land_cover or load_rules().unknown_land_cover
+        shares = crit.land_cover_shares(out, territory.parcels, unknown_as=unknown_as)
+        out[UnitCol.ENAF_SHARE] = shares[UnitCol.ENAF_SHARE]
+        out[UnitCol.UNKNOWN_COVER_SHARE] = shares[UnitCol.UNKNOWN_COVER_SHARE]
         out[UnitCol.IS_FRICHE] = crit.is_friche(out)
     with timed("contraintes"):
         constraints = territory.constraints
@@ -651,6 +718,7 @@ def land_units(
     *,
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
     progress: bool = False,
+    unknown_land_cover: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Screened land units of a territory with all their criteria.
 
@@ -665,6 +733,10 @@ def land_units(
         Constraint kinds subtracted from the candidate land.
     progress
         Show a progress bar of the stages (on stderr).
+    unknown_land_cover
+        How parcels of unknown land cover are charged in ``enaf_share``
+        (``enaf`` or ``artificialised``; ``None``: the default rule set's
+        ``unknown_land_cover``); see :func:`add_criteria`.
 
     Returns
     -------
@@ -684,6 +756,9 @@ def land_units(
 
     Examples
     --------
+    Not run as a doctest: screening even a small sample takes seconds, and
+    ``tests/test_supply.py`` checks the values.
+
     >>> from foncier.sample import make_sample
     >>> units = land_units(make_sample(n_parcels=2_000, seed=1, n_communes=20))  # doctest: +SKIP
     >>> units[["unit_id", "origin", "net_area_ha", "enaf_share"]].head()  # doctest: +SKIP
@@ -706,7 +781,7 @@ def land_units(
             screened = screen(candidates, territory.constraints, kinds)
         with timed("unités foncières"):
             merged = merge_units(screened)
-        units = add_criteria(merged, territory, stage=timed)
+        units = add_criteria(merged, territory, stage=timed, unknown_land_cover=unknown_land_cover)
     finally:
         if bar is not None:
             bar.close()
@@ -771,8 +846,11 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
         from ``communes`` are added without a name): ``insee``, ``name``,
         ``units``, ``available_ha``, ``friche_ha``, ``zae_ha``,
         ``activity_zone_ha``, ``enaf_ha`` (net area times ENAF share, over
-        units whose share is known).  ``attrs["units_without_slope"]`` and
-        ``attrs["share_without_slope"]`` say how many units have no slope.
+        units whose share is known) and ``unknown_cover_ha`` (net area on
+        parcels of unknown land cover: the part of ``enaf_ha`` resting on the
+        rule set's ``unknown_land_cover`` assumption when it is ``enaf``).
+        ``attrs["units_without_slope"]`` and ``attrs["share_without_slope"]``
+        say how many units have no slope.
     """
     table = pd.DataFrame(
         {
@@ -789,6 +867,9 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
                 units[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE, 0.0
             ),
             "enaf_ha": (units[UnitCol.NET_AREA_HA] * units[UnitCol.ENAF_SHARE]).fillna(0.0),
+            "unknown_cover_ha": (
+                units[UnitCol.NET_AREA_HA] * units[UnitCol.UNKNOWN_COVER_SHARE]
+            ).fillna(0.0),
         }
     )
     totals = table.groupby(Col.INSEE).sum()

@@ -10,6 +10,7 @@ so their cost does not grow with a Python loop over the units.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from rasterio.enums import Resampling
 from foncier.errors import CRSError, DataSourceError, GeometryError, LayerSchemaError
 from foncier.io._common import check_content
 from foncier.layers import CRS_L93
+from foncier.outputs import write_file
 
 __all__ = [
     "Dem",
@@ -180,6 +182,8 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
 
     Examples
     --------
+    Not run as a doctest: it needs a DEM file, which is not shipped.
+
     >>> dem = read_dem("srtm30_cevennes_utm31n.tif")  # doctest: +SKIP
     >>> dem.crs, dem.source_crs  # doctest: +SKIP
     ('EPSG:2154', 'EPSG:32631')
@@ -362,6 +366,8 @@ def write_suitability_raster(
     *,
     column: str = "net_area_ha",
     resolution: float = 25.0,
+    force: bool = False,
+    inputs: Iterable[str | Path | None] = (),
 ) -> Path:
     """Write one column of the land units as a GeoTIFF (EPSG:2154) for analysts.
 
@@ -376,6 +382,9 @@ def write_suitability_raster(
         columns are written as 0/1.
     resolution
         Cell size in metres.
+    force, inputs
+        See :func:`foncier.outputs.write_file`: the raster never replaces a
+        file foncier did not write, nor an input.
 
     Returns
     -------
@@ -430,7 +439,10 @@ def write_suitability_raster(
         "nodata": np.nan,
         "compress": "deflate",
     }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(raster, 1)
-        dst.set_band_description(1, column)
-    return path
+
+    def write(tmp: Path) -> None:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(raster, 1)
+            dst.set_band_description(1, column)
+
+    return write_file(path, "raster", write, force=force, inputs=inputs)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from foncier.layers import (
     empty_layer,
     validate_layer,
 )
+from foncier.outputs import recover_folder, write_folder
 from foncier.projects import check_preferred_communes, read_projects
 
 __all__ = ["REQUIRED_LAYERS", "SPATIAL_LAYERS", "Territory", "check_overlap", "dem_report"]
@@ -254,6 +254,38 @@ class Territory:
         msg = f"unknown layer {name!r}; known layers are {known}"
         raise NotFoundError(msg)
 
+    def site_labels(self, origin: pd.Series, site_id: pd.Series) -> pd.Series:
+        """French label of the site of each land unit: its ZAE or friche by name.
+
+        Parameters
+        ----------
+        origin, site_id
+            The units' ``origin`` and ``site_id`` columns (aligned).
+
+        Returns
+        -------
+        pandas.Series
+            E.g. « ZAE Les Prés », « friche Ancienne filature », « zone
+            d'activités du PLU »; the id is given where a site has no name.
+        """
+        from foncier.layers import ORIGIN_FRICHE, ORIGIN_ZAE_PLOT
+
+        def names(layer: pd.DataFrame) -> pd.Series:
+            named = layer[Col.NAME].astype("string").fillna("").str.strip()
+            return pd.Series(named.to_numpy(), index=layer[Col.SITE_ID].astype(str).to_numpy())
+
+        ids = site_id.fillna("").astype(str)
+        zae = ids.map(names(self.layers["zae"])).fillna("")
+        friche = ids.map(names(self.layers["friches"])).fillna("")
+        zae = zae.where(zae != "", ids)
+        friche = friche.where(friche != "", ids)
+        label = np.select(
+            [origin.to_numpy() == ORIGIN_ZAE_PLOT, origin.to_numpy() == ORIGIN_FRICHE],
+            ["ZAE " + zae.to_numpy(dtype=object), "friche " + friche.to_numpy(dtype=object)],
+            default="zone d'activités du PLU",
+        )
+        return pd.Series(label, index=origin.index, dtype="str")
+
     def iter_layers(self) -> Iterator[tuple[str, gpd.GeoDataFrame]]:
         """Yield ``(name, layer)`` for every spatial layer."""
         yield from self.layers.items()
@@ -301,6 +333,7 @@ class Territory:
             CRS, or does not overlap the communes (see :func:`check_overlap`).
         """
         folder = Path(path)
+        recover_folder(folder)
         gpkg = folder / GPKG_NAME
         if not folder.is_dir():
             msg = (
@@ -373,39 +406,46 @@ class Territory:
             folder=folder.resolve(),
         )
 
-    def to_folder(self, path: str | Path) -> Path:
-        """Write the territory to a folder, atomically.
+    def to_folder(
+        self,
+        path: str | Path,
+        *,
+        force: bool = False,
+        inputs: Iterable[str | Path | None] = (),
+    ) -> Path:
+        """Write the territory to a folder, atomically, under the output policy.
 
         Everything is written to a temporary sibling folder which then
         replaces ``path`` by renames: an interrupted write never leaves a
-        half-written territory, and the previous content stays intact.
+        half-written territory, and the previous content stays readable
+        (:meth:`from_folder` puts it back if the write was interrupted
+        between the renames).  See :mod:`foncier.outputs`.
 
         Parameters
         ----------
         path
-            Destination folder (created or replaced).
+            Destination folder: missing, empty, or a territory folder
+            written by foncier (replaced).
+        force
+            Also write into a folder holding other things: only foncier's
+            own files are replaced, every other file is kept.
+        inputs
+            Files and folders the territory was built from: the destination
+            may not be one of them, lie inside one, or hold one.
 
         Returns
         -------
         pathlib.Path
             The folder written.
+
+        Raises
+        ------
+        OutputError
+            The destination holds files foncier did not write (or another
+            kind of output) and ``force`` is not set, it is or holds an
+            input, or the system refused the write.
         """
-        dest = Path(path).resolve()
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
-            self._write_contents(tmp)
-            old = None
-            if dest.exists():
-                old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:8]}"
-                dest.rename(old)
-            tmp.rename(dest)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        dest = write_folder(path, "territory", self._write_contents, force=force, inputs=inputs)
         if self.dem_path is not None:
             self.dem_path = dest / DEM_NAME
         self.folder = dest

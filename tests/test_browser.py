@@ -3,17 +3,21 @@
 The machine running the tests may have no internet: the maps link Leaflet on
 its CDN, so the requests to the CDN are answered with the copy of Leaflet
 shipped in ``foncier/templates/leaflet`` and every other network request
-(map tiles) is aborted.  The report and ``inline_assets`` maps need nothing.
+(map tiles) is aborted.  The report and ``inline_assets`` maps need nothing:
+they are also opened with every request leaving the machine aborted, as on a
+closed network, and must say that the background map is unavailable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +25,7 @@ import pytest
 import shapely
 
 from foncier._format import fr_number
-from foncier.maps import LAYER_NAMES, map_html, scenario_map, territory_map
+from foncier.maps import LAYER_NAMES, OFFLINE_NOTICE, map_html, scenario_map, territory_map
 from foncier.report import HEADLINE_LABELS, headline_figures, write_report
 from foncier.scenarios import ScenarioResult
 
@@ -285,6 +289,90 @@ def test_report_renders_with_the_scenario_figures(browser, scenario_dir, sample,
         assert page.locator("svg").count() >= 2
         pdf = page.pdf(format="A4")
         assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+        assert errors == []
+    finally:
+        page.close()
+
+
+def _no_network(route: Any) -> None:
+    """Abort every request leaving the machine (what a closed prefecture network does)."""
+    url = route.request.url
+    local = urlparse(url).hostname in {"localhost", "127.0.0.1"}
+    if url.startswith(("http://", "https://")) and not local:
+        route.abort()
+    else:
+        route.continue_()
+
+
+def test_map_with_network_blocked(browser, sample, units, tmp_path):
+    # Cartofriches publishes points: draw the sample's friches as points to see them.
+    friches = sample.friches.copy()
+    friches["geometry"] = shapely.point_on_surface(friches.geometry.to_numpy())
+    territory = dataclasses.replace(sample, layers={**sample.layers, "friches": friches})
+    path = tmp_path / "sans-reseau.html"
+    path.write_text(map_html(territory_map(territory, units, inline_assets=True)), "utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.route("**/*", _no_network)
+    try:
+        page.goto(path.resolve().as_uri())
+        notice = page.locator("#foncier-offline")
+        notice.wait_for(state="visible", timeout=10_000)
+        assert (notice.text_content() or "").strip() == OFFLINE_NOTICE
+        assert "fond de carte indisponible hors ligne" in OFFLINE_NOTICE.lower()
+        assert errors == []
+        assert failed and all(urlparse(u).hostname.endswith("openstreetmap.org") for u in failed)
+        names = page.eval_on_selector_all(
+            ".leaflet-control-layers label span span", "els => els.map(e => e.textContent.trim())"
+        )
+        for key in (*BASE_LAYERS, "commune_names"):
+            assert LAYER_NAMES[key] in names, key
+        # Every friche is a circle (an SVG path), no marker image anywhere.
+        sites = page.locator(".leaflet-foncier_sites-pane path.leaflet-interactive").count()
+        assert sites == len(sample.zae) + len(friches)
+        assert page.locator("img:not(.leaflet-tile)").count() == 0
+        labels = page.locator(".foncier-label").all_text_contents()
+        assert sorted(labels) == sorted(sample.communes["name"])
+        assert page.locator(".leaflet-control-scale-line").count() == 1  # metres only
+        scale = page.locator(".leaflet-control-scale-line").text_content() or ""
+        assert scale.endswith(("m", "km")) and "mi" not in scale and "ft" not in scale
+        assert page.locator("path.leaflet-interactive").count() > len(sample.communes)
+        page.locator("#foncier-legend summary").click()  # the legend folds
+        assert not page.locator("#foncier-legend details").evaluate("d => d.open")
+    finally:
+        page.close()
+
+
+def test_service_map_page_with_network_blocked(browser, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from foncier.sample import write_sample
+
+    folder = tmp_path / "territoire"
+    write_sample(folder, n_parcels=3000, seed=0, n_communes=20)
+    settings = Settings(territory=folder, state_dir=tmp_path / "state", api_token="t0ken")
+    with TestClient(create_app(settings)) as client:
+        served = client.get("/maps/territory")
+    assert served.status_code == 200
+    path = tmp_path / "service.html"
+    path.write_text(served.text, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", _no_network)
+    try:
+        page.goto(path.resolve().as_uri())
+        page.locator("#foncier-offline").wait_for(state="visible", timeout=10_000)
+        names = page.eval_on_selector_all(
+            ".leaflet-control-layers label span span", "els => els.map(e => e.textContent.trim())"
+        )
+        assert LAYER_NAMES["communes"] in names and LAYER_NAMES["units"] in names
+        assert page.locator(".foncier-label").count() == 20  # one name per commune
         assert errors == []
     finally:
         page.close()

@@ -23,8 +23,8 @@ from foncier import Scenario, ScenarioResult
 from foncier.cli import main
 from foncier.decisions import committed_of, read_decisions, units_after, validated_placements
 from foncier.errors import DataSourceError, LayerSchemaError
+from foncier.inputs import matching_inputs
 from foncier.layers import PROJECT_FIELDS, check_table
-from foncier.matching_inputs import matching_inputs
 from foncier.sample import make_sample
 from foncier.territory import Territory
 from foncier.zan import load_rules

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import re
 from pathlib import Path
@@ -16,16 +18,18 @@ from click.testing import CliRunner
 from foncier._format import fr_number
 from foncier.cli import main
 from foncier.errors import LayerSchemaError, NotFoundError
-from foncier.layers import empty_layer
-from foncier.maps import (
-    COORD_DECIMALS,
-    LAYER_NAMES,
-    _budget_colour,
-    _coverage_simplified,
-    map_html,
-    scenario_map,
-    territory_map,
+from foncier.layers import FRICHE_STATUSES, empty_layer
+from foncier.maps import LAYER_NAMES, map_html, scenario_map, territory_map
+from foncier.maps.geojson import COORD_DECIMALS
+from foncier.maps.geojson import coverage_simplified as _coverage_simplified
+from foncier.maps.style import (
+    BUDGET_BREAKS_HA,
+    BUDGET_PALETTE,
+    FRICHE_COLOURS,
+    SECTOR_COLOURS,
+    sector_colour,
 )
+from foncier.maps.style import budget_colour as _budget_colour
 from foncier.scenarios import ScenarioResult
 from foncier.territory import Territory
 from foncier.zan import budget_table
@@ -199,6 +203,131 @@ def test_inline_assets_need_no_network(tiny_territory, tiny_units):
     assert "Leaflet 1.9.3" in inline  # leaflet.js banner
 
 
+# -- stable cartography, offline page -----------------------------------------------------
+
+
+class _Result:
+    """The tables of a scenario result a map reads, placing projects of given sectors."""
+
+    def __init__(self, placed: dict[str, str]) -> None:
+        n = len(placed)
+        self.assignments = pd.DataFrame(
+            {
+                "project_id": [f"P-{i}" for i in range(n)],
+                "unit_id": list(placed),
+                "name": [f"Projet {i}" for i in range(n)],
+                "sector": list(placed.values()),
+                "area_ha": [0.5] * n,
+                "enaf_ha": [0.1] * n,
+                "jobs": [10] * n,
+            }
+        )
+        self.unmatched = pd.DataFrame(
+            {
+                "project_id": ["P-9"],
+                "name": ["Usine orpheline"],
+                "reason_code": ["infeasible"],
+                "explanation": ["aucun terrain assez grand"],
+                "hint": ["chercher 3 ha"],
+            }
+        )
+
+
+def test_sector_colours_are_the_same_on_every_scenario_map(tiny_territory, tiny_units):
+    one = map_html(
+        scenario_map(
+            tiny_territory, _Result({"U-1": "logistique", "U-2": "aéronautique"}), tiny_units
+        )
+    )
+    two = map_html(
+        scenario_map(tiny_territory, _Result({"U-1": "aéronautique", "U-2": "textile"}), tiny_units)
+    )
+    fills_one = {p["unit_id"]: p["fill"] for p in features_with(one, "project_ids").values()}
+    fills_two = {p["unit_id"]: p["fill"] for p in features_with(two, "project_ids").values()}
+    assert fills_one["U-1"] == SECTOR_COLOURS["logistique"] == "#377eb8"
+    assert fills_two["U-2"] == SECTOR_COLOURS["textile"]
+    # A sector outside the vocabulary keeps its colour whatever else is placed.
+    assert fills_one["U-2"] == fills_two["U-1"] == sector_colour("Aéronautique")
+    assert "Usine orpheline" in one and "chercher 3 ha" in one  # the result's own project fields
+
+
+@pytest.mark.slow
+def test_every_sample_sector_and_friche_status_has_its_own_colour(sample):
+    sectors = set(sample.projects["sector"])
+    assert sectors <= set(SECTOR_COLOURS)
+    assert len(set(SECTOR_COLOURS.values())) == len(SECTOR_COLOURS)
+    assert set(FRICHE_COLOURS) == set(FRICHE_STATUSES)
+    assert len(set(FRICHE_COLOURS.values())) == len(FRICHE_STATUSES)
+
+
+def test_budget_classes_do_not_depend_on_the_other_communes(tiny_territory, tiny_units):
+    # Béta consumes nothing since 2021: 5 ha left instead of 3 ha over, so the largest
+    # remainder changes; Alpha (0,4 ha left) keeps its class and the legend stays the same.
+    enaf = tiny_territory.enaf_consumption.copy()
+    enaf.loc[(enaf["insee"] == "30002") & (enaf["year"] >= 2021), "enaf_m2"] = 0.0
+    other = Territory(
+        name=tiny_territory.name,
+        layers={"communes": tiny_territory.communes},
+        enaf_consumption=enaf,
+        projects=empty_layer("projects"),
+        metadata={"synthetic": True},
+    )
+    first = map_html(territory_map(tiny_territory, tiny_units))
+    second = map_html(territory_map(other, tiny_units))
+    a1, a2 = features_with(first, "insee")["30001"], features_with(second, "insee")["30001"]
+    b2 = features_with(second, "insee")["30002"]
+    assert a1["fill"] == a2["fill"] == BUDGET_PALETTE[0]  # 0 – 0,5 ha
+    assert b2["remaining_ha"] == pytest.approx(5.0) and b2["fill"] == BUDGET_PALETTE[4]  # 5 – 10
+    for page in (first, second):
+        for label in ("0 – 0,5 ha", "0,5 – 1 ha", "10 – 20 ha", "20 ha et plus"):
+            assert label in page
+    assert len(BUDGET_BREAKS_HA) == len(BUDGET_PALETTE)
+
+
+def test_commune_names_scale_panels_and_offline_notice(tiny_territory, tiny_units):
+    page = map_html(territory_map(tiny_territory, tiny_units))
+    assert LAYER_NAMES["commune_names"] in layer_names(page)
+    labels = json.loads(re.search(r"(\[\[.*?\]\])\.forEach", page).group(1))
+    assert [name for _, _, name in labels] == ["Alpha", "Béta"]
+    for (lat, lon, _), commune in zip(labels, tiny_territory.communes.geometry, strict=True):
+        point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(2154)[0]
+        assert commune.buffer(2).contains(point)  # written inside its commune
+    assert "imperial: false" in page and "L.control.scale()" not in page
+    assert "<details open><summary><b>Légende</b>" in page
+    assert "Fond de carte indisponible hors ligne" in page
+    assert '.on("tileerror"' in page
+
+
+def test_friche_points_are_drawn_as_circles(tiny_territory, tiny_units):
+    friches = gpd.GeoDataFrame(
+        {
+            "site_id": ["30001_1", "30002_7"],
+            "name": ["Ancienne filature", None],
+            "insee": ["30001", "30002"],
+            "status": ["friche sans projet", "friche reconvertie"],
+            "surface_m2": [12_500.0, np.nan],
+        },
+        geometry=[shapely.Point(X0 + 500, Y0 + 500), shapely.Point(X0 + 1500, Y0 + 500)],
+        crs="EPSG:2154",
+    )
+    territory = Territory(
+        name=tiny_territory.name,
+        layers={"communes": tiny_territory.communes, "friches": friches},
+        enaf_consumption=tiny_territory.enaf_consumption,
+        projects=empty_layer("projects"),
+    )
+    page = map_html(territory_map(territory, tiny_units, inline_assets=True))
+    shown = features_with(page, "popup")
+    spinning = next(p for k, p in shown.items() if "Ancienne filature" in k)
+    assert spinning["fill"] == FRICHE_COLOURS["friche sans projet"]
+    assert fr_number(1.25, 2, "ha") in spinning["popup"] and "30001_1" in spinning["popup"]
+    unnamed = next(p for k, p in shown.items() if "30002_7" in k)
+    assert unnamed["fill"] == FRICHE_COLOURS["friche reconvertie"] != spinning["fill"]
+    assert "None" not in unnamed["popup"] and "Surface</th><td>n.d." in unnamed["popup"]
+    assert "new L.Marker(" not in page and "L.AwesomeMarkers" not in page
+    assert "new L.CircleMarker(latlng, opts)" in page
+
+
 def test_coordinates_rounded(tiny_territory, tiny_units):
     page = map_html(territory_map(tiny_territory, tiny_units))
     coords = re.findall(r"-?\d+\.\d+", json.dumps(geojson_layers(page)[0]["features"][0]))
@@ -305,6 +434,37 @@ def test_sample_scenario_map(sample, units, sample_result):
         assert "Reste après le scénario" in props["popup"]
 
 
+@pytest.mark.slow
+def test_scenario_map_reads_everything_from_the_result(sample, sample_result, monkeypatch):
+    import foncier.supply
+    import foncier.zan
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the scenario map must not recompute what the result carries")
+
+    for module, name in (
+        (foncier.supply, "land_units"),
+        (foncier.zan, "budget_table"),
+        (foncier.zan, "load_rules"),
+    ):
+        monkeypatch.setattr(module, name, refuse)
+    # No projects in the territory: names and sectors can only come from the result.
+    territory = dataclasses.replace(sample, projects=empty_layer("projects"))
+    page = map_html(scenario_map(territory, sample_result))
+    drawn = features_with(page, "unit_id")
+    assert set(sample_result.units["unit_id"]) <= set(drawn)
+    hosts = {p["unit_id"]: p for p in features_with(page, "project_ids").values()}
+    for row in sample_result.assignments.itertuples():
+        assert html.escape(row.name) in hosts[row.unit_id]["popup"]
+        assert html.escape(row.sector) in hosts[row.unit_id]["popup"]
+    # Each host is drawn in the sector of its largest project (the first listed on a tie).
+    by_area = sample_result.assignments.sort_values("area_ha", ascending=False, kind="stable")
+    for unit_id, sector in by_area.groupby("unit_id")["sector"].first().items():
+        assert hosts[unit_id]["fill"] == sector_colour(sector)
+    for row in sample_result.unmatched.itertuples():
+        assert f"<b>{row.project_id}</b> {html.escape(row.name)}" in page
+
+
 def test_scenario_map_needs_the_units_of_the_placements(tiny_territory, tiny_units):
     class Result:
         assignments = pd.DataFrame(
@@ -327,6 +487,9 @@ def test_cli_map_writes_the_page(sample_folder, sample_result, tmp_path):
     runner = CliRunner()
     out = tmp_path / "carte.html"
     done = runner.invoke(main, ["map", str(sample_folder), "-o", str(out), "--offline"])
+    default = tmp_path / "par-defaut.html"
+    assert runner.invoke(main, ["map", str(sample_folder), "-o", str(default)]).exit_code == 0
+    assert not re.search(r"<script[^>]+src=", default.read_text(encoding="utf-8"))
     assert done.exit_code == 0, done.output
     assert "Carte écrite" in done.output and out.stat().st_size < MAX_MAP_BYTES
     folder = tmp_path / "scenario"

@@ -15,15 +15,10 @@ from foncier._format import fr_compact
 from foncier.assignment import PLACEMENT_VALUE, improve_scores, objective_coefficients
 from foncier.errors import FoncierError, LayerSchemaError
 from foncier.explain import query_project
-from foncier.feasibility import (
-    EnafCharging,
-    Thresholds,
-    Weights,
-    candidate_pairs,
-    feasibility_table,
-    score_contributions,
-)
+from foncier.feasibility import Thresholds, candidate_pairs, feasibility_table
 from foncier.matching import match_projects, verify_assignment
+from foncier.scoring import Weights, score_contributions
+from foncier.zan.charging import EnafCharging
 
 STAGE_OK = "viabilisé et aménagé"
 
@@ -358,8 +353,8 @@ def test_placed_projects_carry_zan_cost_and_why_here():
     )
     a = r.assignments.set_index("project_id")
     assert (
-        a.loc["P1", "zan_cost"]
-        == "2 ha pris sur l'enveloppe de la commune Alès, qui en a encore 5,3 ha"
+        a.loc["P1", "zan_cost"] == "2 ha pris sur l'enveloppe de la commune Alès "
+        "(reste avant le scénario : 5,3 ha ; après : 3,3 ha)"
     )
     assert a.loc["P2", "zan_cost"] == "0 ha : friche"
     assert a.loc["P1", "explanation"].startswith("score ")
@@ -563,8 +558,8 @@ def test_query_project_ranks_units_and_states_zan_cost():
     assert out["rank"].tolist() == [1, 2, 3]
     by_unit = out.set_index("unit_id")
     assert (
-        by_unit.loc["U1", "zan_cost"]
-        == "4 ha pris sur l'enveloppe de la commune Y, qui en a encore 5,3 ha"
+        by_unit.loc["U1", "zan_cost"] == "4 ha pris sur l'enveloppe de la commune Y "
+        "(reste hors scénarios, décisions validées déduites : 5,3 ha ; après ce projet : 1,3 ha)"
     )
     assert by_unit.loc["U2", "zan_cost"] == "0 ha : friche"
     assert not by_unit.loc["U3", "zan_ok"]

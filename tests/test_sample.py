@@ -5,21 +5,20 @@ from __future__ import annotations
 import csv
 
 import numpy as np
-import pandas as pd
 import pytest
-from geopandas.testing import assert_geodataframe_equal
 
 from foncier.sample import make_sample
 from foncier.territory import SPATIAL_LAYERS
+from foncier.testing import assert_layer_equal
 
 
 def test_same_seed_same_territory():
     a = make_sample(n_parcels=3_000, seed=7, n_communes=20)
     b = make_sample(n_parcels=3_000, seed=7, n_communes=20)
     for name in SPATIAL_LAYERS:
-        assert_geodataframe_equal(a.layers[name], b.layers[name])
-    pd.testing.assert_frame_equal(a.enaf_consumption, b.enaf_consumption)
-    pd.testing.assert_frame_equal(a.projects, b.projects)
+        assert_layer_equal(a.layers[name], b.layers[name])
+    assert_layer_equal(a.enaf_consumption, b.enaf_consumption)
+    assert_layer_equal(a.projects, b.projects)
     c = make_sample(n_parcels=3_000, seed=8, n_communes=20)
     assert not c.parcels.geometry.geom_equals(a.parcels.geometry.iloc[: len(c.parcels)]).all()
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from foncier.cli import main
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
+from foncier.outputs import MANIFEST_NAME
 from foncier.scenarios import (
     RESULT_FILES,
     Scenario,
@@ -87,7 +88,9 @@ def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):
 
 def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
     folder = jobs_result.to_folder(tmp_path / "out")
-    assert sorted(p.name for p in folder.iterdir()) == sorted(RESULT_FILES)
+    assert sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_NAME) == sorted(
+        RESULT_FILES
+    )
     back = ScenarioResult.from_folder(folder)
     pd.testing.assert_frame_equal(
         back.assignments[["project_id", "unit_id", "insee", "jobs"]],

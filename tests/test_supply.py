@@ -26,9 +26,10 @@ from foncier.criteria import (
     enaf_share,
     net_area_ha,
     overlap_area_m2,
+    unknown_cover_share,
 )
 from foncier.errors import NotFoundError
-from foncier.layers import empty_layer, validate_layer
+from foncier.layers import UnitCol, empty_layer, validate_layer
 from foncier.supply import (
     UNIT_COLUMNS,
     candidate_land,
@@ -437,6 +438,41 @@ class TestCriteria:
         empty = empty_layer("parcels")
         assert enaf_share(units, empty).isna().tolist() == [True, False, True, True]
 
+    def test_unknown_cover_is_charged_by_the_rule_setting(self) -> None:
+        parcels = parcels_layer(
+            [box(x, 0, x + 100, 100) for x in (0, 100, 200, 300)],
+            cover=["enaf", "artificialised", "unknown", "unknown"],
+        )
+        units = units_frame(
+            [
+                box(0, 0, 400, 100),
+                box(100, 0, 300, 100),
+                box(200, 0, 400, 100),
+                box(0, 0, 400, 100),
+            ],
+            origin=["activity_zone", "zae_plot", "activity_zone", "friche"],
+        )
+        cautious = enaf_share(units, parcels)
+        assert cautious.tolist() == pytest.approx([0.75, 0.5, 1.0, 0.0])
+        lenient = enaf_share(units, parcels, unknown_as="artificialised")
+        assert lenient.tolist() == pytest.approx([0.25, 0.0, 0.0, 0.0])
+        assert unknown_cover_share(units, parcels).tolist() == pytest.approx([0.5, 0.5, 1.0, 0.0])
+        # the difference between the two charges is exactly the unknown share
+        assert (cautious - lenient).tolist() == pytest.approx([0.5, 0.5, 1.0, 0.0])
+        with pytest.raises(NotFoundError, match="unknown_as"):
+            enaf_share(units, parcels, unknown_as="inconnu")
+
+    def test_land_units_carry_the_unknown_cover_share(self) -> None:
+        cover = ["unknown"] * 4 + ["enaf"] * 5
+        t = territory(parcels_layer(grid9(), cover=cover))
+        cautious = land_units(t)
+        assert UnitCol.UNKNOWN_COVER_SHARE in cautious.columns
+        (unit,) = cautious.itertuples()
+        assert unit.unknown_cover_share == pytest.approx(4 / 9)
+        assert unit.enaf_share == pytest.approx(1.0)
+        lenient = land_units(t, unknown_land_cover="artificialised")
+        assert lenient["enaf_share"].tolist() == pytest.approx([5 / 9])
+
     def test_constraint_share(self) -> None:
         units = units_frame([box(0, 0, 100, 100), box(500, 0, 600, 100)])
         cons = constraints_layer(
@@ -517,6 +553,14 @@ class TestLandUnits:
         assert summary.loc[INSEE, ["units", "available_ha", "friche_ha", "zae_ha", "enaf_ha"]
                            ].tolist() == pytest.approx([2, 3.0, 1.0, 0.0, 2.0])  # fmt: skip
         assert summary.loc["30028", "available_ha"] == 0.0
+        # parcels all ENAF: nothing rests on the unknown-cover assumption; then one unknown parcel
+        assert summary.loc[INSEE, "unknown_cover_ha"] == pytest.approx(0.0)
+        unknown = parcels_layer(geoms, cover=["unknown", "enaf", "artificialised"])
+        units = land_units(territory(unknown, friches=friches))
+        summary = supply_summary(units, communes).set_index("insee")
+        assert summary.loc[INSEE, ["enaf_ha", "unknown_cover_ha"]].tolist() == pytest.approx(
+            [2.0, 1.0]
+        )
 
 
 # -- on the synthetic sample ---------------------------------------------------------

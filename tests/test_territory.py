@@ -5,25 +5,20 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-from geopandas.testing import assert_geodataframe_equal
 
 from foncier.errors import DataSourceError, LayerSchemaError, NotFoundError
 from foncier.layers import empty_layer
 from foncier.territory import SPATIAL_LAYERS, Territory
+from foncier.testing import assert_layer_equal
 
 
 def test_round_trip_is_lossless(sample_territory, tmp_path):
     sample_territory.to_folder(tmp_path / "t")
     back = Territory.from_folder(tmp_path / "t")
     for name in SPATIAL_LAYERS:
-        assert_geodataframe_equal(
-            back.layers[name],
-            sample_territory.layers[name],
-            check_less_precise=False,
-            check_dtype=False,
-        )
-    pd.testing.assert_frame_equal(back.enaf_consumption, sample_territory.enaf_consumption)
-    pd.testing.assert_frame_equal(back.projects, sample_territory.projects, check_dtype=False)
+        assert_layer_equal(back.layers[name], sample_territory.layers[name], check_dtype=False)
+    assert_layer_equal(back.enaf_consumption, sample_territory.enaf_consumption)
+    assert_layer_equal(back.projects, sample_territory.projects, check_dtype=False)
     assert back.enaf_vintage == sample_territory.enaf_vintage
     assert back.synthetic and back.name == sample_territory.name
     assert (

@@ -49,7 +49,9 @@ def territory_map(
     key = ("territory", pool, rules, ctx.store.decisions_version())
     html = ctx.memo(
         key,
-        lambda: maps.map_html(maps.territory_map(ctx.territory, ctx.available_units(), budgets)),
+        lambda: maps.map_html(
+            maps.territory_map(ctx.territory, ctx.available_units(), budgets, inline_assets=True)
+        ),
     )
     return HTMLResponse(html)
 
@@ -70,6 +72,8 @@ def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:
     result = finished_result(ctx, scenario_id)
     html = ctx.memo(
         ("scenario", scenario_id),
-        lambda: maps.map_html(maps.scenario_map(ctx.territory, result, result.units)),
+        lambda: maps.map_html(
+            maps.scenario_map(ctx.territory, result, result.units, inline_assets=True)
+        ),
     )
     return HTMLResponse(html)

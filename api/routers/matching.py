@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body
 from api.deps import Context
 from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
 from api.tables import records
-from foncier.explain import query_project
+from foncier.explain import query_project, with_place_names
 from foncier.layers import Col
 from foncier.projects import project_frame, project_requirements, validate_projects
 
@@ -64,6 +64,7 @@ def match_query(
         pool_kind=inputs.pools.kind,
         charging=inputs.charging,
     )
+    top = with_place_names(top, ctx.territory)
     fields = body.model_dump(exclude={"k", "pool", "rules"})
     requirements = project_requirements(pd.DataFrame([{Col.PROJECT_ID: "requête", **fields}]))
     return MatchResponse(

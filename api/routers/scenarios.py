@@ -23,9 +23,9 @@ from api.models import (
 from api.state import ScenarioRecord
 from api.tables import jsonable, records
 from foncier.errors import FoncierError, InfeasibleError, NotFoundError
-from foncier.feasibility import Weights
 from foncier.layers import Col
 from foncier.scenarios import Scenario, ScenarioResult, compare, compare_projects
+from foncier.scoring import Weights
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 logger = logging.getLogger("foncier.api")

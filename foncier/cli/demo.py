@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import handle_errors, main, output_option
 from foncier.cli.info import format_summary
 
 
@@ -25,13 +25,10 @@ from foncier.cli.info import format_summary
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the sample territory (generated if missing, reused otherwise).",
 )
-@click.option(
-    "-o",
-    "--output",
+@output_option(
     "outdir",
+    folder=True,
     default=Path("data/demo"),
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the budgets, land units, scenario, map and report.",
 )
 @click.option("--force", is_flag=True, help="Regenerate the sample even if it exists.")
@@ -40,6 +37,7 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     """Run the whole chain on the synthetic sample: ZAN, supply, matching, map, report."""
     from foncier._format import fr_number
     from foncier.maps import map_html, scenario_map
+    from foncier.outputs import check_separate, write_file, write_text
     from foncier.report import HEADLINE_LABELS, headline_figures, write_report
     from foncier.sample import write_sample
     from foncier.scenarios import Scenario
@@ -47,6 +45,7 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     from foncier.territory import GPKG_NAME, Territory
     from foncier.zan import budget_table
 
+    check_separate(outdir, [workdir])
     if force or not (workdir / GPKG_NAME).is_file():
         click.echo(f"Génération de l'échantillon synthétique dans {workdir}…")
         territory = write_sample(workdir)
@@ -54,10 +53,9 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
         click.echo(f"Échantillon existant réutilisé : {workdir}")
         territory = Territory.from_folder(workdir)
     click.echo(format_summary(territory.summary()))
-    outdir.mkdir(parents=True, exist_ok=True)
 
     budgets = budget_table(territory)
-    budgets.to_csv(outdir / "budgets_zan.csv", index=False)
+    write_text(outdir / "budgets_zan.csv", budgets.to_csv(index=False), "budgets")
     remaining = budgets["remaining_ha"]
     click.echo(
         f"\nBudgets ZAN 2021-2031 ({budgets.attrs['rules']} v{budgets.attrs['rules_version']}, "
@@ -68,7 +66,11 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
         f"({int((remaining < 0).sum())} communes en dépassement)"
     )
     units = land_units(territory, progress=True)
-    units.to_file(outdir / "unites_foncieres.gpkg", layer="land_units", engine="pyogrio")
+    write_file(
+        outdir / "unites_foncieres.gpkg",
+        "land_units",
+        lambda tmp: units.to_file(tmp, layer="land_units", engine="pyogrio"),
+    )
     click.echo(
         f"Offre foncière : {len(units)} unités, {fr_number(units['net_area_ha'].sum(), 1, 'ha')}"
     )
@@ -79,7 +81,7 @@ def demo(workdir: Path, outdir: Path, force: bool) -> None:
     scenario_dir = result.to_folder(outdir / "scenario")
     map_path = outdir / "carte.html"
     page = map_html(scenario_map(territory, result, result.units, inline_assets=True))
-    map_path.write_text(page, encoding="utf-8")
+    write_text(map_path, page, "map")
     report_path = write_report(scenario_dir, territory)
 
     click.echo("\n" + result.summary_fr())

@@ -6,24 +6,16 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import handle_errors, main, output_option, quiet_option
 from foncier.errors import DataSourceError
 
-_SOURCES = ("epci", "communes", "cadastre", "zoning")
+_SOURCES = ("epci", "communes", "cadastre", "buildings", "zoning")
 
 
 @main.command()
 @click.option("--epci", help="SIREN of the EPCI (e.g. 200066918 for Alès Agglomération).")
 @click.option("--insee", multiple=True, help="INSEE code of a commune (repeatable).")
-@click.option(
-    "-o",
-    "--output",
-    "folder",
-    default="foncier-cache",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Cache folder.",
-)
+@output_option("folder", folder=True, default="foncier-cache", help="Cache folder.")
 @click.option(
     "--base-url",
     envvar="FONCIER_FETCH_BASE_URL",
@@ -43,7 +35,7 @@ _SOURCES = ("epci", "communes", "cadastre", "zoning")
     type=click.Choice(_SOURCES),
     help="Sources to download (default: all).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@quiet_option
 @handle_errors
 def fetch(
     epci: str | None,
@@ -54,7 +46,7 @@ def fetch(
     sources: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Download cadastre, communes, EPCI and zoning data of an EPCI or of communes."""
+    """Download cadastre (parcels and buildings), communes, EPCI and zoning data."""
     from foncier.io.fetch import fetch_territory
 
     templates = {}

@@ -5,29 +5,20 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.assumptions import LAYER_LABELS
+from foncier.cli._main import EXISTING_FILE, force_option, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
 from foncier.layers import LoadReport
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+if TYPE_CHECKING:
+    from foncier.io.assemble import CachedLayer
 
 #: French names of the layers, for the messages.
-_LABELS = {
-    "communes": "communes",
-    "parcels": "parcelles",
-    "plu_zones": "zonage PLU",
-    "zae": "ZAE",
-    "zae_plots": "terrains de ZAE",
-    "friches": "friches",
-    "constraints": "contraintes",
-    "infrastructure": "infrastructures",
-    "enaf_consumption": "consommation ENAF",
-    "projects": "projets",
-    "dem": "MNT",
-}
+_LABELS = LAYER_LABELS
 
 
 def _pairs(values: Sequence[str], option: str) -> list[tuple[str, Path]]:
@@ -45,6 +36,33 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, Path]]:
     return out
 
 
+def _codes(keys: Sequence[str]) -> str:
+    return ", ".join(keys[:5]) + (" …" if len(keys) > 5 else "")
+
+
+def _print_cache(cache: Path, layers: Sequence[CachedLayer]) -> None:
+    """What the cache holds, source by source, in French."""
+    from foncier.io.assemble import CACHE_LAYERS
+
+    click.echo(f"Cache {cache} :")
+    for item in layers:
+        label = f"{_LABELS.get(item.layer, item.layer)} ({item.source})"
+        if not item.used:
+            click.secho(f"  {label} : non lu par cette version de foncier", fg="yellow")
+            continue
+        parts = [f"{len(item.files)} fichier(s) trouvé(s)"]
+        if item.missing:
+            parts.append(f"{len(item.missing)} absent(s) du serveur ({_codes(item.missing)})")
+        if item.empty:
+            parts.append(f"{len(item.empty)} sans aucun objet ({_codes(item.empty)})")
+        colour = None if item.files and not item.missing else "yellow"
+        click.secho(f"  {label} : " + " ; ".join(parts), fg=colour)
+    fetched = {item.source for item in layers}
+    for source, (layer, _) in CACHE_LAYERS.items():
+        if source not in fetched and source != "buildings":
+            click.secho(f"  {_LABELS.get(layer, layer)} ({source}) : absent du cache", fg="yellow")
+
+
 def _print_report(report: LoadReport) -> None:
     click.echo(f"  {report.summary()}")
     reasons: dict[str, list[str]] = {}
@@ -56,31 +74,68 @@ def _print_report(report: LoadReport) -> None:
 
 
 @main.command("import")
-@click.option("--cadastre", multiple=True, type=_FILE, help="Etalab cadastre parcels (repeatable).")
-@click.option("--enaf", type=_FILE, help="Cerema ENAF consumption CSV.")
-@click.option("--zoning", multiple=True, type=_FILE, help="GPU zone_urba / secteur_cc file.")
-@click.option("--friches", type=_FILE, help="Cartofriches file (points or polygons).")
-@click.option("--zae", type=_FILE, help="CNIG SITE-ECO table (CSV or vector).")
-@click.option("--zae-plots", type=_FILE, help="CNIG TERRAIN-ECO table (CSV or vector).")
+@click.option(
+    "--from-cache",
+    "cache",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Cache folder written by `foncier fetch` (its manifest.json): communes, cadastre, "
+    "zoning; the other options add to it.",
+)
+@click.option(
+    "--cadastre", multiple=True, type=EXISTING_FILE, help="Etalab cadastre parcels (repeatable)."
+)
+@click.option("--enaf", type=EXISTING_FILE, help="Cerema ENAF consumption CSV.")
+@click.option(
+    "--zoning", multiple=True, type=EXISTING_FILE, help="GPU zone_urba / secteur_cc file."
+)
+@click.option("--friches", type=EXISTING_FILE, help="Cartofriches file (points or polygons).")
+@click.option("--zae", type=EXISTING_FILE, help="CNIG SITE-ECO table (CSV or vector).")
+@click.option("--zae-plots", type=EXISTING_FILE, help="CNIG TERRAIN-ECO table (CSV or vector).")
 @click.option("--constraints", multiple=True, metavar="KIND=FILE", help="e.g. natura2000=n2k.gpkg")
 @click.option(
     "--infrastructure", multiple=True, metavar="KIND=FILE", help="e.g. interchange=x.gpkg"
 )
-@click.option("--communes", multiple=True, type=_FILE, help="Commune boundaries.")
-@click.option("--epci-json", type=_FILE, help="decoupage-administratif EPCI JSON.")
+@click.option("--communes", multiple=True, type=EXISTING_FILE, help="Commune boundaries.")
+@click.option("--epci-json", type=EXISTING_FILE, help="decoupage-administratif EPCI JSON.")
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
-@click.option("--dem", type=_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
-@click.option("--projects", type=_FILE, help="Projects CSV or GeoJSON.")
-@click.option("--name", required=True, help="Territory name.")
+@click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
+@click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
+# land cover of the parcels and activity zones of the PLU
 @click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Territory folder to write.",
+    "--buildings",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="Etalab cadastre buildings (cadastre-<insee>-batiments.json, repeatable): "
+    "built parcels become artificialised.",
 )
+@click.option(
+    "--built-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.10,
+    show_default=True,
+    help="Share of a parcel covered by buildings from which it is artificialised.",
+)
+@click.option(
+    "--ocsge",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="OCS GE (CODE_CS, CODE_US; repeatable): decides the parcels' land cover.",
+)
+@click.option(
+    "--zone-rules",
+    type=EXISTING_FILE,
+    help="Activity-zone rules (TOML) replacing foncier/rules/nomenclatures/zones_activite.toml.",
+)
+@click.option("--name", required=True, help="Territory name.")
+@output_option(
+    folder=True,
+    required=True,
+    help="Territory folder to write (missing, empty, or a territory foncier wrote).",
+)
+@force_option
 @handle_errors
 def import_(
+    cache: Path | None,
     cadastre: tuple[Path, ...],
     enaf: Path | None,
     zoning: tuple[Path, ...],
@@ -94,11 +149,17 @@ def import_(
     epci: str | None,
     dem: Path | None,
     projects: Path | None,
+    buildings: tuple[Path, ...],
+    built_share: float,
+    ocsge: tuple[Path, ...],
+    zone_rules: Path | None,
     name: str,
     output: Path,
+    force: bool,
 ) -> None:
     """Build a territory folder from open-data files; missing layers are reported, not invented."""
-    from foncier.io.assemble import TerritorySources, build_territory
+    from foncier.io.assemble import TerritorySources, build_territory, sources_from_cache
+    from foncier.outputs import check_folder
 
     sources = TerritorySources(
         cadastre=cadastre,
@@ -114,7 +175,30 @@ def import_(
         epci=epci,
         dem=dem,
         projects=projects,
+        buildings=buildings,
+        min_built_share=built_share,
+        ocsge=ocsge,
+        zone_rules=zone_rules,
     )
+    if cache is not None:
+        sources, cached = sources_from_cache(cache, sources)
+        _print_cache(cache, cached)
+    inputs = [
+        *cadastre,
+        *zoning,
+        *communes,
+        enaf,
+        friches,
+        zae,
+        zae_plots,
+        epci_json,
+        dem,
+        projects,
+        cache,
+        *(path for _, path in sources.constraints),
+        *(path for _, path in sources.infrastructure),
+    ]
+    check_folder(output, "territory", force=force, inputs=inputs)
     with tempfile.TemporaryDirectory(prefix="foncier-import-") as tmp:
         click.echo(f"Import du territoire « {name} »…")
         territory = build_territory(name, sources, Path(tmp) / "dem.tif")
@@ -122,7 +206,7 @@ def import_(
             if layer in territory.metadata["sources"]:
                 click.echo(f"{_LABELS.get(layer, layer)} :")
                 _print_report(report)
-        folder = territory.to_folder(output)
+        folder = territory.to_folder(output, force=force, inputs=inputs)
     for layer in territory.metadata["missing"]:
         click.secho(
             f"Couche absente : {_LABELS.get(layer, layer)} ({layer}) — aucune source fournie, "

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.cli._main import (
+    force_option,
+    handle_errors,
+    load_territory,
+    main,
+    output_option,
+    territory_argument,
+)
 
 
 @main.command(name="map")
@@ -18,14 +25,7 @@ from foncier.cli._main import handle_errors, load_territory, main, territory_arg
     default=None,
     help="Scenario result folder (foncier match -o): add its placements and unmatched projects.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="HTML file to write.",
-)
+@output_option(required=True, help="HTML file to write.")
 @click.option(
     "--colour-by",
     default="origin",
@@ -33,18 +33,29 @@ from foncier.cli._main import handle_errors, load_territory, main, territory_arg
     help="Land units colour: 'origin' or a numeric unit column (completeness, enaf_share...).",
 )
 @click.option(
-    "--offline",
-    is_flag=True,
-    help="Embed Leaflet in the page so that it opens with no network.",
+    "--offline/--online",
+    default=True,
+    show_default=True,
+    help="Embed Leaflet in the page so that it opens with no network (default), "
+    "or link it on its CDN (a lighter page).",
 )
+@force_option
 @handle_errors
 def map_command(
-    territory: Path, scenario_dir: Path | None, output: Path, colour_by: str, offline: bool
+    territory: Path,
+    scenario_dir: Path | None,
+    output: Path,
+    colour_by: str,
+    offline: bool,
+    force: bool,
 ) -> None:
     """Write the map of TERRITORY (ZAN budgets, land, constraints) as an HTML page."""
     from foncier._format import fr_number
     from foncier.maps import map_html, scenario_map, territory_map
+    from foncier.outputs import check_file, write_text
 
+    inputs = [territory, scenario_dir]
+    check_file(output, "map", force=force, inputs=inputs)
     t = load_territory(territory)
     if scenario_dir is None:
         m = territory_map(t, colour_by=colour_by, inline_assets=offline)
@@ -53,8 +64,7 @@ def map_command(
 
         result = ScenarioResult.from_folder(scenario_dir)
         m = scenario_map(t, result, result.units, inline_assets=offline)
-    output.parent.mkdir(parents=True, exist_ok=True)
     page = map_html(m)
-    output.write_text(page, encoding="utf-8")
+    write_text(output, page, "map", force=force, inputs=inputs)
     size = fr_number(len(page.encode("utf-8")) / 1e6, 2, "Mo")
     click.echo(f"Carte écrite : {output} ({size}) ; {t.data_label}")

@@ -8,10 +8,21 @@ import click
 import pandas as pd
 
 from foncier._format import fr_compact
-from foncier.assignment import OBJECTIVES
-from foncier.cli._main import handle_errors, main, territory_argument
+from foncier.cli._main import (
+    EXISTING_FILE,
+    committed_option,
+    decisions_option,
+    force_option,
+    handle_errors,
+    main,
+    objective_option,
+    output_option,
+    pool_option,
+    quiet_option,
+    rules_option,
+    territory_argument,
+)
 
-_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 _UNMATCHED_SHOWN = 10
 
 
@@ -20,31 +31,14 @@ _UNMATCHED_SHOWN = 10
 @click.option(
     "--projects",
     "projects_file",
-    type=_FILE,
+    type=EXISTING_FILE,
     help="Projects CSV or GeoJSON (default: the territory's).",
 )
-@click.option(
-    "--objective",
-    type=click.Choice(OBJECTIVES),
-    default="jobs",
-    show_default=True,
-    help="What the assignment maximises.",
-)
-@click.option(
-    "--pool",
-    type=click.Choice(["commune", "epci", "scot"]),
-    default="commune",
-    show_default=True,
-    help="Level at which ZAN budgets are enforced.",
-)
-@click.option("--rules", "rules_name", default=None, help="ZAN rule set name or TOML/YAML file.")
-@click.option("--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha.")
-@click.option(
-    "--decisions",
-    type=_FILE,
-    help="CSV of the working group's decisions (project_id, unit_id, insee, decision, "
-    "area_ha, enaf_ha): validated placements are committed and not placed again.",
-)
+@objective_option
+@pool_option(default="commune")
+@rules_option
+@committed_option
+@decisions_option
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
@@ -59,15 +53,14 @@ _UNMATCHED_SHOWN = 10
     show_default=True,
     help="Candidate units kept per project and ranking before solving.",
 )
-@click.option(
-    "-o",
-    "--output",
+@output_option(
     "outdir",
+    folder=True,
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder the result is written to.",
+    help="Folder the result is written to (missing, empty, or a result foncier wrote).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@quiet_option
+@force_option
 @handle_errors
 def match(
     territory: Path,
@@ -81,10 +74,14 @@ def match(
     top_n: int,
     outdir: Path,
     quiet: bool,
+    force: bool,
 ) -> None:
     """Place the projects of TERRITORY on its land units under the ZAN budgets."""
+    from foncier.outputs import check_folder
     from foncier.scenarios import Scenario
 
+    inputs = [territory, projects_file, committed, _rules_file(rules_name)]
+    check_folder(outdir, "scenario", force=force, inputs=inputs)
     scenario = Scenario(
         territory,
         projects=projects_file,
@@ -103,7 +100,7 @@ def match(
             err=True,
         )
     result = scenario.run(progress=not quiet)
-    result.to_folder(outdir)
+    result.to_folder(outdir, force=force)
     click.echo(result.summary_fr())
     unmatched = result.unmatched
     for row in unmatched.head(_UNMATCHED_SHOWN).itertuples(index=False):
@@ -112,6 +109,11 @@ def match(
     if len(unmatched) > _UNMATCHED_SHOWN:
         click.echo(f"  … et {len(unmatched) - _UNMATCHED_SHOWN} autres (voir unmatched.csv)")
     click.echo(f"Résultats écrits dans {outdir}")
+
+
+def _rules_file(name: str | None) -> Path | None:
+    """The rule file named by ``--rules``, if it is a file (not a built-in name)."""
+    return Path(name) if name is not None and Path(name).is_file() else None
 
 
 def _cell(value: object) -> str:

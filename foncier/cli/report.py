@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import force_option, handle_errors, main, output_option
 
 #: Keys of a scenario's audit record that may name its territory folder.
 _TERRITORY_KEYS = ("territory_path", "territory_folder")
@@ -39,16 +39,10 @@ def _territory_folder(outdir: Path, given: Path | None) -> Path:
     default=None,
     help="Territory folder of the scenario (default: the one its audit record names).",
 )
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="HTML file to write (default: OUTDIR/report.html).",
-)
+@output_option(help="HTML file to write (default: OUTDIR/report.html).")
+@force_option
 @handle_errors
-def report(outdir: Path, territory: Path | None, output: Path | None) -> None:
+def report(outdir: Path, territory: Path | None, output: Path | None, force: bool) -> None:
     """Write the report of the scenario result folder OUTDIR (OUTDIR/report.html)."""
     from foncier._format import fr_number
     from foncier.report import HEADLINE_LABELS, headline_figures, write_report
@@ -56,7 +50,7 @@ def report(outdir: Path, territory: Path | None, output: Path | None) -> None:
     from foncier.territory import Territory
 
     t = Territory.from_folder(_territory_folder(outdir, territory))
-    path = write_report(outdir, t, output)
+    path = write_report(outdir, t, output, force=force)
     figures = headline_figures(ScenarioResult.from_folder(outdir), t.projects)
     click.echo(f"Rapport écrit : {path} ; {t.data_label}")
     for key in ("projects_placed", "jobs_placed", "ha_used", "ha_enaf", "remaining_after_ha"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from foncier.cli._main import handle_errors, main
+from foncier.cli._main import force_option, handle_errors, main
 
 
 @main.command()
@@ -30,13 +30,20 @@ from foncier.cli._main import handle_errors, main
 @click.option(
     "--seed", default=0, show_default=True, help="Random seed (same seed, same territory)."
 )
+@force_option
 @handle_errors
-def sample(outdir: Path, n_parcels: int, n_communes: int, seed: int) -> None:
-    """Generate the deterministic synthetic sample territory into OUTDIR."""
+def sample(outdir: Path, n_parcels: int, n_communes: int, seed: int, force: bool) -> None:
+    """Generate the deterministic synthetic sample territory into OUTDIR.
+
+    OUTDIR must be missing, empty, or a territory folder foncier wrote.
+    """
+    from foncier.outputs import check_folder
     from foncier.sample import write_sample
 
+    check_folder(outdir, "territory", force=force)
+
     click.echo(f"Génération de l'échantillon synthétique ({n_parcels} parcelles, graine {seed})…")
-    territory = write_sample(outdir, n_parcels, seed, n_communes=n_communes)
+    territory = write_sample(outdir, n_parcels, seed, n_communes=n_communes, force=force)
     s = territory.summary()
     click.echo(
         f"Écrit dans {outdir} : {s['layers']['communes']['features']} communes, "

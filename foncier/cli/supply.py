@@ -11,7 +11,14 @@ import click
 import pandas as pd
 
 from foncier._format import fr_number
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.cli._main import (
+    force_option,
+    handle_errors,
+    load_territory,
+    main,
+    output_option,
+    territory_argument,
+)
 from foncier.layers import CONSTRAINT_KINDS, Col
 
 #: GeoPackage layer holding the land units.
@@ -67,13 +74,7 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 @main.command()
 @territory_argument
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="GeoPackage to write the land units to (layer 'land_units').",
-)
+@output_option(required=True, help="GeoPackage to write the land units to (layer 'land_units').")
 @click.option(
     "--raster",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -93,6 +94,7 @@ def format_summary(summary: pd.DataFrame) -> str:
     type=click.Choice(CONSTRAINT_KINDS),
     help="Constraint kind subtracted from the land (repeatable; default: ppri_red, natura2000).",
 )
+@force_option
 @handle_errors
 def supply(
     territory: Path,
@@ -100,25 +102,41 @@ def supply(
     raster: Path | None,
     raster_resolution: float,
     exclude: tuple[str, ...],
+    force: bool,
 ) -> None:
     """Screen the land of TERRITORY into land units with their criteria."""
+    from foncier.assumptions import assumptions, assumptions_text
+    from foncier.errors import OutputError
+    from foncier.outputs import check_file, write_file
     from foncier.supply import DEFAULT_EXCLUDE, land_units, supply_summary
     from foncier.terrain import write_suitability_raster
 
     start = time.perf_counter()
+    if raster is not None and raster.resolve() == output.resolve():
+        msg = f"--raster et -o désignent le même fichier {output} ; donnez-leur deux noms"
+        raise OutputError(msg)
+    check_file(output, "land_units", force=force, inputs=[territory])
+    if raster is not None:
+        check_file(raster, "raster", force=force, inputs=[territory])
     t = load_territory(territory)
     kinds = exclude or DEFAULT_EXCLUDE
     click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
     units = land_units(t, exclude=kinds, progress=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        units.to_file(output, layer=UNITS_LAYER, driver="GPKG", engine="pyogrio")
+
+    def write(tmp: Path) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            units.to_file(tmp, layer=UNITS_LAYER, driver="GPKG", engine="pyogrio")
+
+    write_file(output, "land_units", write, force=force, inputs=[territory])
     click.echo(f"{len(units)} unités foncières écrites dans {output} (couche {UNITS_LAYER})")
     if raster is not None:
-        write_suitability_raster(units, raster, resolution=raster_resolution)
+        write_suitability_raster(
+            units, raster, resolution=raster_resolution, force=force, inputs=[territory]
+        )
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
     if units.attrs.get("slope_note"):
         click.echo(units.attrs["slope_note"])
+    click.echo("\n" + assumptions_text(assumptions(t, units)))
     click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)

@@ -5,15 +5,26 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
 
 from foncier._format import fr_number
-from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.assumptions import assumptions, assumptions_text
+from foncier.cli._main import (
+    EXISTING_FILE,
+    committed_option,
+    format_option,
+    handle_errors,
+    load_territory,
+    main,
+    pool_option,
+    rules_option,
+    territory_argument,
+)
 from foncier.zan import (
     BUDGET_COLUMNS,
-    POOL_LEVELS,
     STATUS_LABELS,
     MissingEnafWarning,
     budget_table,
@@ -22,7 +33,6 @@ from foncier.zan import (
     read_committed,
 )
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _POOL_LABELS = {
     "commune": "par commune",
     "epci": "mutualisé par EPCI",
@@ -42,7 +52,9 @@ def _header(table: pd.DataFrame, territory_label: str) -> str:
     )
 
 
-def _format_table(table: pd.DataFrame, territory_label: str) -> str:
+def _format_table(
+    table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
+) -> str:
     shown = pd.DataFrame(index=table.index)
     for col in BUDGET_COLUMNS:
         values = table[col]
@@ -67,7 +79,10 @@ def _format_table(table: pd.DataFrame, territory_label: str) -> str:
         f" (reliquats positifs ; {len(over)} en dépassement, "
         f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
     )
-    return "\n".join([_header(table, territory_label), "", shown.to_string(index=False), "", total])
+    # What the figures rest on by default comes right under the header (nothing when none).
+    stated = [assumptions_text(hypotheses), ""] if hypotheses else []
+    parts = [_header(table, territory_label), "", *stated, shown.to_string(index=False)]
+    return "\n".join([*parts, "", total])
 
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:
@@ -75,10 +90,17 @@ def _machine(table: pd.DataFrame) -> pd.DataFrame:
     return table[list(BUDGET_COLUMNS)].round(_MACHINE_DECIMALS)
 
 
-def _format_json(table: pd.DataFrame, territory_label: str) -> str:
+def _format_json(
+    table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
+) -> str:
     rows = json.loads(_machine(table).to_json(orient="records", force_ascii=False))
     keys = ("rules", "rules_version", "enaf_vintage", "computed_at", "pool", "missing_years")
-    payload = {"territory": territory_label, **{k: table.attrs[k] for k in keys}, "budgets": rows}
+    payload = {
+        "territory": territory_label,
+        **{k: table.attrs[k] for k in keys},
+        "hypotheses": hypotheses,
+        "budgets": rows,
+    }
     return json.dumps(payload, ensure_ascii=False, indent=2)
 
 
@@ -93,32 +115,13 @@ def _missing_note(missing: dict[str, list[int]]) -> str:
 
 @main.command()
 @territory_argument
+@rules_option
 @click.option(
-    "--rules",
-    "rules_name",
-    default=None,
-    help="Built-in rule set name or a TOML/YAML rule file (default: climat-resilience-2023).",
+    "--rates", type=EXISTING_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
 )
-@click.option(
-    "--rates", type=_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
-)
-@click.option(
-    "--pool",
-    type=click.Choice(POOL_LEVELS),
-    default=None,
-    help="Pooling level of the budgets (default: the rule set's).",
-)
-@click.option(
-    "--committed", type=_FILE, help="CSV of committed projects: insee, committed_ha [, label]."
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@pool_option()
+@committed_option
+@format_option()
 @handle_errors
 def zan(
     territory: Path,
@@ -139,9 +142,12 @@ def zan(
         table = budget_table(t, rules, pool=pool, committed=committed_table)
     if table.attrs["missing_years"]:
         click.secho(_missing_note(table.attrs["missing_years"]), fg="yellow", err=True)
+    hypotheses = [dict(a) for a in assumptions(t, budgets=table, zan_only=True)]
     if fmt == "csv":
         click.echo(_machine(table).to_csv(index=False), nl=False)
+        if hypotheses:
+            click.echo(assumptions_text(hypotheses), err=True)
     elif fmt == "json":
-        click.echo(_format_json(table, t.data_label))
+        click.echo(_format_json(table, t.data_label, hypotheses))
     else:
-        click.echo(_format_table(table, t.data_label))
+        click.echo(_format_table(table, t.data_label, hypotheses))

@@ -4,9 +4,11 @@ One module per source; each reader returns a validated layer whose
 ``attrs["load_report"]`` is a :class:`foncier.layers.LoadReport` (rows read,
 rows rejected with their reason, geometries repaired, CRS transformed):
 
-- :mod:`~foncier.io.cadastre`: Etalab cadastre parcels;
+- :mod:`~foncier.io.cadastre`: Etalab cadastre parcels and buildings;
 - :mod:`~foncier.io.cerema`: Cerema ENAF consumption files;
-- :mod:`~foncier.io.gpu`: GPU zoning (PLU ``zone_urba``, carte communale sectors);
+- :mod:`~foncier.io.gpu`: GPU zoning (PLU ``zone_urba``, carte communale sectors) and the
+  classification of activity zones;
+- :mod:`~foncier.io.ocsge`: OCS GE land cover, mapped to ENAF / artificialised;
 - :mod:`~foncier.io.cartofriches`: Cartofriches friches;
 - :mod:`~foncier.io.zae`: CNIG SITE-ECO / TERRAIN-ECO business parks and plots;
 - :mod:`~foncier.io.constraints`: constraints and infrastructure from any vector file;
@@ -16,20 +18,24 @@ rows rejected with their reason, geometries repaired, CRS transformed):
 """
 
 from foncier.io.admin import read_communes, read_epci_membership
-from foncier.io.cadastre import read_cadastre
+from foncier.io.cadastre import read_buildings, read_cadastre
 from foncier.io.cartofriches import read_cartofriches
 from foncier.io.cerema import EnafVintage, read_cerema_enaf, write_cerema_enaf
 from foncier.io.constraints import DEFAULT_EFFECTS, read_constraints, read_infrastructure
 from foncier.io.dem import reproject_dem
 from foncier.io.fetch import Manifest, fetch_territory
-from foncier.io.gpu import read_gpu_zoning
+from foncier.io.gpu import classify_zones, load_zone_rules, read_gpu_zoning
+from foncier.io.ocsge import read_ocsge
 from foncier.io.zae import read_zae, read_zae_plots
 
 __all__ = [
     "DEFAULT_EFFECTS",
     "EnafVintage",
     "Manifest",
+    "classify_zones",
     "fetch_territory",
+    "load_zone_rules",
+    "read_buildings",
     "read_cadastre",
     "read_cartofriches",
     "read_cerema_enaf",
@@ -38,6 +44,7 @@ __all__ = [
     "read_epci_membership",
     "read_gpu_zoning",
     "read_infrastructure",
+    "read_ocsge",
     "read_zae",
     "read_zae_plots",
     "reproject_dem",

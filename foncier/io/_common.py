@@ -250,6 +250,7 @@ def read_vector(
     *,
     what: str,
     layer: str | int | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector file with pyogrio, turning every failure into a clear error.
 
@@ -262,6 +263,9 @@ def read_vector(
         What the file should hold, for messages (e.g. ``"cadastre"``).
     layer
         Layer of a multi-layer file; the first layer by default.
+    encoding
+        Text encoding of the attributes, when the file does not declare it
+        (a shapefile without ``.cpg``); GDAL's guess by default.
 
     Returns
     -------
@@ -289,7 +293,7 @@ def read_vector(
             warnings.filterwarnings(
                 "ignore", message="Could not parse column", category=UserWarning
             )
-            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer)
+            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer, encoding=encoding)
     except Exception as exc:  # pyogrio raises several DataSourceError/FieldError types
         msg = (
             f"cannot read the {what} file {path}: {exc}. Is it a complete vector file "

@@ -9,27 +9,39 @@ invented.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
-from foncier.io._common import PathLike, validate_source
+from foncier.errors import DataSourceError
+from foncier.io._common import PathLike, _gdal_path, validate_source
 from foncier.io.admin import read_communes
-from foncier.io.cadastre import read_cadastre
+from foncier.io.cadastre import read_buildings, read_cadastre
 from foncier.io.cartofriches import read_cartofriches
 from foncier.io.cerema import read_cerema_enaf
 from foncier.io.constraints import read_constraints, read_infrastructure
 from foncier.io.dem import reproject_dem
+from foncier.io.fetch import read_manifest, sha256_of
 from foncier.io.gpu import read_gpu_zoning
+from foncier.io.ocsge import read_ocsge
 from foncier.io.zae import read_zae, read_zae_plots
+from foncier.land_cover import DEFAULT_MIN_BUILT_SHARE, assign_land_cover
 from foncier.layers import Col, LoadReport, empty_layer
 from foncier.projects import read_projects
 from foncier.territory import SPATIAL_LAYERS, Territory, check_overlap
 
-__all__ = ["TerritorySources", "build_territory"]
+__all__ = [
+    "CACHE_LAYERS",
+    "CachedLayer",
+    "TerritorySources",
+    "build_territory",
+    "sources_from_cache",
+]
 
 
 @dataclass
@@ -62,6 +74,15 @@ class TerritorySources:
         DEM raster in any CRS.
     projects
         Projects CSV / GeoJSON.
+    buildings
+        Etalab cadastre building files (``cadastre-{insee}-batiments.json``):
+        parcels built for at least ``min_built_share`` are artificialised.
+    ocsge
+        OCS GE files (``CODE_CS`` / ``CODE_US``): they decide the parcels' cover.
+    min_built_share
+        Share of a parcel covered by buildings from which it is artificialised.
+    zone_rules
+        Activity-zone rules file replacing the built-in one.
     """
 
     cadastre: Sequence[PathLike] = ()
@@ -77,6 +98,10 @@ class TerritorySources:
     epci: str | None = None
     dem: PathLike | None = None
     projects: PathLike | None = None
+    buildings: Sequence[PathLike] = ()
+    ocsge: Sequence[PathLike] = ()
+    min_built_share: float = DEFAULT_MIN_BUILT_SHARE
+    zone_rules: PathLike | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -145,7 +170,9 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
     if sources.cadastre:
         keep("parcels", read_cadastre(sources.cadastre), sources.cadastre)
     if sources.zoning:
-        zoning = read_gpu_zoning(sources.zoning, communes=layers.get("communes"))
+        zoning = read_gpu_zoning(
+            sources.zoning, communes=layers.get("communes"), zone_rules=sources.zone_rules
+        )
         keep("plu_zones", zoning, sources.zoning)
     if sources.friches is not None:
         friches = read_cartofriches(sources.friches, parcels=layers.get("parcels"), insee=insee)
@@ -154,6 +181,22 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         keep("zae", read_zae(sources.zae), [sources.zae])
     if sources.zae_plots is not None:
         keep("zae_plots", read_zae_plots(sources.zae_plots), [sources.zae_plots])
+    if (sources.buildings or sources.ocsge) and "parcels" not in layers:
+        msg = (
+            "le bâti (--buildings) et l'OCS GE (--ocsge) donnent la couverture des parcelles : "
+            "donnez aussi le cadastre (--cadastre)"
+        )
+        raise DataSourceError(msg)
+    if "parcels" in layers:
+        covered = assign_land_cover(
+            layers["parcels"],
+            buildings=read_buildings(sources.buildings) if sources.buildings else None,
+            ocsge=read_ocsge(sources.ocsge) if sources.ocsge else None,
+            zae_plots=layers.get("zae_plots"),
+            min_built_share=sources.min_built_share,
+        )
+        files = [*sources.cadastre, *sources.buildings, *sources.ocsge]
+        keep("parcels", covered, files)
     for layer, pairs, reader in (
         ("constraints", sources.constraints, read_constraints),
         ("infrastructure", sources.infrastructure, read_infrastructure),
@@ -200,3 +243,118 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         reports=reports,
         enaf_vintage=enaf.attrs.get("vintage"),
     )
+
+
+#: Sources of a ``foncier fetch`` cache: the layer each feeds and the
+#: :class:`TerritorySources` field it fills (a source the running version of
+#: :class:`TerritorySources` has no field for is listed as not used).
+CACHE_LAYERS: dict[str, tuple[str, str]] = {
+    "epci": ("communes", "epci_json"),
+    "communes": ("communes", "communes"),
+    "cadastre": ("parcels", "cadastre"),
+    "buildings": ("parcels", "buildings"),
+    "zoning": ("plu_zones", "zoning"),
+}
+
+
+@dataclass
+class CachedLayer:
+    """What a cache holds for one of its sources.
+
+    Attributes
+    ----------
+    source
+        Manifest source name (``communes``, ``cadastre``, ``zoning``...).
+    layer
+        Territory layer it feeds (``""`` when none).
+    files
+        Files used, present on disk with the manifest's checksum.
+    missing
+        Keys (INSEE codes, SIREN) the server did not have (HTTP 404).
+    empty
+        Keys whose file holds no feature (a commune without a GPU document).
+    used
+        Whether this foncier reads the source.
+    """
+
+    source: str
+    layer: str
+    files: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    used: bool = True
+
+
+def _n_features(path: Path) -> int:
+    try:
+        return int(pyogrio.read_info(_gdal_path(path))["features"])
+    except Exception:  # unreadable: the layer's reader reports it with the file named
+        return -1
+
+
+def sources_from_cache(
+    folder: PathLike, base: TerritorySources | None = None
+) -> tuple[TerritorySources, list[CachedLayer]]:
+    """The sources of a territory from a ``foncier fetch`` cache folder.
+
+    ``manifest.json`` says which file holds what; each file is checked
+    against its sha256.  The EPCI list and the request's EPCI select the
+    communes; the communes, cadastre (and buildings) and zoning files fill
+    the matching fields, added to those of ``base``.
+
+    Parameters
+    ----------
+    folder
+        The cache folder (``foncier fetch -o``).
+    base
+        Sources given besides the cache (friches, DEM, ENAF...).
+
+    Returns
+    -------
+    sources : TerritorySources
+        ``base`` with the cache's files added.
+    layers : list of CachedLayer
+        One entry per source of the manifest, with the files used, the keys
+        missing on the server and the files holding no feature.
+
+    Raises
+    ------
+    DataSourceError
+        No or corrupt manifest; a file listed as downloaded is gone or no
+        longer matches its checksum (fetch it again).
+    """
+    manifest = read_manifest(folder)
+    sources = base if base is not None else TerritorySources()
+    names = {f.name for f in fields(TerritorySources)}
+    found: dict[str, CachedLayer] = {}
+    for entry in manifest.files:
+        layer, target = CACHE_LAYERS.get(entry.source, ("", ""))
+        item = found.setdefault(entry.source, CachedLayer(entry.source, layer))
+        item.used = target in names
+        if entry.status == "missing" or not entry.sha256:
+            item.missing.append(entry.key)
+            continue
+        path = manifest.folder / entry.path
+        if not path.is_file() or sha256_of(path) != entry.sha256:
+            state = "is gone" if not path.is_file() else "no longer matches its sha256"
+            msg = (
+                f"the cache file {path} listed in {manifest.folder / 'manifest.json'} {state}; "
+                "run `foncier fetch` again to download it"
+            )
+            raise DataSourceError(msg)
+        if entry.source != "epci" and _n_features(path) == 0:
+            item.empty.append(entry.key)
+            continue
+        item.files.append(path)
+    changes: dict[str, Any] = {}
+    epci = found.get("epci")
+    if epci is not None and epci.files and sources.epci_json is None:
+        changes["epci_json"] = epci.files[0]
+        request_epci = manifest.request.get("epci")
+        if request_epci and sources.epci is None:
+            changes["epci"] = str(request_epci)
+    for source, item in found.items():
+        target = CACHE_LAYERS.get(source, ("", ""))[1]
+        if item.files and target in names and source != "epci":
+            changes[target] = (*getattr(sources, target), *item.files)
+    return replace(sources, **changes), list(found.values())

@@ -7,6 +7,12 @@ area in m²), ``arpente``, ``created`` and ``updated``.  foncier keeps
 ``contenance`` as ``contenance_m2`` and adds beside it the geometric area
 ``area_m2`` measured in EPSG:2154: the two differ (the tax area is a declared
 figure), and the land supply works on geometries.
+
+The buildings of the same distribution (``cadastre-{insee}-batiments.json``,
+the PCI ``BATIMENT`` objects: ``type`` = ``01`` bâti dur or ``02`` bâti
+léger, ``nom``, ``commune``, ``created``, ``updated``) are read by
+:func:`read_buildings`; exports of the PCI itself name the type ``DUR``.
+They say which parcels are built (:mod:`foncier.land_cover`).
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
+from foncier.errors import CRSError
 from foncier.io._common import (
     PathLike,
     as_paths,
@@ -27,9 +35,12 @@ from foncier.io._common import (
     reject_rows,
     validate_source,
 )
-from foncier.layers import IDU_RE, Col, LoadReport, normalise_insee
+from foncier.layers import CRS_L93, IDU_RE, Col, LoadReport, normalise_insee
 
-__all__ = ["read_cadastre"]
+__all__ = ["BUILDING_TYPE", "read_buildings", "read_cadastre"]
+
+#: Column of :func:`read_buildings`: ``01`` bâti dur, ``02`` bâti léger (PCI ``DUR``).
+BUILDING_TYPE = "building_type"
 
 
 def _read_one(path: PathLike) -> gpd.GeoDataFrame:
@@ -89,6 +100,8 @@ def read_cadastre(
 
     Examples
     --------
+    Not run as a doctest: it needs an Etalab cadastre file, which is not shipped.
+
     >>> parcels = read_cadastre(["cadastre-91027-parcelles.json.gz"])  # doctest: +SKIP
     >>> parcels[["idu", "contenance_m2", "area_m2"]].head()  # doctest: +SKIP
     """
@@ -131,9 +144,80 @@ def read_cadastre(
     for col in (Col.SECTION, Col.NUMERO, "prefixe"):
         gdf[col] = gdf[col].astype(object).where(gdf[col].isna(), gdf[col].astype(str).str.strip())
     report.notes.append(
-        "owner_kind and land_cover are not in the cadastre: set to the defaults "
-        "'unknown' and 'enaf' (the cautious choice for ZAN accounting)"
+        "owner_kind et land_cover ne sont pas dans le cadastre : propriétaire et couverture "
+        "« unknown » (inconnus) jusqu'à ce que le bâti, l'OCS GE ou les terrains de ZAE disent "
+        "la couverture ; une couverture inconnue compte comme ENAF par défaut "
+        "(unknown_land_cover du jeu de règles)"
     )
     out = validate_source("parcels", gdf, report, files)
     out.insert(out.columns.get_loc(Col.CONTENANCE_M2) + 1, Col.AREA_M2, out.geometry.area)
+    return out
+
+
+def _read_buildings_one(path: PathLike) -> gpd.GeoDataFrame:
+    raw = read_vector(path, what="cadastre buildings")
+    src = str(path)
+    if raw.crs is None:
+        msg = f"{src}: the buildings file has no CRS; Etalab files are in EPSG:4326 (GeoJSON)"
+        raise CRSError(msg)
+    kind = find_column(raw.columns, "type", "dur")
+    codes = (
+        normalise_insee(raw[kind].astype(object), width=2)
+        if kind is not None
+        else pd.Series(None, index=raw.index, dtype=object)
+    )
+    out = gpd.GeoDataFrame(
+        {BUILDING_TYPE: codes.astype(object).where(~blank(codes), None).to_numpy()},
+        geometry=raw.geometry.to_numpy(),
+        crs=raw.crs,
+    )
+    return out.to_crs(CRS_L93)
+
+
+def read_buildings(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
+    """Read cadastre building files (Etalab ``cadastre-{insee}-batiments.json`` or PCI exports).
+
+    Parameters
+    ----------
+    paths
+        One file or several; any vector format GDAL reads, ``.gz`` included.
+        The type of building is read from ``type`` (Etalab) or ``DUR`` (PCI),
+        matched case-insensitively, and may be absent.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``building_type`` (``01`` bâti dur, ``02`` bâti léger, or missing) and
+        the footprint polygon, in EPSG:2154; invalid footprints repaired,
+        features without a polygonal footprint rejected and counted in
+        ``attrs["load_report"]``.
+
+    Raises
+    ------
+    DataSourceError
+        Missing, empty or corrupt file.
+    CRSError
+        A file without CRS.
+    """
+    files = as_paths(paths)
+    gdf = gpd.GeoDataFrame(
+        pd.concat([_read_buildings_one(p) for p in files], ignore_index=True), crs=CRS_L93
+    )
+    report = LoadReport("buildings", source=", ".join(map(str, files)), rows_read=len(gdf))
+    geoms = gdf.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        report.geometries_repaired = int(invalid.sum())
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    report.rows_rejected.extend(
+        (f"bâtiment {i}", "pas d'emprise surfacique") for i in np.flatnonzero(~polygonal)
+    )
+    out = gpd.GeoDataFrame(
+        {BUILDING_TYPE: gdf[BUILDING_TYPE].to_numpy()[polygonal]},
+        geometry=geoms[polygonal],
+        crs=CRS_L93,
+    )
+    out.attrs["load_report"] = report
     return out

@@ -4,9 +4,11 @@ Cartofriches publishes friches as polygons where their outline is known and,
 in its national table, as points (``Long``/``Lat``) with a declared surface
 ``site_surface`` (m²) and the cadastral parcels of the site in ``l_idpar``
 (``{idu,idu,...}``).  A point friche gets its land from those parcels when
-the parcels are loaded (all of them must be found); otherwise it stays a
-point with ``surface_m2`` = ``site_surface`` and ``approximate = True``.
-No shape is ever invented (no buffer around the point).
+the parcels are loaded (all of them must be found; ``footprint = "parcels"``);
+otherwise it stays a point with ``surface_m2`` = ``site_surface``,
+``approximate = True`` and ``footprint = "approximate"`` (the supply step
+draws it as a disc of that surface, and every output says the footprint is
+approximate).  A polygon friche keeps its outline (``footprint = "declared"``).
 """
 
 from __future__ import annotations
@@ -31,9 +33,17 @@ from foncier.io._common import (
     reject_rows,
     validate_source,
 )
-from foncier.layers import FRICHE_STATUSES, Col, LoadReport, normalise_insee
+from foncier.layers import (
+    FOOTPRINT_APPROXIMATE,
+    FOOTPRINT_DECLARED,
+    FOOTPRINT_PARCELS,
+    FRICHE_STATUSES,
+    Col,
+    LoadReport,
+    normalise_insee,
+)
 
-__all__ = ["parse_idpar_list", "read_cartofriches"]
+__all__ = ["parcel_footprints", "parse_idpar_list", "read_cartofriches"]
 
 
 def parse_idpar_list(values: pd.Series) -> pd.Series:
@@ -60,38 +70,84 @@ def parse_idpar_list(values: pd.Series) -> pd.Series:
     return cleaned.str.split(r"[,;|]").map(lambda ids: [i for i in ids if i])
 
 
+def parcel_footprints(
+    idpar: pd.Series, parcels: gpd.GeoDataFrame
+) -> tuple[gpd.GeoSeries, pd.Index]:
+    """The land of friches from their listed cadastral parcels.
+
+    The id lists are exploded, joined on the parcels' ``idu`` and the
+    parcels of each friche dissolved: no loop over friches.
+
+    Parameters
+    ----------
+    idpar
+        A list of parcel ids per friche (see :func:`parse_idpar_list`).
+    parcels
+        The ``parcels`` layer.
+
+    Returns
+    -------
+    land : geopandas.GeoSeries
+        Union of the parcels, in the parcels' CRS, for the friches whose
+        listed parcels are all loaded (indexed like ``idpar``).
+    partial : pandas.Index
+        The friches only some of whose parcels are loaded (they keep no land:
+        a part of a site is not its footprint).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> parcels = gpd.GeoDataFrame(
+    ...     {"idu": ["30007000AB0001", "30007000AB0002"]},
+    ...     geometry=[shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10)],
+    ...     crs="EPSG:2154",
+    ... )
+    >>> ids = pd.Series([["30007000AB0001", "30007000AB0002"], ["30007000AB0009"]])
+    >>> land, partial = parcel_footprints(ids, parcels)
+    >>> land.area.tolist(), list(partial)
+    ([200.0], [])
+    """
+    exploded = idpar.explode().dropna()
+    pairs = pd.DataFrame({"row": exploded.index, Col.IDU: exploded.to_numpy()})
+    empty = gpd.GeoSeries([], crs=parcels.crs, index=idpar.index[:0])
+    if pairs.empty or parcels.empty:
+        return empty, idpar.index[:0]
+    geom = parcels.drop_duplicates(Col.IDU).set_index(Col.IDU).geometry
+    pairs["found"] = pairs[Col.IDU].isin(geom.index)
+    by_row = pairs.groupby("row")["found"]
+    complete, some = by_row.all(), by_row.any()
+    partial = complete.index[~complete & some]
+    sel = pairs[pairs["row"].isin(complete.index[complete])]
+    if sel.empty:
+        return empty, partial
+    pieces = gpd.GeoDataFrame(
+        {"row": sel["row"].to_numpy()}, geometry=geom.loc[sel[Col.IDU]].to_numpy(), crs=parcels.crs
+    )
+    land = pieces.dissolve(by="row").geometry
+    land.index.name = idpar.index.name
+    return land, partial
+
+
 def _parcel_land(
     gdf: gpd.GeoDataFrame, idpar: pd.Series, parcels: gpd.GeoDataFrame, report: LoadReport
 ) -> gpd.GeoDataFrame:
     """Replace point geometries by the union of their listed parcels, when all are loaded."""
-    exploded = idpar.explode().dropna()
-    pairs = pd.DataFrame({"row": exploded.index, Col.IDU: exploded.to_numpy()})
-    if pairs.empty:
-        return gdf
-    geom = parcels.set_index(Col.IDU).geometry.to_crs(gdf.crs)
-    pairs["found"] = pairs[Col.IDU].isin(geom.index)
-    complete = pairs.groupby("row")["found"].all()
-    partial = complete.index[~complete & pairs.groupby("row")["found"].any()]
-    use = complete.index[complete]
+    land, partial = parcel_footprints(idpar, parcels)
     if len(partial):
         report.notes.append(
             f"{len(partial)} point friches keep their point: only some of their parcels are loaded"
         )
-    if not len(use):
+    if land.empty:
         return gdf
-    sel = pairs[pairs["row"].isin(use)]
-    pieces = gpd.GeoDataFrame(
-        {"row": sel["row"].to_numpy()}, geometry=geom.loc[sel[Col.IDU]].to_numpy(), crs=gdf.crs
-    )
-    land = pieces.dissolve(by="row").geometry
+    land = land.to_crs(gdf.crs)
     gdf = gdf.copy()
     geoms = gdf.geometry.to_numpy().copy()
-    pos = gdf.index.get_indexer(land.index)
-    geoms[pos] = land.to_numpy()
+    geoms[gdf.index.get_indexer(land.index)] = land.to_numpy()
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     gdf.loc[land.index, Col.APPROXIMATE] = False
-    gdf.loc[land.index, Col.SURFACE_M2] = gpd.GeoSeries(land, crs=gdf.crs).to_crs(2154).area
-    report.notes.append(f"{len(use)} point friches take their land from their cadastral parcels")
+    gdf.loc[land.index, Col.FOOTPRINT] = FOOTPRINT_PARCELS
+    gdf.loc[land.index, Col.SURFACE_M2] = land.to_crs(2154).area
+    report.notes.append(f"{len(land)} point friches take their land from their cadastral parcels")
     return gdf
 
 
@@ -144,10 +200,11 @@ def read_cartofriches(
     -------
     geopandas.GeoDataFrame
         The ``friches`` layer (``site_id``, ``name``, ``insee``, ``status``,
-        ``pollution``, ``zone_type``, ``surface_m2``, ``approximate``; then
-        ``l_idpar`` as published).  ``surface_m2`` is the polygon's area in
+        ``pollution``, ``zone_type``, ``surface_m2``, ``approximate``,
+        ``footprint``; then ``l_idpar`` as published).  ``surface_m2`` is the polygon's area in
         EPSG:2154 for polygons and parcel land, ``site_surface`` for points.
-        ``approximate`` is ``True`` for friches kept as points.
+        ``approximate`` is ``True`` for friches kept as points;
+        ``footprint`` is ``parcels``, ``declared`` or ``approximate``.
         ``attrs["load_report"]`` lists rows rejected (no id, unknown status,
         no commune, non-numeric or negative surface, duplicate id).
 
@@ -210,6 +267,7 @@ def read_cartofriches(
         gdf = gdf.loc[keep]
     is_point = gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
     gdf[Col.APPROXIMATE] = is_point
+    gdf[Col.FOOTPRINT] = np.where(is_point, FOOTPRINT_APPROXIMATE, FOOTPRINT_DECLARED)
     if (~is_point).any() and gdf.crs is not None:
         area = gdf.geometry[~is_point].to_crs(2154).area
         gdf.loc[~is_point, Col.SURFACE_M2] = area

@@ -25,6 +25,7 @@ import pandas as pd
 from foncier.errors import DataSourceError, LayerSchemaError
 from foncier.io._common import check_content
 from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
+from foncier.outputs import write_file
 
 __all__ = ["KNOWN_VINTAGES", "USES", "EnafVintage", "read_cerema_enaf", "write_cerema_enaf"]
 
@@ -279,6 +280,7 @@ def write_cerema_enaf(
     path: str | Path,
     *,
     communes: pd.DataFrame | None = None,
+    force: bool = False,
 ) -> Path:
     """Write a tidy ENAF table in the Cerema column format.
 
@@ -295,11 +297,19 @@ def write_cerema_enaf(
     communes
         Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
         ``scot`` to fill the descriptive columns.
+    force
+        See :func:`foncier.outputs.write_file`: a file foncier did not write
+        is never replaced.
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a file foncier did not write, or the system refused the write.
     """
     path = Path(path)
     years = sorted(tidy[Col.YEAR].unique().tolist())
@@ -331,6 +341,9 @@ def write_cerema_enaf(
         cols[f"art{f}{u}{e}"] = totals[USES[u]]
     values = pd.DataFrame(cols).round().astype("int64").reset_index(drop=True)
     out = pd.concat([out, values], axis=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(path, sep=";", index=False, encoding="utf-8")
-    return path
+    return write_file(
+        path,
+        "enaf",
+        lambda tmp: out.to_csv(tmp, sep=";", index=False, encoding="utf-8"),
+        force=force,
+    )

@@ -37,8 +37,10 @@ DEFAULT_EFFECTS: dict[str, str] = {
     for kind in CONSTRAINT_KINDS
 }
 #: Fields tried, in order, for a feature's identifier and name.
-_ID_FIELDS = ("id", "sitecode", "code_natio", "id_mnhn", "code", "gid", "fid", "osm_id")
-_NAME_FIELDS = ("name", "nom", "sitename", "nom_znieff", "nom_site", "libelle", "lib")
+_ID_FIELDS = (
+    "id", "sitecode", "code_natio", "id_mnhn", "code", "code poste", "gid", "fid", "osm_id"
+)  # fmt: skip
+_NAME_FIELDS = ("name", "nom", "sitename", "nom_znieff", "nom_site", "nom poste", "libelle", "lib")
 
 
 def _check_kind(kind: str, allowed: tuple[str, ...], what: str) -> None:
@@ -109,6 +111,8 @@ def read_constraints(
 
     Examples
     --------
+    Not run as doctests: they need the published files, which are not shipped.
+
     >>> read_constraints("natura2000.geojson", "natura2000")  # doctest: +SKIP
     >>> kinds = {"R": "ppri_red", "B": "ppri_blue"}
     >>> read_constraints("ppri.shp", kinds, field="zone")  # doctest: +SKIP

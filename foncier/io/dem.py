@@ -10,13 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from rasterio.errors import RasterioError
-from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from foncier.errors import CRSError, DataSourceError
 from foncier.io._common import PathLike, check_content
 from foncier.layers import CRS_L93, LoadReport
+from foncier.outputs import write_file
 
 __all__ = ["reproject_dem"]
 
@@ -72,11 +70,20 @@ def reproject_dem(
         content is not a raster (an HTML page…), or one without any data.
     CRSError
         A raster without CRS.
+    OutputError
+        ``dst_path`` is the source, a file foncier did not write, or the
+        system refused the write.
 
     Examples
     --------
+    Not run as a doctest: it needs a DEM file, which is not shipped.
+
     >>> reproject_dem("srtm_utm31n.tif", "dem.tif").summary()  # doctest: +SKIP
     """
+    import rasterio
+    from rasterio.errors import RasterioError
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
     src_path, dst_path = Path(src_path), Path(dst_path)
     check_content(src_path, "MNT")
     report = LoadReport("dem", source=str(src_path))
@@ -131,13 +138,12 @@ def reproject_dem(
         "blockxsize": 256,
         "blockysize": 256,
     }
-    dst_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with rasterio.open(dst_path, "w", **profile) as dst:
+
+    def write(tmp: Path) -> None:
+        with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(out, 1)
-    except RasterioError as exc:
-        msg = f"cannot write the DEM {dst_path}: {exc}"
-        raise DataSourceError(msg) from exc
+
+    write_file(dst_path, "dem", write, inputs=[src_path])
     report.reprojected = epsg != 2154
     valid = out[~np.isnan(out)] if np.isnan(nodata) else out[out != nodata]
     span = f", elevations {valid.min():g}..{valid.max():g} m" if valid.size else ", no data"

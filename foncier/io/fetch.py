@@ -9,6 +9,9 @@ which replaces the scheme and host and keeps the official path):
   or one per commune);
 - ``cadastre``: Etalab cadastre parcels, one ``.json.gz`` per commune
   (cadastre.data.gouv.fr);
+- ``buildings``: the Etalab cadastre buildings of the same distribution
+  (``cadastre-{insee}-batiments.json.gz``), beside the parcels, which say
+  which parcels are built (``foncier import --buildings``);
 - ``zoning``: GPU ``zone_urba`` per commune from the IGN API Carto.
 
 Downloads go to a cache folder: a file already there whose checksum matches
@@ -44,6 +47,7 @@ __all__ = [
     "FetchedFile",
     "Manifest",
     "fetch_territory",
+    "read_manifest",
 ]
 
 #: Environment variable redirecting every source to another server.
@@ -61,6 +65,7 @@ OFFICIAL_URLS: dict[str, str] = {
         "&format=geojson&geometry=contour"
     ),
     "cadastre": f"{_ETALAB_CADASTRE}/{{dep}}/{{insee}}/cadastre-{{insee}}-parcelles.json.gz",
+    "buildings": f"{_ETALAB_CADASTRE}/{{dep}}/{{insee}}/cadastre-{{insee}}-batiments.json.gz",
     "zoning": "https://apicarto.ign.fr/api/gpu/zone-urba?partition=DU_{insee}",
 }
 MANIFEST_NAME = "manifest.json"
@@ -269,6 +274,41 @@ def _load_manifest(folder: Path) -> dict[str, FetchedFile]:
     return {f.path: f for f in files}
 
 
+def read_manifest(folder: PathLike) -> Manifest:
+    """Read the ``manifest.json`` a :func:`fetch_territory` run wrote in a cache folder.
+
+    Parameters
+    ----------
+    folder
+        The cache folder.
+
+    Returns
+    -------
+    Manifest
+        The request and every file listed, paths relative to ``folder``.
+
+    Raises
+    ------
+    DataSourceError
+        No manifest in the folder, or a corrupt one.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        msg = (
+            f"{folder} holds no {MANIFEST_NAME}: it is not a cache written by `foncier fetch`; "
+            "run `foncier fetch --epci SIREN -o CACHE` first"
+        )
+        raise DataSourceError(msg)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        request = dict(data.get("request") or {})
+    except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
+        msg = f"the manifest {path} is corrupt ({exc}); delete it to download everything again"
+        raise DataSourceError(msg) from exc
+    return Manifest(folder, request=request, files=list(_load_manifest(folder).values()))
+
+
 def fetch_territory(
     folder: PathLike,
     *,
@@ -276,7 +316,7 @@ def fetch_territory(
     insee: Iterable[str] | None = None,
     base_url: str | None = None,
     urls: Mapping[str, str] | None = None,
-    sources: Iterable[str] = ("epci", "communes", "cadastre", "zoning"),
+    sources: Iterable[str] = ("epci", "communes", "cadastre", "buildings", "zoning"),
     progress: bool = True,
 ) -> Manifest:
     """Download the open data of an EPCI or of a list of communes into a cache folder.
@@ -297,7 +337,7 @@ def fetch_territory(
         (placeholders ``{insee}``, ``{dep}``, ``{epci}``, ``{base}``).
     sources
         Which sources to download, among ``epci``, ``communes``,
-        ``cadastre``, ``zoning``.
+        ``cadastre``, ``buildings``, ``zoning``.
     progress
         Show tqdm progress bars.
 
@@ -361,6 +401,10 @@ def fetch_territory(
             url = templates["cadastre"].format(insee=code, dep=_department(code), epci=epci or "")
             name = _file_name(url, f"cadastre-{code}-parcelles.json")
             get("cadastre", code, f"cadastre/{name}", "cadastre", code)
+        if "buildings" in wanted:
+            url = templates["buildings"].format(insee=code, dep=_department(code), epci=epci or "")
+            name = _file_name(url, f"cadastre-{code}-batiments.json")
+            get("buildings", code, f"cadastre/{name}", "buildings", code)
         if "zoning" in wanted:
             get("zoning", code, f"plu/zone_urba-{code}.geojson", "zoning", code)
     manifest.write()

@@ -33,19 +33,40 @@ Carte communale sectors (``typesect``) are mapped as follows:
 ==============  ==========  ============  ===========================================
 
 ``destdomi`` of PLU zones is read as published (two-digit code, ``02`` =
-economic activity) and left empty when the file has no such field: activity
-zones are never guessed from their label.
+economic activity) and left empty when the file has no such field.
+
+Activity zones
+--------------
+Real ``zone_urba`` files often carry no ``destdomi``; their activity zones
+are then only recognisable from their labels (``Ux``, ``Uy``, ``1AUe``,
+"zone d'activités"...).  :func:`classify_zones` applies a rules file
+(:data:`DEFAULT_ZONE_RULES`, ``foncier/rules/nomenclatures/zones_activite.toml``,
+commented in French; a user file replaces it): ordered patterns on
+``libelle``, ``libelong``, ``typezone`` or ``zone_type``, the first match
+deciding.  Combined with ``destdomi`` when present: a zone both sources
+classify alike takes that class; when they disagree the conflict is reported
+and, by default (``on_conflict = "activity"``), the zone is kept as an
+activity zone.  The result is the ``activity_class`` column (``activity`` or
+``other``) and, beside it, ``activity_reason`` (French, for the planner); the
+load report lists every distinct label with its class and reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from foncier.errors import DataSourceError
+from foncier.errors import DataSourceError, RuleSetError
 from foncier.io._common import (
     PathLike,
     as_paths,
@@ -57,7 +78,26 @@ from foncier.io._common import (
 )
 from foncier.layers import DESTDOMI_ACTIVITY, Col, LoadReport, normalise_insee
 
-__all__ = ["SECTOR_ZONE_TYPES", "map_zone_type", "read_gpu_zoning"]
+__all__ = [
+    "DEFAULT_ZONE_RULES",
+    "SECTOR_ZONE_TYPES",
+    "ZoneRule",
+    "ZoneRules",
+    "classify_zones",
+    "load_zone_rules",
+    "map_zone_type",
+    "read_gpu_zoning",
+]
+
+#: The built-in activity-zone rules (``foncier/rules/nomenclatures/zones_activite.toml``).
+DEFAULT_ZONE_RULES = "zones_activite.toml"
+#: Column beside ``activity_class`` saying why (French, for the planner).
+ACTIVITY_REASON = "activity_reason"
+#: Fields a zone rule may look at.
+RULE_FIELDS = ("libelle", "libelong", "typezone", "zone_type")
+_ON_CONFLICT = ("activity", "destdomi")
+_ACTIVITY, _OTHER = "activity", "other"
+_CLASS_LABELS = {_ACTIVITY: "zone d'activités", _OTHER: "autre zone"}
 
 #: Carte communale ``typesect`` -> (zone type, destdomi).
 SECTOR_ZONE_TYPES: dict[str, tuple[str, str | None]] = {
@@ -97,6 +137,275 @@ def map_zone_type(values: pd.Series) -> pd.Series:
     return pd.Series(mapped, index=values.index, dtype=object).replace("", np.nan)
 
 
+@dataclass(frozen=True)
+class ZoneRule:
+    """One rule of the activity-zone classification.
+
+    Attributes
+    ----------
+    field
+        ``libelle``, ``libelong``, ``typezone`` (as published) or ``zone_type``
+        (CNIG type).
+    pattern
+        Regular expression searched in the field, ignoring case and accents.
+    activity
+        Whether a zone it matches is an activity zone.
+    reason
+        What the load report says (French).
+    """
+
+    field: str
+    pattern: re.Pattern[str]
+    activity: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ZoneRules:
+    """The activity-zone classification: ordered rules, first match decides.
+
+    Attributes
+    ----------
+    name, version
+        Identity of the rules, named in the load report.
+    rules
+        The rules, in order.
+    destdomi_activity
+        ``destdomi`` codes meaning an activity zone (``02``).
+    destdomi_silent
+        ``destdomi`` codes saying nothing of the destination (``00``, ``99``);
+        any other code means "not an activity zone".
+    on_conflict
+        ``activity`` (a zone either source calls an activity zone is one) or
+        ``destdomi`` (``destdomi`` wins).
+    source
+        Where the rules were read from.
+    """
+
+    name: str
+    version: str
+    rules: tuple[ZoneRule, ...]
+    destdomi_activity: tuple[str, ...] = (DESTDOMI_ACTIVITY,)
+    destdomi_silent: tuple[str, ...] = ("00", "99")
+    on_conflict: str = "activity"
+    source: str = ""
+
+
+def _strip_accents(text: str) -> str:
+    """The text without accents (the rules ignore them, and case)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _fold_series(values: pd.Series) -> pd.Series:
+    text = values.astype(object).where(values.notna(), "").astype(str)
+    return text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii").str.lower()
+
+
+def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        msg = f'{origin} : {key} doit être une liste de codes DESTDOMI (["02"]) ; reçu {value!r}'
+        raise RuleSetError(msg)
+    return tuple(str(v).zfill(2) for v in value)
+
+
+def _zone_rule(entry: Any, i: int, origin: str) -> ZoneRule:
+    where = f"{origin}, règle n° {i + 1}"
+    keys = {"field", "pattern", "activity", "reason"}
+    if not isinstance(entry, Mapping) or set(entry) != keys:
+        got = sorted(entry) if isinstance(entry, Mapping) else entry
+        msg = f"{where} : une règle a exactement les clés {sorted(keys)} ; reçu {got}"
+        raise RuleSetError(msg)
+    if entry["field"] not in RULE_FIELDS:
+        msg = f"{where} : field = {entry['field']!r} ; valeurs possibles {list(RULE_FIELDS)}"
+        raise RuleSetError(msg)
+    if not isinstance(entry["activity"], bool):
+        msg = f"{where} : activity doit valoir true ou false ; reçu {entry['activity']!r}"
+        raise RuleSetError(msg)
+    try:
+        pattern = re.compile(_strip_accents(str(entry["pattern"])), re.IGNORECASE)
+    except re.error as exc:
+        msg = f"{where} : pattern {entry['pattern']!r} n'est pas une expression régulière ({exc})"
+        raise RuleSetError(msg) from exc
+    return ZoneRule(str(entry["field"]), pattern, entry["activity"], str(entry["reason"]))
+
+
+def _zone_rules_from_mapping(data: Mapping[str, Any], origin: str) -> ZoneRules:
+    allowed = {"name", "version", "destdomi_activity", "destdomi_silent", "on_conflict", "rules"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        msg = f"{origin} : clé(s) inconnue(s) {unknown} ; clés possibles {sorted(allowed)}"
+        raise RuleSetError(msg)
+    if not isinstance(data.get("rules"), list) or not data["rules"]:
+        msg = f"{origin} : aucune règle ([[rules]] avec field, pattern, activity, reason)"
+        raise RuleSetError(msg)
+    on_conflict = data.get("on_conflict", "activity")
+    if on_conflict not in _ON_CONFLICT:
+        msg = f"{origin} : on_conflict = {on_conflict!r} ; valeurs possibles {list(_ON_CONFLICT)}"
+        raise RuleSetError(msg)
+    return ZoneRules(
+        name=str(data.get("name", Path(origin).stem)),
+        version=str(data.get("version", "")),
+        rules=tuple(_zone_rule(e, i, origin) for i, e in enumerate(data["rules"])),
+        destdomi_activity=_codes(
+            data.get("destdomi_activity", [DESTDOMI_ACTIVITY]), "destdomi_activity", origin
+        ),
+        destdomi_silent=_codes(
+            data.get("destdomi_silent", ["00", "99"]), "destdomi_silent", origin
+        ),
+        on_conflict=str(on_conflict),
+        source=origin,
+    )
+
+
+def load_zone_rules(path: PathLike | None = None) -> ZoneRules:
+    """Load the activity-zone rules: the built-in file, or a user's TOML file.
+
+    Parameters
+    ----------
+    path
+        A TOML file written like ``foncier/rules/nomenclatures/zones_activite.toml``
+        (copy it and edit it); ``None`` for the built-in one.
+
+    Returns
+    -------
+    ZoneRules
+        The validated rules.
+
+    Raises
+    ------
+    DataSourceError
+        The file does not exist or cannot be read.
+    RuleSetError
+        Not valid TOML, unknown key, malformed rule or regular expression.
+
+    Examples
+    --------
+    >>> rules = load_zone_rules()
+    >>> rules.on_conflict, rules.destdomi_activity
+    ('activity', ('02',))
+    """
+    if path is None:
+        res = resources.files("foncier") / "rules" / "nomenclatures" / DEFAULT_ZONE_RULES
+        origin = f"classement intégré {DEFAULT_ZONE_RULES}"
+        text = res.read_text("utf-8")
+    else:
+        file = Path(path)
+        origin = f"classement des zones {file}"
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"impossible de lire le fichier de classement des zones {file} : {exc}"
+            raise DataSourceError(msg) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{origin} : fichier TOML invalide ({exc})"
+        raise RuleSetError(msg) from exc
+    return _zone_rules_from_mapping(data, origin)
+
+
+def classify_zones(zones: pd.DataFrame, rules: ZoneRules | PathLike | None = None) -> pd.DataFrame:
+    """Classify PLU zones as activity zones or not, from ``destdomi`` and the rules.
+
+    Parameters
+    ----------
+    zones
+        Zones with ``libelle``, ``zone_type``, ``destdomi`` and, when
+        published, ``libelong`` and ``typezone``.
+    rules
+        The rules, a TOML file of rules, or ``None`` for the built-in ones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On ``zones``' index: ``activity_class`` (``activity`` or ``other``),
+        ``activity_reason`` (French: ``DESTDOMI 02``, the rule's reason, both,
+        or the conflict) and ``conflict`` (``destdomi`` and the rules disagree).
+
+    Examples
+    --------
+    >>> zones = pd.DataFrame({"libelle": ["UY", "Ua", "1AUY"], "zone_type": ["U", "U", "AUc"],
+    ...                       "destdomi": ["01", None, "02"]})
+    >>> out = classify_zones(zones)
+    >>> out["activity_class"].tolist(), out["conflict"].tolist()
+    (['activity', 'other', 'activity'], [True, False, False])
+    """
+    if not isinstance(rules, ZoneRules):
+        rules = load_zone_rules(rules)
+    n = len(zones)
+    blank_text = pd.Series("", index=zones.index, dtype=object)
+    texts = {f: _fold_series(zones[f]) if f in zones else blank_text for f in RULE_FIELDS}
+    first = np.full(n, -1, dtype="int64")
+    for k, rule in enumerate(rules.rules):  # a handful of rules, each vectorised over the zones
+        count = texts[rule.field].str.count(rule.pattern.pattern, flags=re.IGNORECASE)
+        hit = (count > 0).to_numpy(dtype=bool)
+        first = np.where((first < 0) & hit, k, first)
+    matched = first >= 0
+    rule_activity = np.array([r.activity for r in rules.rules] + [False])[first]
+    rule_reason = np.array([r.reason for r in rules.rules] + [""], dtype=object)[first]
+    code = zones[Col.DESTDOMI] if Col.DESTDOMI in zones else pd.Series(None, index=zones.index)
+    code = normalise_insee(code.astype(object), width=2).astype(object)
+    code = code.where(code.notna() & (code.astype(str).str.strip() != ""), None)
+    has_code = (code.notna() & ~code.isin(rules.destdomi_silent)).to_numpy(dtype=bool)
+    code_activity = code.isin(rules.destdomi_activity).to_numpy(dtype=bool)
+    code_text = ("DESTDOMI " + code.fillna("").astype(str)).to_numpy(dtype=object)
+    both = has_code & matched
+    conflict = both & (code_activity != rule_activity)
+    if rules.on_conflict == "activity":
+        resolved = code_activity | rule_activity
+        kept = "gardée comme zone d'activités (on_conflict = activity)"
+    else:
+        resolved = code_activity
+        kept = "DESTDOMI l'emporte (on_conflict = destdomi)"
+    activity = np.select(
+        [conflict, both, has_code, matched], [resolved, code_activity, code_activity, rule_activity]
+    ).astype(bool)
+    reason = np.select(
+        [conflict, both, has_code, matched],
+        [
+            "conflit : " + code_text + " contre « " + rule_reason + " » ; " + kept,
+            code_text + " ; " + rule_reason,
+            code_text,
+            rule_reason,
+        ],
+        "aucune règle ne s'applique",
+    )
+    return pd.DataFrame(
+        {
+            Col.ACTIVITY_CLASS: np.where(activity, _ACTIVITY, _OTHER),
+            ACTIVITY_REASON: reason,
+            "conflict": conflict,
+        },
+        index=zones.index,
+    ).astype({Col.ACTIVITY_CLASS: "str", ACTIVITY_REASON: "str"})
+
+
+def _labels(values: pd.Series) -> str:
+    return ", ".join(sorted(set(values.astype(str))))
+
+
+def _classification_notes(zones: pd.DataFrame, rules: ZoneRules) -> list[str]:
+    """Load-report lines: every distinct label with its class and reason, conflicts, none found."""
+    notes = [f"zones d'activités classées selon le {rules.source} (à corriger avec --zone-rules)"]
+    groups = zones.groupby([Col.ACTIVITY_CLASS, ACTIVITY_REASON], sort=True)[Col.LIBELLE]
+    for (cls, reason), labels in groups:
+        notes.append(f"{_CLASS_LABELS[str(cls)]} ({reason}) : {_labels(labels)}")
+    conflict = zones["conflict"].to_numpy(dtype=bool)
+    if conflict.any():
+        notes.append(
+            f"conflit DESTDOMI / libellés pour {int(conflict.sum())} zones "
+            f"({_labels(zones.loc[conflict, Col.LIBELLE])}) : à vérifier"
+        )
+    if len(zones) and not (zones[Col.ACTIVITY_CLASS] == _ACTIVITY).any():
+        notes.append(
+            "attention : aucune zone d'activités reconnue ; libellés rencontrés : "
+            f"{_labels(zones[Col.LIBELLE])}. Si l'une d'elles en est une, corrigez le "
+            "classement (--zone-rules)"
+        )
+    return notes
+
+
 def _destdomi(s: pd.Series) -> pd.Series:
     code = normalise_insee(s.astype(object), width=2)
     return code.astype(object).where(~blank(code), None)
@@ -115,8 +424,32 @@ def _insee_from(raw: gpd.GeoDataFrame, idurba_col: str | None) -> pd.Series:
     return out
 
 
+def _dbf_encoding(path: Path) -> str | None:
+    """``utf-8`` for a shapefile without ``.cpg`` whose attributes are UTF-8 text.
+
+    GDAL reads such a DBF as ISO-8859-1 (mojibake: "dÃ©diÃ©e"); GPU exports
+    of the CNIG 2014 standard are often UTF-8 without saying so.
+    """
+    if path.suffix.lower() != ".shp" or path.with_suffix(".cpg").exists():
+        return None
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    data = raw[int.from_bytes(raw[8:10], "little") :]  # the records, after the binary header
+    if data.isascii():
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "utf-8"
+
+
 def _read_one(path: PathLike, index_start: int) -> gpd.GeoDataFrame:
-    raw = read_vector(path, what="GPU zoning")
+    raw = read_vector(path, what="GPU zoning", encoding=_dbf_encoding(Path(path)))
     src = str(path)
     libelle = find_column(raw.columns, "libelle")
     typezone = find_column(raw.columns, "typezone")
@@ -167,6 +500,7 @@ def read_gpu_zoning(
     paths: PathLike | Sequence[PathLike],
     *,
     communes: gpd.GeoDataFrame | None = None,
+    zone_rules: ZoneRules | PathLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Read GPU ``zone_urba`` (PLU/PLUi) or carte communale sector files into ``plu_zones``.
 
@@ -179,13 +513,19 @@ def read_gpu_zoning(
         Optional communes layer: zones without an INSEE code (``insee``
         field absent and ``IDURBA`` led by an EPCI SIREN, as in PLUi) get
         the commune containing their representative point.
+    zone_rules
+        The activity-zone rules (:class:`ZoneRules` or a TOML file);
+        ``None`` for the built-in ones (see :func:`classify_zones`).
 
     Returns
     -------
     geopandas.GeoDataFrame
         The ``plu_zones`` layer (``zone_id``, ``insee``, ``libelle``,
-        ``zone_type``, ``destdomi``; then ``typezone`` or ``typesect`` as
-        published, ``idurba``, ``libelong``).  ``zone_id`` is the file's
+        ``zone_type``, ``destdomi``, ``activity_class``; then ``typezone`` or
+        ``typesect`` as published, ``idurba``, ``libelong``,
+        ``activity_reason``).  The load report lists every distinct label
+        with its class and reason, the conflicts between ``destdomi`` and the
+        rules, and warns when no activity zone is recognised.  ``zone_id`` is the file's
         ``zone_id``/``idzone`` if any, else ``{idurba}:{libelle}:{n}``
         (``n`` = position of the zone among all files read).  Rows with an
         unknown zone type, no label or no commune are rejected and listed
@@ -196,6 +536,8 @@ def read_gpu_zoning(
     ------
     DataSourceError
         Unreadable file, or a file with neither ``typezone`` nor ``typesect``.
+    RuleSetError
+        Malformed rules file.
     LayerSchemaError, CRSError, GeometryError
         See :func:`foncier.layers.validate_layer`.
     """
@@ -230,10 +572,20 @@ def read_gpu_zoning(
     gdf = reject_rows(gdf, gdf[Col.ZONE_ID].isna(), "no zone id", gdf[Col.ZONE_ID], report).drop(
         columns="_source"
     )
+    rules = zone_rules if isinstance(zone_rules, ZoneRules) else load_zone_rules(zone_rules)
     if gdf[Col.DESTDOMI].isna().all() and len(gdf):
         report.notes.append(
-            "no destdomi in the file: activity zones (destdomi 02) cannot be identified"
+            "pas de DESTDOMI dans le fichier : les zones d'activités sont reconnues à leurs "
+            "seuls libellés"
         )
+    classes = classify_zones(gdf, rules)
+    gdf = gdf.assign(
+        **{
+            Col.ACTIVITY_CLASS: classes[Col.ACTIVITY_CLASS],
+            ACTIVITY_REASON: classes[ACTIVITY_REASON],
+        }
+    )
+    report.notes.extend(_classification_notes(gdf.assign(conflict=classes["conflict"]), rules))
     return validate_source("plu_zones", gdf, report, files)
 
 

@@ -6,6 +6,7 @@ rule set, its version, the ENAF data vintage and the time it was computed.
 
 - :mod:`foncier.zan.rules`: rule sets and territorialised rates;
 - :mod:`foncier.zan.budgets`: budget tables per commune, EPCI or SCoT;
+- :mod:`foncier.zan.charging`: what a placement charges to the envelope (ENAF cost);
 - :mod:`foncier.zan.impact`: what placed projects do to the budgets;
 - :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts.
 """
@@ -19,6 +20,7 @@ from foncier.zan.budgets import (
     pool_ids,
     read_committed,
 )
+from foncier.zan.charging import ENAF_SLIVER_HA, EnafCharging
 from foncier.zan.impact import PLACEMENT_COLUMNS, placement_impact
 from foncier.zan.rules import (
     DEFAULT_RULES,
@@ -35,11 +37,13 @@ from foncier.zan.trajectory import NET_ZERO_YEAR, SERIES_LABELS, trajectory
 __all__ = [
     "BUDGET_COLUMNS",
     "DEFAULT_RULES",
+    "ENAF_SLIVER_HA",
     "NET_ZERO_YEAR",
     "PLACEMENT_COLUMNS",
     "POOL_LEVELS",
     "SERIES_LABELS",
     "STATUS_LABELS",
+    "EnafCharging",
     "MissingEnafWarning",
     "RuleSet",
     "TerritorialRate",

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 import yaml
@@ -28,19 +28,25 @@ from foncier.layers import Col, normalise_insee
 __all__ = [
     "DEFAULT_RULES",
     "POOL_LEVELS",
+    "PoolLevel",
     "RuleSet",
     "TerritorialRate",
+    "UNKNOWN_COVER_CHOICES",
     "available_rules",
     "load_rates",
     "load_rules",
     "rate_per_commune",
 ]
 
-#: Levels at which budgets are pooled and rates territorialised, most specific first.
-POOL_LEVELS: tuple[str, ...] = ("commune", "epci", "scot")
+#: A level at which budgets are pooled and rates territorialised.
+PoolLevel = Literal["commune", "epci", "scot"]
+#: The pooling levels, most specific first (the one list of them: CLI, service, library).
+POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
 #: Name of the rule set used when none is given.
 DEFAULT_RULES = "climat-resilience-2023"
-PoolLevel = Literal["commune", "epci", "scot"]
+UnknownCover = Literal["enaf", "artificialised"]
+#: Values of ``unknown_land_cover``: how land of unknown cover is charged.
+UNKNOWN_COVER_CHOICES: tuple[str, ...] = ("enaf", "artificialised")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
 
@@ -94,6 +100,10 @@ class RuleSet:
         counts as ENAF consumption.
     renaturation_credit
         Whether renatured hectares are deducted from committed consumption.
+    unknown_land_cover
+        How land of unknown cover (a parcel no building, OCS GE or ZAE
+        inventory describes) is charged: ``enaf`` (the cautious default: as
+        if building on it consumed ENAF) or ``artificialised``.
     pool
         Default pooling level: ``commune``, ``epci`` or ``scot``.
     """
@@ -111,6 +121,7 @@ class RuleSet:
     friches_count: bool = False
     artificialised_counts: bool = False
     renaturation_credit: bool = True
+    unknown_land_cover: UnknownCover = "enaf"
     pool: PoolLevel = "commune"
     source: str = field(default="", compare=False)
 
@@ -295,6 +306,14 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
             kw[key] = data[key]
     if "pool" in data:
         kw["pool"] = _check_level(data["pool"], "pool", origin)
+    if "unknown_land_cover" in data:
+        if data["unknown_land_cover"] not in UNKNOWN_COVER_CHOICES:
+            msg = (
+                f"{origin}: unknown_land_cover must be one of {list(UNKNOWN_COVER_CHOICES)}; "
+                f"received {data['unknown_land_cover']!r}"
+            )
+            raise RuleSetError(msg)
+        kw["unknown_land_cover"] = data["unknown_land_cover"]
     return RuleSet(**kw, source=origin)
 
 
@@ -478,7 +497,7 @@ def rate_per_commune(rules: RuleSet, communes: pd.DataFrame) -> pd.Series:
         Rate per commune, on ``communes``' index.
     """
     rate = pd.Series(rules.reduction_rate, index=communes.index, dtype="float64")
-    by_level = {
+    by_level: dict[str, dict[str, float]] = {
         lvl: {r.code: r.rate for r in rules.territorial_rates if r.level == lvl}
         for lvl in POOL_LEVELS
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -172,3 +173,32 @@ def test_cli_fetch(tmp_path, server, monkeypatch):
     assert (tmp_path / "cadastre" / "cadastre-91027-parcelles.json").is_file()
     bad = CliRunner().invoke(main, ["fetch", "-o", str(tmp_path)])
     assert bad.exit_code == 2 and "nothing to fetch" in bad.output
+
+
+def test_fetch_downloads_the_buildings_beside_the_parcels(tmp_path, server):
+    real("cadastre/pci-38419-batiments.geojson")
+    urls = {
+        "cadastre": "{base}/cadastre/cadastre-{insee}-parcelles.geojson",
+        "buildings": "{base}/cadastre/pci-{insee}-batiments.geojson",
+    }
+    manifest = fetch_territory(
+        tmp_path,
+        insee=["38419"],
+        base_url=server,
+        urls=urls,
+        sources=["cadastre", "buildings"],
+        progress=False,
+    )
+    assert [(f.source, f.status) for f in manifest.files] == [
+        ("cadastre", "downloaded"),
+        ("buildings", "downloaded"),
+    ]
+    (parcels,), (buildings,) = manifest.paths("cadastre"), manifest.paths("buildings")
+    assert parcels.parent == buildings.parent == tmp_path / "cadastre"
+    assert sha(buildings) == sha(REAL / "cadastre" / "pci-38419-batiments.geojson")
+    # the official address of the buildings is the parcels' one, "batiments" for "parcelles"
+    official = OFFICIAL_URLS["buildings"].format(insee="38419", dep="38")
+    assert official == OFFICIAL_URLS["cadastre"].format(insee="38419", dep="38").replace(
+        "parcelles", "batiments"
+    )
+    assert "buildings" in inspect.signature(fetch_territory).parameters["sources"].default

@@ -22,9 +22,9 @@ import pandas as pd
 
 from foncier.decisions import combined_committed, empty_decisions, read_decisions, units_after
 from foncier.errors import FoncierError
-from foncier.feasibility import EnafCharging
 from foncier.layers import check_table
 from foncier.matching import BudgetPools, budget_pools
+from foncier.zan.charging import EnafCharging
 
 __all__ = ["MatchingInputs", "matching_inputs", "resolve_rules"]
 
@@ -150,7 +150,9 @@ def matching_inputs(
         step("offre foncière")
     clock = time.perf_counter()
     if units is None:
-        units = land_units(territory, progress=progress)
+        units = land_units(
+            territory, progress=progress, unknown_land_cover=rule_set.unknown_land_cover
+        )
     check_table(units, "land_units")
     units = units_after(units.reset_index(drop=True), decided)
     timings["supply"] = time.perf_counter() - clock

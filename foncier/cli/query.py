@@ -1,0 +1,171 @@
+"""``foncier query``: the planner's question, "where can this project go?"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from foncier.cli._main import (
+    committed_option,
+    decisions_option,
+    format_option,
+    handle_errors,
+    main,
+    pool_option,
+    rules_option,
+    territory_argument,
+)
+
+#: CLI option -> ``projects`` column, for the requirements given on the command line.
+_FIELDS = {
+    "area": "area_min_ha",
+    "jobs": "jobs",
+    "max_interchange_km": "max_dist_interchange_km",
+    "max_slope": "max_slope_pct",
+    "rail": "needs_rail",
+    "seveso": "seveso",
+    "pene": "is_pene",
+    "preferred_insee": "preferred_insee",
+    "earliest_year": "earliest_year",
+}
+#: Columns of the printed table: (answer column, French header, decimals or None for text).
+_TABLE = (
+    ("rank", "rang", 0),
+    ("unit_id", "unité", None),
+    ("commune", "commune", None),
+    ("site", "site", None),
+    ("net_area_ha", "surface nette (ha)", 2),
+    ("slope_mean_pct", "pente (%)", 1),
+    ("dist_interchange_km", "échangeur (km)", 1),
+    ("dist_rail_freight_km", "gare fret (km)", 1),
+    ("score", "score", 2),
+    ("zan_cost", "coût ZAN", None),
+)
+
+
+def _cell(value: Any, decimals: int | None) -> str:
+    from foncier._format import fr_number
+
+    if decimals is None:
+        return "" if value is None or value != value else str(value)
+    return fr_number(value, decimals) if value == value else "inconnu"
+
+
+@main.command()
+@territory_argument
+@click.option("--project", "project_id", help="A project of the territory, by its id.")
+@click.option("--area", type=click.FloatRange(min=0, min_open=True), help="Minimal area (ha).")
+@click.option("--jobs", type=click.IntRange(min=0), help="Jobs of the project.")
+@click.option(
+    "--max-interchange-km", type=click.FloatRange(min=0), help="Largest distance to an interchange."
+)
+@click.option("--max-slope", type=click.FloatRange(min=0), help="Largest mean slope (%).")
+@click.option("--rail", is_flag=True, default=None, help="Needs a rail freight station nearby.")
+@click.option("--seveso", is_flag=True, default=None, help="A Seveso plant.")
+@click.option("--pene", is_flag=True, default=None, help="A project of national interest (PENE).")
+@click.option("--preferred-insee", help="INSEE code of the preferred commune.")
+@click.option("--earliest-year", type=click.IntRange(min=2000, max=2100), help="Start year.")
+@click.option("-k", "k", type=click.IntRange(min=1, max=100), default=5, show_default=True)
+@pool_option(default="commune")
+@rules_option
+@committed_option
+@decisions_option
+@format_option()
+@handle_errors
+def query(
+    territory: Path,
+    project_id: str | None,
+    k: int,
+    pool: str,
+    rules_name: str | None,
+    committed: Path | None,
+    decisions: Path | None,
+    fmt: str,
+    **requirements: Any,
+) -> None:
+    """Rank the land units of TERRITORY that can host one project (no scenario is solved).
+
+    Give the project's requirements (--area at least) or --project ID for a
+    project of the territory.  Units whose ZAN cost fits their pool's budget
+    come first; each line says what the pool has left before and after the
+    project (validated decisions deducted, no scenario counted).  When nothing
+    fits, the reason and what would unlock it are printed.
+    """
+    from foncier.errors import FoncierError
+    from foncier.layers import Col
+    from foncier.scenarios import Scenario
+    from foncier.territory import Territory
+
+    t = Territory.from_folder(territory)
+    given = {_FIELDS[k_]: v for k_, v in requirements.items() if v is not None}
+    if project_id is not None:
+        rows = t.projects[t.projects[Col.PROJECT_ID].astype(str) == project_id]
+        if rows.empty:
+            known = t.projects[Col.PROJECT_ID].astype(str).tolist()
+            msg = (
+                f"projet {project_id!r} inconnu du territoire {territory} ; projets connus : "
+                f"{known[:10]}{' …' if len(known) > 10 else ''}"
+            )
+            raise FoncierError(msg)
+        fields: dict[str, Any] = {
+            str(key): value
+            for key, value in rows.iloc[0].to_dict().items()
+            if value is not None and value == value
+        }
+        fields.update(given)
+    elif Col.AREA_MIN_HA not in given:
+        msg = "donnez la surface minimale du projet (--area HA) ou un projet (--project ID)"
+        raise FoncierError(msg)
+    else:
+        fields = given
+    scenario = Scenario(t, rules=rules_name, pool=pool, committed=committed, decisions=decisions)
+    top = scenario.query(fields, k=k)
+    if fmt == "json":
+        click.echo(top.to_json(orient="records", force_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(top.to_csv(index=False), nl=False)
+    else:
+        _print_table(top)
+    if top.empty:
+        _print_why_not(scenario, fields)
+
+
+def _print_table(top: Any) -> None:
+    if top.empty:
+        click.echo("Aucun terrain ne convient à ce projet.")
+        return
+    rows = [[h for _, h, _ in _TABLE]]
+    rows += [[_cell(r[c], d) for c, _, d in _TABLE] for r in top.to_dict("records")]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_TABLE) - 1)]
+    for row in rows:
+        head = "  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=True))
+        click.echo(f"{head}  {row[-1]}")
+
+
+def _print_why_not(scenario: Any, fields: dict[str, Any]) -> None:
+    """The reason and the hint the engine gives a one-project scenario."""
+    import pandas as pd
+
+    from foncier.layers import Col
+    from foncier.projects import project_frame
+
+    one = project_frame({Col.PROJECT_ID: "requête", **fields})
+    single = type(scenario)(
+        scenario.territory,
+        projects=one,
+        rules=scenario.inputs().rules,
+        pool=scenario.pool,
+        units=scenario.units,
+        committed=scenario.committed,
+        decisions=scenario.decisions,
+    )
+    unmatched = single.run().unmatched
+    for r in unmatched.itertuples(index=False):
+        click.echo(f"Raison : {r.explanation}")
+        if isinstance(r.hint, str) and r.hint and not pd.isna(r.hint):
+            click.echo(f"Piste : {r.hint}")
+
+
+__all__ = ["query"]

@@ -1,0 +1,161 @@
+r"""French labels and HTML snippets for what the working group reads (maps, report).
+
+One place for the words people see beside the codes the library uses
+(origins, reasons, constraint kinds, pools…), and for the small HTML helpers
+that every page shares: escaping, hectares / kilometres / percentages written
+the French way (through :mod:`foncier._format`) and the two-column table of
+a popup.  Importing this module loads neither folium nor matplotlib.
+
+Examples
+--------
+>>> ha(2.345, 2) == "2,35\xa0ha"
+True
+>>> esc("<Zone & co>")
+'&lt;Zone &amp; co&gt;'
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from foncier._format import fr_number
+from foncier.layers import ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE, ORIGIN_ZAE_PLOT, UnitCol
+
+__all__ = [
+    "COLUMN_LABELS",
+    "CONSTRAINT_KIND_LABELS",
+    "EFFECT_LABELS",
+    "INFRA_KIND_LABELS",
+    "LAYER_NAMES",
+    "ORIGIN_LABELS",
+    "POOL_LABELS",
+    "REASON_LABELS",
+    "collapsible",
+    "esc",
+    "ha",
+    "html_table",
+    "km",
+    "pct",
+    "popup_div",
+    "popup_html",
+]
+
+#: French name of each map layer in the layer control.
+LAYER_NAMES: dict[str, str] = {
+    "communes": "Communes : budget ZAN restant",
+    "commune_names": "Noms des communes",
+    "units": "Unités foncières disponibles",
+    "zae": "Zones d'activités (ZAE)",
+    "friches": "Friches",
+    "ppri_red": "PPRI zone rouge",
+    "ppri_blue": "PPRI zone bleue",
+    "natura2000": "Natura 2000",
+    "znieff": "ZNIEFF",
+    "infrastructure": "Infrastructures",
+    "placements": "Implantations des projets",
+    "tiles": "Fond OpenStreetMap",
+}
+#: French label of each land-unit origin.
+ORIGIN_LABELS: dict[str, str] = {
+    ORIGIN_ZAE_PLOT: "lot de ZAE",
+    ORIGIN_FRICHE: "friche",
+    ORIGIN_ACTIVITY_ZONE: "zone d'activités du PLU",
+}
+#: French heading of each reason code of an unmatched project.
+REASON_LABELS: dict[str, str] = {
+    "infeasible": "Aucun terrain ne remplit les exigences",
+    "blocked_by_zan": "Bloqués par le budget ZAN",
+    "outcompeted": "Terrains pris par d'autres projets",
+    "no_land": "Aucun terrain candidat",
+    "not_worth": "Emplois insuffisants pour l'ENAF consommé",
+    "not_selected": "Non retenus (marge d'optimalité du calcul)",
+}
+#: French name of each constraint kind.
+CONSTRAINT_KIND_LABELS: dict[str, str] = {
+    "ppri_red": "PPRI zone rouge",
+    "ppri_blue": "PPRI zone bleue",
+    "natura2000": "Natura 2000",
+    "znieff1": "ZNIEFF de type 1",
+    "znieff2": "ZNIEFF de type 2",
+}
+#: What a constraint does to the land it covers.
+EFFECT_LABELS: dict[str, str] = {"exclude": "exclut le terrain", "penalise": "pénalise le terrain"}
+#: French name of each infrastructure kind.
+INFRA_KIND_LABELS: dict[str, str] = {
+    "interchange": "échangeur autoroutier",
+    "motorway": "autoroute",
+    "rail_line": "voie ferrée",
+    "rail_freight": "gare ou embranchement fret",
+    "substation": "poste électrique",
+    "power_line": "ligne électrique",
+    "port": "port",
+    "other": "autre",
+}
+#: French label of the land-unit columns a map can be coloured by.
+COLUMN_LABELS: dict[str, str] = {
+    UnitCol.COMPLETENESS: "complétude des données",
+    UnitCol.ENAF_SHARE: "part ENAF",
+    UnitCol.NET_AREA_HA: "surface nette, ha",
+    UnitCol.COMPACTNESS: "compacité",
+    UnitCol.SLOPE_MEAN_PCT: "pente moyenne, %",
+    "score": "score",
+}
+#: How budgets are pooled, as a phrase after "budgets".
+POOL_LABELS: dict[str, str] = {
+    "commune": "par commune",
+    "epci": "mutualisés par EPCI",
+    "scot": "mutualisés par SCoT",
+}
+
+_POPUP_STYLE = "max-width:380px;font:12px/1.35 sans-serif"
+
+
+def esc(value: Any) -> str:
+    """HTML-escaped text of ``value`` (quotes included)."""
+    return html.escape(str(value))
+
+
+def _number(value: Any) -> float:
+    return float(value) if value is not None else float("nan")
+
+
+def ha(value: Any, decimals: int = 1) -> str:
+    """Hectares the French way; ``None`` and NaN read "n.d."."""
+    return fr_number(_number(value), decimals, "ha")
+
+
+def pct(share: Any) -> str:
+    """A share (0-1) as a whole percentage; ``None`` and NaN read "n.d."."""
+    return fr_number(_number(share) * 100.0, 0, "%")
+
+
+def km(value: Any) -> str:
+    """Kilometres with one decimal; ``None`` and NaN read "n.d."."""
+    return fr_number(_number(value), 1, "km")
+
+
+def html_table(rows: Sequence[tuple[str, str]]) -> str:
+    """Two-column table: a heading (left) and its value per row; both are HTML already."""
+    body = "".join(
+        f"<tr><th style='text-align:left;padding-right:6px'>{k}</th><td>{v}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def collapsible(summary: str, body: str, *, open_: bool = True) -> str:
+    """A block that folds to its ``summary`` line (HTML ``details``); both are HTML already."""
+    state = " open" if open_ else ""
+    return f"<details{state}><summary>{summary}</summary>{body}</details>"
+
+
+def popup_div(body: str) -> str:
+    """The box of a popup around ``body`` (HTML)."""
+    return f"<div style='{_POPUP_STYLE}'>{body}</div>"
+
+
+def popup_html(title: str, rows: Sequence[tuple[str, str]], extra: str = "") -> str:
+    """A popup: escaped bold ``title``, the table of ``rows``, then ``extra`` HTML."""
+    return popup_div(f"<b>{esc(title)}</b>{html_table(rows)}{extra}")

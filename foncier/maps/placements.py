@@ -1,0 +1,164 @@
+"""What a scenario adds to the map: its placements, and the panel of projects left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from foncier._format import fr_number
+from foncier.labels import LAYER_NAMES, REASON_LABELS, collapsible, esc, ha, html_table, popup_div
+from foncier.layers import Col, TableCol, UnitCol
+from foncier.maps.layer import MapLayer, geojson_layer
+from foncier.maps.style import SECTOR_COLOURS, sector_colour, swatch
+
+__all__ = ["placements_layer", "unmatched_panel"]
+
+
+def _placement_html(p: Any) -> str:
+    rows = [
+        ("Secteur", esc(getattr(p, Col.SECTOR, ""))),
+        ("Surface", ha(p.area_ha, 2)),
+        ("Emplois", fr_number(float(p.jobs), 0)),
+        ("Coût ZAN", esc(getattr(p, TableCol.ZAN_COST, "") or ha(p.enaf_ha, 2))),
+        ("Pourquoi ici", esc(getattr(p, TableCol.EXPLANATION, ""))),
+    ]
+    if getattr(p, "contributions", ""):
+        rows.append(("Contributions au score", p.contributions))
+    return f"<b>{esc(p.project_id)} : {esc(getattr(p, Col.NAME, ''))}</b>{html_table(rows)}"
+
+
+def _outline(feature: dict[str, Any]) -> dict[str, Any]:
+    fill = feature["properties"]["fill"]
+    return {"fillColor": fill, "color": fill, "weight": 4, "fillOpacity": 0.35}
+
+
+def _dot(feature: dict[str, Any]) -> dict[str, Any]:
+    fill = feature["properties"]["fill"]
+    return {"fillColor": fill, "color": "#000000", "weight": 1, "fillOpacity": 1.0}
+
+
+def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLayer:
+    """Units hosting projects, outlined in the sector colour of their largest project.
+
+    Each host unit is drawn twice, as its outline and as a dot inside it so
+    that small units stay visible; the popup lists every project placed
+    there with its area, jobs, ZAN cost, why this unit and the score
+    contributions.
+
+    Parameters
+    ----------
+    hosts
+        ``unit_id`` and geometry of every unit named by ``placements``.
+    placements
+        One row per placed project: ``project_id``, ``unit_id``, ``name``,
+        ``sector``, ``area_ha``, ``enaf_ha``, ``jobs``, optionally
+        ``zan_cost``, ``explanation`` and ``contributions`` (HTML text).
+
+    Returns
+    -------
+    MapLayer
+        One feature group and the legend of the sectors placed
+        (:func:`foncier.maps.style.sector_colour`); none when nothing is placed.
+    """
+    if placements.empty:
+        return MapLayer()
+    ordered = placements.sort_values(TableCol.AREA_HA, ascending=False, kind="stable")
+    html_of = ordered.assign(html=[_placement_html(p) for p in ordered.itertuples()])
+    by_unit = html_of.groupby(UnitCol.UNIT_ID, sort=True).agg(
+        html=("html", "<hr>".join),
+        sector=(Col.SECTOR, "first"),
+        n=(Col.PROJECT_ID, "size"),
+        area=(TableCol.AREA_HA, "sum"),
+        enaf=(TableCol.ENAF_HA, "sum"),
+        projects=(Col.PROJECT_ID, ", ".join),
+    )
+    drawn = hosts.set_index(UnitCol.UNIT_ID).loc[by_unit.index].reset_index()
+    popups = [
+        popup_div(
+            f"<b>Unité {esc(u)}</b> : {n} projet{'s' if n > 1 else ''}, "
+            f"{ha(a, 2)}, {ha(e, 2)} d'ENAF<hr>{h}"
+        )
+        for u, n, a, e, h in zip(
+            by_unit.index,
+            by_unit["n"],
+            by_unit["area"],
+            by_unit["enaf"],
+            by_unit["html"],
+            strict=True,
+        )
+    ]
+    props = {
+        "unit_id": by_unit.index.astype(str),
+        "project_ids": by_unit["projects"].to_numpy(),
+        "fill": [sector_colour(s) for s in by_unit["sector"].astype(str)],
+        "tooltip": [
+            f"{esc(u)} : {esc(p)}" for u, p in zip(by_unit.index, by_unit["projects"], strict=True)
+        ],
+        "popup": popups,
+    }
+    group = folium.FeatureGroup(name=LAYER_NAMES["placements"])
+    for points, style in ((False, _outline), (True, _dot)):
+        geojson_layer(
+            drawn, props, name=None, pane_name="placements", style=style, points=points, radius=5
+        ).add_to(group)
+    present = set(placements[Col.SECTOR].dropna().astype(str))
+    sectors = [s for s in SECTOR_COLOURS if s in present] + sorted(present - set(SECTOR_COLOURS))
+    legend = "<b>Implantations (secteur)</b>" + "".join(
+        swatch(sector_colour(s), esc(s)) for s in sectors
+    )
+    return MapLayer((group,), legend)
+
+
+def unmatched_panel(unmatched: pd.DataFrame) -> MapLayer:
+    """Panel of the projects left out, grouped by reason, with what would unlock them.
+
+    Parameters
+    ----------
+    unmatched
+        One row per project left out: ``project_id``, ``name``,
+        ``reason_code``, ``explanation``, optionally ``hint``.
+
+    Returns
+    -------
+    MapLayer
+        No layer, the panel's HTML (collapsible, one collapsible block per reason).
+    """
+    if unmatched.empty:
+        return MapLayer(panel_html="<b>Projets non placés</b> : aucun")
+    names = (
+        unmatched[Col.NAME].fillna("").astype(str)
+        if Col.NAME in unmatched.columns
+        else pd.Series("", index=unmatched.index)
+    )
+    hints = (
+        unmatched[TableCol.HINT]
+        if TableCol.HINT in unmatched.columns
+        else pd.Series("", index=unmatched.index)
+    )
+    reasons = unmatched[TableCol.REASON_CODE].astype(str)
+    codes = [c for c in REASON_LABELS if c in set(reasons)]
+    codes += sorted(set(reasons) - set(codes))
+    blocks = []
+    for code in codes:
+        part = reasons == code
+        items = "".join(
+            f"<li><b>{esc(pid)}</b> {esc(name)} : {esc(text)}"
+            + (f" <i>(piste : {esc(hint)})</i>" if isinstance(hint, str) and hint else "")
+            + "</li>"
+            for pid, name, text, hint in zip(
+                unmatched.loc[part, Col.PROJECT_ID],
+                names[part],
+                unmatched.loc[part, TableCol.EXPLANATION].fillna(""),
+                hints[part],
+                strict=True,
+            )
+        )
+        blocks.append(
+            f"<details><summary>{esc(REASON_LABELS.get(code, code))} ({int(part.sum())})"
+            f"</summary><ul style='padding-left:16px;margin:2px 0'>{items}</ul></details>"
+        )
+    title = f"<b>Projets non placés ({len(unmatched)})</b>"
+    return MapLayer(panel_html=collapsible(title, "".join(blocks)))
