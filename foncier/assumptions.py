@@ -67,6 +67,7 @@ LAYER_LABELS: dict[str, str] = {
     "enaf_consumption": "consommation ENAF",
     "projects": "projets",
     "dem": "MNT",
+    "planning_docs": "documents d'urbanisme",
 }
 #: French names of the land-unit criteria counted by the completeness.
 CRITERIA_LABELS: dict[str, str] = {
@@ -238,7 +239,14 @@ def _budget_notes(budgets: pd.DataFrame | None, known: set[str]) -> list[Assumpt
     if budgets is None:
         return []
     out = []
-    for item in budgets.attrs.get("hypotheses") or ():
+    # the ZAN table's assumptions ({key, count, communes, text}, foncier.zan.budget_table);
+    # the vintage is a fact, and missing years are counted by ``enaf_missing``
+    stated = [
+        {"code": a["key"], "text": a["text"], "count": a.get("count")}
+        for a in budgets.attrs.get("assumptions") or ()
+        if a.get("key") not in ("enaf_vintage", "missing_years")
+    ]
+    for item in [*(budgets.attrs.get("hypotheses") or ()), *stated]:
         if isinstance(item, str):
             out.append(_record("zan", item))
         elif isinstance(item, dict) and item.get("code") not in known and item.get("text"):
@@ -381,7 +389,13 @@ def assumptions(
         Empty when nothing rests on a default.
     """
     out = [*_missing_layers(territory, _ZAN_LAYERS if zan_only else None)]
-    out += _planning_status(territory, budgets)
+    table_says = (
+        {a.get("key") for a in (budgets.attrs.get("assumptions") or ())}
+        if (budgets is not None)
+        else set()
+    )
+    if not table_says & {"guarantee_unknown_applied", "guarantee_unknown_refused"}:
+        out += _planning_status(territory, budgets)
     if not zan_only:
         out += _unknown_cover(territory, units)
     out += _enaf_missing(budgets)

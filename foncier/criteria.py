@@ -30,7 +30,6 @@ from foncier.layers import (
     UnitCol,
     is_activity_zone,
 )
-from foncier.terrain import zonal_slope
 
 __all__ = [
     "CRITERIA",
@@ -141,6 +140,8 @@ def slope_mean_pct(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.S
     pandas.Series
         ``slope_mean_pct``; ``NaN`` where the DEM does not cover the unit.
     """
+    from foncier.terrain import zonal_slope  # rasterio: loaded with the DEM only
+
     return zonal_slope(units, dem_path)[UnitCol.SLOPE_MEAN_PCT]
 
 
@@ -159,6 +160,8 @@ def slope_max_pct(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Se
     pandas.Series
         ``slope_max_pct``; ``NaN`` where the DEM does not cover the unit.
     """
+    from foncier.terrain import zonal_slope
+
     return zonal_slope(units, dem_path)[UnitCol.SLOPE_MAX_PCT]
 
 

@@ -87,6 +87,11 @@ class Col:
     EPCI = "epci"
     SCOT = "scot"
     HAS_PLANNING_DOC = "has_planning_doc"
+    # planning documents (PLU, PLUi, carte communale, RNU)
+    DOC_TYPE = "doc_type"
+    PRESCRIPTION_DATE = "prescription_date"
+    ARRET_DATE = "arret_date"
+    APPROVAL_DATE = "approval_date"
     # parcels
     IDU = "idu"
     SECTION = "section"
@@ -162,6 +167,9 @@ FOOTPRINT_PARCELS = "parcels"
 FOOTPRINT_DECLARED = "declared"
 FOOTPRINT_APPROXIMATE = "approximate"
 FOOTPRINTS = (FOOTPRINT_PARCELS, FOOTPRINT_DECLARED, FOOTPRINT_APPROXIMATE)
+#: Planning-document types: PLU, PLU intercommunal, plan de sauvegarde (en tenant lieu),
+#: carte communale, plan d'occupation des sols (lapsed), règlement national d'urbanisme.
+DOC_TYPES = ("PLU", "PLUi", "PSMV", "CC", "POS", "RNU")
 #: Cartofriches ``site_statut`` values (CNIG Friches standard).
 FRICHE_STATUSES = (
     "friche sans projet",
@@ -344,7 +352,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str"),
                 Column(Col.EPCI, "code", pattern=_SIREN_RE),
                 Column(Col.SCOT, "str", required=False, nullable=True),
-                Column(Col.HAS_PLANNING_DOC, "bool", required=False, default=True),
+                # covered by a planning document that opens the garantie communale;
+                # blank = unknown (see foncier.zan.guarantee)
+                Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
             ),
             "polygon",
             "commune boundaries with their EPCI and SCoT",
@@ -478,6 +488,19 @@ SCHEMAS: dict[str, LayerSchema] = {
             ),
             None,
             "ENAF consumed per commune and year in m² (Cerema); year Y is 1 Jan Y → 1 Jan Y+1",
+        ),
+        LayerSchema(
+            "planning_docs",
+            (Col.INSEE, Col.DOC_TYPE, Col.PRESCRIPTION_DATE, Col.ARRET_DATE, Col.APPROVAL_DATE),
+            (
+                _insee(),
+                Column(Col.DOC_TYPE, "str", allowed=DOC_TYPES),
+                Column(Col.PRESCRIPTION_DATE, "str", required=False, nullable=True),
+                Column(Col.ARRET_DATE, "str", required=False, nullable=True),
+                Column(Col.APPROVAL_DATE, "str", required=False, nullable=True),
+            ),
+            None,
+            "planning documents of each commune and the dates of their procedure (ISO dates)",
         ),
         LayerSchema(
             "projects",
@@ -676,8 +699,8 @@ def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:
     return out.astype("str")
 
 
-_TRUE = {"true", "1", "oui", "yes", "vrai", "o", "y", "t"}
-_FALSE = {"false", "0", "non", "no", "faux", "n", "f", ""}
+_TRUE = {"true", "1", "1.0", "oui", "yes", "vrai", "o", "y", "t"}
+_FALSE = {"false", "0", "0.0", "non", "no", "faux", "n", "f", ""}
 
 
 def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fix: str) -> None:
@@ -758,9 +781,9 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
             # nullable until the missing values are checked (see _check_columns)
             return num.astype("Int64")
         return num.astype("float64")
-    # bool: missing values take the column's default
+    # bool: missing values take the column's default, or stay NA when there is none
     if pd.api.types.is_bool_dtype(s):
-        return s.astype(bool)
+        return s.astype("boolean" if col.nullable else bool)
     low = s.astype(object).where(s.isna(), s.astype(str).str.strip().str.lower())
     low = low.where(low != "", None)
     bad = low[low.notna() & ~low.isin(_TRUE | _FALSE)]
@@ -775,6 +798,8 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
     out = low.isin(_TRUE)
     if col.default is not None:
         out = out.where(low.notna(), bool(col.default))
+    elif col.nullable:
+        return out.astype("boolean").mask(low.isna().to_numpy())
     return out.astype(bool)
 
 
@@ -1141,7 +1166,14 @@ def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
     """
     schema = SCHEMAS[name]
     dtypes = {"code": "str", "str": "str", "float": "float64", "int": "Int64", "bool": "bool"}
-    frame = pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in schema.columns})
+    frame = pd.DataFrame(
+        {
+            c.name: pd.Series(
+                dtype="boolean" if c.kind == "bool" and c.nullable else dtypes[c.kind]
+            )
+            for c in schema.columns
+        }
+    )
     if schema.geometry is None:
         return frame
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=CRS_L93), crs=CRS_L93)

@@ -1,5 +1,9 @@
 """The output policy: what foncier may write where, and how it writes it.
 
+(Longer than most modules on purpose: the checks, the atomic writes, the
+manifest and the recovery on open share one state machine; splitting them
+would spread one safety argument over several files.)
+
 One implementation for every writer (territory and scenario folders, maps,
 reports, GeoPackage / GeoTIFF / CSV exports, the service's result folders):
 
@@ -38,21 +42,18 @@ import json
 import os
 import re
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyogrio.errors
-import rasterio.errors
-
 from foncier.errors import FoncierError, OutputError
 
 __all__ = [
     "KIND_LABELS",
     "MANIFEST_NAME",
-    "WRITE_ERRORS",
     "Manifest",
     "atomic_write",
     "check_file",
@@ -63,6 +64,7 @@ __all__ = [
     "recover_folder",
     "write_file",
     "write_folder",
+    "write_errors",
     "write_text",
 ]
 
@@ -89,13 +91,22 @@ _COMPANIONS = {"scenario": ("report",)}
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<role>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}(\.[^.]*)?$")
 _SHOWN = 5
 
-#: Errors of the writers translated like operating-system errors (GDAL's included).
-WRITE_ERRORS: tuple[type[Exception], ...] = (
-    OSError,
-    pyogrio.errors.DataSourceError,
-    pyogrio.errors.DataLayerError,
-    rasterio.errors.RasterioError,
-)
+
+def write_errors() -> tuple[type[Exception], ...]:
+    """Errors of the writers translated like operating-system errors (GDAL's included).
+
+    ``OSError`` and the I/O errors of pyogrio and rasterio when they are loaded:
+    an error of a library can only come from a library already imported, so
+    none is imported here (``foncier --help`` stays light).
+    """
+    found: list[type[Exception]] = [OSError]
+    pyogrio_errors = sys.modules.get("pyogrio.errors")
+    if pyogrio_errors is not None:
+        found += [pyogrio_errors.DataSourceError, pyogrio_errors.DataLayerError]
+    rasterio_errors = sys.modules.get("rasterio.errors")
+    if rasterio_errors is not None:
+        found.append(rasterio_errors.RasterioError)
+    return tuple(found)
 
 
 def _label(kind: str | None) -> str:
@@ -621,7 +632,7 @@ def write_folder(
     except FoncierError:
         _remove(tmp)
         raise
-    except WRITE_ERRORS as exc:
+    except write_errors() as exc:
         _remove(tmp)
         raise _fail(exc, dest) from exc
     except BaseException:
@@ -710,7 +721,7 @@ def write_file(
     except FoncierError:
         _remove(tmp)
         raise
-    except WRITE_ERRORS as exc:
+    except write_errors() as exc:
         _remove(tmp)
         raise _fail(exc, path) from exc
     except BaseException:

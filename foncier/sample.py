@@ -1,5 +1,9 @@
 """The deterministic synthetic sample territory.
 
+(Longer than most modules: one generator whose layers share one random
+stream and one geography, so that the same seed always gives the same
+territory; nothing else in foncier depends on its internals.)
+
 A fictional agglomeration modelled on the scale of Alès Agglomération (Gard):
 communes around a main town in a river valley, foothills rising to the west,
 a motorway with interchanges on the plain, a rail line with a freight station,
@@ -14,7 +18,9 @@ The ENAF figures are calibrated so that the ZAN budget binds, as it does in
 reality: the territory's remaining 2021-2031 envelope is smaller than the ENAF
 that placing every project on greenfield land would take, a few communes have
 already exceeded their envelope, and a few small ones rely on the 1 ha
-garantie communale.
+garantie communale.  Their planning documents are given explicitly (a
+``planning_docs`` table: a PLU, PLUi or carte communale approved before 2026
+for most communes, the RNU for a few), so no guarantee rests on an assumption.
 """
 
 from __future__ import annotations
@@ -187,6 +193,28 @@ def _communes(towns: list[_Town], boundary: shapely.Polygon) -> gpd.GeoDataFrame
         },
         geometry=geoms,
         crs=CRS_L93,
+    )
+
+
+def _planning_docs(communes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Planning documents: a PLU, PLUi or carte communale approved before 2026, or the RNU.
+
+    Deterministic from the commune's rank, so the sample's random draws are unchanged.
+    """
+    rank = np.arange(len(communes))
+    doc = communes[Col.HAS_PLANNING_DOC].to_numpy(dtype=bool)
+    kinds = np.where(rank % 5 == 3, "CC", np.where(rank % 3 == 1, "PLUi", "PLU"))
+    years = 2008 + rank * 7 % 16  # 2008 … 2023
+    approved = [f"{y}-{1 + k % 12:02d}-{1 + k * 11 % 28:02d}" for k, y in enumerate(years)]
+    prescribed = [f"{y - 3}-{1 + k * 5 % 12:02d}-15" for k, y in enumerate(years)]
+    return pd.DataFrame(
+        {
+            Col.INSEE: communes[Col.INSEE].to_numpy(),
+            Col.DOC_TYPE: np.where(doc, kinds, "RNU"),
+            Col.PRESCRIPTION_DATE: pd.Series(prescribed).where(doc),
+            Col.ARRET_DATE: None,
+            Col.APPROVAL_DATE: pd.Series(approved).where(doc),
+        }
     )
 
 
@@ -969,6 +997,7 @@ def make_sample(
             "generator": "foncier.sample",
         },
         enaf_vintage=EnafVintage(2009, 2023),
+        planning_docs=validate_layer("planning_docs", _planning_docs(communes)),
     )
 
 

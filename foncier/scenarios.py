@@ -1,5 +1,8 @@
 """Scenarios: a territory, projects, a ZAN rule set, a pool level, weights and an objective.
 
+(Longer than most modules: a scenario, its result folder and the comparison
+of two results are one contract, written and read in the same place.)
+
 Running a :class:`Scenario` computes the land supply, the ZAN budgets and the
 matching, then returns a :class:`ScenarioResult`: assignments, unmatched
 projects with their reasons, the ZAN balance per pool after the scenario,
@@ -394,6 +397,7 @@ class Scenario:
 
         if not isinstance(self.territory, Territory):
             self.territory = Territory.from_folder(Path(self.territory))
+        self.territory.require_commune_geometries("l'affectation des projets et leur recherche")
         return self.territory
 
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:

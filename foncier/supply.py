@@ -1,5 +1,9 @@
 """Land supply: from parcels, ZAE plots and friches to screened land units.
 
+(Longer than most modules: the three steps below share their intermediate
+tables and are read in order; each criterion itself lives in
+:mod:`foncier.criteria`.)
+
 The supply step answers the working group's first question: how much land is
 really available for industry, where, and at what ZAN cost.
 
@@ -752,7 +756,7 @@ def land_units(
     NotFoundError
         If an ``exclude`` kind is not a constraint kind.
     DataSourceError, CRSError
-        If the territory's DEM cannot be read.
+        If the territory's DEM cannot be read, or it has no commune geometries.
 
     Examples
     --------
@@ -764,6 +768,7 @@ def land_units(
     >>> units[["unit_id", "origin", "net_area_ha", "enaf_share"]].head()  # doctest: +SKIP
     """
     kinds = _check_kinds(exclude, "exclude")
+    territory.require_commune_geometries("l'offre foncière (foncier supply)")
     timings: dict[str, float] = {}
     bar = None
     if progress:

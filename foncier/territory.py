@@ -8,6 +8,8 @@ A territory folder holds:
 - ``dem.tif``: the terrain model (optional);
 - ``enaf_consumption.csv``: ENAF consumption in the Cerema format;
 - ``projects.csv``: the industrial projects;
+- ``planning_docs.csv``: the planning documents of the communes and their
+  dates (optional; they decide the garantie communale);
 - ``territory.json``: name, provenance (e.g. "synthetic sample") and notes.
 """
 
@@ -32,6 +34,7 @@ import rasterio.warp
 from foncier.errors import CRSError, DataSourceError, NotFoundError
 from foncier.io._common import CONTENT_LABELS, check_content, sniff_content
 from foncier.io.cerema import EnafVintage, read_cerema_enaf, write_cerema_enaf
+from foncier.io.planning import read_planning_docs
 from foncier.layers import (
     CRS_L93,
     SCHEMAS,
@@ -49,6 +52,7 @@ GPKG_NAME = "territory.gpkg"
 DEM_NAME = "dem.tif"
 ENAF_NAME = "enaf_consumption.csv"
 PROJECTS_NAME = "projects.csv"
+PLANNING_NAME = "planning_docs.csv"
 META_NAME = "territory.json"
 
 #: Spatial layers stored in the GeoPackage, in the order of DESIGN.md.
@@ -206,6 +210,9 @@ class Territory:
         One :class:`~foncier.layers.LoadReport` per layer loaded.
     enaf_vintage
         Years covered by ``enaf_consumption``.
+    planning_docs
+        Planning documents of the communes (``planning_docs`` table; empty
+        when unknown): they decide the garantie communale.
     folder
         The folder the territory was read from or last written to, if any.
     """
@@ -218,6 +225,7 @@ class Territory:
     metadata: dict[str, Any] = field(default_factory=dict)
     reports: dict[str, LoadReport] = field(default_factory=dict)
     enaf_vintage: EnafVintage | None = None
+    planning_docs: pd.DataFrame = field(default_factory=lambda: empty_layer("planning_docs"))
     folder: Path | None = None
 
     def __post_init__(self) -> None:
@@ -250,7 +258,9 @@ class Territory:
             return self.enaf_consumption
         if name == "projects":
             return self.projects
-        known = [*self.layers, "enaf_consumption", "projects"]
+        if name == "planning_docs":
+            return self.planning_docs
+        known = [*self.layers, "enaf_consumption", "projects", "planning_docs"]
         msg = f"unknown layer {name!r}; known layers are {known}"
         raise NotFoundError(msg)
 
@@ -290,6 +300,59 @@ class Territory:
         """Yield ``(name, layer)`` for every spatial layer."""
         yield from self.layers.items()
 
+    def commune_table(self) -> pd.DataFrame:
+        """Return the communes as a table without geometry (``insee``, ``name``, ``epci``…).
+
+        From the communes layer when it has rows; otherwise from the Cerema
+        ENAF file, which names each commune, its EPCI and its SCoT (a
+        territory imported from that file alone).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per commune; empty when the territory has neither.
+        """
+        communes = self.layers["communes"]
+        if len(communes) or not self.communes_from_enaf:
+            return pd.DataFrame(communes.drop(columns=Col.GEOMETRY))
+        table = self.enaf_consumption.attrs["communes"]
+        return pd.DataFrame(table).reset_index(drop=True)
+
+    @property
+    def communes_from_enaf(self) -> bool:
+        """Whether the communes are only known from the Cerema file (no commune geometries)."""
+        named = self.enaf_consumption.attrs.get("communes")
+        return not len(self.layers["communes"]) and named is not None and len(named) > 0
+
+    def require_commune_geometries(self, task: str) -> None:
+        """Refuse a task that needs the commune geometries when the territory has none.
+
+        Parameters
+        ----------
+        task
+            What needs them, in French (e.g. ``"l'offre foncière"``).
+
+        Raises
+        ------
+        DataSourceError
+            When the communes layer is empty.
+        """
+        if len(self.layers["communes"]):
+            return
+        known = (
+            f" (ses {len(self.commune_table())} communes ne sont connues que par le fichier "
+            "Cerema, sans contours)"
+            if self.communes_from_enaf
+            else ""
+        )
+        msg = (
+            f"le territoire « {self.name} » n'a pas de géométries de communes{known} : "
+            f"{task} en a besoin. Importez les contours communaux avec "
+            "`foncier import --communes FICHIER` (par exemple Admin Express ou "
+            "communes-<département>.geojson)."
+        )
+        raise DataSourceError(msg)
+
     @property
     def synthetic(self) -> bool:
         """Whether the territory is the generated synthetic sample."""
@@ -298,11 +361,11 @@ class Territory:
     @property
     def data_label(self) -> str:
         """Provenance label shown on every output (``"échantillon synthétique"``...)."""
-        vintage = self.enaf_vintage.label if self.enaf_vintage else "pas de données ENAF"
+        vintage = f"données {self.enaf_vintage.label}" if self.enaf_vintage else "sans données ENAF"
         kind = (
             "échantillon synthétique, " if self.synthetic and "synthétique" not in self.name else ""
         )
-        return f"{self.name} ({kind}données {vintage})"
+        return f"{self.name} ({kind}{vintage})"
 
     # -- folder store -----------------------------------------------------------
     @classmethod
@@ -390,6 +453,12 @@ class Territory:
         else:
             projects = empty_layer("projects")
             reports["projects"] = LoadReport("projects", notes=[f"{PROJECTS_NAME} not provided"])
+        planning = folder / PLANNING_NAME
+        planning_docs = (
+            read_planning_docs(planning) if planning.is_file() else empty_layer("planning_docs")
+        )
+        if planning.is_file():
+            reports["planning_docs"] = planning_docs.attrs["load_report"]
         dem = folder / DEM_NAME
         if dem.is_file():
             reports["dem"] = dem_report(dem)
@@ -403,6 +472,7 @@ class Territory:
             metadata=meta,
             reports=reports,
             enaf_vintage=vintage,
+            planning_docs=planning_docs,
             folder=folder.resolve(),
         )
 
@@ -469,6 +539,8 @@ class Territory:
                 communes=self.metadata_communes(),
             )
         self.projects.to_csv(folder / PROJECTS_NAME, index=False)
+        if len(self.planning_docs):
+            self.planning_docs.to_csv(folder / PLANNING_NAME, index=False)
         if self.dem_path is not None:
             shutil.copyfile(self.dem_path, folder / DEM_NAME)
         meta = {"name": self.name, **{k: v for k, v in self.metadata.items() if k != "name"}}
@@ -478,9 +550,8 @@ class Territory:
 
     def metadata_communes(self) -> pd.DataFrame:
         """Commune names, EPCI and SCoT, as the Cerema file's descriptive columns."""
-        communes = self.layers["communes"]
-        table = pd.DataFrame(communes.drop(columns=Col.GEOMETRY))
-        cols = [Col.INSEE, Col.NAME, Col.EPCI, Col.SCOT]
+        table = self.commune_table()
+        cols = [Col.INSEE, Col.NAME, Col.EPCI, "epci_name", Col.SCOT]
         return table[[c for c in cols if c in table.columns]]
 
     # -- summary ----------------------------------------------------------------
@@ -492,6 +563,9 @@ class Territory:
         dict
             ``name``, ``synthetic``, ``crs``, ``layers`` (name → count and
             area in ha for polygon layers), ``dem``, ``enaf_years``,
+            ``enaf_communes``, ``communes_source`` (``layer``, ``enaf`` when
+            the communes come from the Cerema file alone, or ``None``),
+            ``planning_docs`` (communes listed in the planning documents),
             ``projects`` (count, jobs, investment, area needs).
         """
         layers = {}
@@ -509,6 +583,10 @@ class Territory:
             "dem": str(self.dem_path) if self.dem_path else None,
             "enaf_years": self.enaf_vintage.label if self.enaf_vintage else None,
             "enaf_communes": int(self.enaf_consumption[Col.INSEE].nunique()),
+            "communes_source": (
+                "enaf" if self.communes_from_enaf else "layer" if len(self.communes) else None
+            ),
+            "planning_docs": int(self.planning_docs[Col.INSEE].nunique()),
             "projects": {
                 "count": len(p),
                 "jobs": int(p[Col.JOBS].sum()) if len(p) else 0,

@@ -25,7 +25,7 @@ import click
 
 from foncier import __version__
 from foncier.errors import FoncierError
-from foncier.outputs import WRITE_ERRORS, describe_os_error
+from foncier.outputs import describe_os_error, write_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -183,7 +183,7 @@ def fail(exc: BaseException) -> NoReturn:
     if isinstance(exc, FoncierError):
         click.secho(f"Erreur : {exc}", fg="red", err=True)
         sys.exit(EXIT_USER)
-    if isinstance(exc, WRITE_ERRORS):
+    if isinstance(exc, write_errors()):
         click.secho(f"Erreur : {describe_os_error(exc)}", fg="red", err=True)
         sys.exit(EXIT_USER)
     log = write_bug_log(exc)

@@ -12,7 +12,8 @@ import click
 from foncier.assumptions import LAYER_LABELS
 from foncier.cli._main import EXISTING_FILE, force_option, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
-from foncier.layers import LoadReport
+from foncier.io.cerema import CodeMismatch
+from foncier.layers import Col, LoadReport
 
 if TYPE_CHECKING:
     from foncier.io.assemble import CachedLayer
@@ -100,6 +101,14 @@ def _print_report(report: LoadReport) -> None:
 @click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
 @click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
 @click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
+@click.option(
+    "--planning-docs",
+    type=EXISTING_FILE,
+    help=(
+        "Documents d'urbanisme des communes (CSV : insee;type;date_prescription;date_arret;"
+        "date_approbation ; type PLU, PLUi, CC ou RNU) : ils ouvrent la garantie communale."
+    ),
+)
 # land cover of the parcels and activity zones of the PLU
 @click.option(
     "--buildings",
@@ -153,6 +162,7 @@ def import_(
     built_share: float,
     ocsge: tuple[Path, ...],
     zone_rules: Path | None,
+    planning_docs: Path | None,
     name: str,
     output: Path,
     force: bool,
@@ -179,6 +189,7 @@ def import_(
         min_built_share=built_share,
         ocsge=ocsge,
         zone_rules=zone_rules,
+        planning_docs=planning_docs,
     )
     if cache is not None:
         sources, cached = sources_from_cache(cache, sources)
@@ -195,6 +206,10 @@ def import_(
         dem,
         projects,
         cache,
+        planning_docs,
+        zone_rules,
+        *buildings,
+        *ocsge,
         *(path for _, path in sources.constraints),
         *(path for _, path in sources.infrastructure),
     ]
@@ -211,6 +226,26 @@ def import_(
         click.secho(
             f"Couche absente : {_LABELS.get(layer, layer)} ({layer}) — aucune source fournie, "
             "laissée vide",
+            fg="yellow",
+        )
+    if territory.communes_from_enaf:
+        click.secho(
+            f"Communes : {len(territory.commune_table())} communes lues dans le fichier Cerema, "
+            "sans contours (foncier zan et info fonctionnent ; supply et match demandent "
+            "--communes)",
+            fg="yellow",
+        )
+    mismatch = territory.metadata.get("code_mismatch")
+    if isinstance(mismatch, dict) and (mismatch["only_communes"] or mismatch["only_enaf"]):
+        for line in CodeMismatch(
+            tuple(mismatch["only_communes"]), tuple(mismatch["only_enaf"]), mismatch["common"]
+        ).lines():
+            click.secho(f"Codes communes : {line}", fg="yellow")
+    flags = territory.commune_table().get(Col.HAS_PLANNING_DOC)
+    if not len(territory.planning_docs) and (flags is None or flags.isna().all()):
+        click.secho(
+            "Garantie communale : aucun document d'urbanisme fourni (--planning-docs) ; "
+            "le statut des communes est inconnu et la garantie de 1 ha n'est pas appliquée",
             fg="yellow",
         )
     click.echo(f"Territoire écrit dans {folder}")

@@ -21,6 +21,16 @@ def format_summary(summary: dict[str, Any]) -> str:
     for layer, entry in summary["layers"].items():
         area = f"  {fr_number(entry['area_ha'], 1, 'ha'):>14}" if "area_ha" in entry else ""
         lines.append(f"  {layer:<16} {entry['features']:>8} objets{area}")
+    if summary.get("communes_source") == "enaf":
+        lines.append(
+            f"Communes : {summary['enaf_communes']} lues dans le fichier Cerema, sans contours"
+        )
+    docs = summary.get("planning_docs", 0)
+    lines.append(
+        f"Documents d'urbanisme : {docs} communes renseignées"
+        if docs
+        else "Documents d'urbanisme : absents (garantie communale : statut inconnu)"
+    )
     lines.append(f"MNT : {summary['dem'] or 'absent'}")
     enaf = summary["enaf_years"] or "absente"
     lines.append(f"Consommation ENAF : {enaf} ({summary['enaf_communes']} communes)")

@@ -139,4 +139,4 @@ def supply(
     if units.attrs.get("slope_note"):
         click.echo(units.attrs["slope_note"])
     click.echo("\n" + assumptions_text(assumptions(t, units)))
-    click.echo(f"Terminé en {time.perf_counter() - start:.1f} s", err=True)
+    click.echo(f"Terminé en {fr_number(time.perf_counter() - start, 1)} s", err=True)

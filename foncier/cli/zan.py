@@ -1,4 +1,13 @@
-"""``foncier zan``: ZAN budgets of a territory under a rule set."""
+"""``foncier zan``: ZAN budgets of a territory under a rule set.
+
+Every output carries the table's assumptions (``attrs["assumptions"]``, the
+"hypothèses"): the table format lists them under the figures; ``--format
+json`` gives them under the key ``assumptions`` (``key``, ``count``,
+``communes``, ``text``); ``--format csv`` keeps stdout a plain CSV table and
+prints them on stderr, one ``Hypothèse : …`` line each; ``--assumptions FILE``
+also writes them as a CSV (``key;count;communes;text``, communes separated by
+``|``) whatever the format.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +32,11 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
+from foncier.outputs import write_text
 from foncier.zan import (
     BUDGET_COLUMNS,
+    GUARANTEE_STATUS_LABELS,
+    GUARANTEE_UNKNOWN_CHOICES,
     STATUS_LABELS,
     MissingEnafWarning,
     budget_table,
@@ -62,6 +74,8 @@ def _format_table(
             shown[col] = values.map(STATUS_LABELS)
         elif col == "guarantee_applied":
             shown[col] = values.map({True: "oui", False: "non"})
+        elif col == "guarantee_status":
+            shown[col] = values.map(GUARANTEE_STATUS_LABELS)
         elif pd.api.types.is_float_dtype(values):
             shown[col] = [fr_number(float(v), _DECIMALS.get(col, 2)) for v in values]
         else:
@@ -77,7 +91,7 @@ def _format_table(
         f"{totals['consumed_ha']} · reste net {totals['remaining_ha']}"
         f" · disponible {fr_number(float(remaining.clip(lower=0).sum()), 2, 'ha')}"
         f" (reliquats positifs ; {len(over)} en dépassement, "
-        f"{fr_number(float(-over.sum()), 2, 'ha')} au-delà de leur enveloppe)"
+        f"{fr_number(float(-over.sum()) + 0.0, 2, 'ha')} au-delà de leur enveloppe)"
     )
     # What the figures rest on by default comes right under the header (nothing when none).
     stated = [assumptions_text(hypotheses), ""] if hypotheses else []
@@ -98,10 +112,28 @@ def _format_json(
     payload = {
         "territory": territory_label,
         **{k: table.attrs[k] for k in keys},
+        "guarantee_unknown": table.attrs.get("guarantee_unknown"),
+        "code_mismatch": table.attrs.get("code_mismatch"),
+        "assumptions": table.attrs.get("assumptions", []),
         "hypotheses": hypotheses,
         "budgets": rows,
     }
     return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def _assumptions_csv(table: pd.DataFrame) -> str:
+    """The table's assumptions as a CSV: key;count;communes;text."""
+    rows = [
+        {
+            "key": a["key"],
+            "count": a["count"],
+            "communes": "|".join(a["communes"]),
+            "text": a["text"],
+        }
+        for a in table.attrs.get("assumptions", [])
+    ]
+    frame = pd.DataFrame(rows, columns=["key", "count", "communes", "text"])
+    return frame.to_csv(sep=";", index=False)
 
 
 def _missing_note(missing: dict[str, list[int]]) -> str:
@@ -119,6 +151,23 @@ def _missing_note(missing: dict[str, list[int]]) -> str:
 @click.option(
     "--rates", type=EXISTING_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
 )
+@click.option(
+    "--guarantee-unknown",
+    type=click.Choice(GUARANTEE_UNKNOWN_CHOICES),
+    default=None,
+    help=(
+        "Garantie communale des communes sans information sur leur document d'urbanisme : "
+        "refuse (non appliquée) ou apply (appliquée, par hypothèse). Défaut : celui des règles "
+        "(refuse)."
+    ),
+)
+@click.option(
+    "--assumptions",
+    "assumptions_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Écrit aussi les hypothèses du tableau dans ce fichier CSV (key;count;communes;text).",
+)
 @pool_option()
 @committed_option
 @format_option()
@@ -129,6 +178,8 @@ def zan(
     rates: Path | None,
     pool: str | None,
     committed: Path | None,
+    guarantee_unknown: str | None,
+    assumptions_file: Path | None,
     fmt: str,
 ) -> None:
     """ZAN budgets 2021-2031 per commune, EPCI or SCoT: envelope, consumed, remaining."""
@@ -139,10 +190,14 @@ def zan(
     committed_table = read_committed(committed) if committed is not None else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingEnafWarning)
-        table = budget_table(t, rules, pool=pool, committed=committed_table)
+        table = budget_table(
+            t, rules, pool=pool, committed=committed_table, guarantee_unknown=guarantee_unknown
+        )
     if table.attrs["missing_years"]:
         click.secho(_missing_note(table.attrs["missing_years"]), fg="yellow", err=True)
     hypotheses = [dict(a) for a in assumptions(t, budgets=table, zan_only=True)]
+    if assumptions_file is not None:
+        write_text(assumptions_file, _assumptions_csv(table), "budgets")
     if fmt == "csv":
         click.echo(_machine(table).to_csv(index=False), nl=False)
         if hypotheses:

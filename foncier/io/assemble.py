@@ -4,6 +4,12 @@ Each layer is read by its reader; layers read from several files (constraints
 and infrastructure of several kinds) are concatenated and validated again.
 A layer without a source stays empty and is reported as missing: nothing is
 invented.
+
+The communes come from the communes layer; without one, the Cerema ENAF file
+names them (code, name, EPCI, SCoT) and the territory carries no commune
+geometry: the ZAN accounting works, the land supply and the matching refuse.
+With both, the codes present on one side only are reported, and the import
+refuses two files that share no commune.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from foncier.io._common import PathLike, _gdal_path, validate_source
 from foncier.io.admin import read_communes
 from foncier.io.cadastre import read_buildings, read_cadastre
 from foncier.io.cartofriches import read_cartofriches
-from foncier.io.cerema import read_cerema_enaf
+from foncier.io.cerema import code_mismatch, read_cerema_enaf
 from foncier.io.constraints import read_constraints, read_infrastructure
 from foncier.io.dem import reproject_dem
 from foncier.io.fetch import read_manifest, sha256_of
 from foncier.io.gpu import read_gpu_zoning
 from foncier.io.ocsge import read_ocsge
+from foncier.io.planning import read_planning_docs
 from foncier.io.zae import read_zae, read_zae_plots
 from foncier.land_cover import DEFAULT_MIN_BUILT_SHARE, assign_land_cover
 from foncier.layers import Col, LoadReport, empty_layer
@@ -83,6 +90,9 @@ class TerritorySources:
         Share of a parcel covered by buildings from which it is artificialised.
     zone_rules
         Activity-zone rules file replacing the built-in one.
+    planning_docs
+        Planning documents of the communes (see
+        :func:`foncier.io.planning.read_planning_docs`).
     """
 
     cadastre: Sequence[PathLike] = ()
@@ -102,6 +112,7 @@ class TerritorySources:
     ocsge: Sequence[PathLike] = ()
     min_built_share: float = DEFAULT_MIN_BUILT_SHARE
     zone_rules: PathLike | None = None
+    planning_docs: PathLike | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -205,12 +216,19 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
             parts = [reader(path, kind) for kind, path in pairs]
             files = [p for _, p in pairs]
             keep(layer, _concat(layer, parts, ", ".join(map(str, files))), files)
+    extra: dict[str, object] = {}
     if sources.enaf is not None:
         enaf = read_cerema_enaf(sources.enaf)
         reports["enaf_consumption"] = enaf.attrs["load_report"]
         used["enaf_consumption"] = [str(sources.enaf)]
+        extra.update(_match_communes(layers.get("communes"), enaf, sources))
     else:
         enaf = empty_layer("enaf_consumption")
+    planning_docs = empty_layer("planning_docs")
+    if sources.planning_docs is not None:
+        planning_docs = read_planning_docs(sources.planning_docs)
+        reports["planning_docs"] = planning_docs.attrs["load_report"]
+        used["planning_docs"] = [str(sources.planning_docs)]
     if sources.projects is not None:
         # preferred_insee must be a commune of the territory, areas within its area
         projects = read_projects(sources.projects, layers.get("communes"))
@@ -224,16 +242,18 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         used["dem"] = [str(sources.dem)]
         dem_path = dem_out
     check_overlap(layers, dem_path)
-    missing = [n for n in (*SPATIAL_LAYERS, "enaf_consumption", "projects", "dem") if n not in used]
+    tables = ("enaf_consumption", "planning_docs", "projects", "dem")
+    missing = [n for n in (*SPATIAL_LAYERS, *tables) if n not in used]
     metadata = {
         "synthetic": False,
         "description": "imported from open-data files",
         "imported": datetime.now(UTC).isoformat(timespec="seconds"),
         "sources": used,
         "missing": missing,
+        **extra,
         **sources.extra,
     }
-    return Territory(
+    territory = Territory(
         name=name,
         layers=layers,
         enaf_consumption=enaf,
@@ -242,7 +262,72 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         metadata=metadata,
         reports=reports,
         enaf_vintage=enaf.attrs.get("vintage"),
+        planning_docs=planning_docs,
     )
+    if len(planning_docs):
+        _note_planning_coverage(territory)
+    return territory
+
+
+def _match_communes(
+    communes: gpd.GeoDataFrame | None, enaf: pd.DataFrame, sources: TerritorySources
+) -> dict[str, object]:
+    """Compare the codes of the communes layer and of the Cerema file; note or refuse.
+
+    Returns the metadata to record: where the communes come from and the codes
+    present on one side only.
+    """
+    report = enaf.attrs["load_report"]
+    if communes is None or not len(communes):
+        named = enaf.attrs["communes"]
+        report.notes.append(
+            f"{len(named)} communes (code, nom, EPCI, SCoT) lues dans le fichier Cerema, "
+            "sans contours : le bilan ZAN est possible, l'offre foncière et l'affectation "
+            "demandent les contours communaux (--communes)"
+        )
+        return {"communes_source": "enaf"}
+    mismatch = code_mismatch(communes[Col.INSEE], enaf[Col.INSEE])
+    if mismatch.common == 0:
+        files = ", ".join(str(f) for f in sources.communes)
+        msg = (
+            f"aucune commune en commun entre la couche communes ({files} : "
+            f"{len(mismatch.only_communes)} communes, {', '.join(mismatch.only_communes[:5])}…) "
+            f"et le fichier Cerema ({sources.enaf} : {len(mismatch.only_enaf)} communes, "
+            f"{', '.join(mismatch.only_enaf[:5])}…) : ces fichiers ne décrivent pas le même "
+            "territoire. Donnez le fichier Cerema de ce territoire (ou l'extrait national "
+            "filtré sur ses communes)."
+        )
+        raise DataSourceError(msg)
+    report.notes.extend(mismatch.lines())
+    return {
+        "communes_source": "layer",
+        "code_mismatch": {
+            "only_communes": list(mismatch.only_communes),
+            "only_enaf": list(mismatch.only_enaf),
+            "common": mismatch.common,
+        },
+    }
+
+
+def _note_planning_coverage(territory: Territory) -> None:
+    """Say which communes the planning-documents table leaves out, or names in excess."""
+    report = territory.reports["planning_docs"]
+    codes = territory.commune_table()[Col.INSEE].astype(str)
+    if not len(codes):
+        return
+    listed = set(territory.planning_docs[Col.INSEE])
+    absent = sorted(set(codes) - listed)
+    foreign = sorted(listed - set(codes))
+    if absent:
+        report.notes.append(
+            f"{len(absent)} commune(s) sans document renseigné ({', '.join(absent[:5])}"
+            f"{' …' if len(absent) > 5 else ''}) : statut inconnu pour la garantie communale"
+        )
+    if foreign:
+        report.notes.append(
+            f"{len(foreign)} commune(s) de la table hors du territoire, ignorée(s) : "
+            f"{', '.join(foreign[:5])}{' …' if len(foreign) > 5 else ''}"
+        )
 
 
 #: Sources of a ``foncier fetch`` cache: the layer each feeds and the

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,14 @@ from foncier.io._common import check_content
 from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 from foncier.outputs import write_file
 
-__all__ = ["KNOWN_VINTAGES", "USES", "EnafVintage", "read_cerema_enaf", "write_cerema_enaf"]
+__all__ = [
+    "USES",
+    "CodeMismatch",
+    "EnafVintage",
+    "code_mismatch",
+    "read_cerema_enaf",
+    "write_cerema_enaf",
+]
 
 #: Cerema destination codes and the tidy column each one goes to.
 USES: dict[str, str] = {
@@ -38,7 +46,13 @@ USES: dict[str, str] = {
     "fer": Col.RAIL_M2,
     "inc": Col.UNKNOWN_M2,
 }
+#: ``naf{YY}art{ZZ}``: the annual flow when ``ZZ = YY + 1``, a total over the years otherwise.
 _FLOW_RE = re.compile(r"^naf(\d{2})art(\d{2})$")
+#: ``nafart{YY}{ZZ}``: the total over the years as some vintages name it.
+_TOTAL_RE = re.compile(r"^nafart(\d{2})(\d{2})$")
+#: The EPCI column of a vintage (``epci23``, ``epci24``…) and its name column.
+_EPCI_RE = re.compile(r"^epci(\d{2})?$")
+_SCOT_RE = re.compile(r"^scot(\d{2})?$")
 #: Tolerance of the check naf = act + hab + mix + rou + fer + inc, in m².
 SUM_TOLERANCE_M2 = 1.0
 #: Cerema writes -1 in a destination column as a rounding correction; values
@@ -69,8 +83,76 @@ class EnafVintage:
         return list(range(self.first_year, self.end_year))
 
 
-#: Vintages of the national Cerema file this reader knows.
-KNOWN_VINTAGES: tuple[EnafVintage, ...] = tuple(EnafVintage(2009, end) for end in range(2021, 2025))
+def _first_codes(codes: tuple[str, ...], n: int = 5) -> str:
+    shown = ", ".join(codes[:n])
+    return shown + (" …" if len(codes) > n else "")
+
+
+@dataclass(frozen=True)
+class CodeMismatch:
+    """Commune codes of a communes layer and of an ENAF table that do not match.
+
+    Attributes
+    ----------
+    only_communes
+        Codes of the communes layer with no row in the ENAF table (sorted).
+    only_enaf
+        Codes of the ENAF table that are not in the communes layer (sorted).
+    common
+        Number of codes present in both.
+    """
+
+    only_communes: tuple[str, ...]
+    only_enaf: tuple[str, ...]
+    common: int
+
+    def __bool__(self) -> bool:
+        return bool(self.only_communes or self.only_enaf)
+
+    def lines(self) -> list[str]:
+        """The mismatch in French, one line per side (empty when the codes match)."""
+        out = []
+        if self.only_communes:
+            n = len(self.only_communes)
+            out.append(
+                f"{n} commune(s) de la couche communes absente(s) du fichier Cerema "
+                f"({_first_codes(self.only_communes)}) : leur budget ZAN est laissé vide"
+            )
+        if self.only_enaf:
+            n = len(self.only_enaf)
+            out.append(
+                f"{n} commune(s) du fichier Cerema absente(s) de la couche communes "
+                f"({_first_codes(self.only_enaf)}) : leur consommation n'est pas comptée"
+            )
+        return out
+
+
+def code_mismatch(communes_insee: Iterable[str], enaf_insee: Iterable[str]) -> CodeMismatch:
+    """Compare the commune codes of a communes layer and of an ENAF table.
+
+    Parameters
+    ----------
+    communes_insee
+        INSEE codes of the communes layer.
+    enaf_insee
+        INSEE codes of the ENAF consumption table (repeated codes are fine).
+
+    Returns
+    -------
+    CodeMismatch
+        The codes present on one side only; false when every code matches.
+
+    Examples
+    --------
+    >>> m = code_mismatch(["30007", "30028"], ["30007", "07010"])
+    >>> m.only_communes, m.only_enaf, m.common
+    (('30028',), ('07010',), 1)
+    """
+    ours = set(normalise_insee(pd.Series(list(communes_insee), dtype=object)).dropna())
+    theirs = set(normalise_insee(pd.Series(list(enaf_insee), dtype=object)).dropna())
+    return CodeMismatch(
+        tuple(sorted(ours - theirs)), tuple(sorted(theirs - ours)), len(ours & theirs)
+    )
 
 
 def _read_text_table(path: Path) -> pd.DataFrame:
@@ -124,6 +206,7 @@ def _read_text_table(path: Path) -> pd.DataFrame:
 
 
 def _detect_years(columns: list[str], path: Path) -> list[int]:
+    """Years of the annual flows, from the column names (any vintage)."""
     starts = []
     for c in columns:
         m = _FLOW_RE.match(c)
@@ -132,7 +215,7 @@ def _detect_years(columns: list[str], path: Path) -> list[int]:
     if not starts:
         msg = (
             f"{path}: no annual flow column 'naf{{YY}}art{{YY+1}}' (e.g. 'naf11art12') found; "
-            "is this a Cerema ENAF consumption file of a known vintage (2009-2021 … 2009-2024)?"
+            "is this a Cerema ENAF consumption file (fichier de consommation d'espaces NAF)?"
         )
         raise DataSourceError(msg)
     starts.sort()
@@ -141,16 +224,44 @@ def _detect_years(columns: list[str], path: Path) -> list[int]:
         cols = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in missing]
         msg = f"{path}: the flow columns {cols} are missing between {starts[0]} and {starts[-1]}"
         raise DataSourceError(msg)
-    vintage = EnafVintage(starts[0], starts[-1] + 1)
-    if vintage not in KNOWN_VINTAGES:
-        known = ", ".join(v.label for v in KNOWN_VINTAGES)
-        msg = (
-            f"{path}: unknown vintage: annual flows from {vintage.first_year} to "
-            f"{vintage.end_year} ({vintage.label}); known vintages are {known}. "
-            "Check that no year column was dropped or renamed."
-        )
-        raise DataSourceError(msg)
     return starts
+
+
+def _total_column(columns: list[str], vintage: EnafVintage) -> str | None:
+    """The column of the total over the vintage (``naf09art24`` or ``nafart0924``), if any."""
+    first, end = vintage.first_year % 100, vintage.end_year % 100
+    for c in columns:
+        m = _FLOW_RE.match(c) or _TOTAL_RE.match(c)
+        if m and (int(m.group(1)), int(m.group(2))) == (first, end) and end != first + 1:
+            return c
+    return None
+
+
+def _last(columns: list[str], pattern: re.Pattern[str]) -> str | None:
+    """The column matching ``pattern`` with the latest two-digit year (``epci24`` > ``epci23``)."""
+    found = sorted((int(m.group(1) or 0), c) for c in columns if (m := pattern.match(c)))
+    return found[-1][1] if found else None
+
+
+def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
+    """Code, name, EPCI (SIREN and name) and SCoT of each commune, as the file writes them."""
+    columns = list(raw.columns)
+    epci = _last(columns, _EPCI_RE)
+    scot = _last(columns, _SCOT_RE)
+    sources = {
+        Col.NAME: "idcomtxt",
+        Col.EPCI: epci,
+        "epci_name": f"{epci}txt" if epci else None,
+        Col.SCOT: scot,
+    }
+    table = pd.DataFrame({Col.INSEE: raw["idcom"]})
+    for target, source in sources.items():
+        if source is None or source not in raw.columns:
+            table[target] = pd.Series(pd.NA, index=raw.index, dtype="str")
+            continue
+        text = raw[source].astype(str).str.strip()
+        table[target] = text.where(text != "")
+    return table
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
@@ -177,9 +288,14 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path
-        A ``;``-separated Cerema file (UTF-8, with or without BOM) of a
-        vintage in :data:`KNOWN_VINTAGES` (2009-2021 to 2009-2024); extra
+        A ``;``-separated Cerema file (UTF-8, with or without BOM) of any
+        vintage: the years are read from the flow columns ``naf{YY}art{YY+1}``
+        and ``art{YY}{act,hab,mix,rou,fer,inc}{YY+1}`` (2009-2024, 2009-2025,
+        2011-2026…), the EPCI from the latest ``epci{YY}`` column; extra
         columns are ignored and column names are matched case-insensitively.
+        When the file has the total over the vintage (``naf09art24`` or
+        ``nafart0924``), the annual flows are checked against it (a
+        difference is noted, the annual flows are kept).
         A destination value of -1 m² (a Cerema rounding correction) is read
         as 0 and counted in the notes; a more negative value, or a negative
         ``naf``, rejects the commune-year.
@@ -189,7 +305,8 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         One row per commune and year, columns of the ``enaf_consumption``
         layer.  ``attrs`` holds ``vintage`` (:class:`EnafVintage`),
-        ``communes`` (``insee``, ``name``, ``epci``, ``scot`` as published)
+        ``communes`` (``insee``, ``name``, ``epci``, ``epci_name``, ``scot``
+        as published; missing values are NA)
         and ``load_report`` (:class:`~foncier.layers.LoadReport`): rows whose
         figures are unusable are rejected and listed there, never read as
         zero; rows where ``naf`` differs from the sum of uses by more than
@@ -198,8 +315,9 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataSourceError
-        Unreadable, empty or truncated file, wrong separator, unknown vintage,
-        missing ``idcom`` column, text in a numeric column.
+        Unreadable, empty or truncated file, wrong separator, missing or
+        non-consecutive flow years, missing ``idcom`` column, text in a
+        numeric column.
     """
     path = Path(path)
     check_content(path, "de consommation d'ENAF", {"text"})
@@ -261,16 +379,22 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     except LayerSchemaError as exc:
         msg = f"{path}: {exc}"
         raise DataSourceError(msg) from exc
-    epci_cols = sorted(c for c in raw.columns if re.fullmatch(r"epci\d{2}", c))
-    communes = pd.DataFrame(
-        {
-            Col.INSEE: raw["idcom"],
-            Col.NAME: raw.get("idcomtxt", pd.Series(pd.NA, index=raw.index)),
-            Col.EPCI: raw[epci_cols[-1]] if epci_cols else pd.NA,
-            Col.SCOT: raw.get("scot", pd.Series(pd.NA, index=raw.index)),
-        }
-    )
-    out.attrs["vintage"] = EnafVintage(years[0], years[-1] + 1)
+    vintage = EnafVintage(years[0], years[-1] + 1)
+    total = _total_column(list(raw.columns), vintage)
+    if total is not None:
+        by_commune = tidy.groupby(Col.INSEE)[Col.ENAF_M2]
+        complete = by_commune.count() == len(years)  # communes with a rejected year are skipped
+        sums = by_commune.sum()[complete]
+        published = _numeric(raw, [total], path)[total].set_axis(raw["idcom"])
+        gap = (sums - published.reindex(sums.index)).abs()
+        off = gap[gap > SUM_TOLERANCE_M2 * len(years) + 1e-9]
+        if len(off):
+            report.notes.append(
+                f"{len(off)} communes whose annual flows do not add up to {total} "
+                f"(annual flows kept): {off.index.tolist()[:5]}"
+            )
+    communes = _commune_table(raw)
+    out.attrs["vintage"] = vintage
     out.attrs["communes"] = communes
     return out
 

@@ -60,8 +60,8 @@ INFRA_COLOURS = {
     "motorway": "#e31a1c",
     "rail_line": "#404040",
     "rail_freight": "#000000",
-    "substation": "#ff7f00",
-    "power_line": "#ff7f00",
+    "substation": "#01665e",  # dark teal: the friche statuses use oranges and purple
+    "power_line": "#01665e",
     "port": "#1f78b4",
     "other": OTHER,
 }

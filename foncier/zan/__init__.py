@@ -7,6 +7,7 @@ rule set, its version, the ENAF data vintage and the time it was computed.
 - :mod:`foncier.zan.rules`: rule sets and territorialised rates;
 - :mod:`foncier.zan.budgets`: budget tables per commune, EPCI or SCoT;
 - :mod:`foncier.zan.charging`: what a placement charges to the envelope (ENAF cost);
+- :mod:`foncier.zan.guarantee`: eligibility of each commune to the garantie communale;
 - :mod:`foncier.zan.impact`: what placed projects do to the budgets;
 - :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts.
 """
@@ -21,9 +22,15 @@ from foncier.zan.budgets import (
     read_committed,
 )
 from foncier.zan.charging import ENAF_SLIVER_HA, EnafCharging
+from foncier.zan.guarantee import (
+    GUARANTEE_STATUS_LABELS,
+    GUARANTEE_STATUSES,
+    guarantee_eligibility,
+)
 from foncier.zan.impact import PLACEMENT_COLUMNS, placement_impact
 from foncier.zan.rules import (
     DEFAULT_RULES,
+    GUARANTEE_UNKNOWN_CHOICES,
     POOL_LEVELS,
     RuleSet,
     TerritorialRate,
@@ -38,6 +45,9 @@ __all__ = [
     "BUDGET_COLUMNS",
     "DEFAULT_RULES",
     "ENAF_SLIVER_HA",
+    "GUARANTEE_STATUSES",
+    "GUARANTEE_STATUS_LABELS",
+    "GUARANTEE_UNKNOWN_CHOICES",
     "NET_ZERO_YEAR",
     "PLACEMENT_COLUMNS",
     "POOL_LEVELS",
@@ -50,6 +60,7 @@ __all__ = [
     "available_rules",
     "budget_table",
     "commune_budgets",
+    "guarantee_eligibility",
     "load_rates",
     "load_rules",
     "placement_impact",

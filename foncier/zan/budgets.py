@@ -1,12 +1,19 @@
 """ZAN budgets: envelopes 2021-2031, consumption since 2021, what remains.
 
+(Longer than most modules on purpose: the budget arithmetic, the committed
+projects it deducts and the assumptions it states are one computation, read
+together by whoever checks a figure against the law.)
+
 The arithmetic, for each commune (figures in ha; flows of year ``Y`` run from
 1 Jan ``Y`` to 1 Jan ``Y+1``):
 
 - ``baseline_ha`` = sum of the flows of the reference period (2011 … 2020);
 - ``envelope_ha`` = ``baseline_ha × (1 − reduction_rate)``, then
-  ``max(envelope, communal_guarantee_ha)`` for communes with a planning
-  document (the garantie communale, applied per commune before pooling);
+  ``max(envelope, communal_guarantee_ha)`` for communes eligible to the
+  garantie communale (``guarantee_status`` ``yes``, see
+  :mod:`foncier.zan.guarantee`; a commune of unknown status gets it only
+  under ``guarantee_unknown = "apply"``), applied per commune before pooling;
+  ``guaranteed_ha`` is what the guarantee adds;
 - ``consumed_ha`` = sum of the flows from 2021 to the latest year in the data
   (capped at the end of the target period);
 - ``remaining_ha`` = ``envelope_ha − consumed_ha − committed_ha``;
@@ -18,6 +25,13 @@ The arithmetic, for each commune (figures in ha; flows of year ``Y`` run from
 Pooled rows (EPCI, SCoT) are sums of their members.  A commune with a year
 missing from the data gets NaN figures and status ``incomplete``: a missing
 year is never read as zero consumption.
+
+Every table carries its assumptions in ``attrs["assumptions"]``: a list of
+``{"key", "count", "communes", "text"}`` entries (``text`` in French, the
+"hypothèses" shown with the figures): communes of unknown planning status and
+what was done with their guarantee, commune codes present in the communes
+layer or in the ENAF table only, communes named by the Cerema file alone,
+years of ENAF data missing, and the data vintage the consumption rests on.
 """
 
 from __future__ import annotations
@@ -30,10 +44,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from foncier._format import fr_number
 from foncier.errors import DataSourceError, FoncierWarning, LayerSchemaError, NotFoundError
-from foncier.io.cerema import EnafVintage
+from foncier.io.cerema import CodeMismatch, EnafVintage, code_mismatch
 from foncier.layers import Col, normalise_insee
-from foncier.zan.rules import POOL_LEVELS, RuleSet, load_rules, rate_per_commune
+from foncier.zan.guarantee import guarantee_eligibility
+from foncier.zan.rules import (
+    POOL_LEVELS,
+    RuleSet,
+    check_guarantee_unknown,
+    load_rules,
+    rate_per_commune,
+)
 
 if TYPE_CHECKING:
     from foncier.territory import Territory
@@ -56,6 +78,8 @@ BUDGET_COLUMNS: tuple[str, ...] = (
     "reduction_rate",
     "envelope_ha",
     "guarantee_applied",
+    "guarantee_status",
+    "guaranteed_ha",
     "consumed_ha",
     "committed_ha",
     "remaining_ha",
@@ -113,8 +137,8 @@ def _communes_table(communes: pd.DataFrame) -> pd.DataFrame:
     scot = table[Col.SCOT] if Col.SCOT in table else pd.Series(np.nan, index=table.index)
     # Cerema files write "" for a commune outside any SCoT.
     table[Col.SCOT] = scot.where(scot.astype(str).str.strip() != "").astype("str")
-    plan = table.get(Col.HAS_PLANNING_DOC, pd.Series(True, index=table.index))
-    table[Col.HAS_PLANNING_DOC] = plan.fillna(True).astype(bool)
+    plan = table.get(Col.HAS_PLANNING_DOC, pd.Series(pd.NA, index=table.index))
+    table[Col.HAS_PLANNING_DOC] = plan.astype("boolean")  # NA: unknown
     dup = table[Col.INSEE][table[Col.INSEE].duplicated()]
     if len(dup):
         msg = f"communes table has duplicate INSEE codes {sorted(set(dup))[:5]}"
@@ -327,6 +351,8 @@ def _commune_rows(
     rules: RuleSet,
     committed: pd.DataFrame | None,
     vintage: EnafVintage,
+    status: pd.Series,
+    apply_unknown: bool,
 ) -> tuple[pd.DataFrame, pd.Series, dict[str, list[int]]]:
     """Per-commune figures, the guarantee lift of each commune, the missing years."""
     ref0, ref1 = rules.reference_period
@@ -340,7 +366,8 @@ def _commune_rows(
     rate = rate_per_commune(rules, table)
     raw_envelope = baseline * (1.0 - rate)
     guarantee = rules.communal_guarantee_ha
-    lifted = table[Col.HAS_PLANNING_DOC] & (raw_envelope < guarantee)
+    eligible = (status == "yes") | ((status == "unknown") & apply_unknown)
+    lifted = eligible & (raw_envelope < guarantee)
     lift = (guarantee - raw_envelope).where(lifted, 0.0)
     envelope = raw_envelope if rules.guarantee_pooled else raw_envelope + lift
     committed_ha = pd.Series(0.0, index=table.index)
@@ -364,6 +391,8 @@ def _commune_rows(
             "reduction_rate": rate,
             "envelope_ha": envelope,
             "guarantee_applied": lifted & (not rules.guarantee_pooled),
+            "guarantee_status": status.astype("str"),
+            "guaranteed_ha": lift,
             "consumed_ha": consumed,
             "committed_ha": committed_ha,
             "remaining_ha": remaining,
@@ -374,6 +403,12 @@ def _commune_rows(
     )
     rows["status"] = _status(envelope, remaining, projected)
     return rows, lift, missing
+
+
+def _pool_status(statuses: pd.Series) -> str:
+    """Guarantee status of a pool: its members' one, or ``mixed``."""
+    found = statuses.unique()
+    return str(found[0]) if len(found) == 1 else "mixed"
 
 
 def _pool_rows(
@@ -402,6 +437,8 @@ def _pool_rows(
             "reduction_rate": rate,
             "envelope_ha": sums["envelope_ha"],
             "guarantee_applied": group["lifted"].any(),
+            "guarantee_status": group["guarantee_status"].agg(_pool_status),
+            "guaranteed_ha": group["guaranteed_ha"].sum(),
             **{c: sums[c] for c in _SUMMED[2:]},
         },
         index=sums.index,
@@ -418,12 +455,18 @@ def commune_budgets(
     vintage: EnafVintage | None = None,
     *,
     pool: str = "commune",
+    planning_docs: pd.DataFrame | None = None,
+    guarantee_unknown: str | None = None,
 ) -> pd.DataFrame:
     """Budget table from explicit communes and ENAF consumption tables.
 
     Per commune: ``baseline_ha`` = sum of the reference flows (2011 … 2020);
     ``envelope_ha`` = ``baseline_ha × (1 − reduction_rate)``, raised to
-    ``communal_guarantee_ha`` for communes with ``has_planning_doc``;
+    ``communal_guarantee_ha`` for communes eligible to the garantie
+    communale (``guarantee_status`` ``yes``, from ``planning_docs`` and the
+    rule set's ``guarantee_deadline``, else from ``has_planning_doc``; a
+    commune of ``unknown`` status is lifted only under ``guarantee_unknown =
+    "apply"``), ``guaranteed_ha`` being the hectares added;
     ``consumed_ha`` = flows from 2021 to the latest year; ``remaining_ha`` =
     ``envelope_ha − consumed_ha − committed_ha``; ``pace_ha_per_year`` =
     ``consumed_ha / n`` (``n`` years of data since 2021);
@@ -442,7 +485,8 @@ def commune_budgets(
     ----------
     communes
         Communes layer or table: ``insee``, ``name``, ``epci``, optionally
-        ``scot``, ``has_planning_doc`` (default true), ``epci_name``.
+        ``scot``, ``has_planning_doc`` (true, false or blank = unknown),
+        ``epci_name``.
     enaf
         Tidy ENAF table: ``insee``, ``year`` (start of the flow), ``enaf_m2``.
     rules
@@ -455,6 +499,12 @@ def commune_budgets(
         from its years when ``None``.
     pool
         ``commune``, ``epci`` or ``scot``.
+    planning_docs
+        Planning documents (see :func:`foncier.io.planning.read_planning_docs`);
+        they decide each commune's ``guarantee_status``.
+    guarantee_unknown
+        ``refuse`` or ``apply`` (the guarantee of communes of unknown
+        status); ``None`` uses the rule set's ``guarantee_unknown``.
 
     Returns
     -------
@@ -463,8 +513,13 @@ def commune_budgets(
         or pool (for pools, ``insee`` holds the pool id and ``name`` a
         readable pool name).  ``attrs``: ``rules``, ``rules_version``,
         ``enaf_vintage``, ``computed_at``, ``pool``, ``missing_years``
-        (INSEE → years absent) and ``guarantee_reserve_ha`` (EPCI → ha of
-        guarantee mutualised, when the rule set pools it).
+        (INSEE → years absent), ``guarantee_reserve_ha`` (EPCI → ha of
+        guarantee mutualised, when the rule set pools it),
+        ``guarantee_unknown`` (the choice applied), ``guarantee_reasons``
+        (INSEE → why its status, in French), ``code_mismatch``
+        (``only_communes``, ``only_enaf``: codes on one side only; ``common``)
+        and ``assumptions`` (the French "hypothèses", see the module docstring).
+        Pooled rows' ``guarantee_status`` is their members' one, or ``mixed``.
 
     Raises
     ------
@@ -472,6 +527,10 @@ def commune_budgets(
         A missing column, duplicate rows, an unknown pool level.
     NotFoundError
         Committed projects in a commune that is not in ``communes``.
+    DataSourceError
+        No commune code in common between ``communes`` and ``enaf``.
+    RuleSetError
+        ``guarantee_unknown`` is neither ``refuse`` nor ``apply``.
 
     Warns
     -----
@@ -481,16 +540,37 @@ def commune_budgets(
     Examples
     --------
     >>> communes = pd.DataFrame({"insee": ["30007"], "name": ["Alès"], "epci": ["200066918"]})
-    >>> enaf = pd.DataFrame({"insee": "30007", "year": range(2011, 2024), "enaf_m2": 3400.0})
+    >>> enaf = pd.DataFrame({"insee": "30007", "year": range(2011, 2024), "enaf_m2": 340.0})
     >>> row = commune_budgets(communes, enaf).iloc[0]
-    >>> float(row.baseline_ha), float(row.envelope_ha), bool(row.guarantee_applied)
-    (3.4, 1.7, False)
+    >>> round(float(row.envelope_ha), 6), row.guarantee_status, bool(row.guarantee_applied)
+    (0.17, 'unknown', False)
+    >>> row = commune_budgets(communes, enaf, guarantee_unknown="apply").iloc[0]
+    >>> round(float(row.envelope_ha), 6), round(float(row.guaranteed_ha), 6)
+    (1.0, 0.83)
     """
     _check_pool(pool)
     rules = rules if rules is not None else load_rules()
+    apply_unknown = (
+        check_guarantee_unknown(guarantee_unknown)
+        if guarantee_unknown is not None
+        else rules.guarantee_unknown
+    ) == "apply"
     table = _communes_table(communes)
     found_vintage = _vintage(enaf, vintage)
-    rows, lift, missing = _commune_rows(table, enaf, rules, committed, found_vintage)
+    mismatch = code_mismatch(table.index, enaf[Col.INSEE]) if len(enaf) else None
+    if mismatch is not None and mismatch.common == 0 and len(table):
+        msg = (
+            "aucun code INSEE en commun entre la table des communes "
+            f"({_first(list(mismatch.only_communes))}) et la consommation ENAF "
+            f"({_first(list(mismatch.only_enaf))}) : ces données ne décrivent pas le même "
+            "territoire"
+        )
+        raise DataSourceError(msg)
+    eligibility = guarantee_eligibility(table, planning_docs, rules.guarantee_deadline)
+    status = pd.Series(eligibility["guarantee_status"].to_numpy(), index=table.index)
+    rows, lift, missing = _commune_rows(
+        table, enaf, rules, committed, found_vintage, status, apply_unknown
+    )
     if missing:
         _warn_missing(missing)
     out = rows if pool == "commune" else _pool_rows(rows, lift, table, pool, rules)
@@ -500,6 +580,7 @@ def commune_budgets(
     if rules.guarantee_pooled:
         by_epci = lift.groupby(table[Col.EPCI].astype(str)).sum()
         reserve = {str(k): float(v) for k, v in by_epci.items()}
+    assumptions = _assumptions(rows, rules, apply_unknown, mismatch, found_vintage, missing)
     return _stamp(
         out[[*BUDGET_COLUMNS, POOL_ID]],
         rules,
@@ -507,7 +588,91 @@ def commune_budgets(
         pool,
         missing_years=missing,
         guarantee_reserve_ha=reserve,
+        guarantee_unknown="apply" if apply_unknown else "refuse",
+        guarantee_reasons=eligibility["guarantee_reason"].astype(str).to_dict(),
+        code_mismatch={
+            "only_communes": list(mismatch.only_communes) if mismatch is not None else [],
+            "only_enaf": list(mismatch.only_enaf) if mismatch is not None else [],
+            "common": mismatch.common if mismatch is not None else 0,
+        },
+        assumptions=assumptions,
     )
+
+
+def _first(codes: list[str], n: int = 5) -> str:
+    return ", ".join(codes[:n]) + (" …" if len(codes) > n else "")
+
+
+def _assumption(key: str, communes: list[str], text: str) -> dict[str, Any]:
+    return {"key": key, "count": len(communes), "communes": communes, "text": text}
+
+
+def _assumptions(
+    rows: pd.DataFrame,
+    rules: RuleSet,
+    apply_unknown: bool,
+    mismatch: CodeMismatch | None,
+    vintage: EnafVintage,
+    missing: dict[str, list[int]],
+) -> list[dict[str, Any]]:
+    """The French "hypothèses" of a budget table (see the module docstring)."""
+    out = []
+    unknown = rows["guarantee_status"] == "unknown"
+    if unknown.any():
+        codes = rows.index[unknown].astype(str).tolist()
+        raw = rows["baseline_ha"] * (1.0 - rows["reduction_rate"])
+        short = unknown & (raw < rules.communal_guarantee_ha)
+        gap = float((rules.communal_guarantee_ha - raw[short]).sum())
+        ha = fr_number(rules.communal_guarantee_ha, 2, "ha")
+        lead = (
+            f"{len(codes)} commune(s) sans information sur leur document d'urbanisme "
+            f"(statut inconnu : {_first(codes)})"
+        )
+        if apply_unknown:
+            text = (
+                f"{lead} : garantie communale de {ha} appliquée par hypothèse "
+                f"(guarantee_unknown = apply) ; elle relève {int(short.sum())} enveloppe(s) "
+                f"de {fr_number(gap, 2, 'ha')} au total"
+            )
+            out.append(_assumption("guarantee_unknown_applied", codes, text))
+        else:
+            text = (
+                f"{lead} : garantie communale de {ha} non appliquée ; "
+                f"{int(short.sum())} d'entre elles auraient une enveloppe relevée de "
+                f"{fr_number(gap, 2, 'ha')} au total si elles y avaient droit "
+                "(fournissez leurs documents d'urbanisme : foncier import --planning-docs)"
+            )
+            out.append(_assumption("guarantee_unknown_refused", codes, text))
+    if mismatch is not None and mismatch.only_communes:
+        codes = list(mismatch.only_communes)
+        out.append(_assumption("communes_without_enaf", codes, mismatch.lines()[0]))
+    if mismatch is not None and mismatch.only_enaf:
+        codes = list(mismatch.only_enaf)
+        out.append(_assumption("enaf_without_commune", codes, mismatch.lines()[-1]))
+    if missing:
+        codes = sorted(missing)
+        text = (
+            f"{len(codes)} commune(s) aux années de consommation ENAF manquantes "
+            f"({_first(codes)}) : budgets laissés vides, jamais comptés comme nuls"
+        )
+        out.append(_assumption("missing_years", codes, text))
+    t0, t1 = rules.target_period
+    end = max(t0, min(vintage.end_year, t1))
+    if end > t0:
+        since = f"consommation depuis {t0} comptée sur {t0}-{end - 1} ({end - t0} an(s))"
+        if end < t1:
+            since += f", projetée à {t1} au rythme moyen de ces années"
+    else:
+        since = f"aucune année de consommation depuis {t0} dans les données"
+    out.append(
+        _assumption(
+            "enaf_vintage",
+            [],
+            f"Données ENAF {vintage.label} (flux annuels du 1er janvier {vintage.first_year} "
+            f"au 1er janvier {vintage.end_year}) : {since}",
+        )
+    )
+    return out
 
 
 def _tables(
@@ -516,7 +681,14 @@ def _tables(
     if isinstance(territory, tuple):
         communes, enaf = territory
         return communes, enaf, None
-    return territory.layers["communes"], territory.enaf_consumption, territory.enaf_vintage
+    return territory.commune_table(), territory.enaf_consumption, territory.enaf_vintage
+
+
+def _planning_docs(
+    territory: Territory | tuple[pd.DataFrame, pd.DataFrame],
+) -> pd.DataFrame | None:
+    """The territory's planning documents (``None`` for a ``(communes, enaf)`` pair)."""
+    return None if isinstance(territory, tuple) else territory.planning_docs
 
 
 def budget_table(
@@ -525,13 +697,17 @@ def budget_table(
     *,
     pool: str | None = None,
     committed: pd.DataFrame | None = None,
+    guarantee_unknown: str | None = None,
 ) -> pd.DataFrame:
     """ZAN budget of each commune or pool of a territory.
 
     See :func:`commune_budgets` for the formulas (in short: ``envelope =
-    max(baseline × (1 − rate), guarantee)``, ``remaining = envelope −
-    consumed − committed``, ``projected_2031 = consumed + pace × (2031 −
-    end)``).
+    max(baseline × (1 − rate), guarantee)`` for the communes eligible to the
+    guarantee, ``remaining = envelope − consumed − committed``,
+    ``projected_2031 = consumed + pace × (2031 − end)``).  The communes come
+    from the communes layer, or from the Cerema file when the territory has
+    no commune geometries; the guarantee follows the territory's planning
+    documents.
 
     Parameters
     ----------
@@ -543,11 +719,15 @@ def budget_table(
         ``commune``, ``epci`` or ``scot``; ``None`` uses the rule set's ``pool``.
     committed
         Committed projects (see :func:`read_committed`).
+    guarantee_unknown
+        ``refuse`` or ``apply``: what to do with the guarantee of communes of
+        unknown planning status; ``None`` uses the rule set's.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`BUDGET_COLUMNS` and ``pool_id``, with provenance in ``attrs``.
+        Columns :data:`BUDGET_COLUMNS` and ``pool_id``, with provenance and
+        the assumptions in ``attrs`` (see :func:`commune_budgets`).
 
     Raises
     ------
@@ -562,6 +742,21 @@ def budget_table(
     """
     rules = rules if rules is not None else load_rules()
     communes, enaf, vintage = _tables(territory)
-    return commune_budgets(
-        communes, enaf, rules, committed, vintage, pool=pool if pool is not None else rules.pool
+    table = commune_budgets(
+        communes,
+        enaf,
+        rules,
+        committed,
+        vintage,
+        pool=pool if pool is not None else rules.pool,
+        planning_docs=_planning_docs(territory),
+        guarantee_unknown=guarantee_unknown,
     )
+    if not isinstance(territory, tuple) and territory.communes_from_enaf:
+        codes = communes[Col.INSEE].astype(str).tolist()
+        text = (
+            f"{len(codes)} communes, leur EPCI et leur SCoT lus dans le fichier Cerema "
+            "(pas de contours communaux dans le territoire)"
+        )
+        table.attrs["assumptions"].insert(0, _assumption("communes_from_enaf", codes, text))
+    return table

@@ -11,6 +11,7 @@ which budgets are pooled.  Built-in rule sets are TOML files shipped in
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -27,12 +28,14 @@ from foncier.layers import Col, normalise_insee
 
 __all__ = [
     "DEFAULT_RULES",
+    "GUARANTEE_UNKNOWN_CHOICES",
     "POOL_LEVELS",
     "PoolLevel",
     "RuleSet",
     "TerritorialRate",
     "UNKNOWN_COVER_CHOICES",
     "available_rules",
+    "check_guarantee_unknown",
     "load_rates",
     "load_rules",
     "rate_per_commune",
@@ -47,6 +50,9 @@ DEFAULT_RULES = "climat-resilience-2023"
 UnknownCover = Literal["enaf", "artificialised"]
 #: Values of ``unknown_land_cover``: how land of unknown cover is charged.
 UNKNOWN_COVER_CHOICES: tuple[str, ...] = ("enaf", "artificialised")
+GuaranteeUnknown = Literal["refuse", "apply"]
+#: What to do with the garantie communale of a commune whose planning status is unknown.
+GUARANTEE_UNKNOWN_CHOICES: tuple[str, ...] = ("refuse", "apply")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
 
@@ -89,7 +95,16 @@ class RuleSet:
     territorial_rates
         Rates per commune, EPCI or SCoT; the most specific level wins.
     communal_guarantee_ha
-        Floor of the envelope of a commune with a planning document (1 ha).
+        Floor of the envelope of a commune eligible to the garantie communale
+        (1 ha).
+    guarantee_deadline
+        A commune is eligible when it is covered by a PLU, a document en
+        tenant lieu or a carte communale prescribed, arrêté or approved
+        before this date (22 August 2026: loi 2021-1104 art. 194 III 3° as
+        amended by loi 2023-630 art. 4).
+    guarantee_unknown
+        ``refuse`` (default): a commune whose planning status is unknown gets
+        no guarantee; ``apply``: it gets it, and every table says so.
     guarantee_pooled
         Whether the guarantee is mutualised at EPCI level: commune rows then
         show the unlifted envelope and the lifts are added to EPCI and SCoT pools.
@@ -116,6 +131,8 @@ class RuleSet:
     reduction_rate: float = 0.50
     territorial_rates: tuple[TerritorialRate, ...] = ()
     communal_guarantee_ha: float = 1.0
+    guarantee_deadline: dt.date = dt.date(2026, 8, 22)
+    guarantee_unknown: GuaranteeUnknown = "refuse"
     guarantee_pooled: bool = False
     pene_excluded: bool = True
     friches_count: bool = False
@@ -314,7 +331,56 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
             )
             raise RuleSetError(msg)
         kw["unknown_land_cover"] = data["unknown_land_cover"]
+    if "guarantee_deadline" in data:
+        kw["guarantee_deadline"] = _check_date(data["guarantee_deadline"], origin)
+    if "guarantee_unknown" in data:
+        kw["guarantee_unknown"] = check_guarantee_unknown(data["guarantee_unknown"], origin)
     return RuleSet(**kw, source=origin)
+
+
+def _check_date(value: Any, origin: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        msg = (
+            f"{origin} : guarantee_deadline doit être une date AAAA-MM-JJ "
+            f"(par exemple 2026-08-22) ; reçu {value!r}"
+        )
+        raise RuleSetError(msg) from None
+
+
+def check_guarantee_unknown(value: Any, origin: str = "guarantee_unknown") -> GuaranteeUnknown:
+    """Return ``value`` if it is a valid ``guarantee_unknown`` choice.
+
+    Parameters
+    ----------
+    value
+        ``"refuse"`` or ``"apply"``.
+    origin
+        Where the value comes from, for the message.
+
+    Returns
+    -------
+    str
+        The value.
+
+    Raises
+    ------
+    RuleSetError
+        Any other value.
+    """
+    if value not in GUARANTEE_UNKNOWN_CHOICES:
+        msg = (
+            f"{origin} : guarantee_unknown doit valoir « refuse » (garantie non appliquée aux "
+            f"communes au statut inconnu) ou « apply » (appliquée) ; reçu {value!r}"
+        )
+        raise RuleSetError(msg)
+    choice: GuaranteeUnknown = value
+    return choice
 
 
 def available_rules() -> list[str]:

@@ -10,6 +10,7 @@ from foncier.errors import NotFoundError
 from foncier.zan.budgets import (
     POOL_ID,
     _communes_table,
+    _planning_docs,
     _tables,
     _vintage,
     _wide_flows,
@@ -104,7 +105,9 @@ def trajectory(
     level = pool if pool is not None else rules.pool
     communes, enaf, given = _tables(territory)
     vintage = _vintage(enaf, given)
-    budgets = commune_budgets(communes, enaf, rules, vintage=vintage, pool=level)
+    budgets = commune_budgets(
+        communes, enaf, rules, vintage=vintage, pool=level, planning_docs=_planning_docs(territory)
+    )
     table = _communes_table(communes)
     ids = pool_ids(table, level)
     if pool_id is None:

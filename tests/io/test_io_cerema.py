@@ -2,13 +2,19 @@ from __future__ import annotations
 
 import csv
 
+import geopandas as gpd
 import pandas as pd
 import pytest
-from _io_helpers import real
+from _io_helpers import real, squares, write_geojson
+from click.testing import CliRunner
 
+from foncier.cli import main
 from foncier.errors import DataSourceError
-from foncier.io import EnafVintage, read_cerema_enaf, write_cerema_enaf
-from foncier.io.cerema import KNOWN_VINTAGES
+from foncier.io import EnafVintage, code_mismatch, read_cerema_enaf, write_cerema_enaf
+from foncier.io.assemble import TerritorySources, build_territory
+from foncier.scenarios import Scenario
+from foncier.supply import land_units
+from foncier.territory import Territory
 
 USES = ("act", "hab", "mix", "rou", "fer", "inc")
 
@@ -47,7 +53,7 @@ def test_reads_tidy_table_and_vintage(tmp_path):
     assert tidy.attrs["load_report"].rows_rejected == []
 
 
-@pytest.mark.parametrize("end", [2021, 2022, 2023, 2024])
+@pytest.mark.parametrize("end", [2021, 2022, 2023, 2024, 2025, 2026])
 def test_every_known_vintage_with_its_epci_column(tmp_path, end):
     table = cerema_rows(end=end, epci_col=f"epci{end % 100}")
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
@@ -136,10 +142,11 @@ def test_truncated_file(tmp_path):
         read_cerema_enaf(path)
 
 
-def test_unknown_vintage(tmp_path):
-    with pytest.raises(DataSourceError, match=r"unknown vintage.*2012.*2021"):
-        read_cerema_enaf(write(cerema_rows(first=2012), tmp_path / "c.csv"))
-    assert EnafVintage(2009, 2024) in KNOWN_VINTAGES
+def test_any_vintage_is_named_from_its_columns(tmp_path):
+    tidy = read_cerema_enaf(write(cerema_rows(first=2012), tmp_path / "c.csv"))
+    assert tidy.attrs["vintage"] == EnafVintage(2012, 2021)
+    assert tidy.attrs["vintage"].label == "Cerema 2012-2021"
+    assert sorted(tidy["year"].unique()) == list(range(2012, 2021))
 
 
 def test_renamed_idcom_and_no_flow_columns(tmp_path):
@@ -206,3 +213,124 @@ def test_short_line_in_the_middle(tmp_path):
 def test_duplicate_commune(tmp_path):
     with pytest.raises(DataSourceError, match=r"c.csv.*duplicate keys.*30007"):
         read_cerema_enaf(write(cerema_rows(communes=("30007", "30007")), tmp_path / "c.csv"))
+
+
+# -- any vintage, communes from the file, codes matched against a communes layer ------------
+
+
+def test_vintage_2011_2026_with_renamed_columns(tmp_path):
+    table = cerema_rows(first=2011, end=2026, epci_col="epci25")
+    table["epci23"] = "999999999"  # an older EPCI column: the latest one wins
+    table["epci25txt"] = "CA Test"
+    table = table.rename(columns={"scot": "scot25"})
+    # totals over the vintage in the older naming (nafart1126), one of them wrong by 50 m²
+    flows = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in range(2011, 2026)]
+    table["nafart1126"] = table[flows].sum(axis=1)
+    table.loc[1, "nafart1126"] += 50
+    table.columns = [c.upper() if c.startswith("art") else c for c in table.columns]
+    tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
+    assert tidy.attrs["vintage"] == EnafVintage(2011, 2026)
+    assert tidy.attrs["vintage"].label == "Cerema 2011-2026"
+    assert sorted(tidy["year"].unique()) == list(range(2011, 2026))
+    row = tidy[(tidy["insee"] == "30028") & (tidy["year"] == 2025)].iloc[0]
+    assert row["activity_m2"] == 200 + 25 and row["enaf_m2"] == 235
+    communes = tidy.attrs["communes"]
+    assert communes["epci"].tolist() == ["200066918", "200066918"]
+    assert communes["epci_name"].tolist() == ["CA Test", "CA Test"]
+    assert communes["scot"].tolist() == ["S", "S"]
+    assert communes["name"].tolist() == ["Commune 0", "Commune 1"]
+    notes = " ".join(tidy.attrs["load_report"].notes)
+    assert "1 communes whose annual flows do not add up to nafart1126" in notes
+    assert "30028" in notes and "30007" not in notes
+
+
+def test_code_mismatch_lists_both_sides():
+    m = code_mismatch(["30007", "30028", "30035"], ["30007", "07010", "07009", "30035"])
+    assert m.only_communes == ("30028",) and m.only_enaf == ("07009", "07010")
+    assert m.common == 2 and bool(m)
+    lines = m.lines()
+    assert lines[0].startswith("1 commune(s) de la couche communes absente(s) du fichier Cerema")
+    assert "(30028)" in lines[0]
+    assert lines[1].startswith("2 commune(s) du fichier Cerema absente(s) de la couche communes")
+    assert "07009, 07010" in lines[1]
+    assert not code_mismatch(["1001"], ["01001"])  # codes normalised before comparing
+
+
+RIVES = "conso_enaf/cerema_conso2009_2024_data_scot_rives_du_rhone.csv"
+
+
+def test_import_from_the_cerema_file_alone(tmp_path):
+    path = real(RIVES)
+    territory = build_territory("Rives", TerritorySources(enaf=path), tmp_path / "dem.tif")
+    assert territory.communes_from_enaf and len(territory.communes) == 0
+    table = territory.commune_table()
+    raw = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig")
+    assert table["insee"].tolist() == raw["idcom"].tolist() and len(table) == 152
+    assert table.set_index("insee").loc["07010", "name"] == "Annonay"
+    assert table.set_index("insee").loc["07010", "epci"] == "200072015"
+    assert (table["scot"] == "SCoT des Rives du Rhône").all()
+    assert territory.metadata["communes_source"] == "enaf"
+    folder = territory.to_folder(tmp_path / "t")
+    again = Territory.from_folder(folder)
+    assert again.communes_from_enaf
+    back = again.commune_table().set_index("insee")
+    pd.testing.assert_frame_equal(
+        back[["name", "epci", "epci_name", "scot"]],
+        table.set_index("insee")[["name", "epci", "epci_name", "scot"]],
+    )
+    assert again.summary()["communes_source"] == "enaf"
+    with pytest.raises(DataSourceError, match="géométries de communes.*152 communes.*--communes"):
+        land_units(again)
+    with pytest.raises(DataSourceError, match="affectation des projets.*--communes"):
+        Scenario(again).run()
+
+
+def test_ales_communes_with_the_rives_du_rhone_file_are_refused(tmp_path):
+    communes = real("admin/communes_ales_agglomeration_2018geom.geojson")
+    enaf = real(RIVES)
+    epci_json = real("admin/epci_france_decoupage_administratif.json")
+    sources = TerritorySources(communes=[communes], enaf=enaf, epci_json=epci_json)
+    with pytest.raises(DataSourceError) as err:
+        build_territory("Alès", sources, tmp_path / "dem.tif")
+    msg = str(err.value)
+    assert str(communes) in msg and str(enaf) in msg
+    assert "72 communes, 30007, 30010" in msg and "152 communes, 07009, 07010" in msg
+    assert "aucune commune en commun" in msg
+    result = CliRunner().invoke(
+        main,
+        ["import", "--communes", str(communes), "--epci-json", str(epci_json), "--enaf", str(enaf),
+         "--name", "A", "-o", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Erreur : aucune commune en commun" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_partial_code_mismatch_is_reported_at_import(tmp_path):
+    enaf = write(cerema_rows(communes=("30007", "30028", "30035")), tmp_path / "c.csv")
+    communes = gpd.GeoDataFrame(
+        {
+            "code": ["30007", "30028", "30099"],
+            "nom": ["Alès", "Bagard", "Ailleurs"],
+            "epci": "200066918",
+        },
+        geometry=squares()[:3],
+        crs="EPSG:2154",
+    ).to_crs("EPSG:4326")
+    layer = write_geojson(tmp_path / "communes.geojson", communes)
+    out = tmp_path / "t"
+    result = CliRunner().invoke(
+        main,
+        ["import", "--communes", str(layer), "--enaf", str(enaf), "--name", "T", "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "Codes communes : 1 commune(s) de la couche communes absente(s) du fichier Cerema "
+        "(30099)" in result.output
+    )
+    assert (
+        "Codes communes : 1 commune(s) du fichier Cerema absente(s) de la couche communes "
+        "(30035)" in result.output
+    )
+    meta = Territory.from_folder(out).metadata["code_mismatch"]
+    assert meta == {"only_communes": ["30099"], "only_enaf": ["30035"], "common": 2}
