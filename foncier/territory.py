@@ -390,7 +390,7 @@ class Territory:
             The folder or its GeoPackage is missing or unreadable;
             ``territory.gpkg`` is not a GeoPackage (its content, not its
             name, is checked), lacks a layer of :data:`REQUIRED_LAYERS`, or
-            has only empty layers; the DEM holds no data.
+            has only empty layers and no ENAF table; the DEM holds no data.
         LayerSchemaError, CRSError, GeometryError
             A layer breaks its schema, lies outside the area of use of its
             CRS, or does not overlap the communes (see :func:`check_overlap`).
@@ -421,13 +421,6 @@ class Territory:
                 raise DataSourceError(msg) from exc
             layers[name] = validate_layer(name, raw, report=report, area_of_use=True)
             reports[name] = report
-        if all(layer.empty for layer in layers.values()):
-            msg = (
-                f"{gpkg} : toutes ses couches ({', '.join(sorted(layers))}) sont vides ; ce "
-                "n'est pas un territoire utilisable. Recréez-le avec `foncier import` ou "
-                "`foncier sample`."
-            )
-            raise DataSourceError(msg)
         meta: dict[str, Any] = {}
         if (folder / META_NAME).is_file():
             try:
@@ -446,6 +439,14 @@ class Territory:
             reports["enaf_consumption"] = LoadReport(
                 "enaf_consumption", notes=[f"{ENAF_NAME} not provided"]
             )
+        if enaf.empty and all(layer.empty for layer in layers.values()):
+            # a territory of ENAF figures alone (communes from the Cerema file) is usable
+            msg = (
+                f"{gpkg} : toutes ses couches ({', '.join(sorted(layers))}) sont vides et le "
+                f"dossier n'a pas de {ENAF_NAME} ; ce n'est pas un territoire utilisable. "
+                "Recréez-le avec `foncier import` ou `foncier sample`."
+            )
+            raise DataSourceError(msg)
         projects_path = folder / PROJECTS_NAME
         if projects_path.is_file():
             projects = read_projects(projects_path, communes=layers["communes"])
