@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import ServiceContext
-from api.errors import add_exception_handlers
+from api.errors import HINTS, add_exception_handlers
+from api.models import ErrorOut
 from api.routers import (
     decisions,
     features,
@@ -27,10 +30,11 @@ from api.routers import (
     scenarios,
     zan,
 )
+from api.security import SecurityHeaders
 from api.settings import Settings
 from foncier import __version__
 
-__all__ = ["BodySizeLimit", "app", "create_app"]
+__all__ = ["BodySizeLimit", "SecurityHeaders", "app", "create_app"]
 
 _DESCRIPTION = """
 Land for industrial projects under the French ZAN law, for planners and the working group.
@@ -58,9 +62,10 @@ class BodySizeLimit:
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
             {
+                "error": "PayloadTooLarge",
                 "detail": f"request body larger than {self.max_bytes} bytes "
                 "(FONCIER_MAX_BODY_BYTES); send a smaller body",
-                "error": "PayloadTooLarge",
+                "hint": HINTS[413],
                 "field": None,
             }
         ).encode()
@@ -122,6 +127,38 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
+def _error_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare :class:`api.models.ErrorOut` for every error status of every operation.
+
+    Every operation gets its 422 (request validation, when it takes
+    parameters or a body), 413 (body size, when it takes a body) and 500;
+    every 4xx and 5xx response, FastAPI's default 422 included, points to
+    ``ErrorOut``.
+    """
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    error_content = {"application/json": {"schema": ref}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            has_input = bool(operation.get("parameters") or operation.get("requestBody"))
+            if has_input:
+                responses.setdefault("422", {"description": "Requête refusée (champ invalide)"})
+            if operation.get("requestBody"):
+                responses.setdefault("413", {"description": "Corps plus grand que la limite"})
+            responses.setdefault("500", {"description": "Erreur interne du service"})
+            for code, response in responses.items():
+                if code[:1] in "45":
+                    response["content"] = error_content
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in error_schema.pop("$defs", {}).items():
+        components.setdefault(name, definition)
+    components.setdefault("ErrorOut", error_schema)
+    return schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the foncier service.
 
@@ -180,7 +217,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 carries the headers too
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _error_responses(get_openapi_schema(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def get_openapi_schema(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document of ``app`` (before the error responses are declared)."""
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        openapi_version=app.openapi_version,
+        description=app.description,
+        routes=app.routes,
+        license_info=app.license_info,
+    )
 
 
 app = create_app()

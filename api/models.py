@@ -28,6 +28,7 @@ __all__ = [
     "DecisionList",
     "ErrorOut",
     "Feature",
+    "FieldError",
     "FeatureCollection",
     "Health",
     "LayerInfo",
@@ -51,19 +52,43 @@ __all__ = [
 
 
 def _rule(name: str, text: str) -> str:
-    """Description of a project field, with the schema's minimum if it has one."""
+    """Description of a project field, with the schema's bounds if it has some."""
     column = next(c for c in SCHEMAS["projects"].columns if c.name == name)
+    bounds = []
     if column.minimum is not None:
-        return f"{text} (≥ {column.minimum:g})"
-    return text
+        bounds.append(f"≥ {column.minimum:g}")
+    if column.maximum is not None:
+        bounds.append(f"≤ {column.maximum:g}")
+    return f"{text} ({', '.join(bounds)})" if bounds else text
+
+
+class FieldError(BaseModel):
+    """One refused field of a request: where it is, its name, and why (in French)."""
+
+    loc: list[str] = Field(examples=[["body", "area_min_ha"]])
+    field: str | None = Field(default=None, examples=["area_min_ha"])
+    message: str = Field(examples=["doit être un nombre fini (ni Infinity ni NaN)"])
 
 
 class ErrorOut(BaseModel):
-    """An error: message, error class, and the field it concerns when known."""
+    """The body of every 4xx and 5xx: error class, message, what to do, and the field named."""
 
-    detail: str = Field(examples=["projects layer, column 'area_min_ha': values below the minimum"])
     error: str = Field(examples=["LayerSchemaError"])
+    detail: str = Field(examples=["projects layer, column 'area_min_ha': values below the minimum"])
+    hint: str | None = Field(
+        default=None,
+        examples=[
+            "Corrigez le champ nommé puis renvoyez la requête ; le schéma est dans /openapi.json."
+        ],
+    )
     field: str | None = Field(default=None, examples=["area_min_ha"])
+    errors: list[FieldError] | None = Field(
+        default=None, description="Each refused field of a request (422 of request validation)"
+    )
+    decision_ids: list[int] | None = Field(
+        default=None,
+        description="Validated decisions that keep a project from being deleted (409)",
+    )
 
 
 class Health(BaseModel):
@@ -203,7 +228,7 @@ class BudgetTable(BaseModel):
 class _ProjectFields(BaseModel):
     """Fields of the ``projects`` layer (see ``foncier/layers.py``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(max_length=300, description="Project name", examples=["Usine de recyclage"])
     sector: str = Field(max_length=200, description="Sector", examples=["chimie"])
@@ -270,6 +295,7 @@ class MatchQuery(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {"area_min_ha": 2.5, "max_slope_pct": 6, "max_dist_interchange_km": 5, "k": 5}
@@ -337,7 +363,7 @@ class MatchResponse(BaseModel):
 class WeightsIn(BaseModel):
     """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     area_fit: float = Field(default=0.15, ge=0)
     interchange: float = Field(default=0.15, ge=0)
@@ -357,6 +383,7 @@ class ScenarioIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [{"name": "sobriété", "objective": "min_enaf", "pool": "epci"}]
         },

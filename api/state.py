@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.errors import ConflictError
+from api.errors import ConflictError, ReferencedProjectError
 from foncier.errors import NotFoundError
 
 __all__ = ["DB_NAME", "DecisionRecord", "ScenarioRecord", "StateStore"]
@@ -229,14 +229,46 @@ class StateStore:
                 )
 
     def delete_project(self, project_id: str) -> None:
-        """Delete a project.
+        """Delete a project, unless its placement stands validated.
+
+        The decision log is append-only and validated placements count as
+        committed ENAF: a project whose latest decision is ``validated``
+        stays (replace it with PUT if it changed, or reject its placement
+        first), so that no committed placement refers to a missing project.
 
         Raises
         ------
         NotFoundError
             Unknown ``project_id``.
+        ConflictError
+            The project's latest decision is ``validated`` (the ids of its
+            validated decisions are given).
         """
         with self._transaction() as conn:
+            last = conn.execute(
+                "SELECT decision FROM decisions WHERE project_id = ? "
+                "ORDER BY decision_id DESC LIMIT 1",
+                (project_id,),
+            ).fetchone()
+            rows = []
+            if last is not None and last["decision"] == "validated":
+                rows = conn.execute(
+                    "SELECT decision_id FROM decisions WHERE project_id = ? AND decision = "
+                    "'validated' ORDER BY decision_id",
+                    (project_id,),
+                ).fetchall()
+            exists = conn.execute(
+                "SELECT 1 FROM projects WHERE project_id = ?", (project_id,)
+            ).fetchone()
+            if rows and exists:
+                ids = [int(r["decision_id"]) for r in rows]
+                msg = (
+                    f"le projet {project_id!r} ne peut pas être supprimé : les décisions "
+                    f"validées {ids} s'y rapportent (journal des décisions, GET /decisions). "
+                    "Modifiez-le avec PUT /projects/{id}, ou enregistrez d'abord une décision "
+                    "« rejected » sur son placement ; le journal garde ses décisions."
+                ).replace("{id}", project_id)
+                raise ReferencedProjectError(msg, decision_ids=ids)
             cur = conn.execute("DELETE FROM projects WHERE project_id = ?", (project_id,))
             if cur.rowcount == 0:
                 msg = f"unknown project {project_id!r}; list the projects with GET /projects"

@@ -34,7 +34,7 @@ from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
 from foncier.layers import Col, UnitCol
-from foncier.projects import project_frame
+from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
 from foncier.texts import CRITERIA_FR, relax_text
 from foncier.zan.charging import EnafCharging
@@ -506,8 +506,10 @@ def query_project(
     Raises
     ------
     LayerSchemaError
-        The project misses ``area_min_ha`` or has a wrong value.
+        The project misses ``area_min_ha`` or has a wrong value, or ``k`` is
+        not an integer in 1..1000.
     """
+    k = check_top_k(k)
     weights = weights or Weights()
     frame = project_frame(project)
     units = units.reset_index(drop=True)

@@ -33,7 +33,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
 
 from foncier.errors import (
     CRSError,
@@ -60,6 +61,7 @@ __all__ = [
     "TABLE_SCHEMAS",
     "TableCol",
     "UnitCol",
+    "check_area_of_use",
     "check_table",
     "empty_layer",
     "is_activity_zone",
@@ -279,6 +281,9 @@ class Column:
         Allowed values, if the column is an enumeration.
     minimum
         Smallest allowed value of a numeric column.
+    maximum
+        Largest plausible value of a numeric column (a larger one is a unit
+        or typing mistake and is refused).
     pattern
         Regular expression a ``code`` must match.
     width
@@ -293,6 +298,7 @@ class Column:
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
     pattern: re.Pattern[str] | None = None
     width: int | None = None
     default: Any = None
@@ -319,6 +325,12 @@ class LayerSchema:
     def column_names(self) -> list[str]:
         """Names of the schema's columns, in order."""
         return [c.name for c in self.columns]
+
+
+#: Plausibility caps of a project: larger values are typing or unit mistakes.
+PROJECT_MAX_AREA_HA = 10_000.0
+PROJECT_MAX_JOBS = 100_000
+PROJECT_MAX_INVESTMENT_EUR = 1e11
 
 
 def _insee(name: str = Col.INSEE, **kw: Any) -> Column:
@@ -497,20 +509,46 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.PROJECT_ID, "str"),
                 Column(Col.NAME, "str"),
                 Column(Col.SECTOR, "str"),
-                Column(Col.AREA_MIN_HA, "float", minimum=0.0001),
-                Column(Col.AREA_MAX_HA, "float", minimum=0.0001),
-                Column(Col.JOBS, "int", minimum=0),
-                Column(Col.INVESTMENT_EUR, "float", required=False, minimum=0, default=0.0),
+                Column(Col.AREA_MIN_HA, "float", minimum=0.0001, maximum=PROJECT_MAX_AREA_HA),
+                Column(Col.AREA_MAX_HA, "float", minimum=0.0001, maximum=PROJECT_MAX_AREA_HA),
+                Column(Col.JOBS, "int", minimum=0, maximum=PROJECT_MAX_JOBS),
+                Column(
+                    Col.INVESTMENT_EUR,
+                    "float",
+                    required=False,
+                    minimum=0,
+                    maximum=PROJECT_MAX_INVESTMENT_EUR,
+                    default=0.0,
+                ),
                 Column(Col.NEEDS_RAIL, "bool", required=False, default=False),
                 Column(
-                    Col.MAX_DIST_INTERCHANGE_KM, "float", required=False, nullable=True, minimum=0
+                    Col.MAX_DIST_INTERCHANGE_KM,
+                    "float",
+                    required=False,
+                    nullable=True,
+                    minimum=0,
+                    maximum=1000,
                 ),
-                Column(Col.MAX_SLOPE_PCT, "float", required=False, nullable=True, minimum=0),
+                Column(
+                    Col.MAX_SLOPE_PCT,
+                    "float",
+                    required=False,
+                    nullable=True,
+                    minimum=0,
+                    maximum=100,
+                ),
                 Column(Col.SEVESO, "bool", required=False, default=False),
                 _insee(Col.PREFERRED_INSEE, required=False, nullable=True),
                 Column(Col.IS_PENE, "bool", required=False, default=False),
                 Column(Col.FRANCE2030, "bool", required=False, default=False),
-                Column(Col.EARLIEST_YEAR, "int", required=False, nullable=True, minimum=2000),
+                Column(
+                    Col.EARLIEST_YEAR,
+                    "int",
+                    required=False,
+                    nullable=True,
+                    minimum=2000,
+                    maximum=2100,
+                ),
             ),
             None,
             "industrial projects looking for land (the demand)",
@@ -670,6 +708,32 @@ def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fi
     raise LayerSchemaError(msg, column=column)
 
 
+def _fmt_bound(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f") if abs(value) >= 1e4 else f"{value:g}"
+
+
+def _check_range(schema: LayerSchema, col: Column, num: pd.Series) -> None:
+    """Refuse infinite values and values above the column's plausible maximum."""
+    values = num.to_numpy(dtype="float64", na_value=np.nan)
+    infinite = np.isinf(values)
+    if infinite.any():
+        msg = (
+            f"couche {schema.name}, colonne {col.name!r} : valeurs non finies : "
+            f"{_first(num[infinite].unique())}. Donnez un nombre fini (ou laissez la cellule "
+            "vide si la colonne l'admet)."
+        )
+        raise LayerSchemaError(msg)
+    if col.maximum is not None:
+        above = values > col.maximum
+        if above.any():
+            msg = (
+                f"couche {schema.name}, colonne {col.name!r} : valeurs au-dessus du maximum "
+                f"plausible {_fmt_bound(col.maximum)} : {_first(num[above].unique())}. "
+                "Vérifiez les unités et la saisie de cette colonne."
+            )
+            raise LayerSchemaError(msg)
+
+
 def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
     """Coerce one column to its schema type or raise naming the bad values."""
     if col.kind == "code":
@@ -705,6 +769,7 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
                         bad.unique(),
                         "Expected numbers (use '.' as the decimal separator).",
                     )
+        _check_range(schema, col, num)
         if col.kind == "int":
             values = num.dropna()
             frac = values % 1 != 0
@@ -823,6 +888,82 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
     return out[schema.column_names + extra]
 
 
+#: Margin, in degrees, around a CRS's area of use (offshore features, rounding).
+AREA_OF_USE_TOLERANCE_DEG = 0.5
+
+
+def _round_bounds(bounds: Iterable[float], digits: int = 2) -> list[float]:
+    return [round(float(b), digits) for b in bounds]
+
+
+def check_area_of_use(name: str, gdf: gpd.GeoDataFrame) -> None:
+    """Refuse a layer whose bounds lie outside the area of use of its declared CRS.
+
+    Coordinates in degrees declared as Lambert-93, or Lambert-93 metres
+    declared as Lambert II étendu, land thousands of kilometres away once
+    transformed: pyproj knows where each CRS is valid
+    (:attr:`pyproj.CRS.area_of_use`); the layer's bounds, transformed to
+    longitude/latitude, must lie within it (with a margin of
+    :data:`AREA_OF_USE_TOLERANCE_DEG`).
+
+    Parameters
+    ----------
+    name
+        Layer name (for the message).
+    gdf
+        The layer in its declared CRS.
+
+    Raises
+    ------
+    CRSError
+        The bounds fall outside the CRS's area of use; the message gives the
+        bounds and the area of use.
+    """
+    if gdf.crs is None or gdf.empty:
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    area = crs.area_of_use
+    bounds = np.asarray(gdf.total_bounds, dtype="float64")
+    if area is None or not np.isfinite(bounds).all():
+        return
+    epsg = crs.to_epsg()
+    label = f"EPSG:{epsg}" if epsg else crs.name
+    try:
+        if crs.is_geographic:
+            lon_lat = bounds
+        else:
+            to_geo = Transformer.from_crs(crs, crs.geodetic_crs or "EPSG:4326", always_xy=True)
+            west, south, east, north = to_geo.transform_bounds(
+                float(bounds[0]),
+                float(bounds[1]),
+                float(bounds[2]),
+                float(bounds[3]),
+                densify_pts=5,
+            )
+            lon_lat = np.array([west, south, east, north], dtype="float64")
+    except ProjError:
+        lon_lat = np.full(4, np.inf)
+    tol = AREA_OF_USE_TOLERANCE_DEG
+    inside = (
+        np.isfinite(lon_lat).all()
+        and lon_lat[0] >= area.west - tol
+        and lon_lat[1] >= area.south - tol
+        and lon_lat[2] <= area.east + tol
+        and lon_lat[3] <= area.north + tol
+    )
+    if not inside:
+        shown = _round_bounds(lon_lat) if np.isfinite(lon_lat).all() else "hors du globe"
+        msg = (
+            f"couche {name} : ses coordonnées (emprise {_round_bounds(bounds)} dans {label}, "
+            f"soit {shown} en longitude/latitude) sont hors du domaine de validité de {label} "
+            f"({area.name} : {_round_bounds((area.west, area.south, area.east, area.north))} "
+            "en longitude/latitude). Le SCR déclaré est sans doute faux (des degrés déclarés en "
+            "Lambert-93, du Lambert-93 déclaré en Lambert II…) : corrigez le SCR du fichier "
+            "(son .prj, ou GeoDataFrame.set_crs(..., allow_override=True))."
+        )
+        raise CRSError(msg)
+
+
 def _to_l93(schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = (
@@ -926,7 +1067,11 @@ def _fix_geometries(
 
 
 def validate_layer(
-    name: str, data: pd.DataFrame, *, report: LoadReport | None = None
+    name: str,
+    data: pd.DataFrame,
+    *,
+    report: LoadReport | None = None,
+    area_of_use: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Validate a layer against its schema and return it clean, in EPSG:2154.
 
@@ -941,6 +1086,11 @@ def validate_layer(
         A :class:`LoadReport` to fill in (rows read, geometries repaired,
         CRS transformed).  A new one is attached to the result's
         ``attrs["load_report"]`` in any case.
+    area_of_use
+        Also check that the layer's bounds lie within the area of use of its
+        declared CRS (:func:`check_area_of_use`).  The readers of files and
+        :meth:`foncier.territory.Territory.from_folder` do; hand-made layers
+        drawn around the projection's origin (unit tests) would fail it.
 
     Returns
     -------
@@ -956,7 +1106,8 @@ def validate_layer(
         A missing column, a value of the wrong type, a value outside the
         allowed set or below the minimum, a duplicate key.
     CRSError
-        A spatial layer without CRS, or one that cannot be reprojected.
+        A spatial layer without CRS, or one that cannot be reprojected, or
+        (``area_of_use``) outside its CRS's area of use.
     GeometryError
         Null, empty or unrepairable geometries, or geometries of the wrong type.
 
@@ -989,6 +1140,8 @@ def validate_layer(
         )
         raise GeometryError(msg)
     gdf = data.rename_geometry(Col.GEOMETRY) if data.geometry.name != Col.GEOMETRY else data
+    if area_of_use:
+        check_area_of_use(name, gdf)
     gdf = _to_l93(schema, gdf, report)
     gdf = _fix_geometries(schema, gdf, report)
     attrs = _check_columns(schema, pd.DataFrame(gdf.drop(columns=Col.GEOMETRY)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -9,14 +10,18 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio.errors
 
 from foncier._format import fr_compact
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
 from foncier.feasibility import Thresholds
-from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
+from foncier.io._common import check_content
+from foncier.layers import CRS_L93, Col, LoadReport, normalise_insee, validate_layer
 
 __all__ = [
+    "MAX_TOP_K",
     "check_preferred_communes",
+    "check_top_k",
     "project_frame",
     "project_requirements",
     "read_projects",
@@ -30,14 +35,42 @@ def _known_insee(communes: pd.DataFrame | Iterable[str]) -> set[str]:
     return set(normalise_insee(pd.Series(list(communes), dtype=object)).dropna())
 
 
+def _check_area_within_territory(
+    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str]
+) -> None:
+    """Refuse projects whose area exceeds the territory's (communes with geometries)."""
+    if not isinstance(communes, gpd.GeoDataFrame) or communes.empty or projects.empty:
+        return
+    territory_ha = float(communes.to_crs(CRS_L93).area.sum()) / 1e4 if communes.crs else 0.0
+    if territory_ha <= 0:
+        return
+    for column in (Col.AREA_MIN_HA, Col.AREA_MAX_HA):
+        values = projects[column].to_numpy(dtype="float64")
+        bad = values > territory_ha
+        if bad.any():
+            rows = [
+                f"{p} ({fr_compact(v, 0)} ha)"
+                for p, v in zip(projects.loc[bad, Col.PROJECT_ID], values[bad], strict=True)
+            ]
+            msg = (
+                f"couche projects, colonne {column!r} : surfaces plus grandes que le territoire "
+                f"({fr_compact(territory_ha, 0)} ha) : {', '.join(rows[:5])}"
+                f"{' …' if len(rows) > 5 else ''}. Vérifiez l'unité (ha, pas m²)."
+            )
+            raise LayerSchemaError(msg)
+
+
 def validate_projects(
     projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str] | None = None
 ) -> pd.DataFrame:
     """Validate a projects table: its schema, then rules the schema cannot state.
 
-    The schema checks types, ``area_min_ha ≤ area_max_ha``, ``jobs ≥ 0`` and
-    unique ids; this adds that every ``preferred_insee`` is a commune of the
-    territory.
+    The schema checks types, finite values within plausible bounds (areas
+    ≤ 10,000 ha, jobs ≤ 100,000, investment ≤ 10¹¹ €…), ``area_min_ha ≤
+    area_max_ha``, ``jobs ≥ 0`` and unique ids; this adds that every
+    ``preferred_insee`` is a commune of the territory and, when the
+    communes come with their geometries, that no area exceeds the
+    territory's.
 
     Parameters
     ----------
@@ -55,7 +88,8 @@ def validate_projects(
     Raises
     ------
     LayerSchemaError
-        A schema violation, or a ``preferred_insee`` outside the territory.
+        A schema violation, a ``preferred_insee`` outside the territory, or
+        an area larger than the territory.
 
     Examples
     --------
@@ -68,6 +102,7 @@ def validate_projects(
     out = validate_layer("projects", projects)
     if communes is None:
         return out
+    _check_area_within_territory(out, communes)
     return check_preferred_communes(out, communes)
 
 
@@ -141,6 +176,44 @@ def project_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
     return validate_layer("projects", pd.DataFrame([data]))
 
 
+#: Largest number of land units a query may ask for.
+MAX_TOP_K = 1000
+
+
+def check_top_k(k: Any) -> int:
+    """Check the number of land units asked for by a query: an integer in 1..1000.
+
+    Parameters
+    ----------
+    k
+        The number asked for.
+
+    Returns
+    -------
+    int
+        ``k`` as a Python int.
+
+    Raises
+    ------
+    LayerSchemaError
+        ``k`` is not a whole number (booleans and NaN included) or is outside
+        ``1..MAX_TOP_K``.
+
+    Examples
+    --------
+    >>> check_top_k(5)
+    5
+    """
+    whole = isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+    if not whole or not 1 <= int(k) <= MAX_TOP_K:
+        msg = (
+            f"paramètre 'k' : {k!r} n'est pas un nombre d'unités foncières valable ; "
+            f"attendu un entier de 1 à {MAX_TOP_K}."
+        )
+        raise LayerSchemaError(msg)
+    return int(k)
+
+
 def project_requirements(
     projects: pd.DataFrame, thresholds: Thresholds | None = None
 ) -> pd.DataFrame:
@@ -206,6 +279,23 @@ def project_requirements(
     return table
 
 
+def _refuse_truncated_csv(path: Path, raw: pd.DataFrame) -> None:
+    """Refuse a CSV cut in its last line: no final newline and fewer fields than the header."""
+    data = path.read_bytes()
+    if not len(raw) or data.endswith((b"\n", b"\r")):
+        return
+    lines = data.decode("utf-8-sig", errors="replace").splitlines()
+    header, last = next(csv.reader([lines[0]])), next(csv.reader([lines[-1]]), [])
+    if len(last) < len(header):
+        msg = (
+            f"le fichier de projets {path} semble tronqué : sa dernière ligne "
+            f"({', '.join(last[:2])}…) a {len(last)} champs au lieu de {len(header)} et le "
+            "fichier ne finit pas par un saut de ligne. Réenregistrez-le ou téléchargez-le "
+            "à nouveau."
+        )
+        raise DataSourceError(msg)
+
+
 def read_projects(
     path: str | Path, communes: pd.DataFrame | Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -230,26 +320,42 @@ def read_projects(
     Raises
     ------
     DataSourceError
-        Unreadable or malformed file.
+        Unreadable, malformed or truncated file, or one whose content is not
+        a projects table (an HTML page saved as ``.csv``, a ZIP…).
     LayerSchemaError
         A missing column, a negative area, ``area_min_ha > area_max_ha``, an
         unknown preferred commune…; the message names the file, the column
         and the offending rows.
     """
     path = Path(path)
+    if not path.is_file():
+        msg = f"cannot read the projects file {path}: le fichier n'existe pas"
+        raise DataSourceError(msg)
+    suffix = path.suffix.lower()
+    kinds = None if suffix in {".csv", ".json", ".geojson", ".gpkg"} else {"text"}
+    check_content(path, "de projets", kinds)
     try:
-        if path.suffix.lower() in {".geojson", ".json", ".gpkg"}:
+        if suffix in {".geojson", ".json", ".gpkg"}:
             raw = pd.DataFrame(gpd.read_file(path).drop(columns="geometry", errors="ignore"))
         else:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             raw = raw.replace("", pd.NA)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            _refuse_truncated_csv(path, raw)
+    except (
+        OSError,
+        pd.errors.ParserError,
+        UnicodeDecodeError,
+        ValueError,
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+    ) as exc:
         msg = f"cannot read the projects file {path}: {exc}"
         raise DataSourceError(msg) from exc
     report = LoadReport("projects", source=str(path))
     try:
         out = validate_layer("projects", raw, report=report)
         if communes is not None:
+            _check_area_within_territory(out, communes)
             check_preferred_communes(out, communes)
         return out
     except FoncierError as exc:

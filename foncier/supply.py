@@ -53,6 +53,7 @@ from foncier.layers import (
     ORIGIN_ZAE_PLOT,
     SERVICING_STAGES,
     Col,
+    LoadReport,
     UnitCol,
     is_activity_zone,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "land_units",
     "merge_units",
     "screen",
+    "slope_coverage",
     "supply_summary",
 ]
 
@@ -793,8 +795,43 @@ def land_units(
         exclude=list(kinds),
         candidates=len(candidates),
         screened_out=screened.attrs["dropped"],
+        **slope_coverage(units, territory),
     )
     return units
+
+
+def slope_coverage(units: gpd.GeoDataFrame, territory: Any) -> dict[str, Any]:
+    """How many land units have no slope (no DEM, outside it, or on nodata), and a French note.
+
+    The note is also added to the DEM's load report in ``territory.reports``,
+    so that ``foncier info`` and every output that uses slope can say it.
+
+    Returns
+    -------
+    dict
+        ``units_without_slope`` (int), ``share_without_slope`` (0..1) and
+        ``slope_note`` (French sentence, ``""`` when every unit has a slope).
+    """
+    missing = int(units[UnitCol.SLOPE_MEAN_PCT].isna().sum())
+    share = missing / len(units) if len(units) else 0.0
+    note = ""
+    if missing:
+        why = (
+            "le territoire n'a pas de MNT"
+            if territory.dem_path is None
+            else ("le MNT ne les couvre pas ou n'y a pas de données")
+        )
+        note = (
+            f"{missing} unités foncières sur {len(units)} ({share:.0%}) sans pente : {why} ; "
+            "le critère de pente n'est pas vérifié pour elles."
+        ).replace("%", " %")
+        if territory.dem_path is not None:
+            report = territory.reports.setdefault(
+                "dem", LoadReport("dem", source=str(territory.dem_path))
+            )
+            if note not in report.notes:
+                report.notes.append(note)
+    return {"units_without_slope": missing, "share_without_slope": share, "slope_note": note}
 
 
 def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -817,6 +854,8 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
         units whose share is known) and ``unknown_cover_ha`` (net area on
         parcels of unknown land cover: the part of ``enaf_ha`` resting on the
         rule set's ``unknown_land_cover`` assumption when it is ``enaf``).
+        ``attrs["units_without_slope"]`` and ``attrs["share_without_slope"]``
+        say how many units have no slope.
     """
     table = pd.DataFrame(
         {
@@ -845,4 +884,8 @@ def supply_summary(units: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.Da
     out["units"] = out["units"].astype("int64")
     out.insert(0, Col.NAME, names.reindex(index))
     out.index.name = Col.INSEE
-    return out.reset_index()
+    out = out.reset_index()
+    missing = int(units[UnitCol.SLOPE_MEAN_PCT].isna().sum())
+    out.attrs["units_without_slope"] = missing
+    out.attrs["share_without_slope"] = missing / len(units) if len(units) else 0.0
+    return out

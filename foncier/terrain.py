@@ -28,6 +28,7 @@ from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 
 from foncier.errors import CRSError, DataSourceError, GeometryError, LayerSchemaError
+from foncier.io._common import check_content
 from foncier.layers import CRS_L93
 from foncier.outputs import write_file
 
@@ -188,6 +189,11 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
     ('EPSG:2154', 'EPSG:32631')
     """
     path = Path(path)
+    try:
+        check_content(path, "MNT")
+    except DataSourceError as exc:
+        msg = f"cannot read the DEM: {exc}"
+        raise DataSourceError(msg) from exc
     with _open_checked(path) as src:
         if src.crs is None:
             msg = (
@@ -217,6 +223,12 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
                 dst_nodata=np.nan,
                 resampling=Resampling.bilinear,
             )
+    if bounds is None and elevation.size and not np.isfinite(elevation).any():
+        msg = (
+            f"le MNT {path} ne contient aucune altitude : toutes ses cellules sont sans donnée "
+            "(nodata). Vérifiez le fichier ou sa valeur nodata."
+        )
+        raise DataSourceError(msg)
     return Dem(elevation, transform, CRS_L93, source_crs)
 
 
@@ -285,7 +297,10 @@ def zonal_slope(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        ``slope_mean_pct`` and ``slope_max_pct`` on the units' index.
+        ``slope_mean_pct`` and ``slope_max_pct`` on the units' index;
+        ``attrs["units_without_slope"]`` counts the units left without a
+        slope (outside the DEM or on nodata) and ``attrs["share_without_slope"]``
+        is their share (1.0 without DEM).
 
     Raises
     ------
@@ -297,6 +312,7 @@ def zonal_slope(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Data
         {SLOPE_MEAN_PCT: np.full(n, np.nan), SLOPE_MAX_PCT: np.full(n, np.nan)},
         index=units.index,
     )
+    _coverage(out)
     if dem_path is None or n == 0:
         return out
     geoms = units.geometry.to_numpy()
@@ -333,7 +349,15 @@ def zonal_slope(units: gpd.GeoDataFrame, dem_path: str | Path | None) -> pd.Data
         maximum[small] = sampled
     out[SLOPE_MEAN_PCT] = mean
     out[SLOPE_MAX_PCT] = maximum
+    _coverage(out)
     return out
+
+
+def _coverage(slopes: pd.DataFrame) -> None:
+    """Record on ``slopes.attrs`` how many units have no slope, and their share."""
+    missing = int(slopes[SLOPE_MEAN_PCT].isna().sum())
+    slopes.attrs["units_without_slope"] = missing
+    slopes.attrs["share_without_slope"] = missing / len(slopes) if len(slopes) else 0.0
 
 
 def write_suitability_raster(

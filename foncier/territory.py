@@ -27,8 +27,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import rasterio
+import rasterio.errors
+import rasterio.warp
 
-from foncier.errors import DataSourceError, NotFoundError
+from foncier.errors import CRSError, DataSourceError, NotFoundError
+from foncier.io._common import CONTENT_LABELS, check_content, sniff_content
 from foncier.io.cerema import EnafVintage, read_cerema_enaf, write_cerema_enaf
 from foncier.io.planning import read_planning_docs
 from foncier.layers import (
@@ -43,7 +47,7 @@ from foncier.outputs import recover_folder, write_folder
 from foncier.projects import check_preferred_communes, read_projects
 from foncier.styles import add_layer_styles, territory_metadata
 
-__all__ = ["SPATIAL_LAYERS", "Territory"]
+__all__ = ["REQUIRED_LAYERS", "SPATIAL_LAYERS", "Territory", "check_overlap", "dem_report"]
 
 GPKG_NAME = "territory.gpkg"
 DEM_NAME = "dem.tif"
@@ -54,6 +58,134 @@ META_NAME = "territory.json"
 
 #: Spatial layers stored in the GeoPackage, in the order of DESIGN.md.
 SPATIAL_LAYERS: tuple[str, ...] = tuple(n for n, s in SCHEMAS.items() if s.geometry is not None)
+#: Layers a territory GeoPackage must hold (possibly empty): every ZAN figure is per commune.
+REQUIRED_LAYERS: tuple[str, ...] = ("communes",)
+#: Margin around the communes' bounds within which another layer must fall (m): at least
+#: this, or a tenth of the territory's extent.
+OVERLAP_MARGIN_M = 10_000.0
+
+
+def _geopackage_layers(gpkg: Path) -> set[str]:
+    """Layer names of a territory GeoPackage, after checking its content is one."""
+    kind = sniff_content(gpkg)
+    if kind != "sqlite":
+        msg = (
+            f"cannot open {gpkg} : ce n'est pas un GeoPackage, le fichier contient "
+            f"{CONTENT_LABELS[kind]}. Recréez le territoire avec `foncier import` ou "
+            "`foncier sample` (un GeoJSON renommé en .gpkg n'est pas un GeoPackage)."
+        )
+        raise DataSourceError(msg)
+    try:
+        available = {row[0] for row in pyogrio.list_layers(gpkg)}
+    except Exception as exc:
+        msg = f"cannot open {gpkg}: {exc}"
+        raise DataSourceError(msg) from exc
+    missing = [n for n in REQUIRED_LAYERS if n not in available]
+    if missing:
+        msg = (
+            f"{gpkg} : la couche {', '.join(missing)} manque (couches présentes : "
+            f"{', '.join(sorted(available)) or 'aucune'}). Les budgets ZAN se calculent par "
+            "commune : ajoutez-la (foncier import --communes …)."
+        )
+        raise DataSourceError(msg)
+    return available
+
+
+def _bounds_text(bounds: Any) -> str:
+    return "[" + ", ".join(f"{float(b):.0f}" for b in bounds) + "]"
+
+
+def dem_report(dem: Path) -> LoadReport:
+    """Load report of a territory's DEM: size, cell, bounds; refuses a DEM without data.
+
+    Parameters
+    ----------
+    dem
+        The territory's ``dem.tif`` (EPSG:2154).
+
+    Returns
+    -------
+    foncier.layers.LoadReport
+        Layer ``"dem"``, with a note giving its grid and bounds.
+
+    Raises
+    ------
+    DataSourceError
+        The file is not a raster or holds no elevation at all.
+    """
+    check_content(dem, "MNT")
+    try:
+        with rasterio.open(dem) as src:
+            step = max(1, int(np.ceil(max(src.width, src.height) / 2048)))
+            shape = (max(1, src.height // step), max(1, src.width // step))
+            data = src.read(1, out_shape=shape, masked=True)
+            bounds = rasterio.warp.transform_bounds(src.crs, CRS_L93, *src.bounds)
+            size = f"{src.width}x{src.height} cellules de {abs(src.transform.a):g} m"
+    except rasterio.errors.RasterioError as exc:
+        msg = f"cannot read the DEM {dem}: {exc}; is it a complete GeoTIFF?"
+        raise DataSourceError(msg) from exc
+    valid = ~np.ma.getmaskarray(data) & np.isfinite(np.ma.getdata(data))
+    if not valid.any():
+        msg = (
+            f"le MNT {dem} ne contient aucune altitude (toutes ses cellules sont sans donnée) ; "
+            "remplacez-le, ou supprimez-le pour travailler sans pentes."
+        )
+        raise DataSourceError(msg)
+    report = LoadReport("dem", source=str(dem), rows_read=int(data.size), crs_in=CRS_L93)
+    report.notes.append(f"{size}, emprise {_bounds_text(bounds)} (EPSG:2154)")
+    return report
+
+
+def check_overlap(layers: dict[str, gpd.GeoDataFrame], dem: Path | None = None) -> None:
+    """Refuse layers (and a DEM) that lie away from the territory's communes.
+
+    Every non-empty layer's bounds, and the DEM's, must meet the communes'
+    bounds widened by :data:`OVERLAP_MARGIN_M` (or a tenth of their extent):
+    parcels 500 km from the communes, or a DEM of another region, are a
+    wrong file or a wrong CRS, not a territory.
+
+    Parameters
+    ----------
+    layers
+        Validated layers by name (EPSG:2154); nothing is checked without
+        communes.
+    dem
+        The DEM (EPSG:2154 GeoTIFF), if any.
+
+    Raises
+    ------
+    CRSError
+        A layer or the DEM does not overlap the communes; the message gives
+        both bounds.
+    """
+    communes = layers.get("communes")
+    if communes is None or communes.empty:
+        return
+    cb = np.asarray(communes.total_bounds, dtype="float64")
+    margin = max(OVERLAP_MARGIN_M, 0.1 * max(cb[2] - cb[0], cb[3] - cb[1]))
+    wide = cb + np.array([-margin, -margin, margin, margin])
+
+    def refuse(what: str, bounds: Any) -> None:
+        b = np.asarray(bounds, dtype="float64")
+        apart = b[0] > wide[2] or b[2] < wide[0] or b[1] > wide[3] or b[3] < wide[1]
+        if apart:
+            dx = max(b[0] - cb[2], cb[0] - b[2], 0.0)
+            dy = max(b[1] - cb[3], cb[1] - b[3], 0.0)
+            msg = (
+                f"{what} ne recouvre pas les communes du territoire : emprise "
+                f"{_bounds_text(b)}, communes {_bounds_text(cb)} (EPSG:2154), à "
+                f"{np.hypot(dx, dy) / 1000:.0f} km. Fichier d'un autre territoire, ou SCR "
+                "mal déclaré ? Vérifiez la source de cette couche."
+            )
+            raise CRSError(msg)
+
+    for name, layer in layers.items():
+        if name != "communes" and not layer.empty:
+            refuse(f"la couche {name}", layer.total_bounds)
+    if dem is not None:
+        with rasterio.open(dem) as src:
+            bounds = rasterio.warp.transform_bounds(src.crs, CRS_L93, *src.bounds)
+        refuse(f"le MNT {dem}", bounds)
 
 
 @dataclass
@@ -256,9 +388,13 @@ class Territory:
         Raises
         ------
         DataSourceError
-            The folder or its GeoPackage is missing or unreadable.
+            The folder or its GeoPackage is missing or unreadable;
+            ``territory.gpkg`` is not a GeoPackage (its content, not its
+            name, is checked), lacks a layer of :data:`REQUIRED_LAYERS`, or
+            has only empty layers and no ENAF table; the DEM holds no data.
         LayerSchemaError, CRSError, GeometryError
-            A layer breaks its schema.
+            A layer breaks its schema, lies outside the area of use of its
+            CRS, or does not overlap the communes (see :func:`check_overlap`).
         """
         folder = Path(path)
         recover_folder(folder)
@@ -272,11 +408,7 @@ class Territory:
         if not gpkg.is_file():
             msg = f"{folder} is not a territory folder: {GPKG_NAME} is missing"
             raise DataSourceError(msg)
-        try:
-            available = {row[0] for row in pyogrio.list_layers(gpkg)}
-        except Exception as exc:
-            msg = f"cannot open {gpkg}: {exc}"
-            raise DataSourceError(msg) from exc
+        available = _geopackage_layers(gpkg)
         layers: dict[str, gpd.GeoDataFrame] = {}
         reports: dict[str, LoadReport] = {}
         for name in SPATIAL_LAYERS:
@@ -288,7 +420,7 @@ class Territory:
             except Exception as exc:
                 msg = f"cannot read layer {name!r} of {gpkg}: {exc}"
                 raise DataSourceError(msg) from exc
-            layers[name] = validate_layer(name, raw, report=report)
+            layers[name] = validate_layer(name, raw, report=report, area_of_use=True)
             reports[name] = report
         meta: dict[str, Any] = {}
         if (folder / META_NAME).is_file():
@@ -308,6 +440,14 @@ class Territory:
             reports["enaf_consumption"] = LoadReport(
                 "enaf_consumption", notes=[f"{ENAF_NAME} not provided"]
             )
+        if enaf.empty and all(layer.empty for layer in layers.values()):
+            # a territory of ENAF figures alone (communes from the Cerema file) is usable
+            msg = (
+                f"{gpkg} : toutes ses couches ({', '.join(sorted(layers))}) sont vides et le "
+                f"dossier n'a pas de {ENAF_NAME} ; ce n'est pas un territoire utilisable. "
+                "Recréez-le avec `foncier import` ou `foncier sample`."
+            )
+            raise DataSourceError(msg)
         projects_path = folder / PROJECTS_NAME
         if projects_path.is_file():
             projects = read_projects(projects_path, communes=layers["communes"])
@@ -322,6 +462,9 @@ class Territory:
         if planning.is_file():
             reports["planning_docs"] = planning_docs.attrs["load_report"]
         dem = folder / DEM_NAME
+        if dem.is_file():
+            reports["dem"] = dem_report(dem)
+        check_overlap(layers, dem if dem.is_file() else None)
         return cls(
             name=str(meta.get("name", folder.name)),
             layers=layers,

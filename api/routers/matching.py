@@ -44,12 +44,14 @@ def match_query(
 
     Units whose ENAF cost fits the remaining budget of their pool (net of
     validated placements) come first, then by score.  The project is checked
-    with the rules of the projects layer (a negative area → 422).
+    with the rules of the projects layer before anything is computed: a
+    negative, infinite or implausible number, or an area larger than the
+    territory → 422 naming the field.
     """
     project = body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True)
-    if body.preferred_insee is not None:
-        # the one rule the projects layer schema cannot state: a commune of the territory
-        validate_projects(project_frame(project), ctx.territory.communes)
+    # the rules the projects layer schema cannot state: a commune of the territory, an area
+    # within the territory's
+    validate_projects(project_frame(project), ctx.territory.communes)
     inputs = ctx.inputs(body.pool, body.rules)
     # query_project validates the fields with the projects layer schema (LayerSchemaError)
     top = query_project(

@@ -121,10 +121,25 @@ def replace_project(
     "/{project_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[WriteAccess],
-    responses={**_WRITE_ERRORS, 404: {"model": ErrorOut, "description": "Unknown project"}},
+    responses={
+        **WRITE_RESPONSES,
+        404: {"model": ErrorOut, "description": "Unknown project"},
+        409: {
+            "model": ErrorOut,
+            "description": "Validated decisions refer to the project (`decision_ids` lists them)",
+        },
+    },
     summary="Delete a project",
 )
 def delete_project(ctx: Context, project_id: ProjectId) -> Response:
-    """Delete a stored project (the decision log keeps its past decisions)."""
+    """Delete a stored project, unless validated decisions refer to it.
+
+    A project whose placement the working group validated counts in the
+    committed ENAF, and the decision log is append-only: deleting it would
+    leave the log with an orphan id.  Such a delete answers **409** with the
+    ids of those decisions (``decision_ids``); change the project with PUT,
+    or record a ``rejected`` decision on its placement first.  A project with
+    only rejected decisions can be deleted (the log keeps them).
+    """
     ctx.store.delete_project(project_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -152,5 +152,7 @@ def supply(
         )
         click.echo(f"Raster de surface nette écrit dans {raster}")
     click.echo(format_summary(supply_summary(units, t.communes)))
+    if units.attrs.get("slope_note"):
+        click.echo(units.attrs["slope_note"])
     click.echo("\n" + assumptions_text(assumptions(t, units)))
     click.echo(f"Terminé en {fr_number(time.perf_counter() - start, 1)} s", err=True)

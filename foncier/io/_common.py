@@ -25,19 +25,176 @@ from foncier.errors import CRSError, DataSourceError, FoncierError
 from foncier.layers import LoadReport, validate_layer
 
 __all__ = [
+    "CONTENT_LABELS",
     "PathLike",
     "as_paths",
     "blank",
+    "check_content",
+    "content_kinds",
     "column_getter",
     "find_column",
     "numeric",
     "read_csv_table",
     "read_vector",
     "reject_rows",
+    "sniff_content",
     "validate_source",
 ]
 
 PathLike = str | Path
+
+#: What the first bytes of a file say it holds, in French, by content kind.
+CONTENT_LABELS: dict[str, str] = {
+    "empty": "rien (fichier vide)",
+    "html": "une page HTML (souvent la page d'erreur d'un site, enregistrée à la place "
+    "des données)",
+    "zip": "une archive ZIP",
+    "gzip": "un fichier compressé gzip",
+    "sqlite": "une base SQLite / GeoPackage",
+    "pdf": "un document PDF",
+    "tiff": "une image TIFF / GeoTIFF",
+    "shapefile": "un shapefile (.shp)",
+    "xml": "du XML",
+    "json": "du JSON",
+    "binary": "des données binaires",
+    "text": "du texte",
+}
+#: Content kinds a file may hold, by its suffix; other suffixes accept any non-empty content
+#: that is not an HTML page or a PDF.
+_KINDS_BY_SUFFIX: dict[str, frozenset[str]] = {
+    ".json": frozenset({"json"}),
+    ".geojson": frozenset({"json"}),
+    ".gpkg": frozenset({"sqlite"}),
+    ".csv": frozenset({"text"}),
+    ".txt": frozenset({"text"}),
+    ".tif": frozenset({"tiff"}),
+    ".tiff": frozenset({"tiff"}),
+    ".gz": frozenset({"gzip"}),
+    ".zip": frozenset({"zip"}),
+    ".shp": frozenset({"shapefile"}),
+}
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"SQLite format 3\x00", "sqlite"),
+    (b"%PDF", "pdf"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),
+    (b"MM\x00+", "tiff"),
+    (b"\x00\x00\x27\x0a", "shapefile"),
+)
+
+
+def sniff_content(path: PathLike) -> str:
+    """What a file holds, from its first bytes (not its name).
+
+    Parameters
+    ----------
+    path
+        An existing file.
+
+    Returns
+    -------
+    str
+        A key of :data:`CONTENT_LABELS`: ``"html"``, ``"zip"``, ``"sqlite"``,
+        ``"json"``, ``"text"``…
+
+    Raises
+    ------
+    DataSourceError
+        The file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "projets.json"
+    >>> _ = p.write_text("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>")
+    >>> sniff_content(p)
+    'html'
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        msg = f"impossible de lire le fichier {path} : {exc.strerror or exc}"
+        raise DataSourceError(msg) from exc
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if b"\x00" in head:
+        return "binary"
+    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n").lower()
+    if not text:
+        return "empty"
+    if text.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in text[:512]:
+        return "html"
+    if text.startswith("<?xml") or text.startswith("<"):
+        return "xml"
+    if text.startswith(("{", "[")):
+        return "json"
+    return "text"
+
+
+def content_kinds(path: PathLike) -> frozenset[str]:
+    """Content kinds a file's suffix promises (empty: any but HTML, PDF or nothing).
+
+    Examples
+    --------
+    >>> sorted(content_kinds("parcelles.geojson"))
+    ['json']
+    """
+    return _KINDS_BY_SUFFIX.get(Path(path).suffix.lower(), frozenset())
+
+
+def check_content(path: PathLike, what: str, kinds: Iterable[str] | None = None) -> str:
+    """Refuse a file whose content is not what its reader expects.
+
+    An HTML error page saved as ``.json`` or ``.csv``, a ZIP renamed, a
+    GeoJSON saved as ``.gpkg``, an empty file: refused before any parser
+    sees it, with a message naming the file and what it holds.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file should hold, for messages (e.g. ``"cadastre"``).
+    kinds
+        Content kinds accepted (keys of :data:`CONTENT_LABELS`); by default
+        those of the file's suffix (``.json`` → JSON, ``.gpkg`` → SQLite, …),
+        and any content but HTML, PDF or nothing for other suffixes.
+
+    Returns
+    -------
+    str
+        The content kind found; ``"missing"`` when there is no such file
+        (the reader says so in its own words).
+
+    Raises
+    ------
+    DataSourceError
+        Content of another kind.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return "missing"
+    kind = sniff_content(path)
+    allowed = frozenset(kinds) if kinds is not None else content_kinds(path)
+    if kind == "empty" and (not allowed or "text" in allowed):
+        return kind  # the text readers say "empty" themselves
+    refused = kind in {"empty", "html", "pdf"} or (allowed and kind not in allowed)
+    if refused:
+        expected = " ou ".join(CONTENT_LABELS[k] for k in sorted(allowed)) if allowed else None
+        wanted = f" ; attendu : {expected}" if expected else ""
+        msg = (
+            f"le fichier {what} {path} contient {CONTENT_LABELS[kind]}{wanted}. "
+            "Vérifiez le fichier (ouvrez-le dans un éditeur) ou téléchargez-le à nouveau."
+        )
+        raise DataSourceError(msg)
+    return kind
 
 
 def as_paths(paths: PathLike | Sequence[PathLike]) -> list[Path]:
@@ -127,6 +284,7 @@ def read_vector(
     if path.stat().st_size == 0:
         msg = f"{what} file {path} is empty"
         raise DataSourceError(msg)
+    check_content(path, what)
     if path.suffix.lower() == ".gz":
         _check_gzip(path, what)
     try:
@@ -168,6 +326,7 @@ def read_csv_table(path: Path, what: str) -> pd.DataFrame:
     DataSourceError
         Unreadable, empty, non-UTF-8 or malformed file.
     """
+    check_content(path, what, {"text"})
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -326,7 +485,7 @@ def validate_source(
     """
     label = sources if isinstance(sources, str) else ", ".join(str(p) for p in sources)
     try:
-        out = validate_layer(name, data, report=report)
+        out = validate_layer(name, data, report=report, area_of_use=True)
     except FoncierError as exc:
         msg = f"{label}: {exc}"
         raise type(exc)(msg) from exc

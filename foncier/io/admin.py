@@ -22,6 +22,7 @@ from foncier.io._common import (
     PathLike,
     as_paths,
     blank,
+    check_content,
     find_column,
     read_vector,
     reject_rows,
@@ -54,6 +55,7 @@ def read_epci_membership(path: PathLike) -> pd.DataFrame:
         Unreadable or truncated JSON, or not a list of EPCI with members.
     """
     path = Path(path)
+    check_content(path, "EPCI", {"json"})
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:

@@ -40,7 +40,7 @@ from foncier.io.zae import read_zae, read_zae_plots
 from foncier.land_cover import DEFAULT_MIN_BUILT_SHARE, assign_land_cover
 from foncier.layers import Col, LoadReport, empty_layer
 from foncier.projects import read_projects
-from foncier.territory import SPATIAL_LAYERS, Territory
+from foncier.territory import SPATIAL_LAYERS, Territory, check_overlap
 
 __all__ = [
     "CACHE_LAYERS",
@@ -230,7 +230,8 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         reports["planning_docs"] = planning_docs.attrs["load_report"]
         used["planning_docs"] = [str(sources.planning_docs)]
     if sources.projects is not None:
-        projects = read_projects(sources.projects)
+        # preferred_insee must be a commune of the territory, areas within its area
+        projects = read_projects(sources.projects, layers.get("communes"))
         reports["projects"] = projects.attrs["load_report"]
         used["projects"] = [str(sources.projects)]
     else:
@@ -240,6 +241,7 @@ def build_territory(name: str, sources: TerritorySources, dem_out: Path) -> Terr
         reports["dem"] = reproject_dem(sources.dem, dem_out)
         used["dem"] = [str(sources.dem)]
         dem_path = dem_out
+    check_overlap(layers, dem_path)
     tables = ("enaf_consumption", "planning_docs", "projects", "dem")
     missing = [n for n in (*SPATIAL_LAYERS, *tables) if n not in used]
     metadata = {

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from foncier.errors import DataSourceError, LayerSchemaError
+from foncier.io._common import check_content
 from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 from foncier.outputs import write_file
 
@@ -319,6 +320,7 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         numeric column.
     """
     path = Path(path)
+    check_content(path, "de consommation d'ENAF", {"text"})
     raw = _read_text_table(path)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     if "idcom" not in raw.columns:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from foncier.errors import CRSError, DataSourceError
-from foncier.io._common import PathLike
+from foncier.io._common import PathLike, check_content
 from foncier.layers import CRS_L93, LoadReport
 from foncier.outputs import write_file
 
@@ -24,6 +24,22 @@ def _nodata_for(dtype: str) -> float:
     if np.issubdtype(np.dtype(dtype), np.floating):
         return float("nan")
     return float(np.iinfo(np.dtype(dtype)).min)
+
+
+def _refuse_all_nodata(path: Path, data: np.ndarray, nodata: float) -> None:
+    """Refuse a DEM whose every cell is nodata (or NaN): it would give no slope anywhere."""
+    valid = (
+        np.isfinite(data) if np.issubdtype(data.dtype, np.floating) else np.ones(data.shape, bool)
+    )
+    if not np.isnan(nodata):
+        valid &= data != nodata
+    if not valid.any():
+        msg = (
+            f"le MNT {path} ne contient aucune altitude : ses {data.size} cellules sont toutes "
+            f"sans donnée (nodata {nodata:g}). Vérifiez le fichier ou sa valeur nodata, ou "
+            "importez le territoire sans MNT (les pentes resteront alors inconnues)."
+        )
+        raise DataSourceError(msg)
 
 
 def reproject_dem(
@@ -50,7 +66,8 @@ def reproject_dem(
     Raises
     ------
     DataSourceError
-        Missing, truncated or corrupt raster, or one with no band.
+        Missing, truncated or corrupt raster, one with no band, one whose
+        content is not a raster (an HTML page…), or one without any data.
     CRSError
         A raster without CRS.
     OutputError
@@ -68,6 +85,7 @@ def reproject_dem(
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     src_path, dst_path = Path(src_path), Path(dst_path)
+    check_content(src_path, "MNT")
     report = LoadReport("dem", source=str(src_path))
     try:
         with rasterio.open(src_path) as src:
@@ -86,6 +104,7 @@ def reproject_dem(
             nodata = src.nodata if src.nodata is not None else _nodata_for(dtype)
             data = src.read(1)
             report.rows_read = int(data.size)
+            _refuse_all_nodata(src_path, data, nodata)
             res = (resolution, resolution) if resolution else None
             transform, width, height = calculate_default_transform(
                 src.crs, CRS_L93, src.width, src.height, *src.bounds, resolution=res

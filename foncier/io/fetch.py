@@ -37,7 +37,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from foncier.errors import DataSourceError, NotFoundError
-from foncier.io._common import PathLike
+from foncier.io._common import PathLike, check_content, content_kinds
 from foncier.io.admin import read_epci_membership
 from foncier.layers import Col
 
@@ -214,6 +214,11 @@ def _download(url: str, dest: Path, *, progress: bool) -> str:
             "run the command again to resume it"
         )
         raise DataSourceError(msg)
+    try:
+        check_content(part, f"téléchargé depuis {url}", content_kinds(dest) or None)
+    except DataSourceError:
+        part.unlink()  # foncier's own partial download: an error page is not data
+        raise
     part.replace(dest)
     return "resumed" if resumed else "downloaded"
 

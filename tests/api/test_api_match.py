@@ -92,7 +92,7 @@ def test_query_malformed_body_is_422(client: TestClient, body: dict) -> None:
     r = client.post("/match/query", json=body)
     assert r.status_code == 422
     if "area_min_ha" not in body:
-        assert any("area_min_ha" in e["loc"] for e in r.json()["detail"])
+        assert any("area_min_ha" in e["loc"] for e in r.json()["errors"])
 
 
 def test_query_unknown_rules_is_404(client: TestClient) -> None:

@@ -86,7 +86,7 @@ def test_missing_field_is_422(client: TestClient, missing: str) -> None:
     body = {k: v for k, v in NEW.items() if k != missing}
     r = client.post("/projects", json=body, headers=AUTH)
     assert r.status_code == 422
-    assert missing in r.json()["detail"][0]["loc"]
+    assert missing in r.json()["errors"][0]["loc"]
 
 
 def test_conflicts(client: TestClient) -> None:

@@ -19,8 +19,6 @@ def test_import_real_files_builds_a_territory(tmp_path):
         "--epci-json", str(real("admin/epci_france_decoupage_administratif.json")),
         "--epci", "200066918",
         "--friches", str(real("friches/cartofriches_points_gard30_20231002.geojson")),
-        "--constraints", f"natura2000={real('environnement/natura2000_paysdebray76.geojson')}",
-        "--constraints", f"znieff2={real('environnement/znieff2_paysdebray76.geojson')}",
         "--dem", str(real("dem/srtm30_cevennes_utm31n.tif")),
         "--name", "Alès Agglomération",
         "-o", str(out),
@@ -30,7 +28,6 @@ def test_import_real_files_builds_a_territory(tmp_path):
     for line in (
         "communes: 72/72 rows kept",
         "friches: 88/88 rows kept",
-        "constraints: 16/16 rows kept, reprojected from EPSG:4326",
         "dem: ",
         "Couche absente : parcelles (parcels)",
         "Couche absente : ZAE (zae)",
@@ -41,10 +38,17 @@ def test_import_real_files_builds_a_territory(tmp_path):
     assert territory.name == "Alès Agglomération"
     assert len(territory.communes) == 72 and (territory.communes["epci"] == "200066918").all()
     assert len(territory.friches) == 88 and territory.friches["approximate"].all()
-    assert territory.constraints.groupby("kind").size().to_dict() == {
-        "natura2000": 6,
-        "znieff2": 10,
-    }
+    assert len(territory.constraints) == 0
+    # The only real constraint files are of the Pays de Bray (Seine-Maritime), 600 km from
+    # Alès: importing them with the Gard communes is refused, naming both bounds.
+    bray = [
+        "--constraints", f"natura2000={real('environnement/natura2000_paysdebray76.geojson')}",
+        "--constraints", f"znieff2={real('environnement/znieff2_paysdebray76.geojson')}",
+    ]  # fmt: skip
+    refused = CliRunner().invoke(main, [*args[:-2], *bray, "-o", str(tmp_path / "mixed")])
+    assert refused.exit_code == 2, refused.output
+    assert "ne recouvre pas les communes" in refused.output and "constraints" in refused.output
+    assert not (tmp_path / "mixed").exists()
     assert len(territory.parcels) == 0 and len(territory.zae) == 0
     assert territory.dem_path is not None and territory.dem_path.is_file()
     # no Cerema file covers Gard (one of another territory is refused: see test_io_cerema.py)
