@@ -15,11 +15,12 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 #: Content-Security-Policy of the API's JSON answers: nothing may load, nothing may frame them.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 #: Content-Security-Policy of the HTML pages (the folium maps and the OpenAPI pages): their
-#: inline scripts and styles, Leaflet and Swagger from their CDNs, map tiles over HTTPS.
+#: inline scripts and styles and the service's own assets (Leaflet is inlined in the maps,
+#: Swagger UI and ReDoc are served locally), map tiles over HTTPS.
 HTML_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https:; "
-    b"style-src 'self' 'unsafe-inline' https:; img-src 'self' data: blob: https:; "
-    b"font-src 'self' data: https:; connect-src 'self' https:; "
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' blob:; worker-src 'self' blob:; "
+    b"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
+    b"font-src 'self' data:; connect-src 'self'; "
     b"frame-ancestors 'self'; base-uri 'self'; form-action 'none'"
 )
 #: Paths served as HTML pages (prefixes).

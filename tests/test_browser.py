@@ -376,3 +376,69 @@ def test_service_map_page_with_network_blocked(browser, tmp_path):
         assert errors == []
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service on 127.0.0.1 (a thread), for pages that fetch from it (/docs)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+    from foncier.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("docs") / "territoire"
+    write_sample(folder, n_parcels=3000, seed=0, n_communes=20)
+    settings = Settings(territory=folder, state_dir=folder.with_name("state"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("path", "drawn"), [("/docs", ".opblock"), ("/redoc", "[data-section-id]")]
+)
+def test_api_documentation_works_offline(browser, live_service, path, drawn):
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    outside: list[str] = []
+    failed: list[str] = []
+    errors: list[str] = []
+
+    def local_only(route: Any) -> None:
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+            return
+        if route.request.resource_type != "image":  # ReDoc's "powered by" logo may fail
+            outside.append(route.request.url)
+        route.abort()
+
+    page.route("**/*", local_only)
+    page.on(
+        "requestfailed",
+        lambda r: failed.append(r.url) if r.resource_type != "image" else None,
+    )
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        answer = page.goto(live_service + path)
+        assert answer is not None and answer.status == 200
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
+        page.locator(drawn).first.wait_for(state="attached", timeout=30_000)
+        assert page.locator(drawn).count() > 5  # the routes are drawn
+        assert outside == [] and failed == [] and errors == []
+    finally:
+        page.close()
