@@ -401,12 +401,15 @@ class Territory:
         gpkg = folder / GPKG_NAME
         if not folder.is_dir():
             msg = (
-                f"territory folder {folder} does not exist; "
-                "create one with `foncier sample` or `foncier import`"
+                f"le dossier de territoire {folder} n'existe pas ; "
+                "créez-en un avec `foncier sample` ou `foncier import`"
             )
             raise DataSourceError(msg)
         if not gpkg.is_file():
-            msg = f"{folder} is not a territory folder: {GPKG_NAME} is missing"
+            msg = (
+                f"{folder} n'est pas un dossier de territoire : {GPKG_NAME} absent ; "
+                "créez-en un avec `foncier sample` ou `foncier import`"
+            )
             raise DataSourceError(msg)
         available = _geopackage_layers(gpkg)
         layers: dict[str, gpd.GeoDataFrame] = {}

@@ -320,7 +320,7 @@ def test_leftovers_of_a_running_process_are_left_alone(mini_folder: Path):
 
 
 def test_a_missing_folder_without_version_aside_stays_an_error(tmp_path: Path):
-    with pytest.raises(DataSourceError, match="does not exist"):
+    with pytest.raises(DataSourceError, match="n'existe pas"):
         Territory.from_folder(tmp_path / "nope")
 
 

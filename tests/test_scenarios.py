@@ -144,7 +144,7 @@ def test_bad_objective_or_pool_fails_before_any_work(tmp_path: Path):
         Scenario(tmp_path / "absent", objective="fastest").run()
     with pytest.raises(FoncierError, match="unknown pool level 'region'"):
         Scenario(tmp_path / "absent", pool="region").run()
-    with pytest.raises(DataSourceError, match="does not exist"):
+    with pytest.raises(DataSourceError, match="n'existe pas"):
         Scenario(tmp_path / "absent").run()
 
 

@@ -44,7 +44,7 @@ def test_interrupted_write_keeps_previous_territory(sample_territory, tmp_path, 
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(DataSourceError, match="does not exist"):
+    with pytest.raises(DataSourceError, match="n'existe pas"):
         Territory.from_folder(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataSourceError, match="territory.gpkg is missing"):
