@@ -47,7 +47,7 @@ def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(DataSourceError, match="n'existe pas"):
         Territory.from_folder(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataSourceError, match="territory.gpkg is missing"):
+    with pytest.raises(DataSourceError, match="territory.gpkg absent"):
         Territory.from_folder(tmp_path / "empty")
 
 
