@@ -1071,7 +1071,7 @@ def validate_layer(
     data: pd.DataFrame,
     *,
     report: LoadReport | None = None,
-    area_of_use: bool = False,
+    area_of_use: bool = True,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Validate a layer against its schema and return it clean, in EPSG:2154.
 
@@ -1087,10 +1087,11 @@ def validate_layer(
         CRS transformed).  A new one is attached to the result's
         ``attrs["load_report"]`` in any case.
     area_of_use
-        Also check that the layer's bounds lie within the area of use of its
-        declared CRS (:func:`check_area_of_use`).  The readers of files and
-        :meth:`foncier.territory.Territory.from_folder` do; hand-made layers
-        drawn around the projection's origin (unit tests) would fail it.
+        Check that the layer's bounds lie within the area of use of its
+        declared CRS (:func:`check_area_of_use`): degrees declared as
+        Lambert-93, or Lambert-93 coordinates declared as EPSG:27572, are
+        refused.  ``False`` skips it, for a layer drawn on purpose away from
+        real coordinates.
 
     Returns
     -------

@@ -94,7 +94,10 @@ def test_integer_insee_is_normalised():
 def test_communes_accept_corsica_and_integer_codes():
     gdf = gpd.GeoDataFrame(
         {"insee": [1001, "2A004"], "name": ["A", "B"], "epci": [200066918, "200066918"]},
-        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        geometry=[
+            shapely.box(7e5, 6.3e6, 7e5 + 1, 6.3e6 + 1),
+            shapely.box(7e5 + 1, 6.3e6, 7e5 + 2, 6.3e6 + 1),
+        ],
         crs="EPSG:2154",
     )
     out = validate_layer("communes", gdf)
@@ -216,9 +219,24 @@ def test_blank_planning_doc_flag_stays_unknown():
     gdf = gpd.GeoDataFrame(
         {"insee": ["30007", "30008", "30009"], "name": ["A", "B", "C"], "epci": "200066918",
          "has_planning_doc": ["non", "", None]},
-        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(3)],
+        geometry=[shapely.box(7e5 + i, 6.3e6, 7e5 + i + 1, 6.3e6 + 1) for i in range(3)],
         crs="EPSG:2154",
     )  # fmt: skip
     flags = validate_layer("communes", gdf)["has_planning_doc"]
     assert flags.dtype == "boolean"
     assert flags.iloc[0] == False and flags.iloc[1:].isna().all()  # noqa: E712 (nullable)
+
+
+@pytest.mark.parametrize(
+    ("crs", "coords"),
+    [("EPSG:2154", (4.08, 44.12)), ("EPSG:27572", (790_000.0, 6_340_000.0))],
+)
+def test_coordinates_outside_the_declared_crs_are_refused_by_default(crs, coords):
+    x, y = coords
+    gdf = gpd.GeoDataFrame(
+        {"insee": ["30007"], "name": ["Alès"], "epci": ["200066918"]},
+        geometry=[shapely.box(x, y, x + 0.01, y + 0.01)],
+        crs=crs,
+    )
+    with pytest.raises(CRSError, match="communes"):
+        validate_layer("communes", gdf)
