@@ -1117,7 +1117,7 @@ def validate_layer(
     >>> import geopandas as gpd, shapely
     >>> gdf = gpd.GeoDataFrame(
     ...     {"constraint_id": ["c1"], "kind": ["ppri_red"], "effect": ["exclude"]},
-    ...     geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:2154")
+    ...     geometry=[shapely.box(7e5, 6.3e6, 7e5 + 100, 6.3e6 + 100)], crs="EPSG:2154")
     >>> validate_layer("constraints", gdf).area.iloc[0]
     np.float64(10000.0)
     """
