@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from foncier.errors import DataSourceError, LayerSchemaError
+from foncier.errors import LayerSchemaError
+from foncier.io._common import read_csv_table
 from foncier.layers import TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 
 __all__ = [
@@ -124,18 +125,12 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
         A column is missing or a value is wrong; ``column`` names it.
     """
     path = Path(path)
-    try:
-        head = path.read_text(encoding="utf-8-sig").partition("\n")[0]
-        raw = pd.read_csv(
-            path,
-            sep=";" if ";" in head else ",",
-            dtype={Col.PROJECT_ID: str, UnitCol.UNIT_ID: str, Col.INSEE: str},
-            encoding="utf-8-sig",
-            decimal="," if ";" in head else ".",
-        )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        msg = f"impossible de lire le fichier de décisions {path} : {exc}"
-        raise DataSourceError(msg) from exc
+    raw = read_csv_table(path, "décisions")
+    # numbers as written in French office software too (decimal comma)
+    for column in (TableCol.DECISION_ID, TableCol.AREA_HA, TableCol.ENAF_HA):
+        if column in raw.columns:
+            text = raw[column].str.strip().str.replace(",", ".", regex=False)
+            raw[column] = pd.to_numeric(text, errors="coerce")
     needed = [*TABLE_SCHEMAS["decisions"].column_names, _DECISION]
     missing = [c for c in needed if c not in raw.columns]
     if missing:

@@ -46,6 +46,7 @@ import pandas as pd
 
 from foncier._format import fr_number
 from foncier.errors import DataSourceError, FoncierWarning, LayerSchemaError, NotFoundError
+from foncier.io._common import read_csv_table
 from foncier.io.cerema import CodeMismatch, EnafVintage, code_mismatch
 from foncier.layers import Col, normalise_insee
 from foncier.zan.guarantee import guarantee_eligibility
@@ -221,18 +222,7 @@ def read_committed(path: str | Path) -> pd.DataFrame:
         Missing column, non-numeric or negative hectares.
     """
     path = Path(path)
-    try:
-        head = path.read_text(encoding="utf-8-sig").partition("\n")[0]
-        raw = pd.read_csv(
-            path,
-            sep=";" if ";" in head else ",",
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        msg = f"cannot read the committed projects file {path}: {exc}"
-        raise DataSourceError(msg) from exc
+    raw = read_csv_table(path, "committed projects")
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     try:
         return _committed_table(raw)
