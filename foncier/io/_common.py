@@ -20,9 +20,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from foncier.errors import CRSError, DataSourceError, FoncierError
-from foncier.layers import LoadReport, validate_layer
+from foncier.layers import CRS_L93, LoadReport, validate_layer
 
 __all__ = [
     "CONTENT_LABELS",
@@ -539,3 +540,47 @@ def numeric(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = s.astype(object).where(s.isna(), cleaned)
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     return values, values.isna() & ~blank(s)
+
+
+def read_surfaces(
+    files: Sequence[Path], read_one: Callable[[Path], pd.DataFrame], layer: str
+) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray, LoadReport]:
+    """Read polygon files into one frame, repair its geometries, and say which are surfaces.
+
+    The shared first step of the readers of footprints (buildings, OCS GE):
+    every file is read with ``read_one`` (already in EPSG:2154), invalid
+    geometries are repaired with :func:`shapely.make_valid` and counted in the
+    load report.
+
+    Parameters
+    ----------
+    files
+        The files.
+    read_one
+        Reads one file into a (Geo)DataFrame in EPSG:2154.
+    layer
+        Name of the load report.
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        The rows of every file.
+    geoms : numpy.ndarray
+        Their geometries, repaired.
+    polygonal : numpy.ndarray
+        Whether each geometry is a non-empty (multi)polygon.
+    report : LoadReport
+        Rows read and geometries repaired; rejections are the caller's.
+    """
+    frame = gpd.GeoDataFrame(
+        pd.concat([read_one(p) for p in files], ignore_index=True), crs=CRS_L93
+    )
+    report = LoadReport(layer, source=", ".join(map(str, files)), rows_read=len(frame))
+    geoms = frame.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        report.geometries_repaired = int(invalid.sum())
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    return frame, geoms, polygonal, report

@@ -31,6 +31,7 @@ from foncier.io._common import (
     blank,
     find_column,
     numeric,
+    read_surfaces,
     read_vector,
     reject_rows,
     validate_source,
@@ -199,18 +200,7 @@ def read_buildings(paths: PathLike | Sequence[PathLike]) -> gpd.GeoDataFrame:
     CRSError
         A file without CRS.
     """
-    files = as_paths(paths)
-    gdf = gpd.GeoDataFrame(
-        pd.concat([_read_buildings_one(p) for p in files], ignore_index=True), crs=CRS_L93
-    )
-    report = LoadReport("buildings", source=", ".join(map(str, files)), rows_read=len(gdf))
-    geoms = gdf.geometry.to_numpy()
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-        report.geometries_repaired = int(invalid.sum())
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    gdf, geoms, polygonal, report = read_surfaces(as_paths(paths), _read_buildings_one, "buildings")
     report.rows_rejected.extend(
         (f"bâtiment {i}", "pas d'emprise surfacique") for i in np.flatnonzero(~polygonal)
     )

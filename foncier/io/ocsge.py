@@ -25,11 +25,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from foncier.errors import CRSError, DataSourceError, RuleSetError
-from foncier.io._common import PathLike, as_paths, blank, find_column, read_vector
-from foncier.layers import CRS_L93, LoadReport
+from foncier.io._common import PathLike, as_paths, blank, find_column, read_surfaces, read_vector
+from foncier.layers import CRS_L93
 
 __all__ = [
     "OCSGE_NOMENCLATURE",
@@ -263,16 +262,7 @@ def read_ocsge(
     CRSError
         A file without CRS.
     """
-    files = as_paths(paths)
-    gdf = gpd.GeoDataFrame(pd.concat([_read_one(p) for p in files], ignore_index=True), crs=CRS_L93)
-    report = LoadReport("ocsge", source=", ".join(map(str, files)), rows_read=len(gdf))
-    geoms = gdf.geometry.to_numpy()
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-        report.geometries_repaired = int(invalid.sum())
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    gdf, geoms, polygonal, report = read_surfaces(as_paths(paths), _read_one, "ocsge")
     no_code = blank(gdf[CODE_CS]).to_numpy()
     ids = [f"polygone {i}" for i in np.flatnonzero(no_code | ~polygonal)]
     reasons = np.where(no_code, "pas de CODE_CS", "géométrie non surfacique ou vide")
