@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -84,3 +90,29 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real open data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@contextmanager
+def serve_in_thread(settings: Any) -> Iterator[str]:
+    """The service of ``settings`` on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    import uvicorn
+
+    from api.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

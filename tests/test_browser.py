@@ -28,6 +28,7 @@ from foncier._format import fr_number
 from foncier.maps import LAYER_NAMES, OFFLINE_NOTICE, map_html, scenario_map, territory_map
 from foncier.report import HEADLINE_LABELS, headline_figures, write_report
 from foncier.scenarios import ScenarioResult
+from tests.conftest import serve_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -381,33 +382,13 @@ def test_service_map_page_with_network_blocked(browser, tmp_path):
 @pytest.fixture(scope="module")
 def live_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The service on 127.0.0.1 (a thread), for pages that fetch from it (/docs)."""
-    import socket
-    import threading
-
-    import uvicorn
-
-    from api.app import create_app
     from api.settings import Settings
     from foncier.sample import write_sample
 
     folder = tmp_path_factory.mktemp("docs") / "territoire"
     write_sample(folder, n_parcels=3000, seed=0, n_communes=20)
-    settings = Settings(territory=folder, state_dir=folder.with_name("state"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(Settings(territory=folder, state_dir=folder.with_name("state"))) as url:
+        yield url
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,13 +12,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-import uvicorn
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routers.features import CONFORMANCE, CRS84, MAX_ITEMS
 from api.settings import Settings
 from foncier.territory import Territory
+from tests.conftest import serve_in_thread
 
 from .conftest import AUTH
 
@@ -171,29 +167,12 @@ def test_unfinished_scenario_is_not_a_collection(client: TestClient) -> None:
 # -- GDAL's OAPIF driver against a running service -------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(api_territory: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The service on 127.0.0.1, in a thread, for GDAL."""
     settings = Settings(territory=api_territory, state_dir=tmp_path_factory.mktemp("ogr"))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve_in_thread(settings) as url:
+        yield url + "/"
 
 
 _OGRINFO = shutil.which("ogrinfo")
