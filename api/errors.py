@@ -170,16 +170,17 @@ def _french(error: dict[str, Any]) -> str:
         "json_invalid": "le corps n'est pas du JSON valide",
         "json_type": "le corps n'est pas du JSON valide",
     }
+    bounds = {
+        "greater_than_equal": ("≥", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("≤", "le"),
+        "less_than": ("<", "lt"),
+    }
     if kind in texts:
         text = texts[kind]
-    elif kind == "greater_than_equal":
-        text = f"doit être ≥ {_number(ctx.get('ge'))}"
-    elif kind == "greater_than":
-        text = f"doit être > {_number(ctx.get('gt'))}"
-    elif kind == "less_than_equal":
-        text = f"doit être ≤ {_number(ctx.get('le'))}"
-    elif kind == "less_than":
-        text = f"doit être < {_number(ctx.get('lt'))}"
+    elif kind in bounds:
+        sign, key = bounds[kind]
+        text = f"doit être {sign} {_number(ctx.get(key))}"
     elif kind == "string_too_long":
         text = f"au plus {ctx.get('max_length')} caractères"
     elif kind == "string_too_short":
