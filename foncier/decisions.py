@@ -30,7 +30,7 @@ import pandas as pd
 
 from foncier.errors import LayerSchemaError
 from foncier.io._common import read_csv_table
-from foncier.layers import TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+from foncier.layers import TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table, empty_layer
 
 __all__ = [
     "DECISIONS",
@@ -51,9 +51,7 @@ _DECISION = "decision"
 
 def empty_decisions() -> pd.DataFrame:
     """A decisions table with no row (see :data:`foncier.layers.TABLE_SCHEMAS` ``decisions``)."""
-    dtypes = {"str": "str", "code": "str", "float": "float64"}
-    schema = TABLE_SCHEMAS["decisions"]
-    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.kind]) for c in schema.columns})
+    return pd.DataFrame(empty_layer("decisions"))
 
 
 def validated_placements(log: pd.DataFrame) -> pd.DataFrame:

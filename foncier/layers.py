@@ -1153,19 +1153,19 @@ def validate_layer(
 
 
 def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return an empty, valid layer with the schema's columns and types.
+    """Return an empty, valid layer (or table between stages) with its schema's columns and types.
 
     Parameters
     ----------
     name
-        Layer name, one of :data:`LAYER_NAMES`.
+        Layer name, one of :data:`LAYER_NAMES`, or a table of :data:`TABLE_SCHEMAS`.
 
     Returns
     -------
     geopandas.GeoDataFrame or pandas.DataFrame
         Zero rows, in EPSG:2154 for spatial layers.
     """
-    schema = SCHEMAS[name]
+    schema = SCHEMAS[name] if name in SCHEMAS else TABLE_SCHEMAS[name]
     dtypes = {"code": "str", "str": "str", "float": "float64", "int": "Int64", "bool": "bool"}
     frame = pd.DataFrame(
         {
