@@ -390,6 +390,7 @@ class Scenario:
     name: str = "scénario"
     decisions: pd.DataFrame | str | Path | None = None
     _inputs: MatchingInputs | None = field(default=None, init=False, repr=False, compare=False)
+    _inputs_for: tuple[Any, ...] = field(default=(None,) * 5, init=False, repr=False, compare=False)
 
     def _check(self) -> None:
         check_objective(self.objective)
@@ -406,38 +407,44 @@ class Scenario:
         return self.territory
 
     def inputs(self, progress: bool = False, step: Any = None) -> MatchingInputs:
-        """The engine's inputs under this scenario's settings, computed once and kept.
+        """The engine's inputs under this scenario's settings, kept until a setting changes.
 
         See :func:`foncier.inputs.matching_inputs`: the budget table
         net of committed projects and validated placements, the units still
-        available, the pools and what the rule set charges as ENAF.
+        available, the pools and what the rule set charges as ENAF.  They are
+        computed again when ``rules``, ``pool``, ``committed``, ``decisions``
+        or ``units`` is given another value.
         """
-        if self._inputs is None:
-            supply_s = 0.0
-            if self.units is None:
-                from foncier.supply import land_units
+        given = (self.rules, self.pool, self.committed, self.decisions, self.units)
+        kept = self._inputs_for
+        if self._inputs is not None and all(a is b for a, b in zip(given, kept, strict=True)):
+            return self._inputs
+        rules = resolve_rules(self.rules)
+        supply_s = 0.0
+        if self.units is None:
+            from foncier.supply import land_units
 
-                if step:
-                    step("offre foncière")
-                clock = time.perf_counter()
-                cover = resolve_rules(self.rules).unknown_land_cover
-                self.units = land_units(
-                    self._territory(), progress=progress, unknown_land_cover=cover
-                )
-                supply_s = time.perf_counter() - clock
-            built = matching_inputs(
-                self._territory(),
-                rules=self.rules,
-                pool=self.pool,
-                committed=self.committed,
-                decisions=self.decisions,
-                units=self.units,
-                progress=progress,
-                step=step,
+            if step:
+                step("offre foncière")
+            clock = time.perf_counter()
+            self.units = land_units(
+                self._territory(), progress=progress, unknown_land_cover=rules.unknown_land_cover
             )
-            built.timings["supply"] = built.timings.get("supply", 0.0) + supply_s
-            self._inputs = built
-        return self._inputs
+            supply_s = time.perf_counter() - clock
+        built = matching_inputs(
+            self._territory(),
+            rules=rules,
+            pool=self.pool,
+            committed=self.committed,
+            decisions=self.decisions,
+            units=self.units,
+            progress=progress,
+            step=step,
+        )
+        built.timings["supply"] = built.timings.get("supply", 0.0) + supply_s
+        self._inputs = built
+        self._inputs_for = (self.rules, self.pool, self.committed, self.decisions, self.units)
+        return built
 
     def run(self, progress: bool = False) -> ScenarioResult:
         """Compute supply, budgets and matching; return the result with its audit record.

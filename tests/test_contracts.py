@@ -333,3 +333,13 @@ def test_tiny_sample_query_is_deterministic():
     a = Scenario(t).query({"area_min_ha": 1.0}, k=5)
     b = Scenario(t).query({"area_min_ha": 1.0}, k=5)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_query_follows_a_changed_setting(small: Territory):
+    scenario = Scenario(small)
+    by_commune = scenario.inputs()
+    scenario.pool = "epci"
+    by_epci = scenario.inputs()
+    assert by_epci is not by_commune and by_epci.pool == "epci"
+    assert set(by_epci.pools.remaining.index) == set(small.communes["epci"].astype(str))
+    assert scenario.inputs() is by_epci  # kept while nothing changes
