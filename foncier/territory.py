@@ -423,7 +423,7 @@ class Territory:
             except Exception as exc:
                 msg = f"cannot read layer {name!r} of {gpkg}: {exc}"
                 raise DataSourceError(msg) from exc
-            layers[name] = validate_layer(name, raw, report=report, area_of_use=True)
+            layers[name] = validate_layer(name, raw, report=report)
             reports[name] = report
         meta: dict[str, Any] = {}
         if (folder / META_NAME).is_file():

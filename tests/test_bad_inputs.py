@@ -453,7 +453,7 @@ def test_validate_layer_refuses_infinite_values(layer: str, column: str | None) 
     if column is None:
         gdf = gdf.set_crs(27572, allow_override=True)
         with pytest.raises(CRSError, match="domaine de validité"):
-            validate_layer(layer, gdf, area_of_use=True)
+            validate_layer(layer, gdf)
         return
     gdf.loc[2, column] = np.inf
     with pytest.raises(LayerSchemaError, match=f"{column}.*non finies"):

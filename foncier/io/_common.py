@@ -486,7 +486,7 @@ def validate_source(
     """
     label = sources if isinstance(sources, str) else ", ".join(str(p) for p in sources)
     try:
-        out = validate_layer(name, data, report=report, area_of_use=True)
+        out = validate_layer(name, data, report=report)
     except FoncierError as exc:
         msg = f"{label}: {exc}"
         raise type(exc)(msg) from exc
