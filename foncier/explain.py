@@ -33,7 +33,7 @@ import pandas as pd
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
-from foncier.layers import Col, UnitCol
+from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
 from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
 from foncier.texts import CRITERIA_FR, relax_text
@@ -44,6 +44,7 @@ __all__ = [
     "explain_placed",
     "explain_unmatched",
     "query_project",
+    "unit_sites",
     "with_place_names",
     "zan_cost_text",
 ]
@@ -595,3 +596,43 @@ def with_place_names(top: pd.DataFrame, territory: Any) -> pd.DataFrame:
         site = territory.site_labels(out[UnitCol.ORIGIN], out[Col.SITE_ID])
         out.insert(list(out.columns).index(Col.SITE_ID) + 1, "site", site)
     return out
+
+
+def unit_sites(units: Any, territory: Any) -> pd.Series:
+    """French name of the site of each land unit: its ZAE, its friche or its PLU zone.
+
+    ZAE plots and friches are named by :meth:`Territory.site_labels
+    <foncier.territory.Territory.site_labels>`; a unit of a PLU activity zone
+    by the label of the activity zone holding a point of it (« zone Ux du PLU »), or
+    « zone d'activités du PLU » when no zone with a label holds it.
+
+    Parameters
+    ----------
+    units
+        Land units (``unit_id``, ``origin``, ``site_id`` and their geometry).
+    territory
+        The :class:`~foncier.territory.Territory` they come from.
+
+    Returns
+    -------
+    pandas.Series
+        The label of each unit, indexed by ``unit_id``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    label = territory.site_labels(units[UnitCol.ORIGIN], units[Col.SITE_ID].fillna(""))
+    zones = territory.layers["plu_zones"]
+    in_zone = (units[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE).to_numpy()
+    if in_zone.any() and len(zones) and Col.LIBELLE in zones.columns:
+        points = gpd.GeoDataFrame(
+            geometry=shapely.point_on_surface(units.geometry.to_numpy()[in_zone]),
+            index=units.index[in_zone],
+            crs=units.crs,
+        )
+        labelled = zones[Col.LIBELLE].astype("string").str.strip().fillna("") != ""
+        named = zones.loc[labelled.to_numpy() & is_activity_zone(zones)]
+        hits = gpd.sjoin(points, named[[Col.LIBELLE, "geometry"]], predicate="within")
+        libelle = hits.loc[~hits.index.duplicated(), Col.LIBELLE].astype(str).str.strip()
+        label.loc[libelle.index] = "zone " + libelle + " du PLU"
+    return pd.Series(label.to_numpy(), index=units[UnitCol.UNIT_ID].astype(str).to_numpy())

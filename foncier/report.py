@@ -1,19 +1,43 @@
-"""The working group's report: one printable HTML page per scenario, in French.
+"""The working group's report: a decision document per scenario, in French, for A4 paper.
 
 :func:`write_report` reads a scenario result folder (written by
 :meth:`foncier.scenarios.ScenarioResult.to_folder`) and writes
-``report.html`` next to it: headline figures, the ZAN balance per pool (and
-per commune when budgets are pooled), the 2011 → 2031 ZAN trajectory of each
-pool (matplotlib, inline SVG), the placements, the projects left out grouped
-by reason, the audit record, and the scenario map embedded with Leaflet
-inlined.  A "Hypothèses" box at the top states what the figures rest on by
-default (:mod:`foncier.assumptions`).  The page needs no network and prints on A4.
+``report.html`` next to it; :func:`write_pdf` prints it to ``report.pdf``
+(``foncier report --pdf``).  In reading order:
+
+1. **Synthèse pour décision** (page 1): what the meeting must decide and why
+   (:mod:`foncier.synthesis`): the projects needing an arbitration, grouped
+   by reason; the pools over or close to their envelope after the scenario,
+   with the placement that uses most of what they had; the year the
+   territory's envelope runs out at the current pace; headline figures with
+   the ENAF of PENE projects apart (national envelope); what the score
+   means; the assumptions (:mod:`foncier.assumptions`) in one box;
+2. the projects to arbitrate, each with its reason and what would unlock it;
+3. the headline figures, the ZAN balance per pool (and per commune when
+   budgets are pooled);
+4. :data:`EXTRA_SECTIONS`, the place for further analyses (a ZAN
+   diagnosis…), each a function of the :class:`ReportContext`;
+5. the 2011 → 2031 ZAN trajectories (matplotlib, inline SVG);
+6. the map: printed, a static map (:mod:`foncier.static_map`); on screen,
+   the interactive scenario map with Leaflet inlined;
+7. annexes: the placed projects, one line each, their sites named by ZAE,
+   friche or PLU zone (:func:`foncier.explain.unit_sites`) with the ids in
+   small; the audit record.
+
+Print: A4 portrait, the map on a landscape page when the territory is wide;
+every table has a fixed layout that fits its page (``templates/report.css``).
 
 Every figure comes from the result (its ``totals``, ``zan_balance``,
-``assignments``, ``unmatched`` and ``audit``); only what the result does not
-carry is read from the territory: the names and sectors of projects, the
-investment and area needed (checked against the result's project count), and
-the yearly ENAF series of the charts.
+``assignments``, ``unmatched``, ``units`` and ``audit``); only what the
+result does not carry is read from the territory: commune names and shapes,
+site names, and the yearly ENAF series of the charts and of the pace.
+
+The PDF engine is the headless Chromium the tests already drive: the report
+is laid out by the engine that shows it on screen (CSS grid, named pages for
+landscape sheets, inline SVG, print media), it runs from Debian's
+``chromium`` package with no Python dependency and no browser download
+(Playwright stays a test tool), where WeasyPrint would add a second layout
+engine with its own CSS support and native libraries (Pango) to install.
 """
 
 from __future__ import annotations
@@ -23,7 +47,10 @@ import io
 import math
 import re
 import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +59,29 @@ import matplotlib.ticker
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing  # noqa: E402
-from foncier.assumptions import assumptions_html, scenario_assumptions  # noqa: E402
-from foncier.labels import REASON_LABELS  # noqa: E402
-from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
-from foncier.maps import map_html, scenario_map  # noqa: E402
-from foncier.outputs import write_text  # noqa: E402
+from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing
+from foncier.assumptions import assumptions_html, scenario_assumptions
+from foncier.labels import POOL_LABELS
+from foncier.layers import FOOTPRINT_APPROXIMATE, Col, TableCol, UnitCol
+from foncier.maps import map_html, scenario_map
+from foncier.outputs import write_text
+from foncier.synthesis import CLOSE_SHARE, DecisionSummary, decision_summary
+from foncier.texts import CRITERIA_FR
 
-__all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
+__all__ = [
+    "EXTRA_SECTIONS",
+    "HEADLINE_LABELS",
+    "PDF_NAME",
+    "REPORT_NAME",
+    "ReportContext",
+    "headline_figures",
+    "write_pdf",
+    "write_report",
+]
 
-#: File name of the report inside a scenario folder.
+#: File names of the report inside a scenario folder.
 REPORT_NAME = "report.html"
+PDF_NAME = "report.pdf"
 #: French label and unit of each headline figure, in display order.
 HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "projects_placed": ("Projets placés", ""),
@@ -54,51 +93,31 @@ HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "ha_needed": ("Surface nécessaire (tous les projets)", "ha"),
     "ha_used": ("Surface placée", "ha"),
     "ha_friches_reused": ("dont friches réemployées", "ha"),
-    "ha_enaf": ("ENAF consommé par les projets placés", "ha"),
+    "ha_enaf": ("ENAF pris sur les enveloppes locales", "ha"),
+    "ha_enaf_pene": ("ENAF des projets PENE (enveloppe nationale)", "ha"),
     "remaining_before_ha": ("Budget ZAN disponible avant le scénario", "ha"),
     "remaining_after_ha": ("Budget ZAN disponible après le scénario", "ha"),
     "pools_over_budget_after": ("Enveloppes dépassées après le scénario", ""),
 }
 #: Columns of the ZAN balance shown in the report, in ha, in display order.
 _BALANCE_HA = (
-    "envelope_ha",
-    "consumed_ha",
-    "committed_ha",
-    "remaining_before_ha",
-    "consumed_by_placements_ha",
-    "remaining_after_ha",
+    TableCol.ENVELOPE_HA,
+    TableCol.CONSUMED_HA,
+    TableCol.COMMITTED_HA,
+    TableCol.REMAINING_BEFORE_HA,
+    TableCol.CONSUMED_BY_PLACEMENTS_HA,
+    TableCol.REMAINING_AFTER_HA,
 )
 _DECIMALS = {"": 0, "M€": 2, "ha": 2}
 _POOL_FR = {"commune": "commune", "epci": "EPCI", "scot": "SCoT"}
 _CHART_COLUMNS = 5
-_CSS = """
-@page { size: A4; margin: 14mm 12mm; }
-body { font: 10.5pt/1.4 "DejaVu Sans", Arial, sans-serif; color: #222; margin: 0 auto;
-       max-width: 190mm; }
-h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 7mm 0 2mm;
-     border-bottom: 1px solid #999; }
-.label { color: #555; } .synthetic { color: #b2182b; font-weight: bold; }
-.figures { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2mm; }
-.figure { border: 1px solid #ccc; border-radius: 2mm; padding: 2mm; }
-.figure .value { font-size: 14pt; font-weight: bold; display: block; }
-.note { font-size: 9pt; color: #555; margin: 1mm 0 0; }
-table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
-th, td { border-bottom: 1px solid #ddd; padding: 1px 4px; text-align: left; vertical-align: top; }
-td:first-child { min-width: 38mm; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-tr.over td { color: #b2182b; font-weight: bold; }
-.chart svg { max-width: 100%; height: auto; }
-iframe.map { width: 100%; height: 160mm; border: 1px solid #999; }
-code { font-size: 7.5pt; word-break: break-all; }
-.hypotheses { border: 1px solid #e08214; background: #fff7ec; border-radius: 2mm;
-              padding: 1mm 3mm; margin: 3mm 0; }
-.hypotheses h2 { border: none; margin: 1mm 0; font-size: 11pt; }
-.hypotheses ul { margin: 1mm 0; padding-left: 5mm; } .hypotheses li { margin: 0.5mm 0; }
-@media print {
-  h2 { break-after: avoid; } tr, .figure, .chart, iframe.map { break-inside: avoid; }
-  .map-section { break-before: page; }
-}
-"""
+#: At most this many projects and pools are listed on page 1; the sections after list all.
+_SYNTHESIS_PROJECTS = 10
+_SYNTHESIS_POOLS = 6
+
+
+def _css() -> str:
+    return (resources.files("foncier") / "templates" / "report.css").read_text(encoding="utf-8")
 
 
 def _esc(value: Any) -> str:
@@ -110,7 +129,60 @@ def _num(value: Any, decimals: int = 1, unit: str = "") -> str:
     return "n.d." if is_missing(value) else fr_number(float(value), decimals, unit)
 
 
+def _id(value: Any) -> str:
+    """An identifier, in small after the name it belongs to."""
+    return f" <span class='id'>{_esc(value)}</span>" if _esc(value) else ""
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a section of the report is built from.
+
+    Attributes
+    ----------
+    territory
+        The scenario's :class:`~foncier.territory.Territory`.
+    result
+        The :class:`~foncier.scenarios.ScenarioResult`.
+    pool
+        Budget pooling level of the scenario (``commune``, ``epci``, ``scot``).
+    commune_names
+        INSEE code → commune name.
+    sites
+        Site name of each land unit, indexed by ``unit_id``.
+    """
+
+    territory: Any
+    result: Any
+    pool: str
+    commune_names: dict[str, str]
+    sites: pd.Series
+
+
+#: Further sections, placed after the ZAN balance and before the trajectories: each
+#: function takes the :class:`ReportContext` and returns the HTML of a
+#: ``<section class='extra'>`` (with its ``<h2>``), or ``""`` when it has nothing to show.
+EXTRA_SECTIONS: tuple[Callable[[ReportContext], str], ...] = ()
+
+
 # -- headline figures ----------------------------------------------------------------------
+
+
+def _pene_enaf_ha(result: Any) -> float:
+    """ENAF of the placed PENE projects: area × ENAF share of their unit (national envelope)."""
+    a = result.assignments
+    pene = a[a[Col.IS_PENE].astype(bool)]
+    if pene.empty:
+        return 0.0
+    units = result.units
+    share = (
+        units.set_index(units[UnitCol.UNIT_ID].astype(str))[UnitCol.ENAF_SHARE]
+        .astype(float)
+        .reindex(pene[UnitCol.UNIT_ID].astype(str))
+        .fillna(1.0)
+        .to_numpy()
+    )
+    return float((pene[TableCol.AREA_HA].astype(float).to_numpy() * share).sum())
 
 
 def headline_figures(result: Any, projects: pd.DataFrame | None = None) -> dict[str, float]:
@@ -120,6 +192,8 @@ def headline_figures(result: Any, projects: pd.DataFrame | None = None) -> dict[
     the result's ``totals``; the remaining budgets are sums over the result's
     ``zan_balance`` of what pools not over budget have left (a pool over its
     envelope has nothing left to give, it does not lower the others).  The
+    ENAF of PENE projects, charged to the national envelope and not to the
+    local ones, is their area times the ENAF share of their unit.  The
     investment and the area needed are taken from ``totals`` when the result
     carries them, otherwise from ``projects`` when it is the scenario's
     portfolio (same number of projects); else NaN.
@@ -140,8 +214,9 @@ def headline_figures(result: Any, projects: pd.DataFrame | None = None) -> dict[
     totals = dict(result.totals)
     balance = result.zan_balance
     out: dict[str, float] = {k: float(totals[k]) for k in HEADLINE_LABELS if k in totals}
-    out["remaining_before_ha"] = float(balance["remaining_before_ha"].clip(lower=0).sum())
-    out["remaining_after_ha"] = float(balance["remaining_after_ha"].clip(lower=0).sum())
+    out["remaining_before_ha"] = float(balance[TableCol.REMAINING_BEFORE_HA].clip(lower=0).sum())
+    out["remaining_after_ha"] = float(balance[TableCol.REMAINING_AFTER_HA].clip(lower=0).sum())
+    out["ha_enaf_pene"] = _pene_enaf_ha(result)
     same = projects is not None and len(projects) == int(totals.get("projects", -1))
     placed = set(result.assignments[Col.PROJECT_ID].astype(str))
     if projects is not None and same:
@@ -155,21 +230,27 @@ def headline_figures(result: Any, projects: pd.DataFrame | None = None) -> dict[
     return {k: out[k] for k in HEADLINE_LABELS}
 
 
+def _figure_text(figures: dict[str, float], key: str) -> str:
+    unit = HEADLINE_LABELS[key][1]
+    value = figures[key]
+    return fr_number(value / 1e6 if unit == "M€" else value, _DECIMALS[unit], unit)
+
+
 def _figures_html(figures: dict[str, float]) -> str:
     cells = []
-    for key, (label, unit) in HEADLINE_LABELS.items():
+    for key, (label, _) in HEADLINE_LABELS.items():
         value = figures[key]
-        shown = value / 1e6 if unit == "M€" else value
-        text = fr_number(shown, _DECIMALS[unit], unit)
         raw = "" if math.isnan(value) else repr(float(value))
         cells.append(
             f"<div class='figure' data-key='{key}' data-value='{raw}'>"
-            f"<span class='value'>{text}</span><span class='label'>{_esc(label)}</span></div>"
+            f"<span class='value'>{_figure_text(figures, key)}</span>"
+            f"<span class='label'>{_esc(label)}</span></div>"
         )
     note = (
         "<p class='note'>Budget ZAN disponible : somme de ce qui reste aux enveloppes non "
         "dépassées ; une enveloppe dépassée n'a plus rien à donner et ne réduit pas celles "
-        "des autres.</p>"
+        "des autres. Les projets d'envergure nationale ou européenne (PENE) sont décomptés de "
+        "l'enveloppe nationale, pas des enveloppes locales.</p>"
     )
     return "<div class='figures'>" + "".join(cells) + "</div>" + note
 
@@ -178,8 +259,17 @@ def _figures_html(figures: dict[str, float]) -> str:
 
 
 def _table(
-    head: list[tuple[str, bool]], rows: list[list[str]], classes: list[str] | None = None
+    head: list[tuple[str, bool]],
+    rows: list[list[str]],
+    classes: list[str] | None = None,
+    *,
+    widths: Sequence[float] | None = None,
+    css_class: str = "",
 ) -> str:
+    """An HTML table; ``widths`` (percentages of the page width) fix its layout."""
+    cols = ""
+    if widths is not None:
+        cols = "<colgroup>" + "".join(f"<col style='width:{w:g}%'>" for w in widths) + "</colgroup>"
     th = "".join(f"<th class='num'>{h}</th>" if num else f"<th>{h}</th>" for h, num in head)
     body = []
     for i, row in enumerate(rows):
@@ -189,7 +279,8 @@ def _table(
             for v, (_, num) in zip(row, head, strict=True)
         )
         body.append(f"<tr{cls}>{tds}</tr>")
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    attr = f" class='{css_class}'" if css_class else ""
+    return f"<table{attr}>{cols}<thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _balance_html(balance: pd.DataFrame, pool: str) -> str:
@@ -203,22 +294,21 @@ def _balance_html(balance: pd.DataFrame, pool: str) -> str:
         ("Reste après", True),
     ]
     rows, classes = [], []
-    for r in balance.itertuples(index=False):
-        rows.append(
-            [
-                f"{_esc(r.name)} <span class='label'>({_esc(r.pool_id)})</span>",
-                *(_num(getattr(r, c), 2) for c in _BALANCE_HA),
-            ]
-        )
-        classes.append("over" if bool(r.over_budget) else "")
+    for r, over in zip(
+        balance.itertuples(index=False), balance[TableCol.OVER_BUDGET].astype(bool), strict=True
+    ):
+        values = [getattr(r, c) for c in _BALANCE_HA]
+        rows.append([f"{_esc(r.name)}{_id(r.pool_id)}", *(_num(v, 2) for v in values)])
+        classes.append("over" if over else "")
     sums = balance[list(_BALANCE_HA)].sum()
-    rows.append(["<b>Total du territoire</b>", *(f"<b>{_num(v, 2)}</b>" for v in sums)])
-    classes.append("")
+    rows.append(["Total du territoire", *(_num(v, 2) for v in sums)])
+    classes.append("total")
     note = (
-        "<p class='label'>Hectares ; en rouge, les enveloppes dépassées après le scénario. "
+        "<p class='note'>Hectares ; en rouge, les enveloppes dépassées après le scénario. "
         "Le total additionne aussi les restes négatifs des enveloppes dépassées.</p>"
     )
-    return _table(head, rows, classes) + note
+    widths = (28, 12, 12, 12, 12, 12, 12)
+    return _table(head, rows, classes, widths=widths) + note
 
 
 def _communes_html(budgets: pd.DataFrame) -> str:
@@ -231,73 +321,102 @@ def _communes_html(budgets: pd.DataFrame) -> str:
         ("Reste", True),
         ("Statut", False),
     ]
+    status = budgets[TableCol.STATUS].astype(str)
     rows = [
         [
-            f"{_esc(r.name)} ({_esc(r.insee)})",
-            _num(r.envelope_ha, 2),
-            _num(r.consumed_ha, 2),
-            _num(r.remaining_ha, 2),
-            _esc(STATUS_LABELS.get(str(status), status)),
+            f"{_esc(r.name)}{_id(r.insee)}",
+            _num(getattr(r, TableCol.ENVELOPE_HA), 2),
+            _num(getattr(r, TableCol.CONSUMED_HA), 2),
+            _num(getattr(r, TableCol.REMAINING_HA), 2),
+            _esc(STATUS_LABELS.get(s, s)),
         ]
-        for r, status in zip(budgets.itertuples(index=False), budgets["status"], strict=True)
+        for r, s in zip(budgets.itertuples(index=False), status, strict=True)
     ]
-    return _table(head, rows, ["over" if r == "exceeded" else "" for r in budgets["status"]])
+    classes = ["over" if s == "exceeded" else "" for s in status]
+    return _table(head, rows, classes, widths=(34, 15, 15, 15, 21))
 
 
-def _placements_html(
-    assignments: pd.DataFrame, names: dict[str, str], approximate: set[str] | None = None
-) -> str:
-    approximate = approximate or set()
-    footprint_note = (
-        f"<br><span class='label'>{_esc(FOOTPRINT_LABELS[FOOTPRINT_APPROXIMATE])}</span>"
+def _placements_html(assignments: pd.DataFrame, ctx: ReportContext) -> str:
+    """The placed projects, one line each (the annex)."""
+    units = ctx.result.units
+    approximate = (
+        set(units.loc[units[UnitCol.FOOTPRINT] == FOOTPRINT_APPROXIMATE, UnitCol.UNIT_ID])
+        if UnitCol.FOOTPRINT in units.columns
+        else set()
     )
     head = [
         ("Projet", False),
         ("Secteur", False),
+        ("Site", False),
         ("Commune", False),
-        ("Unité", False),
-        ("Surface", True),
-        ("ENAF", True),
+        ("Surface (ha)", True),
+        ("ENAF (ha)", True),
         ("Emplois", True),
         ("Score", True),
-        ("Coût ZAN et raisons", False),
     ]
+    ordered = assignments.sort_values([Col.INSEE, UnitCol.UNIT_ID, Col.PROJECT_ID], kind="stable")
     rows = []
-    for r in assignments.itertuples(index=False):
+    for r in ordered.itertuples(index=False):
+        unit = str(r.unit_id)
+        mark = " *" if unit in approximate else ""
+        pene = " <b>PENE</b>" if bool(r.is_pene) else ""
         rows.append(
             [
-                f"<b>{_esc(r.project_id)}</b> {_esc(r.name)}",
+                f"{_esc(r.name)}{pene}{_id(r.project_id)}",
                 _esc(r.sector),
-                _esc(names.get(str(r.insee), r.insee)),
-                _esc(r.unit_id) + (footprint_note if str(r.unit_id) in approximate else ""),
-                _num(r.area_ha, 2, "ha"),
-                _num(r.enaf_ha, 2, "ha"),
+                f"{_esc(ctx.sites.get(unit, unit))}{mark}{_id(unit)}",
+                _esc(ctx.commune_names.get(str(r.insee), r.insee)),
+                _num(r.area_ha, 2),
+                _num(r.enaf_ha, 2),
                 _num(r.jobs, 0),
                 _num(r.score, 2),
-                f"{_esc(r.zan_cost)}<br><span class='label'>{_esc(r.explanation)}</span>",
             ]
         )
-    return _table(head, rows)
+    notes = [
+        "ENAF : hectares pris sur l'enveloppe locale (0 sur une friche, un terrain déjà "
+        "artificialisé, ou pour un projet PENE, décompté de l'enveloppe nationale). "
+        + _score_sentence(ctx.result.audit)
+        + " Le coût ZAN et les raisons de chaque choix figurent dans le classeur du scénario "
+        "(scenario.xlsx, feuille « Placements »)."
+    ]
+    if approximate & set(assignments[UnitCol.UNIT_ID].astype(str)):
+        notes.append(f"* {_esc(FOOTPRINT_LABELS[FOOTPRINT_APPROXIMATE])}.")
+    widths = (25, 13, 27, 11, 6, 6, 6, 6)
+    table = _table(head, rows, widths=widths, css_class="annex")
+    return table + "".join(f"<p class='note'>{n}</p>" for n in notes)
 
 
-def _unmatched_html(unmatched: pd.DataFrame) -> str:
-    if unmatched.empty:
+def _score_sentence(audit: dict[str, Any]) -> str:
+    """What a score is, in one sentence, with the scenario's three heaviest weights."""
+    weights = {
+        k: float(v)
+        for k, v in (audit.get("weights") or {}).items()
+        if k in CRITERIA_FR and k != "unverified" and float(v) > 0
+    }
+    top = sorted(weights, key=lambda k: -weights[k])[:3]
+    named = ", ".join(f"{CRITERIA_FR[k]} {fr_number(100 * weights[k], 0, '%')}" for k in top)
+    return (
+        "Le score, de 0 à 1, est la part de l'idéal qu'atteint le terrain pour le projet : "
+        "chaque critère est noté de 0 à 1 et pondéré"
+        + (f" (entre autres {named})" if named else "")
+        + ", moins une pénalité par exigence non vérifiée ; « score 0,22 » veut dire 22 % de "
+        "cet idéal."
+    )
+
+
+def _unmatched_html(summary: DecisionSummary) -> str:
+    if not summary.arbitration:
         return "<p>Tous les projets sont placés.</p>"
-    codes = [c for c in REASON_LABELS if c in set(unmatched["reason_code"])]
-    codes += sorted(set(unmatched["reason_code"].astype(str)) - set(codes))
     parts = []
-    for code in codes:
-        group = unmatched[unmatched["reason_code"] == code]
+    for _, label, group in summary.arbitration:
         items = "".join(
-            f"<li><b>{_esc(r.project_id)}</b> {_esc(r.name)} : "
-            f"{_esc(r.explanation)}"
+            f"<li><b>{_esc(r.name)}</b>{_id(r.project_id)} ({_num(r.area_min_ha, 2, 'ha')}, "
+            f"{_num(r.jobs, 0)} emplois) : {_esc(r.explanation)}"
             + (f"<br><span class='label'>Piste : {_esc(r.hint)}</span>" if _esc(r.hint) else "")
             + "</li>"
             for r in group.itertuples(index=False)
         )
-        parts.append(
-            f"<h3>{_esc(REASON_LABELS.get(code, code))} ({len(group)})</h3><ul>{items}</ul>"
-        )
+        parts.append(f"<h3>{_esc(label)} ({len(group)})</h3><ul>{items}</ul>")
     return "".join(parts)
 
 
@@ -323,10 +442,163 @@ def _audit_html(audit: dict[str, Any]) -> str:
     hashes = audit.get("inputs_sha256", {}) or {}
     hash_rows = [[_esc(k), f"<code>{_esc(v)}</code>"] for k, v in sorted(hashes.items())]
     return (
-        _table([("Élément", False), ("Valeur", False)], rows)
+        _table([("Élément", False), ("Valeur", False)], rows, widths=(25, 75))
         + "<h3>Empreintes SHA-256 des données d'entrée</h3>"
-        + _table([("Donnée", False), ("SHA-256", False)], hash_rows)
+        + _table([("Donnée", False), ("SHA-256", False)], hash_rows, widths=(30, 70))
     )
+
+
+# -- synthesis (page 1) ---------------------------------------------------------------------
+
+
+def _year_text(year: float, target_end: int) -> str:
+    if math.isnan(year):
+        return "n.d."
+    if year > target_end:
+        return f"pas avant {target_end}"
+    return f"{year:.0f}"
+
+
+def _lead_html(summary: DecisionSummary, figures: dict[str, float]) -> str:
+    n_left = sum(len(g) for _, _, g in summary.arbitration)
+    pools = summary.pools
+    over = int((pools["state"] != "close").sum())
+    close = int((pools["state"] == "close").sum())
+    o = summary.outlook
+    when = (
+        f"l'enveloppe 2021-2031 du territoire ({_num(o.envelope_ha, 1, 'ha')}) est déjà épuisée"
+        if o.remaining_before_ha <= 0
+        else (
+            f"au rythme constaté depuis 2021 ({_num(o.pace_ha_per_year, 1, 'ha')} par an), "
+            f"l'enveloppe 2021-2031 du territoire ({_num(o.envelope_ha, 1, 'ha')}) est "
+            f"épuisée en <b data-key='runout_year'>{_year_text(o.runout_year, o.target_end_year)}"
+            f"</b>, en <b data-key='runout_year_with_placements'>"
+            f"{_year_text(o.runout_year_with_placements, o.target_end_year)}</b> si les projets "
+            "placés s'y ajoutent"
+        )
+    )
+    return (
+        f"<p class='lead'><b data-key='arbitration'>{n_left}</b> projet(s) sur "
+        f"{figures['projects']:.0f} demandent un arbitrage ; "
+        f"<b data-key='pools_over'>{over}</b> enveloppe(s) sur {summary.pools_total} sont "
+        f"dépassées après le scénario et <b data-key='pools_close'>{close}</b> en sont à "
+        f"moins de {_pct(CLOSE_SHARE)} ; {when}.</p>"
+    )
+
+
+def _strip_html(figures: dict[str, float]) -> str:
+    cells = [
+        ("projects_placed", f"sur {figures['projects']:.0f} projets placés"),
+        ("jobs_placed", f"emplois sur {figures['jobs_total']:.0f}"),
+        ("ha_used", f"placés, dont {_figure_text(figures, 'ha_friches_reused')} de friches"),
+        ("ha_enaf", "d'ENAF pris sur les enveloppes locales"),
+        ("ha_enaf_pene", "d'ENAF des projets PENE (enveloppe nationale, à part)"),
+        ("remaining_after_ha", "de budget ZAN disponible après le scénario"),
+        ("investment_placed_eur", "d'investissement placé"),
+        ("pools_over_budget_after", "enveloppe(s) dépassée(s) après le scénario"),
+    ]
+    return (
+        "<div class='strip'>"
+        + "".join(
+            f"<div data-synth='{k}'><b>{_figure_text(figures, k)}</b>{_esc(text)}</div>"
+            for k, text in cells
+        )
+        + "</div>"
+    )
+
+
+def _arbitration_list(summary: DecisionSummary) -> str:
+    if not summary.arbitration:
+        return "<p>Aucun : tous les projets sont placés.</p>"
+    parts, shown = [], 0
+    for code, label, group in summary.arbitration:
+        room = max(_SYNTHESIS_PROJECTS - shown, 1)
+        items = "".join(
+            f"<li data-project='{_esc(r.project_id)}'><b>{_esc(r.name)}</b>{_id(r.project_id)}"
+            f" — {_num(r.area_min_ha, 2, 'ha')}, {_num(r.jobs, 0)} emplois"
+            + (
+                f" ; piste : {_esc(textwrap.shorten(str(r.hint), 90, placeholder='…'))}"
+                if _esc(r.hint)
+                else ""
+            )
+            + "</li>"
+            for r in group.head(room).itertuples(index=False)
+        )
+        more = len(group) - min(room, len(group))
+        tail = f"<li>… et {more} autre(s), voir « Projets à arbitrer »</li>" if more else ""
+        shown += min(room, len(group))
+        parts.append(
+            f"<h3 data-reason='{_esc(code)}' data-count='{len(group)}'>{_esc(label)} "
+            f"({len(group)})</h3><ul>{items}{tail}</ul>"
+        )
+    return "".join(parts)
+
+
+def _pools_watch_html(summary: DecisionSummary, ctx: ReportContext) -> str:
+    pools = summary.pools
+    if pools.empty:
+        return (
+            f"<p>Aucune : chaque enveloppe garde au moins {_pct(CLOSE_SHARE)} de son montant "
+            "après le scénario.</p>"
+        )
+    state_fr = {
+        "over_before": "déjà dépassée",
+        "over": "dépassée",
+        "close": "presque épuisée",
+    }
+    end = summary.outlook.target_end_year
+    rows, classes = [], []
+    for r in pools.head(_SYNTHESIS_POOLS).itertuples(index=False):
+        used = (
+            f"{_esc(ctx.sites.get(str(r.main_unit_id), r.main_unit_id))}{_id(r.main_unit_id)}"
+            f" : {_esc(r.main_project_id)}, {_num(r.main_enaf_ha, 2, 'ha')}"
+            if _esc(r.main_unit_id)
+            else "—"
+        )
+        rows.append(
+            [
+                f"{_esc(r.name)}{_id(r.pool_id)}",
+                _esc(state_fr[str(r.state)]),
+                _num(getattr(r, TableCol.REMAINING_BEFORE_HA), 2),
+                _num(getattr(r, TableCol.REMAINING_AFTER_HA), 2),
+                used,
+                "déjà épuisée"
+                if getattr(r, TableCol.REMAINING_BEFORE_HA) <= 0
+                else _year_text(float(r.runout_year), end),
+            ]
+        )
+        classes.append("over" if r.state != "close" else "")
+    head = [
+        (_POOL_FR.get(ctx.pool, ctx.pool).capitalize(), False),
+        ("Enveloppe", False),
+        ("Reste avant (ha)", True),
+        ("Reste après (ha)", True),
+        ("Principal consommateur (site : projet, ENAF)", False),
+        ("Épuisée au rythme actuel", True),
+    ]
+    more = len(pools) - min(len(pools), _SYNTHESIS_POOLS)
+    tail = f"<p class='note'>… et {more} autre(s) : voir le bilan ZAN.</p>" if more else ""
+    table = _table(head, rows, classes, widths=(18, 15, 10, 10, 34, 13))
+    return table + tail
+
+
+def _synthese_html(
+    ctx: ReportContext, summary: DecisionSummary, figures: dict[str, float], stated: Any
+) -> str:
+    pool_phrase = _POOL_FR.get(ctx.pool, ctx.pool)
+    return f"""
+<section class='synthese' id='synthese'>
+<h2>Synthèse pour décision</h2>
+{_lead_html(summary, figures)}
+{_strip_html(figures)}
+<h3 class='block'>Projets à arbitrer</h3>
+{_arbitration_list(summary)}
+<h3 class='block'>Enveloppes ZAN dépassées ou presque épuisées (par {_esc(pool_phrase)})</h3>
+{_pools_watch_html(summary, ctx)}
+<p class='note'>{_esc(_score_sentence(ctx.result.audit))}</p>
+{assumptions_html(stated, heading="b")}
+</section>
+"""
 
 
 # -- trajectory charts ---------------------------------------------------------------------
@@ -444,6 +716,35 @@ def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, str]:
     return big, _svg(fig)
 
 
+# -- map -----------------------------------------------------------------------------------
+
+
+def _map_section(ctx: ReportContext, synthetic: bool) -> str:
+    """The static map for print and the interactive map for the screen."""
+    from foncier.static_map import is_landscape, scenario_figure
+
+    territory, result = ctx.territory, ctx.result
+    static = _svg(scenario_figure(territory, result, synthetic=synthetic))
+    landscape = " landscape" if is_landscape(territory.communes.total_bounds) else ""
+    page_map = map_html(scenario_map(territory, result, result.units, inline_assets=True))
+    caption = (
+        "Communes et projets placés par le scénario, colorés par secteur (mêmes couleurs sur "
+        "toutes les cartes) ; en rouge pâle, les enveloppes ZAN dépassées après le scénario. "
+        f"{_esc(territory.data_label)}."
+    )
+    return f"""
+<section class='page map-section{landscape}'>
+<h2>Carte du scénario</h2>
+<div class='static-map'>{static}</div>
+<p class='note print-only'>{caption}</p>
+<p class='note screen-only'>Carte interactive : couches, légende et fiches des terrains ;
+une fois imprimé, ce rapport montre une carte fixe à sa place.</p>
+<iframe class='map screen-only' title='Carte du scénario'
+ srcdoc="{html.escape(page_map, quote=True)}"></iframe>
+</section>
+"""
+
+
 # -- assembly ------------------------------------------------------------------------------
 
 
@@ -453,18 +754,24 @@ def _territory_of(territory: Any) -> Any:
     return Territory.from_folder(territory) if isinstance(territory, (str, Path)) else territory
 
 
+def _pct(share: float) -> str:
+    return fr_number(100 * share, 0, "%")
+
+
 def write_report(
     result_dir: str | Path,
     territory: Any = None,
     out: str | Path | None = None,
     *,
     force: bool = False,
+    extra_sections: Sequence[Callable[[ReportContext], str]] | None = None,
 ) -> Path:
     """Write the working group's HTML report of a scenario result folder.
 
     Everything the report shows comes from the result itself (its tables,
-    rule set and land units), except the ENAF consumption series of the
-    trajectories, read from the territory.
+    rule set and land units), except commune names and shapes, site names
+    and the ENAF consumption series (trajectories, pace), read from the
+    territory.
 
     Parameters
     ----------
@@ -478,12 +785,16 @@ def write_report(
     force
         Allow replacing a file foncier wrote as another kind of output (a
         file foncier did not write is never replaced).
+    extra_sections
+        Builders of further sections (see :data:`EXTRA_SECTIONS`, the
+        default).
 
     Returns
     -------
     pathlib.Path
-        The page written: self-contained (charts as inline SVG, the map
-        with Leaflet inlined), printable on A4.
+        The page written: self-contained (charts and the printed map as
+        inline SVG, the interactive map with Leaflet inlined), printable on
+        A4 (:func:`write_pdf`).
 
     Raises
     ------
@@ -500,6 +811,7 @@ def write_report(
     PosixPath('out/scenario/report.html')
     """
     from foncier.errors import DataSourceError
+    from foncier.explain import unit_sites
     from foncier.scenarios import RESULT_FILES, ScenarioResult
     from foncier.zan import budget_table
 
@@ -515,79 +827,87 @@ def write_report(
             raise DataSourceError(msg)
     territory = _territory_of(territory)
     audit = result.audit
-    names = dict(
-        zip(
-            territory.communes[Col.INSEE].astype(str),
-            territory.communes[Col.NAME].astype(str),
-            strict=True,
-        )
+    pool = str(audit.get("pool", "commune"))
+    ctx = ReportContext(
+        territory=territory,
+        result=result,
+        pool=pool,
+        commune_names=dict(
+            zip(
+                territory.communes[Col.INSEE].astype(str),
+                territory.communes[Col.NAME].astype(str),
+                strict=True,
+            )
+        ),
+        sites=unit_sites(result.units, territory),
     )
     figures = headline_figures(result)
-    pool = str(audit.get("pool", "commune"))
+    summary = decision_summary(result, territory, ctx.sites)
     big_chart, small_charts = _trajectory_svgs(territory, result)
     communes = ""
     if pool != "commune":
         communes = "<h3>Détail par commune</h3>" + _communes_html(
             budget_table(territory, result.rules, pool="commune")
         )
-    units = result.units
     stated = getattr(result, "hypotheses", None) or audit.get("hypotheses")
     if stated is None:  # a result written before its assumptions were recorded
-        stated = scenario_assumptions(territory, units, None, result.assignments)
-    approximate = (
-        set(
-            units.loc[units[UnitCol.FOOTPRINT] == FOOTPRINT_APPROXIMATE, UnitCol.UNIT_ID].astype(
-                str
-            )
-        )
-        if UnitCol.FOOTPRINT in units.columns
-        else set()
-    )
-    page_map = map_html(scenario_map(territory, result, units, inline_assets=True))
-    synthetic = (
+        stated = scenario_assumptions(territory, result.units, None, result.assignments)
+    synthetic = bool(territory.synthetic or audit.get("synthetic"))
+    banner = (
         "<p class='synthetic'>Échantillon synthétique : territoire et projets fictifs, "
         "chiffres sans valeur réelle.</p>"
-        if territory.synthetic or audit.get("synthetic")
+        if synthetic
         else ""
     )
+    sections = EXTRA_SECTIONS if extra_sections is None else tuple(extra_sections)
+    extra = "".join(build(ctx) for build in sections)
     title = f"Foncier industriel et ZAN : {territory.name}"
     now = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    pool_fr = _esc(_POOL_FR.get(pool, pool))
+    n_left = len(result.unmatched)
     body = f"""
 <h1>{_esc(title)}</h1>
-<p class='label'>Scénario « {_esc(audit.get("name", ""))} »,
-objectif {_esc(audit.get("objective"))}, budgets ZAN par {_esc(_POOL_FR.get(pool, pool))} ;
-{_esc(territory.data_label)} ;
-règles {_esc(audit.get("rules"))} (version {_esc(audit.get("rules_version"))}) ;
-rapport produit le {now}.</p>
-{synthetic}
-{assumptions_html(stated)}
+<p class='label meta'>Scénario « {_esc(audit.get("name", ""))} », objectif
+{_esc(audit.get("objective"))}, budgets ZAN {_esc(POOL_LABELS.get(pool, pool))} ;
+{_esc(territory.data_label)} ; règles {_esc(audit.get("rules"))}
+(version {_esc(audit.get("rules_version"))}) ; rapport produit le {now}.</p>
+{banner}
+{_synthese_html(ctx, summary, figures, stated)}
+<section class='page'>
+<h2>Projets à arbitrer ({n_left})</h2>
+{_unmatched_html(summary)}
 <h2>Chiffres clés</h2>
 {_figures_html(figures)}
-<h2>Bilan ZAN par {_esc(_POOL_FR.get(pool, pool))}</h2>
+</section>
+<section>
+<h2>Bilan ZAN par {pool_fr}</h2>
 {_balance_html(result.zan_balance, pool)}
 {communes}
+</section>
+{extra}
+<section class='page'>
 <h2>Trajectoire ZAN 2011 → 2031</h2>
-<p class='label'>Barres grises : consommation d'ENAF de la période de référence 2011-2020 ;
+<p class='note'>Barres grises : consommation d'ENAF de la période de référence 2011-2020 ;
 orange : depuis 2021 ; vert : rythme annuel permis par l'enveloppe 2021-2031 (à gauche) et
 l'enveloppe elle-même (à droite) ; point bleu : consommation cumulée avec l'ENAF des projets
-placés par le scénario. Puis une vignette par {_esc(_POOL_FR.get(pool, pool))}, avec son reste
+placés par le scénario. Puis une vignette par {pool_fr}, avec son reste
 avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
 <div class='chart'>{small_charts}</div>
-<h2>Projets placés ({len(result.assignments)})</h2>
-{_placements_html(result.assignments, names, approximate)}
-<h2>Projets non placés ({len(result.unmatched)})</h2>
-{_unmatched_html(result.unmatched)}
-<h2>Traçabilité du calcul</h2>
+</section>
+{_map_section(ctx, synthetic)}
+<section class='page'>
+<h2>Annexe : projets placés ({len(result.assignments)})</h2>
+{_placements_html(result.assignments, ctx)}
+</section>
+<section class='page'>
+<h2>Annexe : traçabilité du calcul</h2>
 {_audit_html(audit)}
-<section class='map-section'>
-<h2>Carte du scénario</h2>
-<iframe class='map' title='Carte du scénario' srcdoc="{html.escape(page_map, quote=True)}"></iframe>
 </section>
 """
     page = (
         "<!DOCTYPE html>\n<html lang='fr'><head><meta charset='utf-8'>"
-        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>"
+        f"<title>{_esc(title)}</title><style>{_css()}</style></head><body>{body}</body></html>"
     )
     target = Path(out) if out is not None else folder / REPORT_NAME
     inputs = [*(folder / name for name in RESULT_FILES), getattr(territory, "folder", None)]
@@ -597,3 +917,55 @@ avant → après le scénario.</p>
 def _compact(page: str) -> str:
     """Drop the SVG metadata matplotlib writes (dates would make pages differ)."""
     return re.sub(r"<metadata>.*?</metadata>", "", page, flags=re.DOTALL)
+
+
+def write_pdf(
+    report: str | Path,
+    out: str | Path | None = None,
+    *,
+    force: bool = False,
+    chromium: str | Path | None = None,
+) -> Path:
+    """Print an HTML report to an A4 PDF beside it, with headless Chromium.
+
+    The PDF is the report's print layout (``@media print``: static map,
+    landscape pages where set, page numbers); Chromium opens it with every
+    host name unresolvable, so printing needs no network.
+
+    Parameters
+    ----------
+    report
+        The report page (:func:`write_report`).
+    out
+        The PDF; ``report.pdf`` beside the page when ``None``.
+    force
+        Allow replacing a file foncier wrote as another kind of output.
+    chromium
+        The browser to print with; ``None`` looks for it
+        (:func:`foncier.pdf.find_chromium`).
+
+    Returns
+    -------
+    pathlib.Path
+        The PDF written, through the output policy (atomic, in the manifest).
+
+    Raises
+    ------
+    DataSourceError
+        Chromium is not installed, or failed to print the page.
+    OutputError
+        The output policy refuses ``out``.
+    """
+    from foncier.outputs import write_file
+    from foncier.pdf import find_chromium, print_to_pdf
+
+    page = Path(report)
+    target = Path(out) if out is not None else page.with_name(PDF_NAME)
+    browser = Path(chromium) if chromium is not None else find_chromium()
+    return write_file(
+        target,
+        "report",
+        lambda tmp: print_to_pdf(page, tmp, browser),
+        force=force,
+        inputs=[page],
+    )
