@@ -33,6 +33,7 @@ import pandas as pd
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
+from foncier.labels import REQUIREMENT_LABELS
 from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
 from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
@@ -58,15 +59,6 @@ REASON_CODES = (
     "not_selected",
 )
 _TOL = 1e-6
-_REQ_FR = {
-    "zone": "le zonage",
-    "area": "la surface",
-    "slope": "la pente",
-    "interchange": "la distance à l'échangeur",
-    "rail": "la desserte ferroviaire",
-    "seveso": "la distance aux habitations (Seveso)",
-    "year": "la date de disponibilité",
-}
 
 
 #: Unit columns a query answer carries, so that a planner sees the site without a join.
@@ -194,7 +186,7 @@ def _why_here(pairs: pd.DataFrame, weights: Weights) -> list[str]:
         text = f"score {fr_compact(score, 2)} : " + ", ".join(parts)
         if unverified:
             text += " ; à vérifier sur place : " + ", ".join(
-                _REQ_FR[r] for r in unverified.split(",")
+                REQUIREMENT_LABELS[r] for r in unverified.split(",")
             )
         out.append(text)
     return out
@@ -268,7 +260,7 @@ def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str,
     n = int(counts.max())
     row: dict[str, Any] = {Col.PROJECT_ID: pid, "reason_code": "infeasible", "requirement": req}
     text = (
-        f"aucun terrain ne convient : {_REQ_FR[req]} écarte {n} "
+        f"aucun terrain ne convient : {REQUIREMENT_LABELS[req]} écarte {n} "
         f"terrain{'s' if n > 1 else ''} sur {n_units}"
     )
     if pid in rejections.closest.index:

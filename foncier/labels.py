@@ -21,9 +21,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from foncier._format import fr_number
-from foncier.layers import ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE, ORIGIN_ZAE_PLOT, UnitCol
+from foncier.layers import (
+    ORIGIN_ACTIVITY_ZONE,
+    ORIGIN_FRICHE,
+    ORIGIN_ZAE_PLOT,
+    Col,
+    TableCol,
+    UnitCol,
+)
 
 __all__ = [
+    "AUDIT_LABELS",
     "COLUMN_LABELS",
     "CONSTRAINT_KIND_LABELS",
     "EFFECT_LABELS",
@@ -32,6 +40,8 @@ __all__ = [
     "ORIGIN_LABELS",
     "POOL_LABELS",
     "REASON_LABELS",
+    "REQUIREMENT_LABELS",
+    "TABLE_COLUMN_LABELS",
     "collapsible",
     "esc",
     "ha",
@@ -72,6 +82,16 @@ REASON_LABELS: dict[str, str] = {
     "not_worth": "Emplois insuffisants pour l'ENAF consommé",
     "not_selected": "Non retenus (marge d'optimalité du calcul)",
 }
+#: French name of each hard requirement of a project (:data:`foncier.feasibility.REQUIREMENTS`).
+REQUIREMENT_LABELS: dict[str, str] = {
+    "zone": "le zonage",
+    "area": "la surface",
+    "slope": "la pente",
+    "interchange": "la distance à l'échangeur",
+    "rail": "la desserte ferroviaire",
+    "seveso": "la distance aux habitations (Seveso)",
+    "year": "la date de disponibilité",
+}
 #: French name of each constraint kind.
 CONSTRAINT_KIND_LABELS: dict[str, str] = {
     "ppri_red": "PPRI zone rouge",
@@ -101,6 +121,88 @@ COLUMN_LABELS: dict[str, str] = {
     UnitCol.COMPACTNESS: "compacité",
     UnitCol.SLOPE_MEAN_PCT: "pente moyenne, %",
     "score": "score",
+}
+#: French header of each column of a scenario's tables (placements, unmatched, ZAN balance)
+#: and of the land units, for the tables people open in office software.
+TABLE_COLUMN_LABELS: dict[str, str] = {
+    Col.PROJECT_ID: "Projet (identifiant)",
+    Col.NAME: "Nom",
+    Col.SECTOR: "Secteur",
+    Col.JOBS: "Emplois",
+    Col.AREA_MIN_HA: "Surface minimale demandée (ha)",
+    Col.INSEE: "Code INSEE",
+    Col.IS_PENE: "Projet PENE (enveloppe nationale)",
+    Col.SITE_ID: "Site (identifiant)",
+    UnitCol.UNIT_ID: "Unité foncière",
+    UnitCol.IS_FRICHE: "Friche",
+    UnitCol.ORIGIN: "Origine du terrain",
+    TableCol.POOL_ID: "Budget ZAN (code)",
+    TableCol.AREA_HA: "Surface placée (ha)",
+    TableCol.ENAF_HA: "ENAF pris sur l'enveloppe locale (ha)",
+    TableCol.SCORE: "Score (0 à 1)",
+    TableCol.UNVERIFIED: "À vérifier sur place",
+    TableCol.ZAN_COST: "Coût ZAN",
+    TableCol.EXPLANATION: "Explication",
+    TableCol.REASON_CODE: "Raison",
+    TableCol.REQUIREMENT: "Exigence bloquante",
+    TableCol.MISSING_HA: "Manque (ha)",
+    TableCol.BLOCKING_PROJECT_ID: "Projet qui prend le terrain",
+    TableCol.HINT: "Ce qui le débloquerait",
+    TableCol.ENVELOPE_HA: "Enveloppe 2021-2031 (ha)",
+    TableCol.CONSUMED_HA: "Consommé depuis 2021 (ha)",
+    TableCol.COMMITTED_HA: "Engagé (ha)",
+    TableCol.REMAINING_HA: "Reste (ha)",
+    TableCol.REMAINING_BEFORE_HA: "Reste avant le scénario (ha)",
+    TableCol.CONSUMED_BY_PLACEMENTS_HA: "ENAF des projets placés (ha)",
+    TableCol.REMAINING_AFTER_HA: "Reste après le scénario (ha)",
+    TableCol.OVER_BUDGET: "Enveloppe dépassée",
+    TableCol.PACE_HA_PER_YEAR: "Rythme depuis 2021 (ha par an)",
+    TableCol.STATUS: "Statut",
+}
+#: French name of each field of a scenario's audit record, and of the fields of its
+#: nested records (``"weights.area_fit"``…).
+AUDIT_LABELS: dict[str, str] = {
+    "name": "Scénario",
+    "started_at": "Calculé le",
+    "foncier_version": "Version de foncier",
+    "territory": "Territoire",
+    "territory_path": "Dossier du territoire",
+    "data_label": "Données",
+    "synthetic": "Échantillon synthétique",
+    "inputs_sha256": "Empreinte SHA-256",
+    "rules": "Règles ZAN",
+    "rules_version": "Version des règles",
+    "rules_source": "Source des règles",
+    "enaf_vintage": "Millésime ENAF",
+    "pool": "Budgets ZAN par",
+    "objective": "Objectif",
+    "weights": "Poids du score",
+    "thresholds": "Seuils des exigences",
+    "top_n": "Terrains candidats gardés par projet",
+    "time_limit_s": "Temps de calcul maximal (s)",
+    "mip_rel_gap": "Écart d'optimalité accepté",
+    "solver_status": "Statut du solveur",
+    "solver_message": "Message du solveur",
+    "solver_objective": "Valeur de l'objectif",
+    "solver_dual_bound": "Borne de l'objectif",
+    "solver_gap": "Écart d'optimalité atteint",
+    "greedy_objective": "Objectif d'une solution gloutonne",
+    "candidate_pairs": "Couples projet-terrain possibles",
+    "units": "Unités foncières",
+    "decisions": "Décisions validées prises en compte",
+    "timings_s": "Durée (s)",
+    "weights.unverified_penalty": "pénalité par exigence non vérifiée",
+    "thresholds.rail_max_km": "fret ferroviaire à moins de (km)",
+    "thresholds.seveso_min_housing_km": "habitations à plus de (km, Seveso)",
+    "thresholds.reference_year": "année de référence",
+    "thresholds.aus_lead_years": "délai d'ouverture d'une zone AUs (ans)",
+    "thresholds.friche_lead_years": "délai de reconversion d'une friche (ans)",
+    "thresholds.compatible_zones": "zones compatibles",
+    "timings_s.load": "lecture",
+    "timings_s.budgets": "budgets ZAN",
+    "timings_s.supply": "offre foncière",
+    "timings_s.match": "appariement",
+    "timings_s.balance": "bilan ZAN",
 }
 #: How budgets are pooled, as a phrase after "budgets".
 POOL_LABELS: dict[str, str] = {

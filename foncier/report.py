@@ -3,7 +3,7 @@
 :func:`write_report` reads a scenario result folder (written by
 :meth:`foncier.scenarios.ScenarioResult.to_folder`) and writes
 ``report.html`` next to it; :func:`write_pdf` prints it to ``report.pdf``
-(``foncier report --pdf``).  In reading order:
+beside it (``foncier report --pdf``).  In reading order:
 
 1. **Synthèse pour décision** (page 1): what the meeting must decide and why
    (:mod:`foncier.synthesis`): the projects needing an arbitration, grouped
@@ -71,7 +71,6 @@ from foncier.texts import CRITERIA_FR
 __all__ = [
     "EXTRA_SECTIONS",
     "HEADLINE_LABELS",
-    "PDF_NAME",
     "REPORT_NAME",
     "ReportContext",
     "headline_figures",
@@ -79,9 +78,8 @@ __all__ = [
     "write_report",
 ]
 
-#: File names of the report inside a scenario folder.
+#: File name of the report inside a scenario folder (its PDF: ``report.pdf``).
 REPORT_NAME = "report.html"
-PDF_NAME = "report.pdf"
 #: French label and unit of each headline figure, in display order.
 HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "projects_placed": ("Projets placés", ""),
@@ -937,7 +935,7 @@ def write_pdf(
     report
         The report page (:func:`write_report`).
     out
-        The PDF; ``report.pdf`` beside the page when ``None``.
+        The PDF; the page's path with the suffix ``.pdf`` when ``None``.
     force
         Allow replacing a file foncier wrote as another kind of output.
     chromium
@@ -960,7 +958,7 @@ def write_pdf(
     from foncier.pdf import find_chromium, print_to_pdf
 
     page = Path(report)
-    target = Path(out) if out is not None else page.with_name(PDF_NAME)
+    target = Path(out) if out is not None else page.with_suffix(".pdf")
     browser = Path(chromium) if chromium is not None else find_chromium()
     return write_file(
         target,

@@ -45,6 +45,7 @@ from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.styles import add_layer_styles, result_metadata
+from foncier.workbook import WORKBOOK_NAME, write_workbook
 from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
@@ -208,7 +209,9 @@ class ScenarioResult:
         ----------
         outdir
             Destination folder: missing, empty, or a scenario result written
-            by foncier (replaced, with the report written into it).
+            by foncier (replaced, with the report written into it).  Besides
+            :data:`RESULT_FILES` it holds the workbook ``scenario.xlsx``
+            (:mod:`foncier.workbook`), the same tables for office software.
         force
             Also write into a folder holding other things: only foncier's
             own files are replaced, every other file is kept.
@@ -249,6 +252,7 @@ class ScenarioResult:
                 self.units, folder / "land_units.gpkg", layer="land_units", driver="GPKG"
             )
         add_layer_styles(folder / "land_units.gpkg", metadata=result_metadata(self.audit))
+        write_workbook(self, folder / WORKBOOK_NAME)
 
     @classmethod
     def from_folder(cls, outdir: str | Path) -> ScenarioResult:

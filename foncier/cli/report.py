@@ -40,19 +40,32 @@ def _territory_folder(outdir: Path, given: Path | None) -> Path:
     help="Territory folder of the scenario (default: the one its audit record names).",
 )
 @output_option(help="HTML file to write (default: OUTDIR/report.html).")
+@click.option(
+    "--pdf",
+    "pdf",
+    is_flag=True,
+    help="Écrire aussi le rapport en PDF A4 à côté de la page HTML (même nom, .pdf), "
+    "imprimé par Chromium sans réseau ; Chromium doit être installé.",
+)
 @force_option
 @handle_errors
-def report(outdir: Path, territory: Path | None, output: Path | None, force: bool) -> None:
+def report(
+    outdir: Path, territory: Path | None, output: Path | None, pdf: bool, force: bool
+) -> None:
     """Write the report of the scenario result folder OUTDIR (OUTDIR/report.html)."""
     from foncier._format import fr_number
-    from foncier.report import HEADLINE_LABELS, headline_figures, write_report
+    from foncier.pdf import find_chromium
+    from foncier.report import HEADLINE_LABELS, headline_figures, write_pdf, write_report
     from foncier.scenarios import ScenarioResult
     from foncier.territory import Territory
 
+    browser = find_chromium() if pdf else None  # before the work: say at once if it is missing
     t = Territory.from_folder(_territory_folder(outdir, territory))
     path = write_report(outdir, t, output, force=force)
     figures = headline_figures(ScenarioResult.from_folder(outdir), t.projects)
     click.echo(f"Rapport écrit : {path} ; {t.data_label}")
+    if browser is not None:
+        click.echo(f"PDF écrit : {write_pdf(path, force=force, chromium=browser)}")
     for key in ("projects_placed", "jobs_placed", "ha_used", "ha_enaf", "remaining_after_ha"):
         label, unit = HEADLINE_LABELS[key]
         click.echo(f"  {label} : {fr_number(figures[key], 2 if unit == 'ha' else 0, unit)}")
