@@ -128,9 +128,9 @@ def test_report_shows_the_scenario_figures(page, result, sample):
 def test_report_lists_placements_unmatched_and_audit(page, result, sample):
     text = html.unescape(page)
     for pid in result.assignments["project_id"]:
-        assert f"<b>{pid}</b>" in page
+        assert f"<span class='id'>{pid}</span>" in page
     for row in result.unmatched.itertuples():
-        assert f"<b>{row.project_id}</b>" in page
+        assert f"<span class='id'>{row.project_id}</span>" in page
         assert row.explanation in text
     for name, digest in result.audit["inputs_sha256"].items():
         assert name in text and digest in text
