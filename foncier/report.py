@@ -335,7 +335,7 @@ def _communes_html(budgets: pd.DataFrame) -> str:
 
 
 def _placements_html(assignments: pd.DataFrame, ctx: ReportContext) -> str:
-    """The placed projects, one line each (the annex)."""
+    """The placed projects, one line each (the annex); ids float right of a shortened name."""
     units = ctx.result.units
     approximate = (
         set(units.loc[units[UnitCol.FOOTPRINT] == FOOTPRINT_APPROXIMATE, UnitCol.UNIT_ID])
@@ -360,9 +360,9 @@ def _placements_html(assignments: pd.DataFrame, ctx: ReportContext) -> str:
         pene = " <b>PENE</b>" if bool(r.is_pene) else ""
         rows.append(
             [
-                f"{_esc(r.name)}{pene}{_id(r.project_id)}",
+                f"{_id(r.project_id)}{_esc(r.name)}{pene}",
                 _esc(r.sector),
-                f"{_esc(ctx.sites.get(unit, unit))}{mark}{_id(unit)}",
+                f"{_id(unit)}{_esc(ctx.sites.get(unit, unit))}{mark}",
                 _esc(ctx.commune_names.get(str(r.insee), r.insee)),
                 _num(r.area_ha, 2),
                 _num(r.enaf_ha, 2),
@@ -469,17 +469,17 @@ def _lead_html(summary: DecisionSummary, figures: dict[str, float]) -> str:
         else (
             f"au rythme constaté depuis 2021 ({_num(o.pace_ha_per_year, 1, 'ha')} par an), "
             f"l'enveloppe 2021-2031 du territoire ({_num(o.envelope_ha, 1, 'ha')}) est "
-            f"épuisée en <b data-key='runout_year'>{_year_text(o.runout_year, o.target_end_year)}"
-            f"</b>, en <b data-key='runout_year_with_placements'>"
+            f"épuisée en <b data-synth='runout_year'>{_year_text(o.runout_year, o.target_end_year)}"
+            f"</b>, en <b data-synth='runout_year_with_placements'>"
             f"{_year_text(o.runout_year_with_placements, o.target_end_year)}</b> si les projets "
             "placés s'y ajoutent"
         )
     )
     return (
-        f"<p class='lead'><b data-key='arbitration'>{n_left}</b> projet(s) sur "
+        f"<p class='lead'><b data-synth='arbitration'>{n_left}</b> projet(s) sur "
         f"{figures['projects']:.0f} demandent un arbitrage ; "
-        f"<b data-key='pools_over'>{over}</b> enveloppe(s) sur {summary.pools_total} sont "
-        f"dépassées après le scénario et <b data-key='pools_close'>{close}</b> en sont à "
+        f"<b data-synth='pools_over'>{over}</b> enveloppe(s) sur {summary.pools_total} sont "
+        f"dépassées après le scénario et <b data-synth='pools_close'>{close}</b> en sont à "
         f"moins de {_pct(CLOSE_SHARE)} ; {when}.</p>"
     )
 
