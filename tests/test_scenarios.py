@@ -24,6 +24,7 @@ from foncier.scenarios import (
     table_sha256,
 )
 from foncier.territory import Territory
+from foncier.workbook import WORKBOOK_NAME
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):
 def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
     folder = jobs_result.to_folder(tmp_path / "out")
     assert sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_NAME) == sorted(
-        RESULT_FILES
+        (*RESULT_FILES, WORKBOOK_NAME)
     )
     back = ScenarioResult.from_folder(folder)
     pd.testing.assert_frame_equal(
