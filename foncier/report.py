@@ -546,7 +546,9 @@ def _pools_watch_html(summary: DecisionSummary, ctx: ReportContext) -> str:
     }
     end = summary.outlook.target_end_year
     rows, classes = [], []
-    for r in pools.head(_SYNTHESIS_POOLS).itertuples(index=False):
+    shown = pools.head(_SYNTHESIS_POOLS)
+    years = shown["runout_year"].to_numpy(dtype=float)
+    for r, year in zip(shown.itertuples(index=False), years, strict=True):
         used = (
             f"{_esc(ctx.sites.get(str(r.main_unit_id), r.main_unit_id))}{_id(r.main_unit_id)}"
             f" : {_esc(r.main_project_id)}, {_num(r.main_enaf_ha, 2, 'ha')}"
@@ -562,7 +564,7 @@ def _pools_watch_html(summary: DecisionSummary, ctx: ReportContext) -> str:
                 used,
                 "déjà épuisée"
                 if getattr(r, TableCol.REMAINING_BEFORE_HA) <= 0
-                else _year_text(float(r.runout_year), end),
+                else _year_text(year, end),
             ]
         )
         classes.append("over" if r.state != "close" else "")
