@@ -457,30 +457,48 @@ def _year_text(year: float, target_end: int) -> str:
     return f"{year:.0f}"
 
 
+def _plural(n: int, singular: str, plural: str) -> str:
+    """The French form for ``n`` things: singular for 0 and 1."""
+    return singular if n <= 1 else plural
+
+
+def _runout_phrase(year: float, key: str, target_end: int) -> str:
+    """« est épuisée en 2025 », « n'est pas épuisée avant 2031 », « est déjà épuisée »."""
+    if math.isnan(year):
+        return "a une date d'épuisement inconnue (données incomplètes)"
+    if year > target_end:
+        return f"n'est pas épuisée avant <b data-synth='{key}'>{target_end}</b>"
+    return f"est épuisée en <b data-synth='{key}'>{year:.0f}</b>"
+
+
 def _lead_html(summary: DecisionSummary, figures: dict[str, float]) -> str:
     n_left = sum(len(g) for _, _, g in summary.arbitration)
     pools = summary.pools
     over = int((pools["state"] != "close").sum())
     close = int((pools["state"] == "close").sum())
     o = summary.outlook
-    when = (
-        f"l'enveloppe 2021-2031 du territoire ({_num(o.envelope_ha, 1, 'ha')}) est déjà épuisée"
-        if o.remaining_before_ha <= 0
-        else (
+    envelope = f"l'enveloppe 2021-2031 du territoire ({_num(o.envelope_ha, 1, 'ha')})"
+    if o.remaining_before_ha <= 0:
+        when = f"{envelope} est déjà épuisée"
+    else:
+        when = (
             f"au rythme constaté depuis 2021 ({_num(o.pace_ha_per_year, 1, 'ha')} par an), "
-            f"l'enveloppe 2021-2031 du territoire ({_num(o.envelope_ha, 1, 'ha')}) est "
-            f"épuisée en <b data-synth='runout_year'>{_year_text(o.runout_year, o.target_end_year)}"
-            f"</b>, en <b data-synth='runout_year_with_placements'>"
-            f"{_year_text(o.runout_year_with_placements, o.target_end_year)}</b> si les projets "
-            "placés s'y ajoutent"
+            f"{envelope} {_runout_phrase(o.runout_year, 'runout_year', o.target_end_year)} ; "
+            "si les projets placés s'y ajoutent, elle "
+            + _runout_phrase(
+                o.runout_year_with_placements, "runout_year_with_placements", o.target_end_year
+            )
         )
-    )
+    projects = f"{figures['projects']:.0f}"
     return (
-        f"<p class='lead'><b data-synth='arbitration'>{n_left}</b> projet(s) sur "
-        f"{figures['projects']:.0f} demandent un arbitrage ; "
-        f"<b data-synth='pools_over'>{over}</b> enveloppe(s) sur {summary.pools_total} sont "
-        f"dépassées après le scénario et <b data-synth='pools_close'>{close}</b> en sont à "
-        f"moins de {_pct(CLOSE_SHARE)} ; {when}.</p>"
+        f"<p class='lead'><b data-synth='arbitration'>{n_left}</b> "
+        f"{_plural(n_left, 'projet', 'projets')} sur {projects} "
+        f"{_plural(n_left, 'demande', 'demandent')} un arbitrage ; "
+        f"<b data-synth='pools_over'>{over}</b> {_plural(over, 'enveloppe', 'enveloppes')} "
+        f"sur {summary.pools_total} {_plural(over, 'est dépassée', 'sont dépassées')} après "
+        f"le scénario et <b data-synth='pools_close'>{close}</b> "
+        f"{_plural(close, 'est', 'sont')} à moins de {_pct(CLOSE_SHARE)} de "
+        f"{_plural(close, 'son', 'leur')} montant ; {when}.</p>"
     )
 
 
@@ -493,7 +511,14 @@ def _strip_html(figures: dict[str, float]) -> str:
         ("ha_enaf_pene", "d'ENAF des projets PENE (enveloppe nationale, à part)"),
         ("remaining_after_ha", "de budget ZAN disponible après le scénario"),
         ("investment_placed_eur", "d'investissement placé"),
-        ("pools_over_budget_after", "enveloppe(s) dépassée(s) après le scénario"),
+        (
+            "pools_over_budget_after",
+            _plural(
+                int(figures["pools_over_budget_after"]),
+                "enveloppe dépassée après le scénario",
+                "enveloppes dépassées après le scénario",
+            ),
+        ),
     ]
     return (
         "<div class='strip'>"
@@ -523,7 +548,8 @@ def _arbitration_list(summary: DecisionSummary) -> str:
             for r in group.head(room).itertuples(index=False)
         )
         more = len(group) - min(room, len(group))
-        tail = f"<li>… et {more} autre(s), voir « Projets à arbitrer »</li>" if more else ""
+        others = _plural(more, "autre", "autres")
+        tail = f"<li>… et {more} {others} : voir « Projets à arbitrer »</li>" if more else ""
         shown += min(room, len(group))
         parts.append(
             f"<h3 data-reason='{_esc(code)}' data-count='{len(group)}'>{_esc(label)} "
@@ -577,7 +603,8 @@ def _pools_watch_html(summary: DecisionSummary, ctx: ReportContext) -> str:
         ("Épuisée au rythme actuel", True),
     ]
     more = len(pools) - min(len(pools), _SYNTHESIS_POOLS)
-    tail = f"<p class='note'>… et {more} autre(s) : voir le bilan ZAN.</p>" if more else ""
+    others = _plural(more, "autre", "autres")
+    tail = f"<p class='note'>… et {more} {others} : voir le bilan ZAN.</p>" if more else ""
     table = _table(head, rows, classes, widths=(18, 15, 10, 10, 34, 13))
     return table + tail
 

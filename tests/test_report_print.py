@@ -65,7 +65,8 @@ def test_pdf_pages(pdf, scenario_dir):
     first = pages[0].extract_text()
     assert "Synthèse pour décision" in first
     result = ScenarioResult.from_folder(scenario_dir)
-    assert f"{len(result.unmatched)} projet(s) sur {result.totals['projects']}" in first
+    n = len(result.unmatched)
+    assert f"{n} {'projet' if n <= 1 else 'projets'} sur {result.totals['projects']}" in first
     assert "Hypothèses" in first  # the assumptions box ends page 1
     sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages}
     assert sizes <= {(595, 842), (842, 595)}  # A4, portrait or landscape
