@@ -577,7 +577,8 @@ def _pools_watch_html(summary: DecisionSummary, ctx: ReportContext) -> str:
     for r, year in zip(shown.itertuples(index=False), years, strict=True):
         used = (
             f"{_esc(ctx.sites.get(str(r.main_unit_id), r.main_unit_id))}{_id(r.main_unit_id)}"
-            f" : {_esc(r.main_project_id)}, {_num(r.main_enaf_ha, 2, 'ha')}"
+            f" : {_esc(r.main_project_name)}{_id(r.main_project_id)}, "
+            f"{_num(r.main_enaf_ha, 2, 'ha')}"
             if _esc(r.main_unit_id)
             else "—"
         )

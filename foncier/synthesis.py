@@ -127,7 +127,7 @@ def pools_to_watch(
         The balance's rows with ``remaining_after_ha < CLOSE_SHARE ×
         envelope_ha`` (over budget included), and ``state`` (``over_before``:
         over its envelope before the scenario; ``over``: put over by it;
-        ``close``), ``main_project_id``, ``main_unit_id``, ``main_site``,
+        ``close``), ``main_project_id``, ``main_project_name``, ``main_unit_id``, ``main_site``,
         ``main_enaf_ha`` (the placement taking the most ENAF from the pool),
         ``runout_year`` (at the current pace) and ``runout_year_with_placements``
         (at the current pace once the placements are made).
@@ -154,6 +154,8 @@ def pools_to_watch(
         .set_index("_pool")
     )
     b["main_project_id"] = pool_ids.map(main[Col.PROJECT_ID].astype(str)).to_numpy()
+    names = main[Col.NAME] if Col.NAME in main.columns else main[Col.PROJECT_ID]
+    b["main_project_name"] = pool_ids.map(names.astype(str)).to_numpy()
     b["main_unit_id"] = pool_ids.map(main[UnitCol.UNIT_ID].astype(str)).to_numpy()
     b["main_enaf_ha"] = pool_ids.map(main[TableCol.ENAF_HA].astype(float)).to_numpy()
     b["main_site"] = (

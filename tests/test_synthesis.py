@@ -72,6 +72,7 @@ def test_pools_to_watch_hand_checked():
             "unit_id": ["u1", "u2", "u3", "u4"],
             "pool_id": ["B", "B", "C", "D"],
             "enaf_ha": [2.5, 5.0, 3.0, 3.5],
+            "name": ["un", "deux", "trois", "quatre"],
         }
     )
     pace = pd.Series({"A": 1.0, "B": 2.0, "C": 1.0, "D": 0.5})
@@ -82,7 +83,7 @@ def test_pools_to_watch_hand_checked():
     assert watched["state"].tolist() == ["over", "over_before", "close"]
     b = watched.set_index("pool_id").loc["B"]
     assert (b["main_project_id"], b["main_unit_id"], b["main_site"]) == ("p2", "u2", "ZAE Les Prés")
-    assert b["main_enaf_ha"] == 5.0
+    assert b["main_enaf_ha"] == 5.0 and b["main_project_name"] == "deux"
     assert b["runout_year"] == 2027.0  # 8 ha at 2 ha a year from 2023
     assert b["runout_year_with_placements"] == 2023.0  # 0.5 ha: during 2023
     assert watched.set_index("pool_id").loc["A", "runout_year"] == 2023.0
