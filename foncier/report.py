@@ -109,6 +109,8 @@ _BALANCE_HA = (
 _DECIMALS = {"": 0, "M€": 2, "ha": 2}
 _POOL_FR = {"commune": "commune", "epci": "EPCI", "scot": "SCoT"}
 _CHART_COLUMNS = 5
+#: Rows of small multiples in one chart: a chart of 5 × 8 fits on a printed page.
+_CHART_ROWS = 8
 #: At most this many projects and pools are listed on page 1; the sections after list all.
 _SYNTHESIS_PROJECTS = 10
 _SYNTHESIS_POOLS = 6
@@ -711,27 +713,16 @@ def _stock_axes(ax: Any, traj: pd.DataFrame, placed_ha: float) -> None:
     ax.legend(fontsize=7, loc="upper left")
 
 
-def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, str]:
-    """A territory-wide chart, and small multiples of the yearly flows, one per pool."""
+def _small_multiples(territory: Any, result: Any, pool: str, balance: pd.DataFrame) -> str:
+    """The yearly flows of each pool in ``balance``, one small chart each (one SVG)."""
     from foncier.zan import trajectory
 
-    audit = result.audit
-    rules = result.rules
-    pool = str(audit.get("pool", rules.pool))
-    balance = result.zan_balance
-    whole = trajectory(territory, rules, pool=pool)
-    fig = Figure(figsize=(7.4, 2.8))
-    left, right = fig.subplots(1, 2)
-    _flows_axes(left, whole, "Consommation annuelle d'ENAF", small=False)
-    _stock_axes(right, whole, float(balance["consumed_by_placements_ha"].sum()))
-    fig.tight_layout(pad=0.4)
-    big = _svg(fig)
     columns = max(1, min(_CHART_COLUMNS, len(balance)))
     rows = max(1, math.ceil(len(balance) / columns))
     fig = Figure(figsize=(7.4 * columns / max(columns, 3), 1.3 * rows * 5 / max(columns, 3)))
     axes = fig.subplots(rows, columns, squeeze=False, sharex=True)
     for ax, r in zip(axes.ravel(), balance.itertuples(index=False), strict=False):
-        traj = trajectory(territory, rules, pool=pool, pool_id=str(r.pool_id))
+        traj = trajectory(territory, result.rules, pool=pool, pool_id=str(r.pool_id))
         title = (
             f"{textwrap.shorten(str(r.name), 30, placeholder='…')}\n"
             f"reste {fr_number(r.remaining_before_ha, 1)} → "
@@ -741,7 +732,31 @@ def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, str]:
     for ax in axes.ravel()[len(balance) :]:
         ax.set_visible(False)
     fig.tight_layout(pad=0.3)
-    return big, _svg(fig)
+    return _svg(fig)
+
+
+def _trajectory_svgs(territory: Any, result: Any) -> tuple[str, list[str]]:
+    """A territory-wide chart, and small multiples of the yearly flows, one per pool.
+
+    The small multiples come in blocks of at most :data:`_CHART_ROWS` rows, so that each
+    block fits on a printed page.
+    """
+    from foncier.zan import trajectory
+
+    pool = str(result.audit.get("pool", result.rules.pool))
+    balance = result.zan_balance
+    whole = trajectory(territory, result.rules, pool=pool)
+    fig = Figure(figsize=(7.4, 2.8))
+    left, right = fig.subplots(1, 2)
+    _flows_axes(left, whole, "Consommation annuelle d'ENAF", small=False)
+    _stock_axes(right, whole, float(balance["consumed_by_placements_ha"].sum()))
+    fig.tight_layout(pad=0.4)
+    block = _CHART_COLUMNS * _CHART_ROWS
+    smalls = [
+        _small_multiples(territory, result, pool, balance.iloc[i : i + block])
+        for i in range(0, len(balance), block)
+    ]
+    return _svg(fig), smalls
 
 
 # -- map -----------------------------------------------------------------------------------
@@ -921,7 +936,7 @@ l'enveloppe elle-même (à droite) ; point bleu : consommation cumulée avec l'E
 placés par le scénario. Puis une vignette par {pool_fr}, avec son reste
 avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
-<div class='chart'>{small_charts}</div>
+{"".join(f"<div class='chart'>{svg}</div>" for svg in small_charts)}
 </section>
 {_map_section(ctx, synthetic)}
 <section class='page'>

@@ -34,6 +34,8 @@ _PORTRAIT_IN = (7.2, 8.6)
 _LANDSCAPE_IN = (10.4, 5.9)
 #: Share of the figure's width given to the map; the legend takes the rest, on the right.
 _MAP_WIDTH = 0.78
+#: Beyond this many communes, their names are written smaller.
+_MANY_COMMUNES = 50
 _OVER_FILL = "#f4c7c3"
 _COMMUNE_FILL = "#f7f7f7"
 
@@ -125,7 +127,7 @@ def scenario_figure(territory: Any, result: Any, *, synthetic: bool = False) -> 
             x,
             y + 250,
             name,
-            fontsize=5.5,
+            fontsize=5.5 if len(communes) <= _MANY_COMMUNES else 4.5,
             ha="center",
             va="bottom",
             color="#252525",
