@@ -626,7 +626,7 @@ def _synthese_html(
 <h3 class='block'>Enveloppes ZAN dépassées ou presque épuisées (par {_esc(pool_phrase)})</h3>
 {_pools_watch_html(summary, ctx)}
 <p class='note'>{_esc(_score_sentence(ctx.result.audit))}</p>
-{assumptions_html(stated, heading="b")}
+{assumptions_html(stated)}
 </section>
 """
 
