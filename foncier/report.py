@@ -404,7 +404,7 @@ def _score_sentence(audit: dict[str, Any]) -> str:
     )
 
 
-def _unmatched_html(summary: DecisionSummary) -> str:
+def _unmatched_html(summary: DecisionSummary, sites: pd.Series) -> str:
     if not summary.arbitration:
         return "<p>Tous les projets sont placés.</p>"
     parts = []
@@ -412,6 +412,12 @@ def _unmatched_html(summary: DecisionSummary) -> str:
         items = "".join(
             f"<li><b>{_esc(r.name)}</b>{_id(r.project_id)} ({_num(r.area_min_ha, 2, 'ha')}, "
             f"{_num(r.jobs, 0)} emplois) : {_esc(r.explanation)}"
+            + (
+                f"<br><span class='label'>Terrain en cause : "
+                f"{_esc(sites.get(str(r.unit_id), r.unit_id))}</span>{_id(r.unit_id)}"
+                if _esc(r.unit_id)
+                else ""
+            )
             + (f"<br><span class='label'>Piste : {_esc(r.hint)}</span>" if _esc(r.hint) else "")
             + "</li>"
             for r in group.itertuples(index=False)
@@ -918,7 +924,7 @@ def write_report(
 {_synthese_html(ctx, summary, figures, stated)}
 <section class='page'>
 <h2>Projets à arbitrer ({n_left})</h2>
-{_unmatched_html(summary)}
+{_unmatched_html(summary, ctx.sites)}
 <h2>Chiffres clés</h2>
 {_figures_html(figures)}
 </section>

@@ -88,6 +88,8 @@ def test_pools_to_watch_hand_checked():
     assert b["runout_year_with_placements"] == 2023.0  # 0.5 ha: during 2023
     assert watched.set_index("pool_id").loc["A", "runout_year"] == 2023.0
     assert pd.isna(watched.set_index("pool_id").loc["A", "main_project_id"])
+    nothing = pools_to_watch(balance, assignments.iloc[:0], pace, 2023, sites)
+    assert nothing["pool_id"].tolist() == ["D", "A", "B"] and nothing["main_unit_id"].isna().all()
 
 
 def test_envelope_outlook_hand_checked():
