@@ -404,16 +404,21 @@ def _score_sentence(audit: dict[str, Any]) -> str:
     )
 
 
+def _unit_role(reason_code: str) -> str:
+    """What the unit named with a project left out is to it."""
+    return "Terrain le plus proche" if reason_code == "infeasible" else "Terrain en cause"
+
+
 def _unmatched_html(summary: DecisionSummary, sites: pd.Series) -> str:
     if not summary.arbitration:
         return "<p>Tous les projets sont placés.</p>"
     parts = []
-    for _, label, group in summary.arbitration:
+    for code, label, group in summary.arbitration:
         items = "".join(
             f"<li><b>{_esc(r.name)}</b>{_id(r.project_id)} ({_num(r.area_min_ha, 2, 'ha')}, "
             f"{_num(r.jobs, 0)} emplois) : {_esc(r.explanation)}"
             + (
-                f"<br><span class='label'>Terrain en cause : "
+                f"<br><span class='label'>{_unit_role(code)} : "
                 f"{_esc(sites.get(str(r.unit_id), r.unit_id))}</span>{_id(r.unit_id)}"
                 if _esc(r.unit_id)
                 else ""
@@ -731,8 +736,8 @@ def _small_multiples(territory: Any, result: Any, pool: str, balance: pd.DataFra
         traj = trajectory(territory, result.rules, pool=pool, pool_id=str(r.pool_id))
         title = (
             f"{textwrap.shorten(str(r.name), 30, placeholder='…')}\n"
-            f"reste {fr_number(r.remaining_before_ha, 1)} → "
-            f"{fr_number(r.remaining_after_ha, 1)} ha"
+            f"reste {_num(r.remaining_before_ha, 1)} → "
+            f"{_num(r.remaining_after_ha, 1)} ha"
         )
         _flows_axes(ax, traj, title, small=True)
     for ax in axes.ravel()[len(balance) :]:
