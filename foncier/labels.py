@@ -16,9 +16,12 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from foncier._format import fr_number
 from foncier.layers import ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE, ORIGIN_ZAE_PLOT, UnitCol
@@ -26,14 +29,18 @@ from foncier.layers import ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE, ORIGIN_ZAE_PLOT,
 __all__ = [
     "COLUMN_LABELS",
     "CONSTRAINT_KIND_LABELS",
+    "DECISION_LABELS",
     "EFFECT_LABELS",
     "INFRA_KIND_LABELS",
     "LAYER_NAMES",
+    "OBJECTIVE_LABELS",
     "ORIGIN_LABELS",
     "POOL_LABELS",
     "REASON_LABELS",
+    "code_of",
     "collapsible",
     "esc",
+    "fr_datetime",
     "ha",
     "html_table",
     "km",
@@ -109,6 +116,33 @@ POOL_LABELS: dict[str, str] = {
     "scot": "mutualisés par SCoT",
 }
 
+#: French label of each objective of the assignment (:data:`foncier.assignment.OBJECTIVES`).
+OBJECTIVE_LABELS: dict[str, str] = {
+    "jobs": "emplois",
+    "score": "score",
+    "min_enaf": "sobriété",
+    "friches_first": "friches d'abord",
+}
+#: French label of each decision of the working group (:data:`foncier.decisions.DECISIONS`).
+DECISION_LABELS: dict[str, str] = {"validated": "validée", "rejected": "rejetée"}
+#: Month names, for dates people read.
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+#: The time zone of the dates people read.
+_PARIS = ZoneInfo("Europe/Paris")
+
 _POPUP_STYLE = "max-width:380px;font:12px/1.35 sans-serif"
 
 
@@ -159,3 +193,73 @@ def popup_div(body: str) -> str:
 def popup_html(title: str, rows: Sequence[tuple[str, str]], extra: str = "") -> str:
     """A popup: escaped bold ``title``, the table of ``rows``, then ``extra`` HTML."""
     return popup_div(f"<b>{esc(title)}</b>{html_table(rows)}{extra}")
+
+
+def _folded(text: str) -> str:
+    """``text`` lower-cased, without accents, spaces, apostrophes, hyphens or underscores."""
+    bare = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(c for c in bare if c.isalnum() and not unicodedata.combining(c))
+
+
+def code_of(value: str, labels: Mapping[str, str]) -> str | None:
+    """The code that ``value`` names: a code of ``labels`` or its French label.
+
+    Case, accents, spaces, apostrophes, hyphens and underscores are ignored, so
+    that ``"friches d'abord"``, ``"friches-dabord"`` and ``"friches_first"`` all
+    name the same code.
+
+    Parameters
+    ----------
+    value
+        What a user typed: an English code (for scripts) or a French label.
+    labels
+        Code → French label (e.g. :data:`OBJECTIVE_LABELS`).
+
+    Returns
+    -------
+    str or None
+        The code, or ``None`` when ``value`` names none.
+
+    Examples
+    --------
+    >>> code_of("Sobriete", OBJECTIVE_LABELS), code_of("friches_first", OBJECTIVE_LABELS)
+    ('min_enaf', 'friches_first')
+    >>> code_of("jobz", OBJECTIVE_LABELS) is None
+    True
+    """
+    key = _folded(value)
+    for code, label in labels.items():
+        if key in (_folded(code), _folded(label)):
+            return code
+    return None
+
+
+def fr_datetime(value: str | dt.datetime, *, time: bool = True) -> str:
+    """A date (and time) written the French way, in Paris time: « 2 décembre 2026 à 14 h 05 ».
+
+    Parameters
+    ----------
+    value
+        A datetime or its ISO 8601 text; a naive one is taken as UTC.
+    time
+        Write the time of day too.
+
+    Returns
+    -------
+    str
+        The date; the first day of a month reads « 1er ».
+
+    Examples
+    --------
+    >>> fr_datetime("2026-12-02T13:05:00+00:00")
+    '2 décembre 2026 à 14 h 05'
+    >>> fr_datetime("2026-07-01T10:00:00Z", time=False)
+    '1er juillet 2026'
+    """
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(_PARIS)
+    day = "1er" if local.day == 1 else str(local.day)
+    text = f"{day} {_MONTHS[local.month - 1]} {local.year}"
+    return f"{text} à {local.hour} h {local.minute:02d}" if time else text

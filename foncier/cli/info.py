@@ -43,9 +43,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@main.command()
+@main.command(
+    help="Résume un dossier de territoire : couches, nombres, surfaces, années ENAF, projets."
+)
 @territory_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Écrit le résumé en JSON.")
 @handle_errors
 def info(territory: Path, as_json: bool) -> None:
     """Summarise a territory folder: layers, counts, areas, ENAF years, projects."""

@@ -23,6 +23,7 @@ from foncier._format import fr_number
 from foncier.assumptions import assumptions, assumptions_text
 from foncier.cli._main import (
     EXISTING_FILE,
+    LabelChoice,
     committed_option,
     format_option,
     handle_errors,
@@ -32,6 +33,7 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
+from foncier.labels import POOL_LABELS, fr_datetime
 from foncier.outputs import write_text
 from foncier.zan import (
     BUDGET_COLUMNS,
@@ -45,11 +47,8 @@ from foncier.zan import (
     read_committed,
 )
 
-_POOL_LABELS = {
-    "commune": "par commune",
-    "epci": "mutualisé par EPCI",
-    "scot": "mutualisé par SCoT",
-}
+#: French labels of the ``--guarantee-unknown`` choices.
+_GUARANTEE_UNKNOWN_LABELS = {"refuse": "refuser", "apply": "appliquer"}
 _DECIMALS = {"reduction_rate": 4}
 #: Decimals kept in CSV and JSON output (1e-6 ha = 0.01 m²).
 _MACHINE_DECIMALS = 6
@@ -60,7 +59,7 @@ def _header(table: pd.DataFrame, territory_label: str) -> str:
     return (
         f"Budgets ZAN 2021-2031 : {territory_label}\n"
         f"Règles : {a['rules']} (version {a['rules_version']}) · données : {a['enaf_vintage']} · "
-        f"budgets {_POOL_LABELS[a['pool']]} · calculé le {a['computed_at']}"
+        f"budgets {POOL_LABELS[a['pool']]} · calculé le {fr_datetime(a['computed_at'])}"
     )
 
 
@@ -145,20 +144,22 @@ def _missing_note(missing: dict[str, list[int]]) -> str:
     )
 
 
-@main.command()
+@main.command(help="Budgets ZAN 2021-2031 par commune, EPCI ou SCoT : enveloppe, consommé, reste.")
 @territory_argument
 @rules_option
 @click.option(
-    "--rates", type=EXISTING_FILE, help="CSV of territorialised rates: level, code, reduction_rate."
+    "--rates",
+    type=EXISTING_FILE,
+    help="CSV des taux territorialisés : level, code, reduction_rate.",
 )
 @click.option(
     "--guarantee-unknown",
-    type=click.Choice(GUARANTEE_UNKNOWN_CHOICES),
+    type=LabelChoice({c: _GUARANTEE_UNKNOWN_LABELS[c] for c in GUARANTEE_UNKNOWN_CHOICES}),
     default=None,
     help=(
         "Garantie communale des communes sans information sur leur document d'urbanisme : "
-        "refuse (non appliquée) ou apply (appliquée, par hypothèse). Défaut : celui des règles "
-        "(refuse)."
+        "refuser (non appliquée) ou appliquer (appliquée, par hypothèse). Défaut : celui des "
+        "règles (refuser)."
     ),
 )
 @click.option(
