@@ -8,11 +8,13 @@ the same rules.  Field descriptions are taken from the layer schema.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from foncier.assignment import Objective
+from foncier.labels import DECISION_LABELS, OBJECTIVE_LABELS, code_of
 from foncier.layers import SCHEMAS, Col
 from foncier.zan.rules import PoolLevel
 
@@ -60,6 +62,35 @@ def _rule(name: str, text: str) -> str:
     if column.maximum is not None:
         bounds.append(f"≤ {column.maximum:g}")
     return f"{text} ({', '.join(bounds)})" if bounds else text
+
+
+def _to_code(labels: Mapping[str, str]) -> Callable[[Any], Any]:
+    """A validator step: a French label (or any spelling of a code) becomes the code."""
+
+    def convert(value: Any) -> Any:
+        return (code_of(value, labels) or value) if isinstance(value, str) else value
+
+    return convert
+
+
+#: A decision code of the log (``validated``, ``rejected``); outputs always use the code.
+DecisionCode = Literal["validated", "rejected"]
+#: An objective as a request gives it: its code or its French label (« sobriété »).
+ObjectiveIn = Annotated[
+    Objective,
+    BeforeValidator(
+        _to_code(OBJECTIVE_LABELS),
+        json_schema_input_type=Literal[(*get_args(Objective), *OBJECTIVE_LABELS.values())],
+    ),
+]
+#: A decision as a request gives it: its code or its French label (« validée »).
+DecisionCodeIn = Annotated[
+    DecisionCode,
+    BeforeValidator(
+        _to_code(DECISION_LABELS),
+        json_schema_input_type=Literal[(*get_args(DecisionCode), *DECISION_LABELS.values())],
+    ),
+]
 
 
 class FieldError(BaseModel):
@@ -390,7 +421,7 @@ class ScenarioIn(BaseModel):
     )
 
     name: str = Field(default="scénario", min_length=1, max_length=200)
-    objective: Objective = "jobs"
+    objective: ObjectiveIn = "jobs"
     pool: PoolLevel = "commune"
     rules: str | None = Field(default=None, max_length=200, description="ZAN rule set name")
     weights: WeightsIn | None = None
@@ -509,7 +540,7 @@ class DecisionIn(BaseModel):
     )
 
     project_id: str = Field(min_length=1, max_length=100)
-    decision: Literal["validated", "rejected"]
+    decision: DecisionCodeIn
     author: str = Field(min_length=1, max_length=200)
     comment: str = Field(default="", max_length=5000)
 
@@ -522,7 +553,7 @@ class Decision(BaseModel):
     project_id: str
     unit_id: str
     insee: str
-    decision: Literal["validated", "rejected"]
+    decision: DecisionCode
     area_ha: float
     enaf_ha: float = Field(description="ENAF committed when validated (ha)")
     author: str

@@ -33,6 +33,7 @@ import pandas as pd
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
+from foncier.labels import OBJECTIVE_LABELS
 from foncier.layers import Col, UnitCol
 from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
@@ -391,7 +392,8 @@ def _competition_row(
             "reason_code": "not_worth",
             UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
             "explanation": (
-                f"sous l'objectif {objective}, ses {int(best['jobs'])} emplois ne compensent pas "
+                f"sous l'objectif « {OBJECTIVE_LABELS.get(objective, objective)} », "
+                f"ses {int(best['jobs'])} emplois ne compensent pas "
                 f"les {fr_compact(best['enaf_ha'], 2)} ha d'ENAF de son meilleur terrain "
                 f"({best[UnitCol.UNIT_ID]})"
             ),
@@ -440,8 +442,12 @@ def _competition_row(
         "missing_ha": short,
         "blocking_project_id": blocker,
         "explanation": (
-            f"supplanté : ses {n} terrain{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} "
-            f"sont occupés ; sur le meilleur, {best[UnitCol.UNIT_ID]}, {blocker} "
+            (
+                f"supplanté : ses {n} terrains possibles sont occupés ; sur le meilleur, "
+                if n > 1
+                else "supplanté : son seul terrain possible est occupé ; sur ce terrain, "
+            )
+            + f"{best[UnitCol.UNIT_ID]}, {blocker} "
             f"({blocker_jobs} emplois) ne laisse que {fr_compact(max(best['free_ha'], 0.0), 2)} ha "
             f"sur les {fr_compact(best['area_ha'], 2)} ha nécessaires"
         ),

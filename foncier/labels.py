@@ -37,6 +37,7 @@ __all__ = [
     "ORIGIN_LABELS",
     "POOL_LABELS",
     "REASON_LABELS",
+    "TERRITORY_LAYER_LABELS",
     "code_of",
     "collapsible",
     "esc",
@@ -116,6 +117,20 @@ POOL_LABELS: dict[str, str] = {
     "scot": "mutualisés par SCoT",
 }
 
+#: French name of each layer of a territory folder (:data:`foncier.layers.SCHEMAS`).
+TERRITORY_LAYER_LABELS: dict[str, str] = {
+    "communes": "communes",
+    "parcels": "parcelles",
+    "plu_zones": "zones du PLU",
+    "zae": "ZAE",
+    "zae_plots": "lots de ZAE",
+    "friches": "friches",
+    "constraints": "contraintes",
+    "infrastructure": "infrastructures",
+    "enaf_consumption": "consommation d'ENAF",
+    "planning_docs": "documents d'urbanisme",
+    "projects": "projets",
+}
 #: French label of each objective of the assignment (:data:`foncier.assignment.OBJECTIVES`).
 OBJECTIVE_LABELS: dict[str, str] = {
     "jobs": "emplois",

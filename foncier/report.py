@@ -34,7 +34,12 @@ from matplotlib.figure import Figure
 
 from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing  # noqa: E402
 from foncier.assumptions import assumptions_html, scenario_assumptions  # noqa: E402
-from foncier.labels import REASON_LABELS  # noqa: E402
+from foncier.labels import (  # noqa: E402
+    OBJECTIVE_LABELS,
+    POOL_LABELS,
+    REASON_LABELS,
+    fr_datetime,
+)
 from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
 from foncier.maps import map_html, scenario_map  # noqa: E402
 from foncier.outputs import write_text  # noqa: E402
@@ -310,14 +315,14 @@ def _audit_html(audit: dict[str, Any]) -> str:
         ("Règles ZAN", f"{audit.get('rules')} (version {audit.get('rules_version')})"),
         ("Source des règles", audit.get("rules_source")),
         ("Millésime ENAF", audit.get("enaf_vintage")),
-        ("Budgets", audit.get("pool")),
-        ("Objectif", audit.get("objective")),
+        ("Budgets", POOL_LABELS.get(audit.get("pool", ""), audit.get("pool"))),
+        ("Objectif", OBJECTIVE_LABELS.get(audit.get("objective", ""), audit.get("objective"))),
         (
             "Solveur",
             f"{audit.get('solver_status')}, écart {_num(100 * gap, 2, '%')}",
         ),
         ("Version de foncier", audit.get("foncier_version")),
-        ("Calculé le", audit.get("started_at")),
+        ("Calculé le", fr_datetime(audit["started_at"]) if audit.get("started_at") else None),
     ]
     rows = [[_esc(k), _esc(v)] for k, v in fields if v is not None]
     hashes = audit.get("inputs_sha256", {}) or {}
@@ -551,11 +556,12 @@ def write_report(
         else ""
     )
     title = f"Foncier industriel et ZAN : {territory.name}"
-    now = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    now = fr_datetime(datetime.now(UTC))
+    objective = OBJECTIVE_LABELS.get(audit.get("objective", ""), audit.get("objective"))
     body = f"""
 <h1>{_esc(title)}</h1>
 <p class='label'>Scénario « {_esc(audit.get("name", ""))} »,
-objectif {_esc(audit.get("objective"))}, budgets ZAN par {_esc(_POOL_FR.get(pool, pool))} ;
+objectif « {_esc(objective)} », budgets ZAN par {_esc(_POOL_FR.get(pool, pool))} ;
 {_esc(territory.data_label)} ;
 règles {_esc(audit.get("rules"))} (version {_esc(audit.get("rules_version"))}) ;
 rapport produit le {now}.</p>

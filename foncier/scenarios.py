@@ -39,6 +39,7 @@ from foncier.assignment import MIP_REL_GAP, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
 from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
@@ -174,8 +175,9 @@ class ScenarioResult:
         """A few French lines for people (CLI, logs)."""
         t, a = self.totals, self.audit
         lines = [
-            f"Scénario « {a.get('name', '')} » — objectif {a['objective']}, "
-            f"budgets par {a['pool']}, "
+            f"Scénario « {a.get('name', '')} » — objectif "
+            f"« {OBJECTIVE_LABELS.get(a['objective'], a['objective'])} », "
+            f"budgets {POOL_LABELS.get(a['pool'], a['pool'])}, "
             f"règles {a['rules']} v{a['rules_version']}, données ENAF {a['enaf_vintage']}"
             + (" (données synthétiques)" if a.get("synthetic") else ""),
             f"Projets placés : {t['projects_placed']} / {t['projects']} "
@@ -817,8 +819,16 @@ def compare(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
         ("enveloppes dépassées", ta["pools_over_budget_after"], tb["pools_over_budget_after"]),
     ]
     rows: list[dict[str, Any]] = [
-        {"indicator": "objectif", "a": a.audit["objective"], "b": b.audit["objective"]},
-        {"indicator": "mutualisation", "a": a.audit["pool"], "b": b.audit["pool"]},
+        {
+            "indicator": "objectif",
+            "a": OBJECTIVE_LABELS.get(a.audit["objective"], a.audit["objective"]),
+            "b": OBJECTIVE_LABELS.get(b.audit["objective"], b.audit["objective"]),
+        },
+        {
+            "indicator": "mutualisation",
+            "a": POOL_LABELS.get(a.audit["pool"], a.audit["pool"]),
+            "b": POOL_LABELS.get(b.audit["pool"], b.audit["pool"]),
+        },
         {
             "indicator": "règles ZAN",
             "a": f"{a.audit['rules']} v{a.audit['rules_version']}",

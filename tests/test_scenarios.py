@@ -113,9 +113,9 @@ def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
 def test_compare_two_objectives_and_pools(jobs_result: ScenarioResult, territory: Territory):
     other = Scenario(territory, objective="min_enaf", pool="epci").run()
     table = compare(jobs_result, other)
-    assert table.loc["objectif", "a"] == "jobs"
-    assert table.loc["objectif", "b"] == "min_enaf"
-    assert table.loc["mutualisation", "b"] == "epci"
+    assert table.loc["objectif", "a"] == "emplois"
+    assert table.loc["objectif", "b"] == "sobriété"
+    assert table.loc["mutualisation", "b"] == "mutualisés par EPCI"
     assert table.loc["ha d'ENAF consommés", "b"] <= table.loc["ha d'ENAF consommés", "a"] + 1e-6
     moves = compare_projects(jobs_result, other)
     assert len(moves) == 131
@@ -198,7 +198,7 @@ def test_cli_match_and_compare(sample_folder: Path, tmp_path: Path):
     res = runner.invoke(main, ["compare", str(out_a), str(out_b)])
     assert res.exit_code == 0, res.output
     assert "ha de friches réemployés" in res.output
-    assert "friches_first" in res.output
+    assert "friches d'abord" in res.output
 
 
 def test_cli_errors_are_clean(sample_folder: Path, tmp_path: Path):

@@ -13,6 +13,7 @@ import shapely
 from click.testing import CliRunner
 
 from foncier.cli import main
+from foncier.cli.zan import _HEADINGS
 from foncier.io.cerema import EnafVintage
 from foncier.layers import empty_layer
 from foncier.territory import ENAF_NAME, Territory
@@ -83,8 +84,11 @@ def test_table_format_is_french_with_provenance(folder: Path) -> None:
     assert "Règles : climat-resilience-2023 (version 2023.1)" in lines[1]
     assert "données : Cerema 2009-2024" in lines[1]
     assert "budgets par commune" in lines[1]
-    header = lines[3].split()
-    assert header == list(BUDGET_COLUMNS)
+    # French headings for people, in the order of the budget columns
+    header = lines[3]
+    positions = [header.index(_HEADINGS[c]) for c in BUDGET_COLUMNS]
+    assert positions == sorted(positions)
+    assert "remaining_ha" not in header
     alpha = next(line for line in lines if line.startswith("30001"))
     assert "3,40" in alpha and "1,70" in alpha and "0,5000" in alpha and "à risque" in alpha
     bravo = next(line for line in lines if line.startswith("30002"))

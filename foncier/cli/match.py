@@ -22,6 +22,7 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 
 _UNMATCHED_SHOWN = 10
 
@@ -92,11 +93,12 @@ def match(
         decisions=decisions,
         time_limit=time_limit,
         top_n=top_n,
-        name=f"{objective} / {pool}",
+        name=f"{OBJECTIVE_LABELS[objective]} / {pool}",
     )
     if not quiet:
         click.echo(
-            f"Appariement des projets de {territory} (objectif {objective}, budgets par {pool})…",
+            f"Appariement des projets de {territory} (objectif « {OBJECTIVE_LABELS[objective]} », "
+            f"budgets {POOL_LABELS[pool]})…",
             err=True,
         )
     result = scenario.run(progress=not quiet)

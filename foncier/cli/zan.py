@@ -47,6 +47,23 @@ from foncier.zan import (
     read_committed,
 )
 
+#: French heading of each budget column in the table format (CSV and JSON keep the codes).
+_HEADINGS = {
+    "insee": "INSEE",
+    "name": "commune",
+    "baseline_ha": "réf. 2011-2021 (ha)",
+    "reduction_rate": "taux de réduction",
+    "envelope_ha": "enveloppe (ha)",
+    "guarantee_applied": "garantie appliquée",
+    "guarantee_status": "garantie ouverte",
+    "guaranteed_ha": "part garantie (ha)",
+    "consumed_ha": "consommé depuis 2021 (ha)",
+    "committed_ha": "engagé (ha)",
+    "remaining_ha": "reste (ha)",
+    "pace_ha_per_year": "rythme (ha/an)",
+    "projected_2031_ha": "projeté 2031 (ha)",
+    "status": "statut",
+}
 #: French labels of the ``--guarantee-unknown`` choices.
 _GUARANTEE_UNKNOWN_LABELS = {"refuse": "refuser", "apply": "appliquer"}
 _DECIMALS = {"reduction_rate": 4}
@@ -94,6 +111,7 @@ def _format_table(
     )
     # What the figures rest on by default comes right under the header (nothing when none).
     stated = [assumptions_text(hypotheses), ""] if hypotheses else []
+    shown = shown.rename(columns=_HEADINGS)
     parts = [_header(table, territory_label), "", *stated, shown.to_string(index=False)]
     return "\n".join([*parts, "", total])
 

@@ -443,15 +443,15 @@ def load_rules(name_or_path: str | Path | None = None) -> RuleSet:
     path = Path(name_or_path)
     if isinstance(name_or_path, str) and name_or_path in available_rules():
         res = resources.files("foncier") / "rules" / f"{name_or_path}.toml"
-        origin = f"built-in rule set {name_or_path!r}"
+        origin = f"jeu de règles « {name_or_path} » fourni avec foncier"
         return _rules_from_mapping(
             _parse_rule_text(res.read_text("utf-8"), ".toml", origin), origin
         )
     if not path.is_file():
         msg = (
-            f"unknown rule set {str(name_or_path)!r}: neither a built-in rule set "
-            f"{available_rules()} nor an existing file. Give a built-in name or the path "
-            "of a .toml / .yaml rule file."
+            f"jeu de règles inconnu « {name_or_path} » : ni un jeu fourni avec foncier "
+            f"({', '.join(available_rules())}) ni un fichier existant. Donnez l'un de ces noms "
+            "ou le chemin d'un fichier de règles .toml / .yaml."
         )
         raise NotFoundError(msg)
     suffix = path.suffix.lower()

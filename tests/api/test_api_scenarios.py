@@ -81,7 +81,7 @@ def test_compare(shared_client: TestClient, jobs: ScenarioOut, sober: ScenarioOu
     assert r.status_code == 200
     body = Comparison.model_validate(r.json())
     rows = {row.indicator: row for row in body.indicators}
-    assert rows["objectif"].a == "jobs" and rows["objectif"].b == "min_enaf"
+    assert rows["objectif"].a == "emplois" and rows["objectif"].b == "sobriété"
     enaf = rows["ha d'ENAF consommés"]
     assert enaf.difference == pytest.approx(enaf.b - enaf.a)
     assert enaf.b <= enaf.a + 1e-6
