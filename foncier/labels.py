@@ -130,6 +130,7 @@ TERRITORY_LAYER_LABELS: dict[str, str] = {
     "enaf_consumption": "consommation d'ENAF",
     "planning_docs": "documents d'urbanisme",
     "projects": "projets",
+    "dem": "MNT",
 }
 #: French label of each objective of the assignment (:data:`foncier.assignment.OBJECTIVES`).
 OBJECTIVE_LABELS: dict[str, str] = {

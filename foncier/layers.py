@@ -605,15 +605,20 @@ class LoadReport:
         return self.rows_read - len(self.rows_rejected)
 
     def summary(self) -> str:
-        """One line a person can read, e.g. in ``foncier info``."""
-        parts = [f"{self.layer}: {self.rows_kept}/{self.rows_read} rows kept"]
+        """One line in French a person can read, e.g. in ``foncier import``."""
+        from foncier.labels import TERRITORY_LAYER_LABELS  # labels imports this module
+
+        layer = TERRITORY_LAYER_LABELS.get(self.layer, self.layer)
+        parts = [f"{layer} : {self.rows_kept}/{self.rows_read} lignes gardées"]
         if self.rows_rejected:
-            parts.append(f"{len(self.rows_rejected)} rejected")
+            n = len(self.rows_rejected)
+            parts.append(f"{n} rejetée{'s' if n > 1 else ''}")
         if self.geometries_repaired:
-            parts.append(f"{self.geometries_repaired} geometries repaired")
+            n = self.geometries_repaired
+            parts.append(f"{n} géométrie{'s' if n > 1 else ''} réparée{'s' if n > 1 else ''}")
         if self.reprojected:
-            parts.append(f"reprojected from {self.crs_in} to {CRS_L93}")
-        return ", ".join(parts) + "".join(f"; {n}" for n in self.notes)
+            parts.append(f"reprojetée de {self.crs_in} en {CRS_L93}")
+        return ", ".join(parts) + "".join(f" ; {n}" for n in self.notes)
 
 
 def _first(values: Iterable[Any], n: int = 5) -> str:

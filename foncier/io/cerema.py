@@ -29,6 +29,7 @@ from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 from foncier.outputs import write_file
 
 __all__ = [
+    "DEMOGRAPHY_RE",
     "USES",
     "CodeMismatch",
     "EnafVintage",
@@ -53,6 +54,9 @@ _TOTAL_RE = re.compile(r"^nafart(\d{2})(\d{2})$")
 #: The EPCI column of a vintage (``epci23``, ``epci24``…) and its name column.
 _EPCI_RE = re.compile(r"^epci(\d{2})?$")
 _SCOT_RE = re.compile(r"^scot(\d{2})?$")
+#: Census figures of a vintage: population, households and jobs of year ``YY``
+#: (``pop15``, ``men21``, ``emp21``…), kept per commune for the efficiency ratios.
+DEMOGRAPHY_RE = re.compile(r"^(?:pop|men|emp)\d{2}$")
 #: Tolerance of the check naf = act + hab + mix + rou + fer + inc, in m².
 SUM_TOLERANCE_M2 = 1.0
 #: Cerema writes -1 in a destination column as a rounding correction; values
@@ -244,7 +248,7 @@ def _last(columns: list[str], pattern: re.Pattern[str]) -> str | None:
 
 
 def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
-    """Code, name, EPCI (SIREN and name) and SCoT of each commune, as the file writes them."""
+    """Code, name, EPCI, SCoT, département and census figures of each commune, as published."""
     columns = list(raw.columns)
     epci = _last(columns, _EPCI_RE)
     scot = _last(columns, _SCOT_RE)
@@ -253,6 +257,8 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
         Col.EPCI: epci,
         "epci_name": f"{epci}txt" if epci else None,
         Col.SCOT: scot,
+        "dep": "iddep",
+        "dep_name": "iddeptxt",
     }
     table = pd.DataFrame({Col.INSEE: raw["idcom"]})
     for target, source in sources.items():
@@ -261,7 +267,9 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
             continue
         text = raw[source].astype(str).str.strip()
         table[target] = text.where(text != "")
-    return table
+    census = [c for c in columns if DEMOGRAPHY_RE.match(c)]
+    figures = raw[census].apply(lambda s: pd.to_numeric(s.str.strip(), errors="coerce"))
+    return pd.concat([table, figures.astype(float)], axis=1)
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
@@ -305,8 +313,10 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         One row per commune and year, columns of the ``enaf_consumption``
         layer.  ``attrs`` holds ``vintage`` (:class:`EnafVintage`),
-        ``communes`` (``insee``, ``name``, ``epci``, ``epci_name``, ``scot``
-        as published; missing values are NA)
+        ``communes`` (``insee``, ``name``, ``epci``, ``epci_name``, ``scot``,
+        ``dep``, ``dep_name`` and the census figures ``pop{YY}``,
+        ``men{YY}``, ``emp{YY}`` of the file, as published; missing values
+        are NA)
         and ``load_report`` (:class:`~foncier.layers.LoadReport`): rows whose
         figures are unusable are rejected and listed there, never read as
         zero; rows where ``naf`` differs from the sum of uses by more than
@@ -355,7 +365,7 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         tidy[Col.ENAF_M2] < 0
     )
     for i in tidy.index[missing_rows | negative]:
-        reason = "missing figures" if missing_rows[i] else "negative consumption"
+        reason = "chiffres manquants" if missing_rows[i] else "consommation négative"
         label = str(tidy.at[i, Col.INSEE]) + "/" + str(tidy.at[i, Col.YEAR])
         report.rows_rejected.append((label, reason))
     tidy = tidy[~(missing_rows | negative)].copy()
@@ -365,13 +375,14 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     if off.any():
         labels = (tidy.loc[off, Col.INSEE] + "/" + tidy.loc[off, Col.YEAR].astype(str)).tolist()
         report.notes.append(
-            f"{int(off.sum())} rows where naf differs from act+hab+mix+rou+fer+inc by more than "
-            f"{SUM_TOLERANCE_M2:g} m² (naf kept): {labels[:5]}"
+            f"{int(off.sum())} ligne(s) où naf diffère de act+hab+mix+rou+fer+inc de plus de "
+            f"{SUM_TOLERANCE_M2:g} m² (naf gardé) : {', '.join(labels[:5])}"
         )
     n_rounding = int(rounding.loc[tidy.index].to_numpy().sum())
     if n_rounding:
         report.notes.append(
-            f"{n_rounding} destination values of -1 m² (Cerema rounding corrections) read as 0"
+            f"{n_rounding} valeur(s) de destination à -1 m² (corrections d'arrondi du Cerema) "
+            "lues comme 0"
         )
         tidy[use_cols] = tidy[use_cols].clip(lower=0)
     try:
@@ -390,8 +401,8 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         off = gap[gap > SUM_TOLERANCE_M2 * len(years) + 1e-9]
         if len(off):
             report.notes.append(
-                f"{len(off)} communes whose annual flows do not add up to {total} "
-                f"(annual flows kept): {off.index.tolist()[:5]}"
+                f"{len(off)} commune(s) dont les flux annuels ne font pas le total {total} "
+                f"(flux annuels gardés) : {', '.join(off.index.tolist()[:5])}"
             )
     communes = _commune_table(raw)
     out.attrs["vintage"] = vintage
@@ -420,7 +431,10 @@ def write_cerema_enaf(
         Output file; written UTF-8 without BOM, ``;``-separated.
     communes
         Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
-        ``scot`` to fill the descriptive columns.
+        ``scot``, ``dep``, ``dep_name`` to fill the descriptive columns; the
+        census figures (``pop{YY}``…) are taken from it or, when it has none,
+        from the communes of ``tidy.attrs``, so that they survive a territory
+        folder.
     force
         See :func:`foncier.outputs.write_file`: a file foncier did not write
         is never replaced.
@@ -447,9 +461,20 @@ def write_cerema_enaf(
         (f"epci{e}", Col.EPCI),
         (f"epci{e}txt", "epci_name"),
         ("scot", Col.SCOT),
+        ("iddep", "dep"),
+        ("iddeptxt", "dep_name"),
     ):
         mapped = out["idcom"].map(meta[source]) if source in meta.columns else pd.Series(pd.NA)
         out[target] = mapped.astype(object).fillna("")
+    published = tidy.attrs.get("communes")
+    census_of = meta if any(DEMOGRAPHY_RE.match(str(c)) for c in meta.columns) else None
+    if census_of is None and published is not None:
+        census_of = published.set_index(Col.INSEE)
+    census = (
+        [c for c in census_of.columns if DEMOGRAPHY_RE.match(str(c))]
+        if census_of is not None
+        else []
+    )
     wide = tidy.set_index([Col.INSEE, Col.YEAR])
     cols: dict[str, pd.Series] = {}
     for y in years:
@@ -465,6 +490,9 @@ def write_cerema_enaf(
         cols[f"art{f}{u}{e}"] = totals[USES[u]]
     values = pd.DataFrame(cols).round().astype("int64").reset_index(drop=True)
     out = pd.concat([out, values], axis=1)
+    if census_of is not None:
+        for c in census:
+            out[c] = out["idcom"].map(census_of[c]).astype("Int64")
     return write_file(
         path,
         "enaf",

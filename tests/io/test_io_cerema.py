@@ -81,7 +81,7 @@ def test_minus_one_rounding_values_are_zero_and_noted(tmp_path):
     row = tidy[(tidy["insee"] == "30007") & (tidy["year"] == 2015)].iloc[0]
     assert row["mixed_m2"] == 0
     notes = " ".join(tidy.attrs["load_report"].notes)
-    assert "1 destination values of -1" in notes
+    assert "1 valeur(s) de destination à -1 m²" in notes
     assert "differs" not in notes  # the published figures add up
 
 
@@ -89,7 +89,7 @@ def test_more_negative_values_reject_the_commune_year(tmp_path):
     table = cerema_rows()
     table.loc[1, "art12hab13"] = -50
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
-    assert tidy.attrs["load_report"].rows_rejected == [("30028/2012", "negative consumption")]
+    assert tidy.attrs["load_report"].rows_rejected == [("30028/2012", "consommation négative")]
     assert len(tidy) == 23
 
 
@@ -98,7 +98,7 @@ def test_naf_differing_from_the_sum_is_reported(tmp_path):
     table.loc[0, "naf10art11"] += 5
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
     notes = tidy.attrs["load_report"].notes
-    assert any("1 rows where naf differs" in n and "30007/2010" in n for n in notes)
+    assert any("1 ligne(s) où naf diffère" in n and "30007/2010" in n for n in notes)
     row = tidy[(tidy["insee"] == "30007") & (tidy["year"] == 2010)].iloc[0]
     assert row["enaf_m2"] == row[["activity_m2", "housing_m2"]].sum() + 5  # naf kept
 
@@ -107,7 +107,7 @@ def test_blank_cell_rejects_the_commune_year(tmp_path):
     table = cerema_rows().astype(str)
     table.loc[0, "art18rou19"] = ""
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
-    assert tidy.attrs["load_report"].rows_rejected == [("30007/2018", "missing figures")]
+    assert tidy.attrs["load_report"].rows_rejected == [("30007/2018", "chiffres manquants")]
 
 
 def test_missing_year_column(tmp_path):
@@ -240,7 +240,7 @@ def test_vintage_2011_2026_with_renamed_columns(tmp_path):
     assert communes["scot"].tolist() == ["S", "S"]
     assert communes["name"].tolist() == ["Commune 0", "Commune 1"]
     notes = " ".join(tidy.attrs["load_report"].notes)
-    assert "1 communes whose annual flows do not add up to nafart1126" in notes
+    assert "1 commune(s) dont les flux annuels ne font pas le total nafart1126" in notes
     assert "30028" in notes and "30007" not in notes
 
 

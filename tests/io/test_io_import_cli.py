@@ -26,9 +26,9 @@ def test_import_real_files_builds_a_territory(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     for line in (
-        "communes: 72/72 rows kept",
-        "friches: 88/88 rows kept",
-        "dem: ",
+        "communes : 72/72 lignes gardées",
+        "friches : 88/88 lignes gardées",
+        "MNT : ",
         "Couche absente : parcelles (parcels)",
         "Couche absente : ZAE (zae)",
         "Couche absente : projets (projects)",
