@@ -53,6 +53,7 @@ __all__ = [
 #: French name of each map layer in the layer control.
 LAYER_NAMES: dict[str, str] = {
     "communes": "Communes : budget ZAN restant",
+    "consumption": "Communes : consommation d'ENAF 2011-2021",
     "commune_names": "Noms des communes",
     "units": "Unités foncières disponibles",
     "zae": "Zones d'activités (ZAE)",

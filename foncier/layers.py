@@ -54,6 +54,7 @@ __all__ = [
     "ORIGIN_FRICHE",
     "ORIGIN_ZAE_PLOT",
     "Col",
+    "DiagnosisCol",
     "Column",
     "LayerSchema",
     "LoadReport",
@@ -63,6 +64,7 @@ __all__ = [
     "UnitCol",
     "check_area_of_use",
     "check_table",
+    "destination_column",
     "empty_layer",
     "is_activity_zone",
     "normalise_insee",
@@ -1229,6 +1231,50 @@ class TableCol:
     DECISION_ID = "decision_id"
 
 
+class DiagnosisCol:
+    """Column names of the ZAN diagnosis tables (:mod:`foncier.zan.diagnosis`).
+
+    Consumption is given for the reference period (2011-2021) and since the
+    start of the target period (2021), in total and by Cerema destination:
+    the column of a destination is :func:`destination_column` of its tidy
+    ENAF column.  Efficiency ratios divide the ENAF consumed over the census
+    period of the Cerema file (e.g. 1 Jan 2015 → 1 Jan 2021) by the change
+    of population, households and jobs over it.
+    """
+
+    AREA = "area"
+    DEP = "dep"
+    REFERENCE_HA = "reference_ha"
+    SINCE_2021_HA = "since_2021_ha"
+    CENSUS_CONSUMED_M2 = "census_consumed_m2"
+    NEW_INHABITANTS = "new_inhabitants"
+    NEW_HOUSEHOLDS = "new_households"
+    NEW_JOBS = "new_jobs"
+    M2_PER_NEW_INHABITANT = "m2_per_new_inhabitant"
+    M2_PER_NEW_HOUSEHOLD = "m2_per_new_household"
+    M2_PER_NEW_JOB = "m2_per_new_job"
+    #: The tidy ENAF destination columns, in the order of the diagnosis (MDA's).
+    DESTINATIONS = (
+        Col.HOUSING_M2,
+        Col.ACTIVITY_M2,
+        Col.MIXED_M2,
+        Col.ROAD_M2,
+        Col.RAIL_M2,
+        Col.UNKNOWN_M2,
+    )
+
+
+def destination_column(period: str, destination: str) -> str:
+    """Column of the diagnosis for a destination over a period.
+
+    Examples
+    --------
+    >>> destination_column(DiagnosisCol.REFERENCE_HA, Col.HOUSING_M2)
+    'reference_housing_ha'
+    """
+    return f"{period.removesuffix('_ha')}_{destination.removesuffix('_m2')}_ha"
+
+
 #: Project fields every table about projects carries, so that its readers never join back.
 PROJECT_FIELDS = (Col.NAME, Col.SECTOR, Col.JOBS, Col.AREA_MIN_HA)
 
@@ -1378,6 +1424,34 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
         ),
     )
 }
+
+#: The ZAN diagnosis per commune (:func:`foncier.zan.diagnosis.zan_diagnosis`).
+TABLE_SCHEMAS["zan_diagnosis"] = LayerSchema(
+    "zan_diagnosis",
+    (Col.INSEE,),
+    (
+        _insee(),
+        _s(Col.NAME, nullable=True),
+        _s(DiagnosisCol.DEP, nullable=True),
+        *(
+            _f(column, nullable=True)
+            for period in (DiagnosisCol.REFERENCE_HA, DiagnosisCol.SINCE_2021_HA)
+            for column in (
+                period,
+                *(destination_column(period, d) for d in DiagnosisCol.DESTINATIONS),
+            )
+        ),
+        _f(DiagnosisCol.CENSUS_CONSUMED_M2, nullable=True),
+        _f(DiagnosisCol.NEW_INHABITANTS, nullable=True),
+        _f(DiagnosisCol.NEW_HOUSEHOLDS, nullable=True),
+        _f(DiagnosisCol.NEW_JOBS, nullable=True),
+        _f(DiagnosisCol.M2_PER_NEW_INHABITANT, nullable=True),
+        _f(DiagnosisCol.M2_PER_NEW_HOUSEHOLD, nullable=True),
+        _f(DiagnosisCol.M2_PER_NEW_JOB, nullable=True),
+    ),
+    None,
+    "ENAF consumption by destination and efficiency ratios per commune",
+)
 
 _KIND_CHECKS: dict[str, Callable[[pd.Series], bool]] = {
     "float": pd.api.types.is_numeric_dtype,

@@ -9,7 +9,8 @@ rule set, its version, the ENAF data vintage and the time it was computed.
 - :mod:`foncier.zan.charging`: what a placement charges to the envelope (ENAF cost);
 - :mod:`foncier.zan.guarantee`: eligibility of each commune to the garantie communale;
 - :mod:`foncier.zan.impact`: what placed projects do to the budgets;
-- :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts.
+- :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts;
+- :mod:`foncier.zan.diagnosis`: consumption by destination and efficiency ratios (MDA's diagnosis).
 """
 
 from foncier.zan.budgets import (
@@ -22,6 +23,13 @@ from foncier.zan.budgets import (
     read_committed,
 )
 from foncier.zan.charging import ENAF_SLIVER_HA, EnafCharging
+from foncier.zan.diagnosis import (
+    DESTINATION_LABELS,
+    RATIO_LABELS,
+    ZanDiagnosis,
+    territory_diagnosis,
+    zan_diagnosis,
+)
 from foncier.zan.guarantee import (
     GUARANTEE_STATUS_LABELS,
     GUARANTEE_STATUSES,
@@ -44,6 +52,7 @@ from foncier.zan.trajectory import NET_ZERO_YEAR, SERIES_LABELS, trajectory
 __all__ = [
     "BUDGET_COLUMNS",
     "DEFAULT_RULES",
+    "DESTINATION_LABELS",
     "ENAF_SLIVER_HA",
     "GUARANTEE_STATUSES",
     "GUARANTEE_STATUS_LABELS",
@@ -51,12 +60,14 @@ __all__ = [
     "NET_ZERO_YEAR",
     "PLACEMENT_COLUMNS",
     "POOL_LEVELS",
+    "RATIO_LABELS",
     "SERIES_LABELS",
     "STATUS_LABELS",
     "EnafCharging",
     "MissingEnafWarning",
     "RuleSet",
     "TerritorialRate",
+    "ZanDiagnosis",
     "available_rules",
     "budget_table",
     "commune_budgets",
@@ -67,5 +78,7 @@ __all__ = [
     "pool_ids",
     "rate_per_commune",
     "read_committed",
+    "territory_diagnosis",
     "trajectory",
+    "zan_diagnosis",
 ]
