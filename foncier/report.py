@@ -43,6 +43,7 @@ from foncier.labels import (  # noqa: E402
 from foncier.layers import FOOTPRINT_APPROXIMATE, Col, UnitCol  # noqa: E402
 from foncier.maps import map_html, scenario_map  # noqa: E402
 from foncier.outputs import write_text  # noqa: E402
+from foncier.report_diagnosis import diagnosis_section  # noqa: E402
 
 __all__ = ["HEADLINE_LABELS", "REPORT_NAME", "headline_figures", "write_report"]
 
@@ -580,6 +581,7 @@ placés par le scénario. Puis une vignette par {_esc(_POOL_FR.get(pool, pool))}
 avant → après le scénario.</p>
 <div class='chart'>{big_chart}</div>
 <div class='chart'>{small_charts}</div>
+{diagnosis_section(territory)}
 <h2>Projets placés ({len(result.assignments)})</h2>
 {_placements_html(result.assignments, names, approximate)}
 <h2>Projets non placés ({len(result.unmatched)})</h2>

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from foncier._format import MISSING, fr_number
 from foncier.errors import LayerSchemaError
 from foncier.layers import Col, DiagnosisCol, check_table, destination_column
 
@@ -134,6 +135,65 @@ class ZanDiagnosis:
         shares = self.areas[cols].div(total, axis=0)
         shares.columns = list(_D.DESTINATIONS)
         return shares.set_axis(self.areas[_D.AREA])
+
+    def summary_rows(self) -> list[tuple[str, list[str]]]:
+        """The figures for people: a French heading and one value per area, per line.
+
+        Consumption in ha with its share of the period's total, ratios in m²
+        ("n.d." when unknown, never ``nan``).
+        """
+        start, end = self.reference_years
+        rows: list[tuple[str, list[str]]] = []
+        periods = [(_D.REFERENCE_HA, f"Consommation d'ENAF {start}-{end}")]
+        if self.since_years is not None:
+            s0, s1 = self.since_years
+            periods.append((_D.SINCE_2021_HA, f"Consommation d'ENAF depuis {s0} ({s0}-{s1})"))
+        for period, heading in periods:
+            totals = self.areas[period]
+            rows.append((heading, [fr_number(v, 1, "ha") for v in totals]))
+            for d, label in DESTINATION_LABELS.items():
+                values = self.areas[destination_column(period, d)]
+                shares = values / totals.replace(0.0, np.nan)
+                rows.append(
+                    (
+                        f"  dont {label}",
+                        [
+                            f"{fr_number(v, 1, 'ha')} ({fr_number(100 * sh, 0, '%')})"
+                            for v, sh in zip(values, shares, strict=True)
+                        ],
+                    )
+                )
+        if self.census_years is not None:
+            c0, c1 = self.census_years
+            rows.append(
+                (
+                    f"ENAF consommé {c0}-{c1} (période des recensements)",
+                    [fr_number(v / _M2_PER_HA, 1, "ha") for v in self.areas[_D.CENSUS_CONSUMED_M2]],
+                )
+            )
+            changes = {
+                _D.M2_PER_NEW_INHABITANT: (_D.NEW_INHABITANTS, "habitants"),
+                _D.M2_PER_NEW_HOUSEHOLD: (_D.NEW_HOUSEHOLDS, "ménages"),
+                _D.M2_PER_NEW_JOB: (_D.NEW_JOBS, "emplois"),
+            }
+            for ratio, label in RATIO_LABELS.items():
+                change, unit = changes[ratio]
+                rows.append(
+                    (
+                        f"  {label}",
+                        [
+                            f"{fr_number(v, 0, 'm²')} ({_signed(n)} {unit})"
+                            for v, n in zip(self.areas[ratio], self.areas[change], strict=True)
+                        ],
+                    )
+                )
+        return rows
+
+
+def _signed(value: float) -> str:
+    """A change with its sign, « +1 445 » or « -38 »; "n.d." when unknown."""
+    text = fr_number(value, 0)
+    return text if text == MISSING or value <= 0 else f"+{text}"
 
 
 def census_period(communes: pd.DataFrame) -> tuple[int, int] | None:
@@ -379,7 +439,11 @@ def _department_name(communes: pd.DataFrame) -> str:
 
 
 def territory_diagnosis(
-    territory: Any, *, reference: pd.DataFrame | None = None, rules: Any = None
+    territory: Any,
+    *,
+    reference: pd.DataFrame | None = None,
+    reference_name: str | None = None,
+    rules: Any = None,
 ) -> ZanDiagnosis:
     """:func:`zan_diagnosis` of a :class:`~foncier.territory.Territory`.
 
@@ -394,4 +458,11 @@ def territory_diagnosis(
         named = (
             named.merge(published[extra], on=Col.INSEE, how="outer") if len(named) else published
         )
-    return zan_diagnosis(enaf, named, name=territory.name, reference=reference, rules=rules)
+    return zan_diagnosis(
+        enaf,
+        named,
+        name=territory.name,
+        reference=reference,
+        reference_name=reference_name,
+        rules=rules,
+    )
