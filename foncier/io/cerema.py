@@ -55,8 +55,9 @@ _TOTAL_RE = re.compile(r"^nafart(\d{2})(\d{2})$")
 _EPCI_RE = re.compile(r"^epci(\d{2})?$")
 _SCOT_RE = re.compile(r"^scot(\d{2})?$")
 #: Census figures of a vintage: population, households and jobs of year ``YY``
-#: (``pop15``, ``men21``, ``emp21``…), kept per commune for the efficiency ratios.
-DEMOGRAPHY_RE = re.compile(r"^(?:pop|men|emp)\d{2}$")
+#: (``pop15``, ``men21``, ``emp21``…) and their change (``pop1521``…), kept per
+#: commune for the efficiency ratios.
+DEMOGRAPHY_RE = re.compile(r"^(?:pop|men|emp)\d{2}(?:\d{2})?$")
 #: Tolerance of the check naf = act + hab + mix + rou + fer + inc, in m².
 SUM_TOLERANCE_M2 = 1.0
 #: Cerema writes -1 in a destination column as a rounding correction; values
@@ -431,10 +432,10 @@ def write_cerema_enaf(
         Output file; written UTF-8 without BOM, ``;``-separated.
     communes
         Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
-        ``scot``, ``dep``, ``dep_name`` to fill the descriptive columns; the
-        census figures (``pop{YY}``…) are taken from it or, when it has none,
-        from the communes of ``tidy.attrs``, so that they survive a territory
-        folder.
+        ``scot``, ``dep``, ``dep_name`` to fill the descriptive columns; what
+        it lacks (the département, the census figures ``pop{YY}``…) is taken
+        from the communes of ``tidy.attrs`` (the file read), so that they
+        survive a territory folder.
     force
         See :func:`foncier.outputs.write_file`: a file foncier did not write
         is never replaced.
@@ -456,6 +457,11 @@ def write_cerema_enaf(
     insee = sorted(tidy[Col.INSEE].unique())
     out = pd.DataFrame({"idcom": insee})
     meta = communes.set_index(Col.INSEE) if communes is not None else pd.DataFrame(index=insee)
+    published = tidy.attrs.get("communes")
+    if published is not None and len(published):
+        # what ``communes`` lacks (département, census figures) comes from the file read
+        extra = [c for c in published.columns if c not in meta.columns and c != Col.INSEE]
+        meta = meta.join(published.drop_duplicates(Col.INSEE).set_index(Col.INSEE)[extra])
     for target, source in (
         ("idcomtxt", Col.NAME),
         (f"epci{e}", Col.EPCI),
@@ -466,15 +472,7 @@ def write_cerema_enaf(
     ):
         mapped = out["idcom"].map(meta[source]) if source in meta.columns else pd.Series(pd.NA)
         out[target] = mapped.astype(object).fillna("")
-    published = tidy.attrs.get("communes")
-    census_of = meta if any(DEMOGRAPHY_RE.match(str(c)) for c in meta.columns) else None
-    if census_of is None and published is not None:
-        census_of = published.set_index(Col.INSEE)
-    census = (
-        [c for c in census_of.columns if DEMOGRAPHY_RE.match(str(c))]
-        if census_of is not None
-        else []
-    )
+    census = [c for c in meta.columns if DEMOGRAPHY_RE.match(str(c))]
     wide = tidy.set_index([Col.INSEE, Col.YEAR])
     cols: dict[str, pd.Series] = {}
     for y in years:
@@ -490,9 +488,8 @@ def write_cerema_enaf(
         cols[f"art{f}{u}{e}"] = totals[USES[u]]
     values = pd.DataFrame(cols).round().astype("int64").reset_index(drop=True)
     out = pd.concat([out, values], axis=1)
-    if census_of is not None:
-        for c in census:
-            out[c] = out["idcom"].map(census_of[c]).astype("Int64")
+    for c in census:
+        out[c] = pd.to_numeric(out["idcom"].map(meta[c])).round().astype("Int64")
     return write_file(
         path,
         "enaf",

@@ -248,7 +248,9 @@ def efficiency_ratios(enaf: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFram
     communes
         ``insee`` and the census figures ``pop{YY}``, ``men{YY}``,
         ``emp{YY}`` of the Cerema file (``attrs["communes"]`` of
-        :func:`foncier.io.read_cerema_enaf`).
+        :func:`foncier.io.read_cerema_enaf`).  The change is Cerema's own
+        column (``pop1521``…, computed before the figures were rounded) when
+        the file has it, else the difference of the two census figures.
 
     Returns
     -------
@@ -266,9 +268,12 @@ def efficiency_ratios(enaf: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFram
     first, last = period
     out[_D.CENSUS_CONSUMED_M2] = _window(enaf, first, last)[Col.ENAF_M2]
     figures = communes.drop_duplicates(Col.INSEE).set_index(Col.INSEE).reindex(insee)
+    yy0, yy1 = f"{first % 100:02d}", f"{last % 100:02d}"
     for prefix, (change, _) in _CENSUS.items():
-        a, b = f"{prefix}{first % 100:02d}", f"{prefix}{last % 100:02d}"
-        if a in figures.columns and b in figures.columns:
+        a, b, published = f"{prefix}{yy0}", f"{prefix}{yy1}", f"{prefix}{yy0}{yy1}"
+        if published in figures.columns:  # Cerema's change, computed before rounding
+            out[change] = figures[published].astype(float)
+        elif a in figures.columns and b in figures.columns:
             out[change] = figures[b].astype(float) - figures[a].astype(float)
     return _with_ratios(out)
 
