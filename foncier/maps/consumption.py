@@ -70,7 +70,6 @@ def consumption_layer(
     ]
     props = pd.DataFrame(
         {
-            Col.INSEE: communes[Col.INSEE].astype(str).to_numpy(),
             DiagnosisCol.REFERENCE_HA: consumed.round(4).to_numpy(),
             "fill": [consumption_colour(v) for v in consumed],
             "tooltip": tips,

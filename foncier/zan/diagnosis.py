@@ -211,9 +211,10 @@ def census_period(communes: pd.DataFrame) -> tuple[int, int] | None:
 def _window(enaf: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
     """ENAF consumed per commune from 1 Jan ``start`` to 1 Jan ``end`` (m²); NaN if a year lacks."""
     columns = [Col.ENAF_M2, *_D.DESTINATIONS]
+    present = [c for c in columns if c in enaf.columns]  # a table without destinations
     rows = enaf[(enaf[Col.YEAR] >= start) & (enaf[Col.YEAR] < end)]
     grouped = rows.groupby(Col.INSEE)
-    sums = grouped[columns].sum()
+    sums = grouped[present].sum(min_count=1).reindex(columns=columns)
     complete = grouped[Col.YEAR].nunique() == end - start
     return sums.where(complete, np.nan).reindex(enaf[Col.INSEE].unique())
 
