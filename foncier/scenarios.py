@@ -397,7 +397,10 @@ class Scenario:
     def _check(self) -> None:
         check_objective(self.objective)
         if self.pool not in POOL_LEVELS:
-            msg = f"unknown pool level {self.pool!r}; expected one of {list(POOL_LEVELS)}"
+            msg = (
+                f"niveau de mutualisation inconnu « {self.pool} » ; "
+                f"valeurs possibles : {', '.join(POOL_LEVELS)}"
+            )
             raise FoncierError(msg)
 
     def _territory(self) -> Any:

@@ -140,9 +140,9 @@ def test_committed_projects_reduce_the_budgets(territory: Territory, tmp_path: P
 
 
 def test_bad_objective_or_pool_fails_before_any_work(tmp_path: Path):
-    with pytest.raises(FoncierError, match="unknown objective 'fastest'"):
+    with pytest.raises(FoncierError, match="objectif inconnu « fastest »"):
         Scenario(tmp_path / "absent", objective="fastest").run()
-    with pytest.raises(FoncierError, match="unknown pool level 'region'"):
+    with pytest.raises(FoncierError, match="niveau de mutualisation inconnu « region »"):
         Scenario(tmp_path / "absent", pool="region").run()
     with pytest.raises(DataSourceError, match="n'existe pas"):
         Scenario(tmp_path / "absent").run()

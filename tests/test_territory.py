@@ -53,7 +53,7 @@ def test_missing_folder_is_a_clear_error(tmp_path):
 
 def test_corrupt_geopackage_is_a_clear_error(tmp_path):
     (tmp_path / "territory.gpkg").write_bytes(b"not a geopackage at all")
-    with pytest.raises(DataSourceError, match="cannot open"):
+    with pytest.raises(DataSourceError, match="impossible d'ouvrir"):
         Territory.from_folder(tmp_path)
 
 

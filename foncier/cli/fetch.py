@@ -56,7 +56,7 @@ def fetch(
     for value in urls:
         name, sep, template = value.partition("=")
         if not sep:
-            msg = f"--url expects SOURCE=TEMPLATE; received {value!r}"
+            msg = f"--url attend SOURCE=MODÈLE ; reçu « {value} »"
             raise DataSourceError(msg)
         templates[name] = template
     manifest = fetch_territory(

@@ -27,11 +27,14 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, Path]]:
     for value in values:
         kind, sep, path = value.partition("=")
         if not sep or not kind or not path:
-            msg = f"{option} expects KIND=FILE (e.g. natura2000=sites.geojson); received {value!r}"
+            msg = (
+                f"{option} attend TYPE=FICHIER (par ex. natura2000=sites.geojson) ; "
+                f"reçu « {value} »"
+            )
             raise LayerSchemaError(msg)
         file = Path(path)
         if not file.is_file():
-            msg = f"{option} {value!r}: the file {file} does not exist"
+            msg = f"{option} « {value} » : le fichier {file} n'existe pas"
             raise LayerSchemaError(msg)
         out.append((kind.strip(), file))
     return out
