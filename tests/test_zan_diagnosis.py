@@ -302,3 +302,17 @@ def test_diagnostic_command_on_the_real_files(real_data: Path, tmp_path: Path) -
 def test_diagnostic_command_without_enaf_is_one_french_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diagnostic", str(tmp_path / "absent")])
     assert result.exit_code == 2 and result.output.startswith("Erreur : ")
+
+
+def test_territory_map_has_the_consumption_layer_switched_off(sample, units) -> None:
+    from foncier.labels import LAYER_NAMES
+    from foncier.maps import map_html, territory_map
+
+    m = territory_map(sample, units)
+    layers = [c for c in m._children.values() if getattr(c, "layer_name", None)]
+    consumption = [c for c in layers if c.layer_name == LAYER_NAMES["consumption"]]
+    assert len(consumption) == 1 and consumption[0].show is False
+    fills = {f["properties"]["fill"] for f in consumption[0].data["features"]}
+    assert fills <= set(CONSUMPTION_PALETTE) and len(fills) > 1
+    page = map_html(m)
+    assert "ENAF 2011-2021" in page and "50 ha et plus" in page

@@ -17,7 +17,7 @@ import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -272,7 +272,7 @@ class FrenchHelpFormatter(click.HelpFormatter):
         super().write_text(_sub(text, _HELP_FR))
 
     def write_dl(
-        self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
     ) -> None:
         """Write the option list, click's words and type names in French."""
         french = [(_sub(term, _METAVAR_FR), _sub(text, _HELP_FR)) for term, text in rows]
@@ -291,7 +291,7 @@ class FoncierCommand(click.Command):
     context_class = FoncierContext
 
 
-class LabelChoice(click.Choice):  # type: ignore[type-arg]
+class LabelChoice(click.Choice):
     """A choice among codes, given by their French label or, for scripts, the code itself.
 
     The help lists the French labels; the command receives the code.  Case,

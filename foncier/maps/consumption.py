@@ -51,8 +51,8 @@ def consumption_layer(
     consumed = rows[DiagnosisCol.REFERENCE_HA].astype(float)
     names = communes[Col.NAME].astype(str).to_numpy()
     popups = []
-    for name, code, r in zip(names, rows[Col.INSEE], rows.itertuples(index=False), strict=True):
-        record = r._asdict()
+    for name, record in zip(names, rows.to_dict("records"), strict=True):
+        code = record[Col.INSEE]
         figures = [(f"Consommé {start}-{end}", ha(record[DiagnosisCol.REFERENCE_HA], 2))]
         figures += [
             (
