@@ -316,3 +316,48 @@ def test_territory_map_has_the_consumption_layer_switched_off(sample, units) -> 
     assert fills <= set(CONSUMPTION_PALETTE) and len(fills) > 1
     page = map_html(m)
     assert "ENAF 2011-2021" in page and "50 ha et plus" in page
+
+
+def test_territory_beside_its_departments_when_the_file_covers_them(real_data: Path) -> None:
+    """An EPCI whose Cerema file is the whole SCoT: the reference is its départements' communes."""
+    from foncier.layers import empty_layer
+    from foncier.zan import territory_diagnosis
+
+    scot = read_cerema_enaf(real_data / RIVES)
+    porte = read_cerema_enaf(real_data / PORTE).attrs["communes"]
+    boxes = [
+        shapely.box(800_000 + 500 * i, 6_450_000, 800_400 + 500 * i, 6_450_400)
+        for i in range(len(porte))
+    ]
+    communes = gpd.GeoDataFrame(
+        {
+            "insee": porte["insee"].to_numpy(),
+            "name": porte["name"].to_numpy(),
+            "epci": porte["epci"].to_numpy(),
+        },
+        geometry=boxes,
+        crs="EPSG:2154",
+    )
+    territory = Territory(
+        name="CC Porte de DrômArdèche",
+        layers={"communes": communes},
+        enaf_consumption=scot,
+        projects=empty_layer("projects"),
+    )
+    d = territory_diagnosis(territory)
+    assert len(d.communes) == 34
+    raw = pd.read_csv(
+        real_data / RIVES, sep=";", encoding="utf-8-sig", dtype={"idcom": str, "iddep": str}
+    )
+    deps = sorted(raw.loc[raw["idcom"].isin(porte["insee"]), "iddep"].unique())
+    assert deps == ["07", "26"]
+    in_deps = raw[raw["iddep"].isin(deps)]
+    territory_row, reference_row = d.areas.to_dict("records")
+    assert territory_row[_D.AREA] == "CC Porte de DrômArdèche"
+    assert reference_row[_D.AREA] == (
+        f"départements Ardèche (07), Drôme (26) ({len(in_deps)} communes du fichier Cerema)"
+    )
+    expected = _raw_sum(in_deps, "naf{yy}art{zz}", range(2011, 2021)).sum() / 1e4
+    assert reference_row[_D.REFERENCE_HA] == pytest.approx(expected)
+    assert territory_row[_D.REFERENCE_HA] == pytest.approx(277.2001)
+    assert reference_row[_D.NEW_INHABITANTS] == in_deps["pop1521"].sum()

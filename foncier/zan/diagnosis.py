@@ -434,14 +434,27 @@ def zan_diagnosis(
 
 
 def _department_name(communes: pd.DataFrame) -> str:
-    """« département du Gard (30) » when the file names a single département, else « référence »."""
-    if "dep" not in communes.columns:
+    """« département Gard (30) », « départements Ardèche (07), Drôme (26) », else a generic name."""
+    if _D.DEP not in communes.columns or communes[_D.DEP].isna().all():
         return "zone de référence"
-    codes = communes["dep"].dropna().astype(str).unique()
-    if len(codes) != 1:
-        return "zone de référence"
-    names = communes.get("dep_name", pd.Series(dtype=object)).dropna().astype(str).unique()
-    return f"département {names[0]} ({codes[0]})" if len(names) else f"département {codes[0]}"
+    pairs = communes[[_D.DEP, *(["dep_name"] if "dep_name" in communes.columns else [])]]
+    pairs = pairs.dropna(subset=[_D.DEP]).drop_duplicates(_D.DEP).sort_values(_D.DEP)
+    names = [
+        f"{row['dep_name']} ({row[_D.DEP]})"
+        if isinstance(row.get("dep_name"), str)
+        else row[_D.DEP]
+        for _, row in pairs.iterrows()
+    ]
+    return ("département " if len(names) == 1 else "départements ") + ", ".join(names)
+
+
+def _departments(communes: pd.DataFrame) -> pd.Series:
+    """The département of each commune: the Cerema ``dep`` column, else its INSEE code."""
+    insee = communes[Col.INSEE].astype(str)
+    from_code = insee.str[:2].where(~insee.str.startswith("97"), insee.str[:3])
+    if _D.DEP not in communes.columns:
+        return from_code
+    return communes[_D.DEP].astype(object).where(communes[_D.DEP].notna(), from_code)
 
 
 def territory_diagnosis(
@@ -453,22 +466,48 @@ def territory_diagnosis(
 ) -> ZanDiagnosis:
     """:func:`zan_diagnosis` of a :class:`~foncier.territory.Territory`.
 
-    Its communes are named from the communes layer (or the Cerema file), and
-    their census figures taken from the Cerema file.
+    Its communes are those of its communes layer (or of the Cerema file when
+    it has no layer), named from it, with the census figures of the Cerema
+    file.  When the Cerema file covers more communes than the territory (a
+    département's file for an EPCI) and no ``reference`` is given, the
+    reference area is made of the communes of the file in the territory's
+    départements: the territory beside its département, the data being there.
+
+    Parameters
+    ----------
+    territory
+        A :class:`~foncier.territory.Territory`.
+    reference, reference_name
+        See :func:`zan_diagnosis`.
+    rules
+        See :func:`zan_diagnosis`.
     """
     enaf = territory.enaf_consumption
     published = enaf.attrs.get("communes")
     named = territory.metadata_communes()
     if published is not None and len(published):
         extra = [c for c in published.columns if c not in named.columns or c == Col.INSEE]
-        named = (
-            named.merge(published[extra], on=Col.INSEE, how="outer") if len(named) else published
-        )
+        named = named.merge(published[extra], on=Col.INSEE, how="left") if len(named) else published
+    codes = set(named[Col.INSEE].astype(str)) if len(named) else set(enaf[Col.INSEE])
+    inside = enaf[enaf[Col.INSEE].isin(codes)]
+    if reference is None and len(inside) < len(enaf) and published is not None:
+        deps = set(_departments(named))
+        in_deps = published[_departments(published).isin(deps)]
+        reference = enaf[enaf[Col.INSEE].isin(set(in_deps[Col.INSEE]))]
+        reference_communes: pd.DataFrame | None = in_deps
+        if reference_name is None:
+            reference_name = (
+                f"{_department_name(in_deps)} ({in_deps[Col.INSEE].nunique()} communes "
+                "du fichier Cerema)"
+            )
+    else:
+        reference_communes = None
     return zan_diagnosis(
-        enaf,
+        inside,
         named,
         name=territory.name,
         reference=reference,
+        reference_communes=reference_communes,
         reference_name=reference_name,
         rules=rules,
     )
