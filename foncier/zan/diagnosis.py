@@ -118,6 +118,9 @@ class ZanDiagnosis:
     census_years
         The census period of the ratios, ``None`` when the file has no
         census figures.
+    notes
+        What people should know, in French: communes without a complete
+        period, territory communes outside the reference area.
     """
 
     communes: pd.DataFrame
