@@ -164,23 +164,23 @@ def _read_text_table(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        msg = f"cannot read the ENAF consumption file {path}: {exc.strerror or exc}"
+        msg = f"impossible de lire le fichier de consommation d'ENAF {path} : {exc.strerror or exc}"
         raise DataSourceError(msg) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     if not text.strip():
-        msg = f"the ENAF consumption file {path} is empty"
+        msg = f"le fichier de consommation d'ENAF {path} est vide"
         raise DataSourceError(msg)
     header = text.splitlines()[0]
     if ";" not in header:
-        seps = {",": "commas", "\t": "tabs"}
+        seps = {",": "des virgules", "\t": "des tabulations"}
         found = next((name for s, name in seps.items() if s in header), None)
-        hint = f" It seems separated by {found}." if found else ""
+        hint = f" Il semble séparé par {found}." if found else ""
         msg = (
-            f"{path}: expected a ';'-separated Cerema file (header 'idcom;idcomtxt;…').{hint} "
-            "Re-export it with ';' as separator."
+            f"{path} : un fichier Cerema séparé par des ';' est attendu (en-tête "
+            f"'idcom;idcomtxt;…').{hint} Exportez-le à nouveau avec ';' comme séparateur."
         )
         raise DataSourceError(msg)
     try:
@@ -188,7 +188,7 @@ def _read_text_table(path: Path) -> pd.DataFrame:
             io.StringIO(text), sep=";", dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        msg = f"{path}: the file is malformed or truncated ({exc})"
+        msg = f"{path} : le fichier est mal formé ou tronqué ({exc})"
         raise DataSourceError(msg) from exc
     # pandas pads short lines with empty strings: count the fields of each line instead.
     lines = [r for r in csv.reader(io.StringIO(text), delimiter=";") if r][1:]
@@ -196,15 +196,16 @@ def _read_text_table(path: Path) -> pd.DataFrame:
     short = n_fields < table.shape[1]
     if len(lines) and short[-1]:
         msg = (
-            f"{path}: the file is truncated: its last line (idcom {lines[-1][0]!r}) has "
-            f"{n_fields[-1]} of {table.shape[1]} fields. Download or export it again."
+            f"{path} : le fichier est tronqué : sa dernière ligne (idcom {lines[-1][0]}) a "
+            f"{n_fields[-1]} champs sur {table.shape[1]}. Téléchargez-le ou exportez-le à nouveau."
         )
         raise DataSourceError(msg)
     if short.any():
         rows = [r[0] for r, s in zip(lines, short, strict=True) if s]
         msg = (
-            f"{path}: {int(short.sum())} lines have fewer fields than the header "
-            f"(idcom {rows[:5]}); the file is malformed, was it edited by hand?"
+            f"{path} : {int(short.sum())} ligne(s) ont moins de champs que l'en-tête "
+            f"(idcom {', '.join(rows[:5])}) ; le fichier est mal formé, a-t-il été modifié "
+            "à la main ?"
         )
         raise DataSourceError(msg)
     return table
@@ -219,15 +220,18 @@ def _detect_years(columns: list[str], path: Path) -> list[int]:
             starts.append(2000 + int(m.group(1)))
     if not starts:
         msg = (
-            f"{path}: no annual flow column 'naf{{YY}}art{{YY+1}}' (e.g. 'naf11art12') found; "
-            "is this a Cerema ENAF consumption file (fichier de consommation d'espaces NAF)?"
+            f"{path} : aucune colonne de flux annuel 'naf{{YY}}art{{YY+1}}' "
+            "(par ex. 'naf11art12') ; est-ce un fichier Cerema de consommation d'espaces NAF ?"
         )
         raise DataSourceError(msg)
     starts.sort()
     missing = sorted(set(range(starts[0], starts[-1] + 1)) - set(starts))
     if missing:
         cols = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in missing]
-        msg = f"{path}: the flow columns {cols} are missing between {starts[0]} and {starts[-1]}"
+        msg = (
+            f"{path} : les colonnes de flux {', '.join(cols)} manquent entre {starts[0]} "
+            f"et {starts[-1]}"
+        )
         raise DataSourceError(msg)
     return starts
 
@@ -283,9 +287,10 @@ def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
         rows = df.loc[bad[col], "idcom"].tolist()
         vals = df.loc[bad[col], col].tolist()
         msg = (
-            f"{path}: column {col!r} holds text where numbers (m²) are expected, "
-            f"communes {rows[:5]} (values {vals[:5]}). Cerema figures are whole m² written "
-            "with digits only: fix or blank those cells."
+            f"{path} : la colonne « {col} » contient du texte là où des nombres (m²) sont "
+            f"attendus, communes {', '.join(rows[:5])} (valeurs {', '.join(vals[:5])}). Les "
+            "chiffres du Cerema sont des m² entiers écrits en chiffres : corrigez ou videz "
+            "ces cellules."
         )
         raise DataSourceError(msg)
     return out
@@ -336,8 +341,8 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     if "idcom" not in raw.columns:
         msg = (
-            f"{path}: no 'idcom' column (the commune INSEE code); columns found: "
-            f"{list(raw.columns)[:8]}… Was a column renamed?"
+            f"{path} : pas de colonne 'idcom' (le code INSEE de la commune) ; colonnes "
+            f"trouvées : {', '.join(list(raw.columns)[:8])}… Une colonne a-t-elle été renommée ?"
         )
         raise DataSourceError(msg)
     years = _detect_years(list(raw.columns), path)
@@ -350,7 +355,9 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         uses = {f"art{yy}{u}{zz}": col for u, col in USES.items()}
         missing = [c for c in uses if c not in raw.columns]
         if missing:
-            msg = f"{path}: the destination columns {missing} of year {y} are missing"
+            msg = (
+                f"{path} : les colonnes de destination {', '.join(missing)} de l'année {y} manquent"
+            )
             raise DataSourceError(msg)
         num = _numeric(raw, [naf, *uses], path)
         year = pd.DataFrame({Col.INSEE: raw["idcom"], Col.YEAR: y, Col.ENAF_M2: num[naf]})

@@ -112,7 +112,7 @@ def test_blank_cell_rejects_the_commune_year(tmp_path):
 
 def test_missing_year_column(tmp_path):
     table = cerema_rows().drop(columns=["naf14art15"])
-    with pytest.raises(DataSourceError, match=r"c.csv.*naf14art15.*missing"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*naf14art15.*manquent"):
         read_cerema_enaf(write(table, tmp_path / "c.csv"))
 
 
@@ -123,14 +123,14 @@ def test_missing_destination_column(tmp_path):
 
 
 def test_wrong_separator(tmp_path):
-    with pytest.raises(DataSourceError, match=r"c.csv.*';'-separated.*commas"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*séparé par des ';'.*virgules"):
         read_cerema_enaf(write(cerema_rows(), tmp_path / "c.csv", sep=","))
 
 
 def test_text_in_numeric_column(tmp_path):
     table = cerema_rows().astype(str)
     table.loc[1, "naf16art17"] = "12,5"
-    with pytest.raises(DataSourceError, match=r"naf16art17.*text.*30028.*12,5"):
+    with pytest.raises(DataSourceError, match=r"naf16art17.*texte.*30028.*12,5"):
         read_cerema_enaf(write(table, tmp_path / "c.csv"))
 
 
@@ -138,7 +138,7 @@ def test_truncated_file(tmp_path):
     path = write(cerema_rows(), tmp_path / "c.csv")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 40])
-    with pytest.raises(DataSourceError, match=r"c.csv.*truncated.*30028"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*tronqué.*30028"):
         read_cerema_enaf(path)
 
 
@@ -150,18 +150,18 @@ def test_any_vintage_is_named_from_its_columns(tmp_path):
 
 
 def test_renamed_idcom_and_no_flow_columns(tmp_path):
-    with pytest.raises(DataSourceError, match="no 'idcom' column"):
+    with pytest.raises(DataSourceError, match="pas de colonne 'idcom'"):
         read_cerema_enaf(write(cerema_rows().rename(columns={"idcom": "code"}), tmp_path / "a.csv"))
     table = cerema_rows()[["idcom", "idcomtxt"]]
-    with pytest.raises(DataSourceError, match="no annual flow column"):
+    with pytest.raises(DataSourceError, match="aucune colonne de flux annuel"):
         read_cerema_enaf(write(table, tmp_path / "b.csv"))
 
 
 def test_empty_and_missing_files(tmp_path):
     (tmp_path / "e.csv").write_text("")
-    with pytest.raises(DataSourceError, match="empty"):
+    with pytest.raises(DataSourceError, match="vide"):
         read_cerema_enaf(tmp_path / "e.csv")
-    with pytest.raises(DataSourceError, match="cannot read"):
+    with pytest.raises(DataSourceError, match="impossible de lire"):
         read_cerema_enaf(tmp_path / "absent.csv")
 
 
@@ -206,7 +206,7 @@ def test_short_line_in_the_middle(tmp_path):
     lines = path.read_text().splitlines()
     lines[2] = ";".join(lines[2].split(";")[:10])
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataSourceError, match=r"1 lines have fewer fields.*30028"):
+    with pytest.raises(DataSourceError, match=r"1 ligne\(s\) ont moins de champs.*30028"):
         read_cerema_enaf(path)
 
 
