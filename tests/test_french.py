@@ -238,13 +238,22 @@ def test_generated_texts_have_no_slip(scenario_dir: Path, sample_folder: Path, t
         unmatched["explanation"].astype(str) + " → " + unmatched["hint"].fillna("").astype(str)
     )
     texts["summary"] = scenario.summary_fr()
-    for command in (["zan", str(sample_folder)], ["info", str(sample_folder)]):
+    commands = (
+        ["zan", str(sample_folder)],
+        ["info", str(sample_folder)],
+        ["diagnostic", str(sample_folder)],
+        ["query", str(sample_folder), "--area", "2", "--jobs", "20"],
+        ["query", str(sample_folder), "--area", "500"],
+    )
+    for command in commands:
         out = runner.invoke(main, command)
         assert out.exit_code == 0, out.output
-        texts[" ".join(command[:1])] = out.output
+        texts[" ".join(command[:2] if command[0] != "query" else command)] = out.output
     found = {name: slips_in(text) for name, text in texts.items()}
     assert found == {name: [] for name in texts}
-    assert "calculé le " in texts["zan"] and " h " in texts["zan"].splitlines()[1]
+    zan = texts[f"zan {sample_folder}"]
+    assert "calculé le " in zan and " h " in zan.splitlines()[1]
+    assert "dont activité" in texts[f"diagnostic {sample_folder}"]
     # what the slips were is now written right
     assert "Objectif emplois" in " ".join(texts["report"].split())
     assert "objectif « emplois »" in texts["report"] and "objectif « emplois »" in texts["summary"]
