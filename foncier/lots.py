@@ -77,6 +77,8 @@ NO_LOT_HINT = (
     "regrouper des parcelles voisines d'autres unités (foncier assemble) ou réduire la surface "
     "demandée"
 )
+#: How many first seeds a unit's layout tries before reporting the projects it cannot lay out.
+SEED_TRIES = 6
 #: Area tolerance (m²) of the layout's comparisons.
 _AREA_TOL_M2 = 0.01
 #: Candidate offsets of one refinement of a straight cut, and refinements.
@@ -255,6 +257,26 @@ class _Land:
         self.cx += shapely.get_x(c).tolist()
         self.cy += shapely.get_y(c).tolist()
 
+    def free_component_pieces(self, min_m2: float) -> list[int]:
+        """Free pieces in connected parts of the free land of at least ``min_m2``, in order."""
+        seen: set[int] = set()
+        out: list[int] = []
+        for k, is_free in enumerate(self.free):
+            if not is_free or k in seen:
+                continue
+            part, todo = [], [k]
+            seen.add(k)
+            while todo:
+                m = todo.pop()
+                part.append(m)
+                for n in self.nbr[m]:
+                    if self.free[n] and n not in seen:
+                        seen.add(n)
+                        todo.append(n)
+            if sum(self.area[m] for m in part) >= min_m2:
+                out += part
+        return sorted(out)
+
     def free_area(self) -> float:
         return float(sum(a for a, f in zip(self.area, self.free, strict=True) if f))
 
@@ -329,7 +351,7 @@ class _Land:
 
 
 def _grow(
-    land: _Land, target_m2: float, max_m2: float, reserve_m2: float
+    land: _Land, target_m2: float, max_m2: float, reserve_m2: float, seed_rank: int = 0
 ) -> tuple[list[int], bool] | None:
     """One lot of at least ``target_m2`` from the free pieces, or ``None``.
 
@@ -339,20 +361,26 @@ def _grow(
     """
     if land.free_area() < target_m2 - _AREA_TOL_M2:
         return None
-    free = [k for k, f in enumerate(land.free) if f]
+    free = land.free_component_pieces(target_m2 - _AREA_TOL_M2)
+    if not free:
+        return None
     w = np.array([land.area[k] for k in free])
     fx = float(np.dot(w, [land.cx[k] for k in free]) / w.sum())
     fy = float(np.dot(w, [land.cy[k] for k in free]) / w.sum())
     dist = np.hypot(
         np.array([land.cx[k] for k in free]) - fx, np.array([land.cy[k] for k in free]) - fy
     )
-    seed = free[int(np.argmax(dist))]  # the first of the farthest: the edge of the free land
+    # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), in a
+    # connected part of the free land large enough for the lot
+    seed = free[int(np.argsort(-dist, kind="stable")[min(seed_rank, len(free) - 1)])]
     lot: list[int] = []
     lot_area, sx, sy = 0.0, 0.0, 0.0
     frontier = {seed}
     split = False
     while lot_area < target_m2 - _AREA_TOL_M2:
         if not frontier:
+            for m in lot:  # the pieces go back to the free land (cut ones stay cut)
+                land.free[m] = True
             return None
         if lot:
             centre = (sx / lot_area, sy / lot_area)
@@ -382,6 +410,8 @@ def _grow(
                 if touches and parts is not None:
                     k, split = land.replace(k, parts)[0], True
                 elif not leaves_room:
+                    for m in lot:
+                        land.free[m] = True
                     return None
         land.free[k] = False
         lot.append(k)
@@ -390,6 +420,25 @@ def _grow(
         sy += land.area[k] * land.cy[k]
         frontier = {m for p in lot for m in land.nbr[p] if land.free[m]}
     return lot, split
+
+
+def _lay_out_unit(
+    land: _Land, group: pd.DataFrame, seed_rank: int
+) -> tuple[list[tuple[str, list[int]]], list[str]]:
+    """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``."""
+    targets = group["_target"].to_numpy(dtype=float)
+    done: list[tuple[str, list[int]]] = []
+    missed: list[str] = []
+    for at, (pid, target, most) in enumerate(
+        zip(group[Col.PROJECT_ID].astype(str), targets, group["_max"].to_numpy(float), strict=True)
+    ):
+        reserve = float(targets[at + 1 :].sum())
+        grown = _grow(land, float(target), float(most), reserve, seed_rank if at == 0 else 0)
+        if grown is None:
+            missed.append(pid)
+        else:
+            done.append((pid, grown[0]))
+    return done, missed
 
 
 # -- all units -----------------------------------------------------------------------------
@@ -483,43 +532,41 @@ def lay_out_lots(
     for unit_id, group in placed.groupby(UnitCol.UNIT_ID, sort=True):
         u = int(unit_pos[str(unit_id)])
         lo, hi = int(starts[u]), int(starts[u + 1])
-        local = list(range(hi - lo))
-        land = _Land(
-            geoms=list(geoms[lo:hi]),
-            row=[lo + k for k in local],
-            free=[True] * len(local),
-            split=[False] * len(local),
-            nbr=[{m - lo for m in nbr_global[lo + k]} for k in local],
-            tolerance_m=tolerance_m,
-        )
-        targets = group["_target"].to_numpy(dtype=float)
-        for at, (pid, target, most) in enumerate(
-            zip(
-                group[Col.PROJECT_ID].astype(str),
-                targets,
-                group["_max"].to_numpy(float),
-                strict=True,
+        best: tuple[_Land, list[tuple[str, list[int]]], list[str]] | None = None
+        for rank in range(SEED_TRIES):
+            land = _Land(
+                geoms=list(geoms[lo:hi]),
+                row=list(range(lo, hi)),
+                free=[True] * (hi - lo),
+                split=[False] * (hi - lo),
+                nbr=[{m - lo for m in nbr_global[k]} for k in range(lo, hi)],
+                tolerance_m=tolerance_m,
             )
-        ):
-            grown = _grow(land, float(target), float(most), float(targets[at + 1 :].sum()))
-            if grown is None:
-                failed.append(
-                    {
-                        Col.PROJECT_ID: pid,
-                        UnitCol.UNIT_ID: str(unit_id),
-                        Col.AREA_MIN_HA: target / 1e4,
-                        TableCol.EXPLANATION: (
-                            f"aucun lot d'un seul tenant de {fr_compact(target / 1e4, 2)} ha "
-                            f"ne peut être découpé dans les parcelles encore libres de l'unité "
-                            f"{unit_id} ({fr_compact(land.free_area() / 1e4, 2)} ha libres)"
-                        ),
-                    }
-                )
-                continue
-            lot, _ = grown
+            done, missed = _lay_out_unit(land, group, rank)
+            if best is None or len(missed) < len(best[2]):
+                best = (land, done, missed)
+            if not missed:
+                break
+        assert best is not None
+        land, done, missed = best
+        for pid, lot in done:
             for k in lot:
                 out_rows.append((pid, land.row[k], land.split[k]))
                 out_geoms.append(land.geoms[k])
+        target_of = dict(zip(group[Col.PROJECT_ID].astype(str), group["_target"], strict=True))
+        failed += [
+            {
+                Col.PROJECT_ID: pid,
+                UnitCol.UNIT_ID: str(unit_id),
+                Col.AREA_MIN_HA: target_of[pid] / 1e4,
+                TableCol.EXPLANATION: (
+                    f"aucun lot d'un seul tenant de {fr_compact(target_of[pid] / 1e4, 2)} ha "
+                    f"ne peut être découpé dans les parcelles encore libres de l'unité "
+                    f"{unit_id} ({fr_compact(land.free_area() / 1e4, 2)} ha libres)"
+                ),
+            }
+            for pid in missed
+        ]
     lot_pieces = pieces.drop(columns=pieces.geometry.name).iloc[[r for _, r, _ in out_rows]]
     lot_pieces = lot_pieces.assign(
         **{Col.PROJECT_ID: [p for p, _, _ in out_rows], TableCol.SPLIT: [s for _, _, s in out_rows]}
