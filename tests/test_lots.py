@@ -151,7 +151,7 @@ def test_no_contiguous_lot_is_a_failure_naming_the_project() -> None:
 
 
 def test_exclusions_are_left_out_of_the_lots() -> None:
-    """The unit's net area (a PPRI hole removed) bounds the lots, and its ENAF share is the lot's."""
+    """The net area (a PPRI hole removed) bounds the lots; the lot's ENAF share is its own."""
     parcels = _parcels(grid(), land_cover=["artificialised"] * 4 + ["enaf"] * 5)
     hole = shapely.Point(700_150, 6_300_150).buffer(40)
     net = shapely.difference(shapely.union_all(parcels.geometry.to_numpy()), hole)
@@ -251,7 +251,7 @@ def test_place_with_lots_solves_again_without_pairs_it_cannot_lay_out() -> None:
 
 
 def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -> None:
-    """A 2.5 ha project charged 2.5 ha takes three whole ENAF parcels (3 ha): over a 2.8 ha budget."""
+    """A 2.5 ha project charged 2.5 ha takes three whole ENAF parcels: 3 ha, over a 2.8 ha budget."""
     parcels = _parcels(grid())
     units = _unit(parcels)
     other = _unit(
