@@ -251,7 +251,7 @@ def test_place_with_lots_solves_again_without_pairs_it_cannot_lay_out() -> None:
 
 
 def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -> None:
-    """A 2.5 ha project charged 2.5 ha takes three whole ENAF parcels: 3 ha, over a 2.8 ha budget."""
+    """A 2.5 ha project charged 2.5 ha takes three whole ENAF parcels: 3 ha, over 2.8 ha left."""
     parcels = _parcels(grid())
     units = _unit(parcels)
     other = _unit(
