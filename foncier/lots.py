@@ -24,6 +24,7 @@ shapely 2; the growth itself walks the adjacency graph of each unit.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -458,11 +459,17 @@ class LotLayout:
         ``project_id``, ``unit_id``, ``area_min_ha``, ``explanation`` (French).
     pieces
         The pieces of the lots: ``project_id``, ``idu``, ``split``, geometry.
+    solves
+        How many times :func:`place_with_lots` solved the assignment (1 when called alone).
+    seconds
+        Time spent laying out lots (every round of :func:`place_with_lots`).
     """
 
     lots: gpd.GeoDataFrame
     failed: pd.DataFrame
     pieces: gpd.GeoDataFrame
+    solves: int = 1
+    seconds: float = 0.0
 
 
 def lay_out_lots(
@@ -779,8 +786,10 @@ def place_with_lots(
     """
     fields = projects.set_index(projects[Col.PROJECT_ID].astype(str))
     forbidden = pd.DataFrame(columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION])
-    for _ in range(MAX_ROUNDS):
+    seconds = 0.0
+    for solves in range(1, MAX_ROUNDS + 1):
         match = solve(forbidden)
+        clock = time.perf_counter()
         a = match.assignments
         ids = a[Col.PROJECT_ID].astype(str)
         extra = {
@@ -794,7 +803,9 @@ def place_with_lots(
         bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
         if bad.empty:
             bad = _over_budget(layout.lots, a, remaining, unit_pool)
+        seconds += time.perf_counter() - clock
         if bad.empty:
+            layout.solves, layout.seconds = solves, seconds
             return match, layout, forbidden.reset_index(drop=True)
         forbidden = pd.concat([forbidden, bad], ignore_index=True)
     msg = (

@@ -522,7 +522,8 @@ class Scenario:
                 charging=inputs.charging,
                 unknown_as=inputs.rules.unknown_land_cover,
             )
-            timings["match"] = time.perf_counter() - clock
+            timings["match"] = time.perf_counter() - clock - layout.seconds
+            timings["lots"] = layout.seconds
             bar.step("bilan ZAN")
             clock = time.perf_counter()
             a = with_lots(match.assignments, layout.lots)
@@ -578,6 +579,7 @@ class Scenario:
             "solver_gap": match.solve.gap,
             "greedy_objective": match.greedy_objective,
             "candidate_pairs": match.solve.n_pairs,
+            "solves": layout.solves,
             "pairs_without_lot": forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist(),
             "units": len(units),
             "decisions": len(inputs.decisions),
