@@ -83,8 +83,8 @@ SEED_TRIES = 6
 #: Area tolerance (m²) of the layout's comparisons.
 _AREA_TOL_M2 = 0.01
 #: Candidate offsets of one refinement of a straight cut, and refinements.
-_CUT_STEPS = 64
-_CUT_ROUNDS = 6
+_CUT_STEPS = 16
+_CUT_ROUNDS = 8
 #: Columns of the lots table, before the geometry (schema ``lots`` of ``TABLE_SCHEMAS``).
 LOT_COLUMNS = (
     Col.PROJECT_ID,
@@ -148,7 +148,7 @@ def unit_pieces(
     pgeoms = parcels.geometry.to_numpy()[pos]
     cut = shapely.intersection(ugeoms[u], pgeoms)
     covered = np.bincount(u, weights=shapely.area(cut), minlength=n)
-    short = np.flatnonzero(shapely.area(ugeoms) - covered > REMAINDER_MIN_M2) if n else []
+    short = np.flatnonzero(shapely.area(ugeoms) - covered > REMAINDER_MIN_M2).astype("int64")
     rest = ugeoms[short].copy()
     with_parcels = np.isin(short, u)
     if with_parcels.any():
