@@ -486,6 +486,12 @@ class Assignment(BaseModel):
     jobs: int
     score: float
     explanation: str
+    lot_area_ha: float | None = Field(default=None, description="Area of the project's lot (ha)")
+    idus: str | None = Field(default=None, description="Parcels of the lot, |-separated")
+    n_parcels: int | None = None
+    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
+    public_share: float | None = Field(default=None, description="Share of the lot held publicly")
+    split: bool | None = Field(default=None, description="Whether a parcel of the lot is cut")
 
 
 class AssignmentList(BaseModel):
