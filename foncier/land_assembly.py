@@ -60,7 +60,7 @@ __all__ = ["MAX_SEEDS", "OVERSHOOT", "SEEDS_PER_BLOCK", "assemble_sites"]
 OVERSHOOT = 0.10
 #: Seeds tried per connected block of candidate land, and in all.
 SEEDS_PER_BLOCK = 8
-MAX_SEEDS = 400
+MAX_SEEDS = 100
 #: Extra "distance" of a new owner, of ENAF land, of land not held by a public body.
 _NEW_OWNER, _ENAF, _NOT_PUBLIC = 0.5, 0.5, 0.25
 _SITE = "site"
