@@ -348,3 +348,31 @@ def test_real_parcels_of_saint_martin_de_clelles(real_data: Path) -> None:
     # whole real parcels first: most lots pieces are uncut parcels
     assert (~layout.pieces["split"]).sum() > layout.pieces["split"].sum()
     assert (layout.lots["n_parcels"] >= 1).all()
+
+
+def test_a_project_left_without_a_lot_reads_no_lot() -> None:
+    """A project whose only pair was forbidden is not called infeasible: it has no lot."""
+    from foncier.lots import NO_LOT_HINT, explain_forbidden
+
+    unmatched = pd.DataFrame(
+        {
+            "project_id": ["P", "Q"],
+            "reason_code": ["infeasible", "outcompeted"],
+            "requirement": ["area", None],
+            "unit_id": [None, "U2"],
+            "explanation": ["aucun terrain", "devancé"],
+            "hint": [None, None],
+        }
+    )
+    forbidden = pd.DataFrame(
+        {
+            "project_id": ["P", "Q"],
+            "unit_id": ["U1", "U1"],
+            "explanation": ["aucun lot d'un seul tenant de 2 ha", "aucun lot de 3 ha"],
+        }
+    )
+    out = explain_forbidden(unmatched, forbidden)
+    assert out["reason_code"].tolist() == ["no_lot", "outcompeted"]
+    assert out.loc[0, "unit_id"] == "U1" and out.loc[0, "hint"] == NO_LOT_HINT
+    assert out.loc[0, "explanation"] == "aucun lot d'un seul tenant de 2 ha"
+    assert out.loc[1, "explanation"] == "devancé"  # still placeable elsewhere: its own reason
