@@ -99,7 +99,6 @@ LOT_COLUMNS = (
     TableCol.ENAF_HA,
     TableCol.SPLIT,
 )
-_PIECE = "_piece"
 _FRAC = "_enaf_frac"
 
 
