@@ -15,6 +15,11 @@ ratio to the solve's (machines differ; the ratio is what to compare).
 Run::
 
     /work/venv/bin/python benchmarks/bench_lots.py [--units 30000] [--projects 1000]
+
+Measured on 2 shared cores (2 Dec 2026, objective jobs): sample, 124 projects placed, layout
+2.7 s over 3 solves (22 ms per placed project), 0.07 of the solves' time (two pairs had no lot
+and were solved again); large instance, 999 projects on 975 units of 6,213 parcels, layout 3.0 s
+(3 ms per project), 0.07 of the solve, every project laid out.
 """
 
 from __future__ import annotations
