@@ -391,6 +391,57 @@ class MatchResponse(BaseModel):
     candidates: list[MatchCandidate]
 
 
+class AssemblyQuery(MatchQuery):
+    """A site of ``area_min_ha`` to assemble across land units, with the project's requirements."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [{"area_min_ha": 12, "max_owners": 3, "k": 3}]},
+    )
+
+    max_owners: int | None = Field(
+        default=None,
+        ge=1,
+        description="Largest number of owners of a site (distinct owners when the parcels give "
+        "them, else parcels)",
+    )
+    k: int = Field(default=5, ge=1, le=50, description="Number of sites returned")
+
+
+class AssembledSite(BaseModel):
+    """One contiguous site assembled from candidate parcels, with its figures and geometry."""
+
+    site_rank: int
+    insee: str = Field(description="Commune of the site's largest piece")
+    commune: str
+    idus: str | None = Field(default=None, description="Its parcels, |-separated")
+    lot_area_ha: float = Field(description="Area of the site (ha)")
+    n_parcels: int
+    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
+    owner_kinds: str = Field(examples=["private|public"])
+    public_share: float = Field(description="Share of the site held by public bodies")
+    enaf_share: float | None = None
+    enaf_ha: float = Field(description="ENAF the site charges to the local envelope (ha)")
+    score: float
+    slope_mean_pct: float | None = None
+    dist_interchange_km: float | None = None
+    zan_ok: bool = Field(description="Whether its ENAF fits the pool's remaining budget")
+    zan_cost: str
+    explanation: str
+    split: bool = Field(description="Whether a parcel is cut by the site's edge")
+    geometry: dict[str, Any] = Field(description="GeoJSON polygon in WGS84")
+
+
+class AssemblyResponse(BaseModel):
+    """The best sites of the asked area, fewest owners first."""
+
+    requirements: str
+    pool: PoolLevel
+    rules: str
+    sites: list[AssembledSite]
+
+
 class WeightsIn(BaseModel):
     """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
 
@@ -466,6 +517,12 @@ class Assignment(BaseModel):
     jobs: int
     score: float
     explanation: str
+    lot_area_ha: float | None = Field(default=None, description="Area of the project's lot (ha)")
+    idus: str | None = Field(default=None, description="Parcels of the lot, |-separated")
+    n_parcels: int | None = None
+    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
+    public_share: float | None = Field(default=None, description="Share of the lot held publicly")
+    split: bool | None = Field(default=None, description="Whether a parcel of the lot is cut")
 
 
 class AssignmentList(BaseModel):

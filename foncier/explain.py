@@ -56,6 +56,7 @@ REASON_CODES = (
     "outcompeted",
     "not_worth",
     "not_selected",
+    "no_lot",
 )
 _TOL = 1e-6
 _REQ_FR = {

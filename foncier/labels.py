@@ -80,6 +80,7 @@ REASON_LABELS: dict[str, str] = {
     "no_land": "Aucun terrain candidat",
     "not_worth": "Emplois insuffisants pour l'ENAF consommé",
     "not_selected": "Non retenus (marge d'optimalité du calcul)",
+    "no_lot": "Aucun lot d'un seul tenant dans les parcelles",
 }
 #: French name of each constraint kind.
 CONSTRAINT_KIND_LABELS: dict[str, str] = {

@@ -101,6 +101,9 @@ class Col:
     CONTENANCE_M2 = "contenance_m2"
     AREA_M2 = "area_m2"
     OWNER_KIND = "owner_kind"
+    #: Optional column of the parcels layer: the owner's account (``compte communal`` of the
+    #: Fichiers fonciers) when known; lots count their distinct owners from it.
+    OWNER_ID = "owner_id"
     LAND_COVER = "land_cover"
     # plu zones
     ZONE_ID = "zone_id"
@@ -1229,6 +1232,14 @@ class TableCol:
     HINT = "hint"
     # decisions of the working group
     DECISION_ID = "decision_id"
+    # lots: the parcels a placed project takes (foncier.lots), and assembled sites
+    LOT_AREA_HA = "lot_area_ha"
+    N_PARCELS = "n_parcels"
+    N_OWNERS = "n_owners"
+    OWNER_KINDS = "owner_kinds"
+    PUBLIC_SHARE = "public_share"
+    SPLIT = "split"
+    SITE_RANK = "site_rank"
 
 
 class DiagnosisCol:
@@ -1309,6 +1320,19 @@ _POOL_COLUMNS = (
     _f(_T.COMMITTED_HA, nullable=True),
 )
 
+#: What a lot says about its land (placements and assembled sites): parcels, owners, ENAF.
+_LOT_COLUMNS = (
+    # blank for a lot on land outside any listed parcel (a ZAE plot drawn by its own polygon)
+    _s(UnitCol.IDUS, nullable=True),
+    _f(_T.LOT_AREA_HA, minimum=0),
+    Column(_T.N_PARCELS, "int", minimum=0),
+    # distinct owners when every parcel's owner is known (parcels ``owner_id``), else missing
+    _f(_T.N_OWNERS, nullable=True, minimum=0),
+    _s(_T.OWNER_KINDS),
+    _f(_T.PUBLIC_SHARE, minimum=0),
+    _f(UnitCol.ENAF_SHARE, nullable=True),
+)
+
 #: Schemas of the tables passed between stages: one contract per table.
 TABLE_SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
@@ -1370,6 +1394,32 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             ),
             None,
             "one row per placed project",
+        ),
+        LayerSchema(
+            "lots",
+            (Col.PROJECT_ID,),
+            (
+                _s(Col.PROJECT_ID),
+                _s(UnitCol.UNIT_ID),
+                *_LOT_COLUMNS,
+                _f(_T.ENAF_HA, minimum=0),
+                _b(_T.SPLIT),
+            ),
+            "polygon",
+            "the lot of each placed project: its parcels inside its unit (foncier.lots)",
+        ),
+        LayerSchema(
+            "assembled_sites",
+            (_T.SITE_RANK,),
+            (
+                Column(_T.SITE_RANK, "int", minimum=1),
+                _insee(),
+                *_LOT_COLUMNS,
+                _f(_T.ENAF_HA, minimum=0),
+                _f(_T.SCORE),
+            ),
+            "polygon",
+            "contiguous sites assembled from candidate parcels (foncier.land_assembly)",
         ),
         LayerSchema(
             "unmatched",

@@ -263,6 +263,7 @@ def _placements_html(
         ("Commune", False),
         ("Unité", False),
         ("Surface", True),
+        ("Lot", True),
         ("ENAF", True),
         ("Emplois", True),
         ("Score", True),
@@ -277,6 +278,7 @@ def _placements_html(
                 _esc(names.get(str(r.insee), r.insee)),
                 _esc(r.unit_id) + (footprint_note if str(r.unit_id) in approximate else ""),
                 _num(r.area_ha, 2, "ha"),
+                _lot_cell(r),
                 _num(r.enaf_ha, 2, "ha"),
                 _num(r.jobs, 0),
                 _num(r.score, 2),
@@ -284,6 +286,16 @@ def _placements_html(
             ]
         )
     return _table(head, rows)
+
+
+def _lot_cell(r: Any) -> str:
+    """The lot of a placement: its area, parcels and public share (its ENAF is the next cell)."""
+    n = int(r.n_parcels)
+    parcels = f"{n} parcelle{'s' if n > 1 else ''}" if n else "hors parcellaire"
+    details = f"{parcels} · {_num(100 * r.public_share, 0, '%')} public"
+    if r.split:
+        details += " · une parcelle coupée"
+    return f"{_num(r.lot_area_ha, 2, 'ha')}<br><span class='label'>{details}</span>"
 
 
 def _unmatched_html(unmatched: pd.DataFrame) -> str:

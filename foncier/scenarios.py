@@ -36,11 +36,12 @@ import pyogrio
 
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
-from foncier.errors import DataSourceError, FoncierError
+from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
 from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+from foncier.lots import explain_forbidden, place_with_lots, with_lots
 from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
@@ -69,7 +70,7 @@ RESULT_FILES = (
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
-#: ``placements.gpkg`` declares its geometry type: every placement is a land unit's polygon.
+#: ``placements.gpkg`` declares its geometry type: every placement is a lot's polygon.
 _PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
 
@@ -77,7 +78,10 @@ def _csv_dtypes(name: str) -> dict[str, Any]:
     """Text columns of a result table read as text (codes keep their zeros)."""
     if name not in TABLE_SCHEMAS:
         return {Col.PROJECT_ID: str, UnitCol.UNIT_ID: str}
-    return {c.name: str for c in TABLE_SCHEMAS[name].columns if c.kind in ("str", "code")}
+    schemas = (name, "lots") if name == "assignments" else (name,)  # assignments carry lots
+    return {
+        c.name: str for n in schemas for c in TABLE_SCHEMAS[n].columns if c.kind in ("str", "code")
+    }
 
 
 def _file_sha256(path: Path) -> str:
@@ -140,7 +144,8 @@ class ScenarioResult:
         Inputs' SHA-256, rule set and version, ENAF vintage, foncier version,
         solver status and gap, timings, synthetic-data flag, parameters.
     placements
-        Assignments with the geometry of their land unit (EPSG:2154).
+        Assignments with the geometry of their lot (EPSG:2154): the parcels
+        each project takes inside its unit (see :mod:`foncier.lots`).
     rules
         The ZAN rule set itself (:class:`foncier.zan.RuleSet`), written in
         ``scenario.json``: a result reads back without its rule file.
@@ -302,6 +307,7 @@ class ScenarioResult:
             raise DataSourceError(msg)
         for name in _CHECKED_TABLES:
             check_table(tables[name], name, source=str(folder / f"{name}.csv"))
+        check_table(tables["assignments"], "lots", source=str(folder / "assignments.csv"))
         units[UnitCol.UNIT_ID] = units[UnitCol.UNIT_ID].astype(str)
         check_table(units, "land_units", source=str(folder / "land_units.gpkg"))
         rules = RuleSet.from_dict(record["rules"], str(folder / "scenario.json"))
@@ -325,6 +331,7 @@ _REASON_FR = {
     "outcompeted": "supplantés",
     "not_worth": "non rentables sous l'objectif",
     "not_selected": "non retenus",
+    "no_lot": "sans lot d'un seul tenant",
 }
 
 
@@ -495,31 +502,43 @@ class Scenario:
             bar.step("appariement")
             clock = time.perf_counter()
             units = inputs.units
-            match = match_projects(
-                projects,
+            match, layout, forbidden = place_with_lots(
+                lambda banned: match_projects(
+                    projects,
+                    units,
+                    inputs.pools.remaining,
+                    inputs.pools.unit_pool,
+                    objective=self.objective,
+                    weights=self.weights,
+                    thresholds=self.thresholds,
+                    top_n=self.top_n,
+                    time_limit=self.time_limit,
+                    mip_rel_gap=self.mip_rel_gap,
+                    pool_names=inputs.pools.names,
+                    pool_kind=inputs.pools.kind,
+                    charging=inputs.charging,
+                    forbidden=banned,
+                ),
                 units,
+                territory.parcels,
                 inputs.pools.remaining,
                 inputs.pools.unit_pool,
-                objective=self.objective,
-                weights=self.weights,
-                thresholds=self.thresholds,
-                top_n=self.top_n,
-                time_limit=self.time_limit,
-                mip_rel_gap=self.mip_rel_gap,
-                pool_names=inputs.pools.names,
-                pool_kind=inputs.pools.kind,
+                projects,
                 charging=inputs.charging,
+                unknown_as=inputs.rules.unknown_land_cover,
             )
-            timings["match"] = time.perf_counter() - clock
+            timings["match"] = time.perf_counter() - clock - layout.seconds
+            timings["lots"] = layout.seconds
             bar.step("bilan ZAN")
             clock = time.perf_counter()
-            balance = self._balance(match, units, inputs.budgets, inputs.rules, communes)
+            a = with_lots(match.assignments, layout.lots)
+            balance = self._balance(a, inputs.budgets, inputs.rules, communes)
             timings["balance"] = time.perf_counter() - clock
         finally:
             bar.close()
 
         rules, budgets = inputs.rules, inputs.budgets
-        a = match.assignments
+        unmatched = explain_forbidden(match.unmatched, forbidden)
         invest = pd.to_numeric(projects[Col.INVESTMENT_EUR], errors="coerce").fillna(0.0)
         placed_ids = projects[Col.PROJECT_ID].astype(str).isin(a[Col.PROJECT_ID].astype(str))
         totals = {
@@ -528,6 +547,8 @@ class Scenario:
             "jobs_total": int(projects[Col.JOBS].sum()),
             "jobs_placed": int(a[Col.JOBS].sum()),
             "ha_used": float(a[TableCol.AREA_HA].sum()),
+            "ha_lots": float(a[TableCol.LOT_AREA_HA].sum()),
+            "lots_split": int(a[TableCol.SPLIT].sum()),
             "ha_enaf": float(balance[TableCol.CONSUMED_BY_PLACEMENTS_HA].sum()),
             "ha_friches_reused": float(a.loc[a[UnitCol.IS_FRICHE], TableCol.AREA_HA].sum()),
             "pools_over_budget_before": int((balance[TableCol.REMAINING_BEFORE_HA] < 0).sum()),
@@ -563,6 +584,8 @@ class Scenario:
             "solver_gap": match.solve.gap,
             "greedy_objective": match.greedy_objective,
             "candidate_pairs": match.solve.n_pairs,
+            "solves": layout.solves,
+            "pairs_without_lot": forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist(),
             "units": len(units),
             "decisions": len(inputs.decisions),
             "timings_s": timings,
@@ -571,10 +594,13 @@ class Scenario:
         from foncier.assumptions import scenario_assumptions
 
         audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
-        placements = _placements(a, units)
+        lot_of = layout.lots.set_index(layout.lots[Col.PROJECT_ID].astype(str)).geometry
+        placements = gpd.GeoDataFrame(
+            a, geometry=lot_of.reindex(a[Col.PROJECT_ID].astype(str)).to_numpy(), crs=CRS_L93
+        )
         return ScenarioResult(
             assignments=a,
-            unmatched=match.unmatched,
+            unmatched=unmatched,
             zan_balance=balance,
             contributions=match.contributions,
             totals=totals,
@@ -645,28 +671,26 @@ class Scenario:
 
     @staticmethod
     def _balance(
-        match: MatchResult,
-        units: pd.DataFrame,
+        a: pd.DataFrame,
         budgets: pd.DataFrame,
         rules: Any,
         communes: pd.DataFrame,
     ) -> pd.DataFrame:
+        """ZAN balance per pool, re-computed from the lots' own land (area and ENAF share).
+
+        Raises
+        ------
+        InfeasibleError
+            A pool is charged more than its remaining budget (never published).
+        """
         from foncier.zan import placement_impact
 
-        a = match.assignments
-        share = (
-            units.set_index(UnitCol.UNIT_ID)[UnitCol.ENAF_SHARE]
-            .astype(float)
-            .reindex(a[UnitCol.UNIT_ID])
-            .fillna(1.0)
-            .to_numpy()
-        )
         placements = pd.DataFrame(
             {
                 Col.PROJECT_ID: a[Col.PROJECT_ID].astype(str),
                 Col.INSEE: a[Col.INSEE].astype(str),
-                "area_ha": a["area_ha"].astype(float),
-                "enaf_share": share,
+                "area_ha": a[TableCol.LOT_AREA_HA].astype(float),
+                "enaf_share": a[UnitCol.ENAF_SHARE].astype(float),
                 Col.IS_PENE: a[Col.IS_PENE].astype(bool),
                 UnitCol.IS_FRICHE: a[UnitCol.IS_FRICHE].astype(bool),
             }
@@ -674,6 +698,14 @@ class Scenario:
         _, per_pool = placement_impact(placements, budgets, rules, communes)
         extra = budgets.groupby("pool_id")[["envelope_ha", "consumed_ha", "committed_ha"]].sum()
         balance = per_pool.merge(extra, left_on="pool_id", right_index=True, how="left")
+        before = balance["remaining_before_ha"].astype(float).clip(lower=0.0)
+        over = balance["consumed_by_placements_ha"].astype(float) > before + 1e-6
+        if over.any():
+            msg = (
+                "les lots consomment plus d'ENAF que le budget restant des enveloppes "
+                f"{balance.loc[over, 'pool_id'].tolist()} : résultat non publié"
+            )
+            raise InfeasibleError(msg)
         cols = [
             "pool_id",
             Col.NAME,
@@ -722,18 +754,6 @@ def _vintage_label(vintage: Any) -> str | None:
 
 def _plain(obj: Any) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in obj.__dict__.items()}
-
-
-def _placements(assignments: pd.DataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
-    table = pd.DataFrame(assignments)
-    if isinstance(units, gpd.GeoDataFrame) and len(units):
-        geom = units.set_index(units[UnitCol.UNIT_ID].astype(str)).geometry
-        geometry = geom.reindex(table[UnitCol.UNIT_ID].astype(str)).to_numpy()
-        crs = units.crs or CRS_L93
-    else:
-        geometry = np.full(len(table), None, dtype=object)
-        crs = CRS_L93
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=crs).to_numpy(), crs=crs)
 
 
 class _Progress:
