@@ -57,7 +57,18 @@ def _cell(row: dict[str, Any], column: str, decimals: int | None) -> str:
     return fr_number(value, decimals) if value == value else "inconnu"
 
 
-@main.command()
+@main.command(
+    help=(
+        "Propose les meilleurs sites d'un seul tenant d'au moins --area ha dans TERRITOIRE."
+        "\n\n"
+        "Les sites sont assemblés à partir des parcelles candidates (zones d'activités, lots "
+        "de ZAE libres, friches, exclusions retirées), par-delà les limites des unités "
+        "foncières, puis classés : le moins de propriétaires, la plus grande part publique, "
+        "le moins d'ENAF, le meilleur score du projet.  Les exigences du projet se donnent "
+        "comme pour `foncier query` (pente, échangeur, fer, Seveso…).  Chaque site liste ses "
+        "parcelles ; --format geojson donne aussi sa géométrie."
+    )
+)
 @territory_argument
 @click.option(
     "--area",
@@ -100,16 +111,7 @@ def assemble(
     fmt: str,
     **requirements: Any,
 ) -> None:
-    """Proposer les meilleurs sites d'un seul tenant d'au moins --area ha dans TERRITORY.
-
-    Les sites sont assemblés à partir des parcelles candidates (zones
-    d'activités, lots de ZAE libres, friches, exclusions retirées), par-delà
-    les limites des unités foncières, puis classés : le moins de
-    propriétaires, la plus grande part publique, le moins d'ENAF, le meilleur
-    score du projet.  Les exigences du projet se donnent comme pour
-    `foncier query` (pente, échangeur, fer, Seveso…).  Chaque site liste ses
-    parcelles ; --format geojson donne aussi sa géométrie.
-    """
+    """Propose the best contiguous sites of at least ``area_ha`` in TERRITORY (CLI wrapper)."""
     from foncier.land_assembly import assemble_sites
 
     t = load_territory(territory)
