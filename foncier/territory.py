@@ -286,8 +286,8 @@ class Territory:
             return pd.Series(named.to_numpy(), index=layer[Col.SITE_ID].astype(str).to_numpy())
 
         ids = site_id.fillna("").astype(str)
-        zae = ids.map(names(self.layers["zae"])).fillna("")
-        friche = ids.map(names(self.layers["friches"])).fillna("")
+        zae = ids.map(names(self.layers["zae"])).astype("string").fillna("")
+        friche = ids.map(names(self.layers["friches"])).astype("string").fillna("")
         zae = zae.where(zae != "", ids)
         friche = friche.where(friche != "", ids)
         label = np.select(
