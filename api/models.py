@@ -202,11 +202,18 @@ class BudgetRow(BaseModel):
     reduction_rate: float | None = Field(examples=[0.5])
     envelope_ha: float | None = Field(examples=[67.54])
     guarantee_applied: bool | None
+    guarantee_floor_ha: float | None = Field(examples=[1.0])
+    guaranteed_ha: float | None = Field(examples=[0.0])
+    guarantee_pooling: bool | None
+    guarantee_reserved_ha: float | None = Field(examples=[0.0])
     consumed_ha: float | None = Field(examples=[20.34])
     committed_ha: float | None = Field(examples=[0.0])
     remaining_ha: float | None = Field(examples=[47.2])
     pace_ha_per_year: float | None
-    projected_2031_ha: float | None
+    projected_end_ha: float | None = Field(
+        description="consumption projected to end_year at the current pace (ha)"
+    )
+    end_year: int = Field(examples=[2031], description="end of the rule set's target period")
     status: str = Field(examples=["at risk"])
     pool_id: str = Field(examples=["30900"])
 

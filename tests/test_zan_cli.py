@@ -101,7 +101,7 @@ def test_csv_format_has_exactly_the_budget_columns(folder: Path) -> None:
     assert table.loc["30001", "envelope_ha"] == pytest.approx(1.7)
     assert table.loc["30002", "envelope_ha"] == pytest.approx(1.0)
     assert table.loc["30003", "remaining_ha"] == pytest.approx(-1.0)
-    assert table.loc["30001", "projected_2031_ha"] == pytest.approx(4.0)
+    assert table.loc["30001", "projected_end_ha"] == pytest.approx(4.0)
     assert table["status"].tolist() == ["at risk", "on track", "exceeded"]
 
 
@@ -115,15 +115,20 @@ def test_json_format_carries_provenance(folder: Path) -> None:
     assert payload["computed_at"]
     rows = {r["insee"]: r for r in payload["budgets"]}
     assert list(payload["budgets"][0]) == list(BUDGET_COLUMNS)
-    assert rows[EPCI_A]["envelope_ha"] == pytest.approx(2.7)
+    # Alpha 1.7 + Bravo 0.6: Bravo's 0.4 ha guarantee stays its own (no pooling request)
+    assert rows[EPCI_A]["envelope_ha"] == pytest.approx(2.3)
+    assert rows[EPCI_A]["guarantee_reserved_ha"] == pytest.approx(0.4)
+    assert rows[EPCI_A]["end_year"] == 2031
+    assert payload["end_year"] == 2031 and payload["target_period"] == [2021, 2031]
     assert rows[EPCI_B]["envelope_ha"] == pytest.approx(4.0)
 
 
 def test_scot_pool(folder: Path) -> None:
     result = run(folder, "--pool", "scot", "--format", "csv")
-    table = csv_rows(result.output)
+    table = csv_rows(result.stdout)
     assert list(table.index) == ["SCoT des Cévennes"]
-    assert table["envelope_ha"].iloc[0] == pytest.approx(6.7)
+    assert table["envelope_ha"].iloc[0] == pytest.approx(6.3)
+    assert "sans demande de mutualisation connue (30002)" in result.stderr
 
 
 def test_committed_projects(folder: Path, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def budgets(
         Query(max_length=200, description="Rule set name (default: climat-resilience-2023)"),
     ] = None,
 ) -> BudgetTable:
-    """Envelope 2021-2031, consumed, committed and remaining ENAF (ha) per pool.
+    """Envelope over the rule set's target period, consumed, committed and remaining ENAF (ha) per pool.
 
     ``committed_ha`` includes the placements the working group validated
     (``POST /scenarios/{id}/decisions``), so the budget shown is net of what

@@ -57,8 +57,9 @@ _MACHINE_DECIMALS = 6
 
 def _header(table: pd.DataFrame, territory_label: str) -> str:
     a = table.attrs
+    start, end = a["target_period"]
     return (
-        f"Budgets ZAN 2021-2031 : {territory_label}\n"
+        f"Budgets ZAN {start}-{end} : {territory_label}\n"
         f"Règles : {a['rules']} (version {a['rules_version']}) · données : {a['enaf_vintage']} · "
         f"budgets {_POOL_LABELS[a['pool']]} · calculé le {a['computed_at']}"
     )
@@ -72,10 +73,12 @@ def _format_table(
         values = table[col]
         if col == "status":
             shown[col] = values.map(STATUS_LABELS)
-        elif col == "guarantee_applied":
+        elif col in ("guarantee_applied", "guarantee_pooling"):
             shown[col] = values.map({True: "oui", False: "non"})
         elif col == "guarantee_status":
             shown[col] = values.map(GUARANTEE_STATUS_LABELS)
+        elif col == "end_year":
+            shown[col] = values.astype(int).astype(str)
         elif pd.api.types.is_float_dtype(values):
             shown[col] = [fr_number(float(v), _DECIMALS.get(col, 2)) for v in values]
         else:
@@ -84,15 +87,22 @@ def _format_table(
         c: fr_number(float(table[c].sum(skipna=False)), 2, "ha")
         for c in ("envelope_ha", "consumed_ha", "remaining_ha")
     }
+    start = table.attrs["target_period"][0]
     remaining = table["remaining_ha"]
     over = remaining[remaining < 0]
     total = (
-        f"Total : enveloppe {totals['envelope_ha']} · consommé depuis 2021 "
+        f"Total : enveloppe {totals['envelope_ha']} · consommé depuis {start} "
         f"{totals['consumed_ha']} · reste net {totals['remaining_ha']}"
         f" · disponible {fr_number(float(remaining.clip(lower=0).sum()), 2, 'ha')}"
         f" (reliquats positifs ; {len(over)} en dépassement, "
         f"{fr_number(float(-over.sum()) + 0.0, 2, 'ha')} au-delà de leur enveloppe)"
     )
+    kept = float(table["guarantee_reserved_ha"].sum())
+    if kept > 0:
+        total += (
+            f"\nGaranties communales gardées par les communes qui n'ont pas demandé leur "
+            f"mutualisation (hors budget mutualisé) : {fr_number(kept, 2, 'ha')}"
+        )
     # What the figures rest on by default comes right under the header (nothing when none).
     stated = [assumptions_text(hypotheses), ""] if hypotheses else []
     parts = [_header(table, territory_label), "", *stated, shown.to_string(index=False)]
@@ -108,7 +118,16 @@ def _format_json(
     table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
 ) -> str:
     rows = json.loads(_machine(table).to_json(orient="records", force_ascii=False))
-    keys = ("rules", "rules_version", "enaf_vintage", "computed_at", "pool", "missing_years")
+    keys = (
+        "rules",
+        "rules_version",
+        "enaf_vintage",
+        "computed_at",
+        "pool",
+        "target_period",
+        "end_year",
+        "missing_years",
+    )
     payload = {
         "territory": territory_label,
         **{k: table.attrs[k] for k in keys},

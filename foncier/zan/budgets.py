@@ -1,4 +1,4 @@
-"""ZAN budgets: envelopes 2021-2031, consumption since 2021, what remains.
+"""ZAN budgets: envelopes over the rule set's target period, consumption since its start, what remains.
 
 (Longer than most modules on purpose: the budget arithmetic, the committed
 projects it deducts and the assumptions it states are one computation, read
@@ -8,23 +8,39 @@ The arithmetic, for each commune (figures in ha; flows of year ``Y`` run from
 1 Jan ``Y`` to 1 Jan ``Y+1``):
 
 - ``baseline_ha`` = sum of the flows of the reference period (2011 … 2020);
-- ``envelope_ha`` = ``baseline_ha × (1 − reduction_rate)``, then
-  ``max(envelope, communal_guarantee_ha)`` for communes eligible to the
+- ``envelope_ha`` = the reference pace over the target period, reduced:
+  ``baseline_ha / reference years × target years × (1 − reduction_rate)``
+  (``baseline_ha × 0.5`` for 2021-2031 after 2011-2021), then
+  ``max(envelope, guarantee_floor_ha)`` for communes eligible to the
   garantie communale (``guarantee_status`` ``yes``, see
   :mod:`foncier.zan.guarantee`; a commune of unknown status gets it only
-  under ``guarantee_unknown = "apply"``), applied per commune before pooling;
-  ``guaranteed_ha`` is what the guarantee adds;
-- ``consumed_ha`` = sum of the flows from 2021 to the latest year in the data
-  (capped at the end of the target period);
+  under ``guarantee_unknown = "apply"``); the floor is
+  ``communal_guarantee_ha`` plus ``guarantee_per_delegated_commune_ha`` per
+  commune déléguée of a commune nouvelle; ``guaranteed_ha`` is what the
+  guarantee adds;
+- ``consumed_ha`` = sum of the flows from the start of the target period to
+  the latest year in the data (capped at its end);
 - ``remaining_ha`` = ``envelope_ha − consumed_ha − committed_ha``;
 - ``pace_ha_per_year`` = ``consumed_ha / n`` with ``n`` the number of years
-  of data since 2021;
-- ``projected_2031_ha`` = ``consumed_ha + pace_ha_per_year × (2031 − end)``
-  where ``end`` is the 1 January closing the last flow in the data.
+  of data since the start of the target period;
+- ``projected_end_ha`` = ``consumed_ha + pace_ha_per_year × (end_year − end)``
+  where ``end_year`` closes the target period (2031) and ``end`` is the
+  1 January closing the last flow in the data.  With no year of data in the
+  target period there is no pace and no projection, and the status is
+  ``incomplete``.
 
-Pooled rows (EPCI, SCoT) are sums of their members.  A commune with a year
-missing from the data gets NaN figures and status ``incomplete``: a missing
-year is never read as zero consumption.
+Pooled rows (EPCI, SCoT) are sums of their members, with one exception:
+the law pools a commune's guaranteed hectares only at its request
+(``guarantee_pooling``, from the planning-documents table; the rule set's
+``guarantee_pooled`` says what to assume when the request is not recorded).
+The guarantee of a commune that did not ask stays a floor of that commune:
+the part of it its own consumption and committed projects already used is
+in the pooled envelope, the rest (``guarantee_reserved_ha``) is kept out of
+the pooled envelope and remaining budget, so that no other commune of the
+pool can spend it.  Pooled ``envelope_ha + guarantee_reserved_ha`` is the sum
+of the members' envelopes.  A commune with a year missing from the data gets
+NaN figures and status ``incomplete``: a missing year is never read as zero
+consumption.
 
 Every table carries its assumptions in ``attrs["assumptions"]``: a list of
 ``{"key", "count", "communes", "text"}`` entries (``text`` in French, the
@@ -80,12 +96,16 @@ BUDGET_COLUMNS: tuple[str, ...] = (
     "envelope_ha",
     "guarantee_applied",
     "guarantee_status",
+    "guarantee_floor_ha",
     "guaranteed_ha",
+    "guarantee_pooling",
+    "guarantee_reserved_ha",
     "consumed_ha",
     "committed_ha",
     "remaining_ha",
     "pace_ha_per_year",
-    "projected_2031_ha",
+    "projected_end_ha",
+    "end_year",
     "status",
 )
 POOL_ID = "pool_id"
@@ -103,11 +123,12 @@ _EPS_HA = 1e-9
 _SUMMED = (
     "baseline_ha",
     "envelope_ha",
+    "guarantee_reserved_ha",
     "consumed_ha",
     "committed_ha",
     "remaining_ha",
     "pace_ha_per_year",
-    "projected_2031_ha",
+    "projected_end_ha",
 )
 
 
@@ -283,9 +304,10 @@ def _wide_flows(enaf: pd.DataFrame, insee: pd.Index, years: range) -> pd.DataFra
 
 
 def _status(envelope: pd.Series, remaining: pd.Series, projected: pd.Series) -> pd.Series:
+    """Status of each budget; no projection (no year of data in the period) is ``incomplete``."""
     status = np.select(
         [
-            envelope.isna() | remaining.isna(),
+            envelope.isna() | remaining.isna() | projected.isna(),
             remaining < -_EPS_HA,
             projected > envelope + _EPS_HA,
         ],
@@ -341,10 +363,10 @@ def _commune_rows(
     rules: RuleSet,
     committed: pd.DataFrame | None,
     vintage: EnafVintage,
-    status: pd.Series,
+    eligibility: pd.DataFrame,
     apply_unknown: bool,
 ) -> tuple[pd.DataFrame, pd.Series, dict[str, list[int]]]:
-    """Per-commune figures, the guarantee lift of each commune, the missing years."""
+    """Per-commune figures, what each commune would keep out of a pool, the missing years."""
     ref0, ref1 = rules.reference_period
     t0, t1 = rules.target_period
     end = max(t0, min(vintage.end_year, t1))
@@ -354,12 +376,19 @@ def _commune_rows(
     baseline = wide[list(range(ref0, ref1))].sum(axis=1, skipna=False)
     consumed = wide[list(range(t0, end))].sum(axis=1, skipna=False)
     rate = rate_per_commune(rules, table)
-    raw_envelope = baseline * (1.0 - rate)
-    guarantee = rules.communal_guarantee_ha
+    # the reference pace over the target period's years, reduced
+    raw_envelope = baseline * _period_factor(rules) * (1.0 - rate)
+    status = pd.Series(eligibility["guarantee_status"].to_numpy(), index=table.index)
     eligible = (status == "yes") | ((status == "unknown") & apply_unknown)
-    lifted = eligible & (raw_envelope < guarantee)
-    lift = (guarantee - raw_envelope).where(lifted, 0.0)
-    envelope = raw_envelope if rules.guarantee_pooled else raw_envelope + lift
+    delegated = pd.Series(eligibility[Col.DELEGATED_COMMUNES].to_numpy(), index=table.index)
+    floor = (
+        rules.communal_guarantee_ha + rules.guarantee_per_delegated_commune_ha * delegated
+    ).where(eligible, 0.0)
+    lifted = eligible & (raw_envelope < floor)
+    lift = (floor - raw_envelope).where(lifted, 0.0)
+    envelope = raw_envelope + lift
+    asked = pd.Series(eligibility[Col.GUARANTEE_POOLING].to_numpy(), index=table.index)
+    pooling = asked.astype("boolean").fillna(rules.guarantee_pooled).astype(bool)
     committed_ha = pd.Series(0.0, index=table.index)
     if committed is not None:
         c = _committed_table(committed)
@@ -369,6 +398,10 @@ def _commune_rows(
             raise NotFoundError(msg)
         net = c[COMMITTED_HA] - (c[RENATURED_HA] if rules.renaturation_credit else 0.0)
         committed_ha = committed_ha.add(net.groupby(c[Col.INSEE]).sum(), fill_value=0.0)
+    # A commune that did not ask to pool keeps, in a pooled budget, the guaranteed hectares
+    # its own consumption and committed projects have not used.
+    own_used = (consumed + committed_ha - raw_envelope).clip(lower=0.0).clip(upper=lift)
+    reserve = (lift - own_used).where(lifted & ~pooling, 0.0)
     n_years = end - t0
     pace = consumed / n_years if n_years else pd.Series(np.nan, index=table.index)
     projected = consumed + pace * (t1 - end)
@@ -380,19 +413,23 @@ def _commune_rows(
             "baseline_ha": baseline,
             "reduction_rate": rate,
             "envelope_ha": envelope,
-            "guarantee_applied": lifted & (not rules.guarantee_pooled),
+            "guarantee_applied": lifted,
             "guarantee_status": status.astype("str"),
+            "guarantee_floor_ha": floor.astype("float64"),
             "guaranteed_ha": lift,
+            "guarantee_pooling": pooling & eligible,
+            "guarantee_reserved_ha": 0.0,
             "consumed_ha": consumed,
             "committed_ha": committed_ha,
             "remaining_ha": remaining,
             "pace_ha_per_year": pace,
-            "projected_2031_ha": projected,
+            "projected_end_ha": projected,
+            "end_year": t1,
         },
         index=table.index,
     )
     rows["status"] = _status(envelope, remaining, projected)
-    return rows, lift, missing
+    return rows, reserve, missing
 
 
 def _pool_status(statuses: pd.Series) -> str:
@@ -401,21 +438,26 @@ def _pool_status(statuses: pd.Series) -> str:
     return str(found[0]) if len(found) == 1 else "mixed"
 
 
+def _period_factor(rules: RuleSet) -> float:
+    """Years of the target period per year of the reference period (1 for 2021-2031)."""
+    (ref0, ref1), (t0, t1) = rules.reference_period, rules.target_period
+    return (t1 - t0) / (ref1 - ref0)
+
+
 def _pool_rows(
-    rows: pd.DataFrame, lift: pd.Series, table: pd.DataFrame, pool: str, rules: RuleSet
+    rows: pd.DataFrame, reserve: pd.Series, table: pd.DataFrame, pool: str, rules: RuleSet
 ) -> pd.DataFrame:
     ids = pool_ids(table, pool)
     frame = rows.copy()
-    if rules.guarantee_pooled:
-        frame["envelope_ha"] += lift
-        frame["remaining_ha"] += lift
-    frame["raw_envelope_ha"] = frame["baseline_ha"] * (1.0 - frame["reduction_rate"])
-    frame["lifted"] = lift > 0
+    frame["envelope_ha"] -= reserve
+    frame["remaining_ha"] -= reserve
+    frame["guarantee_reserved_ha"] = reserve
+    frame["raw_envelope_ha"] = rows["envelope_ha"] - rows["guaranteed_ha"]
     keys = ids.reindex(frame.index).to_numpy()
     group = frame.groupby(keys, sort=True)
     cols = [*_SUMMED, "raw_envelope_ha"]
     sums = group[cols].sum().mask(frame[cols].isna().groupby(keys, sort=True).any())
-    weighted = 1.0 - sums["raw_envelope_ha"] / sums["baseline_ha"]
+    weighted = 1.0 - sums["raw_envelope_ha"] / (sums["baseline_ha"] * _period_factor(rules))
     mean_rate = group["reduction_rate"].mean()
     rate = weighted.where(sums["baseline_ha"] > 0, mean_rate)
     names = _pool_names(table, pool, ids)
@@ -426,15 +468,18 @@ def _pool_rows(
             "baseline_ha": sums["baseline_ha"],
             "reduction_rate": rate,
             "envelope_ha": sums["envelope_ha"],
-            "guarantee_applied": group["lifted"].any(),
+            "guarantee_applied": group["guarantee_applied"].any(),
             "guarantee_status": group["guarantee_status"].agg(_pool_status),
+            "guarantee_floor_ha": group["guarantee_floor_ha"].sum(),
             "guaranteed_ha": group["guaranteed_ha"].sum(),
+            "guarantee_pooling": group["guarantee_pooling"].any(),
             **{c: sums[c] for c in _SUMMED[2:]},
+            "end_year": group["end_year"].first(),
         },
         index=sums.index,
     )
-    out["status"] = _status(out["envelope_ha"], out["remaining_ha"], out["projected_2031_ha"])
-    return out
+    out["status"] = _status(out["envelope_ha"], out["remaining_ha"], out["projected_end_ha"])
+    return out[list(BUDGET_COLUMNS)]
 
 
 def commune_budgets(
@@ -451,25 +496,28 @@ def commune_budgets(
     """Budget table from explicit communes and ENAF consumption tables.
 
     Per commune: ``baseline_ha`` = sum of the reference flows (2011 … 2020);
-    ``envelope_ha`` = ``baseline_ha × (1 − reduction_rate)``, raised to
-    ``communal_guarantee_ha`` for communes eligible to the garantie
-    communale (``guarantee_status`` ``yes``, from ``planning_docs`` and the
-    rule set's ``guarantee_deadline``, else from ``has_planning_doc``; a
-    commune of ``unknown`` status is lifted only under ``guarantee_unknown =
-    "apply"``), ``guaranteed_ha`` being the hectares added;
-    ``consumed_ha`` = flows from 2021 to the latest year; ``remaining_ha`` =
-    ``envelope_ha − consumed_ha − committed_ha``; ``pace_ha_per_year`` =
-    ``consumed_ha / n`` (``n`` years of data since 2021);
-    ``projected_2031_ha`` = ``consumed_ha + pace_ha_per_year × (2031 − end)``
-    (``end`` = the 1 January closing the last flow).  ``status`` is
-    ``exceeded`` when ``consumed + committed > envelope``, else ``at risk``
-    when ``projected_2031_ha > envelope_ha``, else ``on track``
-    (``incomplete`` when figures are missing; see :data:`STATUS_LABELS`).
+    ``envelope_ha`` = ``baseline_ha / reference years × target years × (1 −
+    reduction_rate)``, raised to ``guarantee_floor_ha`` for communes eligible
+    to the garantie communale (``guarantee_status`` ``yes``, from
+    ``planning_docs`` and the rule set's ``guarantee_deadline``, else from
+    ``has_planning_doc``; a commune of ``unknown`` status is lifted only
+    under ``guarantee_unknown = "apply"``), ``guaranteed_ha`` being the
+    hectares added; ``consumed_ha`` = flows from the start of the target
+    period to the latest year; ``remaining_ha`` = ``envelope_ha −
+    consumed_ha − committed_ha``; ``pace_ha_per_year`` = ``consumed_ha / n``
+    (``n`` years of data in the target period); ``projected_end_ha`` =
+    ``consumed_ha + pace_ha_per_year × (end_year − end)`` (``end`` = the
+    1 January closing the last flow).  ``status`` is ``exceeded`` when
+    ``consumed + committed > envelope``, else ``at risk`` when
+    ``projected_end_ha > envelope_ha``, else ``on track`` (``incomplete``
+    when figures or the projection are missing; see :data:`STATUS_LABELS`).
 
     Pooled rows (``pool`` = ``epci`` or ``scot``) sum their members, after the
-    guarantee was applied to each commune; their ``reduction_rate`` is the
-    effective rate ``1 − Σ baseline × (1 − rate) / Σ baseline`` and
-    ``guarantee_applied`` is true when any member was lifted.
+    guarantee was applied to each commune, less the ``guarantee_reserved_ha``
+    of members that did not ask to pool it (see the module docstring); their
+    ``reduction_rate`` is the effective rate ``1 − Σ unlifted envelope / (Σ
+    baseline × target years / reference years)`` and ``guarantee_applied``
+    is true when any member was lifted, ``guarantee_pooling`` when any asked.
 
     Parameters
     ----------
@@ -503,8 +551,7 @@ def commune_budgets(
         or pool (for pools, ``insee`` holds the pool id and ``name`` a
         readable pool name).  ``attrs``: ``rules``, ``rules_version``,
         ``enaf_vintage``, ``computed_at``, ``pool``, ``missing_years``
-        (INSEE → years absent), ``guarantee_reserve_ha`` (EPCI → ha of
-        guarantee mutualised, when the rule set pools it),
+        (INSEE → years absent), ``target_period``, ``end_year``,
         ``guarantee_unknown`` (the choice applied), ``guarantee_reasons``
         (INSEE → why its status, in French), ``code_mismatch``
         (``only_communes``, ``only_enaf``: codes on one side only; ``common``)
@@ -557,27 +604,25 @@ def commune_budgets(
         )
         raise DataSourceError(msg)
     eligibility = guarantee_eligibility(table, planning_docs, rules.guarantee_deadline)
-    status = pd.Series(eligibility["guarantee_status"].to_numpy(), index=table.index)
-    rows, lift, missing = _commune_rows(
-        table, enaf, rules, committed, found_vintage, status, apply_unknown
+    rows, reserve, missing = _commune_rows(
+        table, enaf, rules, committed, found_vintage, eligibility, apply_unknown
     )
     if missing:
         _warn_missing(missing)
-    out = rows if pool == "commune" else _pool_rows(rows, lift, table, pool, rules)
+    out = rows if pool == "commune" else _pool_rows(rows, reserve, table, pool, rules)
     out = out.reset_index(drop=True)
     out[POOL_ID] = out["insee"]
-    reserve: dict[str, float] = {}
-    if rules.guarantee_pooled:
-        by_epci = lift.groupby(table[Col.EPCI].astype(str)).sum()
-        reserve = {str(k): float(v) for k, v in by_epci.items()}
     assumptions = _assumptions(rows, rules, apply_unknown, mismatch, found_vintage, missing)
+    if pool != "commune":
+        assumptions.extend(_pooling_assumptions(rows, eligibility, rules))
     return _stamp(
         out[[*BUDGET_COLUMNS, POOL_ID]],
         rules,
         found_vintage,
         pool,
         missing_years=missing,
-        guarantee_reserve_ha=reserve,
+        target_period=list(rules.target_period),
+        end_year=rules.target_period[1],
         guarantee_unknown="apply" if apply_unknown else "refuse",
         guarantee_reasons=eligibility["guarantee_reason"].astype(str).to_dict(),
         code_mismatch={
@@ -587,6 +632,30 @@ def commune_budgets(
         },
         assumptions=assumptions,
     )
+
+
+def _pooling_assumptions(
+    rows: pd.DataFrame, eligibility: pd.DataFrame, rules: RuleSet
+) -> list[dict[str, Any]]:
+    """Which communes' guarantee a pooled budget counts, when their request is not recorded."""
+    lifted = rows["guarantee_applied"].to_numpy(dtype=bool)
+    unrecorded = eligibility[Col.GUARANTEE_POOLING].isna().to_numpy() & lifted
+    if not unrecorded.any():
+        return []
+    codes = rows.index[unrecorded].astype(str).tolist()
+    if rules.guarantee_pooled:
+        done = "comptée dans le budget mutualisé par hypothèse (guarantee_pooled = true)"
+    else:
+        done = (
+            "gardée par chaque commune, hors du budget mutualisé, pour la part que sa propre "
+            "consommation n'a pas utilisée (guarantee_pooled = false)"
+        )
+    text = (
+        f"{len(codes)} commune(s) à la garantie communale appliquée sans demande de "
+        f"mutualisation connue ({_first(codes)}) : leur garantie est {done} ; indiquez leur "
+        "demande dans la colonne « mutualisation » des documents d'urbanisme"
+    )
+    return [_assumption("guarantee_pooling_unknown", codes, text)]
 
 
 def _first(codes: list[str], n: int = 5) -> str:
@@ -692,9 +761,9 @@ def budget_table(
     """ZAN budget of each commune or pool of a territory.
 
     See :func:`commune_budgets` for the formulas (in short: ``envelope =
-    max(baseline × (1 − rate), guarantee)`` for the communes eligible to the
-    guarantee, ``remaining = envelope − consumed − committed``,
-    ``projected_2031 = consumed + pace × (2031 − end)``).  The communes come
+    max(baseline / reference years × target years × (1 − rate), floor)`` for
+    the communes eligible to the guarantee, ``remaining = envelope − consumed
+    − committed``, ``projected_end = consumed + pace × (end_year − end)``).  The communes come
     from the communes layer, or from the Cerema file when the territory has
     no commune geometries; the guarantee follows the territory's planning
     documents.

@@ -97,6 +97,9 @@ class RuleSet:
     communal_guarantee_ha
         Floor of the envelope of a commune eligible to the garantie communale
         (1 ha).
+    guarantee_per_delegated_commune_ha
+        What each commune déléguée of a commune nouvelle adds to its floor
+        (0.5 ha); the count comes from the planning-documents table.
     guarantee_deadline
         A commune is eligible when it is covered by a PLU, a document en
         tenant lieu or a carte communale prescribed, arrêté or approved
@@ -106,8 +109,13 @@ class RuleSet:
         ``refuse`` (default): a commune whose planning status is unknown gets
         no guarantee; ``apply``: it gets it, and every table says so.
     guarantee_pooled
-        Whether the guarantee is mutualised at EPCI level: commune rows then
-        show the unlifted envelope and the lifts are added to EPCI and SCoT pools.
+        The law pools a commune's guaranteed hectares at intercommunal level
+        only at its request (the ``guarantee_pooling`` flag of the
+        planning-documents table); this is what is assumed for a commune
+        whose request is not recorded (``False``: it did not ask).  In an
+        EPCI or SCoT budget the guaranteed hectares of a commune that did not
+        ask stay its own: only the part its own consumption and committed
+        projects used enters the pool, the rest is ``guarantee_reserved_ha``.
     pene_excluded
         Whether PENE projects are left out of the local envelope.
     friches_count, artificialised_counts
@@ -131,6 +139,7 @@ class RuleSet:
     reduction_rate: float = 0.50
     territorial_rates: tuple[TerritorialRate, ...] = ()
     communal_guarantee_ha: float = 1.0
+    guarantee_per_delegated_commune_ha: float = 0.5
     guarantee_deadline: dt.date = dt.date(2026, 8, 22)
     guarantee_unknown: GuaranteeUnknown = "refuse"
     guarantee_pooled: bool = False
@@ -214,6 +223,16 @@ _BOOL_KEYS = (
     "artificialised_counts",
     "renaturation_credit",
 )
+
+
+_HA_KEYS = ("communal_guarantee_ha", "guarantee_per_delegated_commune_ha")
+
+
+def _check_ha(value: Any, where: str, origin: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        msg = f"{origin}: {where} must be a number of hectares >= 0; received {value!r}"
+        raise RuleSetError(msg)
+    return float(value)
 
 
 def _plain_value(value: Any) -> Any:
@@ -307,14 +326,9 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
         kw["reduction_rate"] = _check_rate(data["reduction_rate"], "reduction_rate", origin)
     if "territorial_rates" in data:
         kw["territorial_rates"] = _territorial_rates(data["territorial_rates"], origin)
-    if "communal_guarantee_ha" in data:
-        g = data["communal_guarantee_ha"]
-        if isinstance(g, bool) or not isinstance(g, int | float) or g < 0:
-            msg = (
-                f"{origin}: communal_guarantee_ha must be a number of hectares >= 0; received {g!r}"
-            )
-            raise RuleSetError(msg)
-        kw["communal_guarantee_ha"] = float(g)
+    for key in _HA_KEYS:
+        if key in data:
+            kw[key] = _check_ha(data[key], key, origin)
     for key in _BOOL_KEYS:
         if key in data:
             if not isinstance(data[key], bool):
