@@ -1,4 +1,4 @@
-"""ZAN budgets: envelopes over the rule set's target period, consumption since its start, what remains.
+"""ZAN budgets: envelopes over the rule set's target period, consumption, what remains.
 
 (Longer than most modules on purpose: the budget arithmetic, the committed
 projects it deducts and the assumptions it states are one computation, read
