@@ -86,6 +86,7 @@ class Col:
     # communes
     EPCI = "epci"
     SCOT = "scot"
+    REGION = "region"
     HAS_PLANNING_DOC = "has_planning_doc"
     # planning documents (PLU, PLUi, carte communale, RNU)
     DOC_TYPE = "doc_type"
@@ -354,6 +355,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str"),
                 Column(Col.EPCI, "code", pattern=_SIREN_RE),
                 Column(Col.SCOT, "str", required=False, nullable=True),
+                # INSEE code of the région (its SRADDET territorialises the ZAN target)
+                Column(Col.REGION, "str", required=False, nullable=True),
                 # covered by a planning document that opens the garantie communale;
                 # blank = unknown (see foncier.zan.guarantee)
                 Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
@@ -1202,6 +1205,10 @@ class TableCol:
     REDUCTION_RATE = "reduction_rate"
     ENVELOPE_HA = "envelope_ha"
     GUARANTEE_APPLIED = "guarantee_applied"
+    TARGET_LEVEL = "target_level"
+    TARGET_STATUS = "target_status"
+    TARGET_NOTE = "target_note"
+    GUARANTEE_INCLUDED = "guarantee_included"
     GUARANTEE_FLOOR_HA = "guarantee_floor_ha"
     GUARANTEED_HA = "guaranteed_ha"
     GUARANTEE_POOLING = Col.GUARANTEE_POOLING
@@ -1356,6 +1363,10 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             (_T.POOL_ID,),
             (
                 *_POOL_COLUMNS,
+                _s(_T.TARGET_LEVEL),
+                _s(_T.TARGET_STATUS),
+                _s(_T.TARGET_NOTE),
+                _b(_T.GUARANTEE_INCLUDED),
                 _f(_T.GUARANTEE_FLOOR_HA),
                 _f(_T.GUARANTEED_HA, nullable=True),
                 _b(_T.GUARANTEE_POOLING),

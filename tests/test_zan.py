@@ -200,7 +200,8 @@ def test_load_rates_pads_commune_codes(tmp_path: Path) -> None:
     [
         ("level,code,reduction_rate\ncommune,30999,0.5\n", NotFoundError, "30999"),
         (f"level,code,reduction_rate\nepci,{EPCI_A},1.2\n", RuleSetError, "outside"),
-        ("level,code,reduction_rate\nregion,76,0.5\n", RuleSetError, "level"),
+        ("level,code,reduction_rate\ndepartement,30,0.5\n", RuleSetError, "level"),
+        ("level,code,reduction_rate\nregion,76,0.5\n", NotFoundError, "76"),
         ("level,code\ncommune,30001\n", RuleSetError, "reduction_rate"),
         ("level,code,reduction_rate\ncommune,30001,abc\n", RuleSetError, "abc"),
         (

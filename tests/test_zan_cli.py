@@ -84,7 +84,10 @@ def test_table_format_is_french_with_provenance(folder: Path) -> None:
     assert "données : Cerema 2009-2024" in lines[1]
     assert "budgets par commune" in lines[1]
     header = lines[3].split()
-    assert header == list(BUDGET_COLUMNS)
+    # the target of each row is listed once under the table, not in a column
+    assert header == [c for c in BUDGET_COLUMNS if c != "target_note"]
+    assert "Cibles appliquées :" in lines
+    assert any("règle générale (climat-resilience-2023)" in x for x in lines)
     alpha = next(line for line in lines if line.startswith("30001"))
     assert "3,40" in alpha and "1,70" in alpha and "0,5000" in alpha and "à risque" in alpha
     bravo = next(line for line in lines if line.startswith("30002"))

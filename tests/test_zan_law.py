@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -158,3 +159,103 @@ def test_communes_nouvelles_add_half_a_hectare_per_commune_deleguee(tmp_path: Pa
     none = RuleSet("none", "1", guarantee_per_delegated_commune_ha=0.0)
     flat = commune_budgets(communes, enaf, none, planning_docs=planning).set_index("insee")
     assert flat.loc["30001", "envelope_ha"] == pytest.approx(1.0)
+
+
+# -- territorialised targets -------------------------------------------------------------------
+
+SCOT_TARGETS = """
+name = "scot-ha"
+version = "1"
+[[territorial_rates]]
+level = "scot"
+code = "SCoT X"
+envelope_ha = 4.2
+guarantee_included = true
+source = "SCoT X, DOO, objectif chiffré de consommation"
+date = 2024-06-01
+status = "adopted"
+"""
+ABC = {"30001": (0.5, (0.0, 0.0, 0.0)), "30002": (5.0, (0.0, 0.0, 0.0)),
+       "30003": (5.0, (0.0, 0.0, 0.0))}  # fmt: skip
+
+
+def scot_rules(tmp_path: Path, text: str = SCOT_TARGETS) -> RuleSet:
+    from foncier.zan import load_rules
+
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_rules(path)
+
+
+def test_a_scot_envelope_in_hectares_with_the_guarantee_inside(tmp_path: Path) -> None:
+    rules = scot_rules(tmp_path)
+    target = rules.territorial_rates[0]
+    assert target.envelope_ha == 4.2 and target.guarantee_included and target.rate is None
+    assert str(target.date) == "2024-06-01"
+    communes, enaf = communes_table(list(ABC), True), enaf_table(ABC)
+    table = commune_budgets(communes, enaf, rules).set_index("insee")
+    # A's 1 ha floor comes out of the 4.2 ha; B and C share 3.2 ha pro rata 5 : 5
+    assert table["envelope_ha"].tolist() == pytest.approx([1.0, 1.6, 1.6])
+    assert table["envelope_ha"].sum() == pytest.approx(4.2)
+    # A's share before the floor: 0.32 ha/ha of baseline x 0.5 ha, lifted by 0.84 ha
+    assert table.loc["30001", "guaranteed_ha"] == pytest.approx(0.84)
+    assert table["reduction_rate"].tolist() == pytest.approx([0.68, 0.68, 0.68])
+    assert (table["target_level"] == "scot").all() and table["guarantee_included"].all()
+    assert "SCoT X, DOO" in table.loc["30002", "target_note"]
+    assert "01/06/2024, adopté" in table.loc["30002", "target_note"]
+    # the same hectares without the guarantee inside: A is lifted on top of them
+    outside = scot_rules(tmp_path, SCOT_TARGETS.replace("true", "false"))
+    table = commune_budgets(communes, enaf, outside).set_index("insee")
+    assert table["envelope_ha"].tolist() == pytest.approx([1.0, 2.0, 2.0])
+    # pooled by SCoT, every commune having asked: the pool holds exactly the SCoT's hectares
+    pooled = commune_budgets(
+        communes, enaf, dataclasses.replace(rules, guarantee_pooled=True), pool="scot"
+    ).iloc[0]
+    assert pooled["envelope_ha"] == pytest.approx(4.2)
+    assert pooled["target_level"] == "scot"
+
+
+def test_the_most_specific_target_applies_and_says_why(tmp_path: Path) -> None:
+    text = SCOT_TARGETS + (
+        '[[territorial_rates]]\nlevel = "commune"\ncode = "30003"\nrate = 0.6\n'
+        'source = "étude de densification"\nstatus = "suggested"\n'
+        '[[territorial_rates]]\nlevel = "region"\ncode = "84"\nrate = 0.6\n'
+        'source = "SRADDET, règle n° 1"\n'
+    )
+    rules = scot_rules(tmp_path, text)
+    four = {**ABC, "30004": (4.0, (0.0, 0.0, 0.0))}
+    communes = communes_table(list(four), True).assign(region="84")
+    communes.loc[3, "scot"] = None
+    table = commune_budgets(communes, enaf_table(four), rules).set_index("insee")
+    # C: its own rate, 5 x 0.4 = 2 ha, taken out of the SCoT's 4.2 ha; A's floor out of
+    # the 2.2 ha left; B gets the remaining 1.2 ha; D, outside the SCoT: 4 x 0.4 (région)
+    assert table["envelope_ha"].tolist() == pytest.approx([1.0, 1.2, 2.0, 1.6])
+    assert table["target_level"].tolist() == ["scot", "scot", "commune", "region"]
+    assert table["target_status"].tolist() == ["adopted", "adopted", "suggested", "adopted"]
+    assert "la plus précise" in table.loc["30003", "target_note"]
+    pending = [a for a in table.attrs["assumptions"] if a["key"] == "target_not_adopted"]
+    assert pending[0]["communes"] == ["30003"]
+    # without any target: the rule set's rate, and the note says so
+    plain = commune_budgets(communes, enaf_table(four)).set_index("insee")
+    assert (plain["target_level"] == "default").all()
+    assert "aucune cible territorialisée" in plain.loc["30001", "target_note"]
+
+
+def test_targets_read_from_a_csv_with_their_provenance(tmp_path: Path) -> None:
+    from foncier.zan import load_rates
+
+    path = tmp_path / "targets.csv"
+    path.write_text(
+        "level;code;reduction_rate;envelope_ha;source;date;status;guarantee_included\n"
+        "scot;SCoT X;;4,2;DOO;2024-06-01;draft;oui\ncommune;30003;0,6;;PLU;;adopted;\n",
+        encoding="utf-8",
+    )
+    targets = load_rates(path, communes=communes_table(list(ABC), True))
+    assert targets[0].envelope_ha == pytest.approx(4.2) and targets[0].status == "draft"
+    assert targets[0].guarantee_included and targets[1].rate == pytest.approx(0.6)
+    assert (
+        RuleSet.from_dict(
+            RuleSet("r", "1", territorial_rates=targets).to_dict(), "copie"
+        ).territorial_rates
+        == targets
+    )

@@ -38,6 +38,8 @@ from foncier.zan import (
     GUARANTEE_STATUS_LABELS,
     GUARANTEE_UNKNOWN_CHOICES,
     STATUS_LABELS,
+    TARGET_LEVEL_LABELS,
+    TARGET_STATUS_LABELS,
     MissingEnafWarning,
     budget_table,
     load_rates,
@@ -71,9 +73,15 @@ def _format_table(
     shown = pd.DataFrame(index=table.index)
     for col in BUDGET_COLUMNS:
         values = table[col]
+        if col == "target_note":
+            continue  # listed under the table, once per target
         if col == "status":
             shown[col] = values.map(STATUS_LABELS)
-        elif col in ("guarantee_applied", "guarantee_pooling"):
+        elif col == "target_level":
+            shown[col] = values.map(TARGET_LEVEL_LABELS)
+        elif col == "target_status":
+            shown[col] = values.map(TARGET_STATUS_LABELS)
+        elif col in ("guarantee_applied", "guarantee_pooling", "guarantee_included"):
             shown[col] = values.map({True: "oui", False: "non"})
         elif col == "guarantee_status":
             shown[col] = values.map(GUARANTEE_STATUS_LABELS)
@@ -105,8 +113,10 @@ def _format_table(
         )
     # What the figures rest on by default comes right under the header (nothing when none).
     stated = [assumptions_text(hypotheses), ""] if hypotheses else []
+    counts = table["target_note"].value_counts(sort=False)
+    targets = ["Cibles appliquées :"] + [f"- {note} ({n})" for note, n in counts.items()]
     parts = [_header(table, territory_label), "", *stated, shown.to_string(index=False)]
-    return "\n".join([*parts, "", total])
+    return "\n".join([*parts, "", *targets, "", total])
 
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:

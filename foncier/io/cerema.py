@@ -253,6 +253,7 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
         Col.EPCI: epci,
         "epci_name": f"{epci}txt" if epci else None,
         Col.SCOT: scot,
+        Col.REGION: "idreg",
     }
     table = pd.DataFrame({Col.INSEE: raw["idcom"]})
     for target, source in sources.items():

@@ -7,6 +7,7 @@ rule set, its version, the ENAF data vintage and the time it was computed.
 - :mod:`foncier.zan.rules`: rule sets and territorialised rates;
 - :mod:`foncier.zan.budgets`: budget tables per commune, EPCI or SCoT;
 - :mod:`foncier.zan.charging`: what a placement charges to the envelope (ENAF cost);
+- :mod:`foncier.zan.targets`: territorialised targets and their precedence;
 - :mod:`foncier.zan.guarantee`: eligibility of each commune to the garantie communale;
 - :mod:`foncier.zan.impact`: what placed projects do to the budgets;
 - :mod:`foncier.zan.trajectory`: the yearly series to 2050, for charts.
@@ -37,8 +38,8 @@ from foncier.zan.rules import (
     available_rules,
     load_rates,
     load_rules,
-    rate_per_commune,
 )
+from foncier.zan.targets import TARGET_LEVEL_LABELS, TARGET_STATUS_LABELS, commune_targets
 from foncier.zan.trajectory import NET_ZERO_YEAR, SERIES_LABELS, trajectory
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "POOL_LEVELS",
     "SERIES_LABELS",
     "STATUS_LABELS",
+    "TARGET_LEVEL_LABELS",
+    "TARGET_STATUS_LABELS",
     "EnafCharging",
     "MissingEnafWarning",
     "RuleSet",
@@ -65,7 +68,7 @@ __all__ = [
     "load_rules",
     "placement_impact",
     "pool_ids",
-    "rate_per_commune",
+    "commune_targets",
     "read_committed",
     "trajectory",
 ]

@@ -66,13 +66,8 @@ from foncier.io._common import read_csv_table
 from foncier.io.cerema import CodeMismatch, EnafVintage, code_mismatch
 from foncier.layers import Col, normalise_insee
 from foncier.zan.guarantee import guarantee_eligibility
-from foncier.zan.rules import (
-    POOL_LEVELS,
-    RuleSet,
-    check_guarantee_unknown,
-    load_rules,
-    rate_per_commune,
-)
+from foncier.zan.rules import POOL_LEVELS, RuleSet, check_guarantee_unknown, load_rules
+from foncier.zan.targets import commune_targets, period_factor
 
 if TYPE_CHECKING:
     from foncier.territory import Territory
@@ -93,7 +88,11 @@ BUDGET_COLUMNS: tuple[str, ...] = (
     "name",
     "baseline_ha",
     "reduction_rate",
+    "target_level",
+    "target_status",
+    "target_note",
     "envelope_ha",
+    "guarantee_included",
     "guarantee_applied",
     "guarantee_status",
     "guarantee_floor_ha",
@@ -375,15 +374,16 @@ def _commune_rows(
     missing = _missing_years(needed)
     baseline = wide[list(range(ref0, ref1))].sum(axis=1, skipna=False)
     consumed = wide[list(range(t0, end))].sum(axis=1, skipna=False)
-    rate = rate_per_commune(rules, table)
-    # the reference pace over the target period's years, reduced
-    raw_envelope = baseline * _period_factor(rules) * (1.0 - rate)
     status = pd.Series(eligibility["guarantee_status"].to_numpy(), index=table.index)
     eligible = (status == "yes") | ((status == "unknown") & apply_unknown)
     delegated = pd.Series(eligibility[Col.DELEGATED_COMMUNES].to_numpy(), index=table.index)
     floor = (
         rules.communal_guarantee_ha + rules.guarantee_per_delegated_commune_ha * delegated
     ).where(eligible, 0.0)
+    targets = commune_targets(rules, table, baseline, floor)
+    rate = targets["reduction_rate"]
+    # the reference pace over the target period's years, reduced
+    raw_envelope = baseline * period_factor(rules) * (1.0 - rate)
     lifted = eligible & (raw_envelope < floor)
     lift = (floor - raw_envelope).where(lifted, 0.0)
     envelope = raw_envelope + lift
@@ -412,7 +412,11 @@ def _commune_rows(
             "name": table[Col.NAME].astype("str"),
             "baseline_ha": baseline,
             "reduction_rate": rate,
+            "target_level": targets["target_level"],
+            "target_status": targets["target_status"],
+            "target_note": targets["target_note"],
             "envelope_ha": envelope,
+            "guarantee_included": targets["guarantee_included"],
             "guarantee_applied": lifted,
             "guarantee_status": status.astype("str"),
             "guarantee_floor_ha": floor.astype("float64"),
@@ -433,15 +437,17 @@ def _commune_rows(
 
 
 def _pool_status(statuses: pd.Series) -> str:
-    """Guarantee status of a pool: its members' one, or ``mixed``."""
+    """A code of a pool (guarantee status, target level…): its members' one, or ``mixed``."""
     found = statuses.unique()
     return str(found[0]) if len(found) == 1 else "mixed"
 
 
-def _period_factor(rules: RuleSet) -> float:
-    """Years of the target period per year of the reference period (1 for 2021-2031)."""
-    (ref0, ref1), (t0, t1) = rules.reference_period, rules.target_period
-    return (t1 - t0) / (ref1 - ref0)
+def _pool_note(notes: pd.Series) -> str:
+    """The target of a pool: its members' one, or how many differ."""
+    found = notes.unique()
+    if len(found) == 1:
+        return str(found[0])
+    return f"{len(found)} cibles différentes selon les communes (voir le tableau par commune)"
 
 
 def _pool_rows(
@@ -457,7 +463,7 @@ def _pool_rows(
     group = frame.groupby(keys, sort=True)
     cols = [*_SUMMED, "raw_envelope_ha"]
     sums = group[cols].sum().mask(frame[cols].isna().groupby(keys, sort=True).any())
-    weighted = 1.0 - sums["raw_envelope_ha"] / (sums["baseline_ha"] * _period_factor(rules))
+    weighted = 1.0 - sums["raw_envelope_ha"] / (sums["baseline_ha"] * period_factor(rules))
     mean_rate = group["reduction_rate"].mean()
     rate = weighted.where(sums["baseline_ha"] > 0, mean_rate)
     names = _pool_names(table, pool, ids)
@@ -467,7 +473,11 @@ def _pool_rows(
             "name": names.reindex(sums.index).astype("str").to_numpy(),
             "baseline_ha": sums["baseline_ha"],
             "reduction_rate": rate,
+            "target_level": group["target_level"].agg(_pool_status),
+            "target_status": group["target_status"].agg(_pool_status),
+            "target_note": group["target_note"].agg(_pool_note),
             "envelope_ha": sums["envelope_ha"],
+            "guarantee_included": group["guarantee_included"].any(),
             "guarantee_applied": group["guarantee_applied"].any(),
             "guarantee_status": group["guarantee_status"].agg(_pool_status),
             "guarantee_floor_ha": group["guarantee_floor_ha"].sum(),
@@ -702,6 +712,14 @@ def _assumptions(
                 "(fournissez leurs documents d'urbanisme : foncier import --planning-docs)"
             )
             out.append(_assumption("guarantee_unknown_refused", codes, text))
+    pending = rows["target_status"] != "adopted"
+    if pending.any():
+        codes = rows.index[pending].astype(str).tolist()
+        text = (
+            f"{len(codes)} commune(s) dont l'enveloppe repose sur une cible territorialisée non "
+            f"adoptée (projet arrêté ou proposée : {_first(codes)}) ; voir la colonne target_note"
+        )
+        out.append(_assumption("target_not_adopted", codes, text))
     if mismatch is not None and mismatch.only_communes:
         codes = list(mismatch.only_communes)
         out.append(_assumption("communes_without_enaf", codes, mismatch.lines()[0]))

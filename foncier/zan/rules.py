@@ -30,6 +30,8 @@ __all__ = [
     "DEFAULT_RULES",
     "GUARANTEE_UNKNOWN_CHOICES",
     "POOL_LEVELS",
+    "TARGET_LEVELS",
+    "TARGET_STATUSES",
     "PoolLevel",
     "RuleSet",
     "TerritorialRate",
@@ -38,13 +40,20 @@ __all__ = [
     "check_guarantee_unknown",
     "load_rates",
     "load_rules",
-    "rate_per_commune",
 ]
 
-#: A level at which budgets are pooled and rates territorialised.
+#: A level at which budgets are pooled.
 PoolLevel = Literal["commune", "epci", "scot"]
 #: The pooling levels, most specific first (the one list of them: CLI, service, library).
 POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
+#: A level at which a target is territorialised (SRADDET: région; SCoT; PLUi: EPCI; PLU).
+TargetLevel = Literal["commune", "epci", "scot", "region"]
+#: The target levels, most specific first: the most specific target of a commune applies.
+TARGET_LEVELS: tuple[TargetLevel, ...] = get_args(TargetLevel)
+TargetStatus = Literal["adopted", "draft", "suggested"]
+#: Legal status of a territorialised target: adopted (in force), draft (arrêté, under
+#: consultation), suggested (a figure put forward, e.g. by a study or a working group).
+TARGET_STATUSES: tuple[TargetStatus, ...] = get_args(TargetStatus)
 #: Name of the rule set used when none is given.
 DEFAULT_RULES = "climat-resilience-2023"
 UnknownCover = Literal["enaf", "artificialised"]
@@ -55,26 +64,51 @@ GuaranteeUnknown = Literal["refuse", "apply"]
 GUARANTEE_UNKNOWN_CHOICES: tuple[str, ...] = ("refuse", "apply")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
+_TARGET_EXTRA = ("envelope_ha", "source", "date", "status", "guarantee_included")
+_TARGET_KEYS = {"level", "code", "rate", *_TARGET_EXTRA}
 
 
 @dataclass(frozen=True)
 class TerritorialRate:
-    """A reduction rate set for one commune, EPCI or SCoT.
+    """A territorialised target: a reduction rate or an envelope in hectares, with its source.
 
     Parameters
     ----------
     level
-        ``commune``, ``epci`` or ``scot``.
+        ``commune``, ``epci``, ``scot`` or ``region``.
     code
-        INSEE code of the commune, SIREN of the EPCI, or SCoT code/name as
-        written in the communes layer's ``scot`` column.
+        INSEE code of the commune, SIREN of the EPCI, SCoT as written in the
+        communes layer's ``scot`` column, or INSEE code of the région
+        (``region`` column, the Cerema file's ``idreg``).
     rate
-        Reduction rate in [0, 1], e.g. 0.5447.
+        Reduction rate in [0, 1] of the baseline, e.g. 0.5; ``None`` when the
+        target is an envelope.
+    envelope_ha
+        ENAF consumption allowed over the target period for the whole
+        ``code`` (ha); ``None`` when the target is a rate.  It is shared
+        among the communes it governs pro rata of their baseline, after the
+        envelopes of members governed by a more specific target are taken out.
+    source
+        The document that sets it (e.g. ``"SRADDET …, règle n° …"``).
+    date
+        Date of that document (adoption, arrêt or proposal).
+    status
+        ``adopted``, ``draft`` or ``suggested``.
+    guarantee_included
+        Whether ``envelope_ha`` already includes the garantie communale of
+        the communes it governs: their floors are then taken from it, the
+        other communes sharing what is left; otherwise (and for a rate) the
+        guarantee lifts envelopes on top of it.
     """
 
-    level: PoolLevel
+    level: TargetLevel
     code: str
-    rate: float
+    rate: float | None = None
+    envelope_ha: float | None = None
+    source: str = ""
+    date: dt.date | None = None
+    status: TargetStatus = "adopted"
+    guarantee_included: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +127,9 @@ class RuleSet:
     reduction_rate
         Default reduction rate of the baseline (0.50).
     territorial_rates
-        Rates per commune, EPCI or SCoT; the most specific level wins.
+        Targets (a rate or hectares, with source, date and status) per
+        commune, EPCI, SCoT or région; the most specific level wins (see
+        :func:`foncier.zan.targets.commune_targets`).
     communal_guarantee_ha
         Floor of the envelope of a commune eligible to the garantie communale
         (1 ha).
@@ -208,10 +244,22 @@ class RuleSet:
         return dataclasses.replace(rules, source=str(data.get("source", origin)))
 
     def rates_table(self) -> pd.DataFrame:
-        """Territorialised rates as a table with columns ``level, code, reduction_rate``."""
+        """Territorialised targets as a table: ``level, code, reduction_rate`` and provenance."""
         return pd.DataFrame(
-            [(r.level, r.code, r.rate) for r in self.territorial_rates],
-            columns=list(_RATE_COLUMNS),
+            [
+                (
+                    r.level,
+                    r.code,
+                    r.rate,
+                    r.envelope_ha,
+                    r.source,
+                    r.date,
+                    r.status,
+                    r.guarantee_included,
+                )
+                for r in self.territorial_rates
+            ],  # fmt: skip
+            columns=[*_RATE_COLUMNS, *_TARGET_EXTRA],
         ).astype({"level": "str", "code": "str", "reduction_rate": "float64"})
 
 
@@ -278,28 +326,71 @@ def _check_level(value: Any, where: str, origin: str) -> PoolLevel:
     return level
 
 
-def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
-    if not isinstance(value, list):
-        msg = f"{origin}: territorial_rates must be a list of tables with level, code and rate"
+def _check_target_level(value: Any, where: str, origin: str) -> TargetLevel:
+    if value not in TARGET_LEVELS:
+        msg = f"{origin}: {where} must be one of {list(TARGET_LEVELS)}; received {value!r}"
         raise RuleSetError(msg)
-    rates = []
-    for i, entry in enumerate(value):
-        where = f"territorial_rates[{i}]"
-        if not isinstance(entry, Mapping) or set(entry) != {"level", "code", "rate"}:
-            keys = sorted(entry) if isinstance(entry, Mapping) else entry
-            msg = f"{origin}: {where} must have exactly the keys code, level, rate; received {keys}"
-            raise RuleSetError(msg)
-        level = _check_level(entry["level"], f"{where}.level", origin)
-        rate = _check_rate(entry["rate"], f"{where}.rate", origin)
-        rates.append(TerritorialRate(level, str(entry["code"]), rate))
+    level: TargetLevel = value
+    return level
+
+
+def _target(entry: Mapping[str, Any], where: str, origin: str) -> TerritorialRate:
+    """One territorialised target from a mapping (a rule file table, a CSV row)."""
+    unknown = sorted(set(entry) - _TARGET_KEYS)
+    missing = sorted({"level", "code"} - set(entry))
+    if unknown or missing:
+        msg = (
+            f"{origin}: {where} has unknown key(s) {unknown} or lacks {missing}; allowed keys "
+            f"are {sorted(_TARGET_KEYS)} (level, code and one of rate or envelope_ha)"
+        )
+        raise RuleSetError(msg)
+    rate, hectares = entry.get("rate"), entry.get("envelope_ha")
+    if (rate is None) == (hectares is None):
+        msg = (
+            f"{origin}: {where} must give exactly one of rate (a reduction rate) or "
+            f"envelope_ha (hectares over the target period); received {dict(entry)}"
+        )
+        raise RuleSetError(msg)
+    status = entry.get("status", "adopted")
+    if status not in TARGET_STATUSES:
+        msg = (
+            f"{origin}: {where}.status must be one of {list(TARGET_STATUSES)}; received {status!r}"
+        )
+        raise RuleSetError(msg)
+    included = entry.get("guarantee_included", False)
+    if not isinstance(included, bool):
+        msg = f"{origin}: {where}.guarantee_included must be true or false; received {included!r}"
+        raise RuleSetError(msg)
+    date = entry.get("date")
+    return TerritorialRate(
+        _check_target_level(entry["level"], f"{where}.level", origin),
+        str(entry["code"]),
+        None if rate is None else _check_rate(rate, f"{where}.rate", origin),
+        None if hectares is None else _check_ha(hectares, f"{where}.envelope_ha", origin),
+        str(entry.get("source", "")),
+        None if date in (None, "") else _check_date(date, origin, f"{where}.date"),
+        status,
+        included,
+    )
+
+
+def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
+    if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
+        msg = (
+            f"{origin}: territorial_rates must be a list of tables with level, code and "
+            "rate or envelope_ha"
+        )
+        raise RuleSetError(msg)
+    rates = tuple(_target(e, f"territorial_rates[{i}]", origin) for i, e in enumerate(value))
     seen = [(r.level, r.code) for r in rates]
     dup = sorted({k for k in seen if seen.count(k) > 1})
     if dup:
         msg = (
-            f"{origin}: territorial_rates sets several rates for {dup}; keep one per level and code"
+            f"{origin}: territorial_rates sets several targets for {dup}; keep one per level "
+            "and code"
         )
         raise RuleSetError(msg)
-    return tuple(rates)
+    return rates
 
 
 def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
@@ -346,13 +437,15 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
             raise RuleSetError(msg)
         kw["unknown_land_cover"] = data["unknown_land_cover"]
     if "guarantee_deadline" in data:
-        kw["guarantee_deadline"] = _check_date(data["guarantee_deadline"], origin)
+        kw["guarantee_deadline"] = _check_date(
+            data["guarantee_deadline"], origin, "guarantee_deadline"
+        )
     if "guarantee_unknown" in data:
         kw["guarantee_unknown"] = check_guarantee_unknown(data["guarantee_unknown"], origin)
     return RuleSet(**kw, source=origin)
 
 
-def _check_date(value: Any, origin: str) -> dt.date:
+def _check_date(value: Any, origin: str, key: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -361,7 +454,7 @@ def _check_date(value: Any, origin: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         msg = (
-            f"{origin} : guarantee_deadline doit être une date AAAA-MM-JJ "
+            f"{origin} : {key} doit être une date AAAA-MM-JJ "
             f"(par exemple 2026-08-22) ; reçu {value!r}"
         )
         raise RuleSetError(msg) from None
@@ -483,24 +576,39 @@ def load_rules(name_or_path: str | Path | None = None) -> RuleSet:
 
 def _known_codes(communes: pd.DataFrame) -> dict[str, set[str]]:
     known = {"commune": set(communes[Col.INSEE].astype(str))}
-    for level, col in (("epci", Col.EPCI), ("scot", Col.SCOT)):
+    for level, col in (("epci", Col.EPCI), ("scot", Col.SCOT), ("region", Col.REGION)):
         known[level] = set(communes[col].dropna().astype(str)) if col in communes else set()
     return known
+
+
+def _number(text: str) -> Any:
+    """A CSV cell as a number (``,`` decimal allowed), ``None`` when blank, else the text."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return text
 
 
 def load_rates(
     path: str | Path, *, communes: pd.DataFrame | None = None
 ) -> tuple[TerritorialRate, ...]:
-    """Read a territorialised rates table (CSV with ``level, code, reduction_rate``).
+    """Read a territorialised targets table (CSV with ``level, code, reduction_rate``).
 
     Parameters
     ----------
     path
         A ``,`` or ``;``-separated UTF-8 CSV; ``level`` is ``commune``,
-        ``epci`` or ``scot``; commune codes are zero-padded to 5 characters.
+        ``epci``, ``scot`` or ``region``; commune codes are zero-padded to 5
+        characters.  Each row gives ``reduction_rate`` or ``envelope_ha``
+        (optional column: hectares over the target period), and optionally
+        ``source``, ``date`` (AAAA-MM-JJ), ``status`` (``adopted``, ``draft``,
+        ``suggested``) and ``guarantee_included`` (true / false).
     communes
         The territory's communes layer; when given, every code must name one
-        of its communes, EPCI or SCoT.
+        of its communes, EPCI, SCoT or régions.
 
     Returns
     -------
@@ -526,63 +634,43 @@ def load_rates(
     sep = ";" if ";" in text.partition("\n")[0] else ","
     table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = [c for c in _RATE_COLUMNS if c not in table.columns]
-    if missing:
+    missing = [c for c in ("level", "code") if c not in table.columns]
+    if missing or not {"reduction_rate", "envelope_ha"} & set(table.columns):
         msg = (
-            f"{origin}: missing column(s) {missing}; "
-            f"expected {list(_RATE_COLUMNS)}, received {list(table.columns)}"
+            f"{origin}: missing column(s) {missing or ['reduction_rate']}; "
+            f"expected {list(_RATE_COLUMNS)} (or envelope_ha instead of reduction_rate), "
+            f"received {list(table.columns)}"
         )
         raise RuleSetError(msg)
-    rates = []
+    entries = []
     for i, row in table.iterrows():
-        where = f"row {int(str(i)) + 2} ({row['level']} {row['code']}) reduction_rate"
-        try:
-            value: Any = float(row["reduction_rate"].replace(",", "."))
-        except ValueError:
-            value = row["reduction_rate"]
-        level = _check_level(row["level"].strip().lower(), f"row {int(str(i)) + 2} level", origin)
+        level = row["level"].strip().lower()
         code = row["code"].strip()
         if level == "commune":
             code = str(normalise_insee(pd.Series([code])).iloc[0])
-        rates.append(TerritorialRate(level, code, _check_rate(value, where, origin)))
-    rates_t = tuple(rates)
-    _territorial_rates(
-        [{"level": r.level, "code": r.code, "rate": r.rate} for r in rates_t], origin
-    )
+        entry: dict[str, Any] = {"level": level, "code": code}
+        for key, col in (("rate", "reduction_rate"), ("envelope_ha", "envelope_ha")):
+            if col in row and (value := _number(row[col])) is not None:
+                entry[key] = value
+        for key in ("source", "date", "status"):
+            if key in row and row[key].strip():
+                entry[key] = row[key].strip()
+        if "guarantee_included" in row and row["guarantee_included"].strip():
+            flag = row["guarantee_included"].strip().lower()
+            entry["guarantee_included"] = {"true": True, "oui": True, "1": True}.get(
+                flag, False if flag in ("false", "non", "0") else flag
+            )
+        entries.append((f"row {int(str(i)) + 2} ({level} {code})", entry))
+    rates_t = tuple(_target(e, where, origin) for where, e in entries)
+    _territorial_rates([dataclasses.asdict(r) for r in rates_t], origin)
     if communes is not None:
         known = _known_codes(communes)
         unknown = [(r.level, r.code) for r in rates_t if r.code not in known[r.level]]
         if unknown:
             msg = (
                 f"{origin}: unknown code(s) {unknown[:5]} not found in the territory's communes "
-                "layer (commune INSEE codes, EPCI SIREN, SCoT as in the 'scot' column)"
+                "layer (commune INSEE codes, EPCI SIREN, SCoT as in the 'scot' column, région "
+                "codes as in the 'region' column)"
             )
             raise NotFoundError(msg)
     return rates_t
-
-
-def rate_per_commune(rules: RuleSet, communes: pd.DataFrame) -> pd.Series:
-    """Reduction rate of each commune: commune rate, else EPCI, else SCoT, else default.
-
-    Parameters
-    ----------
-    rules
-        The rule set.
-    communes
-        Table with ``insee``, ``epci`` and optionally ``scot``.
-
-    Returns
-    -------
-    pandas.Series
-        Rate per commune, on ``communes``' index.
-    """
-    rate = pd.Series(rules.reduction_rate, index=communes.index, dtype="float64")
-    by_level: dict[str, dict[str, float]] = {
-        lvl: {r.code: r.rate for r in rules.territorial_rates if r.level == lvl}
-        for lvl in POOL_LEVELS
-    }
-    for level, col in (("scot", Col.SCOT), ("epci", Col.EPCI), ("commune", Col.INSEE)):
-        if col in communes and by_level[level]:
-            found = communes[col].astype(object).map(by_level[level])
-            rate = found.where(found.notna(), rate).astype("float64")
-    return rate
