@@ -1213,6 +1213,10 @@ class TableCol:
     GUARANTEED_HA = "guaranteed_ha"
     GUARANTEE_POOLING = Col.GUARANTEE_POOLING
     GUARANTEE_RESERVED_HA = "guarantee_reserved_ha"
+    ALLOWANCE_HA = "allowance_ha"
+    PENE_BUILT_HA = "pene_built_ha"
+    PENE_PLANNED_HA = "pene_planned_ha"
+    EXCLUDED_HA = "excluded_ha"
     PROJECTED_END_HA = "projected_end_ha"
     END_YEAR = "end_year"
     CONSUMED_HA = "consumed_ha"
@@ -1371,6 +1375,10 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(_T.GUARANTEED_HA, nullable=True),
                 _b(_T.GUARANTEE_POOLING),
                 _f(_T.GUARANTEE_RESERVED_HA, nullable=True),
+                _f(_T.ALLOWANCE_HA, nullable=True),
+                _f(_T.PENE_BUILT_HA),
+                _f(_T.PENE_PLANNED_HA),
+                _f(_T.EXCLUDED_HA),
                 _f(_T.REMAINING_HA, nullable=True),
                 _f(_T.PROJECTED_END_HA, nullable=True),
                 Column(_T.END_YEAR, "int"),

@@ -9,9 +9,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from foncier.errors import LayerSchemaError
 from foncier.io.planning import read_planning_docs
 from foncier.layers import TABLE_SCHEMAS, check_table
-from foncier.zan import RuleSet, commune_budgets
+from foncier.zan import (
+    Exclusion,
+    NationalEnvelope,
+    RuleSet,
+    commune_budgets,
+    load_rates,
+    load_rules,
+    placement_impact,
+    read_pene,
+)
 
 EPCI = "200066918"
 
@@ -180,8 +190,6 @@ ABC = {"30001": (0.5, (0.0, 0.0, 0.0)), "30002": (5.0, (0.0, 0.0, 0.0)),
 
 
 def scot_rules(tmp_path: Path, text: str = SCOT_TARGETS) -> RuleSet:
-    from foncier.zan import load_rules
-
     path = tmp_path / "rules.toml"
     path.write_text(text, encoding="utf-8")
     return load_rules(path)
@@ -242,8 +250,6 @@ def test_the_most_specific_target_applies_and_says_why(tmp_path: Path) -> None:
 
 
 def test_targets_read_from_a_csv_with_their_provenance(tmp_path: Path) -> None:
-    from foncier.zan import load_rates
-
     path = tmp_path / "targets.csv"
     path.write_text(
         "level;code;reduction_rate;envelope_ha;source;date;status;guarantee_included\n"
@@ -259,3 +265,79 @@ def test_targets_read_from_a_csv_with_their_provenance(tmp_path: Path) -> None:
         ).territorial_rates
         == targets
     )
+
+
+# -- PENE, exclusions, national envelopes, overshoot allowance -------------------------------
+
+
+def pene_file(tmp_path: Path, text: str) -> pd.DataFrame:
+    path = tmp_path / "pene.csv"
+    path.write_text(text, encoding="utf-8")
+    return read_pene(path)
+
+
+def test_a_pene_built_in_2022_leaves_the_local_consumption(tmp_path: Path) -> None:
+    # flows 2021-2023: 0.2, 1.7 (of which a 1.5 ha PENE), 0.2 ha
+    enaf = enaf_table({"30001": (6.0, (0.2, 1.7, 0.2))})
+    communes = communes_table(["30001"], False)
+    pene = pene_file(
+        tmp_path,
+        "insee;pene_ha;state;year;label\n30001;1.5;réalisé;2022;ligne THT\n"
+        "30001;4.0;prévu;;contournement\n",
+    )
+    rules = RuleSet("r", "1", national_envelopes=(NationalEnvelope("PENE", 12_500.0, ("pene",)),))
+    table = commune_budgets(communes, enaf, rules, pene=pene)
+    row = table.iloc[0]
+    assert row["pene_built_ha"] == pytest.approx(1.5)
+    assert row["pene_planned_ha"] == pytest.approx(4.0)
+    # 2.1 ha of flows less the 1.5 ha PENE; the planned one is not charged
+    assert row["consumed_ha"] == pytest.approx(0.6)
+    assert row["committed_ha"] == pytest.approx(0.0)
+    assert row["remaining_ha"] == pytest.approx(3.0 - 0.6)
+    assert row["pace_ha_per_year"] == pytest.approx(0.2)
+    assert table.attrs["national_envelopes"][0]["drawn_ha"] == pytest.approx(5.5)
+    # a rule set that charges PENE locally: built stays in the flows, planned is committed
+    local = commune_budgets(communes, enaf, RuleSet("l", "1", pene_excluded=False), pene=pene)
+    assert local.iloc[0]["consumed_ha"] == pytest.approx(2.1)
+    assert local.iloc[0]["committed_ha"] == pytest.approx(4.0)
+    assert local.iloc[0]["remaining_ha"] == pytest.approx(3.0 - 2.1 - 4.0)
+
+
+def test_pene_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(LayerSchemaError, match="year"):
+        pene_file(tmp_path, "insee;pene_ha;state\n30001;1.5;built\n")
+    with pytest.raises(LayerSchemaError, match="state"):
+        pene_file(tmp_path, "insee;pene_ha;state;year\n30001;1.5;peut-être;2022\n")
+
+
+def test_excluded_categories_and_the_overshoot_allowance() -> None:
+    enaf = enaf_table({"30001": (6.0, (0.2, 0.2, 0.2))})
+    communes = communes_table(["30001"], False)
+    committed = pd.DataFrame(
+        {"insee": ["30001", "30001"], "committed_ha": [1.0, 2.0],
+         "category": ["logement", "industrie_verte"]}
+    )  # fmt: skip
+    rules = RuleSet(
+        "w", "1", exclusions=(Exclusion("industrie_verte", legal_status="bill"),),
+        local_overshoot_pct=30.0, local_overshoot_status="bill",
+    )  # fmt: skip
+    table = commune_budgets(communes, enaf, rules, committed)
+    row = table.iloc[0]
+    # envelope 3 ha + 30 % = 3.9 ha; the green-industry 2 ha are not charged locally
+    assert row["allowance_ha"] == pytest.approx(0.9)
+    assert row["envelope_ha"] == pytest.approx(3.9)
+    assert row["committed_ha"] == pytest.approx(1.0) and row["excluded_ha"] == pytest.approx(2.0)
+    assert row["remaining_ha"] == pytest.approx(3.9 - 0.6 - 1.0)
+    keys = {a["key"]: a["text"] for a in table.attrs["assumptions"]}
+    assert "proposition de loi, non en vigueur" in keys["rules_partly_not_in_force"]
+    placed = pd.DataFrame(
+        {"project_id": ["p1", "p2"], "insee": "30001", "area_ha": [2.0, 2.0],
+         "enaf_share": [1.0, 1.0], "category": ["industrie_verte", "logistique"]}
+    )  # fmt: skip
+    per, _ = placement_impact(placed, table, rules, communes)
+    assert per["charged_to"].tolist() == ["excluded", "local"]
+    assert per["consumed_ha"].tolist() == pytest.approx([0.0, 2.0])
+    # under the default rules nothing is excluded and there is no allowance
+    plain = commune_budgets(communes, enaf, committed=committed).iloc[0]
+    assert plain["committed_ha"] == pytest.approx(3.0)
+    assert plain["envelope_ha"] == pytest.approx(3.0)

@@ -21,6 +21,7 @@ from foncier.zan.budgets import (
     commune_budgets,
     pool_ids,
     read_committed,
+    read_pene,
 )
 from foncier.zan.charging import ENAF_SLIVER_HA, EnafCharging
 from foncier.zan.guarantee import (
@@ -32,7 +33,10 @@ from foncier.zan.impact import PLACEMENT_COLUMNS, placement_impact
 from foncier.zan.rules import (
     DEFAULT_RULES,
     GUARANTEE_UNKNOWN_CHOICES,
+    LEGAL_STATUS_LABELS,
     POOL_LEVELS,
+    Exclusion,
+    NationalEnvelope,
     RuleSet,
     TerritorialRate,
     available_rules,
@@ -57,6 +61,9 @@ __all__ = [
     "TARGET_LEVEL_LABELS",
     "TARGET_STATUS_LABELS",
     "EnafCharging",
+    "Exclusion",
+    "LEGAL_STATUS_LABELS",
+    "NationalEnvelope",
     "MissingEnafWarning",
     "RuleSet",
     "TerritorialRate",
@@ -70,5 +77,6 @@ __all__ = [
     "pool_ids",
     "commune_targets",
     "read_committed",
+    "read_pene",
     "trajectory",
 ]

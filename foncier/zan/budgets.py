@@ -66,7 +66,13 @@ from foncier.io._common import read_csv_table
 from foncier.io.cerema import CodeMismatch, EnafVintage, code_mismatch
 from foncier.layers import Col, normalise_insee
 from foncier.zan.guarantee import guarantee_eligibility
-from foncier.zan.rules import POOL_LEVELS, RuleSet, check_guarantee_unknown, load_rules
+from foncier.zan.rules import (
+    LEGAL_STATUS_LABELS,
+    POOL_LEVELS,
+    RuleSet,
+    check_guarantee_unknown,
+    load_rules,
+)
 from foncier.zan.targets import commune_targets, period_factor
 
 if TYPE_CHECKING:
@@ -99,8 +105,12 @@ BUDGET_COLUMNS: tuple[str, ...] = (
     "guaranteed_ha",
     "guarantee_pooling",
     "guarantee_reserved_ha",
+    "allowance_ha",
+    "pene_built_ha",
+    "pene_planned_ha",
     "consumed_ha",
     "committed_ha",
+    "excluded_ha",
     "remaining_ha",
     "pace_ha_per_year",
     "projected_end_ha",
@@ -109,6 +119,10 @@ BUDGET_COLUMNS: tuple[str, ...] = (
 )
 POOL_ID = "pool_id"
 COMMITTED_HA = "committed_ha"
+EXCLUDED_HA = "excluded_ha"
+PENE_HA = "pene_ha"
+#: Column of committed projects and placements naming their category (see ``exclusions``).
+CATEGORY = "category"
 RENATURED_HA = "renatured_ha"
 #: French labels of the ``status`` codes, for people.
 STATUS_LABELS: dict[str, str] = {
@@ -123,8 +137,12 @@ _SUMMED = (
     "baseline_ha",
     "envelope_ha",
     "guarantee_reserved_ha",
+    "allowance_ha",
+    "pene_built_ha",
+    "pene_planned_ha",
     "consumed_ha",
     "committed_ha",
+    "excluded_ha",
     "remaining_ha",
     "pace_ha_per_year",
     "projected_end_ha",
@@ -267,6 +285,129 @@ def _committed_table(raw: pd.DataFrame) -> pd.DataFrame:
             raise LayerSchemaError(msg)
         out[col] = num.astype("float64").to_numpy()
     out["label"] = raw["label"].astype(str) if "label" in raw else ""
+    out[CATEGORY] = raw[CATEGORY].astype(str).str.strip() if CATEGORY in raw else ""
+    return out
+
+
+_BUILT = {"built", "realise", "réalisé", "realisé", "construit"}
+_PLANNED = {"planned", "prevu", "prévu", "projet", "en projet"}
+
+
+def read_pene(path: str | Path) -> pd.DataFrame:
+    """Read a list of PENE (projets d'envergure nationale ou européenne) in the territory.
+
+    Parameters
+    ----------
+    path
+        A ``,`` or ``;``-separated UTF-8 CSV with columns ``insee``,
+        ``pene_ha`` (ENAF the project consumes, ha), ``state`` (``built`` /
+        ``réalisé`` or ``planned`` / ``prévu``), ``year`` (year its
+        consumption was measured, for a built one), optionally ``label``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``insee``, ``pene_ha`` (float), ``state`` (``built`` or
+        ``planned``), ``year`` (nullable int), ``label``.
+
+    Raises
+    ------
+    DataSourceError
+        Unreadable file.
+    LayerSchemaError
+        Missing column, negative hectares, unknown state, a built PENE with no year.
+    """
+    path = Path(path)
+    raw = read_csv_table(path, "PENE")
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    try:
+        return _pene_table(raw)
+    except LayerSchemaError as exc:
+        msg = f"{path}: {exc}"
+        raise LayerSchemaError(msg) from exc
+
+
+def _pene_table(raw: pd.DataFrame) -> pd.DataFrame:
+    _require(raw, "PENE", (Col.INSEE, PENE_HA, "state"))
+    hectares = pd.to_numeric(
+        raw[PENE_HA].astype(str).str.strip().str.replace(",", ".", regex=False), errors="coerce"
+    )
+    state = raw["state"].astype(str).str.strip().str.lower()
+    kind = np.select([state.isin(_BUILT), state.isin(_PLANNED)], ["built", "planned"], "")
+    year = pd.to_numeric(raw["year"], errors="coerce") if "year" in raw else pd.Series(np.nan)
+    year = year.reindex(raw.index)
+    problems = {
+        f"colonne {PENE_HA!r} : des hectares >= 0": hectares.isna() | (hectares < 0),
+        "colonne 'state' : built / réalisé ou planned / prévu": pd.Series(kind == "").set_axis(
+            raw.index
+        ),
+        "colonne 'year' : l'année de consommation d'un PENE réalisé": pd.Series(
+            (kind == "built") & year.isna().to_numpy()
+        ).set_axis(raw.index),
+    }
+    for what, bad in problems.items():
+        if bad.any():
+            msg = (
+                f"PENE table, {what} attendus ; lignes {(raw.index[bad] + 2).tolist()[:5]} "
+                f"(communes {raw.loc[bad, Col.INSEE].astype(str).tolist()[:5]})"
+            )
+            raise LayerSchemaError(msg)
+    return pd.DataFrame(
+        {
+            Col.INSEE: normalise_insee(raw[Col.INSEE]),
+            PENE_HA: hectares.astype("float64"),
+            "state": pd.Series(kind, index=raw.index, dtype="str"),
+            Col.YEAR: year.astype("Int64"),
+            "label": raw["label"].astype(str) if "label" in raw else "",
+        }
+    )
+
+
+def _off_local(
+    table: pd.DataFrame,
+    rules: RuleSet,
+    committed: pd.DataFrame | None,
+    pene: pd.DataFrame | None,
+    period: tuple[int, int],
+) -> pd.DataFrame:
+    """Per commune: committed ha charged locally, excluded ha, PENE built and planned.
+
+    A PENE counts as built in the flows when its year lies in ``period``
+    (start of the target period → end of the data); a PENE built later is
+    not in the data yet and is counted with the planned ones.
+    """
+    out = pd.DataFrame(
+        0.0, index=table.index, columns=[COMMITTED_HA, EXCLUDED_HA, "built", "planned"]
+    )
+    for name, frame in (("committed projects", committed), ("PENE", pene)):
+        if frame is not None:
+            unknown = sorted(set(normalise_insee(frame[Col.INSEE])) - set(table.index))
+            if unknown:
+                msg = f"{name} name communes that are not in the territory: {unknown[:5]}"
+                raise NotFoundError(msg)
+    if committed is not None:
+        c = _committed_table(committed)
+        net = c[COMMITTED_HA] - (c[RENATURED_HA] if rules.renaturation_credit else 0.0)
+        excluded = c[CATEGORY].isin(rules.excluded_categories)
+        by = c[Col.INSEE]
+        out[COMMITTED_HA] = (
+            net.where(~excluded, 0.0).groupby(by).sum().reindex(out.index, fill_value=0.0)
+        )
+        out[EXCLUDED_HA] = (
+            net.where(excluded, 0.0).groupby(by).sum().reindex(out.index, fill_value=0.0)
+        )
+    if pene is not None:
+        p = _pene_table(pene)
+        year = p[Col.YEAR].astype("float64")
+        in_data = (p["state"] == "built") & (year >= period[0]) & (year < period[1])
+        by = p[Col.INSEE]
+        out["built"] = (
+            p[PENE_HA].where(in_data, 0.0).groupby(by).sum().reindex(out.index, fill_value=0.0)
+        )
+        later = (p["state"] == "planned") | ((p["state"] == "built") & (year >= period[1]))
+        out["planned"] = (
+            p[PENE_HA].where(later, 0.0).groupby(by).sum().reindex(out.index, fill_value=0.0)
+        )
     return out
 
 
@@ -364,6 +505,7 @@ def _commune_rows(
     vintage: EnafVintage,
     eligibility: pd.DataFrame,
     apply_unknown: bool,
+    pene: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, dict[str, list[int]]]:
     """Per-commune figures, what each commune would keep out of a pool, the missing years."""
     ref0, ref1 = rules.reference_period
@@ -389,15 +531,16 @@ def _commune_rows(
     envelope = raw_envelope + lift
     asked = pd.Series(eligibility[Col.GUARANTEE_POOLING].to_numpy(), index=table.index)
     pooling = asked.astype("boolean").fillna(rules.guarantee_pooled).astype(bool)
-    committed_ha = pd.Series(0.0, index=table.index)
-    if committed is not None:
-        c = _committed_table(committed)
-        unknown = sorted(set(c[Col.INSEE]) - set(table.index))
-        if unknown:
-            msg = f"committed projects name communes that are not in the territory: {unknown[:5]}"
-            raise NotFoundError(msg)
-        net = c[COMMITTED_HA] - (c[RENATURED_HA] if rules.renaturation_credit else 0.0)
-        committed_ha = committed_ha.add(net.groupby(c[Col.INSEE]).sum(), fill_value=0.0)
+    off = _off_local(table, rules, committed, pene, (t0, end))
+    # PENE: built ones are inside the Cerema flows, planned ones not yet; with pene_excluded
+    # both are off the local budget, otherwise the planned ones are charged as committed
+    if rules.pene_excluded:
+        consumed = consumed - off["built"]
+        committed_ha = off[COMMITTED_HA]
+    else:
+        committed_ha = off[COMMITTED_HA] + off["planned"]
+    allowance = envelope * rules.local_overshoot_pct / 100.0
+    envelope = envelope + allowance
     # A commune that did not ask to pool keeps, in a pooled budget, the guaranteed hectares
     # its own consumption and committed projects have not used.
     own_used = (consumed + committed_ha - raw_envelope).clip(lower=0.0).clip(upper=lift)
@@ -423,8 +566,12 @@ def _commune_rows(
             "guaranteed_ha": lift,
             "guarantee_pooling": pooling & eligible,
             "guarantee_reserved_ha": 0.0,
+            "allowance_ha": allowance,
+            "pene_built_ha": off["built"],
+            "pene_planned_ha": off["planned"],
             "consumed_ha": consumed,
             "committed_ha": committed_ha,
+            "excluded_ha": off[EXCLUDED_HA],
             "remaining_ha": remaining,
             "pace_ha_per_year": pace,
             "projected_end_ha": projected,
@@ -458,7 +605,7 @@ def _pool_rows(
     frame["envelope_ha"] -= reserve
     frame["remaining_ha"] -= reserve
     frame["guarantee_reserved_ha"] = reserve
-    frame["raw_envelope_ha"] = rows["envelope_ha"] - rows["guaranteed_ha"]
+    frame["raw_envelope_ha"] = rows["envelope_ha"] - rows["guaranteed_ha"] - rows["allowance_ha"]
     keys = ids.reindex(frame.index).to_numpy()
     group = frame.groupby(keys, sort=True)
     cols = [*_SUMMED, "raw_envelope_ha"]
@@ -502,6 +649,7 @@ def commune_budgets(
     pool: str = "commune",
     planning_docs: pd.DataFrame | None = None,
     guarantee_unknown: str | None = None,
+    pene: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Budget table from explicit communes and ENAF consumption tables.
 
@@ -553,6 +701,16 @@ def commune_budgets(
     guarantee_unknown
         ``refuse`` or ``apply`` (the guarantee of communes of unknown
         status); ``None`` uses the rule set's ``guarantee_unknown``.
+    pene
+        PENE of the territory (see :func:`read_pene`): with the rule set's
+        ``pene_excluded``, the built ones whose year lies in the data of the
+        target period are deducted from ``consumed_ha`` (the Cerema flows
+        contain them; ``pene_built_ha``), the others (``pene_planned_ha``)
+        are kept off the local budget; without it the planned ones are
+        charged as committed.  Committed projects whose ``category`` is one
+        of the rule set's ``exclusions`` are not charged (``excluded_ha``);
+        ``allowance_ha`` = envelope × ``local_overshoot_pct`` / 100 is
+        included in ``envelope_ha``.
 
     Returns
     -------
@@ -562,6 +720,8 @@ def commune_budgets(
         readable pool name).  ``attrs``: ``rules``, ``rules_version``,
         ``enaf_vintage``, ``computed_at``, ``pool``, ``missing_years``
         (INSEE → years absent), ``target_period``, ``end_year``,
+        ``legal_status`` and ``legal_status_label`` (of the rule set),
+        ``national_envelopes`` (hectares drawn from each),
         ``guarantee_unknown`` (the choice applied), ``guarantee_reasons``
         (INSEE → why its status, in French), ``code_mismatch``
         (``only_communes``, ``only_enaf``: codes on one side only; ``common``)
@@ -615,7 +775,7 @@ def commune_budgets(
         raise DataSourceError(msg)
     eligibility = guarantee_eligibility(table, planning_docs, rules.guarantee_deadline)
     rows, reserve, missing = _commune_rows(
-        table, enaf, rules, committed, found_vintage, eligibility, apply_unknown
+        table, enaf, rules, committed, found_vintage, eligibility, apply_unknown, pene
     )
     if missing:
         _warn_missing(missing)
@@ -625,6 +785,7 @@ def commune_budgets(
     assumptions = _assumptions(rows, rules, apply_unknown, mismatch, found_vintage, missing)
     if pool != "commune":
         assumptions.extend(_pooling_assumptions(rows, eligibility, rules))
+    assumptions[:0] = _legal_assumptions(rules)
     return _stamp(
         out[[*BUDGET_COLUMNS, POOL_ID]],
         rules,
@@ -632,6 +793,9 @@ def commune_budgets(
         pool,
         missing_years=missing,
         target_period=list(rules.target_period),
+        legal_status=rules.legal_status,
+        legal_status_label=LEGAL_STATUS_LABELS[rules.legal_status],
+        national_envelopes=_national_draws(rows, rules),
         end_year=rules.target_period[1],
         guarantee_unknown="apply" if apply_unknown else "refuse",
         guarantee_reasons=eligibility["guarantee_reason"].astype(str).to_dict(),
@@ -642,6 +806,47 @@ def commune_budgets(
         },
         assumptions=assumptions,
     )
+
+
+def _national_draws(rows: pd.DataFrame, rules: RuleSet) -> list[dict[str, Any]]:
+    """Hectares the territory draws from each national envelope of the rule set."""
+    out = []
+    pene = float(rows["pene_built_ha"].sum() + rows["pene_planned_ha"].sum())
+    excluded = float(rows["excluded_ha"].sum())
+    for e in rules.national_envelopes:
+        drawn = (pene if "pene" in e.categories and rules.pene_excluded else 0.0) + (
+            excluded if set(e.categories) & rules.excluded_categories else 0.0
+        )
+        out.append(
+            {
+                "name": e.name,
+                "envelope_ha": e.envelope_ha,
+                "drawn_ha": drawn,
+                "legal_status": e.legal_status,
+                "legal_status_label": LEGAL_STATUS_LABELS[e.legal_status],
+                "article": e.article,
+            }
+        )
+    return out
+
+
+def _legal_assumptions(rules: RuleSet) -> list[dict[str, Any]]:
+    """What in the rule set is not the law in force: the whole set, or some of its rules."""
+    label = LEGAL_STATUS_LABELS["bill"]
+    if rules.legal_status == "bill":
+        text = (
+            f"Règles « {rules.name} » : {label} ; ces chiffres disent ce que deviendraient les "
+            "budgets si le texte était adopté, pas le droit applicable"
+        )
+        return [_assumption("rules_not_in_force", [], text)]
+    parts = [f"exclusion « {e.category} »" for e in rules.exclusions if e.legal_status == "bill"]
+    parts += [f"enveloppe {e.name}" for e in rules.national_envelopes if e.legal_status == "bill"]
+    if rules.local_overshoot_pct and rules.local_overshoot_status == "bill":
+        parts.append(f"dépassement de {fr_number(rules.local_overshoot_pct, 0)} %")
+    if not parts:
+        return []
+    text = f"Règles « {rules.name} » : {', '.join(parts)} : {label}"
+    return [_assumption("rules_partly_not_in_force", [], text)]
 
 
 def _pooling_assumptions(
@@ -775,6 +980,7 @@ def budget_table(
     pool: str | None = None,
     committed: pd.DataFrame | None = None,
     guarantee_unknown: str | None = None,
+    pene: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """ZAN budget of each commune or pool of a territory.
 
@@ -799,6 +1005,8 @@ def budget_table(
     guarantee_unknown
         ``refuse`` or ``apply``: what to do with the guarantee of communes of
         unknown planning status; ``None`` uses the rule set's.
+    pene
+        The territory's PENE (see :func:`read_pene`).
 
     Returns
     -------
@@ -828,6 +1036,7 @@ def budget_table(
         pool=pool if pool is not None else rules.pool,
         planning_docs=_planning_docs(territory),
         guarantee_unknown=guarantee_unknown,
+        pene=pene,
     )
     if not isinstance(territory, tuple) and territory.communes_from_enaf:
         codes = communes[Col.INSEE].astype(str).tolist()

@@ -28,6 +28,10 @@ from foncier.layers import Col, normalise_insee
 
 __all__ = [
     "DEFAULT_RULES",
+    "LEGAL_STATUSES",
+    "LEGAL_STATUS_LABELS",
+    "Exclusion",
+    "NationalEnvelope",
     "GUARANTEE_UNKNOWN_CHOICES",
     "POOL_LEVELS",
     "TARGET_LEVELS",
@@ -111,6 +115,63 @@ class TerritorialRate:
     guarantee_included: bool = False
 
 
+LegalStatus = Literal["in_force", "bill"]
+#: Legal status of a rule (a whole rule set, an exclusion, an envelope, an allowance).
+LEGAL_STATUSES: tuple[LegalStatus, ...] = get_args(LegalStatus)
+#: French label of each legal status, shown with every figure that rests on it.
+LEGAL_STATUS_LABELS: dict[str, str] = {
+    "in_force": "en vigueur",
+    "bill": "proposition de loi, non en vigueur",
+}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A category of projects left out of the local count (charged to a national envelope).
+
+    Parameters
+    ----------
+    category
+        The category, as written in the ``category`` column of committed
+        projects and placements (e.g. ``"industrie_verte"``).
+    description
+        What it covers, in French.
+    legal_status
+        ``in_force`` or ``bill``.
+    article
+        The text that provides it.
+    """
+
+    category: str
+    description: str = ""
+    legal_status: LegalStatus = "in_force"
+    article: str = ""
+
+
+@dataclass(frozen=True)
+class NationalEnvelope:
+    """An envelope held at national (or regional) level, off local budgets.
+
+    Parameters
+    ----------
+    name
+        E.g. ``"PENE"``.
+    envelope_ha
+        Its hectares for the whole country (12 500 ha for the PENE, 2021-2031).
+    categories
+        The project categories it receives (``"pene"``: the PENE list; other
+        names: the :class:`Exclusion` categories).
+    legal_status, article
+        As for :class:`Exclusion`.
+    """
+
+    name: str
+    envelope_ha: float
+    categories: tuple[str, ...] = ()
+    legal_status: LegalStatus = "in_force"
+    article: str = ""
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A named, versioned set of ZAN accounting rules.
@@ -165,6 +226,18 @@ class RuleSet:
         if building on it consumed ENAF) or ``artificialised``.
     pool
         Default pooling level: ``commune``, ``epci`` or ``scot``.
+    exclusions
+        Categories of projects left out of the local count (:class:`Exclusion`).
+    national_envelopes
+        Envelopes off local budgets (:class:`NationalEnvelope`); a budget table
+        says how many hectares the territory draws from each.
+    local_overshoot_pct
+        Allowance to exceed the local envelope, in % of it (0: none); its
+        ``local_overshoot_status`` and ``local_overshoot_article`` say which
+        text provides it.
+    legal_status
+        ``in_force`` (the law) or ``bill`` (a what-if: every output says
+        "proposition de loi, non en vigueur").
     """
 
     name: str
@@ -185,7 +258,18 @@ class RuleSet:
     renaturation_credit: bool = True
     unknown_land_cover: UnknownCover = "enaf"
     pool: PoolLevel = "commune"
+    exclusions: tuple[Exclusion, ...] = ()
+    national_envelopes: tuple[NationalEnvelope, ...] = ()
+    local_overshoot_pct: float = 0.0
+    local_overshoot_status: LegalStatus = "in_force"
+    local_overshoot_article: str = ""
+    legal_status: LegalStatus = "in_force"
     source: str = field(default="", compare=False)
+
+    @property
+    def excluded_categories(self) -> frozenset[str]:
+        """Project categories the local count leaves out."""
+        return frozenset(e.category for e in self.exclusions)
 
     def with_rates(self, rates: Iterable[TerritorialRate]) -> RuleSet:
         """Return a copy whose territorialised rates are overridden by ``rates``.
@@ -274,6 +358,37 @@ _BOOL_KEYS = (
 
 
 _HA_KEYS = ("communal_guarantee_ha", "guarantee_per_delegated_commune_ha")
+
+
+def _check_choice(value: Any, choices: tuple[str, ...], where: str, origin: str) -> Any:
+    if value not in choices:
+        msg = f"{origin}: {where} must be one of {list(choices)}; received {value!r}"
+        raise RuleSetError(msg)
+    return value
+
+
+def _tables_of(
+    value: Any, key: str, kind: type, origin: str
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The tables of a list key (``[[exclusions]]``…), their keys checked against ``kind``."""
+    names = [f.name for f in dataclasses.fields(kind)]
+    required = [f.name for f in dataclasses.fields(kind) if f.default is dataclasses.MISSING]
+    if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
+        msg = f"{origin}: {key} must be a list of tables with the keys {names}"
+        raise RuleSetError(msg)
+    out = []
+    for i, entry in enumerate(value):
+        where = f"{key}[{i}]"
+        unknown = sorted(set(entry) - set(names))
+        missing = [k for k in required if k not in entry]
+        if unknown or missing:
+            msg = (
+                f"{origin}: {where} has unknown key(s) {unknown} or lacks {missing}; "
+                f"allowed keys are {names}"
+            )
+            raise RuleSetError(msg)
+        out.append((where, entry))
+    return out
 
 
 def _check_ha(value: Any, where: str, origin: str) -> float:
@@ -420,6 +535,37 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
     for key in _HA_KEYS:
         if key in data:
             kw[key] = _check_ha(data[key], key, origin)
+    for key in ("legal_status", "local_overshoot_status"):
+        if key in data:
+            kw[key] = _check_choice(data[key], LEGAL_STATUSES, key, origin)
+    for key in ("local_overshoot_article",):
+        if key in data:
+            kw[key] = str(data[key])
+    if "local_overshoot_pct" in data:
+        pct = _check_ha(data["local_overshoot_pct"], "local_overshoot_pct", origin)
+        kw["local_overshoot_pct"] = pct
+    if "exclusions" in data:
+        kw["exclusions"] = tuple(
+            Exclusion(
+                str(e["category"]),
+                str(e.get("description", "")),
+                _check_choice(e.get("legal_status", "in_force"), LEGAL_STATUSES, w, origin),
+                str(e.get("article", "")),
+            )
+            for w, e in _tables_of(data["exclusions"], "exclusions", Exclusion, origin)
+        )
+    if "national_envelopes" in data:
+        kw["national_envelopes"] = tuple(
+            NationalEnvelope(
+                str(e["name"]),
+                _check_ha(e["envelope_ha"], f"{w}.envelope_ha", origin),
+                tuple(str(c) for c in e.get("categories", ())),
+                _check_choice(e.get("legal_status", "in_force"), LEGAL_STATUSES, w, origin),
+                str(e.get("article", "")),
+            )
+            for w, e in _tables_of(data["national_envelopes"], "national_envelopes",
+                                   NationalEnvelope, origin)
+        )  # fmt: skip
     for key in _BOOL_KEYS:
         if key in data:
             if not isinstance(data[key], bool):
