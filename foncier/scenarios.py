@@ -428,7 +428,10 @@ class Scenario:
                 step("offre foncière")
             clock = time.perf_counter()
             self.units = land_units(
-                self._territory(), progress=progress, unknown_land_cover=rules.unknown_land_cover
+                self._territory(),
+                progress=progress,
+                unknown_land_cover=rules.unknown_land_cover,
+                friches_count=rules.friches_count,
             )
             supply_s = time.perf_counter() - clock
         built = matching_inputs(

@@ -6,13 +6,18 @@ import dataclasses
 import math
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
+from foncier.criteria import land_cover_shares
 from foncier.errors import LayerSchemaError
 from foncier.io.planning import read_planning_docs
 from foncier.layers import TABLE_SCHEMAS, check_table
 from foncier.zan import (
+    EnafCharging,
     Exclusion,
     NationalEnvelope,
     RuleSet,
@@ -341,3 +346,34 @@ def test_excluded_categories_and_the_overshoot_allowance() -> None:
     plain = commune_budgets(communes, enaf, committed=committed).iloc[0]
     assert plain["committed_ha"] == pytest.approx(3.0)
     assert plain["envelope_ha"] == pytest.approx(3.0)
+
+
+# -- friches_count --------------------------------------------------------------------------------
+
+
+def test_friches_count_charges_the_enaf_part_of_a_friche() -> None:
+    box = shapely.box
+    # a friche over an ENAF parcel (a friche agricole) and a parcel of unknown cover;
+    # an activity-zone unit over the same two kinds of parcel
+    units = gpd.GeoDataFrame(
+        {"origin": ["friche", "activity_zone"]},
+        geometry=[box(0, 0, 200, 100), box(0, 100, 200, 200)],
+        crs="EPSG:2154",
+    )
+    parcels = gpd.GeoDataFrame(
+        {"land_cover": ["enaf", "unknown", "enaf", "unknown"]},
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(0, 100, 100, 200),
+                  box(100, 100, 200, 200)],
+        crs="EPSG:2154",
+    )  # fmt: skip
+    off = land_cover_shares(units, parcels)
+    on = land_cover_shares(units, parcels, friches_count=True)
+    assert off["enaf_share"].tolist() == [0.0, 1.0]
+    # unknown cover under a friche is already used land: only the ENAF parcel counts
+    assert on["enaf_share"].tolist() == [0.5, 1.0]
+    assert on["unknown_cover_share"].tolist() == [0.0, 0.5]
+    # what a 2 ha project on the friche is charged under each setting
+    area, friche, pene = np.array([2.0]), np.array([True]), np.array([False])
+    assert EnafCharging().charge(area, off["enaf_share"].to_numpy()[:1], pene, friche) == [0.0]
+    counted = EnafCharging(friches_count=True)
+    assert counted.charge(area, on["enaf_share"].to_numpy()[:1], pene, friche) == [1.0]

@@ -215,9 +215,14 @@ class RuleSet:
         projects used enters the pool, the rest is ``guarantee_reserved_ha``.
     pene_excluded
         Whether PENE projects are left out of the local envelope.
-    friches_count, artificialised_counts
-        Whether building on a friche, or on land already artificialised,
-        counts as ENAF consumption.
+    friches_count
+        Whether building on a friche counts its ENAF part as consumption: the
+        share of the friche on parcels whose cover is ENAF (a friche
+        agricole); false: a friche costs nothing (code de l'urbanisme
+        L.111-26, décret 2023-1259: a friche is land already used).
+    artificialised_counts
+        Whether building on land already artificialised counts as ENAF
+        consumption.
     renaturation_credit
         Whether renatured hectares are deducted from committed consumption.
     unknown_land_cover
