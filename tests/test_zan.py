@@ -652,7 +652,7 @@ def test_placements_against_budgets_of_another_level(enaf: pd.DataFrame) -> None
 
 def test_trajectory_series(enaf: pd.DataFrame) -> None:
     traj = trajectory((communes_table(), enaf), pool="commune", pool_id="30001")
-    assert list(traj.columns) == ["year", "series", "label", "value_ha", "unit"]
+    assert list(traj.columns) == ["year", "series", "label", "value_ha", "unit", "metric"]
     by = {name: g.set_index("year")["value_ha"] for name, g in traj.groupby("series")}
     assert by["consumption"].index.tolist() == list(range(2011, 2024))
     assert by["consumption"].loc[2015] == pytest.approx(0.34)
@@ -663,8 +663,15 @@ def test_trajectory_series(enaf: pd.DataFrame) -> None:
     assert by["projection"].loc[2024] == pytest.approx(1.2)
     assert by["projection"].loc[2031] == pytest.approx(4.0)
     assert by["zan_2050"].loc[2025] == pytest.approx(0.17)
+    # the decades of the rule set: half the pace 2031-2040, half again 2041-2049, 0 in 2050
+    assert by["zan_2050"].loc[2031] == pytest.approx(0.085)
+    assert by["zan_2050"].loc[2040] == pytest.approx(0.085)
+    assert by["zan_2050"].loc[2041] == pytest.approx(0.0425)
     assert by["zan_2050"].loc[2050] == 0.0
-    assert by["zan_2050"].index.max() == 2050
+    assert by["zan_2050"].index.tolist() == list(range(2021, 2051))
+    metric = traj[traj["series"] == "zan_2050"].set_index("year")["metric"]
+    assert metric.loc[2030] == "enaf" and metric.loc[2031] == "artificialisation"
+    assert "2031-2041 : artificialisation nette" in traj.attrs["metrics_note"]
     assert traj.attrs["pool_id"] == "30001"
     assert traj.attrs["rules"] == "climat-resilience-2023"
     assert set(traj.loc[traj["series"] == "consumption", "unit"]) == {"ha/an"}

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from foncier.criteria import land_cover_shares
-from foncier.errors import LayerSchemaError
+from foncier.errors import LayerSchemaError, RuleSetError
 from foncier.io.planning import read_planning_docs
 from foncier.layers import TABLE_SCHEMAS, check_table
 from foncier.zan import (
@@ -26,6 +26,7 @@ from foncier.zan import (
     load_rules,
     placement_impact,
     read_pene,
+    trajectory,
 )
 
 EPCI = "200066918"
@@ -377,3 +378,27 @@ def test_friches_count_charges_the_enaf_part_of_a_friche() -> None:
     assert EnafCharging().charge(area, off["enaf_share"].to_numpy()[:1], pene, friche) == [0.0]
     counted = EnafCharging(friches_count=True)
     assert counted.charge(area, on["enaf_share"].to_numpy()[:1], pene, friche) == [1.0]
+
+
+# -- after 2031 -----------------------------------------------------------------------------------
+
+
+def test_decades_after_2031_come_from_the_rule_set(tmp_path: Path) -> None:
+    text = (
+        'name = "d"\nversion = "1"\n'
+        "[[decades]]\nperiod = [2031, 2041]\nreduction_rate = 0.25\n"
+        '[[decades]]\nperiod = [2041, 2050]\nreduction_rate = 0.6\nmetric = "artificialisation"\n'
+    )
+    rules = scot_rules(tmp_path, text)
+    assert [d.reduction_rate for d in rules.decades] == [0.25, 0.6]
+    enaf = enaf_table({"30001": (4.0, (0.1, 0.1, 0.1))})
+    traj = trajectory((communes_table(["30001"], False), enaf), rules)
+    pace = traj[traj["series"] == "zan_2050"].set_index("year")["value_ha"]
+    # envelope 2 ha over 10 years = 0.2 ha/year; x 0.75 = 0.15; x 0.4 = 0.06; net zero in 2050
+    assert pace.loc[2030] == pytest.approx(0.2)
+    assert pace.loc[2035] == pytest.approx(0.15)
+    assert pace.loc[2049] == pytest.approx(0.06)
+    assert pace.loc[2050] == 0.0
+    bad = text.replace("[2041, 2050]", "[2042, 2050]")
+    with pytest.raises(RuleSetError, match="decades must follow"):
+        scot_rules(tmp_path, bad)

@@ -28,6 +28,9 @@ from foncier.layers import Col, normalise_insee
 
 __all__ = [
     "DEFAULT_RULES",
+    "METRICS",
+    "METRIC_LABELS",
+    "Decade",
     "LEGAL_STATUSES",
     "LEGAL_STATUS_LABELS",
     "Exclusion",
@@ -172,6 +175,41 @@ class NationalEnvelope:
     article: str = ""
 
 
+Metric = Literal["enaf", "artificialisation"]
+#: What a period's target counts: ENAF consumption (2021-2031) or net artificialisation
+#: measured on OCS GE (from 2031, décret 2023-1096).
+METRICS: tuple[Metric, ...] = get_args(Metric)
+#: French names of the metrics.
+METRIC_LABELS: dict[str, str] = {
+    "enaf": "consommation d'ENAF",
+    "artificialisation": "artificialisation nette",
+}
+
+
+@dataclass(frozen=True)
+class Decade:
+    """A period after the target period with its reduction relative to the previous one.
+
+    Parameters
+    ----------
+    period
+        ``(start, end)`` years, e.g. ``(2031, 2041)``.
+    reduction_rate
+        Reduction of the yearly pace allowed relative to the previous
+        period's (0.5: half of it).
+    metric
+        ``enaf`` or ``artificialisation`` (what the pace counts).
+    article
+        The text that sets it (the SRADDET sets the figures per région:
+        loi 2021-1104 art. 194 I 1°, L.4251-1 CGCT).
+    """
+
+    period: tuple[int, int]
+    reduction_rate: float
+    metric: Metric = "artificialisation"
+    article: str = ""
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """A named, versioned set of ZAN accounting rules.
@@ -243,6 +281,10 @@ class RuleSet:
     legal_status
         ``in_force`` (the law) or ``bill`` (a what-if: every output says
         "proposition de loi, non en vigueur").
+    decades
+        The periods after the target period up to net zero (:class:`Decade`),
+        contiguous from its end; the trajectory's allowed pace is cut by each
+        one's ``reduction_rate`` in turn and reaches 0 (net zero) in 2050.
     """
 
     name: str
@@ -269,6 +311,10 @@ class RuleSet:
     local_overshoot_status: LegalStatus = "in_force"
     local_overshoot_article: str = ""
     legal_status: LegalStatus = "in_force"
+    decades: tuple[Decade, ...] = (
+        Decade((2031, 2041), 0.5, "artificialisation"),
+        Decade((2041, 2050), 0.5, "artificialisation"),
+    )
     source: str = field(default="", compare=False)
 
     @property
@@ -370,6 +416,27 @@ def _check_choice(value: Any, choices: tuple[str, ...], where: str, origin: str)
         msg = f"{origin}: {where} must be one of {list(choices)}; received {value!r}"
         raise RuleSetError(msg)
     return value
+
+
+def _decades(value: Any, target: tuple[int, int], origin: str) -> tuple[Decade, ...]:
+    decades = tuple(
+        Decade(
+            _check_period(e["period"], f"{w}.period", origin),
+            _check_rate(e["reduction_rate"], f"{w}.reduction_rate", origin),
+            _check_choice(e.get("metric", "artificialisation"), METRICS, f"{w}.metric", origin),
+            str(e.get("article", "")),
+        )
+        for w, e in _tables_of(value, "decades", Decade, origin)
+    )
+    starts = [d.period[0] for d in decades]
+    ends = [target[1], *(d.period[1] for d in decades[:-1])]
+    if starts != ends:
+        msg = (
+            f"{origin}: decades must follow each other from the end of target_period "
+            f"({target[1]}): starts {starts}, expected {ends}"
+        )
+        raise RuleSetError(msg)
+    return decades
 
 
 def _tables_of(
@@ -549,6 +616,8 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
     if "local_overshoot_pct" in data:
         pct = _check_ha(data["local_overshoot_pct"], "local_overshoot_pct", origin)
         kw["local_overshoot_pct"] = pct
+    if "decades" in data:
+        kw["decades"] = _decades(data["decades"], kw.get("target_period", (2021, 2031)), origin)
     if "exclusions" in data:
         kw["exclusions"] = tuple(
             Exclusion(
