@@ -202,3 +202,34 @@ def test_zan_on_the_sample(sample_folder: Path) -> None:
     assert payload["enaf_vintage"] == "Cerema 2009-2023"
     assert len(payload["budgets"]) == 2
     assert all(r["remaining_ha"] is not None for r in payload["budgets"])
+
+
+def test_versus_prints_both_rule_sets_per_commune(folder: Path) -> None:
+    result = run(folder, "--versus", "trace-senat-2025", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    table = csv_rows(result.stdout)
+    # 2021-2031 at half the reference pace, against 2021-2034 (13 years) at the same rate:
+    # Alpha 3.4 x 0.5 = 1.7 -> 3.4 x 1.3 x 0.5 = 2.21; Bravo lifted to 1 ha under both;
+    # Charlie 8 x 0.5 = 4 -> 5.2
+    assert table["envelope_ha"].tolist() == pytest.approx([1.7, 1.0, 4.0])
+    assert table["versus_envelope_ha"].tolist() == pytest.approx([2.21, 1.0, 5.2])
+    assert table["remaining_change_ha"].tolist() == pytest.approx([0.51, 0.0, 1.2])
+    assert "proposition de loi, non en vigueur" in result.stderr
+    shown = run(folder, "--versus", "simplification-2025", "--pool", "epci")
+    assert shown.exit_code == 0, shown.output
+    assert "Comparées à (versus_…) : simplification-2025" in shown.output
+    assert "2021-2031, proposition de loi, non en vigueur" in shown.output
+
+
+def test_a_bill_is_flagged_on_every_output(folder: Path) -> None:
+    table = run(folder, "--rules", "trace-senat-2025")
+    assert "PROPOSITION DE LOI, NON EN VIGUEUR" in table.output.splitlines()[1]
+    payload = json.loads(run(folder, "--rules", "trace-senat-2025", "--format", "json").output)
+    assert payload["legal_status"] == "bill"
+    assert payload["legal_status_label"] == "proposition de loi, non en vigueur"
+    assert payload["end_year"] == 2034
+    keys = [a["key"] for a in payload["assumptions"]]
+    assert keys[0] == "rules_not_in_force"
+    law = json.loads(run(folder, "--format", "json").output)
+    assert law["legal_status_label"] == "en vigueur"
+    assert "rules_not_in_force" not in [a["key"] for a in law["assumptions"]]

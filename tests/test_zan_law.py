@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -402,3 +404,22 @@ def test_decades_after_2031_come_from_the_rule_set(tmp_path: Path) -> None:
     bad = text.replace("[2041, 2050]", "[2042, 2050]")
     with pytest.raises(RuleSetError, match="decades must follow"):
         scot_rules(tmp_path, bad)
+
+
+# -- built-in rule sets ---------------------------------------------------------------------------
+
+BUILT_IN = ["climat-resilience-2023", "trace-senat-2025", "simplification-2025"]
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_key_of_a_built_in_rule_set_is_written_or_commented(name: str) -> None:
+    text = (resources.files("foncier") / "rules" / f"{name}.toml").read_text("utf-8")
+    rules = load_rules(name)
+    fields = set(RuleSet.__dataclass_fields__) - {"source"}
+    named = {f for f in fields if re.search(rf"\b{f}\b", text)}
+    # the law in force names every key; a what-if at least the keys it sets
+    assert named == fields if name == "climat-resilience-2023" else "legal_status" in named
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert len(comments) >= 10
+    assert (rules.legal_status == "bill") == (name != "climat-resilience-2023")
+    assert "0.5447" not in text and "Cévennes" not in text

@@ -1,4 +1,4 @@
-"""``foncier zan``: ZAN budgets of a territory under a rule set.
+"""``foncier zan``: ZAN budgets of a territory under a rule set, or under two (``--versus``).
 
 Every output carries the table's assumptions (``attrs["assumptions"]``, the
 "hypothèses"): the table format lists them under the figures; ``--format
@@ -40,11 +40,14 @@ from foncier.zan import (
     STATUS_LABELS,
     TARGET_LEVEL_LABELS,
     TARGET_STATUS_LABELS,
+    VERSUS_COLUMNS,
     MissingEnafWarning,
     budget_table,
+    budgets_versus,
     load_rates,
     load_rules,
     read_committed,
+    read_pene,
 )
 
 _POOL_LABELS = {
@@ -60,9 +63,11 @@ _MACHINE_DECIMALS = 6
 def _header(table: pd.DataFrame, territory_label: str) -> str:
     a = table.attrs
     start, end = a["target_period"]
+    bill = f" · {a['legal_status_label'].upper()}" if a.get("legal_status") == "bill" else ""
     return (
         f"Budgets ZAN {start}-{end} : {territory_label}\n"
-        f"Règles : {a['rules']} (version {a['rules_version']}) · données : {a['enaf_vintage']} · "
+        f"Règles : {a['rules']} (version {a['rules_version']}){bill} · "
+        f"données : {a['enaf_vintage']} · "
         f"budgets {_POOL_LABELS[a['pool']]} · calculé le {a['computed_at']}"
     )
 
@@ -136,6 +141,9 @@ def _format_json(
         "pool",
         "target_period",
         "end_year",
+        "legal_status",
+        "legal_status_label",
+        "national_envelopes",
         "missing_years",
     )
     payload = {
@@ -163,6 +171,45 @@ def _assumptions_csv(table: pd.DataFrame) -> str:
     ]
     frame = pd.DataFrame(rows, columns=["key", "count", "communes", "text"])
     return frame.to_csv(sep=";", index=False)
+
+
+def _format_versus(
+    versus: pd.DataFrame, territory_label: str, fmt: str, hypotheses: list[dict[str, Any]]
+) -> str:
+    """The comparison of two rule sets as a French table, a CSV or JSON."""
+    a = versus.attrs
+    machine = versus[list(VERSUS_COLUMNS)].round(_MACHINE_DECIMALS)
+    if fmt == "csv":
+        return machine.to_csv(index=False)
+    if fmt == "json":
+        payload = {
+            "territory": territory_label,
+            **{k: a[k] for k in ("rules", "versus_rules", "rules_label", "versus_label", "pool")},
+            "assumptions": a["assumptions"],
+            "hypotheses": hypotheses,
+            "budgets": json.loads(machine.to_json(orient="records", force_ascii=False)),
+        }
+        return json.dumps(payload, ensure_ascii=False, indent=2)
+    shown = versus[list(VERSUS_COLUMNS)].copy()
+    for col in VERSUS_COLUMNS[2:]:
+        shown[col] = [fr_number(float(v), 2) for v in versus[col]]
+    sums = {c: fr_number(float(versus[c].sum(skipna=False)), 2, "ha") for c in VERSUS_COLUMNS[2:]}
+    stated = [assumptions_text(hypotheses), ""] if hypotheses else []
+    return "\n".join(
+        [
+            f"Budgets ZAN sous deux jeux de règles : {territory_label} "
+            f"(budgets {_POOL_LABELS[a['pool']]})",
+            f"Règles : {a['rules_label']}",
+            f"Comparées à (versus_…) : {a['versus_label']}",
+            "",
+            *stated,
+            shown.to_string(index=False),
+            "",
+            f"Total : enveloppe {sums['envelope_ha']} → {sums['versus_envelope_ha']} "
+            f"({sums['envelope_change_ha']}) · reste {sums['remaining_ha']} → "
+            f"{sums['versus_remaining_ha']} ({sums['remaining_change_ha']})",
+        ]
+    )
 
 
 def _missing_note(missing: dict[str, list[int]]) -> str:
@@ -197,6 +244,26 @@ def _missing_note(missing: dict[str, list[int]]) -> str:
     default=None,
     help="Écrit aussi les hypothèses du tableau dans ce fichier CSV (key;count;communes;text).",
 )
+@click.option(
+    "--pene",
+    type=EXISTING_FILE,
+    default=None,
+    help=(
+        "Liste des PENE du territoire (CSV : insee, pene_ha, state réalisé ou prévu, year) : "
+        "les PENE réalisés sortent de la consommation locale, les PENE prévus restent hors "
+        "des budgets locaux."
+    ),
+)
+@click.option(
+    "--versus",
+    "versus_name",
+    default=None,
+    help=(
+        "Second jeu de règles (nom ou fichier TOML/YAML) : affiche, par commune ou "
+        "groupement, l'enveloppe et le reste sous les deux jeux de règles "
+        "(par exemple --versus trace-senat-2025)."
+    ),
+)
 @pool_option()
 @committed_option
 @format_option()
@@ -209,6 +276,8 @@ def zan(
     committed: Path | None,
     guarantee_unknown: str | None,
     assumptions_file: Path | None,
+    pene: Path | None,
+    versus_name: str | None,
     fmt: str,
 ) -> None:
     """ZAN budgets 2021-2031 per commune, EPCI or SCoT: envelope, consumed, remaining."""
@@ -217,16 +286,37 @@ def zan(
     if rates is not None:
         rules = rules.with_rates(load_rates(rates, communes=t.communes))
     committed_table = read_committed(committed) if committed is not None else None
+    pene_table = read_pene(pene) if pene is not None else None
+    rule_sets = [rules]
+    if versus_name is not None:
+        other = load_rules(versus_name)
+        rule_sets.append(other.with_rates(rules.territorial_rates) if rates is not None else other)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingEnafWarning)
-        table = budget_table(
-            t, rules, pool=pool, committed=committed_table, guarantee_unknown=guarantee_unknown
-        )
+        table, *others = [
+            budget_table(
+                t,
+                r,
+                pool=pool or rules.pool,
+                committed=committed_table,
+                guarantee_unknown=guarantee_unknown,
+                pene=pene_table,
+            )
+            for r in rule_sets
+        ]
     if table.attrs["missing_years"]:
         click.secho(_missing_note(table.attrs["missing_years"]), fg="yellow", err=True)
     hypotheses = [dict(a) for a in assumptions(t, budgets=table, zan_only=True)]
     if assumptions_file is not None:
         write_text(assumptions_file, _assumptions_csv(table), "budgets")
+    if others:
+        versus = budgets_versus(table, others[0])
+        extra = [dict(a) for a in assumptions(t, budgets=others[0], zan_only=True)]
+        both = hypotheses + [h for h in extra if h not in hypotheses]
+        click.echo(_format_versus(versus, t.data_label, fmt, both), nl=fmt != "csv")
+        if fmt == "csv" and both:
+            click.echo(assumptions_text(both), err=True)
+        return
     if fmt == "csv":
         click.echo(_machine(table).to_csv(index=False), nl=False)
         if hypotheses:

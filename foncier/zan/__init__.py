@@ -6,6 +6,7 @@ rule set, its version, the ENAF data vintage and the time it was computed.
 
 - :mod:`foncier.zan.rules`: rule sets and territorialised rates;
 - :mod:`foncier.zan.budgets`: budget tables per commune, EPCI or SCoT;
+- :mod:`foncier.zan.compare`: budgets under two rule sets side by side;
 - :mod:`foncier.zan.charging`: what a placement charges to the envelope (ENAF cost);
 - :mod:`foncier.zan.targets`: territorialised targets and their precedence;
 - :mod:`foncier.zan.guarantee`: eligibility of each commune to the garantie communale;
@@ -24,6 +25,7 @@ from foncier.zan.budgets import (
     read_pene,
 )
 from foncier.zan.charging import ENAF_SLIVER_HA, EnafCharging
+from foncier.zan.compare import VERSUS_COLUMNS, budgets_versus
 from foncier.zan.guarantee import (
     GUARANTEE_STATUS_LABELS,
     GUARANTEE_STATUSES,
@@ -68,7 +70,9 @@ __all__ = [
     "RuleSet",
     "TerritorialRate",
     "available_rules",
+    "VERSUS_COLUMNS",
     "budget_table",
+    "budgets_versus",
     "commune_budgets",
     "guarantee_eligibility",
     "load_rates",
