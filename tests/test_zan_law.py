@@ -423,3 +423,67 @@ def test_every_key_of_a_built_in_rule_set_is_written_or_commented(name: str) -> 
     assert len(comments) >= 10
     assert (rules.legal_status == "bill") == (name != "climat-resilience-2023")
     assert "0.5447" not in text and "Cévennes" not in text
+
+
+# -- every budget setting changes the sample's budgets by what it says ---------------------------
+
+
+def _sums(table: pd.DataFrame, *cols: str) -> list[float]:
+    return [float(table[c].sum()) for c in cols]
+
+
+@pytest.mark.slow
+def test_each_budget_setting_has_its_effect_on_the_sample(sample_territory) -> None:
+    from foncier.zan import budget_table
+
+    base = budget_table(sample_territory)
+    raw = base["envelope_ha"] - base["guaranteed_ha"]
+    first = str(base["insee"].iloc[0])
+    assert base["guarantee_applied"].any()  # the sample has communes on the 1 ha floor
+
+    def table(**kw) -> pd.DataFrame:
+        opts = {k: kw.pop(k) for k in ("pool", "committed", "pene") if k in kw}
+        return budget_table(sample_territory, RuleSet("s", "1", **kw), **opts)
+
+    # reduction_rate: the unlifted envelopes scale by (1 - 0.6) / (1 - 0.5)
+    t = table(reduction_rate=0.6)
+    lifted = base["guarantee_applied"] | t["guarantee_applied"]
+    assert (t["envelope_ha"] - t["guaranteed_ha"])[~lifted].sum() == pytest.approx(
+        0.8 * raw[~lifted].sum()
+    )
+    # target_period: 13 years at the reduced reference pace
+    t = table(target_period=(2021, 2034))
+    assert (t["envelope_ha"] - t["guaranteed_ha"]).sum() == pytest.approx(1.3 * raw.sum())
+    assert set(t["end_year"]) == {2034}
+    # local_overshoot_pct: every envelope + 30 %
+    t = table(local_overshoot_pct=30.0)
+    assert t["envelope_ha"].tolist() == pytest.approx((1.3 * base["envelope_ha"]).tolist())
+    # communal_guarantee_ha: eligible communes get max(raw, 2 ha)
+    t = table(communal_guarantee_ha=2.0)
+    eligible = base["guarantee_floor_ha"] > 0
+    expected = raw.where(~eligible, raw.clip(lower=2.0))
+    assert t["envelope_ha"].tolist() == pytest.approx(expected.tolist())
+    # guarantee_unknown: applied, every commune of unknown status is eligible
+    t = table(guarantee_unknown="apply")
+    unknown = base["guarantee_status"] == "unknown"
+    assert (t.loc[unknown, "guarantee_floor_ha"] == 1.0).all()
+    assert t["guaranteed_ha"].sum() >= base["guaranteed_ha"].sum()
+    # guarantee_pooled: assumed requests put every unused guarantee in the EPCI pools
+    kept, pooled = (table(pool="epci", guarantee_pooled=flag) for flag in (False, True))
+    assert kept["guarantee_reserved_ha"].sum() > 0
+    assert pooled["guarantee_reserved_ha"].sum() == 0
+    assert pooled["envelope_ha"].sum() == pytest.approx(
+        kept["envelope_ha"].sum() + kept["guarantee_reserved_ha"].sum()
+    )
+    # renaturation_credit: renatured hectares come off the committed ones
+    committed = pd.DataFrame({"insee": [first], "committed_ha": [2.0], "renatured_ha": [0.5]})
+    on = table(committed=committed)
+    off = table(committed=committed, renaturation_credit=False)
+    assert _sums(on, "committed_ha") == pytest.approx([1.5])
+    assert _sums(off, "committed_ha") == pytest.approx([2.0])
+    # pene_excluded: a PENE built in 2022 leaves the local consumption, unless PENE count
+    pene = pd.DataFrame({"insee": [first], "pene_ha": [1.0], "state": ["built"], "year": [2022]})
+    out = table(pene=pene)
+    counted = table(pene=pene, pene_excluded=False)
+    assert out["consumed_ha"].sum() == pytest.approx(base["consumed_ha"].sum() - 1.0)
+    assert counted["consumed_ha"].sum() == pytest.approx(base["consumed_ha"].sum())
