@@ -45,7 +45,7 @@ from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.styles import add_layer_styles, result_metadata
-from foncier.zan.rules import POOL_LEVELS
+from foncier.zan.rules import LEGAL_STATUS_LABELS, POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -718,6 +718,14 @@ def _vintage_label(vintage: Any) -> str | None:
     return str(getattr(vintage, "label", vintage))
 
 
+def _rules_label(result: ScenarioResult) -> str:
+    """Name and version of a result's rule set, flagged when it is a bill."""
+    label = f"{result.audit['rules']} v{result.audit['rules_version']}"
+    if result.rules.legal_status == "bill":
+        label += f" ({LEGAL_STATUS_LABELS['bill']})"
+    return label
+
+
 def _plain(obj: Any) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in obj.__dict__.items()}
 
@@ -824,8 +832,8 @@ def compare(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
         {"indicator": "mutualisation", "a": a.audit["pool"], "b": b.audit["pool"]},
         {
             "indicator": "règles ZAN",
-            "a": f"{a.audit['rules']} v{a.audit['rules_version']}",
-            "b": f"{b.audit['rules']} v{b.audit['rules_version']}",
+            "a": _rules_label(a),
+            "b": _rules_label(b),
         },
     ]
     for label, va, vb in numbers:
