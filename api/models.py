@@ -226,6 +226,12 @@ class BudgetTable(BaseModel):
     rules_version: str = Field(examples=["2023.1"])
     enaf_vintage: str | None = Field(examples=["Cerema 2009-2023"])
     computed_at: str
+    target_period: list[int] = Field(examples=[[2021, 2031]])
+    legal_status: str = Field(examples=["in_force"], description="in_force or bill")
+    legal_status_label: str = Field(
+        examples=["en vigueur"],
+        description="French: 'en vigueur', or 'proposition de loi, non en vigueur' for a what-if",
+    )
     committed_ha: float = Field(description="ENAF committed by validated placements (ha)")
     status_labels: dict[str, str]
     warnings: list[str]
