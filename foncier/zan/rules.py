@@ -1,11 +1,17 @@
 """ZAN rule sets: the law as versioned data, not code.
 
 A rule set names everything the ZAN accounting depends on: the reference and
-target periods, the reduction rate and its territorialisation per commune,
-EPCI or SCoT, the garantie communale, what is charged to the local envelope
-(PENE, friches, land already artificialised, renaturation) and the level at
-which budgets are pooled.  Built-in rule sets are TOML files shipped in
-``foncier/rules/``; users write their own in TOML or YAML.
+target periods, the reduction rate and its territorialised targets (a rate or
+hectares per commune, EPCI, SCoT or région, with their source, date and
+status), the garantie communale (floor, communes nouvelles, pooling on
+request), what is charged to the local envelope (PENE, excluded project
+categories, friches, land already artificialised, renaturation), national
+envelopes, a local overshoot allowance, the decades after the target period
+and the level at which budgets are pooled; and whether it is the law in force
+or a bill (a what-if).  Built-in rule sets are TOML files shipped in
+``foncier/rules/`` (``climat-resilience-2023``, the law in force;
+``trace-senat-2025`` and ``simplification-2025``, bills); users write their
+own in TOML or YAML.
 """
 
 from __future__ import annotations
