@@ -38,7 +38,9 @@ the part of it its own consumption and committed projects already used is
 in the pooled envelope, the rest (``guarantee_reserved_ha``) is kept out of
 the pooled envelope and remaining budget, so that no other commune of the
 pool can spend it.  Pooled ``envelope_ha + guarantee_reserved_ha`` is the sum
-of the members' envelopes.  A commune with a year missing from the data gets
+of the members' envelopes.  (The matching charges a pool's ``remaining_ha``:
+a new project in such a commune does not draw on its reserved hectares
+through the pooled budget; the commune-level table shows them.)  A commune with a year missing from the data gets
 NaN figures and status ``incomplete``: a missing year is never read as zero
 consumption.
 
