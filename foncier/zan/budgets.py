@@ -40,9 +40,10 @@ the pooled envelope and remaining budget, so that no other commune of the
 pool can spend it.  Pooled ``envelope_ha + guarantee_reserved_ha`` is the sum
 of the members' envelopes.  (The matching charges a pool's ``remaining_ha``:
 a new project in such a commune does not draw on its reserved hectares
-through the pooled budget; the commune-level table shows them.)  A commune with a year missing from the data gets
-NaN figures and status ``incomplete``: a missing year is never read as zero
-consumption.
+through the pooled budget; the commune-level table shows them.)
+
+A commune with a year missing from the data gets NaN figures and status
+``incomplete``: a missing year is never read as zero consumption.
 
 Every table carries its assumptions in ``attrs["assumptions"]``: a list of
 ``{"key", "count", "communes", "text"}`` entries (``text`` in French, the
