@@ -23,6 +23,7 @@ from foncier.zan import (
     Exclusion,
     NationalEnvelope,
     RuleSet,
+    TerritorialRate,
     commune_budgets,
     load_rates,
     load_rules,
@@ -487,3 +488,22 @@ def test_each_budget_setting_has_its_effect_on_the_sample(sample_territory) -> N
     counted = table(pene=pene, pene_excluded=False)
     assert out["consumed_ha"].sum() == pytest.approx(base["consumed_ha"].sum() - 1.0)
     assert counted["consumed_ha"].sum() == pytest.approx(base["consumed_ha"].sum())
+
+
+def test_a_region_target_on_the_real_cerema_territory(real_data: Path, tmp_path: Path) -> None:
+    from foncier.io.cerema import read_cerema_enaf, write_cerema_enaf
+
+    path = real_data / "conso_enaf/cerema_conso2009_2024_data_scot_rives_du_rhone.csv"
+    enaf = read_cerema_enaf(path)
+    communes = enaf.attrs["communes"]
+    assert set(communes["region"]) == {"84"}  # the file's idreg (Auvergne-Rhône-Alpes)
+    write_cerema_enaf(enaf, tmp_path / "enaf.csv", communes=communes)
+    again = read_cerema_enaf(tmp_path / "enaf.csv").attrs["communes"]
+    assert set(again["region"]) == {"84"}
+    # a made-up regional envelope of 500 ha, guarantee inside: the 152 communes share it
+    target = TerritorialRate("region", "84", envelope_ha=500.0, guarantee_included=True)
+    rules = RuleSet("r", "1", territorial_rates=(target,), guarantee_unknown="apply")
+    table = commune_budgets(again, enaf, rules)
+    assert len(table) == 152 and table["envelope_ha"].sum() == pytest.approx(500.0)
+    assert (table["envelope_ha"] >= 1.0 - 1e-9).all()
+    assert (table["target_level"] == "region").all()

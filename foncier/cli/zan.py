@@ -284,7 +284,7 @@ def zan(
     rules = load_rules(rules_name)
     t = load_territory(territory)
     if rates is not None:
-        rules = rules.with_rates(load_rates(rates, communes=t.communes))
+        rules = rules.with_rates(load_rates(rates, communes=t.commune_table()))
     committed_table = read_committed(committed) if committed is not None else None
     pene_table = read_pene(pene) if pene is not None else None
     rule_sets = [rules]

@@ -409,7 +409,7 @@ def write_cerema_enaf(
 ) -> Path:
     """Write a tidy ENAF table in the Cerema column format.
 
-    The columns follow the national file: ``idcom``, ``idcomtxt``,
+    The columns follow the national file: ``idcom``, ``idcomtxt``, ``idreg``,
     ``epci{YY}``, ``epci{YY}txt``, ``scot``, then per year ``naf`` and the six
     destinations, then the totals over the whole period.  Values are whole m².
 
@@ -420,8 +420,8 @@ def write_cerema_enaf(
     path
         Output file; written UTF-8 without BOM, ``;``-separated.
     communes
-        Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
-        ``scot`` to fill the descriptive columns.
+        Optional table with ``insee``, ``name``, ``region``, ``epci``,
+        ``epci_name``, ``scot`` to fill the descriptive columns.
     force
         See :func:`foncier.outputs.write_file`: a file foncier did not write
         is never replaced.
@@ -445,6 +445,7 @@ def write_cerema_enaf(
     meta = communes.set_index(Col.INSEE) if communes is not None else pd.DataFrame(index=insee)
     for target, source in (
         ("idcomtxt", Col.NAME),
+        ("idreg", Col.REGION),
         (f"epci{e}", Col.EPCI),
         (f"epci{e}txt", "epci_name"),
         ("scot", Col.SCOT),

@@ -897,7 +897,7 @@ def _assumptions(
     unknown = rows["guarantee_status"] == "unknown"
     if unknown.any():
         codes = rows.index[unknown].astype(str).tolist()
-        raw = rows["baseline_ha"] * (1.0 - rows["reduction_rate"])
+        raw = rows["envelope_ha"] - rows["guaranteed_ha"] - rows["allowance_ha"]
         short = unknown & (raw < rules.communal_guarantee_ha)
         gap = float((rules.communal_guarantee_ha - raw[short]).sum())
         ha = fr_number(rules.communal_guarantee_ha, 2, "ha")
