@@ -233,11 +233,18 @@ class BudgetRow(BaseModel):
     reduction_rate: float | None = Field(examples=[0.5])
     envelope_ha: float | None = Field(examples=[67.54])
     guarantee_applied: bool | None
+    guarantee_floor_ha: float | None = Field(examples=[1.0])
+    guaranteed_ha: float | None = Field(examples=[0.0])
+    guarantee_pooling: bool | None
+    guarantee_reserved_ha: float | None = Field(examples=[0.0])
     consumed_ha: float | None = Field(examples=[20.34])
     committed_ha: float | None = Field(examples=[0.0])
     remaining_ha: float | None = Field(examples=[47.2])
     pace_ha_per_year: float | None
-    projected_2031_ha: float | None
+    projected_end_ha: float | None = Field(
+        description="consumption projected to end_year at the current pace (ha)"
+    )
+    end_year: int = Field(examples=[2031], description="end of the rule set's target period")
     status: str = Field(examples=["at risk"])
     pool_id: str = Field(examples=["30900"])
 
@@ -250,6 +257,12 @@ class BudgetTable(BaseModel):
     rules_version: str = Field(examples=["2023.1"])
     enaf_vintage: str | None = Field(examples=["Cerema 2009-2023"])
     computed_at: str
+    target_period: list[int] = Field(examples=[[2021, 2031]])
+    legal_status: str = Field(examples=["in_force"], description="in_force or bill")
+    legal_status_label: str = Field(
+        examples=["en vigueur"],
+        description="French: 'en vigueur', or 'proposition de loi, non en vigueur' for a what-if",
+    )
     committed_ha: float = Field(description="ENAF committed by validated placements (ha)")
     status_labels: dict[str, str]
     warnings: list[str]

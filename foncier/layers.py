@@ -88,12 +88,15 @@ class Col:
     # communes
     EPCI = "epci"
     SCOT = "scot"
+    REGION = "region"
     HAS_PLANNING_DOC = "has_planning_doc"
     # planning documents (PLU, PLUi, carte communale, RNU)
     DOC_TYPE = "doc_type"
     PRESCRIPTION_DATE = "prescription_date"
     ARRET_DATE = "arret_date"
     APPROVAL_DATE = "approval_date"
+    GUARANTEE_POOLING = "guarantee_pooling"
+    DELEGATED_COMMUNES = "delegated_communes"
     # parcels
     IDU = "idu"
     SECTION = "section"
@@ -357,6 +360,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str"),
                 Column(Col.EPCI, "code", pattern=_SIREN_RE),
                 Column(Col.SCOT, "str", required=False, nullable=True),
+                # INSEE code of the région (its SRADDET territorialises the ZAN target)
+                Column(Col.REGION, "str", required=False, nullable=True),
                 # covered by a planning document that opens the garantie communale;
                 # blank = unknown (see foncier.zan.guarantee)
                 Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
@@ -503,9 +508,14 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.PRESCRIPTION_DATE, "str", required=False, nullable=True),
                 Column(Col.ARRET_DATE, "str", required=False, nullable=True),
                 Column(Col.APPROVAL_DATE, "str", required=False, nullable=True),
+                # the commune asked to pool its garantie communale (blank: not recorded)
+                Column(Col.GUARANTEE_POOLING, "bool", required=False, nullable=True),
+                # communes déléguées of a commune nouvelle (each adds to its guarantee)
+                Column(Col.DELEGATED_COMMUNES, "int", required=False, minimum=0, default=0),
             ),
             None,
-            "planning documents of each commune and the dates of their procedure (ISO dates)",
+            "planning documents of each commune and the dates of their procedure (ISO dates), "
+            "its request to pool the garantie communale, its communes déléguées",
         ),
         LayerSchema(
             "projects",
@@ -1205,6 +1215,20 @@ class TableCol:
     REDUCTION_RATE = "reduction_rate"
     ENVELOPE_HA = "envelope_ha"
     GUARANTEE_APPLIED = "guarantee_applied"
+    TARGET_LEVEL = "target_level"
+    TARGET_STATUS = "target_status"
+    TARGET_NOTE = "target_note"
+    GUARANTEE_INCLUDED = "guarantee_included"
+    GUARANTEE_FLOOR_HA = "guarantee_floor_ha"
+    GUARANTEED_HA = "guaranteed_ha"
+    GUARANTEE_POOLING = Col.GUARANTEE_POOLING
+    GUARANTEE_RESERVED_HA = "guarantee_reserved_ha"
+    ALLOWANCE_HA = "allowance_ha"
+    PENE_BUILT_HA = "pene_built_ha"
+    PENE_PLANNED_HA = "pene_planned_ha"
+    EXCLUDED_HA = "excluded_ha"
+    PROJECTED_END_HA = "projected_end_ha"
+    END_YEAR = "end_year"
     CONSUMED_HA = "consumed_ha"
     COMMITTED_HA = "committed_ha"
     REMAINING_HA = "remaining_ha"
@@ -1442,9 +1466,28 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
         LayerSchema(
             "budgets",
             (_T.POOL_ID,),
-            (*_POOL_COLUMNS, _f(_T.REMAINING_HA, nullable=True), _s(_T.STATUS)),
+            (
+                *_POOL_COLUMNS,
+                _s(_T.TARGET_LEVEL),
+                _s(_T.TARGET_STATUS),
+                _s(_T.TARGET_NOTE),
+                _b(_T.GUARANTEE_INCLUDED),
+                _f(_T.GUARANTEE_FLOOR_HA),
+                _f(_T.GUARANTEED_HA, nullable=True),
+                _b(_T.GUARANTEE_POOLING),
+                _f(_T.GUARANTEE_RESERVED_HA, nullable=True),
+                _f(_T.ALLOWANCE_HA, nullable=True),
+                _f(_T.PENE_BUILT_HA),
+                _f(_T.PENE_PLANNED_HA),
+                _f(_T.EXCLUDED_HA),
+                _f(_T.REMAINING_HA, nullable=True),
+                _f(_T.PROJECTED_END_HA, nullable=True),
+                Column(_T.END_YEAR, "int"),
+                _s(_T.STATUS),
+            ),
             None,
-            "ZAN budget per pool (foncier.zan.budget_table)",
+            "ZAN budget per pool (foncier.zan.budget_table); the projection is at "
+            "end_year, the end of the rule set's target period",
         ),
         LayerSchema(
             "zan_balance",

@@ -47,7 +47,7 @@ from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.styles import add_layer_styles, result_metadata
-from foncier.zan.rules import POOL_LEVELS
+from foncier.zan.rules import LEGAL_STATUS_LABELS, POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -440,7 +440,10 @@ class Scenario:
                 step("offre foncière")
             clock = time.perf_counter()
             self.units = land_units(
-                self._territory(), progress=progress, unknown_land_cover=rules.unknown_land_cover
+                self._territory(),
+                progress=progress,
+                unknown_land_cover=rules.unknown_land_cover,
+                friches_count=rules.friches_count,
             )
             supply_s = time.perf_counter() - clock
         built = matching_inputs(
@@ -752,6 +755,14 @@ def _vintage_label(vintage: Any) -> str | None:
     return str(getattr(vintage, "label", vintage))
 
 
+def _rules_label(result: ScenarioResult) -> str:
+    """Name and version of a result's rule set, flagged when it is a bill."""
+    label = f"{result.audit['rules']} v{result.audit['rules_version']}"
+    if result.rules.legal_status == "bill":
+        label += f" ({LEGAL_STATUS_LABELS['bill']})"
+    return label
+
+
 def _plain(obj: Any) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in obj.__dict__.items()}
 
@@ -854,8 +865,8 @@ def compare(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
         },
         {
             "indicator": "règles ZAN",
-            "a": f"{a.audit['rules']} v{a.audit['rules_version']}",
-            "b": f"{b.audit['rules']} v{b.audit['rules_version']}",
+            "a": _rules_label(a),
+            "b": _rules_label(b),
         },
     ]
     for label, va, vb in numbers:

@@ -555,9 +555,9 @@ class Territory:
         )
 
     def metadata_communes(self) -> pd.DataFrame:
-        """Commune names, EPCI and SCoT, as the Cerema file's descriptive columns."""
+        """Commune names, région, EPCI and SCoT, as the Cerema file's descriptive columns."""
         table = self.commune_table()
-        cols = [Col.INSEE, Col.NAME, Col.EPCI, "epci_name", Col.SCOT]
+        cols = [Col.INSEE, Col.NAME, Col.REGION, Col.EPCI, "epci_name", Col.SCOT]
         return table[[c for c in cols if c in table.columns]]
 
     # -- summary ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from foncier.scenarios import (
     table_sha256,
 )
 from foncier.territory import Territory
+from foncier.zan import load_rules
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +110,20 @@ def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
     same = compare(back, jobs_result)
     assert same.loc["emplois placés", "difference"] == 0
     assert same.loc["projets déplacés", "difference"] == 0
+
+
+def test_compare_flags_a_result_under_a_bill(jobs_result: ScenarioResult) -> None:
+    bill = load_rules("trace-senat-2025")
+    under_bill = dataclasses.replace(
+        jobs_result,
+        rules=bill,
+        audit={**jobs_result.audit, "rules": bill.name, "rules_version": bill.version},
+    )
+    table = compare(jobs_result, under_bill)
+    assert table.loc["règles ZAN", "a"] == "climat-resilience-2023 v2023.1"
+    assert table.loc["règles ZAN", "b"] == (
+        "trace-senat-2025 v2025.1 (proposition de loi, non en vigueur)"
+    )
 
 
 def test_compare_two_objectives_and_pools(jobs_result: ScenarioResult, territory: Territory):

@@ -262,8 +262,12 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
         Col.EPCI: epci,
         "epci_name": f"{epci}txt" if epci else None,
         Col.SCOT: scot,
+<<<<<<< HEAD
         "dep": "iddep",
         "dep_name": "iddeptxt",
+=======
+        Col.REGION: "idreg",
+>>>>>>> zan
     }
     table = pd.DataFrame({Col.INSEE: raw["idcom"]})
     for target, source in sources.items():
@@ -427,7 +431,7 @@ def write_cerema_enaf(
 ) -> Path:
     """Write a tidy ENAF table in the Cerema column format.
 
-    The columns follow the national file: ``idcom``, ``idcomtxt``,
+    The columns follow the national file: ``idcom``, ``idcomtxt``, ``idreg``,
     ``epci{YY}``, ``epci{YY}txt``, ``scot``, then per year ``naf`` and the six
     destinations, then the totals over the whole period.  Values are whole m².
 
@@ -438,11 +442,16 @@ def write_cerema_enaf(
     path
         Output file; written UTF-8 without BOM, ``;``-separated.
     communes
+<<<<<<< HEAD
         Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
         ``scot``, ``dep``, ``dep_name`` to fill the descriptive columns; what
         it lacks (the département, the census figures ``pop{YY}``…) is taken
         from the communes of ``tidy.attrs`` (the file read), so that they
         survive a territory folder.
+=======
+        Optional table with ``insee``, ``name``, ``region``, ``epci``,
+        ``epci_name``, ``scot`` to fill the descriptive columns.
+>>>>>>> zan
     force
         See :func:`foncier.outputs.write_file`: a file foncier did not write
         is never replaced.
@@ -471,6 +480,7 @@ def write_cerema_enaf(
         meta = meta.join(published.drop_duplicates(Col.INSEE).set_index(Col.INSEE)[extra])
     for target, source in (
         ("idcomtxt", Col.NAME),
+        ("idreg", Col.REGION),
         (f"epci{e}", Col.EPCI),
         (f"epci{e}txt", "epci_name"),
         ("scot", Col.SCOT),

@@ -136,6 +136,17 @@ def test_budgets_match_library(client: TestClient, territory: Territory, pool: s
     assert body.committed_ha == 0.0
 
 
+def test_budgets_under_a_bill_say_so(client: TestClient) -> None:
+    law = BudgetTable.model_validate(client.get("/zan/budgets").json())
+    assert law.legal_status_label == "en vigueur" and law.target_period == [2021, 2031]
+    r = client.get("/zan/budgets?rules=trace-senat-2025")
+    assert r.status_code == 200
+    body = BudgetTable.model_validate(r.json())
+    assert body.legal_status == "bill"
+    assert body.legal_status_label == "proposition de loi, non en vigueur"
+    assert body.target_period == [2021, 2034]
+
+
 def test_budgets_errors(client: TestClient) -> None:
     assert client.get("/zan/budgets?pool=region").status_code == 422
     r = client.get("/zan/budgets?rules=no-such-rules")
