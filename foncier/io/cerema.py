@@ -262,12 +262,9 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
         Col.EPCI: epci,
         "epci_name": f"{epci}txt" if epci else None,
         Col.SCOT: scot,
-<<<<<<< HEAD
         "dep": "iddep",
         "dep_name": "iddeptxt",
-=======
         Col.REGION: "idreg",
->>>>>>> zan
     }
     table = pd.DataFrame({Col.INSEE: raw["idcom"]})
     for target, source in sources.items():
@@ -442,16 +439,11 @@ def write_cerema_enaf(
     path
         Output file; written UTF-8 without BOM, ``;``-separated.
     communes
-<<<<<<< HEAD
-        Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
-        ``scot``, ``dep``, ``dep_name`` to fill the descriptive columns; what
-        it lacks (the département, the census figures ``pop{YY}``…) is taken
-        from the communes of ``tidy.attrs`` (the file read), so that they
-        survive a territory folder.
-=======
         Optional table with ``insee``, ``name``, ``region``, ``epci``,
-        ``epci_name``, ``scot`` to fill the descriptive columns.
->>>>>>> zan
+        ``epci_name``, ``scot``, ``dep``, ``dep_name`` to fill the descriptive
+        columns; what it lacks (the département, the census figures
+        ``pop{YY}``…) is taken from the communes of ``tidy.attrs`` (the file
+        read), so that they survive a territory folder.
     force
         See :func:`foncier.outputs.write_file`: a file foncier did not write
         is never replaced.

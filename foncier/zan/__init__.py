@@ -26,6 +26,7 @@ from foncier.zan.budgets import (
     read_pene,
 )
 from foncier.zan.charging import ENAF_SLIVER_HA, EnafCharging
+from foncier.zan.compare import VERSUS_COLUMNS, budgets_versus
 from foncier.zan.diagnosis import (
     DESTINATION_LABELS,
     RATIO_LABELS,
@@ -33,7 +34,6 @@ from foncier.zan.diagnosis import (
     territory_diagnosis,
     zan_diagnosis,
 )
-from foncier.zan.compare import VERSUS_COLUMNS, budgets_versus
 from foncier.zan.guarantee import (
     GUARANTEE_STATUS_LABELS,
     GUARANTEE_STATUSES,
