@@ -20,6 +20,7 @@ from api.context import ServiceContext
 from api.errors import HINTS, add_exception_handlers
 from api.models import ErrorOut
 from api.routers import (
+    assembly,
     decisions,
     features,
     health,
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         land_units,
         projects,
         matching,
+        assembly,
         scenarios,
         decisions,
         maps,

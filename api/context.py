@@ -227,7 +227,10 @@ class ServiceContext:
         if name is None:
             return load_rules(None)
         if name not in known:
-            msg = f"unknown rule set {name!r}; the service knows {sorted(known)}"
+            msg = (
+                f"jeu de règles inconnu « {name} » ; le service connaît : "
+                f"{', '.join(sorted(known))}"
+            )
             raise NotFoundError(msg)
         return known[name]
 

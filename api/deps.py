@@ -51,16 +51,20 @@ def require_write(
         if settings.allow_anonymous_writes:
             return
         msg = (
-            "writes are disabled: no write token is configured. Set FONCIER_API_TOKEN and send "
-            "'Authorization: Bearer <token>', or start the service with "
-            "--allow-anonymous-writes (FONCIER_ALLOW_ANONYMOUS_WRITES=true) for local use only"
+            "écritures désactivées : aucun jeton d'écriture n'est configuré. Définissez "
+            "FONCIER_API_TOKEN et envoyez 'Authorization: Bearer <jeton>', ou lancez le service "
+            "avec --allow-anonymous-writes (FONCIER_ALLOW_ANONYMOUS_WRITES=true), en local "
+            "seulement"
         )
         raise WriteForbiddenError(msg)
     if credentials is None:
-        msg = "this request changes data: send 'Authorization: Bearer <FONCIER_API_TOKEN>'"
+        msg = (
+            "cette requête modifie des données : envoyez "
+            "'Authorization: Bearer <FONCIER_API_TOKEN>'"
+        )
         raise MissingTokenError(msg)
     if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-        msg = "invalid write token: send the value of FONCIER_API_TOKEN as the Bearer token"
+        msg = "jeton d'écriture invalide : envoyez la valeur de FONCIER_API_TOKEN (Bearer)"
         raise WriteForbiddenError(msg)
 
 

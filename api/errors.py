@@ -33,6 +33,7 @@ from foncier.errors import (
     NotFoundError,
     RuleSetError,
 )
+from foncier.labels import DECISION_LABELS, OBJECTIVE_LABELS
 
 __all__ = [
     "HINTS",
@@ -147,6 +148,18 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+#: Codes whose French labels a request may give instead (the labels are listed first).
+_LABELLED = (OBJECTIVE_LABELS, DECISION_LABELS)
+
+
+def _expected(expected: str) -> str:
+    """The permitted values of a choice, French labels first when the codes have some."""
+    for labels in _LABELLED:
+        if all(f"'{code}'" in expected for code in labels):
+            return ", ".join(f"« {label} » ({code})" for code, label in labels.items())
+    return expected.replace(" or ", " ou ")
+
+
 def _french(error: dict[str, Any]) -> str:
     """One pydantic validation error, in French."""
     kind = str(error.get("type", ""))
@@ -188,7 +201,7 @@ def _french(error: dict[str, Any]) -> str:
     elif kind == "string_pattern_mismatch":
         text = f"format attendu : {ctx.get('pattern')}"
     elif kind in ("literal_error", "enum"):
-        text = f"valeur non permise ; valeurs possibles : {ctx.get('expected')}"
+        text = f"valeur non permise ; valeurs possibles : {_expected(str(ctx.get('expected')))}"
     else:
         text = f"valeur refusée ({error.get('msg', kind)})"
     if "input" in error and kind not in ("missing", "json_invalid"):

@@ -60,8 +60,8 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
         values = []
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
         msg = (
-            f"bbox: expected four comma-separated numbers minx,miny,maxx,maxy in WGS84 "
-            f"degrees, received {text!r}"
+            f"paramètre 'bbox' : quatre nombres séparés par des virgules attendus "
+            f"(minx,miny,maxx,maxy en degrés WGS84), reçu « {text} »"
         )
         raise InvalidBBoxError(msg)
     minx, miny, maxx, maxy = values
@@ -70,14 +70,14 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     )
     if not in_range:
         msg = (
-            f"bbox {text!r} is outside WGS84 bounds: longitudes must lie in [-180, 180] and "
-            "latitudes in [-90, 90] (is it in Lambert-93 metres? send degrees)"
+            f"paramètre 'bbox' : « {text} » sort des bornes WGS84 : longitudes dans "
+            "[-180, 180] et latitudes dans [-90, 90] (des mètres Lambert-93 ? envoyez des degrés)"
         )
         raise InvalidBBoxError(msg)
     if minx > maxx or miny > maxy:
         msg = (
-            f"bbox {text!r} is inverted: expected minx ≤ maxx and miny ≤ maxy "
-            "(order minx,miny,maxx,maxy)"
+            f"paramètre 'bbox' : « {text} » est inversée : minx ≤ maxx et miny ≤ maxy "
+            "attendus (ordre minx,miny,maxx,maxy)"
         )
         raise InvalidBBoxError(msg)
     return minx, miny, maxx, maxy

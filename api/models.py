@@ -8,11 +8,13 @@ the same rules.  Field descriptions are taken from the layer schema.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from foncier.assignment import Objective
+from foncier.labels import DECISION_LABELS, OBJECTIVE_LABELS, code_of
 from foncier.layers import SCHEMAS, Col
 from foncier.zan.rules import PoolLevel
 
@@ -60,6 +62,35 @@ def _rule(name: str, text: str) -> str:
     if column.maximum is not None:
         bounds.append(f"≤ {column.maximum:g}")
     return f"{text} ({', '.join(bounds)})" if bounds else text
+
+
+def _to_code(labels: Mapping[str, str]) -> Callable[[Any], Any]:
+    """A validator step: a French label (or any spelling of a code) becomes the code."""
+
+    def convert(value: Any) -> Any:
+        return (code_of(value, labels) or value) if isinstance(value, str) else value
+
+    return convert
+
+
+#: A decision code of the log (``validated``, ``rejected``); outputs always use the code.
+DecisionCode = Literal["validated", "rejected"]
+#: An objective as a request gives it: its code or its French label (« sobriété »).
+ObjectiveIn = Annotated[
+    Objective,
+    BeforeValidator(
+        _to_code(OBJECTIVE_LABELS),
+        json_schema_input_type=Literal[(*get_args(Objective), *OBJECTIVE_LABELS.values())],
+    ),
+]
+#: A decision as a request gives it: its code or its French label (« validée »).
+DecisionCodeIn = Annotated[
+    DecisionCode,
+    BeforeValidator(
+        _to_code(DECISION_LABELS),
+        json_schema_input_type=Literal[(*get_args(DecisionCode), *DECISION_LABELS.values())],
+    ),
+]
 
 
 class FieldError(BaseModel):
@@ -202,11 +233,18 @@ class BudgetRow(BaseModel):
     reduction_rate: float | None = Field(examples=[0.5])
     envelope_ha: float | None = Field(examples=[67.54])
     guarantee_applied: bool | None
+    guarantee_floor_ha: float | None = Field(examples=[1.0])
+    guaranteed_ha: float | None = Field(examples=[0.0])
+    guarantee_pooling: bool | None
+    guarantee_reserved_ha: float | None = Field(examples=[0.0])
     consumed_ha: float | None = Field(examples=[20.34])
     committed_ha: float | None = Field(examples=[0.0])
     remaining_ha: float | None = Field(examples=[47.2])
     pace_ha_per_year: float | None
-    projected_2031_ha: float | None
+    projected_end_ha: float | None = Field(
+        description="consumption projected to end_year at the current pace (ha)"
+    )
+    end_year: int = Field(examples=[2031], description="end of the rule set's target period")
     status: str = Field(examples=["at risk"])
     pool_id: str = Field(examples=["30900"])
 
@@ -219,6 +257,12 @@ class BudgetTable(BaseModel):
     rules_version: str = Field(examples=["2023.1"])
     enaf_vintage: str | None = Field(examples=["Cerema 2009-2023"])
     computed_at: str
+    target_period: list[int] = Field(examples=[[2021, 2031]])
+    legal_status: str = Field(examples=["in_force"], description="in_force or bill")
+    legal_status_label: str = Field(
+        examples=["en vigueur"],
+        description="French: 'en vigueur', or 'proposition de loi, non en vigueur' for a what-if",
+    )
     committed_ha: float = Field(description="ENAF committed by validated placements (ha)")
     status_labels: dict[str, str]
     warnings: list[str]
@@ -360,6 +404,57 @@ class MatchResponse(BaseModel):
     candidates: list[MatchCandidate]
 
 
+class AssemblyQuery(MatchQuery):
+    """A site of ``area_min_ha`` to assemble across land units, with the project's requirements."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [{"area_min_ha": 12, "max_owners": 3, "k": 3}]},
+    )
+
+    max_owners: int | None = Field(
+        default=None,
+        ge=1,
+        description="Largest number of owners of a site (distinct owners when the parcels give "
+        "them, else parcels)",
+    )
+    k: int = Field(default=5, ge=1, le=50, description="Number of sites returned")
+
+
+class AssembledSite(BaseModel):
+    """One contiguous site assembled from candidate parcels, with its figures and geometry."""
+
+    site_rank: int
+    insee: str = Field(description="Commune of the site's largest piece")
+    commune: str
+    idus: str | None = Field(default=None, description="Its parcels, |-separated")
+    lot_area_ha: float = Field(description="Area of the site (ha)")
+    n_parcels: int
+    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
+    owner_kinds: str = Field(examples=["private|public"])
+    public_share: float = Field(description="Share of the site held by public bodies")
+    enaf_share: float | None = None
+    enaf_ha: float = Field(description="ENAF the site charges to the local envelope (ha)")
+    score: float
+    slope_mean_pct: float | None = None
+    dist_interchange_km: float | None = None
+    zan_ok: bool = Field(description="Whether its ENAF fits the pool's remaining budget")
+    zan_cost: str
+    explanation: str
+    split: bool = Field(description="Whether a parcel is cut by the site's edge")
+    geometry: dict[str, Any] = Field(description="GeoJSON polygon in WGS84")
+
+
+class AssemblyResponse(BaseModel):
+    """The best sites of the asked area, fewest owners first."""
+
+    requirements: str
+    pool: PoolLevel
+    rules: str
+    sites: list[AssembledSite]
+
+
 class WeightsIn(BaseModel):
     """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
 
@@ -390,7 +485,7 @@ class ScenarioIn(BaseModel):
     )
 
     name: str = Field(default="scénario", min_length=1, max_length=200)
-    objective: Objective = "jobs"
+    objective: ObjectiveIn = "jobs"
     pool: PoolLevel = "commune"
     rules: str | None = Field(default=None, max_length=200, description="ZAN rule set name")
     weights: WeightsIn | None = None
@@ -435,6 +530,12 @@ class Assignment(BaseModel):
     jobs: int
     score: float
     explanation: str
+    lot_area_ha: float | None = Field(default=None, description="Area of the project's lot (ha)")
+    idus: str | None = Field(default=None, description="Parcels of the lot, |-separated")
+    n_parcels: int | None = None
+    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
+    public_share: float | None = Field(default=None, description="Share of the lot held publicly")
+    split: bool | None = Field(default=None, description="Whether a parcel of the lot is cut")
 
 
 class AssignmentList(BaseModel):
@@ -509,7 +610,7 @@ class DecisionIn(BaseModel):
     )
 
     project_id: str = Field(min_length=1, max_length=100)
-    decision: Literal["validated", "rejected"]
+    decision: DecisionCodeIn
     author: str = Field(min_length=1, max_length=200)
     comment: str = Field(default="", max_length=5000)
 
@@ -522,7 +623,7 @@ class Decision(BaseModel):
     project_id: str
     unit_id: str
     insee: str
-    decision: Literal["validated", "rejected"]
+    decision: DecisionCode
     area_ha: float
     enaf_ha: float = Field(description="ENAF committed when validated (ha)")
     author: str

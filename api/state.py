@@ -189,7 +189,7 @@ class StateStore:
         """
         rows = self._query("SELECT data FROM projects WHERE project_id = ?", (project_id,))
         if not rows:
-            msg = f"unknown project {project_id!r}; list the projects with GET /projects"
+            msg = f"projet inconnu « {project_id} » ; voir la liste sous GET /projects"
             raise NotFoundError(msg)
         return dict(json.loads(rows[0]["data"]))
 
@@ -210,12 +210,12 @@ class StateStore:
             ).fetchone()
             if create and exists:
                 msg = (
-                    f"project {project_id!r} already exists; change it with "
-                    f"PUT /projects/{project_id} or choose another project_id"
+                    f"le projet « {project_id} » existe déjà ; modifiez-le avec "
+                    f"PUT /projects/{project_id} ou choisissez un autre project_id"
                 )
                 raise ConflictError(msg)
             if not create and not exists:
-                msg = f"unknown project {project_id!r}; create it with POST /projects"
+                msg = f"projet inconnu « {project_id} » ; créez-le avec POST /projects"
                 raise NotFoundError(msg)
             if create:
                 conn.execute(
@@ -266,12 +266,12 @@ class StateStore:
                     f"le projet {project_id!r} ne peut pas être supprimé : les décisions "
                     f"validées {ids} s'y rapportent (journal des décisions, GET /decisions). "
                     "Modifiez-le avec PUT /projects/{id}, ou enregistrez d'abord une décision "
-                    "« rejected » sur son placement ; le journal garde ses décisions."
+                    "« rejetée » (rejected) sur son placement ; le journal garde ses décisions."
                 ).replace("{id}", project_id)
                 raise ReferencedProjectError(msg, decision_ids=ids)
             cur = conn.execute("DELETE FROM projects WHERE project_id = ?", (project_id,))
             if cur.rowcount == 0:
-                msg = f"unknown project {project_id!r}; list the projects with GET /projects"
+                msg = f"projet inconnu « {project_id} » ; voir la liste sous GET /projects"
                 raise NotFoundError(msg)
 
     # -- scenarios ---------------------------------------------------------------
@@ -353,7 +353,7 @@ class StateStore:
         """
         rows = self._query("SELECT * FROM scenarios WHERE scenario_id = ?", (scenario_id,))
         if not rows:
-            msg = f"unknown scenario {scenario_id!r}; list the scenarios with GET /scenarios"
+            msg = f"scénario inconnu « {scenario_id} » ; voir la liste sous GET /scenarios"
             raise NotFoundError(msg)
         return self._scenario(rows[0])
 

@@ -54,13 +54,17 @@ def fr_number(value: float, decimals: int = 1, unit: str = "", *, trim_zeros: bo
     True
     >>> fr_number(float("nan"))
     'n.d.'
+    >>> fr_number(-0.001, 2), fr_number(-0.4, 0), fr_number(-0.5, 1)
+    ('0,00', '0', '-0,5')
     """
     if value is None or not math.isfinite(value):
         return "n.d."
     text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
     if trim_zeros and "," in text:
         text = text.rstrip("0").rstrip(",")
-    if text in {"-0", ""}:
+    if text.startswith("-") and not text.strip("-0,\u202f"):
+        text = text[1:]  # "-0,00": a negative number too small to show
+    if not text:
         text = "0"
     return f"{text}\xa0{unit}" if unit else text
 

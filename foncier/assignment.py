@@ -168,7 +168,7 @@ def check_objective(objective: str) -> str:
         For an unknown objective, listing the known ones.
     """
     if objective not in OBJECTIVES:
-        msg = f"unknown objective {objective!r}; expected one of {list(OBJECTIVES)}"
+        msg = f"objectif inconnu « {objective} » ; valeurs possibles : {', '.join(OBJECTIVES)}"
         raise FoncierError(msg)
     return objective
 

@@ -336,7 +336,11 @@ def dissolved_parts(geoms: np.ndarray) -> np.ndarray:
 
 
 def land_cover_shares(
-    units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, unknown_as: str = "enaf"
+    units: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    unknown_as: str = "enaf",
+    friches_count: bool = False,
 ) -> pd.DataFrame:
     """ENAF share and unknown-cover share of each unit, from one overlay with the parcels.
 
@@ -350,6 +354,11 @@ def land_cover_shares(
     unknown_as
         How land of ``unknown`` cover is charged: ``enaf`` (the cautious
         default) or ``artificialised`` (the rule set's ``unknown_land_cover``).
+    friches_count
+        The rule set's ``friches_count``: when true, a friche's ``enaf_share``
+        is its area on parcels whose cover is explicitly ``enaf`` (a friche
+        agricole, a wasteland gone back to nature), unknown cover counting
+        as already used land; when false (the default) a friche is 0.
 
     Returns
     -------
@@ -357,9 +366,10 @@ def land_cover_shares(
         ``enaf_share`` and ``unknown_cover_share`` in [0, 1] on the units'
         index: the unit's area on ENAF parcels (plus, when ``unknown_as`` is
         ``enaf``, on parcels of unknown cover), and on parcels of unknown
-        cover, each divided by its area on any parcel.  A friche is 0 for
-        both (its reuse consumes no ENAF, whatever its parcels say); a
-        non-friche unit on no parcel is ``NaN``.
+        cover, each divided by its area on any parcel.  A friche's
+        ``unknown_cover_share`` is 0 and its ``enaf_share`` 0 unless
+        ``friches_count`` (its reuse consumes no ENAF); a non-friche unit on
+        no parcel is ``NaN``.
 
     Raises
     ------
@@ -375,18 +385,22 @@ def land_cover_shares(
     unknown_out = np.full(len(units), np.nan)
     enaf_out[friche] = 0.0
     unknown_out[friche] = 0.0
-    todo = np.flatnonzero(~friche)
+    todo = np.flatnonzero(~friche) if not friches_count else np.arange(len(units))
     if len(todo) and len(parcels):
         cover = parcels[Col.LAND_COVER].to_numpy(dtype=object)
         is_unknown = cover == "unknown"
         is_enaf = (cover == "enaf") | (is_unknown & (unknown_as == "enaf"))
         src, dst, area = overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
+        # a friche's unknown cover counts as already used land, not ENAF
+        enaf_dst = np.where(friche[todo][src], cover[dst] == "enaf", is_enaf[dst])
         on_parcels = np.bincount(src, weights=area, minlength=len(todo))
-        on_enaf = np.bincount(src, weights=area * is_enaf[dst], minlength=len(todo))
+        on_enaf = np.bincount(src, weights=area * enaf_dst, minlength=len(todo))
         on_unknown = np.bincount(src, weights=area * is_unknown[dst], minlength=len(todo))
         with np.errstate(invalid="ignore", divide="ignore"):
             enaf_out[todo] = np.where(on_parcels > 0, on_enaf / on_parcels, np.nan)
             unknown_out[todo] = np.where(on_parcels > 0, on_unknown / on_parcels, np.nan)
+        enaf_out[friche & np.isnan(enaf_out)] = 0.0
+        unknown_out[friche] = 0.0
     return pd.DataFrame(
         {
             UnitCol.ENAF_SHARE: np.clip(enaf_out, 0.0, 1.0),

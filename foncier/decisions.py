@@ -30,6 +30,7 @@ import pandas as pd
 
 from foncier.errors import LayerSchemaError
 from foncier.io._common import read_csv_table
+from foncier.labels import DECISION_LABELS, code_of
 from foncier.layers import TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table, empty_layer
 
 __all__ = [
@@ -42,10 +43,8 @@ __all__ = [
     "validated_placements",
 ]
 
-#: Decision values of the log (English codes; French labels for people).
-DECISIONS = {"validated": "validée", "rejected": "rejetée"}
-#: French spellings accepted on input.
-_DECISION_ALIASES = {"validée": "validated", "validee": "validated", "rejetée": "rejected"}
+#: Decision values of the log (English codes; French labels for people, accepted on input).
+DECISIONS = DECISION_LABELS
 _DECISION = "decision"
 
 
@@ -75,16 +74,18 @@ def validated_placements(log: pd.DataFrame) -> pd.DataFrame:
         return empty_decisions()
     if TableCol.DECISION_ID in log.columns:
         log = log.sort_values(TableCol.DECISION_ID, kind="stable")
-    decision = log[_DECISION].astype(str).str.strip().str.lower()
-    decision = decision.replace(_DECISION_ALIASES)
-    bad = sorted(set(decision) - set(DECISIONS))
+    decision = log[_DECISION].astype(str)
+    codes = {value: code_of(value, DECISIONS) for value in decision.unique()}
+    bad = sorted(value for value, code in codes.items() if code is None)
     if bad:
         msg = (
             f"décisions : valeur(s) {bad} inconnue(s) dans la colonne « decision » ; "
             "valeurs permises : « validée » (validated) ou « rejetée » (rejected)."
         )
         raise LayerSchemaError(msg, column=_DECISION)
-    latest = log.assign(**{_DECISION: decision}).drop_duplicates(Col.PROJECT_ID, keep="last")
+    latest = log.assign(**{_DECISION: decision.map(codes)}).drop_duplicates(
+        Col.PROJECT_ID, keep="last"
+    )
     kept = latest[latest[_DECISION] == "validated"]
     columns = TABLE_SCHEMAS["decisions"].column_names
     out = pd.DataFrame(

@@ -33,7 +33,7 @@ import pandas as pd
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
 from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
-from foncier.labels import REQUIREMENT_LABELS
+from foncier.labels import OBJECTIVE_LABELS, REQUIREMENT_LABELS
 from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
 from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
@@ -57,6 +57,7 @@ REASON_CODES = (
     "outcompeted",
     "not_worth",
     "not_selected",
+    "no_lot",
 )
 _TOL = 1e-6
 
@@ -384,7 +385,8 @@ def _competition_row(
             "reason_code": "not_worth",
             UnitCol.UNIT_ID: best[UnitCol.UNIT_ID],
             "explanation": (
-                f"sous l'objectif {objective}, ses {int(best['jobs'])} emplois ne compensent pas "
+                f"sous l'objectif « {OBJECTIVE_LABELS.get(objective, objective)} », "
+                f"ses {int(best['jobs'])} emplois ne compensent pas "
                 f"les {fr_compact(best['enaf_ha'], 2)} ha d'ENAF de son meilleur terrain "
                 f"({best[UnitCol.UNIT_ID]})"
             ),
@@ -433,8 +435,12 @@ def _competition_row(
         "missing_ha": short,
         "blocking_project_id": blocker,
         "explanation": (
-            f"supplanté : ses {n} terrain{'s' if n > 1 else ''} possible{'s' if n > 1 else ''} "
-            f"sont occupés ; sur le meilleur, {best[UnitCol.UNIT_ID]}, {blocker} "
+            (
+                f"supplanté : ses {n} terrains possibles sont occupés ; sur le meilleur, "
+                if n > 1
+                else "supplanté : son seul terrain possible est occupé ; sur ce terrain, "
+            )
+            + f"{best[UnitCol.UNIT_ID]}, {blocker} "
             f"({blocker_jobs} emplois) ne laisse que {fr_compact(max(best['free_ha'], 0.0), 2)} ha "
             f"sur les {fr_compact(best['area_ha'], 2)} ha nécessaires"
         ),

@@ -151,7 +151,10 @@ def matching_inputs(
     clock = time.perf_counter()
     if units is None:
         units = land_units(
-            territory, progress=progress, unknown_land_cover=rule_set.unknown_land_cover
+            territory,
+            progress=progress,
+            unknown_land_cover=rule_set.unknown_land_cover,
+            friches_count=rule_set.friches_count,
         )
     check_table(units, "land_units")
     units = units_after(units.reset_index(drop=True), decided)

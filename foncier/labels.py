@@ -16,9 +16,12 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 import html
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from foncier._format import fr_number
 from foncier.layers import (
@@ -34,16 +37,21 @@ __all__ = [
     "AUDIT_LABELS",
     "COLUMN_LABELS",
     "CONSTRAINT_KIND_LABELS",
+    "DECISION_LABELS",
     "EFFECT_LABELS",
     "INFRA_KIND_LABELS",
     "LAYER_NAMES",
+    "OBJECTIVE_LABELS",
     "ORIGIN_LABELS",
     "POOL_LABELS",
     "REASON_LABELS",
     "REQUIREMENT_LABELS",
     "TABLE_COLUMN_LABELS",
+    "TERRITORY_LAYER_LABELS",
+    "code_of",
     "collapsible",
     "esc",
+    "fr_datetime",
     "ha",
     "html_table",
     "km",
@@ -55,6 +63,7 @@ __all__ = [
 #: French name of each map layer in the layer control.
 LAYER_NAMES: dict[str, str] = {
     "communes": "Communes : budget ZAN restant",
+    "consumption": "Communes : consommation d'ENAF 2011-2021",
     "commune_names": "Noms des communes",
     "units": "Unités foncières disponibles",
     "zae": "Zones d'activités (ZAE)",
@@ -81,6 +90,7 @@ REASON_LABELS: dict[str, str] = {
     "no_land": "Aucun terrain candidat",
     "not_worth": "Emplois insuffisants pour l'ENAF consommé",
     "not_selected": "Non retenus (marge d'optimalité du calcul)",
+    "no_lot": "Aucun lot d'un seul tenant dans les parcelles",
 }
 #: French name of each hard requirement of a project (:data:`foncier.feasibility.REQUIREMENTS`).
 REQUIREMENT_LABELS: dict[str, str] = {
@@ -158,6 +168,14 @@ TABLE_COLUMN_LABELS: dict[str, str] = {
     TableCol.OVER_BUDGET: "Enveloppe dépassée",
     TableCol.PACE_HA_PER_YEAR: "Rythme depuis 2021 (ha par an)",
     TableCol.STATUS: "Statut",
+    UnitCol.IDUS: "Parcelles du lot (idu)",
+    UnitCol.ENAF_SHARE: "Part d'ENAF",
+    TableCol.LOT_AREA_HA: "Surface du lot (ha)",
+    TableCol.N_PARCELS: "Parcelles du lot",
+    TableCol.N_OWNERS: "Propriétaires",
+    TableCol.OWNER_KINDS: "Types de propriétaire",
+    TableCol.PUBLIC_SHARE: "Part publique",
+    TableCol.SPLIT: "Parcelle coupée",
 }
 #: French name of each field of a scenario's audit record, and of the fields of its
 #: nested records (``"weights.area_fit"``…).
@@ -211,6 +229,48 @@ POOL_LABELS: dict[str, str] = {
     "scot": "mutualisés par SCoT",
 }
 
+#: French name of each layer of a territory folder (:data:`foncier.layers.SCHEMAS`).
+TERRITORY_LAYER_LABELS: dict[str, str] = {
+    "communes": "communes",
+    "parcels": "parcelles",
+    "plu_zones": "zones du PLU",
+    "zae": "ZAE",
+    "zae_plots": "lots de ZAE",
+    "friches": "friches",
+    "constraints": "contraintes",
+    "infrastructure": "infrastructures",
+    "enaf_consumption": "consommation d'ENAF",
+    "planning_docs": "documents d'urbanisme",
+    "projects": "projets",
+    "dem": "MNT",
+}
+#: French label of each objective of the assignment (:data:`foncier.assignment.OBJECTIVES`).
+OBJECTIVE_LABELS: dict[str, str] = {
+    "jobs": "emplois",
+    "score": "score",
+    "min_enaf": "sobriété",
+    "friches_first": "friches d'abord",
+}
+#: French label of each decision of the working group (:data:`foncier.decisions.DECISIONS`).
+DECISION_LABELS: dict[str, str] = {"validated": "validée", "rejected": "rejetée"}
+#: Month names, for dates people read.
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+#: The time zone of the dates people read.
+_PARIS = ZoneInfo("Europe/Paris")
+
 _POPUP_STYLE = "max-width:380px;font:12px/1.35 sans-serif"
 
 
@@ -261,3 +321,73 @@ def popup_div(body: str) -> str:
 def popup_html(title: str, rows: Sequence[tuple[str, str]], extra: str = "") -> str:
     """A popup: escaped bold ``title``, the table of ``rows``, then ``extra`` HTML."""
     return popup_div(f"<b>{esc(title)}</b>{html_table(rows)}{extra}")
+
+
+def _folded(text: str) -> str:
+    """``text`` lower-cased, without accents, spaces, apostrophes, hyphens or underscores."""
+    bare = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(c for c in bare if c.isalnum() and not unicodedata.combining(c))
+
+
+def code_of(value: str, labels: Mapping[str, str]) -> str | None:
+    """The code that ``value`` names: a code of ``labels`` or its French label.
+
+    Case, accents, spaces, apostrophes, hyphens and underscores are ignored, so
+    that ``"friches d'abord"``, ``"friches-dabord"`` and ``"friches_first"`` all
+    name the same code.
+
+    Parameters
+    ----------
+    value
+        What a user typed: an English code (for scripts) or a French label.
+    labels
+        Code → French label (e.g. :data:`OBJECTIVE_LABELS`).
+
+    Returns
+    -------
+    str or None
+        The code, or ``None`` when ``value`` names none.
+
+    Examples
+    --------
+    >>> code_of("Sobriete", OBJECTIVE_LABELS), code_of("friches_first", OBJECTIVE_LABELS)
+    ('min_enaf', 'friches_first')
+    >>> code_of("jobz", OBJECTIVE_LABELS) is None
+    True
+    """
+    key = _folded(value)
+    for code, label in labels.items():
+        if key in (_folded(code), _folded(label)):
+            return code
+    return None
+
+
+def fr_datetime(value: str | dt.datetime, *, time: bool = True) -> str:
+    """A date (and time) written the French way, in Paris time: « 2 décembre 2026 à 14 h 05 ».
+
+    Parameters
+    ----------
+    value
+        A datetime or its ISO 8601 text; a naive one is taken as UTC.
+    time
+        Write the time of day too.
+
+    Returns
+    -------
+    str
+        The date; the first day of a month reads « 1er ».
+
+    Examples
+    --------
+    >>> fr_datetime("2026-12-02T13:05:00+00:00")
+    '2 décembre 2026 à 14 h 05'
+    >>> fr_datetime("2026-07-01T10:00:00Z", time=False)
+    '1er juillet 2026'
+    """
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(_PARIS)
+    day = "1er" if local.day == 1 else str(local.day)
+    text = f"{day} {_MONTHS[local.month - 1]} {local.year}"
+    return f"{text} à {local.hour} h {local.minute:02d}" if time else text

@@ -54,6 +54,7 @@ __all__ = [
     "ORIGIN_FRICHE",
     "ORIGIN_ZAE_PLOT",
     "Col",
+    "DiagnosisCol",
     "Column",
     "LayerSchema",
     "LoadReport",
@@ -63,6 +64,7 @@ __all__ = [
     "UnitCol",
     "check_area_of_use",
     "check_table",
+    "destination_column",
     "empty_layer",
     "is_activity_zone",
     "normalise_insee",
@@ -86,12 +88,15 @@ class Col:
     # communes
     EPCI = "epci"
     SCOT = "scot"
+    REGION = "region"
     HAS_PLANNING_DOC = "has_planning_doc"
     # planning documents (PLU, PLUi, carte communale, RNU)
     DOC_TYPE = "doc_type"
     PRESCRIPTION_DATE = "prescription_date"
     ARRET_DATE = "arret_date"
     APPROVAL_DATE = "approval_date"
+    GUARANTEE_POOLING = "guarantee_pooling"
+    DELEGATED_COMMUNES = "delegated_communes"
     # parcels
     IDU = "idu"
     SECTION = "section"
@@ -99,6 +104,9 @@ class Col:
     CONTENANCE_M2 = "contenance_m2"
     AREA_M2 = "area_m2"
     OWNER_KIND = "owner_kind"
+    #: Optional column of the parcels layer: the owner's account (``compte communal`` of the
+    #: Fichiers fonciers) when known; lots count their distinct owners from it.
+    OWNER_ID = "owner_id"
     LAND_COVER = "land_cover"
     # plu zones
     ZONE_ID = "zone_id"
@@ -352,6 +360,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str"),
                 Column(Col.EPCI, "code", pattern=_SIREN_RE),
                 Column(Col.SCOT, "str", required=False, nullable=True),
+                # INSEE code of the région (its SRADDET territorialises the ZAN target)
+                Column(Col.REGION, "str", required=False, nullable=True),
                 # covered by a planning document that opens the garantie communale;
                 # blank = unknown (see foncier.zan.guarantee)
                 Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
@@ -498,9 +508,14 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.PRESCRIPTION_DATE, "str", required=False, nullable=True),
                 Column(Col.ARRET_DATE, "str", required=False, nullable=True),
                 Column(Col.APPROVAL_DATE, "str", required=False, nullable=True),
+                # the commune asked to pool its garantie communale (blank: not recorded)
+                Column(Col.GUARANTEE_POOLING, "bool", required=False, nullable=True),
+                # communes déléguées of a commune nouvelle (each adds to its guarantee)
+                Column(Col.DELEGATED_COMMUNES, "int", required=False, minimum=0, default=0),
             ),
             None,
-            "planning documents of each commune and the dates of their procedure (ISO dates)",
+            "planning documents of each commune and the dates of their procedure (ISO dates), "
+            "its request to pool the garantie communale, its communes déléguées",
         ),
         LayerSchema(
             "projects",
@@ -605,15 +620,20 @@ class LoadReport:
         return self.rows_read - len(self.rows_rejected)
 
     def summary(self) -> str:
-        """One line a person can read, e.g. in ``foncier info``."""
-        parts = [f"{self.layer}: {self.rows_kept}/{self.rows_read} rows kept"]
+        """One line in French a person can read, e.g. in ``foncier import``."""
+        from foncier.labels import TERRITORY_LAYER_LABELS  # labels imports this module
+
+        layer = TERRITORY_LAYER_LABELS.get(self.layer, self.layer)
+        parts = [f"{layer} : {self.rows_kept}/{self.rows_read} lignes gardées"]
         if self.rows_rejected:
-            parts.append(f"{len(self.rows_rejected)} rejected")
+            n = len(self.rows_rejected)
+            parts.append(f"{n} rejetée{'s' if n > 1 else ''}")
         if self.geometries_repaired:
-            parts.append(f"{self.geometries_repaired} geometries repaired")
+            n = self.geometries_repaired
+            parts.append(f"{n} géométrie{'s' if n > 1 else ''} réparée{'s' if n > 1 else ''}")
         if self.reprojected:
-            parts.append(f"reprojected from {self.crs_in} to {CRS_L93}")
-        return ", ".join(parts) + "".join(f"; {n}" for n in self.notes)
+            parts.append(f"reprojetée de {self.crs_in} en {CRS_L93}")
+        return ", ".join(parts) + "".join(f" ; {n}" for n in self.notes)
 
 
 def _first(values: Iterable[Any], n: int = 5) -> str:
@@ -1195,6 +1215,20 @@ class TableCol:
     REDUCTION_RATE = "reduction_rate"
     ENVELOPE_HA = "envelope_ha"
     GUARANTEE_APPLIED = "guarantee_applied"
+    TARGET_LEVEL = "target_level"
+    TARGET_STATUS = "target_status"
+    TARGET_NOTE = "target_note"
+    GUARANTEE_INCLUDED = "guarantee_included"
+    GUARANTEE_FLOOR_HA = "guarantee_floor_ha"
+    GUARANTEED_HA = "guaranteed_ha"
+    GUARANTEE_POOLING = Col.GUARANTEE_POOLING
+    GUARANTEE_RESERVED_HA = "guarantee_reserved_ha"
+    ALLOWANCE_HA = "allowance_ha"
+    PENE_BUILT_HA = "pene_built_ha"
+    PENE_PLANNED_HA = "pene_planned_ha"
+    EXCLUDED_HA = "excluded_ha"
+    PROJECTED_END_HA = "projected_end_ha"
+    END_YEAR = "end_year"
     CONSUMED_HA = "consumed_ha"
     COMMITTED_HA = "committed_ha"
     REMAINING_HA = "remaining_ha"
@@ -1222,6 +1256,58 @@ class TableCol:
     HINT = "hint"
     # decisions of the working group
     DECISION_ID = "decision_id"
+    # lots: the parcels a placed project takes (foncier.lots), and assembled sites
+    LOT_AREA_HA = "lot_area_ha"
+    N_PARCELS = "n_parcels"
+    N_OWNERS = "n_owners"
+    OWNER_KINDS = "owner_kinds"
+    PUBLIC_SHARE = "public_share"
+    SPLIT = "split"
+    SITE_RANK = "site_rank"
+
+
+class DiagnosisCol:
+    """Column names of the ZAN diagnosis tables (:mod:`foncier.zan.diagnosis`).
+
+    Consumption is given for the reference period (2011-2021) and since the
+    start of the target period (2021), in total and by Cerema destination:
+    the column of a destination is :func:`destination_column` of its tidy
+    ENAF column.  Efficiency ratios divide the ENAF consumed over the census
+    period of the Cerema file (e.g. 1 Jan 2015 → 1 Jan 2021) by the change
+    of population, households and jobs over it.
+    """
+
+    AREA = "area"
+    DEP = "dep"
+    REFERENCE_HA = "reference_ha"
+    SINCE_2021_HA = "since_2021_ha"
+    CENSUS_CONSUMED_M2 = "census_consumed_m2"
+    NEW_INHABITANTS = "new_inhabitants"
+    NEW_HOUSEHOLDS = "new_households"
+    NEW_JOBS = "new_jobs"
+    M2_PER_NEW_INHABITANT = "m2_per_new_inhabitant"
+    M2_PER_NEW_HOUSEHOLD = "m2_per_new_household"
+    M2_PER_NEW_JOB = "m2_per_new_job"
+    #: The tidy ENAF destination columns, in the order of the diagnosis (MDA's).
+    DESTINATIONS = (
+        Col.HOUSING_M2,
+        Col.ACTIVITY_M2,
+        Col.MIXED_M2,
+        Col.ROAD_M2,
+        Col.RAIL_M2,
+        Col.UNKNOWN_M2,
+    )
+
+
+def destination_column(period: str, destination: str) -> str:
+    """Column of the diagnosis for a destination over a period.
+
+    Examples
+    --------
+    >>> destination_column(DiagnosisCol.REFERENCE_HA, Col.HOUSING_M2)
+    'reference_housing_ha'
+    """
+    return f"{period.removesuffix('_ha')}_{destination.removesuffix('_m2')}_ha"
 
 
 #: Project fields every table about projects carries, so that its readers never join back.
@@ -1256,6 +1342,19 @@ _POOL_COLUMNS = (
     _f(_T.ENVELOPE_HA, nullable=True),
     _f(_T.CONSUMED_HA, nullable=True),
     _f(_T.COMMITTED_HA, nullable=True),
+)
+
+#: What a lot says about its land (placements and assembled sites): parcels, owners, ENAF.
+_LOT_COLUMNS = (
+    # blank for a lot on land outside any listed parcel (a ZAE plot drawn by its own polygon)
+    _s(UnitCol.IDUS, nullable=True),
+    _f(_T.LOT_AREA_HA, minimum=0),
+    Column(_T.N_PARCELS, "int", minimum=0),
+    # distinct owners when every parcel's owner is known (parcels ``owner_id``), else missing
+    _f(_T.N_OWNERS, nullable=True, minimum=0),
+    _s(_T.OWNER_KINDS),
+    _f(_T.PUBLIC_SHARE, minimum=0),
+    _f(UnitCol.ENAF_SHARE, nullable=True),
 )
 
 #: Schemas of the tables passed between stages: one contract per table.
@@ -1321,6 +1420,32 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             "one row per placed project",
         ),
         LayerSchema(
+            "lots",
+            (Col.PROJECT_ID,),
+            (
+                _s(Col.PROJECT_ID),
+                _s(UnitCol.UNIT_ID),
+                *_LOT_COLUMNS,
+                _f(_T.ENAF_HA, minimum=0),
+                _b(_T.SPLIT),
+            ),
+            "polygon",
+            "the lot of each placed project: its parcels inside its unit (foncier.lots)",
+        ),
+        LayerSchema(
+            "assembled_sites",
+            (_T.SITE_RANK,),
+            (
+                Column(_T.SITE_RANK, "int", minimum=1),
+                _insee(),
+                *_LOT_COLUMNS,
+                _f(_T.ENAF_HA, minimum=0),
+                _f(_T.SCORE),
+            ),
+            "polygon",
+            "contiguous sites assembled from candidate parcels (foncier.land_assembly)",
+        ),
+        LayerSchema(
             "unmatched",
             (Col.PROJECT_ID,),
             (
@@ -1341,9 +1466,28 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
         LayerSchema(
             "budgets",
             (_T.POOL_ID,),
-            (*_POOL_COLUMNS, _f(_T.REMAINING_HA, nullable=True), _s(_T.STATUS)),
+            (
+                *_POOL_COLUMNS,
+                _s(_T.TARGET_LEVEL),
+                _s(_T.TARGET_STATUS),
+                _s(_T.TARGET_NOTE),
+                _b(_T.GUARANTEE_INCLUDED),
+                _f(_T.GUARANTEE_FLOOR_HA),
+                _f(_T.GUARANTEED_HA, nullable=True),
+                _b(_T.GUARANTEE_POOLING),
+                _f(_T.GUARANTEE_RESERVED_HA, nullable=True),
+                _f(_T.ALLOWANCE_HA, nullable=True),
+                _f(_T.PENE_BUILT_HA),
+                _f(_T.PENE_PLANNED_HA),
+                _f(_T.EXCLUDED_HA),
+                _f(_T.REMAINING_HA, nullable=True),
+                _f(_T.PROJECTED_END_HA, nullable=True),
+                Column(_T.END_YEAR, "int"),
+                _s(_T.STATUS),
+            ),
             None,
-            "ZAN budget per pool (foncier.zan.budget_table)",
+            "ZAN budget per pool (foncier.zan.budget_table); the projection is at "
+            "end_year, the end of the rule set's target period",
         ),
         LayerSchema(
             "zan_balance",
@@ -1373,6 +1517,34 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
         ),
     )
 }
+
+#: The ZAN diagnosis per commune (:func:`foncier.zan.diagnosis.zan_diagnosis`).
+TABLE_SCHEMAS["zan_diagnosis"] = LayerSchema(
+    "zan_diagnosis",
+    (Col.INSEE,),
+    (
+        _insee(),
+        _s(Col.NAME, nullable=True),
+        _s(DiagnosisCol.DEP, nullable=True),
+        *(
+            _f(column, nullable=True)
+            for period in (DiagnosisCol.REFERENCE_HA, DiagnosisCol.SINCE_2021_HA)
+            for column in (
+                period,
+                *(destination_column(period, d) for d in DiagnosisCol.DESTINATIONS),
+            )
+        ),
+        _f(DiagnosisCol.CENSUS_CONSUMED_M2, nullable=True),
+        _f(DiagnosisCol.NEW_INHABITANTS, nullable=True),
+        _f(DiagnosisCol.NEW_HOUSEHOLDS, nullable=True),
+        _f(DiagnosisCol.NEW_JOBS, nullable=True),
+        _f(DiagnosisCol.M2_PER_NEW_INHABITANT, nullable=True),
+        _f(DiagnosisCol.M2_PER_NEW_HOUSEHOLD, nullable=True),
+        _f(DiagnosisCol.M2_PER_NEW_JOB, nullable=True),
+    ),
+    None,
+    "ENAF consumption by destination and efficiency ratios per commune",
+)
 
 _KIND_CHECKS: dict[str, Callable[[pd.Series], bool]] = {
     "float": pd.api.types.is_numeric_dtype,

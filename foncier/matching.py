@@ -197,6 +197,7 @@ def match_projects(
     pool_names: Mapping[str, str] | None = None,
     pool_kind: str = "commune",
     charging: EnafCharging | None = None,
+    forbidden: pd.DataFrame | None = None,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -239,6 +240,9 @@ def match_projects(
     charging
         What counts as ENAF consumption; build it from the ZAN rule set with
         :meth:`~foncier.zan.charging.EnafCharging.from_rules`.
+    forbidden
+        ``project_id``, ``unit_id`` pairs the solver may not choose (their
+        lot cannot be laid out, see :func:`foncier.lots.place_with_lots`).
 
     Returns
     -------
@@ -276,6 +280,10 @@ def match_projects(
         ),
         charging=charging,
     )
+    if forbidden is not None and len(forbidden):
+        banned = pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+        pair_ids = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+        pairs = pairs[~pair_ids.isin(banned)]
     pairs = pairs.reset_index(drop=True)
     capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()
     coef = objective_coefficients(pairs, objective, enaf_penalty=enaf_penalty)

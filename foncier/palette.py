@@ -17,12 +17,16 @@ from foncier.layers import FRICHE_STATUSES, ORIGIN_ACTIVITY_ZONE, ORIGIN_FRICHE,
 __all__ = [
     "BUDGET_BREAKS_HA",
     "BUDGET_PALETTE",
+    "CONSUMPTION_BREAKS_HA",
+    "CONSUMPTION_PALETTE",
     "EXCEEDED",
     "FRICHE_COLOURS",
     "INCOMPLETE",
     "SECTOR_COLOURS",
     "budget_class_labels",
     "budget_colour",
+    "consumption_class_labels",
+    "consumption_colour",
     "sector_colour",
     "swatch",
 ]
@@ -31,6 +35,10 @@ __all__ = [
 BUDGET_BREAKS_HA: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 #: Fill of each budget class, from the smallest remainder to the largest.
 BUDGET_PALETTE = ("#ffffcc", "#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32")
+#: Lower bounds (ha) of the classes of ENAF consumed per commune over a period (2011-2021).
+CONSUMPTION_BREAKS_HA: tuple[float, ...] = (0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+#: Fill of each consumption class, from the smallest consumption to the largest.
+CONSUMPTION_PALETTE = ("#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603")
 #: Fill of a pool over its envelope, and of a pool without ENAF data.
 EXCEEDED = "#b2182b"
 INCOMPLETE = "#bdbdbd"
@@ -150,6 +158,36 @@ def budget_class_labels() -> list[tuple[str, str]]:
             label = f"{fr_compact(lo)} ha et plus"
         out.append((BUDGET_PALETTE[k], label))
     return out
+
+
+def consumption_colour(value: float) -> str:
+    """Fill of a commune that consumed ``value`` ha (classes of :data:`CONSUMPTION_BREAKS_HA`).
+
+    Examples
+    --------
+    >>> consumption_colour(0.5) == CONSUMPTION_PALETTE[0], consumption_colour(75.0)
+    (True, '#a63603')
+    >>> consumption_colour(float("nan")) == INCOMPLETE
+    True
+    """
+    if np.isnan(value):
+        return INCOMPLETE
+    k = int(np.searchsorted(np.asarray(CONSUMPTION_BREAKS_HA), value, side="right")) - 1
+    return CONSUMPTION_PALETTE[min(max(k, 0), len(CONSUMPTION_PALETTE) - 1)]
+
+
+def consumption_class_labels() -> list[tuple[str, str]]:
+    """Colour and French label of each consumption class, e.g. ``"1 – 2 ha"``."""
+    breaks = CONSUMPTION_BREAKS_HA
+    return [
+        (
+            CONSUMPTION_PALETTE[k],
+            f"{fr_compact(lo)} – {fr_compact(breaks[k + 1])} ha"
+            if k + 1 < len(breaks)
+            else f"{fr_compact(lo)} ha et plus",
+        )
+        for k, lo in enumerate(breaks)
+    ]
 
 
 def swatch(colour: str, label: str, line: bool = False) -> str:

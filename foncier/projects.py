@@ -329,7 +329,7 @@ def read_projects(
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"cannot read the projects file {path}: le fichier n'existe pas"
+        msg = f"impossible de lire le fichier de projets {path} : le fichier n'existe pas"
         raise DataSourceError(msg)
     suffix = path.suffix.lower()
     kinds = None if suffix in {".csv", ".json", ".geojson", ".gpkg"} else {"text"}
@@ -349,7 +349,7 @@ def read_projects(
         pyogrio.errors.DataSourceError,
         pyogrio.errors.DataLayerError,
     ) as exc:
-        msg = f"cannot read the projects file {path}: {exc}"
+        msg = f"impossible de lire le fichier de projets {path} : {exc}"
         raise DataSourceError(msg) from exc
     report = LoadReport("projects", source=str(path))
     try:

@@ -61,10 +61,11 @@ from matplotlib.figure import Figure
 
 from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing
 from foncier.assumptions import assumptions_html, scenario_assumptions
-from foncier.labels import POOL_LABELS
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS, fr_datetime
 from foncier.layers import FOOTPRINT_APPROXIMATE, Col, TableCol, UnitCol
 from foncier.maps import map_html, scenario_map
 from foncier.outputs import write_text
+from foncier.report_diagnosis import diagnosis_section
 from foncier.synthesis import CLOSE_SHARE, DecisionSummary, decision_summary
 from foncier.texts import CRITERIA_FR
 
@@ -162,7 +163,9 @@ class ReportContext:
 #: Further sections, placed after the ZAN balance and before the trajectories: each
 #: function takes the :class:`ReportContext` and returns the HTML of a
 #: ``<section class='extra'>`` (with its ``<h2>``), or ``""`` when it has nothing to show.
-EXTRA_SECTIONS: tuple[Callable[[ReportContext], str], ...] = ()
+EXTRA_SECTIONS: tuple[Callable[[ReportContext], str], ...] = (
+    lambda ctx: diagnosis_section(ctx.territory),  # the ZAN diagnosis (foncier.report_diagnosis)
+)
 
 
 # -- headline figures ----------------------------------------------------------------------
@@ -350,6 +353,7 @@ def _placements_html(assignments: pd.DataFrame, ctx: ReportContext) -> str:
         ("Site", False),
         ("Commune", False),
         ("Surface (ha)", True),
+        ("Lot (ha)", True),
         ("ENAF (ha)", True),
         ("Emplois", True),
         ("Score", True),
@@ -367,21 +371,23 @@ def _placements_html(assignments: pd.DataFrame, ctx: ReportContext) -> str:
                 f"{_id(unit)}{_esc(ctx.sites.get(unit, unit))}{mark}",
                 _esc(ctx.commune_names.get(str(r.insee), r.insee)),
                 _num(r.area_ha, 2),
+                _num(getattr(r, TableCol.LOT_AREA_HA, None), 2),
                 _num(r.enaf_ha, 2),
                 _num(r.jobs, 0),
                 _num(r.score, 2),
             ]
         )
     notes = [
+        "Lot : les parcelles du terrain attribuées au projet. "
         "ENAF : hectares pris sur l'enveloppe locale (0 sur une friche, un terrain déjà "
         "artificialisé, ou pour un projet PENE, décompté de l'enveloppe nationale). "
         + _score_sentence(ctx.result.audit)
-        + " Le coût ZAN et les raisons de chaque choix figurent dans le classeur du scénario "
-        "(scenario.xlsx, feuille « Placements »)."
+        + " Le coût ZAN, les raisons de chaque choix et les parcelles de chaque lot figurent "
+        "dans le classeur du scénario (scenario.xlsx, feuille « Placements »)."
     ]
     if approximate & set(assignments[UnitCol.UNIT_ID].astype(str)):
         notes.append(f"* {_esc(FOOTPRINT_LABELS[FOOTPRINT_APPROXIMATE])}.")
-    widths = (25, 13, 27, 11, 6, 6, 6, 6)
+    widths = (24, 12, 25, 10, 6, 6, 6, 6, 5)
     table = _table(head, rows, widths=widths, css_class="annex")
     return table + "".join(f"<p class='note'>{n}</p>" for n in notes)
 
@@ -440,14 +446,14 @@ def _audit_html(audit: dict[str, Any]) -> str:
         ("Règles ZAN", f"{audit.get('rules')} (version {audit.get('rules_version')})"),
         ("Source des règles", audit.get("rules_source")),
         ("Millésime ENAF", audit.get("enaf_vintage")),
-        ("Budgets", audit.get("pool")),
-        ("Objectif", audit.get("objective")),
+        ("Budgets", POOL_LABELS.get(audit.get("pool", ""), audit.get("pool"))),
+        ("Objectif", OBJECTIVE_LABELS.get(audit.get("objective", ""), audit.get("objective"))),
         (
             "Solveur",
             f"{audit.get('solver_status')}, écart {_num(100 * gap, 2, '%')}",
         ),
         ("Version de foncier", audit.get("foncier_version")),
-        ("Calculé le", audit.get("started_at")),
+        ("Calculé le", fr_datetime(audit["started_at"]) if audit.get("started_at") else None),
     ]
     rows = [[_esc(k), _esc(v)] for k, v in fields if v is not None]
     hashes = audit.get("inputs_sha256", {}) or {}
@@ -916,13 +922,14 @@ def write_report(
     sections = EXTRA_SECTIONS if extra_sections is None else tuple(extra_sections)
     extra = "".join(build(ctx) for build in sections)
     title = f"Foncier industriel et ZAN : {territory.name}"
-    now = datetime.now(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    now = fr_datetime(datetime.now(UTC))
+    objective = OBJECTIVE_LABELS.get(audit.get("objective", ""), audit.get("objective"))
     pool_fr = _esc(_POOL_FR.get(pool, pool))
     n_left = len(result.unmatched)
     body = f"""
 <h1>{_esc(title)}</h1>
 <p class='label meta'>Scénario « {_esc(audit.get("name", ""))} », objectif
-{_esc(audit.get("objective"))}, budgets ZAN {_esc(POOL_LABELS.get(pool, pool))} ;
+« {_esc(objective)} », budgets ZAN {_esc(POOL_LABELS.get(pool, pool))} ;
 {_esc(territory.data_label)} ; règles {_esc(audit.get("rules"))}
 (version {_esc(audit.get("rules_version"))}) ; rapport produit le {now}.</p>
 {banner}

@@ -36,17 +36,19 @@ import pyogrio
 
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, check_objective
-from foncier.errors import DataSourceError, FoncierError
+from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+from foncier.lots import explain_forbidden, place_with_lots, with_lots
 from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
 from foncier.styles import add_layer_styles, result_metadata
 from foncier.workbook import WORKBOOK_NAME, write_workbook
-from foncier.zan.rules import POOL_LEVELS
+from foncier.zan.rules import LEGAL_STATUS_LABELS, POOL_LEVELS
 
 __all__ = [
     "RESULT_FILES",
@@ -69,7 +71,7 @@ RESULT_FILES = (
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
-#: ``placements.gpkg`` declares its geometry type: every placement is a land unit's polygon.
+#: ``placements.gpkg`` declares its geometry type: every placement is a lot's polygon.
 _PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
 
@@ -77,7 +79,10 @@ def _csv_dtypes(name: str) -> dict[str, Any]:
     """Text columns of a result table read as text (codes keep their zeros)."""
     if name not in TABLE_SCHEMAS:
         return {Col.PROJECT_ID: str, UnitCol.UNIT_ID: str}
-    return {c.name: str for c in TABLE_SCHEMAS[name].columns if c.kind in ("str", "code")}
+    schemas = (name, "lots") if name == "assignments" else (name,)  # assignments carry lots
+    return {
+        c.name: str for n in schemas for c in TABLE_SCHEMAS[n].columns if c.kind in ("str", "code")
+    }
 
 
 def _file_sha256(path: Path) -> str:
@@ -140,7 +145,8 @@ class ScenarioResult:
         Inputs' SHA-256, rule set and version, ENAF vintage, foncier version,
         solver status and gap, timings, synthetic-data flag, parameters.
     placements
-        Assignments with the geometry of their land unit (EPSG:2154).
+        Assignments with the geometry of their lot (EPSG:2154): the parcels
+        each project takes inside its unit (see :mod:`foncier.lots`).
     rules
         The ZAN rule set itself (:class:`foncier.zan.RuleSet`), written in
         ``scenario.json``: a result reads back without its rule file.
@@ -175,8 +181,9 @@ class ScenarioResult:
         """A few French lines for people (CLI, logs)."""
         t, a = self.totals, self.audit
         lines = [
-            f"Scénario « {a.get('name', '')} » — objectif {a['objective']}, "
-            f"budgets par {a['pool']}, "
+            f"Scénario « {a.get('name', '')} » — objectif "
+            f"« {OBJECTIVE_LABELS.get(a['objective'], a['objective'])} », "
+            f"budgets {POOL_LABELS.get(a['pool'], a['pool'])}, "
             f"règles {a['rules']} v{a['rules_version']}, données ENAF {a['enaf_vintage']}"
             + (" (données synthétiques)" if a.get("synthetic") else ""),
             f"Projets placés : {t['projects_placed']} / {t['projects']} "
@@ -304,6 +311,7 @@ class ScenarioResult:
             raise DataSourceError(msg)
         for name in _CHECKED_TABLES:
             check_table(tables[name], name, source=str(folder / f"{name}.csv"))
+        check_table(tables["assignments"], "lots", source=str(folder / "assignments.csv"))
         units[UnitCol.UNIT_ID] = units[UnitCol.UNIT_ID].astype(str)
         check_table(units, "land_units", source=str(folder / "land_units.gpkg"))
         rules = RuleSet.from_dict(record["rules"], str(folder / "scenario.json"))
@@ -327,6 +335,7 @@ _REASON_FR = {
     "outcompeted": "supplantés",
     "not_worth": "non rentables sous l'objectif",
     "not_selected": "non retenus",
+    "no_lot": "sans lot d'un seul tenant",
 }
 
 
@@ -399,7 +408,10 @@ class Scenario:
     def _check(self) -> None:
         check_objective(self.objective)
         if self.pool not in POOL_LEVELS:
-            msg = f"unknown pool level {self.pool!r}; expected one of {list(POOL_LEVELS)}"
+            msg = (
+                f"niveau de mutualisation inconnu « {self.pool} » ; "
+                f"valeurs possibles : {', '.join(POOL_LEVELS)}"
+            )
             raise FoncierError(msg)
 
     def _territory(self) -> Any:
@@ -432,7 +444,10 @@ class Scenario:
                 step("offre foncière")
             clock = time.perf_counter()
             self.units = land_units(
-                self._territory(), progress=progress, unknown_land_cover=rules.unknown_land_cover
+                self._territory(),
+                progress=progress,
+                unknown_land_cover=rules.unknown_land_cover,
+                friches_count=rules.friches_count,
             )
             supply_s = time.perf_counter() - clock
         built = matching_inputs(
@@ -494,31 +509,43 @@ class Scenario:
             bar.step("appariement")
             clock = time.perf_counter()
             units = inputs.units
-            match = match_projects(
-                projects,
+            match, layout, forbidden = place_with_lots(
+                lambda banned: match_projects(
+                    projects,
+                    units,
+                    inputs.pools.remaining,
+                    inputs.pools.unit_pool,
+                    objective=self.objective,
+                    weights=self.weights,
+                    thresholds=self.thresholds,
+                    top_n=self.top_n,
+                    time_limit=self.time_limit,
+                    mip_rel_gap=self.mip_rel_gap,
+                    pool_names=inputs.pools.names,
+                    pool_kind=inputs.pools.kind,
+                    charging=inputs.charging,
+                    forbidden=banned,
+                ),
                 units,
+                territory.parcels,
                 inputs.pools.remaining,
                 inputs.pools.unit_pool,
-                objective=self.objective,
-                weights=self.weights,
-                thresholds=self.thresholds,
-                top_n=self.top_n,
-                time_limit=self.time_limit,
-                mip_rel_gap=self.mip_rel_gap,
-                pool_names=inputs.pools.names,
-                pool_kind=inputs.pools.kind,
+                projects,
                 charging=inputs.charging,
+                unknown_as=inputs.rules.unknown_land_cover,
             )
-            timings["match"] = time.perf_counter() - clock
+            timings["match"] = time.perf_counter() - clock - layout.seconds
+            timings["lots"] = layout.seconds
             bar.step("bilan ZAN")
             clock = time.perf_counter()
-            balance = self._balance(match, units, inputs.budgets, inputs.rules, communes)
+            a = with_lots(match.assignments, layout.lots)
+            balance = self._balance(a, inputs.budgets, inputs.rules, communes)
             timings["balance"] = time.perf_counter() - clock
         finally:
             bar.close()
 
         rules, budgets = inputs.rules, inputs.budgets
-        a = match.assignments
+        unmatched = explain_forbidden(match.unmatched, forbidden)
         invest = pd.to_numeric(projects[Col.INVESTMENT_EUR], errors="coerce").fillna(0.0)
         placed_ids = projects[Col.PROJECT_ID].astype(str).isin(a[Col.PROJECT_ID].astype(str))
         totals = {
@@ -527,6 +554,8 @@ class Scenario:
             "jobs_total": int(projects[Col.JOBS].sum()),
             "jobs_placed": int(a[Col.JOBS].sum()),
             "ha_used": float(a[TableCol.AREA_HA].sum()),
+            "ha_lots": float(a[TableCol.LOT_AREA_HA].sum()),
+            "lots_split": int(a[TableCol.SPLIT].sum()),
             "ha_enaf": float(balance[TableCol.CONSUMED_BY_PLACEMENTS_HA].sum()),
             "ha_friches_reused": float(a.loc[a[UnitCol.IS_FRICHE], TableCol.AREA_HA].sum()),
             "pools_over_budget_before": int((balance[TableCol.REMAINING_BEFORE_HA] < 0).sum()),
@@ -562,6 +591,8 @@ class Scenario:
             "solver_gap": match.solve.gap,
             "greedy_objective": match.greedy_objective,
             "candidate_pairs": match.solve.n_pairs,
+            "solves": layout.solves,
+            "pairs_without_lot": forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist(),
             "units": len(units),
             "decisions": len(inputs.decisions),
             "timings_s": timings,
@@ -570,10 +601,13 @@ class Scenario:
         from foncier.assumptions import scenario_assumptions
 
         audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
-        placements = _placements(a, units)
+        lot_of = layout.lots.set_index(layout.lots[Col.PROJECT_ID].astype(str)).geometry
+        placements = gpd.GeoDataFrame(
+            a, geometry=lot_of.reindex(a[Col.PROJECT_ID].astype(str)).to_numpy(), crs=CRS_L93
+        )
         return ScenarioResult(
             assignments=a,
-            unmatched=match.unmatched,
+            unmatched=unmatched,
             zan_balance=balance,
             contributions=match.contributions,
             totals=totals,
@@ -644,28 +678,26 @@ class Scenario:
 
     @staticmethod
     def _balance(
-        match: MatchResult,
-        units: pd.DataFrame,
+        a: pd.DataFrame,
         budgets: pd.DataFrame,
         rules: Any,
         communes: pd.DataFrame,
     ) -> pd.DataFrame:
+        """ZAN balance per pool, re-computed from the lots' own land (area and ENAF share).
+
+        Raises
+        ------
+        InfeasibleError
+            A pool is charged more than its remaining budget (never published).
+        """
         from foncier.zan import placement_impact
 
-        a = match.assignments
-        share = (
-            units.set_index(UnitCol.UNIT_ID)[UnitCol.ENAF_SHARE]
-            .astype(float)
-            .reindex(a[UnitCol.UNIT_ID])
-            .fillna(1.0)
-            .to_numpy()
-        )
         placements = pd.DataFrame(
             {
                 Col.PROJECT_ID: a[Col.PROJECT_ID].astype(str),
                 Col.INSEE: a[Col.INSEE].astype(str),
-                "area_ha": a["area_ha"].astype(float),
-                "enaf_share": share,
+                "area_ha": a[TableCol.LOT_AREA_HA].astype(float),
+                "enaf_share": a[UnitCol.ENAF_SHARE].astype(float),
                 Col.IS_PENE: a[Col.IS_PENE].astype(bool),
                 UnitCol.IS_FRICHE: a[UnitCol.IS_FRICHE].astype(bool),
             }
@@ -673,6 +705,14 @@ class Scenario:
         _, per_pool = placement_impact(placements, budgets, rules, communes)
         extra = budgets.groupby("pool_id")[["envelope_ha", "consumed_ha", "committed_ha"]].sum()
         balance = per_pool.merge(extra, left_on="pool_id", right_index=True, how="left")
+        before = balance["remaining_before_ha"].astype(float).clip(lower=0.0)
+        over = balance["consumed_by_placements_ha"].astype(float) > before + 1e-6
+        if over.any():
+            msg = (
+                "les lots consomment plus d'ENAF que le budget restant des enveloppes "
+                f"{balance.loc[over, 'pool_id'].tolist()} : résultat non publié"
+            )
+            raise InfeasibleError(msg)
         cols = [
             "pool_id",
             Col.NAME,
@@ -719,20 +759,16 @@ def _vintage_label(vintage: Any) -> str | None:
     return str(getattr(vintage, "label", vintage))
 
 
+def _rules_label(result: ScenarioResult) -> str:
+    """Name and version of a result's rule set, flagged when it is a bill."""
+    label = f"{result.audit['rules']} v{result.audit['rules_version']}"
+    if result.rules.legal_status == "bill":
+        label += f" ({LEGAL_STATUS_LABELS['bill']})"
+    return label
+
+
 def _plain(obj: Any) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in obj.__dict__.items()}
-
-
-def _placements(assignments: pd.DataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
-    table = pd.DataFrame(assignments)
-    if isinstance(units, gpd.GeoDataFrame) and len(units):
-        geom = units.set_index(units[UnitCol.UNIT_ID].astype(str)).geometry
-        geometry = geom.reindex(table[UnitCol.UNIT_ID].astype(str)).to_numpy()
-        crs = units.crs or CRS_L93
-    else:
-        geometry = np.full(len(table), None, dtype=object)
-        crs = CRS_L93
-    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=crs).to_numpy(), crs=crs)
 
 
 class _Progress:
@@ -821,12 +857,20 @@ def compare(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
         ("enveloppes dépassées", ta["pools_over_budget_after"], tb["pools_over_budget_after"]),
     ]
     rows: list[dict[str, Any]] = [
-        {"indicator": "objectif", "a": a.audit["objective"], "b": b.audit["objective"]},
-        {"indicator": "mutualisation", "a": a.audit["pool"], "b": b.audit["pool"]},
+        {
+            "indicator": "objectif",
+            "a": OBJECTIVE_LABELS.get(a.audit["objective"], a.audit["objective"]),
+            "b": OBJECTIVE_LABELS.get(b.audit["objective"], b.audit["objective"]),
+        },
+        {
+            "indicator": "mutualisation",
+            "a": POOL_LABELS.get(a.audit["pool"], a.audit["pool"]),
+            "b": POOL_LABELS.get(b.audit["pool"], b.audit["pool"]),
+        },
         {
             "indicator": "règles ZAN",
-            "a": f"{a.audit['rules']} v{a.audit['rules_version']}",
-            "b": f"{b.audit['rules']} v{b.audit['rules_version']}",
+            "a": _rules_label(a),
+            "b": _rules_label(b),
         },
     ]
     for label, va, vb in numbers:

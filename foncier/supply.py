@@ -653,6 +653,7 @@ def add_criteria(
     *,
     stage: Callable[[str], Any] | None = None,
     unknown_land_cover: str | None = None,
+    friches_count: bool | None = None,
 ) -> gpd.GeoDataFrame:
     """Add every criterion column of :mod:`foncier.criteria` to merged units.
 
@@ -670,6 +671,10 @@ def add_criteria(
         ``artificialised``; ``None`` for the default rule set's
         ``unknown_land_cover`` (``enaf``).  ``unknown_cover_share`` gives the
         share of each unit this assumption bears on.
+    friches_count
+        Whether a friche's ENAF share is read from its parcels (the rule
+        set's ``friches_count``; ``None``: the default rule set's); see
+        :func:`foncier.criteria.land_cover_shares`.
 
     Returns
     -------
@@ -693,7 +698,10 @@ def add_criteria(
         out[UnitCol.DIST_HOUSING_KM] = crit.dist_housing_km(out, territory.plu_zones)
     with timed("ENAF"):
         unknown_as = unknown_land_cover or load_rules().unknown_land_cover
-        shares = crit.land_cover_shares(out, territory.parcels, unknown_as=unknown_as)
+        count = load_rules().friches_count if friches_count is None else friches_count
+        shares = crit.land_cover_shares(
+            out, territory.parcels, unknown_as=unknown_as, friches_count=count
+        )
         out[UnitCol.ENAF_SHARE] = shares[UnitCol.ENAF_SHARE]
         out[UnitCol.UNKNOWN_COVER_SHARE] = shares[UnitCol.UNKNOWN_COVER_SHARE]
         out[UnitCol.IS_FRICHE] = crit.is_friche(out)
@@ -723,6 +731,7 @@ def land_units(
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
     progress: bool = False,
     unknown_land_cover: str | None = None,
+    friches_count: bool | None = None,
 ) -> gpd.GeoDataFrame:
     """Screened land units of a territory with all their criteria.
 
@@ -741,6 +750,9 @@ def land_units(
         How parcels of unknown land cover are charged in ``enaf_share``
         (``enaf`` or ``artificialised``; ``None``: the default rule set's
         ``unknown_land_cover``); see :func:`add_criteria`.
+    friches_count
+        Whether friches get the ENAF share of their parcels (the rule set's
+        ``friches_count``); see :func:`add_criteria`.
 
     Returns
     -------
@@ -786,7 +798,13 @@ def land_units(
             screened = screen(candidates, territory.constraints, kinds)
         with timed("unités foncières"):
             merged = merge_units(screened)
-        units = add_criteria(merged, territory, stage=timed, unknown_land_cover=unknown_land_cover)
+        units = add_criteria(
+            merged,
+            territory,
+            stage=timed,
+            unknown_land_cover=unknown_land_cover,
+            friches_count=friches_count,
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -78,12 +78,18 @@ class Dem:
 
 def _open_checked(path: Path) -> rasterio.io.DatasetReader:
     if not path.is_file():
-        msg = f"DEM file {path} does not exist; give the path of a GeoTIFF of elevations in metres"
+        msg = (
+            f"le fichier MNT {path} n'existe pas ; donnez le chemin d'un GeoTIFF d'altitudes "
+            "en mètres"
+        )
         raise DataSourceError(msg)
     try:
         return rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:
-        msg = f"cannot read the DEM {path}: {exc}; expected a GeoTIFF of elevations in metres"
+        msg = (
+            f"impossible de lire le MNT {path} : {exc} ; un GeoTIFF d'altitudes en mètres "
+            "est attendu"
+        )
         raise DataSourceError(msg) from exc
 
 
@@ -192,7 +198,7 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
     try:
         check_content(path, "MNT")
     except DataSourceError as exc:
-        msg = f"cannot read the DEM: {exc}"
+        msg = f"impossible de lire le MNT : {exc}"
         raise DataSourceError(msg) from exc
     with _open_checked(path) as src:
         if src.crs is None:
@@ -408,10 +414,13 @@ def write_suitability_raster(
         )
         raise LayerSchemaError(msg)
     if len(units) == 0:
-        msg = "no land units to write in the raster; check the candidate land and exclusions"
+        msg = (
+            "aucune unité foncière à écrire dans le raster ; vérifiez le foncier candidat "
+            "et les exclusions"
+        )
         raise GeometryError(msg)
     if resolution <= 0:
-        msg = f"raster resolution must be a positive number of metres, received {resolution}"
+        msg = f"la résolution du raster doit être un nombre de mètres positif ; reçu {resolution}"
         raise LayerSchemaError(msg)
     minx, miny, maxx, maxy = shapely.total_bounds(units.geometry.to_numpy())
     minx, miny = np.floor(minx / resolution) * resolution, np.floor(miny / resolution) * resolution

@@ -70,7 +70,7 @@ def _geopackage_layers(gpkg: Path) -> set[str]:
     kind = sniff_content(gpkg)
     if kind != "sqlite":
         msg = (
-            f"cannot open {gpkg} : ce n'est pas un GeoPackage, le fichier contient "
+            f"impossible d'ouvrir {gpkg} : ce n'est pas un GeoPackage, le fichier contient "
             f"{CONTENT_LABELS[kind]}. Recréez le territoire avec `foncier import` ou "
             "`foncier sample` (un GeoJSON renommé en .gpkg n'est pas un GeoPackage)."
         )
@@ -78,7 +78,7 @@ def _geopackage_layers(gpkg: Path) -> set[str]:
     try:
         available = {row[0] for row in pyogrio.list_layers(gpkg)}
     except Exception as exc:
-        msg = f"cannot open {gpkg}: {exc}"
+        msg = f"impossible d'ouvrir {gpkg} : {exc}"
         raise DataSourceError(msg) from exc
     missing = [n for n in REQUIRED_LAYERS if n not in available]
     if missing:
@@ -122,7 +122,7 @@ def dem_report(dem: Path) -> LoadReport:
             bounds = rasterio.warp.transform_bounds(src.crs, CRS_L93, *src.bounds)
             size = f"{src.width}x{src.height} cellules de {abs(src.transform.a):g} m"
     except rasterio.errors.RasterioError as exc:
-        msg = f"cannot read the DEM {dem}: {exc}; is it a complete GeoTIFF?"
+        msg = f"impossible de lire le MNT {dem} : {exc} ; est-ce un GeoTIFF complet ?"
         raise DataSourceError(msg) from exc
     valid = ~np.ma.getmaskarray(data) & np.isfinite(np.ma.getdata(data))
     if not valid.any():
@@ -262,7 +262,7 @@ class Territory:
         if name == "planning_docs":
             return self.planning_docs
         known = [*self.layers, "enaf_consumption", "projects", "planning_docs"]
-        msg = f"unknown layer {name!r}; known layers are {known}"
+        msg = f"couche inconnue « {name} » ; couches connues : {', '.join(known)}"
         raise NotFoundError(msg)
 
     def site_labels(self, origin: pd.Series, site_id: pd.Series) -> pd.Series:
@@ -286,8 +286,8 @@ class Territory:
             return pd.Series(named.to_numpy(), index=layer[Col.SITE_ID].astype(str).to_numpy())
 
         ids = site_id.fillna("").astype(str)
-        zae = ids.map(names(self.layers["zae"])).fillna("")
-        friche = ids.map(names(self.layers["friches"])).fillna("")
+        zae = ids.map(names(self.layers["zae"])).astype("string").fillna("")
+        friche = ids.map(names(self.layers["friches"])).astype("string").fillna("")
         zae = zae.where(zae != "", ids)
         friche = friche.where(friche != "", ids)
         label = np.select(
@@ -421,7 +421,7 @@ class Territory:
             try:
                 raw = gpd.read_file(gpkg, layer=name, engine="pyogrio")
             except Exception as exc:
-                msg = f"cannot read layer {name!r} of {gpkg}: {exc}"
+                msg = f"impossible de lire la couche « {name} » de {gpkg} : {exc}"
                 raise DataSourceError(msg) from exc
             layers[name] = validate_layer(name, raw, report=report)
             reports[name] = report
@@ -430,7 +430,7 @@ class Territory:
             try:
                 meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
-                msg = f"{folder / META_NAME} is not valid JSON: {exc}"
+                msg = f"{folder / META_NAME} n'est pas du JSON valide : {exc}"
                 raise DataSourceError(msg) from exc
         enaf_path = folder / ENAF_NAME
         vintage = None
@@ -555,9 +555,9 @@ class Territory:
         )
 
     def metadata_communes(self) -> pd.DataFrame:
-        """Commune names, EPCI and SCoT, as the Cerema file's descriptive columns."""
+        """Commune names, région, EPCI and SCoT, as the Cerema file's descriptive columns."""
         table = self.commune_table()
-        cols = [Col.INSEE, Col.NAME, Col.EPCI, "epci_name", Col.SCOT]
+        cols = [Col.INSEE, Col.NAME, Col.REGION, Col.EPCI, "epci_name", Col.SCOT]
         return table[[c for c in cols if c in table.columns]]
 
     # -- summary ----------------------------------------------------------------

@@ -463,6 +463,14 @@ def test_scenario_map_reads_everything_from_the_result(sample, sample_result, mo
         assert hosts[unit_id]["fill"] == sector_colour(sector)
     for row in sample_result.unmatched.itertuples():
         assert f"<b>{row.project_id}</b> {html.escape(row.name)}" in page
+    # Each placed project's lot is drawn over its unit, with what the lot says.
+    lots = features_with(page, "project_id")
+    for row in sample_result.assignments.itertuples():
+        lot = lots[row.project_id]
+        assert lot["fill"] == sector_colour(row.sector)
+        assert f"lot de {fr_number(row.lot_area_ha, 2)}" in lot["tooltip"]
+        first_idu = str(row.idus).split("|")[0] if isinstance(row.idus, str) else ""
+        assert first_idu in lot["popup"] and "Part publique" in lot["popup"]
 
 
 def test_scenario_map_needs_the_units_of_the_placements(tiny_territory, tiny_units):

@@ -309,7 +309,7 @@ def test_no_candidate_land_at_all():
 
 def test_unknown_objective_is_a_foncier_error():
     units = units_table()
-    with pytest.raises(FoncierError, match="unknown objective 'fast'"):
+    with pytest.raises(FoncierError, match="objectif inconnu « fast »"):
         match_projects(
             projects_table(), units, pd.Series({"30007": 1.0}), pools_of(units), objective="fast"
         )

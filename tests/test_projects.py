@@ -88,7 +88,7 @@ def test_bad_values_are_refused(change, match):
 
 
 def test_missing_file_is_a_data_source_error(tmp_path):
-    with pytest.raises(DataSourceError, match="cannot read the projects file"):
+    with pytest.raises(DataSourceError, match="impossible de lire le fichier de projets"):
         read_projects(tmp_path / "absent.csv")
 
 

@@ -112,7 +112,7 @@ def ales(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def test_import_lists_the_absent_layers(ales: dict) -> None:
     text = ales["import"]
-    assert "friches: 88/88 rows kept" in text
+    assert "friches : 88/88 lignes gardées" in text
     for layer in ("parcelles (parcels)", "zonage PLU (plu_zones)", "contraintes (constraints)"):
         assert f"Couche absente : {layer}" in text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from foncier.scenarios import (
 )
 from foncier.territory import Territory
 from foncier.workbook import WORKBOOK_NAME
+from foncier.zan import load_rules
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +113,26 @@ def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
     assert same.loc["projets déplacés", "difference"] == 0
 
 
+def test_compare_flags_a_result_under_a_bill(jobs_result: ScenarioResult) -> None:
+    bill = load_rules("trace-senat-2025")
+    under_bill = dataclasses.replace(
+        jobs_result,
+        rules=bill,
+        audit={**jobs_result.audit, "rules": bill.name, "rules_version": bill.version},
+    )
+    table = compare(jobs_result, under_bill)
+    assert table.loc["règles ZAN", "a"] == "climat-resilience-2023 v2023.1"
+    assert table.loc["règles ZAN", "b"] == (
+        "trace-senat-2025 v2025.1 (proposition de loi, non en vigueur)"
+    )
+
+
 def test_compare_two_objectives_and_pools(jobs_result: ScenarioResult, territory: Territory):
     other = Scenario(territory, objective="min_enaf", pool="epci").run()
     table = compare(jobs_result, other)
-    assert table.loc["objectif", "a"] == "jobs"
-    assert table.loc["objectif", "b"] == "min_enaf"
-    assert table.loc["mutualisation", "b"] == "epci"
+    assert table.loc["objectif", "a"] == "emplois"
+    assert table.loc["objectif", "b"] == "sobriété"
+    assert table.loc["mutualisation", "b"] == "mutualisés par EPCI"
     assert table.loc["ha d'ENAF consommés", "b"] <= table.loc["ha d'ENAF consommés", "a"] + 1e-6
     moves = compare_projects(jobs_result, other)
     assert len(moves) == 131
@@ -141,9 +157,9 @@ def test_committed_projects_reduce_the_budgets(territory: Territory, tmp_path: P
 
 
 def test_bad_objective_or_pool_fails_before_any_work(tmp_path: Path):
-    with pytest.raises(FoncierError, match="unknown objective 'fastest'"):
+    with pytest.raises(FoncierError, match="objectif inconnu « fastest »"):
         Scenario(tmp_path / "absent", objective="fastest").run()
-    with pytest.raises(FoncierError, match="unknown pool level 'region'"):
+    with pytest.raises(FoncierError, match="niveau de mutualisation inconnu « region »"):
         Scenario(tmp_path / "absent", pool="region").run()
     with pytest.raises(DataSourceError, match="n'existe pas"):
         Scenario(tmp_path / "absent").run()
@@ -199,7 +215,7 @@ def test_cli_match_and_compare(sample_folder: Path, tmp_path: Path):
     res = runner.invoke(main, ["compare", str(out_a), str(out_b)])
     assert res.exit_code == 0, res.output
     assert "ha de friches réemployés" in res.output
-    assert "friches_first" in res.output
+    assert "friches d'abord" in res.output
 
 
 def test_cli_errors_are_clean(sample_folder: Path, tmp_path: Path):

@@ -133,13 +133,13 @@ class TestReadDem:
             zonal_slope(units_of(shapely.box(X0, Y0, X0 + 50, Y0 + 50)), path)
 
     def test_missing_file(self, tmp_path: Path) -> None:
-        with pytest.raises(DataSourceError, match="does not exist"):
+        with pytest.raises(DataSourceError, match="n'existe pas"):
             read_dem(tmp_path / "absent.tif")
 
     def test_not_a_raster(self, tmp_path: Path) -> None:
         path = tmp_path / "dem.tif"
         path.write_text("not a raster")
-        with pytest.raises(DataSourceError, match="cannot read"):
+        with pytest.raises(DataSourceError, match="impossible de lire"):
             read_dem(path)
 
     def test_bounds_outside_dem(self, plane_dem: Path) -> None:

@@ -53,7 +53,7 @@ def test_missing_folder_is_a_clear_error(tmp_path):
 
 def test_corrupt_geopackage_is_a_clear_error(tmp_path):
     (tmp_path / "territory.gpkg").write_bytes(b"not a geopackage at all")
-    with pytest.raises(DataSourceError, match="cannot open"):
+    with pytest.raises(DataSourceError, match="impossible d'ouvrir"):
         Territory.from_folder(tmp_path)
 
 
@@ -80,5 +80,5 @@ def test_bad_projects_file_names_file_and_column(sample_territory, tmp_path):
 def test_layer_lookup(sample_territory):
     assert sample_territory.layer("parcels") is sample_territory.parcels
     assert isinstance(sample_territory.communes, gpd.GeoDataFrame)
-    with pytest.raises(NotFoundError, match="known layers"):
+    with pytest.raises(NotFoundError, match="couches connues"):
         sample_territory.layer("roads")

@@ -200,7 +200,8 @@ def test_load_rates_pads_commune_codes(tmp_path: Path) -> None:
     [
         ("level,code,reduction_rate\ncommune,30999,0.5\n", NotFoundError, "30999"),
         (f"level,code,reduction_rate\nepci,{EPCI_A},1.2\n", RuleSetError, "outside"),
-        ("level,code,reduction_rate\nregion,76,0.5\n", RuleSetError, "level"),
+        ("level,code,reduction_rate\ndepartement,30,0.5\n", RuleSetError, "level"),
+        ("level,code,reduction_rate\nregion,76,0.5\n", NotFoundError, "76"),
         ("level,code\ncommune,30001\n", RuleSetError, "reduction_rate"),
         ("level,code,reduction_rate\ncommune,30001,abc\n", RuleSetError, "abc"),
         (
@@ -239,7 +240,7 @@ def test_budget_columns_and_hand_computed_commune(enaf: pd.DataFrame) -> None:
     assert a["remaining_ha"] == pytest.approx(0.5)
     assert a["pace_ha_per_year"] == pytest.approx(0.4)
     # projected = consumed + pace x (2031 - 2024) = 1.2 + 0.4 x 7.
-    assert a["projected_2031_ha"] == pytest.approx(4.0)
+    assert a["projected_end_ha"] == pytest.approx(4.0)
     assert a["status"] == "at risk"
     assert a["pool_id"] == "30001"
 
@@ -264,7 +265,7 @@ def test_status_codes_and_labels(enaf: pd.DataFrame) -> None:
     assert table.loc["30003", "remaining_ha"] == pytest.approx(-1.0)
     assert table.loc["30003", "status"] == "exceeded"
     # Bravo: envelope 1 (guarantee), consumed 0.3, projected 0.3 + 0.1 x 7 = 1.0 -> on track.
-    assert table.loc["30002", "projected_2031_ha"] == pytest.approx(1.0)
+    assert table.loc["30002", "projected_end_ha"] == pytest.approx(1.0)
     assert table.loc["30002", "status"] == "on track"
     assert set(STATUS_LABELS) >= set(table["status"])
     assert STATUS_LABELS["exceeded"] == "dépassée"
@@ -341,24 +342,30 @@ def test_epci_rows_are_sums_of_members(enaf: pd.DataFrame) -> None:
     a = pooled.loc[EPCI_A]
     assert a["name"] == f"EPCI {EPCI_A}"
     assert a["pool_id"] == EPCI_A
-    # Alpha 1.7 + Bravo 1.0 (guarantee applied before pooling) + Charlie 4.0.
-    assert a["envelope_ha"] == pytest.approx(6.7)
+    # Alpha 1.7 + Bravo 1.0 (guarantee applied before pooling) + Charlie 4.0, less the 0.4 ha
+    # of Bravo's guarantee: Bravo did not ask to pool it and its own 0.3 ha used none of it.
+    assert a["envelope_ha"] == pytest.approx(6.3)
+    assert a["guarantee_reserved_ha"] == pytest.approx(0.4)
+    assert a["guaranteed_ha"] == pytest.approx(0.4)
     assert a["baseline_ha"] == pytest.approx(12.6)
     assert a["consumed_ha"] == pytest.approx(1.2 + 0.3 + 5.0)
-    assert a["remaining_ha"] == pytest.approx(6.7 - 6.5)
-    assert a["guarantee_applied"]
+    assert a["remaining_ha"] == pytest.approx(6.3 - 6.5)
+    assert a["guarantee_applied"] and not a["guarantee_pooling"]
     assert a["reduction_rate"] == pytest.approx(0.5)
-    assert a["status"] == "at risk"
+    assert a["status"] == "exceeded"
     abc = members[members["insee"].isin(["30001", "30002", "30003"])]
-    for col in ("baseline_ha", "envelope_ha", "consumed_ha", "remaining_ha", "projected_2031_ha"):
+    for col in ("baseline_ha", "consumed_ha", "projected_end_ha"):
         assert a[col] == pytest.approx(abc[col].sum())
+    for col in ("envelope_ha", "remaining_ha"):
+        assert a[col] + a["guarantee_reserved_ha"] == pytest.approx(abc[col].sum())
     assert pooled.attrs["pool"] == "epci"
 
 
 def test_scot_pools_and_communes_outside_any_scot(enaf: pd.DataFrame) -> None:
     pooled = commune_budgets(communes_table(), enaf, pool="scot").set_index("insee")
     assert set(pooled.index) == {SCOT, "30003", "30004"}
-    assert pooled.loc[SCOT, "envelope_ha"] == pytest.approx(2.7)
+    # Alpha 1.7 + Bravo 0.6: Bravo keeps its 0.4 ha guarantee to itself
+    assert pooled.loc[SCOT, "envelope_ha"] == pytest.approx(2.3)
     assert pooled.loc["30003", "name"] == "hors SCoT : Charlie"
 
 
@@ -369,15 +376,21 @@ def test_pooled_effective_rate_is_baseline_weighted(enaf: pd.DataFrame) -> None:
     assert pooled.loc[EPCI_A, "reduction_rate"] == pytest.approx(1 - 4.3 / 12.6)
 
 
-def test_guarantee_pooled_moves_the_lifts_to_the_epci(enaf: pd.DataFrame) -> None:
+def test_guarantee_pooled_assumes_the_unrecorded_requests(enaf: pd.DataFrame) -> None:
     rules = RuleSet("pooled", "1", guarantee_pooled=True)
     communes = commune_budgets(communes_table(), enaf, rules).set_index("insee")
-    assert communes.loc["30002", "envelope_ha"] == pytest.approx(0.6)
-    assert not communes.loc["30002", "guarantee_applied"]
-    assert communes.attrs["guarantee_reserve_ha"][EPCI_A] == pytest.approx(0.4)
+    # the commune keeps its own guaranteed hectares in its commune row
+    assert communes.loc["30002", "envelope_ha"] == pytest.approx(1.0)
+    assert communes.loc["30002", "guarantee_applied"]
+    assert communes.loc["30002", "guarantee_pooling"]
+    assert communes.loc["30002", "guarantee_reserved_ha"] == 0.0
     epci = commune_budgets(communes_table(), enaf, rules, pool="epci").set_index("insee")
     assert epci.loc[EPCI_A, "envelope_ha"] == pytest.approx(6.7)
+    assert epci.loc[EPCI_A, "guarantee_reserved_ha"] == pytest.approx(0.0)
     assert epci.loc[EPCI_A, "remaining_ha"] == pytest.approx(0.2)
+    by_key = {a["key"]: a for a in epci.attrs["assumptions"]}
+    assert by_key["guarantee_pooling_unknown"]["communes"] == ["30002"]
+    assert "par hypothèse" in by_key["guarantee_pooling_unknown"]["text"]
 
 
 def test_pool_ids() -> None:
@@ -447,7 +460,7 @@ def test_provenance_on_every_table(enaf: pd.DataFrame) -> None:
     assert given_vintage.attrs["enaf_vintage"] == "Cerema 2009-2023"
     # Only 2021 and 2022 count with a 2009-2023 vintage: pace (0.5 + 0.3) / 2.
     assert row(given_vintage, "30001")["pace_ha_per_year"] == pytest.approx(0.4)
-    assert row(given_vintage, "30001")["projected_2031_ha"] == pytest.approx(0.8 + 0.4 * 8)
+    assert row(given_vintage, "30001")["projected_end_ha"] == pytest.approx(0.8 + 0.4 * 8)
 
 
 def test_budget_table_on_a_territory(enaf: pd.DataFrame) -> None:
@@ -524,15 +537,14 @@ def test_pooling_never_changes_the_totals(data, pool: str) -> None:
     communes, enaf, committed, rules = data
     per_commune = commune_budgets(communes, enaf, rules, committed)
     pooled = commune_budgets(communes, enaf, rules, committed, pool=pool)
-    for col in (
-        "baseline_ha",
-        "envelope_ha",
-        "consumed_ha",
-        "committed_ha",
-        "remaining_ha",
-        "projected_2031_ha",
-    ):
+    for col in ("baseline_ha", "consumed_ha", "committed_ha", "projected_end_ha"):
         assert pooled[col].sum() == pytest.approx(per_commune[col].sum(), abs=1e-6)
+    # what a pool counts, plus the guarantees kept by communes that did not ask to pool them
+    kept = pooled["guarantee_reserved_ha"]
+    for col in ("envelope_ha", "remaining_ha"):
+        assert (pooled[col] + kept).sum() == pytest.approx(per_commune[col].sum(), abs=1e-6)
+    assert (kept >= -1e-9).all()
+    assert (kept <= pooled["guaranteed_ha"] + 1e-9).all()
     assert pooled["guarantee_applied"].sum() <= per_commune["guarantee_applied"].sum()
 
 
@@ -588,9 +600,9 @@ def test_placements_pooled_per_epci(enaf: pd.DataFrame) -> None:
     per_placement, per_pool = placement_impact(placements(), budgets, rules, communes_table())
     assert set(per_placement["pool_id"]) == {EPCI_A}
     pools = per_pool.set_index("pool_id")
-    assert pools.loc[EPCI_A, "remaining_before_ha"] == pytest.approx(0.2)
+    assert pools.loc[EPCI_A, "remaining_before_ha"] == pytest.approx(-0.2)
     assert pools.loc[EPCI_A, "consumed_by_placements_ha"] == pytest.approx(1.3)
-    assert pools.loc[EPCI_A, "remaining_after_ha"] == pytest.approx(-1.1)
+    assert pools.loc[EPCI_A, "remaining_after_ha"] == pytest.approx(-1.5)
 
 
 def test_twelve_projects_what_if(enaf: pd.DataFrame) -> None:
@@ -640,7 +652,7 @@ def test_placements_against_budgets_of_another_level(enaf: pd.DataFrame) -> None
 
 def test_trajectory_series(enaf: pd.DataFrame) -> None:
     traj = trajectory((communes_table(), enaf), pool="commune", pool_id="30001")
-    assert list(traj.columns) == ["year", "series", "label", "value_ha", "unit"]
+    assert list(traj.columns) == ["year", "series", "label", "value_ha", "unit", "metric"]
     by = {name: g.set_index("year")["value_ha"] for name, g in traj.groupby("series")}
     assert by["consumption"].index.tolist() == list(range(2011, 2024))
     assert by["consumption"].loc[2015] == pytest.approx(0.34)
@@ -651,8 +663,15 @@ def test_trajectory_series(enaf: pd.DataFrame) -> None:
     assert by["projection"].loc[2024] == pytest.approx(1.2)
     assert by["projection"].loc[2031] == pytest.approx(4.0)
     assert by["zan_2050"].loc[2025] == pytest.approx(0.17)
+    # the decades of the rule set: half the pace 2031-2040, half again 2041-2049, 0 in 2050
+    assert by["zan_2050"].loc[2031] == pytest.approx(0.085)
+    assert by["zan_2050"].loc[2040] == pytest.approx(0.085)
+    assert by["zan_2050"].loc[2041] == pytest.approx(0.0425)
     assert by["zan_2050"].loc[2050] == 0.0
-    assert by["zan_2050"].index.max() == 2050
+    assert by["zan_2050"].index.tolist() == list(range(2021, 2051))
+    metric = traj[traj["series"] == "zan_2050"].set_index("year")["metric"]
+    assert metric.loc[2030] == "enaf" and metric.loc[2031] == "artificialisation"
+    assert "2031-2041 : artificialisation nette" in traj.attrs["metrics_note"]
     assert traj.attrs["pool_id"] == "30001"
     assert traj.attrs["rules"] == "climat-resilience-2023"
     assert set(traj.loc[traj["series"] == "consumption", "unit"]) == {"ha/an"}
@@ -661,7 +680,7 @@ def test_trajectory_series(enaf: pd.DataFrame) -> None:
 def test_trajectory_of_whole_territory_and_pool(enaf: pd.DataFrame) -> None:
     whole = trajectory((communes_table(), enaf), pool="epci")
     envelope = whole[whole["series"] == "envelope"]["value_ha"].iloc[0]
-    assert envelope == pytest.approx(6.7 + 0.5)
+    assert envelope == pytest.approx(6.3 + 0.5)
     epci = trajectory((communes_table(), enaf), pool="epci", pool_id=EPCI_A)
     cons = epci[epci["series"] == "consumption"].set_index("year")["value_ha"]
     assert cons.loc[2021] == pytest.approx(0.5 + 0.1 + 2.0)
@@ -731,8 +750,13 @@ def test_sample_territory_budgets_bind(sample_territory: Territory) -> None:
     assert (per_commune["status"] == "exceeded").any()
     for pool in ("epci", "scot"):
         pooled = budget_table(sample_territory, pool=pool)
-        assert pooled["envelope_ha"].sum() == pytest.approx(per_commune["envelope_ha"].sum())
-        assert pooled["remaining_ha"].sum() == pytest.approx(per_commune["remaining_ha"].sum())
+        kept = pooled["guarantee_reserved_ha"]
+        assert (pooled["envelope_ha"] + kept).sum() == pytest.approx(
+            per_commune["envelope_ha"].sum()
+        )
+        assert (pooled["remaining_ha"] + kept).sum() == pytest.approx(
+            per_commune["remaining_ha"].sum()
+        )
     traj = trajectory(sample_territory)
     cons = traj[traj["series"] == "consumption"].set_index("year")["value_ha"]
     enaf = sample_territory.enaf_consumption

@@ -13,6 +13,7 @@ import shapely
 from click.testing import CliRunner
 
 from foncier.cli import main
+from foncier.cli.zan import _headings
 from foncier.io.cerema import EnafVintage
 from foncier.layers import empty_layer
 from foncier.territory import ENAF_NAME, Territory
@@ -83,8 +84,18 @@ def test_table_format_is_french_with_provenance(folder: Path) -> None:
     assert "Règles : climat-resilience-2023 (version 2023.1)" in lines[1]
     assert "données : Cerema 2009-2024" in lines[1]
     assert "budgets par commune" in lines[1]
-    header = lines[3].split()
-    assert header == list(BUDGET_COLUMNS)
+    # French headings for people, in the order of the budget columns; the target of each row
+    # is listed once under the table, not in a column
+    header = lines[3]
+    period = pd.DataFrame()
+    period.attrs.update(target_period=[2021, 2031], reference_period=[2011, 2021])
+    headings = _headings(period)
+    shown = [c for c in BUDGET_COLUMNS if c != "target_note"]
+    positions = [header.index(headings[c]) for c in shown]
+    assert positions == sorted(positions)
+    assert "remaining_ha" not in header
+    assert "Cibles appliquées :" in lines
+    assert any("règle générale (climat-resilience-2023)" in x for x in lines)
     alpha = next(line for line in lines if line.startswith("30001"))
     assert "3,40" in alpha and "1,70" in alpha and "0,5000" in alpha and "à risque" in alpha
     bravo = next(line for line in lines if line.startswith("30002"))
@@ -101,7 +112,7 @@ def test_csv_format_has_exactly_the_budget_columns(folder: Path) -> None:
     assert table.loc["30001", "envelope_ha"] == pytest.approx(1.7)
     assert table.loc["30002", "envelope_ha"] == pytest.approx(1.0)
     assert table.loc["30003", "remaining_ha"] == pytest.approx(-1.0)
-    assert table.loc["30001", "projected_2031_ha"] == pytest.approx(4.0)
+    assert table.loc["30001", "projected_end_ha"] == pytest.approx(4.0)
     assert table["status"].tolist() == ["at risk", "on track", "exceeded"]
 
 
@@ -115,15 +126,20 @@ def test_json_format_carries_provenance(folder: Path) -> None:
     assert payload["computed_at"]
     rows = {r["insee"]: r for r in payload["budgets"]}
     assert list(payload["budgets"][0]) == list(BUDGET_COLUMNS)
-    assert rows[EPCI_A]["envelope_ha"] == pytest.approx(2.7)
+    # Alpha 1.7 + Bravo 0.6: Bravo's 0.4 ha guarantee stays its own (no pooling request)
+    assert rows[EPCI_A]["envelope_ha"] == pytest.approx(2.3)
+    assert rows[EPCI_A]["guarantee_reserved_ha"] == pytest.approx(0.4)
+    assert rows[EPCI_A]["end_year"] == 2031
+    assert payload["end_year"] == 2031 and payload["target_period"] == [2021, 2031]
     assert rows[EPCI_B]["envelope_ha"] == pytest.approx(4.0)
 
 
 def test_scot_pool(folder: Path) -> None:
     result = run(folder, "--pool", "scot", "--format", "csv")
-    table = csv_rows(result.output)
+    table = csv_rows(result.stdout)
     assert list(table.index) == ["SCoT des Cévennes"]
-    assert table["envelope_ha"].iloc[0] == pytest.approx(6.7)
+    assert table["envelope_ha"].iloc[0] == pytest.approx(6.3)
+    assert "sans demande de mutualisation connue (30002)" in result.stderr
 
 
 def test_committed_projects(folder: Path, tmp_path: Path) -> None:
@@ -194,3 +210,34 @@ def test_zan_on_the_sample(sample_folder: Path) -> None:
     assert payload["enaf_vintage"] == "Cerema 2009-2023"
     assert len(payload["budgets"]) == 2
     assert all(r["remaining_ha"] is not None for r in payload["budgets"])
+
+
+def test_versus_prints_both_rule_sets_per_commune(folder: Path) -> None:
+    result = run(folder, "--versus", "trace-senat-2025", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    table = csv_rows(result.stdout)
+    # 2021-2031 at half the reference pace, against 2021-2034 (13 years) at the same rate:
+    # Alpha 3.4 x 0.5 = 1.7 -> 3.4 x 1.3 x 0.5 = 2.21; Bravo lifted to 1 ha under both;
+    # Charlie 8 x 0.5 = 4 -> 5.2
+    assert table["envelope_ha"].tolist() == pytest.approx([1.7, 1.0, 4.0])
+    assert table["versus_envelope_ha"].tolist() == pytest.approx([2.21, 1.0, 5.2])
+    assert table["remaining_change_ha"].tolist() == pytest.approx([0.51, 0.0, 1.2])
+    assert "proposition de loi, non en vigueur" in result.stderr
+    shown = run(folder, "--versus", "simplification-2025", "--pool", "epci")
+    assert shown.exit_code == 0, shown.output
+    assert "Comparées à (versus_…) : simplification-2025" in shown.output
+    assert "2021-2031, proposition de loi, non en vigueur" in shown.output
+
+
+def test_a_bill_is_flagged_on_every_output(folder: Path) -> None:
+    table = run(folder, "--rules", "trace-senat-2025")
+    assert "PROPOSITION DE LOI, NON EN VIGUEUR" in table.output.splitlines()[1]
+    payload = json.loads(run(folder, "--rules", "trace-senat-2025", "--format", "json").output)
+    assert payload["legal_status"] == "bill"
+    assert payload["legal_status_label"] == "proposition de loi, non en vigueur"
+    assert payload["end_year"] == 2034
+    keys = [a["key"] for a in payload["assumptions"]]
+    assert keys[0] == "rules_not_in_force"
+    law = json.loads(run(folder, "--format", "json").output)
+    assert law["legal_status_label"] == "en vigueur"
+    assert "rules_not_in_force" not in [a["key"] for a in law["assumptions"]]

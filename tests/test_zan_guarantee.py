@@ -148,7 +148,10 @@ def test_pooled_rows_sum_the_guaranteed_hectares(
 ) -> None:
     epci = commune_budgets(communes, enaf, planning_docs=docs_table(DOCS), pool="epci").iloc[0]
     assert epci["guaranteed_ha"] == pytest.approx(0.8)
-    assert epci["envelope_ha"] == pytest.approx(3.8)
+    # neither lifted commune asked to pool: their 0.4 ha each (unused by their own 0.15 ha)
+    # stay theirs, out of the pooled 3.8 ha
+    assert epci["guarantee_reserved_ha"] == pytest.approx(0.8)
+    assert epci["envelope_ha"] == pytest.approx(3.0)
     assert epci["guarantee_status"] == "mixed"
 
 
@@ -297,12 +300,12 @@ def _independent(path: Path) -> pd.DataFrame:
     out["consumed_ha"] = raw[since].sum(axis=1) / 1e4
     out["remaining_ha"] = out["envelope_ha"] - out["consumed_ha"]
     out["pace_ha_per_year"] = out["consumed_ha"] / 3
-    out["projected_2031_ha"] = out["consumed_ha"] + out["pace_ha_per_year"] * (2031 - 2024)
+    out["projected_end_ha"] = out["consumed_ha"] + out["pace_ha_per_year"] * (2031 - 2024)
     return out
 
 
 FIGURES = ["baseline_ha", "envelope_ha", "consumed_ha", "remaining_ha", "pace_ha_per_year",
-           "projected_2031_ha"]  # fmt: skip
+           "projected_end_ha"]  # fmt: skip
 
 
 def test_real_rives_du_rhone_zan_from_the_cerema_file_alone(

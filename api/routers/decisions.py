@@ -41,8 +41,8 @@ def add_decision(
     if row.empty:
         placed = assignments[Col.PROJECT_ID].astype(str).tolist()
         msg = (
-            f"project {body.project_id!r} is not placed in scenario {scenario_id!r}; "
-            f"placed projects are {placed[:20]}{' …' if len(placed) > 20 else ''}"
+            f"le projet « {body.project_id} » n'est pas placé par le scénario « {scenario_id} » ; "
+            f"projets placés : {', '.join(placed[:20])}{' …' if len(placed) > 20 else ''}"
         )
         raise NotFoundError(msg)
     placed_row = row.iloc[0]

@@ -181,9 +181,9 @@ def _source(ctx: ServiceContext, collection_id: str) -> _Source:
         if record.status == "done" and record.result_dir is not None:
             return _placements_source(ctx, scenario_id)
     msg = (
-        f"unknown collection {collection_id!r}; the collections are listed by GET /collections "
-        f"(territory layers {list(sources)}, and placements-<scenario_id> of each finished "
-        "scenario)"
+        f"collection inconnue « {collection_id} » ; les collections sont listées par "
+        f"GET /collections (couches du territoire : {', '.join(sources)}, et "
+        "placements-<scenario_id> de chaque scénario terminé)"
     )
     raise NotFoundError(msg)
 
@@ -323,8 +323,8 @@ def get_item(
     match = np.flatnonzero(frame[source.id_column].astype(str).to_numpy() == feature_id)
     if len(match) == 0:
         msg = (
-            f"no feature {feature_id!r} in collection {collection_id!r} "
-            f"(ids are the values of {source.id_column!r})"
+            f"pas d'objet « {feature_id} » dans la collection « {collection_id} » "
+            f"(les identifiants sont les valeurs de « {source.id_column} »)"
         )
         raise NotFoundError(msg)
     row = frame.iloc[match[:1]]

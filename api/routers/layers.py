@@ -73,7 +73,7 @@ def get_layer(
     """
     layers = ctx.data.layers_wgs84
     if name not in layers:
-        msg = f"unknown layer {name!r}; known layers are {list(layers)}"
+        msg = f"couche inconnue « {name} » ; couches disponibles : {', '.join(layers)}"
         raise NotFoundError(msg)
     gdf = layers[name]
     positions = bbox_positions(gdf, bbox)

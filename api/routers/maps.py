@@ -25,8 +25,8 @@ _HTML: dict[int | str, dict[str, Any]] = {
 def _maps() -> ModuleType:
     if importlib.util.find_spec("foncier.maps") is None:
         msg = (
-            "maps are not available: this foncier version has no foncier.maps module; "
-            "use /layers and /land-units (GeoJSON) in a GIS instead"
+            "cartes indisponibles : cette version de foncier n'a pas le module foncier.maps ; "
+            "utilisez /layers et /land-units (GeoJSON) dans un SIG"
         )
         raise MapUnavailableError(msg)
     return importlib.import_module("foncier.maps")

@@ -108,8 +108,8 @@ def replace_project(
     """Validate and replace every field of a stored project."""
     if body.project_id is not None and body.project_id != project_id:
         msg = (
-            f"the body's project_id {body.project_id!r} differs from the path's {project_id!r}; "
-            "omit it from the body or use the same id"
+            f"le project_id du corps (« {body.project_id} ») diffère de celui du chemin "
+            f"(« {project_id} ») ; retirez-le du corps ou donnez le même"
         )
         raise ConflictError(msg)
     data = validated_project(ctx, project_id, body)

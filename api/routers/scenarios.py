@@ -45,6 +45,9 @@ _EXAMPLES = {
     },
 }
 
+#: French wording of a scenario's status (the body keeps the code).
+_STATUS_FR = {"queued": "en attente", "running": "en cours", "failed": "en échec"}
+
 
 def scenario_out(record: ScenarioRecord) -> ScenarioOut:
     """The API view of a stored scenario."""
@@ -65,8 +68,9 @@ def finished_result(ctx: ServiceContext, scenario_id: str) -> ScenarioResult:
     if record.status != "done" or record.result_dir is None:
         detail = f": {record.error}" if record.error else ""
         msg = (
-            f"scenario {scenario_id!r} is {record.status}{detail}; its results exist once its "
-            "status is 'done' (poll GET /scenarios/{id})"
+            f"le scénario « {scenario_id} » est {_STATUS_FR.get(record.status, record.status)}"
+            f"{detail} ; ses résultats existent quand son statut est « done » "
+            "(interrogez GET /scenarios/{id})"
         )
         raise ScenarioNotReadyError(msg)
     return ctx.result(scenario_id, record.result_dir)
@@ -78,15 +82,18 @@ def _projects(ctx: ServiceContext, wanted: list[str] | None) -> pd.DataFrame:
         known = {p[Col.PROJECT_ID] for p in stored}
         unknown = sorted(set(wanted) - known)
         if unknown:
-            msg = f"unknown projects {unknown[:10]}; list the projects with GET /projects"
+            msg = (
+                f"projet(s) inconnu(s) : {', '.join(unknown[:10])} ; "
+                "la liste des projets est sous GET /projects"
+            )
             raise NotFoundError(msg)
         stored = [p for p in stored if p[Col.PROJECT_ID] in set(wanted)]
     decided = ctx.validated_project_ids()
     left = [p for p in stored if p[Col.PROJECT_ID] not in decided]
     if not left:
         msg = (
-            "no project to place: every selected project is already validated or none is "
-            "stored; add projects with POST /projects"
+            "aucun projet à placer : chaque projet choisi est déjà validé, ou aucun n'est "
+            "enregistré ; ajoutez des projets avec POST /projects"
         )
         raise InfeasibleError(msg)
     return pd.DataFrame(left)

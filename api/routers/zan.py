@@ -28,7 +28,7 @@ def budgets(
         Query(max_length=200, description="Rule set name (default: climat-resilience-2023)"),
     ] = None,
 ) -> BudgetTable:
-    """Envelope 2021-2031, consumed, committed and remaining ENAF (ha) per pool.
+    """Envelope over the rule set's period, consumed, committed and remaining ENAF (ha) per pool.
 
     ``committed_ha`` includes the placements the working group validated
     (``POST /scenarios/{id}/decisions``), so the budget shown is net of what
@@ -42,6 +42,9 @@ def budgets(
         rules_version=attrs["rules_version"],
         enaf_vintage=attrs.get("enaf_vintage"),
         computed_at=attrs["computed_at"],
+        target_period=attrs["target_period"],
+        legal_status=attrs["legal_status"],
+        legal_status_label=attrs["legal_status_label"],
         committed_ha=float(ctx.committed()["committed_ha"].sum()),
         status_labels=STATUS_LABELS,
         warnings=caught,

@@ -17,7 +17,7 @@ import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -25,6 +25,7 @@ import click
 
 from foncier import __version__
 from foncier.errors import FoncierError
+from foncier.labels import code_of
 from foncier.outputs import describe_os_error, write_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,9 +34,13 @@ __all__ = [
     "EXISTING_FILE",
     "EXIT_BUG",
     "EXIT_USER",
+    "FoncierCommand",
+    "FoncierContext",
+    "FoncierGroup",
+    "FrenchHelpFormatter",
+    "LabelChoice",
     "committed_option",
     "decisions_option",
-    "FoncierGroup",
     "force_option",
     "format_option",
     "handle_errors",
@@ -197,6 +202,124 @@ def fail(exc: BaseException) -> NoReturn:
     sys.exit(EXIT_BUG)
 
 
+#: click's own words in a help page (section titles, option extras) and their French wording.
+_HELP_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), french)
+    for pattern, french in (
+        (r"^Show this message and exit\.$", "Affiche cette aide et quitte."),
+        (r"^Show the version and exit\.$", "Affiche la version et quitte."),
+        (r"\[default: ", "[défaut : "),
+        (r"(\[[^\]]*?); ", r"\1 ; "),
+        # a non-breaking space keeps « » and the space before ; : on the line of their word
+        (r"« ", "«\u00a0"),
+        (r" »", "\u00a0»"),
+        (r" ([;:])(?=\s)", "\u00a0\\1"),
+        (r"\brequired\]", "obligatoire]"),
+        (r"\benv var: ", "variable d'environnement : "),
+        (r"\(dynamic\)", "(calculé)"),
+        (r"\(DEPRECATED\)", "(OBSOLÈTE)"),
+    )
+)
+#: click's type names in the option column and the usage line, in French.
+_METAVAR_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"\b{english}\b"), french)
+    for english, french in (
+        ("INTEGER RANGE", "ENTIER"),
+        ("FLOAT RANGE", "NOMBRE"),
+        ("INTEGER", "ENTIER"),
+        ("FLOAT", "NOMBRE"),
+        ("TEXT", "TEXTE"),
+        ("FILE", "FICHIER"),
+        ("DIRECTORY", "DOSSIER"),
+        ("PATH", "CHEMIN"),
+        ("BOOLEAN", "OUI/NON"),
+        ("COMMAND", "COMMANDE"),
+    )
+)
+_SECTIONS_FR = {
+    "Options": "Options",
+    "Commands": "Commandes",
+    "Positional arguments": "Arguments",
+    "Arguments": "Arguments",
+}
+
+
+def _sub(text: str, table: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+    for pattern, french in table:
+        text = pattern.sub(french, text)
+    return text
+
+
+class FrenchHelpFormatter(click.HelpFormatter):
+    """click's help formatter writing click's own words in French.
+
+    The commands give their help in French; this formatter translates what
+    click adds: ``Usage:``, the section titles, ``[default: …]``,
+    ``[required]``, the help of ``--help`` and the type names (``FILE``,
+    ``INTEGER``…).
+    """
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        """Write the usage line, « Utilisation : foncier … »."""
+        super().write_usage(prog, _sub(args, _METAVAR_FR), prefix or "Utilisation : ")
+
+    def write_heading(self, heading: str) -> None:
+        """Write a section title in French, « Commandes : »."""
+        self.write(f"{'':>{self.current_indent}}{_SECTIONS_FR.get(heading, heading)} :\n")
+
+    def write_text(self, text: str) -> None:
+        """Write a paragraph, French spacing kept across line breaks."""
+        super().write_text(_sub(text, _HELP_FR))
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        """Write the option list, click's words and type names in French."""
+        french = [(_sub(term, _METAVAR_FR), _sub(text, _HELP_FR)) for term, text in rows]
+        super().write_dl(french, col_max, col_spacing)
+
+
+class FoncierContext(click.Context):
+    """The context of every foncier command: French help pages."""
+
+    formatter_class = FrenchHelpFormatter
+
+
+class FoncierCommand(click.Command):
+    """A foncier command: French help pages (see :class:`FrenchHelpFormatter`)."""
+
+    context_class = FoncierContext
+
+
+class LabelChoice(click.Choice):
+    """A choice among codes, given by their French label or, for scripts, the code itself.
+
+    The help lists the French labels; the command receives the code.  Case,
+    accents and punctuation do not matter (see :func:`foncier.labels.code_of`).
+
+    Parameters
+    ----------
+    labels
+        Code → French label.
+    """
+
+    name = "choice"
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        super().__init__(list(labels.values()))
+        self.labels = dict(labels)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The code named by ``value`` (a code or its label); a usage error otherwise."""
+        if value in self.labels:
+            return value
+        code = code_of(str(value), self.labels)
+        if code is None:
+            shown = ", ".join(f"« {label} »" for label in self.labels.values())
+            self.fail(f"« {value} » n'est pas une valeur possible ({shown})", param, ctx)
+        return code
+
+
 #: Raised by click 8.2+ for a group invoked without a command.
 _NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
     click.exceptions, "NoArgsIsHelpError", type("_Never", (click.UsageError,), {})
@@ -204,7 +327,13 @@ _NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
 
 
 class FoncierGroup(click.Group):
-    """The ``foncier`` group: every error, usage errors included, as one French line."""
+    """The ``foncier`` group: every error, usage errors included, as one French line.
+
+    Its commands are :class:`FoncierCommand`: help pages in French.
+    """
+
+    context_class = FoncierContext
+    command_class = FoncierCommand
 
     def main(
         self,
@@ -239,10 +368,19 @@ class FoncierGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@click.group(cls=FoncierGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="foncier")
+@click.group(
+    cls=FoncierGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Foncier industriel et ZAN : du terrain pour les projets industriels sous la loi ZAN.",
+)
+@click.version_option(
+    __version__,
+    prog_name="foncier",
+    message="%(prog)s, version %(version)s",
+    help="Affiche la version et quitte.",
+)
 def main() -> None:
-    """Foncier industriel et ZAN: land for industrial projects under the ZAN law."""
+    """Find land for industrial projects under the ZAN law (the ``foncier`` command)."""
 
 
 def handle_errors(func: F) -> F:
@@ -265,14 +403,16 @@ force_option = click.option(
     "--force",
     is_flag=True,
     help=(
-        "Write even into a folder holding other things: only the files foncier wrote there "
-        "are replaced, never the others."
+        "Écrit même dans un dossier qui contient autre chose : seuls les fichiers que foncier "
+        "y a écrits sont remplacés, jamais les autres."
     ),
 )
 
 
 #: The TERRITORY argument: a territory folder (see :class:`foncier.territory.Territory`).
-territory_argument = click.argument("territory", type=click.Path(file_okay=False, path_type=Path))
+territory_argument = click.argument(
+    "territory", metavar="TERRITOIRE", type=click.Path(file_okay=False, path_type=Path)
+)
 
 
 def load_territory(path: Path) -> Any:
@@ -300,7 +440,10 @@ def rules_option(func: F) -> F:
         "--rules",
         "rules_name",
         default=None,
-        help=f"Built-in rule set name or a TOML/YAML rule file (default: {DEFAULT_RULES}).",
+        help=(
+            f"Jeu de règles ZAN : le nom d'un jeu fourni avec foncier ou un fichier de règles "
+            f"TOML/YAML (défaut : {DEFAULT_RULES})."
+        ),
     )(func)
 
 
@@ -318,9 +461,9 @@ def pool_option(default: str | None = None, help: str | None = None) -> Callable
 
     if help is None:
         help = (
-            "Pooling level of the budgets (default: the rule set's)."
+            "Niveau de mutualisation des budgets ZAN (défaut : celui du jeu de règles)."
             if default is None
-            else "Level at which ZAN budgets are enforced."
+            else "Niveau auquel les budgets ZAN sont tenus."
         )
     return click.option(
         "--pool",
@@ -332,15 +475,20 @@ def pool_option(default: str | None = None, help: str | None = None) -> Callable
 
 
 def objective_option(func: F) -> F:
-    """``--objective``: what the assignment maximises, one of the library's objectives."""
+    """``--objective``: what the assignment maximises, one of the library's objectives.
+
+    Given by its French label (« sobriété ») or its code (``min_enaf``); the
+    command receives the code.
+    """
     from foncier.assignment import OBJECTIVES
+    from foncier.labels import OBJECTIVE_LABELS
 
     return click.option(
         "--objective",
-        type=click.Choice(OBJECTIVES),
-        default=OBJECTIVES[0],
+        type=LabelChoice({code: OBJECTIVE_LABELS[code] for code in OBJECTIVES}),
+        default=OBJECTIVE_LABELS[OBJECTIVES[0]],
         show_default=True,
-        help="What the assignment maximises.",
+        help="Ce que l'affectation maximise (les codes anglais des scripts sont aussi acceptés).",
     )(func)
 
 
@@ -349,7 +497,7 @@ def committed_option(func: F) -> F:
     return click.option(
         "--committed",
         type=EXISTING_FILE,
-        help="CSV of committed projects: insee, committed_ha [, label].",
+        help="CSV des projets déjà engagés : insee, committed_ha [, label].",
     )(func)
 
 
@@ -358,9 +506,9 @@ def decisions_option(func: F) -> F:
     return click.option(
         "--decisions",
         type=EXISTING_FILE,
-        help="CSV of the working group's decisions (project_id, unit_id, insee, decision, "
-        "area_ha, enaf_ha): validated placements are committed and their area taken off "
-        "their unit.",
+        help="CSV des décisions du groupe de travail (project_id, unit_id, insee, decision, "
+        "area_ha, enaf_ha ; decision « validée » ou « rejetée ») : les implantations validées "
+        "sont engagées et leur surface retirée de leur unité foncière.",
     )(func)
 
 
@@ -382,7 +530,7 @@ def format_option(
         type=click.Choice(choices),
         default=default,
         show_default=True,
-        help="Output format.",
+        help="Format de sortie : table pour la lecture, csv ou json pour les scripts.",
     )
 
 
@@ -421,4 +569,4 @@ def output_option(
 
 def quiet_option(func: F) -> F:
     """``--quiet``: no progress bars."""
-    return click.option("--quiet", is_flag=True, help="No progress bars.")(func)
+    return click.option("--quiet", is_flag=True, help="Sans barre de progression.")(func)

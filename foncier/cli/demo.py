@@ -16,22 +16,25 @@ from foncier.cli._main import handle_errors, main, output_option
 from foncier.cli.info import format_summary
 
 
-@main.command()
+@main.command(
+    help="Toute la chaîne sur l'échantillon synthétique : ZAN, offre foncière, "
+    "appariement, carte, rapport."
+)
 @click.option(
     "--dir",
     "workdir",
     default=Path("data/sample"),
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of the sample territory (generated if missing, reused otherwise).",
+    help="Dossier du territoire échantillon (créé s'il manque, réutilisé sinon).",
 )
 @output_option(
     "outdir",
     folder=True,
     default=Path("data/demo"),
-    help="Folder for the budgets, land units, scenario, map and report.",
+    help="Dossier des budgets, unités foncières, scénario, carte et rapport.",
 )
-@click.option("--force", is_flag=True, help="Regenerate the sample even if it exists.")
+@click.option("--force", is_flag=True, help="Régénère l'échantillon même s'il existe.")
 @handle_errors
 def demo(workdir: Path, outdir: Path, force: bool) -> None:
     """Run the whole chain on the synthetic sample: ZAN, supply, matching, map, report."""

@@ -12,28 +12,31 @@ from foncier.errors import DataSourceError
 _SOURCES = ("epci", "communes", "cadastre", "buildings", "zoning")
 
 
-@main.command()
-@click.option("--epci", help="SIREN of the EPCI (e.g. 200066918 for Alès Agglomération).")
-@click.option("--insee", multiple=True, help="INSEE code of a commune (repeatable).")
-@output_option("folder", folder=True, default="foncier-cache", help="Cache folder.")
+@main.command(
+    help="Télécharge le cadastre (parcelles et bâtiments), les communes, l'EPCI et le "
+    "zonage d'urbanisme depuis les adresses officielles."
+)
+@click.option("--epci", help="SIREN de l'EPCI (par ex. 200066918 pour Alès Agglomération).")
+@click.option("--insee", multiple=True, help="Code INSEE d'une commune (répétable).")
+@output_option("folder", folder=True, default="foncier-cache", help="Dossier du cache.")
 @click.option(
     "--base-url",
     envvar="FONCIER_FETCH_BASE_URL",
-    help="Mirror replacing the official hosts (env FONCIER_FETCH_BASE_URL).",
+    help="Miroir remplaçant les serveurs officiels (variable FONCIER_FETCH_BASE_URL).",
 )
 @click.option(
     "--url",
     "urls",
     multiple=True,
-    metavar="SOURCE=TEMPLATE",
-    help="Address template of a source ({insee}, {dep}, {epci}, {base}).",
+    metavar="SOURCE=MODÈLE",
+    help="Modèle d'adresse d'une source ({insee}, {dep}, {epci}, {base}).",
 )
 @click.option(
     "--source",
     "sources",
     multiple=True,
     type=click.Choice(_SOURCES),
-    help="Sources to download (default: all).",
+    help="Sources à télécharger (défaut : toutes).",
 )
 @quiet_option
 @handle_errors
@@ -53,7 +56,7 @@ def fetch(
     for value in urls:
         name, sep, template = value.partition("=")
         if not sep:
-            msg = f"--url expects SOURCE=TEMPLATE; received {value!r}"
+            msg = f"--url attend SOURCE=MODÈLE ; reçu « {value} »"
             raise DataSourceError(msg)
         templates[name] = template
     manifest = fetch_territory(

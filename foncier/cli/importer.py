@@ -27,11 +27,14 @@ def _pairs(values: Sequence[str], option: str) -> list[tuple[str, Path]]:
     for value in values:
         kind, sep, path = value.partition("=")
         if not sep or not kind or not path:
-            msg = f"{option} expects KIND=FILE (e.g. natura2000=sites.geojson); received {value!r}"
+            msg = (
+                f"{option} attend TYPE=FICHIER (par ex. natura2000=sites.geojson) ; "
+                f"reçu « {value} »"
+            )
             raise LayerSchemaError(msg)
         file = Path(path)
         if not file.is_file():
-            msg = f"{option} {value!r}: the file {file} does not exist"
+            msg = f"{option} « {value} » : le fichier {file} n'existe pas"
             raise LayerSchemaError(msg)
         out.append((kind.strip(), file))
     return out
@@ -74,33 +77,48 @@ def _print_report(report: LoadReport) -> None:
         click.echo(f"    rejet ({len(ids)}) : {reason} — {shown}")
 
 
-@main.command("import")
+@main.command(
+    "import",
+    help="Construit un dossier de territoire à partir de fichiers open data ; les couches "
+    "manquantes sont signalées, jamais inventées.",
+)
 @click.option(
     "--from-cache",
     "cache",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Cache folder written by `foncier fetch` (its manifest.json): communes, cadastre, "
-    "zoning; the other options add to it.",
+    help="Dossier de cache écrit par « foncier fetch » (son manifest.json) : communes, "
+    "cadastre, zonage ; les autres options s'y ajoutent.",
 )
 @click.option(
-    "--cadastre", multiple=True, type=EXISTING_FILE, help="Etalab cadastre parcels (repeatable)."
+    "--cadastre",
+    multiple=True,
+    type=EXISTING_FILE,
+    help="Parcelles du cadastre Etalab (répétable).",
 )
-@click.option("--enaf", type=EXISTING_FILE, help="Cerema ENAF consumption CSV.")
+@click.option("--enaf", type=EXISTING_FILE, help="CSV Cerema de consommation d'ENAF.")
 @click.option(
-    "--zoning", multiple=True, type=EXISTING_FILE, help="GPU zone_urba / secteur_cc file."
+    "--zoning", multiple=True, type=EXISTING_FILE, help="Fichier GPU zone_urba / secteur_cc."
 )
-@click.option("--friches", type=EXISTING_FILE, help="Cartofriches file (points or polygons).")
-@click.option("--zae", type=EXISTING_FILE, help="CNIG SITE-ECO table (CSV or vector).")
-@click.option("--zae-plots", type=EXISTING_FILE, help="CNIG TERRAIN-ECO table (CSV or vector).")
-@click.option("--constraints", multiple=True, metavar="KIND=FILE", help="e.g. natura2000=n2k.gpkg")
+@click.option("--friches", type=EXISTING_FILE, help="Fichier Cartofriches (points ou polygones).")
+@click.option("--zae", type=EXISTING_FILE, help="Table CNIG SITE-ECO (CSV ou vecteur).")
+@click.option("--zae-plots", type=EXISTING_FILE, help="Table CNIG TERRAIN-ECO (CSV ou vecteur).")
 @click.option(
-    "--infrastructure", multiple=True, metavar="KIND=FILE", help="e.g. interchange=x.gpkg"
+    "--constraints",
+    multiple=True,
+    metavar="TYPE=FICHIER",
+    help="Contrainte, par ex. natura2000=n2k.gpkg",
 )
-@click.option("--communes", multiple=True, type=EXISTING_FILE, help="Commune boundaries.")
-@click.option("--epci-json", type=EXISTING_FILE, help="decoupage-administratif EPCI JSON.")
-@click.option("--epci", help="Keep only the communes of this EPCI (SIREN).")
-@click.option("--dem", type=EXISTING_FILE, help="DEM in any CRS (reprojected to EPSG:2154).")
-@click.option("--projects", type=EXISTING_FILE, help="Projects CSV or GeoJSON.")
+@click.option(
+    "--infrastructure",
+    multiple=True,
+    metavar="TYPE=FICHIER",
+    help="Infrastructure, par ex. interchange=x.gpkg",
+)
+@click.option("--communes", multiple=True, type=EXISTING_FILE, help="Contours des communes.")
+@click.option("--epci-json", type=EXISTING_FILE, help="JSON des EPCI de decoupage-administratif.")
+@click.option("--epci", help="Ne garde que les communes de cet EPCI (SIREN).")
+@click.option("--dem", type=EXISTING_FILE, help="MNT dans tout SCR (reprojeté en EPSG:2154).")
+@click.option("--projects", type=EXISTING_FILE, help="Projets en CSV ou GeoJSON.")
 @click.option(
     "--planning-docs",
     type=EXISTING_FILE,
@@ -114,32 +132,35 @@ def _print_report(report: LoadReport) -> None:
     "--buildings",
     multiple=True,
     type=EXISTING_FILE,
-    help="Etalab cadastre buildings (cadastre-<insee>-batiments.json, repeatable): "
-    "built parcels become artificialised.",
+    help="Bâtiments du cadastre Etalab (cadastre-<insee>-batiments.json, répétable) : "
+    "les parcelles bâties deviennent artificialisées.",
 )
 @click.option(
     "--built-share",
     type=click.FloatRange(0, 1, min_open=True),
     default=0.10,
     show_default=True,
-    help="Share of a parcel covered by buildings from which it is artificialised.",
+    help="Part bâtie d'une parcelle à partir de laquelle elle est artificialisée.",
 )
 @click.option(
     "--ocsge",
     multiple=True,
     type=EXISTING_FILE,
-    help="OCS GE (CODE_CS, CODE_US; repeatable): decides the parcels' land cover.",
+    help="OCS GE (CODE_CS, CODE_US ; répétable) : décide l'occupation du sol des parcelles.",
 )
 @click.option(
     "--zone-rules",
     type=EXISTING_FILE,
-    help="Activity-zone rules (TOML) replacing foncier/rules/nomenclatures/zones_activite.toml.",
+    help=(
+        "Règles des zones d'activités (TOML) remplaçant "
+        "foncier/rules/nomenclatures/zones_activite.toml."
+    ),
 )
-@click.option("--name", required=True, help="Territory name.")
+@click.option("--name", required=True, help="Nom du territoire.")
 @output_option(
     folder=True,
     required=True,
-    help="Territory folder to write (missing, empty, or a territory foncier wrote).",
+    help="Dossier du territoire à écrire (absent, vide, ou un territoire écrit par foncier).",
 )
 @force_option
 @handle_errors

@@ -10,6 +10,7 @@ import click
 
 from foncier._format import fr_number
 from foncier.cli._main import handle_errors, load_territory, main, territory_argument
+from foncier.labels import TERRITORY_LAYER_LABELS
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -20,7 +21,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"Territoire : {name}", f"SCR : {summary['crs']}", "Couches :"]
     for layer, entry in summary["layers"].items():
         area = f"  {fr_number(entry['area_ha'], 1, 'ha'):>14}" if "area_ha" in entry else ""
-        lines.append(f"  {layer:<16} {entry['features']:>8} objets{area}")
+        label = TERRITORY_LAYER_LABELS.get(layer, layer)
+        lines.append(f"  {label:<22} {entry['features']:>8} objets{area}")
     if summary.get("communes_source") == "enaf":
         lines.append(
             f"Communes : {summary['enaf_communes']} lues dans le fichier Cerema, sans contours"
@@ -43,9 +45,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@main.command()
+@main.command(
+    help="Résume un dossier de territoire : couches, nombres, surfaces, années ENAF, projets."
+)
 @territory_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Écrit le résumé en JSON.")
 @handle_errors
 def info(territory: Path, as_json: bool) -> None:
     """Summarise a territory folder: layers, counts, areas, ENAF years, projects."""

@@ -16,28 +16,37 @@ from foncier.cli._main import (
 )
 
 
-@main.command(name="map")
+@main.command(
+    name="map",
+    help="Écrit la carte de TERRITOIRE (budgets ZAN, foncier, contraintes) en page HTML.",
+)
 @territory_argument
 @click.option(
     "--scenario",
     "scenario_dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Scenario result folder (foncier match -o): add its placements and unmatched projects.",
+    help=(
+        "Dossier de résultat d'un scénario (foncier match -o) : ajoute ses implantations "
+        "et ses projets non placés."
+    ),
 )
-@output_option(required=True, help="HTML file to write.")
+@output_option(required=True, help="Fichier HTML à écrire.")
 @click.option(
     "--colour-by",
     default="origin",
     show_default=True,
-    help="Land units colour: 'origin' or a numeric unit column (completeness, enaf_share...).",
+    help=(
+        "Couleur des unités foncières : origin (leur origine) ou une colonne numérique "
+        "des unités (completeness, enaf_share…)."
+    ),
 )
 @click.option(
     "--offline/--online",
     default=True,
     show_default=True,
-    help="Embed Leaflet in the page so that it opens with no network (default), "
-    "or link it on its CDN (a lighter page).",
+    help="Inclut Leaflet dans la page pour l'ouvrir sans réseau (défaut), ou le lie "
+    "sur son CDN (page plus légère).",
 )
 @force_option
 @handle_errors

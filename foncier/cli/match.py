@@ -22,17 +22,18 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 
 _UNMATCHED_SHOWN = 10
 
 
-@main.command()
+@main.command(help="Place les projets de TERRITOIRE sur ses unités foncières sous les budgets ZAN.")
 @territory_argument
 @click.option(
     "--projects",
     "projects_file",
     type=EXISTING_FILE,
-    help="Projects CSV or GeoJSON (default: the territory's).",
+    help="Projets en CSV ou GeoJSON (défaut : ceux du territoire).",
 )
 @objective_option
 @pool_option(default="commune")
@@ -44,20 +45,20 @@ _UNMATCHED_SHOWN = 10
     type=click.FloatRange(min=0.1),
     default=120.0,
     show_default=True,
-    help="Solver time limit (s); the best solution found is kept.",
+    help="Temps de calcul maximal (s) ; la meilleure solution trouvée est gardée.",
 )
 @click.option(
     "--top-n",
     type=click.IntRange(min=1),
     default=50,
     show_default=True,
-    help="Candidate units kept per project and ranking before solving.",
+    help="Unités candidates gardées par projet et par classement avant la résolution.",
 )
 @output_option(
     "outdir",
     folder=True,
     required=True,
-    help="Folder the result is written to (missing, empty, or a result foncier wrote).",
+    help="Dossier du résultat (absent, vide, ou un résultat écrit par foncier).",
 )
 @quiet_option
 @force_option
@@ -92,11 +93,12 @@ def match(
         decisions=decisions,
         time_limit=time_limit,
         top_n=top_n,
-        name=f"{objective} / {pool}",
+        name=f"{OBJECTIVE_LABELS[objective]} / {pool}",
     )
     if not quiet:
         click.echo(
-            f"Appariement des projets de {territory} (objectif {objective}, budgets par {pool})…",
+            f"Appariement des projets de {territory} (objectif « {OBJECTIVE_LABELS[objective]} », "
+            f"budgets {POOL_LABELS[pool]})…",
             err=True,
         )
     result = scenario.run(progress=not quiet)
@@ -124,9 +126,11 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-@main.command()
-@click.argument("outdir_a", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("outdir_b", type=click.Path(file_okay=False, path_type=Path))
+@main.command(
+    help="Compare côte à côte deux résultats de scénarios (dossiers écrits par foncier match)."
+)
+@click.argument("outdir_a", metavar="RÉSULTAT_A", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("outdir_b", metavar="RÉSULTAT_B", type=click.Path(file_okay=False, path_type=Path))
 @handle_errors
 def compare(outdir_a: Path, outdir_b: Path) -> None:
     """Compare two scenario results (folders written by `foncier match`) side by side."""

@@ -53,21 +53,49 @@ def _cell(value: Any, decimals: int | None) -> str:
     return fr_number(value, decimals) if value == value else "inconnu"
 
 
-@main.command()
-@territory_argument
-@click.option("--project", "project_id", help="A project of the territory, by its id.")
-@click.option("--area", type=click.FloatRange(min=0, min_open=True), help="Minimal area (ha).")
-@click.option("--jobs", type=click.IntRange(min=0), help="Jobs of the project.")
-@click.option(
-    "--max-interchange-km", type=click.FloatRange(min=0), help="Largest distance to an interchange."
+@main.command(
+    help="""Classe les unités foncières de TERRITOIRE qui peuvent accueillir un projet
+    (aucun scénario n'est résolu).
+
+    Donnez les exigences du projet (--area au moins) ou --project ID pour un
+    projet du territoire.  Les unités dont le coût ZAN tient dans le budget de
+    leur niveau de mutualisation viennent d'abord ; chaque ligne dit ce qu'il
+    reste avant et après le projet (décisions validées déduites, aucun scénario
+    compté).  Si rien ne convient, la raison et ce qui débloquerait sont
+    écrits.""",
 )
-@click.option("--max-slope", type=click.FloatRange(min=0), help="Largest mean slope (%).")
-@click.option("--rail", is_flag=True, default=None, help="Needs a rail freight station nearby.")
-@click.option("--seveso", is_flag=True, default=None, help="A Seveso plant.")
-@click.option("--pene", is_flag=True, default=None, help="A project of national interest (PENE).")
-@click.option("--preferred-insee", help="INSEE code of the preferred commune.")
-@click.option("--earliest-year", type=click.IntRange(min=2000, max=2100), help="Start year.")
-@click.option("-k", "k", type=click.IntRange(min=1, max=100), default=5, show_default=True)
+@territory_argument
+@click.option("--project", "project_id", help="Un projet du territoire, par son identifiant.")
+@click.option("--area", type=click.FloatRange(min=0, min_open=True), help="Surface minimale (ha).")
+@click.option("--jobs", type=click.IntRange(min=0), help="Emplois du projet.")
+@click.option(
+    "--max-interchange-km",
+    type=click.FloatRange(min=0),
+    help="Distance maximale à un échangeur (km).",
+)
+@click.option("--max-slope", type=click.FloatRange(min=0), help="Pente moyenne maximale (%).")
+@click.option(
+    "--rail", is_flag=True, default=None, help="A besoin d'une desserte ferroviaire fret proche."
+)
+@click.option("--seveso", is_flag=True, default=None, help="Un établissement Seveso.")
+@click.option(
+    "--pene",
+    is_flag=True,
+    default=None,
+    help="Un projet d'envergure nationale ou européenne (PENE).",
+)
+@click.option("--preferred-insee", help="Code INSEE de la commune souhaitée.")
+@click.option(
+    "--earliest-year", type=click.IntRange(min=2000, max=2100), help="Année de démarrage."
+)
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(min=1, max=100),
+    default=5,
+    show_default=True,
+    help="Nombre d'unités foncières proposées.",
+)
 @pool_option(default="commune")
 @rules_option
 @committed_option

@@ -30,16 +30,20 @@ def _territory_folder(outdir: Path, given: Path | None) -> Path:
     raise DataSourceError(msg)
 
 
-@main.command()
-@click.argument("outdir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@main.command(
+    help="Écrit le rapport du dossier de résultat d'un scénario RÉSULTAT (RÉSULTAT/report.html)."
+)
+@click.argument(
+    "outdir", metavar="RÉSULTAT", type=click.Path(file_okay=False, exists=True, path_type=Path)
+)
 @click.option(
     "--territory",
     "territory",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Territory folder of the scenario (default: the one its audit record names).",
+    help="Dossier du territoire du scénario (défaut : celui que nomme son audit).",
 )
-@output_option(help="HTML file to write (default: OUTDIR/report.html).")
+@output_option(help="Fichier HTML à écrire (défaut : RÉSULTAT/report.html).")
 @click.option(
     "--pdf",
     "pdf",

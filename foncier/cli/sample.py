@@ -9,15 +9,19 @@ import click
 from foncier.cli._main import force_option, handle_errors, main
 
 
-@main.command()
-@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@main.command(
+    help="""Génère l'échantillon synthétique déterministe dans DOSSIER.
+
+    DOSSIER doit être absent, vide, ou un dossier de territoire écrit par foncier."""
+)
+@click.argument("outdir", metavar="DOSSIER", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--parcels",
     "n_parcels",
     default=30_000,
     show_default=True,
     type=click.IntRange(1_000, 1_000_000),
-    help="Approximate number of cadastral parcels.",
+    help="Nombre approximatif de parcelles cadastrales.",
 )
 @click.option(
     "--communes",
@@ -25,10 +29,10 @@ from foncier.cli._main import force_option, handle_errors, main
     default=40,
     show_default=True,
     type=click.IntRange(20, 64),
-    help="Number of communes.",
+    help="Nombre de communes.",
 )
 @click.option(
-    "--seed", default=0, show_default=True, help="Random seed (same seed, same territory)."
+    "--seed", default=0, show_default=True, help="Graine aléatoire (même graine, même territoire)."
 )
 @force_option
 @handle_errors

@@ -10,27 +10,40 @@ import click
 from foncier.cli._main import handle_errors, main, territory_argument
 
 
-@main.command()
+@main.command(
+    help="""Sert TERRITOIRE en HTTP (documentation OpenAPI sous /docs).
+
+    La lecture est ouverte ; les écritures demandent le jeton de la variable
+    d'environnement FONCIER_API_TOKEN, envoyé en « Authorization: Bearer <jeton> »."""
+)
 @territory_argument
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port d'écoute.",
+)
 @click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder of the service's database and scenario results [default: TERRITORY-state].",
+    help=(
+        "Dossier de la base du service et des résultats de scénarios [défaut : TERRITOIRE-state]."
+    ),
 )
 @click.option(
     "--workers",
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Server processes (each loads the territory; one per core).",
+    help="Processus serveurs (chacun charge le territoire ; un par cœur).",
 )
 @click.option(
     "--allow-anonymous-writes",
     is_flag=True,
-    help="Accept writes without FONCIER_API_TOKEN (local use only).",
+    help="Accepte les écritures sans FONCIER_API_TOKEN (usage local seulement).",
 )
 @handle_errors
 def serve(

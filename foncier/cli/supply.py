@@ -72,39 +72,39 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-@main.command()
+@main.command(help="Découpe le foncier de TERRITOIRE en unités foncières avec leurs critères.")
 @territory_argument
 @output_option(
     required=True,
-    help="File to write the land units to: a GeoPackage (layer 'land_units', styled for QGIS) "
-    "or, with --format parquet or a .parquet name, GeoParquet.",
+    help="Fichier des unités foncières : un GeoPackage (couche land_units, stylée pour QGIS) "
+    "ou, avec --format parquet ou un nom en .parquet, du GeoParquet.",
 )
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="Format of -o: gpkg (default) or parquet (GeoParquet 1.1, for large exports); "
-    "guessed from the file name when not given.",
+    help="Format de -o : gpkg (défaut) ou parquet (GeoParquet 1.1, pour les gros exports) ; "
+    "déduit du nom du fichier s'il n'est pas donné.",
 )
 @click.option(
     "--raster",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write a GeoTIFF of the units' net area (ha) for analysts.",
+    help="Écrit aussi un GeoTIFF de la surface nette des unités (ha) pour les analystes.",
 )
 @click.option(
     "--raster-resolution",
     default=25.0,
     show_default=True,
     type=click.FloatRange(min=1.0),
-    help="Cell size of the GeoTIFF in metres.",
+    help="Taille des cellules du GeoTIFF en mètres.",
 )
 @click.option(
     "--exclude",
     "exclude",
     multiple=True,
     type=click.Choice(CONSTRAINT_KINDS),
-    help="Constraint kind subtracted from the land (repeatable; default: ppri_red, natura2000).",
+    help=("Type de contrainte retiré du foncier (répétable ; défaut : ppri_red, natura2000)."),
 )
 @force_option
 @handle_errors

@@ -29,6 +29,7 @@ from foncier.layers import Col, LoadReport, normalise_insee, validate_layer
 from foncier.outputs import write_file
 
 __all__ = [
+    "DEMOGRAPHY_RE",
     "USES",
     "CodeMismatch",
     "EnafVintage",
@@ -53,6 +54,10 @@ _TOTAL_RE = re.compile(r"^nafart(\d{2})(\d{2})$")
 #: The EPCI column of a vintage (``epci23``, ``epci24``…) and its name column.
 _EPCI_RE = re.compile(r"^epci(\d{2})?$")
 _SCOT_RE = re.compile(r"^scot(\d{2})?$")
+#: Census figures of a vintage: population, households and jobs of year ``YY``
+#: (``pop15``, ``men21``, ``emp21``…) and their change (``pop1521``…), kept per
+#: commune for the efficiency ratios.
+DEMOGRAPHY_RE = re.compile(r"^(?:pop|men|emp)\d{2}(?:\d{2})?$")
 #: Tolerance of the check naf = act + hab + mix + rou + fer + inc, in m².
 SUM_TOLERANCE_M2 = 1.0
 #: Cerema writes -1 in a destination column as a rounding correction; values
@@ -159,23 +164,23 @@ def _read_text_table(path: Path) -> pd.DataFrame:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        msg = f"cannot read the ENAF consumption file {path}: {exc.strerror or exc}"
+        msg = f"impossible de lire le fichier de consommation d'ENAF {path} : {exc.strerror or exc}"
         raise DataSourceError(msg) from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     if not text.strip():
-        msg = f"the ENAF consumption file {path} is empty"
+        msg = f"le fichier de consommation d'ENAF {path} est vide"
         raise DataSourceError(msg)
     header = text.splitlines()[0]
     if ";" not in header:
-        seps = {",": "commas", "\t": "tabs"}
+        seps = {",": "des virgules", "\t": "des tabulations"}
         found = next((name for s, name in seps.items() if s in header), None)
-        hint = f" It seems separated by {found}." if found else ""
+        hint = f" Il semble séparé par {found}." if found else ""
         msg = (
-            f"{path}: expected a ';'-separated Cerema file (header 'idcom;idcomtxt;…').{hint} "
-            "Re-export it with ';' as separator."
+            f"{path} : un fichier Cerema séparé par des ';' est attendu (en-tête "
+            f"'idcom;idcomtxt;…').{hint} Exportez-le à nouveau avec ';' comme séparateur."
         )
         raise DataSourceError(msg)
     try:
@@ -183,7 +188,7 @@ def _read_text_table(path: Path) -> pd.DataFrame:
             io.StringIO(text), sep=";", dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL
         )
     except (pd.errors.ParserError, csv.Error) as exc:
-        msg = f"{path}: the file is malformed or truncated ({exc})"
+        msg = f"{path} : le fichier est mal formé ou tronqué ({exc})"
         raise DataSourceError(msg) from exc
     # pandas pads short lines with empty strings: count the fields of each line instead.
     lines = [r for r in csv.reader(io.StringIO(text), delimiter=";") if r][1:]
@@ -191,15 +196,16 @@ def _read_text_table(path: Path) -> pd.DataFrame:
     short = n_fields < table.shape[1]
     if len(lines) and short[-1]:
         msg = (
-            f"{path}: the file is truncated: its last line (idcom {lines[-1][0]!r}) has "
-            f"{n_fields[-1]} of {table.shape[1]} fields. Download or export it again."
+            f"{path} : le fichier est tronqué : sa dernière ligne (idcom {lines[-1][0]}) a "
+            f"{n_fields[-1]} champs sur {table.shape[1]}. Téléchargez-le ou exportez-le à nouveau."
         )
         raise DataSourceError(msg)
     if short.any():
         rows = [r[0] for r, s in zip(lines, short, strict=True) if s]
         msg = (
-            f"{path}: {int(short.sum())} lines have fewer fields than the header "
-            f"(idcom {rows[:5]}); the file is malformed, was it edited by hand?"
+            f"{path} : {int(short.sum())} ligne(s) ont moins de champs que l'en-tête "
+            f"(idcom {', '.join(rows[:5])}) ; le fichier est mal formé, a-t-il été modifié "
+            "à la main ?"
         )
         raise DataSourceError(msg)
     return table
@@ -214,15 +220,18 @@ def _detect_years(columns: list[str], path: Path) -> list[int]:
             starts.append(2000 + int(m.group(1)))
     if not starts:
         msg = (
-            f"{path}: no annual flow column 'naf{{YY}}art{{YY+1}}' (e.g. 'naf11art12') found; "
-            "is this a Cerema ENAF consumption file (fichier de consommation d'espaces NAF)?"
+            f"{path} : aucune colonne de flux annuel 'naf{{YY}}art{{YY+1}}' "
+            "(par ex. 'naf11art12') ; est-ce un fichier Cerema de consommation d'espaces NAF ?"
         )
         raise DataSourceError(msg)
     starts.sort()
     missing = sorted(set(range(starts[0], starts[-1] + 1)) - set(starts))
     if missing:
         cols = [f"naf{y % 100:02d}art{(y + 1) % 100:02d}" for y in missing]
-        msg = f"{path}: the flow columns {cols} are missing between {starts[0]} and {starts[-1]}"
+        msg = (
+            f"{path} : les colonnes de flux {', '.join(cols)} manquent entre {starts[0]} "
+            f"et {starts[-1]}"
+        )
         raise DataSourceError(msg)
     return starts
 
@@ -244,7 +253,7 @@ def _last(columns: list[str], pattern: re.Pattern[str]) -> str | None:
 
 
 def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
-    """Code, name, EPCI (SIREN and name) and SCoT of each commune, as the file writes them."""
+    """Code, name, EPCI, SCoT, département and census figures of each commune, as published."""
     columns = list(raw.columns)
     epci = _last(columns, _EPCI_RE)
     scot = _last(columns, _SCOT_RE)
@@ -253,6 +262,9 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
         Col.EPCI: epci,
         "epci_name": f"{epci}txt" if epci else None,
         Col.SCOT: scot,
+        "dep": "iddep",
+        "dep_name": "iddeptxt",
+        Col.REGION: "idreg",
     }
     table = pd.DataFrame({Col.INSEE: raw["idcom"]})
     for target, source in sources.items():
@@ -261,7 +273,9 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
             continue
         text = raw[source].astype(str).str.strip()
         table[target] = text.where(text != "")
-    return table
+    census = [c for c in columns if DEMOGRAPHY_RE.match(c)]
+    figures = raw[census].apply(lambda s: pd.to_numeric(s.str.strip(), errors="coerce"))
+    return pd.concat([table, figures.astype(float)], axis=1)
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
@@ -274,9 +288,10 @@ def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
         rows = df.loc[bad[col], "idcom"].tolist()
         vals = df.loc[bad[col], col].tolist()
         msg = (
-            f"{path}: column {col!r} holds text where numbers (m²) are expected, "
-            f"communes {rows[:5]} (values {vals[:5]}). Cerema figures are whole m² written "
-            "with digits only: fix or blank those cells."
+            f"{path} : la colonne « {col} » contient du texte là où des nombres (m²) sont "
+            f"attendus, communes {', '.join(rows[:5])} (valeurs {', '.join(vals[:5])}). Les "
+            "chiffres du Cerema sont des m² entiers écrits en chiffres : corrigez ou videz "
+            "ces cellules."
         )
         raise DataSourceError(msg)
     return out
@@ -305,8 +320,10 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         One row per commune and year, columns of the ``enaf_consumption``
         layer.  ``attrs`` holds ``vintage`` (:class:`EnafVintage`),
-        ``communes`` (``insee``, ``name``, ``epci``, ``epci_name``, ``scot``
-        as published; missing values are NA)
+        ``communes`` (``insee``, ``name``, ``epci``, ``epci_name``, ``scot``,
+        ``dep``, ``dep_name`` and the census figures ``pop{YY}``,
+        ``men{YY}``, ``emp{YY}`` of the file, as published; missing values
+        are NA)
         and ``load_report`` (:class:`~foncier.layers.LoadReport`): rows whose
         figures are unusable are rejected and listed there, never read as
         zero; rows where ``naf`` differs from the sum of uses by more than
@@ -325,8 +342,8 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     if "idcom" not in raw.columns:
         msg = (
-            f"{path}: no 'idcom' column (the commune INSEE code); columns found: "
-            f"{list(raw.columns)[:8]}… Was a column renamed?"
+            f"{path} : pas de colonne 'idcom' (le code INSEE de la commune) ; colonnes "
+            f"trouvées : {', '.join(list(raw.columns)[:8])}… Une colonne a-t-elle été renommée ?"
         )
         raise DataSourceError(msg)
     years = _detect_years(list(raw.columns), path)
@@ -339,7 +356,9 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         uses = {f"art{yy}{u}{zz}": col for u, col in USES.items()}
         missing = [c for c in uses if c not in raw.columns]
         if missing:
-            msg = f"{path}: the destination columns {missing} of year {y} are missing"
+            msg = (
+                f"{path} : les colonnes de destination {', '.join(missing)} de l'année {y} manquent"
+            )
             raise DataSourceError(msg)
         num = _numeric(raw, [naf, *uses], path)
         year = pd.DataFrame({Col.INSEE: raw["idcom"], Col.YEAR: y, Col.ENAF_M2: num[naf]})
@@ -355,7 +374,7 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         tidy[Col.ENAF_M2] < 0
     )
     for i in tidy.index[missing_rows | negative]:
-        reason = "missing figures" if missing_rows[i] else "negative consumption"
+        reason = "chiffres manquants" if missing_rows[i] else "consommation négative"
         label = str(tidy.at[i, Col.INSEE]) + "/" + str(tidy.at[i, Col.YEAR])
         report.rows_rejected.append((label, reason))
     tidy = tidy[~(missing_rows | negative)].copy()
@@ -365,13 +384,14 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     if off.any():
         labels = (tidy.loc[off, Col.INSEE] + "/" + tidy.loc[off, Col.YEAR].astype(str)).tolist()
         report.notes.append(
-            f"{int(off.sum())} rows where naf differs from act+hab+mix+rou+fer+inc by more than "
-            f"{SUM_TOLERANCE_M2:g} m² (naf kept): {labels[:5]}"
+            f"{int(off.sum())} ligne(s) où naf diffère de act+hab+mix+rou+fer+inc de plus de "
+            f"{SUM_TOLERANCE_M2:g} m² (naf gardé) : {', '.join(labels[:5])}"
         )
     n_rounding = int(rounding.loc[tidy.index].to_numpy().sum())
     if n_rounding:
         report.notes.append(
-            f"{n_rounding} destination values of -1 m² (Cerema rounding corrections) read as 0"
+            f"{n_rounding} valeur(s) de destination à -1 m² (corrections d'arrondi du Cerema) "
+            "lues comme 0"
         )
         tidy[use_cols] = tidy[use_cols].clip(lower=0)
     try:
@@ -390,8 +410,8 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         off = gap[gap > SUM_TOLERANCE_M2 * len(years) + 1e-9]
         if len(off):
             report.notes.append(
-                f"{len(off)} communes whose annual flows do not add up to {total} "
-                f"(annual flows kept): {off.index.tolist()[:5]}"
+                f"{len(off)} commune(s) dont les flux annuels ne font pas le total {total} "
+                f"(flux annuels gardés) : {', '.join(off.index.tolist()[:5])}"
             )
     communes = _commune_table(raw)
     out.attrs["vintage"] = vintage
@@ -408,7 +428,7 @@ def write_cerema_enaf(
 ) -> Path:
     """Write a tidy ENAF table in the Cerema column format.
 
-    The columns follow the national file: ``idcom``, ``idcomtxt``,
+    The columns follow the national file: ``idcom``, ``idcomtxt``, ``idreg``,
     ``epci{YY}``, ``epci{YY}txt``, ``scot``, then per year ``naf`` and the six
     destinations, then the totals over the whole period.  Values are whole m².
 
@@ -419,8 +439,11 @@ def write_cerema_enaf(
     path
         Output file; written UTF-8 without BOM, ``;``-separated.
     communes
-        Optional table with ``insee``, ``name``, ``epci``, ``epci_name``,
-        ``scot`` to fill the descriptive columns.
+        Optional table with ``insee``, ``name``, ``region``, ``epci``,
+        ``epci_name``, ``scot``, ``dep``, ``dep_name`` to fill the descriptive
+        columns; what it lacks (the département, the census figures
+        ``pop{YY}``…) is taken from the communes of ``tidy.attrs`` (the file
+        read), so that they survive a territory folder.
     force
         See :func:`foncier.outputs.write_file`: a file foncier did not write
         is never replaced.
@@ -442,14 +465,23 @@ def write_cerema_enaf(
     insee = sorted(tidy[Col.INSEE].unique())
     out = pd.DataFrame({"idcom": insee})
     meta = communes.set_index(Col.INSEE) if communes is not None else pd.DataFrame(index=insee)
+    published = tidy.attrs.get("communes")
+    if published is not None and len(published):
+        # what ``communes`` lacks (département, census figures) comes from the file read
+        extra = [c for c in published.columns if c not in meta.columns and c != Col.INSEE]
+        meta = meta.join(published.drop_duplicates(Col.INSEE).set_index(Col.INSEE)[extra])
     for target, source in (
         ("idcomtxt", Col.NAME),
+        ("idreg", Col.REGION),
         (f"epci{e}", Col.EPCI),
         (f"epci{e}txt", "epci_name"),
         ("scot", Col.SCOT),
+        ("iddep", "dep"),
+        ("iddeptxt", "dep_name"),
     ):
         mapped = out["idcom"].map(meta[source]) if source in meta.columns else pd.Series(pd.NA)
         out[target] = mapped.astype(object).fillna("")
+    census = [c for c in meta.columns if DEMOGRAPHY_RE.match(str(c))]
     wide = tidy.set_index([Col.INSEE, Col.YEAR])
     cols: dict[str, pd.Series] = {}
     for y in years:
@@ -465,6 +497,8 @@ def write_cerema_enaf(
         cols[f"art{f}{u}{e}"] = totals[USES[u]]
     values = pd.DataFrame(cols).round().astype("int64").reset_index(drop=True)
     out = pd.concat([out, values], axis=1)
+    for c in census:
+        out[c] = pd.to_numeric(out["idcom"].map(meta[c])).round().astype("Int64")
     return write_file(
         path,
         "enaf",

@@ -21,6 +21,15 @@ Accepted column names (case-insensitive): ``insee`` (``code_insee``,
 document en tenant lieu), ``CC`` (``carte communale``), ``POS`` (lapsed),
 ``RNU``.  Dates: ``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``YYYYMMDD`` (the GPU
 ``DATAPPRO`` format).
+
+Two optional per-commune columns feed the garantie communale (loi 2021-1104
+art. 194 III 3° as amended by loi 2023-630 art. 4): ``mutualisation``
+(``guarantee_pooling``, ``demande_mutualisation``): ``oui`` when the
+commune asked to pool its guaranteed hectare at intercommunal level,
+``non`` when it did not, blank when not recorded; ``communes_deleguees``
+(``delegated_communes``): the number of communes déléguées of a commune
+nouvelle.  A commune listed on several rows takes its values from any row
+that gives them.
 """
 
 from __future__ import annotations
@@ -105,7 +114,9 @@ def read_planning_docs(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         The ``planning_docs`` table: ``insee``, ``doc_type`` (one of
         :data:`foncier.layers.DOC_TYPES`), ``prescription_date``,
-        ``arret_date``, ``approval_date`` (ISO strings or NA).
+        ``arret_date``, ``approval_date`` (ISO strings or NA),
+        ``guarantee_pooling`` (boolean, NA when not recorded) and
+        ``delegated_communes`` (int, 0 by default).
         ``attrs["load_report"]`` counts the rows.
 
     Raises
@@ -152,6 +163,10 @@ def read_planning_docs(path: str | Path) -> pd.DataFrame:
     table = pd.DataFrame({Col.INSEE: insee, Col.DOC_TYPE: doc_type})
     for target, aliases in _DATE_ALIASES.items():
         table[target] = _iso_dates(col(*aliases), aliases[0], insee, path)
+    pooling = col("mutualisation", "guarantee_pooling", "demande_mutualisation")
+    delegated = col("communes_deleguees", "delegated_communes", "nb_communes_deleguees")
+    table[Col.GUARANTEE_POOLING] = pooling.to_numpy()
+    table[Col.DELEGATED_COMMUNES] = delegated.where(~blank(delegated), 0).to_numpy()
     report = LoadReport("planning_docs", source=source, rows_read=len(raw))
     try:
         out = validate_layer("planning_docs", table, report=report)

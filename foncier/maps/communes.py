@@ -30,11 +30,11 @@ BUDGET_COLUMNS = (
 )
 
 
-def _commune_popup(name: str, code: str, r: Any, pooled: bool) -> str:
+def _commune_popup(name: str, code: str, r: Any, pooled: bool, period: tuple[int, int]) -> str:
     placed = getattr(r, TableCol.CONSUMED_BY_PLACEMENTS_HA, None)
     figures = [
-        ("Enveloppe 2021-2031", ha(r.envelope_ha)),
-        ("Consommé depuis 2021", ha(r.consumed_ha)),
+        (f"Enveloppe {period[0]}-{period[1]}", ha(r.envelope_ha)),
+        (f"Consommé depuis {period[0]}", ha(r.consumed_ha)),
     ]
     if float(getattr(r, TableCol.COMMITTED_HA, 0.0) or 0.0) > 0:
         figures.append(("Engagé (projets décidés)", ha(r.committed_ha)))
@@ -79,8 +79,9 @@ def communes_layer(
     remaining = budgets[TableCol.REMAINING_HA].astype(float)
     status = budgets[TableCol.STATUS].fillna("incomplete").astype(str)
     rows = budgets.assign(status=status)
+    start, end = budgets.attrs.get("target_period", (2021, 2031))
     popups = [
-        _commune_popup(n, c, r, pooled)
+        _commune_popup(n, c, r, pooled, (start, end))
         for n, c, r in zip(names, insee, rows.itertuples(), strict=True)
     ]
     tips = [f"{esc(n)} : reste {ha(rem)}" for n, rem in zip(names, remaining, strict=True)]
@@ -110,10 +111,10 @@ def communes_layer(
         highlight=True,
     )
     after = TableCol.CONSUMED_BY_PLACEMENTS_HA in budgets.columns
-    return MapLayer((layer,), _budget_legend(status, after=after))
+    return MapLayer((layer,), _budget_legend(status, (start, end), after=after))
 
 
-def _budget_legend(status: pd.Series, *, after: bool = False) -> str:
+def _budget_legend(status: pd.Series, period: tuple[int, int], *, after: bool = False) -> str:
     items = [swatch(colour, label) for colour, label in budget_class_labels()]
     n_over = int((status == "exceeded").sum())
     items.append(
@@ -121,7 +122,7 @@ def _budget_legend(status: pd.Series, *, after: bool = False) -> str:
     )
     if (status == "incomplete").any():
         items.append(swatch(INCOMPLETE, "données incomplètes"))
-    title = "Budget ZAN restant 2021-2031" + (" après le scénario" if after else "")
+    title = f"Budget ZAN restant {period[0]}-{period[1]}" + (" après le scénario" if after else "")
     return f"<b>{title}</b>" + "".join(items)
 
 

@@ -9,7 +9,16 @@ import geopandas as gpd
 import pandas as pd
 
 from foncier._format import fr_number
-from foncier.labels import LAYER_NAMES, REASON_LABELS, collapsible, esc, ha, html_table, popup_div
+from foncier.labels import (
+    LAYER_NAMES,
+    REASON_LABELS,
+    collapsible,
+    esc,
+    ha,
+    html_table,
+    pct,
+    popup_div,
+)
 from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.layer import MapLayer, geojson_layer
 from foncier.palette import SECTOR_COLOURS, sector_colour, swatch
@@ -30,9 +39,36 @@ def _placement_html(p: Any) -> str:
     return f"<b>{esc(p.project_id)} : {esc(getattr(p, Col.NAME, ''))}</b>{html_table(rows)}"
 
 
+#: French name of each owner kind, in a lot's popup.
+_OWNER_KIND_FR = {"public": "public", "private": "privé", "unknown": "inconnu"}
+
+
+def _lot_html(p: Any) -> str:
+    """What a lot says: its parcels, owners, public share and ENAF."""
+    kinds = [_OWNER_KIND_FR.get(k, k) for k in str(getattr(p, TableCol.OWNER_KINDS, "")).split("|")]
+    owners = getattr(p, TableCol.N_OWNERS, float("nan"))
+    n = int(getattr(p, TableCol.N_PARCELS, 0))
+    idus = str(getattr(p, UnitCol.IDUS, "") or "")
+    rows = [
+        ("Lot", ha(getattr(p, TableCol.LOT_AREA_HA), 2)
+         + (" (une parcelle coupée)" if getattr(p, TableCol.SPLIT, False) else "")),
+        ("Parcelles", f"{n} : {esc(idus.replace('|', ', '))}" if n else "hors parcellaire"),
+        ("Propriétaires", (fr_number(float(owners), 0) + " ; " if owners == owners else "")
+         + esc(", ".join(kinds))),
+        ("Part publique", pct(getattr(p, TableCol.PUBLIC_SHARE))),
+        ("ENAF du lot", f"{pct(getattr(p, UnitCol.ENAF_SHARE))} ({ha(p.enaf_ha, 2)})"),
+    ]  # fmt: skip
+    return _placement_html(p) + html_table(rows)
+
+
 def _outline(feature: dict[str, Any]) -> dict[str, Any]:
     fill = feature["properties"]["fill"]
-    return {"fillColor": fill, "color": fill, "weight": 4, "fillOpacity": 0.35}
+    return {"fillColor": fill, "color": fill, "weight": 3, "fillOpacity": 0.1, "dashArray": "4"}
+
+
+def _lot(feature: dict[str, Any]) -> dict[str, Any]:
+    fill = feature["properties"]["fill"]
+    return {"fillColor": fill, "color": "#333333", "weight": 1, "fillOpacity": 0.6}
 
 
 def _dot(feature: dict[str, Any]) -> dict[str, Any]:
@@ -40,13 +76,17 @@ def _dot(feature: dict[str, Any]) -> dict[str, Any]:
     return {"fillColor": fill, "color": "#000000", "weight": 1, "fillOpacity": 1.0}
 
 
-def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLayer:
-    """Units hosting projects, outlined in the sector colour of their largest project.
+def placements_layer(
+    hosts: gpd.GeoDataFrame, placements: pd.DataFrame, *, lots: gpd.GeoDataFrame | None = None
+) -> MapLayer:
+    """Lots of the placed projects over the outline of their unit.
 
-    Each host unit is drawn twice, as its outline and as a dot inside it so
-    that small units stay visible; the popup lists every project placed
-    there with its area, jobs, ZAN cost, why this unit and the score
-    contributions.
+    Each host unit is drawn as its outline, in the sector colour of its
+    largest project, and as a dot inside it so that small units stay
+    visible; its popup lists every project placed there with its area,
+    jobs, ZAN cost, why this unit and the score contributions.  Each lot is
+    drawn over it in its project's sector colour, its popup giving the
+    lot's figures (area, parcels, owners, public share, ENAF).
 
     Parameters
     ----------
@@ -55,7 +95,11 @@ def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLa
     placements
         One row per placed project: ``project_id``, ``unit_id``, ``name``,
         ``sector``, ``area_ha``, ``enaf_ha``, ``jobs``, optionally
-        ``zan_cost``, ``explanation`` and ``contributions`` (HTML text).
+        ``zan_cost``, ``explanation`` and ``contributions`` (HTML text), and
+        the lot columns (``lot_area_ha``, ``idus``, ``n_parcels``,
+        ``n_owners``, ``owner_kinds``, ``public_share``, ``enaf_share``, ``split``).
+    lots
+        ``project_id`` and geometry of each placement's lot; none drawn when ``None``.
 
     Returns
     -------
@@ -104,6 +148,19 @@ def placements_layer(hosts: gpd.GeoDataFrame, placements: pd.DataFrame) -> MapLa
         geojson_layer(
             drawn, props, name=None, pane_name="placements", style=style, points=points, radius=5
         ).add_to(group)
+    if lots is not None and len(lots):
+        rows = ordered.set_index(ordered[Col.PROJECT_ID].astype(str))
+        rows = rows.loc[lots[Col.PROJECT_ID].astype(str)]
+        lot_props = {
+            "project_id": rows.index.to_numpy(),
+            "fill": [sector_colour(s) for s in rows[Col.SECTOR].astype(str)],
+            "tooltip": [
+                f"{esc(pid)} : lot de {ha(a, 2)}"
+                for pid, a in zip(rows.index, rows[TableCol.LOT_AREA_HA], strict=True)
+            ],
+            "popup": [popup_div(_lot_html(p)) for p in rows.itertuples()],
+        }
+        geojson_layer(lots, lot_props, name=None, pane_name="placements", style=_lot).add_to(group)
     present = set(placements[Col.SECTOR].dropna().astype(str))
     sectors = [s for s in SECTOR_COLOURS if s in present] + sorted(present - set(SECTOR_COLOURS))
     legend = "<b>Implantations (secteur)</b>" + "".join(

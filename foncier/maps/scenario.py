@@ -44,18 +44,19 @@ def _placement_rows(assignments: pd.DataFrame, contributions: pd.DataFrame | Non
     return rows
 
 
-def _host_geometries(result: Any, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Geometry of each unit hosting a placement: the result's own, else the units'."""
+def _lots(result: Any) -> gpd.GeoDataFrame | None:
+    """The lots of the placements (``project_id`` and geometry), when the result has them."""
     placements = getattr(result, "placements", None)
+    if not isinstance(placements, gpd.GeoDataFrame) or not len(placements):
+        return None
+    if placements.geometry.isna().any():
+        return None
+    return placements[[Col.PROJECT_ID, placements.geometry.name]]
+
+
+def _host_geometries(result: Any, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Outline of each unit hosting a placement (its lots are drawn over it)."""
     ids = result.assignments[UnitCol.UNIT_ID].astype(str)
-    if (
-        isinstance(placements, gpd.GeoDataFrame)
-        and len(placements)
-        and placements.geometry.notna().all()
-    ):
-        hosts = placements.assign(**{UnitCol.UNIT_ID: placements[UnitCol.UNIT_ID].astype(str)})
-        hosts = hosts.drop_duplicates(UnitCol.UNIT_ID)[[UnitCol.UNIT_ID, "geometry"]]
-        return hosts.to_crs(units.crs) if units.crs is not None else hosts
     missing = sorted(set(ids) - set(units[UnitCol.UNIT_ID].astype(str)))
     if missing:
         msg = (
@@ -127,7 +128,7 @@ def scenario_map(
         ``name``, ``reason_code``, ``explanation``, ``hint``) tables,
         optionally ``units`` (the land units it used), ``contributions``
         (``project_id``, ``unit_id``, ``label``, ``contribution``) and
-        ``placements`` (the assignments with their unit's geometry), e.g.
+        ``placements`` (the assignments with their lot's geometry), e.g.
         :class:`foncier.scenarios.ScenarioResult`.
     units
         The land units to draw; ``result.units`` when ``None``.
@@ -145,8 +146,7 @@ def scenario_map(
     Raises
     ------
     NotFoundError
-        The result carries no placement geometry and a placement names a
-        unit absent from ``units``.
+        A placement names a unit absent from ``units``.
     """
     # Everything comes from the result: its land units, and the project fields its
     # assignments and unmatched tables carry (foncier.layers.PROJECT_FIELDS).
@@ -157,7 +157,7 @@ def scenario_map(
     table = territory_budgets(territory, budgets)
     placements = _placement_rows(result.assignments, getattr(result, "contributions", None))
     layers = [
-        placements_layer(hosts, placements),
+        placements_layer(hosts, placements, lots=_lots(result)),
         unmatched_panel(result.unmatched),
         *base_layers(territory, units, table, UnitCol.ORIGIN),
     ]

@@ -12,6 +12,7 @@ import pandas as pd
 from foncier.errors import LayerSchemaError
 from foncier.layers import Col, TableCol, UnitCol
 from foncier.maps.communes import BUDGET_COLUMNS, commune_names_layer, communes_layer
+from foncier.maps.consumption import consumption_layer
 from foncier.maps.context import (
     constraints_layer,
     friches_layer,
@@ -22,6 +23,7 @@ from foncier.maps.layer import MapLayer
 from foncier.maps.page import finish, new_map
 from foncier.maps.units import units_layer
 from foncier.zan import pool_ids
+from foncier.zan.diagnosis import territory_diagnosis
 
 __all__ = ["base_layers", "territory_budgets", "territory_map"]
 
@@ -85,6 +87,8 @@ def base_layers(
     if not communes.empty:
         pooled = str(budgets.attrs.get("pool", "commune")) != "commune"
         layers.append(communes_layer(communes, _commune_rows(communes, budgets), pooled=pooled))
+        if not territory.enaf_consumption.empty:
+            layers.append(consumption_layer(communes, territory_diagnosis(territory)))
     names = dict(zip(communes[Col.INSEE].astype(str), communes[Col.NAME].astype(str), strict=True))
     layers += [
         constraints_layer(territory.constraints),

@@ -39,7 +39,9 @@ class EnafCharging:
     pene_excluded
         PENE projects are charged to the national envelope.
     friches_count
-        Building on a friche counts as consumption.
+        Building on a friche counts as consumption, for the ENAF share of the
+        friche (:func:`foncier.criteria.land_cover_shares` reads it from its
+        parcels under this setting: a friche agricole on ENAF parcels).
     artificialised_counts
         Building on land already artificialised counts as consumption.
 

@@ -16,6 +16,13 @@ Each commune gets a ``guarantee_status``:
 - ``unknown``: no information at all, or a document with no date.  By
   default the guarantee is then not applied (``guarantee_unknown =
   "refuse"``); every budget table states how many communes this concerns.
+
+Two more facts per commune come from the planning-documents table: whether
+the commune asked to pool its guaranteed hectares at intercommunal level
+(``guarantee_pooling``: the law pools them "à la demande des communes"; NA
+when not recorded) and the number of communes déléguées of a commune
+nouvelle (``delegated_communes``), each adding the rule set's
+``guarantee_per_delegated_commune_ha`` to its floor.
 """
 
 from __future__ import annotations
@@ -120,8 +127,11 @@ def guarantee_eligibility(
         Indexed by INSEE code in the order of ``communes``:
         ``guarantee_status`` (``yes``, ``no``, ``unknown``) and
         ``guarantee_reason`` (French, e.g. ``"PLU : approbation le 03/02/2017
-        (avant le 22/08/2026)"``).  When a commune has several documents the
-        best status wins (``yes``, then ``unknown``, then ``no``).
+        (avant le 22/08/2026)"``), ``guarantee_pooling`` (boolean: the
+        commune asked to pool its guarantee; NA when not recorded) and
+        ``delegated_communes`` (int).  When a commune has several documents
+        the best status wins (``yes``, then ``unknown``, then ``no``); the
+        pooling request and the communes déléguées are read from any of its rows.
 
     Examples
     --------
@@ -140,6 +150,8 @@ def guarantee_eligibility(
         },
         index=pd.Index(insee.to_numpy(), name=Col.INSEE),
     )
+    out[Col.GUARANTEE_POOLING] = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    out[Col.DELEGATED_COMMUNES] = 0
     if Col.HAS_PLANNING_DOC in communes:
         flag = pd.Series(
             communes[Col.HAS_PLANNING_DOC].astype("boolean").to_numpy(), index=out.index
@@ -158,4 +170,14 @@ def guarantee_eligibility(
         listed = best["status"].notna()
         out.loc[listed, "guarantee_status"] = best.loc[listed, "status"]
         out.loc[listed, "guarantee_reason"] = best.loc[listed, "reason"]
+        codes = normalise_insee(planning_docs[Col.INSEE]).to_numpy()
+        if Col.GUARANTEE_POOLING in planning_docs:
+            asked = pd.Series(planning_docs[Col.GUARANTEE_POOLING].astype("boolean").to_numpy())
+            # any row saying yes is a request; else any row saying no is a refusal
+            per = asked.astype("Float64").groupby(codes).max()
+            out[Col.GUARANTEE_POOLING] = per.reindex(out.index).astype("boolean")
+        if Col.DELEGATED_COMMUNES in planning_docs:
+            count = pd.to_numeric(planning_docs[Col.DELEGATED_COMMUNES], errors="coerce")
+            per_n = pd.Series(count.fillna(0).to_numpy()).groupby(codes).max()
+            out[Col.DELEGATED_COMMUNES] = per_n.reindex(out.index, fill_value=0).astype("int64")
     return out

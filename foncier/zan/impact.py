@@ -16,7 +16,7 @@ import pandas as pd
 
 from foncier.errors import LayerSchemaError, NotFoundError
 from foncier.layers import Col, normalise_insee
-from foncier.zan.budgets import POOL_ID, _require, pool_ids
+from foncier.zan.budgets import CATEGORY, POOL_ID, _require, pool_ids
 from foncier.zan.rules import RuleSet
 
 __all__ = ["PLACEMENT_COLUMNS", "placement_impact"]
@@ -66,7 +66,7 @@ def placement_impact(
     placements
         One row per project placed: ``project_id``, ``insee`` (commune of the
         land), ``area_ha``, ``enaf_share`` in [0, 1], optionally ``is_pene``
-        and ``is_friche`` (booleans, default false).
+        and ``is_friche`` (booleans, default false) and ``category``.
     budgets
         A budget table (see :func:`~foncier.zan.budget_table`) at the
         pooling level the placements are charged to.
@@ -85,7 +85,8 @@ def placement_impact(
         The placements with ``pool_id``, ``enaf_ha`` (ENAF of the land used,
         ``area_ha × enaf_share``), ``consumed_ha`` (charged to the local
         envelope) and ``charged_to`` (``local``, ``national`` for an excluded
-        PENE, ``none`` for a friche or land not counted).
+        PENE, ``excluded`` for a project whose ``category`` is one of the rule
+        set's ``exclusions``, ``none`` for a friche or land not counted).
     per_pool : pandas.DataFrame
         One row per pool of ``budgets``: ``pool_id``, ``name``,
         ``remaining_before_ha``, ``consumed_by_placements_ha``,
@@ -128,9 +129,13 @@ def placement_impact(
     p["enaf_ha"] = p["area_ha"] * p["enaf_share"]
     counted = p["area_ha"] if rules.artificialised_counts else p["enaf_ha"]
     national = p[Col.IS_PENE] & rules.pene_excluded
+    category = p[CATEGORY].astype(str) if CATEGORY in p else pd.Series("", index=p.index)
+    excluded = category.isin(rules.excluded_categories)
     free = p[IS_FRICHE] & (not rules.friches_count)
-    p["consumed_ha"] = counted.where(~(national | free), 0.0)
-    p["charged_to"] = np.select([national, free], ["national", "none"], default="local")
+    p["consumed_ha"] = counted.where(~(national | excluded | free), 0.0)
+    p["charged_to"] = np.select(
+        [national, excluded, free], ["national", "excluded", "none"], default="local"
+    )
     p["charged_to"] = p["charged_to"].astype("str")
     used = p.groupby(POOL_ID)["consumed_ha"].sum()
     before = budgets.set_index(POOL_ID)["remaining_ha"].astype("float64")

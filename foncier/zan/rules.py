@@ -1,11 +1,17 @@
 """ZAN rule sets: the law as versioned data, not code.
 
 A rule set names everything the ZAN accounting depends on: the reference and
-target periods, the reduction rate and its territorialisation per commune,
-EPCI or SCoT, the garantie communale, what is charged to the local envelope
-(PENE, friches, land already artificialised, renaturation) and the level at
-which budgets are pooled.  Built-in rule sets are TOML files shipped in
-``foncier/rules/``; users write their own in TOML or YAML.
+target periods, the reduction rate and its territorialised targets (a rate or
+hectares per commune, EPCI, SCoT or région, with their source, date and
+status), the garantie communale (floor, communes nouvelles, pooling on
+request), what is charged to the local envelope (PENE, excluded project
+categories, friches, land already artificialised, renaturation), national
+envelopes, a local overshoot allowance, the decades after the target period
+and the level at which budgets are pooled; and whether it is the law in force
+or a bill (a what-if).  Built-in rule sets are TOML files shipped in
+``foncier/rules/`` (``climat-resilience-2023``, the law in force;
+``trace-senat-2025`` and ``simplification-2025``, bills); users write their
+own in TOML or YAML.
 """
 
 from __future__ import annotations
@@ -28,8 +34,17 @@ from foncier.layers import Col, normalise_insee
 
 __all__ = [
     "DEFAULT_RULES",
+    "METRICS",
+    "METRIC_LABELS",
+    "Decade",
+    "LEGAL_STATUSES",
+    "LEGAL_STATUS_LABELS",
+    "Exclusion",
+    "NationalEnvelope",
     "GUARANTEE_UNKNOWN_CHOICES",
     "POOL_LEVELS",
+    "TARGET_LEVELS",
+    "TARGET_STATUSES",
     "PoolLevel",
     "RuleSet",
     "TerritorialRate",
@@ -38,13 +53,20 @@ __all__ = [
     "check_guarantee_unknown",
     "load_rates",
     "load_rules",
-    "rate_per_commune",
 ]
 
-#: A level at which budgets are pooled and rates territorialised.
+#: A level at which budgets are pooled.
 PoolLevel = Literal["commune", "epci", "scot"]
 #: The pooling levels, most specific first (the one list of them: CLI, service, library).
 POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
+#: A level at which a target is territorialised (SRADDET: région; SCoT; PLUi: EPCI; PLU).
+TargetLevel = Literal["commune", "epci", "scot", "region"]
+#: The target levels, most specific first: the most specific target of a commune applies.
+TARGET_LEVELS: tuple[TargetLevel, ...] = get_args(TargetLevel)
+TargetStatus = Literal["adopted", "draft", "suggested"]
+#: Legal status of a territorialised target: adopted (in force), draft (arrêté, under
+#: consultation), suggested (a figure put forward, e.g. by a study or a working group).
+TARGET_STATUSES: tuple[TargetStatus, ...] = get_args(TargetStatus)
 #: Name of the rule set used when none is given.
 DEFAULT_RULES = "climat-resilience-2023"
 UnknownCover = Literal["enaf", "artificialised"]
@@ -55,26 +77,143 @@ GuaranteeUnknown = Literal["refuse", "apply"]
 GUARANTEE_UNKNOWN_CHOICES: tuple[str, ...] = ("refuse", "apply")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
+_TARGET_EXTRA = ("envelope_ha", "source", "date", "status", "guarantee_included")
+_TARGET_KEYS = {"level", "code", "rate", *_TARGET_EXTRA}
 
 
 @dataclass(frozen=True)
 class TerritorialRate:
-    """A reduction rate set for one commune, EPCI or SCoT.
+    """A territorialised target: a reduction rate or an envelope in hectares, with its source.
 
     Parameters
     ----------
     level
-        ``commune``, ``epci`` or ``scot``.
+        ``commune``, ``epci``, ``scot`` or ``region``.
     code
-        INSEE code of the commune, SIREN of the EPCI, or SCoT code/name as
-        written in the communes layer's ``scot`` column.
+        INSEE code of the commune, SIREN of the EPCI, SCoT as written in the
+        communes layer's ``scot`` column, or INSEE code of the région
+        (``region`` column, the Cerema file's ``idreg``).
     rate
-        Reduction rate in [0, 1], e.g. 0.5447.
+        Reduction rate in [0, 1] of the baseline, e.g. 0.5; ``None`` when the
+        target is an envelope.
+    envelope_ha
+        ENAF consumption allowed over the target period for the whole
+        ``code`` (ha); ``None`` when the target is a rate.  It is shared
+        among the communes it governs pro rata of their baseline, after the
+        envelopes of members governed by a more specific target are taken out.
+    source
+        The document that sets it (e.g. ``"SRADDET …, règle n° …"``).
+    date
+        Date of that document (adoption, arrêt or proposal).
+    status
+        ``adopted``, ``draft`` or ``suggested``.
+    guarantee_included
+        Whether ``envelope_ha`` already includes the garantie communale of
+        the communes it governs: their floors are then taken from it, the
+        other communes sharing what is left; otherwise (and for a rate) the
+        guarantee lifts envelopes on top of it.
     """
 
-    level: PoolLevel
+    level: TargetLevel
     code: str
-    rate: float
+    rate: float | None = None
+    envelope_ha: float | None = None
+    source: str = ""
+    date: dt.date | None = None
+    status: TargetStatus = "adopted"
+    guarantee_included: bool = False
+
+
+LegalStatus = Literal["in_force", "bill"]
+#: Legal status of a rule (a whole rule set, an exclusion, an envelope, an allowance).
+LEGAL_STATUSES: tuple[LegalStatus, ...] = get_args(LegalStatus)
+#: French label of each legal status, shown with every figure that rests on it.
+LEGAL_STATUS_LABELS: dict[str, str] = {
+    "in_force": "en vigueur",
+    "bill": "proposition de loi, non en vigueur",
+}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A category of projects left out of the local count (charged to a national envelope).
+
+    Parameters
+    ----------
+    category
+        The category, as written in the ``category`` column of committed
+        projects and placements (e.g. ``"industrie_verte"``).
+    description
+        What it covers, in French.
+    legal_status
+        ``in_force`` or ``bill``.
+    article
+        The text that provides it.
+    """
+
+    category: str
+    description: str = ""
+    legal_status: LegalStatus = "in_force"
+    article: str = ""
+
+
+@dataclass(frozen=True)
+class NationalEnvelope:
+    """An envelope held at national (or regional) level, off local budgets.
+
+    Parameters
+    ----------
+    name
+        E.g. ``"PENE"``.
+    envelope_ha
+        Its hectares for the whole country (12 500 ha for the PENE, 2021-2031).
+    categories
+        The project categories it receives (``"pene"``: the PENE list; other
+        names: the :class:`Exclusion` categories).
+    legal_status, article
+        As for :class:`Exclusion`.
+    """
+
+    name: str
+    envelope_ha: float
+    categories: tuple[str, ...] = ()
+    legal_status: LegalStatus = "in_force"
+    article: str = ""
+
+
+Metric = Literal["enaf", "artificialisation"]
+#: What a period's target counts: ENAF consumption (2021-2031) or net artificialisation
+#: measured on OCS GE (from 2031, décret 2023-1096).
+METRICS: tuple[Metric, ...] = get_args(Metric)
+#: French names of the metrics.
+METRIC_LABELS: dict[str, str] = {
+    "enaf": "consommation d'ENAF",
+    "artificialisation": "artificialisation nette",
+}
+
+
+@dataclass(frozen=True)
+class Decade:
+    """A period after the target period with its reduction relative to the previous one.
+
+    Parameters
+    ----------
+    period
+        ``(start, end)`` years, e.g. ``(2031, 2041)``.
+    reduction_rate
+        Reduction of the yearly pace allowed relative to the previous
+        period's (0.5: half of it).
+    metric
+        ``enaf`` or ``artificialisation`` (what the pace counts).
+    article
+        The text that sets it (the SRADDET sets the figures per région:
+        loi 2021-1104 art. 194 I 1°, L.4251-1 CGCT).
+    """
+
+    period: tuple[int, int]
+    reduction_rate: float
+    metric: Metric = "artificialisation"
+    article: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,10 +232,15 @@ class RuleSet:
     reduction_rate
         Default reduction rate of the baseline (0.50).
     territorial_rates
-        Rates per commune, EPCI or SCoT; the most specific level wins.
+        Targets (a rate or hectares, with source, date and status) per
+        commune, EPCI, SCoT or région; the most specific level wins (see
+        :func:`foncier.zan.targets.commune_targets`).
     communal_guarantee_ha
         Floor of the envelope of a commune eligible to the garantie communale
         (1 ha).
+    guarantee_per_delegated_commune_ha
+        What each commune déléguée of a commune nouvelle adds to its floor
+        (0.5 ha); the count comes from the planning-documents table.
     guarantee_deadline
         A commune is eligible when it is covered by a PLU, a document en
         tenant lieu or a carte communale prescribed, arrêté or approved
@@ -106,13 +250,23 @@ class RuleSet:
         ``refuse`` (default): a commune whose planning status is unknown gets
         no guarantee; ``apply``: it gets it, and every table says so.
     guarantee_pooled
-        Whether the guarantee is mutualised at EPCI level: commune rows then
-        show the unlifted envelope and the lifts are added to EPCI and SCoT pools.
+        The law pools a commune's guaranteed hectares at intercommunal level
+        only at its request (the ``guarantee_pooling`` flag of the
+        planning-documents table); this is what is assumed for a commune
+        whose request is not recorded (``False``: it did not ask).  In an
+        EPCI or SCoT budget the guaranteed hectares of a commune that did not
+        ask stay its own: only the part its own consumption and committed
+        projects used enters the pool, the rest is ``guarantee_reserved_ha``.
     pene_excluded
         Whether PENE projects are left out of the local envelope.
-    friches_count, artificialised_counts
-        Whether building on a friche, or on land already artificialised,
-        counts as ENAF consumption.
+    friches_count
+        Whether building on a friche counts its ENAF part as consumption: the
+        share of the friche on parcels whose cover is ENAF (a friche
+        agricole); false: a friche costs nothing (code de l'urbanisme
+        L.111-26, décret 2023-1259: a friche is land already used).
+    artificialised_counts
+        Whether building on land already artificialised counts as ENAF
+        consumption.
     renaturation_credit
         Whether renatured hectares are deducted from committed consumption.
     unknown_land_cover
@@ -121,6 +275,22 @@ class RuleSet:
         if building on it consumed ENAF) or ``artificialised``.
     pool
         Default pooling level: ``commune``, ``epci`` or ``scot``.
+    exclusions
+        Categories of projects left out of the local count (:class:`Exclusion`).
+    national_envelopes
+        Envelopes off local budgets (:class:`NationalEnvelope`); a budget table
+        says how many hectares the territory draws from each.
+    local_overshoot_pct
+        Allowance to exceed the local envelope, in % of it (0: none); its
+        ``local_overshoot_status`` and ``local_overshoot_article`` say which
+        text provides it.
+    legal_status
+        ``in_force`` (the law) or ``bill`` (a what-if: every output says
+        "proposition de loi, non en vigueur").
+    decades
+        The periods after the target period up to net zero (:class:`Decade`),
+        contiguous from its end; the trajectory's allowed pace is cut by each
+        one's ``reduction_rate`` in turn and reaches 0 (net zero) in 2050.
     """
 
     name: str
@@ -131,6 +301,7 @@ class RuleSet:
     reduction_rate: float = 0.50
     territorial_rates: tuple[TerritorialRate, ...] = ()
     communal_guarantee_ha: float = 1.0
+    guarantee_per_delegated_commune_ha: float = 0.5
     guarantee_deadline: dt.date = dt.date(2026, 8, 22)
     guarantee_unknown: GuaranteeUnknown = "refuse"
     guarantee_pooled: bool = False
@@ -140,7 +311,22 @@ class RuleSet:
     renaturation_credit: bool = True
     unknown_land_cover: UnknownCover = "enaf"
     pool: PoolLevel = "commune"
+    exclusions: tuple[Exclusion, ...] = ()
+    national_envelopes: tuple[NationalEnvelope, ...] = ()
+    local_overshoot_pct: float = 0.0
+    local_overshoot_status: LegalStatus = "in_force"
+    local_overshoot_article: str = ""
+    legal_status: LegalStatus = "in_force"
+    decades: tuple[Decade, ...] = (
+        Decade((2031, 2041), 0.5, "artificialisation"),
+        Decade((2041, 2050), 0.5, "artificialisation"),
+    )
     source: str = field(default="", compare=False)
+
+    @property
+    def excluded_categories(self) -> frozenset[str]:
+        """Project categories the local count leaves out."""
+        return frozenset(e.category for e in self.exclusions)
 
     def with_rates(self, rates: Iterable[TerritorialRate]) -> RuleSet:
         """Return a copy whose territorialised rates are overridden by ``rates``.
@@ -199,10 +385,22 @@ class RuleSet:
         return dataclasses.replace(rules, source=str(data.get("source", origin)))
 
     def rates_table(self) -> pd.DataFrame:
-        """Territorialised rates as a table with columns ``level, code, reduction_rate``."""
+        """Territorialised targets as a table: ``level, code, reduction_rate`` and provenance."""
         return pd.DataFrame(
-            [(r.level, r.code, r.rate) for r in self.territorial_rates],
-            columns=list(_RATE_COLUMNS),
+            [
+                (
+                    r.level,
+                    r.code,
+                    r.rate,
+                    r.envelope_ha,
+                    r.source,
+                    r.date,
+                    r.status,
+                    r.guarantee_included,
+                )
+                for r in self.territorial_rates
+            ],  # fmt: skip
+            columns=[*_RATE_COLUMNS, *_TARGET_EXTRA],
         ).astype({"level": "str", "code": "str", "reduction_rate": "float64"})
 
 
@@ -214,6 +412,68 @@ _BOOL_KEYS = (
     "artificialised_counts",
     "renaturation_credit",
 )
+
+
+_HA_KEYS = ("communal_guarantee_ha", "guarantee_per_delegated_commune_ha")
+
+
+def _check_choice(value: Any, choices: tuple[str, ...], where: str, origin: str) -> Any:
+    if value not in choices:
+        msg = f"{origin}: {where} must be one of {list(choices)}; received {value!r}"
+        raise RuleSetError(msg)
+    return value
+
+
+def _decades(value: Any, target: tuple[int, int], origin: str) -> tuple[Decade, ...]:
+    decades = tuple(
+        Decade(
+            _check_period(e["period"], f"{w}.period", origin),
+            _check_rate(e["reduction_rate"], f"{w}.reduction_rate", origin),
+            _check_choice(e.get("metric", "artificialisation"), METRICS, f"{w}.metric", origin),
+            str(e.get("article", "")),
+        )
+        for w, e in _tables_of(value, "decades", Decade, origin)
+    )
+    starts = [d.period[0] for d in decades]
+    ends = [target[1], *(d.period[1] for d in decades[:-1])]
+    if starts != ends:
+        msg = (
+            f"{origin}: decades must follow each other from the end of target_period "
+            f"({target[1]}): starts {starts}, expected {ends}"
+        )
+        raise RuleSetError(msg)
+    return decades
+
+
+def _tables_of(
+    value: Any, key: str, kind: type, origin: str
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The tables of a list key (``[[exclusions]]``…), their keys checked against ``kind``."""
+    names = [f.name for f in dataclasses.fields(kind)]
+    required = [f.name for f in dataclasses.fields(kind) if f.default is dataclasses.MISSING]
+    if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
+        msg = f"{origin}: {key} must be a list of tables with the keys {names}"
+        raise RuleSetError(msg)
+    out = []
+    for i, entry in enumerate(value):
+        where = f"{key}[{i}]"
+        unknown = sorted(set(entry) - set(names))
+        missing = [k for k in required if k not in entry]
+        if unknown or missing:
+            msg = (
+                f"{origin}: {where} has unknown key(s) {unknown} or lacks {missing}; "
+                f"allowed keys are {names}"
+            )
+            raise RuleSetError(msg)
+        out.append((where, entry))
+    return out
+
+
+def _check_ha(value: Any, where: str, origin: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        msg = f"{origin}: {where} must be a number of hectares >= 0; received {value!r}"
+        raise RuleSetError(msg)
+    return float(value)
 
 
 def _plain_value(value: Any) -> Any:
@@ -259,28 +519,71 @@ def _check_level(value: Any, where: str, origin: str) -> PoolLevel:
     return level
 
 
-def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
-    if not isinstance(value, list):
-        msg = f"{origin}: territorial_rates must be a list of tables with level, code and rate"
+def _check_target_level(value: Any, where: str, origin: str) -> TargetLevel:
+    if value not in TARGET_LEVELS:
+        msg = f"{origin}: {where} must be one of {list(TARGET_LEVELS)}; received {value!r}"
         raise RuleSetError(msg)
-    rates = []
-    for i, entry in enumerate(value):
-        where = f"territorial_rates[{i}]"
-        if not isinstance(entry, Mapping) or set(entry) != {"level", "code", "rate"}:
-            keys = sorted(entry) if isinstance(entry, Mapping) else entry
-            msg = f"{origin}: {where} must have exactly the keys code, level, rate; received {keys}"
-            raise RuleSetError(msg)
-        level = _check_level(entry["level"], f"{where}.level", origin)
-        rate = _check_rate(entry["rate"], f"{where}.rate", origin)
-        rates.append(TerritorialRate(level, str(entry["code"]), rate))
+    level: TargetLevel = value
+    return level
+
+
+def _target(entry: Mapping[str, Any], where: str, origin: str) -> TerritorialRate:
+    """One territorialised target from a mapping (a rule file table, a CSV row)."""
+    unknown = sorted(set(entry) - _TARGET_KEYS)
+    missing = sorted({"level", "code"} - set(entry))
+    if unknown or missing:
+        msg = (
+            f"{origin}: {where} has unknown key(s) {unknown} or lacks {missing}; allowed keys "
+            f"are {sorted(_TARGET_KEYS)} (level, code and one of rate or envelope_ha)"
+        )
+        raise RuleSetError(msg)
+    rate, hectares = entry.get("rate"), entry.get("envelope_ha")
+    if (rate is None) == (hectares is None):
+        msg = (
+            f"{origin}: {where} must give exactly one of rate (a reduction rate) or "
+            f"envelope_ha (hectares over the target period); received {dict(entry)}"
+        )
+        raise RuleSetError(msg)
+    status = entry.get("status", "adopted")
+    if status not in TARGET_STATUSES:
+        msg = (
+            f"{origin}: {where}.status must be one of {list(TARGET_STATUSES)}; received {status!r}"
+        )
+        raise RuleSetError(msg)
+    included = entry.get("guarantee_included", False)
+    if not isinstance(included, bool):
+        msg = f"{origin}: {where}.guarantee_included must be true or false; received {included!r}"
+        raise RuleSetError(msg)
+    date = entry.get("date")
+    return TerritorialRate(
+        _check_target_level(entry["level"], f"{where}.level", origin),
+        str(entry["code"]),
+        None if rate is None else _check_rate(rate, f"{where}.rate", origin),
+        None if hectares is None else _check_ha(hectares, f"{where}.envelope_ha", origin),
+        str(entry.get("source", "")),
+        None if date in (None, "") else _check_date(date, origin, f"{where}.date"),
+        status,
+        included,
+    )
+
+
+def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
+    if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
+        msg = (
+            f"{origin}: territorial_rates must be a list of tables with level, code and "
+            "rate or envelope_ha"
+        )
+        raise RuleSetError(msg)
+    rates = tuple(_target(e, f"territorial_rates[{i}]", origin) for i, e in enumerate(value))
     seen = [(r.level, r.code) for r in rates]
     dup = sorted({k for k in seen if seen.count(k) > 1})
     if dup:
         msg = (
-            f"{origin}: territorial_rates sets several rates for {dup}; keep one per level and code"
+            f"{origin}: territorial_rates sets several targets for {dup}; keep one per level "
+            "and code"
         )
         raise RuleSetError(msg)
-    return tuple(rates)
+    return rates
 
 
 def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
@@ -307,14 +610,42 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
         kw["reduction_rate"] = _check_rate(data["reduction_rate"], "reduction_rate", origin)
     if "territorial_rates" in data:
         kw["territorial_rates"] = _territorial_rates(data["territorial_rates"], origin)
-    if "communal_guarantee_ha" in data:
-        g = data["communal_guarantee_ha"]
-        if isinstance(g, bool) or not isinstance(g, int | float) or g < 0:
-            msg = (
-                f"{origin}: communal_guarantee_ha must be a number of hectares >= 0; received {g!r}"
+    for key in _HA_KEYS:
+        if key in data:
+            kw[key] = _check_ha(data[key], key, origin)
+    for key in ("legal_status", "local_overshoot_status"):
+        if key in data:
+            kw[key] = _check_choice(data[key], LEGAL_STATUSES, key, origin)
+    for key in ("local_overshoot_article",):
+        if key in data:
+            kw[key] = str(data[key])
+    if "local_overshoot_pct" in data:
+        pct = _check_ha(data["local_overshoot_pct"], "local_overshoot_pct", origin)
+        kw["local_overshoot_pct"] = pct
+    if "decades" in data:
+        kw["decades"] = _decades(data["decades"], kw.get("target_period", (2021, 2031)), origin)
+    if "exclusions" in data:
+        kw["exclusions"] = tuple(
+            Exclusion(
+                str(e["category"]),
+                str(e.get("description", "")),
+                _check_choice(e.get("legal_status", "in_force"), LEGAL_STATUSES, w, origin),
+                str(e.get("article", "")),
             )
-            raise RuleSetError(msg)
-        kw["communal_guarantee_ha"] = float(g)
+            for w, e in _tables_of(data["exclusions"], "exclusions", Exclusion, origin)
+        )
+    if "national_envelopes" in data:
+        kw["national_envelopes"] = tuple(
+            NationalEnvelope(
+                str(e["name"]),
+                _check_ha(e["envelope_ha"], f"{w}.envelope_ha", origin),
+                tuple(str(c) for c in e.get("categories", ())),
+                _check_choice(e.get("legal_status", "in_force"), LEGAL_STATUSES, w, origin),
+                str(e.get("article", "")),
+            )
+            for w, e in _tables_of(data["national_envelopes"], "national_envelopes",
+                                   NationalEnvelope, origin)
+        )  # fmt: skip
     for key in _BOOL_KEYS:
         if key in data:
             if not isinstance(data[key], bool):
@@ -332,13 +663,15 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
             raise RuleSetError(msg)
         kw["unknown_land_cover"] = data["unknown_land_cover"]
     if "guarantee_deadline" in data:
-        kw["guarantee_deadline"] = _check_date(data["guarantee_deadline"], origin)
+        kw["guarantee_deadline"] = _check_date(
+            data["guarantee_deadline"], origin, "guarantee_deadline"
+        )
     if "guarantee_unknown" in data:
         kw["guarantee_unknown"] = check_guarantee_unknown(data["guarantee_unknown"], origin)
     return RuleSet(**kw, source=origin)
 
 
-def _check_date(value: Any, origin: str) -> dt.date:
+def _check_date(value: Any, origin: str, key: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -347,7 +680,7 @@ def _check_date(value: Any, origin: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         msg = (
-            f"{origin} : guarantee_deadline doit être une date AAAA-MM-JJ "
+            f"{origin} : {key} doit être une date AAAA-MM-JJ "
             f"(par exemple 2026-08-22) ; reçu {value!r}"
         )
         raise RuleSetError(msg) from None
@@ -443,15 +776,15 @@ def load_rules(name_or_path: str | Path | None = None) -> RuleSet:
     path = Path(name_or_path)
     if isinstance(name_or_path, str) and name_or_path in available_rules():
         res = resources.files("foncier") / "rules" / f"{name_or_path}.toml"
-        origin = f"built-in rule set {name_or_path!r}"
+        origin = f"jeu de règles « {name_or_path} » fourni avec foncier"
         return _rules_from_mapping(
             _parse_rule_text(res.read_text("utf-8"), ".toml", origin), origin
         )
     if not path.is_file():
         msg = (
-            f"unknown rule set {str(name_or_path)!r}: neither a built-in rule set "
-            f"{available_rules()} nor an existing file. Give a built-in name or the path "
-            "of a .toml / .yaml rule file."
+            f"jeu de règles inconnu « {name_or_path} » : ni un jeu fourni avec foncier "
+            f"({', '.join(available_rules())}) ni un fichier existant. Donnez l'un de ces noms "
+            "ou le chemin d'un fichier de règles .toml / .yaml."
         )
         raise NotFoundError(msg)
     suffix = path.suffix.lower()
@@ -469,24 +802,39 @@ def load_rules(name_or_path: str | Path | None = None) -> RuleSet:
 
 def _known_codes(communes: pd.DataFrame) -> dict[str, set[str]]:
     known = {"commune": set(communes[Col.INSEE].astype(str))}
-    for level, col in (("epci", Col.EPCI), ("scot", Col.SCOT)):
+    for level, col in (("epci", Col.EPCI), ("scot", Col.SCOT), ("region", Col.REGION)):
         known[level] = set(communes[col].dropna().astype(str)) if col in communes else set()
     return known
+
+
+def _number(text: str) -> Any:
+    """A CSV cell as a number (``,`` decimal allowed), ``None`` when blank, else the text."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return text
 
 
 def load_rates(
     path: str | Path, *, communes: pd.DataFrame | None = None
 ) -> tuple[TerritorialRate, ...]:
-    """Read a territorialised rates table (CSV with ``level, code, reduction_rate``).
+    """Read a territorialised targets table (CSV with ``level, code, reduction_rate``).
 
     Parameters
     ----------
     path
         A ``,`` or ``;``-separated UTF-8 CSV; ``level`` is ``commune``,
-        ``epci`` or ``scot``; commune codes are zero-padded to 5 characters.
+        ``epci``, ``scot`` or ``region``; commune codes are zero-padded to 5
+        characters.  Each row gives ``reduction_rate`` or ``envelope_ha``
+        (optional column: hectares over the target period), and optionally
+        ``source``, ``date`` (AAAA-MM-JJ), ``status`` (``adopted``, ``draft``,
+        ``suggested``) and ``guarantee_included`` (true / false).
     communes
         The territory's communes layer; when given, every code must name one
-        of its communes, EPCI or SCoT.
+        of its communes, EPCI, SCoT or régions.
 
     Returns
     -------
@@ -512,63 +860,43 @@ def load_rates(
     sep = ";" if ";" in text.partition("\n")[0] else ","
     table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = [c for c in _RATE_COLUMNS if c not in table.columns]
-    if missing:
+    missing = [c for c in ("level", "code") if c not in table.columns]
+    if missing or not {"reduction_rate", "envelope_ha"} & set(table.columns):
         msg = (
-            f"{origin}: missing column(s) {missing}; "
-            f"expected {list(_RATE_COLUMNS)}, received {list(table.columns)}"
+            f"{origin}: missing column(s) {missing or ['reduction_rate']}; "
+            f"expected {list(_RATE_COLUMNS)} (or envelope_ha instead of reduction_rate), "
+            f"received {list(table.columns)}"
         )
         raise RuleSetError(msg)
-    rates = []
+    entries = []
     for i, row in table.iterrows():
-        where = f"row {int(str(i)) + 2} ({row['level']} {row['code']}) reduction_rate"
-        try:
-            value: Any = float(row["reduction_rate"].replace(",", "."))
-        except ValueError:
-            value = row["reduction_rate"]
-        level = _check_level(row["level"].strip().lower(), f"row {int(str(i)) + 2} level", origin)
+        level = row["level"].strip().lower()
         code = row["code"].strip()
         if level == "commune":
             code = str(normalise_insee(pd.Series([code])).iloc[0])
-        rates.append(TerritorialRate(level, code, _check_rate(value, where, origin)))
-    rates_t = tuple(rates)
-    _territorial_rates(
-        [{"level": r.level, "code": r.code, "rate": r.rate} for r in rates_t], origin
-    )
+        entry: dict[str, Any] = {"level": level, "code": code}
+        for key, col in (("rate", "reduction_rate"), ("envelope_ha", "envelope_ha")):
+            if col in row and (value := _number(row[col])) is not None:
+                entry[key] = value
+        for key in ("source", "date", "status"):
+            if key in row and row[key].strip():
+                entry[key] = row[key].strip()
+        if "guarantee_included" in row and row["guarantee_included"].strip():
+            flag = row["guarantee_included"].strip().lower()
+            entry["guarantee_included"] = {"true": True, "oui": True, "1": True}.get(
+                flag, False if flag in ("false", "non", "0") else flag
+            )
+        entries.append((f"row {int(str(i)) + 2} ({level} {code})", entry))
+    rates_t = tuple(_target(e, where, origin) for where, e in entries)
+    _territorial_rates([dataclasses.asdict(r) for r in rates_t], origin)
     if communes is not None:
         known = _known_codes(communes)
         unknown = [(r.level, r.code) for r in rates_t if r.code not in known[r.level]]
         if unknown:
             msg = (
                 f"{origin}: unknown code(s) {unknown[:5]} not found in the territory's communes "
-                "layer (commune INSEE codes, EPCI SIREN, SCoT as in the 'scot' column)"
+                "layer (commune INSEE codes, EPCI SIREN, SCoT as in the 'scot' column, région "
+                "codes as in the 'region' column)"
             )
             raise NotFoundError(msg)
     return rates_t
-
-
-def rate_per_commune(rules: RuleSet, communes: pd.DataFrame) -> pd.Series:
-    """Reduction rate of each commune: commune rate, else EPCI, else SCoT, else default.
-
-    Parameters
-    ----------
-    rules
-        The rule set.
-    communes
-        Table with ``insee``, ``epci`` and optionally ``scot``.
-
-    Returns
-    -------
-    pandas.Series
-        Rate per commune, on ``communes``' index.
-    """
-    rate = pd.Series(rules.reduction_rate, index=communes.index, dtype="float64")
-    by_level: dict[str, dict[str, float]] = {
-        lvl: {r.code: r.rate for r in rules.territorial_rates if r.level == lvl}
-        for lvl in POOL_LEVELS
-    }
-    for level, col in (("scot", Col.SCOT), ("epci", Col.EPCI), ("commune", Col.INSEE)):
-        if col in communes and by_level[level]:
-            found = communes[col].astype(object).map(by_level[level])
-            rate = found.where(found.notna(), rate).astype("float64")
-    return rate

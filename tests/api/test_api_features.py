@@ -121,7 +121,7 @@ def test_unknown_collection_or_feature_is_404(client: TestClient, path: str) -> 
     assert r.status_code == 404
     body = r.json()
     assert body["error"] == "NotFoundError"
-    assert "GET /collections" in body["detail"] or "no feature 'nope'" in body["detail"]
+    assert "GET /collections" in body["detail"] or "pas d'objet « nope »" in body["detail"]
 
 
 def test_items_limit_has_a_maximum(client: TestClient) -> None:

@@ -92,9 +92,9 @@ def test_missing_field_is_422(client: TestClient, missing: str) -> None:
 def test_conflicts(client: TestClient) -> None:
     assert client.post("/projects", json=NEW, headers=AUTH).status_code == 201
     r = client.post("/projects", json=NEW, headers=AUTH)
-    assert r.status_code == 409 and "already exists" in r.json()["detail"]
+    assert r.status_code == 409 and "existe déjà" in r.json()["detail"]
     r = client.put("/projects/P-001", json=NEW, headers=AUTH)
-    assert r.status_code == 409 and "differs" in r.json()["detail"]
+    assert r.status_code == 409 and "diffère" in r.json()["detail"]
     r = client.put("/projects/P-777", json={**NEW, "project_id": None}, headers=AUTH)
     assert r.status_code == 404
 

@@ -96,12 +96,12 @@ def test_layer_bbox_outside_territory_is_empty(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("bbox", "match"),
     [
-        ("1,2,3", "four comma-separated numbers"),
-        ("a,b,c,d", "four comma-separated numbers"),
-        ("4.2,44,4.0,44.2", "inverted"),
-        ("4,44.3,4.2,44.2", "inverted"),
-        ("700000,6300000,710000,6310000", "outside WGS84"),
-        ("nan,1,2,3", "four comma-separated numbers"),
+        ("1,2,3", "quatre nombres séparés par des virgules"),
+        ("a,b,c,d", "quatre nombres séparés par des virgules"),
+        ("4.2,44,4.0,44.2", "inversée"),
+        ("4,44.3,4.2,44.2", "inversée"),
+        ("700000,6300000,710000,6310000", "sort des bornes WGS84"),
+        ("nan,1,2,3", "quatre nombres séparés par des virgules"),
     ],
 )
 def test_layer_bad_bbox_is_422(client: TestClient, bbox: str, match: str) -> None:
@@ -114,7 +114,7 @@ def test_layer_bad_bbox_is_422(client: TestClient, bbox: str, match: str) -> Non
 def test_unknown_layer_lists_known_ones(client: TestClient) -> None:
     r = client.get("/layers/roads")
     assert r.status_code == 404
-    assert "roads" in r.json()["detail"] and "'parcels'" in r.json()["detail"]
+    assert "roads" in r.json()["detail"] and "parcels" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=5001", "offset=-1"])
@@ -134,6 +134,17 @@ def test_budgets_match_library(client: TestClient, territory: Territory, pool: s
         assert row.remaining_ha == pytest.approx(expected.loc[row.pool_id, "remaining_ha"])
         assert row.envelope_ha == pytest.approx(expected.loc[row.pool_id, "envelope_ha"])
     assert body.committed_ha == 0.0
+
+
+def test_budgets_under_a_bill_say_so(client: TestClient) -> None:
+    law = BudgetTable.model_validate(client.get("/zan/budgets").json())
+    assert law.legal_status_label == "en vigueur" and law.target_period == [2021, 2031]
+    r = client.get("/zan/budgets?rules=trace-senat-2025")
+    assert r.status_code == 200
+    body = BudgetTable.model_validate(r.json())
+    assert body.legal_status == "bill"
+    assert body.legal_status_label == "proposition de loi, non en vigueur"
+    assert body.target_period == [2021, 2034]
 
 
 def test_budgets_errors(client: TestClient) -> None:

@@ -81,7 +81,7 @@ def test_compare(shared_client: TestClient, jobs: ScenarioOut, sober: ScenarioOu
     assert r.status_code == 200
     body = Comparison.model_validate(r.json())
     rows = {row.indicator: row for row in body.indicators}
-    assert rows["objectif"].a == "jobs" and rows["objectif"].b == "min_enaf"
+    assert rows["objectif"].a == "emplois" and rows["objectif"].b == "sobriété"
     enaf = rows["ha d'ENAF consommés"]
     assert enaf.difference == pytest.approx(enaf.b - enaf.a)
     assert enaf.b <= enaf.a + 1e-6
@@ -124,7 +124,7 @@ def test_results_of_unfinished_run_are_409(make_client: Callable[..., TestClient
     record = store.add_scenario("en attente", {})
     for path in ("assignments", "unmatched", "map"):
         r = client.get(f"/scenarios/{record.scenario_id}/{path}")
-        assert r.status_code == 409 and "queued" in r.json()["detail"]
+        assert r.status_code == 409 and "en attente" in r.json()["detail"]
     store.set_scenario_status(record.scenario_id, "failed", error="boom")
     r = client.get(f"/scenarios/{record.scenario_id}/assignments")
     assert r.status_code == 409 and "boom" in r.json()["detail"]
@@ -192,7 +192,7 @@ def test_decision_errors(shared_client: TestClient, jobs: ScenarioOut) -> None:
     left = shared_client.get(f"/scenarios/{jobs.scenario_id}/unmatched").json()["unmatched"]
     if left:
         r = shared_client.post(url, json={**ok, "project_id": left[0]["project_id"]}, headers=AUTH)
-        assert r.status_code == 404 and "not placed" in r.json()["detail"]
+        assert r.status_code == 404 and "n'est pas placé" in r.json()["detail"]
     r = shared_client.post(url, json={**ok, "project_id": "P-999"}, headers=AUTH)
     assert r.status_code == 404
     r = shared_client.post("/scenarios/S-nope/decisions", json=ok, headers=AUTH)

@@ -19,11 +19,11 @@ from api.settings import Settings
 
 
 def _tested(ctx) -> bool:
-    """GET endpoints (scenario results need a run: tested elsewhere) and the match query."""
+    """GET endpoints (scenario results need a run: tested elsewhere), the match query, assembly."""
     op = ctx.operation
     if op.method.upper() == "GET":
         return "{scenario_id}" not in op.path
-    return op.method.upper() == "POST" and op.path == "/match/query"
+    return op.method.upper() == "POST" and op.path in ("/match/query", "/assemble")
 
 
 @pytest.mark.slow
@@ -31,7 +31,8 @@ def test_no_server_error(api_territory: Path, tmp_path: Path) -> None:
     app = create_app(Settings(territory=api_territory, state_dir=tmp_path / "state"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(func=_tested)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/layers/{name}", "/match/query", "/land-units"}
+    paths = {op.path for op in operations}
+    assert paths >= {"/layers/{name}", "/match/query", "/land-units", "/assemble"}
     statuses: list[int] = []
     for operation in operations:
 

@@ -81,7 +81,7 @@ def test_minus_one_rounding_values_are_zero_and_noted(tmp_path):
     row = tidy[(tidy["insee"] == "30007") & (tidy["year"] == 2015)].iloc[0]
     assert row["mixed_m2"] == 0
     notes = " ".join(tidy.attrs["load_report"].notes)
-    assert "1 destination values of -1" in notes
+    assert "1 valeur(s) de destination à -1 m²" in notes
     assert "differs" not in notes  # the published figures add up
 
 
@@ -89,7 +89,7 @@ def test_more_negative_values_reject_the_commune_year(tmp_path):
     table = cerema_rows()
     table.loc[1, "art12hab13"] = -50
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
-    assert tidy.attrs["load_report"].rows_rejected == [("30028/2012", "negative consumption")]
+    assert tidy.attrs["load_report"].rows_rejected == [("30028/2012", "consommation négative")]
     assert len(tidy) == 23
 
 
@@ -98,7 +98,7 @@ def test_naf_differing_from_the_sum_is_reported(tmp_path):
     table.loc[0, "naf10art11"] += 5
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
     notes = tidy.attrs["load_report"].notes
-    assert any("1 rows where naf differs" in n and "30007/2010" in n for n in notes)
+    assert any("1 ligne(s) où naf diffère" in n and "30007/2010" in n for n in notes)
     row = tidy[(tidy["insee"] == "30007") & (tidy["year"] == 2010)].iloc[0]
     assert row["enaf_m2"] == row[["activity_m2", "housing_m2"]].sum() + 5  # naf kept
 
@@ -107,12 +107,12 @@ def test_blank_cell_rejects_the_commune_year(tmp_path):
     table = cerema_rows().astype(str)
     table.loc[0, "art18rou19"] = ""
     tidy = read_cerema_enaf(write(table, tmp_path / "c.csv"))
-    assert tidy.attrs["load_report"].rows_rejected == [("30007/2018", "missing figures")]
+    assert tidy.attrs["load_report"].rows_rejected == [("30007/2018", "chiffres manquants")]
 
 
 def test_missing_year_column(tmp_path):
     table = cerema_rows().drop(columns=["naf14art15"])
-    with pytest.raises(DataSourceError, match=r"c.csv.*naf14art15.*missing"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*naf14art15.*manquent"):
         read_cerema_enaf(write(table, tmp_path / "c.csv"))
 
 
@@ -123,14 +123,14 @@ def test_missing_destination_column(tmp_path):
 
 
 def test_wrong_separator(tmp_path):
-    with pytest.raises(DataSourceError, match=r"c.csv.*';'-separated.*commas"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*séparé par des ';'.*virgules"):
         read_cerema_enaf(write(cerema_rows(), tmp_path / "c.csv", sep=","))
 
 
 def test_text_in_numeric_column(tmp_path):
     table = cerema_rows().astype(str)
     table.loc[1, "naf16art17"] = "12,5"
-    with pytest.raises(DataSourceError, match=r"naf16art17.*text.*30028.*12,5"):
+    with pytest.raises(DataSourceError, match=r"naf16art17.*texte.*30028.*12,5"):
         read_cerema_enaf(write(table, tmp_path / "c.csv"))
 
 
@@ -138,7 +138,7 @@ def test_truncated_file(tmp_path):
     path = write(cerema_rows(), tmp_path / "c.csv")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 40])
-    with pytest.raises(DataSourceError, match=r"c.csv.*truncated.*30028"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*tronqué.*30028"):
         read_cerema_enaf(path)
 
 
@@ -150,18 +150,18 @@ def test_any_vintage_is_named_from_its_columns(tmp_path):
 
 
 def test_renamed_idcom_and_no_flow_columns(tmp_path):
-    with pytest.raises(DataSourceError, match="no 'idcom' column"):
+    with pytest.raises(DataSourceError, match="pas de colonne 'idcom'"):
         read_cerema_enaf(write(cerema_rows().rename(columns={"idcom": "code"}), tmp_path / "a.csv"))
     table = cerema_rows()[["idcom", "idcomtxt"]]
-    with pytest.raises(DataSourceError, match="no annual flow column"):
+    with pytest.raises(DataSourceError, match="aucune colonne de flux annuel"):
         read_cerema_enaf(write(table, tmp_path / "b.csv"))
 
 
 def test_empty_and_missing_files(tmp_path):
     (tmp_path / "e.csv").write_text("")
-    with pytest.raises(DataSourceError, match="empty"):
+    with pytest.raises(DataSourceError, match="vide"):
         read_cerema_enaf(tmp_path / "e.csv")
-    with pytest.raises(DataSourceError, match="cannot read"):
+    with pytest.raises(DataSourceError, match="impossible de lire"):
         read_cerema_enaf(tmp_path / "absent.csv")
 
 
@@ -206,7 +206,7 @@ def test_short_line_in_the_middle(tmp_path):
     lines = path.read_text().splitlines()
     lines[2] = ";".join(lines[2].split(";")[:10])
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataSourceError, match=r"1 lines have fewer fields.*30028"):
+    with pytest.raises(DataSourceError, match=r"1 ligne\(s\) ont moins de champs.*30028"):
         read_cerema_enaf(path)
 
 
@@ -240,7 +240,7 @@ def test_vintage_2011_2026_with_renamed_columns(tmp_path):
     assert communes["scot"].tolist() == ["S", "S"]
     assert communes["name"].tolist() == ["Commune 0", "Commune 1"]
     notes = " ".join(tidy.attrs["load_report"].notes)
-    assert "1 communes whose annual flows do not add up to nafart1126" in notes
+    assert "1 commune(s) dont les flux annuels ne font pas le total nafart1126" in notes
     assert "30028" in notes and "30007" not in notes
 
 

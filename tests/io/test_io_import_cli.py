@@ -26,9 +26,9 @@ def test_import_real_files_builds_a_territory(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     for line in (
-        "communes: 72/72 rows kept",
-        "friches: 88/88 rows kept",
-        "dem: ",
+        "communes : 72/72 lignes gardées",
+        "friches : 88/88 lignes gardées",
+        "MNT : ",
         "Couche absente : parcelles (parcels)",
         "Couche absente : ZAE (zae)",
         "Couche absente : projets (projects)",
@@ -100,11 +100,11 @@ def test_import_errors_are_clean(tmp_path):
     runner = CliRunner()
     base = ["import", "--name", "x", "-o", str(tmp_path / "t")]
     result = runner.invoke(main, [*base, "--constraints", str(f)])
-    assert result.exit_code == 2 and "KIND=FILE" in result.output
+    assert result.exit_code == 2 and "TYPE=FICHIER" in result.output
     result = runner.invoke(main, [*base, "--constraints", f"flood={f}"])
     assert result.exit_code == 2 and "unknown constraint kind 'flood'" in result.output
     result = runner.invoke(main, [*base, "--infrastructure", f"interchange={tmp_path / 'no.gpkg'}"])
-    assert result.exit_code == 2 and "does not exist" in result.output
+    assert result.exit_code == 2 and "n'existe pas" in result.output
     (tmp_path / "cut.geojson").write_text('{"type": "FeatureCollection", "features": [{"ty')
     result = runner.invoke(main, [*base, "--friches", str(tmp_path / "cut.geojson")])
     assert result.exit_code == 2 and "cut.geojson" in result.output

@@ -1,0 +1,884 @@
+"""Lots: the parcels each placed project takes inside its land unit.
+
+The assignment says which unit hosts which projects and checks that their
+areas add up within the unit's net area; the layout turns that into land a
+working group can point at.  Each project placed on a unit gets a *lot*:
+
+- a contiguous set of the unit's pieces of land (its cadastral parcels cut to
+  the unit's net area, exclusions removed), at least the project's minimal area;
+- whole parcels first; a parcel is cut by one straight line only where needed
+  (the lot would exceed the project's largest area, or leave too little land
+  for the unit's other projects), and the lot says so (``split``);
+- grown from the edge of the free land, each step taking the free neighbour
+  closest to the lot's centre (compact lots, the rest left in one piece);
+- never overlapping another lot; the same input always gives the same lots.
+
+A unit whose projects cannot all be laid out is reported with the projects
+that failed: :func:`place_with_lots` then solves again without those
+(project, unit) pairs, and does the same for a pool whose budget the lots'
+own ENAF would exceed, rather than publishing an impossible placement.
+
+The geometry (pieces, adjacency, cuts, unions, figures) is vectorised with
+shapely 2; the growth itself walks the adjacency graph of each unit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from foncier._format import fr_compact
+from foncier.errors import InfeasibleError
+from foncier.layers import (
+    CRS_L93,
+    ORIGIN_FRICHE,
+    Col,
+    TableCol,
+    UnitCol,
+    check_table,
+    empty_layer,
+)
+from foncier.supply import _union_by_label
+from foncier.zan.charging import EnafCharging
+
+__all__ = [
+    "LOT_COLUMNS",
+    "MAX_ROUNDS",
+    "NO_LOT_HINT",
+    "TOLERANCE_M",
+    "LotLayout",
+    "explain_forbidden",
+    "lay_out_lots",
+    "lot_figures",
+    "piece_adjacency",
+    "place_with_lots",
+    "unit_pieces",
+    "with_lots",
+]
+
+#: Largest gap (m) between two pieces of one lot, as in :func:`foncier.supply.merge_units`.
+TOLERANCE_M = 0.5
+#: Shortest common border, in metres, for two pieces to be neighbours (a corner is not one).
+MIN_BORDER_M = 1.0
+#: Pieces of land smaller than this (m²) are overlay slivers, left out.
+SLIVER_M2 = 1.0
+#: Land of a unit outside its listed parcels smaller than this (m²) is left out.
+REMAINDER_MIN_M2 = 50.0
+#: How many times :func:`place_with_lots` solves again before giving up.
+MAX_ROUNDS = 20
+#: What unlocks a project whose lot cannot be laid out (French).
+NO_LOT_HINT = (
+    "regrouper des parcelles voisines d'autres unités (foncier assemble) ou réduire la surface "
+    "demandée"
+)
+#: How many first seeds a unit's layout tries before reporting the projects it cannot lay out.
+SEED_TRIES = 6
+#: Area tolerance (m²) of the layout's comparisons.
+_AREA_TOL_M2 = 0.01
+#: Candidate offsets of one refinement of a straight cut, and refinements.
+_CUT_STEPS = 16
+_CUT_ROUNDS = 8
+#: Columns of the lots table, before the geometry (schema ``lots`` of ``TABLE_SCHEMAS``).
+LOT_COLUMNS = (
+    Col.PROJECT_ID,
+    UnitCol.UNIT_ID,
+    UnitCol.IDUS,
+    TableCol.LOT_AREA_HA,
+    TableCol.N_PARCELS,
+    TableCol.N_OWNERS,
+    TableCol.OWNER_KINDS,
+    TableCol.PUBLIC_SHARE,
+    UnitCol.ENAF_SHARE,
+    TableCol.ENAF_HA,
+    TableCol.SPLIT,
+)
+_FRAC = "_enaf_frac"
+
+
+# -- pieces of land and their adjacency ----------------------------------------------------
+
+
+def unit_pieces(
+    units: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, *, unknown_as: str = "enaf"
+) -> gpd.GeoDataFrame:
+    """The pieces of land each unit is made of: its parcels cut to its net area.
+
+    A unit lists its parcels (``idus``); each piece is the part of one parcel
+    inside the unit's net geometry (exclusions removed), one polygon each.
+    Land of the unit outside its listed parcels (a ZAE plot or a friche drawn
+    by its own polygon) is a piece without ``idu``.
+
+    Parameters
+    ----------
+    units
+        Land units (``unit_id``, ``idus``, ``origin``, ``owner_kind``,
+        ``enaf_share``, net geometry).
+    parcels
+        The ``parcels`` layer (``idu``, ``owner_kind``, ``land_cover``,
+        optionally ``owner_id``).
+    unknown_as
+        How land of ``unknown`` cover counts: ``enaf`` or ``artificialised``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per piece, sorted by unit then ``idu``: ``unit_id``, ``_unit``
+        (row position of the unit), ``idu`` (``""`` outside any listed
+        parcel), ``owner_kind``, ``owner_id`` (missing when unknown),
+        ``_enaf_frac`` (1 on ENAF land, 0 elsewhere; the unit's ENAF share
+        outside its parcels; 0 on a friche) and the polygon.
+    """
+    ugeoms = units.geometry.to_numpy()
+    n = len(units)
+    idus = units[UnitCol.IDUS].fillna("").astype(str).to_numpy() if n else np.empty(0, object)
+    listed = pd.DataFrame({"u": np.arange(n), Col.IDU: pd.Series(idus).str.split("|")})
+    listed = listed.explode(Col.IDU)
+    listed = listed[listed[Col.IDU].fillna("") != ""]
+    pos = pd.Index(parcels[Col.IDU].astype(str)).get_indexer(listed[Col.IDU].astype(str))
+    listed, pos = listed[pos >= 0], pos[pos >= 0]
+    u = listed["u"].to_numpy(dtype="int64")
+    pgeoms = parcels.geometry.to_numpy()[pos]
+    cut = shapely.intersection(ugeoms[u], pgeoms)
+    covered = np.bincount(u, weights=shapely.area(cut), minlength=n)
+    short = np.flatnonzero(shapely.area(ugeoms) - covered > REMAINDER_MIN_M2).astype("int64")
+    rest = ugeoms[short].copy()
+    with_parcels = np.isin(short, u)
+    if with_parcels.any():
+        holes = _union_by_label(pgeoms, u, n)[short[with_parcels]]
+        rest[with_parcels] = shapely.difference(rest[with_parcels], holes)
+    cover = parcels[Col.LAND_COVER].astype(str).to_numpy()[pos]
+    frac_parcel = np.where(
+        cover == "enaf", 1.0, np.where(cover == "unknown", float(unknown_as == "enaf"), 0.0)
+    )
+    unit_share = pd.to_numeric(units[UnitCol.ENAF_SHARE], errors="coerce").to_numpy(float)
+    owner_ids = (
+        parcels[Col.OWNER_ID].astype(object).to_numpy()[pos]
+        if Col.OWNER_ID in parcels.columns
+        else np.full(len(pos), None, dtype=object)
+    )
+    geoms = np.concatenate([cut, rest])
+    of_unit = np.concatenate([u, short]).astype("int64")
+    table = pd.DataFrame(
+        {
+            "_unit": of_unit,
+            Col.IDU: np.concatenate(
+                [listed[Col.IDU].astype(str).to_numpy(), np.full(len(short), "")]
+            ),
+            Col.OWNER_KIND: np.concatenate(
+                [
+                    parcels[Col.OWNER_KIND].astype(str).to_numpy()[pos],
+                    units[Col.OWNER_KIND].astype(str).to_numpy()[short],
+                ]
+            ),
+            Col.OWNER_ID: np.concatenate([owner_ids, np.full(len(short), None, dtype=object)]),
+            _FRAC: np.concatenate([frac_parcel, np.nan_to_num(unit_share[short], nan=1.0)]),
+        }
+    )
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    table = table.iloc[index].reset_index(drop=True)
+    polygonal = np.isin(shapely.get_type_id(parts), (3,)) & (shapely.area(parts) >= SLIVER_M2)
+    table, parts = table[polygonal].reset_index(drop=True), parts[polygonal]
+    friche = (units[UnitCol.ORIGIN] == ORIGIN_FRICHE).to_numpy()[table["_unit"].to_numpy()]
+    table.loc[friche, _FRAC] = 0.0
+    table.insert(0, UnitCol.UNIT_ID, units[UnitCol.UNIT_ID].astype(str).to_numpy()[table["_unit"]])
+    order = np.lexsort((shapely.get_y(shapely.centroid(parts)), table[Col.IDU], table["_unit"]))
+    table, parts = table.iloc[order].reset_index(drop=True), parts[order]
+    return gpd.GeoDataFrame(table, geometry=parts, crs=CRS_L93)
+
+
+def _shares_border(a: np.ndarray, b: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Whether each pair of polygons shares :data:`MIN_BORDER_M` of border (within tolerance)."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    strip = shapely.area(shapely.intersection(shapely.buffer(a, tolerance_m, quad_segs=2), b))
+    return strip >= tolerance_m * MIN_BORDER_M
+
+
+def piece_adjacency(
+    geoms: np.ndarray, group: np.ndarray, *, tolerance_m: float = TOLERANCE_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of neighbouring pieces of one group: a common border, not a corner.
+
+    Parameters
+    ----------
+    geoms
+        Polygons in EPSG:2154.
+    group
+        Group of each polygon (its unit); pieces of different groups are never neighbours.
+    tolerance_m
+        Largest gap between neighbours (cadastre slivers).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(i, j)`` with ``i < j``, one entry per pair of neighbours.
+    """
+    if len(geoms) == 0:
+        empty = np.empty(0, dtype="int64")
+        return empty, empty
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
+    keep = (i < j) & (group[i] == group[j])
+    i, j = i[keep], j[keep]
+    ok = _shares_border(geoms[i], geoms[j], tolerance_m)
+    return i[ok], j[ok]
+
+
+# -- one unit's layout ---------------------------------------------------------------------
+
+
+@dataclass
+class _Land:
+    """The pieces of one unit while lots are cut from it (pieces are appended as parcels split)."""
+
+    geoms: list[Any]
+    row: list[int]  # row of the piece (or of the piece it was cut from) in the pieces table
+    free: list[bool]
+    split: list[bool]
+    nbr: list[set[int]]
+    area: list[float] = field(default_factory=list)
+    cx: list[float] = field(default_factory=list)
+    cy: list[float] = field(default_factory=list)
+    tolerance_m: float = TOLERANCE_M
+
+    def __post_init__(self) -> None:
+        self._measure(self.geoms)
+
+    def _measure(self, geoms: list[Any]) -> None:
+        arr = np.asarray(geoms, dtype=object)
+        c = shapely.centroid(arr)
+        self.area += shapely.area(arr).tolist()
+        self.cx += shapely.get_x(c).tolist()
+        self.cy += shapely.get_y(c).tolist()
+
+    def free_component_pieces(self, min_m2: float) -> list[int]:
+        """Free pieces in connected parts of the free land of at least ``min_m2``, in order."""
+        seen: set[int] = set()
+        out: list[int] = []
+        for k, is_free in enumerate(self.free):
+            if not is_free or k in seen:
+                continue
+            part, todo = [], [k]
+            seen.add(k)
+            while todo:
+                m = todo.pop()
+                part.append(m)
+                for n in self.nbr[m]:
+                    if self.free[n] and n not in seen:
+                        seen.add(n)
+                        todo.append(n)
+            if sum(self.area[m] for m in part) >= min_m2:
+                out += part
+        return sorted(out)
+
+    def free_area(self) -> float:
+        return float(sum(a for a, f in zip(self.area, self.free, strict=True) if f))
+
+    def replace(self, k: int, parts: list[Any]) -> list[int]:
+        """Split piece ``k`` into ``parts`` (its cut): new free pieces, neighbours recomputed."""
+        start = len(self.geoms)
+        new = list(range(start, start + len(parts)))
+        self.geoms += parts
+        self.row += [self.row[k]] * len(parts)
+        self.free += [True] * len(parts)
+        self.split += [True] * len(parts)
+        self.nbr += [set() for _ in parts]
+        self._measure(parts)
+        self.free[k] = False
+        around = sorted(self.nbr[k])
+        for m in around:
+            self.nbr[m].discard(k)
+        cand_a = [a for a in new for _ in around] + [a for a in new for b in new if a < b]
+        cand_b = [b for _ in new for b in around] + [b for a in new for b in new if a < b]
+        ok = _shares_border(
+            np.asarray([self.geoms[a] for a in cand_a], dtype=object),
+            np.asarray([self.geoms[b] for b in cand_b], dtype=object),
+            self.tolerance_m,
+        )
+        for a, b, yes in zip(cand_a, cand_b, ok, strict=True):
+            if yes:
+                self.nbr[a].add(b)
+                self.nbr[b].add(a)
+        self.nbr[k] = set()
+        return new
+
+    def cut(self, k: int, need_m2: float, toward: tuple[float, float]) -> list[Any] | None:
+        """Cut piece ``k`` by one straight line: a slice of ``need_m2`` on the side of ``toward``.
+
+        The line is perpendicular to the direction from ``toward`` to the
+        piece's centre (along the piece's long axis when they coincide); its
+        offset is refined over :data:`_CUT_STEPS` candidates at a time, and the
+        slice is never smaller than ``need_m2``.  Returns ``[slice, *rest]``
+        (polygons, nothing changed yet), or ``None`` when the slice is not one
+        polygon (the piece is too irregular for one cut).
+        """
+        geom = self.geoms[k]
+        dx, dy = self.cx[k] - toward[0], self.cy[k] - toward[1]
+        if float(np.hypot(dx, dy)) < 1.0:
+            ring = shapely.get_coordinates(shapely.oriented_envelope(geom))
+            edges = np.diff(ring[:3], axis=0)
+            dx, dy = edges[int(np.argmax(np.hypot(edges[:, 0], edges[:, 1])))]
+        d = np.array([dx, dy]) / float(np.hypot(dx, dy))
+        n = np.array([-d[1], d[0]])
+        xy = shapely.get_coordinates(geom)
+        along, across = xy @ d, xy @ n
+        lo, hi = float(along.min()), float(along.max())
+        start, q0, q1 = lo - 1.0, float(across.min()) - 1.0, float(across.max()) + 1.0
+
+        def halves(t: np.ndarray) -> np.ndarray:
+            s = np.full_like(t, start)
+            corners = [np.outer(s, d) + q0 * n, np.outer(t, d) + q0 * n]
+            corners += [np.outer(t, d) + q1 * n, np.outer(s, d) + q1 * n]
+            return shapely.polygons(np.stack(corners, axis=1))
+
+        for _ in range(_CUT_ROUNDS):
+            t = np.linspace(lo, hi, _CUT_STEPS)
+            enough = shapely.area(shapely.intersection(halves(t), geom)) >= need_m2
+            first = int(np.argmax(enough)) if enough.any() else len(t) - 1
+            lo, hi = float(t[max(first - 1, 0)]), float(t[first])
+        half = halves(np.array([hi]))[0]
+        piece = shapely.intersection(geom, half)
+        if shapely.get_type_id(piece) != 3:
+            return None
+        rest = shapely.get_parts(shapely.difference(geom, half))
+        return [piece, *[p for p in rest if shapely.area(p) >= SLIVER_M2]]
+
+
+def _grow(
+    land: _Land, target_m2: float, max_m2: float, reserve_m2: float, seed_rank: int = 0
+) -> tuple[list[int], bool] | None:
+    """One lot of at least ``target_m2`` from the free pieces, or ``None``.
+
+    ``reserve_m2`` is the land the unit's next projects need: a parcel is cut
+    rather than taken whole when taking it would leave less, or make the lot
+    larger than ``max_m2``.
+    """
+    if land.free_area() < target_m2 - _AREA_TOL_M2:
+        return None
+    free = land.free_component_pieces(target_m2 - _AREA_TOL_M2)
+    if not free:
+        return None
+    w = np.array([land.area[k] for k in free])
+    fx = float(np.dot(w, [land.cx[k] for k in free]) / w.sum())
+    fy = float(np.dot(w, [land.cy[k] for k in free]) / w.sum())
+    dist = np.hypot(
+        np.array([land.cx[k] for k in free]) - fx, np.array([land.cy[k] for k in free]) - fy
+    )
+    # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), in a
+    # connected part of the free land large enough for the lot
+    seed = free[int(np.argsort(-dist, kind="stable")[min(seed_rank, len(free) - 1)])]
+    lot: list[int] = []
+    lot_area, sx, sy = 0.0, 0.0, 0.0
+    frontier = {seed}
+    split = False
+    while lot_area < target_m2 - _AREA_TOL_M2:
+        if not frontier:
+            for m in lot:  # the pieces go back to the free land (cut ones stay cut)
+                land.free[m] = True
+            return None
+        if lot:
+            centre = (sx / lot_area, sy / lot_area)
+            k = min(
+                frontier,
+                key=lambda m: (np.hypot(land.cx[m] - centre[0], land.cy[m] - centre[1]), m),
+            )
+            toward = centre
+        else:  # a seed cut keeps its slice on the outer side, the rest towards the free land
+            k = seed
+            toward = (2 * land.cx[k] - fx, 2 * land.cy[k] - fy)
+        need = target_m2 - lot_area
+        if land.area[k] > need + _AREA_TOL_M2:
+            left = land.free_area() - land.area[k]
+            fits_max = lot_area + land.area[k] <= max_m2 + _AREA_TOL_M2
+            leaves_room = left >= reserve_m2 - _AREA_TOL_M2
+            if not (fits_max and leaves_room):
+                parts = land.cut(k, need, toward)
+                touches = parts is not None and (
+                    not lot
+                    or _shares_border(
+                        np.asarray([parts[0]] * len(lot), dtype=object),
+                        np.asarray([land.geoms[m] for m in lot], dtype=object),
+                        land.tolerance_m,
+                    ).any()
+                )
+                if touches and parts is not None:
+                    k, split = land.replace(k, parts)[0], True
+                elif not leaves_room:
+                    for m in lot:
+                        land.free[m] = True
+                    return None
+        land.free[k] = False
+        lot.append(k)
+        lot_area += land.area[k]
+        sx += land.area[k] * land.cx[k]
+        sy += land.area[k] * land.cy[k]
+        frontier = {m for p in lot for m in land.nbr[p] if land.free[m]}
+    return lot, split
+
+
+def _lay_out_unit(
+    land: _Land, group: pd.DataFrame, seed_rank: int
+) -> tuple[list[tuple[str, list[int]]], list[str]]:
+    """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``."""
+    targets = group["_target"].to_numpy(dtype=float)
+    done: list[tuple[str, list[int]]] = []
+    missed: list[str] = []
+    for at, (pid, target, most) in enumerate(
+        zip(group[Col.PROJECT_ID].astype(str), targets, group["_max"].to_numpy(float), strict=True)
+    ):
+        reserve = float(targets[at + 1 :].sum())
+        grown = _grow(land, float(target), float(most), reserve, seed_rank if at == 0 else 0)
+        if grown is None:
+            missed.append(pid)
+        else:
+            done.append((pid, grown[0]))
+    return done, missed
+
+
+# -- all units -----------------------------------------------------------------------------
+
+
+@dataclass
+class LotLayout:
+    """The outcome of :func:`lay_out_lots`.
+
+    Attributes
+    ----------
+    lots
+        One row per project laid out (schema ``lots`` of
+        :data:`foncier.layers.TABLE_SCHEMAS`), geometry = the lot.
+    failed
+        One row per project that could not be laid out on its unit:
+        ``project_id``, ``unit_id``, ``area_min_ha``, ``explanation`` (French).
+    pieces
+        The pieces of the lots: ``project_id``, ``idu``, ``split``, geometry.
+    solves
+        How many times :func:`place_with_lots` solved the assignment (1 when called alone).
+    seconds
+        Time spent laying out lots (every round of :func:`place_with_lots`).
+    """
+
+    lots: gpd.GeoDataFrame
+    failed: pd.DataFrame
+    pieces: gpd.GeoDataFrame
+    solves: int = 1
+    seconds: float = 0.0
+
+
+def lay_out_lots(
+    assignments: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    charging: EnafCharging | None = None,
+    unknown_as: str = "enaf",
+    tolerance_m: float = TOLERANCE_M,
+) -> LotLayout:
+    """Lay out the lot of every placed project on its unit's parcels.
+
+    On each unit the projects are laid out largest first (then by
+    ``project_id``): each lot starts at the edge of the land still free (the
+    piece farthest from its centre) and grows by the free neighbour closest
+    to its own centre until it reaches the project's minimal area.
+
+    Parameters
+    ----------
+    assignments
+        ``project_id``, ``unit_id``, ``area_ha`` (the minimal area to lay
+        out), optionally ``area_max_ha`` and ``is_pene``.
+    units
+        The land units the assignment used (``unit_id``, ``idus``, geometry…).
+    parcels
+        The ``parcels`` layer.
+    charging
+        What counts as ENAF consumption (a lot's charge); the default rules' otherwise.
+    unknown_as
+        How parcels of unknown land cover count (``enaf`` or ``artificialised``).
+    tolerance_m
+        Largest gap between two pieces of one lot.
+
+    Returns
+    -------
+    LotLayout
+        Lots, failures and the pieces of the lots.
+    """
+    placed = pd.DataFrame(assignments).reset_index(drop=True)
+    ids = units[UnitCol.UNIT_ID].astype(str)
+    used = units[ids.isin(placed[UnitCol.UNIT_ID].astype(str)).to_numpy()].reset_index(drop=True)
+    pieces = unit_pieces(used, parcels, unknown_as=unknown_as)
+    geoms = pieces.geometry.to_numpy()
+    of_unit = pieces["_unit"].to_numpy()
+    i, j = piece_adjacency(geoms, of_unit, tolerance_m=tolerance_m)
+    nbr_global: list[set[int]] = [set() for _ in range(len(pieces))]
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        nbr_global[a].add(b)
+        nbr_global[b].add(a)
+    max_ha = (
+        pd.to_numeric(placed[Col.AREA_MAX_HA], errors="coerce")
+        if Col.AREA_MAX_HA in placed.columns
+        else pd.Series(np.inf, index=placed.index)
+    )
+    placed = placed.assign(
+        _target=placed[TableCol.AREA_HA].astype(float) * 1e4, _max=max_ha.fillna(np.inf) * 1e4
+    )
+    placed = placed.sort_values(
+        [UnitCol.UNIT_ID, "_target", Col.PROJECT_ID], ascending=[True, False, True], kind="stable"
+    )
+    starts = np.searchsorted(of_unit, np.arange(len(used) + 1))
+    unit_pos = pd.Series(np.arange(len(used)), index=used[UnitCol.UNIT_ID].astype(str))
+    out_rows: list[tuple[str, int, bool]] = []  # (project_id, piece row, split)
+    out_geoms: list[Any] = []
+    failed: list[dict[str, Any]] = []
+    for unit_id, group in placed.groupby(UnitCol.UNIT_ID, sort=True):
+        u = int(unit_pos[str(unit_id)])
+        lo, hi = int(starts[u]), int(starts[u + 1])
+        best: tuple[_Land, list[tuple[str, list[int]]], list[str]] | None = None
+        for rank in range(SEED_TRIES):
+            land = _Land(
+                geoms=list(geoms[lo:hi]),
+                row=list(range(lo, hi)),
+                free=[True] * (hi - lo),
+                split=[False] * (hi - lo),
+                nbr=[{m - lo for m in nbr_global[k]} for k in range(lo, hi)],
+                tolerance_m=tolerance_m,
+            )
+            done, missed = _lay_out_unit(land, group, rank)
+            if best is None or len(missed) < len(best[2]):
+                best = (land, done, missed)
+            if not missed:
+                break
+        assert best is not None
+        land, done, missed = best
+        for pid, lot in done:
+            for k in lot:
+                out_rows.append((pid, land.row[k], land.split[k]))
+                out_geoms.append(land.geoms[k])
+        target_of = dict(zip(group[Col.PROJECT_ID].astype(str), group["_target"], strict=True))
+        failed += [
+            {
+                Col.PROJECT_ID: pid,
+                UnitCol.UNIT_ID: str(unit_id),
+                Col.AREA_MIN_HA: target_of[pid] / 1e4,
+                TableCol.EXPLANATION: (
+                    f"aucun lot d'un seul tenant de {fr_compact(target_of[pid] / 1e4, 2)} ha "
+                    f"ne peut être découpé dans les parcelles encore libres de l'unité "
+                    f"{unit_id} ({fr_compact(land.free_area() / 1e4, 2)} ha libres)"
+                ),
+            }
+            for pid in missed
+        ]
+    lot_pieces = pieces.drop(columns=pieces.geometry.name).iloc[[r for _, r, _ in out_rows]]
+    lot_pieces = lot_pieces.assign(
+        **{Col.PROJECT_ID: [p for p, _, _ in out_rows], TableCol.SPLIT: [s for _, _, s in out_rows]}
+    ).reset_index(drop=True)
+    lot_pieces = gpd.GeoDataFrame(
+        lot_pieces,
+        geometry=gpd.GeoSeries(np.asarray(out_geoms, dtype=object), crs=CRS_L93).to_numpy(),
+        crs=CRS_L93,
+    )
+    lots = (
+        lot_figures(lot_pieces, placed, used, charging=charging)
+        if len(lot_pieces)
+        else empty_layer("lots")
+    )
+    fails = pd.DataFrame(
+        failed, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, Col.AREA_MIN_HA, TableCol.EXPLANATION]
+    )
+    return LotLayout(lots=lots, failed=fails, pieces=lot_pieces)
+
+
+def lot_figures(
+    pieces: gpd.GeoDataFrame,
+    placed: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    charging: EnafCharging | None = None,
+    key: str = Col.PROJECT_ID,
+) -> gpd.GeoDataFrame:
+    """What each lot says: its parcels, owners, public share, ENAF and geometry.
+
+    Parameters
+    ----------
+    pieces
+        The pieces of the lots (``key``, ``idu``, ``owner_kind``,
+        ``owner_id``, ``_enaf_frac``, ``split``, geometry).
+    placed
+        One row per lot: ``key``, ``unit_id``, optionally ``is_pene``.
+    units
+        The units (``unit_id``, ``is_friche``), for the ENAF charge.
+    charging
+        What counts as ENAF consumption.
+    key
+        The column naming the lot.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per lot with pieces, in the order of ``placed``: ``key``,
+        ``unit_id`` and the columns of the ``lots`` schema; ``enaf_ha`` is
+        the ENAF the lot's own land charges to the local envelope.
+    """
+    charging = charging or EnafCharging()
+    names, label = np.unique(pieces[key].astype(str).to_numpy(), return_inverse=True)
+    area = shapely.area(pieces.geometry.to_numpy())
+    frame = pd.DataFrame(
+        {
+            "_lot": label,
+            "_a": area,
+            "_enaf": area * pieces[_FRAC].to_numpy(float),
+            "_public": area * (pieces[Col.OWNER_KIND].astype(str) == "public").to_numpy(),
+            Col.IDU: pieces[Col.IDU].astype(str).to_numpy(),
+            Col.OWNER_KIND: pieces[Col.OWNER_KIND].astype(str).to_numpy(),
+            Col.OWNER_ID: pieces[Col.OWNER_ID].to_numpy(dtype=object),
+            TableCol.SPLIT: pieces[TableCol.SPLIT].to_numpy(dtype=bool),
+        }
+    )
+    by = frame.groupby("_lot", sort=True)
+    with_idu = frame[frame[Col.IDU] != ""]
+    idus = with_idu.drop_duplicates(["_lot", Col.IDU]).sort_values(["_lot", Col.IDU])
+    joined = idus.groupby("_lot")[Col.IDU].agg("|".join).reindex(range(len(names)), fill_value="")
+    n_parcels = idus.groupby("_lot").size().reindex(range(len(names)), fill_value=0)
+    owners_known = frame[Col.OWNER_ID].notna() & (frame[Col.IDU] != "")
+    all_known = owners_known.groupby(frame["_lot"]).all()
+    n_owners = (
+        frame[owners_known].groupby("_lot")[Col.OWNER_ID].nunique().reindex(range(len(names)))
+    )
+    kinds = (
+        frame.drop_duplicates(["_lot", Col.OWNER_KIND])
+        .sort_values(["_lot", Col.OWNER_KIND])
+        .groupby("_lot")[Col.OWNER_KIND]
+        .agg("|".join)
+    )
+    lot_area = by["_a"].sum().to_numpy()
+    share = by["_enaf"].sum().to_numpy() / np.where(lot_area > 0, lot_area, 1.0)
+    table = pd.DataFrame(
+        {
+            key: names,
+            UnitCol.IDUS: joined.to_numpy(),
+            TableCol.LOT_AREA_HA: lot_area / 1e4,
+            TableCol.N_PARCELS: n_parcels.to_numpy().astype("int64"),
+            TableCol.N_OWNERS: n_owners.where(all_known.to_numpy()).to_numpy(dtype=float),
+            TableCol.OWNER_KINDS: kinds.to_numpy(),
+            TableCol.PUBLIC_SHARE: by["_public"].sum().to_numpy()
+            / np.where(lot_area > 0, lot_area, 1.0),
+            UnitCol.ENAF_SHARE: share,
+            TableCol.SPLIT: by[TableCol.SPLIT].any().to_numpy(),
+        }
+    )
+    info = pd.DataFrame(placed).drop_duplicates(key)
+    info = info.set_index(info[key].astype(str))
+    table.insert(1, UnitCol.UNIT_ID, info[UnitCol.UNIT_ID].astype(str).reindex(names).to_numpy())
+    pene = (
+        info[Col.IS_PENE].reindex(names).fillna(False).astype(bool).to_numpy()
+        if Col.IS_PENE in info.columns
+        else np.zeros(len(names), dtype=bool)
+    )
+    friche_of = units.set_index(units[UnitCol.UNIT_ID].astype(str))[UnitCol.IS_FRICHE]
+    friche = friche_of.reindex(table[UnitCol.UNIT_ID]).fillna(False).astype(bool).to_numpy()
+    table.insert(
+        len(table.columns) - 1,
+        TableCol.ENAF_HA,
+        charging.charge(table[TableCol.LOT_AREA_HA].to_numpy(), share, pene, friche),
+    )
+    geometry = _union_by_label(pieces.geometry.to_numpy(), label, len(names))
+    order = pd.Index(names).get_indexer(info.index[info.index.isin(names)])
+    lots = gpd.GeoDataFrame(
+        table.iloc[order].reset_index(drop=True), geometry=geometry[order], crs=CRS_L93
+    )
+    if key == Col.PROJECT_ID:
+        check_table(lots, "lots")
+    return lots
+
+
+# -- the assignment, laid out --------------------------------------------------------------
+
+
+def _over_budget(
+    lots: pd.DataFrame, assignments: pd.DataFrame, remaining: pd.Series, unit_pool: pd.Series
+) -> pd.DataFrame:
+    """Placements to forbid because their lots' own ENAF takes a pool over its budget.
+
+    In each pool whose lots charge more than ``max(remaining, 0)``, the lot
+    whose charge exceeds the solver's the most.
+    """
+    pool_of = unit_pool.copy()
+    pool_of.index = pool_of.index.astype(str)
+    solver = assignments.set_index(assignments[Col.PROJECT_ID].astype(str))[TableCol.ENAF_HA]
+    t = pd.DataFrame(
+        {
+            Col.PROJECT_ID: lots[Col.PROJECT_ID].astype(str),
+            UnitCol.UNIT_ID: lots[UnitCol.UNIT_ID].astype(str),
+            "pool": pool_of.reindex(lots[UnitCol.UNIT_ID].astype(str)).astype(str).to_numpy(),
+            "charge": lots[TableCol.ENAF_HA].astype(float).to_numpy(),
+        }
+    )
+    t["excess"] = t["charge"] - solver.reindex(t[Col.PROJECT_ID]).astype(float).to_numpy()
+    rem = pd.to_numeric(remaining, errors="coerce")
+    rem.index = rem.index.astype(str)
+    used = t.groupby("pool")["charge"].sum()
+    budget = rem.reindex(used.index).fillna(0.0).clip(lower=0.0)
+    over = used.index[used > budget + 1e-6]
+    worst = (
+        t[t["pool"].isin(over)]
+        .sort_values(["pool", "excess", Col.PROJECT_ID], ascending=[True, False, True])
+        .drop_duplicates("pool")
+    )
+    return worst[[Col.PROJECT_ID, UnitCol.UNIT_ID]].assign(
+        **{
+            TableCol.EXPLANATION: [
+                f"le lot de {fr_compact(c, 2)} ha d'ENAF dépasserait le budget ZAN restant "
+                f"de son enveloppe ({p})"
+                for c, p in zip(worst["charge"], worst["pool"], strict=True)
+            ]
+        }
+    )
+
+
+def place_with_lots(
+    solve: Callable[[pd.DataFrame], Any],
+    units: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    projects: pd.DataFrame,
+    *,
+    charging: EnafCharging | None = None,
+    unknown_as: str = "enaf",
+) -> tuple[Any, LotLayout, pd.DataFrame]:
+    """Solve, lay out the lots, and solve again without the pairs that cannot be laid out.
+
+    A pair is forbidden when its project's lot cannot be cut from the unit,
+    or when the lots' own ENAF takes a pool over its remaining budget (the
+    lot exceeding the solver's charge the most); the assignment is solved
+    again until every placement has its lot within budget.
+
+    Parameters
+    ----------
+    solve
+        Called with the forbidden ``(project_id, unit_id)`` pairs; returns a
+        :class:`~foncier.matching.MatchResult`.
+    units, parcels
+        The units the solver placed projects on, and the parcels layer.
+    remaining, unit_pool
+        Remaining ZAN budget per pool, pool of each unit.
+    projects
+        The projects (``area_max_ha``, ``is_pene``).
+    charging, unknown_as
+        ENAF charging of the rule set, and how unknown land cover counts.
+
+    Returns
+    -------
+    tuple
+        The last match, its lots, and the forbidden pairs with their French
+        ``explanation`` (empty when the first solution could be laid out).
+
+    Raises
+    ------
+    InfeasibleError
+        Still no layout after :data:`MAX_ROUNDS` solves.
+    """
+    fields = projects.set_index(projects[Col.PROJECT_ID].astype(str))
+    forbidden = pd.DataFrame(columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION])
+    seconds = 0.0
+    for solves in range(1, MAX_ROUNDS + 1):
+        match = solve(forbidden)
+        clock = time.perf_counter()
+        a = match.assignments
+        ids = a[Col.PROJECT_ID].astype(str)
+        extra = {
+            c: fields[c].reindex(ids).to_numpy()
+            for c in (Col.AREA_MAX_HA, Col.IS_PENE)
+            if c in fields.columns and c not in a.columns
+        }
+        layout = lay_out_lots(
+            a.assign(**extra), units, parcels, charging=charging, unknown_as=unknown_as
+        )
+        bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
+        if bad.empty:
+            bad = _over_budget(layout.lots, a, remaining, unit_pool)
+        seconds += time.perf_counter() - clock
+        if bad.empty:
+            layout.solves, layout.seconds = solves, seconds
+            return match, layout, forbidden.reset_index(drop=True)
+        forbidden = pd.concat([forbidden, bad], ignore_index=True)
+    msg = (
+        f"aucune affectation dont chaque lot tienne dans les parcelles de son unité après "
+        f"{MAX_ROUNDS} résolutions ; paires écartées : "
+        f"{forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist()[:10]}"
+    )
+    raise InfeasibleError(msg)
+
+
+def explain_forbidden(unmatched: pd.DataFrame, forbidden: pd.DataFrame) -> pd.DataFrame:
+    """Give the layout's reason to the projects left out because their lots could not be laid out.
+
+    A project that has no candidate pair left once its forbidden pairs are
+    removed would read as infeasible; it becomes ``no_lot`` with the unit and
+    the French explanation of its first forbidden pair.
+
+    Parameters
+    ----------
+    unmatched
+        The ``unmatched`` table of the last solve.
+    forbidden
+        The pairs :func:`place_with_lots` forbade, with their ``explanation``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unmatched`` with those rows rewritten.
+    """
+    if forbidden.empty or unmatched.empty:
+        return unmatched
+    first = forbidden.drop_duplicates(Col.PROJECT_ID).set_index(Col.PROJECT_ID)
+    hit = unmatched[Col.PROJECT_ID].astype(str).isin(first.index) & unmatched[
+        TableCol.REASON_CODE
+    ].isin(("infeasible", "no_land"))
+    if not hit.any():
+        return unmatched
+    out = unmatched.copy()
+    ids = out.loc[hit, Col.PROJECT_ID].astype(str)
+    out.loc[hit, TableCol.REASON_CODE] = "no_lot"
+    out.loc[hit, TableCol.REQUIREMENT] = None
+    out.loc[hit, UnitCol.UNIT_ID] = first[UnitCol.UNIT_ID].reindex(ids).to_numpy()
+    out.loc[hit, TableCol.EXPLANATION] = first[TableCol.EXPLANATION].reindex(ids).to_numpy()
+    out.loc[hit, TableCol.HINT] = NO_LOT_HINT
+    return out
+
+
+def with_lots(assignments: pd.DataFrame, lots: pd.DataFrame) -> pd.DataFrame:
+    """The assignments with what their lots say, the ENAF charge being the lot's own.
+
+    Parameters
+    ----------
+    assignments
+        One row per placed project (``assignments`` schema).
+    lots
+        Their lots (``lots`` schema), one per project.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``assignments`` in its order, ``enaf_ha`` replaced by the lot's charge
+        (the solver's is kept in the ``zan_cost`` sentence, completed when
+        they differ), and the columns of the ``lots`` schema added.
+    """
+    by_id = pd.DataFrame(lots).set_index(lots[Col.PROJECT_ID].astype(str))
+    row = by_id.reindex(assignments[Col.PROJECT_ID].astype(str))
+    out = assignments.copy()
+    charge = row[TableCol.ENAF_HA].astype(float).to_numpy()
+    differs = np.abs(charge - out[TableCol.ENAF_HA].astype(float).to_numpy()) >= 0.005
+    if TableCol.ZAN_COST in out.columns and differs.any():
+        note = [f" ; le lot lui-même compte {fr_compact(c, 2)} ha d'ENAF" for c in charge[differs]]
+        out.loc[differs, TableCol.ZAN_COST] = out.loc[differs, TableCol.ZAN_COST].astype(str) + note
+    out[TableCol.ENAF_HA] = charge
+    for column in LOT_COLUMNS:
+        if column not in (Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.ENAF_HA):
+            out[column] = row[column].to_numpy()
+    return check_table(out, "lots")
