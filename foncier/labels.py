@@ -206,6 +206,8 @@ AUDIT_LABELS: dict[str, str] = {
     "solver_gap": "Écart d'optimalité atteint",
     "greedy_objective": "Objectif d'une solution gloutonne",
     "candidate_pairs": "Couples projet-terrain possibles",
+    "solves": "Résolutions (les couples sans lot écartés)",
+    "pairs_without_lot": "Couples projet-terrain sans lot possible",
     "units": "Unités foncières",
     "decisions": "Décisions validées prises en compte",
     "timings_s": "Durée (s)",
@@ -220,6 +222,7 @@ AUDIT_LABELS: dict[str, str] = {
     "timings_s.budgets": "budgets ZAN",
     "timings_s.supply": "offre foncière",
     "timings_s.match": "appariement",
+    "timings_s.lots": "lots",
     "timings_s.balance": "bilan ZAN",
 }
 #: How budgets are pooled, as a phrase after "budgets".
