@@ -928,8 +928,8 @@ def write_report(
     n_left = len(result.unmatched)
     body = f"""
 <h1>{_esc(title)}</h1>
-<p class='label meta'>Scénario « {_esc(audit.get("name", ""))} », objectif
-« {_esc(objective)} », budgets ZAN {_esc(POOL_LABELS.get(pool, pool))} ;
+<p class='label meta'>Scénario « {_esc(audit.get("name", ""))} »,
+objectif « {_esc(objective)} », budgets ZAN {_esc(POOL_LABELS.get(pool, pool))} ;
 {_esc(territory.data_label)} ; règles {_esc(audit.get("rules"))}
 (version {_esc(audit.get("rules_version"))}) ; rapport produit le {now}.</p>
 {banner}
