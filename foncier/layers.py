@@ -36,6 +36,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 
+from foncier.choices import CONSTRAINT_KINDS
 from foncier.errors import (
     CRSError,
     GeometryError,
@@ -199,16 +200,6 @@ OCCUPANCIES = (
     "inconnu",
     "autre",
     "sans objet",
-)
-CONSTRAINT_KINDS = (
-    "ppri_red",
-    "ppri_blue",
-    "natura2000",
-    "znieff1",
-    "znieff2",
-    "seveso_zone",
-    "heritage",
-    "other",
 )
 CONSTRAINT_EFFECTS = ("exclude", "penalise")
 INFRA_KINDS = (

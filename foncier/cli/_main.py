@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from foncier import __version__
+from foncier.choices import DEFAULT_RULES, OBJECTIVES, POOL_LEVELS
 from foncier.errors import FoncierError
 from foncier.outputs import describe_os_error, write_errors
 
@@ -284,9 +285,9 @@ def load_territory(path: Path) -> Any:
 
 # -- options shared by several commands ---------------------------------------------------
 # Each is defined once here, with its choices taken from the library, so that a
-# command spells an option the way the others do.  The library modules are
-# imported by the factories, when the command modules are imported: only light
-# modules (no folium, matplotlib, scipy or rasterio) may be imported here.
+# command spells an option the way the others do.  The choices come from
+# :mod:`foncier.choices`, which imports nothing heavy: ``foncier --help`` loads
+# neither pandas nor geopandas.
 
 #: An existing file given as an option value.
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -294,8 +295,6 @@ EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def rules_option(func: F) -> F:
     """``--rules`` (parameter ``rules_name``): a built-in rule set name or a TOML/YAML file."""
-    from foncier.zan.rules import DEFAULT_RULES
-
     return click.option(
         "--rules",
         "rules_name",
@@ -314,8 +313,6 @@ def pool_option(default: str | None = None, help: str | None = None) -> Callable
     help
         Help text; by default it names the default.
     """
-    from foncier.zan.rules import POOL_LEVELS
-
     if help is None:
         help = (
             "Pooling level of the budgets (default: the rule set's)."
@@ -333,8 +330,6 @@ def pool_option(default: str | None = None, help: str | None = None) -> Callable
 
 def objective_option(func: F) -> F:
     """``--objective``: what the assignment maximises, one of the library's objectives."""
-    from foncier.assignment import OBJECTIVES
-
     return click.option(
         "--objective",
         type=click.Choice(OBJECTIVES),

@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from foncier._format import fr_number
-from foncier.assumptions import assumptions, assumptions_text
+from foncier.choices import GUARANTEE_UNKNOWN_CHOICES
 from foncier.cli._main import (
     EXISTING_FILE,
     committed_option,
@@ -33,17 +32,9 @@ from foncier.cli._main import (
     territory_argument,
 )
 from foncier.outputs import write_text
-from foncier.zan import (
-    BUDGET_COLUMNS,
-    GUARANTEE_STATUS_LABELS,
-    GUARANTEE_UNKNOWN_CHOICES,
-    STATUS_LABELS,
-    MissingEnafWarning,
-    budget_table,
-    load_rates,
-    load_rules,
-    read_committed,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _POOL_LABELS = {
     "commune": "par commune",
@@ -67,6 +58,11 @@ def _header(table: pd.DataFrame, territory_label: str) -> str:
 def _format_table(
     table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
 ) -> str:
+    import pandas as pd
+
+    from foncier.assumptions import assumptions_text
+    from foncier.zan import BUDGET_COLUMNS, GUARANTEE_STATUS_LABELS, STATUS_LABELS
+
     shown = pd.DataFrame(index=table.index)
     for col in BUDGET_COLUMNS:
         values = table[col]
@@ -101,6 +97,8 @@ def _format_table(
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:
     """Return the budget columns with floats rounded for CSV and JSON."""
+    from foncier.zan import BUDGET_COLUMNS
+
     return table[list(BUDGET_COLUMNS)].round(_MACHINE_DECIMALS)
 
 
@@ -132,6 +130,8 @@ def _assumptions_csv(table: pd.DataFrame) -> str:
         }
         for a in table.attrs.get("assumptions", [])
     ]
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=["key", "count", "communes", "text"])
     return frame.to_csv(sep=";", index=False)
 
@@ -183,6 +183,15 @@ def zan(
     fmt: str,
 ) -> None:
     """ZAN budgets 2021-2031 per commune, EPCI or SCoT: envelope, consumed, remaining."""
+    from foncier.assumptions import assumptions, assumptions_text
+    from foncier.zan import (
+        MissingEnafWarning,
+        budget_table,
+        load_rates,
+        load_rules,
+        read_committed,
+    )
+
     rules = load_rules(rules_name)
     t = load_territory(territory)
     if rates is not None:

@@ -18,11 +18,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
 
+from foncier.choices import (
+    DEFAULT_RULES,
+    GUARANTEE_UNKNOWN_CHOICES,
+    POOL_LEVELS,
+    PoolLevel,
+)
 from foncier.errors import DataSourceError, NotFoundError, RuleSetError
 from foncier.layers import Col, normalise_insee
 
@@ -42,17 +48,10 @@ __all__ = [
 ]
 
 #: A level at which budgets are pooled and rates territorialised.
-PoolLevel = Literal["commune", "epci", "scot"]
-#: The pooling levels, most specific first (the one list of them: CLI, service, library).
-POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
-#: Name of the rule set used when none is given.
-DEFAULT_RULES = "climat-resilience-2023"
 UnknownCover = Literal["enaf", "artificialised"]
 #: Values of ``unknown_land_cover``: how land of unknown cover is charged.
 UNKNOWN_COVER_CHOICES: tuple[str, ...] = ("enaf", "artificialised")
 GuaranteeUnknown = Literal["refuse", "apply"]
-#: What to do with the garantie communale of a commune whose planning status is unknown.
-GUARANTEE_UNKNOWN_CHOICES: tuple[str, ...] = ("refuse", "apply")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
 
