@@ -26,8 +26,9 @@ from api.settings import Settings
 from api.state import StateStore
 from foncier.decisions import committed_of, validated_placements
 from foncier.errors import NotFoundError
+from foncier.explain import QueryUnits, place_names, prepare_query
 from foncier.inputs import MatchingInputs, matching_inputs
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
@@ -278,6 +279,43 @@ class ServiceContext:
             return built, [str(w.message) for w in caught]
 
         value: tuple[MatchingInputs, list[str]] = self.memo(key, compute)
+        return value
+
+    def query_units(self, pool: str, rules: str | None) -> QueryUnits:
+        """The land units, pools and arrays of single-project queries (:func:`prepare_query`).
+
+        Cached like :meth:`inputs`, so that a query only evaluates its project.
+
+        Raises
+        ------
+        NotFoundError
+            Unknown rule set.
+        """
+        inputs = self.inputs(pool, rules)
+        key = ("query_units", pool, rules, self.store.decisions_version())
+
+        def compute() -> QueryUnits:
+            return prepare_query(
+                inputs.units,
+                inputs.pools.remaining,
+                inputs.pools.unit_pool,
+                pool_names=inputs.pools.names,
+                pool_kind=inputs.pools.kind,
+            )
+
+        value: QueryUnits = self.memo(key, compute)
+        return value
+
+    def place_names(self) -> pd.DataFrame:
+        """Commune name and site label of every land unit, indexed by ``unit_id``."""
+
+        def compute() -> pd.DataFrame:
+            units = self.data.units
+            return place_names(units, self.territory).set_index(
+                units[UnitCol.UNIT_ID].astype(str).to_numpy()
+            )
+
+        value: pd.DataFrame = self.memo(("place_names",), compute)
         return value
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

@@ -73,6 +73,7 @@ __all__ = [
     "check_units",
     "feasibility_table",
     "pairwise_feasible",
+    "unit_arrays",
     "unverified_labels",
 ]
 
@@ -568,6 +569,23 @@ def _summarise(
     return counts, closest_rows, relax_rows
 
 
+def unit_arrays(units: pd.DataFrame, thresholds: Thresholds | None = None) -> _UnitArrays:
+    """The units' side of the requirements and criteria, checked and built once.
+
+    For many :func:`candidate_pairs` calls on the same units (the service's
+    single-project queries): pass the result as its ``arrays``.
+
+    Parameters
+    ----------
+    units
+        Land units (see :func:`check_units`).
+    thresholds
+        Requirement constants; the same as those given to :func:`candidate_pairs`.
+    """
+    check_units(units)
+    return _unit_arrays(units, thresholds or Thresholds())
+
+
 def candidate_pairs(
     projects: pd.DataFrame,
     units: pd.DataFrame,
@@ -577,6 +595,7 @@ def candidate_pairs(
     top_n: int | None = 50,
     rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
     charging: EnafCharging | None = None,
+    arrays: _UnitArrays | None = None,
 ) -> tuple[pd.DataFrame, Rejections]:
     """Feasible (project, unit) pairs with their score, pruned, and rejection summaries.
 
@@ -606,6 +625,8 @@ def candidate_pairs(
     charging
         What counts as ENAF consumption (:class:`EnafCharging` defaults:
         PENE and friches free).
+    arrays
+        :func:`unit_arrays` of ``units`` under ``thresholds``, when already built.
 
     Returns
     -------
@@ -618,11 +639,11 @@ def candidate_pairs(
     rejections : Rejections
         Per-project summaries used by the explanations.
     """
-    check_units(units)
     weights = weights or Weights()
     th = thresholds or Thresholds()
     charging = charging or EnafCharging()
-    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    pa = _project_arrays(projects)
+    ua = arrays if arrays is not None else unit_arrays(units, th)
     frames: list[pd.DataFrame] = []
     counts, closest, relax = [], [], []
     for sl in _chunks(len(pa.ids), len(ua.ids)):

@@ -20,6 +20,7 @@ from foncier.layers import CRS_L93, Col, LoadReport, normalise_insee, validate_l
 
 __all__ = [
     "MAX_TOP_K",
+    "check_in_territory",
     "check_preferred_communes",
     "check_top_k",
     "project_frame",
@@ -102,8 +103,35 @@ def validate_projects(
     out = validate_layer("projects", projects)
     if communes is None:
         return out
-    _check_area_within_territory(out, communes)
-    return check_preferred_communes(out, communes)
+    return check_in_territory(out, communes)
+
+
+def check_in_territory(
+    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str]
+) -> pd.DataFrame:
+    """The rules of :func:`validate_projects` its schema cannot state, on a validated table.
+
+    Parameters
+    ----------
+    projects
+        A projects table already validated against its schema (e.g. by
+        :func:`project_frame`).
+    communes
+        The territory's communes (a layer with ``insee``, or INSEE codes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``projects`` itself.
+
+    Raises
+    ------
+    LayerSchemaError
+        A ``preferred_insee`` outside the territory, or an area larger than
+        the territory.
+    """
+    _check_area_within_territory(projects, communes)
+    return check_preferred_communes(projects, communes)
 
 
 def check_preferred_communes(
