@@ -29,6 +29,7 @@ from foncier.errors import NotFoundError
 from foncier.explain import QueryUnits, place_names, prepare_query
 from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import Col, UnitCol
+from foncier.projects import TerritoryLimits, territory_limits
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
@@ -226,7 +227,8 @@ class ServiceContext:
         """
         known = self.rule_sets()
         if name is None:
-            return load_rules(None)
+            default: RuleSet = self.memo(("rule_set", None), lambda: load_rules(None))
+            return default
         if name not in known:
             msg = f"unknown rule set {name!r}; the service knows {sorted(known)}"
             raise NotFoundError(msg)
@@ -304,6 +306,13 @@ class ServiceContext:
             )
 
         value: QueryUnits = self.memo(key, compute)
+        return value
+
+    def territory_limits(self) -> TerritoryLimits:
+        """The communes and area a queried project must fit in (:func:`territory_limits`)."""
+        value: TerritoryLimits = self.memo(
+            ("territory_limits",), lambda: territory_limits(self.territory.communes)
+        )
         return value
 
     def place_names(self) -> pd.DataFrame:

@@ -38,7 +38,9 @@ from foncier.feasibility import (
     Rejections,
     Thresholds,
     candidate_pairs,
+    one_project_pairs,
     unit_arrays,
+    unverified_labels,
 )
 from foncier.layers import Col, UnitCol
 from foncier.projects import check_top_k, project_frame
@@ -584,7 +586,40 @@ def query_project(
         pool_names=pool_names,
         pool_kind=pool_kind,
     )
-    return query_prepared(frame, prepared, k, weights, charging=charging)
+    weights = weights or Weights()
+    left_of_unit = prepared.left_of_unit
+
+    def fits_first(f: pd.DataFrame) -> np.ndarray:
+        return _fits_first(
+            f["u"].to_numpy(), f["enaf_ha"].to_numpy(), f["score"].to_numpy(), left_of_unit
+        )
+
+    pairs, _ = candidate_pairs(
+        frame,
+        prepared.units,
+        weights=weights,
+        thresholds=prepared.thresholds,
+        top_n=k,
+        rank=fits_first,
+        charging=charging,
+        arrays=prepared.arrays,
+    )
+    left = left_of_unit[pairs["u"].to_numpy(dtype=int)]
+    pairs = pairs.assign(
+        code=prepared.pools.of_unit[pairs["u"].to_numpy(dtype=int)],
+        left_ha=left,
+        zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL,
+    )
+    top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
+    return _answer(top, prepared, weights)
+
+
+def _fits_first(
+    u: np.ndarray, enaf_ha: np.ndarray, score: np.ndarray, left_of_unit: np.ndarray
+) -> np.ndarray:
+    """Rank of a query's pairs: those that fit their pool's budget first, then by score."""
+    over = enaf_ha > np.maximum(left_of_unit[u], 0.0) + _TOL
+    return score - 10.0 * over
 
 
 def query_prepared(
@@ -612,29 +647,36 @@ def query_prepared(
     k = check_top_k(k)
     weights = weights or Weights()
     frame = project if isinstance(project, pd.DataFrame) else project_frame(project)
-    units, pools, left_of_unit = prepared.units, prepared.pools, prepared.left_of_unit
-
-    def fits_first(f: pd.DataFrame) -> np.ndarray:
-        over = f["enaf_ha"].to_numpy() > np.maximum(left_of_unit[f["u"].to_numpy()], 0.0) + _TOL
-        return f["score"].to_numpy() - 10.0 * over
-
-    pairs, _ = candidate_pairs(
+    left_of_unit = prepared.left_of_unit
+    # the pairs stay arrays: filter, score and top-k in numpy, a frame for the k kept only
+    cols = one_project_pairs(
         frame,
-        units,
+        prepared.arrays,
         weights=weights,
         thresholds=prepared.thresholds,
         top_n=k,
-        rank=fits_first,
+        rank=lambda c: _fits_first(c["u"], c["enaf_ha"], c["score"], left_of_unit),
         charging=charging,
-        arrays=prepared.arrays,
     )
-    left = left_of_unit[pairs["u"].to_numpy(dtype=int)]
-    pairs = pairs.assign(
-        code=pools.of_unit[pairs["u"].to_numpy(dtype=int)],
-        left_ha=left,
-        zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL,
+    left = left_of_unit[cols["u"]]
+    zan_ok = cols["enaf_ha"] <= np.maximum(left, 0.0) + _TOL
+    # as a stable sort on (zan_ok, score), both descending
+    order = np.lexsort((np.arange(len(left)), -cols["score"], ~zan_ok))[:k]
+    top = pd.DataFrame(
+        {
+            **{name: values[order] for name, values in cols.items()},
+            "code": prepared.pools.of_unit[cols["u"][order]],
+            "left_ha": left[order],
+            "zan_ok": zan_ok[order],
+        }
     )
-    top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
+    top["unverified"] = unverified_labels(top["unverified_bits"].to_numpy())
+    return _answer(top, prepared, weights)
+
+
+def _answer(top: pd.DataFrame, prepared: QueryUnits, weights: Weights) -> pd.DataFrame:
+    """The answer of a query from its top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…)."""
+    units, pools = prepared.units, prepared.pools
     u = top["u"].to_numpy(dtype=int)
     codes = top["code"].to_numpy(dtype=int)
     details = {

@@ -51,7 +51,8 @@ def match_query(
     # then with the rules the schema cannot state: a commune of the territory, an area
     # within the territory's
     project = project_frame(body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True))
-    check_in_territory(project, ctx.territory.communes)
+    project.attrs = {}  # pandas deep-copies attrs (its load report) on every operation
+    check_in_territory(project, ctx.territory_limits())
     inputs = ctx.inputs(body.pool, body.rules)
     # units, pools and their arrays are prepared once per decision-log version
     top = query_prepared(
