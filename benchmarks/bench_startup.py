@@ -23,7 +23,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HELP = "from foncier.cli import main\nmain(['--help'], prog_name='foncier')"
+HELP = (
+    "from foncier.cli import main\n"
+    "try:\n    main(['--help'], prog_name='foncier')\nexcept SystemExit as exc:\n"
+    "    raise SystemExit(exc.code)\n"
+)
 PROBE = (
     "import sys\nfrom foncier.cli import main\n"
     "try:\n    main(['--help'], prog_name='foncier')\nexcept SystemExit:\n    pass\n"
@@ -35,7 +39,7 @@ PROBE = (
 
 def run(code: str, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=False, capture_output=True)
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -54,7 +58,7 @@ def main() -> None:
         help_.append(run(HELP, env))
     b, h = statistics.median(bare), statistics.median(help_)
     loaded = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     ).stderr.strip()
     print(f"python -c pass : {b * 1000:7.1f} ms (median of {args.repeat})")
     print(f"foncier --help : {h * 1000:7.1f} ms (median of {args.repeat})")
