@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import foncier
 from foncier.assignment import OBJECTIVES
+from foncier.choices import OBJECTIVE_LABELS
 from foncier.cli import main
 from foncier.zan.rules import POOL_LEVELS
 
@@ -115,7 +116,8 @@ def test_cli_choices_come_from_the_library():
     runner = CliRunner()
     match_help = runner.invoke(main, ["match", "--help"], terminal_width=200).output
     zan_help = runner.invoke(main, ["zan", "--help"], terminal_width=200).output
-    assert f"[{'|'.join(OBJECTIVES)}]" in match_help
+    # the objectives by their French labels, in the library's order
+    assert f"[{'|'.join(OBJECTIVE_LABELS[o] for o in OBJECTIVES)}]" in match_help
     for page in (match_help, zan_help):
         assert f"[{'|'.join(POOL_LEVELS)}]" in page
         assert "--rules" in page and "--committed" in page

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from foncier._format import fr_compact
+from foncier.choices import OBJECTIVE_LABELS, POOL_LABELS
 from foncier.cli._main import (
     EXISTING_FILE,
     committed_option,
@@ -22,7 +23,6 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
-from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 
 _UNMATCHED_SHOWN = 10
 
