@@ -26,8 +26,10 @@ from api.settings import Settings
 from api.state import StateStore
 from foncier.decisions import committed_of, validated_placements
 from foncier.errors import NotFoundError
+from foncier.explain import QueryUnits, place_names, prepare_query
 from foncier.inputs import MatchingInputs, matching_inputs
-from foncier.layers import Col
+from foncier.layers import Col, UnitCol
+from foncier.projects import TerritoryLimits, territory_limits
 from foncier.scenarios import ScenarioResult
 from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
@@ -225,7 +227,8 @@ class ServiceContext:
         """
         known = self.rule_sets()
         if name is None:
-            return load_rules(None)
+            default: RuleSet = self.memo(("rule_set", None), lambda: load_rules(None))
+            return default
         if name not in known:
             msg = (
                 f"jeu de règles inconnu « {name} » ; le service connaît : "
@@ -281,6 +284,50 @@ class ServiceContext:
             return built, [str(w.message) for w in caught]
 
         value: tuple[MatchingInputs, list[str]] = self.memo(key, compute)
+        return value
+
+    def query_units(self, pool: str, rules: str | None) -> QueryUnits:
+        """The land units, pools and arrays of single-project queries (:func:`prepare_query`).
+
+        Cached like :meth:`inputs`, so that a query only evaluates its project.
+
+        Raises
+        ------
+        NotFoundError
+            Unknown rule set.
+        """
+        inputs = self.inputs(pool, rules)
+        key = ("query_units", pool, rules, self.store.decisions_version())
+
+        def compute() -> QueryUnits:
+            return prepare_query(
+                inputs.units,
+                inputs.pools.remaining,
+                inputs.pools.unit_pool,
+                pool_names=inputs.pools.names,
+                pool_kind=inputs.pools.kind,
+            )
+
+        value: QueryUnits = self.memo(key, compute)
+        return value
+
+    def territory_limits(self) -> TerritoryLimits:
+        """The communes and area a queried project must fit in (:func:`territory_limits`)."""
+        value: TerritoryLimits = self.memo(
+            ("territory_limits",), lambda: territory_limits(self.territory.communes)
+        )
+        return value
+
+    def place_names(self) -> pd.DataFrame:
+        """Commune name and site label of every land unit, indexed by ``unit_id``."""
+
+        def compute() -> pd.DataFrame:
+            units = self.data.units
+            return place_names(units, self.territory).set_index(
+                units[UnitCol.UNIT_ID].astype(str).to_numpy()
+            )
+
+        value: pd.DataFrame = self.memo(("place_names",), compute)
         return value
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

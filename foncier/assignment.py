@@ -26,11 +26,12 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from foncier.choices import OBJECTIVES, Objective
 from foncier.errors import FoncierError
 from foncier.layers import UnitCol
 
@@ -54,9 +55,6 @@ __all__ = [
 ]
 
 #: An objective a scenario can maximise (see :func:`objective_coefficients`).
-Objective = Literal["jobs", "score", "min_enaf", "friches_first"]
-#: The objectives (the one list of them: CLI, service, library).
-OBJECTIVES: tuple[Objective, ...] = get_args(Objective)
 #: ``min_enaf``: a placement is worth its jobs minus this many jobs per ha of
 #: ENAF it consumes, so a project is placed on ENAF only if it brings more
 #: than 20 jobs per ha consumed, and ENAF-free sites are preferred.

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 
 from foncier._format import fr_number
+from foncier.choices import LAYER_LABELS
 from foncier.criteria import CRITERIA, UNKNOWN_VALUES
 from foncier.layers import FOOTPRINT_APPROXIMATE, ORIGIN_FRICHE, Col, UnitCol
 
@@ -54,21 +55,6 @@ class Assumption(TypedDict):
     ha: float | None
 
 
-#: French names of the layers and tables of a territory.
-LAYER_LABELS: dict[str, str] = {
-    "communes": "communes",
-    "parcels": "parcelles",
-    "plu_zones": "zonage PLU",
-    "zae": "ZAE",
-    "zae_plots": "terrains de ZAE",
-    "friches": "friches",
-    "constraints": "contraintes",
-    "infrastructure": "infrastructures",
-    "enaf_consumption": "consommation ENAF",
-    "projects": "projets",
-    "dem": "MNT",
-    "planning_docs": "documents d'urbanisme",
-}
 #: French names of the land-unit criteria counted by the completeness.
 CRITERIA_LABELS: dict[str, str] = {
     UnitCol.SLOPE_MEAN_PCT: "pente moyenne",

@@ -25,6 +25,7 @@ Reason codes of an unmatched project:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,15 @@ import pandas as pd
 
 from foncier._format import fr_compact
 from foncier.assignment import PoolInfo, pool_info
-from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_pairs
+from foncier.feasibility import (
+    REQUIREMENTS,
+    Rejections,
+    Thresholds,
+    candidate_pairs,
+    one_project_pairs,
+    unit_arrays,
+    unverified_labels,
+)
 from foncier.labels import OBJECTIVE_LABELS, REQUIREMENT_LABELS
 from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
 from foncier.projects import check_top_k, project_frame
@@ -44,6 +53,10 @@ __all__ = [
     "REASON_CODES",
     "explain_placed",
     "explain_unmatched",
+    "QueryUnits",
+    "place_names",
+    "prepare_query",
+    "query_prepared",
     "query_project",
     "unit_sites",
     "with_place_names",
@@ -452,8 +465,60 @@ def _competition_row(
     return row
 
 
+@dataclass(frozen=True)
+class QueryUnits:
+    """Land units prepared once for many single-project queries (:func:`prepare_query`).
+
+    Attributes
+    ----------
+    units
+        The land units, indexed by row position.
+    arrays
+        Their requirement and criteria arrays (:func:`foncier.feasibility.unit_arrays`).
+    pools
+        The budget pools aligned with them.
+    left_of_unit
+        What the pool of each unit has left (ha; 0 for a unit without a pool).
+    thresholds
+        The requirement constants the arrays were built with.
+    """
+
+    units: pd.DataFrame
+    arrays: Any
+    pools: PoolInfo
+    left_of_unit: np.ndarray
+    thresholds: Thresholds | None = None
+
+
+def prepare_query(
+    units: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    *,
+    thresholds: Thresholds | None = None,
+    pool_names: Mapping[str, str] | None = None,
+    pool_kind: str = "commune",
+) -> QueryUnits:
+    """What every query on these units and budgets shares, computed once.
+
+    Parameters
+    ----------
+    units, remaining, unit_pool, thresholds, pool_names, pool_kind
+        As for :func:`query_project`.
+
+    Returns
+    -------
+    QueryUnits
+        For :func:`query_prepared`.
+    """
+    units = units.reset_index(drop=True)
+    pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
+    left_of_unit = np.append(pools.remaining, 0.0)[pools.of_unit]  # no pool (-1) -> 0 ha
+    return QueryUnits(units, unit_arrays(units, thresholds), pools, left_of_unit, thresholds)
+
+
 def query_project(
-    project: Mapping[str, Any] | pd.Series,
+    project: Mapping[str, Any] | pd.Series | pd.DataFrame,
     units: pd.DataFrame,
     remaining: pd.Series,
     unit_pool: pd.Series,
@@ -468,13 +533,15 @@ def query_project(
     """Top-k feasible units for one project, without solving the portfolio.
 
     Units whose ZAN cost fits the pool's remaining budget come first, then by
-    score.
+    score.  For many queries on the same units, :func:`prepare_query` once
+    and :func:`query_prepared` each time give the same answers.
 
     Parameters
     ----------
     project
         The project's fields (``area_min_ha`` at least; others as in the
-        ``projects`` layer).
+        ``projects`` layer), or its one-row table from
+        :func:`foncier.projects.project_frame` (already validated).
     units
         Land units.
     remaining, unit_pool
@@ -509,32 +576,106 @@ def query_project(
         not an integer in 1..1000.
     """
     k = check_top_k(k)
+    frame = project if isinstance(project, pd.DataFrame) else project_frame(project)
+    prepared = prepare_query(
+        units,
+        remaining,
+        unit_pool,
+        thresholds=thresholds,
+        pool_names=pool_names,
+        pool_kind=pool_kind,
+    )
     weights = weights or Weights()
-    frame = project_frame(project)
-    units = units.reset_index(drop=True)
-    pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
-    left_of_unit = np.append(pools.remaining, 0.0)[pools.of_unit]  # no pool (-1) -> 0 ha
+    left_of_unit = prepared.left_of_unit
 
     def fits_first(f: pd.DataFrame) -> np.ndarray:
-        over = f["enaf_ha"].to_numpy() > np.maximum(left_of_unit[f["u"].to_numpy()], 0.0) + _TOL
-        return f["score"].to_numpy() - 10.0 * over
+        return _fits_first(
+            f["u"].to_numpy(), f["enaf_ha"].to_numpy(), f["score"].to_numpy(), left_of_unit
+        )
 
     pairs, _ = candidate_pairs(
         frame,
-        units,
+        prepared.units,
         weights=weights,
-        thresholds=thresholds,
+        thresholds=prepared.thresholds,
         top_n=k,
         rank=fits_first,
         charging=charging,
+        arrays=prepared.arrays,
     )
     left = left_of_unit[pairs["u"].to_numpy(dtype=int)]
     pairs = pairs.assign(
-        code=pools.of_unit[pairs["u"].to_numpy(dtype=int)],
+        code=prepared.pools.of_unit[pairs["u"].to_numpy(dtype=int)],
         left_ha=left,
         zan_ok=pairs["enaf_ha"].to_numpy() <= np.maximum(left, 0.0) + _TOL,
     )
     top = pairs.sort_values(["zan_ok", "score"], ascending=[False, False], kind="stable").head(k)
+    return _answer(top, prepared, weights)
+
+
+def _fits_first(
+    u: np.ndarray, enaf_ha: np.ndarray, score: np.ndarray, left_of_unit: np.ndarray
+) -> np.ndarray:
+    """Rank of a query's pairs: those that fit their pool's budget first, then by score."""
+    over = enaf_ha > np.maximum(left_of_unit[u], 0.0) + _TOL
+    return score - 10.0 * over
+
+
+def query_prepared(
+    project: Mapping[str, Any] | pd.Series | pd.DataFrame,
+    prepared: QueryUnits,
+    k: int = 5,
+    weights: Weights | None = None,
+    *,
+    charging: EnafCharging | None = None,
+) -> pd.DataFrame:
+    """:func:`query_project` on units prepared once by :func:`prepare_query`.
+
+    Parameters
+    ----------
+    project, k, weights, charging
+        As for :func:`query_project`.
+    prepared
+        The units, pools and arrays shared by the queries.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`query_project`.
+    """
+    k = check_top_k(k)
+    weights = weights or Weights()
+    frame = project if isinstance(project, pd.DataFrame) else project_frame(project)
+    left_of_unit = prepared.left_of_unit
+    # the pairs stay arrays: filter, score and top-k in numpy, a frame for the k kept only
+    cols = one_project_pairs(
+        frame,
+        prepared.arrays,
+        weights=weights,
+        thresholds=prepared.thresholds,
+        top_n=k,
+        rank=lambda c: _fits_first(c["u"], c["enaf_ha"], c["score"], left_of_unit),
+        charging=charging,
+    )
+    left = left_of_unit[cols["u"]]
+    zan_ok = cols["enaf_ha"] <= np.maximum(left, 0.0) + _TOL
+    # as a stable sort on (zan_ok, score), both descending
+    order = np.lexsort((np.arange(len(left)), -cols["score"], ~zan_ok))[:k]
+    top = pd.DataFrame(
+        {
+            **{name: values[order] for name, values in cols.items()},
+            "code": prepared.pools.of_unit[cols["u"][order]],
+            "left_ha": left[order],
+            "zan_ok": zan_ok[order],
+        }
+    )
+    top["unverified"] = unverified_labels(top["unverified_bits"].to_numpy())
+    return _answer(top, prepared, weights)
+
+
+def _answer(top: pd.DataFrame, prepared: QueryUnits, weights: Weights) -> pd.DataFrame:
+    """The answer of a query from its top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…)."""
+    units, pools = prepared.units, prepared.pools
     u = top["u"].to_numpy(dtype=int)
     codes = top["code"].to_numpy(dtype=int)
     details = {
@@ -567,7 +708,36 @@ def query_project(
     )
 
 
-def with_place_names(top: pd.DataFrame, territory: Any) -> pd.DataFrame:
+def place_names(units: pd.DataFrame, territory: Any) -> pd.DataFrame:
+    """The ``commune`` name and the ``site`` label of each unit, for :func:`with_place_names`.
+
+    Parameters
+    ----------
+    units
+        Land units, or a query answer (``insee``, and ``origin`` and
+        ``site_id`` for the sites).
+    territory
+        The :class:`~foncier.territory.Territory` they come from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the index of ``units``: ``commune``, and ``site`` when ``units``
+        has ``origin`` and ``site_id``.
+    """
+    names = territory.communes.set_index(Col.INSEE)[Col.NAME]
+    out = pd.DataFrame(
+        {"commune": units[Col.INSEE].map(names).fillna(units[Col.INSEE]).astype("str")},
+        index=units.index,
+    )
+    if UnitCol.ORIGIN in units.columns and Col.SITE_ID in units.columns:
+        out["site"] = territory.site_labels(units[UnitCol.ORIGIN], units[Col.SITE_ID])
+    return out
+
+
+def with_place_names(
+    top: pd.DataFrame, territory: Any, names: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """A query answer with the ``commune`` name and the ``site`` label of each unit.
 
     Parameters
@@ -576,6 +746,9 @@ def with_place_names(top: pd.DataFrame, territory: Any) -> pd.DataFrame:
         An answer of :func:`query_project`.
     territory
         The :class:`~foncier.territory.Territory` its units come from.
+    names
+        :func:`place_names` of all the units, indexed by ``unit_id``, when
+        computed once for many answers.
 
     Returns
     -------
@@ -584,15 +757,14 @@ def with_place_names(top: pd.DataFrame, territory: Any) -> pd.DataFrame:
         « friche … », « zone d'activités du PLU ») after ``site_id``.
     """
     out = top.copy()
-    names = territory.communes.set_index(Col.INSEE)[Col.NAME]
-    out.insert(
-        list(out.columns).index(Col.INSEE) + 1,
-        "commune",
-        out[Col.INSEE].map(names).fillna(out[Col.INSEE]).astype("str"),
-    )
+    if names is None:
+        found = place_names(out, territory)
+    else:
+        found = names.reindex(out[UnitCol.UNIT_ID].to_numpy())
+        found.index = out.index
+    out.insert(list(out.columns).index(Col.INSEE) + 1, "commune", found["commune"])
     if UnitCol.ORIGIN in out.columns and Col.SITE_ID in out.columns:
-        site = territory.site_labels(out[UnitCol.ORIGIN], out[Col.SITE_ID])
-        out.insert(list(out.columns).index(Col.SITE_ID) + 1, "site", site)
+        out.insert(list(out.columns).index(Col.SITE_ID) + 1, "site", found["site"])
     return out
 
 

@@ -72,7 +72,9 @@ __all__ = [
     "candidate_pairs",
     "check_units",
     "feasibility_table",
+    "one_project_pairs",
     "pairwise_feasible",
+    "unit_arrays",
     "unverified_labels",
 ]
 
@@ -397,29 +399,8 @@ def _pairs_frame(
     top_n: int | None = None,
 ) -> pd.DataFrame:
     """Frame of feasible pairs with score, ZAN cost and criteria, pruned to ``top_n``."""
-    crit = pair_criteria(
-        {name: values[u] for name, values in ua.base_score.items()},
-        area_max_ha=pa.area_max[p],
-        net_area_ha=ua.net_area[u],
-        preferred_insee=pa.preferred[p],
-        insee=ua.insee[u],
-        n_unverified=_n_unverified(bits),
-    )
-    core = pd.DataFrame(
-        {
-            "p": p.astype(np.int64),
-            "u": u.astype(np.int64),
-            "score": score(crit, weights),
-            "area_ha": pa.area_min[p],
-            "enaf_ha": charging.charge(
-                pa.area_min[p], ua.enaf_share[u], pa.is_pene[p], ua.is_friche[u]
-            ),
-            "jobs": pa.jobs[p],
-            "is_friche": ua.is_friche[u],
-            "is_pene": pa.is_pene[p],
-            "unverified_bits": bits.astype(np.int64),
-        }
-    )
+    columns, crit = _pair_columns(pa, ua, p, u, bits, weights, charging)
+    core = pd.DataFrame(columns)
     if top_n is not None and len(core):
         key = rank(core) if rank is not None else core["score"].to_numpy()
         keep = _top_mask(p, None, key, top_n) | _top_mask(p, core["enaf_ha"].to_numpy(), key, top_n)
@@ -439,6 +420,93 @@ def _pairs_frame(
         axis=1,
     )
     return frame
+
+
+def _pair_columns(
+    pa: _ProjectArrays,
+    ua: _UnitArrays,
+    p: np.ndarray,
+    u: np.ndarray,
+    bits: np.ndarray,
+    weights: Weights,
+    charging: EnafCharging,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Columns of feasible pairs (score, ZAN cost…) and their criteria, as arrays."""
+    crit = pair_criteria(
+        {name: values[u] for name, values in ua.base_score.items()},
+        area_max_ha=pa.area_max[p],
+        net_area_ha=ua.net_area[u],
+        preferred_insee=pa.preferred[p],
+        insee=ua.insee[u],
+        n_unverified=_n_unverified(bits),
+    )
+    columns = {
+        "p": p.astype(np.int64),
+        "u": u.astype(np.int64),
+        "score": score(crit, weights),
+        "area_ha": pa.area_min[p],
+        "enaf_ha": charging.charge(
+            pa.area_min[p], ua.enaf_share[u], pa.is_pene[p], ua.is_friche[u]
+        ),
+        "jobs": pa.jobs[p],
+        "is_friche": ua.is_friche[u],
+        "is_pene": pa.is_pene[p],
+        "unverified_bits": bits.astype(np.int64),
+    }
+    return columns, crit
+
+
+def one_project_pairs(
+    project: pd.DataFrame,
+    arrays: _UnitArrays,
+    *,
+    weights: Weights | None = None,
+    thresholds: Thresholds | None = None,
+    top_n: int | None = None,
+    rank: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = None,
+    charging: EnafCharging | None = None,
+) -> dict[str, np.ndarray]:
+    """The feasible pairs of one project as arrays: :func:`candidate_pairs` without frames.
+
+    For the single-project queries of the service, where building the frames
+    costs more than evaluating the requirements.
+
+    Parameters
+    ----------
+    project
+        A one-row projects table (:func:`foncier.projects.project_frame`).
+    arrays
+        :func:`unit_arrays` of the land units under ``thresholds``.
+    weights, thresholds, top_n, charging
+        As for :func:`candidate_pairs`.
+    rank
+        Function of the pairs' arrays (``u``, ``score``, ``enaf_ha``…) returning
+        the value they are ranked by when pruning; defaults to the score.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        The columns of :func:`candidate_pairs`'s pairs other than ``project_id``
+        and ``unverified`` (``unit_id``, ``p``, ``u``, ``score``, ``enaf_ha``,
+        ``unverified_bits``, ``c_<criterion>``…), pairs in the same order.
+    """
+    weights = weights or Weights()
+    th = thresholds or Thresholds()
+    charging = charging or EnafCharging()
+    pa = _project_arrays(project)
+    chunk = _evaluate(pa, arrays, th, slice(0, len(pa.ids)))
+    pi, ui = np.nonzero(chunk.feasible)
+    columns, crit = _pair_columns(pa, arrays, pi, ui, chunk.unknown_bits[pi, ui], weights, charging)
+    if top_n is not None and len(pi):
+        key = rank(columns) if rank is not None else columns["score"]
+        keep = _top_mask(pi, None, key, top_n) | _top_mask(pi, columns["enaf_ha"], key, top_n)
+        columns = {name: values[keep] for name, values in columns.items()}
+        crit = {name: values[keep] for name, values in crit.items()}
+    return {
+        UnitCol.UNIT_ID: arrays.ids[columns["u"]],
+        **columns,
+        **{f"c_{name}": values for name, values in crit.items()},
+    }
 
 
 def _top_mask(p: np.ndarray, first: np.ndarray | None, key: np.ndarray, top_n: int) -> np.ndarray:
@@ -568,6 +636,23 @@ def _summarise(
     return counts, closest_rows, relax_rows
 
 
+def unit_arrays(units: pd.DataFrame, thresholds: Thresholds | None = None) -> _UnitArrays:
+    """The units' side of the requirements and criteria, checked and built once.
+
+    For many :func:`candidate_pairs` calls on the same units (the service's
+    single-project queries): pass the result as its ``arrays``.
+
+    Parameters
+    ----------
+    units
+        Land units (see :func:`check_units`).
+    thresholds
+        Requirement constants; the same as those given to :func:`candidate_pairs`.
+    """
+    check_units(units)
+    return _unit_arrays(units, thresholds or Thresholds())
+
+
 def candidate_pairs(
     projects: pd.DataFrame,
     units: pd.DataFrame,
@@ -577,6 +662,7 @@ def candidate_pairs(
     top_n: int | None = 50,
     rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
     charging: EnafCharging | None = None,
+    arrays: _UnitArrays | None = None,
 ) -> tuple[pd.DataFrame, Rejections]:
     """Feasible (project, unit) pairs with their score, pruned, and rejection summaries.
 
@@ -606,6 +692,8 @@ def candidate_pairs(
     charging
         What counts as ENAF consumption (:class:`EnafCharging` defaults:
         PENE and friches free).
+    arrays
+        :func:`unit_arrays` of ``units`` under ``thresholds``, when already built.
 
     Returns
     -------
@@ -618,11 +706,11 @@ def candidate_pairs(
     rejections : Rejections
         Per-project summaries used by the explanations.
     """
-    check_units(units)
     weights = weights or Weights()
     th = thresholds or Thresholds()
     charging = charging or EnafCharging()
-    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    pa = _project_arrays(projects)
+    ua = arrays if arrays is not None else unit_arrays(units, th)
     frames: list[pd.DataFrame] = []
     counts, closest, relax = [], [], []
     for sl in _chunks(len(pa.ids), len(ua.ids)):

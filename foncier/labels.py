@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from foncier._format import fr_number
+from foncier.choices import OBJECTIVE_LABELS, POOL_LABELS, code_of
 from foncier.layers import (
     ORIGIN_ACTIVITY_ZONE,
     ORIGIN_FRICHE,
@@ -47,7 +47,6 @@ __all__ = [
     "REASON_LABELS",
     "REQUIREMENT_LABELS",
     "TABLE_COLUMN_LABELS",
-    "TERRITORY_LAYER_LABELS",
     "code_of",
     "collapsible",
     "esc",
@@ -225,35 +224,7 @@ AUDIT_LABELS: dict[str, str] = {
     "timings_s.lots": "lots",
     "timings_s.balance": "bilan ZAN",
 }
-#: How budgets are pooled, as a phrase after "budgets".
-POOL_LABELS: dict[str, str] = {
-    "commune": "par commune",
-    "epci": "mutualisés par EPCI",
-    "scot": "mutualisés par SCoT",
-}
 
-#: French name of each layer of a territory folder (:data:`foncier.layers.SCHEMAS`).
-TERRITORY_LAYER_LABELS: dict[str, str] = {
-    "communes": "communes",
-    "parcels": "parcelles",
-    "plu_zones": "zones du PLU",
-    "zae": "ZAE",
-    "zae_plots": "lots de ZAE",
-    "friches": "friches",
-    "constraints": "contraintes",
-    "infrastructure": "infrastructures",
-    "enaf_consumption": "consommation d'ENAF",
-    "planning_docs": "documents d'urbanisme",
-    "projects": "projets",
-    "dem": "MNT",
-}
-#: French label of each objective of the assignment (:data:`foncier.assignment.OBJECTIVES`).
-OBJECTIVE_LABELS: dict[str, str] = {
-    "jobs": "emplois",
-    "score": "score",
-    "min_enaf": "sobriété",
-    "friches_first": "friches d'abord",
-}
 #: French label of each decision of the working group (:data:`foncier.decisions.DECISIONS`).
 DECISION_LABELS: dict[str, str] = {"validated": "validée", "rejected": "rejetée"}
 #: Month names, for dates people read.
@@ -324,45 +295,6 @@ def popup_div(body: str) -> str:
 def popup_html(title: str, rows: Sequence[tuple[str, str]], extra: str = "") -> str:
     """A popup: escaped bold ``title``, the table of ``rows``, then ``extra`` HTML."""
     return popup_div(f"<b>{esc(title)}</b>{html_table(rows)}{extra}")
-
-
-def _folded(text: str) -> str:
-    """``text`` lower-cased, without accents, spaces, apostrophes, hyphens or underscores."""
-    bare = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in bare if c.isalnum() and not unicodedata.combining(c))
-
-
-def code_of(value: str, labels: Mapping[str, str]) -> str | None:
-    """The code that ``value`` names: a code of ``labels`` or its French label.
-
-    Case, accents, spaces, apostrophes, hyphens and underscores are ignored, so
-    that ``"friches d'abord"``, ``"friches-dabord"`` and ``"friches_first"`` all
-    name the same code.
-
-    Parameters
-    ----------
-    value
-        What a user typed: an English code (for scripts) or a French label.
-    labels
-        Code → French label (e.g. :data:`OBJECTIVE_LABELS`).
-
-    Returns
-    -------
-    str or None
-        The code, or ``None`` when ``value`` names none.
-
-    Examples
-    --------
-    >>> code_of("Sobriete", OBJECTIVE_LABELS), code_of("friches_first", OBJECTIVE_LABELS)
-    ('min_enaf', 'friches_first')
-    >>> code_of("jobz", OBJECTIVE_LABELS) is None
-    True
-    """
-    key = _folded(value)
-    for code, label in labels.items():
-        if key in (_folded(code), _folded(label)):
-            return code
-    return None
 
 
 def fr_datetime(value: str | dt.datetime, *, time: bool = True) -> str:

@@ -36,6 +36,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 
+from foncier.choices import CONSTRAINT_KINDS
 from foncier.errors import (
     CRSError,
     GeometryError,
@@ -207,16 +208,6 @@ OCCUPANCIES = (
     "inconnu",
     "autre",
     "sans objet",
-)
-CONSTRAINT_KINDS = (
-    "ppri_red",
-    "ppri_blue",
-    "natura2000",
-    "znieff1",
-    "znieff2",
-    "seveso_zone",
-    "heritage",
-    "other",
 )
 CONSTRAINT_EFFECTS = ("exclude", "penalise")
 INFRA_KINDS = (
@@ -621,9 +612,9 @@ class LoadReport:
 
     def summary(self) -> str:
         """One line in French a person can read, e.g. in ``foncier import``."""
-        from foncier.labels import TERRITORY_LAYER_LABELS  # labels imports this module
+        from foncier.choices import LAYER_LABELS
 
-        layer = TERRITORY_LAYER_LABELS.get(self.layer, self.layer)
+        layer = LAYER_LABELS.get(self.layer, self.layer)
         parts = [f"{layer} : {self.rows_kept}/{self.rows_read} lignes gardées"]
         if self.rows_rejected:
             n = len(self.rows_rejected)
@@ -700,6 +691,11 @@ def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:
     >>> normalise_insee(pd.Series([1001, "30007", "2A004"])).tolist()
     ['01001', '30007', '2A004']
     """
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "string":  # text (the usual case): vectorised string methods
+        text = values.astype("str").str.strip()
+        digits = text.str.isdigit().fillna(False).astype(bool)
+        return text.where(~digits, text.str.zfill(width))
     out = values.astype(object)
     mask = out.notna()
     if not mask.any():
@@ -715,7 +711,11 @@ def normalise_insee(values: pd.Series, *, width: int = 5) -> pd.Series:
         s = str(v).strip()
         return s.zfill(width) if s.isdigit() else s
 
-    out.loc[mask] = [one(v) for v in out[mask]]
+    if kind in ("integer", "floating", "mixed-integer-float"):  # numbers: once per value
+        codes, uniques = pd.factorize(out[mask])
+        out.loc[mask] = np.array([one(v) for v in uniques], dtype=object)[codes]
+    else:  # mixed types (booleans, numbers and text together): value by value
+        out.loc[mask] = [one(v) for v in out[mask]]
     return out.astype("str")
 
 
@@ -1013,12 +1013,16 @@ def _to_l93(schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport) -> g
     return out
 
 
-_POLYGONAL = {"Polygon", "MultiPolygon"}
-_ALLOWED_TYPES: dict[str, set[str]] = {
+_G = shapely.GeometryType
+_POLYGONAL = (int(_G.POLYGON), int(_G.MULTIPOLYGON))
+_POINTS = (int(_G.POINT), int(_G.MULTIPOINT))
+_LINES = (int(_G.LINESTRING), int(_G.MULTILINESTRING))
+#: Geometry types (shapely type ids) a layer of each geometry kind accepts.
+_ALLOWED_TYPES: dict[str, tuple[int, ...]] = {
     "polygon": _POLYGONAL,
-    "point": {"Point", "MultiPoint"},
-    "line": {"LineString", "MultiLineString"},
-    "any": _POLYGONAL | {"Point", "MultiPoint", "LineString", "MultiLineString"},
+    "point": _POINTS,
+    "line": _LINES,
+    "any": (*_POLYGONAL, *_POINTS, *_LINES),
 }
 
 
@@ -1036,7 +1040,7 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
 
 
 def _fix_geometries(
-    schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport
+    schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport, *, known_valid: bool = False
 ) -> gpd.GeoDataFrame:
     assert schema.geometry is not None
     geoms = gdf.geometry.to_numpy()
@@ -1048,7 +1052,7 @@ def _fix_geometries(
             f"{_first(labels)}. Give them a geometry or drop them before loading."
         )
         raise GeometryError(msg)
-    invalid = ~shapely.is_valid(geoms)
+    invalid = np.zeros(len(geoms), dtype=bool) if known_valid else ~shapely.is_valid(geoms)
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
         if schema.geometry == "polygon":
@@ -1074,13 +1078,13 @@ def _fix_geometries(
             stacklevel=3,
         )
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-    names = pd.Series(gpd.GeoSeries(geoms).geom_type.to_numpy(), index=gdf.index)
-    wrong = ~names.isin(_ALLOWED_TYPES[schema.geometry])
+    wrong = ~np.isin(shapely.get_type_id(geoms), _ALLOWED_TYPES[schema.geometry])
     if wrong.any():
-        labels = _key_labels(gdf, schema, wrong)
+        labels = _key_labels(gdf, schema, pd.Series(wrong, index=gdf.index))
+        names = gpd.GeoSeries(geoms[wrong]).geom_type
         msg = (
             f"{schema.name} layer expects {schema.geometry} geometries; rows {_first(labels)} "
-            f"are {_first(names[wrong].unique())}."
+            f"are {_first(names.unique())}."
         )
         raise GeometryError(msg)
     return gdf
@@ -1092,6 +1096,7 @@ def validate_layer(
     *,
     report: LoadReport | None = None,
     area_of_use: bool = True,
+    known_valid: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Validate a layer against its schema and return it clean, in EPSG:2154.
 
@@ -1112,6 +1117,11 @@ def validate_layer(
         Lambert-93, or Lambert-93 coordinates declared as EPSG:27572, are
         refused.  ``False`` skips it, for a layer drawn on purpose away from
         real coordinates.
+    known_valid
+        The geometries are known to be valid (a layer foncier validated and
+        wrote, unchanged since: see :meth:`foncier.territory.Territory.from_folder`):
+        their validity is not computed again.  Null, empty and wrongly typed
+        geometries are still refused.
 
     Returns
     -------
@@ -1164,7 +1174,7 @@ def validate_layer(
     if area_of_use:
         check_area_of_use(name, gdf)
     gdf = _to_l93(schema, gdf, report)
-    gdf = _fix_geometries(schema, gdf, report)
+    gdf = _fix_geometries(schema, gdf, report, known_valid=known_valid and not report.reprojected)
     attrs = _check_columns(schema, pd.DataFrame(gdf.drop(columns=Col.GEOMETRY)))
     out = gpd.GeoDataFrame(attrs, geometry=gdf.geometry.to_numpy(), crs=CRS_L93)
     out = out.reset_index(drop=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from foncier.layers import CRS_L93, Col, LoadReport, normalise_insee, validate_l
 
 __all__ = [
     "MAX_TOP_K",
+    "TerritoryLimits",
+    "check_in_territory",
+    "territory_limits",
     "check_preferred_communes",
     "check_top_k",
     "project_frame",
@@ -35,14 +39,39 @@ def _known_insee(communes: pd.DataFrame | Iterable[str]) -> set[str]:
     return set(normalise_insee(pd.Series(list(communes), dtype=object)).dropna())
 
 
-def _check_area_within_territory(
-    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str]
-) -> None:
-    """Refuse projects whose area exceeds the territory's (communes with geometries)."""
-    if not isinstance(communes, gpd.GeoDataFrame) or communes.empty or projects.empty:
-        return
-    territory_ha = float(communes.to_crs(CRS_L93).area.sum()) / 1e4 if communes.crs else 0.0
-    if territory_ha <= 0:
+@dataclass(frozen=True)
+class TerritoryLimits:
+    """What a project must fit in: the territory's communes and area (:func:`territory_limits`).
+
+    Attributes
+    ----------
+    insee
+        INSEE codes of the communes.
+    area_ha
+        Area of the territory (ha); 0 when the communes have no geometries.
+    """
+
+    insee: frozenset[str]
+    area_ha: float
+
+
+def territory_limits(communes: pd.DataFrame | Iterable[str]) -> TerritoryLimits:
+    """The limits :func:`check_in_territory` checks, computed once for many projects.
+
+    Parameters
+    ----------
+    communes
+        The territory's communes (a layer with ``insee``, or INSEE codes).
+    """
+    area_ha = 0.0
+    if isinstance(communes, gpd.GeoDataFrame) and not communes.empty and communes.crs:
+        area_ha = float(communes.to_crs(CRS_L93).area.sum()) / 1e4
+    return TerritoryLimits(frozenset(_known_insee(communes)), area_ha)
+
+
+def _check_area_within_territory(projects: pd.DataFrame, territory_ha: float) -> None:
+    """Refuse projects whose area exceeds the territory's (when it is known)."""
+    if projects.empty or territory_ha <= 0:
         return
     for column in (Col.AREA_MIN_HA, Col.AREA_MAX_HA):
         values = projects[column].to_numpy(dtype="float64")
@@ -102,8 +131,37 @@ def validate_projects(
     out = validate_layer("projects", projects)
     if communes is None:
         return out
-    _check_area_within_territory(out, communes)
-    return check_preferred_communes(out, communes)
+    return check_in_territory(out, communes)
+
+
+def check_in_territory(
+    projects: pd.DataFrame, communes: pd.DataFrame | Iterable[str] | TerritoryLimits
+) -> pd.DataFrame:
+    """The rules of :func:`validate_projects` its schema cannot state, on a validated table.
+
+    Parameters
+    ----------
+    projects
+        A projects table already validated against its schema (e.g. by
+        :func:`project_frame`).
+    communes
+        The territory's communes (a layer with ``insee``, or INSEE codes), or
+        their :func:`territory_limits`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``projects`` itself.
+
+    Raises
+    ------
+    LayerSchemaError
+        A ``preferred_insee`` outside the territory, or an area larger than
+        the territory.
+    """
+    limits = communes if isinstance(communes, TerritoryLimits) else territory_limits(communes)
+    _check_area_within_territory(projects, limits.area_ha)
+    return _check_preferred(projects, limits.insee)
 
 
 def check_preferred_communes(
@@ -128,7 +186,10 @@ def check_preferred_communes(
     LayerSchemaError
         A ``preferred_insee`` outside the territory (``column`` names it).
     """
-    known = _known_insee(communes)
+    return _check_preferred(projects, _known_insee(communes))
+
+
+def _check_preferred(projects: pd.DataFrame, known: set[str] | frozenset[str]) -> pd.DataFrame:
     pref = projects[Col.PREFERRED_INSEE]
     bad = projects[pref.notna() & ~pref.isin(known)]
     if len(bad):
@@ -355,8 +416,7 @@ def read_projects(
     try:
         out = validate_layer("projects", raw, report=report)
         if communes is not None:
-            _check_area_within_territory(out, communes)
-            check_preferred_communes(out, communes)
+            check_in_territory(out, communes)
         return out
     except FoncierError as exc:
         msg = f"{path}: {exc}"

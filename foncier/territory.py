@@ -30,6 +30,7 @@ import pyogrio
 import rasterio
 import rasterio.errors
 import rasterio.warp
+import shapely
 
 from foncier.errors import CRSError, DataSourceError, NotFoundError
 from foncier.io._common import CONTENT_LABELS, check_content, sniff_content
@@ -43,7 +44,7 @@ from foncier.layers import (
     empty_layer,
     validate_layer,
 )
-from foncier.outputs import recover_folder, write_folder
+from foncier.outputs import read_manifest, recover_folder, write_folder
 from foncier.projects import check_preferred_communes, read_projects
 from foncier.styles import add_layer_styles, territory_metadata
 
@@ -55,6 +56,8 @@ ENAF_NAME = "enaf_consumption.csv"
 PROJECTS_NAME = "projects.csv"
 PLANNING_NAME = "planning_docs.csv"
 META_NAME = "territory.json"
+#: Key of ``territory.json`` saying the GeoPackage's geometries were valid when foncier wrote it.
+VALID_KEY = "geometries_valid"
 
 #: Spatial layers stored in the GeoPackage, in the order of DESIGN.md.
 SPATIAL_LAYERS: tuple[str, ...] = tuple(n for n, s in SCHEMAS.items() if s.geometry is not None)
@@ -89,6 +92,16 @@ def _geopackage_layers(gpkg: Path) -> set[str]:
         )
         raise DataSourceError(msg)
     return available
+
+
+def _unchanged(folder: Path, *names: str) -> bool:
+    """Whether foncier wrote these files of a territory folder and nobody changed them since."""
+    manifest = read_manifest(folder)
+    return (
+        manifest is not None
+        and manifest.kind == "territory"
+        and all(manifest.owns(folder, name) for name in names)
+    )
 
 
 def _bounds_text(bounds: Any) -> str:
@@ -412,19 +425,6 @@ class Territory:
             )
             raise DataSourceError(msg)
         available = _geopackage_layers(gpkg)
-        layers: dict[str, gpd.GeoDataFrame] = {}
-        reports: dict[str, LoadReport] = {}
-        for name in SPATIAL_LAYERS:
-            if name not in available:
-                continue
-            report = LoadReport(name, source=f"{gpkg}:{name}")
-            try:
-                raw = gpd.read_file(gpkg, layer=name, engine="pyogrio")
-            except Exception as exc:
-                msg = f"impossible de lire la couche « {name} » de {gpkg} : {exc}"
-                raise DataSourceError(msg) from exc
-            layers[name] = validate_layer(name, raw, report=report)
-            reports[name] = report
         meta: dict[str, Any] = {}
         if (folder / META_NAME).is_file():
             try:
@@ -432,6 +432,20 @@ class Territory:
             except json.JSONDecodeError as exc:
                 msg = f"{folder / META_NAME} n'est pas du JSON valide : {exc}"
                 raise DataSourceError(msg) from exc
+        known_valid = bool(meta.pop(VALID_KEY, False)) and _unchanged(folder, GPKG_NAME, META_NAME)
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        reports: dict[str, LoadReport] = {}
+        for name in SPATIAL_LAYERS:
+            if name not in available:
+                continue
+            report = LoadReport(name, source=f"{gpkg}:{name}")
+            try:
+                raw = pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
+            except Exception as exc:
+                msg = f"impossible de lire la couche « {name} » de {gpkg} : {exc}"
+                raise DataSourceError(msg) from exc
+            layers[name] = validate_layer(name, raw, report=report, known_valid=known_valid)
+            reports[name] = report
         enaf_path = folder / ENAF_NAME
         vintage = None
         if enaf_path.is_file():
@@ -550,6 +564,10 @@ class Territory:
         if self.dem_path is not None:
             shutil.copyfile(self.dem_path, folder / DEM_NAME)
         meta = {"name": self.name, **{k: v for k, v in self.metadata.items() if k != "name"}}
+        # checked once here, so that reading the folder back does not check it again
+        meta[VALID_KEY] = all(
+            bool(shapely.is_valid(gdf.geometry.to_numpy()).all()) for gdf in self.layers.values()
+        )
         (folder / META_NAME).write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
         )

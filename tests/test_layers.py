@@ -204,6 +204,20 @@ def test_numeric_insee_roundtrip(code):
     assert normalise_insee(pd.Series([code])).iloc[0] == f"{code:05d}"
 
 
+_CODE_TEXT = st.one_of(st.none(), st.text(alphabet="0123456789 AB\t²٣-.", max_size=7))
+
+
+@given(st.lists(_CODE_TEXT, max_size=12), st.sampled_from([0, 5, 14]))
+def test_text_codes_normalise_as_value_by_value(codes, width):
+    # text alone takes the vectorised string methods; a number among them, the
+    # value-by-value rule: both give the same codes
+    vectorised = normalise_insee(pd.Series(codes, dtype=object), width=width)
+    by_value = normalise_insee(pd.Series([*codes, 7], dtype=object), width=width).iloc[:-1]
+    assert vectorised.isna().tolist() == by_value.isna().tolist()
+    assert vectorised.dropna().tolist() == by_value.dropna().tolist()
+    assert str(vectorised.dtype) == str(by_value.dtype) == "str"
+
+
 def test_missing_integer_is_a_schema_error_not_a_crash():
     df = pd.DataFrame(
         {"project_id": ["P1", "P2"], "name": ["x", "y"], "sector": ["s", "s"],

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
+import shapely
 
-from foncier.errors import DataSourceError, LayerSchemaError, NotFoundError
+from foncier.errors import DataSourceError, GeometryRepairedWarning, LayerSchemaError, NotFoundError
 from foncier.layers import empty_layer
-from foncier.territory import SPATIAL_LAYERS, Territory
+from foncier.territory import SPATIAL_LAYERS, VALID_KEY, Territory
 from foncier.testing import assert_layer_equal
 
 
@@ -82,3 +86,36 @@ def test_layer_lookup(sample_territory):
     assert isinstance(sample_territory.communes, gpd.GeoDataFrame)
     with pytest.raises(NotFoundError, match="couches connues"):
         sample_territory.layer("roads")
+
+
+def _bow_tie(geom) -> shapely.Polygon:
+    x0, y0, x1, y1 = geom.bounds
+    return shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+
+
+def test_a_folder_foncier_wrote_is_trusted_only_while_unchanged(sample_territory, tmp_path):
+    dest = tmp_path / "t"
+    sample_territory.to_folder(dest)
+    assert json.loads((dest / "territory.json").read_text())[VALID_KEY] is True
+    assert VALID_KEY not in Territory.from_folder(dest).metadata
+    # a parcel drawn invalid in a GIS after foncier wrote the file: checked and repaired again
+    parcels = sample_territory.parcels.copy()
+    parcels.loc[parcels.index[0], "geometry"] = _bow_tie(parcels.geometry.iloc[0])
+    pyogrio.write_dataframe(parcels, dest / "territory.gpkg", layer="parcels", driver="GPKG")
+    with pytest.warns(GeometryRepairedWarning, match="parcels layer: repaired 1 invalid"):
+        back = Territory.from_folder(dest)
+    assert back.reports["parcels"].geometries_repaired == 1
+    assert shapely.is_valid(back.parcels.geometry.to_numpy()).all()
+
+
+def test_a_territory_written_with_invalid_geometries_is_not_stamped_valid(
+    sample_territory, tmp_path
+):
+    parcels = sample_territory.parcels.copy()
+    parcels.loc[parcels.index[0], "geometry"] = _bow_tie(parcels.geometry.iloc[0])
+    layers = {**sample_territory.layers, "parcels": parcels}
+    t = sample_territory
+    Territory(t.name, layers, t.enaf_consumption, t.projects).to_folder(tmp_path / "t")
+    assert json.loads((tmp_path / "t" / "territory.json").read_text())[VALID_KEY] is False
+    with pytest.warns(GeometryRepairedWarning, match="parcels layer: repaired 1 invalid"):
+        Territory.from_folder(tmp_path / "t")

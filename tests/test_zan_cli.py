@@ -91,8 +91,9 @@ def test_table_format_is_french_with_provenance(folder: Path) -> None:
     period.attrs.update(target_period=[2021, 2031], reference_period=[2011, 2021])
     headings = _headings(period)
     shown = [c for c in BUDGET_COLUMNS if c != "target_note"]
-    positions = [header.index(headings[c]) for c in shown]
-    assert positions == sorted(positions)
+    at = 0
+    for c in shown:  # each heading found after the previous one
+        at = header.index(headings[c], at) + len(headings[c])
     assert "remaining_ha" not in header
     assert "Cibles appliquées :" in lines
     assert any("règle générale (climat-resilience-2023)" in x for x in lines)

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Body
 from api.deps import Context
 from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
 from api.tables import records
-from foncier.explain import query_project, with_place_names
-from foncier.layers import Col
-from foncier.projects import project_frame, project_requirements, validate_projects
+from foncier.explain import query_prepared, with_place_names
+from foncier.projects import check_in_territory, project_frame, project_requirements
 
 router = APIRouter(prefix="/match", tags=["matching"])
 
@@ -48,25 +47,19 @@ def match_query(
     negative, infinite or implausible number, or an area larger than the
     territory → 422 naming the field.
     """
-    project = body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True)
-    # the rules the projects layer schema cannot state: a commune of the territory, an area
+    # the one project, validated once with the projects layer schema (LayerSchemaError),
+    # then with the rules the schema cannot state: a commune of the territory, an area
     # within the territory's
-    validate_projects(project_frame(project), ctx.territory.communes)
+    project = project_frame(body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True))
+    project.attrs = {}  # pandas deep-copies attrs (its load report) on every operation
+    check_in_territory(project, ctx.territory_limits())
     inputs = ctx.inputs(body.pool, body.rules)
-    # query_project validates the fields with the projects layer schema (LayerSchemaError)
-    top = query_project(
-        project,
-        inputs.units,
-        inputs.pools.remaining,
-        inputs.pools.unit_pool,
-        k=body.k,
-        pool_names=inputs.pools.names,
-        pool_kind=inputs.pools.kind,
-        charging=inputs.charging,
+    # units, pools and their arrays are prepared once per decision-log version
+    top = query_prepared(
+        project, ctx.query_units(body.pool, body.rules), k=body.k, charging=inputs.charging
     )
-    top = with_place_names(top, ctx.territory)
-    fields = body.model_dump(exclude={"k", "pool", "rules"})
-    requirements = project_requirements(pd.DataFrame([{Col.PROJECT_ID: "requête", **fields}]))
+    top = with_place_names(top, ctx.territory, ctx.place_names())
+    requirements = project_requirements(project)
     return MatchResponse(
         requirements=str(requirements["text"].iloc[0]),
         pool=body.pool,

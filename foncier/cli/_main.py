@@ -24,8 +24,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from foncier import __version__
+from foncier.choices import DEFAULT_RULES, OBJECTIVE_LABELS, OBJECTIVES, POOL_LEVELS, code_of
 from foncier.errors import FoncierError
-from foncier.labels import code_of
 from foncier.outputs import describe_os_error, write_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -424,9 +424,9 @@ def load_territory(path: Path) -> Any:
 
 # -- options shared by several commands ---------------------------------------------------
 # Each is defined once here, with its choices taken from the library, so that a
-# command spells an option the way the others do.  The library modules are
-# imported by the factories, when the command modules are imported: only light
-# modules (no folium, matplotlib, scipy or rasterio) may be imported here.
+# command spells an option the way the others do.  The choices come from
+# :mod:`foncier.choices`, which imports nothing heavy: ``foncier --help`` loads
+# neither pandas nor geopandas.
 
 #: An existing file given as an option value.
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -434,8 +434,6 @@ EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def rules_option(func: F) -> F:
     """``--rules`` (parameter ``rules_name``): a built-in rule set name or a TOML/YAML file."""
-    from foncier.zan.rules import DEFAULT_RULES
-
     return click.option(
         "--rules",
         "rules_name",
@@ -457,8 +455,6 @@ def pool_option(default: str | None = None, help: str | None = None) -> Callable
     help
         Help text; by default it names the default.
     """
-    from foncier.zan.rules import POOL_LEVELS
-
     if help is None:
         help = (
             "Niveau de mutualisation des budgets ZAN (défaut : celui du jeu de règles)."
@@ -480,9 +476,6 @@ def objective_option(func: F) -> F:
     Given by its French label (« sobriété ») or its code (``min_enaf``); the
     command receives the code.
     """
-    from foncier.assignment import OBJECTIVES
-    from foncier.labels import OBJECTIVE_LABELS
-
     return click.option(
         "--objective",
         type=LabelChoice({code: OBJECTIVE_LABELS[code] for code in OBJECTIVES}),

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from foncier.cli._main import (
     EXISTING_FILE,
@@ -25,8 +24,11 @@ from foncier.cli._main import (
     territory_argument,
 )
 from foncier.errors import DataSourceError
-from foncier.layers import DiagnosisCol
-from foncier.zan.diagnosis import ZanDiagnosis, territory_diagnosis
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from foncier.zan.diagnosis import ZanDiagnosis
 
 #: Decimals kept in CSV and JSON output (1e-6 ha = 0.01 m²).
 _MACHINE_DECIMALS = 6
@@ -38,6 +40,8 @@ _NO_CENSUS = (
 
 def format_diagnosis(diagnosis: ZanDiagnosis, title: str) -> str:
     """The diagnosis as French text for the terminal: one column per area, then the notes."""
+    from foncier.layers import DiagnosisCol
+
     rows = diagnosis.summary_rows()
     areas = [str(a) for a in diagnosis.areas[DiagnosisCol.AREA]]
     width = max(len(h) for h, _ in rows) + 2
@@ -81,6 +85,7 @@ def diagnostic(
 ) -> None:
     """Print the ZAN diagnosis of TERRITORY (:func:`foncier.zan.territory_diagnosis`)."""
     from foncier.io.cerema import read_cerema_enaf
+    from foncier.zan.diagnosis import territory_diagnosis
 
     t = load_territory(territory)
     if t.enaf_consumption.empty:

@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from foncier.assumptions import LAYER_LABELS
+from foncier.choices import LAYER_LABELS
 from foncier.cli._main import EXISTING_FILE, force_option, handle_errors, main, output_option
 from foncier.errors import LayerSchemaError
-from foncier.io.cerema import CodeMismatch
-from foncier.layers import Col, LoadReport
 
 if TYPE_CHECKING:
     from foncier.io.assemble import CachedLayer
+    from foncier.layers import LoadReport
 
 #: French names of the layers, for the messages.
 _LABELS = LAYER_LABELS
@@ -190,6 +189,8 @@ def import_(
 ) -> None:
     """Build a territory folder from open-data files; missing layers are reported, not invented."""
     from foncier.io.assemble import TerritorySources, build_territory, sources_from_cache
+    from foncier.io.cerema import CodeMismatch
+    from foncier.layers import Col
     from foncier.outputs import check_folder
 
     sources = TerritorySources(

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from foncier._format import fr_number
+from foncier.choices import LAYER_LABELS
 from foncier.cli._main import handle_errors, load_territory, main, territory_argument
-from foncier.labels import TERRITORY_LAYER_LABELS
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -21,7 +21,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"Territoire : {name}", f"SCR : {summary['crs']}", "Couches :"]
     for layer, entry in summary["layers"].items():
         area = f"  {fr_number(entry['area_ha'], 1, 'ha'):>14}" if "area_ha" in entry else ""
-        label = TERRITORY_LAYER_LABELS.get(layer, layer)
+        label = LAYER_LABELS.get(layer, layer)
         lines.append(f"  {label:<22} {entry['features']:>8} objets{area}")
     if summary.get("communes_source") == "enaf":
         lines.append(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from foncier._format import fr_compact
+from foncier.choices import OBJECTIVE_LABELS, POOL_LABELS
 from foncier.cli._main import (
     EXISTING_FILE,
     committed_option,
@@ -22,7 +23,6 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
-from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
 
 _UNMATCHED_SHOWN = 10
 
@@ -119,7 +119,7 @@ def _rules_file(name: str | None) -> Path | None:
 
 
 def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return fr_compact(float(value), 1)

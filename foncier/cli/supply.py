@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from foncier._format import fr_number
+from foncier.choices import CONSTRAINT_KINDS
 from foncier.cli._main import (
     force_option,
     handle_errors,
@@ -19,22 +19,12 @@ from foncier.cli._main import (
     territory_argument,
 )
 from foncier.exports import FORMATS
-from foncier.layers import CONSTRAINT_KINDS, Col
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: GeoPackage layer holding the land units.
 UNITS_LAYER = "land_units"
-
-#: French labels of the per-commune summary columns.
-SUMMARY_LABELS = {
-    Col.INSEE: "INSEE",
-    Col.NAME: "Commune",
-    "units": "Unités",
-    "available_ha": "Disponible (ha)",
-    "friche_ha": "dont friches (ha)",
-    "zae_ha": "dont ZAE (ha)",
-    "activity_zone_ha": "dont zones d'activité (ha)",
-    "enaf_ha": "dont ENAF (ha)",
-}
 
 
 def format_summary(summary: pd.DataFrame) -> str:
@@ -50,12 +40,24 @@ def format_summary(summary: pd.DataFrame) -> str:
     str
         One line per commune holding land, then the total.
     """
+    from foncier.layers import Col
+
+    labels = {
+        Col.INSEE: "INSEE",
+        Col.NAME: "Commune",
+        "units": "Unités",
+        "available_ha": "Disponible (ha)",
+        "friche_ha": "dont friches (ha)",
+        "zae_ha": "dont ZAE (ha)",
+        "activity_zone_ha": "dont zones d'activité (ha)",
+        "enaf_ha": "dont ENAF (ha)",
+    }
     shown = summary[summary["units"] > 0]
-    areas = [c for c in SUMMARY_LABELS if c.endswith("_ha")]
+    areas = [c for c in labels if c.endswith("_ha")]
     total: dict[str, Any] = {Col.INSEE: "", Col.NAME: "Total", "units": int(summary["units"].sum())}
     total.update({c: float(summary[c].sum()) for c in areas})
     rows: list[dict[Any, Any]] = [*shown.to_dict("records"), total]
-    table = [[SUMMARY_LABELS[c] for c in SUMMARY_LABELS]]
+    table = [list(labels.values())]
     for row in rows:
         name = row[Col.NAME] if isinstance(row[Col.NAME], str) else "?"
         table.append(

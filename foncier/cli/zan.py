@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from foncier._format import fr_number
-from foncier.assumptions import assumptions, assumptions_text
+from foncier.choices import GUARANTEE_UNKNOWN_CHOICES, POOL_LABELS
 from foncier.cli._main import (
     EXISTING_FILE,
     LabelChoice,
@@ -33,24 +32,10 @@ from foncier.cli._main import (
     rules_option,
     territory_argument,
 )
-from foncier.labels import POOL_LABELS, fr_datetime
 from foncier.outputs import write_text
-from foncier.zan import (
-    BUDGET_COLUMNS,
-    GUARANTEE_STATUS_LABELS,
-    GUARANTEE_UNKNOWN_CHOICES,
-    STATUS_LABELS,
-    TARGET_LEVEL_LABELS,
-    TARGET_STATUS_LABELS,
-    VERSUS_COLUMNS,
-    MissingEnafWarning,
-    budget_table,
-    budgets_versus,
-    load_rates,
-    load_rules,
-    read_committed,
-    read_pene,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: French heading of each budget column in the table format (CSV and JSON keep the codes).
 _HEADINGS = {
@@ -102,6 +87,8 @@ _MACHINE_DECIMALS = 6
 
 
 def _header(table: pd.DataFrame, territory_label: str) -> str:
+    from foncier.labels import fr_datetime
+
     a = table.attrs
     start, end = a["target_period"]
     bill = f" · {a['legal_status_label'].upper()}" if a.get("legal_status") == "bill" else ""
@@ -116,6 +103,17 @@ def _header(table: pd.DataFrame, territory_label: str) -> str:
 def _format_table(
     table: pd.DataFrame, territory_label: str, hypotheses: list[dict[str, Any]]
 ) -> str:
+    import pandas as pd
+
+    from foncier.assumptions import assumptions_text
+    from foncier.zan import (
+        BUDGET_COLUMNS,
+        GUARANTEE_STATUS_LABELS,
+        STATUS_LABELS,
+        TARGET_LEVEL_LABELS,
+        TARGET_STATUS_LABELS,
+    )
+
     shown = pd.DataFrame(index=table.index)
     for col in BUDGET_COLUMNS:
         values = table[col]
@@ -168,6 +166,8 @@ def _format_table(
 
 def _machine(table: pd.DataFrame) -> pd.DataFrame:
     """Return the budget columns with floats rounded for CSV and JSON."""
+    from foncier.zan import BUDGET_COLUMNS
+
     return table[list(BUDGET_COLUMNS)].round(_MACHINE_DECIMALS)
 
 
@@ -211,6 +211,8 @@ def _assumptions_csv(table: pd.DataFrame) -> str:
         }
         for a in table.attrs.get("assumptions", [])
     ]
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=["key", "count", "communes", "text"])
     return frame.to_csv(sep=";", index=False)
 
@@ -219,6 +221,9 @@ def _format_versus(
     versus: pd.DataFrame, territory_label: str, fmt: str, hypotheses: list[dict[str, Any]]
 ) -> str:
     """The comparison of two rule sets as a French table, a CSV or JSON."""
+    from foncier.assumptions import assumptions_text
+    from foncier.zan import VERSUS_COLUMNS
+
     a = versus.attrs
     machine = versus[list(VERSUS_COLUMNS)].round(_MACHINE_DECIMALS)
     if fmt == "csv":
@@ -325,6 +330,17 @@ def zan(
     fmt: str,
 ) -> None:
     """ZAN budgets 2021-2031 per commune, EPCI or SCoT: envelope, consumed, remaining."""
+    from foncier.assumptions import assumptions, assumptions_text
+    from foncier.zan import (
+        MissingEnafWarning,
+        budget_table,
+        budgets_versus,
+        load_rates,
+        load_rules,
+        read_committed,
+        read_pene,
+    )
+
     rules = load_rules(rules_name)
     t = load_territory(territory)
     if rates is not None:

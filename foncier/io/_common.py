@@ -294,7 +294,10 @@ def read_vector(
             warnings.filterwarnings(
                 "ignore", message="Could not parse column", category=UserWarning
             )
-            gdf = pyogrio.read_dataframe(_gdal_path(path), layer=layer, encoding=encoding)
+            # Arrow: columns arrive as arrays, not built row by row (2-3x faster on large files)
+            gdf = pyogrio.read_dataframe(
+                _gdal_path(path), layer=layer, encoding=encoding, use_arrow=True
+            )
     except Exception as exc:  # pyogrio raises several DataSourceError/FieldError types
         msg = (
             f"cannot read the {what} file {path}: {exc}. Is it a complete vector file "

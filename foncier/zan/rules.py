@@ -29,6 +29,12 @@ from typing import Any, Literal, get_args
 import pandas as pd
 import yaml
 
+from foncier.choices import (
+    DEFAULT_RULES,
+    GUARANTEE_UNKNOWN_CHOICES,
+    POOL_LEVELS,
+    PoolLevel,
+)
 from foncier.errors import DataSourceError, NotFoundError, RuleSetError
 from foncier.layers import Col, normalise_insee
 
@@ -55,10 +61,6 @@ __all__ = [
     "load_rules",
 ]
 
-#: A level at which budgets are pooled.
-PoolLevel = Literal["commune", "epci", "scot"]
-#: The pooling levels, most specific first (the one list of them: CLI, service, library).
-POOL_LEVELS: tuple[PoolLevel, ...] = get_args(PoolLevel)
 #: A level at which a target is territorialised (SRADDET: région; SCoT; PLUi: EPCI; PLU).
 TargetLevel = Literal["commune", "epci", "scot", "region"]
 #: The target levels, most specific first: the most specific target of a commune applies.
@@ -67,14 +69,10 @@ TargetStatus = Literal["adopted", "draft", "suggested"]
 #: Legal status of a territorialised target: adopted (in force), draft (arrêté, under
 #: consultation), suggested (a figure put forward, e.g. by a study or a working group).
 TARGET_STATUSES: tuple[TargetStatus, ...] = get_args(TargetStatus)
-#: Name of the rule set used when none is given.
-DEFAULT_RULES = "climat-resilience-2023"
 UnknownCover = Literal["enaf", "artificialised"]
 #: Values of ``unknown_land_cover``: how land of unknown cover is charged.
 UNKNOWN_COVER_CHOICES: tuple[str, ...] = ("enaf", "artificialised")
 GuaranteeUnknown = Literal["refuse", "apply"]
-#: What to do with the garantie communale of a commune whose planning status is unknown.
-GUARANTEE_UNKNOWN_CHOICES: tuple[str, ...] = ("refuse", "apply")
 _RULE_SUFFIXES = {".toml", ".yaml", ".yml"}
 _RATE_COLUMNS = ("level", "code", "reduction_rate")
 _TARGET_EXTRA = ("envelope_ha", "source", "date", "status", "guarantee_included")

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from api.models import ErrorOut, MatchResponse
-from foncier.explain import query_project
+from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
+from api.tables import records
+from foncier.choices import POOL_LEVELS
+from foncier.explain import query_project, with_place_names
+from foncier.layers import Col
+from foncier.projects import project_frame, project_requirements, validate_projects
 from foncier.supply import land_units
 from foncier.territory import Territory
 from foncier.zan import budget_table, pool_ids
@@ -106,3 +113,54 @@ def test_query_pooled(client: TestClient, pool: str) -> None:
         client.post("/match/query", json={**QUERY, "pool": pool}).json()
     )
     assert body.pool == pool and body.candidates
+
+
+def _slow_answer(ctx: Any, body: MatchQuery) -> tuple[pd.DataFrame, str]:
+    """The answer computed from scratch: validation, units, pools and names of every request."""
+    project = body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True)
+    validate_projects(project_frame(project), ctx.territory.communes)
+    inputs = ctx.inputs(body.pool, body.rules)
+    top = query_project(
+        project,
+        inputs.units,
+        inputs.pools.remaining,
+        inputs.pools.unit_pool,
+        k=body.k,
+        pool_names=inputs.pools.names,
+        pool_kind=inputs.pools.kind,
+        charging=inputs.charging,
+    )
+    fields = body.model_dump(exclude={"k", "pool", "rules"})
+    requirements = project_requirements(pd.DataFrame([{Col.PROJECT_ID: "requête", **fields}]))
+    return with_place_names(top, ctx.territory), str(requirements["text"].iloc[0])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_query_gives_the_answer_computed_from_scratch(shared_client: TestClient, data) -> None:
+    ctx = shared_client.app.state.context
+    communes = sorted(ctx.territory.communes[Col.INSEE])
+    area = data.draw(st.floats(0.1, 12.0), label="area_min_ha")
+    optional = {
+        "area_max_ha": st.floats(area, 30.0),
+        "max_slope_pct": st.floats(0.5, 15.0),
+        "max_dist_interchange_km": st.floats(0.5, 20.0),
+        "earliest_year": st.integers(2024, 2036),
+        "preferred_insee": st.sampled_from(communes),
+        "jobs": st.integers(0, 500),
+        "needs_rail": st.booleans(),
+        "seveso": st.booleans(),
+        "is_pene": st.booleans(),
+        "pool": st.sampled_from(POOL_LEVELS),
+    }
+    body = {"area_min_ha": area, "k": data.draw(st.integers(1, 50), label="k")}
+    for name in data.draw(st.sets(st.sampled_from(sorted(optional))), label="fields"):
+        body[name] = data.draw(optional[name], label=name)
+    r = shared_client.post("/match/query", json=body)
+    assert r.status_code == 200, r.text
+    got = MatchResponse.model_validate(r.json())
+    expected, requirements = _slow_answer(ctx, MatchQuery(**body))
+    assert got.requirements == requirements
+    assert got.candidates == [MatchCandidate(**row) for row in records(expected)]
