@@ -203,8 +203,11 @@ def test_query_service_and_run_agree_under_custom_charging(
     assert len(run.assignments) == 1
     placed = run.assignments.iloc[0]
     assert placed["unit_id"] == top["unit_id"].iloc[0]
-    assert placed["enaf_ha"] == pytest.approx(top["enaf_ha"].iloc[0])
-    assert placed["zan_cost"] == top["zan_cost"].iloc[0]
+    # the solver charged what the query announced; the lot laid out afterwards charges its own
+    # land (whole parcels, so possibly more than the minimal area), said in the same sentence
+    assert str(placed["zan_cost"]).startswith(top["zan_cost"].iloc[0])
+    assert placed["enaf_ha"] == pytest.approx(placed["lot_area_ha"])  # the whole area is charged
+    assert placed["enaf_ha"] >= top["enaf_ha"].iloc[0] - 1e-9
 
     settings = Settings(
         territory=small_folder,
