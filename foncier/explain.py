@@ -41,6 +41,7 @@ from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "REASON_CODES",
+    "REQUIREMENT_FR",
     "explain_placed",
     "explain_unmatched",
     "query_project",
@@ -57,7 +58,8 @@ REASON_CODES = (
     "not_selected",
 )
 _TOL = 1e-6
-_REQ_FR = {
+#: French name of each requirement, in the texts.
+REQUIREMENT_FR = {
     "zone": "le zonage",
     "area": "la surface",
     "slope": "la pente",
@@ -193,7 +195,7 @@ def _why_here(pairs: pd.DataFrame, weights: Weights) -> list[str]:
         text = f"score {fr_compact(score, 2)} : " + ", ".join(parts)
         if unverified:
             text += " ; à vérifier sur place : " + ", ".join(
-                _REQ_FR[r] for r in unverified.split(",")
+                REQUIREMENT_FR[r] for r in unverified.split(",")
             )
         out.append(text)
     return out
@@ -267,7 +269,7 @@ def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str,
     n = int(counts.max())
     row: dict[str, Any] = {Col.PROJECT_ID: pid, "reason_code": "infeasible", "requirement": req}
     text = (
-        f"aucun terrain ne convient : {_REQ_FR[req]} écarte {n} "
+        f"aucun terrain ne convient : {REQUIREMENT_FR[req]} écarte {n} "
         f"terrain{'s' if n > 1 else ''} sur {n_units}"
     )
     if pid in rejections.closest.index:

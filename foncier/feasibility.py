@@ -73,6 +73,7 @@ __all__ = [
     "check_units",
     "feasibility_table",
     "pairwise_feasible",
+    "requirement_relaxations",
     "unverified_labels",
 ]
 
@@ -655,6 +656,66 @@ def candidate_pairs(
         ),
     )
     return pairs, rejections
+
+
+#: The projects-table field that relaxes each requirement (``rail``: no longer needed).
+RELAX_FIELDS: Mapping[str, str] = {
+    "area": Col.AREA_MIN_HA,
+    "slope": Col.MAX_SLOPE_PCT,
+    "interchange": Col.MAX_DIST_INTERCHANGE_KM,
+    "rail": Col.NEEDS_RAIL,
+    "year": Col.EARLIEST_YEAR,
+}
+
+
+def requirement_relaxations(
+    projects: pd.DataFrame, units: pd.DataFrame, *, thresholds: Thresholds | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """For every (project, unit), the requirement values that would let the unit host the project.
+
+    All requirements are relaxed at once: on a unit that fails on the area
+    and the slope, both new values are given.  Zoning and Seveso distances
+    are not negotiable, nor a unit that can never be built on.
+
+    Parameters
+    ----------
+    projects, units
+        Projects table and land units.
+    thresholds
+        Requirement constants.
+
+    Returns
+    -------
+    blocked : numpy.ndarray
+        Projects × units, ``True`` where no relaxation of the project's
+        requirements makes the pair feasible.
+    needed : dict of numpy.ndarray
+        Per relaxable requirement (keys of :data:`RELAX_FIELDS`), projects ×
+        units: the value the project's field must take (the unit's own
+        value: a smaller ``area_min_ha``, a larger ``max_slope_pct`` or
+        ``max_dist_interchange_km``, a later ``earliest_year``; 0 for
+        ``rail``, meaning "no longer needed"), ``nan`` where the
+        requirement already holds.
+    """
+    check_units(units)
+    th = thresholds or Thresholds()
+    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    n_p, n_u = len(pa.ids), len(ua.ids)
+    blocked = np.zeros((n_p, n_u), dtype=bool)
+    needed = {r: np.full((n_p, n_u), np.nan) for r in RELAX_FIELDS}
+    for sl in _chunks(n_p, n_u):
+        chunk = _evaluate(pa, ua, th, sl)
+        for r, req in enumerate(chunk.reqs):
+            fail = chunk.fail[r]
+            if req.name not in RELAX_FIELDS:
+                blocked[sl] |= fail
+                continue
+            value = np.broadcast_to(req.value[None, :], fail.shape)
+            if req.name == "rail":
+                value = np.zeros(fail.shape)
+            blocked[sl] |= fail & ~np.isfinite(value)
+            needed[req.name][sl] = np.where(fail, value, np.nan)
+    return blocked, needed
 
 
 def feasibility_table(

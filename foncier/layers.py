@@ -1220,6 +1220,12 @@ class TableCol:
     MISSING_HA = "missing_ha"
     BLOCKING_PROJECT_ID = "blocking_project_id"
     HINT = "hint"
+    UNLOCK_FIELD = "unlock_field"
+    UNLOCK_VALUE = "unlock_value"
+    UNLOCK_UNIT_ID = "unlock_unit_id"
+    UNLOCK_POOL_ID = "unlock_pool_id"
+    UNLOCK_VERIFIED = "unlock_verified"
+    UNLOCK_LOSS = "unlock_jobs_lost"
     # decisions of the working group
     DECISION_ID = "decision_id"
 
@@ -1334,9 +1340,17 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.BLOCKING_PROJECT_ID, nullable=True),
                 _s(_T.EXPLANATION),
                 _s(_T.HINT, nullable=True),
+                # the change that places it (foncier.unlock): ';'-joined projects.csv
+                # columns, budget_ha or project_id (a competitor), and their values
+                _s(_T.UNLOCK_FIELD, nullable=True),
+                _s(_T.UNLOCK_VALUE, nullable=True),
+                _s(_T.UNLOCK_UNIT_ID, nullable=True),
+                _s(_T.UNLOCK_POOL_ID, nullable=True),
+                _b(_T.UNLOCK_VERIFIED),
+                _f(_T.UNLOCK_LOSS, nullable=True),
             ),
             None,
-            "one row per project left out, with its reason and hint",
+            "one row per project left out, with its reason and its verified unlock",
         ),
         LayerSchema(
             "budgets",

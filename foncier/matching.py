@@ -57,6 +57,7 @@ from foncier.feasibility import (
 )
 from foncier.layers import PROJECT_FIELDS, Col, UnitCol, check_table
 from foncier.scoring import Weights, score_contributions
+from foncier.unlock import UNLOCKABLE, UnlockSetup, unlock_hints, unlock_hints_empty, with_unlocks
 from foncier.zan.charging import EnafCharging
 
 __all__ = [
@@ -197,6 +198,8 @@ def match_projects(
     pool_names: Mapping[str, str] | None = None,
     pool_kind: str = "commune",
     charging: EnafCharging | None = None,
+    unlock: bool = True,
+    start: pd.DataFrame | None = None,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -239,6 +242,14 @@ def match_projects(
     charging
         What counts as ENAF consumption; build it from the ZAN rule set with
         :meth:`~foncier.zan.charging.EnafCharging.from_rules`.
+    unlock
+        Look for the change that would place each project left out, and
+        verify it by solving again (see :mod:`foncier.unlock`).
+    start
+        A previous solution to start from (``project_id``, ``unit_id``, e.g.
+        the assignments of the scenario before a relaxation): its placements
+        that are still candidate pairs and fit together are the solver's
+        first incumbent, so the new objective is never lower than theirs.
 
     Returns
     -------
@@ -287,6 +298,7 @@ def match_projects(
         coef,
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
+        start=_start_pairs(pairs, start),
     )
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     if coef[greedy].sum() > coef[chosen].sum() + _TOL:
@@ -307,6 +319,27 @@ def match_projects(
     unmatched = explain_unmatched(
         projects, units, pairs, rejections, chosen, coef, pools, objective=objective
     )
+    todo = unmatched[Col.PROJECT_ID][unmatched["reason_code"].isin(UNLOCKABLE)]
+    if unlock and len(todo):
+        setup = UnlockSetup(
+            projects=projects,
+            units=units,
+            pairs=pairs,
+            chosen=chosen,
+            capacity=capacity,
+            pools=pools,
+            coefficients=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
+            candidates=lambda f: candidate_pairs(
+                f, units, weights=weights, thresholds=th, top_n=None, charging=charging
+            )[0],
+            thresholds=th,
+            charging=charging or EnafCharging(),
+            mip_rel_gap=mip_rel_gap,
+        )
+        hints = unlock_hints(setup, todo.astype(str).tolist())
+    else:
+        hints = unlock_hints_empty()
+    unmatched = with_unlocks(unmatched, hints, pools)
     return MatchResult(
         assignments=check_table(with_project_fields(assignments, projects), "assignments"),
         unmatched=check_table(with_project_fields(unmatched, projects), "unmatched"),
@@ -318,6 +351,20 @@ def match_projects(
         objective=objective,
         greedy_objective=float(coef[greedy].sum()),
     )
+
+
+def _start_pairs(pairs: pd.DataFrame, start: pd.DataFrame | None) -> np.ndarray | None:
+    """Row positions in ``pairs`` of the placements of a previous solution."""
+    if start is None or not len(start):
+        return None
+    key = pd.MultiIndex.from_arrays(
+        [pairs[Col.PROJECT_ID].astype(str), pairs[UnitCol.UNIT_ID].astype(str)]
+    )
+    wanted = pd.MultiIndex.from_arrays(
+        [start[Col.PROJECT_ID].astype(str), start[UnitCol.UNIT_ID].astype(str)]
+    )
+    at = key.get_indexer(wanted)
+    return at[at >= 0]
 
 
 def with_project_fields(table: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
