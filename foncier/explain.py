@@ -36,7 +36,7 @@ from foncier.feasibility import REQUIREMENTS, Rejections, Thresholds, candidate_
 from foncier.layers import Col, UnitCol
 from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
-from foncier.texts import CRITERIA_FR, relax_text
+from foncier.texts import CRITERIA_FR
 from foncier.zan.charging import EnafCharging
 
 __all__ = [
@@ -276,14 +276,6 @@ def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str,
         close = rejections.closest.loc[pid]
         row[UnitCol.UNIT_ID] = close[UnitCol.UNIT_ID]
         text += f" ; le plus proche, {close[UnitCol.UNIT_ID]}, pèche par : {close['lacks']}"
-    relax = rejections.relax[rejections.relax[Col.PROJECT_ID] == pid]
-    relax = relax.sort_values("units", ascending=False).head(2)
-    row["hint"] = " ; ".join(
-        relax_text(str(r), float(lim), float(need), int(k))
-        for r, lim, need, k in zip(
-            relax["requirement"], relax["limit"], relax["needed"], relax["units"], strict=True
-        )
-    )
     row["explanation"] = text
     return row
 

@@ -484,24 +484,15 @@ class Rejections:
         Per project (index ``project_id``): ``unit_id`` of the closest
         rejecting unit (fewest failed requirements, then smallest relative
         shortfall), ``n_failed`` and ``lacks`` (French text of what it lacks).
-    relax
-        Long table ``project_id, requirement, limit, needed, units``:
-        relaxing the requirement from ``limit`` to ``needed`` would make
-        ``units`` units feasible (units that fail on that requirement only).
     """
 
     counts: pd.DataFrame
     closest: pd.DataFrame
-    relax: pd.DataFrame
-
-
-_RELAXABLE = ("area", "slope", "interchange", "rail", "year")  # Seveso distances are not negotiable
-_RELAX_K = 3
 
 
 def _summarise(
     chunk: _ChunkResult, pa: _ProjectArrays, ua: _UnitArrays
-) -> tuple[np.ndarray, list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     fail = chunk.fail
     n_req, n_p, _ = fail.shape
     any_fail = fail.any(axis=0)
@@ -523,7 +514,6 @@ def _summarise(
         rel += np.where(fail[r], np.nan_to_num(short, nan=1.0, posinf=1e3), 0.0)
     key = np.where(n_fail > 0, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
     closest_rows: list[dict[str, Any]] = []
-    relax_rows: list[dict[str, Any]] = []
     for k, i in enumerate(rows):
         pid = pa.ids[chunk.start + i]
         if not np.isfinite(key[k]).any():
@@ -542,31 +532,7 @@ def _summarise(
                 "lacks": " ; ".join(lacks),
             }
         )
-        only = n_fail[k] == 1
-        for r, req in enumerate(chunk.reqs):
-            if req.name not in _RELAXABLE:
-                continue
-            mask = only & fail[r, k]
-            if not mask.any():
-                continue
-            vals = req.value[mask]
-            vals = vals[np.isfinite(vals)]
-            if not len(vals):
-                continue
-            # upper bounds relax upwards (smallest values first), lower bounds downwards
-            order = np.sort(vals) if req.upper else np.sort(vals)[::-1]
-            target = order[min(_RELAX_K, len(order)) - 1]
-            n_units = int((vals <= target).sum() if req.upper else (vals >= target).sum())
-            relax_rows.append(
-                {
-                    Col.PROJECT_ID: pid,
-                    "requirement": req.name,
-                    "limit": float(req.limit[i]),
-                    "needed": float(target),
-                    "units": n_units,
-                }
-            )
-    return counts, closest_rows, relax_rows
+    return counts, closest_rows
 
 
 def candidate_pairs(
@@ -625,14 +591,13 @@ def candidate_pairs(
     charging = charging or EnafCharging()
     pa, ua = _project_arrays(projects), _unit_arrays(units, th)
     frames: list[pd.DataFrame] = []
-    counts, closest, relax = [], [], []
+    counts, closest = [], []
     for sl in _chunks(len(pa.ids), len(ua.ids)):
         chunk = _evaluate(pa, ua, th, sl)
         feasible = chunk.feasible
-        c, cl, rl = _summarise(chunk, pa, ua)
+        c, cl = _summarise(chunk, pa, ua)
         counts.append(c)
         closest += cl
-        relax += rl
         pi, ui = np.nonzero(feasible)
         if not len(pi):
             continue
@@ -651,9 +616,6 @@ def candidate_pairs(
         closest=pd.DataFrame(
             closest, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "n_failed", "lacks"]
         ).set_index(Col.PROJECT_ID),
-        relax=pd.DataFrame(
-            relax, columns=[Col.PROJECT_ID, "requirement", "limit", "needed", "units"]
-        ),
     )
     return pairs, rejections
 

@@ -42,7 +42,7 @@ import pandas as pd
 
 from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, PoolInfo, improve_scores, solve_assignment
-from foncier.feasibility import RELAX_FIELDS, Thresholds, candidate_pairs, requirement_relaxations
+from foncier.feasibility import RELAX_FIELDS, Thresholds, requirement_relaxations
 from foncier.layers import Col, TableCol, UnitCol
 from foncier.zan.charging import EnafCharging
 
