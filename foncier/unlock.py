@@ -539,6 +539,7 @@ def with_unlocks(unmatched: pd.DataFrame, hints: pd.DataFrame, pools: PoolInfo) 
         UnitCol.UNIT_ID,
         TableCol.POOL_ID,
         TableCol.BLOCKING_PROJECT_ID,
+        TableCol.HINT,
     ):
         out[col] = out[col].astype(object)
     for col in UNLOCK_COLUMNS:
