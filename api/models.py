@@ -413,6 +413,13 @@ class ScenarioOut(BaseModel):
     error: str | None
     created_at: str
     finished_at: str | None
+    progress: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "While running: the current step and, while HiGHS solves, its elapsed time, "
+            "incumbent, bound, gap and a French line (text_fr)"
+        ),
+    )
 
 
 class ScenarioList(BaseModel):

@@ -446,7 +446,7 @@ def solve_assignment(
         Row positions of pairs that must be selected.
     progress
         Called about every :data:`PROGRESS_EVERY_S` seconds while HiGHS runs
-        with a :class:`SolveProgress`.
+        with a :class:`SolveProgress`, and once at the end with the result's.
 
     Returns
     -------
@@ -539,6 +539,8 @@ def solve_assignment(
     report = SolveReport(
         status, h.modelStatusToString(model_status), objective, bound, gap, elapsed, n, a.shape[0]
     )
+    if progress is not None:
+        progress(SolveProgress(elapsed, objective, bound, gap))
     return np.sort(chosen), report
 
 

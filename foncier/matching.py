@@ -28,7 +28,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,7 @@ from foncier.assignment import (
     ENAF_PENALTY_JOBS_PER_HA,
     MIP_REL_GAP,
     PoolInfo,
+    SolveProgress,
     SolveReport,
     check_objective,
     greedy_assignment,
@@ -200,6 +201,7 @@ def match_projects(
     charging: EnafCharging | None = None,
     unlock: bool = True,
     start: pd.DataFrame | None = None,
+    progress: Callable[[SolveProgress], None] | None = None,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -250,6 +252,9 @@ def match_projects(
         the assignments of the scenario before a relaxation): its placements
         that are still candidate pairs and fit together are the solver's
         first incumbent, so the new objective is never lower than theirs.
+    progress
+        Called while HiGHS runs with its elapsed time, incumbent, bound and
+        gap (:class:`~foncier.assignment.SolveProgress`).
 
     Returns
     -------
@@ -299,6 +304,7 @@ def match_projects(
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
         start=_start_pairs(pairs, start),
+        progress=progress,
     )
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     if coef[greedy].sum() > coef[chosen].sum() + _TOL:

@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ import pandas as pd
 import pyogrio
 
 from foncier._format import fr_compact
-from foncier.assignment import MIP_REL_GAP, check_objective
+from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
@@ -446,13 +446,21 @@ class Scenario:
         self._inputs_for = (self.rules, self.pool, self.committed, self.decisions, self.units)
         return built
 
-    def run(self, progress: bool = False) -> ScenarioResult:
+    def run(
+        self, progress: bool = False, on_progress: Callable[[dict[str, Any]], None] | None = None
+    ) -> ScenarioResult:
         """Compute supply, budgets and matching; return the result with its audit record.
 
         Parameters
         ----------
         progress
-            Show progress of the long steps on stderr.
+            Show progress of the long steps on stderr (while HiGHS runs: time,
+            incumbent, bound and gap).
+        on_progress
+            Called with ``{"step": …, "solver": …}`` at each step and while
+            HiGHS runs (``solver``: ``elapsed_s``, ``incumbent``, ``bound``,
+            ``gap`` and ``text_fr``), e.g. by the service for
+            ``GET /scenarios/{id}``.
 
         Returns
         -------
@@ -471,7 +479,7 @@ class Scenario:
         self._check()
         started = datetime.now(UTC)
         timings: dict[str, float] = {}
-        bar = _Progress(progress)
+        bar = _Progress(progress, on_progress)
         clock = time.perf_counter()
         try:
             bar.step("lecture des données")
@@ -504,6 +512,7 @@ class Scenario:
                 pool_names=inputs.pools.names,
                 pool_kind=inputs.pools.kind,
                 charging=inputs.charging,
+                progress=bar.solver,
             )
             timings["match"] = time.perf_counter() - clock
             bar.step("bilan ZAN")
@@ -709,6 +718,19 @@ class Scenario:
         return out
 
 
+def _plain_numbers(state: SolveProgress) -> dict[str, float | None]:
+    """A solver state for JSON (``None`` where unknown)."""
+    return {
+        k: (float(v) if np.isfinite(v) else None)
+        for k, v in (
+            ("elapsed_s", state.elapsed_s),
+            ("incumbent", state.incumbent),
+            ("bound", state.bound),
+            ("gap", state.gap),
+        )
+    }
+
+
 def _vintage_label(vintage: Any) -> str | None:
     if vintage is None:
         return None
@@ -732,22 +754,39 @@ def _placements(assignments: pd.DataFrame, units: pd.DataFrame) -> gpd.GeoDataFr
 
 
 class _Progress:
-    """Steps of a scenario shown as a tqdm bar on stderr (nothing when disabled)."""
+    """Steps of a scenario shown as a tqdm bar on stderr, and passed to a callback."""
 
     _STEPS = 5
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(
+        self, enabled: bool, callback: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self._bar = None
+        self._callback = callback
+        self._label = ""
         if enabled:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=self._STEPS, unit="étape", leave=False)
 
     def step(self, label: str) -> None:
+        self._label = label
         if self._bar is not None:
             if self._bar.n or self._bar.desc:
                 self._bar.update(1)
             self._bar.set_description(label)
+        if self._callback is not None:
+            self._callback({"step": label, "solver": None})
+
+    def solver(self, state: SolveProgress) -> None:
+        """Show where HiGHS is (time, incumbent, bound, gap) beside the current step."""
+        text = state.text_fr()
+        if self._bar is not None:
+            self._bar.set_postfix_str(text)
+        if self._callback is not None:
+            self._callback(
+                {"step": self._label, "solver": {**_plain_numbers(state), "text_fr": text}}
+            )
 
     def close(self) -> None:
         if self._bar is not None:

@@ -161,3 +161,17 @@ def test_property_same_inputs_same_result(seed, n_projects, n_units):
     pd.testing.assert_frame_equal(a.assignments, b.assignments)
     pd.testing.assert_frame_equal(a.unmatched, b.unmatched)
     assert a.solve.objective == b.solve.objective
+
+
+def test_progress_reports_time_incumbent_bound_and_gap_while_highs_runs():
+    units, projects, remaining, pools = random_instance(np.random.default_rng(3), 60, 25)
+    states = []
+    r = match_projects(
+        projects, units, remaining, pools, mip_rel_gap=0.0, unlock=False, progress=states.append
+    )
+    assert states
+    last = states[-1]
+    assert last.elapsed_s >= 0.0
+    assert last.incumbent <= r.solve.objective + 1e-6
+    assert last.bound >= last.incumbent - 1e-6
+    assert last.text_fr().startswith(f"{last.elapsed_s:.0f} s, solution ")

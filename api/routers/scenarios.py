@@ -46,9 +46,12 @@ _EXAMPLES = {
 }
 
 
-def scenario_out(record: ScenarioRecord) -> ScenarioOut:
-    """The API view of a stored scenario."""
-    return ScenarioOut.model_validate(vars(record), from_attributes=False)
+def scenario_out(record: ScenarioRecord, ctx: ServiceContext | None = None) -> ScenarioOut:
+    """The API view of a stored scenario, with its progress while it runs."""
+    data = dict(vars(record))
+    if ctx is not None and record.status == "running":
+        data["progress"] = ctx.progress.get(record.scenario_id)
+    return ScenarioOut.model_validate(data, from_attributes=False)
 
 
 def finished_result(ctx: ServiceContext, scenario_id: str) -> ScenarioResult:
@@ -107,7 +110,7 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
             time_limit=body.time_limit_s,
             units=ctx.data.units,
             name=body.name,
-        ).run()
+        ).run(on_progress=lambda state: ctx.progress.__setitem__(scenario_id, state))
         folder = result.to_folder(ctx.store.scenarios_dir / scenario_id)
         summary = {
             "totals": jsonable(result.totals),
@@ -123,6 +126,8 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
             scenario_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}"
         )
         return
+    finally:
+        ctx.progress.pop(scenario_id, None)
     ctx.store.set_scenario_status(scenario_id, "done", summary=summary, result_dir=str(folder))
 
 
@@ -159,7 +164,7 @@ def create_scenario(
 @router.get("", response_model=ScenarioList, summary="Every scenario")
 def list_scenarios(ctx: Context) -> ScenarioList:
     """Scenario runs, oldest first, with their status and totals."""
-    items = [scenario_out(r) for r in ctx.store.list_scenarios()]
+    items = [scenario_out(r, ctx) for r in ctx.store.list_scenarios()]
     return ScenarioList(count=len(items), scenarios=items)
 
 
@@ -190,7 +195,7 @@ def compare_scenarios(
 )
 def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
     """Status, parameters, and once done its totals, audit record and French summary."""
-    return scenario_out(ctx.store.get_scenario(scenario_id))
+    return scenario_out(ctx.store.get_scenario(scenario_id), ctx)
 
 
 @router.get(
