@@ -1226,6 +1226,12 @@ class TableCol:
     UNLOCK_POOL_ID = "unlock_pool_id"
     UNLOCK_VERIFIED = "unlock_verified"
     UNLOCK_LOSS = "unlock_jobs_lost"
+    # sensitivity
+    JOBS_PER_EXTRA_HA = "jobs_per_extra_ha"
+    OBJECTIVE_PER_EXTRA_HA = "objective_per_extra_ha"
+    METHOD = "method"
+    STABILITY = "stability"
+    ALTERNATIVE_UNIT_ID = "alternative_unit_id"
     # decisions of the working group
     DECISION_ID = "decision_id"
 
@@ -1324,7 +1330,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.EXPLANATION),
             ),
             None,
-            "one row per placed project",
+            "one row per placed project (with the sensitivity step, also its stability: "
+            "stable / fragile / untested, and alternative_unit_id)",
         ),
         LayerSchema(
             "unmatched",
@@ -1351,6 +1358,20 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             ),
             None,
             "one row per project left out, with its reason and its verified unlock",
+        ),
+        LayerSchema(
+            "budget_values",
+            (_T.POOL_ID,),
+            (
+                _s(_T.POOL_ID),
+                _s(Col.NAME),
+                _f(_T.REMAINING_AFTER_HA, nullable=True),
+                _f(_T.JOBS_PER_EXTRA_HA),
+                _f(_T.OBJECTIVE_PER_EXTRA_HA),
+                _s(_T.METHOD, allowed=("re-solve", "no_candidate")),
+            ),
+            None,
+            "value of one more hectare of ZAN budget per pool (foncier.sensitivity)",
         ),
         LayerSchema(
             "budgets",

@@ -56,8 +56,9 @@ from foncier.feasibility import (
     check_units,
     pairwise_feasible,
 )
-from foncier.layers import PROJECT_FIELDS, Col, UnitCol, check_table
+from foncier.layers import PROJECT_FIELDS, Col, TableCol, UnitCol, check_table
 from foncier.scoring import Weights, score_contributions
+from foncier.sensitivity import budget_values, placement_stability
 from foncier.unlock import UNLOCKABLE, UnlockSetup, unlock_hints, unlock_hints_empty, with_unlocks
 from foncier.zan.charging import EnafCharging
 
@@ -170,6 +171,10 @@ class MatchResult:
         Objective maximised.
     greedy_objective
         Value of the greedy baseline on the same candidates.
+    budget_values
+        With ``sensitivity``: jobs gained by one more hectare in each pool
+        (see :func:`foncier.sensitivity.budget_values`); the assignments
+        then carry ``stability`` and ``alternative_unit_id``.
     """
 
     assignments: pd.DataFrame
@@ -181,6 +186,7 @@ class MatchResult:
     rejections: Rejections
     objective: str
     greedy_objective: float
+    budget_values: pd.DataFrame | None = None
 
 
 def match_projects(
@@ -202,6 +208,7 @@ def match_projects(
     unlock: bool = True,
     start: pd.DataFrame | None = None,
     progress: Callable[[SolveProgress], None] | None = None,
+    sensitivity: bool = False,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -252,6 +259,10 @@ def match_projects(
         the assignments of the scenario before a relaxation): its placements
         that are still candidate pairs and fit together are the solver's
         first incumbent, so the new objective is never lower than theirs.
+    sensitivity
+        Also compute the value of one more hectare of budget per pool and
+        whether each placement is stable or fragile (:mod:`foncier.sensitivity`,
+        by solving again).
     progress
         Called while HiGHS runs with its elapsed time, incumbent, bound and
         gap (:class:`~foncier.assignment.SolveProgress`).
@@ -325,27 +336,34 @@ def match_projects(
     unmatched = explain_unmatched(
         projects, units, pairs, rejections, chosen, coef, pools, objective=objective
     )
+    setup = UnlockSetup(
+        projects=projects,
+        units=units,
+        pairs=pairs,
+        chosen=chosen,
+        capacity=capacity,
+        pools=pools,
+        coefficients=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
+        candidates=lambda f: candidate_pairs(
+            f, units, weights=weights, thresholds=th, top_n=None, charging=charging
+        )[0],
+        thresholds=th,
+        charging=charging or EnafCharging(),
+        mip_rel_gap=mip_rel_gap,
+    )
     todo = unmatched[Col.PROJECT_ID][unmatched["reason_code"].isin(UNLOCKABLE)]
-    if unlock and len(todo):
-        setup = UnlockSetup(
-            projects=projects,
-            units=units,
-            pairs=pairs,
-            chosen=chosen,
-            capacity=capacity,
-            pools=pools,
-            coefficients=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
-            candidates=lambda f: candidate_pairs(
-                f, units, weights=weights, thresholds=th, top_n=None, charging=charging
-            )[0],
-            thresholds=th,
-            charging=charging or EnafCharging(),
-            mip_rel_gap=mip_rel_gap,
-        )
-        hints = unlock_hints(setup, todo.astype(str).tolist())
-    else:
-        hints = unlock_hints_empty()
+    hints = (
+        unlock_hints(setup, todo.astype(str).tolist())
+        if unlock and len(todo)
+        else unlock_hints_empty()
+    )
     unmatched = with_unlocks(unmatched, hints, pools)
+    values = None
+    if sensitivity:
+        values = budget_values(setup, unmatched[Col.PROJECT_ID].astype(str).tolist())
+        stability = placement_stability(setup).reindex(assignments[Col.PROJECT_ID].astype(str))
+        for col in (TableCol.STABILITY, TableCol.ALTERNATIVE_UNIT_ID):
+            assignments[col] = stability[col].to_numpy()
     return MatchResult(
         assignments=check_table(with_project_fields(assignments, projects), "assignments"),
         unmatched=check_table(with_project_fields(unmatched, projects), "unmatched"),
@@ -356,6 +374,7 @@ def match_projects(
         rejections=rejections,
         objective=objective,
         greedy_objective=float(coef[greedy].sum()),
+        budget_values=None if values is None else check_table(values, "budget_values"),
     )
 
 

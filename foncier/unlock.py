@@ -51,6 +51,7 @@ __all__ = [
     "UNLOCK_COLUMNS",
     "UnlockSetup",
     "unlock_hints",
+    "solution_room",
     "unlock_hints_empty",
     "with_unlocks",
 ]
@@ -84,7 +85,10 @@ _COMPETITOR = Col.PROJECT_ID
 
 @dataclass(frozen=True)
 class UnlockSetup:
-    """What solving a scenario again needs, kept from :func:`foncier.matching.match_projects`."""
+    """What solving a scenario again needs, kept from :func:`foncier.matching.match_projects`.
+
+    Read by the unlocks and by :mod:`foncier.sensitivity`.
+    """
 
     projects: pd.DataFrame
     units: pd.DataFrame
@@ -108,7 +112,7 @@ def _floor(x: np.ndarray, step: float) -> np.ndarray:
     return np.floor(np.round(x / step, 6)) * step
 
 
-def _state(s: UnlockSetup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def solution_room(s: UnlockSetup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Room left per unit, budget left per pool, jobs and area placed per unit."""
     placed = s.pairs.iloc[s.chosen]
     u = placed["u"].to_numpy(dtype=int)
@@ -127,7 +131,7 @@ def _candidates(s: UnlockSetup, rows: np.ndarray) -> pd.DataFrame:
     """Every (unmatched project, unit) with the change that makes it possible and its cost."""
     projects = s.projects.iloc[rows].reset_index(drop=True)
     blocked, needed = requirement_relaxations(projects, s.units, thresholds=s.thresholds)
-    free, left, jobs_on, load_on = _state(s)
+    free, left, jobs_on, load_on = solution_room(s)
     n_p, n_u = blocked.shape
     area = projects[Col.AREA_MIN_HA].astype(float).to_numpy()[:, None]
     jobs = projects[Col.JOBS].astype(float).to_numpy()[:, None]

@@ -175,3 +175,33 @@ def test_progress_reports_time_incumbent_bound_and_gap_while_highs_runs():
     assert last.incumbent <= r.solve.objective + 1e-6
     assert last.bound >= last.incumbent - 1e-6
     assert last.text_fr().startswith(f"{last.elapsed_s:.0f} s, solution ")
+
+
+# -- sensitivity ----------------------------------------------------------------------------
+
+
+def test_one_more_hectare_places_the_project_blocked_by_the_pool():
+    units = units_table(net_area_ha=10.0, enaf_share=1.0)
+    projects = projects_table(2, area_min_ha=[2.0, 1.0], jobs=[30, 10])
+    r = match_projects(
+        projects, units, pd.Series({"30007": 2.0}), pools_of(units), sensitivity=True
+    )
+    values = r.budget_values.set_index("pool_id").loc["30007"]
+    # +1 ha lets P2 (1 ha of ENAF, 10 jobs) in beside P1
+    assert values["jobs_per_extra_ha"] == pytest.approx(10.0)
+    assert values["method"] == "re-solve"
+    assert r.assignments.set_index("project_id").loc["P1", "stability"] == "stable"
+    check_table(r.budget_values, "budget_values")
+
+
+def test_a_project_with_an_equivalent_unit_is_fragile():
+    units = units_table(2, net_area_ha=[5.0, 5.0])
+    r = match_projects(
+        projects_table(), units, pd.Series({"30007": 9.0}), pools_of(units), sensitivity=True
+    )
+    row = r.assignments.iloc[0]
+    assert row["stability"] == "fragile"
+    assert {row["unit_id"], row["alternative_unit_id"]} == {"U1", "U2"}
+    # no project is left out: an extra hectare places nothing, without solving again
+    assert r.budget_values["method"].tolist() == ["no_candidate"]
+    assert r.budget_values["jobs_per_extra_ha"].tolist() == [0.0]
