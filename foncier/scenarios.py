@@ -39,7 +39,15 @@ from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective
 from foncier.errors import DataSourceError, FoncierError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
-from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+from foncier.layers import (
+    CRS_L93,
+    TABLE_SCHEMAS,
+    Col,
+    TableCol,
+    UnitCol,
+    check_table,
+    empty_layer,
+)
 from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
@@ -62,12 +70,13 @@ RESULT_FILES = (
     "unmatched.csv",
     "zan_balance.csv",
     "contributions.csv",
+    "budget_values.csv",
     "scenario.json",
     "placements.gpkg",
     "land_units.gpkg",
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
-_CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
+_CHECKED_TABLES = ("assignments", "unmatched", "zan_balance", "budget_values")
 #: ``placements.gpkg`` declares its geometry type: every placement is a land unit's polygon.
 _PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
@@ -146,6 +155,10 @@ class ScenarioResult:
     units
         The land units the scenario used (after validated placements), with
         their criteria and geometry: maps and reports read them from here.
+    budget_values
+        Jobs gained by one more hectare of budget in each pool
+        (:func:`foncier.sensitivity.budget_values`); assignments then carry
+        ``stability`` (stable / fragile / untested) and ``alternative_unit_id``.
 
     Assignments and unmatched projects carry the project fields their
     readers show (:data:`foncier.layers.PROJECT_FIELDS`: name, sector, jobs,
@@ -162,6 +175,7 @@ class ScenarioResult:
     placements: gpd.GeoDataFrame
     rules: Any
     units: gpd.GeoDataFrame
+    budget_values: pd.DataFrame = field(default_factory=pd.DataFrame)
     match: MatchResult | None = field(default=None, repr=False)
 
     @property
@@ -231,6 +245,7 @@ class ScenarioResult:
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
         self.contributions.to_csv(folder / "contributions.csv", index=False)
+        self.budget_values.to_csv(folder / "budget_values.csv", index=False)
         record = {"totals": self.totals, "audit": self.audit, "rules": self.rules.to_dict()}
         (folder / "scenario.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2, default=_json_default),
@@ -284,7 +299,13 @@ class ScenarioResult:
         try:
             tables = {
                 n: pd.read_csv(folder / f"{n}.csv", dtype=_csv_dtypes(n), keep_default_na=True)
-                for n in ("assignments", "unmatched", "zan_balance", "contributions")
+                for n in (
+                    "assignments",
+                    "unmatched",
+                    "zan_balance",
+                    "contributions",
+                    "budget_values",
+                )
             }
             record = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
             placements = gpd.read_file(folder / "placements.gpkg", layer="placements")
@@ -308,6 +329,7 @@ class ScenarioResult:
             unmatched=tables["unmatched"],
             zan_balance=tables["zan_balance"],
             contributions=tables["contributions"],
+            budget_values=tables["budget_values"],
             totals=record["totals"],
             audit=record["audit"],
             placements=placements,
@@ -373,6 +395,10 @@ class Scenario:
         Land units already computed (skips :func:`foncier.supply.land_units`).
     name
         Label shown on the outputs.
+    sensitivity
+        Also compute the value of one more hectare of budget per pool and the
+        stability of each placement (:mod:`foncier.sensitivity`: a few
+        short re-solves).
     """
 
     territory: Any
@@ -389,6 +415,7 @@ class Scenario:
     units: gpd.GeoDataFrame | None = None
     name: str = "scénario"
     decisions: pd.DataFrame | str | Path | None = None
+    sensitivity: bool = False
     _inputs: MatchingInputs | None = field(default=None, init=False, repr=False, compare=False)
     _inputs_for: tuple[Any, ...] = field(default=(None,) * 5, init=False, repr=False, compare=False)
 
@@ -513,6 +540,7 @@ class Scenario:
                 pool_kind=inputs.pools.kind,
                 charging=inputs.charging,
                 progress=bar.solver,
+                sensitivity=self.sensitivity,
             )
             timings["match"] = time.perf_counter() - clock
             bar.step("bilan ZAN")
@@ -540,6 +568,7 @@ class Scenario:
             "investment_total_eur": float(invest.sum()),
             "investment_placed_eur": float(invest[placed_ids].sum()),
         }
+        totals["sensitivity"] = _sensitivity_totals(match)
         audit: dict[str, Any] = {
             "name": self.name,
             "started_at": started.isoformat(timespec="seconds"),
@@ -586,6 +615,11 @@ class Scenario:
             placements=placements,
             rules=rules,
             units=units,
+            budget_values=(
+                match.budget_values
+                if match.budget_values is not None
+                else empty_layer("budget_values")
+            ),
             match=match,
         )
 
@@ -716,6 +750,26 @@ class Scenario:
         if isinstance(self.rules, (str, Path)) and Path(self.rules).is_file():
             out[f"file:{Path(self.rules).name}"] = _file_sha256(Path(self.rules))
         return out
+
+
+def _sensitivity_totals(match: MatchResult) -> dict[str, Any]:
+    """Counts of stable / fragile placements and the pools where a hectare is worth most."""
+    if match.budget_values is None:
+        return {}
+    a = match.assignments
+    counts = a[TableCol.STABILITY].value_counts()
+    values = match.budget_values.sort_values(TableCol.JOBS_PER_EXTRA_HA, ascending=False)
+    values = values[values[TableCol.JOBS_PER_EXTRA_HA] > 0]
+    return {
+        "method": "re-solve",
+        "placements": {k: int(counts.get(k, 0)) for k in ("stable", "fragile", "untested")},
+        "jobs_per_extra_ha": {
+            str(p): float(v)
+            for p, v in zip(
+                values[TableCol.POOL_ID], values[TableCol.JOBS_PER_EXTRA_HA], strict=True
+            )
+        },
+    }
 
 
 def _plain_numbers(state: SolveProgress) -> dict[str, float | None]:

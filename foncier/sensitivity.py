@@ -1,4 +1,4 @@
-"""How much the scenario's answer depends on its inputs: budget values, stable and fragile placements.
+"""How much a scenario's answer depends on its inputs: budget values, stable placements.
 
 Two questions a working group asks once a scenario is solved, each answered
 by solving again (warm-started from the scenario's solution, which stays

@@ -13,6 +13,7 @@ from api.deps import WRITE_RESPONSES, Context, WriteAccess
 from api.errors import ScenarioNotReadyError
 from api.models import (
     AssignmentList,
+    BudgetValueList,
     Comparison,
     ErrorOut,
     ScenarioIn,
@@ -108,6 +109,7 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
             objective=body.objective,
             decisions=ctx.decisions(),
             time_limit=body.time_limit_s,
+            sensitivity=body.sensitivity,
             units=ctx.data.units,
             name=body.name,
         ).run(on_progress=lambda state: ctx.progress.__setitem__(scenario_id, state))
@@ -209,6 +211,20 @@ def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
     rows = records(finished_result(ctx, scenario_id).assignments)
     return AssignmentList.model_validate(
         {"scenario_id": scenario_id, "count": len(rows), "assignments": rows}
+    )
+
+
+@router.get(
+    "/{scenario_id}/budget-values",
+    response_model=BudgetValueList,
+    responses={**_NOT_FOUND, **_NOT_READY},
+    summary="Value of one more hectare of budget per pool",
+)
+def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
+    """Jobs gained by one more hectare in each pool (scenario run with ``sensitivity``)."""
+    rows = records(finished_result(ctx, scenario_id).budget_values)
+    return BudgetValueList.model_validate(
+        {"scenario_id": scenario_id, "count": len(rows), "budget_values": rows}
     )
 
 

@@ -53,6 +53,16 @@ _UNMATCHED_SHOWN = 10
     show_default=True,
     help="Candidate units kept per project and ranking before solving.",
 )
+@click.option(
+    "--sensibilite",
+    "sensitivity",
+    is_flag=True,
+    help=(
+        "Calcule aussi la valeur d'un hectare de budget ZAN de plus par enveloppe et la "
+        "stabilité de chaque placement (quelques recalculs courts : budget_values.csv, "
+        "colonne stability d'assignments.csv)."
+    ),
+)
 @output_option(
     "outdir",
     folder=True,
@@ -72,6 +82,7 @@ def match(
     decisions: Path | None,
     time_limit: float | None,
     top_n: int,
+    sensitivity: bool,
     outdir: Path,
     quiet: bool,
     force: bool,
@@ -92,6 +103,7 @@ def match(
         decisions=decisions,
         time_limit=time_limit,
         top_n=top_n,
+        sensitivity=sensitivity,
         name=f"{objective} / {pool}",
     )
     if not quiet:
