@@ -554,7 +554,7 @@ class Scenario:
         a = match.assignments
         invest = pd.to_numeric(projects[Col.INVESTMENT_EUR], errors="coerce").fillna(0.0)
         placed_ids = projects[Col.PROJECT_ID].astype(str).isin(a[Col.PROJECT_ID].astype(str))
-        totals = {
+        totals: dict[str, Any] = {
             "projects": len(projects),
             "projects_placed": len(a),
             "jobs_total": int(projects[Col.JOBS].sum()),

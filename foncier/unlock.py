@@ -471,11 +471,12 @@ def unlock_hints(s: UnlockSetup, project_ids: list[str]) -> pd.DataFrame:
     placed = s.pairs.iloc[s.chosen]
     jobs_of = dict(zip(placed[Col.PROJECT_ID], placed["jobs"].astype(int), strict=True))
     out: dict[str, dict[str, Any]] = {}
-    for row, group in cands.groupby("row", sort=True):
-        pid = str(ids[int(row)])
+    for row_key, group in cands.groupby("row", sort=True):
+        row = int(str(row_key))
+        pid = str(ids[row])
         best: tuple[float, dict[str, Any]] | None = None
         first_unverified: dict[str, Any] | None = None
-        jobs = max(float(s.projects[Col.JOBS].iloc[int(row)]), 1.0)
+        jobs = max(float(s.projects[Col.JOBS].iloc[row]), 1.0)
         for _, cand in group.head(VERIFIED_PER_PROJECT).iterrows():
             check = _verify(s, cand)
             hint = _hint_row(s, cand, check, jobs_of)
