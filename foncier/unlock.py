@@ -576,28 +576,30 @@ def with_unlocks(unmatched: pd.DataFrame, hints: pd.DataFrame, pools: PoolInfo) 
             if h["budget"] > 0:
                 text += f", et le budget ZAN de {pools.label(code)}"
             out.at[i, TableCol.EXPLANATION] = text + taken
-        elif h["budget"] > 0:
+        elif h["budget"] > 0 or h["zan_short"] > _TOL:
             out.at[i, TableCol.REASON_CODE] = "blocked_by_zan"
             out.at[i, TableCol.REQUIREMENT] = None
             out.at[i, UnitCol.UNIT_ID] = unit
             out.at[i, TableCol.POOL_ID] = h[TableCol.UNLOCK_POOL_ID]
-            out.at[i, TableCol.MISSING_HA] = float(h["budget"])
+            out.at[i, TableCol.MISSING_HA] = float(max(h["budget"], h["zan_short"]))
             out.at[i, TableCol.EXPLANATION] = (
                 f"bloqué par le ZAN : sur {unit} il consommerait {fr_compact(h['enaf'], 2)} ha "
                 f"d'ENAF, {pools.label(code)} n'en a plus que "
                 f"{fr_compact(max(h['room'], 0.0), 2)} (reste après le scénario)" + taken
             )
-        elif h["short"] > _TOL:
+        named = []
+        if _COMPETITOR in str(h[TableCol.UNLOCK_FIELD]) and pd.notna(h[TableCol.UNLOCK_VALUE]):
+            named = [n for n in str(h[TableCol.UNLOCK_VALUE]).split(";")[-1].split(",") if n]
+        if named:
+            out.at[i, TableCol.BLOCKING_PROJECT_ID] = named[0]
+        land_only = h["budget"] <= 0 and h["zan_short"] <= _TOL and h["short"] > _TOL
+        if not h["requirements"] and land_only:
             out.at[i, TableCol.REASON_CODE] = "outcompeted"
             out.at[i, UnitCol.UNIT_ID] = unit
             out.at[i, TableCol.MISSING_HA] = float(h["short"])
-        if (
-            h["short"] > _TOL
-            and h[TableCol.UNLOCK_FIELD]
-            and _COMPETITOR in str(h[TableCol.UNLOCK_FIELD])
-            and pd.notna(h[TableCol.UNLOCK_VALUE])
-        ):
-            named = str(h[TableCol.UNLOCK_VALUE]).split(";")[-1].split(",")[0]
-            if named:
-                out.at[i, TableCol.BLOCKING_PROJECT_ID] = named
+            out.at[i, TableCol.EXPLANATION] = (
+                f"supplanté : sur {unit}, le terrain le plus facile à libérer, il manque "
+                f"{fr_compact(h['short'], 2)} ha, pris par "
+                + (", ".join(named) if named else "d'autres projets")
+            )
     return out

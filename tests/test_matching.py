@@ -251,6 +251,9 @@ def test_units_host_several_projects_up_to_their_net_area():
     assert row["unlock_verified"]
     assert row["unlock_jobs_lost"] == pytest.approx(10.0)
     assert "perdent au plus 10 emplois (P1 n'est plus placé)" in row["hint"]
+    assert row["explanation"] == (
+        "supplanté : sur U1, le terrain le plus facile à libérer, il manque 1 ha, pris par P1"
+    )
 
 
 def test_zan_budget_blocks_and_says_how_many_ha_are_missing():
