@@ -155,7 +155,10 @@ class MatchResult:
         ``not_worth``, ``not_selected``), ``requirement``, ``unit_id``,
         ``pool_id``, ``missing_ha`` (ENAF budget short for ``blocked_by_zan``,
         area short on the best unit for ``outcompeted``), ``blocking_project_id``,
-        ``explanation`` and ``hint`` (French).
+        ``explanation`` and ``hint`` (French), and the verified unlock
+        (``unlock_field``, ``unlock_value``, ``unlock_unit_id``,
+        ``unlock_pool_id``, ``unlock_verified``, ``unlock_jobs_lost``, see
+        :mod:`foncier.unlock`).
     contributions
         Score contributions of the placed pairs ("why here").
     pool_balance

@@ -19,7 +19,9 @@ budget added to the pool) and the project placed on the unit, warm-started
 from the scenario's solution with the projects in the way taken off (a
 feasible solution), with a short time limit.  A hint is verified when that
 solution exists and passes the independent re-check; it says what the other
-projects lose (jobs no longer placed, projects moved), at most.
+projects lose (jobs no longer placed, projects moved), at most: the
+existence of the solution does not depend on the time limit, the loss said
+may shrink with more time.
 
 The machine-readable fields of a hint (``unlock_field``, ``unlock_value``,
 ``unlock_unit_id``, ``unlock_pool_id``, ``unlock_verified``) are
@@ -49,6 +51,8 @@ from foncier.zan.charging import EnafCharging
 __all__ = [
     "UNLOCKABLE",
     "UNLOCK_COLUMNS",
+    "VERIFIED_PER_PROJECT",
+    "VERIFY_TIME_S",
     "UnlockSetup",
     "unlock_hints",
     "solution_room",
