@@ -474,7 +474,10 @@ class Scenario:
         return built
 
     def run(
-        self, progress: bool = False, on_progress: Callable[[dict[str, Any]], None] | None = None
+        self,
+        progress: bool = False,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+        start: ScenarioResult | None = None,
     ) -> ScenarioResult:
         """Compute supply, budgets and matching; return the result with its audit record.
 
@@ -488,6 +491,11 @@ class Scenario:
             HiGHS runs (``solver``: ``elapsed_s``, ``incumbent``, ``bound``,
             ``gap`` and ``text_fr``), e.g. by the service for
             ``GET /scenarios/{id}``.
+        start
+            A previous result to start the solver from (e.g. this scenario
+            before a requirement, land or budget was relaxed): the new
+            objective is then never lower than that result's placements,
+            where they are still possible.
 
         Returns
         -------
@@ -541,6 +549,7 @@ class Scenario:
                 charging=inputs.charging,
                 progress=bar.solver,
                 sensitivity=self.sensitivity,
+                start=start.assignments if start is not None else None,
             )
             timings["match"] = time.perf_counter() - clock
             bar.step("bilan ZAN")
