@@ -20,6 +20,11 @@ Run::
 
     /work/venv/bin/python benchmarks/bench_matching.py [--units 30000] [--projects 1000]
 
+Measured on 2 shared cores (2 Dec 2026, HiGHS 1.16 through highspy, one thread, other jobs
+running): sample match 4.8-6.7 s; sample + 1 project 12.3-16.5 s (566 jobs, gap 0.18 %), ratio
+2.42-2.53 (it was ~30: 2 s against 60-70 s with scipy's HiGHS); verified unlocks of the 6
+projects left out +5-7 s; sensitivity step +8.7 s (ratio 1.71 over the run with unlocks).
+
 Measured on 2 shared cores (27 Nov 2026, top_n 50, all four objectives):
 sample end to end (supply + match) 1.8-5.4 s, gap <= 0.31 %, +12 to +27 % over greedy;
 large instance (~50,000 candidate pairs) jobs 16 s (gap 0.03 %), min_enaf 16 s (0 %), score
