@@ -137,6 +137,8 @@ class ServiceContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _results: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict)
     _memo: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+    #: Where each running scenario is (step, solver time, incumbent, bound, gap).
+    progress: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings: Settings) -> ServiceContext:

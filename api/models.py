@@ -493,6 +493,13 @@ class ScenarioIn(BaseModel):
         default=None, description="Projects to place (all stored projects by default)"
     )
     time_limit_s: float | None = Field(default=None, gt=0, le=600)
+    sensitivity: bool = Field(
+        default=False,
+        description=(
+            "Also compute the jobs one more hectare of budget gains per pool and whether each "
+            "placement is stable or fragile (a few short re-solves)"
+        ),
+    )
 
 
 class ScenarioOut(BaseModel):
@@ -508,6 +515,13 @@ class ScenarioOut(BaseModel):
     error: str | None
     created_at: str
     finished_at: str | None
+    progress: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "While running: the current step and, while HiGHS solves, its elapsed time, "
+            "incumbent, bound, gap and a French line (text_fr)"
+        ),
+    )
 
 
 class ScenarioList(BaseModel):
@@ -555,6 +569,23 @@ class Unmatched(BaseModel):
     reason_code: str = Field(examples=["blocked_by_zan"])
     explanation: str
     hint: str | None = None
+    unlock_field: str | None = Field(
+        default=None,
+        description=(
+            "What the verified unlock changes: ';'-joined projects.csv columns, budget_ha "
+            "(ha added to unlock_pool_id) or project_id (competitors giving way)"
+        ),
+        examples=["area_min_ha;budget_ha"],
+    )
+    unlock_value: str | None = Field(default=None, examples=["4.73;2.08"])
+    unlock_unit_id: str | None = None
+    unlock_pool_id: str | None = None
+    unlock_verified: bool = Field(
+        default=False, description="Checked by solving the scenario again with the change"
+    )
+    unlock_jobs_lost: float | None = Field(
+        default=None, description="Jobs the other projects lose, at most, with the unlock"
+    )
 
 
 class UnmatchedList(BaseModel):
@@ -563,6 +594,27 @@ class UnmatchedList(BaseModel):
     scenario_id: str
     count: int
     unmatched: list[Unmatched]
+
+
+class BudgetValue(BaseModel):
+    """What one more hectare of ZAN budget in a pool gains (by re-solving)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pool_id: str
+    name: str
+    remaining_after_ha: float | None
+    jobs_per_extra_ha: float
+    objective_per_extra_ha: float
+    method: Literal["re-solve", "no_candidate"]
+
+
+class BudgetValueList(BaseModel):
+    """Value of one more hectare per pool (empty unless run with ``sensitivity``)."""
+
+    scenario_id: str
+    count: int
+    budget_values: list[BudgetValue]
 
 
 class ComparisonRow(BaseModel):

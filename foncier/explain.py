@@ -1,20 +1,23 @@
 """Why a project was placed here, why another was left out, and the single-project query.
 
-Reason codes of an unmatched project:
+Reason codes of an unmatched project (first from the solution; where
+:mod:`foncier.unlock` finds a verified change that places the project, the
+reason follows what that change relaxes, so that it names the constraint
+that actually binds):
 
 ``no_land``
     There is no candidate land at all.
 ``infeasible``
-    No unit meets its hard requirements: the requirement that rejects most
-    units is named, with the closest unit and what it lacks, and "what would
-    unlock it" hints (relaxing one requirement).
+    No unit meets its hard requirements: the requirement to relax on the
+    unit easiest to unlock is named (without an unlock: the requirement that
+    rejects most units, with the closest unit and what it lacks).
 ``blocked_by_zan``
-    Some units fit and still have room, but each would consume more ENAF
-    than its pool has left once the other placements are made: the pool and
-    the missing ha are given (the smallest shortfall over its candidates).
+    A unit fits (or would, with a smaller change than elsewhere), but its
+    ZAN pool has not enough ENAF left once the other placements are made —
+    even where the unit is also taken: the pool and the missing ha are given.
 ``outcompeted``
-    Its candidate units are full with other placed projects: the blocking
-    project on its best unit is named, with the area missing there.
+    Its candidate units are full with other placed projects: the projects
+    that would give way on the easiest unit are named, with the area missing.
 ``not_worth``
     Under ``min_enaf``, its jobs do not pay for the ENAF its options consume.
 ``not_selected``
@@ -46,7 +49,7 @@ from foncier.labels import OBJECTIVE_LABELS, REQUIREMENT_LABELS
 from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
 from foncier.projects import check_top_k, project_frame
 from foncier.scoring import Weights
-from foncier.texts import CRITERIA_FR, relax_text
+from foncier.texts import CRITERIA_FR
 from foncier.zan.charging import EnafCharging
 
 __all__ = [
@@ -281,14 +284,6 @@ def _infeasible_row(pid: str, rejections: Rejections, n_units: int) -> dict[str,
         close = rejections.closest.loc[pid]
         row[UnitCol.UNIT_ID] = close[UnitCol.UNIT_ID]
         text += f" ; le plus proche, {close[UnitCol.UNIT_ID]}, pèche par : {close['lacks']}"
-    relax = rejections.relax[rejections.relax[Col.PROJECT_ID] == pid]
-    relax = relax.sort_values("units", ascending=False).head(2)
-    row["hint"] = " ; ".join(
-        relax_text(str(r), float(lim), float(need), int(k))
-        for r, lim, need, k in zip(
-            relax["requirement"], relax["limit"], relax["needed"], relax["units"], strict=True
-        )
-    )
     row["explanation"] = text
     return row
 

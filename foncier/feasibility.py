@@ -75,6 +75,7 @@ __all__ = [
     "one_project_pairs",
     "pairwise_feasible",
     "unit_arrays",
+    "requirement_relaxations",
     "unverified_labels",
 ]
 
@@ -551,24 +552,15 @@ class Rejections:
         Per project (index ``project_id``): ``unit_id`` of the closest
         rejecting unit (fewest failed requirements, then smallest relative
         shortfall), ``n_failed`` and ``lacks`` (French text of what it lacks).
-    relax
-        Long table ``project_id, requirement, limit, needed, units``:
-        relaxing the requirement from ``limit`` to ``needed`` would make
-        ``units`` units feasible (units that fail on that requirement only).
     """
 
     counts: pd.DataFrame
     closest: pd.DataFrame
-    relax: pd.DataFrame
-
-
-_RELAXABLE = ("area", "slope", "interchange", "rail", "year")  # Seveso distances are not negotiable
-_RELAX_K = 3
 
 
 def _summarise(
     chunk: _ChunkResult, pa: _ProjectArrays, ua: _UnitArrays
-) -> tuple[np.ndarray, list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     fail = chunk.fail
     n_req, n_p, _ = fail.shape
     any_fail = fail.any(axis=0)
@@ -590,7 +582,6 @@ def _summarise(
         rel += np.where(fail[r], np.nan_to_num(short, nan=1.0, posinf=1e3), 0.0)
     key = np.where(n_fail > 0, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
     closest_rows: list[dict[str, Any]] = []
-    relax_rows: list[dict[str, Any]] = []
     for k, i in enumerate(rows):
         pid = pa.ids[chunk.start + i]
         if not np.isfinite(key[k]).any():
@@ -609,31 +600,7 @@ def _summarise(
                 "lacks": " ; ".join(lacks),
             }
         )
-        only = n_fail[k] == 1
-        for r, req in enumerate(chunk.reqs):
-            if req.name not in _RELAXABLE:
-                continue
-            mask = only & fail[r, k]
-            if not mask.any():
-                continue
-            vals = req.value[mask]
-            vals = vals[np.isfinite(vals)]
-            if not len(vals):
-                continue
-            # upper bounds relax upwards (smallest values first), lower bounds downwards
-            order = np.sort(vals) if req.upper else np.sort(vals)[::-1]
-            target = order[min(_RELAX_K, len(order)) - 1]
-            n_units = int((vals <= target).sum() if req.upper else (vals >= target).sum())
-            relax_rows.append(
-                {
-                    Col.PROJECT_ID: pid,
-                    "requirement": req.name,
-                    "limit": float(req.limit[i]),
-                    "needed": float(target),
-                    "units": n_units,
-                }
-            )
-    return counts, closest_rows, relax_rows
+    return counts, closest_rows
 
 
 def unit_arrays(units: pd.DataFrame, thresholds: Thresholds | None = None) -> _UnitArrays:
@@ -712,14 +679,13 @@ def candidate_pairs(
     pa = _project_arrays(projects)
     ua = arrays if arrays is not None else unit_arrays(units, th)
     frames: list[pd.DataFrame] = []
-    counts, closest, relax = [], [], []
+    counts, closest = [], []
     for sl in _chunks(len(pa.ids), len(ua.ids)):
         chunk = _evaluate(pa, ua, th, sl)
         feasible = chunk.feasible
-        c, cl, rl = _summarise(chunk, pa, ua)
+        c, cl = _summarise(chunk, pa, ua)
         counts.append(c)
         closest += cl
-        relax += rl
         pi, ui = np.nonzero(feasible)
         if not len(pi):
             continue
@@ -738,11 +704,68 @@ def candidate_pairs(
         closest=pd.DataFrame(
             closest, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, "n_failed", "lacks"]
         ).set_index(Col.PROJECT_ID),
-        relax=pd.DataFrame(
-            relax, columns=[Col.PROJECT_ID, "requirement", "limit", "needed", "units"]
-        ),
     )
     return pairs, rejections
+
+
+#: The projects-table field that relaxes each requirement (``rail``: no longer needed).
+RELAX_FIELDS: Mapping[str, str] = {
+    "area": Col.AREA_MIN_HA,
+    "slope": Col.MAX_SLOPE_PCT,
+    "interchange": Col.MAX_DIST_INTERCHANGE_KM,
+    "rail": Col.NEEDS_RAIL,
+    "year": Col.EARLIEST_YEAR,
+}
+
+
+def requirement_relaxations(
+    projects: pd.DataFrame, units: pd.DataFrame, *, thresholds: Thresholds | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """For every (project, unit), the requirement values that would let the unit host the project.
+
+    All requirements are relaxed at once: on a unit that fails on the area
+    and the slope, both new values are given.  Zoning and Seveso distances
+    are not negotiable, nor a unit that can never be built on.
+
+    Parameters
+    ----------
+    projects, units
+        Projects table and land units.
+    thresholds
+        Requirement constants.
+
+    Returns
+    -------
+    blocked : numpy.ndarray
+        Projects × units, ``True`` where no relaxation of the project's
+        requirements makes the pair feasible.
+    needed : dict of numpy.ndarray
+        Per relaxable requirement (keys of :data:`RELAX_FIELDS`), projects ×
+        units: the value the project's field must take (the unit's own
+        value: a smaller ``area_min_ha``, a larger ``max_slope_pct`` or
+        ``max_dist_interchange_km``, a later ``earliest_year``; 0 for
+        ``rail``, meaning "no longer needed"), ``nan`` where the
+        requirement already holds.
+    """
+    check_units(units)
+    th = thresholds or Thresholds()
+    pa, ua = _project_arrays(projects), _unit_arrays(units, th)
+    n_p, n_u = len(pa.ids), len(ua.ids)
+    blocked = np.zeros((n_p, n_u), dtype=bool)
+    needed = {r: np.full((n_p, n_u), np.nan) for r in RELAX_FIELDS}
+    for sl in _chunks(n_p, n_u):
+        chunk = _evaluate(pa, ua, th, sl)
+        for r, req in enumerate(chunk.reqs):
+            fail = chunk.fail[r]
+            if req.name not in RELAX_FIELDS:
+                blocked[sl] |= fail
+                continue
+            value = np.broadcast_to(req.value[None, :], fail.shape)
+            if req.name == "rail":
+                value = np.zeros(fail.shape)
+            blocked[sl] |= fail & ~np.isfinite(value)
+            needed[req.name][sl] = np.where(fail, value, np.nan)
+    return blocked, needed
 
 
 def feasibility_table(

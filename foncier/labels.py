@@ -222,6 +222,7 @@ AUDIT_LABELS: dict[str, str] = {
     "timings_s.supply": "offre foncière",
     "timings_s.match": "appariement",
     "timings_s.lots": "lots",
+    "timings_s.unlock": "déblocages vérifiés et sensibilité",
     "timings_s.balance": "bilan ZAN",
 }
 

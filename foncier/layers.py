@@ -1264,6 +1264,18 @@ class TableCol:
     MISSING_HA = "missing_ha"
     BLOCKING_PROJECT_ID = "blocking_project_id"
     HINT = "hint"
+    UNLOCK_FIELD = "unlock_field"
+    UNLOCK_VALUE = "unlock_value"
+    UNLOCK_UNIT_ID = "unlock_unit_id"
+    UNLOCK_POOL_ID = "unlock_pool_id"
+    UNLOCK_VERIFIED = "unlock_verified"
+    UNLOCK_LOSS = "unlock_jobs_lost"
+    # sensitivity
+    JOBS_PER_EXTRA_HA = "jobs_per_extra_ha"
+    OBJECTIVE_PER_EXTRA_HA = "objective_per_extra_ha"
+    METHOD = "method"
+    STABILITY = "stability"
+    ALTERNATIVE_UNIT_ID = "alternative_unit_id"
     # decisions of the working group
     DECISION_ID = "decision_id"
     # lots: the parcels a placed project takes (foncier.lots), and assembled sites
@@ -1427,7 +1439,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.EXPLANATION),
             ),
             None,
-            "one row per placed project",
+            "one row per placed project (with the sensitivity step, also its stability: "
+            "stable / fragile / untested, and alternative_unit_id)",
         ),
         LayerSchema(
             "lots",
@@ -1469,9 +1482,31 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.BLOCKING_PROJECT_ID, nullable=True),
                 _s(_T.EXPLANATION),
                 _s(_T.HINT, nullable=True),
+                # the change that places it (foncier.unlock): ';'-joined projects.csv
+                # columns, budget_ha or project_id (a competitor), and their values
+                _s(_T.UNLOCK_FIELD, nullable=True),
+                _s(_T.UNLOCK_VALUE, nullable=True),
+                _s(_T.UNLOCK_UNIT_ID, nullable=True),
+                _s(_T.UNLOCK_POOL_ID, nullable=True),
+                _b(_T.UNLOCK_VERIFIED),
+                _f(_T.UNLOCK_LOSS, nullable=True),
             ),
             None,
-            "one row per project left out, with its reason and hint",
+            "one row per project left out, with its reason and its verified unlock",
+        ),
+        LayerSchema(
+            "budget_values",
+            (_T.POOL_ID,),
+            (
+                _s(_T.POOL_ID),
+                _s(Col.NAME),
+                _f(_T.REMAINING_AFTER_HA, nullable=True),
+                _f(_T.JOBS_PER_EXTRA_HA),
+                _f(_T.OBJECTIVE_PER_EXTRA_HA),
+                _s(_T.METHOD, allowed=("re-solve", "no_candidate")),
+            ),
+            None,
+            "value of one more hectare of ZAN budget per pool (foncier.sensitivity)",
         ),
         LayerSchema(
             "budgets",

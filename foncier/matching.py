@@ -28,8 +28,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from foncier.assignment import (
     ENAF_PENALTY_JOBS_PER_HA,
     MIP_REL_GAP,
     PoolInfo,
+    SolveProgress,
     SolveReport,
     check_objective,
     greedy_assignment,
@@ -55,14 +56,17 @@ from foncier.feasibility import (
     check_units,
     pairwise_feasible,
 )
-from foncier.layers import PROJECT_FIELDS, Col, UnitCol, check_table
+from foncier.layers import PROJECT_FIELDS, Col, TableCol, UnitCol, check_table
 from foncier.scoring import Weights, score_contributions
+from foncier.sensitivity import budget_values, placement_stability
+from foncier.unlock import UNLOCKABLE, UnlockSetup, unlock_hints, unlock_hints_empty, with_unlocks
 from foncier.zan.charging import EnafCharging
 
 __all__ = [
     "BudgetPools",
     "MatchResult",
     "budget_pools",
+    "complete_match",
     "match_projects",
     "pool_info",
     "verify_assignment",
@@ -152,7 +156,10 @@ class MatchResult:
         ``not_worth``, ``not_selected``), ``requirement``, ``unit_id``,
         ``pool_id``, ``missing_ha`` (ENAF budget short for ``blocked_by_zan``,
         area short on the best unit for ``outcompeted``), ``blocking_project_id``,
-        ``explanation`` and ``hint`` (French).
+        ``explanation`` and ``hint`` (French), and the verified unlock
+        (``unlock_field``, ``unlock_value``, ``unlock_unit_id``,
+        ``unlock_pool_id``, ``unlock_verified``, ``unlock_jobs_lost``, see
+        :mod:`foncier.unlock`).
     contributions
         Score contributions of the placed pairs ("why here").
     pool_balance
@@ -168,6 +175,13 @@ class MatchResult:
         Objective maximised.
     greedy_objective
         Value of the greedy baseline on the same candidates.
+    budget_values
+        With ``sensitivity``: jobs gained by one more hectare in each pool
+        (see :func:`foncier.sensitivity.budget_values`); the assignments
+        then carry ``stability`` and ``alternative_unit_id``.
+    setup
+        What the unlock and sensitivity steps solve again from (see
+        :func:`complete_match`).
     """
 
     assignments: pd.DataFrame
@@ -179,6 +193,8 @@ class MatchResult:
     rejections: Rejections
     objective: str
     greedy_objective: float
+    budget_values: pd.DataFrame | None = None
+    setup: UnlockSetup | None = field(default=None, repr=False)
 
 
 def match_projects(
@@ -198,6 +214,10 @@ def match_projects(
     pool_kind: str = "commune",
     charging: EnafCharging | None = None,
     forbidden: pd.DataFrame | None = None,
+    unlock: bool = True,
+    start: pd.DataFrame | None = None,
+    progress: Callable[[SolveProgress], None] | None = None,
+    sensitivity: bool = False,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -243,6 +263,21 @@ def match_projects(
     forbidden
         ``project_id``, ``unit_id`` pairs the solver may not choose (their
         lot cannot be laid out, see :func:`foncier.lots.place_with_lots`).
+    unlock
+        Look for the change that would place each project left out, and
+        verify it by solving again (see :mod:`foncier.unlock`).
+    start
+        A previous solution to start from (``project_id``, ``unit_id``, e.g.
+        the assignments of the scenario before a relaxation): its placements
+        that are still candidate pairs and fit together are the solver's
+        first incumbent, so the new objective is never lower than theirs.
+    sensitivity
+        Also compute the value of one more hectare of budget per pool and
+        whether each placement is stable or fragile (:mod:`foncier.sensitivity`,
+        by solving again).
+    progress
+        Called while HiGHS runs with its elapsed time, incumbent, bound and
+        gap (:class:`~foncier.assignment.SolveProgress`).
 
     Returns
     -------
@@ -280,10 +315,7 @@ def match_projects(
         ),
         charging=charging,
     )
-    if forbidden is not None and len(forbidden):
-        banned = pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-        pair_ids = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-        pairs = pairs[~pair_ids.isin(banned)]
+    pairs = _allowed(pairs, forbidden)
     pairs = pairs.reset_index(drop=True)
     capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()
     coef = objective_coefficients(pairs, objective, enaf_penalty=enaf_penalty)
@@ -295,6 +327,8 @@ def match_projects(
         coef,
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,
+        start=_start_pairs(pairs, start),
+        progress=progress,
     )
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     if coef[greedy].sum() > coef[chosen].sum() + _TOL:
@@ -315,9 +349,30 @@ def match_projects(
     unmatched = explain_unmatched(
         projects, units, pairs, rejections, chosen, coef, pools, objective=objective
     )
-    return MatchResult(
+    setup = UnlockSetup(
+        projects=projects,
+        units=units,
+        pairs=pairs,
+        chosen=chosen,
+        capacity=capacity,
+        pools=pools,
+        coefficients=lambda f: objective_coefficients(f, objective, enaf_penalty=enaf_penalty),
+        candidates=lambda f: _allowed(
+            candidate_pairs(
+                f, units, weights=weights, thresholds=th, top_n=None, charging=charging
+            )[0],
+            forbidden,
+        ),
+        thresholds=th,
+        charging=charging or EnafCharging(),
+        mip_rel_gap=mip_rel_gap,
+    )
+    result = MatchResult(
         assignments=check_table(with_project_fields(assignments, projects), "assignments"),
-        unmatched=check_table(with_project_fields(unmatched, projects), "unmatched"),
+        unmatched=check_table(
+            with_project_fields(with_unlocks(unmatched, unlock_hints_empty(), pools), projects),
+            "unmatched",
+        ),
         contributions=score_contributions(placed, weights),
         pool_balance=_pool_balance(placed, pools),
         solve=report,
@@ -325,7 +380,79 @@ def match_projects(
         rejections=rejections,
         objective=objective,
         greedy_objective=float(coef[greedy].sum()),
+        setup=setup,
     )
+    return complete_match(result, unlock=unlock, sensitivity=sensitivity)
+
+
+def complete_match(
+    match: MatchResult, *, unlock: bool = True, sensitivity: bool = False
+) -> MatchResult:
+    """Add the verified unlocks and the sensitivity to a match solved without them.
+
+    :func:`match_projects` calls it; a caller that solves several times
+    before keeping one solution (the lot layout, see
+    :func:`foncier.lots.place_with_lots`) solves with ``unlock=False`` and
+    completes only the solution it keeps.
+
+    Parameters
+    ----------
+    match
+        A result of :func:`match_projects` (its ``unmatched`` reasons are
+        those of the solve; rows whose reason is not unlockable are kept).
+    unlock
+        Find and verify, by solving again, the change that would place each
+        project left out (see :mod:`foncier.unlock`).
+    sensitivity
+        Value of one more hectare per pool and stability of each placement
+        (see :mod:`foncier.sensitivity`).
+
+    Returns
+    -------
+    MatchResult
+        ``match`` with the unlock columns of ``unmatched`` filled and, with
+        ``sensitivity``, ``budget_values`` and the assignments' ``stability``.
+    """
+    setup = match.setup
+    if setup is None or not (unlock or sensitivity):
+        return match
+    unmatched, assignments, values = match.unmatched, match.assignments.copy(), None
+    todo = unmatched[Col.PROJECT_ID][unmatched[TableCol.REASON_CODE].isin(UNLOCKABLE)]
+    if unlock and len(todo):
+        hints = unlock_hints(setup, todo.astype(str).tolist())
+        unmatched = check_table(with_unlocks(unmatched, hints, setup.pools), "unmatched")
+    if sensitivity:
+        values = check_table(
+            budget_values(setup, unmatched[Col.PROJECT_ID].astype(str).tolist()), "budget_values"
+        )
+        stability = placement_stability(setup).reindex(assignments[Col.PROJECT_ID].astype(str))
+        for col in (TableCol.STABILITY, TableCol.ALTERNATIVE_UNIT_ID):
+            assignments[col] = stability[col].to_numpy()
+        assignments = check_table(assignments, "assignments")
+    return replace(match, assignments=assignments, unmatched=unmatched, budget_values=values)
+
+
+def _allowed(pairs: pd.DataFrame, forbidden: pd.DataFrame | None) -> pd.DataFrame:
+    """``pairs`` without the ``project_id``, ``unit_id`` pairs of ``forbidden``."""
+    if forbidden is None or not len(forbidden):
+        return pairs
+    banned = pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+    pair_ids = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+    return pairs[~pair_ids.isin(banned)]
+
+
+def _start_pairs(pairs: pd.DataFrame, start: pd.DataFrame | None) -> np.ndarray | None:
+    """Row positions in ``pairs`` of the placements of a previous solution."""
+    if start is None or not len(start):
+        return None
+    key = pd.MultiIndex.from_arrays(
+        [pairs[Col.PROJECT_ID].astype(str), pairs[UnitCol.UNIT_ID].astype(str)]
+    )
+    wanted = pd.MultiIndex.from_arrays(
+        [start[Col.PROJECT_ID].astype(str), start[UnitCol.UNIT_ID].astype(str)]
+    )
+    at = key.get_indexer(wanted)
+    return at[at >= 0]
 
 
 def with_project_fields(table: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:

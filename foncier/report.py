@@ -437,6 +437,68 @@ def _unmatched_html(summary: DecisionSummary, sites: pd.Series) -> str:
     return "".join(parts)
 
 
+# -- sensitivity (foncier.sensitivity): one section, kept apart from the rest of the report
+
+
+def sensitivity_html(result: Any) -> str:
+    """Report section: what one more hectare is worth per pool, stable and fragile placements.
+
+    Parameters
+    ----------
+    result
+        A :class:`~foncier.scenarios.ScenarioResult`.
+
+    Returns
+    -------
+    str
+        HTML (an ``<h2>`` and its content); empty when the scenario was run
+        without the sensitivity step.
+    """
+    values = getattr(result, "budget_values", None)
+    a = result.assignments
+    if values is None or not len(values) or "stability" not in a.columns:
+        return ""
+    worth = values[values["jobs_per_extra_ha"] > 0].sort_values(
+        "jobs_per_extra_ha", ascending=False, kind="stable"
+    )
+    rows = [
+        [_esc(r.name), _num(r.remaining_after_ha, 2, "ha"), _num(r.jobs_per_extra_ha, 0)]
+        for r in worth.itertuples(index=False)
+    ]
+    pools = (
+        _table(
+            [("Enveloppe", False), ("Reste après le scénario", True), ("Emplois gagnés", True)],
+            rows,
+        )
+        if rows
+        else "<p>Un hectare de budget de plus ne placerait aucun projet de plus.</p>"
+    )
+    counts = a["stability"].value_counts()
+    fragile = a[a["stability"] == "fragile"]
+    items = "".join(
+        f"<li><b>{_esc(r.project_id)}</b> sur {_esc(r.unit_id)}"
+        + (
+            f" : pourrait aller sur {_esc(r.alternative_unit_id)} sans perte"
+            if _esc(r.alternative_unit_id)
+            else " : d'autres solutions presque aussi bonnes le placent ailleurs"
+        )
+        + "</li>"
+        for r in fragile.itertuples(index=False)
+    )
+    return (
+        "<h2>Sensibilité</h2>"
+        "<p class='label'>Valeur d'un hectare de budget ZAN de plus, par enveloppe : emplois "
+        "gagnés en recalculant le scénario avec 1 ha de plus (au moins autant : le recalcul "
+        "est limité dans le temps).</p>"
+        f"{pools}"
+        f"<p>Placements stables : {int(counts.get('stable', 0))} ; fragiles : "
+        f"{int(counts.get('fragile', 0))} ; non testés : {int(counts.get('untested', 0))}. "
+        "Un placement est fragile quand le projet peut aller ailleurs sans perte (ou presque) ; "
+        "stable quand le recalcul sans ce terrain prouve une perte.</p>"
+        + (f"<ul>{items}</ul>" if items else "")
+    )
+
+
 def _audit_html(audit: dict[str, Any]) -> str:
     gap = float(audit.get("solver_gap") or 0.0)
     fields = [
@@ -957,6 +1019,7 @@ avant → après le scénario.</p>
 {"".join(f"<div class='chart'>{svg}</div>" for svg in small_charts)}
 </section>
 {_map_section(ctx, synthetic)}
+{sensitivity_html(result)}
 <section class='page'>
 <h2>Annexe : projets placés ({len(result.assignments)})</h2>
 {_placements_html(result.assignments, ctx)}

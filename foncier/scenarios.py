@@ -23,8 +23,8 @@ import hashlib
 import json
 import time
 import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,22 @@ import pandas as pd
 import pyogrio
 
 from foncier._format import fr_compact
-from foncier.assignment import MIP_REL_GAP, check_objective
+from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective
 from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
 from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
-from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
+from foncier.layers import (
+    CRS_L93,
+    TABLE_SCHEMAS,
+    Col,
+    TableCol,
+    UnitCol,
+    check_table,
+    empty_layer,
+)
 from foncier.lots import explain_forbidden, place_with_lots, with_lots
-from foncier.matching import MatchResult, match_projects
+from foncier.matching import MatchResult, complete_match, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
 from foncier.scoring import Weights
@@ -65,12 +73,13 @@ RESULT_FILES = (
     "unmatched.csv",
     "zan_balance.csv",
     "contributions.csv",
+    "budget_values.csv",
     "scenario.json",
     "placements.gpkg",
     "land_units.gpkg",
 )
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
-_CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
+_CHECKED_TABLES = ("assignments", "unmatched", "zan_balance", "budget_values")
 #: ``placements.gpkg`` declares its geometry type: every placement is a lot's polygon.
 _PLACEMENTS_GEOMETRY = {"geometry_type": "MultiPolygon", "promote_to_multi": True}
 
@@ -153,6 +162,10 @@ class ScenarioResult:
     units
         The land units the scenario used (after validated placements), with
         their criteria and geometry: maps and reports read them from here.
+    budget_values
+        Jobs gained by one more hectare of budget in each pool
+        (:func:`foncier.sensitivity.budget_values`); assignments then carry
+        ``stability`` (stable / fragile / untested) and ``alternative_unit_id``.
 
     Assignments and unmatched projects carry the project fields their
     readers show (:data:`foncier.layers.PROJECT_FIELDS`: name, sector, jobs,
@@ -169,6 +182,7 @@ class ScenarioResult:
     placements: gpd.GeoDataFrame
     rules: Any
     units: gpd.GeoDataFrame
+    budget_values: pd.DataFrame = field(default_factory=pd.DataFrame)
     match: MatchResult | None = field(default=None, repr=False)
 
     @property
@@ -241,6 +255,7 @@ class ScenarioResult:
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
         self.contributions.to_csv(folder / "contributions.csv", index=False)
+        self.budget_values.to_csv(folder / "budget_values.csv", index=False)
         record = {"totals": self.totals, "audit": self.audit, "rules": self.rules.to_dict()}
         (folder / "scenario.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2, default=_json_default),
@@ -295,7 +310,13 @@ class ScenarioResult:
         try:
             tables = {
                 n: pd.read_csv(folder / f"{n}.csv", dtype=_csv_dtypes(n), keep_default_na=True)
-                for n in ("assignments", "unmatched", "zan_balance", "contributions")
+                for n in (
+                    "assignments",
+                    "unmatched",
+                    "zan_balance",
+                    "contributions",
+                    "budget_values",
+                )
             }
             record = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
             placements = gpd.read_file(folder / "placements.gpkg", layer="placements")
@@ -320,6 +341,7 @@ class ScenarioResult:
             unmatched=tables["unmatched"],
             zan_balance=tables["zan_balance"],
             contributions=tables["contributions"],
+            budget_values=tables["budget_values"],
             totals=record["totals"],
             audit=record["audit"],
             placements=placements,
@@ -386,6 +408,10 @@ class Scenario:
         Land units already computed (skips :func:`foncier.supply.land_units`).
     name
         Label shown on the outputs.
+    sensitivity
+        Also compute the value of one more hectare of budget per pool and the
+        stability of each placement (:mod:`foncier.sensitivity`: a few
+        short re-solves).
     """
 
     territory: Any
@@ -402,6 +428,7 @@ class Scenario:
     units: gpd.GeoDataFrame | None = None
     name: str = "scénario"
     decisions: pd.DataFrame | str | Path | None = None
+    sensitivity: bool = False
     _inputs: MatchingInputs | None = field(default=None, init=False, repr=False, compare=False)
     _inputs_for: tuple[Any, ...] = field(default=(None,) * 5, init=False, repr=False, compare=False)
 
@@ -465,13 +492,29 @@ class Scenario:
         self._inputs_for = (self.rules, self.pool, self.committed, self.decisions, self.units)
         return built
 
-    def run(self, progress: bool = False) -> ScenarioResult:
+    def run(
+        self,
+        progress: bool = False,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+        start: ScenarioResult | None = None,
+    ) -> ScenarioResult:
         """Compute supply, budgets and matching; return the result with its audit record.
 
         Parameters
         ----------
         progress
-            Show progress of the long steps on stderr.
+            Show progress of the long steps on stderr (while HiGHS runs: time,
+            incumbent, bound and gap).
+        on_progress
+            Called with ``{"step": …, "solver": …}`` at each step and while
+            HiGHS runs (``solver``: ``elapsed_s``, ``incumbent``, ``bound``,
+            ``gap`` and ``text_fr``), e.g. by the service for
+            ``GET /scenarios/{id}``.
+        start
+            A previous result to start the solver from (e.g. this scenario
+            before a requirement, land or budget was relaxed): the new
+            objective is then never lower than that result's placements,
+            where they are still possible.
 
         Returns
         -------
@@ -490,7 +533,7 @@ class Scenario:
         self._check()
         started = datetime.now(UTC)
         timings: dict[str, float] = {}
-        bar = _Progress(progress)
+        bar = _Progress(progress, on_progress)
         clock = time.perf_counter()
         try:
             bar.step("lecture des données")
@@ -525,6 +568,9 @@ class Scenario:
                     pool_kind=inputs.pools.kind,
                     charging=inputs.charging,
                     forbidden=banned,
+                    unlock=False,  # only for the solution kept, below
+                    start=start.assignments if start is not None else None,
+                    progress=bar.solver,
                 ),
                 units,
                 territory.parcels,
@@ -536,6 +582,13 @@ class Scenario:
             )
             timings["match"] = time.perf_counter() - clock - layout.seconds
             timings["lots"] = layout.seconds
+            clock = time.perf_counter()
+            match = complete_match(
+                replace(match, unmatched=explain_forbidden(match.unmatched, forbidden)),
+                unlock=True,
+                sensitivity=self.sensitivity,
+            )
+            timings["unlock"] = time.perf_counter() - clock
             bar.step("bilan ZAN")
             clock = time.perf_counter()
             a = with_lots(match.assignments, layout.lots)
@@ -545,10 +598,10 @@ class Scenario:
             bar.close()
 
         rules, budgets = inputs.rules, inputs.budgets
-        unmatched = explain_forbidden(match.unmatched, forbidden)
+        unmatched = match.unmatched
         invest = pd.to_numeric(projects[Col.INVESTMENT_EUR], errors="coerce").fillna(0.0)
         placed_ids = projects[Col.PROJECT_ID].astype(str).isin(a[Col.PROJECT_ID].astype(str))
-        totals = {
+        totals: dict[str, Any] = {
             "projects": len(projects),
             "projects_placed": len(a),
             "jobs_total": int(projects[Col.JOBS].sum()),
@@ -564,6 +617,7 @@ class Scenario:
             "investment_total_eur": float(invest.sum()),
             "investment_placed_eur": float(invest[placed_ids].sum()),
         }
+        totals["sensitivity"] = _sensitivity_totals(match)
         audit: dict[str, Any] = {
             "name": self.name,
             "started_at": started.isoformat(timespec="seconds"),
@@ -615,6 +669,11 @@ class Scenario:
             placements=placements,
             rules=rules,
             units=units,
+            budget_values=(
+                match.budget_values
+                if match.budget_values is not None
+                else empty_layer("budget_values")
+            ),
             match=match,
         )
 
@@ -753,6 +812,39 @@ class Scenario:
         return out
 
 
+def _sensitivity_totals(match: MatchResult) -> dict[str, Any]:
+    """Counts of stable / fragile placements and the pools where a hectare is worth most."""
+    if match.budget_values is None:
+        return {}
+    a = match.assignments
+    counts = a[TableCol.STABILITY].value_counts()
+    values = match.budget_values.sort_values(TableCol.JOBS_PER_EXTRA_HA, ascending=False)
+    values = values[values[TableCol.JOBS_PER_EXTRA_HA] > 0]
+    return {
+        "method": "re-solve",
+        "placements": {k: int(counts.get(k, 0)) for k in ("stable", "fragile", "untested")},
+        "jobs_per_extra_ha": {
+            str(p): float(v)
+            for p, v in zip(
+                values[TableCol.POOL_ID], values[TableCol.JOBS_PER_EXTRA_HA], strict=True
+            )
+        },
+    }
+
+
+def _plain_numbers(state: SolveProgress) -> dict[str, float | None]:
+    """A solver state for JSON (``None`` where unknown)."""
+    return {
+        k: (float(v) if np.isfinite(v) else None)
+        for k, v in (
+            ("elapsed_s", state.elapsed_s),
+            ("incumbent", state.incumbent),
+            ("bound", state.bound),
+            ("gap", state.gap),
+        )
+    }
+
+
 def _vintage_label(vintage: Any) -> str | None:
     if vintage is None:
         return None
@@ -772,22 +864,39 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 class _Progress:
-    """Steps of a scenario shown as a tqdm bar on stderr (nothing when disabled)."""
+    """Steps of a scenario shown as a tqdm bar on stderr, and passed to a callback."""
 
     _STEPS = 5
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(
+        self, enabled: bool, callback: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self._bar = None
+        self._callback = callback
+        self._label = ""
         if enabled:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=self._STEPS, unit="étape", leave=False)
 
     def step(self, label: str) -> None:
+        self._label = label
         if self._bar is not None:
             if self._bar.n or self._bar.desc:
                 self._bar.update(1)
             self._bar.set_description(label)
+        if self._callback is not None:
+            self._callback({"step": label, "solver": None})
+
+    def solver(self, state: SolveProgress) -> None:
+        """Show where HiGHS is (time, incumbent, bound, gap) beside the current step."""
+        text = state.text_fr()
+        if self._bar is not None:
+            self._bar.set_postfix_str(text)
+        if self._callback is not None:
+            self._callback(
+                {"step": self._label, "solver": {**_plain_numbers(state), "text_fr": text}}
+            )
 
     def close(self) -> None:
         if self._bar is not None:

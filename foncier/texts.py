@@ -17,7 +17,7 @@ import numpy as np
 
 from foncier._format import fr_compact
 
-__all__ = ["CRITERIA_FR", "relax_text", "requirement_text"]
+__all__ = ["CRITERIA_FR", "requirement_text"]
 
 
 #: French labels of the score criteria (see :class:`foncier.scoring.Weights`).
@@ -81,25 +81,3 @@ def requirement_text(requirement: str, value: float, limit: float, zone: Any = N
     if not np.isfinite(value):
         return "terrain non aménageable"
     return f"disponible en {value:.0f}, après {limit:.0f} souhaité"
-
-
-def relax_text(requirement: str, limit: float, needed: float, units: int) -> str:
-    """French hint for relaxing one requirement.
-
-    Examples
-    --------
-    >>> relax_text("slope", 6, 8, 3)
-    'pente max 8 % au lieu de 6 % donnerait 3 terrains'
-    """
-    n = f"{units} terrain{'s' if units > 1 else ''}"
-    digits = 2 if requirement == "area" else 1
-    lim, need = fr_compact(limit, digits), fr_compact(needed, digits)
-    templates = {
-        "area": f"surface min {need} ha au lieu de {lim} ha donnerait {n}",
-        "slope": f"pente max {need} % au lieu de {lim} % donnerait {n}",
-        "interchange": f"échangeur à {need} km au lieu de {lim} km donnerait {n}",
-        "rail": f"fret ferroviaire accepté à {need} km au lieu de {lim} km donnerait {n}",
-        "seveso": f"habitations à {need} km au lieu de {lim} km donnerait {n}",
-        "year": f"démarrage en {needed:.0f} au lieu de {limit:.0f} donnerait {n}",
-    }
-    return templates[requirement]

@@ -240,9 +240,20 @@ def test_units_host_several_projects_up_to_their_net_area():
     assert r.solve.status == "optimal"
     row = r.unmatched.iloc[0]
     assert row["reason_code"] == "outcompeted"
-    assert row["blocking_project_id"] == "P2"
     assert row["missing_ha"] == pytest.approx(1.0)
-    assert "ne laisse que 0 ha sur les 1 ha nécessaires" in row["explanation"]
+    # the verified unlock: P1 (10 jobs) gives way to P3 (5 jobs), P2 (30 jobs) keeps its land
+    assert row["blocking_project_id"] == "P1"
+    assert (row["unlock_field"], row["unlock_value"], row["unlock_unit_id"]) == (
+        "project_id",
+        "P1",
+        "U1",
+    )
+    assert row["unlock_verified"]
+    assert row["unlock_jobs_lost"] == pytest.approx(10.0)
+    assert "perdent au plus 10 emplois (P1 n'est plus placé)" in row["hint"]
+    assert row["explanation"] == (
+        "supplanté : sur U1, le terrain le plus facile à libérer, il manque 1 ha, pris par P1"
+    )
 
 
 def test_zan_budget_blocks_and_says_how_many_ha_are_missing():
@@ -256,7 +267,15 @@ def test_zan_budget_blocks_and_says_how_many_ha_are_missing():
     assert row["reason_code"] == "blocked_by_zan"
     assert row["pool_id"] == "30007"
     assert row["missing_ha"] == pytest.approx(1.8)
-    assert row["hint"].startswith("+1,8 ha de budget dans la commune Alès")
+    assert (row["unlock_field"], row["unlock_value"], row["unlock_pool_id"]) == (
+        "budget_ha",
+        "1.8",
+        "30007",
+    )
+    assert row["hint"] == (
+        "vérifié en recalculant le scénario : avec 1,8 ha de budget ZAN de plus dans la "
+        "commune Alès, il est placé sur U1 ; les autres projets n'y perdent rien"
+    )
 
 
 def test_negative_budget_allows_only_enaf_free_placements():
@@ -287,16 +306,35 @@ def test_project_needing_more_land_than_any_unit_is_explained():
     assert row["reason_code"] == "infeasible"
     assert row["requirement"] == "area"
     assert row["unit_id"] == "U3"
-    assert "surface nette 8 ha < 10 ha demandés" in row["explanation"]
-    assert row["hint"] == "surface min 4 ha au lieu de 10 ha donnerait 3 terrains"
+    assert row["explanation"] == (
+        "aucun terrain ne convient ; sur le plus facile à débloquer, U3, ce qui bloque est "
+        "la surface"
+    )
+    assert (row["unlock_field"], row["unlock_value"], row["unlock_verified"]) == (
+        "area_min_ha",
+        "8",
+        True,
+    )
+    assert row["hint"].startswith(
+        "vérifié en recalculant le scénario : avec une surface minimale de 8 ha "
+        "(au lieu de 10 ha), il est placé sur U3"
+    )
 
 
 def test_slope_relaxation_hint():
     units = units_table(4, slope_mean_pct=[7.0, 8.0, 9.0, 12.0])
     projects = projects_table(max_slope_pct=6.0)
     r = match_projects(projects, units, pd.Series({"30007": 100.0}), pools_of(units))
-    assert r.unmatched["hint"].iloc[0] == "pente max 9 % au lieu de 6 % donnerait 3 terrains"
-    assert "pente 7 % > 6 %" in r.unmatched["explanation"].iloc[0]
+    row = r.unmatched.iloc[0]
+    assert (row["requirement"], row["unlock_field"], row["unlock_value"]) == (
+        "slope",
+        "max_slope_pct",
+        "7",
+    )
+    assert row["hint"].startswith(
+        "vérifié en recalculant le scénario : avec une pente acceptée jusqu'à 7 % "
+        "(au lieu de 6 %), il est placé sur U1"
+    )
 
 
 def test_no_candidate_land_at_all():

@@ -245,3 +245,20 @@ def test_single_project_query_matches_the_engine_rules(territory: Territory):
     # ZAN cost = area x ENAF share, zero on friches
     expected = np.where(units["is_friche"], 0.0, 4.0 * units["enaf_share"].fillna(1.0))
     np.testing.assert_allclose(top["enaf_ha"], expected, atol=1e-9)
+
+
+def test_relaxed_scenario_started_from_the_previous_result_never_places_fewer_jobs(sample, units):
+    from foncier.scenarios import Scenario
+
+    first = Scenario(sample, units=units).run()
+    blocked = first.unmatched[first.unmatched["reason_code"] == "blocked_by_zan"]
+    assert len(blocked)
+    row = blocked.iloc[0]
+    assert row["unlock_verified"] and row["unlock_pool_id"] == row["pool_id"]
+    # a relaxation: one more hectare of land on the unit its hint names
+    relaxed = units.copy()
+    at = relaxed["unit_id"] == row["unlock_unit_id"]
+    relaxed.loc[at, "net_area_ha"] += 1.0
+    again = Scenario(sample, units=relaxed).run(start=first)
+    assert again.totals["jobs_placed"] >= first.totals["jobs_placed"]
+    assert again.match.solve.objective >= first.match.solve.objective - 1e-6

@@ -13,6 +13,7 @@ from api.deps import WRITE_RESPONSES, Context, WriteAccess
 from api.errors import ScenarioNotReadyError
 from api.models import (
     AssignmentList,
+    BudgetValueList,
     Comparison,
     ErrorOut,
     ScenarioIn,
@@ -49,9 +50,12 @@ _EXAMPLES = {
 _STATUS_FR = {"queued": "en attente", "running": "en cours", "failed": "en échec"}
 
 
-def scenario_out(record: ScenarioRecord) -> ScenarioOut:
-    """The API view of a stored scenario."""
-    return ScenarioOut.model_validate(vars(record), from_attributes=False)
+def scenario_out(record: ScenarioRecord, ctx: ServiceContext | None = None) -> ScenarioOut:
+    """The API view of a stored scenario, with its progress while it runs."""
+    data = dict(vars(record))
+    if ctx is not None and record.status == "running":
+        data["progress"] = ctx.progress.get(record.scenario_id)
+    return ScenarioOut.model_validate(data, from_attributes=False)
 
 
 def finished_result(ctx: ServiceContext, scenario_id: str) -> ScenarioResult:
@@ -112,9 +116,10 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
             objective=body.objective,
             decisions=ctx.decisions(),
             time_limit=body.time_limit_s,
+            sensitivity=body.sensitivity,
             units=ctx.data.units,
             name=body.name,
-        ).run()
+        ).run(on_progress=lambda state: ctx.progress.__setitem__(scenario_id, state))
         folder = result.to_folder(ctx.store.scenarios_dir / scenario_id)
         summary = {
             "totals": jsonable(result.totals),
@@ -130,6 +135,8 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
             scenario_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}"
         )
         return
+    finally:
+        ctx.progress.pop(scenario_id, None)
     ctx.store.set_scenario_status(scenario_id, "done", summary=summary, result_dir=str(folder))
 
 
@@ -166,7 +173,7 @@ def create_scenario(
 @router.get("", response_model=ScenarioList, summary="Every scenario")
 def list_scenarios(ctx: Context) -> ScenarioList:
     """Scenario runs, oldest first, with their status and totals."""
-    items = [scenario_out(r) for r in ctx.store.list_scenarios()]
+    items = [scenario_out(r, ctx) for r in ctx.store.list_scenarios()]
     return ScenarioList(count=len(items), scenarios=items)
 
 
@@ -197,7 +204,7 @@ def compare_scenarios(
 )
 def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
     """Status, parameters, and once done its totals, audit record and French summary."""
-    return scenario_out(ctx.store.get_scenario(scenario_id))
+    return scenario_out(ctx.store.get_scenario(scenario_id), ctx)
 
 
 @router.get(
@@ -211,6 +218,20 @@ def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
     rows = records(finished_result(ctx, scenario_id).assignments)
     return AssignmentList.model_validate(
         {"scenario_id": scenario_id, "count": len(rows), "assignments": rows}
+    )
+
+
+@router.get(
+    "/{scenario_id}/budget-values",
+    response_model=BudgetValueList,
+    responses={**_NOT_FOUND, **_NOT_READY},
+    summary="Value of one more hectare of budget per pool",
+)
+def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
+    """Jobs gained by one more hectare in each pool (scenario run with ``sensitivity``)."""
+    rows = records(finished_result(ctx, scenario_id).budget_values)
+    return BudgetValueList.model_validate(
+        {"scenario_id": scenario_id, "count": len(rows), "budget_values": rows}
     )
 
 

@@ -54,6 +54,16 @@ _UNMATCHED_SHOWN = 10
     show_default=True,
     help="Unités candidates gardées par projet et par classement avant la résolution.",
 )
+@click.option(
+    "--sensibilite",
+    "sensitivity",
+    is_flag=True,
+    help=(
+        "Calcule aussi la valeur d'un hectare de budget ZAN de plus par enveloppe et la "
+        "stabilité de chaque placement (quelques recalculs courts : budget_values.csv, "
+        "colonne stability d'assignments.csv)."
+    ),
+)
 @output_option(
     "outdir",
     folder=True,
@@ -73,6 +83,7 @@ def match(
     decisions: Path | None,
     time_limit: float | None,
     top_n: int,
+    sensitivity: bool,
     outdir: Path,
     quiet: bool,
     force: bool,
@@ -93,6 +104,7 @@ def match(
         decisions=decisions,
         time_limit=time_limit,
         top_n=top_n,
+        sensitivity=sensitivity,
         name=f"{OBJECTIVE_LABELS[objective]} / {pool}",
     )
     if not quiet:

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.models import (
     AssignmentList,
     BudgetTable,
+    BudgetValueList,
     Comparison,
     Decision,
     DecisionList,
@@ -116,6 +117,27 @@ def test_subset_and_weights(shared_client: TestClient) -> None:
     )
     assert run.status == "done" and run.summary["totals"]["projects"] == 3
     assert run.summary["audit"]["weights"]["friche"] == 0.5
+
+
+def test_sensitivity_and_verified_unlocks(shared_client: TestClient) -> None:
+    # in the whole sample, projects compete for the last hectares of Cassagnes
+    run = _run(shared_client, name="sensibilité", sensitivity=True, time_limit_s=30)
+    assert run.status == "done", run.error
+    assert run.progress is None  # only while running
+    values = BudgetValueList.model_validate(
+        shared_client.get(f"/scenarios/{run.scenario_id}/budget-values").json()
+    )
+    assert values.count == len(values.budget_values) > 0
+    resolved = [v for v in values.budget_values if v.method == "re-solve"]
+    assert resolved and all(v.jobs_per_extra_ha >= 0 for v in resolved)
+    left = UnmatchedList.model_validate(
+        shared_client.get(f"/scenarios/{run.scenario_id}/unmatched").json()
+    )
+    assert left.count > 0
+    for row in left.unmatched:
+        assert row.unlock_verified == row.hint.startswith("vérifié")
+    placed = shared_client.get(f"/scenarios/{run.scenario_id}/assignments").json()
+    assert {a["stability"] for a in placed["assignments"]} <= {"stable", "fragile", "untested"}
 
 
 def test_results_of_unfinished_run_are_409(make_client: Callable[..., TestClient]) -> None:

@@ -1,0 +1,207 @@
+"""Tests of the unlock hints (verified by solving again) and of the solver's stability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from foncier.layers import check_table
+from foncier.matching import match_projects
+from tests.test_matching import pools_of, projects_table, random_instance, units_table
+
+
+def apply_unlock(row: pd.Series, projects: pd.DataFrame, remaining: pd.Series):
+    """The inputs with an unlock's project-field and budget changes applied."""
+    projects = projects.copy()
+    remaining = remaining.copy()
+    at = projects.index[projects["project_id"] == row["project_id"]][0]
+    fields = str(row["unlock_field"]).split(";")
+    values = str(row["unlock_value"]).split(";")
+    for field, value in zip(fields, values, strict=True):
+        if field == "budget_ha":
+            pool = row["unlock_pool_id"]
+            remaining[pool] = max(float(remaining.get(pool, 0.0)), 0.0) + float(value)
+        elif field == "needs_rail":
+            projects.loc[at, field] = value == "True"
+        elif field != "project_id":
+            projects.loc[at, field] = float(value)
+    return projects, remaining
+
+
+def test_pool_exhausted_is_the_reason_even_where_the_unit_has_room():
+    # U1 is big enough for both, but the commune's 2 ha of budget go to P1 (more jobs)
+    units = units_table(net_area_ha=10.0, enaf_share=1.0)
+    projects = projects_table(2, area_min_ha=[2.0, 1.5], jobs=[30, 10])
+    remaining = pd.Series({"30007": 2.0})
+    r = match_projects(projects, units, remaining, pools_of(units), pool_names={"30007": "Alès"})
+    row = r.unmatched.set_index("project_id").loc["P2"]
+    assert row["reason_code"] == "blocked_by_zan"
+    assert row["pool_id"] == "30007"
+    assert row["missing_ha"] == pytest.approx(1.5)
+    assert row["unlock_field"] == "budget_ha"
+    assert row["unlock_value"] == "1.5"
+    assert row["unlock_verified"]
+    assert "la commune Alès n'en a plus que 0 (reste après le scénario)" in row["explanation"]
+    check_table(r.unmatched, "unmatched")
+
+
+def test_date_is_named_when_it_is_what_binds():
+    # U1 fails only on the date (servicing: 1 year); U2 is too small and too far
+    units = units_table(
+        2,
+        servicing_stage=["viabilisé non aménagé", "viabilisé et aménagé"],
+        net_area_ha=[5.0, 1.0],
+        dist_interchange_km=[1.0, 20.0],
+    )
+    projects = projects_table(area_min_ha=3.0, earliest_year=2026.0, max_dist_interchange_km=5.0)
+    r = match_projects(projects, units, pd.Series({"30007": 9.0}), pools_of(units))
+    row = r.unmatched.iloc[0]
+    assert (row["reason_code"], row["requirement"], row["unit_id"]) == ("infeasible", "year", "U1")
+    assert (row["unlock_field"], row["unlock_value"]) == ("earliest_year", "2027")
+    assert "la date de disponibilité" in row["explanation"]
+    assert "un démarrage en 2027 (au lieu de 2026)" in row["hint"]
+
+
+def test_every_failing_requirement_is_relaxed_at_once():
+    # the only unit fails on area and slope: relaxing one alone would not place the project
+    units = units_table(net_area_ha=4.0, slope_mean_pct=8.0)
+    projects = projects_table(area_min_ha=5.0, max_slope_pct=5.0)
+    r = match_projects(projects, units, pd.Series({"30007": 9.0}), pools_of(units))
+    row = r.unmatched.iloc[0]
+    assert row["unlock_field"] == "area_min_ha;max_slope_pct"
+    assert row["unlock_value"] == "4;8"
+    changed, budget = apply_unlock(row, projects, pd.Series({"30007": 9.0}))
+    again = match_projects(changed, units, budget, pools_of(units))
+    assert again.assignments["project_id"].tolist() == ["P1"]
+
+
+def test_zoning_cannot_be_unlocked():
+    units = units_table(zone_type="A")
+    r = match_projects(projects_table(), units, pd.Series({"30007": 9.0}), pools_of(units))
+    row = r.unmatched.iloc[0]
+    assert row["reason_code"] == "infeasible"
+    assert pd.isna(row["unlock_field"])
+    assert not row["unlock_verified"]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n_projects=st.integers(2, 8), n_units=st.integers(1, 5))
+def test_property_every_verified_hint_applied_places_the_project(seed, n_projects, n_units):
+    units, projects, remaining, pools = random_instance(
+        np.random.default_rng(seed), n_projects, n_units
+    )
+    r = match_projects(projects, units, remaining, pools, mip_rel_gap=0.0)
+    verified = r.unmatched[r.unmatched["unlock_verified"].astype(bool)]
+    for _, row in verified.iterrows():
+        assert row["hint"].startswith("vérifié")
+        changed, budget = apply_unlock(row, projects, remaining)
+        again = match_projects(
+            changed, units, budget, pools, mip_rel_gap=0.0, unlock=False, start=r.assignments
+        )
+        jobs = float(projects.set_index("project_id").loc[row["project_id"], "jobs"])
+        # the verified solution (the project placed, the others losing at most the loss
+        # said) is feasible in the changed scenario: the optimum is at least its value
+        gained = again.assignments["jobs"].sum() - r.assignments["jobs"].sum()
+        assert gained >= jobs - row["unlock_jobs_lost"] - 1e-6
+        if row["unlock_jobs_lost"] == 0 and jobs > 0 and "project_id" not in row["unlock_field"]:
+            assert gained >= jobs
+    unverified = r.unmatched[~r.unmatched["unlock_verified"].astype(bool)]
+    assert not unverified["hint"].fillna("").str.startswith("vérifié").any()
+
+
+RELAXATIONS = ("area", "slope", "interchange", "rail", "year", "budget", "land")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31),
+    n_projects=st.integers(2, 10),
+    n_units=st.integers(1, 6),
+    relax=st.sampled_from(RELAXATIONS),
+    which=st.integers(0, 100),
+)
+def test_property_relaxing_never_lowers_the_objective(seed, n_projects, n_units, relax, which):
+    units, projects, remaining, pools = random_instance(
+        np.random.default_rng(seed), n_projects, n_units
+    )
+    before = match_projects(projects, units, remaining, pools, unlock=False)
+    projects, units, remaining = projects.copy(), units.copy(), remaining.copy()
+    p, u = which % n_projects, which % n_units
+    if relax == "area":
+        projects.loc[p, "area_min_ha"] *= 0.8
+    elif relax == "slope":
+        projects.loc[p, "max_slope_pct"] = np.nan
+    elif relax == "interchange":
+        projects.loc[p, "max_dist_interchange_km"] = np.nan
+    elif relax == "rail":
+        projects.loc[p, "needs_rail"] = False
+    elif relax == "year":
+        projects.loc[p, "earliest_year"] = np.nan
+    elif relax == "budget":
+        remaining.iloc[which % len(remaining)] += 2.0
+    else:
+        units.loc[u, "net_area_ha"] += 3.0
+    after = match_projects(
+        projects, units, remaining, pools, unlock=False, start=before.assignments
+    )
+    assert after.solve.objective >= before.solve.objective - 1e-6
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n_projects=st.integers(2, 12), n_units=st.integers(1, 6))
+def test_property_same_inputs_same_result(seed, n_projects, n_units):
+    units, projects, remaining, pools = random_instance(
+        np.random.default_rng(seed), n_projects, n_units
+    )
+    a = match_projects(projects, units, remaining, pools)
+    b = match_projects(projects, units, remaining, pools)
+    pd.testing.assert_frame_equal(a.assignments, b.assignments)
+    pd.testing.assert_frame_equal(a.unmatched, b.unmatched)
+    assert a.solve.objective == b.solve.objective
+
+
+def test_progress_reports_time_incumbent_bound_and_gap_while_highs_runs():
+    units, projects, remaining, pools = random_instance(np.random.default_rng(3), 60, 25)
+    states = []
+    r = match_projects(
+        projects, units, remaining, pools, mip_rel_gap=0.0, unlock=False, progress=states.append
+    )
+    assert states
+    last = states[-1]
+    assert last.elapsed_s >= 0.0
+    assert last.incumbent <= r.solve.objective + 1e-6
+    assert last.bound >= last.incumbent - 1e-6
+    assert last.text_fr().startswith(f"{last.elapsed_s:.0f} s, solution ")
+
+
+# -- sensitivity ----------------------------------------------------------------------------
+
+
+def test_one_more_hectare_places_the_project_blocked_by_the_pool():
+    units = units_table(net_area_ha=10.0, enaf_share=1.0)
+    projects = projects_table(2, area_min_ha=[2.0, 1.0], jobs=[30, 10])
+    r = match_projects(
+        projects, units, pd.Series({"30007": 2.0}), pools_of(units), sensitivity=True
+    )
+    values = r.budget_values.set_index("pool_id").loc["30007"]
+    # +1 ha lets P2 (1 ha of ENAF, 10 jobs) in beside P1
+    assert values["jobs_per_extra_ha"] == pytest.approx(10.0)
+    assert values["method"] == "re-solve"
+    assert r.assignments.set_index("project_id").loc["P1", "stability"] == "stable"
+    check_table(r.budget_values, "budget_values")
+
+
+def test_a_project_with_an_equivalent_unit_is_fragile():
+    units = units_table(2, net_area_ha=[5.0, 5.0])
+    r = match_projects(
+        projects_table(), units, pd.Series({"30007": 9.0}), pools_of(units), sensitivity=True
+    )
+    row = r.assignments.iloc[0]
+    assert row["stability"] == "fragile"
+    assert {row["unit_id"], row["alternative_unit_id"]} == {"U1", "U2"}
+    # no project is left out: an extra hectare places nothing, without solving again
+    assert r.budget_values["method"].tolist() == ["no_candidate"]
+    assert r.budget_values["jobs_per_extra_ha"].tolist() == [0.0]
