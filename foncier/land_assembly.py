@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from foncier import criteria as crit
 from foncier._format import fr_compact
+from foncier.decisions import resolve_decisions, without_decided_land
 from foncier.errors import FoncierError
 from foncier.layers import (
     CRS_L93,
@@ -188,7 +189,8 @@ def assemble_sites(
         How many sites to return.
     rules, pool, committed, decisions
         ZAN rule set, pooling level, committed projects and the working
-        group's decisions, as for a scenario (the ZAN cost of each site).
+        group's decisions, as for a scenario (the ZAN cost of each site); the
+        parcels of validated lots are not candidate land.
     exclude
         Constraint kinds subtracted from the candidate land.
 
@@ -222,7 +224,12 @@ def assemble_sites(
     project = {**(requirements or {}), Col.AREA_MIN_HA: float(area_ha)}
     rule_set = resolve_rules(rules)
     unknown_as = rule_set.unknown_land_cover
-    candidates = screen(candidate_land(territory), territory.constraints, exclude)
+    decided = resolve_decisions(decisions)
+    candidates = without_decided_land(
+        screen(candidate_land(territory), territory.constraints, exclude),
+        decided,
+        territory.parcels,
+    )
     candidates = candidates.assign(
         **{
             UnitCol.UNIT_ID: [f"C{i}" for i in range(len(candidates))],
@@ -290,7 +297,7 @@ def assemble_sites(
     )
     units[UnitCol.UNIT_ID] = sites[_SITE].to_numpy()
     inputs = matching_inputs(
-        territory, rules=rule_set, pool=pool, committed=committed, decisions=decisions, units=units
+        territory, rules=rule_set, pool=pool, committed=committed, decisions=decided, units=units
     )
     top = query_project(
         project,

@@ -1468,6 +1468,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _insee(),
                 _f(_T.AREA_HA, minimum=0),
                 _f(_T.ENAF_HA, minimum=0),
+                # the parcels of the validated lot; absent or blank in logs written before lots
+                _s(UnitCol.IDUS, required=False, nullable=True),
             ),
             None,
             "placements validated by the working group (one per project)",
@@ -1525,9 +1527,9 @@ def check_table(table: pd.DataFrame, name: str, *, source: str | None = None) ->
     The one column check of foncier's intermediate tables (land units,
     candidate pairs, assignments, unmatched, budgets, ZAN balance,
     decisions): the columns of :data:`TABLE_SCHEMAS` ``[name]`` are present
-    with a compatible dtype, non-nullable ones hold no missing value, and
-    the key is unique.  Extra columns are allowed.  A stage calls it once on
-    what it receives and trusts the table after.
+    (optional ones may be absent) with a compatible dtype, non-nullable ones
+    hold no missing value, and the key is unique.  Extra columns are allowed.
+    A stage calls it once on what it receives and trusts the table after.
 
     Parameters
     ----------
@@ -1560,6 +1562,8 @@ def check_table(table: pd.DataFrame, name: str, *, source: str | None = None) ->
     schema = TABLE_SCHEMAS[name]
     where = f"table « {name} »" + (f" ({source})" if source else "")
     for col in schema.columns:
+        if col.name not in table.columns and not col.required:
+            continue
         if col.name not in table.columns:
             msg = (
                 f"{where} : colonne « {col.name} » absente ; colonnes attendues "

@@ -593,7 +593,9 @@ class Scenario:
         # -- what the figures rest on by default, recorded with them (scenario.json, report)
         from foncier.assumptions import scenario_assumptions
 
-        audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
+        audit["hypotheses"] = scenario_assumptions(
+            territory, units, budgets, a, decisions=inputs.decisions
+        )
         lot_of = layout.lots.set_index(layout.lots[Col.PROJECT_ID].astype(str)).geometry
         placements = gpd.GeoDataFrame(
             a, geometry=lot_of.reindex(a[Col.PROJECT_ID].astype(str)).to_numpy(), crs=CRS_L93

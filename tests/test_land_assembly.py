@@ -125,6 +125,31 @@ def test_a_6_ha_site_crosses_the_units_boundaries() -> None:
         assemble_sites(t, 0.0)
 
 
+def test_validated_lots_are_not_assembled_again() -> None:
+    """The public block validated for a project: the next 4 ha site is made of other parcels."""
+    t = _territory()
+    log = pd.DataFrame(
+        {
+            "project_id": ["P1"],
+            "unit_id": ["U1"],
+            "insee": INSEE,
+            "decision": "validée",
+            "area_ha": 4.0,
+            "enaf_ha": 4.0,
+            "idus": "|".join(IDU[i] for i in PUBLIC),
+        }
+    )
+    sites = assemble_sites(t, 4.0, k=5, decisions=log)
+    assert not sites.empty
+    taken = sites["idus"].str.split("|").explode()
+    assert not taken.isin([IDU[i] for i in PUBLIC]).any()
+    block = box(700_000, 6_300_000, 700_200, 6_300_200)
+    assert (shapely.area(shapely.intersection(sites.geometry.to_numpy(), block)) < 1.0).all()
+    # five parcels are left (5 ha): a 4 ha site uses four of them, each of another owner
+    assert sites["public_share"].eq(0.0).all() and (sites["n_parcels"] == 4).all()
+    assert assemble_sites(t, 5.5, decisions=log).empty
+
+
 def test_a_site_smaller_than_a_parcel_cuts_it() -> None:
     """0.5 ha: half of one parcel, cut by one straight line."""
     sites = assemble_sites(_territory(), 0.5, k=1)
