@@ -47,7 +47,9 @@ def test_a_validated_lot_leaves_the_units_polygon_and_parcels() -> None:
     assert after["net_area_ha"].iloc[0] == pytest.approx(6.0)
     assert after["idus"].iloc[0] == "|".join(IDU[3:])
     assert shapely.area(after.geometry.iloc[0]) == pytest.approx(60_000.0)
-    assert shapely.equals(after.geometry.iloc[0], shapely.box(700_000, 6_300_100, 700_300, 6_300_300))
+    assert shapely.equals(
+        after.geometry.iloc[0], shapely.box(700_000, 6_300_100, 700_300, 6_300_300)
+    )
     assert units["net_area_ha"].iloc[0] == 9.0  # the input is not changed
     # a new 6 ha project takes exactly the land left, never the validated lot
     layout = lay_out_lots(_placed({"P9": 6.0}), after, parcels)
