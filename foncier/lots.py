@@ -351,13 +351,21 @@ class _Land:
 
 
 def _grow(
-    land: _Land, target_m2: float, max_m2: float, reserve_m2: float, seed_rank: int = 0
+    land: _Land,
+    target_m2: float,
+    max_m2: float,
+    reserve_m2: float,
+    seed_rank: int = 0,
+    whole_first: bool = False,
 ) -> tuple[list[int], bool] | None:
     """One lot of at least ``target_m2`` from the free pieces, or ``None``.
 
     ``reserve_m2`` is the land the unit's next projects need: a parcel is cut
     rather than taken whole when taking it would leave less, or make the lot
-    larger than ``max_m2``.
+    larger than ``max_m2``.  With ``whole_first``, the seed and each next
+    piece are the closest that can be taken whole (completing the lot first,
+    then growing it), a cut piece only when no other is left; otherwise the
+    closest, whatever it needs.
     """
     if land.free_area() < target_m2 - _AREA_TOL_M2:
         return None
@@ -370,11 +378,25 @@ def _grow(
     dist = np.hypot(
         np.array([land.cx[k] for k in free]) - fx, np.array([land.cy[k] for k in free]) - fy
     )
-    # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), in a
-    # connected part of the free land large enough for the lot
-    seed = free[int(np.argsort(-dist, kind="stable")[min(seed_rank, len(free) - 1)])]
     lot: list[int] = []
     lot_area, sx, sy = 0.0, 0.0, 0.0
+    free_now = land.free_area()
+
+    def fit(m: int) -> int:
+        """0: piece ``m`` taken whole completes the lot; 1: it does not complete it; 2: a cut.
+
+        A cut is needed when taking the piece whole would make the lot larger
+        than ``max_m2`` or leave less free land than ``reserve_m2``.
+        """
+        if lot_area + land.area[m] < target_m2 - _AREA_TOL_M2:
+            return 1
+        fits_max = lot_area + land.area[m] <= max_m2 + _AREA_TOL_M2
+        return 0 if fits_max and free_now - land.area[m] >= reserve_m2 - _AREA_TOL_M2 else 2
+
+    # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), whole
+    # pieces that complete the lot first, in a connected part of the free land large enough
+    kind = [fit(k) if whole_first else 0 for k in free]
+    seed = free[int(np.lexsort((-dist, kind))[min(seed_rank, len(free) - 1)])]
     frontier = {seed}
     split = False
     while lot_area < target_m2 - _AREA_TOL_M2:
@@ -382,37 +404,39 @@ def _grow(
             for m in lot:  # the pieces go back to the free land (cut ones stay cut)
                 land.free[m] = True
             return None
-        if lot:
+        free_now = land.free_area()
+        if lot:  # the closest neighbour completing the lot whole, else growing it whole, else cut
             centre = (sx / lot_area, sy / lot_area)
             k = min(
                 frontier,
-                key=lambda m: (np.hypot(land.cx[m] - centre[0], land.cy[m] - centre[1]), m),
+                key=lambda m: (
+                    fit(m) if whole_first else 0,
+                    np.hypot(land.cx[m] - centre[0], land.cy[m] - centre[1]),
+                    m,
+                ),
             )
             toward = centre
         else:  # a seed cut keeps its slice on the outer side, the rest towards the free land
             k = seed
             toward = (2 * land.cx[k] - fx, 2 * land.cy[k] - fy)
         need = target_m2 - lot_area
-        if land.area[k] > need + _AREA_TOL_M2:
-            left = land.free_area() - land.area[k]
-            fits_max = lot_area + land.area[k] <= max_m2 + _AREA_TOL_M2
-            leaves_room = left >= reserve_m2 - _AREA_TOL_M2
-            if not (fits_max and leaves_room):
-                parts = land.cut(k, need, toward)
-                touches = parts is not None and (
-                    not lot
-                    or _shares_border(
-                        np.asarray([parts[0]] * len(lot), dtype=object),
-                        np.asarray([land.geoms[m] for m in lot], dtype=object),
-                        land.tolerance_m,
-                    ).any()
-                )
-                if touches and parts is not None:
-                    k, split = land.replace(k, parts)[0], True
-                elif not leaves_room:
-                    for m in lot:
-                        land.free[m] = True
-                    return None
+        if fit(k) == 2:
+            leaves_room = free_now - land.area[k] >= reserve_m2 - _AREA_TOL_M2
+            parts = land.cut(k, need, toward)
+            touches = parts is not None and (
+                not lot
+                or _shares_border(
+                    np.asarray([parts[0]] * len(lot), dtype=object),
+                    np.asarray([land.geoms[m] for m in lot], dtype=object),
+                    land.tolerance_m,
+                ).any()
+            )
+            if touches and parts is not None:
+                k, split = land.replace(k, parts)[0], True
+            elif not leaves_room:
+                for m in lot:
+                    land.free[m] = True
+                return None
         land.free[k] = False
         lot.append(k)
         lot_area += land.area[k]
@@ -423,9 +447,12 @@ def _grow(
 
 
 def _lay_out_unit(
-    land: _Land, group: pd.DataFrame, seed_rank: int
+    land: _Land, group: pd.DataFrame, seed_rank: int, whole_first: bool
 ) -> tuple[list[tuple[str, list[int]]], list[str]]:
-    """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``."""
+    """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``.
+
+    ``whole_first``: each lot takes pieces whole where it can (see :func:`_grow`).
+    """
     targets = group["_target"].to_numpy(dtype=float)
     done: list[tuple[str, list[int]]] = []
     missed: list[str] = []
@@ -433,7 +460,9 @@ def _lay_out_unit(
         zip(group[Col.PROJECT_ID].astype(str), targets, group["_max"].to_numpy(float), strict=True)
     ):
         reserve = float(targets[at + 1 :].sum())
-        grown = _grow(land, float(target), float(most), reserve, seed_rank if at == 0 else 0)
+        grown = _grow(
+            land, float(target), float(most), reserve, seed_rank if at == 0 else 0, whole_first
+        )
         if grown is None:
             missed.append(pid)
         else:
@@ -479,6 +508,7 @@ def lay_out_lots(
     charging: EnafCharging | None = None,
     unknown_as: str = "enaf",
     tolerance_m: float = TOLERANCE_M,
+    whole_parcels: bool = True,
 ) -> LotLayout:
     """Lay out the lot of every placed project on its unit's parcels.
 
@@ -502,6 +532,10 @@ def lay_out_lots(
         How parcels of unknown land cover count (``enaf`` or ``artificialised``).
     tolerance_m
         Largest gap between two pieces of one lot.
+    whole_parcels
+        Take parcels whole where the project's largest area and the unit's
+        other projects allow (fewest cut parcels, lots possibly larger than
+        the minimum); ``False`` cuts each lot's last parcel to the minimum.
 
     Returns
     -------
@@ -538,8 +572,12 @@ def lay_out_lots(
     for unit_id, group in placed.groupby(UnitCol.UNIT_ID, sort=True):
         u = int(unit_pos[str(unit_id)])
         lo, hi = int(starts[u]), int(starts[u + 1])
-        best: tuple[_Land, list[tuple[str, list[int]]], list[str]] | None = None
-        for rank in range(SEED_TRIES):
+        # the try leaving the fewest projects out, then cutting the fewest pieces: whole
+        # pieces first and the closest pieces from the first seed, then the next seeds
+        # while a project is left out
+        best: tuple[_Land, list[tuple[str, list[int]]], list[str], int] | None = None
+        tries = [(False, rank) for rank in range(SEED_TRIES)]
+        for at, (whole_first, rank) in enumerate([(True, 0)] * whole_parcels + tries):
             land = _Land(
                 geoms=list(geoms[lo:hi]),
                 row=list(range(lo, hi)),
@@ -548,13 +586,14 @@ def lay_out_lots(
                 nbr=[{m - lo for m in nbr_global[k]} for k in range(lo, hi)],
                 tolerance_m=tolerance_m,
             )
-            done, missed = _lay_out_unit(land, group, rank)
-            if best is None or len(missed) < len(best[2]):
-                best = (land, done, missed)
-            if not missed:
+            done, missed = _lay_out_unit(land, group, rank, whole_first)
+            cuts = sum(land.split[k] for _, lot in done for k in lot) if whole_parcels else 0
+            if best is None or (len(missed), cuts) < (len(best[2]), best[3]):
+                best = (land, done, missed, cuts)
+            if not best[2] and (at > 0 or not best[3] or not whole_parcels):
                 break
         assert best is not None
-        land, done, missed = best
+        land, done, missed, _ = best
         for pid, lot in done:
             for k in lot:
                 out_rows.append((pid, land.row[k], land.split[k]))
@@ -755,8 +794,9 @@ def place_with_lots(
 
     A pair is forbidden when its project's lot cannot be cut from the unit,
     or when the lots' own ENAF takes a pool over its remaining budget (the
-    lot exceeding the solver's charge the most); the assignment is solved
-    again until every placement has its lot within budget.
+    lot exceeding the solver's charge the most) even with every lot cut to
+    its minimal area (the lots taking whole parcels are tried first); the
+    assignment is solved again until every placement has its lot within budget.
 
     Parameters
     ----------
@@ -796,12 +836,20 @@ def place_with_lots(
             for c in (Col.AREA_MAX_HA, Col.IS_PENE)
             if c in fields.columns and c not in a.columns
         }
-        layout = lay_out_lots(
-            a.assign(**extra), units, parcels, charging=charging, unknown_as=unknown_as
-        )
-        bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
-        if bad.empty:
-            bad = _over_budget(layout.lots, a, remaining, unit_pool)
+        for whole in (True, False):  # whole parcels, else lots cut to the minimum
+            layout = lay_out_lots(
+                a.assign(**extra),
+                units,
+                parcels,
+                charging=charging,
+                unknown_as=unknown_as,
+                whole_parcels=whole,
+            )
+            bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
+            if bad.empty:
+                bad = _over_budget(layout.lots, a, remaining, unit_pool)
+            if bad.empty or not layout.failed.empty:
+                break
         seconds += time.perf_counter() - clock
         if bad.empty:
             layout.solves, layout.seconds = solves, seconds

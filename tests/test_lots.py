@@ -167,6 +167,37 @@ def test_exclusions_are_left_out_of_the_lots() -> None:
     _check_lots(layout.lots, units, placed)
 
 
+def test_a_whole_parcel_is_taken_when_it_fits() -> None:
+    """A 0.5 ha strip then two 1 ha squares; a project of 0.9 to 1.1 ha.
+
+    Grown from the farthest piece (the strip, 0.5 ha), the lot needs 0.4 ha more
+    and its 1 ha neighbour would make it 1.5 ha: cut.  Whole parcels first, the
+    farthest square that completes the lot alone is taken whole (1 ha).
+    """
+    x0, y0 = 700_000, 6_300_000
+    geoms = [
+        shapely.box(x0, y0, x0 + 50, y0 + 100),
+        shapely.box(x0 + 50, y0, x0 + 150, y0 + 100),
+        shapely.box(x0 + 150, y0, x0 + 250, y0 + 100),
+    ]
+    parcels = _parcels(geoms)
+    units = _unit(parcels)
+    placed = _placed({"P1": 0.9}, area_max_ha=1.1)
+    whole = lay_out_lots(placed, units, parcels).lots.iloc[0]
+    assert not whole["split"] and whole["n_parcels"] == 1
+    assert whole["idus"] == IDU[2] and whole["lot_area_ha"] == pytest.approx(1.0)
+    tight = lay_out_lots(placed, units, parcels, whole_parcels=False).lots.iloc[0]
+    assert tight["split"] and tight["idus"] == f"{IDU[0]}|{IDU[1]}"
+    assert tight["lot_area_ha"] == pytest.approx(0.9, abs=1e-3)
+    # without room above the minimum the whole parcel is not taken either
+    capped = lay_out_lots(_placed({"P1": 0.9}, area_max_ha=0.95), units, parcels).lots.iloc[0]
+    assert capped["split"] and capped["lot_area_ha"] == pytest.approx(0.9, abs=1e-3)
+    # nor when the unit's next project needs the land (0.9 + 1.5 ha of 2.5 ha)
+    two = _placed({"P1": 1.5, "P2": 0.9}, area_max_ha=[1.6, 1.1])
+    lots = lay_out_lots(two, units, parcels).lots.set_index("project_id")
+    assert lots["lot_area_ha"].sum() <= 2.5 + 1e-6 and len(lots) == 2
+
+
 @st.composite
 def _random_unit(draw: st.DrawFn) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     nx, ny = draw(st.integers(2, 5)), draw(st.integers(2, 5))
@@ -209,6 +240,14 @@ def test_random_units_lots_are_disjoint_connected_inside_and_big_enough(
     one = placed.iloc[[0]].assign(area_ha=min(placed["area_ha"].iloc[0], units.area.iloc[0] / 1e4))
     if shapely.get_num_geometries(units.geometry.iloc[0]) == 1:
         assert lay_out_lots(one, units, parcels).failed.empty
+    # whole parcels first never leaves a project out that lots cut to the minimum place,
+    # and a lot of whole parcels stays within the project's largest area
+    tight = lay_out_lots(placed, units, parcels, whole_parcels=False)
+    assert len(layout.failed) <= len(tight.failed)
+    if "area_max_ha" in placed.columns:
+        most = placed.set_index("project_id")["area_max_ha"].reindex(layout.lots["project_id"])
+        uncut = ~layout.lots["split"].to_numpy()
+        assert (layout.lots["lot_area_ha"].to_numpy()[uncut] <= most.to_numpy()[uncut] + 1e-6).all()
     # deterministic
     again = lay_out_lots(placed, units, parcels)
     assert again.lots.drop(columns="geometry").equals(layout.lots.drop(columns="geometry"))
