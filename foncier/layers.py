@@ -379,6 +379,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(
                     Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="unknown"
                 ),
+                # the owner's identifier (a SIREN from the legal-persons parcel files, an
+                # account number of the land registry) where the data has one
+                Column(Col.OWNER_ID, "str", required=False, nullable=True),
             ),
             "polygon",
             "cadastral parcels (Etalab cadastre)",
@@ -1240,6 +1243,8 @@ class TableCol:
     PUBLIC_SHARE = "public_share"
     SPLIT = "split"
     SITE_RANK = "site_rank"
+    # the parcels of each lot, one row per (project, parcel): the land officer's list
+    TAKEN_HA = "taken_ha"
 
 
 class DiagnosisCol:
@@ -1407,6 +1412,22 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             ),
             "polygon",
             "the lot of each placed project: its parcels inside its unit (foncier.lots)",
+        ),
+        LayerSchema(
+            "lot_parcels",
+            (Col.PROJECT_ID, Col.IDU),
+            (
+                _s(Col.PROJECT_ID),
+                _s(UnitCol.UNIT_ID),
+                # blank for land outside any listed parcel (a ZAE plot drawn by its own polygon)
+                _s(Col.IDU),
+                _f(_T.TAKEN_HA, minimum=0),
+                _s(Col.OWNER_KIND),
+                _s(Col.OWNER_ID, nullable=True),
+                _b(_T.SPLIT),
+            ),
+            None,
+            "the parcels of each lot, with the area taken and the owner (foncier.lots)",
         ),
         LayerSchema(
             "assembled_sites",

@@ -39,6 +39,7 @@ from foncier.errors import InfeasibleError
 from foncier.layers import (
     CRS_L93,
     ORIGIN_FRICHE,
+    TABLE_SCHEMAS,
     Col,
     TableCol,
     UnitCol,
@@ -57,6 +58,7 @@ __all__ = [
     "explain_forbidden",
     "lay_out_lots",
     "lot_figures",
+    "lot_parcels",
     "piece_adjacency",
     "place_with_lots",
     "unit_pieces",
@@ -630,6 +632,52 @@ def lay_out_lots(
         failed, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, Col.AREA_MIN_HA, TableCol.EXPLANATION]
     )
     return LotLayout(lots=lots, failed=fails, pieces=lot_pieces)
+
+
+def lot_parcels(pieces: pd.DataFrame) -> pd.DataFrame:
+    """The parcels of each lot: what a land officer needs to start talking to owners.
+
+    Parameters
+    ----------
+    pieces
+        The pieces of the lots (:attr:`LotLayout.pieces`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (project, parcel), sorted by project then ``idu``
+        (schema ``lot_parcels``): ``project_id``, ``unit_id``, ``idu`` (blank
+        for land outside any listed parcel), ``taken_ha`` (the area the lot
+        takes from it), ``owner_kind``, ``owner_id`` (missing when unknown)
+        and ``split`` (the lot takes only part of the parcel).
+    """
+    area = shapely.area(pieces.geometry.to_numpy()) if len(pieces) else np.zeros(0)
+    frame = pd.DataFrame(
+        {
+            Col.PROJECT_ID: pieces[Col.PROJECT_ID].astype(str).to_numpy(),
+            UnitCol.UNIT_ID: pieces[UnitCol.UNIT_ID].astype(str).to_numpy(),
+            Col.IDU: pieces[Col.IDU].astype(str).to_numpy(),
+            TableCol.TAKEN_HA: area / 1e4,
+            Col.OWNER_KIND: pieces[Col.OWNER_KIND].astype(str).to_numpy(),
+            Col.OWNER_ID: pieces[Col.OWNER_ID].astype(object).to_numpy(),
+            TableCol.SPLIT: pieces[TableCol.SPLIT].astype(bool).to_numpy(),
+        }
+    )
+    out = (
+        frame.groupby([Col.PROJECT_ID, Col.IDU], sort=True, dropna=False)
+        .agg(
+            {
+                UnitCol.UNIT_ID: "first",
+                TableCol.TAKEN_HA: "sum",
+                Col.OWNER_KIND: "first",
+                Col.OWNER_ID: "first",
+                TableCol.SPLIT: "any",
+            }
+        )
+        .reset_index()
+    )
+    columns = TABLE_SCHEMAS["lot_parcels"].column_names
+    return check_table(out[columns].astype({TableCol.SPLIT: bool}), "lot_parcels")
 
 
 def lot_figures(

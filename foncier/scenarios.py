@@ -40,8 +40,16 @@ from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
 from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
-from foncier.layers import CRS_L93, TABLE_SCHEMAS, Col, TableCol, UnitCol, check_table
-from foncier.lots import explain_forbidden, place_with_lots, with_lots
+from foncier.layers import (
+    CRS_L93,
+    TABLE_SCHEMAS,
+    Col,
+    TableCol,
+    UnitCol,
+    check_table,
+    empty_layer,
+)
+from foncier.lots import explain_forbidden, lot_parcels, place_with_lots, with_lots
 from foncier.matching import MatchResult, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
@@ -50,6 +58,7 @@ from foncier.styles import add_layer_styles, result_metadata
 from foncier.zan.rules import POOL_LEVELS
 
 __all__ = [
+    "LOT_PARCELS_FILE",
     "RESULT_FILES",
     "Scenario",
     "ScenarioResult",
@@ -68,6 +77,9 @@ RESULT_FILES = (
     "placements.gpkg",
     "land_units.gpkg",
 )
+#: The parcels of each lot (schema ``lot_parcels``), for the land officer; absent in
+#: results written before it.
+LOT_PARCELS_FILE = "parcelles.csv"
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance")
 #: ``placements.gpkg`` declares its geometry type: every placement is a lot's polygon.
@@ -152,6 +164,10 @@ class ScenarioResult:
     units
         The land units the scenario used (after validated placements), with
         their criteria and geometry: maps and reports read them from here.
+    lot_parcels
+        The parcels of each lot, one row per (project, parcel), with the area
+        taken, the owner kind and id (schema ``lot_parcels``; ``parcelles.csv``
+        in the result folder, empty for a result written before it).
 
     Assignments and unmatched projects carry the project fields their
     readers show (:data:`foncier.layers.PROJECT_FIELDS`: name, sector, jobs,
@@ -169,6 +185,7 @@ class ScenarioResult:
     rules: Any
     units: gpd.GeoDataFrame
     match: MatchResult | None = field(default=None, repr=False)
+    lot_parcels: pd.DataFrame = field(default_factory=lambda: empty_layer("lot_parcels"))
 
     @property
     def territory_path(self) -> Path | None:
@@ -238,6 +255,7 @@ class ScenarioResult:
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
         self.contributions.to_csv(folder / "contributions.csv", index=False)
+        self.lot_parcels.to_csv(folder / LOT_PARCELS_FILE, index=False)
         record = {"totals": self.totals, "audit": self.audit, "rules": self.rules.to_dict()}
         (folder / "scenario.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2, default=_json_default),
@@ -312,6 +330,7 @@ class ScenarioResult:
         check_table(units, "land_units", source=str(folder / "land_units.gpkg"))
         rules = RuleSet.from_dict(record["rules"], str(folder / "scenario.json"))
         return cls(
+            lot_parcels=_read_lot_parcels(folder / LOT_PARCELS_FILE),
             assignments=tables["assignments"],
             unmatched=tables["unmatched"],
             zan_balance=tables["zan_balance"],
@@ -322,6 +341,21 @@ class ScenarioResult:
             rules=rules,
             units=units,
         )
+
+
+def _read_lot_parcels(path: Path) -> pd.DataFrame:
+    """The ``lot_parcels`` table of a result folder; empty when written before it."""
+    if not path.is_file():
+        return empty_layer("lot_parcels")
+    text = (Col.PROJECT_ID, UnitCol.UNIT_ID, Col.IDU, Col.OWNER_KIND, Col.OWNER_ID)
+    try:
+        table = pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        msg = f"impossible de lire la liste des parcelles des lots {path} : {exc}"
+        raise DataSourceError(msg) from exc
+    table[Col.OWNER_ID] = table[Col.OWNER_ID].where(table[Col.OWNER_ID] != "", None)
+    table[TableCol.SPLIT] = table[TableCol.SPLIT].astype(str).eq("True")
+    return check_table(table, "lot_parcels", source=str(path))
 
 
 _REASON_FR = {
@@ -611,6 +645,7 @@ class Scenario:
             rules=rules,
             units=units,
             match=match,
+            lot_parcels=lot_parcels(layout.pieces),
         )
 
     def query(self, project: Mapping[str, Any] | pd.Series, k: int = 5) -> pd.DataFrame:

@@ -14,7 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foncier.layers import check_table
-from foncier.lots import lay_out_lots, piece_adjacency, place_with_lots, unit_pieces
+from foncier.lots import (
+    lay_out_lots,
+    lot_parcels,
+    piece_adjacency,
+    place_with_lots,
+    unit_pieces,
+)
 from foncier.scenarios import ScenarioResult
 from foncier.zan.charging import EnafCharging
 from tests.conftest import grid
@@ -186,9 +192,17 @@ def test_a_whole_parcel_is_taken_when_it_fits() -> None:
     whole = lay_out_lots(placed, units, parcels).lots.iloc[0]
     assert not whole["split"] and whole["n_parcels"] == 1
     assert whole["idus"] == IDU[2] and whole["lot_area_ha"] == pytest.approx(1.0)
-    tight = lay_out_lots(placed, units, parcels, whole_parcels=False).lots.iloc[0]
+    tight_layout = lay_out_lots(placed, units, parcels, whole_parcels=False)
+    tight = tight_layout.lots.iloc[0]
     assert tight["split"] and tight["idus"] == f"{IDU[0]}|{IDU[1]}"
     assert tight["lot_area_ha"] == pytest.approx(0.9, abs=1e-3)
+    # the land officer's list: the strip whole, 0.4 ha cut from the square next to it
+    listed = lot_parcels(tight_layout.pieces)
+    assert listed["idu"].tolist() == [IDU[0], IDU[1]]
+    assert listed["taken_ha"].to_numpy() == pytest.approx([0.5, 0.4], abs=1e-3)
+    assert listed["split"].tolist() == [False, True]
+    assert listed["owner_kind"].tolist() == ["private", "private"]
+    assert listed["owner_id"].isna().all()
     # without room above the minimum the whole parcel is not taken either
     capped = lay_out_lots(_placed({"P1": 0.9}, area_max_ha=0.95), units, parcels).lots.iloc[0]
     assert capped["split"] and capped["lot_area_ha"] == pytest.approx(0.9, abs=1e-3)
@@ -346,6 +360,16 @@ def test_scenario_placements_are_lots_within_budget(scenario_dir: Path) -> None:
     assert a["enaf_ha"].sum() == pytest.approx(charged.sum(), abs=1e-6)
     before = result.zan_balance["remaining_before_ha"].clip(lower=0)
     assert (result.zan_balance["consumed_by_placements_ha"] <= before + 1e-6).all()
+    # parcelles.csv: one row per (project, parcel), adding up to each lot
+    listed = result.lot_parcels
+    assert not listed.duplicated(["project_id", "idu"]).any()
+    taken = listed.groupby("project_id")["taken_ha"].sum()
+    lot_ha = a.set_index("project_id")["lot_area_ha"]
+    assert taken.reindex(lot_ha.index).to_numpy() == pytest.approx(lot_ha.to_numpy(), abs=1e-6)
+    joined = listed[listed["idu"] != ""].groupby("project_id")["idu"].agg("|".join)
+    assert (joined == a.set_index("project_id")["idus"].reindex(joined.index)).all()
+    split = listed.groupby("project_id")["split"].any()
+    assert (split == a.set_index("project_id")["split"].reindex(split.index)).all()
     # every lot lists parcels of its unit
     unit_idus = units.set_index("unit_id")["idus"].fillna("").str.split("|")
     for pid_idus, uid in zip(a["idus"].fillna(""), a["unit_id"], strict=True):
