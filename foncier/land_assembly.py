@@ -46,10 +46,10 @@ from foncier.layers import (
 )
 from foncier.lots import (
     TOLERANCE_M,
-    _Land,
-    _shares_border,
+    Land,
     lot_figures,
     piece_adjacency,
+    shares_border,
     unit_pieces,
 )
 from foncier.supply import DEFAULT_EXCLUDE, add_criteria, candidate_land, screen
@@ -68,7 +68,7 @@ _SITE = "site"
 
 
 def _grow_site(
-    land: _Land, seed: int, target_m2: float, attrs: pd.DataFrame
+    land: Land, seed: int, target_m2: float, attrs: pd.DataFrame
 ) -> list[tuple[int, Any]] | None:
     """``(piece, polygon)`` of a site grown from ``seed`` (the land is unchanged), or ``None``."""
     owner = attrs["_owner"].to_numpy(dtype=object)
@@ -101,7 +101,7 @@ def _grow_site(
             near = np.asarray([g for _, g in site], dtype=object)
             if (
                 parts is not None
-                and _shares_border(
+                and shares_border(
                     np.asarray([parts[0]] * len(near), dtype=object), near, land.tolerance_m
                 ).any()
             ):
@@ -258,7 +258,7 @@ def assemble_sites(
     for a, b in zip(i.tolist(), j.tolist(), strict=True):
         nbr[a].add(b)
         nbr[b].add(a)
-    land = _Land(
+    land = Land(
         geoms=list(geoms),
         row=list(range(n)),
         free=[True] * n,

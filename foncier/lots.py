@@ -46,7 +46,7 @@ from foncier.layers import (
     check_table,
     empty_layer,
 )
-from foncier.supply import _union_by_label
+from foncier.supply import union_by_label
 from foncier.zan.charging import EnafCharging
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "MAX_ROUNDS",
     "NO_LOT_HINT",
     "TOLERANCE_M",
+    "Land",
     "LotLayout",
     "explain_forbidden",
     "lay_out_lots",
@@ -61,6 +62,7 @@ __all__ = [
     "lot_parcels",
     "piece_adjacency",
     "place_with_lots",
+    "shares_border",
     "unit_pieces",
     "with_lots",
 ]
@@ -153,7 +155,7 @@ def unit_pieces(
     rest = ugeoms[short].copy()
     with_parcels = np.isin(short, u)
     if with_parcels.any():
-        holes = _union_by_label(pgeoms, u, n)[short[with_parcels]]
+        holes = union_by_label(pgeoms, u, n)[short[with_parcels]]
         rest[with_parcels] = shapely.difference(rest[with_parcels], holes)
     cover = parcels[Col.LAND_COVER].astype(str).to_numpy()[pos]
     frac_parcel = np.where(
@@ -195,8 +197,21 @@ def unit_pieces(
     return gpd.GeoDataFrame(table, geometry=parts, crs=CRS_L93)
 
 
-def _shares_border(a: np.ndarray, b: np.ndarray, tolerance_m: float) -> np.ndarray:
-    """Whether each pair of polygons shares :data:`MIN_BORDER_M` of border (within tolerance)."""
+def shares_border(a: np.ndarray, b: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Whether each pair of polygons shares :data:`MIN_BORDER_M` of border (within tolerance).
+
+    Parameters
+    ----------
+    a, b
+        Polygons, compared pairwise.
+    tolerance_m
+        Largest gap between neighbours.
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per pair: a common border, not a corner.
+    """
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     strip = shapely.area(shapely.intersection(shapely.buffer(a, tolerance_m, quad_segs=2), b))
@@ -228,7 +243,7 @@ def piece_adjacency(
     i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
     keep = (i < j) & (group[i] == group[j])
     i, j = i[keep], j[keep]
-    ok = _shares_border(geoms[i], geoms[j], tolerance_m)
+    ok = shares_border(geoms[i], geoms[j], tolerance_m)
     return i[ok], j[ok]
 
 
@@ -236,8 +251,29 @@ def piece_adjacency(
 
 
 @dataclass
-class _Land:
-    """The pieces of one unit while lots are cut from it (pieces are appended as parcels split)."""
+class Land:
+    """Pieces of land while lots or sites are cut from them (a cut appends its parts).
+
+    The working state of :func:`lay_out_lots` (one unit) and of
+    :func:`foncier.land_assembly.assemble_sites` (every candidate piece).
+
+    Attributes
+    ----------
+    geoms
+        Polygon of each piece, cut pieces included.
+    row
+        Row of the piece (or of the piece it was cut from) in the pieces table.
+    free
+        Whether the piece is still free (a cut piece is no longer).
+    split
+        Whether the piece is part of a cut parcel.
+    nbr
+        Neighbours of each piece (a common border, see :func:`shares_border`).
+    area, cx, cy
+        Area and centroid of each piece, measured on creation.
+    tolerance_m
+        Largest gap between neighbours.
+    """
 
     geoms: list[Any]
     row: list[int]  # row of the piece (or of the piece it was cut from) in the pieces table
@@ -280,6 +316,7 @@ class _Land:
         return sorted(out)
 
     def free_area(self) -> float:
+        """Area (m²) of the free pieces."""
         return float(sum(a for a, f in zip(self.area, self.free, strict=True) if f))
 
     def replace(self, k: int, parts: list[Any]) -> list[int]:
@@ -298,7 +335,7 @@ class _Land:
             self.nbr[m].discard(k)
         cand_a = [a for a in new for _ in around] + [a for a in new for b in new if a < b]
         cand_b = [b for _ in new for b in around] + [b for a in new for b in new if a < b]
-        ok = _shares_border(
+        ok = shares_border(
             np.asarray([self.geoms[a] for a in cand_a], dtype=object),
             np.asarray([self.geoms[b] for b in cand_b], dtype=object),
             self.tolerance_m,
@@ -353,7 +390,7 @@ class _Land:
 
 
 def _grow(
-    land: _Land,
+    land: Land,
     target_m2: float,
     max_m2: float,
     reserve_m2: float,
@@ -427,7 +464,7 @@ def _grow(
             parts = land.cut(k, need, toward)
             touches = parts is not None and (
                 not lot
-                or _shares_border(
+                or shares_border(
                     np.asarray([parts[0]] * len(lot), dtype=object),
                     np.asarray([land.geoms[m] for m in lot], dtype=object),
                     land.tolerance_m,
@@ -449,7 +486,7 @@ def _grow(
 
 
 def _lay_out_unit(
-    land: _Land, group: pd.DataFrame, seed_rank: int, whole_first: bool
+    land: Land, group: pd.DataFrame, seed_rank: int, whole_first: bool
 ) -> tuple[list[tuple[str, list[int]]], list[str]]:
     """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``.
 
@@ -577,10 +614,10 @@ def lay_out_lots(
         # the try leaving the fewest projects out, then cutting the fewest pieces: whole
         # pieces first and the closest pieces from the first seed, then the next seeds
         # while a project is left out
-        best: tuple[_Land, list[tuple[str, list[int]]], list[str], int] | None = None
+        best: tuple[Land, list[tuple[str, list[int]]], list[str], int] | None = None
         tries = [(False, rank) for rank in range(SEED_TRIES)]
         for at, (whole_first, rank) in enumerate([(True, 0)] * whole_parcels + tries):
-            land = _Land(
+            land = Land(
                 geoms=list(geoms[lo:hi]),
                 row=list(range(lo, hi)),
                 free=[True] * (hi - lo),
@@ -773,7 +810,7 @@ def lot_figures(
         TableCol.ENAF_HA,
         charging.charge(table[TableCol.LOT_AREA_HA].to_numpy(), share, pene, friche),
     )
-    geometry = _union_by_label(pieces.geometry.to_numpy(), label, len(names))
+    geometry = union_by_label(pieces.geometry.to_numpy(), label, len(names))
     order = pd.Index(names).get_indexer(info.index[info.index.isin(names)])
     lots = gpd.GeoDataFrame(
         table.iloc[order].reset_index(drop=True), geometry=geometry[order], crs=CRS_L93
