@@ -35,6 +35,7 @@ __all__ = [
     "LAYER_NAMES",
     "OBJECTIVE_LABELS",
     "ORIGIN_LABELS",
+    "OWNER_KIND_LABELS",
     "POOL_LABELS",
     "REASON_LABELS",
     "TERRITORY_LAYER_LABELS",
@@ -141,6 +142,8 @@ OBJECTIVE_LABELS: dict[str, str] = {
     "min_enaf": "sobriété",
     "friches_first": "friches d'abord",
 }
+#: French label of each owner kind of a parcel (``owner_kind``).
+OWNER_KIND_LABELS: dict[str, str] = {"public": "public", "private": "privé", "unknown": "inconnu"}
 #: French label of each decision of the working group (:data:`foncier.decisions.DECISIONS`).
 DECISION_LABELS: dict[str, str] = {"validated": "validée", "rejected": "rejetée"}
 #: Month names, for dates people read.

@@ -45,6 +45,7 @@ from foncier.layers import (
     empty_layer,
 )
 from foncier.lots import (
+    SLIVER_M2,
     TOLERANCE_M,
     Land,
     lot_figures,
@@ -55,7 +56,7 @@ from foncier.lots import (
 from foncier.supply import DEFAULT_EXCLUDE, add_criteria, candidate_land, screen
 from foncier.zan.charging import EnafCharging
 
-__all__ = ["MAX_SEEDS", "OVERSHOOT", "SEEDS_PER_BLOCK", "assemble_sites"]
+__all__ = ["MAX_SEEDS", "OVERSHOOT", "SEEDS_PER_BLOCK", "assemble_sites", "site_parcels"]
 
 #: A site may exceed the asked area by this share before its last parcel is cut.
 OVERSHOOT = 0.10
@@ -365,6 +366,54 @@ def assemble_sites(
     )
     result = gpd.GeoDataFrame(out, geometry=fig.geometry.to_numpy(), crs=CRS_L93)
     return check_table(result, "assembled_sites")
+
+
+def site_parcels(sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The parcels of each assembled site: the land officer's list of owners to meet.
+
+    Parameters
+    ----------
+    sites
+        Sites of :func:`assemble_sites` (``site_rank``, ``idus``, geometry).
+    parcels
+        The ``parcels`` layer (``idu``, ``owner_kind``, optionally ``owner_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (site, parcel), by rank then ``idu`` (schema
+        ``site_parcels``): ``site_rank``, ``idu``, ``taken_ha`` (the part of
+        the parcel inside the site), ``owner_kind``, ``owner_id`` (missing
+        when unknown) and ``split`` (the site takes only part of the parcel).
+    """
+    listed = pd.DataFrame(
+        {
+            "_site": np.arange(len(sites)),
+            Col.IDU: sites[UnitCol.IDUS].fillna("").astype(str).str.split("|").to_numpy(),
+        }
+    ).explode(Col.IDU)
+    listed = listed[listed[Col.IDU].fillna("") != ""]
+    pos = pd.Index(parcels[Col.IDU].astype(str)).get_indexer(listed[Col.IDU].astype(str))
+    listed, pos = listed[pos >= 0], pos[pos >= 0]
+    site = listed["_site"].to_numpy(dtype="int64")
+    whole = parcels.geometry.to_numpy()[pos]
+    taken = shapely.area(shapely.intersection(sites.geometry.to_numpy()[site], whole))
+    owner_id = (
+        parcels[Col.OWNER_ID].astype(object).to_numpy()[pos]
+        if Col.OWNER_ID in parcels.columns
+        else np.full(len(pos), None, dtype=object)
+    )
+    out = pd.DataFrame(
+        {
+            TableCol.SITE_RANK: sites[TableCol.SITE_RANK].to_numpy(dtype="int64")[site],
+            Col.IDU: listed[Col.IDU].astype(str).to_numpy(),
+            TableCol.TAKEN_HA: taken / 1e4,
+            Col.OWNER_KIND: parcels[Col.OWNER_KIND].astype(str).to_numpy()[pos],
+            Col.OWNER_ID: owner_id,
+            TableCol.SPLIT: taken < shapely.area(whole) - SLIVER_M2,
+        }
+    ).sort_values([TableCol.SITE_RANK, Col.IDU], kind="stable")
+    return check_table(out.reset_index(drop=True), "site_parcels")
 
 
 #: What a site says about its land, from :func:`foncier.lots.lot_figures`.

@@ -1338,6 +1338,16 @@ _LOT_COLUMNS = (
     _f(UnitCol.ENAF_SHARE, nullable=True),
 )
 
+#: One parcel of a lot or a site: what a land officer needs to start talking to its owner.
+_PARCEL_LIST_COLUMNS = (
+    # blank for land outside any listed parcel (a ZAE plot drawn by its own polygon)
+    _s(Col.IDU),
+    _f(_T.TAKEN_HA, minimum=0),
+    _s(Col.OWNER_KIND),
+    _s(Col.OWNER_ID, nullable=True),
+    _b(_T.SPLIT),
+)
+
 #: Schemas of the tables passed between stages: one contract per table.
 TABLE_SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
@@ -1416,18 +1426,17 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
         LayerSchema(
             "lot_parcels",
             (Col.PROJECT_ID, Col.IDU),
-            (
-                _s(Col.PROJECT_ID),
-                _s(UnitCol.UNIT_ID),
-                # blank for land outside any listed parcel (a ZAE plot drawn by its own polygon)
-                _s(Col.IDU),
-                _f(_T.TAKEN_HA, minimum=0),
-                _s(Col.OWNER_KIND),
-                _s(Col.OWNER_ID, nullable=True),
-                _b(_T.SPLIT),
-            ),
+            (_s(Col.PROJECT_ID), _s(UnitCol.UNIT_ID), *_PARCEL_LIST_COLUMNS),
             None,
             "the parcels of each lot, with the area taken and the owner (foncier.lots)",
+        ),
+        LayerSchema(
+            "site_parcels",
+            (_T.SITE_RANK, Col.IDU),
+            (Column(_T.SITE_RANK, "int", minimum=1), *_PARCEL_LIST_COLUMNS),
+            None,
+            "the parcels of each assembled site, with the area taken and the owner "
+            "(foncier.land_assembly)",
         ),
         LayerSchema(
             "assembled_sites",

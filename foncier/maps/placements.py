@@ -11,6 +11,7 @@ import pandas as pd
 from foncier._format import fr_number
 from foncier.labels import (
     LAYER_NAMES,
+    OWNER_KIND_LABELS,
     REASON_LABELS,
     collapsible,
     esc,
@@ -40,12 +41,13 @@ def _placement_html(p: Any) -> str:
 
 
 #: French name of each owner kind, in a lot's popup.
-_OWNER_KIND_FR = {"public": "public", "private": "privé", "unknown": "inconnu"}
 
 
 def _lot_html(p: Any) -> str:
     """What a lot says: its parcels, owners, public share and ENAF."""
-    kinds = [_OWNER_KIND_FR.get(k, k) for k in str(getattr(p, TableCol.OWNER_KINDS, "")).split("|")]
+    kinds = [
+        OWNER_KIND_LABELS.get(k, k) for k in str(getattr(p, TableCol.OWNER_KINDS, "")).split("|")
+    ]
     owners = getattr(p, TableCol.N_OWNERS, float("nan"))
     n = int(getattr(p, TableCol.N_PARCELS, 0))
     idus = str(getattr(p, UnitCol.IDUS, "") or "")
