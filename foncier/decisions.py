@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +54,7 @@ __all__ = [
     "without_decided_land",
 ]
 
+_Table = TypeVar("_Table", bound=pd.DataFrame)
 #: Decision values of the log (English codes; French labels for people, accepted on input).
 DECISIONS = DECISION_LABELS
 _DECISION = "decision"
@@ -242,8 +244,8 @@ def decided_idus(decisions: pd.DataFrame) -> np.ndarray:
 
 
 def units_after(
-    units: pd.DataFrame, decisions: pd.DataFrame, parcels: pd.DataFrame | None = None
-) -> pd.DataFrame:
+    units: _Table, decisions: pd.DataFrame, parcels: pd.DataFrame | None = None
+) -> _Table:
     """Land units without the land of validated placements.
 
     A decision listing its lot's parcels (``idus``) takes them off every
@@ -281,8 +283,8 @@ def units_after(
 
 
 def without_decided_land(
-    units: pd.DataFrame, decisions: pd.DataFrame, parcels: pd.DataFrame | None
-) -> pd.DataFrame:
+    units: _Table, decisions: pd.DataFrame, parcels: pd.DataFrame | None
+) -> _Table:
     """Units (or any land) without the parcels of the validated lots.
 
     Parameters

@@ -435,7 +435,7 @@ def _grow(
     # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), whole
     # pieces that complete the lot first, in a connected part of the free land large enough
     kind = [fit(k) if whole_first else 0 for k in free]
-    seed = free[int(np.lexsort((-dist, kind))[min(seed_rank, len(free) - 1)])]
+    seed = free[int(np.lexsort((-dist, np.asarray(kind)))[min(seed_rank, len(free) - 1)])]
     frontier = {seed}
     split = False
     while lot_area < target_m2 - _AREA_TOL_M2:
