@@ -340,6 +340,41 @@ def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -
     assert layout.lots["enaf_ha"].tolist() == [0.0]
 
 
+def test_place_with_lots_cuts_to_the_minimum_rather_than_exceed_the_budget() -> None:
+    """The strip and two squares of ENAF: the whole 1 ha square would charge 1 ha of 0.95 left.
+
+    Cut to its minimal 0.9 ha the lot fits: the pair is kept, nothing is solved again.
+    """
+    x0, y0 = 700_000, 6_300_000
+    parcels = _parcels(
+        [
+            shapely.box(x0, y0, x0 + 50, y0 + 100),
+            shapely.box(x0 + 50, y0, x0 + 150, y0 + 100),
+            shapely.box(x0 + 150, y0, x0 + 250, y0 + 100),
+        ]
+    )
+    units = _unit(parcels)
+    projects = pd.DataFrame({"project_id": ["P1"], "area_max_ha": [1.1], "is_pene": [False]})
+
+    def solve(forbidden: pd.DataFrame) -> _Match:
+        return _Match(_placed({"P1": 0.9}, enaf_ha=0.9))
+
+    for left, lot_ha in ((0.95, 0.9), (2.0, 1.0)):
+        _, layout, forbidden = place_with_lots(
+            solve,
+            units,
+            parcels,
+            pd.Series({"30007": left}),
+            pd.Series({"U1": "30007"}),
+            projects,
+            charging=EnafCharging(),
+        )
+        assert forbidden.empty and layout.solves == 1
+        assert layout.lots["lot_area_ha"].iloc[0] == pytest.approx(lot_ha, abs=1e-3)
+        assert layout.lots["enaf_ha"].iloc[0] <= left + 1e-6
+        assert bool(layout.lots["split"].iloc[0]) == (lot_ha < 1.0)
+
+
 def test_scenario_placements_are_lots_within_budget(scenario_dir: Path) -> None:
     """The sample scenario written out: lots inside their units, disjoint, ENAF balance exact."""
     result = ScenarioResult.from_folder(scenario_dir)
