@@ -681,6 +681,11 @@ class Decision(BaseModel):
     author: str
     comment: str
     created_at: str
+    idus: str | None = Field(
+        None,
+        description="Parcels of the placement's lot ('|'-separated), taken off the land once "
+        "validated; absent in decisions recorded before lots",
+    )
 
 
 class DecisionList(BaseModel):

@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     enaf_ha REAL NOT NULL,
     author TEXT NOT NULL,
     comment TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    idus TEXT
 );
 CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END;
@@ -99,6 +100,8 @@ class DecisionRecord:
     author: str
     comment: str
     created_at: str
+    #: The parcels of the lot (``|``-separated); ``None`` in logs written before lots.
+    idus: str | None = None
 
 
 class StateStore:
@@ -132,6 +135,9 @@ class StateStore:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(decisions)")}
+        if "idus" not in columns:  # a database written before lots
+            self._conn.execute("ALTER TABLE decisions ADD COLUMN idus TEXT")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -375,13 +381,14 @@ class StateStore:
         enaf_ha: float,
         author: str,
         comment: str,
+        idus: str | None = None,
     ) -> DecisionRecord:
-        """Append a decision to the log, in one transaction."""
+        """Append a decision to the log, in one transaction (``idus``: the lot's parcels)."""
         with self._transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO decisions (scenario_id, project_id, unit_id, insee, decision, "
-                "area_ha, enaf_ha, author, comment, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "area_ha, enaf_ha, author, comment, created_at, idus) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     scenario_id,
                     project_id,
@@ -393,6 +400,7 @@ class StateStore:
                     author,
                     comment,
                     _now(),
+                    idus,
                 ),
             )
             decision_id = int(cur.lastrowid or 0)

@@ -36,7 +36,7 @@ from bench_matching import large_instance
 from foncier.lots import lay_out_lots
 from foncier.matching import match_projects
 from foncier.scenarios import Scenario
-from foncier.supply import _union_by_label
+from foncier.supply import union_by_label
 
 #: Typical parcel of the synthetic blocks (ha), and the lattice step between units (m).
 _PARCEL_HA = 0.4
@@ -92,7 +92,7 @@ def _blocks(units: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     idus = pd.Series(idu).groupby(unit).agg("|".join).to_numpy()
     blocks = gpd.GeoDataFrame(
         units.assign(idus=idus, owner_kind="private"),
-        geometry=_union_by_label(geoms, unit, len(units)),
+        geometry=union_by_label(geoms, unit, len(units)),
         crs=2154,
     )
     return blocks, parcels

@@ -337,6 +337,30 @@ def _placements(assignments: pd.DataFrame | None, units: pd.DataFrame | None) ->
     ]
 
 
+def _decisions_without_lot(decisions: pd.DataFrame | None) -> list[Assumption]:
+    if decisions is None or decisions.empty:
+        return []
+    idus = (
+        decisions[UnitCol.IDUS].astype(object)
+        if UnitCol.IDUS in decisions.columns
+        else pd.Series(None, index=decisions.index, dtype=object)
+    )
+    old = idus.isna() | (idus.astype(str).str.strip() == "")
+    if not old.any():
+        return []
+    ha = float(pd.to_numeric(decisions.loc[old, "area_ha"], errors="coerce").sum())
+    return [
+        _record(
+            "decisions_without_lot",
+            f"{int(old.sum())} décision(s) validée(s) sans liste de parcelles (journal antérieur "
+            f"aux lots) : leur surface ({_ha(ha)}) est déduite de la surface nette de leur unité, "
+            "mais leur terrain n'est pas localisé ; un nouveau lot peut s'y superposer",
+            int(old.sum()),
+            ha,
+        )
+    ]
+
+
 # -- public ------------------------------------------------------------------------------
 def assumptions(
     territory: Any,
@@ -345,6 +369,7 @@ def assumptions(
     assignments: pd.DataFrame | None = None,
     *,
     zan_only: bool = False,
+    decisions: pd.DataFrame | None = None,
 ) -> list[Assumption]:
     """Count what the figures of a territory rest on by default.
 
@@ -363,6 +388,9 @@ def assumptions(
     zan_only
         Only what a ZAN budget table rests on (communes and ENAF layers,
         planning status, ENAF data, the table's own assumptions).
+    decisions
+        The validated placements (``decisions`` table), for those recorded
+        without their lot's parcels.
 
     Returns
     -------
@@ -371,8 +399,8 @@ def assumptions(
         ``missing_infrastructure``, ``planning_status_unknown``,
         ``unknown_cover_as_enaf``, ``enaf_missing``, the budget table's own,
         ``approximate_footprints``, ``friches_without_surface``,
-        ``defaulted_criteria``, ``placements_on_approximate_footprints``.
-        Empty when nothing rests on a default.
+        ``defaulted_criteria``, ``placements_on_approximate_footprints``,
+        ``decisions_without_lot``.  Empty when nothing rests on a default.
     """
     out = [*_missing_layers(territory, _ZAN_LAYERS if zan_only else None)]
     table_says = (
@@ -388,6 +416,7 @@ def assumptions(
     out += _budget_notes(budgets, {a["code"] for a in out})
     if not zan_only:
         out += [*_friches(territory, units), *_criteria(units), *_placements(assignments, units)]
+        out += _decisions_without_lot(decisions)
     return out
 
 
@@ -396,13 +425,15 @@ def scenario_assumptions(
     units: pd.DataFrame,
     budgets: pd.DataFrame | None,
     assignments: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """The assumptions of a scenario (see :func:`assumptions`), as plain dicts for JSON.
 
     What :meth:`foncier.scenarios.Scenario.run` records with the result
     (``scenario.json``, ``hypotheses``) and the report shows.
     """
-    return [dict(a) for a in assumptions(territory, units, budgets, assignments)]
+    found = assumptions(territory, units, budgets, assignments, decisions=decisions)
+    return [dict(a) for a in found]
 
 
 _NONE_TEXT = "Aucune : chaque chiffre repose sur des données fournies."

@@ -2,11 +2,15 @@
 
 The working group validates or rejects placements proposed by a scenario.  A
 validated placement is a commitment: its ENAF hectares count as committed in
-later ZAN tables (:func:`committed_of`), and its area is taken off its land
-unit (:func:`units_after`).  The decision log is append-only; on each
-project the latest decision wins (:func:`validated_placements`).  The service
-keeps the log in its database; the CLI (``foncier match --decisions FILE``) and
-notebooks read it from a CSV (:func:`read_decisions`), with the same effect.
+later ZAN tables (:func:`committed_of`), and its land is taken off its land
+unit (:func:`units_after`): the parcels of its lot (``idus``) leave the
+unit's polygon and parcel list, so no later lot or assembled site sits on
+them.  A decision written before lots (no ``idus``) only takes its area off
+the unit's net area, as before; the scenario's assumptions say so.  The
+decision log is append-only; on each project the latest decision wins
+(:func:`validated_placements`).  The service keeps the log in its database;
+the CLI (``foncier match --decisions FILE``) and notebooks read it from a
+CSV (:func:`read_decisions`), with the same effect.
 
 Examples
 --------
@@ -25,8 +29,12 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from foncier.errors import LayerSchemaError
 from foncier.io._common import read_csv_table
@@ -38,11 +46,15 @@ __all__ = [
     "combined_committed",
     "committed_of",
     "empty_decisions",
+    "decided_idus",
     "read_decisions",
+    "resolve_decisions",
     "units_after",
     "validated_placements",
+    "without_decided_land",
 ]
 
+_Table = TypeVar("_Table", bound=pd.DataFrame)
 #: Decision values of the log (English codes; French labels for people, accepted on input).
 DECISIONS = DECISION_LABELS
 _DECISION = "decision"
@@ -62,13 +74,14 @@ def validated_placements(log: pd.DataFrame) -> pd.DataFrame:
         Decisions in the order they were taken (or with a ``decision_id`` giving
         that order): ``project_id``, ``unit_id``, ``insee``, ``decision``
         (``validated`` / ``rejected``, French spellings accepted), ``area_ha``
-        and ``enaf_ha``.
+        and ``enaf_ha``; optionally ``idus``, the parcels of the lot
+        (``|``-separated).
 
     Returns
     -------
     pandas.DataFrame
         The ``decisions`` table: one row per project whose latest decision
-        validates a placement.
+        validates a placement; ``idus`` missing where the log has none.
     """
     if log.empty:
         return empty_decisions()
@@ -95,10 +108,20 @@ def validated_placements(log: pd.DataFrame) -> pd.DataFrame:
             Col.INSEE: kept[Col.INSEE].astype(str).to_numpy(),
             TableCol.AREA_HA: pd.to_numeric(kept[TableCol.AREA_HA]).to_numpy(dtype=float),
             TableCol.ENAF_HA: pd.to_numeric(kept[TableCol.ENAF_HA]).to_numpy(dtype=float),
+            UnitCol.IDUS: _idus_of(kept),
         },
         columns=columns,
     )
     return check_table(out, "decisions")
+
+
+def _idus_of(log: pd.DataFrame) -> np.ndarray:
+    """The ``idus`` of each decision, missing where the log has none (blank or absent)."""
+    if UnitCol.IDUS not in log.columns:
+        return np.full(len(log), None, dtype=object)
+    text = log[UnitCol.IDUS].astype(object).where(log[UnitCol.IDUS].notna(), "").astype(str)
+    text = text.str.strip()
+    return text.where(text != "", None).to_numpy(dtype=object)
 
 
 def read_decisions(path: str | Path) -> pd.DataFrame:
@@ -109,7 +132,8 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     path
         A ``,`` or ``;``-separated UTF-8 CSV with the columns of
         :func:`validated_placements` (``decision_id`` optional: rows are taken
-        in file order otherwise).  The service's ``GET /decisions`` gives them.
+        in file order otherwise; ``idus`` optional, as in files written
+        before lots).  The service's ``GET /decisions`` gives them.
 
     Returns
     -------
@@ -130,7 +154,8 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
         if column in raw.columns:
             text = raw[column].str.strip().str.replace(",", ".", regex=False)
             raw[column] = pd.to_numeric(text, errors="coerce")
-    needed = [*TABLE_SCHEMAS["decisions"].column_names, _DECISION]
+    schema = TABLE_SCHEMAS["decisions"]
+    needed = [*(c.name for c in schema.columns if c.required), _DECISION]
     missing = [c for c in needed if c not in raw.columns]
     if missing:
         msg = (
@@ -171,30 +196,138 @@ def committed_of(decisions: pd.DataFrame) -> pd.DataFrame:
     ).astype({Col.INSEE: "str", "label": "str"})
 
 
-def units_after(units: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
-    """Land units with the area of validated placements taken off their net area.
+def resolve_decisions(decisions: pd.DataFrame | str | Path | None) -> pd.DataFrame:
+    """The ``decisions`` table from a log, a ``decisions`` table, a CSV or nothing.
 
     Parameters
     ----------
-    units
-        Land units (``unit_id``, ``net_area_ha``).
+    decisions
+        A decision log (with a ``decision`` column), a ``decisions`` table,
+        the path of a CSV (:func:`read_decisions`) or ``None``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``decisions`` table (empty for ``None``).
+
+    Raises
+    ------
+    LayerSchemaError
+        A column is missing or a value is wrong.
+    """
+    if isinstance(decisions, str | Path):
+        return read_decisions(decisions)
+    if decisions is None:
+        return empty_decisions()
+    if _DECISION in decisions.columns:
+        return validated_placements(decisions)
+    return check_table(decisions, "decisions")
+
+
+def decided_idus(decisions: pd.DataFrame) -> np.ndarray:
+    """The parcels (``idu``) the validated lots take, sorted, each once.
+
+    Parameters
+    ----------
     decisions
         The ``decisions`` table.
 
     Returns
     -------
+    numpy.ndarray
+        The ``idu`` of every parcel listed by a decision's ``idus``.
+    """
+    if UnitCol.IDUS not in decisions.columns or decisions.empty:
+        return np.empty(0, dtype=object)
+    listed = decisions[UnitCol.IDUS].dropna().astype(str).str.split("|").explode().str.strip()
+    return np.unique(listed[listed != ""].to_numpy(dtype=str)).astype(object)
+
+
+def units_after(
+    units: _Table, decisions: pd.DataFrame, parcels: pd.DataFrame | None = None
+) -> _Table:
+    """Land units without the land of validated placements.
+
+    A decision listing its lot's parcels (``idus``) takes them off every
+    unit: off its polygon (when ``units`` and ``parcels`` have geometries),
+    its ``idus`` and its ``net_area_ha`` (by the area removed).  A parcel
+    the lot only cut is taken whole (the decision does not say where the
+    cut was).  A decision without ``idus`` (a log written before lots)
+    takes its ``area_ha`` off its unit's net area only, the land staying in
+    the polygon.
+
+    Parameters
+    ----------
+    units
+        Land units (``unit_id``, ``net_area_ha``, optionally ``idus`` and geometry).
+    decisions
+        The ``decisions`` table.
+    parcels
+        The ``parcels`` layer (``idu``, geometry), for the decisions' lots.
+
+    Returns
+    -------
     same type as ``units``
-        A copy (without ``attrs``) whose ``net_area_ha`` is reduced by the
-        area validated on each unit, never below 0; ``units`` itself when
-        there is no decision.
+        A copy (without ``attrs``), ``net_area_ha`` never below 0; ``units``
+        itself when there is no decision.
     """
     if decisions.empty:
         return units
-    used = decisions.groupby(UnitCol.UNIT_ID)[TableCol.AREA_HA].sum()
-    out = units.copy()
-    out.attrs = {}
+    idus = _idus_of(decisions)
+    old = decisions[pd.isna(idus)]
+    used = old.groupby(old[UnitCol.UNIT_ID].astype(str))[TableCol.AREA_HA].sum()
+    out = without_decided_land(units, decisions, parcels)
     taken = out[UnitCol.UNIT_ID].astype(str).map(used).fillna(0.0)
     out[UnitCol.NET_AREA_HA] = (out[UnitCol.NET_AREA_HA] - taken).clip(lower=0.0)
+    return out
+
+
+def without_decided_land(
+    units: _Table, decisions: pd.DataFrame, parcels: pd.DataFrame | None
+) -> _Table:
+    """Units (or any land) without the parcels of the validated lots.
+
+    Parameters
+    ----------
+    units
+        Land (``unit_id``, optionally ``idus``, ``net_area_ha`` and geometry).
+    decisions
+        The ``decisions`` table.
+    parcels
+        The ``parcels`` layer; ``None`` leaves the geometry as it is.
+
+    Returns
+    -------
+    same type as ``units``
+        A copy (without ``attrs``): the decided parcels removed from
+        ``idus`` and from the polygon, ``net_area_ha`` reduced by the area
+        removed.
+    """
+    out = units.copy()
+    out.attrs = {}
+    gone = decided_idus(decisions)
+    if not len(gone):
+        return out
+    if UnitCol.IDUS in out.columns:
+        listed = out[UnitCol.IDUS].astype(object).where(out[UnitCol.IDUS].notna(), "")
+        parts = listed.astype(str).str.split("|").explode()
+        kept = parts[(parts != "") & ~parts.isin(gone)]
+        joined = kept.groupby(level=0).agg("|".join).reindex(out.index, fill_value="")
+        out[UnitCol.IDUS] = joined.where(out[UnitCol.IDUS].notna(), out[UnitCol.IDUS])
+    if parcels is None or not isinstance(out, gpd.GeoDataFrame) or Col.IDU not in parcels.columns:
+        return out
+    taken = parcels[parcels[Col.IDU].astype(str).isin(gone).to_numpy()]
+    if taken.empty:
+        return out
+    land = shapely.union_all(taken.geometry.to_numpy())
+    before = out.geometry.to_numpy()
+    hit = shapely.intersects(before, land)
+    after = before.copy()
+    after[hit] = shapely.difference(before[hit], land)
+    removed_ha = (shapely.area(before) - shapely.area(after)) / 1e4
+    out[out.geometry.name] = gpd.GeoSeries(after, index=out.index, crs=out.crs)
+    if UnitCol.NET_AREA_HA in out.columns:
+        out[UnitCol.NET_AREA_HA] = (out[UnitCol.NET_AREA_HA] - removed_ha).clip(lower=0.0)
     return out
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from foncier.decisions import combined_committed, empty_decisions, read_decisions, units_after
+from foncier.decisions import combined_committed, resolve_decisions, units_after
 from foncier.errors import FoncierError
 from foncier.layers import check_table
 from foncier.matching import BudgetPools, budget_pools
@@ -100,7 +100,8 @@ def matching_inputs(
     decisions
         The working group's decisions: a log or a ``decisions`` table, or a
         CSV (see :func:`foncier.decisions.read_decisions`).  Validated
-        placements count as committed ENAF and their area is taken off their unit.
+        placements count as committed ENAF and their lot's parcels are taken off
+        their unit (:func:`foncier.decisions.units_after`).
     units
         Land units already computed; :func:`foncier.supply.land_units` otherwise.
     progress
@@ -120,7 +121,6 @@ def matching_inputs(
         The land units miss a column the engine needs.
     """
     from foncier import zan
-    from foncier.decisions import validated_placements
     from foncier.supply import land_units
 
     if pool not in zan.POOL_LEVELS:
@@ -131,14 +131,7 @@ def matching_inputs(
     rule_set = resolve_rules(rules)
     if isinstance(committed, str | Path):
         committed = zan.read_committed(committed)
-    if isinstance(decisions, str | Path):
-        decided = read_decisions(decisions)
-    elif decisions is None:
-        decided = empty_decisions()
-    elif "decision" in decisions.columns:
-        decided = validated_placements(decisions)
-    else:
-        decided = check_table(decisions, "decisions")
+    decided = resolve_decisions(decisions)
     all_committed = combined_committed(committed, decided) if len(decided) else committed
     timings: dict[str, float] = {}
     if step:
@@ -157,7 +150,7 @@ def matching_inputs(
             friches_count=rule_set.friches_count,
         )
     check_table(units, "land_units")
-    units = units_after(units.reset_index(drop=True), decided)
+    units = units_after(units.reset_index(drop=True), decided, territory.parcels)
     timings["supply"] = time.perf_counter() - clock
     pools = budget_pools(budgets, territory.communes, units, pool)
     return MatchingInputs(

@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from foncier import criteria as crit
 from foncier._format import fr_compact
+from foncier.decisions import resolve_decisions, without_decided_land
 from foncier.errors import FoncierError
 from foncier.layers import (
     CRS_L93,
@@ -44,17 +45,18 @@ from foncier.layers import (
     empty_layer,
 )
 from foncier.lots import (
+    SLIVER_M2,
     TOLERANCE_M,
-    _Land,
-    _shares_border,
+    Land,
     lot_figures,
     piece_adjacency,
+    shares_border,
     unit_pieces,
 )
 from foncier.supply import DEFAULT_EXCLUDE, add_criteria, candidate_land, screen
 from foncier.zan.charging import EnafCharging
 
-__all__ = ["MAX_SEEDS", "OVERSHOOT", "SEEDS_PER_BLOCK", "assemble_sites"]
+__all__ = ["MAX_SEEDS", "OVERSHOOT", "SEEDS_PER_BLOCK", "assemble_sites", "site_parcels"]
 
 #: A site may exceed the asked area by this share before its last parcel is cut.
 OVERSHOOT = 0.10
@@ -67,7 +69,7 @@ _SITE = "site"
 
 
 def _grow_site(
-    land: _Land, seed: int, target_m2: float, attrs: pd.DataFrame
+    land: Land, seed: int, target_m2: float, attrs: pd.DataFrame
 ) -> list[tuple[int, Any]] | None:
     """``(piece, polygon)`` of a site grown from ``seed`` (the land is unchanged), or ``None``."""
     owner = attrs["_owner"].to_numpy(dtype=object)
@@ -100,7 +102,7 @@ def _grow_site(
             near = np.asarray([g for _, g in site], dtype=object)
             if (
                 parts is not None
-                and _shares_border(
+                and shares_border(
                     np.asarray([parts[0]] * len(near), dtype=object), near, land.tolerance_m
                 ).any()
             ):
@@ -188,7 +190,8 @@ def assemble_sites(
         How many sites to return.
     rules, pool, committed, decisions
         ZAN rule set, pooling level, committed projects and the working
-        group's decisions, as for a scenario (the ZAN cost of each site).
+        group's decisions, as for a scenario (the ZAN cost of each site); the
+        parcels of validated lots are not candidate land.
     exclude
         Constraint kinds subtracted from the candidate land.
 
@@ -222,7 +225,12 @@ def assemble_sites(
     project = {**(requirements or {}), Col.AREA_MIN_HA: float(area_ha)}
     rule_set = resolve_rules(rules)
     unknown_as = rule_set.unknown_land_cover
-    candidates = screen(candidate_land(territory), territory.constraints, exclude)
+    decided = resolve_decisions(decisions)
+    candidates = without_decided_land(
+        screen(candidate_land(territory), territory.constraints, exclude),
+        decided,
+        territory.parcels,
+    )
     candidates = candidates.assign(
         **{
             UnitCol.UNIT_ID: [f"C{i}" for i in range(len(candidates))],
@@ -251,7 +259,7 @@ def assemble_sites(
     for a, b in zip(i.tolist(), j.tolist(), strict=True):
         nbr[a].add(b)
         nbr[b].add(a)
-    land = _Land(
+    land = Land(
         geoms=list(geoms),
         row=list(range(n)),
         free=[True] * n,
@@ -290,7 +298,7 @@ def assemble_sites(
     )
     units[UnitCol.UNIT_ID] = sites[_SITE].to_numpy()
     inputs = matching_inputs(
-        territory, rules=rule_set, pool=pool, committed=committed, decisions=decisions, units=units
+        territory, rules=rule_set, pool=pool, committed=committed, decisions=decided, units=units
     )
     top = query_project(
         project,
@@ -358,6 +366,54 @@ def assemble_sites(
     )
     result = gpd.GeoDataFrame(out, geometry=fig.geometry.to_numpy(), crs=CRS_L93)
     return check_table(result, "assembled_sites")
+
+
+def site_parcels(sites: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The parcels of each assembled site: the land officer's list of owners to meet.
+
+    Parameters
+    ----------
+    sites
+        Sites of :func:`assemble_sites` (``site_rank``, ``idus``, geometry).
+    parcels
+        The ``parcels`` layer (``idu``, ``owner_kind``, optionally ``owner_id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (site, parcel), by rank then ``idu`` (schema
+        ``site_parcels``): ``site_rank``, ``idu``, ``taken_ha`` (the part of
+        the parcel inside the site), ``owner_kind``, ``owner_id`` (missing
+        when unknown) and ``split`` (the site takes only part of the parcel).
+    """
+    listed = pd.DataFrame(
+        {
+            "_site": np.arange(len(sites)),
+            Col.IDU: sites[UnitCol.IDUS].fillna("").astype(str).str.split("|").to_numpy(),
+        }
+    ).explode(Col.IDU)
+    listed = listed[listed[Col.IDU].fillna("") != ""]
+    pos = pd.Index(parcels[Col.IDU].astype(str)).get_indexer(listed[Col.IDU].astype(str))
+    listed, pos = listed[pos >= 0], pos[pos >= 0]
+    site = listed["_site"].to_numpy(dtype="int64")
+    whole = parcels.geometry.to_numpy()[pos]
+    taken = shapely.area(shapely.intersection(sites.geometry.to_numpy()[site], whole))
+    owner_id = (
+        parcels[Col.OWNER_ID].astype(object).to_numpy()[pos]
+        if Col.OWNER_ID in parcels.columns
+        else np.full(len(pos), None, dtype=object)
+    )
+    out = pd.DataFrame(
+        {
+            TableCol.SITE_RANK: sites[TableCol.SITE_RANK].to_numpy(dtype="int64")[site],
+            Col.IDU: listed[Col.IDU].astype(str).to_numpy(),
+            TableCol.TAKEN_HA: taken / 1e4,
+            Col.OWNER_KIND: parcels[Col.OWNER_KIND].astype(str).to_numpy()[pos],
+            Col.OWNER_ID: owner_id,
+            TableCol.SPLIT: taken < shapely.area(whole) - SLIVER_M2,
+        }
+    ).sort_values([TableCol.SITE_RANK, Col.IDU], kind="stable")
+    return check_table(out.reset_index(drop=True), "site_parcels")
 
 
 #: What a site says about its land, from :func:`foncier.lots.lot_figures`.

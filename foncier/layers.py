@@ -375,6 +375,9 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(
                     Col.LAND_COVER, "str", required=False, allowed=LAND_COVERS, default="unknown"
                 ),
+                # the owner's identifier (a SIREN from the legal-persons parcel files, an
+                # account number of the land registry) where the data has one
+                Column(Col.OWNER_ID, "str", required=False, nullable=True),
             ),
             "polygon",
             "cadastral parcels (Etalab cadastre)",
@@ -1286,6 +1289,8 @@ class TableCol:
     PUBLIC_SHARE = "public_share"
     SPLIT = "split"
     SITE_RANK = "site_rank"
+    # the parcels of each lot, one row per (project, parcel): the land officer's list
+    TAKEN_HA = "taken_ha"
 
 
 class DiagnosisCol:
@@ -1379,6 +1384,16 @@ _LOT_COLUMNS = (
     _f(UnitCol.ENAF_SHARE, nullable=True),
 )
 
+#: One parcel of a lot or a site: what a land officer needs to start talking to its owner.
+_PARCEL_LIST_COLUMNS = (
+    # blank for land outside any listed parcel (a ZAE plot drawn by its own polygon)
+    _s(Col.IDU),
+    _f(_T.TAKEN_HA, minimum=0),
+    _s(Col.OWNER_KIND),
+    _s(Col.OWNER_ID, nullable=True),
+    _b(_T.SPLIT),
+)
+
 #: Schemas of the tables passed between stages: one contract per table.
 TABLE_SCHEMAS: dict[str, LayerSchema] = {
     s.name: s
@@ -1454,6 +1469,21 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
             ),
             "polygon",
             "the lot of each placed project: its parcels inside its unit (foncier.lots)",
+        ),
+        LayerSchema(
+            "lot_parcels",
+            (Col.PROJECT_ID, Col.IDU),
+            (_s(Col.PROJECT_ID), _s(UnitCol.UNIT_ID), *_PARCEL_LIST_COLUMNS),
+            None,
+            "the parcels of each lot, with the area taken and the owner (foncier.lots)",
+        ),
+        LayerSchema(
+            "site_parcels",
+            (_T.SITE_RANK, Col.IDU),
+            (Column(_T.SITE_RANK, "int", minimum=1), *_PARCEL_LIST_COLUMNS),
+            None,
+            "the parcels of each assembled site, with the area taken and the owner "
+            "(foncier.land_assembly)",
         ),
         LayerSchema(
             "assembled_sites",
@@ -1556,6 +1586,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _insee(),
                 _f(_T.AREA_HA, minimum=0),
                 _f(_T.ENAF_HA, minimum=0),
+                # the parcels of the validated lot; absent or blank in logs written before lots
+                _s(UnitCol.IDUS, required=False, nullable=True),
             ),
             None,
             "placements validated by the working group (one per project)",
@@ -1613,9 +1645,9 @@ def check_table(table: pd.DataFrame, name: str, *, source: str | None = None) ->
     The one column check of foncier's intermediate tables (land units,
     candidate pairs, assignments, unmatched, budgets, ZAN balance,
     decisions): the columns of :data:`TABLE_SCHEMAS` ``[name]`` are present
-    with a compatible dtype, non-nullable ones hold no missing value, and
-    the key is unique.  Extra columns are allowed.  A stage calls it once on
-    what it receives and trusts the table after.
+    (optional ones may be absent) with a compatible dtype, non-nullable ones
+    hold no missing value, and the key is unique.  Extra columns are allowed.
+    A stage calls it once on what it receives and trusts the table after.
 
     Parameters
     ----------
@@ -1648,6 +1680,8 @@ def check_table(table: pd.DataFrame, name: str, *, source: str | None = None) ->
     schema = TABLE_SCHEMAS[name]
     where = f"table « {name} »" + (f" ({source})" if source else "")
     for col in schema.columns:
+        if col.name not in table.columns and not col.required:
+            continue
         if col.name not in table.columns:
             msg = (
                 f"{where} : colonne « {col.name} » absente ; colonnes attendues "

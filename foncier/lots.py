@@ -39,13 +39,14 @@ from foncier.errors import InfeasibleError
 from foncier.layers import (
     CRS_L93,
     ORIGIN_FRICHE,
+    TABLE_SCHEMAS,
     Col,
     TableCol,
     UnitCol,
     check_table,
     empty_layer,
 )
-from foncier.supply import _union_by_label
+from foncier.supply import union_by_label
 from foncier.zan.charging import EnafCharging
 
 __all__ = [
@@ -53,12 +54,15 @@ __all__ = [
     "MAX_ROUNDS",
     "NO_LOT_HINT",
     "TOLERANCE_M",
+    "Land",
     "LotLayout",
     "explain_forbidden",
     "lay_out_lots",
     "lot_figures",
+    "lot_parcels",
     "piece_adjacency",
     "place_with_lots",
+    "shares_border",
     "unit_pieces",
     "with_lots",
 ]
@@ -151,7 +155,7 @@ def unit_pieces(
     rest = ugeoms[short].copy()
     with_parcels = np.isin(short, u)
     if with_parcels.any():
-        holes = _union_by_label(pgeoms, u, n)[short[with_parcels]]
+        holes = union_by_label(pgeoms, u, n)[short[with_parcels]]
         rest[with_parcels] = shapely.difference(rest[with_parcels], holes)
     cover = parcels[Col.LAND_COVER].astype(str).to_numpy()[pos]
     frac_parcel = np.where(
@@ -193,8 +197,21 @@ def unit_pieces(
     return gpd.GeoDataFrame(table, geometry=parts, crs=CRS_L93)
 
 
-def _shares_border(a: np.ndarray, b: np.ndarray, tolerance_m: float) -> np.ndarray:
-    """Whether each pair of polygons shares :data:`MIN_BORDER_M` of border (within tolerance)."""
+def shares_border(a: np.ndarray, b: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Whether each pair of polygons shares :data:`MIN_BORDER_M` of border (within tolerance).
+
+    Parameters
+    ----------
+    a, b
+        Polygons, compared pairwise.
+    tolerance_m
+        Largest gap between neighbours.
+
+    Returns
+    -------
+    numpy.ndarray
+        One boolean per pair: a common border, not a corner.
+    """
     if len(a) == 0:
         return np.zeros(0, dtype=bool)
     strip = shapely.area(shapely.intersection(shapely.buffer(a, tolerance_m, quad_segs=2), b))
@@ -226,7 +243,7 @@ def piece_adjacency(
     i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
     keep = (i < j) & (group[i] == group[j])
     i, j = i[keep], j[keep]
-    ok = _shares_border(geoms[i], geoms[j], tolerance_m)
+    ok = shares_border(geoms[i], geoms[j], tolerance_m)
     return i[ok], j[ok]
 
 
@@ -234,8 +251,29 @@ def piece_adjacency(
 
 
 @dataclass
-class _Land:
-    """The pieces of one unit while lots are cut from it (pieces are appended as parcels split)."""
+class Land:
+    """Pieces of land while lots or sites are cut from them (a cut appends its parts).
+
+    The working state of :func:`lay_out_lots` (one unit) and of
+    :func:`foncier.land_assembly.assemble_sites` (every candidate piece).
+
+    Attributes
+    ----------
+    geoms
+        Polygon of each piece, cut pieces included.
+    row
+        Row of the piece (or of the piece it was cut from) in the pieces table.
+    free
+        Whether the piece is still free (a cut piece is no longer).
+    split
+        Whether the piece is part of a cut parcel.
+    nbr
+        Neighbours of each piece (a common border, see :func:`shares_border`).
+    area, cx, cy
+        Area and centroid of each piece, measured on creation.
+    tolerance_m
+        Largest gap between neighbours.
+    """
 
     geoms: list[Any]
     row: list[int]  # row of the piece (or of the piece it was cut from) in the pieces table
@@ -278,6 +316,7 @@ class _Land:
         return sorted(out)
 
     def free_area(self) -> float:
+        """Area (m²) of the free pieces."""
         return float(sum(a for a, f in zip(self.area, self.free, strict=True) if f))
 
     def replace(self, k: int, parts: list[Any]) -> list[int]:
@@ -296,7 +335,7 @@ class _Land:
             self.nbr[m].discard(k)
         cand_a = [a for a in new for _ in around] + [a for a in new for b in new if a < b]
         cand_b = [b for _ in new for b in around] + [b for a in new for b in new if a < b]
-        ok = _shares_border(
+        ok = shares_border(
             np.asarray([self.geoms[a] for a in cand_a], dtype=object),
             np.asarray([self.geoms[b] for b in cand_b], dtype=object),
             self.tolerance_m,
@@ -351,13 +390,21 @@ class _Land:
 
 
 def _grow(
-    land: _Land, target_m2: float, max_m2: float, reserve_m2: float, seed_rank: int = 0
+    land: Land,
+    target_m2: float,
+    max_m2: float,
+    reserve_m2: float,
+    seed_rank: int = 0,
+    whole_first: bool = False,
 ) -> tuple[list[int], bool] | None:
     """One lot of at least ``target_m2`` from the free pieces, or ``None``.
 
     ``reserve_m2`` is the land the unit's next projects need: a parcel is cut
     rather than taken whole when taking it would leave less, or make the lot
-    larger than ``max_m2``.
+    larger than ``max_m2``.  With ``whole_first``, the seed and each next
+    piece are the closest that can be taken whole (completing the lot first,
+    then growing it), a cut piece only when no other is left; otherwise the
+    closest, whatever it needs.
     """
     if land.free_area() < target_m2 - _AREA_TOL_M2:
         return None
@@ -370,11 +417,25 @@ def _grow(
     dist = np.hypot(
         np.array([land.cx[k] for k in free]) - fx, np.array([land.cy[k] for k in free]) - fy
     )
-    # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), in a
-    # connected part of the free land large enough for the lot
-    seed = free[int(np.argsort(-dist, kind="stable")[min(seed_rank, len(free) - 1)])]
     lot: list[int] = []
     lot_area, sx, sy = 0.0, 0.0, 0.0
+    free_now = land.free_area()
+
+    def fit(m: int) -> int:
+        """0: piece ``m`` taken whole completes the lot; 1: it does not complete it; 2: a cut.
+
+        A cut is needed when taking the piece whole would make the lot larger
+        than ``max_m2`` or leave less free land than ``reserve_m2``.
+        """
+        if lot_area + land.area[m] < target_m2 - _AREA_TOL_M2:
+            return 1
+        fits_max = lot_area + land.area[m] <= max_m2 + _AREA_TOL_M2
+        return 0 if fits_max and free_now - land.area[m] >= reserve_m2 - _AREA_TOL_M2 else 2
+
+    # the edge of the free land (the farthest piece, or the ``seed_rank``-th farthest), whole
+    # pieces that complete the lot first, in a connected part of the free land large enough
+    kind = [fit(k) if whole_first else 0 for k in free]
+    seed = free[int(np.lexsort((-dist, np.asarray(kind)))[min(seed_rank, len(free) - 1)])]
     frontier = {seed}
     split = False
     while lot_area < target_m2 - _AREA_TOL_M2:
@@ -382,37 +443,39 @@ def _grow(
             for m in lot:  # the pieces go back to the free land (cut ones stay cut)
                 land.free[m] = True
             return None
-        if lot:
+        free_now = land.free_area()
+        if lot:  # the closest neighbour completing the lot whole, else growing it whole, else cut
             centre = (sx / lot_area, sy / lot_area)
             k = min(
                 frontier,
-                key=lambda m: (np.hypot(land.cx[m] - centre[0], land.cy[m] - centre[1]), m),
+                key=lambda m: (
+                    fit(m) if whole_first else 0,
+                    np.hypot(land.cx[m] - centre[0], land.cy[m] - centre[1]),
+                    m,
+                ),
             )
             toward = centre
         else:  # a seed cut keeps its slice on the outer side, the rest towards the free land
             k = seed
             toward = (2 * land.cx[k] - fx, 2 * land.cy[k] - fy)
         need = target_m2 - lot_area
-        if land.area[k] > need + _AREA_TOL_M2:
-            left = land.free_area() - land.area[k]
-            fits_max = lot_area + land.area[k] <= max_m2 + _AREA_TOL_M2
-            leaves_room = left >= reserve_m2 - _AREA_TOL_M2
-            if not (fits_max and leaves_room):
-                parts = land.cut(k, need, toward)
-                touches = parts is not None and (
-                    not lot
-                    or _shares_border(
-                        np.asarray([parts[0]] * len(lot), dtype=object),
-                        np.asarray([land.geoms[m] for m in lot], dtype=object),
-                        land.tolerance_m,
-                    ).any()
-                )
-                if touches and parts is not None:
-                    k, split = land.replace(k, parts)[0], True
-                elif not leaves_room:
-                    for m in lot:
-                        land.free[m] = True
-                    return None
+        if fit(k) == 2:
+            leaves_room = free_now - land.area[k] >= reserve_m2 - _AREA_TOL_M2
+            parts = land.cut(k, need, toward)
+            touches = parts is not None and (
+                not lot
+                or shares_border(
+                    np.asarray([parts[0]] * len(lot), dtype=object),
+                    np.asarray([land.geoms[m] for m in lot], dtype=object),
+                    land.tolerance_m,
+                ).any()
+            )
+            if touches and parts is not None:
+                k, split = land.replace(k, parts)[0], True
+            elif not leaves_room:
+                for m in lot:
+                    land.free[m] = True
+                return None
         land.free[k] = False
         lot.append(k)
         lot_area += land.area[k]
@@ -423,9 +486,12 @@ def _grow(
 
 
 def _lay_out_unit(
-    land: _Land, group: pd.DataFrame, seed_rank: int
+    land: Land, group: pd.DataFrame, seed_rank: int, whole_first: bool
 ) -> tuple[list[tuple[str, list[int]]], list[str]]:
-    """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``."""
+    """The lots of one unit's projects, largest first; the first grows from seed ``seed_rank``.
+
+    ``whole_first``: each lot takes pieces whole where it can (see :func:`_grow`).
+    """
     targets = group["_target"].to_numpy(dtype=float)
     done: list[tuple[str, list[int]]] = []
     missed: list[str] = []
@@ -433,7 +499,9 @@ def _lay_out_unit(
         zip(group[Col.PROJECT_ID].astype(str), targets, group["_max"].to_numpy(float), strict=True)
     ):
         reserve = float(targets[at + 1 :].sum())
-        grown = _grow(land, float(target), float(most), reserve, seed_rank if at == 0 else 0)
+        grown = _grow(
+            land, float(target), float(most), reserve, seed_rank if at == 0 else 0, whole_first
+        )
         if grown is None:
             missed.append(pid)
         else:
@@ -479,6 +547,7 @@ def lay_out_lots(
     charging: EnafCharging | None = None,
     unknown_as: str = "enaf",
     tolerance_m: float = TOLERANCE_M,
+    whole_parcels: bool = True,
 ) -> LotLayout:
     """Lay out the lot of every placed project on its unit's parcels.
 
@@ -502,6 +571,10 @@ def lay_out_lots(
         How parcels of unknown land cover count (``enaf`` or ``artificialised``).
     tolerance_m
         Largest gap between two pieces of one lot.
+    whole_parcels
+        Take parcels whole where the project's largest area and the unit's
+        other projects allow (fewest cut parcels, lots possibly larger than
+        the minimum); ``False`` cuts each lot's last parcel to the minimum.
 
     Returns
     -------
@@ -538,9 +611,13 @@ def lay_out_lots(
     for unit_id, group in placed.groupby(UnitCol.UNIT_ID, sort=True):
         u = int(unit_pos[str(unit_id)])
         lo, hi = int(starts[u]), int(starts[u + 1])
-        best: tuple[_Land, list[tuple[str, list[int]]], list[str]] | None = None
-        for rank in range(SEED_TRIES):
-            land = _Land(
+        # the try leaving the fewest projects out, then cutting the fewest pieces: whole
+        # pieces first and the closest pieces from the first seed, then the next seeds
+        # while a project is left out
+        best: tuple[Land, list[tuple[str, list[int]]], list[str], int] | None = None
+        tries = [(False, rank) for rank in range(SEED_TRIES)]
+        for at, (whole_first, rank) in enumerate([(True, 0)] * whole_parcels + tries):
+            land = Land(
                 geoms=list(geoms[lo:hi]),
                 row=list(range(lo, hi)),
                 free=[True] * (hi - lo),
@@ -548,13 +625,14 @@ def lay_out_lots(
                 nbr=[{m - lo for m in nbr_global[k]} for k in range(lo, hi)],
                 tolerance_m=tolerance_m,
             )
-            done, missed = _lay_out_unit(land, group, rank)
-            if best is None or len(missed) < len(best[2]):
-                best = (land, done, missed)
-            if not missed:
+            done, missed = _lay_out_unit(land, group, rank, whole_first)
+            cuts = sum(land.split[k] for _, lot in done for k in lot) if whole_parcels else 0
+            if best is None or (len(missed), cuts) < (len(best[2]), best[3]):
+                best = (land, done, missed, cuts)
+            if not best[2] and (at > 0 or not best[3] or not whole_parcels):
                 break
         assert best is not None
-        land, done, missed = best
+        land, done, missed, _ = best
         for pid, lot in done:
             for k in lot:
                 out_rows.append((pid, land.row[k], land.split[k]))
@@ -591,6 +669,52 @@ def lay_out_lots(
         failed, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, Col.AREA_MIN_HA, TableCol.EXPLANATION]
     )
     return LotLayout(lots=lots, failed=fails, pieces=lot_pieces)
+
+
+def lot_parcels(pieces: pd.DataFrame) -> pd.DataFrame:
+    """The parcels of each lot: what a land officer needs to start talking to owners.
+
+    Parameters
+    ----------
+    pieces
+        The pieces of the lots (:attr:`LotLayout.pieces`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (project, parcel), sorted by project then ``idu``
+        (schema ``lot_parcels``): ``project_id``, ``unit_id``, ``idu`` (blank
+        for land outside any listed parcel), ``taken_ha`` (the area the lot
+        takes from it), ``owner_kind``, ``owner_id`` (missing when unknown)
+        and ``split`` (the lot takes only part of the parcel).
+    """
+    area = shapely.area(pieces.geometry.to_numpy()) if len(pieces) else np.zeros(0)
+    frame = pd.DataFrame(
+        {
+            Col.PROJECT_ID: pieces[Col.PROJECT_ID].astype(str).to_numpy(),
+            UnitCol.UNIT_ID: pieces[UnitCol.UNIT_ID].astype(str).to_numpy(),
+            Col.IDU: pieces[Col.IDU].astype(str).to_numpy(),
+            TableCol.TAKEN_HA: area / 1e4,
+            Col.OWNER_KIND: pieces[Col.OWNER_KIND].astype(str).to_numpy(),
+            Col.OWNER_ID: pieces[Col.OWNER_ID].astype(object).to_numpy(),
+            TableCol.SPLIT: pieces[TableCol.SPLIT].astype(bool).to_numpy(),
+        }
+    )
+    out = (
+        frame.groupby([Col.PROJECT_ID, Col.IDU], sort=True, dropna=False)
+        .agg(
+            {
+                UnitCol.UNIT_ID: "first",
+                TableCol.TAKEN_HA: "sum",
+                Col.OWNER_KIND: "first",
+                Col.OWNER_ID: "first",
+                TableCol.SPLIT: "any",
+            }
+        )
+        .reset_index()
+    )
+    columns = TABLE_SCHEMAS["lot_parcels"].column_names
+    return check_table(out[columns].astype({TableCol.SPLIT: bool}), "lot_parcels")
 
 
 def lot_figures(
@@ -686,7 +810,7 @@ def lot_figures(
         TableCol.ENAF_HA,
         charging.charge(table[TableCol.LOT_AREA_HA].to_numpy(), share, pene, friche),
     )
-    geometry = _union_by_label(pieces.geometry.to_numpy(), label, len(names))
+    geometry = union_by_label(pieces.geometry.to_numpy(), label, len(names))
     order = pd.Index(names).get_indexer(info.index[info.index.isin(names)])
     lots = gpd.GeoDataFrame(
         table.iloc[order].reset_index(drop=True), geometry=geometry[order], crs=CRS_L93
@@ -755,8 +879,9 @@ def place_with_lots(
 
     A pair is forbidden when its project's lot cannot be cut from the unit,
     or when the lots' own ENAF takes a pool over its remaining budget (the
-    lot exceeding the solver's charge the most); the assignment is solved
-    again until every placement has its lot within budget.
+    lot exceeding the solver's charge the most) even with every lot cut to
+    its minimal area (the lots taking whole parcels are tried first); the
+    assignment is solved again until every placement has its lot within budget.
 
     Parameters
     ----------
@@ -796,12 +921,20 @@ def place_with_lots(
             for c in (Col.AREA_MAX_HA, Col.IS_PENE)
             if c in fields.columns and c not in a.columns
         }
-        layout = lay_out_lots(
-            a.assign(**extra), units, parcels, charging=charging, unknown_as=unknown_as
-        )
-        bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
-        if bad.empty:
-            bad = _over_budget(layout.lots, a, remaining, unit_pool)
+        for whole in (True, False):  # whole parcels, else lots cut to the minimum
+            layout = lay_out_lots(
+                a.assign(**extra),
+                units,
+                parcels,
+                charging=charging,
+                unknown_as=unknown_as,
+                whole_parcels=whole,
+            )
+            bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
+            if bad.empty:
+                bad = _over_budget(layout.lots, a, remaining, unit_pool)
+            if bad.empty or not layout.failed.empty:
+                break
         seconds += time.perf_counter() - clock
         if bad.empty:
             layout.solves, layout.seconds = solves, seconds

@@ -49,7 +49,7 @@ from foncier.layers import (
     check_table,
     empty_layer,
 )
-from foncier.lots import explain_forbidden, place_with_lots, with_lots
+from foncier.lots import explain_forbidden, lot_parcels, place_with_lots, with_lots
 from foncier.matching import MatchResult, complete_match, match_projects
 from foncier.outputs import recover_folder, write_folder
 from foncier.projects import read_projects, validate_projects
@@ -59,6 +59,7 @@ from foncier.workbook import WORKBOOK_NAME, write_workbook
 from foncier.zan.rules import LEGAL_STATUS_LABELS, POOL_LEVELS
 
 __all__ = [
+    "LOT_PARCELS_FILE",
     "RESULT_FILES",
     "Scenario",
     "ScenarioResult",
@@ -78,6 +79,9 @@ RESULT_FILES = (
     "placements.gpkg",
     "land_units.gpkg",
 )
+#: The parcels of each lot (schema ``lot_parcels``), for the land officer; absent in
+#: results written before it.
+LOT_PARCELS_FILE = "parcelles.csv"
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance", "budget_values")
 #: ``placements.gpkg`` declares its geometry type: every placement is a lot's polygon.
@@ -166,6 +170,10 @@ class ScenarioResult:
         Jobs gained by one more hectare of budget in each pool
         (:func:`foncier.sensitivity.budget_values`); assignments then carry
         ``stability`` (stable / fragile / untested) and ``alternative_unit_id``.
+    lot_parcels
+        The parcels of each lot, one row per (project, parcel), with the area
+        taken, the owner kind and id (schema ``lot_parcels``; ``parcelles.csv``
+        in the result folder, empty for a result written before it).
 
     Assignments and unmatched projects carry the project fields their
     readers show (:data:`foncier.layers.PROJECT_FIELDS`: name, sector, jobs,
@@ -184,6 +192,7 @@ class ScenarioResult:
     units: gpd.GeoDataFrame
     budget_values: pd.DataFrame = field(default_factory=pd.DataFrame)
     match: MatchResult | None = field(default=None, repr=False)
+    lot_parcels: pd.DataFrame = field(default_factory=lambda: empty_layer("lot_parcels"))
 
     @property
     def territory_path(self) -> Path | None:
@@ -256,6 +265,7 @@ class ScenarioResult:
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
         self.contributions.to_csv(folder / "contributions.csv", index=False)
         self.budget_values.to_csv(folder / "budget_values.csv", index=False)
+        self.lot_parcels.to_csv(folder / LOT_PARCELS_FILE, index=False)
         record = {"totals": self.totals, "audit": self.audit, "rules": self.rules.to_dict()}
         (folder / "scenario.json").write_text(
             json.dumps(record, ensure_ascii=False, indent=2, default=_json_default),
@@ -337,6 +347,7 @@ class ScenarioResult:
         check_table(units, "land_units", source=str(folder / "land_units.gpkg"))
         rules = RuleSet.from_dict(record["rules"], str(folder / "scenario.json"))
         return cls(
+            lot_parcels=_read_lot_parcels(folder / LOT_PARCELS_FILE),
             assignments=tables["assignments"],
             unmatched=tables["unmatched"],
             zan_balance=tables["zan_balance"],
@@ -348,6 +359,21 @@ class ScenarioResult:
             rules=rules,
             units=units,
         )
+
+
+def _read_lot_parcels(path: Path) -> pd.DataFrame:
+    """The ``lot_parcels`` table of a result folder; empty when written before it."""
+    if not path.is_file():
+        return empty_layer("lot_parcels")
+    text = (Col.PROJECT_ID, UnitCol.UNIT_ID, Col.IDU, Col.OWNER_KIND, Col.OWNER_ID)
+    try:
+        table = pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        msg = f"impossible de lire la liste des parcelles des lots {path} : {exc}"
+        raise DataSourceError(msg) from exc
+    table[Col.OWNER_ID] = table[Col.OWNER_ID].where(table[Col.OWNER_ID] != "", None)
+    table[TableCol.SPLIT] = table[TableCol.SPLIT].astype(str).eq("True")
+    return check_table(table, "lot_parcels", source=str(path))
 
 
 _REASON_FR = {
@@ -654,7 +680,9 @@ class Scenario:
         # -- what the figures rest on by default, recorded with them (scenario.json, report)
         from foncier.assumptions import scenario_assumptions
 
-        audit["hypotheses"] = scenario_assumptions(territory, units, budgets, a)
+        audit["hypotheses"] = scenario_assumptions(
+            territory, units, budgets, a, decisions=inputs.decisions
+        )
         lot_of = layout.lots.set_index(layout.lots[Col.PROJECT_ID].astype(str)).geometry
         placements = gpd.GeoDataFrame(
             a, geometry=lot_of.reindex(a[Col.PROJECT_ID].astype(str)).to_numpy(), crs=CRS_L93
@@ -675,6 +703,7 @@ class Scenario:
                 else empty_layer("budget_values")
             ),
             match=match,
+            lot_parcels=lot_parcels(layout.pieces),
         )
 
     def query(self, project: Mapping[str, Any] | pd.Series, k: int = 5) -> pd.DataFrame:

@@ -71,6 +71,7 @@ __all__ = [
     "screen",
     "slope_coverage",
     "supply_summary",
+    "union_by_label",
 ]
 
 #: Constraint kinds subtracted from the candidate land by default.
@@ -537,8 +538,24 @@ def screen(
 
 
 # -- land units -------------------------------------------------------------------
-def _union_by_label(geoms: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Union of the geometries sharing a label, vectorised over the labels."""
+def union_by_label(geoms: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Union of the geometries sharing a label, vectorised over the labels.
+
+    Parameters
+    ----------
+    geoms
+        Polygons.
+    labels
+        Label of each polygon, an integer in ``[0, n)``.
+    n
+        Number of labels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` geometries: the union of each label's polygons (``None`` for a
+        label without any).
+    """
     counts = np.bincount(labels, minlength=n)
     out = np.empty(n, dtype=object)
     single = counts[labels] == 1
@@ -632,7 +649,7 @@ def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gp
         },
         index=first.index,
     ).reset_index(drop=True)
-    return gpd.GeoDataFrame(units, geometry=_union_by_label(geoms, labels, n_units), crs=CRS_L93)
+    return gpd.GeoDataFrame(units, geometry=union_by_label(geoms, labels, n_units), crs=CRS_L93)
 
 
 # -- the whole supply step ----------------------------------------------------------

@@ -203,11 +203,13 @@ def test_query_service_and_run_agree_under_custom_charging(
     assert len(run.assignments) == 1
     placed = run.assignments.iloc[0]
     assert placed["unit_id"] == top["unit_id"].iloc[0]
-    # the solver charged what the query announced; the lot laid out afterwards charges its own
-    # land (whole parcels, so possibly more than the minimal area), said in the same sentence
+    # the solver charged what the query says; the lot may take a whole parcel up to the
+    # project's largest area rather than cut one, and then charges its own, larger area
     assert str(placed["zan_cost"]).startswith(top["zan_cost"].iloc[0])
-    assert placed["enaf_ha"] == pytest.approx(placed["lot_area_ha"])  # the whole area is charged
-    assert placed["enaf_ha"] >= top["enaf_ha"].iloc[0] - 1e-9
+    assert top["enaf_ha"].iloc[0] - 1e-6 <= placed["enaf_ha"] <= 2 * QUESTION["area_min_ha"]
+    assert placed["enaf_ha"] == pytest.approx(placed["lot_area_ha"])  # every hectare counts
+    if placed["enaf_ha"] > top["enaf_ha"].iloc[0] + 0.005:
+        assert not placed["split"] and "le lot lui-même compte" in placed["zan_cost"]
 
     settings = Settings(
         territory=small_folder,

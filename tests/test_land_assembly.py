@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box
 
 from foncier.errors import FoncierError
-from foncier.land_assembly import assemble_sites
+from foncier.land_assembly import assemble_sites, site_parcels
 from foncier.layers import check_table, empty_layer, validate_layer
 from foncier.territory import Territory
 from tests.conftest import grid
@@ -125,6 +125,54 @@ def test_a_6_ha_site_crosses_the_units_boundaries() -> None:
         assemble_sites(t, 0.0)
 
 
+def test_the_land_officers_list_names_each_parcel_and_owner() -> None:
+    """6 ha: four public parcels of the commune and two private ones, each with its owner."""
+    t = _territory()
+    sites = assemble_sites(t, 6.0, k=2)
+    listed = site_parcels(sites, t.parcels)
+    check_table(listed, "site_parcels")
+    best = listed[listed["site_rank"] == 1]
+    assert best["idu"].tolist() == sorted(sites["idus"].iloc[0].split("|"))
+    assert best["taken_ha"].to_numpy() == pytest.approx([1.0] * 6)
+    assert not best["split"].any()
+    owner_of = dict(zip(IDU, OWNERS, strict=True))
+    assert best["owner_id"].tolist() == [owner_of[i] for i in best["idu"]]
+    kinds = ["public" if IDU.index(i) in PUBLIC else "private" for i in best["idu"]]
+    assert best["owner_kind"].tolist() == kinds
+    assert best["owner_id"].nunique() == sites["n_owners"].iloc[0]
+    # a site cut from one parcel lists its part of it
+    half = assemble_sites(t, 0.5, k=1)
+    one = site_parcels(half, t.parcels)
+    assert one["split"].tolist() == [True]
+    assert one["taken_ha"].to_numpy() == pytest.approx([0.5], abs=1e-6)
+    assert one["owner_id"].tolist() == ["COMMUNE"]
+
+
+def test_validated_lots_are_not_assembled_again() -> None:
+    """The public block validated for a project: the next 4 ha site is made of other parcels."""
+    t = _territory()
+    log = pd.DataFrame(
+        {
+            "project_id": ["P1"],
+            "unit_id": ["U1"],
+            "insee": INSEE,
+            "decision": "validée",
+            "area_ha": 4.0,
+            "enaf_ha": 4.0,
+            "idus": "|".join(IDU[i] for i in PUBLIC),
+        }
+    )
+    sites = assemble_sites(t, 4.0, k=5, decisions=log)
+    assert not sites.empty
+    taken = sites["idus"].str.split("|").explode()
+    assert not taken.isin([IDU[i] for i in PUBLIC]).any()
+    block = box(700_000, 6_300_000, 700_200, 6_300_200)
+    assert (shapely.area(shapely.intersection(sites.geometry.to_numpy(), block)) < 1.0).all()
+    # five parcels are left (5 ha): a 4 ha site uses four of them, each of another owner
+    assert sites["public_share"].eq(0.0).all() and (sites["n_parcels"] == 4).all()
+    assert assemble_sites(t, 5.5, decisions=log).empty
+
+
 def test_a_site_smaller_than_a_parcel_cuts_it() -> None:
     """0.5 ha: half of one parcel, cut by one straight line."""
     sites = assemble_sites(_territory(), 0.5, k=1)
@@ -145,7 +193,9 @@ def test_cli_assemble_prints_the_sites(tmp_path: Path) -> None:
     lines = out.output.splitlines()
     assert lines[0].split()[:3] == ["rang", "commune", "surface"]
     assert lines[1].split()[:4] == ["1", "Alès", "6,00", "6"]
-    assert "30007000AB0001" in lines[2]
+    # one line per parcel of the site: its area, owner kind and owner
+    assert "    parcelle 30007000AB0001 : 1,00 ha, propriétaire public (COMMUNE)" in lines[2:8]
+    assert sum("parcelle 30007000AB" in line for line in lines[2:8]) == 6
     geo = runner.invoke(main, ["assemble", str(folder), "--area", "4", "--format", "geojson"])
     assert geo.exit_code == 0, geo.output
     import json

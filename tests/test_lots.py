@@ -14,7 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foncier.layers import check_table
-from foncier.lots import lay_out_lots, piece_adjacency, place_with_lots, unit_pieces
+from foncier.lots import (
+    lay_out_lots,
+    lot_parcels,
+    piece_adjacency,
+    place_with_lots,
+    unit_pieces,
+)
 from foncier.scenarios import ScenarioResult
 from foncier.zan.charging import EnafCharging
 from tests.conftest import grid
@@ -167,6 +173,45 @@ def test_exclusions_are_left_out_of_the_lots() -> None:
     _check_lots(layout.lots, units, placed)
 
 
+def test_a_whole_parcel_is_taken_when_it_fits() -> None:
+    """A 0.5 ha strip then two 1 ha squares; a project of 0.9 to 1.1 ha.
+
+    Grown from the farthest piece (the strip, 0.5 ha), the lot needs 0.4 ha more
+    and its 1 ha neighbour would make it 1.5 ha: cut.  Whole parcels first, the
+    farthest square that completes the lot alone is taken whole (1 ha).
+    """
+    x0, y0 = 700_000, 6_300_000
+    geoms = [
+        shapely.box(x0, y0, x0 + 50, y0 + 100),
+        shapely.box(x0 + 50, y0, x0 + 150, y0 + 100),
+        shapely.box(x0 + 150, y0, x0 + 250, y0 + 100),
+    ]
+    parcels = _parcels(geoms)
+    units = _unit(parcels)
+    placed = _placed({"P1": 0.9}, area_max_ha=1.1)
+    whole = lay_out_lots(placed, units, parcels).lots.iloc[0]
+    assert not whole["split"] and whole["n_parcels"] == 1
+    assert whole["idus"] == IDU[2] and whole["lot_area_ha"] == pytest.approx(1.0)
+    tight_layout = lay_out_lots(placed, units, parcels, whole_parcels=False)
+    tight = tight_layout.lots.iloc[0]
+    assert tight["split"] and tight["idus"] == f"{IDU[0]}|{IDU[1]}"
+    assert tight["lot_area_ha"] == pytest.approx(0.9, abs=1e-3)
+    # the land officer's list: the strip whole, 0.4 ha cut from the square next to it
+    listed = lot_parcels(tight_layout.pieces)
+    assert listed["idu"].tolist() == [IDU[0], IDU[1]]
+    assert listed["taken_ha"].to_numpy() == pytest.approx([0.5, 0.4], abs=1e-3)
+    assert listed["split"].tolist() == [False, True]
+    assert listed["owner_kind"].tolist() == ["private", "private"]
+    assert listed["owner_id"].isna().all()
+    # without room above the minimum the whole parcel is not taken either
+    capped = lay_out_lots(_placed({"P1": 0.9}, area_max_ha=0.95), units, parcels).lots.iloc[0]
+    assert capped["split"] and capped["lot_area_ha"] == pytest.approx(0.9, abs=1e-3)
+    # nor when the unit's next project needs the land (0.9 + 1.5 ha of 2.5 ha)
+    two = _placed({"P1": 1.5, "P2": 0.9}, area_max_ha=[1.6, 1.1])
+    lots = lay_out_lots(two, units, parcels).lots.set_index("project_id")
+    assert lots["lot_area_ha"].sum() <= 2.5 + 1e-6 and len(lots) == 2
+
+
 @st.composite
 def _random_unit(draw: st.DrawFn) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     nx, ny = draw(st.integers(2, 5)), draw(st.integers(2, 5))
@@ -209,6 +254,14 @@ def test_random_units_lots_are_disjoint_connected_inside_and_big_enough(
     one = placed.iloc[[0]].assign(area_ha=min(placed["area_ha"].iloc[0], units.area.iloc[0] / 1e4))
     if shapely.get_num_geometries(units.geometry.iloc[0]) == 1:
         assert lay_out_lots(one, units, parcels).failed.empty
+    # whole parcels first never leaves a project out that lots cut to the minimum place,
+    # and a lot of whole parcels stays within the project's largest area
+    tight = lay_out_lots(placed, units, parcels, whole_parcels=False)
+    assert len(layout.failed) <= len(tight.failed)
+    if "area_max_ha" in placed.columns:
+        most = placed.set_index("project_id")["area_max_ha"].reindex(layout.lots["project_id"])
+        uncut = ~layout.lots["split"].to_numpy()
+        assert (layout.lots["lot_area_ha"].to_numpy()[uncut] <= most.to_numpy()[uncut] + 1e-6).all()
     # deterministic
     again = lay_out_lots(placed, units, parcels)
     assert again.lots.drop(columns="geometry").equals(layout.lots.drop(columns="geometry"))
@@ -287,6 +340,41 @@ def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -
     assert layout.lots["enaf_ha"].tolist() == [0.0]
 
 
+def test_place_with_lots_cuts_to_the_minimum_rather_than_exceed_the_budget() -> None:
+    """The strip and two squares of ENAF: the whole 1 ha square would charge 1 ha of 0.95 left.
+
+    Cut to its minimal 0.9 ha the lot fits: the pair is kept, nothing is solved again.
+    """
+    x0, y0 = 700_000, 6_300_000
+    parcels = _parcels(
+        [
+            shapely.box(x0, y0, x0 + 50, y0 + 100),
+            shapely.box(x0 + 50, y0, x0 + 150, y0 + 100),
+            shapely.box(x0 + 150, y0, x0 + 250, y0 + 100),
+        ]
+    )
+    units = _unit(parcels)
+    projects = pd.DataFrame({"project_id": ["P1"], "area_max_ha": [1.1], "is_pene": [False]})
+
+    def solve(forbidden: pd.DataFrame) -> _Match:
+        return _Match(_placed({"P1": 0.9}, enaf_ha=0.9))
+
+    for left, lot_ha in ((0.95, 0.9), (2.0, 1.0)):
+        _, layout, forbidden = place_with_lots(
+            solve,
+            units,
+            parcels,
+            pd.Series({"30007": left}),
+            pd.Series({"U1": "30007"}),
+            projects,
+            charging=EnafCharging(),
+        )
+        assert forbidden.empty and layout.solves == 1
+        assert layout.lots["lot_area_ha"].iloc[0] == pytest.approx(lot_ha, abs=1e-3)
+        assert layout.lots["enaf_ha"].iloc[0] <= left + 1e-6
+        assert bool(layout.lots["split"].iloc[0]) == (lot_ha < 1.0)
+
+
 def test_scenario_placements_are_lots_within_budget(scenario_dir: Path) -> None:
     """The sample scenario written out: lots inside their units, disjoint, ENAF balance exact."""
     result = ScenarioResult.from_folder(scenario_dir)
@@ -307,6 +395,16 @@ def test_scenario_placements_are_lots_within_budget(scenario_dir: Path) -> None:
     assert a["enaf_ha"].sum() == pytest.approx(charged.sum(), abs=1e-6)
     before = result.zan_balance["remaining_before_ha"].clip(lower=0)
     assert (result.zan_balance["consumed_by_placements_ha"] <= before + 1e-6).all()
+    # parcelles.csv: one row per (project, parcel), adding up to each lot
+    listed = result.lot_parcels
+    assert not listed.duplicated(["project_id", "idu"]).any()
+    taken = listed.groupby("project_id")["taken_ha"].sum()
+    lot_ha = a.set_index("project_id")["lot_area_ha"]
+    assert taken.reindex(lot_ha.index).to_numpy() == pytest.approx(lot_ha.to_numpy(), abs=1e-6)
+    joined = listed[listed["idu"] != ""].groupby("project_id")["idu"].agg("|".join)
+    assert (joined == a.set_index("project_id")["idus"].reindex(joined.index)).all()
+    split = listed.groupby("project_id")["split"].any()
+    assert (split == a.set_index("project_id")["split"].reindex(split.index)).all()
     # every lot lists parcels of its unit
     unit_idus = units.set_index("unit_id")["idus"].fillna("").str.split("|")
     for pid_idus, uid in zip(a["idus"].fillna(""), a["unit_id"], strict=True):

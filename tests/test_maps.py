@@ -471,6 +471,14 @@ def test_scenario_map_reads_everything_from_the_result(sample, sample_result, mo
         assert f"lot de {fr_number(row.lot_area_ha, 2)}" in lot["tooltip"]
         first_idu = str(row.idus).split("|")[0] if isinstance(row.idus, str) else ""
         assert first_idu in lot["popup"] and "Part publique" in lot["popup"]
+    # ... and each of its parcels with the area taken and the owner kind (parcelles.csv)
+    listed = sample_result.lot_parcels
+    assert len(listed)
+    for row in listed.head(20).itertuples():
+        part = " (partie)" if row.split else ""
+        kind = {"public": "public", "private": "privé", "unknown": "inconnu"}[row.owner_kind]
+        line = f"{row.idu or 'hors parcellaire'} : {fr_number(row.taken_ha, 2, 'ha')}{part}, {kind}"
+        assert html.escape(line) in lots[row.project_id]["popup"]
 
 
 def test_scenario_map_needs_the_units_of_the_placements(tiny_territory, tiny_units):

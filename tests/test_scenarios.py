@@ -17,6 +17,7 @@ from foncier.cli import main
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
 from foncier.outputs import MANIFEST_NAME
 from foncier.scenarios import (
+    LOT_PARCELS_FILE,
     RESULT_FILES,
     Scenario,
     ScenarioResult,
@@ -92,8 +93,22 @@ def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):
 def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
     folder = jobs_result.to_folder(tmp_path / "out")
     assert sorted(p.name for p in folder.iterdir() if p.name != MANIFEST_NAME) == sorted(
-        (*RESULT_FILES, WORKBOOK_NAME)
+        (*RESULT_FILES, WORKBOOK_NAME, LOT_PARCELS_FILE)
     )
+    back = ScenarioResult.from_folder(folder)
+    assert len(back.lot_parcels) == len(jobs_result.lot_parcels) > 0
+    pd.testing.assert_frame_equal(
+        back.lot_parcels.drop(columns="owner_id"),
+        jobs_result.lot_parcels.drop(columns="owner_id"),
+        check_dtype=False,
+    )
+    assert back.lot_parcels["owner_id"].isna().tolist() == (
+        jobs_result.lot_parcels["owner_id"].isna().tolist()
+    )
+    # a result written before the parcel list reads with an empty one
+    (folder / LOT_PARCELS_FILE).unlink()
+    assert ScenarioResult.from_folder(folder).lot_parcels.empty
+    jobs_result.to_folder(folder)
     back = ScenarioResult.from_folder(folder)
     pd.testing.assert_frame_equal(
         back.assignments[["project_id", "unit_id", "insee", "jobs"]],

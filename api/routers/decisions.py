@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Body, Query, status
 
 from api.deps import WRITE_RESPONSES, Context, WriteAccess
@@ -34,7 +35,8 @@ def add_decision(
 
     The log is append-only; the latest decision on a project wins.  A
     validated placement counts as ``committed_ha`` (its ENAF) in later ZAN
-    tables, queries and scenarios, and its area is taken off its land unit.
+    tables, queries and scenarios, and the parcels of its lot are taken off
+    its land unit (no later lot or assembled site uses them).
     """
     assignments = finished_result(ctx, scenario_id).assignments
     row = assignments[assignments[Col.PROJECT_ID].astype(str) == body.project_id]
@@ -56,8 +58,15 @@ def add_decision(
         enaf_ha=float(placed_row["enaf_ha"]),
         author=body.author,
         comment=body.comment,
+        idus=_lot_idus(placed_row),
     )
     return Decision(**vars(record))
+
+
+def _lot_idus(placement: pd.Series) -> str | None:
+    """The parcels of a placement's lot, ``None`` when it lists none."""
+    idus = placement.get(UnitCol.IDUS)
+    return str(idus) if isinstance(idus, str) and idus.strip() else None
 
 
 @router.get("/decisions", response_model=DecisionList, summary="The decision log")

@@ -112,7 +112,7 @@ def assemble(
     **requirements: Any,
 ) -> None:
     """Propose the best contiguous sites of at least ``area_ha`` in TERRITORY (CLI wrapper)."""
-    from foncier.land_assembly import assemble_sites
+    from foncier.land_assembly import assemble_sites, site_parcels
 
     t = load_territory(territory)
     given = {_FIELDS[k_]: v for k_, v in requirements.items() if v is not None}
@@ -141,6 +141,7 @@ def assemble(
             "ne répond à la demande."
         )
         return
+    listed = _parcel_lines(site_parcels(sites, t.parcels))
     records = sites.drop(columns=sites.geometry.name).to_dict("records")
     rows = [[h for _, h, _ in _TABLE]]
     rows += [[_cell(r, c, d) for c, _, d in _TABLE] for r in records]
@@ -149,7 +150,29 @@ def assemble(
         head = "  ".join(v.ljust(w) for v, w in zip(row[:-1], widths, strict=True))
         click.echo(f"{head}  {row[-1]}")
         if record is not None:
-            click.echo(f"    parcelles : {str(record['idus']).replace('|', ', ') or 'aucune'}")
+            click.echo("\n".join(listed.get(int(record["site_rank"]), ["    parcelles : aucune"])))
+
+
+def _parcel_lines(parcels: Any) -> dict[int, list[str]]:
+    """Per site rank, one French line per parcel: idu, area taken, owner kind and id."""
+    from foncier._format import fr_number
+    from foncier.labels import OWNER_KIND_LABELS
+
+    owner = parcels["owner_id"].astype(object).where(parcels["owner_id"].notna(), "inconnu")
+    lines = (
+        "    parcelle "
+        + parcels["idu"].astype(str)
+        + " : "
+        + [fr_number(v, 2) for v in parcels["taken_ha"]]
+        + " ha"
+        + parcels["split"].map({True: " (partie)", False: ""})
+        + ", propriétaire "
+        + parcels["owner_kind"].map(OWNER_KIND_LABELS).fillna("inconnu")
+        + " ("
+        + owner.astype(str)
+        + ")"
+    )
+    return lines.groupby(parcels["site_rank"].to_numpy()).agg(list).to_dict()
 
 
 # The project's requirements: the options of `foncier query`, defined once there.

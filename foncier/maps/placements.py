@@ -11,6 +11,7 @@ import pandas as pd
 from foncier._format import fr_number
 from foncier.labels import (
     LAYER_NAMES,
+    OWNER_KIND_LABELS,
     REASON_LABELS,
     collapsible,
     esc,
@@ -39,20 +40,35 @@ def _placement_html(p: Any) -> str:
     return f"<b>{esc(p.project_id)} : {esc(getattr(p, Col.NAME, ''))}</b>{html_table(rows)}"
 
 
-#: French name of each owner kind, in a lot's popup.
-_OWNER_KIND_FR = {"public": "public", "private": "privé", "unknown": "inconnu"}
+def _parcel_list_html(parcels: pd.DataFrame) -> pd.Series:
+    """Per project, its lot's parcels (``lot_parcels``) as French lines: area, owner kind, owner."""
+    owner = parcels[Col.OWNER_ID].astype(object)
+    line = (
+        parcels[Col.IDU].astype(str).where(parcels[Col.IDU].astype(str) != "", "hors parcellaire")
+        + " : "
+        + [ha(v, 2) for v in parcels[TableCol.TAKEN_HA]]
+        + parcels[TableCol.SPLIT].map({True: " (partie)", False: ""})
+        + ", "
+        + parcels[Col.OWNER_KIND].map(OWNER_KIND_LABELS).fillna("inconnu")
+        + owner.where(owner.isna(), " (" + owner.astype(str) + ")").fillna("")
+    )
+    html = line.map(esc)
+    return html.groupby(parcels[Col.PROJECT_ID].astype(str).to_numpy()).agg("<br>".join)
 
 
-def _lot_html(p: Any) -> str:
-    """What a lot says: its parcels, owners, public share and ENAF."""
-    kinds = [_OWNER_KIND_FR.get(k, k) for k in str(getattr(p, TableCol.OWNER_KINDS, "")).split("|")]
+def _lot_html(p: Any, parcel_list: str | None = None) -> str:
+    """What a lot says: its parcels (each with its area and owner when listed), owners, ENAF."""
+    kinds = [
+        OWNER_KIND_LABELS.get(k, k) for k in str(getattr(p, TableCol.OWNER_KINDS, "")).split("|")
+    ]
     owners = getattr(p, TableCol.N_OWNERS, float("nan"))
     n = int(getattr(p, TableCol.N_PARCELS, 0))
     idus = str(getattr(p, UnitCol.IDUS, "") or "")
     rows = [
         ("Lot", ha(getattr(p, TableCol.LOT_AREA_HA), 2)
          + (" (une parcelle coupée)" if getattr(p, TableCol.SPLIT, False) else "")),
-        ("Parcelles", f"{n} : {esc(idus.replace('|', ', '))}" if n else "hors parcellaire"),
+        ("Parcelles", f"{n} :<br>{parcel_list}" if n and parcel_list
+         else f"{n} : {esc(idus.replace('|', ', '))}" if n else "hors parcellaire"),
         ("Propriétaires", (fr_number(float(owners), 0) + " ; " if owners == owners else "")
          + esc(", ".join(kinds))),
         ("Part publique", pct(getattr(p, TableCol.PUBLIC_SHARE))),
@@ -77,7 +93,11 @@ def _dot(feature: dict[str, Any]) -> dict[str, Any]:
 
 
 def placements_layer(
-    hosts: gpd.GeoDataFrame, placements: pd.DataFrame, *, lots: gpd.GeoDataFrame | None = None
+    hosts: gpd.GeoDataFrame,
+    placements: pd.DataFrame,
+    *,
+    lots: gpd.GeoDataFrame | None = None,
+    parcels: pd.DataFrame | None = None,
 ) -> MapLayer:
     """Lots of the placed projects over the outline of their unit.
 
@@ -100,6 +120,9 @@ def placements_layer(
         ``n_owners``, ``owner_kinds``, ``public_share``, ``enaf_share``, ``split``).
     lots
         ``project_id`` and geometry of each placement's lot; none drawn when ``None``.
+    parcels
+        The parcels of the lots (``lot_parcels`` table), listed in each lot's
+        popup with the area taken and the owner; the lot's ``idus`` otherwise.
 
     Returns
     -------
@@ -151,6 +174,9 @@ def placements_layer(
     if lots is not None and len(lots):
         rows = ordered.set_index(ordered[Col.PROJECT_ID].astype(str))
         rows = rows.loc[lots[Col.PROJECT_ID].astype(str)]
+        listed = (
+            _parcel_list_html(parcels).to_dict() if parcels is not None and len(parcels) else {}
+        )
         lot_props = {
             "project_id": rows.index.to_numpy(),
             "fill": [sector_colour(s) for s in rows[Col.SECTOR].astype(str)],
@@ -158,7 +184,7 @@ def placements_layer(
                 f"{esc(pid)} : lot de {ha(a, 2)}"
                 for pid, a in zip(rows.index, rows[TableCol.LOT_AREA_HA], strict=True)
             ],
-            "popup": [popup_div(_lot_html(p)) for p in rows.itertuples()],
+            "popup": [popup_div(_lot_html(p, listed.get(str(p.Index)))) for p in rows.itertuples()],
         }
         geojson_layer(lots, lot_props, name=None, pane_name="placements", style=_lot).add_to(group)
     present = set(placements[Col.SECTOR].dropna().astype(str))

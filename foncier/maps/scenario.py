@@ -157,7 +157,9 @@ def scenario_map(
     table = territory_budgets(territory, budgets)
     placements = _placement_rows(result.assignments, getattr(result, "contributions", None))
     layers = [
-        placements_layer(hosts, placements, lots=_lots(result)),
+        placements_layer(
+            hosts, placements, lots=_lots(result), parcels=getattr(result, "lot_parcels", None)
+        ),
         unmatched_panel(result.unmatched),
         *base_layers(territory, units, table, UnitCol.ORIGIN),
     ]

@@ -175,6 +175,7 @@ def test_decisions_commit_enaf(make_client: Callable[..., TestClient]) -> None:
     decision = Decision.model_validate(r.json())
     assert decision.unit_id == target["unit_id"]
     assert decision.enaf_ha == pytest.approx(target["enaf_ha"])
+    assert decision.idus == target["idus"] and decision.idus
 
     after = BudgetTable.model_validate(client.get("/zan/budgets").json())
     row_after = next(r for r in after.rows if r.insee == target["insee"])
@@ -192,6 +193,9 @@ def test_decisions_commit_enaf(make_client: Callable[..., TestClient]) -> None:
     assert later.summary["totals"]["projects"] == run.summary["totals"]["projects"] - 1
     later_placed = client.get(f"/scenarios/{later.scenario_id}/assignments").json()
     assert target["project_id"] not in {a["project_id"] for a in later_placed["assignments"]}
+    # nor does any later lot sit on the validated lot's parcels
+    later_idus = {i for a in later_placed["assignments"] for i in (a["idus"] or "").split("|")}
+    assert not later_idus & set(target["idus"].split("|"))
     assert MatchResponse.model_validate(
         client.post("/match/query", json={"area_min_ha": 1}).json()
     ).candidates
@@ -235,6 +239,42 @@ def test_decision_log_is_append_only(make_client: Callable[..., TestClient], tmp
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM decisions")
     db.close()
+
+
+def test_a_database_written_before_lots_is_opened(tmp_path) -> None:
+    """A decisions table without ``idus`` gains the column; its old rows read ``None``."""
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.executescript(
+        "CREATE TABLE scenarios (scenario_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "status TEXT NOT NULL, params TEXT NOT NULL, summary TEXT, result_dir TEXT, "
+        "error TEXT, created_at TEXT NOT NULL, finished_at TEXT);"
+        "CREATE TABLE decisions (decision_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "scenario_id TEXT NOT NULL, project_id TEXT NOT NULL, unit_id TEXT NOT NULL, "
+        "insee TEXT NOT NULL, decision TEXT NOT NULL, area_ha REAL NOT NULL, "
+        "enaf_ha REAL NOT NULL, author TEXT NOT NULL, comment TEXT NOT NULL, "
+        "created_at TEXT NOT NULL);"
+        "INSERT INTO scenarios VALUES ('S-1', 'n', 'done', '{}', NULL, NULL, NULL, 't', NULL);"
+        "INSERT INTO decisions (scenario_id, project_id, unit_id, insee, decision, area_ha, "
+        "enaf_ha, author, comment, created_at) "
+        "VALUES ('S-1', 'P-1', 'U1', '30007', 'validated', 2.0, 1.0, 'A', '', 't');"
+    )
+    db.close()
+    store = StateStore(tmp_path)
+    new = store.add_decision(
+        scenario_id="S-1",
+        project_id="P-2",
+        unit_id="U2",
+        insee="30007",
+        decision="validated",
+        area_ha=1.0,
+        enaf_ha=0.0,
+        author="A",
+        comment="",
+        idus="30007000AB0001",
+    )
+    assert [d.idus for d in store.list_decisions()] == [None, "30007000AB0001"]
+    assert new.idus == "30007000AB0001"
+    store.close()
 
 
 def test_state_persists_across_restart(make_client: Callable[..., TestClient]) -> None:
