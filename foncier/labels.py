@@ -227,6 +227,8 @@ AUDIT_LABELS: dict[str, str] = {
     "timings_s.balance": "bilan ZAN",
 }
 
+#: French label of each owner kind of a parcel (``owner_kind``).
+OWNER_KIND_LABELS: dict[str, str] = {"public": "public", "private": "privé", "unknown": "inconnu"}
 #: French label of each decision of the working group (:data:`foncier.decisions.DECISIONS`).
 DECISION_LABELS: dict[str, str] = {"validated": "validée", "rejected": "rejetée"}
 #: Month names, for dates people read.
