@@ -62,7 +62,7 @@ else:
     written = time.perf_counter() - start
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False) as cluster, \\
             Client(cluster):
-        units = partitioned_land_units(folder, scratch)
+        units, _ = partitioned_land_units(folder, scratch)
     parcels = written
 rows = sorted(
     zip(units["origin"], units["site_id"], units["idus"],

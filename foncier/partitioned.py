@@ -17,8 +17,7 @@ friche, or listed by a friche (:func:`foncier.supply.candidate_areas`; about
   same functions.  The scheduler's address is the only change between a
   local cluster and a real one.
 
-Dask is imported only by :func:`partitioned_land_units` and
-:func:`write_partitioned_parcels`.
+Dask is imported only by :func:`partitioned_land_units`.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from foncier.errors import DataSourceError
+from foncier.errors import DataSourceError, FoncierError
 from foncier.layers import CRS_L93, Col, UnitCol, empty_layer, validate_layer
 from foncier.supply import (
     DEFAULT_EXCLUDE,
@@ -47,6 +46,7 @@ from foncier.supply import (
     candidate_land,
     merge_units,
     screen,
+    slope_coverage,
     unit_key,
     unit_labels,
 )
@@ -59,6 +59,7 @@ __all__ = [
     "partitioned_land_units",
     "read_supply_territory",
     "supply_parcels",
+    "without_parcels",
     "write_partitioned_parcels",
 ]
 
@@ -224,9 +225,10 @@ def write_partitioned_parcels(
     codes: set[str] = set()
 
     def write(tmp: Path) -> None:
-        with pyogrio.open_arrow(
-            gpkg, layer="parcels", batch_size=batch_size, use_pyarrow=True
-        ) as (meta, reader):
+        with pyogrio.open_arrow(gpkg, layer="parcels", batch_size=batch_size, use_pyarrow=True) as (
+            meta,
+            reader,
+        ):
             name = meta["geometry_name"] or "wkb_geometry"
             for k, batch in enumerate(reader):
                 frame = pa.Table.from_batches([batch]).drop_columns([name]).to_pandas()
@@ -254,9 +256,13 @@ def _with_parcels(territory: Territory, parcels: gpd.GeoDataFrame) -> Territory:
         name=territory.name,
         layers={**territory.layers, "parcels": parcels},
         enaf_consumption=territory.enaf_consumption,
-        projects=territory.projects.iloc[:0],
+        projects=territory.projects,
         dem_path=territory.dem_path,
         metadata=territory.metadata,
+        reports=territory.reports,
+        enaf_vintage=territory.enaf_vintage,
+        planning_docs=territory.planning_docs,
+        folder=territory.folder,
     )
 
 
@@ -300,6 +306,24 @@ def _partition_rows(
     return out
 
 
+def without_parcels(gpkg: Path, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """A ``read_parcels`` for :meth:`Territory.from_folder` reading no parcel at all."""
+    return empty_layer("parcels")
+
+
+def _import_dask() -> tuple[Any, Any]:
+    try:
+        import dask
+        import dask_geopandas
+    except ImportError as exc:
+        msg = (
+            "l'offre foncière partitionnée demande dask et dask-geopandas : installez-les "
+            "avec l'extra distributed (pip install 'foncier[distributed]')"
+        )
+        raise FoncierError(msg) from exc
+    return dask, dask_geopandas
+
+
 def partitioned_land_units(
     folder: str | Path,
     partitions: str | Path,
@@ -308,7 +332,7 @@ def partitioned_land_units(
     exclude: Iterable[str] = DEFAULT_EXCLUDE,
     unknown_land_cover: str | None = None,
     friches_count: bool | None = None,
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, Territory]:
     """Land units computed per département on a Dask cluster, merged across borders.
 
     1. The parcels the supply needs are read from the partitioned GeoParquet
@@ -342,22 +366,27 @@ def partitioned_land_units(
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    units : geopandas.GeoDataFrame
         One row per land unit, columns :data:`~foncier.supply.UNIT_COLUMNS`;
         ``attrs["departements"]`` lists the départements,
-        ``attrs["border_units"]`` counts the units merged across a border.
+        ``attrs["border_units"]`` counts the units merged across a border and
+        ``attrs["parcels_kept"]`` the parcels the supply read; the slope
+        coverage as in :func:`~foncier.supply.land_units`.
+    territory : Territory
+        The territory with, as its ``parcels``, only those the supply read
+        (for the assumptions of the units).
 
     Raises
     ------
     DataSourceError
         If ``partitions`` cannot be read as GeoParquet.
+    FoncierError
+        If dask or dask-geopandas is not installed.
     """
-    import dask
-    import dask_geopandas
-
+    dask, dask_geopandas = _import_dask()
     kinds = tuple(exclude)
     options = {"unknown_land_cover": unknown_land_cover, "friches_count": friches_count}
-    base = Territory.from_folder(folder, read_parcels=lambda _gpkg, _layers: empty_layer("parcels"))
+    base = Territory.from_folder(folder, read_parcels=without_parcels)
     tree, listed = _areas(base.layers)
     client: Any = contextlib.nullcontext()
     if scheduler is not None:
@@ -388,9 +417,12 @@ def partitioned_land_units(
         results = dask.compute(*tasks)
     units = [u.assign(**{PARTITION_COLUMN: c}) for c, (u, _) in zip(rows, results, strict=True)]
     screened = [s.assign(**{PARTITION_COLUMN: c}) for c, (_, s) in zip(rows, results, strict=True)]
-    out = _merged_across_borders(units, screened, _with_parcels(base, parcels), options)
-    out.attrs["departements"] = list(rows)
-    return out
+    read = _with_parcels(base, parcels)
+    out = _merged_across_borders(units, screened, read, options)
+    out.attrs.update(
+        departements=list(rows), parcels_kept=len(parcels), **slope_coverage(out, base)
+    )
+    return out, read
 
 
 def _merged_across_borders(

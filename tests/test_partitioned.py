@@ -127,8 +127,10 @@ def test_partitioned_sample_matches_single_process(
         "departement=30",
         "departement=34",
     ]
-    parts = partitioned_land_units(two_departements, tmp_path / "parts")
+    parts, read = partitioned_land_units(two_departements, tmp_path / "parts")
     assert parts.attrs["departements"] == ["30", "34"]
+    assert len(read.parcels) == parts.attrs["parcels_kept"]
+    assert set(read.parcels["idu"]) < set(Territory.from_folder(two_departements).parcels["idu"])
     # a friche on the border holds parcels of both départements: its task reads both sides
     both = single["idus"].str.split("|").map(lambda ids: len({i[:2] for i in ids if i}) > 1)
     assert both.any()
@@ -215,7 +217,7 @@ def test_unit_straddling_a_border_is_merged(tmp_path: Path, cluster) -> None:
     _grid_territory().to_folder(folder)
     single = land_units(Territory.from_folder(folder))
     write_partitioned_parcels(folder, tmp_path / "parts")
-    parts = partitioned_land_units(folder, tmp_path / "parts")
+    parts, read = partitioned_land_units(folder, tmp_path / "parts")
     same_units(single, parts)
     assert parts.attrs["border_units"] == 1
     by_origin = parts.set_index("origin")
@@ -237,3 +239,35 @@ def test_unit_straddling_a_border_is_merged(tmp_path: Path, cluster) -> None:
 def test_partitions_missing(two_departements: Path, tmp_path: Path, cluster) -> None:
     with pytest.raises(DataSourceError, match="partitionnées"):
         partitioned_land_units(two_departements, tmp_path / "absent")
+
+
+def test_cli_supply_partitioned(two_departements: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from foncier.cli import main
+
+    out = tmp_path / "units.gpkg"
+    runner = CliRunner()
+    parts = tmp_path / "parts"
+    args = ["supply", str(two_departements), "-o", str(out), "--partition-by", "departement"]
+    result = runner.invoke(main, [*args, "--partitions", str(parts)])
+    assert result.exit_code == 0, result.output
+    written = gpd.read_file(out, layer="land_units")
+    single = land_units(Territory.from_folder(two_departements)).sort_values(ORDER)
+    written = written.sort_values(ORDER)
+    # the GeoPackage layer holds multipolygons: the shapes are compared by their areas
+    assert written.area.to_numpy() == pytest.approx(single.area.to_numpy(), rel=1e-12)
+    assert_layer_equal(
+        pd.DataFrame(written.drop(columns=["geometry", "unit_id"])).reset_index(drop=True),
+        pd.DataFrame(single.drop(columns=["geometry", "unit_id"])).reset_index(drop=True),
+        check_less_precise=1e-9,
+        check_dtype=False,
+    )
+    assert (parts / "departement=34").is_dir()
+    assert "parcelles lues par l'offre" in result.output
+    # a real cluster needs the partitions where its workers can read them
+    result = runner.invoke(
+        main, [*args[:3], str(tmp_path / "b.gpkg"), *args[4:], "--scheduler", "tcp://127.0.0.1:1"]
+    )
+    assert result.exit_code == 2
+    assert "Erreur : --scheduler demande --partitions" in result.output
