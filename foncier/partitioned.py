@@ -267,14 +267,19 @@ def _with_parcels(territory: Territory, parcels: gpd.GeoDataFrame) -> Territory:
 
 
 def _departement_units(
-    code: str, territory: Territory, kinds: tuple[str, ...], options: dict[str, Any]
+    code: str,
+    base: Territory,
+    parcels: gpd.GeoDataFrame,
+    kinds: tuple[str, ...],
+    options: dict[str, Any],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Land units of one département, and their screened candidates with their unit's row.
 
-    ``territory`` holds the département's parcels and, from the others, those
-    its ZAE plots and friches need; only the candidates of the département
-    (by their ``insee``) are kept.
+    ``parcels`` are the département's and, from the others, those its ZAE
+    plots and friches need; only the candidates of the département (by
+    their ``insee``) are kept.
     """
+    territory = _with_parcels(base, parcels)
     candidates = candidate_land(territory)
     own = (departement(candidates[Col.INSEE]) == code).to_numpy()
     screened = screen(candidates[own].reset_index(drop=True), territory.constraints, kinds)
@@ -283,24 +288,28 @@ def _departement_units(
 
 
 def _partition_rows(
-    parcels: gpd.GeoDataFrame, codes: np.ndarray, sites: np.ndarray, listed: np.ndarray
+    parcels: gpd.GeoDataFrame, codes: np.ndarray, base: Territory, listed: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Rows of the parcels each département's task gets.
+    """Rows of the parcels each département's task gets, for every département.
 
     Its own, the listed ones (friches' ``l_idpar``) and, from the other
     départements, those meeting a ZAE plot or friche within the bounding box
-    of its own parcels (the plots and friches on a border need the parcels
-    of both sides).  One iteration per département.
+    of its communes and parcels (the plots and friches on a border need the
+    parcels of both sides).  One iteration per département.
     """
+    # the plots and friches alone (no zone): the land a border site may need on both sides
+    sites, _ = candidate_areas(base.plu_zones.iloc[:0], base.zae_plots, base.friches)
+    site_tree = shapely.STRtree(sites)
     geoms = parcels.geometry.to_numpy()
     tree = shapely.STRtree(geoms)
-    site_tree = shapely.STRtree(sites)
     always = np.flatnonzero(parcels[Col.IDU].isin(listed).to_numpy())
+    communes = base.communes.geometry.to_numpy()
+    commune_codes = departement(base.communes[Col.INSEE]).to_numpy()
     out = {}
-    for code in np.unique(codes):
+    for code in sorted(set(codes) | set(commune_codes)):
         own = np.flatnonzero(codes == code)
-        box = shapely.box(*shapely.total_bounds(geoms[own]))
-        near = sites[site_tree.query(box, predicate="intersects")]
+        extent = np.concatenate([geoms[own], communes[commune_codes == code]])
+        near = sites[site_tree.query(shapely.box(*shapely.total_bounds(extent)))]
         halo = tree.query(near, predicate="intersects")[1]
         out[str(code)] = np.unique(np.concatenate([own, halo, always]))
     return out
@@ -387,6 +396,7 @@ def partitioned_land_units(
     kinds = tuple(exclude)
     options = {"unknown_land_cover": unknown_land_cover, "friches_count": friches_count}
     base = Territory.from_folder(folder, read_parcels=without_parcels)
+    base.require_commune_geometries("l'offre foncière par département (foncier supply)")
     tree, listed = _areas(base.layers)
     client: Any = contextlib.nullcontext()
     if scheduler is not None:
@@ -405,13 +415,10 @@ def partitioned_land_units(
         kept = frames.map_partitions(_supply_partition, tree, listed, meta=frames._meta).compute()
         codes = kept.pop(PARTITION_COLUMN).astype("str").to_numpy()
         parcels = validate_layer("parcels", kept.reset_index(drop=True))
-        # the plots and friches alone (no zone): the land a border site may need on both sides
-        sites, _ = candidate_areas(base.plu_zones.iloc[:0], base.zae_plots, base.friches)
-        rows = _partition_rows(parcels, codes, sites, listed)
+        rows = _partition_rows(parcels, codes, base, listed)
+        shared = dask.delayed(base, traverse=False)  # sent once to each worker
         tasks = [
-            dask.delayed(_departement_units)(
-                code, _with_parcels(base, parcels.iloc[at]), kinds, options
-            )
+            dask.delayed(_departement_units)(code, shared, parcels.iloc[at], kinds, options)
             for code, at in rows.items()
         ]
         results = dask.compute(*tasks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import distributed
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,9 +25,6 @@ from foncier.sample import make_sample
 from foncier.supply import candidate_areas, land_units
 from foncier.territory import Territory
 from foncier.testing import assert_layer_equal
-
-distributed = pytest.importorskip("distributed")
-pytest.importorskip("dask_geopandas")
 
 #: Columns ordering units the same way whatever their numbering.
 ORDER = ["origin", "site_id", "idus", "gross_area_ha"]
