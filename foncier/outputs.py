@@ -83,6 +83,7 @@ KIND_LABELS = {
     "enaf": "un fichier de consommation ENAF",
     "budgets": "un tableau des budgets ZAN",
     "files": "un dossier de sorties",
+    "partitions": "des parcelles partitionnées par département (GeoParquet)",
 }
 
 #: File kinds that describe a folder output and go with it when it is replaced.

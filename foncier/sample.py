@@ -915,7 +915,7 @@ def make_sample(
     Parameters
     ----------
     n_parcels
-        Approximate number of cadastral parcels (1,000 to 1,000,000): parcels
+        Approximate number of cadastral parcels (1,000 to 10,000,000): parcels
         are Voronoi cells cut along commune boundaries, so the exact count is
         a little higher.
     seed
@@ -937,8 +937,8 @@ def make_sample(
     >>> len(t.projects), int(t.projects["jobs"].sum())
     (131, 586)
     """
-    if not 1_000 <= n_parcels <= 1_000_000:
-        msg = f"n_parcels must be between 1,000 and 1,000,000; received {n_parcels}"
+    if not 1_000 <= n_parcels <= 10_000_000:
+        msg = f"n_parcels must be between 1,000 and 10,000,000; received {n_parcels}"
         raise ValueError(msg)
     if not 20 <= n_communes <= 64:
         msg = f"n_communes must be between 20 and 64; received {n_communes}"

@@ -55,6 +55,7 @@ from foncier.layers import (
     Col,
     LoadReport,
     UnitCol,
+    empty_layer,
     is_activity_zone,
 )
 from foncier.terrain import zonal_slope
@@ -63,7 +64,9 @@ from foncier.zan.rules import load_rules
 __all__ = [
     "DEFAULT_EXCLUDE",
     "UNIT_COLUMNS",
+    "UNIT_KEY_COLUMNS",
     "add_criteria",
+    "candidate_areas",
     "candidate_land",
     "friche_footprints",
     "land_units",
@@ -72,6 +75,8 @@ __all__ = [
     "slope_coverage",
     "supply_summary",
     "union_by_label",
+    "unit_key",
+    "unit_labels",
 ]
 
 #: Constraint kinds subtracted from the candidate land by default.
@@ -128,6 +133,8 @@ UNIT_COLUMNS = (
     UnitCol.COMPLETENESS,
 )
 #: Cartofriches column listing a friche's parcels (``{idu,idu}`` or ``|``-separated).
+#: Candidates merge into one unit only when these columns are equal.
+UNIT_KEY_COLUMNS = (UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID, UnitCol.FOOTPRINT)
 _FRICHE_PARCELS = "l_idpar"
 _PENALISED_SHARE = "penalised_share"
 _DISC_QUAD_SEGS = 16
@@ -189,6 +196,47 @@ def _parcels_in(
     return out
 
 
+def _is_candidate_zone(zones: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each PLU zone is an activity zone whose parcels can be candidates."""
+    return zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES).to_numpy() & is_activity_zone(zones)
+
+
+def candidate_areas(
+    plu_zones: gpd.GeoDataFrame, zae_plots: gpd.GeoDataFrame, friches: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where candidate land can lie, and the parcels friches list by id.
+
+    :func:`land_units` reads only the parcels meeting one of these polygons
+    (activity zones, ZAE plots, friche footprints) or listed by a friche's
+    ``l_idpar``: every other parcel can be left unread without changing a unit.
+
+    Parameters
+    ----------
+    plu_zones, zae_plots, friches
+        The territory's layers of those names.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The polygons (shapely geometries) and the sorted unique listed ``idu``.
+    """
+    from foncier.io.cartofriches import parse_idpar_list
+
+    footprints = friche_footprints(friches, empty_layer("parcels"))
+    geoms = np.concatenate(
+        [
+            plu_zones.geometry.to_numpy()[_is_candidate_zone(plu_zones)],
+            zae_plots.geometry.to_numpy(),
+            footprints.geometry.to_numpy(),
+        ]
+    )
+    listed = np.empty(0, dtype=object)
+    if _FRICHE_PARCELS in friches.columns and len(friches):
+        ids = parse_idpar_list(friches[_FRICHE_PARCELS]).explode().dropna()
+        listed = np.unique(ids.to_numpy(dtype=object))
+    return geoms, listed
+
+
 def _activity_parcels(
     parcels: gpd.GeoDataFrame, parcel_tree: shapely.STRtree, zones: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -199,8 +247,7 @@ def _activity_parcels(
     looked at, and intersections are computed only for those crossing a zone
     boundary.
     """
-    activity = zones[Col.ZONE_TYPE].isin(ACTIVITY_ZONE_TYPES).to_numpy() & is_activity_zone(zones)
-    zone_idx = np.flatnonzero(activity)
+    zone_idx = np.flatnonzero(_is_candidate_zone(zones))
     empty = np.empty(0, dtype="int64")
     if len(zone_idx) == 0 or len(parcels) == 0:
         return empty, empty
@@ -578,6 +625,39 @@ def _least_serviced(stages: pd.Series, labels: np.ndarray) -> pd.Series:
     return stage
 
 
+def _with_footprint(candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if UnitCol.FOOTPRINT in candidates.columns:
+        return candidates
+    # candidates made without candidate_land
+    parcels = candidates[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE
+    footprint = np.where(parcels, FOOTPRINT_PARCELS, FOOTPRINT_DECLARED)
+    return candidates.assign(**{UnitCol.FOOTPRINT: footprint})
+
+
+def unit_key(candidates: gpd.GeoDataFrame) -> np.ndarray:
+    """Group number of each candidate's :data:`UNIT_KEY_COLUMNS`: only equal keys merge."""
+    candidates = _with_footprint(candidates)
+    cols = list(UNIT_KEY_COLUMNS)
+    return candidates[cols].astype(object).fillna("").groupby(cols, sort=False).ngroup().to_numpy()
+
+
+def unit_labels(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> np.ndarray:
+    """Land unit of each candidate: the row of :func:`merge_units`' output it goes into.
+
+    The connected components of the graph joining candidates of the same
+    :func:`unit_key` within ``tolerance_m`` of each other (one STRtree query).
+    """
+    n = len(candidates)
+    if n == 0:
+        return np.empty(0, dtype="int64")
+    geoms = candidates.geometry.to_numpy()
+    key = unit_key(candidates)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
+    same = (key[i] == key[j]) & (i < j)
+    graph = coo_matrix((np.ones(int(same.sum()), dtype="int8"), (i[same], j[same])), (n, n))
+    return connected_components(graph, directed=False)[1]
+
+
 def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gpd.GeoDataFrame:
     """Merge contiguous candidates of the same origin, zone, owner kind, site and footprint.
 
@@ -605,21 +685,10 @@ def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gp
     """
     n = len(candidates)
     geoms = candidates.geometry.to_numpy()
-    if UnitCol.FOOTPRINT not in candidates.columns:  # candidates made without candidate_land
-        parcels = candidates[UnitCol.ORIGIN] == ORIGIN_ACTIVITY_ZONE
-        footprint = np.where(parcels, FOOTPRINT_PARCELS, FOOTPRINT_DECLARED)
-        candidates = candidates.assign(**{UnitCol.FOOTPRINT: footprint})
-    group_cols = [UnitCol.ORIGIN, Col.ZONE_TYPE, Col.OWNER_KIND, Col.SITE_ID, UnitCol.FOOTPRINT]
-    key = (
-        candidates[group_cols].astype(object).fillna("").groupby(group_cols, sort=False).ngroup()
-    ).to_numpy()
-    if n:
-        i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
-        same = (key[i] == key[j]) & (i < j)
-        graph = coo_matrix((np.ones(int(same.sum()), dtype="int8"), (i[same], j[same])), (n, n))
-        n_units, labels = connected_components(graph, directed=False)
-    else:
-        n_units, labels = 0, np.empty(0, dtype="int64")
+    candidates = _with_footprint(candidates)
+    group_cols = list(UNIT_KEY_COLUMNS)
+    labels = unit_labels(candidates, tolerance_m=tolerance_m)
+    n_units = int(labels.max()) + 1 if n else 0
     frame = pd.DataFrame(candidates.drop(columns=candidates.geometry.name))
     frame["_label"] = labels
     by_label = frame.groupby("_label", sort=True)

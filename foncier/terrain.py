@@ -144,14 +144,16 @@ def _read_window(
     window = full
     if bounds is not None:
         res_x, res_y = abs(src.transform.a), abs(src.transform.e)
-        window = rasterio.windows.from_bounds(
-            bounds[0] - res_x,
-            bounds[1] - res_y,
-            bounds[2] + res_x,
-            bounds[3] + res_y,
-            transform=src.transform,
-        )
-        window = window.round_offsets(op="floor").round_lengths(op="ceil").intersection(full)
+        # Whole cells from the one before bounds to the one after (rounding the
+        # offsets and lengths of a fractional window apart can lose the last
+        # one): the slope of every cell inside bounds is then the same whatever
+        # the window, e.g. for a département's units alone.
+        left, top = src.transform.c, src.transform.f
+        col0 = int(np.floor((bounds[0] - res_x - left) / res_x))
+        col1 = int(np.ceil((bounds[2] + res_x - left) / res_x))
+        row0 = int(np.floor((top - bounds[3] - res_y) / res_y))
+        row1 = int(np.ceil((top - bounds[1] + res_y) / res_y))
+        window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
     masked = src.read(1, window=window, masked=True)
     elevation = masked.astype("float32").filled(np.nan)
     return elevation, src.window_transform(window)

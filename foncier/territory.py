@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,7 +383,12 @@ class Territory:
 
     # -- folder store -----------------------------------------------------------
     @classmethod
-    def from_folder(cls, path: str | Path) -> Territory:
+    def from_folder(
+        cls,
+        path: str | Path,
+        *,
+        read_parcels: Callable[[Path, dict[str, gpd.GeoDataFrame]], pd.DataFrame] | None = None,
+    ) -> Territory:
         """Load and validate a territory folder.
 
         Parameters
@@ -391,6 +396,11 @@ class Territory:
         path
             Folder with ``territory.gpkg`` and optionally ``dem.tif``,
             ``enaf_consumption.csv``, ``projects.csv``, ``territory.json``.
+        read_parcels
+            Reader of the raw ``parcels`` layer, called with the GeoPackage
+            and the other layers already validated (e.g. to read only the
+            parcels a stage needs: :func:`foncier.partitioned.supply_parcels`);
+            ``None`` reads them all.
 
         Returns
         -------
@@ -435,12 +445,16 @@ class Territory:
         known_valid = bool(meta.pop(VALID_KEY, False)) and _unchanged(folder, GPKG_NAME, META_NAME)
         layers: dict[str, gpd.GeoDataFrame] = {}
         reports: dict[str, LoadReport] = {}
-        for name in SPATIAL_LAYERS:
-            if name not in available:
-                continue
+        names = [n for n in SPATIAL_LAYERS if n in available]
+        if read_parcels is not None and "parcels" in names:  # read once the others are known
+            names = [n for n in names if n != "parcels"] + ["parcels"]
+        for name in names:
             report = LoadReport(name, source=f"{gpkg}:{name}")
             try:
-                raw = pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
+                if name == "parcels" and read_parcels is not None:
+                    raw = read_parcels(gpkg, layers)
+                else:
+                    raw = pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
             except Exception as exc:
                 msg = f"impossible de lire la couche « {name} » de {gpkg} : {exc}"
                 raise DataSourceError(msg) from exc
@@ -482,6 +496,7 @@ class Territory:
         if dem.is_file():
             reports["dem"] = dem_report(dem)
         check_overlap(layers, dem if dem.is_file() else None)
+        layers = {n: layers[n] for n in SPATIAL_LAYERS if n in layers}
         return cls(
             name=str(meta.get("name", folder.name)),
             layers=layers,

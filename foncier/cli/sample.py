@@ -20,7 +20,7 @@ from foncier.cli._main import force_option, handle_errors, main
     "n_parcels",
     default=30_000,
     show_default=True,
-    type=click.IntRange(1_000, 1_000_000),
+    type=click.IntRange(1_000, 10_000_000),
     help="Nombre approximatif de parcelles cadastrales.",
 )
 @click.option(

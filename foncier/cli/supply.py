@@ -108,6 +108,29 @@ def format_summary(summary: pd.DataFrame) -> str:
     type=click.Choice(CONSTRAINT_KINDS),
     help=("Type de contrainte retiré du foncier (répétable ; défaut : ppri_red, natura2000)."),
 )
+@click.option(
+    "--partition-by",
+    type=click.Choice(["departement"]),
+    default=None,
+    help="Calcule l'offre par département sur Dask (dask-geopandas, extra distributed) puis "
+    "fusionne les unités à cheval sur deux départements : mêmes unités qu'en un seul processus, "
+    "pour une région ou la France entière.",
+)
+@click.option(
+    "--partitions",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier du GeoParquet des parcelles partitionné par département (avec "
+    "--partition-by) : écrit s'il n'existe pas (ou avec --force), relu sinon ; il doit être "
+    "lisible par les workers du cluster. Défaut : un dossier temporaire.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADRESSE",
+    default=None,
+    help="Adresse du scheduler Dask d'un cluster (tcp://hôte:8786), avec --partition-by ; "
+    "sans elle, le calcul se fait sur les threads de cette machine.",
+)
 @force_option
 @handle_errors
 def supply(
@@ -117,6 +140,9 @@ def supply(
     raster: Path | None,
     raster_resolution: float,
     exclude: tuple[str, ...],
+    partition_by: str | None,
+    partitions: Path | None,
+    scheduler: str | None,
     force: bool,
 ) -> None:
     """Screen the land of TERRITORY into land units with their criteria."""
@@ -135,10 +161,16 @@ def supply(
     check_file(output, "land_units", force=force, inputs=[territory])
     if raster is not None:
         check_file(raster, "raster", force=force, inputs=[territory])
-    t = load_territory(territory)
     kinds = exclude or DEFAULT_EXCLUDE
-    click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
-    units = land_units(t, exclude=kinds, progress=True)
+    if partition_by is None:
+        if partitions is not None or scheduler is not None:
+            msg = "--partitions et --scheduler vont avec --partition-by departement ; ajoutez-le"
+            raise OutputError(msg)
+        t = load_territory(territory)
+        click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
+        units = land_units(t, exclude=kinds, progress=True)
+    else:
+        t, units = _partitioned(territory, kinds, partitions, scheduler, force)
     kind = format_of(output, fmt)
     metadata = territory_metadata(t)
 
@@ -157,4 +189,48 @@ def supply(
     if units.attrs.get("slope_note"):
         click.echo(units.attrs["slope_note"])
     click.echo("\n" + assumptions_text(assumptions(t, units)))
+    if partition_by is not None:
+        click.echo(
+            f"Décomptes de parcelles : sur les {units.attrs['parcels_kept']} parcelles lues "
+            "par l'offre (proches des zones d'activité, lots de ZAE et friches), non sur tout "
+            "le territoire."
+        )
     click.echo(f"Terminé en {fr_number(time.perf_counter() - start, 1)} s", err=True)
+
+
+def _partitioned(
+    territory: Path,
+    kinds: tuple[str, ...],
+    partitions: Path | None,
+    scheduler: str | None,
+    force: bool,
+) -> tuple[Any, Any]:
+    """The territory without its parcels, and its land units computed per département."""
+    import tempfile
+    from contextlib import ExitStack
+
+    from foncier.errors import OutputError
+    from foncier.partitioned import partitioned_land_units, write_partitioned_parcels
+
+    if scheduler is not None and partitions is None:
+        msg = (
+            "--scheduler demande --partitions : un dossier que les workers du cluster "
+            "peuvent lire (disque partagé ou stockage objet)"
+        )
+        raise OutputError(msg)
+    where = f"le cluster {scheduler}" if scheduler else "cette machine"
+    click.echo(f"Offre foncière de {territory} par département, sur {where}", err=True)
+    with ExitStack() as stack:
+        if partitions is None:
+            partitions = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "parcelles"
+        if force or not partitions.exists():
+            codes = write_partitioned_parcels(territory, partitions, force=force)
+            click.echo(
+                f"Parcelles partitionnées dans {partitions} : {len(codes)} départements", err=True
+            )
+        units, t = partitioned_land_units(territory, partitions, scheduler=scheduler, exclude=kinds)
+    click.echo(
+        f"{units.attrs['border_units']} unités à cheval sur deux départements fusionnées",
+        err=True,
+    )
+    return t, units

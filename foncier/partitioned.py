@@ -1,0 +1,473 @@
+"""The supply at département, région and national scale.
+
+The supply reads few parcels: those meeting an activity zone, a ZAE plot or a
+friche, or listed by a friche (:func:`foncier.supply.candidate_areas`; about
+0.4 % of a territory's parcels).  Two ways follow from it:
+
+- on one machine, :func:`read_supply_territory` reads the parcels by Arrow
+  batches and keeps only those: the peak memory is that of one batch and of
+  the parcels kept, not of the whole layer, and
+  :func:`foncier.supply.land_units` on it gives the same units as on the
+  whole territory;
+- beyond one machine, :func:`write_partitioned_parcels` writes the parcels as
+  GeoParquet partitioned by département and :func:`partitioned_land_units`
+  runs the same supply functions per département on a Dask cluster
+  (dask-geopandas; the ``distributed`` extra), then merges the units
+  crossing a département border and computes their criteria again with the
+  same functions.  The scheduler's address is the only change between a
+  local cluster and a real one.
+
+Dask is imported only by :func:`partitioned_land_units`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyogrio
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from foncier.errors import DataSourceError, FoncierError
+from foncier.layers import CRS_L93, Col, UnitCol, empty_layer, validate_layer
+from foncier.supply import (
+    DEFAULT_EXCLUDE,
+    UNIT_COLUMNS,
+    add_criteria,
+    candidate_areas,
+    candidate_land,
+    merge_units,
+    screen,
+    slope_coverage,
+    unit_key,
+    unit_labels,
+)
+from foncier.territory import GPKG_NAME, Territory
+
+__all__ = [
+    "BATCH_SIZE",
+    "PARTITION_COLUMN",
+    "departement",
+    "partitioned_land_units",
+    "read_supply_territory",
+    "supply_parcels",
+    "without_parcels",
+    "write_partitioned_parcels",
+]
+
+#: Parcels read at a time (an Arrow batch).
+BATCH_SIZE = 200_000
+#: Column (and Hive partition key) holding the département code.
+PARTITION_COLUMN = "departement"
+_UNIT = "_unit"
+#: Contiguity tolerance of :func:`foncier.supply.merge_units` (its default).
+_TOLERANCE_M = 0.5
+
+
+def departement(insee: pd.Series) -> pd.Series:
+    """Département code of INSEE commune codes: their 2 first characters, 3 overseas (97…).
+
+    Examples
+    --------
+    >>> departement(pd.Series(["30007", "2A004", "97411"])).tolist()
+    ['30', '2A', '974']
+    """
+    codes = insee.astype("str")
+    return codes.str[:2].where(~codes.str.startswith("97"), codes.str[:3])
+
+
+def _kept(
+    geoms: np.ndarray, idus: np.ndarray, tree: shapely.STRtree, listed: np.ndarray
+) -> np.ndarray:
+    """Whether each parcel meets a candidate area or is listed by a friche."""
+    keep = np.zeros(len(geoms), dtype=bool)
+    keep[tree.query(geoms, predicate="intersects")[0]] = True
+    keep |= pd.Index(listed).get_indexer(idus) >= 0
+    return keep
+
+
+def _areas(layers: dict[str, gpd.GeoDataFrame]) -> tuple[shapely.STRtree, np.ndarray]:
+    areas, listed = candidate_areas(layers["plu_zones"], layers["zae_plots"], layers["friches"])
+    return shapely.STRtree(areas), listed
+
+
+def supply_parcels(
+    gpkg: str | Path, layers: dict[str, gpd.GeoDataFrame], *, batch_size: int = BATCH_SIZE
+) -> gpd.GeoDataFrame:
+    """Read the parcels of a GeoPackage that the supply needs, by Arrow batches.
+
+    Each batch of ``batch_size`` parcels is read, the parcels meeting a
+    candidate area (:func:`foncier.supply.candidate_areas`) or listed by a
+    friche are kept, and the batch is dropped: the whole layer is never in
+    memory.
+
+    Parameters
+    ----------
+    gpkg
+        The GeoPackage holding a ``parcels`` layer.
+    layers
+        Validated ``plu_zones``, ``zae_plots`` and ``friches`` layers (EPSG:2154).
+    batch_size
+        Parcels read at a time.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The parcels kept, raw (to be validated), in the layer's CRS;
+        ``attrs["rows_read"]`` counts the parcels read.
+    """
+    tree, listed = _areas(layers)
+    kept: list[pa.RecordBatch] = []
+    geoms: list[np.ndarray] = []
+    rows = 0
+    with pyogrio.open_arrow(gpkg, layer="parcels", batch_size=batch_size, use_pyarrow=True) as (
+        meta,
+        reader,
+    ):
+        name = meta["geometry_name"] or "wkb_geometry"
+        crs = meta["crs"]
+        if crs is not None and gpd.GeoSeries([], crs=crs).crs != CRS_L93:
+            areas = gpd.GeoSeries(tree.geometries, crs=CRS_L93).to_crs(crs).to_numpy()
+            tree = shapely.STRtree(areas)
+        schema = reader.schema
+        columns = [f.name for f in schema if f.name != name]
+        for batch in reader:
+            rows += batch.num_rows
+            batch_geoms = shapely.from_wkb(batch.column(name).to_numpy(zero_copy_only=False))
+            idus = batch.column(Col.IDU).to_numpy(zero_copy_only=False)
+            keep = _kept(batch_geoms, idus, tree, listed)
+            kept.append(batch.select(columns).filter(pa.array(keep)))
+            geoms.append(batch_geoms[keep])
+    table = pa.Table.from_batches(kept, schema=pa.schema([schema.field(c) for c in columns]))
+    geometry = np.concatenate(geoms) if geoms else np.empty(0, dtype=object)
+    out = gpd.GeoDataFrame(table.to_pandas(), geometry=geometry, crs=crs)
+    out.attrs["rows_read"] = rows
+    return out
+
+
+def read_supply_territory(folder: str | Path, *, batch_size: int = BATCH_SIZE) -> Territory:
+    """Load a territory folder with only the parcels the supply needs.
+
+    :func:`foncier.supply.land_units` on the result gives the same land
+    units as on :meth:`Territory.from_folder` (``tests/test_partitioned.py``
+    checks it), with the memory of the parcels kept instead of all of them.
+    The other layers are read whole.  Stages that need every parcel (the
+    land-cover assumptions, maps of the parcels) need the full territory.
+
+    Parameters
+    ----------
+    folder
+        A territory folder (see :meth:`Territory.from_folder`).
+    batch_size
+        Parcels read at a time.
+
+    Returns
+    -------
+    Territory
+        The territory; ``metadata["parcels_read"]`` and
+        ``metadata["parcels_kept"]`` count the parcels read and kept, and the
+        ``parcels`` load report says it in French.
+    """
+    counts: dict[str, int] = {}
+
+    def read(gpkg: Path, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+        parcels = supply_parcels(gpkg, layers, batch_size=batch_size)
+        counts.update(read=parcels.attrs["rows_read"], kept=len(parcels))
+        return parcels
+
+    territory = Territory.from_folder(folder, read_parcels=read)
+    if counts:
+        territory.metadata.update(parcels_read=counts["read"], parcels_kept=counts["kept"])
+        territory.reports["parcels"].notes.append(
+            f"seules les {counts['kept']} parcelles sur {counts['read']} proches du foncier "
+            "candidat (zones d'activité, lots de ZAE, friches) ont été gardées"
+        )
+    return territory
+
+
+def write_partitioned_parcels(
+    folder: str | Path, dest: str | Path, *, batch_size: int = BATCH_SIZE, force: bool = False
+) -> list[str]:
+    """Write the parcels of a territory folder as GeoParquet partitioned by département.
+
+    The parcels are read by Arrow batches; each batch is written as one
+    file per département it holds, ``dest/departement=30/part-00000.parquet``
+    (a Hive layout that :func:`dask_geopandas.read_parquet` reads as one
+    partition per file, with the ``departement`` column).
+
+    Parameters
+    ----------
+    folder
+        A territory folder.
+    dest
+        The folder to write (written atomically, under the output policy).
+    batch_size
+        Parcels read at a time.
+    force
+        Replace a folder foncier wrote before.
+
+    Returns
+    -------
+    list of str
+        The départements written, sorted.
+    """
+    from foncier.outputs import write_folder
+
+    gpkg = Path(folder) / GPKG_NAME
+    codes: set[str] = set()
+
+    def write(tmp: Path) -> None:
+        with pyogrio.open_arrow(gpkg, layer="parcels", batch_size=batch_size, use_pyarrow=True) as (
+            meta,
+            reader,
+        ):
+            name = meta["geometry_name"] or "wkb_geometry"
+            for k, batch in enumerate(reader):
+                frame = pa.Table.from_batches([batch]).drop_columns([name]).to_pandas()
+                geoms = shapely.from_wkb(batch.column(name).to_numpy(zero_copy_only=False))
+                parcels = gpd.GeoDataFrame(frame, geometry=geoms, crs=meta["crs"])
+                for code, rows in parcels.groupby(departement(parcels[Col.INSEE])).indices.items():
+                    part = tmp / f"{PARTITION_COLUMN}={code}"
+                    part.mkdir(exist_ok=True)
+                    parcels.iloc[rows].to_parquet(part / f"part-{k:05d}.parquet", index=False)
+                    codes.add(str(code))
+
+    write_folder(dest, "partitions", write, force=force, inputs=[folder])
+    return sorted(codes)
+
+
+def _supply_partition(frame: gpd.GeoDataFrame, tree: shapely.STRtree, listed: Any) -> Any:
+    """The parcels of one GeoParquet partition that the supply needs."""
+    geoms = frame.geometry.to_numpy()
+    return frame[_kept(geoms, frame[Col.IDU].to_numpy(dtype=object), tree, listed)]
+
+
+def _with_parcels(territory: Territory, parcels: gpd.GeoDataFrame) -> Territory:
+    """The territory's layers with other parcels (for one partition)."""
+    return Territory(
+        name=territory.name,
+        layers={**territory.layers, "parcels": parcels},
+        enaf_consumption=territory.enaf_consumption,
+        projects=territory.projects,
+        dem_path=territory.dem_path,
+        metadata=territory.metadata,
+        reports=territory.reports,
+        enaf_vintage=territory.enaf_vintage,
+        planning_docs=territory.planning_docs,
+        folder=territory.folder,
+    )
+
+
+def _departement_units(
+    code: str,
+    base: Territory,
+    parcels: gpd.GeoDataFrame,
+    kinds: tuple[str, ...],
+    options: dict[str, Any],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Land units of one département, and their screened candidates with their unit's row.
+
+    ``parcels`` are the département's and, from the others, those its ZAE
+    plots and friches need; only the candidates of the département (by
+    their ``insee``) are kept.
+    """
+    territory = _with_parcels(base, parcels)
+    candidates = candidate_land(territory)
+    own = (departement(candidates[Col.INSEE]) == code).to_numpy()
+    screened = screen(candidates[own].reset_index(drop=True), territory.constraints, kinds)
+    units = add_criteria(merge_units(screened), territory, **options)
+    return units, screened.assign(**{_UNIT: unit_labels(screened)})
+
+
+def _partition_rows(
+    parcels: gpd.GeoDataFrame, codes: np.ndarray, base: Territory, listed: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Rows of the parcels each département's task gets, for every département.
+
+    Its own, the listed ones (friches' ``l_idpar``) and, from the other
+    départements, those meeting a ZAE plot or friche within the bounding box
+    of its communes and parcels (the plots and friches on a border need the
+    parcels of both sides).  One iteration per département.
+    """
+    # the plots and friches alone (no zone): the land a border site may need on both sides
+    sites, _ = candidate_areas(base.plu_zones.iloc[:0], base.zae_plots, base.friches)
+    site_tree = shapely.STRtree(sites)
+    geoms = parcels.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    always = np.flatnonzero(parcels[Col.IDU].isin(listed).to_numpy())
+    communes = base.communes.geometry.to_numpy()
+    commune_codes = departement(base.communes[Col.INSEE]).to_numpy()
+    out = {}
+    for code in sorted(set(codes) | set(commune_codes)):
+        own = np.flatnonzero(codes == code)
+        extent = np.concatenate([geoms[own], communes[commune_codes == code]])
+        near = sites[site_tree.query(shapely.box(*shapely.total_bounds(extent)))]
+        halo = tree.query(near, predicate="intersects")[1]
+        out[str(code)] = np.unique(np.concatenate([own, halo, always]))
+    return out
+
+
+def without_parcels(gpkg: Path, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """A ``read_parcels`` for :meth:`Territory.from_folder` reading no parcel at all."""
+    return empty_layer("parcels")
+
+
+def _import_dask() -> tuple[Any, Any]:
+    try:
+        import dask
+        import dask_geopandas
+    except ImportError as exc:
+        msg = (
+            "l'offre foncière partitionnée demande dask et dask-geopandas : installez-les "
+            "avec l'extra distributed (pip install 'foncier[distributed]')"
+        )
+        raise FoncierError(msg) from exc
+    return dask, dask_geopandas
+
+
+def partitioned_land_units(
+    folder: str | Path,
+    partitions: str | Path,
+    *,
+    scheduler: str | None = None,
+    exclude: Iterable[str] = DEFAULT_EXCLUDE,
+    unknown_land_cover: str | None = None,
+    friches_count: bool | None = None,
+) -> tuple[gpd.GeoDataFrame, Territory]:
+    """Land units computed per département on a Dask cluster, merged across borders.
+
+    1. The parcels the supply needs are read from the partitioned GeoParquet
+       (:func:`write_partitioned_parcels`) by dask-geopandas, one task per
+       file;
+    2. per département, one task runs :func:`~foncier.supply.candidate_land`,
+       :func:`~foncier.supply.screen`, :func:`~foncier.supply.merge_units`
+       and :func:`~foncier.supply.add_criteria` on its parcels (with those
+       of the neighbours its ZAE plots and friches meet);
+    3. units of two départements whose candidates are contiguous (same rule
+       as :func:`~foncier.supply.merge_units`) are merged again from their
+       candidates by :func:`~foncier.supply.merge_units`, and get their
+       criteria from :func:`~foncier.supply.add_criteria`.
+
+    The units are those of :func:`foncier.supply.land_units` on the whole
+    territory, with the same criteria; ``unit_id`` numbers them by origin,
+    site and parcels (the single-process order follows the input layers).
+
+    Parameters
+    ----------
+    folder
+        The territory folder (its other layers are read by the client and
+        sent to the workers; its DEM must be readable by them at the same path).
+    partitions
+        The partitioned GeoParquet of its parcels.
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``); ``None`` uses the
+        current Dask client if there is one, else Dask's local threads.
+    exclude, unknown_land_cover, friches_count
+        As in :func:`foncier.supply.land_units`.
+
+    Returns
+    -------
+    units : geopandas.GeoDataFrame
+        One row per land unit, columns :data:`~foncier.supply.UNIT_COLUMNS`;
+        ``attrs["departements"]`` lists the départements,
+        ``attrs["border_units"]`` counts the units merged across a border and
+        ``attrs["parcels_kept"]`` the parcels the supply read; the slope
+        coverage as in :func:`~foncier.supply.land_units`.
+    territory : Territory
+        The territory with, as its ``parcels``, only those the supply read
+        (for the assumptions of the units).
+
+    Raises
+    ------
+    DataSourceError
+        If ``partitions`` cannot be read as GeoParquet.
+    FoncierError
+        If dask or dask-geopandas is not installed.
+    """
+    dask, dask_geopandas = _import_dask()
+    kinds = tuple(exclude)
+    options = {"unknown_land_cover": unknown_land_cover, "friches_count": friches_count}
+    base = Territory.from_folder(folder, read_parcels=without_parcels)
+    base.require_commune_geometries("l'offre foncière par département (foncier supply)")
+    tree, listed = _areas(base.layers)
+    client: Any = contextlib.nullcontext()
+    if scheduler is not None:
+        from distributed import Client
+
+        client = Client(scheduler)
+    with client:
+        try:
+            frames = dask_geopandas.read_parquet(partitions)
+        except (OSError, ValueError) as exc:
+            msg = (
+                f"impossible de lire les parcelles partitionnées {partitions} : {exc} ; "
+                "écrivez-les avec `foncier supply --partition-by departement`"
+            )
+            raise DataSourceError(msg) from exc
+        kept = frames.map_partitions(_supply_partition, tree, listed, meta=frames._meta).compute()
+        codes = kept.pop(PARTITION_COLUMN).astype("str").to_numpy()
+        parcels = validate_layer("parcels", kept.reset_index(drop=True))
+        rows = _partition_rows(parcels, codes, base, listed)
+        shared = dask.delayed(base, traverse=False)  # sent once to each worker
+        tasks = [
+            dask.delayed(_departement_units)(code, shared, parcels.iloc[at], kinds, options)
+            for code, at in rows.items()
+        ]
+        results = dask.compute(*tasks)
+    units = [u.assign(**{PARTITION_COLUMN: c}) for c, (u, _) in zip(rows, results, strict=True)]
+    screened = [s.assign(**{PARTITION_COLUMN: c}) for c, (_, s) in zip(rows, results, strict=True)]
+    read = _with_parcels(base, parcels)
+    out = _merged_across_borders(units, screened, read, options)
+    out.attrs.update(
+        departements=list(rows), parcels_kept=len(parcels), **slope_coverage(out, base)
+    )
+    return out, read
+
+
+def _merged_across_borders(
+    units: list[gpd.GeoDataFrame],
+    screened: list[gpd.GeoDataFrame],
+    territory: Territory,
+    options: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Merge the units whose candidates join across a border; number every unit."""
+    candidates = gpd.GeoDataFrame(pd.concat(screened, ignore_index=True), crs=CRS_L93)
+    # one node per (département, unit); candidates join as in merge_units, across départements
+    node, pairs = pd.MultiIndex.from_frame(candidates[[PARTITION_COLUMN, _UNIT]]).factorize()
+    geoms = candidates.geometry.to_numpy()
+    key = unit_key(candidates)
+    code = candidates[PARTITION_COLUMN].to_numpy()
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_TOLERANCE_M)
+    cross = (code[i] != code[j]) & (key[i] == key[j])
+    n = len(pairs)
+    graph = coo_matrix(
+        (np.ones(int(cross.sum()), dtype="int8"), (node[i[cross]], node[j[cross]])), (n, n)
+    )
+    group = connected_components(graph, directed=False)[1]
+    joined = np.bincount(group)[group] > 1  # per node
+    all_units = pd.concat(units, ignore_index=True)
+    position = pd.MultiIndex.from_arrays(
+        [all_units[PARTITION_COLUMN], all_units.groupby(PARTITION_COLUMN).cumcount()]
+    )
+    parts = [all_units[~position.isin(pairs[joined])].drop(columns=PARTITION_COLUMN)]
+    members = candidates[joined[node]].drop(columns=[PARTITION_COLUMN, _UNIT])
+    merged = add_criteria(merge_units(members.reset_index(drop=True)), territory, **options)
+    parts.append(merged)
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=CRS_L93)
+    out = out.sort_values(
+        [UnitCol.ORIGIN, Col.SITE_ID, UnitCol.IDUS, UnitCol.GROSS_AREA_HA], kind="stable"
+    ).reset_index(drop=True)
+    out[UnitCol.UNIT_ID] = pd.Series(
+        [f"U-{i:05d}" for i in range(1, len(out) + 1)], index=out.index, dtype="str"
+    )
+    out = gpd.GeoDataFrame(out[list(UNIT_COLUMNS)], geometry=out.geometry.to_numpy(), crs=CRS_L93)
+    out.attrs["border_units"] = len(merged)
+    return out
