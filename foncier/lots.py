@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -35,10 +35,10 @@ import pandas as pd
 import shapely
 
 from foncier._format import fr_compact
-from foncier.errors import InfeasibleError
 from foncier.layers import (
     CRS_L93,
     ORIGIN_FRICHE,
+    PROJECT_FIELDS,
     TABLE_SCHEMAS,
     Col,
     TableCol,
@@ -76,7 +76,7 @@ SLIVER_M2 = 1.0
 #: Land of a unit outside its listed parcels smaller than this (m²) is left out.
 REMAINDER_MIN_M2 = 50.0
 #: How many times :func:`place_with_lots` solves again before giving up.
-MAX_ROUNDS = 20
+MAX_ROUNDS = 4
 #: What unlocks a project whose lot cannot be laid out (French).
 NO_LOT_HINT = (
     "regrouper des parcelles voisines d'autres unités (foncier assemble) ou réduire la surface "
@@ -865,7 +865,7 @@ def _over_budget(
 
 
 def place_with_lots(
-    solve: Callable[[pd.DataFrame], Any],
+    solve: Callable[[pd.DataFrame, pd.DataFrame | None], Any],
     units: gpd.GeoDataFrame,
     parcels: gpd.GeoDataFrame,
     remaining: pd.Series,
@@ -879,14 +879,20 @@ def place_with_lots(
 
     A pair is forbidden when its project's lot cannot be cut from the unit,
     or when the lots' own ENAF takes a pool over its remaining budget (the
-    lot exceeding the solver's charge the most) even with every lot cut to
-    its minimal area (the lots taking whole parcels are tried first); the
-    assignment is solved again until every placement has its lot within budget.
+    lot exceeding the solver's charge the most); the assignment is solved
+    again, starting from the previous solution without those pairs, until
+    every placement has its lot within budget.  After :data:`MAX_ROUNDS`
+    solves, the placements still without a lot (or taking a pool over its
+    budget) are taken out of the last solution instead, their projects left
+    out with the reason ``no_lot``: the result never holds a placement
+    without its lot, and taking placements out keeps every capacity and
+    budget.
 
     Parameters
     ----------
     solve
-        Called with the forbidden ``(project_id, unit_id)`` pairs; returns a
+        Called with the forbidden ``(project_id, unit_id)`` pairs and the
+        previous solution to start from (``None`` the first time); returns a
         :class:`~foncier.matching.MatchResult`.
     units, parcels
         The units the solver placed projects on, and the parcels layer.
@@ -900,19 +906,18 @@ def place_with_lots(
     Returns
     -------
     tuple
-        The last match, its lots, and the forbidden pairs with their French
-        ``explanation`` (empty when the first solution could be laid out).
-
-    Raises
-    ------
-    InfeasibleError
-        Still no layout after :data:`MAX_ROUNDS` solves.
+        The last match, its lots, and the forbidden or taken-out pairs with
+        their French ``explanation`` (empty when the first solution could be
+        laid out).
     """
     fields = projects.set_index(projects[Col.PROJECT_ID].astype(str))
     forbidden = pd.DataFrame(columns=[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION])
     seconds = 0.0
-    for solves in range(1, MAX_ROUNDS + 1):
-        match = solve(forbidden)
+    previous: pd.DataFrame | None = None
+    solves = 0
+    while True:
+        solves += 1
+        match = solve(forbidden, previous)
         clock = time.perf_counter()
         a = match.assignments
         ids = a[Col.PROJECT_ID].astype(str)
@@ -935,17 +940,67 @@ def place_with_lots(
                 bad = _over_budget(layout.lots, a, remaining, unit_pool)
             if bad.empty or not layout.failed.empty:
                 break
+        if not bad.empty and solves == MAX_ROUNDS:
+            match, layout, bad = _take_out(match, layout, bad, remaining, unit_pool)
+            forbidden = pd.concat([forbidden, bad], ignore_index=True)
+            bad = bad.iloc[:0]
         seconds += time.perf_counter() - clock
         if bad.empty:
             layout.solves, layout.seconds = solves, seconds
             return match, layout, forbidden.reset_index(drop=True)
         forbidden = pd.concat([forbidden, bad], ignore_index=True)
-    msg = (
-        f"aucune affectation dont chaque lot tienne dans les parcelles de son unité après "
-        f"{MAX_ROUNDS} résolutions ; paires écartées : "
-        f"{forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist()[:10]}"
+        gone = pd.MultiIndex.from_frame(bad[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+        pairs = pd.MultiIndex.from_frame(a[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+        previous = a[~pairs.isin(gone)]
+
+
+def _take_out(
+    match: Any,
+    layout: LotLayout,
+    bad: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+) -> tuple[Any, LotLayout, pd.DataFrame]:
+    """The last solution without its placements that have no lot or break a budget with it.
+
+    Placements without a lot go first; then, while a pool is over its budget
+    with the lots' own ENAF, the lot exceeding the solver's charge the most.
+    Their projects become ``no_lot`` rows of ``unmatched``.
+    """
+    a, lots, out = match.assignments, layout.lots, [bad]
+    drop = set(bad[Col.PROJECT_ID].astype(str))
+    while True:
+        keep_a = ~a[Col.PROJECT_ID].astype(str).isin(drop)
+        keep_l = ~lots[Col.PROJECT_ID].astype(str).isin(drop)
+        over = _over_budget(lots[keep_l], a[keep_a], remaining, unit_pool)
+        if over.empty:
+            break
+        out.append(over)
+        drop |= set(over[Col.PROJECT_ID].astype(str))
+    taken = pd.concat(out, ignore_index=True).drop_duplicates(Col.PROJECT_ID)
+    gone = a[~keep_a]
+    unmatched = match.unmatched
+    rows = unmatched.iloc[:0].reindex(range(len(gone)))
+    explanation = taken.set_index(Col.PROJECT_ID)[TableCol.EXPLANATION]
+    ids = gone[Col.PROJECT_ID].astype(str).to_numpy()
+    rows[Col.PROJECT_ID] = ids
+    for column in PROJECT_FIELDS:
+        if column in rows.columns and column in gone.columns:
+            rows[column] = gone[column].to_numpy()
+    rows[TableCol.REASON_CODE] = "no_lot"
+    rows[UnitCol.UNIT_ID] = gone[UnitCol.UNIT_ID].astype(str).to_numpy()
+    rows[TableCol.EXPLANATION] = explanation.reindex(ids).to_numpy()
+    rows[TableCol.HINT] = NO_LOT_HINT
+    if TableCol.UNLOCK_VERIFIED in rows.columns:
+        rows[TableCol.UNLOCK_VERIFIED] = False
+    pieces = layout.pieces[~layout.pieces[Col.PROJECT_ID].astype(str).isin(drop)]
+    kept = LotLayout(lots[keep_l], layout.failed.iloc[:0], pieces)
+    done = replace(
+        match,
+        assignments=a[keep_a].reset_index(drop=True),
+        unmatched=pd.concat([unmatched, rows], ignore_index=True),
     )
-    raise InfeasibleError(msg)
+    return done, kept, taken[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
 
 
 def explain_forbidden(unmatched: pd.DataFrame, forbidden: pd.DataFrame) -> pd.DataFrame:

@@ -578,8 +578,9 @@ class Scenario:
             bar.step("appariement")
             clock = time.perf_counter()
             units = inputs.units
+            start_from = start.assignments if start is not None else None
             match, layout, forbidden = place_with_lots(
-                lambda banned: match_projects(
+                lambda banned, previous: match_projects(
                     projects,
                     units,
                     inputs.pools.remaining,
@@ -595,7 +596,7 @@ class Scenario:
                     charging=inputs.charging,
                     forbidden=banned,
                     unlock=False,  # only for the solution kept, below
-                    start=start.assignments if start is not None else None,
+                    start=previous if previous is not None else start_from,
                     progress=bar.solver,
                 ),
                 units,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from foncier.layers import check_table
 from foncier.lots import (
+    MAX_ROUNDS,
+    NO_LOT_HINT,
     lay_out_lots,
     lot_parcels,
     piece_adjacency,
@@ -273,6 +275,14 @@ def test_random_units_lots_are_disjoint_connected_inside_and_big_enough(
 @dataclass
 class _Match:
     assignments: pd.DataFrame
+    unmatched: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                c: pd.Series(dtype=object)
+                for c in ("project_id", "reason_code", "unit_id", "explanation", "hint")
+            }
+        )
+    )
 
 
 def test_place_with_lots_solves_again_without_pairs_it_cannot_lay_out() -> None:
@@ -286,7 +296,7 @@ def test_place_with_lots_solves_again_without_pairs_it_cannot_lay_out() -> None:
     projects = pd.DataFrame({"project_id": ["P"], "area_max_ha": [9.0], "is_pene": [False]})
     calls: list[list[tuple[str, str]]] = []
 
-    def solve(forbidden: pd.DataFrame) -> _Match:
+    def solve(forbidden: pd.DataFrame, start: pd.DataFrame | None = None) -> _Match:
         banned = list(map(tuple, forbidden[["project_id", "unit_id"]].to_numpy().tolist()))
         calls.append(banned)
         unit = "U2" if ("P", "U1") in banned else "U1"
@@ -301,6 +311,31 @@ def test_place_with_lots_solves_again_without_pairs_it_cannot_lay_out() -> None:
     assert forbidden["project_id"].tolist() == ["P"] and forbidden["unit_id"].tolist() == ["U1"]
     assert layout.lots["unit_id"].tolist() == ["U2"]
     assert match.assignments["unit_id"].tolist() == ["U2"]
+
+
+def test_place_with_lots_takes_out_what_it_still_cannot_lay_out_after_its_last_solve() -> None:
+    """A solver that keeps the same impossible pair: after MAX_ROUNDS it is taken out, no_lot."""
+    cells = grid()
+    parcels = _parcels([cells[0], cells[4]])
+    units = _unit(parcels)
+    projects = pd.DataFrame({"project_id": ["P"], "area_max_ha": [9.0], "is_pene": [False]})
+    starts: list[int | None] = []
+
+    def solve(forbidden: pd.DataFrame, start: pd.DataFrame | None = None) -> _Match:
+        starts.append(None if start is None else len(start))
+        return _Match(_placed({"P": 2.0}, unit="U1", enaf_ha=2.0))
+
+    match, layout, forbidden = place_with_lots(
+        solve, units, parcels, pd.Series({"30007": 10.0}), pd.Series({"U1": "30007"}), projects
+    )
+    # each solve after the first starts from the previous solution without the refused pair
+    assert starts == [None] + [0] * (MAX_ROUNDS - 1)
+    assert layout.solves == MAX_ROUNDS and layout.lots.empty
+    assert match.assignments.empty
+    row = match.unmatched.set_index("project_id").loc["P"]
+    assert row["reason_code"] == "no_lot" and row["unit_id"] == "U1"
+    assert row["hint"] == NO_LOT_HINT and row["explanation"]
+    assert forbidden[["project_id", "unit_id"]].drop_duplicates().values.tolist() == [["P", "U1"]]
 
 
 def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -> None:
@@ -322,7 +357,7 @@ def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -
     both = pd.concat([units, other], ignore_index=True)
     projects = pd.DataFrame({"project_id": ["P"], "area_max_ha": [None], "is_pene": [False]})
 
-    def solve(forbidden: pd.DataFrame) -> _Match:
+    def solve(forbidden: pd.DataFrame, start: pd.DataFrame | None = None) -> _Match:
         unit = "U2" if len(forbidden) else "U1"
         return _Match(_placed({"P": 2.5}, unit=unit, enaf_ha=2.5 if unit == "U1" else 0.0))
 
@@ -356,7 +391,7 @@ def test_place_with_lots_cuts_to_the_minimum_rather_than_exceed_the_budget() -> 
     units = _unit(parcels)
     projects = pd.DataFrame({"project_id": ["P1"], "area_max_ha": [1.1], "is_pene": [False]})
 
-    def solve(forbidden: pd.DataFrame) -> _Match:
+    def solve(forbidden: pd.DataFrame, start: pd.DataFrame | None = None) -> _Match:
         return _Match(_placed({"P1": 0.9}, enaf_ha=0.9))
 
     for left, lot_ha in ((0.95, 0.9), (2.0, 1.0)):
