@@ -106,6 +106,7 @@ def zan_cost_text(
     left_ha: float,
     after_ha: float,
     when: str = BEFORE_SCENARIO,
+    is_excluded: bool = False,
 ) -> str:
     """French sentence of the ZAN cost of one placement, with what its pool has left.
 
@@ -128,6 +129,9 @@ def zan_cost_text(
     when
         What ``left_ha`` is counted before (:data:`BEFORE_SCENARIO` or
         :data:`BEFORE_QUERY`).
+    is_excluded
+        The project is of a category the rule set excludes from the local
+        count (``[[exclusions]]``).
 
     Returns
     -------
@@ -135,11 +139,13 @@ def zan_cost_text(
         E.g. ``"0 ha : friche"`` or ``"4 ha pris sur l'enveloppe de la commune
         Y (reste avant le scénario : 5,3 ha ; après : 1,3 ha)"``.
     """
-    if is_pene:
-        return "0 ha : projet d'envergure nationale (PENE), décompté de l'enveloppe nationale"
-    if is_friche:
-        return "0 ha : friche"
-    if enaf_ha <= _TOL:
+    if enaf_ha <= _TOL:  # why nothing is charged locally
+        if is_pene:
+            return "0 ha : projet d'envergure nationale (PENE), décompté de l'enveloppe nationale"
+        if is_excluded:
+            return "0 ha : catégorie de projet exclue du décompte local par le jeu de règles"
+        if is_friche:
+            return "0 ha : friche"
         return "0 ha : terrain déjà artificialisé"
     text = f"{fr_compact(enaf_ha, 2)} ha pris sur l'enveloppe {pool.label(code, of=True)}"
     if left_ha < enaf_ha - _TOL:
@@ -174,11 +180,13 @@ def _zan_texts(
             left_ha=float(lh),
             after_ha=float(ah),
             when=when,
+            is_excluded=bool(x),
         )
-        for e, f, p, c, lh, ah in zip(
+        for e, f, p, x, c, lh, ah in zip(
             pairs["enaf_ha"],
             pairs["is_friche"],
             pairs["is_pene"],
+            pairs["is_excluded"] if "is_excluded" in pairs else np.zeros(len(codes), dtype=bool),
             codes,
             left,
             after,

@@ -62,7 +62,7 @@ from foncier.errors import LayerSchemaError
 from foncier.layers import Col, UnitCol
 from foncier.scoring import Weights, pair_criteria, score, unit_criteria
 from foncier.texts import requirement_text
-from foncier.zan.charging import EnafCharging
+from foncier.zan.charging import EnafCharging, categories
 
 __all__ = [
     "LEAD_YEARS",
@@ -254,6 +254,7 @@ class _ProjectArrays:
     preferred: np.ndarray
     is_pene: np.ndarray
     jobs: np.ndarray
+    category: np.ndarray
 
 
 def _project_arrays(projects: pd.DataFrame) -> _ProjectArrays:
@@ -275,6 +276,7 @@ def _project_arrays(projects: pd.DataFrame) -> _ProjectArrays:
         ),
         is_pene=_flag(projects, Col.IS_PENE),
         jobs=np.nan_to_num(_num(projects, Col.JOBS), nan=0.0),
+        category=categories(projects),
     )
 
 
@@ -441,17 +443,23 @@ def _pair_columns(
         insee=ua.insee[u],
         n_unverified=_n_unverified(bits),
     )
+    excluded = charging.excluded(pa.category[p])
     columns = {
         "p": p.astype(np.int64),
         "u": u.astype(np.int64),
         "score": score(crit, weights),
         "area_ha": pa.area_min[p],
         "enaf_ha": charging.charge(
-            pa.area_min[p], ua.enaf_share[u], pa.is_pene[p], ua.is_friche[u]
+            pa.area_min[p],
+            ua.enaf_share[u],
+            pa.is_pene[p],
+            ua.is_friche[u],
+            excluded=excluded,
         ),
         "jobs": pa.jobs[p],
         "is_friche": ua.is_friche[u],
         "is_pene": pa.is_pene[p],
+        "is_excluded": excluded,
         "unverified_bits": bits.astype(np.int64),
     }
     return columns, crit

@@ -156,6 +156,8 @@ class Col:
     SEVESO = "seveso"
     PREFERRED_INSEE = "preferred_insee"
     IS_PENE = "is_pene"
+    #: category of a project, for the rule set's exclusions (``[[exclusions]]``)
+    CATEGORY = "category"
     FRANCE2030 = "france2030"
     EARLIEST_YEAR = "earliest_year"
 
@@ -549,6 +551,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.SEVESO, "bool", required=False, default=False),
                 _insee(Col.PREFERRED_INSEE, required=False, nullable=True),
                 Column(Col.IS_PENE, "bool", required=False, default=False),
+                Column(Col.CATEGORY, "str", required=False, nullable=True),
                 Column(Col.FRANCE2030, "bool", required=False, default=False),
                 Column(
                     Col.EARLIEST_YEAR,

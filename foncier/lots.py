@@ -47,7 +47,7 @@ from foncier.layers import (
     empty_layer,
 )
 from foncier.supply import union_by_label
-from foncier.zan.charging import EnafCharging
+from foncier.zan.charging import EnafCharging, categories
 
 __all__ = [
     "LOT_COLUMNS",
@@ -803,12 +803,15 @@ def lot_figures(
         if Col.IS_PENE in info.columns
         else np.zeros(len(names), dtype=bool)
     )
+    excluded = charging.excluded(categories(info.reindex(names)))
     friche_of = units.set_index(units[UnitCol.UNIT_ID].astype(str))[UnitCol.IS_FRICHE]
     friche = friche_of.reindex(table[UnitCol.UNIT_ID]).fillna(False).astype(bool).to_numpy()
     table.insert(
         len(table.columns) - 1,
         TableCol.ENAF_HA,
-        charging.charge(table[TableCol.LOT_AREA_HA].to_numpy(), share, pene, friche),
+        charging.charge(
+            table[TableCol.LOT_AREA_HA].to_numpy(), share, pene, friche, excluded=excluded
+        ),
     )
     geometry = union_by_label(pieces.geometry.to_numpy(), label, len(names))
     order = pd.Index(names).get_indexer(info.index[info.index.isin(names)])
@@ -923,7 +926,7 @@ def place_with_lots(
         ids = a[Col.PROJECT_ID].astype(str)
         extra = {
             c: fields[c].reindex(ids).to_numpy()
-            for c in (Col.AREA_MAX_HA, Col.IS_PENE)
+            for c in (Col.AREA_MAX_HA, Col.IS_PENE, Col.CATEGORY)
             if c in fields.columns and c not in a.columns
         }
         for whole in (True, False):  # whole parcels, else lots cut to the minimum

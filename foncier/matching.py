@@ -60,7 +60,7 @@ from foncier.layers import PROJECT_FIELDS, Col, TableCol, UnitCol, check_table
 from foncier.scoring import Weights, score_contributions
 from foncier.sensitivity import budget_values, placement_stability
 from foncier.unlock import UNLOCKABLE, UnlockSetup, unlock_hints, unlock_hints_empty, with_unlocks
-from foncier.zan.charging import EnafCharging
+from foncier.zan.charging import EnafCharging, categories
 
 __all__ = [
     "BudgetPools",
@@ -572,7 +572,10 @@ def verify_assignment(
             ("friche", u_rows, UnitCol.IS_FRICHE),
         )
     }
-    enaf = (charging or EnafCharging()).charge(area, share, flag["pene"], flag["friche"])
+    charging = charging or EnafCharging()
+    enaf = charging.charge(
+        area, share, flag["pene"], flag["friche"], excluded=charging.excluded(categories(p_rows))
+    )
     by_id = unit_pool.copy()
     by_id.index = by_id.index.astype(str)
     pool = by_id.reindex(uid.to_numpy())

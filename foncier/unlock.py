@@ -46,7 +46,7 @@ from foncier._format import fr_compact
 from foncier.assignment import MIP_REL_GAP, PoolInfo, improve_scores, solve_assignment
 from foncier.feasibility import RELAX_FIELDS, Thresholds, requirement_relaxations
 from foncier.layers import Col, TableCol, UnitCol
-from foncier.zan.charging import EnafCharging
+from foncier.zan.charging import EnafCharging, categories
 
 __all__ = [
     "UNLOCKABLE",
@@ -171,6 +171,7 @@ def _candidates(s: UnlockSetup, rows: np.ndarray) -> pd.DataFrame:
         if Col.IS_PENE in projects
         else np.zeros(n_p, dtype=bool)
     )
+    excluded = s.charging.excluded(categories(projects))
     code = s.pools.of_unit
     room = np.where(code >= 0, np.append(left, 0.0)[code], 0.0)[None, :]
     base_area = np.where(np.isfinite(new["area"]), new["area"], area)
@@ -185,7 +186,7 @@ def _candidates(s: UnlockSetup, rows: np.ndarray) -> pd.DataFrame:
         if variant == "area":
             a = np.minimum(base_area, _floor(np.maximum(free, 0.0), 0.01)[None, :])
         short = np.maximum(a - free[None, :], 0.0)
-        enaf = _charge(s.charging, a, share, pene, friche)
+        enaf = _charge(s.charging, a, share, pene, friche, excluded)
         missing = np.where(enaf > room + _TOL, _ceil(enaf - np.maximum(room, 0.0), 0.01), 0.0)
         budget = np.zeros_like(missing) if variant == "compete" else missing
         ok = ~blocked & (a > 0) & ((code >= 0)[None, :] | (enaf <= _TOL))
@@ -232,6 +233,7 @@ def _charge(
     share: np.ndarray,
     pene: np.ndarray,
     friche: np.ndarray,
+    excluded: np.ndarray,
 ) -> np.ndarray:
     """ENAF charge of projects × units (areas per pair)."""
     n_p, n_u = area.shape
@@ -240,6 +242,7 @@ def _charge(
         np.tile(share, n_p),
         np.repeat(pene, n_u),
         np.tile(friche, n_p),
+        excluded=np.repeat(excluded, n_u),
     )
     return np.asarray(flat, dtype=float).reshape(n_p, n_u)
 

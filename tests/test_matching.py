@@ -424,6 +424,41 @@ def test_rule_set_charging_is_used_and_rechecked():
     assert problems == ["pool 30007 over budget: 3.0000 ha of ENAF > 2.0000 ha"]
 
 
+def test_excluded_category_is_off_the_local_budget_and_said_so():
+    """A rule set excluding « industrie_verte »: that project is placed on an empty pool."""
+    units = units_table(2, enaf_share=[1.0, 1.0], net_area_ha=[5.0, 5.0])
+    projects = projects_table(2, area_min_ha=2.0, area_max_ha=2.0, jobs=[10, 20])
+    projects["category"] = [None, " industrie_verte "]
+    budget = pd.Series({"30007": 0.5})
+    plain = match_projects(projects, units, budget, pools_of(units))
+    assert plain.assignments.empty  # 2 ha of ENAF each, 0.5 ha left
+    charging = EnafCharging(excluded_categories=frozenset({"industrie_verte"}))
+    r = match_projects(projects, units, budget, pools_of(units), charging=charging)
+    placed = r.assignments.set_index("project_id")
+    assert list(placed.index) == ["P2"] and placed.loc["P2", "enaf_ha"] == 0.0
+    assert placed.loc["P2", "zan_cost"] == (
+        "0 ha : catégorie de projet exclue du décompte local par le jeu de règles"
+    )
+    assert r.unmatched.set_index("project_id").loc["P1", "reason_code"] == "blocked_by_zan"
+    assert verify_assignment(r.assignments, projects, units, budget, pools_of(units)) == [
+        "pool 30007 over budget: 2.0000 ha of ENAF > 0.5000 ha"
+    ]  # without the rule set's exclusion the same placement breaks the budget
+    assert not verify_assignment(
+        r.assignments, projects, units, budget, pools_of(units), charging=charging
+    )
+
+
+def test_pene_counts_locally_when_the_rule_set_says_so():
+    units = units_table(1, enaf_share=1.0)
+    projects = projects_table(1, area_min_ha=2.0, area_max_ha=2.0, is_pene=True)
+    charging = EnafCharging(pene_excluded=False)
+    r = match_projects(
+        projects, units, pd.Series({"30007": 5.0}), pools_of(units), charging=charging
+    )
+    cost = r.assignments["zan_cost"].iloc[0]
+    assert r.assignments["enaf_ha"].iloc[0] == 2.0 and cost.startswith("2 ha pris sur")
+
+
 def test_verify_assignment_flags_each_kind_of_violation():
     units = units_table(2, net_area_ha=[3.0, 3.0], enaf_share=[1.0, 0.0], slope_mean_pct=[1.0, 9.0])
     projects = projects_table(3, area_min_ha=[2.0, 2.0, 1.0], max_slope_pct=6.0)

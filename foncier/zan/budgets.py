@@ -125,7 +125,7 @@ COMMITTED_HA = "committed_ha"
 EXCLUDED_HA = "excluded_ha"
 PENE_HA = "pene_ha"
 #: Column of committed projects and placements naming their category (see ``exclusions``).
-CATEGORY = "category"
+CATEGORY = Col.CATEGORY
 RENATURED_HA = "renatured_ha"
 #: French labels of the ``status`` codes, for people.
 STATUS_LABELS: dict[str, str] = {

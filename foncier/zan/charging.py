@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+
+from foncier.layers import Col
 
 if TYPE_CHECKING:
     from foncier.zan.rules import RuleSet
 
-__all__ = ["ENAF_SLIVER_HA", "EnafCharging"]
+__all__ = ["ENAF_SLIVER_HA", "EnafCharging", "categories"]
 
 
 #: ENAF charges below this (ha) are overlay noise and count as 0.
@@ -60,6 +63,7 @@ class EnafCharging:
     pene_excluded: bool = True
     friches_count: bool = False
     artificialised_counts: bool = False
+    excluded_categories: frozenset[str] = frozenset()
 
     @classmethod
     def from_rules(cls, rules: RuleSet) -> EnafCharging:
@@ -68,7 +72,26 @@ class EnafCharging:
             pene_excluded=bool(rules.pene_excluded),
             friches_count=bool(rules.friches_count),
             artificialised_counts=bool(rules.artificialised_counts),
+            excluded_categories=frozenset(rules.excluded_categories),
         )
+
+    def excluded(self, category: np.ndarray) -> np.ndarray:
+        """Whether each category is one the rule set excludes from the local count.
+
+        Parameters
+        ----------
+        category
+            The projects' categories (see :func:`categories`; missing ones
+            are ``None``).
+
+        Returns
+        -------
+        numpy.ndarray
+            One boolean per project: charged to a national envelope, not locally.
+        """
+        if not self.excluded_categories:
+            return np.zeros(len(category), dtype=bool)
+        return np.isin(category, list(self.excluded_categories))
 
     def charge(
         self,
@@ -76,6 +99,7 @@ class EnafCharging:
         enaf_share: np.ndarray,
         is_pene: np.ndarray,
         is_friche: np.ndarray,
+        excluded: np.ndarray | None = None,
     ) -> np.ndarray:
         """ENAF charged locally, in ha, for aligned arrays of placements.
 
@@ -87,6 +111,9 @@ class EnafCharging:
             Share of ENAF of each unit (NaN: unknown, counted as 1).
         is_pene, is_friche
             Whether the project is a PENE one, whether the unit is a friche.
+        excluded
+            Whether the project is of a category the rule set excludes from
+            the local count (see :meth:`excluded`); none by default.
 
         Returns
         -------
@@ -99,5 +126,26 @@ class EnafCharging:
             else np.nan_to_num(enaf_share, nan=1.0)
         )
         free = (is_pene & self.pene_excluded) | (is_friche & (not self.friches_count))
+        if excluded is not None:
+            free = free | excluded
         cost = np.where(free, 0.0, area_ha * share)
         return np.where(cost < ENAF_SLIVER_HA, 0.0, cost)
+
+
+def categories(table: pd.DataFrame) -> np.ndarray:
+    """The ``category`` of each row of ``table``, stripped (``None`` where missing).
+
+    Parameters
+    ----------
+    table
+        Projects, or placements carrying their projects' ``category``.
+
+    Returns
+    -------
+    numpy.ndarray
+        An object array, one category per row.
+    """
+    if Col.CATEGORY not in table.columns:
+        return np.full(len(table), None, dtype=object)
+    value = table[Col.CATEGORY].astype("string").str.strip()
+    return value.astype(object).where(value.notna(), None).to_numpy(dtype=object)
