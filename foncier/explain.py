@@ -44,7 +44,7 @@ from foncier.feasibility import (
 )
 from foncier.labels import OBJECTIVE_LABELS
 from foncier.layers import Col, UnitCol
-from foncier.projects import check_top_k, project_frame
+from foncier.projects import check_top_k, project_frame, project_record
 from foncier.scoring import Weights
 from foncier.texts import CRITERIA_FR, relax_text
 from foncier.zan.charging import EnafCharging
@@ -653,11 +653,12 @@ def query_prepared(
     """
     k = check_top_k(k)
     weights = weights or Weights()
-    frame = project if isinstance(project, pd.DataFrame) else project_frame(project)
+    # one project: validated as a record (the projects layer's rules), no one-row table
+    row = project if isinstance(project, pd.DataFrame) else project_record(project)
     left_of_unit = prepared.left_of_unit
     # the pairs stay arrays: filter, score and top-k in numpy, a frame for the k kept only
     cols = one_project_pairs(
-        frame,
+        row,
         prepared.arrays,
         weights=weights,
         thresholds=prepared.thresholds,
