@@ -24,6 +24,7 @@ import pandas as pd
 
 from api.settings import Settings
 from api.state import StateStore
+from api.tables import jsonable
 from foncier.decisions import committed_of, validated_placements
 from foncier.errors import NotFoundError
 from foncier.explain import QueryUnits, place_names, prepare_query
@@ -328,6 +329,16 @@ class ServiceContext:
             )
 
         value: pd.DataFrame = self.memo(("place_names",), compute)
+        return value
+
+    def place_labels(self) -> dict[str, dict[str, Any]]:
+        """:meth:`place_names` as plain values per ``unit_id``, for answers built row by row."""
+
+        def compute() -> dict[str, dict[str, Any]]:
+            labels: dict[str, dict[str, Any]] = jsonable(self.place_names().to_dict("index"))
+            return labels
+
+        value: dict[str, dict[str, Any]] = self.memo(("place_labels",), compute)
         return value
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

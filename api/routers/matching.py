@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Body
 
 from api.deps import Context
 from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
 from api.tables import records
-from foncier.explain import query_prepared, with_place_names
+from foncier.explain import query_prepared
+from foncier.layers import UnitCol
 from foncier.projects import project_record, record_in_territory, requirements_text
 
 router = APIRouter(prefix="/match", tags=["matching"])
@@ -57,10 +57,15 @@ def match_query(
     top = query_prepared(
         project, ctx.query_units(body.pool, body.rules), k=body.k, charging=inputs.charging
     )
-    top = with_place_names(top, ctx.territory, ctx.place_names())
+    # the place names of with_place_names, looked up per row; the response model
+    # validates the candidates once, on the way out
+    labels = ctx.place_labels()
     return MatchResponse(
         requirements=requirements_text(project),
         pool=body.pool,
         rules=inputs.rules.name,
-        candidates=[MatchCandidate(**row) for row in records(pd.DataFrame(top))],
+        candidates=[
+            MatchCandidate.model_construct(**row, **labels[row[UnitCol.UNIT_ID]])
+            for row in records(top)
+        ],
     )
