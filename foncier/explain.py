@@ -161,7 +161,7 @@ def zan_cost_text(
 
 
 def _zan_texts(
-    pairs: Mapping[str, Any],
+    pairs: pd.DataFrame | Mapping[str, Any],
     codes: np.ndarray,
     left: np.ndarray,
     after: np.ndarray,
@@ -192,7 +192,7 @@ def _zan_texts(
     ]
 
 
-def _why_here(pairs: Mapping[str, Any], weights: Weights) -> list[str]:
+def _why_here(pairs: pd.DataFrame | Mapping[str, Any], weights: Weights) -> list[str]:
     """Explain each pair: score, its three largest contributions, unverified requirements."""
     names = list(weights.criteria)
     labels = np.array([CRITERIA_FR[n] for n in names], dtype=object)
@@ -689,7 +689,9 @@ def query_prepared(
     return _answer(top, prepared, weights)
 
 
-def _answer(top: Mapping[str, Any], prepared: QueryUnits, weights: Weights) -> pd.DataFrame:
+def _answer(
+    top: pd.DataFrame | Mapping[str, Any], prepared: QueryUnits, weights: Weights
+) -> pd.DataFrame:
     """The answer of a query from its top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…).
 
     ``top`` is a table or a mapping of arrays.
