@@ -830,8 +830,12 @@ def _key_labels(df: pd.DataFrame, schema: LayerSchema, mask: pd.Series) -> list[
     keys = [k for k in schema.key if k in df.columns]
     if not keys:
         return [str(i) for i in df.index[mask]]
-    # map(str): a missing key is labelled too (astype(str) keeps it missing with Arrow strings)
-    return df.loc[mask, keys].map(str).agg("/".join, axis=1).tolist()
+    rows = df.loc[mask, keys]
+    labels = rows.map(str).agg("/".join, axis=1).tolist()
+    # a row whose key is missing is named by its line (1 = the first row)
+    lines = np.flatnonzero(np.asarray(mask, dtype=bool)) + 1
+    blank = rows.isna().any(axis=1).to_numpy()
+    return [f"ligne {n}" if b else label for label, b, n in zip(labels, blank, lines, strict=True)]
 
 
 def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:

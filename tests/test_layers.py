@@ -18,6 +18,7 @@ from foncier.errors import (
     NotFoundError,
 )
 from foncier.layers import (
+    SCHEMAS,
     LoadReport,
     empty_layer,
     normalise_insee,
@@ -271,11 +272,7 @@ _PROJECT_VALUES = st.one_of(
     st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e12, 20_000.0]),
     st.sampled_from(["", " P1 ", "30007", "3007", "2A004", "oui", "non", "2.5", "abc", "1e3"]),
 )
-_PROJECT_COLUMNS = (
-    "project_id name sector area_min_ha area_max_ha jobs investment_eur needs_rail "
-    "max_dist_interchange_km max_slope_pct seveso preferred_insee is_pene france2030 "
-    "earliest_year"
-).split()
+_PROJECT_COLUMNS = SCHEMAS["projects"].column_names
 
 
 def _valid_project() -> dict[str, object]:
@@ -340,3 +337,9 @@ def test_validate_record_errors_as_the_table(change: dict[str, object], column: 
     with pytest.raises(LayerSchemaError) as table:
         validate_layer("projects", pd.DataFrame([row]))
     assert str(fast.value) == str(table.value)
+
+
+def test_missing_key_named_by_its_line() -> None:
+    rows = pd.DataFrame([_valid_project(), {**_valid_project(), "project_id": None}])
+    with pytest.raises(LayerSchemaError, match=r"project_id.*missing values in rows: 'ligne 2'"):
+        validate_layer("projects", rows)
