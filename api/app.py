@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
@@ -189,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the threadpool of the synchronous routes, bounded (anyio's default is 40)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         context = ServiceContext.open(settings)
         app.state.context = context
         try:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from api.settings import Settings
 from api.state import StateStore
+from api.tables import jsonable
 from foncier.decisions import committed_of, validated_placements
 from foncier.errors import NotFoundError
 from foncier.explain import QueryUnits, place_names, prepare_query
@@ -31,8 +32,8 @@ from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import Col, UnitCol
 from foncier.projects import TerritoryLimits, territory_limits
 from foncier.scenarios import ScenarioResult
-from foncier.supply import land_units
 from foncier.territory import GPKG_NAME, Territory
+from foncier.units_cache import folder_land_units
 from foncier.zan import RuleSet, available_rules, load_rules
 
 __all__ = ["WGS84", "ServiceContext", "TerritoryData", "load_territory_data"]
@@ -81,7 +82,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def load_territory_data(settings: Settings) -> TerritoryData:
-    """Load the configured territory and compute its land units (cached per folder).
+    """Load the configured territory and its land units (cached per folder).
 
     The default sample folder is generated with
     :func:`foncier.sample.write_sample` when missing.  Results are cached in
@@ -114,7 +115,8 @@ def load_territory_data(settings: Settings) -> TerritoryData:
     with _TERRITORIES_LOCK:
         if key not in _TERRITORIES:
             territory = Territory.from_folder(folder)
-            units = land_units(territory)
+            # read back when this folder's files were screened before (any worker, any run)
+            units = folder_land_units(folder, territory)
             _TERRITORIES[key] = TerritoryData(
                 territory=territory,
                 units=units,
@@ -330,6 +332,16 @@ class ServiceContext:
             )
 
         value: pd.DataFrame = self.memo(("place_names",), compute)
+        return value
+
+    def place_labels(self) -> dict[str, dict[str, Any]]:
+        """:meth:`place_names` as plain values per ``unit_id``, for answers built row by row."""
+
+        def compute() -> dict[str, dict[str, Any]]:
+            labels: dict[str, dict[str, Any]] = jsonable(self.place_names().to_dict("index"))
+            return labels
+
+        value: dict[str, dict[str, Any]] = self.memo(("place_labels",), compute)
         return value
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

@@ -8,12 +8,14 @@ for clients that only read headers.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from starlette.datastructures import URL
 
@@ -94,6 +96,47 @@ def bbox_positions(gdf: gpd.GeoDataFrame, bbox: str | None) -> np.ndarray:
     return np.sort(gdf.sindex.query(box, predicate="intersects"))
 
 
+def page_features(page: gpd.GeoDataFrame, *, drop_id: bool = True) -> list[dict[str, Any]]:
+    """``page.to_geo_dict(na="null", drop_id=drop_id)["features"]``, geometries written by GEOS.
+
+    The geometries go through :func:`shapely.to_geojson` and one JSON parse,
+    not a Python mapping per coordinate: the same features, several times
+    faster on a page of polygons.
+
+    Examples
+    --------
+    >>> page = gpd.GeoDataFrame({"a": [1.5, None]}, geometry=[shapely.Point(1, 2), None])
+    >>> page_features(page)[0]["geometry"]
+    {'type': 'Point', 'coordinates': [1.0, 2.0]}
+    >>> page_features(page)[1]["properties"], page_features(page)[1]["geometry"]
+    ({'a': None}, None)
+    """
+    geoms = page.geometry.to_numpy()
+    texts = shapely.to_geojson(geoms)
+    texts[shapely.is_missing(geoms) | shapely.is_empty(geoms)] = "null"
+    shapes = json.loads("[" + ",".join(texts) + "]")
+    columns = [c for c in page.columns if c != page.geometry.name]
+    # column by column: one conversion each to Python values, missing ones as None
+    values = [_plain_values(page[c]) for c in columns]
+    ids = [str(i) for i in page.index]
+    return [
+        {
+            **({} if drop_id else {"id": fid}),
+            "type": "Feature",
+            "properties": dict(zip(columns, row, strict=True)),
+            "geometry": shape,
+        }
+        for fid, shape, *row in zip(ids, shapes, *values, strict=True)
+    ]
+
+
+def _plain_values(column: pd.Series) -> list[Any]:
+    """Values of a column as Python objects, ``None`` where missing (as ``to_geo_dict``)."""
+    values = column.to_numpy(dtype=object)
+    values[pd.isna(values)] = None
+    return list(values)
+
+
 def feature_page(
     gdf: gpd.GeoDataFrame,
     positions: np.ndarray,
@@ -127,9 +170,7 @@ def feature_page(
     page = gdf.iloc[positions[offset : offset + limit]]
     if id_column is not None:
         page = page.set_index(page[id_column].astype(str).to_numpy())
-    features = (
-        page.to_geo_dict(na="null", drop_id=id_column is None)["features"] if len(page) else []
-    )
+    features = page_features(page, drop_id=id_column is None) if len(page) else []
     matched = len(positions)
     links = [{"href": str(url), "rel": "self", "type": GEOJSON}]
     if offset + limit < matched:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         Largest request body accepted; larger ones get 413.
     sample_parcels
         Parcels of the sample generated when ``territory`` is missing.
+    request_threads
+        Threads that run the synchronous routes of one worker process (the
+        rest of the requests wait their turn): computations hold the GIL, so
+        a few threads answer faster than the default forty fighting over it.
     rules_files
         ZAN rule files (TOML or YAML) the service offers besides the
         built-in rule sets, each under the ``name`` it declares
@@ -51,6 +55,7 @@ class Settings(BaseSettings):
     allow_anonymous_writes: bool = False
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     sample_parcels: int = Field(default=30_000, ge=1_000, le=1_000_000)
+    request_threads: int = Field(default=4, ge=1, le=64)
     rules_files: list[Path] = Field(default_factory=list)
 
     @property

@@ -28,7 +28,7 @@ that actually binds):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ from foncier.feasibility import (
 )
 from foncier.labels import OBJECTIVE_LABELS, REQUIREMENT_LABELS
 from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
-from foncier.projects import check_top_k, project_frame
+from foncier.projects import check_top_k, project_frame, project_record
 from foncier.scoring import Weights
 from foncier.texts import CRITERIA_FR
 from foncier.zan.charging import EnafCharging
@@ -162,7 +162,7 @@ def zan_cost_text(
 
 
 def _zan_texts(
-    pairs: pd.DataFrame,
+    pairs: pd.DataFrame | Mapping[str, Any],
     codes: np.ndarray,
     left: np.ndarray,
     after: np.ndarray,
@@ -195,11 +195,11 @@ def _zan_texts(
     ]
 
 
-def _why_here(pairs: pd.DataFrame, weights: Weights) -> list[str]:
+def _why_here(pairs: pd.DataFrame | Mapping[str, Any], weights: Weights) -> list[str]:
     """Explain each pair: score, its three largest contributions, unverified requirements."""
     names = list(weights.criteria)
     labels = np.array([CRITERIA_FR[n] for n in names], dtype=object)
-    contrib = pairs[[f"c_{n}" for n in names]].to_numpy(dtype=float) * np.array(
+    contrib = np.column_stack([np.asarray(pairs[f"c_{n}"], dtype=float) for n in names]) * np.array(
         [weights.criteria[n] for n in names]
     )
     top = np.argsort(-contrib, axis=1, kind="stable")[:, :3]
@@ -484,6 +484,8 @@ class QueryUnits:
         What the pool of each unit has left (ha; 0 for a unit without a pool).
     thresholds
         The requirement constants the arrays were built with.
+    details
+        The units' ``insee`` and :data:`QUERY_UNIT_COLUMNS` as arrays, for the answers.
     """
 
     units: pd.DataFrame
@@ -491,6 +493,7 @@ class QueryUnits:
     pools: PoolInfo
     left_of_unit: np.ndarray
     thresholds: Thresholds | None = None
+    details: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 def prepare_query(
@@ -517,7 +520,12 @@ def prepare_query(
     units = units.reset_index(drop=True)
     pools = pool_info(units, remaining, unit_pool, pool_names=pool_names, pool_kind=pool_kind)
     left_of_unit = np.append(pools.remaining, 0.0)[pools.of_unit]  # no pool (-1) -> 0 ha
-    return QueryUnits(units, unit_arrays(units, thresholds), pools, left_of_unit, thresholds)
+    details = {
+        c: units[c].to_numpy() for c in (Col.INSEE, *QUERY_UNIT_COLUMNS) if c in units.columns
+    }
+    return QueryUnits(
+        units, unit_arrays(units, thresholds), pools, left_of_unit, thresholds, details
+    )
 
 
 def query_project(
@@ -648,11 +656,12 @@ def query_prepared(
     """
     k = check_top_k(k)
     weights = weights or Weights()
-    frame = project if isinstance(project, pd.DataFrame) else project_frame(project)
+    # one project: validated as a record (the projects layer's rules), no one-row table
+    row = project if isinstance(project, pd.DataFrame) else project_record(project)
     left_of_unit = prepared.left_of_unit
     # the pairs stay arrays: filter, score and top-k in numpy, a frame for the k kept only
     cols = one_project_pairs(
-        frame,
+        row,
         prepared.arrays,
         weights=weights,
         thresholds=prepared.thresholds,
@@ -664,48 +673,46 @@ def query_prepared(
     zan_ok = cols["enaf_ha"] <= np.maximum(left, 0.0) + _TOL
     # as a stable sort on (zan_ok, score), both descending
     order = np.lexsort((np.arange(len(left)), -cols["score"], ~zan_ok))[:k]
-    top = pd.DataFrame(
-        {
-            **{name: values[order] for name, values in cols.items()},
-            "code": prepared.pools.of_unit[cols["u"][order]],
-            "left_ha": left[order],
-            "zan_ok": zan_ok[order],
-        }
-    )
-    top["unverified"] = unverified_labels(top["unverified_bits"].to_numpy())
+    # the k rows kept stay arrays until the answer's one frame
+    top = {
+        **{name: values[order] for name, values in cols.items()},
+        "code": prepared.pools.of_unit[cols["u"][order]],
+        "left_ha": left[order],
+        "zan_ok": zan_ok[order],
+    }
+    top["unverified"] = unverified_labels(top["unverified_bits"])
     return _answer(top, prepared, weights)
 
 
-def _answer(top: pd.DataFrame, prepared: QueryUnits, weights: Weights) -> pd.DataFrame:
-    """The answer of a query from its top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…)."""
-    units, pools = prepared.units, prepared.pools
-    u = top["u"].to_numpy(dtype=int)
-    codes = top["code"].to_numpy(dtype=int)
-    details = {
-        c: units[c].to_numpy()[u] for c in QUERY_UNIT_COLUMNS if c in units.columns and len(u)
-    }
+def _answer(
+    top: pd.DataFrame | Mapping[str, Any], prepared: QueryUnits, weights: Weights
+) -> pd.DataFrame:
+    """The answer of a query from its top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…).
+
+    ``top`` is a table or a mapping of arrays.
+    """
+    pools = prepared.pools
+    u = np.asarray(top["u"], dtype=int)
+    codes = np.asarray(top["code"], dtype=int)
+    left = np.asarray(top["left_ha"], dtype=float)
+    enaf = np.asarray(top["enaf_ha"], dtype=float)
+    details = {c: values[u] for c, values in prepared.details.items() if c != Col.INSEE}
+    if not len(u):  # no feasible unit: the columns of the units are left out
+        details = {}
     return pd.DataFrame(
         {
-            "rank": np.arange(1, len(top) + 1),
-            UnitCol.UNIT_ID: top[UnitCol.UNIT_ID].to_numpy(),
-            Col.INSEE: units[Col.INSEE].to_numpy()[u],
+            "rank": np.arange(1, len(u) + 1),
+            UnitCol.UNIT_ID: np.asarray(top[UnitCol.UNIT_ID]),
+            Col.INSEE: prepared.details[Col.INSEE][u],
             **details,
             "pool_id": [pools.ids[c] if c >= 0 else None for c in codes],
-            "budget_left_before_ha": top["left_ha"].to_numpy(dtype=float),
-            "budget_left_after_ha": top["left_ha"].to_numpy(dtype=float)
-            - top["enaf_ha"].to_numpy(dtype=float),
-            "score": top["score"].to_numpy(),
-            "enaf_ha": top["enaf_ha"].to_numpy(),
-            "zan_ok": top["zan_ok"].to_numpy(),
-            "zan_cost": _zan_texts(
-                top,
-                top["code"].to_numpy(dtype=int),
-                top["left_ha"].to_numpy(dtype=float),
-                top["left_ha"].to_numpy(dtype=float) - top["enaf_ha"].to_numpy(dtype=float),
-                pools,
-                when=BEFORE_QUERY,
-            ),
-            "unverified": top["unverified"].to_numpy(),
+            "budget_left_before_ha": left,
+            "budget_left_after_ha": left - enaf,
+            "score": np.asarray(top["score"]),
+            "enaf_ha": enaf,
+            "zan_ok": np.asarray(top["zan_ok"]),
+            "zan_cost": _zan_texts(top, codes, left, left - enaf, pools, when=BEFORE_QUERY),
+            "unverified": np.asarray(top["unverified"]),
             "explanation": _why_here(top, weights),
         }
     )

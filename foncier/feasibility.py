@@ -280,6 +280,40 @@ def _project_arrays(projects: pd.DataFrame) -> _ProjectArrays:
     )
 
 
+def _record_arrays(project: Mapping[str, Any]) -> _ProjectArrays:
+    """:func:`_project_arrays` of one validated project record, without a table."""
+
+    def num(col: str) -> np.ndarray:
+        value = project.get(col)
+        return np.array([np.nan if value is None else float(value)])
+
+    def flag(col: str) -> np.ndarray:
+        return np.array([bool(project.get(col))])
+
+    area_min = num(Col.AREA_MIN_HA)
+    area_max = num(Col.AREA_MAX_HA)
+    return _ProjectArrays(
+        ids=np.array([str(project[Col.PROJECT_ID])], dtype=object),
+        area_min=area_min,
+        area_max=np.where(np.isnan(area_max), area_min, area_max),
+        max_slope=num(Col.MAX_SLOPE_PCT),
+        max_interchange=num(Col.MAX_DIST_INTERCHANGE_KM),
+        needs_rail=flag(Col.NEEDS_RAIL),
+        seveso=flag(Col.SEVESO),
+        earliest=num(Col.EARLIEST_YEAR),
+        preferred=np.array([project.get(Col.PREFERRED_INSEE)], dtype=object),
+        is_pene=flag(Col.IS_PENE),
+        jobs=np.nan_to_num(num(Col.JOBS), nan=0.0),
+        category=np.array([_category(project.get(Col.CATEGORY))], dtype=object),
+    )
+
+
+def _category(value: Any) -> str | None:
+    """A project's category as :func:`foncier.zan.charging.categories` reads it."""
+    text = None if value is None or value != value else str(value).strip()  # NaN != NaN
+    return text if text else None
+
+
 @dataclass
 class _Requirement:
     """One requirement on a chunk: unit value (U,), project limit (P,), direction."""
@@ -466,7 +500,7 @@ def _pair_columns(
 
 
 def one_project_pairs(
-    project: pd.DataFrame,
+    project: pd.DataFrame | Mapping[str, Any],
     arrays: _UnitArrays,
     *,
     weights: Weights | None = None,
@@ -483,7 +517,8 @@ def one_project_pairs(
     Parameters
     ----------
     project
-        A one-row projects table (:func:`foncier.projects.project_frame`).
+        A one-row projects table (:func:`foncier.projects.project_frame`), or
+        the project as a validated record (:func:`foncier.projects.project_record`).
     arrays
         :func:`unit_arrays` of the land units under ``thresholds``.
     weights, thresholds, top_n, charging
@@ -502,7 +537,7 @@ def one_project_pairs(
     weights = weights or Weights()
     th = thresholds or Thresholds()
     charging = charging or EnafCharging()
-    pa = _project_arrays(project)
+    pa = _project_arrays(project) if isinstance(project, pd.DataFrame) else _record_arrays(project)
     chunk = _evaluate(pa, arrays, th, slice(0, len(pa.ids)))
     pi, ui = np.nonzero(chunk.feasible)
     columns, crit = _pair_columns(pa, arrays, pi, ui, chunk.unknown_bits[pi, ui], weights, charging)

@@ -23,9 +23,10 @@ their ids.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -70,6 +71,7 @@ __all__ = [
     "is_activity_zone",
     "normalise_insee",
     "validate_layer",
+    "validate_record",
 ]
 
 #: The CRS every layer is stored and measured in (Lambert-93).
@@ -311,8 +313,9 @@ class LayerSchema:
 
     ``geometry`` is ``None`` for attribute tables (ENAF consumption, projects).
     ``checks`` are row checks across columns: ``(column, description,
-    function)`` where the function returns a boolean Series, ``True`` on bad
-    rows, and ``column`` is the one the error message names.
+    function)`` where the function of the columns (a DataFrame, or a mapping
+    of one-value arrays for :func:`validate_record`) returns booleans,
+    ``True`` on bad rows, and ``column`` is the one the error message names.
     """
 
     name: str
@@ -320,7 +323,7 @@ class LayerSchema:
     columns: tuple[Column, ...]
     geometry: GeometryKind | None
     description: str
-    checks: tuple[tuple[str, str, Callable[[pd.DataFrame], pd.Series]], ...] = ()
+    checks: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -338,7 +341,7 @@ def _insee(name: str = Col.INSEE, **kw: Any) -> Column:
     return Column(name, "code", pattern=INSEE_RE, width=5, **kw)
 
 
-def _area_min_above_max(df: pd.DataFrame) -> pd.Series:
+def _area_min_above_max(df: Any) -> Any:
     return df[Col.AREA_MIN_HA] > df[Col.AREA_MAX_HA]
 
 
@@ -833,7 +836,12 @@ def _key_labels(df: pd.DataFrame, schema: LayerSchema, mask: pd.Series) -> list[
     keys = [k for k in schema.key if k in df.columns]
     if not keys:
         return [str(i) for i in df.index[mask]]
-    return df.loc[mask, keys].astype(str).agg("/".join, axis=1).tolist()
+    rows = df.loc[mask, keys]
+    labels = rows.map(str).agg("/".join, axis=1).tolist()
+    # a row whose key is missing is named by its line (1 = the first row)
+    lines = np.flatnonzero(np.asarray(mask, dtype=bool)) + 1
+    blank = rows.isna().any(axis=1).to_numpy()
+    return [f"ligne {n}" if b else label for label, b, n in zip(labels, blank, lines, strict=True)]
 
 
 def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
@@ -1186,6 +1194,130 @@ def validate_layer(
     out = out.reset_index(drop=True)
     out.attrs["load_report"] = report
     return out
+
+
+class _NotPlain(Exception):
+    """A value the one-row rules of :func:`validate_record` leave to :func:`validate_layer`."""
+
+
+def _plain_value(col: Column, value: Any) -> Any:
+    """``value`` of ``col`` as :func:`validate_layer` keeps it, or :class:`_NotPlain`.
+
+    Only plain valid values are handled here (a number for a numeric column,
+    text for a text or code column, a boolean for a flag, a missing value
+    where allowed): anything else, an invalid value included, raises
+    :class:`_NotPlain` so that the table path decides and words the error.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if col.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if missing and col.default is not None:
+            return bool(col.default)
+        if missing and col.nullable:
+            return None
+        raise _NotPlain
+    if missing:
+        if col.nullable and col.kind != "str":
+            return None
+        raise _NotPlain
+    if col.kind in ("code", "str"):
+        if not isinstance(value, str):
+            raise _NotPlain
+        text = value.strip()
+        if col.kind == "code":
+            if col.width and text.isdigit():
+                text = text.zfill(col.width)
+            if col.pattern is not None and not col.pattern.match(text):
+                raise _NotPlain
+        if col.allowed is not None and text not in col.allowed:
+            raise _NotPlain
+        return text
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _NotPlain
+    if not math.isfinite(value) or abs(value) >= 2**53:
+        raise _NotPlain
+    if col.maximum is not None and value > col.maximum:
+        raise _NotPlain
+    if col.minimum is not None and value < col.minimum:
+        raise _NotPlain
+    if col.kind == "int":
+        if value % 1 != 0:
+            raise _NotPlain
+        return int(value)
+    return float(value)
+
+
+def _plain_record(schema: LayerSchema, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The rules of :func:`_check_columns` on one row of plain valid values."""
+    out: dict[str, Any] = {}
+    for col in schema.columns:
+        if col.name not in record and col.required:
+            raise _NotPlain
+        value = record.get(col.name, col.default)
+        out[col.name] = _plain_value(col, value)
+    columns = {name: np.array([np.nan if v is None else v]) for name, v in out.items()}
+    for _column, _description, check in schema.checks:
+        try:
+            bad = np.asarray(check(columns), dtype=bool)
+        except TypeError as exc:  # e.g. a missing value compared with a number
+            raise _NotPlain from exc
+        if bad.any():
+            raise _NotPlain
+    out.update({k: v for k, v in record.items() if k not in out})
+    return out
+
+
+def validate_record(name: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate one row of an attribute table, as :func:`validate_layer` would.
+
+    The same schema, bounds and messages as :func:`validate_layer` on a
+    one-row table, without building one for a row of plain valid values (the
+    usual case: a service request already typed by its model).  Any other
+    row, an invalid one included, goes through :func:`validate_layer`, which
+    raises the error.
+
+    Parameters
+    ----------
+    name
+        An attribute table without geometry (``projects``, ``enaf_consumption``…).
+    record
+        The row's fields.
+
+    Returns
+    -------
+    dict
+        The schema's columns first, typed as Python values (``None`` where
+        missing), then the other fields as given.
+
+    Raises
+    ------
+    NotFoundError
+        ``name`` is not a layer, or is a spatial one.
+    LayerSchemaError
+        As :func:`validate_layer`.
+
+    Examples
+    --------
+    >>> row = validate_record("projects", {"project_id": "P1", "name": "Usine",
+    ...     "sector": "chimie", "area_min_ha": 2, "area_max_ha": 3, "jobs": 40})
+    >>> row["area_min_ha"], row["needs_rail"], row["max_slope_pct"]
+    (2.0, False, None)
+    """
+    schema = SCHEMAS.get(name)
+    if schema is None or schema.geometry is not None:
+        msg = f"validate_record validates attribute tables; {name!r} is not one"
+        raise NotFoundError(msg)
+    try:
+        return _plain_record(schema, record)
+    except _NotPlain:
+        row = validate_layer(name, pd.DataFrame([dict(record)]))
+    return {
+        str(c): None if pd.isna(v) else (v.item() if isinstance(v, np.generic) else v)
+        for c, v in row.iloc[0].items()
+    }
 
 
 def empty_layer(name: str) -> gpd.GeoDataFrame | pd.DataFrame:

@@ -17,7 +17,14 @@ from foncier._format import fr_compact
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
 from foncier.feasibility import Thresholds
 from foncier.io._common import check_content
-from foncier.layers import CRS_L93, Col, LoadReport, normalise_insee, validate_layer
+from foncier.layers import (
+    CRS_L93,
+    Col,
+    LoadReport,
+    normalise_insee,
+    validate_layer,
+    validate_record,
+)
 
 __all__ = [
     "MAX_TOP_K",
@@ -27,6 +34,9 @@ __all__ = [
     "check_preferred_communes",
     "check_top_k",
     "project_frame",
+    "project_record",
+    "record_in_territory",
+    "requirements_text",
     "project_requirements",
     "read_projects",
     "validate_projects",
@@ -228,13 +238,62 @@ def project_frame(project: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
     LayerSchemaError
         A missing ``area_min_ha`` or a wrong value.
     """
+    return validate_layer("projects", pd.DataFrame([_query_fields(project)]))
+
+
+def project_record(project: Mapping[str, Any] | pd.Series) -> dict[str, Any]:
+    """:func:`project_frame` as one validated record, without a table.
+
+    The same defaults, rules and messages (:func:`foncier.layers.validate_record`),
+    for the single-project queries of the service.
+
+    Parameters
+    ----------
+    project
+        Fields of the ``projects`` layer; ``area_min_ha`` at least.
+
+    Returns
+    -------
+    dict
+        The validated fields (``None`` where missing).
+
+    Raises
+    ------
+    LayerSchemaError
+        A missing ``area_min_ha`` or a wrong value.
+
+    Examples
+    --------
+    >>> project_record({"area_min_ha": 2})["area_max_ha"]
+    2.0
+    """
+    return validate_record("projects", _query_fields(project))
+
+
+def _query_fields(project: Mapping[str, Any] | pd.Series) -> dict[str, Any]:
+    """The fields of one queried project, identification fields defaulted."""
     data = {k: (None if v is None or v is pd.NA else v) for k, v in dict(project).items()}
     data.setdefault(Col.PROJECT_ID, "requête")
     data.setdefault(Col.NAME, str(data[Col.PROJECT_ID]))
     data.setdefault(Col.SECTOR, "")
     data.setdefault(Col.AREA_MAX_HA, data.get(Col.AREA_MIN_HA))
     data.setdefault(Col.JOBS, 0)
-    return validate_layer("projects", pd.DataFrame([data]))
+    return data
+
+
+def record_in_territory(project: Mapping[str, Any], limits: TerritoryLimits) -> None:
+    """:func:`check_in_territory` on one validated record (:func:`project_record`).
+
+    Raises
+    ------
+    LayerSchemaError
+        As :func:`check_in_territory`.
+    """
+    areas = (project[Col.AREA_MIN_HA], project[Col.AREA_MAX_HA])
+    inside = limits.area_ha <= 0 or all(a <= limits.area_ha for a in areas)
+    preferred = project.get(Col.PREFERRED_INSEE)
+    if not inside or (preferred is not None and preferred not in limits.insee):
+        check_in_territory(pd.DataFrame([dict(project)]), limits)  # words the error
 
 
 #: Largest number of land units a query may ask for.
@@ -319,25 +378,70 @@ def project_requirements(
         },
         index=pd.Index(projects[Col.PROJECT_ID].astype(str), name=Col.PROJECT_ID),
     )
-    templates = (
-        ("max_slope_pct", "pente ≤ {} %"),
-        ("max_dist_interchange_km", "échangeur à ≤ {} km"),
-        ("max_dist_rail_km", "fret ferroviaire à ≤ {} km"),
-        ("min_dist_housing_km", "habitations à ≥ {} km (Seveso)"),
-    )
     values = {col: table[col].to_numpy(dtype=float) for col in table.columns}
-    texts = []
-    for i, area in enumerate(values["min_area_ha"]):
-        parts = [f"surface ≥ {fr_compact(area, 2)} ha"]
-        parts += [
-            t.format(fr_compact(values[c][i])) for c, t in templates if np.isfinite(values[c][i])
-        ]
-        year = values["needed_by_year"][i]
-        if np.isfinite(year):
-            parts.append(f"terrain prêt en {year:.0f}")
-        texts.append(" ; ".join(parts))
-    table["text"] = texts
+    table["text"] = [
+        _requirements_sentence({col: float(v[i]) for col, v in values.items()})
+        for i in range(len(table))
+    ]
     return table
+
+
+def requirements_text(project: Mapping[str, Any], thresholds: Thresholds | None = None) -> str:
+    """The ``text`` of :func:`project_requirements` for one validated record.
+
+    Parameters
+    ----------
+    project
+        A validated project (:func:`project_record`).
+    thresholds
+        Constants of the rail and Seveso requirements.
+
+    Returns
+    -------
+    str
+        The requirements as a French sentence.
+
+    Examples
+    --------
+    >>> requirements_text(project_record({"area_min_ha": 2.5, "max_slope_pct": 6}))
+    'surface ≥ 2,5 ha ; pente ≤ 6 %'
+    """
+    th = thresholds or Thresholds()
+
+    def number(column: str) -> float:
+        value = project.get(column)
+        return np.nan if value is None else float(value)
+
+    return _requirements_sentence(
+        {
+            "min_area_ha": number(Col.AREA_MIN_HA),
+            "max_slope_pct": number(Col.MAX_SLOPE_PCT),
+            "max_dist_interchange_km": number(Col.MAX_DIST_INTERCHANGE_KM),
+            "max_dist_rail_km": th.rail_max_km if project.get(Col.NEEDS_RAIL) else np.nan,
+            "min_dist_housing_km": th.seveso_min_housing_km if project.get(Col.SEVESO) else np.nan,
+            "needed_by_year": number(Col.EARLIEST_YEAR),
+        }
+    )
+
+
+_REQUIREMENT_TEMPLATES = (
+    ("max_slope_pct", "pente ≤ {} %"),
+    ("max_dist_interchange_km", "échangeur à ≤ {} km"),
+    ("max_dist_rail_km", "fret ferroviaire à ≤ {} km"),
+    ("min_dist_housing_km", "habitations à ≥ {} km (Seveso)"),
+)
+
+
+def _requirements_sentence(values: Mapping[str, float]) -> str:
+    """The French sentence of one project's requirements (NaN: not required)."""
+    parts = [f"surface ≥ {fr_compact(values['min_area_ha'], 2)} ha"]
+    parts += [
+        t.format(fr_compact(values[c])) for c, t in _REQUIREMENT_TEMPLATES if np.isfinite(values[c])
+    ]
+    year = values["needed_by_year"]
+    if np.isfinite(year):
+        parts.append(f"terrain prêt en {year:.0f}")
+    return " ; ".join(parts)
 
 
 def _refuse_truncated_csv(path: Path, raw: pd.DataFrame) -> None:

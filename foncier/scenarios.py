@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -457,6 +458,8 @@ class Scenario:
     sensitivity: bool = False
     _inputs: MatchingInputs | None = field(default=None, init=False, repr=False, compare=False)
     _inputs_for: tuple[Any, ...] = field(default=(None,) * 5, init=False, repr=False, compare=False)
+    # the folder the scenario read its territory from itself (its land units are cached)
+    _folder: Path | None = field(default=None, init=False, repr=False, compare=False)
 
     def _check(self) -> None:
         check_objective(self.objective)
@@ -471,7 +474,8 @@ class Scenario:
         from foncier.territory import Territory
 
         if not isinstance(self.territory, Territory):
-            self.territory = Territory.from_folder(Path(self.territory))
+            self._folder = Path(self.territory)
+            self.territory = Territory.from_folder(self._folder)
         self.territory.require_commune_geometries("l'affectation des projets et leur recherche")
         return self.territory
 
@@ -492,12 +496,17 @@ class Scenario:
         supply_s = 0.0
         if self.units is None:
             from foncier.supply import land_units
+            from foncier.units_cache import folder_land_units
 
             if step:
                 step("offre foncière")
             clock = time.perf_counter()
-            self.units = land_units(
-                self._territory(),
+            territory = self._territory()
+            # a Territory given in memory may differ from any folder: computed, not cached
+            folder = self._folder
+            supply = land_units if folder is None else partial(folder_land_units, folder)
+            self.units = supply(
+                territory,
                 progress=progress,
                 unknown_land_cover=rules.unknown_land_cover,
                 friches_count=rules.friches_count,

@@ -22,6 +22,15 @@ from foncier.territory import Territory
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _units_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Cached land units in a folder of the test session, never the user's cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("FONCIER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 def grid(n: int = 3, size: float = 100.0, x0: float = 700_000.0, y0: float = 6_300_000.0):
     """An n x n grid of size-metre squares in EPSG:2154, row-major from the lower left."""
     return [

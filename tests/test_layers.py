@@ -17,7 +17,14 @@ from foncier.errors import (
     LayerSchemaError,
     NotFoundError,
 )
-from foncier.layers import LoadReport, empty_layer, normalise_insee, validate_layer
+from foncier.layers import (
+    SCHEMAS,
+    LoadReport,
+    empty_layer,
+    normalise_insee,
+    validate_layer,
+    validate_record,
+)
 
 
 def test_valid_parcels_are_returned_clean(grid_parcels):
@@ -254,3 +261,85 @@ def test_coordinates_outside_the_declared_crs_are_refused_by_default(crs, coords
     )
     with pytest.raises(CRSError, match="communes"):
         validate_layer("communes", gdf)
+
+
+# -- one row without a table: validate_record against validate_layer ------------------------
+_PROJECT_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 200_000),
+    st.floats(-1e6, 1e6),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e12, 20_000.0]),
+    st.sampled_from(["", " P1 ", "30007", "3007", "2A004", "oui", "non", "2.5", "abc", "1e3"]),
+)
+_PROJECT_COLUMNS = SCHEMAS["projects"].column_names
+
+
+def _valid_project() -> dict[str, object]:
+    return {
+        "project_id": "P1",
+        "name": "Usine",
+        "sector": "chimie",
+        "area_min_ha": 2.5,
+        "area_max_ha": 3,
+        "jobs": 40,
+    }
+
+
+def _outcome(validate: object) -> tuple[str, object]:
+    try:
+        return "ok", validate()  # type: ignore[operator]
+    except LayerSchemaError as exc:
+        return "error", str(exc)
+
+
+@given(st.dictionaries(st.sampled_from(_PROJECT_COLUMNS), _PROJECT_VALUES, max_size=6))
+def test_validate_record_agrees_with_validate_layer(changes: dict[str, object]) -> None:
+    row = {**_valid_project(), **changes}
+    fast = _outcome(lambda: validate_record("projects", row))
+    table = _outcome(lambda: validate_layer("projects", pd.DataFrame([row])))
+    assert fast[0] == table[0]
+    if fast[0] == "error":
+        assert fast[1] == table[1]
+        return
+    got = pd.DataFrame([fast[1]])
+    expected = table[1]
+    assert list(got.columns) == list(expected.columns)
+    for col in expected.columns:
+        a, b = got[col].iloc[0], expected[col].iloc[0]
+        assert (pd.isna(a) and pd.isna(b)) or a == b, col
+
+
+def test_validate_record_plain_row() -> None:
+    row = validate_record(
+        "projects", {**_valid_project(), "preferred_insee": " 1001", "max_slope_pct": 6}
+    )
+    assert row["preferred_insee"] == "01001"
+    assert row["area_max_ha"] == 3.0 and isinstance(row["area_max_ha"], float)
+    assert row["jobs"] == 40 and row["investment_eur"] == 0.0
+    assert row["needs_rail"] is False and row["earliest_year"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "column"),
+    [
+        ({"area_min_ha": -1.0}, "area_min_ha"),
+        ({"area_min_ha": 20_000.0}, "area_min_ha"),
+        ({"jobs": 2.5}, "jobs"),
+        ({"area_min_ha": 5.0}, "area_min_ha"),  # above area_max_ha
+        ({"preferred_insee": "ABCDE"}, "preferred_insee"),
+    ],
+)
+def test_validate_record_errors_as_the_table(change: dict[str, object], column: str) -> None:
+    row = {**_valid_project(), **change}
+    with pytest.raises(LayerSchemaError, match=column) as fast:
+        validate_record("projects", row)
+    with pytest.raises(LayerSchemaError) as table:
+        validate_layer("projects", pd.DataFrame([row]))
+    assert str(fast.value) == str(table.value)
+
+
+def test_missing_key_named_by_its_line() -> None:
+    rows = pd.DataFrame([_valid_project(), {**_valid_project(), "project_id": None}])
+    with pytest.raises(LayerSchemaError, match=r"project_id.*missing values in rows: 'ligne 2'"):
+        validate_layer("projects", rows)

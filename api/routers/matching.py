@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Body
 
 from api.deps import Context
 from api.models import ErrorOut, MatchCandidate, MatchQuery, MatchResponse
 from api.tables import records
-from foncier.explain import query_prepared, with_place_names
-from foncier.projects import check_in_territory, project_frame, project_requirements
+from foncier.explain import query_prepared
+from foncier.layers import UnitCol
+from foncier.projects import project_record, record_in_territory, requirements_text
 
 router = APIRouter(prefix="/match", tags=["matching"])
 
@@ -47,22 +47,25 @@ def match_query(
     negative, infinite or implausible number, or an area larger than the
     territory → 422 naming the field.
     """
-    # the one project, validated once with the projects layer schema (LayerSchemaError),
+    # the one project, validated as a record with the projects layer schema (LayerSchemaError),
     # then with the rules the schema cannot state: a commune of the territory, an area
     # within the territory's
-    project = project_frame(body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True))
-    project.attrs = {}  # pandas deep-copies attrs (its load report) on every operation
-    check_in_territory(project, ctx.territory_limits())
+    project = project_record(body.model_dump(exclude={"k", "pool", "rules"}, exclude_none=True))
+    record_in_territory(project, ctx.territory_limits())
     inputs = ctx.inputs(body.pool, body.rules)
     # units, pools and their arrays are prepared once per decision-log version
     top = query_prepared(
         project, ctx.query_units(body.pool, body.rules), k=body.k, charging=inputs.charging
     )
-    top = with_place_names(top, ctx.territory, ctx.place_names())
-    requirements = project_requirements(project)
+    # the place names of with_place_names, looked up per row; the response model
+    # validates the candidates once, on the way out
+    labels = ctx.place_labels()
     return MatchResponse(
-        requirements=str(requirements["text"].iloc[0]),
+        requirements=requirements_text(project),
         pool=body.pool,
         rules=inputs.rules.name,
-        candidates=[MatchCandidate(**row) for row in records(pd.DataFrame(top))],
+        candidates=[
+            MatchCandidate.model_construct(**row, **labels[row[UnitCol.UNIT_ID]])
+            for row in records(top)
+        ],
     )

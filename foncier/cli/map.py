@@ -67,7 +67,11 @@ def map_command(
     check_file(output, "map", force=force, inputs=inputs)
     t = load_territory(territory)
     if scenario_dir is None:
-        m = territory_map(t, colour_by=colour_by, inline_assets=offline)
+        from foncier.units_cache import folder_land_units
+
+        # the folder's land units, read back when its files were screened before
+        units = folder_land_units(territory, t)
+        m = territory_map(t, units, colour_by=colour_by, inline_assets=offline)
     else:
         from foncier.scenarios import ScenarioResult
 

@@ -122,9 +122,11 @@ def query(
     fits, the reason and what would unlock it are printed.
     """
     from foncier.errors import FoncierError
+    from foncier.inputs import resolve_rules
     from foncier.layers import Col
     from foncier.scenarios import Scenario
     from foncier.territory import Territory
+    from foncier.units_cache import folder_land_units
 
     t = Territory.from_folder(territory)
     given = {_FIELDS[k_]: v for k_, v in requirements.items() if v is not None}
@@ -148,7 +150,17 @@ def query(
         raise FoncierError(msg)
     else:
         fields = given
-    scenario = Scenario(t, rules=rules_name, pool=pool, committed=committed, decisions=decisions)
+    rules = resolve_rules(rules_name)
+    # the folder's land units, read back when its files were screened before
+    units = folder_land_units(
+        territory,
+        t,
+        unknown_land_cover=rules.unknown_land_cover,
+        friches_count=rules.friches_count,
+    )
+    scenario = Scenario(
+        t, rules=rules, pool=pool, committed=committed, decisions=decisions, units=units
+    )
     top = scenario.query(fields, k=k)
     if fmt == "json":
         click.echo(top.to_json(orient="records", force_ascii=False, indent=2))

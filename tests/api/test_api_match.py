@@ -164,3 +164,15 @@ def test_query_gives_the_answer_computed_from_scratch(shared_client: TestClient,
     expected, requirements = _slow_answer(ctx, MatchQuery(**body))
     assert got.requirements == requirements
     assert got.candidates == [MatchCandidate(**row) for row in records(expected)]
+
+
+def test_request_threads_bound_the_threadpool(make_client: Any) -> None:
+    import anyio.to_thread
+
+    async def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    with make_client(request_threads=3) as client:
+        assert client.portal is not None
+        assert client.portal.call(tokens) == 3
+        assert client.post("/match/query", json={"area_min_ha": 1}).status_code == 200

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 import shapely
 from fastapi.testclient import TestClient
 
+from api.geojson import page_features
 from api.models import BudgetTable, FeatureCollection, Health, LayerList, TerritorySummary
 from foncier.supply import land_units
 from foncier.territory import Territory
@@ -209,3 +213,12 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
     assert "examples" in body
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     assert "404" in paths["/layers/{name}"]["get"]["responses"]
+
+
+def test_page_features_as_geopandas_writes_them(api_territory: Path) -> None:
+    territory = Territory.from_folder(api_territory)
+    for name, layer in territory.iter_layers():
+        page = layer.to_crs("EPSG:4326").iloc[::7].head(60)
+        for drop_id in (True, False):
+            expected = page.to_geo_dict(na="null", drop_id=drop_id)["features"]
+            assert json.dumps(page_features(page, drop_id=drop_id)) == json.dumps(expected), name
