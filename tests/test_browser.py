@@ -232,12 +232,13 @@ def test_scenario_map_in_chromium(browser, scenario_page, scenario_dir, units):
         before = view.paths()
         view.toggle(LAYER_NAMES["placements"])
         hosts = result.assignments["unit_id"].nunique()
-        assert before - view.paths() == 2 * hosts  # an outline and a marker per host unit
+        # a lot per placed project, an outline and a marker per host unit
+        assert before - view.paths() == len(result.assignments) + 2 * hosts
         view.toggle(LAYER_NAMES["placements"])
 
         placed = result.assignments.iloc[0]
-        unit = units.set_index("unit_id").loc[placed.unit_id]
-        text = view.click_at(*_inside_point(unit.geometry, units.crs))
+        lot = result.placements.set_index("project_id").loc[placed.project_id]
+        text = view.click_at(*_inside_point(lot.geometry, result.placements.crs))
         assert placed.project_id in text
         assert placed.zan_cost in text
         assert fr_number(placed.area_ha, 2, "ha") in text
