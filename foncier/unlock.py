@@ -77,8 +77,9 @@ _TOL = 1e-6
 _YEARS_SCALE = 5.0
 #: Cost of giving up rail freight.
 _RAIL_COST = 1.0
-#: A minimal area is not reduced by more than half to fit the room left on a unit.
-_MAX_AREA_CUT = 0.5
+#: A minimal area is not reduced by more than a quarter (to fit a unit, or the room left on
+#: it): beyond, the hint would describe another project.
+_MAX_AREA_CUT = 0.25
 #: Changes verified per project (cheapest first).
 VERIFIED_PER_PROJECT = 2
 #: Seconds of each verifying solve.
@@ -151,6 +152,7 @@ def _candidates(s: UnlockSetup, rows: np.ndarray) -> pd.DataFrame:
         "rail": needed["rail"],
         "year": _ceil(needed["year"], 1.0),
     }
+    blocked = blocked | (new["area"] < (1 - _MAX_AREA_CUT) * area)  # NaN: not needed
     cost = np.zeros((n_p, n_u))
     with np.errstate(invalid="ignore", divide="ignore"):
         cost += np.nan_to_num((area - new["area"]) / area)

@@ -78,6 +78,21 @@ def test_every_failing_requirement_is_relaxed_at_once():
     assert again.assignments["project_id"].tolist() == ["P1"]
 
 
+def test_a_minimal_area_is_never_cut_by_more_than_a_quarter():
+    # 4 ha on a 2.9 ha unit would need a 27.5 % cut: no hint; on a 3.1 ha unit (22.5 %) it is one
+    projects = projects_table(area_min_ha=4.0)
+    for net, hinted in ((2.9, False), (3.1, True)):
+        units = units_table(net_area_ha=net)
+        r = match_projects(projects, units, pd.Series({"30007": 9.0}), pools_of(units))
+        row = r.unmatched.iloc[0]
+        assert row["reason_code"] == "infeasible"
+        if hinted:
+            assert (row["unlock_field"], row["unlock_value"]) == ("area_min_ha", "3.1")
+            assert row["unlock_verified"]
+        else:
+            assert pd.isna(row["unlock_field"]) and not row["unlock_verified"]
+
+
 def test_zoning_cannot_be_unlocked():
     units = units_table(zone_type="A")
     r = match_projects(projects_table(), units, pd.Series({"30007": 9.0}), pools_of(units))
