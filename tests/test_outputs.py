@@ -592,7 +592,7 @@ def test_cli_bug_is_one_line_with_a_log_file(mini_folder: Path, monkeypatch, tmp
 
 
 USAGE_ERRORS = {
-    "missing argument": (["info"], "l'argument 'TERRITORY' est obligatoire"),
+    "missing argument": (["info"], "l'argument 'TERRITOIRE' est obligatoire"),
     "missing option": (["match", "."], "l'option '-o' / '--output' est obligatoire"),
     "unknown option": (["info", ".", "--nope"], "option inconnue --nope"),
     "close option": (["info", ".", "--jso"], "vouliez-vous dire --json"),
@@ -618,9 +618,9 @@ def test_cli_usage_errors_are_one_french_line(case):
 
 
 def test_cli_help_and_version_still_exit_zero():
-    assert run("-h").exit_code == 0 and "Commands" in run("-h").output
+    assert run("-h").exit_code == 0 and "Commandes" in run("-h").output
     assert run("--version").exit_code == 0
-    assert run().exit_code == 0 and "Commands" in run().output
+    assert run().exit_code == 0 and "Commandes" in run().output
 
 
 def test_progress_bar_is_closed_before_the_message(mini_folder: Path, monkeypatch, tmp_path):

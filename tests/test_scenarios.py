@@ -80,7 +80,15 @@ def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):
     assert (
         um["reason_code"]
         .isin(
-            ["no_land", "infeasible", "blocked_by_zan", "outcompeted", "not_worth", "not_selected"]
+            [
+                "no_land",
+                "infeasible",
+                "blocked_by_zan",
+                "outcompeted",
+                "not_worth",
+                "not_selected",
+                "no_lot",
+            ]
         )
         .all()
     )
@@ -275,5 +283,9 @@ def test_relaxed_scenario_started_from_the_previous_result_never_places_fewer_jo
     at = relaxed["unit_id"] == row["unlock_unit_id"]
     relaxed.loc[at, "net_area_ha"] += 1.0
     again = Scenario(sample, units=relaxed).run(start=first)
-    assert again.totals["jobs_placed"] >= first.totals["jobs_placed"]
+    # the solver, started from the first solution, never does worse; the lots laid out
+    # afterwards may take placements out where the extra hectare has no parcel behind it
     assert again.match.solve.objective >= first.match.solve.objective - 1e-6
+    lost = again.unmatched[again.unmatched["reason_code"] == "no_lot"]
+    jobs_lost = lost["jobs"].sum()
+    assert again.totals["jobs_placed"] + jobs_lost >= first.totals["jobs_placed"]
