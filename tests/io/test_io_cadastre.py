@@ -220,7 +220,7 @@ def test_shapefile_without_prj_is_refused_with_its_name(tmp_path):
     )
     gdf.to_file(tmp_path / "parcelles.shp", engine="pyogrio")
     (tmp_path / "parcelles.prj").unlink()
-    with pytest.raises(CRSError, match=r"parcelles.shp.*no CRS"):
+    with pytest.raises(CRSError, match=r"parcelles.shp.*aucun SCR"):
         read_cadastre(tmp_path / "parcelles.shp")
 
 
@@ -234,7 +234,7 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path):
         crs="EPSG:2154",
     )
     gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
-    with pytest.warns(GeometryRepairedWarning, match="repaired 1 invalid"):
+    with pytest.warns(GeometryRepairedWarning, match=r"1 géométrie\(s\) invalide\(s\) réparée"):
         parcels = read_cadastre(tmp_path / "p.gpkg")
     report = parcels.attrs["load_report"]
     assert report.geometries_repaired == 1 and report.repaired_ids == [IDS[0]]
