@@ -85,7 +85,7 @@ def read_epci_membership(path: PathLike) -> pd.DataFrame:
 
 def _read_boundaries(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     src = str(path)
-    raw = read_vector(path, what="communes", layer=layer)
+    raw = read_vector(path, what="des communes", layer=layer)
     code = find_column(
         raw.columns, "code", "insee_com", "insee", "code_insee", "id", required=True, source=src
     )

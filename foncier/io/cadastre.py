@@ -156,7 +156,7 @@ def read_cadastre(
 
 
 def _read_buildings_one(path: PathLike) -> gpd.GeoDataFrame:
-    raw = read_vector(path, what="cadastre buildings")
+    raw = read_vector(path, what="des bâtiments du cadastre")
     src = str(path)
     if raw.crs is None:
         msg = f"{src}: the buildings file has no CRS; Etalab files are in EPSG:4326 (GeoJSON)"

@@ -124,7 +124,7 @@ def read_constraints(
     if not isinstance(kind, str) and field is None:
         msg = "a mapping of values to constraint kinds needs field=, the field holding the values"
         raise LayerSchemaError(msg)
-    raw = read_vector(path, what="constraints", layer=layer)
+    raw = read_vector(path, what="des contraintes", layer=layer)
     report = LoadReport("constraints", source=src, rows_read=len(raw))
     if isinstance(kind, str):
         kinds_of = pd.Series(kind, index=raw.index, dtype=object)
@@ -190,7 +190,7 @@ def read_infrastructure(path: PathLike, kind: str, *, layer: str | None = None) 
     """
     _check_kind(kind, INFRA_KINDS, "infrastructure")
     src = str(path)
-    raw = read_vector(path, what="infrastructure", layer=layer)
+    raw = read_vector(path, what="des infrastructures", layer=layer)
     report = LoadReport("infrastructure", source=src, rows_read=len(raw))
     ids, names = _ids_and_names(raw, kind)
     gdf = gpd.GeoDataFrame(

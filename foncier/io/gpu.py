@@ -449,7 +449,7 @@ def _dbf_encoding(path: Path) -> str | None:
 
 
 def _read_one(path: PathLike, index_start: int) -> gpd.GeoDataFrame:
-    raw = read_vector(path, what="GPU zoning", encoding=_dbf_encoding(Path(path)))
+    raw = read_vector(path, what="de zonage du GPU", encoding=_dbf_encoding(Path(path)))
     src = str(path)
     libelle = find_column(raw.columns, "libelle")
     typezone = find_column(raw.columns, "typezone")
