@@ -141,7 +141,7 @@ def test_dem_without_crs_or_corrupt(tmp_path):
         path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32"
     ) as dst:
         dst.write(np.ones((2, 2), dtype="float32"), 1)
-    with pytest.raises(CRSError, match="nocrs.tif.*no CRS"):
+    with pytest.raises(CRSError, match="nocrs.tif.*pas de SCR"):
         reproject_dem(path, tmp_path / "out.tif")
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"II*\x00garbage")
