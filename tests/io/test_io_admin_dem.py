@@ -68,7 +68,7 @@ def test_bad_epci_json(tmp_path):
     with pytest.raises(DataSourceError, match=r"epci.json.*pas un JSON valide.*tronqué"):
         read_epci_membership(path)
     path.write_text('{"code": "200066918"}')
-    with pytest.raises(DataSourceError, match="attendu le JSON des EPCI de decoupage-administratif"):
+    with pytest.raises(DataSourceError, match="attendu le JSON des EPCI de decoupage"):
         read_epci_membership(path)
 
 
