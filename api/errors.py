@@ -101,8 +101,11 @@ STATUS_CODES: dict[type[Exception], int] = {
     FoncierError: 400,
 }
 
-# "column 'x'" names the field; a row check reads "column 'key': y is larger than z", naming y.
-_FIELD_RE = re.compile(r"(?:column|colonne|paramètre) '([A-Za-z0-9_/]+)'(?:: ([a-z_]+) is )?")
+# Without a column on the exception, "colonne 'x'" (or "paramètre 'x'") in its message names the
+# field; a row check reading "colonne 'key' : y est … z" names y.
+_FIELD_RE = re.compile(
+    r"(?:column|colonne|paramètre) '([A-Za-z0-9_/]+)'(?: ?: ([a-z_]+) (?:is|est) )?"
+)
 
 #: What to do, by status code, when the error itself gives no better hint.
 HINTS: dict[int, str] = {
@@ -132,12 +135,15 @@ def status_code(exc: Exception) -> int:
 def error_body(exc: Exception) -> dict[str, Any]:
     """The JSON body of an error: class, message, hint and the field it names, if any."""
     message = str(exc)
-    match = _FIELD_RE.search(message)
+    field = getattr(exc, "column", None)
+    if field is None:
+        match = _FIELD_RE.search(message)
+        field = (match.group(2) or match.group(1)) if match else None
     body: dict[str, Any] = {
         "error": type(exc).__name__,
         "detail": message,
         "hint": HINTS.get(status_code(exc)),
-        "field": (match.group(2) or match.group(1)) if match else None,
+        "field": field,
     }
     if isinstance(exc, ReferencedProjectError):
         body["decision_ids"] = exc.decision_ids

@@ -105,7 +105,9 @@ class ErrorOut(BaseModel):
     """The body of every 4xx and 5xx: error class, message, what to do, and the field named."""
 
     error: str = Field(examples=["LayerSchemaError"])
-    detail: str = Field(examples=["projects layer, column 'area_min_ha': values below the minimum"])
+    detail: str = Field(
+        examples=["couche projects, colonne 'area_min_ha' : valeurs sous le minimum 0"]
+    )
     hint: str | None = Field(
         default=None,
         examples=[

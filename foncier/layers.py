@@ -37,6 +37,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 
+from foncier._format import fr_number
 from foncier.choices import CONSTRAINT_KINDS
 from foncier.errors import (
     CRSError,
@@ -568,7 +569,7 @@ SCHEMAS: dict[str, LayerSchema] = {
             None,
             "industrial projects looking for land (the demand)",
             checks=(
-                (Col.AREA_MIN_HA, "area_min_ha is larger than area_max_ha", _area_min_above_max),
+                (Col.AREA_MIN_HA, "area_min_ha supérieure à area_max_ha", _area_min_above_max),
             ),
         ),
     )
@@ -640,7 +641,7 @@ def _first(values: Iterable[Any], n: int = 5) -> str:
     # numpy scalars print as plain numbers (-1.0, not np.float64(-1.0))
     vals = [v.item() if isinstance(v, np.generic) else v for v in values]
     shown = ", ".join(repr(v) for v in vals[:n])
-    return shown + (f" … ({len(vals)} in all)" if len(vals) > n else "")
+    return shown + (f" … ({fr_number(len(vals), 0)} en tout)" if len(vals) > n else "")
 
 
 def is_activity_zone(zones: pd.DataFrame) -> np.ndarray:
@@ -733,7 +734,7 @@ _FALSE = {"false", "0", "0.0", "non", "no", "faux", "n", "f", ""}
 
 
 def _fail(schema: LayerSchema, column: str, problem: str, bad: Iterable[Any], fix: str) -> None:
-    msg = f"{schema.name} layer, column {column!r}: {problem}: {_first(bad)}. {fix}"
+    msg = f"couche {schema.name}, colonne {column!r} : {problem} : {_first(bad)}. {fix}"
     raise LayerSchemaError(msg, column=column)
 
 
@@ -751,7 +752,7 @@ def _check_range(schema: LayerSchema, col: Column, num: pd.Series) -> None:
             f"{_first(num[infinite].unique())}. Donnez un nombre fini (ou laissez la cellule "
             "vide si la colonne l'admet)."
         )
-        raise LayerSchemaError(msg)
+        raise LayerSchemaError(msg, column=col.name)
     if col.maximum is not None:
         above = values > col.maximum
         if above.any():
@@ -760,7 +761,7 @@ def _check_range(schema: LayerSchema, col: Column, num: pd.Series) -> None:
                 f"plausible {_fmt_bound(col.maximum)} : {_first(num[above].unique())}. "
                 "Vérifiez les unités et la saisie de cette colonne."
             )
-            raise LayerSchemaError(msg)
+            raise LayerSchemaError(msg, column=col.name)
 
 
 def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
@@ -773,9 +774,9 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
                 _fail(
                     schema,
                     col.name,
-                    "malformed codes",
+                    "codes mal formés",
                     bad.unique(),
-                    f"Expected codes matching {col.pattern.pattern}.",
+                    f"Attendu des codes de la forme {col.pattern.pattern}.",
                 )
         return out
     if col.kind == "str":
@@ -794,9 +795,9 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
                     _fail(
                         schema,
                         col.name,
-                        "non-numeric values",
+                        "valeurs non numériques",
                         bad.unique(),
-                        "Expected numbers (use '.' as the decimal separator).",
+                        "Attendu des nombres (avec '.' comme séparateur décimal).",
                     )
         _check_range(schema, col, num)
         if col.kind == "int":
@@ -804,8 +805,8 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
             frac = values % 1 != 0
             if frac.any():
                 _fail(
-                    schema, col.name, "non-integer values", values[frac].unique(),
-                    "Expected whole numbers.",
+                    schema, col.name, "valeurs non entières", values[frac].unique(),
+                    "Attendu des nombres entiers.",
                 )  # fmt: skip
             # nullable until the missing values are checked (see _check_columns)
             return num.astype("Int64")
@@ -820,9 +821,9 @@ def _coerce(schema: LayerSchema, col: Column, s: pd.Series) -> pd.Series:
         _fail(
             schema,
             col.name,
-            "values that are not booleans",
+            "valeurs qui ne sont pas des booléens",
             s[bad.index].unique(),
-            "Expected true/false, 1/0 or oui/non.",
+            "Attendu true/false, 1/0 ou oui/non.",
         )
     out = low.isin(_TRUE)
     if col.default is not None:
@@ -854,10 +855,13 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
         if col.required:
             hint = ""
             if col.name.lower() in lower:
-                hint = f" A column {lower[col.name.lower()]!r} exists: rename it to {col.name!r}."
+                hint = (
+                    f" Une colonne {lower[col.name.lower()]!r} existe : "
+                    f"renommez-la en {col.name!r}."
+                )
             msg = (
-                f"{schema.name} layer is missing the required column {col.name!r}; "
-                f"expected columns {schema.column_names}, received {list(df.columns)}.{hint}"
+                f"couche {schema.name} : il manque la colonne obligatoire {col.name!r} ; "
+                f"colonnes attendues {schema.column_names}, reçues {list(df.columns)}.{hint}"
             )
             raise LayerSchemaError(msg, column=col.name)
         out[col.name] = col.default
@@ -870,9 +874,9 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
             _fail(
                 schema,
                 col.name,
-                "missing values in rows",
+                "valeurs manquantes aux lignes",
                 labels,
-                "Fill them in or drop those rows.",
+                "Renseignez-les ou retirez ces lignes.",
             )
         if col.allowed is not None:
             bad = ~missing & ~np.isin(s.to_numpy(dtype=object), col.allowed)
@@ -880,9 +884,9 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
                 _fail(
                     schema,
                     col.name,
-                    "unknown values",
+                    "valeurs inconnues",
                     s[bad].unique(),
-                    f"Allowed values are {list(col.allowed)}.",
+                    f"Valeurs possibles : {list(col.allowed)}.",
                 )
         if col.minimum is not None:
             values = s.to_numpy(dtype="float64", na_value=np.nan)
@@ -891,9 +895,9 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
                 _fail(
                     schema,
                     col.name,
-                    f"values below the minimum {col.minimum:g}",
+                    f"valeurs sous le minimum {_fmt_bound(col.minimum)}",
                     s[bad].unique(),
-                    "Check the units and signs of this column.",
+                    "Vérifiez les unités et les signes de cette colonne.",
                 )
         if col.kind == "int" and not col.nullable:
             s = s.astype("int64")
@@ -904,9 +908,9 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
         _fail(
             schema,
             "/".join(schema.key),
-            "duplicate keys",
+            "clés en double",
             labels,
-            "Each key must identify exactly one row.",
+            "Chaque clé doit désigner une seule ligne.",
         )
     for column, description, check in schema.checks:
         bad_rows = check(out).fillna(False).astype(bool)
@@ -914,9 +918,9 @@ def _check_columns(schema: LayerSchema, df: pd.DataFrame) -> pd.DataFrame:
             _fail(
                 schema,
                 column,
-                f"{description} in rows",
+                f"{description} aux lignes",
                 _key_labels(out, schema, bad_rows),
-                "Correct those rows.",
+                "Corrigez ces lignes.",
             )
     extra = [c for c in out.columns if c not in schema.column_names and c != Col.GEOMETRY]
     return out[schema.column_names + extra]
@@ -1001,9 +1005,9 @@ def check_area_of_use(name: str, gdf: gpd.GeoDataFrame) -> None:
 def _to_l93(schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = (
-            f"{schema.name} layer has no CRS; expected EPSG:2154 or a CRS that can be "
-            "reprojected to it. Set it with GeoDataFrame.set_crs(...) or fix the source file "
-            "(e.g. a missing .prj next to a shapefile)."
+            f"couche {schema.name} : aucun SCR déclaré ; attendu EPSG:2154 ou un SCR "
+            "reprojetable vers lui. Déclarez-le avec GeoDataFrame.set_crs(...) ou corrigez le "
+            "fichier source (par exemple un .prj manquant à côté d'un shapefile)."
         )
         raise CRSError(msg)
     crs = CRS.from_user_input(gdf.crs)
@@ -1014,13 +1018,17 @@ def _to_l93(schema: LayerSchema, gdf: gpd.GeoDataFrame, report: LoadReport) -> g
     try:
         out = gdf.to_crs(CRS_L93)
     except Exception as exc:
-        msg = f"{schema.name} layer: cannot reproject from {report.crs_in} to {CRS_L93}: {exc}"
+        msg = (
+            f"couche {schema.name} : impossible de reprojeter de {report.crs_in} vers "
+            f"{CRS_L93} : {exc}"
+        )
         raise CRSError(msg) from exc
     bad = ~np.isfinite(out.geometry.bounds.to_numpy()).all(axis=1) & ~out.geometry.is_empty
     if bad.any():
         msg = (
-            f"{schema.name} layer: {int(bad.sum())} geometries fall outside the area of "
-            f"{CRS_L93} after reprojection from {report.crs_in}; is the declared CRS right?"
+            f"couche {schema.name} : {fr_number(int(bad.sum()), 0)} géométrie(s) hors du "
+            f"domaine de {CRS_L93} après reprojection depuis {report.crs_in} ; "
+            "le SCR déclaré est-il juste ?"
         )
         raise CRSError(msg)
     report.reprojected = True
@@ -1062,8 +1070,9 @@ def _fix_geometries(
     if empty.any():
         labels = _key_labels(gdf, schema, pd.Series(empty, index=gdf.index))
         msg = (
-            f"{schema.name} layer has {int(empty.sum())} null or empty geometries, rows "
-            f"{_first(labels)}. Give them a geometry or drop them before loading."
+            f"couche {schema.name} : {fr_number(int(empty.sum()), 0)} géométrie(s) nulle(s) ou "
+            f"vide(s), lignes {_first(labels)}. Donnez-leur une géométrie ou retirez-les avant le "
+            "chargement."
         )
         raise GeometryError(msg)
     invalid = np.zeros(len(geoms), dtype=bool) if known_valid else ~shapely.is_valid(geoms)
@@ -1076,8 +1085,9 @@ def _fix_geometries(
             labels = _key_labels(gdf, schema, pd.Series(invalid, index=gdf.index))
             bad_labels = [labels[i] for i in np.flatnonzero(lost)]
             msg = (
-                f"{schema.name} layer: {int(lost.sum())} invalid geometries have no "
-                f"polygonal part once repaired, rows {_first(bad_labels)}; fix them in a GIS."
+                f"couche {schema.name} : {fr_number(int(lost.sum()), 0)} géométrie(s) invalide(s) "
+                f"sans partie polygonale une fois réparée(s), lignes {_first(bad_labels)} ; "
+                "corrigez-les dans un SIG."
             )
             raise GeometryError(msg)
         geoms = geoms.copy()
@@ -1086,8 +1096,8 @@ def _fix_geometries(
         report.geometries_repaired += int(invalid.sum())
         report.repaired_ids.extend(labels[:20])
         warnings.warn(
-            f"{schema.name} layer: repaired {int(invalid.sum())} invalid geometries with "
-            f"shapely.make_valid (rows {_first(labels)})",
+            f"couche {schema.name} : {fr_number(int(invalid.sum()), 0)} géométrie(s) invalide(s) "
+            f"réparée(s) par shapely.make_valid (lignes {_first(labels)})",
             GeometryRepairedWarning,
             stacklevel=3,
         )
@@ -1097,8 +1107,8 @@ def _fix_geometries(
         labels = _key_labels(gdf, schema, pd.Series(wrong, index=gdf.index))
         names = gpd.GeoSeries(geoms[wrong]).geom_type
         msg = (
-            f"{schema.name} layer expects {schema.geometry} geometries; rows {_first(labels)} "
-            f"are {_first(names.unique())}."
+            f"couche {schema.name} : géométries {schema.geometry!r} attendues ; les lignes "
+            f"{_first(labels)} sont de type {_first(names.unique())}."
         )
         raise GeometryError(msg)
     return gdf
@@ -1166,7 +1176,7 @@ def validate_layer(
     np.float64(10000.0)
     """
     if name not in SCHEMAS:
-        msg = f"unknown layer {name!r}; known layers are {list(LAYER_NAMES)}"
+        msg = f"couche inconnue {name!r} ; couches connues : {list(LAYER_NAMES)}"
         raise NotFoundError(msg)
     schema = SCHEMAS[name]
     report = report if report is not None else LoadReport(name)
@@ -1180,8 +1190,8 @@ def validate_layer(
         return out
     if not isinstance(data, gpd.GeoDataFrame):
         msg = (
-            f"{name} layer must be a GeoDataFrame with a geometry column; "
-            f"received a {type(data).__name__}"
+            f"couche {name} : attendu un GeoDataFrame avec une colonne de géométrie ; "
+            f"reçu un {type(data).__name__}"
         )
         raise GeometryError(msg)
     gdf = data.rename_geometry(Col.GEOMETRY) if data.geometry.name != Col.GEOMETRY else data
@@ -1308,7 +1318,7 @@ def validate_record(name: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """
     schema = SCHEMAS.get(name)
     if schema is None or schema.geometry is not None:
-        msg = f"validate_record validates attribute tables; {name!r} is not one"
+        msg = f"validate_record ne valide que les tables attributaires ; {name!r} n'en est pas une"
         raise NotFoundError(msg)
     try:
         return _plain_record(schema, record)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyogrio.errors
 
-from foncier._format import fr_compact
+from foncier._format import fr_compact, fr_number
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
 from foncier.feasibility import Thresholds
 from foncier.io._common import check_content
@@ -208,9 +208,9 @@ def _check_preferred(projects: pd.DataFrame, known: set[str] | frozenset[str]) -
             for p, c in zip(bad[Col.PROJECT_ID], bad[Col.PREFERRED_INSEE], strict=True)
         ]
         msg = (
-            f"projects layer, column {Col.PREFERRED_INSEE!r}: communes not in the territory: "
-            f"{', '.join(pairs[:5])}{' …' if len(pairs) > 5 else ''}. Use the INSEE code of one of "
-            f"its {len(known)} communes, or leave the cell empty."
+            f"couche projects, colonne {Col.PREFERRED_INSEE!r} : communes hors du territoire : "
+            f"{', '.join(pairs[:5])}{' …' if len(pairs) > 5 else ''}. Donnez le code INSEE de "
+            f"l'une de ses {fr_number(len(known), 0)} communes, ou laissez la cellule vide."
         )
         raise LayerSchemaError(msg, column=Col.PREFERRED_INSEE)
     return projects

@@ -178,7 +178,7 @@ PROJECT_FILES: list[tuple[str, str, Callable[[Path], bytes], type[Exception], li
     ("area-over-territory", "p.csv", lambda t: _csv("P1,U,c,2000,3000,40,0,"), LayerSchemaError,
      ["area_min_ha", "plus grandes que le territoire", "900 ha"]),
     ("insee-outside", "p.csv", lambda t: _csv("P1,U,c,2,3,40,0,30999"), LayerSchemaError,
-     ["preferred_insee", "not in the territory"]),
+     ["preferred_insee", "hors du territoire"]),
     ("geojson-jobs-1e30", "p.geojson", lambda t: _geojson(jobs=1e30), LayerSchemaError,
      ["p.geojson", "jobs", "maximum plausible"]),
     ("geojson-area-1e12", "p.geojson", lambda t: _geojson(area_max_ha=1e12), LayerSchemaError,

@@ -49,14 +49,14 @@ def test_missing_column_is_named(grid_parcels):
 
 
 def test_missing_column_with_other_case_gives_hint(grid_parcels):
-    with pytest.raises(LayerSchemaError, match="rename it to 'idu'"):
+    with pytest.raises(LayerSchemaError, match="renommez-la en 'idu'"):
         validate_layer("parcels", grid_parcels.rename(columns={"idu": "IDU"}))
 
 
 def test_duplicate_idu_refused(grid_parcels):
     dup = grid_parcels.copy()
     dup.loc[1, "idu"] = dup.loc[0, "idu"]
-    with pytest.raises(LayerSchemaError, match="duplicate keys.*30007000AB0001"):
+    with pytest.raises(LayerSchemaError, match="clés en double.*30007000AB0001"):
         validate_layer("parcels", dup)
 
 
@@ -74,18 +74,18 @@ def test_negative_area_refused(grid_parcels):
 
 def test_text_in_numeric_column_refused(grid_parcels):
     bad = grid_parcels.assign(contenance_m2=["12 a"] + ["1"] * 8)
-    with pytest.raises(LayerSchemaError, match="non-numeric.*'12 a'"):
+    with pytest.raises(LayerSchemaError, match="non numériques.*'12 a'"):
         validate_layer("parcels", bad)
 
 
 def test_malformed_idu_refused(grid_parcels):
     bad = grid_parcels.assign(idu=[f"X{i}" for i in range(9)])
-    with pytest.raises(LayerSchemaError, match="malformed codes"):
+    with pytest.raises(LayerSchemaError, match="codes mal formés"):
         validate_layer("parcels", bad)
 
 
 def test_unknown_layer():
-    with pytest.raises(NotFoundError, match="known layers"):
+    with pytest.raises(NotFoundError, match="couches connues"):
         validate_layer("roads", pd.DataFrame())
 
 
@@ -122,7 +122,7 @@ def test_reprojection_from_wgs84_preserves_area(grid_parcels):
 
 
 def test_layer_without_crs_refused(grid_parcels):
-    with pytest.raises(CRSError, match="no CRS"):
+    with pytest.raises(CRSError, match="aucun SCR"):
         validate_layer("parcels", grid_parcels.set_crs(None, allow_override=True))
 
 
@@ -131,7 +131,7 @@ def test_bow_tie_is_repaired_and_reported(grid_parcels):
     bad = grid_parcels.copy()
     bad.loc[0, "geometry"] = shapely.affinity.translate(bow, 700_000, 6_300_000)
     report = LoadReport("parcels")
-    with pytest.warns(GeometryRepairedWarning, match="repaired 1 invalid"):
+    with pytest.warns(GeometryRepairedWarning, match=r"1 géométrie\(s\) invalide\(s\) réparée"):
         out = validate_layer("parcels", bad, report=report)
     assert report.geometries_repaired == 1
     assert report.repaired_ids == ["30007000AB0001"]
@@ -151,7 +151,7 @@ def test_empty_geometry_refused_with_id(grid_parcels):
 def test_points_in_polygon_layer_refused(grid_parcels):
     bad = grid_parcels.copy()
     bad["geometry"] = bad.centroid
-    with pytest.raises(GeometryError, match="expects polygon"):
+    with pytest.raises(GeometryError, match="géométries 'polygon' attendues"):
         validate_layer("parcels", bad)
 
 
@@ -166,7 +166,7 @@ def test_projects_area_min_above_max_refused():
             "jobs": [3],
         }
     )
-    with pytest.raises(LayerSchemaError, match="area_min_ha is larger than area_max_ha.*P1"):
+    with pytest.raises(LayerSchemaError, match="area_min_ha supérieure à area_max_ha.*P1"):
         validate_layer("projects", df)
 
 
@@ -230,7 +230,7 @@ def test_missing_integer_is_a_schema_error_not_a_crash():
         {"project_id": ["P1", "P2"], "name": ["x", "y"], "sector": ["s", "s"],
          "area_min_ha": [1, 1], "area_max_ha": [1, 2], "jobs": ["3", ""]}
     )  # fmt: skip
-    with pytest.raises(LayerSchemaError, match="'jobs'.*missing values.*'P2'"):
+    with pytest.raises(LayerSchemaError, match="'jobs'.*valeurs manquantes.*'P2'"):
         validate_layer("projects", df.replace("", None))
     out = validate_layer("projects", df.iloc[:1])
     assert out["jobs"].dtype == "int64" and out["jobs"].iloc[0] == 3
@@ -341,5 +341,7 @@ def test_validate_record_errors_as_the_table(change: dict[str, object], column: 
 
 def test_missing_key_named_by_its_line() -> None:
     rows = pd.DataFrame([_valid_project(), {**_valid_project(), "project_id": None}])
-    with pytest.raises(LayerSchemaError, match=r"project_id.*missing values in rows: 'ligne 2'"):
+    with pytest.raises(
+        LayerSchemaError, match=r"project_id.*valeurs manquantes aux lignes : 'ligne 2'"
+    ):
         validate_layer("projects", rows)

@@ -65,7 +65,7 @@ def test_unknown_preferred_commune_is_refused(tmp_path):
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        ({"area_min_ha": 5.0, "area_max_ha": 3.0}, "area_min_ha is larger than area_max_ha"),
+        ({"area_min_ha": 5.0, "area_max_ha": 3.0}, "area_min_ha supérieure à area_max_ha"),
         ({"jobs": -3}, "jobs"),
         ({"area_min_ha": 0.0}, "area_min_ha"),
     ],

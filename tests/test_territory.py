@@ -102,7 +102,9 @@ def test_a_folder_foncier_wrote_is_trusted_only_while_unchanged(sample_territory
     parcels = sample_territory.parcels.copy()
     parcels.loc[parcels.index[0], "geometry"] = _bow_tie(parcels.geometry.iloc[0])
     pyogrio.write_dataframe(parcels, dest / "territory.gpkg", layer="parcels", driver="GPKG")
-    with pytest.warns(GeometryRepairedWarning, match="parcels layer: repaired 1 invalid"):
+    with pytest.warns(
+        GeometryRepairedWarning, match=r"couche parcels : 1 géométrie\(s\) invalide\(s\) réparée"
+    ):
         back = Territory.from_folder(dest)
     assert back.reports["parcels"].geometries_repaired == 1
     assert shapely.is_valid(back.parcels.geometry.to_numpy()).all()
@@ -117,5 +119,7 @@ def test_a_territory_written_with_invalid_geometries_is_not_stamped_valid(
     t = sample_territory
     Territory(t.name, layers, t.enaf_consumption, t.projects).to_folder(tmp_path / "t")
     assert json.loads((tmp_path / "t" / "territory.json").read_text())[VALID_KEY] is False
-    with pytest.warns(GeometryRepairedWarning, match="parcels layer: repaired 1 invalid"):
+    with pytest.warns(
+        GeometryRepairedWarning, match=r"couche parcels : 1 géométrie\(s\) invalide\(s\) réparée"
+    ):
         Territory.from_folder(tmp_path / "t")

@@ -220,7 +220,7 @@ def as_paths(paths: PathLike | Sequence[PathLike]) -> list[Path]:
         return [Path(paths)]
     out = [Path(p) for p in paths]
     if not out:
-        msg = "no input file given; expected at least one path"
+        msg = "aucun fichier d'entrée ; donnez au moins un chemin"
         raise DataSourceError(msg)
     return out
 
@@ -240,8 +240,8 @@ def _check_gzip(path: Path, what: str) -> None:
                 pass
     except (OSError, EOFError, zlib.error) as exc:
         msg = (
-            f"{what} file {path} is not a complete gzip file ({exc}); "
-            "it may be truncated: download it again"
+            f"le fichier {what} {path} n'est pas un fichier gzip complet ({exc}) ; "
+            "il est peut-être tronqué : téléchargez-le à nouveau"
         )
         raise DataSourceError(msg) from exc
 
@@ -280,10 +280,10 @@ def read_vector(
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"{what} file {path} does not exist"
+        msg = f"le fichier {what} {path} n'existe pas"
         raise DataSourceError(msg)
     if path.stat().st_size == 0:
-        msg = f"{what} file {path} is empty"
+        msg = f"le fichier {what} {path} est vide"
         raise DataSourceError(msg)
     check_content(path, what)
     if path.suffix.lower() == ".gz":
@@ -300,12 +300,12 @@ def read_vector(
             )
     except Exception as exc:  # pyogrio raises several DataSourceError/FieldError types
         msg = (
-            f"cannot read the {what} file {path}: {exc}. Is it a complete vector file "
-            "(GeoJSON, GeoPackage, shapefile)? A truncated download must be fetched again."
+            f"impossible de lire le fichier {what} {path} : {exc}. Est-ce un fichier vectoriel "
+            "complet (GeoJSON, GeoPackage, shapefile) ? Un téléchargement tronqué est à refaire."
         )
         raise DataSourceError(msg) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        msg = f"the {what} file {path} has no geometry; expected a vector layer"
+        msg = f"le fichier {what} {path} n'a pas de géométrie ; attendu une couche vectorielle"
         raise DataSourceError(msg)
     return gdf
 
@@ -334,20 +334,23 @@ def read_csv_table(path: Path, what: str) -> pd.DataFrame:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        msg = f"cannot read the {what} file {path}: {exc.strerror or exc}"
+        msg = f"impossible de lire le fichier {what} {path} : {exc.strerror or exc}"
         raise DataSourceError(msg) from exc
     except UnicodeDecodeError as exc:
-        msg = f"{what} file {path} is not UTF-8 text ({exc}); re-export it as UTF-8"
+        msg = (
+            f"le fichier {what} {path} n'est pas du texte UTF-8 ({exc}) ; "
+            "exportez-le à nouveau en UTF-8"
+        )
         raise DataSourceError(msg) from exc
     if not text.strip():
-        msg = f"{what} file {path} is empty"
+        msg = f"le fichier {what} {path} est vide"
         raise DataSourceError(msg)
     header = text.splitlines()[0]
     sep = max([",", ";", "\t"], key=header.count)
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, csv.Error) as exc:
-        msg = f"{what} file {path} is malformed or truncated ({exc})"
+        msg = f"le fichier {what} {path} est mal formé ou tronqué ({exc})"
         raise DataSourceError(msg) from exc
 
 
@@ -391,10 +394,11 @@ def find_column(
         if cand.lower() in lower:
             return str(lower[cand.lower()])
     if required:
-        names = " or ".join(repr(c) for c in candidates)
+        names = " ou ".join(repr(c) for c in candidates)
         msg = (
-            f"{source}: no column {names} (matched case-insensitively); columns found: "
-            f"{[str(c) for c in cols if c != 'geometry']}. Was a column renamed?"
+            f"{source} : aucune colonne {names} (sans tenir compte de la casse) ; colonnes "
+            f"trouvées : {[str(c) for c in cols if c != 'geometry']}. Une colonne a-t-elle été "
+            "renommée ?"
         )
         raise DataSourceError(msg)
     return None
@@ -491,7 +495,7 @@ def validate_source(
     try:
         out = validate_layer(name, data, report=report)
     except FoncierError as exc:
-        msg = f"{label}: {exc}"
+        msg = f"{label} : {exc}"
         raise type(exc)(msg) from exc
     assert isinstance(out, gpd.GeoDataFrame)
     _check_extent(out, name, label)
@@ -515,9 +519,9 @@ def _check_extent(gdf: gpd.GeoDataFrame, name: str, label: str) -> None:
         report = gdf.attrs.get("load_report")
         crs_in = report.crs_in if report is not None else "?"
         msg = (
-            f"{label}: the {name} layer lies outside metropolitan France once read in "
-            f"{crs_in} (bounds {np.round(gdf.total_bounds, 1).tolist()} in EPSG:2154); "
-            "is the CRS declared by the file right? Fix the file's CRS (e.g. its .prj)."
+            f"{label} : la couche {name} est hors de la France métropolitaine une fois lue en "
+            f"{crs_in} (emprise {np.round(gdf.total_bounds, 1).tolist()} en EPSG:2154) ; "
+            "le SCR déclaré par le fichier est-il juste ? Corrigez-le (par exemple son .prj)."
         )
         raise CRSError(msg)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from foncier._format import fr_number
 from foncier.errors import DataSourceError, LayerSchemaError
 from foncier.io._common import (
     PathLike,
@@ -59,18 +60,21 @@ def read_epci_membership(path: PathLike) -> pd.DataFrame:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        msg = f"cannot read the EPCI file {path}: {exc.strerror or exc}"
+        msg = f"impossible de lire le fichier des EPCI {path} : {exc.strerror or exc}"
         raise DataSourceError(msg) from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"the EPCI file {path} is not valid JSON ({exc}); it may be truncated"
+        msg = (
+            f"le fichier des EPCI {path} n'est pas un JSON valide ({exc}) ; "
+            "il est peut-être tronqué"
+        )
         raise DataSourceError(msg) from exc
     ok = isinstance(data, list) and all(
         isinstance(e, dict) and "code" in e and isinstance(e.get("membres"), list) for e in data
     )
     if not ok:
         msg = (
-            f"{path}: expected the decoupage-administratif EPCI JSON, a list of objects with "
-            "'code' (SIREN), 'nom' and 'membres' (list of {'code': INSEE, ...})"
+            f"{path} : attendu le JSON des EPCI de decoupage-administratif, une liste d'objets "
+            "avec 'code' (SIREN), 'nom' et 'membres' (liste de {'code': INSEE, ...})"
         )
         raise DataSourceError(msg)
     rows = [
@@ -85,7 +89,7 @@ def read_epci_membership(path: PathLike) -> pd.DataFrame:
 
 def _read_boundaries(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     src = str(path)
-    raw = read_vector(path, what="communes", layer=layer)
+    raw = read_vector(path, what="des communes", layer=layer)
     code = find_column(
         raw.columns, "code", "insee_com", "insee", "code_insee", "id", required=True, source=src
     )
@@ -160,8 +164,8 @@ def read_communes(
         reason = f"not a member of any EPCI in {epci_json}"
     elif gdf[Col.EPCI].isna().all():
         msg = (
-            f"{src}: no EPCI for the communes: no 'SIREN_EPCI'/'epci' field; "
-            "give the decoupage-administratif EPCI JSON (--epci-json / epci_json=)"
+            f"{src} : aucun EPCI pour les communes : pas de champ 'SIREN_EPCI'/'epci' ; "
+            "donnez le JSON des EPCI de decoupage-administratif (--epci-json / epci_json=)"
         )
         raise DataSourceError(msg)
     else:
@@ -170,10 +174,12 @@ def read_communes(
     if epci is not None:
         keep = gdf[Col.EPCI] == str(epci)
         if not keep.any():
-            msg = f"{src}: no commune of the file belongs to EPCI {epci!r}"
+            msg = f"{src} : aucune commune du fichier n'appartient à l'EPCI {epci!r}"
             raise LayerSchemaError(msg)
         report.rows_read -= int((~keep).sum())
-        report.notes.append(f"{int((~keep).sum())} communes outside EPCI {epci} left out")
+        report.notes.append(
+            f"{fr_number(int((~keep).sum()), 0)} commune(s) hors de l'EPCI {epci} écartée(s)"
+        )
         gdf = gdf.loc[keep]
     gdf = reject_rows(gdf, gdf[Col.EPCI].isna(), reason, gdf[Col.INSEE], report)
     dup = gdf[Col.INSEE].duplicated()

@@ -421,10 +421,10 @@ def sources_from_cache(
             continue
         path = manifest.folder / entry.path
         if not path.is_file() or sha256_of(path) != entry.sha256:
-            state = "is gone" if not path.is_file() else "no longer matches its sha256"
+            state = "a disparu" if not path.is_file() else "ne correspond plus à son sha256"
             msg = (
-                f"the cache file {path} listed in {manifest.folder / 'manifest.json'} {state}; "
-                "run `foncier fetch` again to download it"
+                f"le fichier du cache {path}, listé dans {manifest.folder / 'manifest.json'}, "
+                f"{state} ; relancez `foncier fetch` pour le télécharger à nouveau"
             )
             raise DataSourceError(msg)
         if entry.source != "epci" and _n_features(path) == 0:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from foncier._format import fr_number
 from foncier.errors import CRSError
 from foncier.io._common import (
     PathLike,
@@ -138,7 +139,8 @@ def read_cadastre(
         if (~keep).any():
             report.rows_read -= int((~keep).sum())
             report.notes.append(
-                f"{int((~keep).sum())} parcels outside the requested communes left out"
+                f"{fr_number(int((~keep).sum()), 0)} parcelle(s) hors des communes "
+                "demandées écartée(s)"
             )
         gdf = gdf.loc[keep]
     gdf = gdf.drop(columns="_source")
@@ -156,10 +158,13 @@ def read_cadastre(
 
 
 def _read_buildings_one(path: PathLike) -> gpd.GeoDataFrame:
-    raw = read_vector(path, what="cadastre buildings")
+    raw = read_vector(path, what="des bâtiments du cadastre")
     src = str(path)
     if raw.crs is None:
-        msg = f"{src}: the buildings file has no CRS; Etalab files are in EPSG:4326 (GeoJSON)"
+        msg = (
+            f"{src} : le fichier des bâtiments n'a pas de SCR ; les fichiers Etalab sont en "
+            "EPSG:4326 (GeoJSON)"
+        )
         raise CRSError(msg)
     kind = find_column(raw.columns, "type", "dur")
     codes = (

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from foncier._format import fr_number
 from foncier.errors import DataSourceError
 from foncier.io._common import (
     PathLike,
@@ -135,7 +136,8 @@ def _parcel_land(
     land, partial = parcel_footprints(idpar, parcels)
     if len(partial):
         report.notes.append(
-            f"{len(partial)} point friches keep their point: only some of their parcels are loaded"
+            f"{fr_number(len(partial), 0)} friche(s) ponctuelle(s) gardent leur point : seule une "
+            "partie de leurs parcelles est chargée"
         )
     if land.empty:
         return gdf
@@ -147,7 +149,10 @@ def _parcel_land(
     gdf.loc[land.index, Col.APPROXIMATE] = False
     gdf.loc[land.index, Col.FOOTPRINT] = FOOTPRINT_PARCELS
     gdf.loc[land.index, Col.SURFACE_M2] = land.to_crs(2154).area
-    report.notes.append(f"{len(land)} point friches take their land from their cadastral parcels")
+    report.notes.append(
+        f"{fr_number(len(land), 0)} friche(s) ponctuelle(s) prennent leur emprise dans leurs "
+        "parcelles cadastrales"
+    )
     return gdf
 
 
@@ -156,7 +161,7 @@ def _read_friches(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     if path.suffix.lower() != ".csv":
         return read_vector(path, what="Cartofriches", layer=layer)
     if not path.is_file():
-        msg = f"Cartofriches file {path} does not exist"
+        msg = f"le fichier Cartofriches {path} n'existe pas"
         raise DataSourceError(msg)
     table = read_csv_table(path, "Cartofriches")
     src = str(path)
@@ -262,7 +267,8 @@ def read_cartofriches(
         if (~keep).any():
             report.rows_read -= int((~keep).sum())
             report.notes.append(
-                f"{int((~keep).sum())} friches outside the requested communes left out"
+                f"{fr_number(int((~keep).sum()), 0)} friche(s) hors des communes "
+                "demandées écartée(s)"
             )
         gdf = gdf.loc[keep]
     is_point = gdf.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
@@ -277,6 +283,7 @@ def read_cartofriches(
     n_points = int(np.asarray(gdf[Col.APPROXIMATE]).sum())
     if n_points:
         report.notes.append(
-            f"{n_points} friches kept as points with their declared surface (approximate)"
+            f"{fr_number(n_points, 0)} friche(s) gardée(s) en points avec leur surface déclarée "
+            "(approximative)"
         )
     return validate_source("friches", gdf, report, src)

@@ -397,7 +397,7 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     try:
         out = validate_layer("enaf_consumption", tidy, report=report)
     except LayerSchemaError as exc:
-        msg = f"{path}: {exc}"
+        msg = f"{path} : {exc}"
         raise DataSourceError(msg) from exc
     vintage = EnafVintage(years[0], years[-1] + 1)
     total = _total_column(list(raw.columns), vintage)

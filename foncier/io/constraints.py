@@ -45,7 +45,7 @@ _NAME_FIELDS = ("name", "nom", "sitename", "nom_znieff", "nom_site", "nom poste"
 
 def _check_kind(kind: str, allowed: tuple[str, ...], what: str) -> None:
     if kind not in allowed:
-        msg = f"unknown {what} kind {kind!r}; expected one of {list(allowed)}"
+        msg = f"type {what} inconnu {kind!r} ; valeurs possibles {list(allowed)}"
         raise LayerSchemaError(msg)
 
 
@@ -120,11 +120,14 @@ def read_constraints(
     src = str(path)
     kinds = [kind] if isinstance(kind, str) else list(kind.values())
     for k in kinds:
-        _check_kind(k, CONSTRAINT_KINDS, "constraint")
+        _check_kind(k, CONSTRAINT_KINDS, "de contrainte")
     if not isinstance(kind, str) and field is None:
-        msg = "a mapping of values to constraint kinds needs field=, the field holding the values"
+        msg = (
+            "une correspondance entre valeurs et types de contrainte demande field=, le champ "
+            "qui porte ces valeurs"
+        )
         raise LayerSchemaError(msg)
-    raw = read_vector(path, what="constraints", layer=layer)
+    raw = read_vector(path, what="des contraintes", layer=layer)
     report = LoadReport("constraints", source=src, rows_read=len(raw))
     if isinstance(kind, str):
         kinds_of = pd.Series(kind, index=raw.index, dtype=object)
@@ -147,7 +150,10 @@ def read_constraints(
         effects = kinds_of.map(lambda k: effect.get(k, DEFAULT_EFFECTS[k]))
     bad = sorted(set(effects.dropna()) - set(CONSTRAINT_EFFECTS))
     if bad:
-        msg = f"{src}: unknown constraint effect {bad}; expected one of {list(CONSTRAINT_EFFECTS)}"
+        msg = (
+            f"{src} : effet de contrainte inconnu {bad} ; valeurs possibles "
+            f"{list(CONSTRAINT_EFFECTS)}"
+        )
         raise LayerSchemaError(msg)
     gdf = gpd.GeoDataFrame(
         {Col.KIND: kinds_of, Col.EFFECT: effects}, geometry=raw.geometry, crs=raw.crs
@@ -188,9 +194,9 @@ def read_infrastructure(path: PathLike, kind: str, *, layer: str | None = None) 
     DataSourceError
         Unreadable file.
     """
-    _check_kind(kind, INFRA_KINDS, "infrastructure")
+    _check_kind(kind, INFRA_KINDS, "d'infrastructure")
     src = str(path)
-    raw = read_vector(path, what="infrastructure", layer=layer)
+    raw = read_vector(path, what="des infrastructures", layer=layer)
     report = LoadReport("infrastructure", source=src, rows_read=len(raw))
     ids, names = _ids_and_names(raw, kind)
     gdf = gpd.GeoDataFrame(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from foncier._format import fr_number
 from foncier.errors import CRSError, DataSourceError
 from foncier.io._common import PathLike, check_content
 from foncier.layers import CRS_L93, LoadReport
@@ -90,12 +91,12 @@ def reproject_dem(
     try:
         with rasterio.open(src_path) as src:
             if src.count < 1:
-                msg = f"the DEM {src_path} has no band"
+                msg = f"le MNT {src_path} n'a aucune bande"
                 raise DataSourceError(msg)
             if src.crs is None:
                 msg = (
-                    f"the DEM {src_path} has no CRS; expected a georeferenced raster "
-                    "(GeoTIFF with its CRS, or a .prj / .aux.xml beside it)"
+                    f"le MNT {src_path} n'a pas de SCR ; attendu un raster géoréférencé "
+                    "(GeoTIFF avec son SCR, ou un .prj / .aux.xml à côté)"
                 )
                 raise CRSError(msg)
             epsg = src.crs.to_epsg()
@@ -122,7 +123,7 @@ def reproject_dem(
                 resampling=Resampling.bilinear,
             )
     except RasterioError as exc:
-        msg = f"cannot read the DEM {src_path}: {exc}; is it a complete raster file?"
+        msg = f"impossible de lire le MNT {src_path} : {exc} ; est-ce un fichier raster complet ?"
         raise DataSourceError(msg) from exc
     profile = {
         "driver": "GTiff",
@@ -146,6 +147,14 @@ def reproject_dem(
     write_file(dst_path, "dem", write, inputs=[src_path])
     report.reprojected = epsg != 2154
     valid = out[~np.isnan(out)] if np.isnan(nodata) else out[out != nodata]
-    span = f", elevations {valid.min():g}..{valid.max():g} m" if valid.size else ", no data"
-    report.notes.append(f"{width}x{height} cells of {transform.a:g} m, nodata {nodata:g}{span}")
+    span = (
+        f", altitudes de {fr_number(valid.min(), 1, 'm', trim_zeros=True)} à "
+        f"{fr_number(valid.max(), 1, 'm', trim_zeros=True)}"
+        if valid.size
+        else ", aucune donnée"
+    )
+    report.notes.append(
+        f"{fr_number(width, 0)} × {fr_number(height, 0)} cellules de "
+        f"{fr_number(transform.a, 1, 'm', trim_zeros=True)}, nodata {nodata:g}{span}"
+    )
     return report

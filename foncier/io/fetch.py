@@ -36,6 +36,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from foncier._format import fr_number
 from foncier.errors import DataSourceError, NotFoundError
 from foncier.io._common import PathLike, check_content, content_kinds
 from foncier.io.admin import read_epci_membership
@@ -204,14 +205,15 @@ def _download(url: str, dest: Path, *, progress: bool) -> str:
             except (http.client.HTTPException, OSError) as exc:
                 out.flush()
                 msg = (
-                    f"download of {url} interrupted at {out.tell()} bytes ({exc!r}); "
-                    "run the command again to resume it"
+                    f"téléchargement de {url} interrompu à {fr_number(out.tell(), 0)} octets "
+                    f"({exc!r}) ; "
+                    "relancez la commande pour le reprendre"
                 )
                 raise DataSourceError(msg) from exc
     if total is not None and part.stat().st_size != total:
         msg = (
-            f"download of {url} stopped at {part.stat().st_size} of {total} bytes; "
-            "run the command again to resume it"
+            f"téléchargement de {url} arrêté à {fr_number(part.stat().st_size, 0)} octets sur "
+            f"{fr_number(total, 0)} ; relancez la commande pour le reprendre"
         )
         raise DataSourceError(msg)
     try:
@@ -244,13 +246,13 @@ def _fetch_one(
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return FetchedFile(source, key, url, rel, "missing")
-        msg = f"cannot download {url}: HTTP {exc.code} {exc.reason}"
+        msg = f"impossible de télécharger {url} : HTTP {exc.code} {exc.reason}"
         raise DataSourceError(msg) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         reason = getattr(exc, "reason", exc)
         msg = (
-            f"cannot download {url}: {reason}. Are you online? Set {BASE_URL_ENV} or "
-            "--base-url to use a mirror."
+            f"impossible de télécharger {url} : {reason}. Êtes-vous connecté ? Donnez "
+            f"{BASE_URL_ENV} ou --base-url pour passer par un miroir."
         )
         raise DataSourceError(msg) from exc
     return FetchedFile(source, key, url, rel, status, sha256_of(dest), dest.stat().st_size)
@@ -269,7 +271,10 @@ def _load_manifest(folder: Path) -> dict[str, FetchedFile]:
         data = json.loads(path.read_text(encoding="utf-8"))
         files = [FetchedFile(**f) for f in data.get("files", [])]
     except (json.JSONDecodeError, TypeError) as exc:
-        msg = f"the manifest {path} is corrupt ({exc}); delete it to download everything again"
+        msg = (
+            f"le manifeste {path} est corrompu ({exc}) ; supprimez-le pour tout télécharger "
+            "à nouveau"
+        )
         raise DataSourceError(msg) from exc
     return {f.path: f for f in files}
 
@@ -296,15 +301,18 @@ def read_manifest(folder: PathLike) -> Manifest:
     path = folder / MANIFEST_NAME
     if not path.is_file():
         msg = (
-            f"{folder} holds no {MANIFEST_NAME}: it is not a cache written by `foncier fetch`; "
-            "run `foncier fetch --epci SIREN -o CACHE` first"
+            f"{folder} ne contient pas de {MANIFEST_NAME} : ce n'est pas un cache écrit par "
+            "`foncier fetch` ; lancez d'abord `foncier fetch --epci SIREN -o CACHE`"
         )
         raise DataSourceError(msg)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         request = dict(data.get("request") or {})
     except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as exc:
-        msg = f"the manifest {path} is corrupt ({exc}); delete it to download everything again"
+        msg = (
+            f"le manifeste {path} est corrompu ({exc}) ; supprimez-le pour tout télécharger "
+            "à nouveau"
+        )
         raise DataSourceError(msg) from exc
     return Manifest(folder, request=request, files=list(_load_manifest(folder).values()))
 
@@ -365,7 +373,7 @@ def fetch_territory(
     wanted = set(sources)
     codes = sorted({str(c).zfill(5) for c in insee or []})
     if epci is None and not codes:
-        msg = "nothing to fetch: give an EPCI SIREN (--epci) or INSEE codes (--insee)"
+        msg = "rien à télécharger : donnez le SIREN d'un EPCI (--epci) ou des codes INSEE (--insee)"
         raise DataSourceError(msg)
     known = _load_manifest(folder)
     manifest = Manifest(folder, request={"epci": epci, "insee": codes})
@@ -382,12 +390,15 @@ def fetch_territory(
         url = templates["epci"]
         entry = get("epci", "france", f"admin/{_file_name(url, 'epci.json')}", "epci")
         if not entry.sha256:
-            msg = f"the EPCI list is not available at {url}"
+            msg = f"la liste des EPCI n'est pas disponible à {url}"
             raise DataSourceError(msg)
         members = read_epci_membership(folder / entry.path)
         mine = members.loc[members[Col.EPCI] == str(epci), Col.INSEE].tolist()
         if not mine:
-            msg = f"EPCI {epci!r} is not in the EPCI list {url}; check its SIREN (9 digits)"
+            msg = (
+                f"l'EPCI {epci!r} n'est pas dans la liste des EPCI {url} ; vérifiez son SIREN "
+                "(9 chiffres)"
+            )
             raise NotFoundError(msg)
         codes = sorted(set(codes) | set(mine))
         manifest.request["insee"] = codes

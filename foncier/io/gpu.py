@@ -449,16 +449,17 @@ def _dbf_encoding(path: Path) -> str | None:
 
 
 def _read_one(path: PathLike, index_start: int) -> gpd.GeoDataFrame:
-    raw = read_vector(path, what="GPU zoning", encoding=_dbf_encoding(Path(path)))
+    raw = read_vector(path, what="de zonage du GPU", encoding=_dbf_encoding(Path(path)))
     src = str(path)
     libelle = find_column(raw.columns, "libelle")
     typezone = find_column(raw.columns, "typezone")
     typesect = find_column(raw.columns, "typesect")
     if typezone is None and typesect is None:
         msg = (
-            f"{src}: no 'typezone' (PLU zone_urba) nor 'typesect' (carte communale secteur_cc) "
-            f"column, matched case-insensitively; columns found: "
-            f"{[c for c in raw.columns if c != raw.geometry.name]}. Is this a GPU zoning file?"
+            f"{src} : ni colonne 'typezone' (zone_urba d'un PLU) ni 'typesect' (secteur_cc d'une "
+            "carte communale), sans tenir compte de la casse ; colonnes trouvées : "
+            f"{[c for c in raw.columns if c != raw.geometry.name]}. Est-ce un fichier de zonage "
+            "du GPU ?"
         )
         raise DataSourceError(msg)
     idurba = find_column(raw.columns, "idurba")

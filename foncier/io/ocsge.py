@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from foncier._format import fr_number
 from foncier.errors import CRSError, DataSourceError, RuleSetError
 from foncier.io._common import PathLike, as_paths, blank, find_column, read_surfaces, read_vector
 from foncier.layers import CRS_L93
@@ -222,8 +223,8 @@ def _read_one(path: Path) -> gpd.GeoDataFrame:
     assert cs is not None and us is not None
     if raw.crs is None:
         msg = (
-            f"{src}: the OCS GE layer has no CRS; expected EPSG:2154 (Lambert-93) as IGN "
-            "publishes it. Fix the file (e.g. a missing .prj next to the shapefile)."
+            f"{src} : la couche OCS GE n'a pas de SCR ; attendu EPSG:2154 (Lambert-93), comme la "
+            "publie l'IGN. Corrigez le fichier (par exemple un .prj manquant à côté du shapefile)."
         )
         raise CRSError(msg)
     out = gpd.GeoDataFrame(
@@ -279,8 +280,8 @@ def read_ocsge(
     out[OCSGE_COVER] = ocsge_land_cover(out[CODE_CS], out[CODE_US], nomenclature)
     counts = out[OCSGE_COVER].value_counts()
     report.notes.append(
-        f"{int(counts.get('artificialised', 0))} polygones artificialisés et "
-        f"{int(counts.get('enaf', 0))} ENAF selon la "
+        f"{fr_number(int(counts.get('artificialised', 0)), 0)} polygones artificialisés et "
+        f"{fr_number(int(counts.get('enaf', 0)), 0)} ENAF selon la "
         f"{(nomenclature or load_ocsge_nomenclature()).source}"
     )
     out.attrs["load_report"] = report

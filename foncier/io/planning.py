@@ -171,6 +171,6 @@ def read_planning_docs(path: str | Path) -> pd.DataFrame:
     try:
         out = validate_layer("planning_docs", table, report=report)
     except LayerSchemaError as exc:
-        msg = f"{path}: {exc}"
+        msg = f"{path} : {exc}"
         raise LayerSchemaError(msg) from exc
     return out

@@ -62,7 +62,7 @@ def _read_table(
     if path.suffix.lower() not in _TEXT_SUFFIXES:
         return read_vector(path, what=what)
     if not path.is_file():
-        msg = f"{what} file {path} does not exist"
+        msg = f"le fichier {what} {path} n'existe pas"
         raise DataSourceError(msg)
     table = read_csv_table(path, what)
     geom_col = find_column(table.columns, *geom_cols, required=True, source=str(path))

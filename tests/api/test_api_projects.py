@@ -62,12 +62,12 @@ def test_generated_id(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"area_min_ha": -1.0}, "area_min_ha", "below the minimum"),
-        ({"area_min_ha": 5.0, "area_max_ha": 3.0}, "area_min_ha", "larger than area_max_ha"),
-        ({"jobs": -3}, "jobs", "below the minimum"),
-        ({"preferred_insee": "99999"}, "preferred_insee", "not in the territory"),
-        ({"preferred_insee": "ABC"}, "preferred_insee", "malformed"),
-        ({"earliest_year": 1990}, "earliest_year", "below the minimum"),
+        ({"area_min_ha": -1.0}, "area_min_ha", "sous le minimum"),
+        ({"area_min_ha": 5.0, "area_max_ha": 3.0}, "area_min_ha", "supérieure à area_max_ha"),
+        ({"jobs": -3}, "jobs", "sous le minimum"),
+        ({"preferred_insee": "99999"}, "preferred_insee", "hors du territoire"),
+        ({"preferred_insee": "ABC"}, "preferred_insee", "mal formés"),
+        ({"earliest_year": 1990}, "earliest_year", "sous le minimum"),
     ],
 )
 def test_invalid_project_is_422_naming_the_field(

@@ -52,7 +52,7 @@ def test_epci_filter_and_siren_epci_field(tmp_path):
     communes = read_communes(path, epci=ALES)
     assert communes["insee"].tolist() == ["30007", "30028"]
     assert communes.attrs["load_report"].rows_read == 2
-    with pytest.raises(LayerSchemaError, match="no commune of the file belongs to EPCI"):
+    with pytest.raises(LayerSchemaError, match="aucune commune du fichier n'appartient à l'EPCI"):
         read_communes(path, epci="123456789")
 
 
@@ -65,10 +65,10 @@ def test_no_epci_source(tmp_path):
 def test_bad_epci_json(tmp_path):
     path = tmp_path / "epci.json"
     path.write_text('[{"code": "200066918", "membres": [{"code": "300')
-    with pytest.raises(DataSourceError, match=r"epci.json.*not valid JSON.*truncated"):
+    with pytest.raises(DataSourceError, match=r"epci.json.*pas un JSON valide.*tronqué"):
         read_epci_membership(path)
     path.write_text('{"code": "200066918"}')
-    with pytest.raises(DataSourceError, match="expected the decoupage-administratif"):
+    with pytest.raises(DataSourceError, match="attendu le JSON des EPCI de decoupage"):
         read_epci_membership(path)
 
 
@@ -141,7 +141,7 @@ def test_dem_without_crs_or_corrupt(tmp_path):
         path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32"
     ) as dst:
         dst.write(np.ones((2, 2), dtype="float32"), 1)
-    with pytest.raises(CRSError, match="nocrs.tif.*no CRS"):
+    with pytest.raises(CRSError, match="nocrs.tif.*pas de SCR"):
         reproject_dem(path, tmp_path / "out.tif")
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"II*\x00garbage")

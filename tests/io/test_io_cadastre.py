@@ -77,7 +77,7 @@ def test_truncated_gzip_names_the_file(tmp_path):
     data = gzip.compress(json.dumps({"features": etalab_features()}).encode())
     path = tmp_path / "cadastre-30007-parcelles.json.gz"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataSourceError, match=r"cadastre-30007-parcelles.json.gz.*truncated"):
+    with pytest.raises(DataSourceError, match=r"cadastre-30007-parcelles.json.gz.*tronqué"):
         read_cadastre(path)
 
 
@@ -90,7 +90,7 @@ def test_truncated_geojson_names_the_file(tmp_path):
 
 
 def test_missing_and_empty_files(tmp_path):
-    with pytest.raises(DataSourceError, match="does not exist"):
+    with pytest.raises(DataSourceError, match="n'existe pas"):
         read_cadastre(tmp_path / "nope.json")
     (tmp_path / "empty.json").write_text("")
     with pytest.raises(DataSourceError, match="empty"):
@@ -119,7 +119,7 @@ def test_renamed_id_column_is_a_clear_error(tmp_path):
         f["properties"]["parcelle"] = f["properties"].pop("id")
         del f["id"]
     path = write_etalab(tmp_path / "renamed.json", features)
-    with pytest.raises(DataSourceError, match=r"renamed.json.*no column 'id'"):
+    with pytest.raises(DataSourceError, match=r"renamed.json.*aucune colonne 'id'"):
         read_cadastre(path)
 
 
@@ -143,7 +143,7 @@ def test_file_in_a_wrongly_declared_crs_is_refused(tmp_path):
         crs="EPSG:32631",
     )
     gdf.to_file(tmp_path / "wrong.gpkg", engine="pyogrio")
-    with pytest.raises(CRSError, match=r"wrong.gpkg.*outside metropolitan France"):
+    with pytest.raises(CRSError, match=r"wrong.gpkg.*hors de la France métropolitaine"):
         read_cadastre(tmp_path / "wrong.gpkg")
 
 
@@ -159,7 +159,7 @@ def test_insee_filter(tmp_path):
 def test_find_column_ignores_case_and_bom():
     assert find_column(["\ufeffIDCOM", "x"], "idcom") == "\ufeffIDCOM"
     assert find_column(["a"], "b") is None
-    with pytest.raises(DataSourceError, match="'b' or 'c'"):
+    with pytest.raises(DataSourceError, match="'b' ou 'c'"):
         find_column(["a"], "b", "c", required=True, source="f.csv")
 
 
@@ -220,7 +220,7 @@ def test_shapefile_without_prj_is_refused_with_its_name(tmp_path):
     )
     gdf.to_file(tmp_path / "parcelles.shp", engine="pyogrio")
     (tmp_path / "parcelles.prj").unlink()
-    with pytest.raises(CRSError, match=r"parcelles.shp.*no CRS"):
+    with pytest.raises(CRSError, match=r"parcelles.shp.*aucun SCR"):
         read_cadastre(tmp_path / "parcelles.shp")
 
 
@@ -234,7 +234,7 @@ def test_invalid_geometry_is_repaired_and_reported(tmp_path):
         crs="EPSG:2154",
     )
     gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
-    with pytest.warns(GeometryRepairedWarning, match="repaired 1 invalid"):
+    with pytest.warns(GeometryRepairedWarning, match=r"1 géométrie\(s\) invalide\(s\) réparée"):
         parcels = read_cadastre(tmp_path / "p.gpkg")
     report = parcels.attrs["load_report"]
     assert report.geometries_repaired == 1 and report.repaired_ids == [IDS[0]]

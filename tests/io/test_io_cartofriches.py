@@ -58,8 +58,8 @@ def test_points_take_their_land_from_listed_parcels(tmp_path):
     assert f3.geometry.geom_type == "Point" and f3["approximate"]
     assert f2["status"] == "friche potentielle"
     notes = " ".join(friches.attrs["load_report"].notes)
-    assert "1 point friches take their land" in notes
-    assert "only some of their parcels" in notes
+    assert "1 friche(s) ponctuelle(s) prennent leur emprise" in notes
+    assert "seule une partie de leurs parcelles est chargée" in notes
 
 
 def test_without_parcels_every_point_is_approximate(tmp_path):

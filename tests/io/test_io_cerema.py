@@ -211,7 +211,7 @@ def test_short_line_in_the_middle(tmp_path):
 
 
 def test_duplicate_commune(tmp_path):
-    with pytest.raises(DataSourceError, match=r"c.csv.*duplicate keys.*30007"):
+    with pytest.raises(DataSourceError, match=r"c.csv.*clés en double.*30007"):
         read_cerema_enaf(write(cerema_rows(communes=("30007", "30007")), tmp_path / "c.csv"))
 
 

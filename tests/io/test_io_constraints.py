@@ -55,13 +55,13 @@ def test_effect_override(tmp_path):
 
 def test_bad_arguments(tmp_path):
     path = ppri_file(tmp_path)
-    with pytest.raises(LayerSchemaError, match="unknown constraint kind 'flood'"):
+    with pytest.raises(LayerSchemaError, match="type de contrainte inconnu 'flood'"):
         read_constraints(path, "flood")
-    with pytest.raises(LayerSchemaError, match="needs field="):
+    with pytest.raises(LayerSchemaError, match="demande field="):
         read_constraints(path, {"rouge": "ppri_red"})
     with pytest.raises(DataSourceError, match=r"ppri.gpkg.*'niveau'"):
         read_constraints(path, {"rouge": "ppri_red"}, field="niveau")
-    with pytest.raises(LayerSchemaError, match="unknown constraint effect"):
+    with pytest.raises(LayerSchemaError, match="effet de contrainte inconnu"):
         read_constraints(path, "znieff1", effect="forbid")
 
 
@@ -85,7 +85,7 @@ def test_infrastructure_points_and_lines(tmp_path):
     infra = read_infrastructure(tmp_path / "x.geojson", "interchange")
     assert infra["infra_id"].tolist() == ["interchange:11", "interchange:12"]
     assert infra["name"].iloc[0] == "Échangeur 1"
-    with pytest.raises(LayerSchemaError, match="unknown infrastructure kind"):
+    with pytest.raises(LayerSchemaError, match="type d'infrastructure inconnu"):
         read_infrastructure(tmp_path / "x.geojson", "airport")
 
 

@@ -114,7 +114,7 @@ def test_fetch_communes_downloads_caches_and_checksums(tmp_path, server):
 def test_interrupted_download_is_resumed_with_range(tmp_path, server):
     kwargs = dict(base_url=server, urls=LOCAL, sources=["cadastre"], progress=False)
     _Handler.cut_next = True
-    with pytest.raises(DataSourceError, match="run the command again to resume"):
+    with pytest.raises(DataSourceError, match="relancez la commande pour le reprendre"):
         fetch_territory(tmp_path, insee=["91479"], **kwargs)
     part = tmp_path / "cadastre" / "cadastre-91479-parcelles.json.part"
     original = REAL / "cadastre" / "cadastre-91479-parcelles.json"
@@ -147,12 +147,12 @@ def test_epci_members_and_missing_files(tmp_path, server):
 def test_unknown_epci_and_empty_request(tmp_path, server):
     with pytest.raises(NotFoundError, match="123456789"):
         fetch_territory(tmp_path, epci="123456789", base_url=server, urls=LOCAL, progress=False)
-    with pytest.raises(DataSourceError, match="nothing to fetch"):
+    with pytest.raises(DataSourceError, match="rien à télécharger"):
         fetch_territory(tmp_path, progress=False)
 
 
 def test_offline_error_is_clear(tmp_path):
-    with pytest.raises(DataSourceError, match="Are you online"):
+    with pytest.raises(DataSourceError, match="Êtes-vous connecté"):
         fetch_territory(
             tmp_path,
             insee=["91027"],
@@ -172,7 +172,7 @@ def test_cli_fetch(tmp_path, server, monkeypatch):
     assert "Absent du serveur : cadastre 30007" in result.output
     assert (tmp_path / "cadastre" / "cadastre-91027-parcelles.json").is_file()
     bad = CliRunner().invoke(main, ["fetch", "-o", str(tmp_path)])
-    assert bad.exit_code == 2 and "nothing to fetch" in bad.output
+    assert bad.exit_code == 2 and "rien à télécharger" in bad.output
 
 
 def test_fetch_downloads_the_buildings_beside_the_parcels(tmp_path, server):

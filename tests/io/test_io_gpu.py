@@ -121,7 +121,9 @@ def test_carte_communale_sectors(tmp_path):
 
 def test_not_a_zoning_file(tmp_path):
     path = zone_file(tmp_path, LIBELLE=["U"], ZONE=["U"])
-    with pytest.raises(DataSourceError, match=r"zone_urba.gpkg.*no 'typezone'.*nor 'typesect'"):
+    with pytest.raises(
+        DataSourceError, match=r"zone_urba.gpkg.*ni colonne 'typezone'.*ni 'typesect'"
+    ):
         read_gpu_zoning(path)
 
 

@@ -72,17 +72,17 @@ def test_changed_or_absent_cache_is_refused(tmp_path, server):  # noqa: F811
     _fetch(cache, server, insee=["91479"], sources=["cadastre"])
     parcels = cache / "cadastre" / "cadastre-91479-parcelles.json"
     parcels.write_text(parcels.read_text(encoding="utf-8")[:-10], encoding="utf-8")
-    with pytest.raises(DataSourceError, match="no longer matches its sha256"):
+    with pytest.raises(DataSourceError, match="ne correspond plus à son sha256"):
         sources_from_cache(cache)
     parcels.unlink()
     result = CliRunner().invoke(
         main, ["import", "--from-cache", str(cache), "--name", "X", "-o", str(tmp_path / "t")]
     )
-    assert result.exit_code == 2 and "is gone" in result.output
+    assert result.exit_code == 2 and "a disparu" in result.output
     assert result.output.startswith("Erreur")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(DataSourceError, match="not a cache written by `foncier fetch`"):
+    with pytest.raises(DataSourceError, match="pas un cache écrit par `foncier fetch`"):
         sources_from_cache(empty)
 
 

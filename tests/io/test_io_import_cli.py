@@ -102,7 +102,7 @@ def test_import_errors_are_clean(tmp_path):
     result = runner.invoke(main, [*base, "--constraints", str(f)])
     assert result.exit_code == 2 and "TYPE=FICHIER" in result.output
     result = runner.invoke(main, [*base, "--constraints", f"flood={f}"])
-    assert result.exit_code == 2 and "unknown constraint kind 'flood'" in result.output
+    assert result.exit_code == 2 and "type de contrainte inconnu 'flood'" in result.output
     result = runner.invoke(main, [*base, "--infrastructure", f"interchange={tmp_path / 'no.gpkg'}"])
     assert result.exit_code == 2 and "n'existe pas" in result.output
     (tmp_path / "cut.geojson").write_text('{"type": "FeatureCollection", "features": [{"ty')

@@ -117,10 +117,10 @@ def test_missing_columns_and_bad_files(tmp_path):
     with pytest.raises(DataSourceError, match=r"s.csv.*'site_geomsurf'"):
         read_zae(tmp_path / "s.csv")
     (tmp_path / "e.csv").write_text("")
-    with pytest.raises(DataSourceError, match="empty"):
+    with pytest.raises(DataSourceError, match="e.csv est vide"):
         read_zae(tmp_path / "e.csv")
-    with pytest.raises(DataSourceError, match="does not exist"):
+    with pytest.raises(DataSourceError, match="n'existe pas"):
         read_zae(tmp_path / "absent.csv")
     (tmp_path / "latin.csv").write_bytes("site_id,site_nom\nS1,Zone d'activité\n".encode("cp1252"))
-    with pytest.raises(DataSourceError, match="not UTF-8"):
+    with pytest.raises(DataSourceError, match="pas du texte UTF-8"):
         read_zae(tmp_path / "latin.csv")
