@@ -111,8 +111,8 @@ def _target_grid(
         )
     except Exception as exc:
         msg = (
-            f"cannot reproject the DEM from {_crs_label(src.crs)} to {CRS_L93}: {exc}; "
-            "check the CRS declared in the GeoTIFF"
+            f"impossible de reprojeter le MNT de {_crs_label(src.crs)} vers {CRS_L93} : {exc} ; "
+            "vérifiez le système de coordonnées déclaré dans le GeoTIFF"
         )
         raise CRSError(msg) from exc
     if bounds is None:
@@ -205,9 +205,9 @@ def read_dem(path: str | Path, *, bounds: Bounds | None = None) -> Dem:
     with _open_checked(path) as src:
         if src.crs is None:
             msg = (
-                f"DEM {path} has no CRS; expected a GeoTIFF with a declared CRS "
-                f"(EPSG:2154 or one that can be reprojected to it). Assign one with "
-                f"`gdal_edit.py -a_srs EPSG:2154 {path.name}` or rasterio."
+                f"le MNT {path} n'a pas de système de coordonnées (CRS) ; un GeoTIFF qui en "
+                f"déclare un est attendu (EPSG:2154 ou un système reprojetable vers lui). "
+                f"Déclarez-le avec `gdal_edit.py -a_srs EPSG:2154 {path.name}` ou rasterio."
             )
             raise CRSError(msg)
         source_crs = _crs_label(src.crs)
@@ -411,8 +411,8 @@ def write_suitability_raster(
         pd.api.types.is_numeric_dtype(units[column]) or pd.api.types.is_bool_dtype(units[column])
     ):
         msg = (
-            f"cannot write column {column!r} as a raster: expected a numeric column of the "
-            f"land units, received columns {list(units.columns)}"
+            f"impossible d'écrire la colonne {column!r} en raster : une colonne numérique des "
+            f"unités foncières est attendue ; colonnes reçues : {list(units.columns)}"
         )
         raise LayerSchemaError(msg)
     if len(units) == 0:

@@ -127,9 +127,9 @@ class TestReadDem:
     def test_dem_without_crs_is_refused(self, tmp_path: Path) -> None:
         z, transform = plane(5.0, (10, 10))
         path = write_dem(tmp_path / "nocrs.tif", z, transform, crs=None)
-        with pytest.raises(CRSError, match="no CRS"):
+        with pytest.raises(CRSError, match="pas de système de coordonnées"):
             read_dem(path)
-        with pytest.raises(CRSError, match="no CRS"):
+        with pytest.raises(CRSError, match="pas de système de coordonnées"):
             zonal_slope(units_of(shapely.box(X0, Y0, X0 + 50, Y0 + 50)), path)
 
     def test_missing_file(self, tmp_path: Path) -> None:
@@ -244,5 +244,5 @@ class TestSuitabilityRaster:
 
     def test_bad_column(self, tmp_path: Path) -> None:
         units = units_of(shapely.box(X0, Y0, X0 + 100, Y0 + 100))
-        with pytest.raises(LayerSchemaError, match="column 'nope'"):
+        with pytest.raises(LayerSchemaError, match="colonne 'nope'"):
             write_suitability_raster(units, tmp_path / "u.tif", column="nope")

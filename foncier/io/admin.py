@@ -156,7 +156,7 @@ def read_communes(
         crs=crs,
     )
     report = LoadReport("communes", source=src, rows_read=len(gdf))
-    gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no INSEE code", gdf[Col.NAME], report)
+    gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "pas de code INSEE", gdf[Col.NAME], report)
     if epci_json is not None:
         members = read_epci_membership(epci_json).drop_duplicates(Col.INSEE).set_index(Col.INSEE)
         gdf[Col.EPCI] = gdf[Col.INSEE].map(members[Col.EPCI])
@@ -169,7 +169,7 @@ def read_communes(
         )
         raise DataSourceError(msg)
     else:
-        reason = "no EPCI in the file"
+        reason = "pas d'EPCI dans le fichier"
     gdf[Col.EPCI] = gdf[Col.EPCI].where(~blank(gdf[Col.EPCI]), None)
     if epci is not None:
         keep = gdf[Col.EPCI] == str(epci)
@@ -183,5 +183,7 @@ def read_communes(
         gdf = gdf.loc[keep]
     gdf = reject_rows(gdf, gdf[Col.EPCI].isna(), reason, gdf[Col.INSEE], report)
     dup = gdf[Col.INSEE].duplicated()
-    gdf = reject_rows(gdf, dup, "INSEE code given twice (first kept)", gdf[Col.INSEE], report)
+    gdf = reject_rows(
+        gdf, dup, "code INSEE en double (le premier est gardé)", gdf[Col.INSEE], report
+    )
     return validate_source("communes", gdf, report, files)

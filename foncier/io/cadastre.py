@@ -117,23 +117,29 @@ def read_cadastre(
     idu = gdf[Col.IDU].astype(object).where(gdf[Col.IDU].isna(), gdf[Col.IDU].astype(str))
     idu = idu.str.strip().str.upper()
     gdf[Col.IDU] = idu
-    gdf = reject_rows(gdf, blank(gdf[Col.IDU]), "missing parcel id", gdf[Col.IDU], report)
+    gdf = reject_rows(
+        gdf, blank(gdf[Col.IDU]), "identifiant de parcelle manquant", gdf[Col.IDU], report
+    )
     malformed = ~gdf[Col.IDU].str.match(IDU_RE)
     gdf = reject_rows(
-        gdf, malformed, "malformed parcel id (expected 14 characters)", gdf[Col.IDU], report
+        gdf,
+        malformed,
+        "identifiant de parcelle mal formé (14 caractères attendus)",
+        gdf[Col.IDU],
+        report,
     )
     commune = normalise_insee(gdf[Col.INSEE].astype(object))
     gdf[Col.INSEE] = commune.where(~blank(commune), gdf[Col.IDU].str[:5])
     area, text = numeric(gdf[Col.CONTENANCE_M2])
-    gdf = reject_rows(gdf, text, "contenance is not a number", gdf[Col.IDU], report)
+    gdf = reject_rows(gdf, text, "contenance non numérique", gdf[Col.IDU], report)
     area = area.loc[gdf.index]
-    gdf = reject_rows(gdf, area < 0, "negative contenance", gdf[Col.IDU], report)
+    gdf = reject_rows(gdf, area < 0, "contenance négative", gdf[Col.IDU], report)
     gdf[Col.CONTENANCE_M2] = area.loc[gdf.index]
     geoms = gdf.geometry.to_numpy()
     no_geom = pd.Series(shapely.is_missing(geoms) | shapely.is_empty(geoms), index=gdf.index)
-    gdf = reject_rows(gdf, no_geom, "no geometry", gdf[Col.IDU], report)
+    gdf = reject_rows(gdf, no_geom, "pas de géométrie", gdf[Col.IDU], report)
     dup = gdf[Col.IDU].duplicated(keep="first")
-    gdf = reject_rows(gdf, dup, "parcel given twice (first kept)", gdf[Col.IDU], report)
+    gdf = reject_rows(gdf, dup, "parcelle en double (la première est gardée)", gdf[Col.IDU], report)
     if insee is not None:
         keep = gdf[Col.INSEE].isin(set(insee))
         if (~keep).any():

@@ -242,7 +242,7 @@ def read_cartofriches(
     )
     ids = gdf[Col.SITE_ID].astype(object).where(~blank(gdf[Col.SITE_ID]), None)
     gdf[Col.SITE_ID] = ids.map(lambda v: None if v is None else str(v).strip())
-    gdf = reject_rows(gdf, gdf[Col.SITE_ID].isna(), "no site_id", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(gdf, gdf[Col.SITE_ID].isna(), "pas de site_id", gdf[Col.SITE_ID], report)
     status = (
         gdf[Col.STATUS].astype(object).where(gdf[Col.STATUS].isna(), gdf[Col.STATUS].astype(str))
     )
@@ -251,17 +251,19 @@ def read_cartofriches(
     for i in gdf.index[bad]:
         report.rows_rejected.append((str(gdf.at[i, Col.SITE_ID]), f"unknown status {status[i]!r}"))
     gdf = gdf.loc[~bad]
-    gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no comm_insee", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "pas de comm_insee", gdf[Col.SITE_ID], report)
     surface, text = numeric(col("site_surface", "surface_m2").loc[gdf.index])
-    gdf = reject_rows(gdf, text, "site_surface is not a number", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(gdf, text, "site_surface non numérique", gdf[Col.SITE_ID], report)
     surface = surface.loc[gdf.index]
-    gdf = reject_rows(gdf, surface < 0, "negative site_surface", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(gdf, surface < 0, "site_surface négative", gdf[Col.SITE_ID], report)
     gdf[Col.SURFACE_M2] = surface.loc[gdf.index]
     geoms = gdf.geometry.to_numpy()
     missing = pd.Series(shapely.is_missing(geoms) | shapely.is_empty(geoms), index=gdf.index)
-    gdf = reject_rows(gdf, missing, "no geometry", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(gdf, missing, "pas de géométrie", gdf[Col.SITE_ID], report)
     dup = gdf[Col.SITE_ID].duplicated()
-    gdf = reject_rows(gdf, dup, "site_id given twice (first kept)", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(
+        gdf, dup, "site_id en double (le premier est gardé)", gdf[Col.SITE_ID], report
+    )
     if insee is not None:
         keep = gdf[Col.INSEE].isin(set(insee))
         if (~keep).any():

@@ -163,7 +163,7 @@ def read_constraints(
     gdf[Col.NAME] = names
     geoms = gdf.geometry
     gdf = reject_rows(
-        gdf, geoms.isna() | geoms.is_empty, "no geometry", gdf[Col.CONSTRAINT_ID], report
+        gdf, geoms.isna() | geoms.is_empty, "pas de géométrie", gdf[Col.CONSTRAINT_ID], report
     )
     return validate_source("constraints", gdf, report, src)
 
@@ -203,5 +203,7 @@ def read_infrastructure(path: PathLike, kind: str, *, layer: str | None = None) 
         {Col.INFRA_ID: ids, Col.KIND: kind, Col.NAME: names}, geometry=raw.geometry, crs=raw.crs
     )
     geoms = gdf.geometry
-    gdf = reject_rows(gdf, geoms.isna() | geoms.is_empty, "no geometry", gdf[Col.INFRA_ID], report)
+    gdf = reject_rows(
+        gdf, geoms.isna() | geoms.is_empty, "pas de géométrie", gdf[Col.INFRA_ID], report
+    )
     return validate_source("infrastructure", gdf, report, src)

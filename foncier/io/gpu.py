@@ -562,17 +562,20 @@ def read_gpu_zoning(
             (str(gdf.at[i, Col.ZONE_ID]), f"unknown zone type {raw_type[i]!r}")
         )
     gdf = gdf.loc[~unknown]
-    gdf = reject_rows(gdf, gdf[Col.LIBELLE].isna(), "no libelle", gdf[Col.ZONE_ID], report)
+    gdf = reject_rows(gdf, gdf[Col.LIBELLE].isna(), "pas de libelle", gdf[Col.ZONE_ID], report)
     gdf = reject_rows(
         gdf,
         gdf[Col.INSEE].isna(),
-        "no commune (no insee field, IDURBA not led by an INSEE code; pass communes=)",
+        (
+            "pas de commune (pas de champ insee, IDURBA ne commence pas par un code INSEE ; "
+            "donnez communes=)"
+        ),
         gdf[Col.ZONE_ID],
         report,
     )
-    gdf = reject_rows(gdf, gdf[Col.ZONE_ID].isna(), "no zone id", gdf[Col.ZONE_ID], report).drop(
-        columns="_source"
-    )
+    gdf = reject_rows(
+        gdf, gdf[Col.ZONE_ID].isna(), "pas d'identifiant de zone", gdf[Col.ZONE_ID], report
+    ).drop(columns="_source")
     rules = zone_rules if isinstance(zone_rules, ZoneRules) else load_zone_rules(zone_rules)
     if gdf[Col.DESTDOMI].isna().all() and len(gdf):
         report.notes.append(

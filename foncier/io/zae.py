@@ -131,21 +131,27 @@ def read_zae(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
         index=raw.index,
     )
     ids = gdf[Col.SITE_ID]
-    gdf = reject_rows(gdf, blank(ids), "no site_id", ids, report)
-    gdf = reject_rows(gdf, blank(gdf[Col.INSEE]), "no site_comm_insee", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(gdf, blank(ids), "pas de site_id", ids, report)
+    gdf = reject_rows(
+        gdf, blank(gdf[Col.INSEE]), "pas de site_comm_insee", gdf[Col.SITE_ID], report
+    )
     gdf[Col.NAME] = gdf[Col.NAME].where(~blank(gdf[Col.NAME]), gdf[Col.SITE_ID])
     for field, target in (
         ("site_surf_brute", Col.SURF_BRUTE_HA),
         ("site_surf_utile", Col.SURF_UTILE_HA),
     ):
         values, text = numeric(col(field).loc[gdf.index])
-        gdf = reject_rows(gdf, text, f"{field} is not a number", gdf[Col.SITE_ID], report)
+        gdf = reject_rows(gdf, text, f"{field} non numérique", gdf[Col.SITE_ID], report)
         values = values.loc[gdf.index]
-        gdf = reject_rows(gdf, values < 0, f"negative {field}", gdf[Col.SITE_ID], report)
+        gdf = reject_rows(gdf, values < 0, f"{field} négatif", gdf[Col.SITE_ID], report)
         gdf[target] = values.loc[gdf.index]
-    gdf = reject_rows(gdf, _no_geometry(gdf), "no or unreadable geometry", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(
+        gdf, _no_geometry(gdf), "géométrie absente ou illisible", gdf[Col.SITE_ID], report
+    )
     dup = gdf[Col.SITE_ID].duplicated()
-    gdf = reject_rows(gdf, dup, "site_id given twice (first kept)", gdf[Col.SITE_ID], report)
+    gdf = reject_rows(
+        gdf, dup, "site_id en double (le premier est gardé)", gdf[Col.SITE_ID], report
+    )
     return validate_source("zae", gdf, report, src)
 
 
@@ -198,8 +204,8 @@ def read_zae_plots(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoData
         index=raw.index,
     )
     ids = gdf[Col.PLOT_ID]
-    gdf = reject_rows(gdf, blank(ids), "no terr_id", ids, report)
-    gdf = reject_rows(gdf, blank(gdf[Col.SITE_ID]), "no site_id", gdf[Col.PLOT_ID], report)
+    gdf = reject_rows(gdf, blank(ids), "pas de terr_id", ids, report)
+    gdf = reject_rows(gdf, blank(gdf[Col.SITE_ID]), "pas de site_id", gdf[Col.PLOT_ID], report)
     for target, raw_values, field in (
         (Col.SERVICING_STAGE, stage_raw, "terr_stade_amngt"),
         (Col.OCCUPANCY, occup_raw, "terr_etat_occup"),
@@ -215,11 +221,15 @@ def read_zae_plots(path: PathLike, *, csv_crs: str = "EPSG:4326") -> gpd.GeoData
         ("terr_surf_brute", Col.SURF_BRUTE_HA),
     ):
         values, text = numeric(col(field).loc[gdf.index])
-        gdf = reject_rows(gdf, text, f"{field} is not a number", gdf[Col.PLOT_ID], report)
+        gdf = reject_rows(gdf, text, f"{field} non numérique", gdf[Col.PLOT_ID], report)
         values = values.loc[gdf.index]
-        gdf = reject_rows(gdf, values < 0, f"negative {field}", gdf[Col.PLOT_ID], report)
+        gdf = reject_rows(gdf, values < 0, f"{field} négatif", gdf[Col.PLOT_ID], report)
         gdf[target] = values.loc[gdf.index]
-    gdf = reject_rows(gdf, _no_geometry(gdf), "no or unreadable geometry", gdf[Col.PLOT_ID], report)
+    gdf = reject_rows(
+        gdf, _no_geometry(gdf), "géométrie absente ou illisible", gdf[Col.PLOT_ID], report
+    )
     dup = gdf[Col.PLOT_ID].duplicated()
-    gdf = reject_rows(gdf, dup, "terr_id given twice (first kept)", gdf[Col.PLOT_ID], report)
+    gdf = reject_rows(
+        gdf, dup, "terr_id en double (le premier est gardé)", gdf[Col.PLOT_ID], report
+    )
     return validate_source("zae_plots", gdf, report, src)

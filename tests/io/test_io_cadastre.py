@@ -104,10 +104,10 @@ def test_row_problems_are_rejected_with_reasons(tmp_path):
     parcels = read_cadastre(path)
     reasons = dict(parcels.attrs["load_report"].rows_rejected)
     assert reasons == {
-        "BAD": "malformed parcel id (expected 14 characters)",
-        IDS[1]: "contenance is not a number",
-        IDS[3]: "negative contenance",
-        IDS[0]: "parcel given twice (first kept)",
+        "BAD": "identifiant de parcelle mal formé (14 caractères attendus)",
+        IDS[1]: "contenance non numérique",
+        IDS[3]: "contenance négative",
+        IDS[0]: "parcelle en double (la première est gardée)",
     }
     assert len(parcels) == 5
     assert parcels.attrs["load_report"].rows_kept == 5

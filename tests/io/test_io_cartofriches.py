@@ -104,11 +104,11 @@ def test_row_problems_are_rejected(tmp_path):
     friches = read_cartofriches(path)
     assert friches["site_id"].tolist() == ["a"]
     assert dict(friches.attrs["load_report"].rows_rejected) == {
-        "5": "no site_id",
+        "5": "pas de site_id",
         "b": "unknown status 'démolie'",
-        "c": "site_surface is not a number",
-        "d": "negative site_surface",
-        "a": "site_id given twice (first kept)",
+        "c": "site_surface non numérique",
+        "d": "site_surface négative",
+        "a": "site_id en double (le premier est gardé)",
     }
 
 
@@ -184,7 +184,7 @@ def test_csv_with_long_lat_columns(tmp_path):
     )
     friches = read_cartofriches(path)
     assert friches["site_id"].tolist() == ["a"]
-    assert friches.attrs["load_report"].rows_rejected == [("b", "no geometry")]
+    assert friches.attrs["load_report"].rows_rejected == [("b", "pas de géométrie")]
     x, y = friches.geometry.iloc[0].coords[0]
     assert 700_000 < x < 900_000 and 6_300_000 < y < 6_400_000
     (tmp_path / "nolonlat.csv").write_text(

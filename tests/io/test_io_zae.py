@@ -50,8 +50,8 @@ def test_site_eco_csv_with_geojson_column(tmp_path):
     assert row["surf_brute_ha"] == 9 and row["surf_utile_ha"] == 7.5
     assert row.geometry.area == pytest.approx(90_000, rel=1e-4)
     assert dict(zae.attrs["load_report"].rows_rejected) == {
-        "30007_SITE-ECO_00002": "site_surf_brute is not a number",
-        "30007_SITE-ECO_00003": "no or unreadable geometry",
+        "30007_SITE-ECO_00002": "site_surf_brute non numérique",
+        "30007_SITE-ECO_00003": "géométrie absente ou illisible",
     }
 
 
@@ -86,7 +86,7 @@ def test_terrain_eco_semicolon_csv_accents_and_unknown_values(tmp_path):
     assert plots["surf_brute_ha"].tolist() == [2.0, 1.0]
     assert dict(plots.attrs["load_report"].rows_rejected) == {
         "T3": "unknown terr_stade_amngt 'en travaux'",
-        "T4": "terr_m2_prix is not a number",
+        "T4": "terr_m2_prix non numérique",
     }
     assert plots.crs.to_epsg() == 2154
 
