@@ -143,7 +143,7 @@ def test_user_rule_files_in_toml_and_yaml(tmp_path: Path) -> None:
     [
         ('name = "x"\nversion = "1"\nreduction_rat = 0.5\n', "reduction_rat"),
         ('name = "x"\nversion = "1"\nreduction_rate = 1.5\n', "reduction_rate"),
-        ('name = "x"\nversion = "1"\nreduction_rate = -0.1\n', "outside"),
+        ('name = "x"\nversion = "1"\nreduction_rate = -0.1\n', "est hors de"),
         ('name = "x"\nversion = "1"\npool = "region"\n', "pool"),
         ('name = "x"\nversion = "1"\npene_excluded = "yes"\n', "pene_excluded"),
         ('name = "x"\nversion = "1"\nreference_period = [2021, 2011]\n', "reference_period"),
@@ -157,7 +157,7 @@ def test_user_rule_files_in_toml_and_yaml(tmp_path: Path) -> None:
             'name = "x"\nversion = "1"\n[[territorial_rates]]\nlevel = "epci"\ncode = "1"\n',
             "territorial_rates",
         ),
-        ('name = "x"\nversion = \n', "not a valid TOML"),
+        ('name = "x"\nversion = \n', "fichier TOML invalide"),
     ],
 )
 def test_rule_file_errors_name_the_key_and_file(tmp_path: Path, text: str, match: str) -> None:
@@ -199,7 +199,7 @@ def test_load_rates_pads_commune_codes(tmp_path: Path) -> None:
     ("text", "error", "match"),
     [
         ("level,code,reduction_rate\ncommune,30999,0.5\n", NotFoundError, "30999"),
-        (f"level,code,reduction_rate\nepci,{EPCI_A},1.2\n", RuleSetError, "outside"),
+        (f"level,code,reduction_rate\nepci,{EPCI_A},1.2\n", RuleSetError, "est hors de"),
         ("level,code,reduction_rate\ndepartement,30,0.5\n", RuleSetError, "level"),
         ("level,code,reduction_rate\nregion,76,0.5\n", NotFoundError, "76"),
         ("level,code\ncommune,30001\n", RuleSetError, "reduction_rate"),
@@ -207,7 +207,7 @@ def test_load_rates_pads_commune_codes(tmp_path: Path) -> None:
         (
             "level,code,reduction_rate\ncommune,30001,0.5\ncommune,30001,0.6\n",
             RuleSetError,
-            "several",
+            "plusieurs cibles",
         ),
     ],
 )
@@ -218,7 +218,7 @@ def test_rates_table_errors(tmp_path: Path, text: str, error: type, match: str) 
 
 
 def test_rates_file_missing() -> None:
-    with pytest.raises(DataSourceError, match="cannot read"):
+    with pytest.raises(DataSourceError, match="impossible de lire"):
         load_rates("/nonexistent/rates.csv")
 
 
@@ -643,7 +643,7 @@ def test_placement_errors(enaf: pd.DataFrame, overrides: dict, error: type, matc
 def test_placements_against_budgets_of_another_level(enaf: pd.DataFrame) -> None:
     rules = load_rules()
     budgets = commune_budgets(communes_table(), enaf, rules, pool="commune")
-    with pytest.raises(NotFoundError, match="pool level"):
+    with pytest.raises(NotFoundError, match="calculez les budgets au même niveau"):
         placement_impact(placements(), budgets, rules, communes_table(), pool="epci")
 
 

@@ -169,7 +169,7 @@ def test_user_rule_file_and_rates(folder: Path, tmp_path: Path) -> None:
     ("name", "text", "match"),
     [
         ("rates.csv", "level,code,reduction_rate\ncommune,30999,0.5\n", "30999"),
-        ("rates.csv", "level,code,reduction_rate\ncommune,30001,1.5\n", "outside"),
+        ("rates.csv", "level,code,reduction_rate\ncommune,30001,1.5\n", "est hors de"),
         ("rules.toml", 'name = "x"\nversion = "1"\nreduction = 0.5\n', "reduction"),
     ],
 )

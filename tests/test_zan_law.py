@@ -403,7 +403,7 @@ def test_decades_after_2031_come_from_the_rule_set(tmp_path: Path) -> None:
     assert pace.loc[2049] == pytest.approx(0.06)
     assert pace.loc[2050] == 0.0
     bad = text.replace("[2041, 2050]", "[2042, 2050]")
-    with pytest.raises(RuleSetError, match="decades must follow"):
+    with pytest.raises(RuleSetError, match=r"les décennies \(decades\) doivent se suivre"):
         scot_rules(tmp_path, bad)
 
 

@@ -158,7 +158,7 @@ class MissingEnafWarning(FoncierWarning):
 
 def _check_pool(pool: str) -> None:
     if pool not in POOL_LEVELS:
-        msg = f"pool must be one of {list(POOL_LEVELS)}; received {pool!r}"
+        msg = f"pool doit valoir l'un de {list(POOL_LEVELS)} ; reçu {pool!r}"
         raise LayerSchemaError(msg)
 
 

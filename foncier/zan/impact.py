@@ -116,14 +116,14 @@ def placement_impact(
     ids = pool_ids(communes, level)
     unknown = sorted(set(p[Col.INSEE]) - set(ids.index))
     if unknown:
-        msg = f"placements in communes that are not in the territory: {unknown[:5]}"
+        msg = f"placements dans des communes hors du territoire : {unknown[:5]}"
         raise NotFoundError(msg)
     p[POOL_ID] = ids.reindex(p[Col.INSEE]).to_numpy()
     missing_pools = sorted(set(p[POOL_ID]) - set(budgets[POOL_ID]))
     if missing_pools:
         msg = (
-            f"the budget table (pool level {level!r}) has no row for the pools {missing_pools[:5]} "
-            "of these placements; compute the budgets at the same pool level"
+            f"la table des budgets (niveau {level!r}) n'a pas de ligne pour les enveloppes "
+            f"{missing_pools[:5]} de ces placements ; calculez les budgets au même niveau"
         )
         raise NotFoundError(msg)
     p["enaf_ha"] = p["area_ha"] * p["enaf_share"]

@@ -417,7 +417,7 @@ _HA_KEYS = ("communal_guarantee_ha", "guarantee_per_delegated_commune_ha")
 
 def _check_choice(value: Any, choices: tuple[str, ...], where: str, origin: str) -> Any:
     if value not in choices:
-        msg = f"{origin}: {where} must be one of {list(choices)}; received {value!r}"
+        msg = f"{origin} : {where} doit valoir l'une des valeurs {list(choices)} ; reçu {value!r}"
         raise RuleSetError(msg)
     return value
 
@@ -436,8 +436,8 @@ def _decades(value: Any, target: tuple[int, int], origin: str) -> tuple[Decade, 
     ends = [target[1], *(d.period[1] for d in decades[:-1])]
     if starts != ends:
         msg = (
-            f"{origin}: decades must follow each other from the end of target_period "
-            f"({target[1]}): starts {starts}, expected {ends}"
+            f"{origin} : les décennies (decades) doivent se suivre à partir de la fin de "
+            f"target_period ({target[1]}) : débuts {starts}, attendus {ends}"
         )
         raise RuleSetError(msg)
     return decades
@@ -450,7 +450,7 @@ def _tables_of(
     names = [f.name for f in dataclasses.fields(kind)]
     required = [f.name for f in dataclasses.fields(kind) if f.default is dataclasses.MISSING]
     if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
-        msg = f"{origin}: {key} must be a list of tables with the keys {names}"
+        msg = f"{origin} : {key} doit être une liste de tables aux clés {names}"
         raise RuleSetError(msg)
     out = []
     for i, entry in enumerate(value):
@@ -459,8 +459,8 @@ def _tables_of(
         missing = [k for k in required if k not in entry]
         if unknown or missing:
             msg = (
-                f"{origin}: {where} has unknown key(s) {unknown} or lacks {missing}; "
-                f"allowed keys are {names}"
+                f"{origin} : {where} a des clés inconnues {unknown} ou il lui manque {missing} ; "
+                f"clés permises : {names}"
             )
             raise RuleSetError(msg)
         out.append((where, entry))
@@ -469,7 +469,7 @@ def _tables_of(
 
 def _check_ha(value: Any, where: str, origin: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        msg = f"{origin}: {where} must be a number of hectares >= 0; received {value!r}"
+        msg = f"{origin} : {where} doit être un nombre d'hectares positif ou nul ; reçu {value!r}"
         raise RuleSetError(msg)
     return float(value)
 
@@ -485,12 +485,12 @@ def _plain_value(value: Any) -> Any:
 
 def _check_rate(value: Any, where: str, origin: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{origin}: {where} must be a number in [0, 1]; received {value!r}"
+        msg = f"{origin} : {where} doit être un nombre entre 0 et 1 ; reçu {value!r}"
         raise RuleSetError(msg)
     if not 0.0 <= float(value) <= 1.0:
         msg = (
-            f"{origin}: {where} = {value!r} is outside [0, 1]; "
-            "write a reduction rate as a fraction, e.g. 0.5447 for 54.47 %"
+            f"{origin} : {where} = {value!r} est hors de [0, 1] ; "
+            "écrivez un taux de réduction en fraction, par exemple 0.5 pour 50 %"
         )
         raise RuleSetError(msg)
     return float(value)
@@ -504,14 +504,16 @@ def _check_period(value: Any, key: str, origin: str) -> tuple[int, int]:
         and value[0] < value[1]
     )
     if not ok:
-        msg = f"{origin}: {key} must be two years [start, end] with start < end; received {value!r}"
+        msg = (
+            f"{origin} : {key} doit être deux années [début, fin] avec début < fin ; reçu {value!r}"
+        )
         raise RuleSetError(msg)
     return (int(value[0]), int(value[1]))
 
 
 def _check_level(value: Any, where: str, origin: str) -> PoolLevel:
     if value not in POOL_LEVELS:
-        msg = f"{origin}: {where} must be one of {list(POOL_LEVELS)}; received {value!r}"
+        msg = f"{origin} : {where} doit valoir l'un de {list(POOL_LEVELS)} ; reçu {value!r}"
         raise RuleSetError(msg)
     level: PoolLevel = value
     return level
@@ -519,7 +521,7 @@ def _check_level(value: Any, where: str, origin: str) -> PoolLevel:
 
 def _check_target_level(value: Any, where: str, origin: str) -> TargetLevel:
     if value not in TARGET_LEVELS:
-        msg = f"{origin}: {where} must be one of {list(TARGET_LEVELS)}; received {value!r}"
+        msg = f"{origin} : {where} doit valoir l'un de {list(TARGET_LEVELS)} ; reçu {value!r}"
         raise RuleSetError(msg)
     level: TargetLevel = value
     return level
@@ -531,26 +533,27 @@ def _target(entry: Mapping[str, Any], where: str, origin: str) -> TerritorialRat
     missing = sorted({"level", "code"} - set(entry))
     if unknown or missing:
         msg = (
-            f"{origin}: {where} has unknown key(s) {unknown} or lacks {missing}; allowed keys "
-            f"are {sorted(_TARGET_KEYS)} (level, code and one of rate or envelope_ha)"
+            f"{origin} : {where} a des clés inconnues {unknown} ou il lui manque {missing} ; "
+            f"clés permises : {sorted(_TARGET_KEYS)} (level, code et rate ou envelope_ha)"
         )
         raise RuleSetError(msg)
     rate, hectares = entry.get("rate"), entry.get("envelope_ha")
     if (rate is None) == (hectares is None):
         msg = (
-            f"{origin}: {where} must give exactly one of rate (a reduction rate) or "
-            f"envelope_ha (hectares over the target period); received {dict(entry)}"
+            f"{origin} : {where} doit donner soit rate (un taux de réduction), soit "
+            f"envelope_ha (des hectares sur la période cible), pas les deux ; reçu {dict(entry)}"
         )
         raise RuleSetError(msg)
     status = entry.get("status", "adopted")
     if status not in TARGET_STATUSES:
         msg = (
-            f"{origin}: {where}.status must be one of {list(TARGET_STATUSES)}; received {status!r}"
+            f"{origin} : {where}.status doit valoir l'un de {list(TARGET_STATUSES)} ; "
+            f"reçu {status!r}"
         )
         raise RuleSetError(msg)
     included = entry.get("guarantee_included", False)
     if not isinstance(included, bool):
-        msg = f"{origin}: {where}.guarantee_included must be true or false; received {included!r}"
+        msg = f"{origin} : {where}.guarantee_included doit valoir true ou false ; reçu {included!r}"
         raise RuleSetError(msg)
     date = entry.get("date")
     return TerritorialRate(
@@ -568,8 +571,8 @@ def _target(entry: Mapping[str, Any], where: str, origin: str) -> TerritorialRat
 def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
     if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
         msg = (
-            f"{origin}: territorial_rates must be a list of tables with level, code and "
-            "rate or envelope_ha"
+            f"{origin} : territorial_rates doit être une liste de tables avec level, code et "
+            "rate ou envelope_ha"
         )
         raise RuleSetError(msg)
     rates = tuple(_target(e, f"territorial_rates[{i}]", origin) for i, e in enumerate(value))
@@ -577,8 +580,8 @@ def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
     dup = sorted({k for k in seen if seen.count(k) > 1})
     if dup:
         msg = (
-            f"{origin}: territorial_rates sets several targets for {dup}; keep one per level "
-            "and code"
+            f"{origin} : territorial_rates donne plusieurs cibles pour {dup} ; gardez-en une "
+            "par niveau et par code"
         )
         raise RuleSetError(msg)
     return rates
@@ -586,18 +589,23 @@ def _territorial_rates(value: Any, origin: str) -> tuple[TerritorialRate, ...]:
 
 def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
     if not isinstance(data, Mapping):
-        msg = f"{origin}: a rule set must be a table of keys; received {type(data).__name__}"
+        msg = (
+            f"{origin} : un jeu de règles doit être une table de clés ; reçu {type(data).__name__}"
+        )
         raise RuleSetError(msg)
     unknown = sorted(set(data) - set(_FIELDS))
     if unknown:
         msg = (
-            f"{origin}: unknown key(s) {unknown} in the rule set; "
-            f"allowed keys are {sorted(_FIELDS)}"
+            f"{origin} : clé(s) inconnue(s) {unknown} dans le jeu de règles ; "
+            f"clés permises : {sorted(_FIELDS)}"
         )
         raise RuleSetError(msg)
     missing = [k for k in ("name", "version") if k not in data]
     if missing:
-        msg = f"{origin}: the rule set needs the key(s) {missing} so that results can name it"
+        msg = (
+            f"{origin} : il manque au jeu de règles la ou les clés {missing}, qui le "
+            "nomment dans les résultats"
+        )
         raise RuleSetError(msg)
     kw: dict[str, Any] = {"name": str(data["name"]), "version": str(data["version"])}
     kw["description"] = str(data.get("description", ""))
@@ -647,7 +655,7 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
     for key in _BOOL_KEYS:
         if key in data:
             if not isinstance(data[key], bool):
-                msg = f"{origin}: {key} must be true or false; received {data[key]!r}"
+                msg = f"{origin} : {key} doit valoir true ou false ; reçu {data[key]!r}"
                 raise RuleSetError(msg)
             kw[key] = data[key]
     if "pool" in data:
@@ -655,8 +663,8 @@ def _rules_from_mapping(data: Any, origin: str) -> RuleSet:
     if "unknown_land_cover" in data:
         if data["unknown_land_cover"] not in UNKNOWN_COVER_CHOICES:
             msg = (
-                f"{origin}: unknown_land_cover must be one of {list(UNKNOWN_COVER_CHOICES)}; "
-                f"received {data['unknown_land_cover']!r}"
+                f"{origin} : unknown_land_cover doit valoir l'un de "
+                f"{list(UNKNOWN_COVER_CHOICES)} ; reçu {data['unknown_land_cover']!r}"
             )
             raise RuleSetError(msg)
         kw["unknown_land_cover"] = data["unknown_land_cover"]
@@ -734,7 +742,7 @@ def _parse_rule_text(text: str, suffix: str, origin: str) -> Any:
             return tomllib.loads(text)
         return yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        msg = f"{origin}: not a valid {suffix.lstrip('.').upper()} file: {exc}"
+        msg = f"{origin} : fichier {suffix.lstrip('.').upper()} invalide : {exc}"
         raise RuleSetError(msg) from exc
 
 
@@ -787,14 +795,17 @@ def load_rules(name_or_path: str | Path | None = None) -> RuleSet:
         raise NotFoundError(msg)
     suffix = path.suffix.lower()
     if suffix not in _RULE_SUFFIXES:
-        msg = f"rule file {path}: expected a .toml, .yaml or .yml file; received {path.suffix!r}"
+        msg = (
+            f"fichier de règles {path} : un fichier .toml, .yaml ou .yml est attendu ; "
+            f"reçu {path.suffix!r}"
+        )
         raise RuleSetError(msg)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read the rule file {path}: {exc}"
+        msg = f"impossible de lire le fichier de règles {path} : {exc}"
         raise DataSourceError(msg) from exc
-    origin = f"rule file {path}"
+    origin = f"fichier de règles {path}"
     return _rules_from_mapping(_parse_rule_text(text, suffix, origin), origin)
 
 
@@ -849,11 +860,11 @@ def load_rates(
         A code not found in ``communes``.
     """
     path = Path(path)
-    origin = f"rates table {path}"
+    origin = f"table des taux {path}"
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read the {origin}: {exc}"
+        msg = f"impossible de lire {origin} : {exc}"
         raise DataSourceError(msg) from exc
     sep = ";" if ";" in text.partition("\n")[0] else ","
     table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
@@ -861,9 +872,9 @@ def load_rates(
     missing = [c for c in ("level", "code") if c not in table.columns]
     if missing or not {"reduction_rate", "envelope_ha"} & set(table.columns):
         msg = (
-            f"{origin}: missing column(s) {missing or ['reduction_rate']}; "
-            f"expected {list(_RATE_COLUMNS)} (or envelope_ha instead of reduction_rate), "
-            f"received {list(table.columns)}"
+            f"{origin} : colonne(s) manquante(s) {missing or ['reduction_rate']} ; "
+            f"attendu {list(_RATE_COLUMNS)} (ou envelope_ha au lieu de reduction_rate), "
+            f"reçu {list(table.columns)}"
         )
         raise RuleSetError(msg)
     entries = []
@@ -892,9 +903,9 @@ def load_rates(
         unknown = [(r.level, r.code) for r in rates_t if r.code not in known[r.level]]
         if unknown:
             msg = (
-                f"{origin}: unknown code(s) {unknown[:5]} not found in the territory's communes "
-                "layer (commune INSEE codes, EPCI SIREN, SCoT as in the 'scot' column, région "
-                "codes as in the 'region' column)"
+                f"{origin} : code(s) {unknown[:5]} absent(s) de la couche des communes du "
+                "territoire (codes INSEE des communes, SIREN des EPCI, SCoT comme dans la colonne "
+                "'scot', codes de région comme dans la colonne 'region')"
             )
             raise NotFoundError(msg)
     return rates_t
