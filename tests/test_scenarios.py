@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from foncier.cli import main
 from foncier.errors import DataSourceError, FoncierError, LayerSchemaError
+from foncier.explain import REASON_CODES
 from foncier.outputs import MANIFEST_NAME
 from foncier.scenarios import (
     LOT_PARCELS_FILE,
@@ -77,21 +78,7 @@ def test_sample_scenario_audit_record(jobs_result: ScenarioResult):
 
 def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):
     um = jobs_result.unmatched
-    assert (
-        um["reason_code"]
-        .isin(
-            [
-                "no_land",
-                "infeasible",
-                "blocked_by_zan",
-                "outcompeted",
-                "not_worth",
-                "not_selected",
-                "no_lot",
-            ]
-        )
-        .all()
-    )
+    assert um["reason_code"].isin(REASON_CODES).all()
     assert um["explanation"].str.len().gt(10).all()
     zan = um[um["reason_code"] == "blocked_by_zan"]
     assert (zan["missing_ha"] > 0).all()
