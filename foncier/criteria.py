@@ -210,7 +210,7 @@ def dist_to(units: gpd.GeoDataFrame, infrastructure: gpd.GeoDataFrame, kind: str
     [1.5]
     """
     if kind not in INFRA_KINDS:
-        msg = f"unknown infrastructure kind {kind!r}; expected one of {list(INFRA_KINDS)}"
+        msg = f"type d'infrastructure inconnu {kind!r} ; valeurs possibles {list(INFRA_KINDS)}"
         raise NotFoundError(msg)
     targets = infrastructure.geometry.to_numpy()[(infrastructure[Col.KIND] == kind).to_numpy()]
     return _nearest_km(units, targets, f"dist_{kind}_km")
@@ -377,7 +377,7 @@ def land_cover_shares(
         If ``unknown_as`` is neither ``enaf`` nor ``artificialised``.
     """
     if unknown_as not in ("enaf", "artificialised"):
-        msg = f"unknown_as must be 'enaf' or 'artificialised'; received {unknown_as!r}"
+        msg = f"unknown_as doit valoir 'enaf' ou 'artificialised' ; reçu {unknown_as!r}"
         raise NotFoundError(msg)
     geoms = units.geometry.to_numpy()
     friche = (units[UnitCol.ORIGIN] == ORIGIN_FRICHE).to_numpy()
@@ -488,7 +488,10 @@ def _kinds(kind: str | Iterable[str]) -> tuple[str, ...]:
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     unknown = [k for k in kinds if k not in CONSTRAINT_KINDS]
     if unknown:
-        msg = f"unknown constraint kind(s) {unknown}; expected some of {list(CONSTRAINT_KINDS)}"
+        msg = (
+            f"type(s) de contrainte inconnu(s) {unknown} ; "
+            f"valeurs possibles {list(CONSTRAINT_KINDS)}"
+        )
         raise NotFoundError(msg)
     return kinds
 

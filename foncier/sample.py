@@ -938,10 +938,10 @@ def make_sample(
     (131, 586)
     """
     if not 1_000 <= n_parcels <= 10_000_000:
-        msg = f"n_parcels must be between 1,000 and 10,000,000; received {n_parcels}"
+        msg = f"n_parcels doit être entre 1 000 et 10 000 000 ; reçu {n_parcels}"
         raise ValueError(msg)
     if not 20 <= n_communes <= 64:
-        msg = f"n_communes must be between 20 and 64; received {n_communes}"
+        msg = f"n_communes doit être entre 20 et 64 ; reçu {n_communes}"
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
     boundary = _boundary(rng)

@@ -135,7 +135,7 @@ def read_planning_docs(path: str | Path) -> pd.DataFrame:
     [['30007', 'PLU', '2017-02-03']]
     """
     path = Path(path)
-    raw = read_csv_table(path, "planning documents")
+    raw = read_csv_table(path, "des documents d'urbanisme")
     source = str(path)
     col = column_getter(raw, source)
     code_names = ("insee", "code_insee", "codgeo", "insee_com", "idcom")

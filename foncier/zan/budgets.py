@@ -166,8 +166,8 @@ def _require(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         msg = (
-            f"{name} table is missing the column(s) {missing}; "
-            f"expected at least {list(columns)}, received {list(table.columns)}"
+            f"table {name} : colonne(s) manquante(s) {missing} ; "
+            f"attendu au moins {list(columns)}, reçu {list(table.columns)}"
         )
         raise LayerSchemaError(msg)
 
@@ -183,7 +183,7 @@ def _communes_table(communes: pd.DataFrame) -> pd.DataFrame:
     table[Col.HAS_PLANNING_DOC] = plan.astype("boolean")  # NA: unknown
     dup = table[Col.INSEE][table[Col.INSEE].duplicated()]
     if len(dup):
-        msg = f"communes table has duplicate INSEE codes {sorted(set(dup))[:5]}"
+        msg = f"table des communes : codes INSEE en double {sorted(set(dup))[:5]}"
         raise LayerSchemaError(msg)
     return table.set_index(Col.INSEE, drop=False)
 
@@ -263,7 +263,7 @@ def read_committed(path: str | Path) -> pd.DataFrame:
         Missing column, non-numeric or negative hectares.
     """
     path = Path(path)
-    raw = read_csv_table(path, "committed projects")
+    raw = read_csv_table(path, "des projets engagés")
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     try:
         return _committed_table(raw)
@@ -273,7 +273,7 @@ def read_committed(path: str | Path) -> pd.DataFrame:
 
 
 def _committed_table(raw: pd.DataFrame) -> pd.DataFrame:
-    _require(raw, "committed projects", (Col.INSEE, COMMITTED_HA))
+    _require(raw, "des projets engagés", (Col.INSEE, COMMITTED_HA))
     out = pd.DataFrame({Col.INSEE: normalise_insee(raw[Col.INSEE])})
     for col in (COMMITTED_HA, RENATURED_HA):
         values = raw[col] if col in raw else pd.Series(0.0, index=raw.index)
@@ -282,8 +282,9 @@ def _committed_table(raw: pd.DataFrame) -> pd.DataFrame:
         bad = num.isna() | (num < 0)
         if bad.any():
             msg = (
-                f"committed projects table, column {col!r}: expected hectares >= 0, received "
-                f"{values[bad].tolist()[:5]} for communes {out.loc[bad, Col.INSEE].tolist()[:5]}"
+                f"table des projets engagés, colonne {col!r} : des hectares positifs ou nuls "
+                f"sont attendus ; reçu {values[bad].tolist()[:5]} pour les communes "
+                f"{out.loc[bad, Col.INSEE].tolist()[:5]}"
             )
             raise LayerSchemaError(msg)
         out[col] = num.astype("float64").to_numpy()
@@ -321,7 +322,7 @@ def read_pene(path: str | Path) -> pd.DataFrame:
         Missing column, negative hectares, unknown state, a built PENE with no year.
     """
     path = Path(path)
-    raw = read_csv_table(path, "PENE")
+    raw = read_csv_table(path, "des PENE")
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     try:
         return _pene_table(raw)
@@ -382,11 +383,11 @@ def _off_local(
     out = pd.DataFrame(
         0.0, index=table.index, columns=[COMMITTED_HA, EXCLUDED_HA, "built", "planned"]
     )
-    for name, frame in (("committed projects", committed), ("PENE", pene)):
+    for name, frame in (("des projets engagés", committed), ("des PENE", pene)):
         if frame is not None:
             unknown = sorted(set(normalise_insee(frame[Col.INSEE])) - set(table.index))
             if unknown:
-                msg = f"{name} name communes that are not in the territory: {unknown[:5]}"
+                msg = f"la table {name} nomme des communes hors du territoire : {unknown[:5]}"
                 raise NotFoundError(msg)
     if committed is not None:
         c = _committed_table(committed)
@@ -421,7 +422,10 @@ def _vintage(enaf: pd.DataFrame, vintage: EnafVintage | None) -> EnafVintage:
     if isinstance(found, EnafVintage):
         return found
     if enaf.empty:
-        msg = "the ENAF consumption table is empty; the ZAN accounting needs Cerema figures"
+        msg = (
+            "la table de consommation d'ENAF est vide (empty) ; le bilan ZAN a besoin des "
+            "chiffres du Cerema"
+        )
         raise DataSourceError(msg)
     years = enaf[Col.YEAR].astype(int)
     return EnafVintage(int(years.min()), int(years.max()) + 1)
@@ -440,7 +444,10 @@ def _wide_flows(enaf: pd.DataFrame, insee: pd.Index, years: range) -> pd.DataFra
     dup = table.duplicated([Col.INSEE, Col.YEAR])
     if dup.any():
         keys = (table.loc[dup, Col.INSEE] + "/" + table.loc[dup, Col.YEAR].astype(str)).tolist()
-        msg = f"enaf_consumption table has several rows for the same commune and year: {keys[:5]}"
+        msg = (
+            "table enaf_consumption : plusieurs lignes pour une même commune et une même "
+            f"année : {keys[:5]}"
+        )
         raise LayerSchemaError(msg)
     wide = table.pivot(index=Col.INSEE, columns=Col.YEAR, values=Col.ENAF_M2)
     return wide.reindex(index=insee, columns=list(years)) / _M2_PER_HA

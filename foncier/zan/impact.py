@@ -45,7 +45,7 @@ def _placements_table(placements: pd.DataFrame) -> pd.DataFrame:
     for col in (Col.IS_PENE, IS_FRICHE):
         flags = p[col] if col in p else pd.Series(False, index=p.index)
         if not pd.api.types.is_bool_dtype(flags):
-            msg = f"placements table, column {col!r}: expected true/false, received {flags.dtype}"
+            msg = f"table des placements, colonne {col!r} : vrai/faux attendu, reçu {flags.dtype}"
             raise LayerSchemaError(msg)
         p[col] = flags.astype(bool)
     return p
