@@ -23,6 +23,7 @@ Dask is imported only by :func:`partitioned_land_units`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -252,18 +253,7 @@ def _supply_partition(frame: gpd.GeoDataFrame, tree: shapely.STRtree, listed: An
 
 def _with_parcels(territory: Territory, parcels: gpd.GeoDataFrame) -> Territory:
     """The territory's layers with other parcels (for one partition)."""
-    return Territory(
-        name=territory.name,
-        layers={**territory.layers, "parcels": parcels},
-        enaf_consumption=territory.enaf_consumption,
-        projects=territory.projects,
-        dem_path=territory.dem_path,
-        metadata=territory.metadata,
-        reports=territory.reports,
-        enaf_vintage=territory.enaf_vintage,
-        planning_docs=territory.planning_docs,
-        folder=territory.folder,
-    )
+    return dataclasses.replace(territory, layers={**territory.layers, "parcels": parcels})
 
 
 def _departement_units(

@@ -56,6 +56,7 @@ years of ENAF data missing, and the data vintage the consumption rests on.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -262,11 +263,21 @@ def read_committed(path: str | Path) -> pd.DataFrame:
     LayerSchemaError
         Missing column, non-numeric or negative hectares.
     """
+    return _read_hectares(path, "des projets engagés", _committed_table)
+
+
+def _read_hectares(
+    path: str | Path, what: str, parse: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """Read a CSV of hectares per commune (column names lower-cased), parsed by ``parse``.
+
+    A :class:`LayerSchemaError` of ``parse`` is raised again with the file's path.
+    """
     path = Path(path)
-    raw = read_csv_table(path, "des projets engagés")
+    raw = read_csv_table(path, what)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     try:
-        return _committed_table(raw)
+        return parse(raw)
     except LayerSchemaError as exc:
         msg = f"{path}: {exc}"
         raise LayerSchemaError(msg) from exc
@@ -321,14 +332,7 @@ def read_pene(path: str | Path) -> pd.DataFrame:
     LayerSchemaError
         Missing column, negative hectares, unknown state, a built PENE with no year.
     """
-    path = Path(path)
-    raw = read_csv_table(path, "des PENE")
-    raw.columns = [str(c).strip().lower() for c in raw.columns]
-    try:
-        return _pene_table(raw)
-    except LayerSchemaError as exc:
-        msg = f"{path}: {exc}"
-        raise LayerSchemaError(msg) from exc
+    return _read_hectares(path, "des PENE", _pene_table)
 
 
 def _pene_table(raw: pd.DataFrame) -> pd.DataFrame:
