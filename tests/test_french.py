@@ -24,7 +24,7 @@ from tests._html_text import visible_texts
 SLIPS: dict[str, re.Pattern[str]] = {
     "a singular count with a plural": re.compile(r"\bses 1 \w+|\b1 terrains\b"),
     "a plural noun with a singular adjective": re.compile(r"\bbudgets mutualisé\b"),
-    "a negative zero": re.compile(r"-0(?:,0+)?(?![\d,])"),
+    "a negative zero": re.compile(r"(?<![\w/.-])-0(?:,0+)?(?![\d,/])"),
     "an objective code after « objectif »": re.compile(
         r"objectif «?\s*(?:jobs|min_enaf|friches_first)\b"
     ),
