@@ -166,7 +166,7 @@ def supply(
         if partitions is not None or scheduler is not None:
             msg = "--partitions et --scheduler vont avec --partition-by departement ; ajoutez-le"
             raise OutputError(msg)
-        t = load_territory(territory)
+        t = load_territory(territory, supply_only=True)
         click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
         units = land_units(t, exclude=kinds, progress=True)
     else:
