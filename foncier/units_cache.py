@@ -60,8 +60,53 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _identity(path: Path) -> list[int]:
+    """Size, inode and modification and change times (ns) of a file: what a write changes."""
+    st = path.stat()
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _stamp_path(folder: Path) -> Path:
+    """Stamp file of a territory folder's digests, in the cache folder (keyed by its path)."""
+    name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()
+    return cache_folder().parent / "digests" / f"{name}.json"
+
+
+def _digests(folder: Path, files: list[Path]) -> dict[str, str]:
+    """SHA-256 of each file, read back from the folder's stamp while its identity is unchanged.
+
+    A file whose size, inode, modification or change time differ from the
+    stamp's is hashed again (and the stamp rewritten): at a million parcels
+    a lookup costs a few ``stat`` calls instead of reading the GeoPackage.
+    """
+    stamp = _stamp_path(folder)
+    try:
+        known = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    record: dict[str, dict[str, Any]] = {}
+    for p in files:
+        identity = _identity(p)
+        entry = known.get(p.name) if isinstance(known, dict) else None
+        if isinstance(entry, dict) and entry.get("identity") == identity:
+            record[p.name] = {"identity": identity, "sha256": str(entry["sha256"])}
+        else:
+            record[p.name] = {"identity": identity, "sha256": _file_digest(p)}
+    if record != known:
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(stamp, lambda tmp: tmp.write_text(json.dumps(record), encoding="utf-8"))
+        except write_errors():
+            pass  # the digests are only computed again next time
+    return {name: str(entry["sha256"]) for name, entry in record.items()}
+
+
 def units_key(folder: str | Path, params: dict[str, Any]) -> str:
     """SHA-256 of a territory folder's files, the supply parameters and foncier's version.
+
+    The files' digests are kept in a stamp file of the cache folder with
+    each file's size, inode, modification and change times; a file whose
+    identity changed is hashed again.
 
     Parameters
     ----------
@@ -81,7 +126,7 @@ def units_key(folder: str | Path, params: dict[str, Any]) -> str:
     record = {
         "version": __version__,
         "params": params,
-        "files": {p.name: _file_digest(p) for p in files},
+        "files": _digests(Path(folder), files),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
