@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,7 +39,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from foncier.errors import DataSourceError, FoncierError
+from foncier.errors import DataSourceError, FoncierError, OutputError
 from foncier.layers import (
     CRS_L93,
     LAND_COVERS,
@@ -64,6 +65,8 @@ from foncier.territory import GPKG_NAME, Territory
 __all__ = [
     "BATCH_SIZE",
     "PARTITION_COLUMN",
+    "SOURCE_NAME",
+    "check_partitions",
     "departement",
     "partitioned_land_units",
     "read_supply_territory",
@@ -77,6 +80,8 @@ BATCH_SIZE = 200_000
 #: Column (and Hive partition key) holding the département code.
 PARTITION_COLUMN = "departement"
 _UNIT = "_unit"
+#: File of a partitions folder recording the territory it was written from.
+SOURCE_NAME = "_source.json"
 #: Column flagging the parcels read only to count those of unknown land cover.
 _COVER_ONLY = "_cover_only"
 #: Land cover of parcels whose cover is not known.
@@ -369,9 +374,59 @@ def write_partitioned_parcels(
                     part.mkdir(exist_ok=True)
                     parcels.iloc[rows].to_parquet(part / f"part-{k:05d}.parquet", index=False)
                     codes.add(str(code))
+        (tmp / SOURCE_NAME).write_text(json.dumps(_source(folder)), encoding="utf-8")
 
     write_folder(dest, "partitions", write, force=force, inputs=[folder])
     return sorted(codes)
+
+
+def _source(folder: str | Path) -> dict[str, str]:
+    """What partitioned parcels are built from: the territory folder and its GeoPackage's digest."""
+    from foncier.units_cache import file_digests
+
+    gpkg = Path(folder) / GPKG_NAME
+    return {"territory": str(Path(folder).resolve()), "sha256": file_digests(folder, [gpkg])[0]}
+
+
+def check_partitions(folder: str | Path, partitions: str | Path) -> None:
+    """Refuse partitioned parcels that were not written from this territory's parcels as they are.
+
+    :func:`write_partitioned_parcels` records, in ``partitions/_source.json``,
+    the territory folder and the SHA-256 of its GeoPackage; the partitions
+    are reused only while they match.
+
+    Parameters
+    ----------
+    folder
+        The territory folder.
+    partitions
+        The partitioned GeoParquet of its parcels.
+
+    Raises
+    ------
+    OutputError
+        The partitions hold no record, or one of another territory or of
+        another version of its GeoPackage; the message says to rewrite them
+        with ``--force`` or to give another folder.
+    """
+    record = Path(partitions) / SOURCE_NAME
+    try:
+        built = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        built = None
+    if isinstance(built, dict) and built.get("sha256") == _source(folder)["sha256"]:
+        return
+    if not isinstance(built, dict):
+        why = f"ne dit pas de quel territoire elles viennent ({SOURCE_NAME} absent ou illisible)"
+    elif built.get("territory") != str(Path(folder).resolve()):
+        why = f"ont été écrites à partir d'un autre territoire ({built.get('territory')})"
+    else:
+        why = f"ont été écrites à partir d'une version antérieure de {Path(folder) / GPKG_NAME}"
+    msg = (
+        f"les parcelles partitionnées du dossier {partitions} {why} : relancez avec --force "
+        f"pour les réécrire à partir de {folder}, ou donnez un autre dossier à --partitions"
+    )
+    raise OutputError(msg)
 
 
 def _supply_partition(frame: gpd.GeoDataFrame, tree: shapely.STRtree, listed: Any) -> Any:

@@ -26,7 +26,14 @@ import pyarrow.parquet as pq
 from foncier.errors import FoncierWarning
 from foncier.outputs import atomic_write, write_errors
 
-__all__ = ["CACHE_ENV", "UnitsCacheWarning", "cache_folder", "folder_land_units", "units_key"]
+__all__ = [
+    "CACHE_ENV",
+    "UnitsCacheWarning",
+    "cache_folder",
+    "file_digests",
+    "folder_land_units",
+    "units_key",
+]
 
 #: Environment variable naming the cache folder.
 CACHE_ENV = "FONCIER_CACHE_DIR"
@@ -92,10 +99,11 @@ def _digests(folder: Path, files: list[Path]) -> dict[str, str]:
             record[p.name] = {"identity": identity, "sha256": str(entry["sha256"])}
         else:
             record[p.name] = {"identity": identity, "sha256": _file_digest(p)}
-    if record != known:
+    kept = {**known, **record} if isinstance(known, dict) else record
+    if kept != known:
         try:
             stamp.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(stamp, lambda tmp: tmp.write_text(json.dumps(record), encoding="utf-8"))
+            atomic_write(stamp, lambda tmp: tmp.write_text(json.dumps(kept), encoding="utf-8"))
         except write_errors():
             pass  # the digests are only computed again next time
     return {name: str(entry["sha256"]) for name, entry in record.items()}
@@ -129,6 +137,26 @@ def units_key(folder: str | Path, params: dict[str, Any]) -> str:
         "files": _digests(Path(folder), files),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def file_digests(folder: str | Path, files: Iterable[str | Path]) -> list[str]:
+    """SHA-256 of files of a territory folder, through the folder's stamp (see :func:`units_key`).
+
+    Parameters
+    ----------
+    folder
+        The territory folder.
+    files
+        Files of it.
+
+    Returns
+    -------
+    list of str
+        Their hexadecimal digests, in order.
+    """
+    paths = [Path(f) for f in files]
+    digests = _digests(Path(folder), paths)
+    return [digests[p.name] for p in paths]
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:

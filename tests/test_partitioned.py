@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import distributed
 import geopandas as gpd
@@ -13,9 +14,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from foncier.errors import DataSourceError
+from foncier.errors import DataSourceError, OutputError
 from foncier.layers import empty_layer, validate_layer
 from foncier.partitioned import (
+    SOURCE_NAME,
+    check_partitions,
     departement,
     partitioned_land_units,
     read_supply_territory,
@@ -269,3 +272,43 @@ def test_cli_supply_partitioned(two_departements: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "Erreur : --scheduler demande --partitions" in result.output
+
+
+def test_cli_refuses_partitions_of_other_parcels(two_departements: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from foncier.cli import main
+
+    mine = Territory.from_folder(two_departements).to_folder(tmp_path / "mine")
+    other = tmp_path / "other"
+    changed = Territory.from_folder(mine)
+    changed.layers["parcels"] = changed.layers["parcels"].iloc[2:]
+    changed.to_folder(other)
+    parts = tmp_path / "parts"
+    assert write_partitioned_parcels(mine, parts) == ["30", "34"]
+    check_partitions(mine, parts)  # written from it, unchanged: reused
+    runner = CliRunner()
+
+    def supply(folder: Path, *extra: str) -> Any:
+        args = ["supply", str(folder), "-o", str(tmp_path / f"{folder.name}.gpkg")]
+        args += ["--partition-by", "departement", "--partitions", str(parts), *extra]
+        return runner.invoke(main, args)
+
+    result = supply(other)
+    assert result.exit_code != 0
+    assert f"les parcelles partitionnées du dossier {parts}" in result.output
+    assert f"d'un autre territoire ({mine.resolve()})" in result.output
+    assert "relancez avec --force" in result.output
+    assert not (tmp_path / "other.gpkg").exists()
+    # the territory changed since: refused too, then rewritten with --force
+    territory = Territory.from_folder(mine)
+    territory.layers["parcels"] = territory.layers["parcels"].iloc[1:]
+    territory.to_folder(mine, force=True)
+    with pytest.raises(OutputError, match="version antérieure"):
+        check_partitions(mine, parts)
+    result = supply(mine, "--force")
+    assert result.exit_code == 0, result.output + str(result.exception)
+    check_partitions(mine, parts)
+    (parts / SOURCE_NAME).unlink()
+    with pytest.raises(OutputError, match="absent ou illisible"):
+        check_partitions(mine, parts)

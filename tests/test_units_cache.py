@@ -121,4 +121,3 @@ def test_lookup_reads_no_file_while_the_folder_is_unchanged(
     (folder / "notes.txt").write_text("x", encoding="utf-8")
     assert units_key(folder, {"a": 1}) not in (key, changed)
     assert read == ["territory.gpkg", "notes.txt"]
-
