@@ -36,8 +36,6 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from foncier.errors import DataSourceError, FoncierError, OutputError
 from foncier.layers import (
@@ -54,6 +52,7 @@ from foncier.supply import (
     add_criteria,
     candidate_areas,
     candidate_land,
+    component_labels,
     merge_units,
     screen,
     slope_coverage,
@@ -621,11 +620,7 @@ def _merged_across_borders(
     code = candidates[PARTITION_COLUMN].to_numpy()
     i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_TOLERANCE_M)
     cross = (code[i] != code[j]) & (key[i] == key[j])
-    n = len(pairs)
-    graph = coo_matrix(
-        (np.ones(int(cross.sum()), dtype="int8"), (node[i[cross]], node[j[cross]])), (n, n)
-    )
-    group = connected_components(graph, directed=False)[1]
+    group = component_labels(len(pairs), node[i[cross]], node[j[cross]])
     joined = np.bincount(group)[group] > 1  # per node
     all_units = pd.concat(units, ignore_index=True)
     position = pd.MultiIndex.from_arrays(

@@ -279,10 +279,16 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
-    out = df[cols].apply(
-        lambda s: pd.to_numeric(s.str.strip().replace("", np.nan), errors="coerce")
-    )
-    bad = out.isna() & df[cols].apply(lambda s: s.str.strip() != "")
+    # every cell of the columns in one pass (column after column), not one pass per column
+    text = pd.Series(df[cols].to_numpy(dtype=object).ravel(order="F")).str.strip()
+    values = pd.to_numeric(text.replace("", np.nan), errors="coerce")
+
+    def frame(flat: pd.Series, dtype: str) -> pd.DataFrame:
+        grid = flat.to_numpy(dtype=dtype).reshape(len(cols), len(df)).T
+        return pd.DataFrame(grid, index=df.index, columns=cols)
+
+    out = frame(values, "float64")
+    bad = frame(values.isna() & (text != ""), "bool")
     if bad.any().any():
         col = bad.any()[lambda s: s].index[0]
         rows = df.loc[bad[col], "idcom"].tolist()
