@@ -144,13 +144,17 @@ class Manifest:
     kind: str | None = None
     files: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def owns(self, folder: Path, name: str) -> bool:
-        """Whether ``folder / name`` is a file foncier wrote and nobody changed since."""
+    def owns(self, folder: Path, name: str, *, digest: str | None = None) -> bool:
+        """Whether ``folder / name`` is a file foncier wrote and nobody changed since.
+
+        ``digest`` is the file's SHA-256 when the caller already knows it
+        (:func:`foncier.units_cache.file_digests`); it is computed otherwise.
+        """
         entry = self.files.get(name)
         path = folder / name
         if entry is None or path.is_symlink() or not (path.is_file() or path.is_dir()):
             return False
-        digest = _sha256(path)
+        digest = _sha256(path) if digest is None else digest
         return digest in (entry.get("sha256"), entry.get("replaces"))
 
     def to_json(self) -> str:

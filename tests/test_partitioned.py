@@ -312,3 +312,36 @@ def test_cli_refuses_partitions_of_other_parcels(two_departements: Path, tmp_pat
     (parts / SOURCE_NAME).unlink()
     with pytest.raises(OutputError, match="absent ou illisible"):
         check_partitions(mine, parts)
+
+
+def test_index_and_scan_read_the_same_parcels_and_count_unknown_cover_on_all(
+    sample: Territory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from foncier import partitioned
+    from foncier.assumptions import assumptions
+
+    territory = Territory.from_folder(sample.folder)
+    parcels = territory.layers["parcels"]
+    unknown = np.arange(0, len(parcels), 7)  # most of them far from any candidate land
+    cover = parcels["land_cover"].to_numpy(dtype=object, copy=True)
+    cover[unknown] = "unknown"
+    territory.layers["parcels"] = parcels.assign(land_cover=cover)
+    folder = territory.to_folder(tmp_path / "t")
+    full = Territory.from_folder(folder)
+    units = land_units(full)
+    indexed = read_supply_territory(folder)
+    monkeypatch.setattr(partitioned, "_indexed_rows", lambda *a: None)  # no R-tree: batches
+    scanned = read_supply_territory(folder, batch_size=5_000)
+    assert_layer_equal(indexed.parcels, scanned.parcels)
+    assert len(indexed.parcels) < len(full.parcels) / 10
+    assert "_cover_only" not in indexed.parcels.columns
+    counted = indexed.metadata["parcels_unknown_cover"]
+    assert counted == scanned.metadata["parcels_unknown_cover"]
+    assert counted["count"] == len(unknown)
+    assert counted["area_m2"] == float(full.parcels.geometry.area.to_numpy()[unknown].sum())
+    assert_layer_equal(land_units(indexed), units)
+    # the land-cover assumption counts every parcel of the territory, not those read
+    said = assumptions(full, units)
+    assert assumptions(indexed, units) == said
+    said = {a["code"]: a["text"] for a in said}
+    assert said["unknown_cover_as_enaf"].startswith(f"{len(unknown)} parcelle(s)")
