@@ -368,8 +368,8 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
         flows.append([f"naf{yy}art{zz}", *uses])
     # every year's figures parsed at once, then stacked year after year
     num = _numeric(raw, [c for year in flows for c in year], path).to_numpy()
-    stacked = num.reshape(len(raw), len(years), 1 + len(USES)).transpose(1, 0, 2)
-    stacked = stacked.reshape(len(years) * len(raw), 1 + len(USES))
+    by_year = num.reshape(len(raw), len(years), 1 + len(USES)).transpose(1, 0, 2)
+    stacked = by_year.reshape(len(years) * len(raw), 1 + len(USES))
     tidy = pd.DataFrame(stacked, columns=[Col.ENAF_M2, *USES.values()])
     tidy.insert(0, Col.YEAR, np.repeat(np.asarray(years, dtype="int64"), len(raw)))
     insee = np.tile(raw["idcom"].to_numpy(dtype=object), len(years))
