@@ -177,9 +177,8 @@ def _indexed_rows(
     return fids, flags[flags[:, 2] == 1, 0], int(count)
 
 
-def _read_fids(gpkg: Path, fids: np.ndarray) -> gpd.GeoDataFrame:
-    """The parcels of these FIDs, in FID order (the layer's order)."""
-    fid = pyogrio.read_info(gpkg, layer="parcels").get("fid_column") or "fid"
+def _read_fids(gpkg: Path, fids: np.ndarray, fid: str) -> gpd.GeoDataFrame:
+    """The parcels of these FIDs (``fid`` names the FID column), in FID order (the layer's)."""
     where = f'"{fid}" IN ({",".join(map(str, fids.tolist()))})' if len(fids) else "0"
     frame = pyogrio.read_dataframe(
         gpkg, layer="parcels", where=where, use_arrow=True, fid_as_index=True
@@ -220,7 +219,8 @@ def supply_parcels(
     """
     gpkg = Path(gpkg)
     tree, listed = _areas(layers)
-    crs = pyogrio.read_info(gpkg, layer="parcels")["crs"]
+    info = pyogrio.read_info(gpkg, layer="parcels")
+    crs = info["crs"]
     if crs is not None and gpd.GeoSeries([], crs=crs).crs != CRS_L93:
         areas = gpd.GeoSeries(tree.geometries, crs=CRS_L93).to_crs(crs).to_numpy()
         tree = shapely.STRtree(areas)
@@ -231,7 +231,7 @@ def supply_parcels(
         out = _scanned_parcels(gpkg, tree, listed, batch_size)  # no index, or most rows needed
     else:
         _, unknown, count = indexed
-        raw = _read_fids(gpkg, wanted)
+        raw = _read_fids(gpkg, wanted, info.get("fid_column") or "fid")
         geoms = raw.geometry.to_numpy()
         keep = _kept(geoms, raw[Col.IDU].to_numpy(dtype=object), tree, listed)
         out = raw[keep | raw.index.isin(unknown)].reset_index(drop=True)
