@@ -83,6 +83,8 @@ _UNIT = "_unit"
 SOURCE_NAME = "_source.json"
 #: Column flagging the parcels read only to count those of unknown land cover.
 _COVER_ONLY = "_cover_only"
+#: Bytes of the GeoPackage SQLite may map in memory while it scans the parcels.
+_MMAP_BYTES = 1 << 30
 #: Land cover of parcels whose cover is not known.
 UNKNOWN_COVER = "unknown"
 #: Contiguity tolerance of :func:`foncier.supply.merge_units` (its default).
@@ -143,6 +145,7 @@ def _indexed_rows(
     except sqlite3.Error:
         return None
     try:
+        con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # the scan below reads pages in place
         rtree = _rtree_table(con, "parcels")
         info = {r[1]: r[5] for r in con.execute('PRAGMA table_info("parcels")')}
         fid = next((name for name, pk in info.items() if pk), None)
