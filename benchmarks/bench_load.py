@@ -12,6 +12,9 @@ shared machine):
 - foncier supply: ``foncier supply`` in a fresh interpreter (load + validate +
   screen + write the GeoPackage of land units).
 
+The interpreters read their bytecode from a cache written by one untimed run
+(as an installed package has it), even when ``PYTHONDONTWRITEBYTECODE`` is set.
+
 Wall-clock times and CPU times are both printed: on a shared machine the wall
 clock mostly measures the neighbours, while CPU time (user + system, the
 PostgreSQL server's processes included for the peer) measures the work.
@@ -23,7 +26,10 @@ hold the same rows per layer.
 
 Usage::
 
-    python benchmarks/bench_load.py /tmp/t1m /tmp/t200k [--repeat 3]
+    python benchmarks/bench_load.py /tmp/t1m /tmp/t200k [--repeat 3] [--baseline /path/to/main]
+
+(``--baseline`` also times ``foncier supply`` of another checkout in the same
+turns, and compares its land units with this one's: before/after figures.)
 
 (make the folders once with ``foncier sample --parcels 1000000 /tmp/t1m``).
 Targets: load <= 0.75x the peer's load + index, supply <= 0.7x.
@@ -50,6 +56,8 @@ from pathlib import Path
 import pyogrio
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Bytecode of the timed interpreters (``PYTHONPYCACHEPREFIX``), written by an untimed first run.
+PYCACHE = tempfile.mkdtemp(prefix="bench-load-pycache-")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
 LOAD = (
@@ -178,11 +186,13 @@ def peer_counts(peer: Peer, layers: list[str]) -> dict[str, int]:
     return counts
 
 
-def timed(code: str, *args: str) -> tuple[float, float, str]:
-    """Run Python code in a fresh interpreter: wall seconds, CPU seconds, stdout."""
+def timed(code: str, *args: str, root: Path = ROOT) -> tuple[float, float, str]:
+    """Run Python code in a fresh interpreter on foncier of ``root``: wall, CPU seconds, stdout."""
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        # bytecode as an installed package has it, kept out of the checkouts
+        "PYTHONPYCACHEPREFIX": PYCACHE,
     }
     cpu = children_cpu()
     start = time.perf_counter()
@@ -192,14 +202,17 @@ def timed(code: str, *args: str) -> tuple[float, float, str]:
     return time.perf_counter() - start, children_cpu() - cpu, out.stdout
 
 
-def bench(folder: Path, pg: Peer, repeat: int) -> dict[str, object]:
+def bench(folder: Path, pg: Peer, repeat: int, baseline: Path | None) -> dict[str, object]:
     gpkg = folder / "territory.gpkg"
     layers = [row[0] for row in pyogrio.list_layers(gpkg) if row[1] is not None]
-    peer, load, supply = [], [], []
-    peer_cpu, load_cpu, supply_cpu = [], [], []
+    peer, load, supply, base = [], [], [], []
+    peer_cpu, load_cpu, supply_cpu, base_cpu = [], [], [], []
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         out = Path(tmp) / "units.gpkg"
+        for root in [ROOT] if baseline is None else [ROOT, baseline]:  # bytecode written once
+            timed(LOAD, str(folder), root=root)
+            timed(SUPPLY, str(folder), str(Path(tmp) / "warm.gpkg"), root=root)
         for _ in range(repeat):
             wall, cpu = peer_load(gpkg, pg)
             peer.append(wall)
@@ -211,13 +224,35 @@ def bench(folder: Path, pg: Peer, repeat: int) -> dict[str, object]:
             wall, cpu, _ = timed(SUPPLY, str(folder), str(out))
             supply.append(wall)
             supply_cpu.append(cpu)
+            if baseline is not None:  # the same supply by another checkout, in the same turn
+                theirs_out = str(Path(tmp) / "base.gpkg")
+                wall, cpu, _ = timed(SUPPLY, str(folder), theirs_out, root=baseline)
+                base.append(wall)
+                base_cpu.append(cpu)
         units = int(pyogrio.read_info(out, layer="land_units")["features"])
+        if baseline is not None:
+            same_units = pyogrio.read_dataframe(out, layer="land_units").drop(columns="geometry")
+            theirs = pyogrio.read_dataframe(Path(tmp) / "base.gpkg", layer="land_units")
+            gap = (same_units.select_dtypes("number") - theirs.select_dtypes("number")).abs()
+            base_gap = float(gap.max().max()) if len(gap) else 0.0
+            base_same = len(same_units) == len(theirs) and same_units["idus"].equals(theirs["idus"])
     in_pg = peer_counts(pg, layers)  # the tables of the last run
     same = all(in_pg[name] == counts.get(name, 0) for name in layers)
     p, lo, su, pc, lc, sc = (
         statistics.median(x) for x in (peer, load, supply, peer_cpu, load_cpu, supply_cpu)
     )
+    baseline_figures = (
+        {
+            "baseline_supply_s": statistics.median(base),
+            "baseline_supply_cpu_s": statistics.median(base_cpu),
+            "baseline_same_units": base_same,
+            "baseline_max_gap": base_gap,
+        }
+        if baseline is not None
+        else {}
+    )
     return {
+        **baseline_figures,
         "territory": str(folder), "parcels": counts.get("parcels", 0), "units": units,
         "peer_load_index_s": p, "foncier_load_s": lo, "foncier_supply_s": su,
         "load_ratio": lo / p, "supply_ratio": su / p, "same_rows": same,
@@ -230,9 +265,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another checkout of foncier whose supply is timed in the same turns (before/after)",
+    )
     args = parser.parse_args()
-    with postgis() as pg:
-        results = [bench(folder, pg, args.repeat) for folder in args.folders]
+    try:
+        with postgis() as pg:
+            results = [bench(folder, pg, args.repeat, args.baseline) for folder in args.folders]
+    finally:
+        shutil.rmtree(PYCACHE, ignore_errors=True)
     print(f"{'parcels':>10} {'PostGIS load+index':>19} {'foncier load':>13} {'ratio':>6} "
           f"{'foncier supply':>15} {'ratio':>6}  same rows")  # fmt: skip
     for r in results:
@@ -248,6 +292,18 @@ def main() -> None:
             f"{r['parcels']:>10,} {r['peer_cpu_s']:>7.2f} s {r['load_cpu_s']:>5.2f} s "
             f"{r['load_cpu_ratio']:>6.2f} {r['supply_cpu_s']:>5.2f} s {r['supply_cpu_ratio']:>6.2f}"
         )
+    if args.baseline is not None:
+        print(f"\nsupply of the baseline {args.baseline} (same turns):")
+        print(
+            f"{'parcels':>10} {'wall':>8} {'ratio':>6} {'CPU':>8} {'ratio':>6}  same units, max gap"
+        )
+        for r in results:
+            bw, bc = r["baseline_supply_s"], r["baseline_supply_cpu_s"]
+            print(
+                f"{r['parcels']:>10,} {bw:>6.2f} s {bw / r['peer_load_index_s']:>6.2f} "
+                f"{bc:>6.2f} s {bc / r['peer_cpu_s']:>6.2f}  {r['baseline_same_units']}, "
+                f"{r['baseline_max_gap']:.1e}"
+            )
     print("targets: load ratio <= 0.75, supply ratio <= 0.7 (medians of "
           f"{args.repeat} alternated runs)")  # fmt: skip
 

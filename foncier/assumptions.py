@@ -186,22 +186,29 @@ def _planning_status(territory: Any, budgets: pd.DataFrame | None) -> list[Assum
 
 
 def _unknown_cover(territory: Any, units: pd.DataFrame | None) -> list[Assumption]:
+    # counted on the whole layer by foncier.partitioned.read_supply_territory, which keeps
+    # only the parcels the supply reads
+    counted = territory.metadata.get("parcels_unknown_cover")
     parcels = territory.parcels
-    if parcels.empty or Col.LAND_COVER not in parcels.columns:
+    if counted is not None:
+        n, ha = int(counted["count"]), float(counted["area_m2"]) / 1e4
+    elif parcels.empty or Col.LAND_COVER not in parcels.columns:
         return []
-    unknown = (parcels[Col.LAND_COVER].astype(object) == _UNKNOWN_COVER).to_numpy()
-    if not unknown.any():
+    else:
+        unknown = (parcels[Col.LAND_COVER].astype(object) == _UNKNOWN_COVER).to_numpy()
+        n = int(unknown.sum())
+        ha = float(shapely.area(parcels.geometry.to_numpy()[unknown]).sum()) / 1e4
+    if not n:
         return []
-    ha = float(shapely.area(parcels.geometry.to_numpy()[unknown]).sum() / 1e4)
     text = (
-        f"{int(unknown.sum())} parcelle(s) ({_ha(ha)}) d'occupation du sol inconnue, "
+        f"{n} parcelle(s) ({_ha(ha)}) d'occupation du sol inconnue, "
         "comptées comme ENAF (choix prudent)"
     )
     if units is not None and _UNKNOWN_COVER_SHARE in units.columns:
         share = pd.to_numeric(units[_UNKNOWN_COVER_SHARE], errors="coerce").fillna(0.0)
         in_units = float((share * units[UnitCol.NET_AREA_HA]).sum())
         text += f", dont {_ha(in_units)} dans l'offre foncière"
-    return [_record("unknown_cover_as_enaf", text, int(unknown.sum()), ha)]
+    return [_record("unknown_cover_as_enaf", text, n, ha)]
 
 
 def _enaf_missing(budgets: pd.DataFrame | None) -> list[Assumption]:

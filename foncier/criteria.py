@@ -391,6 +391,10 @@ def land_cover_shares(
         is_unknown = cover == "unknown"
         is_enaf = (cover == "enaf") | (is_unknown & (unknown_as == "enaf"))
         src, dst, area = overlap_pairs(geoms[todo], parcels.geometry.to_numpy())
+        # summed in parcel order: the same shares whether all parcels or only those near
+        # the units are given (foncier.partitioned.read_supply_territory)
+        order = np.lexsort((dst, src))
+        src, dst, area = src[order], dst[order], area[order]
         # a friche's unknown cover counts as already used land, not ENAF
         enaf_dst = np.where(friche[todo][src], cover[dst] == "enaf", is_enaf[dst])
         on_parcels = np.bincount(src, weights=area, minlength=len(todo))

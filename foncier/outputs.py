@@ -144,13 +144,17 @@ class Manifest:
     kind: str | None = None
     files: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def owns(self, folder: Path, name: str) -> bool:
-        """Whether ``folder / name`` is a file foncier wrote and nobody changed since."""
+    def owns(self, folder: Path, name: str, *, digest: str | None = None) -> bool:
+        """Whether ``folder / name`` is a file foncier wrote and nobody changed since.
+
+        ``digest`` is the file's SHA-256 when the caller already knows it
+        (:func:`foncier.units_cache.file_digests`); it is computed otherwise.
+        """
         entry = self.files.get(name)
         path = folder / name
-        if entry is None or path.is_symlink() or not path.is_file():
+        if entry is None or path.is_symlink() or not (path.is_file() or path.is_dir()):
             return False
-        digest = _sha256(path)
+        digest = _sha256(path) if digest is None else digest
         return digest in (entry.get("sha256"), entry.get("replaces"))
 
     def to_json(self) -> str:
@@ -189,7 +193,12 @@ def _write_manifest(folder: Path, manifest: Manifest) -> None:
 
 
 def _sha256(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's tree (its files' relative paths and contents)."""
     digest = hashlib.sha256()
+    if path.is_dir():
+        for sub in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
+            digest.update(f"{sub.relative_to(path).as_posix()}\0{_sha256(sub)}\0".encode())
+        return digest.hexdigest()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -624,7 +633,10 @@ def write_folder(
         tmp.mkdir()
         write(tmp)
         (tmp / MANIFEST_NAME).unlink(missing_ok=True)
-        written = sorted(p.name for p in tmp.iterdir() if p.is_file() and not p.is_symlink())
+        # files and folders (a partitioned GeoParquet's): a folder's entry digests its tree
+        written = sorted(
+            p.name for p in tmp.iterdir() if (p.is_file() or p.is_dir()) and not p.is_symlink()
+        )
         clash = [n for n in plan.carry if (tmp / n).exists() or (tmp / n).is_symlink()]
         if clash:
             msg = (

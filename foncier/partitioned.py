@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,17 +36,23 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from foncier.errors import DataSourceError, FoncierError
-from foncier.layers import CRS_L93, Col, UnitCol, empty_layer, validate_layer
+from foncier.errors import DataSourceError, FoncierError, OutputError
+from foncier.layers import (
+    CRS_L93,
+    LAND_COVERS,
+    Col,
+    UnitCol,
+    empty_layer,
+    validate_layer,
+)
 from foncier.supply import (
     DEFAULT_EXCLUDE,
     UNIT_COLUMNS,
     add_criteria,
     candidate_areas,
     candidate_land,
+    component_labels,
     merge_units,
     screen,
     slope_coverage,
@@ -56,6 +64,8 @@ from foncier.territory import GPKG_NAME, Territory
 __all__ = [
     "BATCH_SIZE",
     "PARTITION_COLUMN",
+    "SOURCE_NAME",
+    "check_partitions",
     "departement",
     "partitioned_land_units",
     "read_supply_territory",
@@ -69,6 +79,14 @@ BATCH_SIZE = 200_000
 #: Column (and Hive partition key) holding the département code.
 PARTITION_COLUMN = "departement"
 _UNIT = "_unit"
+#: File of a partitions folder recording the territory it was written from.
+SOURCE_NAME = "_source.json"
+#: Column flagging the parcels read only to count those of unknown land cover.
+_COVER_ONLY = "_cover_only"
+#: Bytes of the GeoPackage SQLite may map in memory while it scans the parcels.
+_MMAP_BYTES = 1 << 30
+#: Land cover of parcels whose cover is not known.
+UNKNOWN_COVER = "unknown"
 #: Contiguity tolerance of :func:`foncier.supply.merge_units` (its default).
 _TOLERANCE_M = 0.5
 
@@ -100,15 +118,89 @@ def _areas(layers: dict[str, gpd.GeoDataFrame]) -> tuple[shapely.STRtree, np.nda
     return shapely.STRtree(areas), listed
 
 
+def _rtree_table(con: sqlite3.Connection, layer: str) -> str | None:
+    """Name of the GeoPackage R-tree of ``layer``'s geometries, if it has one."""
+    row = con.execute(
+        "SELECT column_name FROM gpkg_extensions WHERE table_name = ? "
+        "AND extension_name = 'gpkg_rtree_index'",
+        (layer,),
+    ).fetchone()
+    return None if row is None else f"rtree_{layer}_{row[0]}"
+
+
+def _indexed_rows(
+    gpkg: Path, boxes: np.ndarray, listed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Parcels the supply may need, found with the GeoPackage's R-tree and SQL.
+
+    Returns the FIDs of the parcels whose box meets one of ``boxes`` or
+    whose ``idu`` is ``listed`` (a superset of those the supply keeps), the
+    FIDs of those whose ``land_cover`` may be unknown (not literally one of
+    the known covers), and the layer's row count; ``None`` when the layer
+    has no R-tree or the file cannot be queried this way.
+    """
+    known = [c for c in LAND_COVERS if c != UNKNOWN_COVER]
+    try:
+        con = sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        con.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")  # the scan below reads pages in place
+        rtree = _rtree_table(con, "parcels")
+        info = {r[1]: r[5] for r in con.execute('PRAGMA table_info("parcels")')}
+        fid = next((name for name, pk in info.items() if pk), None)
+        if rtree is None or fid is None or Col.IDU not in info:
+            return None
+        con.execute("CREATE TEMP TABLE boxes (minx REAL, maxx REAL, miny REAL, maxy REAL)")
+        con.executemany("INSERT INTO boxes VALUES (?, ?, ?, ?)", boxes[:, [0, 2, 1, 3]].tolist())
+        con.execute("CREATE TEMP TABLE listed (idu TEXT PRIMARY KEY)")
+        con.executemany("INSERT OR IGNORE INTO listed VALUES (?)", [(str(i),) for i in listed])
+        near = con.execute(
+            f'SELECT DISTINCT r.id FROM temp.boxes b CROSS JOIN "{rtree}" r ON r.minx <= b.maxx '
+            "AND r.maxx >= b.minx AND r.miny <= b.maxy AND r.maxy >= b.miny"
+        ).fetchall()
+        cover = Col.LAND_COVER
+        unknown = (
+            f'"{cover}" IS NULL OR trim("{cover}") NOT IN ({", ".join("?" * len(known))})'
+            if cover in info
+            else "1"
+        )
+        rows = con.execute(
+            f'SELECT * FROM (SELECT "{fid}", "{Col.IDU}" IN (SELECT idu FROM temp.listed) AS '
+            f'listed, {unknown} AS unknown FROM "parcels") WHERE listed OR unknown',
+            known if cover in info else [],
+        ).fetchall()
+        (count,) = con.execute('SELECT count(*) FROM "parcels"').fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    flags = np.array(rows, dtype="int64").reshape(-1, 3)
+    fids = np.union1d(np.array(near, dtype="int64").ravel(), flags[flags[:, 1] == 1, 0])
+    return fids, flags[flags[:, 2] == 1, 0], int(count)
+
+
+def _read_fids(gpkg: Path, fids: np.ndarray, fid: str) -> gpd.GeoDataFrame:
+    """The parcels of these FIDs (``fid`` names the FID column), in FID order (the layer's)."""
+    where = f'"{fid}" IN ({",".join(map(str, fids.tolist()))})' if len(fids) else "0"
+    frame = pyogrio.read_dataframe(
+        gpkg, layer="parcels", where=where, use_arrow=True, fid_as_index=True
+    )
+    return frame.sort_index(kind="stable")
+
+
 def supply_parcels(
     gpkg: str | Path, layers: dict[str, gpd.GeoDataFrame], *, batch_size: int = BATCH_SIZE
 ) -> gpd.GeoDataFrame:
-    """Read the parcels of a GeoPackage that the supply needs, by Arrow batches.
+    """Read the parcels of a GeoPackage that the supply needs.
 
-    Each batch of ``batch_size`` parcels is read, the parcels meeting a
-    candidate area (:func:`foncier.supply.candidate_areas`) or listed by a
-    friche are kept, and the batch is dropped: the whole layer is never in
-    memory.
+    With the GeoPackage's R-tree (every layer foncier writes has one), only
+    the parcels whose box meets a candidate area
+    (:func:`foncier.supply.candidate_areas`), those listed by a friche and
+    those of unknown land cover are read; without it the layer is read by
+    Arrow batches of ``batch_size`` and each batch dropped once filtered.
+    Either way the parcels meeting a candidate area or listed by a friche
+    are kept, in the layer's order: the whole layer is never in memory.
 
     Parameters
     ----------
@@ -117,17 +209,47 @@ def supply_parcels(
     layers
         Validated ``plu_zones``, ``zae_plots`` and ``friches`` layers (EPSG:2154).
     batch_size
-        Parcels read at a time.
+        Parcels read at a time without an R-tree.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The parcels kept, raw (to be validated), in the layer's CRS;
-        ``attrs["rows_read"]`` counts the parcels read.
+        The parcels kept and, flagged by a true ``_cover_only`` column, the
+        other parcels whose land cover may be unknown (counted by the
+        land-cover assumption on the whole territory), raw (to be
+        validated), in the layer's CRS; ``attrs["rows_read"]`` counts the
+        parcels of the layer.
     """
+    gpkg = Path(gpkg)
     tree, listed = _areas(layers)
+    info = pyogrio.read_info(gpkg, layer="parcels")
+    crs = info["crs"]
+    if crs is not None and gpd.GeoSeries([], crs=crs).crs != CRS_L93:
+        areas = gpd.GeoSeries(tree.geometries, crs=CRS_L93).to_crs(crs).to_numpy()
+        tree = shapely.STRtree(areas)
+    boxes = shapely.bounds(tree.geometries).reshape(-1, 4)
+    indexed = _indexed_rows(gpkg, boxes, listed)
+    wanted = None if indexed is None else np.union1d(indexed[0], indexed[1])
+    if indexed is None or wanted is None or len(wanted) > indexed[2] // 2:
+        out = _scanned_parcels(gpkg, tree, listed, batch_size)  # no index, or most rows needed
+    else:
+        _, unknown, count = indexed
+        raw = _read_fids(gpkg, wanted, info.get("fid_column") or "fid")
+        geoms = raw.geometry.to_numpy()
+        keep = _kept(geoms, raw[Col.IDU].to_numpy(dtype=object), tree, listed)
+        out = raw[keep | raw.index.isin(unknown)].reset_index(drop=True)
+        out[_COVER_ONLY] = ~keep[keep | raw.index.isin(unknown)]
+        out.attrs["rows_read"] = count
+    return out
+
+
+def _scanned_parcels(
+    gpkg: Path, tree: shapely.STRtree, listed: np.ndarray, batch_size: int
+) -> gpd.GeoDataFrame:
+    """:func:`supply_parcels` by Arrow batches over the whole layer (no R-tree)."""
     kept: list[pa.RecordBatch] = []
     geoms: list[np.ndarray] = []
+    cover_only: list[np.ndarray] = []
     rows = 0
     with pyogrio.open_arrow(gpkg, layer="parcels", batch_size=batch_size, use_pyarrow=True) as (
         meta,
@@ -135,9 +257,6 @@ def supply_parcels(
     ):
         name = meta["geometry_name"] or "wkb_geometry"
         crs = meta["crs"]
-        if crs is not None and gpd.GeoSeries([], crs=crs).crs != CRS_L93:
-            areas = gpd.GeoSeries(tree.geometries, crs=CRS_L93).to_crs(crs).to_numpy()
-            tree = shapely.STRtree(areas)
         schema = reader.schema
         columns = [f.name for f in schema if f.name != name]
         for batch in reader:
@@ -145,11 +264,19 @@ def supply_parcels(
             batch_geoms = shapely.from_wkb(batch.column(name).to_numpy(zero_copy_only=False))
             idus = batch.column(Col.IDU).to_numpy(zero_copy_only=False)
             keep = _kept(batch_geoms, idus, tree, listed)
-            kept.append(batch.select(columns).filter(pa.array(keep)))
-            geoms.append(batch_geoms[keep])
+            if Col.LAND_COVER in columns:
+                cover = pd.Series(batch.column(Col.LAND_COVER).to_numpy(zero_copy_only=False))
+                known = cover.str.strip().isin([c for c in LAND_COVERS if c != UNKNOWN_COVER])
+                read = keep | ~known.to_numpy()
+            else:
+                read = np.ones(len(keep), dtype=bool)
+            kept.append(batch.select(columns).filter(pa.array(read)))
+            geoms.append(batch_geoms[read])
+            cover_only.append(~keep[read])
     table = pa.Table.from_batches(kept, schema=pa.schema([schema.field(c) for c in columns]))
     geometry = np.concatenate(geoms) if geoms else np.empty(0, dtype=object)
     out = gpd.GeoDataFrame(table.to_pandas(), geometry=geometry, crs=crs)
+    out[_COVER_ONLY] = np.concatenate(cover_only) if cover_only else np.empty(0, dtype=bool)
     out.attrs["rows_read"] = rows
     return out
 
@@ -181,14 +308,23 @@ def read_supply_territory(folder: str | Path, *, batch_size: int = BATCH_SIZE) -
 
     def read(gpkg: Path, layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
         parcels = supply_parcels(gpkg, layers, batch_size=batch_size)
-        counts.update(read=parcels.attrs["rows_read"], kept=len(parcels))
+        counts.update(read=parcels.attrs["rows_read"])
         return parcels
 
     territory = Territory.from_folder(folder, read_parcels=read)
-    if counts:
-        territory.metadata.update(parcels_read=counts["read"], parcels_kept=counts["kept"])
+    parcels = territory.layers["parcels"]
+    if _COVER_ONLY in parcels.columns:
+        unknown = (parcels[Col.LAND_COVER].astype(object) == UNKNOWN_COVER).to_numpy()
+        area = float(shapely.area(parcels.geometry.to_numpy()[unknown]).sum())
+        parcels = parcels[~parcels[_COVER_ONLY].to_numpy(dtype=bool)].drop(columns=_COVER_ONLY)
+        territory.layers["parcels"] = parcels.reset_index(drop=True)
+        territory.metadata.update(
+            parcels_read=counts["read"],
+            parcels_kept=len(parcels),
+            parcels_unknown_cover={"count": int(unknown.sum()), "area_m2": area},
+        )
         territory.reports["parcels"].notes.append(
-            f"seules les {counts['kept']} parcelles sur {counts['read']} proches du foncier "
+            f"seules les {len(parcels)} parcelles sur {counts['read']} proches du foncier "
             "candidat (zones d'activité, lots de ZAE, friches) ont été gardées"
         )
     return territory
@@ -240,9 +376,59 @@ def write_partitioned_parcels(
                     part.mkdir(exist_ok=True)
                     parcels.iloc[rows].to_parquet(part / f"part-{k:05d}.parquet", index=False)
                     codes.add(str(code))
+        (tmp / SOURCE_NAME).write_text(json.dumps(_source(folder)), encoding="utf-8")
 
     write_folder(dest, "partitions", write, force=force, inputs=[folder])
     return sorted(codes)
+
+
+def _source(folder: str | Path) -> dict[str, str]:
+    """What partitioned parcels are built from: the territory folder and its GeoPackage's digest."""
+    from foncier.units_cache import file_digests
+
+    gpkg = Path(folder) / GPKG_NAME
+    return {"territory": str(Path(folder).resolve()), "sha256": file_digests(folder, [gpkg])[0]}
+
+
+def check_partitions(folder: str | Path, partitions: str | Path) -> None:
+    """Refuse partitioned parcels that were not written from this territory's parcels as they are.
+
+    :func:`write_partitioned_parcels` records, in ``partitions/_source.json``,
+    the territory folder and the SHA-256 of its GeoPackage; the partitions
+    are reused only while they match.
+
+    Parameters
+    ----------
+    folder
+        The territory folder.
+    partitions
+        The partitioned GeoParquet of its parcels.
+
+    Raises
+    ------
+    OutputError
+        The partitions hold no record, or one of another territory or of
+        another version of its GeoPackage; the message says to rewrite them
+        with ``--force`` or to give another folder.
+    """
+    record = Path(partitions) / SOURCE_NAME
+    try:
+        built = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        built = None
+    if isinstance(built, dict) and built.get("sha256") == _source(folder)["sha256"]:
+        return
+    if not isinstance(built, dict):
+        why = f"ne dit pas de quel territoire elles viennent ({SOURCE_NAME} absent ou illisible)"
+    elif built.get("territory") != str(Path(folder).resolve()):
+        why = f"ont été écrites à partir d'un autre territoire ({built.get('territory')})"
+    else:
+        why = f"ont été écrites à partir d'une version antérieure de {Path(folder) / GPKG_NAME}"
+    msg = (
+        f"les parcelles partitionnées du dossier {partitions} {why} : relancez avec --force "
+        f"pour les réécrire à partir de {folder}, ou donnez un autre dossier à --partitions"
+    )
+    raise OutputError(msg)
 
 
 def _supply_partition(frame: gpd.GeoDataFrame, tree: shapely.STRtree, listed: Any) -> Any:
@@ -437,11 +623,7 @@ def _merged_across_borders(
     code = candidates[PARTITION_COLUMN].to_numpy()
     i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_TOLERANCE_M)
     cross = (code[i] != code[j]) & (key[i] == key[j])
-    n = len(pairs)
-    graph = coo_matrix(
-        (np.ones(int(cross.sum()), dtype="int8"), (node[i[cross]], node[j[cross]])), (n, n)
-    )
-    group = connected_components(graph, directed=False)[1]
+    group = component_labels(len(pairs), node[i[cross]], node[j[cross]])
     joined = np.bincount(group)[group] > 1  # per node
     all_units = pd.concat(units, ignore_index=True)
     position = pd.MultiIndex.from_arrays(

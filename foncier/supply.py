@@ -31,8 +31,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from foncier import criteria as crit
 from foncier.criteria import (
@@ -654,8 +652,30 @@ def unit_labels(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> np
     key = unit_key(candidates)
     i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance_m)
     same = (key[i] == key[j]) & (i < j)
-    graph = coo_matrix((np.ones(int(same.sum()), dtype="int8"), (i[same], j[same])), (n, n))
-    return connected_components(graph, directed=False)[1]
+    return component_labels(n, i[same], j[same])
+
+
+def component_labels(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of an undirected graph of ``n`` nodes and edges ``(i, j)``.
+
+    Numbered as :func:`scipy.sparse.csgraph.connected_components` numbers
+    them (by their smallest node), without importing scipy: each edge hooks
+    the larger of its two roots under the smaller, then every node points
+    to its root, until both ends of every edge share one.
+
+    Examples
+    --------
+    >>> component_labels(5, np.array([3, 1]), np.array([4, 0])).tolist()
+    [0, 0, 1, 2, 2]
+    """
+    parent = np.arange(n)
+    i, j = np.asarray(i, dtype="int64"), np.asarray(j, dtype="int64")
+    while len(i) and not np.array_equal(parent[i], parent[j]):
+        low, high = np.minimum(parent[i], parent[j]), np.maximum(parent[i], parent[j])
+        np.minimum.at(parent, high, low)  # a parent is never larger than its node
+        while not np.array_equal(parent[parent], parent):
+            parent = parent[parent]
+    return np.unique(parent, return_inverse=True)[1].astype("int32")
 
 
 def merge_units(candidates: gpd.GeoDataFrame, *, tolerance_m: float = 0.5) -> gpd.GeoDataFrame:

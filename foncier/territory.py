@@ -96,11 +96,19 @@ def _geopackage_layers(gpkg: Path) -> set[str]:
 
 def _unchanged(folder: Path, *names: str) -> bool:
     """Whether foncier wrote these files of a territory folder and nobody changed them since."""
+    from foncier.units_cache import file_digests
+
     manifest = read_manifest(folder)
-    return (
-        manifest is not None
-        and manifest.kind == "territory"
-        and all(manifest.owns(folder, name) for name in names)
+    if manifest is None or manifest.kind != "territory":
+        return False
+    paths = [folder / name for name in names]
+    if not all(p.is_file() and not p.is_symlink() for p in paths):
+        return False
+    # digests through the folder's stamp: a file whose size, inode and times are unchanged
+    # is not read again
+    digests = file_digests(folder, paths)
+    return all(
+        manifest.owns(folder, name, digest=d) for name, d in zip(names, digests, strict=True)
     )
 
 

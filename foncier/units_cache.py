@@ -26,7 +26,14 @@ import pyarrow.parquet as pq
 from foncier.errors import FoncierWarning
 from foncier.outputs import atomic_write, write_errors
 
-__all__ = ["CACHE_ENV", "UnitsCacheWarning", "cache_folder", "folder_land_units", "units_key"]
+__all__ = [
+    "CACHE_ENV",
+    "UnitsCacheWarning",
+    "cache_folder",
+    "file_digests",
+    "folder_land_units",
+    "units_key",
+]
 
 #: Environment variable naming the cache folder.
 CACHE_ENV = "FONCIER_CACHE_DIR"
@@ -60,8 +67,54 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _identity(path: Path) -> list[int]:
+    """Size, inode and modification and change times (ns) of a file: what a write changes."""
+    st = path.stat()
+    return [st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _stamp_path(folder: Path) -> Path:
+    """Stamp file of a territory folder's digests, in the cache folder (keyed by its path)."""
+    name = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()
+    return cache_folder().parent / "digests" / f"{name}.json"
+
+
+def _digests(folder: Path, files: list[Path]) -> dict[str, str]:
+    """SHA-256 of each file, read back from the folder's stamp while its identity is unchanged.
+
+    A file whose size, inode, modification or change time differ from the
+    stamp's is hashed again (and the stamp rewritten): at a million parcels
+    a lookup costs a few ``stat`` calls instead of reading the GeoPackage.
+    """
+    stamp = _stamp_path(folder)
+    try:
+        known = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    record: dict[str, dict[str, Any]] = {}
+    for p in files:
+        identity = _identity(p)
+        entry = known.get(p.name) if isinstance(known, dict) else None
+        if isinstance(entry, dict) and entry.get("identity") == identity:
+            record[p.name] = {"identity": identity, "sha256": str(entry["sha256"])}
+        else:
+            record[p.name] = {"identity": identity, "sha256": _file_digest(p)}
+    kept = {**known, **record} if isinstance(known, dict) else record
+    if kept != known:
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(stamp, lambda tmp: tmp.write_text(json.dumps(kept), encoding="utf-8"))
+        except write_errors():
+            pass  # the digests are only computed again next time
+    return {name: str(entry["sha256"]) for name, entry in record.items()}
+
+
 def units_key(folder: str | Path, params: dict[str, Any]) -> str:
     """SHA-256 of a territory folder's files, the supply parameters and foncier's version.
+
+    The files' digests are kept in a stamp file of the cache folder with
+    each file's size, inode, modification and change times; a file whose
+    identity changed is hashed again.
 
     Parameters
     ----------
@@ -81,9 +134,29 @@ def units_key(folder: str | Path, params: dict[str, Any]) -> str:
     record = {
         "version": __version__,
         "params": params,
-        "files": {p.name: _file_digest(p) for p in files},
+        "files": _digests(Path(folder), files),
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def file_digests(folder: str | Path, files: Iterable[str | Path]) -> list[str]:
+    """SHA-256 of files of a territory folder, through the folder's stamp (see :func:`units_key`).
+
+    Parameters
+    ----------
+    folder
+        The territory folder.
+    files
+        Files of it.
+
+    Returns
+    -------
+    list of str
+        Their hexadecimal digests, in order.
+    """
+    paths = [Path(f) for f in files]
+    digests = _digests(Path(folder), paths)
+    return [digests[p.name] for p in paths]
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import distributed
 import geopandas as gpd
@@ -13,9 +14,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from foncier.errors import DataSourceError
+from foncier.errors import DataSourceError, OutputError
 from foncier.layers import empty_layer, validate_layer
 from foncier.partitioned import (
+    SOURCE_NAME,
+    check_partitions,
     departement,
     partitioned_land_units,
     read_supply_territory,
@@ -269,3 +272,76 @@ def test_cli_supply_partitioned(two_departements: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "Erreur : --scheduler demande --partitions" in result.output
+
+
+def test_cli_refuses_partitions_of_other_parcels(two_departements: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from foncier.cli import main
+
+    mine = Territory.from_folder(two_departements).to_folder(tmp_path / "mine")
+    other = tmp_path / "other"
+    changed = Territory.from_folder(mine)
+    changed.layers["parcels"] = changed.layers["parcels"].iloc[2:]
+    changed.to_folder(other)
+    parts = tmp_path / "parts"
+    assert write_partitioned_parcels(mine, parts) == ["30", "34"]
+    check_partitions(mine, parts)  # written from it, unchanged: reused
+    runner = CliRunner()
+
+    def supply(folder: Path, *extra: str) -> Any:
+        args = ["supply", str(folder), "-o", str(tmp_path / f"{folder.name}.gpkg")]
+        args += ["--partition-by", "departement", "--partitions", str(parts), *extra]
+        return runner.invoke(main, args)
+
+    result = supply(other)
+    assert result.exit_code != 0
+    assert f"les parcelles partitionnées du dossier {parts}" in result.output
+    assert f"d'un autre territoire ({mine.resolve()})" in result.output
+    assert "relancez avec --force" in result.output
+    assert not (tmp_path / "other.gpkg").exists()
+    # the territory changed since: refused too, then rewritten with --force
+    territory = Territory.from_folder(mine)
+    territory.layers["parcels"] = territory.layers["parcels"].iloc[1:]
+    territory.to_folder(mine, force=True)
+    with pytest.raises(OutputError, match="version antérieure"):
+        check_partitions(mine, parts)
+    result = supply(mine, "--force")
+    assert result.exit_code == 0, result.output + str(result.exception)
+    check_partitions(mine, parts)
+    (parts / SOURCE_NAME).unlink()
+    with pytest.raises(OutputError, match="absent ou illisible"):
+        check_partitions(mine, parts)
+
+
+def test_index_and_scan_read_the_same_parcels_and_count_unknown_cover_on_all(
+    sample: Territory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from foncier import partitioned
+    from foncier.assumptions import assumptions
+
+    territory = Territory.from_folder(sample.folder)
+    parcels = territory.layers["parcels"]
+    unknown = np.arange(0, len(parcels), 7)  # most of them far from any candidate land
+    cover = parcels["land_cover"].to_numpy(dtype=object, copy=True)
+    cover[unknown] = "unknown"
+    territory.layers["parcels"] = parcels.assign(land_cover=cover)
+    folder = territory.to_folder(tmp_path / "t")
+    full = Territory.from_folder(folder)
+    units = land_units(full)
+    indexed = read_supply_territory(folder)
+    monkeypatch.setattr(partitioned, "_indexed_rows", lambda *a: None)  # no R-tree: batches
+    scanned = read_supply_territory(folder, batch_size=5_000)
+    assert_layer_equal(indexed.parcels, scanned.parcels)
+    assert len(indexed.parcels) < len(full.parcels) / 10
+    assert "_cover_only" not in indexed.parcels.columns
+    counted = indexed.metadata["parcels_unknown_cover"]
+    assert counted == scanned.metadata["parcels_unknown_cover"]
+    assert counted["count"] == len(unknown)
+    assert counted["area_m2"] == float(full.parcels.geometry.area.to_numpy()[unknown].sum())
+    assert_layer_equal(land_units(indexed), units)
+    # the land-cover assumption counts every parcel of the territory, not those read
+    said = assumptions(full, units)
+    assert assumptions(indexed, units) == said
+    said = {a["code"]: a["text"] for a in said}
+    assert said["unknown_cover_as_enaf"].startswith(f"{len(unknown)} parcelle(s)")

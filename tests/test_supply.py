@@ -650,3 +650,20 @@ def test_real_friches_and_srtm_dem(real_data: Path) -> None:
     summary = supply_summary(units, communes)
     assert summary["friche_ha"].sum() == pytest.approx(units["net_area_ha"].sum())
     assert len(summary) == 72
+
+
+def test_component_labels_number_components_as_scipy() -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from foncier.supply import component_labels
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, m = int(rng.integers(1, 200)), int(rng.integers(0, 300))
+        i, j = rng.integers(0, n, m), rng.integers(0, n, m)
+        graph = coo_matrix((np.ones(m), (i, j)), (n, n))
+        expected = connected_components(graph, directed=False)[1]
+        assert component_labels(n, i, j).tolist() == expected.tolist()
+    # a chain given backwards still ends in one component
+    assert component_labels(4, np.array([3, 2, 1]), np.array([2, 1, 0])).tolist() == [0] * 4

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from foncier import units_cache
 from foncier.supply import land_units
 from foncier.territory import Territory
 from foncier.testing import assert_layer_equal
@@ -86,3 +88,36 @@ def test_scenario_on_a_folder_reads_cached_units(folder: Path) -> None:
     scenario.inputs()
     assert len(_entries()) == 1
     assert_layer_equal(scenario.units, cached)
+
+
+def test_lookup_reads_no_file_while_the_folder_is_unchanged(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = units_key(folder, {"a": 1})
+    read: list[str] = []
+    digest = units_cache._file_digest
+
+    def counted(path: Path) -> str:
+        read.append(path.name)
+        return digest(path)
+
+    monkeypatch.setattr(units_cache, "_file_digest", counted)
+    assert units_key(folder, {"a": 1}) == key
+    assert read == []  # every digest from the stamp: size, inode and times unchanged
+    # the same size and modification time put back: the change time still tells
+    gpkg = folder / "territory.gpkg"
+    before = gpkg.stat()
+    with gpkg.open("r+b") as f:
+        f.seek(before.st_size - 1)
+        last = f.read(1)
+        f.seek(before.st_size - 1)
+        f.write(bytes([last[0] ^ 0xFF]))
+    os.utime(gpkg, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert gpkg.stat().st_size == before.st_size
+    changed = units_key(folder, {"a": 1})
+    assert read == ["territory.gpkg"]
+    assert changed != key
+    # a file added is hashed, the others still come from the stamp
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    assert units_key(folder, {"a": 1}) not in (key, changed)
+    assert read == ["territory.gpkg", "notes.txt"]

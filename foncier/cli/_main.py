@@ -415,8 +415,16 @@ territory_argument = click.argument(
 )
 
 
-def load_territory(path: Path) -> Any:
-    """Load a territory folder for a command (errors handled by :func:`handle_errors`)."""
+def load_territory(path: Path, *, supply_only: bool = False) -> Any:
+    """Load a territory folder for a command (errors handled by :func:`handle_errors`).
+
+    ``supply_only`` reads only the parcels the land supply needs
+    (:func:`foncier.partitioned.read_supply_territory`).
+    """
+    if supply_only:
+        from foncier.partitioned import read_supply_territory
+
+        return read_supply_territory(path)
     from foncier.territory import Territory
 
     return Territory.from_folder(path)

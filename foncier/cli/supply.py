@@ -166,7 +166,7 @@ def supply(
         if partitions is not None or scheduler is not None:
             msg = "--partitions et --scheduler vont avec --partition-by departement ; ajoutez-le"
             raise OutputError(msg)
-        t = load_territory(territory)
+        t = load_territory(territory, supply_only=True)
         click.echo(f"Offre foncière de {t.data_label}, exclusions : {', '.join(kinds)}", err=True)
         units = land_units(t, exclude=kinds, progress=True)
     else:
@@ -210,7 +210,11 @@ def _partitioned(
     from contextlib import ExitStack
 
     from foncier.errors import OutputError
-    from foncier.partitioned import partitioned_land_units, write_partitioned_parcels
+    from foncier.partitioned import (
+        check_partitions,
+        partitioned_land_units,
+        write_partitioned_parcels,
+    )
 
     if scheduler is not None and partitions is None:
         msg = (
@@ -228,6 +232,8 @@ def _partitioned(
             click.echo(
                 f"Parcelles partitionnées dans {partitions} : {len(codes)} départements", err=True
             )
+        else:
+            check_partitions(territory, partitions)
         units, t = partitioned_land_units(territory, partitions, scheduler=scheduler, exclude=kinds)
     click.echo(
         f"{units.attrs['border_units']} unités à cheval sur deux départements fusionnées",

@@ -279,10 +279,16 @@ def _commune_table(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> pd.DataFrame:
-    out = df[cols].apply(
-        lambda s: pd.to_numeric(s.str.strip().replace("", np.nan), errors="coerce")
-    )
-    bad = out.isna() & df[cols].apply(lambda s: s.str.strip() != "")
+    # every cell of the columns in one pass (column after column), not one pass per column
+    text = pd.Series(df[cols].to_numpy(dtype=object).ravel(order="F")).str.strip()
+    values = pd.to_numeric(text.mask(text == ""), errors="coerce")
+
+    def frame(flat: pd.Series, dtype: str) -> pd.DataFrame:
+        grid = flat.to_numpy(dtype=dtype).reshape(len(cols), len(df)).T
+        return pd.DataFrame(grid, index=df.index, columns=cols)
+
+    out = frame(values, "float64")
+    bad = frame(values.isna() & (text != ""), "bool")
     if bad.any().any():
         col = bad.any()[lambda s: s].index[0]
         rows = df.loc[bad[col], "idcom"].tolist()
@@ -349,23 +355,26 @@ def read_cerema_enaf(path: str | Path) -> pd.DataFrame:
     years = _detect_years(list(raw.columns), path)
     report = LoadReport("enaf_consumption", source=str(path), rows_read=len(raw))
     raw["idcom"] = normalise_insee(raw["idcom"])
-    frames = []
+    flows = []  # per year: its naf column, then its use columns in the order of USES
     for y in years:
         yy, zz = f"{y % 100:02d}", f"{(y + 1) % 100:02d}"
-        naf = f"naf{yy}art{zz}"
-        uses = {f"art{yy}{u}{zz}": col for u, col in USES.items()}
+        uses = [f"art{yy}{u}{zz}" for u in USES]
         missing = [c for c in uses if c not in raw.columns]
         if missing:
             msg = (
                 f"{path} : les colonnes de destination {', '.join(missing)} de l'année {y} manquent"
             )
             raise DataSourceError(msg)
-        num = _numeric(raw, [naf, *uses], path)
-        year = pd.DataFrame({Col.INSEE: raw["idcom"], Col.YEAR: y, Col.ENAF_M2: num[naf]})
-        for c, tidy_col in uses.items():
-            year[tidy_col] = num[c]
-        frames.append(year)
-    tidy = pd.concat(frames).sort_values([Col.INSEE, Col.YEAR], kind="stable")
+        flows.append([f"naf{yy}art{zz}", *uses])
+    # every year's figures parsed at once, then stacked year after year
+    num = _numeric(raw, [c for year in flows for c in year], path).to_numpy()
+    by_year = num.reshape(len(raw), len(years), 1 + len(USES)).transpose(1, 0, 2)
+    stacked = by_year.reshape(len(years) * len(raw), 1 + len(USES))
+    tidy = pd.DataFrame(stacked, columns=[Col.ENAF_M2, *USES.values()])
+    tidy.insert(0, Col.YEAR, np.repeat(np.asarray(years, dtype="int64"), len(raw)))
+    insee = np.tile(raw["idcom"].to_numpy(dtype=object), len(years))
+    tidy.insert(0, Col.INSEE, pd.Series(insee, dtype=raw["idcom"].dtype))
+    tidy = tidy.sort_values([Col.INSEE, Col.YEAR], kind="stable")
     tidy = tidy.reset_index(drop=True)
     use_cols = list(USES.values())
     missing_rows = tidy[[Col.ENAF_M2, *use_cols]].isna().any(axis=1)
