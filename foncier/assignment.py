@@ -344,7 +344,7 @@ class Folding:
         return np.bincount(self.column[chosen], minlength=self.n_columns).astype(float)
 
     def unfold(self, y: np.ndarray) -> np.ndarray:
-        """Pairs of a folded solution: column ``y[j]`` takes the next ``y[j]`` projects of its group.
+        """Pairs of a folded solution: column ``j`` takes the next ``y[j]`` projects of its group.
 
         The projects of a group are handed out in their order, to the
         columns in order of unit: the same ``y`` always gives the same pairs,
