@@ -699,37 +699,26 @@ def solve_assignment(
     a, ub = _model(folding, cap, pools, budget)
     a = a.tocsc()
     n = folding.n_columns
-    with _quiet_stdout():
-        h = highspy.Highs()
-    for name, value in (
-        ("output_flag", False),
-        ("mip_rel_gap", float(mip_rel_gap)),
-        ("threads", 1),
-        ("random_seed", 0),
-    ):
-        h.setOptionValue(name, value)
+    options: dict[str, Any] = {
+        "output_flag": False,
+        "mip_rel_gap": float(mip_rel_gap),
+        "threads": 1,
+        "random_seed": 0,
+    }
     if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, a.shape[0]
-    lp.col_cost_ = -folding.value
-    lp.col_lower_, lp.col_upper_ = folding.lower, folding.upper
-    lp.row_lower_, lp.row_upper_ = np.full(a.shape[0], -highspy.kHighsInf), ub
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a.shape[0]
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h.passModel(lp)
-    incumbent = _lp_rounding(
-        h, lp, folding, worth, incumbent, fixed, pairs, cap, pools, budget, coefficients
+        options["time_limit"] = max(float(time_limit), 0.01)
+    incumbent = _heuristic(
+        a, ub, folding, options, worth, incumbent, fixed, pairs, cap, pools, budget, coefficients
     )
+    options["time_limit"] = (
+        np.inf if time_limit is None else max(time_limit - (time.perf_counter() - clock), 0.01)
+    )
+    h = _highs(a, ub, folding, options, np.arange(n), integer=True)
     # the incumbent's pairs in the model (the others have no value in it): still feasible
     at = np.searchsorted(worth, incumbent)
     inside = (at < len(worth)) & (worth[np.minimum(at, len(worth) - 1)] == incumbent)
     if inside.any():
-        counts = folding.counts(at[inside])
-        used = np.flatnonzero(counts).astype(np.int32)
-        h.setSolution(len(used), used, counts[used])
+        _set_solution(h, folding.counts(at[inside]))
     if progress is not None:
         _watch(h, progress, clock)
     h.run()
@@ -794,10 +783,54 @@ def _start(
     )
 
 
-def _lp_rounding(
-    h: Any,
-    lp: Any,
+def _highs(
+    a: sparse.csc_array,
+    row_upper: np.ndarray,
     folding: Folding,
+    options: Mapping[str, Any],
+    columns: np.ndarray,
+    *,
+    integer: bool,
+) -> Any:
+    """A HiGHS instance holding the folded model restricted to ``columns``."""
+    import highspy
+
+    with _quiet_stdout():
+        h = highspy.Highs()
+    for name, value in options.items():
+        h.setOptionValue(name, value)
+    sub = a[:, columns]
+    n = len(columns)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, a.shape[0]
+    lp.col_cost_ = -folding.value[columns]
+    lp.col_lower_, lp.col_upper_ = folding.lower[columns], folding.upper[columns]
+    lp.row_lower_, lp.row_upper_ = np.full(a.shape[0], -highspy.kHighsInf), row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = sub.indptr
+    lp.a_matrix_.index_, lp.a_matrix_.value_ = sub.indices, sub.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a.shape[0]
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h.passModel(lp)
+    return h
+
+
+def _set_solution(h: Any, y: np.ndarray) -> None:
+    """Give HiGHS a dense starting solution (a sparse one makes it solve a sub-MIP to complete)."""
+    import highspy
+
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(y, float).tolist()
+    solution.value_valid = True
+    h.setSolution(solution)
+
+
+def _heuristic(
+    a: sparse.csc_array,
+    row_upper: np.ndarray,
+    folding: Folding,
+    options: Mapping[str, Any],
     worth: np.ndarray,
     incumbent: np.ndarray,
     fixed: np.ndarray,
@@ -807,31 +840,27 @@ def _lp_rounding(
     budget_ha: np.ndarray,
     coefficients: np.ndarray,
 ) -> np.ndarray:
-    """The better of ``incumbent`` and an LP-guided rounding of the folded model.
+    """A near-optimal start for HiGHS, never worse than ``incumbent``.
 
-    The LP relaxation is solved (same options as the MILP), then pairs are
-    taken greedily, those the LP selects most first (a project's share of
-    its group's column), each while it fits, and the result is completed by
-    :func:`improve_scores`' fill step.  The bound of the LP is tight on
-    these models: the rounding gives HiGHS an incumbent near the optimum,
-    so that it spends its time proving rather than searching.
+    1. The LP relaxation of the folded model is solved; its bound is tight on
+       these models, its solution says where projects go.
+    2. *LP-guided rounding*: pairs are taken greedily, those the LP selects
+       most first (a project's share of its group's column), each while it
+       fits, then completed by :func:`improve_scores`' fill step.
+
+    The better of the rounding and ``incumbent`` is returned: HiGHS starts
+    from a solution a few per cent from the optimum instead of greedy's
+    10-20 %.
     """
     import highspy
 
-    integrality = lp.integrality_
-    lp.integrality_ = []
-    h.passModel(lp)
+    h = _highs(a, row_upper, folding, options, np.arange(folding.n_columns), integer=False)
     h.run()
-    lp.integrality_ = integrality
-    priority = np.zeros(len(pairs))
-    ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    if ok:
-        y = np.asarray(h.getSolution().col_value)
-        share = y / folding.size[folding.group]
-        priority[worth] = share[folding.column]
-    h.passModel(lp)
-    if not ok:
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return incumbent
+    y = np.asarray(h.getSolution().col_value)
+    priority = np.zeros(len(pairs))
+    priority[worth] = (y / folding.size[folding.group])[folding.column]
     rounded = greedy_assignment(
         pairs, capacity_ha, pool_of_unit, budget_ha, coefficients, fixed=fixed, priority=priority
     )
