@@ -1002,31 +1002,8 @@ def _take_out(
         match,
         assignments=a[keep_a].reset_index(drop=True),
         unmatched=pd.concat([unmatched, rows], ignore_index=True),
-        solve=_without(match, gone),
     )
     return done, kept, taken[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
-
-
-def _without(match: Any, gone: pd.DataFrame) -> Any:
-    """The solver's report of ``match`` with the objective of its solution less ``gone``.
-
-    The report then states the value of the solution returned (the start a
-    later scenario is given), with its gap to the solver's bound.
-    """
-    from foncier.assignment import objective_coefficients
-
-    report, pairs = match.solve, match.pairs
-    key = pd.MultiIndex.from_arrays(
-        [pairs[Col.PROJECT_ID].astype(str), pairs[UnitCol.UNIT_ID].astype(str)]
-    )
-    out = pd.MultiIndex.from_arrays(
-        [gone[Col.PROJECT_ID].astype(str), gone[UnitCol.UNIT_ID].astype(str)]
-    )
-    lost = float(objective_coefficients(pairs, match.objective)[key.isin(out)].sum())
-    objective = report.objective - lost
-    bound = report.dual_bound
-    gap = max(0.0, (bound - objective) / abs(bound)) if np.isfinite(bound) and bound else 0.0
-    return replace(report, objective=objective, gap=gap)
 
 
 def explain_forbidden(unmatched: pd.DataFrame, forbidden: pd.DataFrame) -> pd.DataFrame:
