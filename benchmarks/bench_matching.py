@@ -32,7 +32,8 @@ against 3.89 s unfolded (ratio 0.23), sample + 1 2.28 s against 2.94 s (0.77).  
 1.48 %, 1.14-1.65 % before).
 
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
-12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with scipy's HiGHS); verified unlocks of the 6
+12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
+scipy's HiGHS); verified unlocks of the 6
 projects left out +5-7 s; sensitivity step +8.7 s (ratio 1.71 over the run with unlocks).
 
 Measured on 2 shared cores (27 Nov 2026, top_n 50, all four objectives):
