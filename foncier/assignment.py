@@ -46,8 +46,10 @@ __all__ = [
     "PLACEMENT_VALUE",
     "PoolInfo",
     "SolveProgress",
+    "Folding",
     "SolveReport",
     "check_objective",
+    "fold_projects",
     "greedy_assignment",
     "improve_scores",
     "objective_coefficients",
@@ -233,7 +235,10 @@ class SolveReport:
     time_s
         Solve time in seconds.
     n_pairs, n_rows
-        Model size: variables and constraints.
+        Model size: candidate pairs worth placing and constraints.
+    n_columns
+        Integer variables of the model once identical projects are folded
+        (see :class:`Folding`); ``n_pairs`` without folding.
     """
 
     status: str
@@ -244,6 +249,7 @@ class SolveReport:
     time_s: float
     n_pairs: int
     n_rows: int
+    n_columns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for JSON."""
@@ -279,24 +285,213 @@ def _matrix(
     return sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_cols))
 
 
+@dataclass(frozen=True)
+class Folding:
+    """Identical projects folded into groups: one integer column per (group, unit).
+
+    Two projects are identical when they have the same candidate units with
+    the same minimal area, ENAF charge, objective coefficient and fixing on
+    each: they are interchangeable in every solution, so a column ``y[g, u]``
+    counting how many projects of group ``g`` go to unit ``u`` (with
+    ``Σ_u y[g, u] ≤ |g|``) gives a model with the same optimum, without the
+    symmetry of the original one.
+
+    Attributes
+    ----------
+    column
+        Folded column of each pair (row position in the pairs given).
+    group
+        Group of each column.
+    unit
+        Unit of each column.
+    area, enaf, value
+        Minimal area, ENAF charge and coefficient of each column (those of
+        each of its pairs).
+    upper
+        Upper bound of each column: the group's size, or fewer when the unit
+        cannot hold that many of its projects.
+    lower
+        Lower bound of each column: how many of its pairs are fixed.
+    size
+        Number of projects of each group.
+    order
+        Pair positions sorted by column then project: the pairs of column
+        ``j`` are ``order[start[j]:start[j + 1]]``, in the order of the
+        group's projects.
+    start
+        Start of each column in ``order`` (length ``n_columns + 1``).
+    """
+
+    column: np.ndarray
+    group: np.ndarray
+    unit: np.ndarray
+    area: np.ndarray
+    enaf: np.ndarray
+    value: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    size: np.ndarray
+    order: np.ndarray
+    start: np.ndarray
+
+    @property
+    def n_columns(self) -> int:
+        """Number of folded columns."""
+        return len(self.group)
+
+    def counts(self, chosen: np.ndarray) -> np.ndarray:
+        """Value of each column for a selection of pairs (row positions)."""
+        return np.bincount(self.column[chosen], minlength=self.n_columns).astype(float)
+
+    def unfold(self, y: np.ndarray) -> np.ndarray:
+        """Pairs of a folded solution: column ``j`` takes the next ``y[j]`` projects of its group.
+
+        The projects of a group are handed out in their order, to the
+        columns in order of unit: the same ``y`` always gives the same pairs,
+        and each project gets at most one unit when ``Σ_u y[g, u] ≤ |g|``.
+        """
+        take = np.rint(np.clip(y, 0, self.upper)).astype(int)
+        before = np.cumsum(take) - take
+        first = np.concatenate(([0], np.flatnonzero(np.diff(self.group)) + 1))
+        group_start = np.repeat(before[first], np.diff(np.append(first, len(take))))
+        offset = before - group_start
+        col = np.repeat(np.arange(len(take)), take)
+        slot = np.arange(len(col)) - np.repeat(np.cumsum(take) - take, take)
+        return np.sort(self.order[self.start[col] + offset[col] + slot])
+
+
+def fold_projects(
+    p: np.ndarray,
+    u: np.ndarray,
+    area: np.ndarray,
+    enaf: np.ndarray,
+    value: np.ndarray,
+    fixed: np.ndarray,
+    capacity_ha: np.ndarray,
+) -> Folding:
+    """Group identical projects (see :class:`Folding`).
+
+    Projects are grouped by a hash of their pairs, then each project's pairs
+    are compared with those of its group's first project: a hash collision
+    leaves the project on its own, so the folding is always exact.
+
+    Parameters
+    ----------
+    p, u
+        Project and unit of each pair.
+    area, enaf, value
+        Minimal area, ENAF charge and objective coefficient of each pair.
+    fixed
+        Whether each pair must be selected.
+    capacity_ha
+        Net area of each unit (bounds the columns).
+
+    Returns
+    -------
+    Folding
+        The groups and their columns.
+    """
+    n = len(p)
+    by_pu = np.lexsort((u, p))
+    frame = pd.DataFrame({"u": u, "a": area, "e": enaf, "c": value, "f": fixed})
+    row_hash = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    p_sorted = p[by_pu]
+    first = np.concatenate(([0], np.flatnonzero(np.diff(p_sorted)) + 1))
+    projects = p_sorted[first]
+    degree = np.diff(np.append(first, n))
+    h1 = np.add.reduceat(row_hash[by_pu], first)
+    h2 = np.add.reduceat(pd.util.hash_array(row_hash[by_pu]), first)
+    _, group_of = np.unique(
+        np.stack([degree.astype(np.uint64), h1, h2]), axis=1, return_inverse=True
+    )
+    group_of = group_of.ravel()
+    # exact check: each project's pairs (sorted by unit) against its group's first project's
+    leader = np.full(group_of.max() + 1, len(projects))
+    np.minimum.at(leader, group_of, np.arange(len(projects)))
+    rank = np.arange(n) - np.repeat(first, degree)
+    mine = by_pu
+    theirs = by_pu[np.repeat(first[leader[group_of]], degree) + rank]
+    same = (
+        (u[mine] == u[theirs])
+        & (area[mine] == area[theirs])
+        & (enaf[mine] == enaf[theirs])
+        & (value[mine] == value[theirs])
+        & (fixed[mine] == fixed[theirs])
+    )
+    ok = np.logical_and.reduceat(same, first)
+    group_of = np.where(ok, group_of, group_of.max() + 1 + np.arange(len(projects)))
+    # groups numbered in order of their first project
+    _, seen, group_of = np.unique(group_of, return_index=True, return_inverse=True)
+    group_of = np.argsort(np.argsort(seen))[group_of]
+    g_of_pair = np.empty(n, dtype=int)
+    g_of_pair[by_pu] = np.repeat(group_of, degree)
+    size = np.bincount(group_of)
+    order = np.lexsort((p, u, g_of_pair))
+    key_g, key_u = g_of_pair[order], u[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (key_g[1:] != key_g[:-1]) | (key_u[1:] != key_u[:-1])
+    start = np.append(np.flatnonzero(new), n)
+    column = np.empty(n, dtype=int)
+    column[order] = np.cumsum(new) - 1
+    lead = order[start[:-1]]
+    fits = np.floor((capacity_ha[u[lead]] + _TOL) / np.maximum(area[lead], _TOL))
+    lower = np.bincount(column[fixed], minlength=len(lead)).astype(float)
+    upper = np.maximum(np.minimum(size[g_of_pair[lead]], fits), lower)
+    return Folding(
+        column=column,
+        group=g_of_pair[lead],
+        unit=u[lead],
+        area=area[lead],
+        enaf=enaf[lead],
+        value=value[lead],
+        upper=upper.astype(float),
+        lower=lower,
+        size=size,
+        order=order,
+        start=start,
+    )
+
+
+def _unfolded(pairs: pd.DataFrame, value: np.ndarray, fixed: np.ndarray) -> Folding:
+    """The trivial folding: one column per pair, one group per project."""
+    n = len(pairs)
+    _, group = np.unique(pairs["p"].to_numpy(), return_inverse=True)
+    order = np.lexsort((pairs["u"].to_numpy(), group))
+    column = np.empty(n, dtype=int)
+    column[order] = np.arange(n)
+    return Folding(
+        column=column,
+        group=group[order],
+        unit=pairs["u"].to_numpy(dtype=int)[order],
+        area=pairs["area_ha"].to_numpy(dtype=float)[order],
+        enaf=pairs["enaf_ha"].to_numpy(dtype=float)[order],
+        value=np.asarray(value, float)[order],
+        upper=np.ones(n),
+        lower=fixed[order].astype(float),
+        size=np.ones(group.max() + 1, dtype=int),
+        order=order,
+        start=np.arange(n + 1),
+    )
+
+
 def _model(
-    pairs: pd.DataFrame, capacity_ha: np.ndarray, pool_of_unit: np.ndarray, budget_ha: np.ndarray
+    fold: Folding, capacity_ha: np.ndarray, pool_of_unit: np.ndarray, budget_ha: np.ndarray
 ) -> tuple[sparse.csr_array, np.ndarray]:
-    """Constraint matrix and upper bounds (rows that cannot bind are dropped)."""
+    """Constraint matrix and row bounds of the folded model (rows that cannot bind left out)."""
     from scipy import sparse
 
-    k = len(pairs)
+    k = fold.n_columns
     col = np.arange(k)
-    p_codes, p_rows = np.unique(pairs["p"].to_numpy(), return_inverse=True)
-    # projects with a single candidate are bounded by the variable bound already
-    multi = np.bincount(p_rows, minlength=len(p_codes)) > 1
-    keep_p = multi[p_rows]
-    _, p_rows2 = np.unique(p_rows[keep_p], return_inverse=True)
-    blocks = [_matrix(p_rows2, col[keep_p], np.ones(keep_p.sum()), int(multi.sum()), k)]
-    ubs = [np.ones(int(multi.sum()))]
-    u = pairs["u"].to_numpy()
-    area = pairs["area_ha"].to_numpy(dtype=float)
-    demand = np.bincount(u, weights=area, minlength=len(capacity_ha))
+    g, upper = fold.group, fold.upper
+    # a group whose columns cannot exceed its size needs no row
+    reach = np.bincount(g, weights=upper, minlength=len(fold.size))
+    multi = reach > fold.size + _TOL
+    keep_g = multi[g]
+    g_codes, g_rows = np.unique(g[keep_g], return_inverse=True)
+    blocks = [_matrix(g_rows, col[keep_g], np.ones(keep_g.sum()), len(g_codes), k)]
+    ubs = [fold.size[g_codes].astype(float)]
+    u, area = fold.unit, fold.area
+    demand = np.bincount(u, weights=area * upper, minlength=len(capacity_ha))
     binding_u = demand > capacity_ha + _TOL
     keep_u = binding_u[u]
     if keep_u.any():
@@ -304,16 +499,18 @@ def _model(
         blocks.append(_matrix(u_rows, col[keep_u], area[keep_u], len(u_codes), k))
         ubs.append(capacity_ha[u_codes])
     pool = pool_of_unit[u]
-    enaf = pairs["enaf_ha"].to_numpy(dtype=float)
+    enaf = fold.enaf
     has_pool = (pool >= 0) & (enaf > 0)
     if has_pool.any():
-        use = np.bincount(pool[has_pool], weights=enaf[has_pool], minlength=len(budget_ha))
+        use = np.bincount(
+            pool[has_pool], weights=(enaf * upper)[has_pool], minlength=len(budget_ha)
+        )
         binding = use > budget_ha + _TOL
         keep = has_pool & binding[np.where(pool >= 0, pool, 0)]
         if keep.any():
-            g_codes, g_rows = np.unique(pool[keep], return_inverse=True)
-            blocks.append(_matrix(g_rows, col[keep], enaf[keep], len(g_codes), k))
-            ubs.append(budget_ha[g_codes])
+            b_codes, b_rows = np.unique(pool[keep], return_inverse=True)
+            blocks.append(_matrix(b_rows, col[keep], enaf[keep], len(b_codes), k))
+            ubs.append(budget_ha[b_codes])
     # ENAF-consuming pairs on units without a pool have a zero budget
     orphan = (pool < 0) & (enaf > 0)
     if orphan.any():
@@ -408,6 +605,7 @@ def solve_assignment(
     start: np.ndarray | None = None,
     fixed: np.ndarray | None = None,
     progress: Callable[[SolveProgress], None] | None = None,
+    fold: bool = True,
 ) -> tuple[np.ndarray, SolveReport]:
     """Solve the assignment MILP with HiGHS (:mod:`highspy`), from a starting solution.
 
@@ -445,6 +643,9 @@ def solve_assignment(
     progress
         Called about every :data:`PROGRESS_EVERY_S` seconds while HiGHS runs
         with a :class:`SolveProgress`, and once at the end with the result's.
+    fold
+        Fold identical projects into integer columns (:class:`Folding`); the
+        optimum is the same, the model smaller and without their symmetry.
 
     Returns
     -------
@@ -482,36 +683,42 @@ def solve_assignment(
         return np.zeros(0, dtype=int), report
     incumbent = _start(start, fixed, pairs, cap, pools, budget, coefficients)
     sub = pairs.iloc[worth]
-    c = model_c[worth]
-    a, ub = _model(sub, cap, pools, budget)
+    p_arr = sub["p"].to_numpy()
+    if fold:
+        folding = fold_projects(
+            p_arr,
+            sub["u"].to_numpy(dtype=int),
+            sub["area_ha"].to_numpy(dtype=float),
+            sub["enaf_ha"].to_numpy(dtype=float),
+            model_c[worth],
+            np.isin(worth, fixed),
+            cap,
+        )
+    else:
+        folding = _unfolded(sub, model_c[worth], np.isin(worth, fixed))
+    a, ub = _model(folding, cap, pools, budget)
     a = a.tocsc()
-    n = len(c)
-    lower = np.isin(worth, fixed).astype(float)
-    with _quiet_stdout():
-        h = highspy.Highs()
-    for name, value in (
-        ("output_flag", False),
-        ("mip_rel_gap", float(mip_rel_gap)),
-        ("threads", 1),
-        ("random_seed", 0),
-    ):
-        h.setOptionValue(name, value)
+    n = folding.n_columns
+    options: dict[str, Any] = {
+        "output_flag": False,
+        "mip_rel_gap": float(mip_rel_gap),
+        "threads": 1,
+        "random_seed": 0,
+    }
     if time_limit is not None:
-        h.setOptionValue("time_limit", max(float(time_limit), 0.01))
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, a.shape[0]
-    lp.col_cost_ = -c
-    lp.col_lower_, lp.col_upper_ = lower, np.ones(n)
-    lp.row_lower_, lp.row_upper_ = np.full(a.shape[0], -highspy.kHighsInf), ub
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a.shape[0]
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-    h.passModel(lp)
+        options["time_limit"] = max(float(time_limit), 0.01)
+    incumbent = _heuristic(
+        a, ub, folding, options, worth, incumbent, fixed, pairs, cap, pools, budget, coefficients
+    )
+    options["time_limit"] = (
+        np.inf if time_limit is None else max(time_limit - (time.perf_counter() - clock), 0.01)
+    )
+    h = _highs(a, ub, folding, options, np.arange(n), integer=True)
+    # the incumbent's pairs in the model (the others have no value in it): still feasible
     at = np.searchsorted(worth, incumbent)
-    inside = (at < n) & (worth[np.minimum(at, n - 1)] == incumbent)
-    if inside.all() and len(incumbent):
-        h.setSolution(len(at), at.astype(np.int32), np.ones(len(at)))
+    inside = (at < len(worth)) & (worth[np.minimum(at, len(worth) - 1)] == incumbent)
+    if inside.any():
+        _set_solution(h, folding.counts(at[inside]))
     if progress is not None:
         _watch(h, progress, clock)
     h.run()
@@ -521,21 +728,28 @@ def solve_assignment(
     info = h.getInfo()
     chosen = incumbent
     if info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
-        x = np.asarray(h.getSolution().col_value)
-        found = worth[x > 0.5]
+        found = worth[folding.unfold(np.asarray(h.getSolution().col_value))]
         # never worse than the start, whatever the gap or time limit
         if coefficients[found].sum() >= coefficients[incumbent].sum() - _TOL:
             chosen = found
     objective = float(coefficients[chosen].sum())
     bound = -float(info.mip_dual_bound)
     if integral:
-        bound += PLACEMENT_VALUE * len(np.unique(pairs["p"].to_numpy()[worth]))
+        bound += PLACEMENT_VALUE * len(np.unique(p_arr))
     if not np.isfinite(bound):
         bound = objective
     bound = max(bound, objective)
     gap = max(0.0, (bound - objective) / abs(bound)) if bound else 0.0
     report = SolveReport(
-        status, h.modelStatusToString(model_status), objective, bound, gap, elapsed, n, a.shape[0]
+        status,
+        h.modelStatusToString(model_status),
+        objective,
+        bound,
+        gap,
+        elapsed,
+        len(worth),
+        a.shape[0],
+        n,
     )
     if progress is not None:
         progress(SolveProgress(elapsed, objective, bound, gap))
@@ -567,6 +781,95 @@ def _start(
     return improve_scores(
         start, pairs, capacity_ha, pool_of_unit, budget_ha, coefficients, passes=0
     )
+
+
+def _highs(
+    a: sparse.csc_array,
+    row_upper: np.ndarray,
+    folding: Folding,
+    options: Mapping[str, Any],
+    columns: np.ndarray,
+    *,
+    integer: bool,
+) -> Any:
+    """A HiGHS instance holding the folded model restricted to ``columns``."""
+    import highspy
+
+    with _quiet_stdout():
+        h = highspy.Highs()
+    for name, value in options.items():
+        h.setOptionValue(name, value)
+    sub = a[:, columns]
+    n = len(columns)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, a.shape[0]
+    lp.col_cost_ = -folding.value[columns]
+    lp.col_lower_, lp.col_upper_ = folding.lower[columns], folding.upper[columns]
+    lp.row_lower_, lp.row_upper_ = np.full(a.shape[0], -highspy.kHighsInf), row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = sub.indptr
+    lp.a_matrix_.index_, lp.a_matrix_.value_ = sub.indices, sub.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, a.shape[0]
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    h.passModel(lp)
+    return h
+
+
+def _set_solution(h: Any, y: np.ndarray) -> None:
+    """Give HiGHS a dense starting solution (a sparse one makes it solve a sub-MIP to complete)."""
+    import highspy
+
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(y, float).tolist()
+    solution.value_valid = True
+    h.setSolution(solution)
+
+
+def _heuristic(
+    a: sparse.csc_array,
+    row_upper: np.ndarray,
+    folding: Folding,
+    options: Mapping[str, Any],
+    worth: np.ndarray,
+    incumbent: np.ndarray,
+    fixed: np.ndarray,
+    pairs: pd.DataFrame,
+    capacity_ha: np.ndarray,
+    pool_of_unit: np.ndarray,
+    budget_ha: np.ndarray,
+    coefficients: np.ndarray,
+) -> np.ndarray:
+    """A near-optimal start for HiGHS, never worse than ``incumbent``.
+
+    1. The LP relaxation of the folded model is solved; its bound is tight on
+       these models, its solution says where projects go.
+    2. *LP-guided rounding*: pairs are taken greedily, those the LP selects
+       most first (a project's share of its group's column), each while it
+       fits, then completed by :func:`improve_scores`' fill step.
+
+    The better of the rounding and ``incumbent`` is returned: HiGHS starts
+    from a solution a few per cent from the optimum instead of greedy's
+    10-20 %.
+    """
+    import highspy
+
+    h = _highs(a, row_upper, folding, options, np.arange(folding.n_columns), integer=False)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return incumbent
+    y = np.asarray(h.getSolution().col_value)
+    priority = np.zeros(len(pairs))
+    priority[worth] = (y / folding.size[folding.group])[folding.column]
+    rounded = greedy_assignment(
+        pairs, capacity_ha, pool_of_unit, budget_ha, coefficients, fixed=fixed, priority=priority
+    )
+    rounded = improve_scores(
+        rounded, pairs, capacity_ha, pool_of_unit, budget_ha, coefficients, passes=0
+    )
+    if coefficients[rounded].sum() > coefficients[incumbent].sum() + _TOL:
+        return rounded
+    return incumbent
 
 
 def _status_text(model_status: Any) -> str:
@@ -612,6 +915,7 @@ def greedy_assignment(
     coefficients: np.ndarray,
     *,
     fixed: np.ndarray | None = None,
+    priority: np.ndarray | None = None,
 ) -> np.ndarray:
     """Baseline: take pairs best value first (then best score) while they fit.
 
@@ -622,6 +926,10 @@ def greedy_assignment(
     fixed
         Row positions of pairs taken first, whatever their value (assumed
         to fit together).
+    priority
+        Order pairs by this first (highest first), then by value and score:
+        e.g. the pairs' values in the LP relaxation, for an LP-guided
+        rounding.
 
     Returns
     -------
@@ -637,10 +945,10 @@ def greedy_assignment(
     area, enaf = pairs["area_ha"].to_numpy(float), pairs["enaf_ha"].to_numpy(float)
     score = pairs["score"].to_numpy(float)
     first = np.asarray([] if fixed is None else fixed, dtype=int)
-    order = np.concatenate([first, np.lexsort((-score, -coefficients))])
-    for i, k in enumerate(order):
-        if coefficients[k] <= 0 and i >= len(first):
-            break
+    keys = (-score, -coefficients) if priority is None else (-score, -coefficients, -priority)
+    rest = np.lexsort(keys)
+    order = np.concatenate([first, rest[coefficients[rest] > 0]])
+    for k in order:
         p, u, g = int(p_arr[k]), int(u_arr[k]), int(pools[u_arr[k]])
         if p in placed or area[k] > cap[u] + _TOL:
             continue

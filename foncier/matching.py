@@ -315,6 +315,7 @@ def match_projects(
         ),
         charging=charging,
     )
+    pairs = _with_start(pairs, start, projects, units, weights, th, charging)
     pairs = _allowed(pairs, forbidden)
     pairs = pairs.reset_index(drop=True)
     capacity = units[UnitCol.NET_AREA_HA].astype(float).fillna(0.0).to_numpy()
@@ -439,6 +440,54 @@ def _allowed(pairs: pd.DataFrame, forbidden: pd.DataFrame | None) -> pd.DataFram
     banned = pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
     pair_ids = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
     return pairs[~pair_ids.isin(banned)]
+
+
+def _with_start(
+    pairs: pd.DataFrame,
+    start: pd.DataFrame | None,
+    projects: pd.DataFrame,
+    units: pd.DataFrame,
+    weights: Weights,
+    thresholds: Thresholds,
+    charging: EnafCharging | None,
+) -> pd.DataFrame:
+    """``pairs`` plus the still feasible placements of ``start`` that pruning left out.
+
+    The pruning to the ``top_n`` best pairs of each project depends on the
+    units' values: a relaxation (one more hectare on a unit) may push a
+    placement of the previous solution out of its project's best pairs,
+    and the warm start would lose it.  Putting these pairs back keeps the
+    previous solution in the model, so that the new objective is never
+    lower.
+    """
+    if start is None or not len(start):
+        return pairs
+    key = pd.MultiIndex.from_arrays(
+        [pairs[Col.PROJECT_ID].astype(str), pairs[UnitCol.UNIT_ID].astype(str)]
+    )
+    wanted = pd.MultiIndex.from_arrays(
+        [start[Col.PROJECT_ID].astype(str), start[UnitCol.UNIT_ID].astype(str)]
+    )
+    missing = wanted[~wanted.isin(key)]
+    ids = projects[Col.PROJECT_ID].astype(str)
+    at = np.flatnonzero(ids.isin(missing.get_level_values(0)).to_numpy())
+    if not len(at):
+        return pairs
+    extra, _ = candidate_pairs(
+        projects.iloc[at],
+        units,
+        weights=weights,
+        thresholds=thresholds,
+        top_n=None,
+        charging=charging,
+    )
+    extra_key = pd.MultiIndex.from_arrays(
+        [extra[Col.PROJECT_ID].astype(str), extra[UnitCol.UNIT_ID].astype(str)]
+    )
+    extra = extra[extra_key.isin(missing)].copy()
+    # project positions in the whole table, not in the subset
+    extra["p"] = at[extra["p"].to_numpy()]
+    return pd.concat([pairs, extra], ignore_index=True)
 
 
 def _start_pairs(pairs: pd.DataFrame, start: pd.DataFrame | None) -> np.ndarray | None:
