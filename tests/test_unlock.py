@@ -220,3 +220,17 @@ def test_a_project_with_an_equivalent_unit_is_fragile():
     # no project is left out: an extra hectare places nothing, without solving again
     assert r.budget_values["method"].tolist() == ["no_candidate"]
     assert r.budget_values["jobs_per_extra_ha"].tolist() == [0.0]
+
+
+def test_hand_checked_stable_and_fragile_placements():
+    # P1 (4 ha, 50 jobs) fits only U1: without it, 50 of 60 jobs are lost (stable);
+    # P2 (2 ha, 10 jobs) sits on U2 or U3, equally good (fragile, the other is its alternative)
+    units = units_table(3, net_area_ha=[4.0, 2.0, 2.0])
+    projects = projects_table(2, area_min_ha=[4.0, 2.0], area_max_ha=[4.0, 2.0], jobs=[50, 10])
+    r = match_projects(
+        projects, units, pd.Series({"30007": 9.0}), pools_of(units), sensitivity=True
+    )
+    a = r.assignments.set_index("project_id")
+    assert a.loc["P1", ["unit_id", "stability"]].tolist() == ["U1", "stable"]
+    assert a.loc["P2", "stability"] == "fragile"
+    assert {a.loc["P2", "unit_id"], a.loc["P2", "alternative_unit_id"]} == {"U2", "U3"}
