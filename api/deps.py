@@ -26,10 +26,15 @@ _bearer = HTTPBearer(
 )
 
 
-def get_context(request: Request) -> ServiceContext:
+def service_context(request: Request) -> ServiceContext:
     """The :class:`ServiceContext` opened by the lifespan handler."""
     context: ServiceContext = request.app.state.context
     return context
+
+
+async def get_context(request: Request) -> ServiceContext:
+    """:func:`service_context` as a dependency (async: resolved without a threadpool hop)."""
+    return service_context(request)
 
 
 def require_write(
@@ -45,7 +50,7 @@ def require_write(
     WriteForbiddenError
         A wrong token, or no token configured and anonymous writes off (403).
     """
-    settings = get_context(request).settings
+    settings = service_context(request).settings
     token = settings.api_token.get_secret_value() if settings.api_token else ""
     if not token:
         if settings.allow_anonymous_writes:

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -149,9 +150,12 @@ def load(base: str, make: Request, clients: int, duration: float) -> dict[str, A
             latencies.extend(mine)
 
     t_start = time.perf_counter()
+    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(worker, range(clients)))
     elapsed = time.perf_counter() - t_start
+    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
     lat = np.array(latencies) * 1000
     return {
         "requests": len(lat),
@@ -161,6 +165,7 @@ def load(base: str, make: Request, clients: int, duration: float) -> dict[str, A
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
         "max_ms": round(float(lat.max()), 1),
         "errors": errors,
+        "client_cpu_cores": round(client_cpu / elapsed, 2),
         "mean_features": round(float(np.mean(features)), 1) if features else None,
     }
 
@@ -213,11 +218,14 @@ def main() -> None:
         f"{report['startup_s']} s; {args.workers} workers, {args.clients} clients, "
         f"{args.duration:g} s per endpoint, {report['cpus']} CPUs"
     )
-    print(f"{'endpoint':<28}{'req':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}  errors")
+    print(
+        f"{'endpoint':<28}{'req':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+        f"{'client CPU':>11}  errors"
+    )
     for name, r in results.items():
         print(
             f"{name:<28}{r['requests']:>7}{r['throughput_rps']:>8}{r['p50_ms']:>9}"
-            f"{r['p95_ms']:>9}{r['max_ms']:>9}  {r['errors'] or '-'}"
+            f"{r['p95_ms']:>9}{r['max_ms']:>9}{r['client_cpu_cores']:>11}  {r['errors'] or '-'}"
         )
     q = results["POST /match/query"]
     stat, target = ("p50_ms", 10.0) if args.clients == 1 else ("p95_ms", 50.0)

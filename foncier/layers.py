@@ -1230,7 +1230,7 @@ def _plain_value(col: Column, value: Any) -> Any:
             return None
         raise _NotPlain
     if missing:
-        if col.nullable and col.kind != "str":
+        if col.nullable:  # validate_layer keeps it missing, a text column included
             return None
         raise _NotPlain
     if col.kind in ("code", "str"):

@@ -345,3 +345,20 @@ def test_missing_key_named_by_its_line() -> None:
         LayerSchemaError, match=r"project_id.*valeurs manquantes aux lignes : 'ligne 2'"
     ):
         validate_layer("projects", rows)
+
+
+def test_validate_record_missing_text_stays_one_record(monkeypatch):
+    """A project without a category (a nullable text) is validated without a one-row table."""
+    import foncier.layers as layers_module
+    from foncier.projects import project_record
+
+    expected = project_record({"area_min_ha": 2.5, "max_slope_pct": 6})
+
+    def no_table(*args, **kwargs):
+        raise AssertionError("validate_layer called for a plain record")
+
+    monkeypatch.setattr(layers_module, "validate_layer", no_table)
+    got = project_record({"area_min_ha": 2.5, "max_slope_pct": 6})
+    assert got == expected
+    assert got["category"] is None
+    assert got["area_max_ha"] == 2.5
