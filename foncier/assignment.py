@@ -519,6 +519,15 @@ def _model(
     return sparse.vstack(blocks, format="csr"), np.concatenate(ubs)
 
 
+def _pair_model(
+    pairs: pd.DataFrame, capacity_ha: np.ndarray, pool_of_unit: np.ndarray, budget_ha: np.ndarray
+) -> tuple[sparse.csc_array, np.ndarray]:
+    """The unfolded model with one column per row of ``pairs``, in the order of ``pairs``."""
+    fold = _unfolded(pairs, np.ones(len(pairs)), np.zeros(len(pairs), dtype=bool))
+    a, ub = _model(fold, capacity_ha, pool_of_unit, budget_ha)
+    return a.tocsc()[:, fold.column], ub
+
+
 @dataclass(frozen=True)
 class SolveProgress:
     """Where HiGHS is while it runs, passed to a ``progress`` callback.

@@ -66,6 +66,7 @@ from foncier.layers import FOOTPRINT_APPROXIMATE, Col, TableCol, UnitCol
 from foncier.maps import map_html, scenario_map
 from foncier.outputs import write_text
 from foncier.report_diagnosis import diagnosis_section
+from foncier.sensitivity import FRAGILE_TOLERANCE
 from foncier.synthesis import CLOSE_SHARE, DecisionSummary, decision_summary
 from foncier.texts import CRITERIA_FR
 
@@ -478,9 +479,9 @@ def sensitivity_html(result: Any) -> str:
     items = "".join(
         f"<li><b>{_esc(r.project_id)}</b> sur {_esc(r.unit_id)}"
         + (
-            f" : pourrait aller sur {_esc(r.alternative_unit_id)} sans perte"
+            f" : pourrait aller sur {_esc(r.alternative_unit_id)} presque sans perte"
             if _esc(r.alternative_unit_id)
-            else " : d'autres solutions presque aussi bonnes le placent ailleurs"
+            else " : une solution presque aussi bonne laisse ce projet de côté"
         )
         + "</li>"
         for r in fragile.itertuples(index=False)
@@ -493,8 +494,9 @@ def sensitivity_html(result: Any) -> str:
         f"{pools}"
         f"<p>Placements stables : {int(counts.get('stable', 0))} ; fragiles : "
         f"{int(counts.get('fragile', 0))} ; non testés : {int(counts.get('untested', 0))}. "
-        "Un placement est fragile quand le projet peut aller ailleurs sans perte (ou presque) ; "
-        "stable quand le recalcul sans ce terrain prouve une perte.</p>"
+        "Un placement est fragile quand une solution sans lui reste à moins de "
+        f"{fr_number(100 * FRAGILE_TOLERANCE, 1, '%')} de l'objectif du scénario ; stable "
+        "quand le recalcul sans ce terrain prouve une perte plus grande.</p>"
         + (f"<ul>{items}</ul>" if items else "")
     )
 

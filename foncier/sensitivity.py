@@ -29,7 +29,7 @@ import pandas as pd
 
 from foncier.assignment import (
     PLACEMENT_VALUE,
-    _model,
+    _pair_model,
     _quiet_stdout,
     _usable,
     improve_scores,
@@ -281,10 +281,9 @@ class _Model:
     def _highs(self, integer: bool) -> Any:
         import highspy
 
-        a, ub = _model(
+        a, ub = _pair_model(
             self.s.pairs.iloc[self.cols], self.s.capacity, self.s.pools.of_unit, self.s.pools.budget
         )
-        a = a.tocsc()
         n = len(self.cols)
         with _quiet_stdout():
             h = highspy.Highs()
