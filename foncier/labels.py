@@ -134,6 +134,13 @@ COLUMN_LABELS: dict[str, str] = {
 }
 #: French header of each column of a scenario's tables (placements, unmatched, ZAN balance)
 #: and of the land units, for the tables people open in office software.
+#: French values of ``assignments.stability`` (see :mod:`foncier.sensitivity`).
+STABILITY_LABELS: dict[str, str] = {
+    "stable": "stable",
+    "fragile": "fragile",
+    "untested": "non testé",
+}
+
 TABLE_COLUMN_LABELS: dict[str, str] = {
     Col.PROJECT_ID: "Projet (identifiant)",
     Col.NAME: "Nom",
@@ -149,6 +156,8 @@ TABLE_COLUMN_LABELS: dict[str, str] = {
     TableCol.UNLOCK_POOL_ID: "Déblocage : enveloppe ZAN",
     TableCol.UNLOCK_VERIFIED: "Déblocage vérifié par un nouveau calcul",
     TableCol.UNLOCK_LOSS: "Déblocage : emplois perdus au plus par les autres projets",
+    TableCol.STABILITY: "Stabilité du placement",
+    TableCol.ALTERNATIVE_UNIT_ID: "Autre unité presque aussi bonne",
     "jobs_per_extra_ha": "Emplois gagnés par hectare de budget en plus",
     "objective_per_extra_ha": "Objectif gagné par hectare de budget en plus",
     "method": "Méthode",

@@ -80,6 +80,9 @@ __all__ = [
     "write_report",
 ]
 
+#: Fragile placements listed by name in the report's sensitivity section (most jobs first).
+FRAGILE_LISTED = 10
+
 #: File name of the report inside a scenario folder (its PDF: ``report.pdf``).
 REPORT_NAME = "report.html"
 #: French label and unit of each headline figure, in display order.
@@ -476,6 +479,9 @@ def sensitivity_html(result: Any) -> str:
     )
     counts = a["stability"].value_counts()
     fragile = a[a["stability"] == "fragile"]
+    if "jobs" in fragile.columns:
+        fragile = fragile.sort_values("jobs", ascending=False, kind="stable")
+    shown = fragile.head(FRAGILE_LISTED)
     items = "".join(
         f"<li><b>{_esc(r.project_id)}</b> sur {_esc(r.unit_id)}"
         + (
@@ -484,7 +490,22 @@ def sensitivity_html(result: Any) -> str:
             else " : une solution presque aussi bonne laisse ce projet de côté"
         )
         + "</li>"
-        for r in fragile.itertuples(index=False)
+        for r in shown.itertuples(index=False)
+    )
+    if len(fragile) > len(shown):
+        items += (
+            f"<li>et {len(fragile) - len(shown)} autres placements fragiles (colonne "
+            "« Stabilité du placement » du classeur du scénario)</li>"
+        )
+    stable = a[a["stability"] == "stable"]
+    firm = (
+        "<p>Placements stables : "
+        + ", ".join(
+            f"<b>{_esc(r.project_id)}</b> sur {_esc(r.unit_id)}" for r in stable.itertuples()
+        )
+        + ".</p>"
+        if len(stable)
+        else ""
     )
     return (
         "<h2>Sensibilité</h2>"
@@ -497,7 +518,12 @@ def sensitivity_html(result: Any) -> str:
         "Un placement est fragile quand une solution sans lui reste à moins de "
         f"{fr_number(100 * FRAGILE_TOLERANCE, 1, '%')} de l'objectif du scénario ; stable "
         "quand le recalcul sans ce terrain prouve une perte plus grande.</p>"
-        + (f"<ul>{items}</ul>" if items else "")
+        + firm
+        + (
+            f"<p>Placements fragiles, les plus gros en emplois d'abord :</p><ul>{items}</ul>"
+            if items
+            else ""
+        )
     )
 
 

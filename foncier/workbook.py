@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from foncier.labels import AUDIT_LABELS, REASON_LABELS, REQUIREMENT_LABELS, TABLE_COLUMN_LABELS
+from foncier.labels import (
+    AUDIT_LABELS,
+    REASON_LABELS,
+    REQUIREMENT_LABELS,
+    STABILITY_LABELS,
+    TABLE_COLUMN_LABELS,
+)
 from foncier.layers import Col, TableCol
 
 __all__ = ["SHEETS", "WORKBOOK_NAME", "number_format", "write_workbook"]
@@ -79,6 +85,8 @@ def _french(table: pd.DataFrame) -> pd.DataFrame:
     for col in (TableCol.REQUIREMENT, TableCol.UNVERIFIED):
         if col in out.columns:
             out[col] = _codes(out[col], REQUIREMENT_LABELS)
+    if TableCol.STABILITY in out.columns:
+        out[TableCol.STABILITY] = _codes(out[TableCol.STABILITY], STABILITY_LABELS)
     for col in out.columns:
         if pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].map(_YES_NO)

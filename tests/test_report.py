@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -213,3 +214,37 @@ def test_importing_foncier_keeps_the_users_matplotlib_backend():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "svg"
+
+
+def test_sensitivity_section_names_the_stable_and_the_largest_fragile_placements():
+    from types import SimpleNamespace
+
+    from foncier.report import FRAGILE_LISTED, sensitivity_html
+
+    n = FRAGILE_LISTED + 3
+    assignments = pd.DataFrame(
+        {
+            "project_id": [f"P-{i:03d}" for i in range(n + 1)],
+            "unit_id": [f"U-{i:03d}" for i in range(n + 1)],
+            "jobs": [*range(1, n + 1), 99],
+            "stability": ["fragile"] * n + ["stable"],
+            "alternative_unit_id": [None] * (n - 1) + ["U-900", None],
+        }
+    )
+    values = pd.DataFrame(
+        {
+            "pool_id": ["30001"],
+            "name": ["Alès"],
+            "remaining_after_ha": [0.4],
+            "jobs_per_extra_ha": [7.0],
+        }
+    )
+    html = sensitivity_html(SimpleNamespace(assignments=assignments, budget_values=values))
+    assert fr_number(0.2, 1, "%") in html
+    assert "Placements stables : <b>P-013</b> sur U-013." in html
+    # the 10 fragile placements with most jobs are named, the 3 smallest are counted
+    assert all(f"<b>P-{i:03d}</b>" in html for i in range(3, n))
+    assert not any(f"<b>P-{i:03d}</b>" in html for i in range(3))
+    assert "et 3 autres placements fragiles" in html
+    assert "<b>P-012</b> sur U-012 : pourrait aller sur U-900 presque sans perte" in html
+    assert "une solution presque aussi bonne laisse ce projet de côté" in html

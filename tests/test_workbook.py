@@ -92,3 +92,11 @@ def test_hypotheses_and_audit(book, result):
     assert audit["Poids du score : adéquation de surface"] == pytest.approx(
         result.audit["weights"]["area_fit"]
     )
+
+
+def test_stability_codes_are_written_in_french():
+    from foncier.workbook import _french
+
+    table = pd.DataFrame({"stability": ["stable", "fragile", "untested", None]})
+    assert _french(table)["stability"].tolist()[:3] == ["stable", "fragile", "non testé"]
+    assert TABLE_COLUMN_LABELS["stability"] == "Stabilité du placement"
