@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,9 @@ from foncier.scoring import Weights, score_contributions
 from foncier.sensitivity import budget_values, placement_stability
 from foncier.unlock import UNLOCKABLE, UnlockSetup, unlock_hints, unlock_hints_empty, with_unlocks
 from foncier.zan.charging import EnafCharging, categories
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "BudgetPools",
@@ -387,7 +391,12 @@ def match_projects(
 
 
 def complete_match(
-    match: MatchResult, *, unlock: bool = True, sensitivity: bool = False
+    match: MatchResult,
+    *,
+    unlock: bool = True,
+    sensitivity: bool = False,
+    parcels: gpd.GeoDataFrame | None = None,
+    unknown_as: str = "enaf",
 ) -> MatchResult:
     """Add the verified unlocks and the sensitivity to a match solved without them.
 
@@ -407,6 +416,15 @@ def complete_match(
     sensitivity
         Value of one more hectare per pool and stability of each placement
         (see :mod:`foncier.sensitivity`).
+    parcels
+        The ``parcels`` layer of the match's units (which then carry
+        ``idus`` and their geometry): a hint is verified only if, in the
+        verifying solution, every placement on its unit gets a lot (see
+        :class:`~foncier.unlock.UnlockSetup`); ``None`` verifies on the
+        units' net areas alone.
+    unknown_as
+        How parcels of unknown land cover count in the lots' ENAF
+        (``enaf`` or ``artificialised``).
 
     Returns
     -------
@@ -417,6 +435,8 @@ def complete_match(
     setup = match.setup
     if setup is None or not (unlock or sensitivity):
         return match
+    if parcels is not None:
+        setup = replace(setup, parcels=parcels, unknown_as=unknown_as)
     unmatched, assignments, values = match.unmatched, match.assignments.copy(), None
     todo = unmatched[Col.PROJECT_ID][unmatched[TableCol.REASON_CODE].isin(UNLOCKABLE)]
     if unlock and len(todo):

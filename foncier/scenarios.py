@@ -623,6 +623,8 @@ class Scenario:
                 replace(match, unmatched=explain_forbidden(match.unmatched, forbidden)),
                 unlock=True,
                 sensitivity=self.sensitivity,
+                parcels=territory.parcels,
+                unknown_as=inputs.rules.unknown_land_cover,
             )
             timings["unlock"] = time.perf_counter() - clock
             bar.step("bilan ZAN")

@@ -18,7 +18,11 @@ scenario is solved again with the change applied (new requirement values,
 budget added to the pool) and the project placed on the unit, warm-started
 from the scenario's solution with the projects in the way taken off (a
 feasible solution), with a short time limit.  A hint is verified when that
-solution exists and passes the independent re-check; it says what the other
+solution exists, passes the independent re-check and, when the parcels are
+known (:attr:`UnlockSetup.parcels`), the unit's placements of that solution
+can all be laid out as lots (:func:`foncier.lots.lay_out_lots`, on that one
+unit): the published result gives every placement its lot, so a hint whose
+project would get no contiguous lot there is not verified.  It says what the other
 projects lose (jobs no longer placed, projects moved), at most: the
 existence of the solution does not depend on the time limit, the loss said
 may shrink with more time.
@@ -37,7 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +51,9 @@ from foncier.assignment import MIP_REL_GAP, PoolInfo, improve_scores, solve_assi
 from foncier.feasibility import RELAX_FIELDS, Thresholds, requirement_relaxations
 from foncier.layers import Col, TableCol, UnitCol
 from foncier.zan.charging import EnafCharging, categories
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "UNLOCKABLE",
@@ -93,6 +100,14 @@ class UnlockSetup:
     """What solving a scenario again needs, kept from :func:`foncier.matching.match_projects`.
 
     Read by the unlocks and by :mod:`foncier.sensitivity`.
+
+    ``parcels`` (the ``parcels`` layer; ``units`` then carry ``idus`` and
+    their geometry) lets a hint be verified only where the verifying
+    solution's placements on its unit all get a lot, laid out as the
+    published result would (``charging`` and ``unknown_as`` charge their
+    ENAF).  Without parcels (a bare units table, as in library use of
+    :func:`foncier.matching.match_projects`), a hint is verified on the
+    units' net areas alone.
     """
 
     projects: pd.DataFrame
@@ -107,6 +122,8 @@ class UnlockSetup:
     charging: EnafCharging
     mip_rel_gap: float = MIP_REL_GAP
     verify_time_s: float = VERIFY_TIME_S
+    parcels: gpd.GeoDataFrame | None = None
+    unknown_as: str = "enaf"
 
 
 def _ceil(x: np.ndarray, step: float) -> np.ndarray:
@@ -265,6 +282,8 @@ class _Verified:
     lost: list[str]
     moved: int
     unit_jobs_freed: list[str]
+    #: The verifying solution placed the project, but its unit's parcels give it no lot.
+    no_lot: bool = False
 
 
 def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
@@ -304,6 +323,8 @@ def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
     if forced not in set(chosen.tolist()):
         return fail
     chosen = improve_scores(chosen, pairs, s.capacity, s.pools.of_unit, budget, coef, passes=0)
+    if s.parcels is not None and not _lots_fit(s, pairs.iloc[chosen], u):
+        return _Verified(False, math.nan, [], 0, [], no_lot=True)
     before = s.pairs.iloc[s.chosen].set_index(Col.PROJECT_ID)
     after = pairs.iloc[chosen].set_index(Col.PROJECT_ID)
     jobs = pairs["jobs"].to_numpy(float)
@@ -328,6 +349,27 @@ def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
         if i not in after.index or after.loc[i, UnitCol.UNIT_ID] != near.loc[i, UnitCol.UNIT_ID]
     ]
     return _Verified(True, max(loss, 0.0), lost, moved, freed)
+
+
+def _lots_fit(s: UnlockSetup, placed: pd.DataFrame, u: int) -> bool:
+    """Whether every placement of ``placed`` on unit ``u`` gets its lot (that unit only)."""
+    from foncier.lots import lay_out_lots
+
+    on_u = placed[placed["u"].to_numpy(dtype=int) == u]
+    p = on_u["p"].to_numpy(dtype=int)
+    extra = {
+        c: s.projects[c].to_numpy()[p]
+        for c in (Col.AREA_MAX_HA, Col.IS_PENE, Col.CATEGORY)
+        if c in s.projects.columns and c not in on_u.columns
+    }
+    layout = lay_out_lots(
+        on_u.assign(**extra),
+        s.units.iloc[[u]],
+        s.parcels,
+        charging=s.charging,
+        unknown_as=s.unknown_as,
+    )
+    return bool(layout.failed.empty)
 
 
 def _make_room(
@@ -434,6 +476,12 @@ def _hint_row(
         if check.moved:
             text += f", {check.moved} projet{'s' if check.moved > 1 else ''} change"
             text += "nt de terrain" if check.moved > 1 else " de terrain"
+    elif check is not None and check.no_lot:
+        text = (
+            f"piste non vérifiée (le recalcul du scénario le place sur {unit_id}, mais les "
+            f"parcelles de {unit_id} ne lui donnent pas de lot d'un seul tenant) : avec {change}, "
+            "il ne serait pas placé pour autant"
+        )
     else:
         text = (
             f"piste non vérifiée (le recalcul du scénario ne l'a pas confirmée) : avec {change}, "

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foncier.layers import check_table
-from foncier.matching import match_projects
+from foncier.matching import complete_match, match_projects
+from tests.conftest import grid
+from tests.test_lots import _parcels
 from tests.test_matching import pools_of, projects_table, random_instance, units_table
 
 
@@ -100,6 +104,42 @@ def test_zoning_cannot_be_unlocked():
     assert row["reason_code"] == "infeasible"
     assert pd.isna(row["unlock_field"])
     assert not row["unlock_verified"]
+
+
+@pytest.mark.parametrize(("cells", "verified"), [((0, 2), False), ((0, 1), True)])
+def test_a_hint_is_verified_only_where_the_project_gets_a_lot(cells, verified):
+    # U1 holds two 1 ha parcels (2 ha net, enough for P1's 2 ha) but its slope of 8 % is
+    # above P1's 5 %: the hint is a slope of 8 % on U1.  Apart (cells 0 and 2 of the grid,
+    # 100 m between them) the parcels give no 2 ha lot of one piece: the hint is not
+    # verified; side by side (cells 0 and 1) they give one: it is.
+    squares = grid()
+    parcels = _parcels([squares[k] for k in cells])
+    units = gpd.GeoDataFrame(
+        units_table(
+            net_area_ha=2.0,
+            slope_mean_pct=8.0,
+            idus="|".join(parcels["idu"]),
+            origin="activity_zone",
+            owner_kind="private",
+        ),
+        geometry=[shapely.union_all(parcels.geometry.to_numpy())],
+        crs="EPSG:2154",
+    )
+    projects = projects_table(area_min_ha=2.0, max_slope_pct=5.0)
+    remaining = pd.Series({"30007": 9.0})
+    bare = match_projects(projects, units, remaining, pools_of(units), unlock=False)
+    r = complete_match(bare, parcels=parcels)
+    row = r.unmatched.iloc[0]
+    assert (row["unlock_field"], row["unlock_value"]) == ("max_slope_pct", "8")
+    assert row["unlock_unit_id"] == "U1"
+    assert bool(row["unlock_verified"]) is verified
+    assert row["hint"].startswith("vérifié" if verified else "piste non vérifiée")
+    if not verified:
+        assert "ne lui donnent pas de lot d'un seul tenant" in row["hint"]
+        assert np.isnan(row["unlock_jobs_lost"])
+    # without the parcels, the net area alone verifies the hint either way
+    assert bool(complete_match(bare).unmatched.iloc[0]["unlock_verified"])
+    check_table(r.unmatched, "unmatched")
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
