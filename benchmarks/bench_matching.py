@@ -29,7 +29,9 @@ ratio 2.37-2.40 (2.40-2.64 before, same run conditions); the sample's MILP alone
 against 3.89 s unfolded (ratio 0.23), sample + 1 2.28 s against 2.94 s (0.77).  Large instance
 (50,000 units): folding removes 100 columns of ~50,000 for jobs and min_enaf, 3,950 for score
 (random projects are rarely identical); friches_first still stops at the 110 s limit (gap
-1.48 %, 1.14-1.65 % before).
+1.48 %, 1.14-1.65 % before).  These runs call ``match_projects(fold=True)``; a scenario solves
+unfolded, because its lot layout rejects a group of identical projects one solve at a time (on the
+sample, 120 projects placed folded against 124 unfolded, see ``match_projects``).
 
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
 12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
@@ -174,6 +176,7 @@ def bench_sample_plus_one(repeat: int = 2) -> None:
             pool_kind=inputs.pools.kind,
             charging=inputs.charging,
             time_limit=120.0,
+            fold=True,
             **kw,  # type: ignore[arg-type]
         )
         return time.perf_counter() - start, r
@@ -286,6 +289,7 @@ def bench_large(
             objective=objective,
             time_limit=time_limit,
             mip_rel_gap=gap,
+            fold=True,
         )
         print(_line(f"large / {objective}", r, time.perf_counter() - start))
         fold_effect(

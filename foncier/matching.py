@@ -222,6 +222,7 @@ def match_projects(
     start: pd.DataFrame | None = None,
     progress: Callable[[SolveProgress], None] | None = None,
     sensitivity: bool = False,
+    fold: bool = False,
 ) -> MatchResult:
     """Place projects on land units, globally, under the ZAN budgets, with reasons.
 
@@ -282,6 +283,15 @@ def match_projects(
     progress
         Called while HiGHS runs with its elapsed time, incumbent, bound and
         gap (:class:`~foncier.assignment.SolveProgress`).
+    fold
+        Fold identical projects into integer columns
+        (:class:`~foncier.assignment.Folding`): the optimum is the same and the
+        solve faster (0.24× on the sample), but the solution moves a group of
+        identical projects together, and the lot layout that follows a
+        scenario's solve (:func:`foncier.lots.place_with_lots`) then rejects
+        them one solve at a time: on the sample 120 projects placed with
+        folding against 124 without.  Off for scenarios; for a portfolio
+        solved without lots.
 
     Returns
     -------
@@ -334,6 +344,7 @@ def match_projects(
         mip_rel_gap=mip_rel_gap,
         start=_start_pairs(pairs, start),
         progress=progress,
+        fold=fold,
     )
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     if coef[greedy].sum() > coef[chosen].sum() + _TOL:
