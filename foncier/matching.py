@@ -468,9 +468,7 @@ def _allowed(pairs: pd.DataFrame, forbidden: pd.DataFrame | None) -> pd.DataFram
     """``pairs`` without the ``project_id``, ``unit_id`` pairs of ``forbidden``."""
     if forbidden is None or not len(forbidden):
         return pairs
-    banned = pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-    pair_ids = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-    return pairs[~pair_ids.isin(banned)]
+    return pairs[~_pair_key(pairs).isin(_pair_key(forbidden))]
 
 
 def _with_start(
@@ -493,12 +491,8 @@ def _with_start(
     """
     if start is None or not len(start):
         return pairs
-    key = pd.MultiIndex.from_arrays(
-        [pairs[Col.PROJECT_ID].astype(str), pairs[UnitCol.UNIT_ID].astype(str)]
-    )
-    wanted = pd.MultiIndex.from_arrays(
-        [start[Col.PROJECT_ID].astype(str), start[UnitCol.UNIT_ID].astype(str)]
-    )
+    key = _pair_key(pairs)
+    wanted = _pair_key(start)
     missing = wanted[~wanted.isin(key)]
     ids = projects[Col.PROJECT_ID].astype(str)
     at = np.flatnonzero(ids.isin(missing.get_level_values(0)).to_numpy())
@@ -512,25 +506,26 @@ def _with_start(
         top_n=None,
         charging=charging,
     )
-    extra_key = pd.MultiIndex.from_arrays(
-        [extra[Col.PROJECT_ID].astype(str), extra[UnitCol.UNIT_ID].astype(str)]
-    )
+    extra_key = _pair_key(extra)
     extra = extra[extra_key.isin(missing)].copy()
     # project positions in the whole table, not in the subset
     extra["p"] = at[extra["p"].to_numpy()]
     return pd.concat([pairs, extra], ignore_index=True)
 
 
+def _pair_key(table: pd.DataFrame) -> pd.MultiIndex:
+    """The ``(project_id, unit_id)`` of each row of a table of pairs, as text."""
+    return pd.MultiIndex.from_arrays(
+        [table[Col.PROJECT_ID].astype(str), table[UnitCol.UNIT_ID].astype(str)]
+    )
+
+
 def _start_pairs(pairs: pd.DataFrame, start: pd.DataFrame | None) -> np.ndarray | None:
     """Row positions in ``pairs`` of the placements of a previous solution."""
     if start is None or not len(start):
         return None
-    key = pd.MultiIndex.from_arrays(
-        [pairs[Col.PROJECT_ID].astype(str), pairs[UnitCol.UNIT_ID].astype(str)]
-    )
-    wanted = pd.MultiIndex.from_arrays(
-        [start[Col.PROJECT_ID].astype(str), start[UnitCol.UNIT_ID].astype(str)]
-    )
+    key = _pair_key(pairs)
+    wanted = _pair_key(start)
     at = key.get_indexer(wanted)
     return at[at >= 0]
 
