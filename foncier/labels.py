@@ -225,6 +225,8 @@ AUDIT_LABELS: dict[str, str] = {
     "greedy_objective": "Objectif d'une solution gloutonne",
     "candidate_pairs": "Couples projet-terrain possibles",
     "solves": "Résolutions (les couples sans lot écartés)",
+    "solver_objective_before_lots": "Valeur de l'objectif avant le découpage des lots",
+    "placements_before_lots": "Placements du solveur avant le découpage des lots",
     "pairs_without_lot": "Couples projet-terrain sans lot possible",
     "units": "Unités foncières",
     "decisions": "Décisions validées prises en compte",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -86,6 +87,8 @@ NO_LOT_HINT = (
 SEED_TRIES = 6
 #: Area tolerance (m²) of the layout's comparisons.
 _AREA_TOL_M2 = 0.01
+#: Tolerance (ha) of the area and budget checks, as the solver's.
+_HA_TOL = 1e-6
 #: Candidate offsets of one refinement of a straight cut, and refinements.
 _CUT_STEPS = 16
 _CUT_ROUNDS = 8
@@ -530,6 +533,12 @@ class LotLayout:
         How many times :func:`place_with_lots` solved the assignment (1 when called alone).
     seconds
         Time spent laying out lots (every round of :func:`place_with_lots`).
+    before_lots
+        With :func:`place_with_lots`: the first solution of the solver
+        (``project_id``, ``unit_id``), before any pair was forbidden for its
+        lot: the start of a scenario solved again after a relaxation.
+    objective_before_lots
+        Its objective value.
     """
 
     lots: gpd.GeoDataFrame
@@ -537,6 +546,8 @@ class LotLayout:
     pieces: gpd.GeoDataFrame
     solves: int = 1
     seconds: float = 0.0
+    before_lots: pd.DataFrame | None = None
+    objective_before_lots: float = float("nan")
 
 
 def lay_out_lots(
@@ -850,7 +861,7 @@ def _over_budget(
     rem.index = rem.index.astype(str)
     used = t.groupby("pool")["charge"].sum()
     budget = rem.reindex(used.index).fillna(0.0).clip(lower=0.0)
-    over = used.index[used > budget + 1e-6]
+    over = used.index[used > budget + _HA_TOL]
     worst = (
         t[t["pool"].isin(over)]
         .sort_values(["pool", "excess", Col.PROJECT_ID], ascending=[True, False, True])
@@ -886,10 +897,13 @@ def place_with_lots(
     again, starting from the previous solution without those pairs, until
     every placement has its lot within budget.  After :data:`MAX_ROUNDS`
     solves, the placements still without a lot (or taking a pool over its
-    budget) are taken out of the last solution instead, their projects left
-    out with the reason ``no_lot``: the result never holds a placement
-    without its lot, and taking placements out keeps every capacity and
-    budget.
+    budget) are taken out of the last solution instead, and each is put
+    back on another of its candidate units where the unit's room, the
+    pool's budget and the unit's lots allow it (without moving any other
+    placement, so the objective is never lower than with the project taken
+    out); the projects that fit nowhere are left out with the reason
+    ``no_lot``: the result never holds a placement without its lot, and
+    every capacity and budget holds.
 
     Parameters
     ----------
@@ -918,43 +932,171 @@ def place_with_lots(
     seconds = 0.0
     previous: pd.DataFrame | None = None
     solves = 0
+    lay_out = partial(
+        _lay_out,
+        units=units,
+        parcels=parcels,
+        fields=fields,
+        remaining=remaining,
+        unit_pool=unit_pool,
+        charging=charging,
+        unknown_as=unknown_as,
+    )
     while True:
         solves += 1
         match = solve(forbidden, previous)
+        if solves == 1:
+            before = match.assignments[[Col.PROJECT_ID, UnitCol.UNIT_ID]].reset_index(drop=True)
+            objective_before = float(match.solve.objective)
         clock = time.perf_counter()
         a = match.assignments
-        ids = a[Col.PROJECT_ID].astype(str)
-        extra = {
-            c: fields[c].reindex(ids).to_numpy()
-            for c in (Col.AREA_MAX_HA, Col.IS_PENE, Col.CATEGORY)
-            if c in fields.columns and c not in a.columns
-        }
-        for whole in (True, False):  # whole parcels, else lots cut to the minimum
-            layout = lay_out_lots(
-                a.assign(**extra),
-                units,
-                parcels,
-                charging=charging,
-                unknown_as=unknown_as,
-                whole_parcels=whole,
-            )
-            bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
-            if bad.empty:
-                bad = _over_budget(layout.lots, a, remaining, unit_pool)
-            if bad.empty or not layout.failed.empty:
-                break
+        layout, bad = lay_out(a, a)
         if not bad.empty and solves == MAX_ROUNDS:
             match, layout, bad = _take_out(match, layout, bad, remaining, unit_pool)
             forbidden = pd.concat([forbidden, bad], ignore_index=True)
+            match, layout = _put_back(match, layout, bad, forbidden, lay_out)
             bad = bad.iloc[:0]
         seconds += time.perf_counter() - clock
         if bad.empty:
             layout.solves, layout.seconds = solves, seconds
+            layout.before_lots, layout.objective_before_lots = before, objective_before
             return match, layout, forbidden.reset_index(drop=True)
         forbidden = pd.concat([forbidden, bad], ignore_index=True)
         gone = pd.MultiIndex.from_frame(bad[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
         pairs = pd.MultiIndex.from_frame(a[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
         previous = a[~pairs.isin(gone)]
+
+
+def _lay_out(
+    a: pd.DataFrame,
+    full: pd.DataFrame,
+    *,
+    units: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    fields: pd.DataFrame,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+    charging: EnafCharging | None,
+    unknown_as: str,
+    others: pd.DataFrame | None = None,
+) -> tuple[LotLayout, pd.DataFrame]:
+    """The lots of the placements ``a``, and the pairs to forbid (no lot, or over a budget).
+
+    Whole parcels first; lots cut to the minimum when the whole-parcel lots
+    take a pool over its budget.  The budgets are checked on these lots and
+    the lots ``others`` laid out elsewhere, the placements being ``full``.
+    """
+    ids = a[Col.PROJECT_ID].astype(str)
+    extra = {
+        c: fields[c].reindex(ids).to_numpy()
+        for c in (Col.AREA_MAX_HA, Col.IS_PENE, Col.CATEGORY)
+        if c in fields.columns and c not in a.columns
+    }
+    for whole in (True, False):  # whole parcels, else lots cut to the minimum
+        layout = lay_out_lots(
+            a.assign(**extra),
+            units,
+            parcels,
+            charging=charging,
+            unknown_as=unknown_as,
+            whole_parcels=whole,
+        )
+        bad = layout.failed[[Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.EXPLANATION]]
+        if bad.empty:
+            lots = layout.lots if others is None else pd.concat([others, layout.lots])
+            bad = _over_budget(lots, full, remaining, unit_pool)
+        if bad.empty or not layout.failed.empty:
+            break
+    return layout, bad
+
+
+def _put_back(
+    match: Any,
+    layout: LotLayout,
+    taken: pd.DataFrame,
+    forbidden: pd.DataFrame,
+    lay_out: Callable[..., tuple[LotLayout, pd.DataFrame]],
+) -> tuple[Any, LotLayout]:
+    """The projects taken out by :func:`_take_out`, placed again where a lot fits.
+
+    Each taken-out project, most valuable first, goes to its first candidate
+    unit (by value, then score, then ``unit_id``) outside the forbidden
+    pairs where the unit's net area and the pool's budget have room and the
+    lots of that unit, its own included, can all be laid out within the
+    budgets.  Placements are only added: the objective never falls below
+    that of the solution with the projects taken out.  The match is then
+    explained again for its final solution (see
+    :func:`foncier.matching.with_solution`); the projects still out keep
+    their ``no_lot`` rows.
+    """
+    from foncier.matching import with_solution
+
+    s = match.setup
+    if s is None:  # a match solved without its candidate pairs: nothing to try
+        return match, layout
+    pairs = s.pairs
+    key = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+    a = match.assignments
+    chosen = key.get_indexer(
+        pd.MultiIndex.from_frame(a[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+    )
+    banned = key.isin(
+        pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
+    )
+    coef = s.coefficients(pairs)
+    pid = pairs[Col.PROJECT_ID].astype(str)
+    out = taken[Col.PROJECT_ID].astype(str).unique()
+    rows = np.flatnonzero(pid.isin(out).to_numpy() & ~banned & (coef > 0))
+    best = pd.Series(coef[rows]).groupby(pid.to_numpy()[rows]).transform("max").to_numpy()
+    order = np.lexsort(
+        (
+            pairs[UnitCol.UNIT_ID].astype(str).to_numpy()[rows],
+            -pairs["score"].to_numpy(float)[rows],
+            -coef[rows],
+            pid.to_numpy()[rows],
+            -best,
+        )
+    )
+    u_of = pairs["u"].to_numpy(dtype=int)
+    area, enaf = pairs["area_ha"].to_numpy(float), pairs["enaf_ha"].to_numpy(float)
+    load = np.bincount(u_of[chosen], weights=area[chosen], minlength=len(s.capacity))
+    code_of = s.pools.of_unit[u_of]
+    in_pool = code_of[chosen] >= 0
+    used = np.bincount(
+        code_of[chosen][in_pool], weights=enaf[chosen][in_pool], minlength=len(s.pools.ids)
+    )
+    cols = [Col.PROJECT_ID, UnitCol.UNIT_ID, TableCol.AREA_HA, TableCol.ENAF_HA]
+    placed = pairs.iloc[chosen][cols]
+    lots, pieces, done = layout.lots, layout.pieces, set()
+    for r in rows[order]:
+        u, code = u_of[r], code_of[r]
+        left = s.pools.budget[code] - used[code] if code >= 0 else 0.0
+        room = s.capacity[u] - load[u]
+        if pid.iat[r] in done or area[r] > room + _HA_TOL or enaf[r] > left + _HA_TOL:
+            continue
+        unit_id = str(pairs[UnitCol.UNIT_ID].iat[r])
+        trial = pd.concat([placed, pairs.iloc[[r]][cols]], ignore_index=True)
+        here = trial[UnitCol.UNIT_ID].astype(str) == unit_id
+        elsewhere = lots[lots[UnitCol.UNIT_ID].astype(str) != unit_id]
+        unit_layout, bad = lay_out(trial[here], trial, others=elsewhere)
+        if not bad.empty:
+            continue
+        done.add(pid.iat[r])
+        chosen, placed = np.append(chosen, r), trial
+        load[u] += area[r]
+        if code >= 0:
+            used[code] += enaf[r]
+        lots = pd.concat([elsewhere, unit_layout.lots], ignore_index=True)
+        pieces = pd.concat(
+            [pieces[pieces[UnitCol.UNIT_ID].astype(str) != unit_id], unit_layout.pieces],
+            ignore_index=True,
+        )
+    final = with_solution(match, chosen)
+    still_out = match.unmatched[Col.PROJECT_ID].astype(str).isin(set(out) - done)
+    no_lot = match.unmatched[still_out & (match.unmatched[TableCol.REASON_CODE] == "no_lot")]
+    left_out = final.unmatched[~final.unmatched[Col.PROJECT_ID].astype(str).isin(out)]
+    final = replace(final, unmatched=pd.concat([left_out, no_lot], ignore_index=True))
+    return final, LotLayout(lots, layout.failed.iloc[:0], pieces)
 
 
 def _take_out(

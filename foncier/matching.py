@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from foncier._format import fr_number
 from foncier.assignment import (
     ENAF_PENALTY_JOBS_PER_HA,
     MIP_REL_GAP,
@@ -48,7 +49,7 @@ from foncier.assignment import (
     pool_info,
     solve_assignment,
 )
-from foncier.errors import InfeasibleError
+from foncier.errors import FoncierError, InfeasibleError
 from foncier.explain import explain_placed, explain_unmatched
 from foncier.feasibility import (
     Rejections,
@@ -75,6 +76,7 @@ __all__ = [
     "pool_info",
     "verify_assignment",
     "with_project_fields",
+    "with_solution",
 ]
 
 _TOL = 1e-6
@@ -186,6 +188,8 @@ class MatchResult:
     setup
         What the unlock and sensitivity steps solve again from (see
         :func:`complete_match`).
+    weights
+        Score weights of the solve (for :func:`with_solution`).
     """
 
     assignments: pd.DataFrame
@@ -199,6 +203,7 @@ class MatchResult:
     greedy_objective: float
     budget_values: pd.DataFrame | None = None
     setup: UnlockSetup | None = field(default=None, repr=False)
+    weights: Weights = field(default_factory=Weights, repr=False)
 
 
 def match_projects(
@@ -351,20 +356,6 @@ def match_projects(
         chosen = greedy
         report.message += " (the greedy solution was better than the solver's and is kept)"
     chosen = improve_scores(chosen, pairs, capacity, pools.of_unit, pools.budget, coef)
-    report.objective = float(coef[chosen].sum())
-    if np.isfinite(report.dual_bound) and report.dual_bound:
-        report.gap = max(0.0, (report.dual_bound - report.objective) / abs(report.dual_bound))
-    placed = pairs.iloc[chosen]
-    assignments = explain_placed(placed, units, pools, weights)
-    violations = verify_assignment(
-        assignments, projects, units, remaining, unit_pool, thresholds=th, charging=charging
-    )
-    if violations:
-        msg = "the solution breaks constraints when re-checked: " + "; ".join(violations[:5])
-        raise InfeasibleError(msg)
-    unmatched = explain_unmatched(
-        projects, units, pairs, rejections, chosen, coef, pools, objective=objective
-    )
     setup = UnlockSetup(
         projects=projects,
         units=units,
@@ -383,20 +374,15 @@ def match_projects(
         charging=charging or EnafCharging(),
         mip_rel_gap=mip_rel_gap,
     )
-    result = MatchResult(
-        assignments=check_table(with_project_fields(assignments, projects), "assignments"),
-        unmatched=check_table(
-            with_project_fields(with_unlocks(unmatched, unlock_hints_empty(), pools), projects),
-            "unmatched",
-        ),
-        contributions=score_contributions(placed, weights),
-        pool_balance=_pool_balance(placed, pools),
-        solve=report,
-        pairs=pairs,
+    result = _solved(
+        setup,
+        report,
         rejections=rejections,
         objective=objective,
+        weights=weights,
         greedy_objective=float(coef[greedy].sum()),
-        setup=setup,
+        remaining=remaining,
+        unit_pool=unit_pool,
     )
     return complete_match(result, unlock=unlock, sensitivity=sensitivity)
 
@@ -462,6 +448,113 @@ def complete_match(
             assignments[col] = stability[col].to_numpy()
         assignments = check_table(assignments, "assignments")
     return replace(match, assignments=assignments, unmatched=unmatched, budget_values=values)
+
+
+def with_solution(match: MatchResult, chosen: np.ndarray) -> MatchResult:
+    """The match with another solution over its candidate pairs, explained and re-checked.
+
+    The lot layout (:func:`foncier.lots.place_with_lots`) takes placements
+    out and puts projects back on other units; the result then says what
+    that solution is: assignments, reasons of the projects left out,
+    contributions, pool balance, objective value, and the solution the
+    unlocks and the sensitivity start from.
+
+    Parameters
+    ----------
+    match
+        A result of :func:`match_projects` (with its ``setup``).
+    chosen
+        Row positions, in ``match.pairs``, of the pairs placed.
+
+    Returns
+    -------
+    MatchResult
+        ``match`` for that solution, without unlocks (see :func:`complete_match`).
+
+    Raises
+    ------
+    InfeasibleError
+        The solution breaks a constraint (capacity, ZAN budget, requirement).
+    """
+    s = match.setup
+    if s is None:
+        msg = "ce résultat d'appariement ne garde pas de quoi changer sa solution"
+        raise FoncierError(msg)
+    pools = s.pools
+    of_unit = np.where(pools.of_unit >= 0, pools.ids[np.maximum(pools.of_unit, 0)], None)
+    return _solved(
+        replace(s, chosen=np.asarray(chosen, dtype=int)),
+        replace(match.solve),
+        rejections=match.rejections,
+        objective=match.objective,
+        weights=match.weights,
+        greedy_objective=match.greedy_objective,
+        remaining=pd.Series(pools.remaining, index=pools.ids),
+        unit_pool=pd.Series(of_unit, index=s.units[UnitCol.UNIT_ID].astype(str).to_numpy()),
+    )
+
+
+def _solved(
+    setup: UnlockSetup,
+    report: SolveReport,
+    *,
+    rejections: Rejections,
+    objective: str,
+    weights: Weights,
+    greedy_objective: float,
+    remaining: pd.Series,
+    unit_pool: pd.Series,
+) -> MatchResult:
+    """The result of the solution ``setup.chosen``: explained, re-checked, its value in ``report``.
+
+    Raises
+    ------
+    InfeasibleError
+        The solution breaks a constraint when re-checked (a solver bug).
+    """
+    pairs, chosen, pools = setup.pairs, setup.chosen, setup.pools
+    coef = setup.coefficients(pairs)
+    report.objective = float(coef[chosen].sum())
+    if np.isfinite(report.dual_bound) and report.dual_bound:
+        report.gap = max(0.0, (report.dual_bound - report.objective) / abs(report.dual_bound))
+    placed = pairs.iloc[chosen]
+    assignments = explain_placed(placed, setup.units, pools, weights)
+    violations = verify_assignment(
+        assignments,
+        setup.projects,
+        setup.units,
+        remaining,
+        unit_pool,
+        thresholds=setup.thresholds,
+        charging=setup.charging,
+    )
+    if violations:
+        msg = (
+            "la solution du solveur enfreint des contraintes quand on la revérifie "
+            "(résultat non publié) : " + " ; ".join(violations[:5])
+        )
+        raise InfeasibleError(msg)
+    unmatched = explain_unmatched(
+        setup.projects, setup.units, pairs, rejections, chosen, coef, pools, objective=objective
+    )
+    return MatchResult(
+        assignments=check_table(with_project_fields(assignments, setup.projects), "assignments"),
+        unmatched=check_table(
+            with_project_fields(
+                with_unlocks(unmatched, unlock_hints_empty(), pools), setup.projects
+            ),
+            "unmatched",
+        ),
+        contributions=score_contributions(placed, weights),
+        pool_balance=_pool_balance(placed, pools),
+        solve=report,
+        pairs=pairs,
+        rejections=rejections,
+        objective=objective,
+        greedy_objective=greedy_objective,
+        setup=setup,
+        weights=weights,
+    )
 
 
 def _allowed(pairs: pd.DataFrame, forbidden: pd.DataFrame | None) -> pd.DataFrame:
@@ -604,14 +697,16 @@ def verify_assignment(
     Returns
     -------
     list of str
-        One line per violation; empty when the solution is valid.
+        One French line per violation, naming the projects, units or pools
+        concerned; empty when the solution is valid.
     """
     out: list[str] = []
     if assignments.empty:
         return out
     dup = assignments[Col.PROJECT_ID].duplicated()
     if dup.any():
-        out.append(f"projects placed twice: {assignments.loc[dup, Col.PROJECT_ID].tolist()}")
+        twice = ", ".join(assignments.loc[dup, Col.PROJECT_ID].astype(str))
+        out.append(f"projets placés deux fois : {twice}")
     p_tab = projects.set_index(projects[Col.PROJECT_ID].astype(str))
     u_tab = units.set_index(units[UnitCol.UNIT_ID].astype(str))
     pid = assignments[Col.PROJECT_ID].astype(str)
@@ -619,22 +714,28 @@ def verify_assignment(
     unknown = ~pid.isin(p_tab.index) | ~uid.isin(u_tab.index)
     if unknown.any():
         out.append(
-            "unknown projects or units: "
-            f"{assignments.loc[unknown, [Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist()}"
+            "projets ou terrains inconnus : "
+            + ", ".join(f"{p} sur {u}" for p, u in zip(pid[unknown], uid[unknown], strict=True))
         )
         return out
     p_rows = p_tab.reindex(pid.to_numpy()).reset_index(drop=True)
     u_rows = u_tab.reindex(uid.to_numpy()).reset_index(drop=True)
     ok = pairwise_feasible(p_rows, u_rows, thresholds=thresholds)
     if not ok.all():
-        bad = list(zip(pid[~ok], uid[~ok], strict=True))
-        out.append(f"infeasible pairs placed: {bad[:5]}")
+        bad = [f"{p} sur {u}" for p, u in zip(pid[~ok], uid[~ok], strict=True)]
+        out.append(
+            "projets placés sur un terrain qui ne remplit pas leurs exigences : "
+            + ", ".join(bad[:5])
+        )
     area = p_rows[Col.AREA_MIN_HA].astype(float).to_numpy()
     load = pd.Series(area, index=uid.to_numpy()).groupby(level=0).sum()
     cap = u_tab[UnitCol.NET_AREA_HA].astype(float).reindex(load.index).fillna(0.0)
     over = load > cap + _TOL
     for u in load.index[over]:
-        out.append(f"unit {u} over capacity: {load[u]:.4f} ha > {cap[u]:.4f} ha")
+        out.append(
+            f"terrain {u} dépassé : {fr_number(load[u], 4)} ha de projets "
+            f"pour {fr_number(cap[u], 4)} ha nets"
+        )
     share = pd.to_numeric(u_rows[UnitCol.ENAF_SHARE], errors="coerce").to_numpy(dtype=float)
     flag = {
         name: (
@@ -667,5 +768,8 @@ def verify_assignment(
     rem.index = rem.index.astype(str)
     budget = rem.reindex(used.index).fillna(0.0).clip(lower=0.0)
     for g in used.index[used > budget + _TOL]:
-        out.append(f"pool {g} over budget: {used[g]:.4f} ha of ENAF > {budget[g]:.4f} ha")
+        out.append(
+            f"enveloppe {g} dépassée : {fr_number(used[g], 4)} ha d'ENAF consommés "
+            f"pour {fr_number(budget[g], 4)} ha de budget restant"
+        )
     return out

@@ -195,6 +195,21 @@ class ScenarioResult:
     match: MatchResult | None = field(default=None, repr=False)
     lot_parcels: pd.DataFrame = field(default_factory=lambda: empty_layer("lot_parcels"))
 
+    def solution_before_lots(self) -> pd.DataFrame:
+        """The solver's first solution, before the lot layout forbade any pair.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``project_id``, ``unit_id`` (from the audit record's
+            ``placements_before_lots``; the assignments for a result written
+            before it).
+        """
+        pairs = self.audit.get("placements_before_lots")
+        if pairs is None:
+            return self.assignments[[Col.PROJECT_ID, UnitCol.UNIT_ID]]
+        return pd.DataFrame(pairs, columns=[Col.PROJECT_ID, UnitCol.UNIT_ID], dtype=object)
+
     @property
     def territory_path(self) -> Path | None:
         """Folder of the territory the scenario ran on, when it came from one."""
@@ -547,9 +562,12 @@ class Scenario:
             ``GET /scenarios/{id}``.
         start
             A previous result to start the solver from (e.g. this scenario
-            before a requirement, land or budget was relaxed): the new
-            objective is then never lower than that result's placements,
-            where they are still possible.
+            before a requirement, land or budget was relaxed): its solver's
+            solution before the lot layout
+            (:meth:`ScenarioResult.solution_before_lots`) is the first solve's
+            incumbent, so after a relaxation the first solve's objective
+            (``solver_objective_before_lots`` in the audit record) is never
+            lower than that result's.
 
         Returns
         -------
@@ -587,7 +605,7 @@ class Scenario:
             bar.step("appariement")
             clock = time.perf_counter()
             units = inputs.units
-            start_from = start.assignments if start is not None else None
+            start_from = start.solution_before_lots() if start is not None else None
             match, layout, forbidden = place_with_lots(
                 lambda banned, previous: match_projects(
                     projects,
@@ -684,6 +702,8 @@ class Scenario:
             "greedy_objective": match.greedy_objective,
             "candidate_pairs": match.solve.n_pairs,
             "solves": layout.solves,
+            "solver_objective_before_lots": layout.objective_before_lots,
+            "placements_before_lots": _pair_list(layout.before_lots),
             "pairs_without_lot": forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].values.tolist(),
             "units": len(units),
             "decisions": len(inputs.decisions),
@@ -884,6 +904,13 @@ def _plain_numbers(state: SolveProgress) -> dict[str, float | None]:
             ("gap", state.gap),
         )
     }
+
+
+def _pair_list(pairs: pd.DataFrame | None) -> list[list[str]]:
+    """``project_id``, ``unit_id`` pairs for JSON."""
+    if pairs is None:
+        return []
+    return pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str).values.tolist()
 
 
 def _vintage_label(vintage: Any) -> str | None:

@@ -282,8 +282,9 @@ class _Verified:
     lost: list[str]
     moved: int
     unit_jobs_freed: list[str]
-    #: The verifying solution placed the project, but its unit's parcels give it no lot.
-    no_lot: bool = False
+    #: The verifying solution placed the project, but its unit's parcels give it (or the
+    #: unit's other projects) no lot: what the layout says, in French; empty otherwise.
+    no_lot: str = ""
 
 
 def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
@@ -323,8 +324,9 @@ def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
     if forced not in set(chosen.tolist()):
         return fail
     chosen = improve_scores(chosen, pairs, s.capacity, s.pools.of_unit, budget, coef, passes=0)
-    if s.parcels is not None and not _lots_fit(s, pairs.iloc[chosen], u):
-        return _Verified(False, math.nan, [], 0, [], no_lot=True)
+    no_lot = _lot_failure(s, pairs.iloc[chosen], u, p_row) if s.parcels is not None else ""
+    if no_lot:
+        return _Verified(False, math.nan, [], 0, [], no_lot=no_lot)
     before = s.pairs.iloc[s.chosen].set_index(Col.PROJECT_ID)
     after = pairs.iloc[chosen].set_index(Col.PROJECT_ID)
     jobs = pairs["jobs"].to_numpy(float)
@@ -351,8 +353,11 @@ def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
     return _Verified(True, max(loss, 0.0), lost, moved, freed)
 
 
-def _lots_fit(s: UnlockSetup, placed: pd.DataFrame, u: int) -> bool:
-    """Whether every placement of ``placed`` on unit ``u`` gets its lot (that unit only)."""
+def _lot_failure(s: UnlockSetup, placed: pd.DataFrame, u: int, p_row: int) -> str:
+    """Why a placement of ``placed`` on unit ``u`` gets no lot (that unit only); ``""`` if all do.
+
+    The layout's French explanation, of project ``p_row`` when it is one of those left out.
+    """
     from foncier.lots import lay_out_lots
 
     on_u = placed[placed["u"].to_numpy(dtype=int) == u]
@@ -369,7 +374,10 @@ def _lots_fit(s: UnlockSetup, placed: pd.DataFrame, u: int) -> bool:
         charging=s.charging,
         unknown_as=s.unknown_as,
     )
-    return bool(layout.failed.empty)
+    failed = layout.failed
+    own = failed[failed[Col.PROJECT_ID].astype(str) == str(s.projects[Col.PROJECT_ID].iloc[p_row])]
+    said = own if len(own) else failed
+    return str(said[TableCol.EXPLANATION].iloc[0]) if len(said) else ""
 
 
 def _make_room(
@@ -497,6 +505,7 @@ def _hint_row(
         TableCol.UNLOCK_VERIFIED: bool(check is not None and check.ok),
         TableCol.UNLOCK_LOSS: float(check.loss) if check is not None and check.ok else np.nan,
         TableCol.HINT: text,
+        "no_lot": check.no_lot if check is not None and not check.ok else "",
         "_cand": cand,
     }
 
@@ -517,8 +526,10 @@ def unlock_hints(s: UnlockSetup, project_ids: list[str]) -> pd.DataFrame:
         Indexed by ``project_id``: :data:`UNLOCK_COLUMNS`, ``hint`` (French)
         and the cost components of the chosen change (``requirements``:
         relaxed requirement names, ``budget``: ha of budget added,
-        ``short``: ha to free on the unit); projects for which no change
-        can work (zoning, Seveso) are absent.
+        ``short``: ha to free on the unit) and ``no_lot``: when the change
+        was not verified only because the unit's parcels give no lot in the
+        verifying solution, the layout's French explanation (else ``""``);
+        projects for which no change can work (zoning, Seveso) are absent.
     """
     ids = s.projects[Col.PROJECT_ID].astype(str).to_numpy()
     rows = np.flatnonzero(np.isin(ids, project_ids))
@@ -576,7 +587,9 @@ def with_unlocks(unmatched: pd.DataFrame, hints: pd.DataFrame, pools: PoolInfo) 
     relax makes it ``infeasible`` (``requirement`` names it); otherwise
     missing ZAN budget makes it ``blocked_by_zan`` (even where the unit is
     also taken: both are said); otherwise land taken by other projects makes
-    it ``outcompeted``.
+    it ``outcompeted``.  When the change would place the project but the
+    unit's parcels give it no lot of one piece (the hint is then not
+    verified), the lot is what binds: ``no_lot``, on the hint's unit.
 
     Parameters
     ----------
@@ -658,5 +671,21 @@ def with_unlocks(unmatched: pd.DataFrame, hints: pd.DataFrame, pools: PoolInfo) 
                 f"supplanté : sur {unit}, le terrain le plus facile à libérer, il manque "
                 f"{fr_compact(h['short'], 2)} ha, pris par "
                 + (", ".join(named) if named else "d'autres projets")
+            )
+        if h["no_lot"]:
+            # the change would place it, but the unit's parcels give no lot: the lot binds
+            lifted = [REQUIREMENT_LABELS[r] for r in h["requirements"]]
+            if h["budget"] > 0 or h["zan_short"] > _TOL:
+                lifted.append(f"le budget ZAN de {pools.label(code)}")
+            if h["short"] > _TOL:
+                lifted.append("la place prise par d'autres projets")
+            out.at[i, TableCol.REASON_CODE] = "no_lot"
+            out.at[i, TableCol.REQUIREMENT] = None
+            out.at[i, UnitCol.UNIT_ID] = unit
+            out.at[i, TableCol.EXPLANATION] = (
+                f"sans lot d'un seul tenant : même en levant ce qui bloque sur {unit} "
+                f"({', '.join(lifted)}), {h['no_lot']}"
+                if lifted
+                else f"sans lot d'un seul tenant sur {unit} : {h['no_lot']}"
             )
     return out

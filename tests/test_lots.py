@@ -13,6 +13,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foncier.assignment import PLACEMENT_VALUE, SolveReport
 from foncier.layers import check_table
 from foncier.lots import (
     MAX_ROUNDS,
@@ -23,6 +24,7 @@ from foncier.lots import (
     place_with_lots,
     unit_pieces,
 )
+from foncier.matching import match_projects
 from foncier.scenarios import ScenarioResult
 from foncier.zan.charging import EnafCharging
 from tests.conftest import grid
@@ -274,7 +276,13 @@ def test_random_units_lots_are_disjoint_connected_inside_and_big_enough(
 
 @dataclass
 class _Match:
+    """A solver's answer without candidate pairs: what :func:`place_with_lots` reads of it."""
+
     assignments: pd.DataFrame
+    solve: SolveReport = field(
+        default_factory=lambda: SolveReport("optimal", "", 0.0, 0.0, 0.0, 0.0, 0, 0)
+    )
+    setup: None = None
     unmatched: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             {
@@ -336,6 +344,89 @@ def test_place_with_lots_takes_out_what_it_still_cannot_lay_out_after_its_last_s
     assert row["reason_code"] == "no_lot" and row["unit_id"] == "U1"
     assert row["hint"] == NO_LOT_HINT and row["explanation"]
     assert forbidden[["project_id", "unit_id"]].drop_duplicates().values.tolist() == [["P", "U1"]]
+
+
+def _split_units(net_u5: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """U1-U4: two 1 ha parcels 100 m apart (no 2 ha lot), interchange at 1-4 km; U5: two side
+    by side, interchange at 5 km, ``net_u5`` ha net."""
+    from tests.test_matching import units_table
+
+    cells = grid()
+    blocks = [(cells[0], cells[2])] * 4 + [(cells[0], cells[1])]
+    geoms = [
+        shapely.affinity.translate(g, 1_000 * k) for k, pair in enumerate(blocks) for g in pair
+    ]
+    parcels = _parcels(geoms)
+    idus = parcels["idu"].to_numpy()
+    units = gpd.GeoDataFrame(
+        units_table(
+            5,
+            net_area_ha=[2.0] * 4 + [net_u5],
+            dist_interchange_km=[1.0, 2.0, 3.0, 4.0, 5.0],
+            idus=[f"{idus[2 * k]}|{idus[2 * k + 1]}" for k in range(5)],
+            origin="activity_zone",
+            owner_kind="private",
+        ),
+        geometry=[shapely.union(geoms[2 * k], geoms[2 * k + 1]) for k in range(5)],
+        crs="EPSG:2154",
+    )
+    return units, parcels
+
+
+@pytest.mark.parametrize(("net_u5", "placed_on"), [(2.0, "U5"), (1.5, None)])
+def test_a_project_taken_out_after_the_last_solve_is_put_back_where_a_lot_fits(
+    net_u5: float, placed_on: str | None
+) -> None:
+    """P1 (2 ha, 10 jobs) prefers U1, then U2, U3, U4 (closer to the interchange): none gives a
+    2 ha lot of one piece.  Each solve forbids one; after the fourth, P1 is taken out and put
+    back on U5, the one unit left whose parcels give it a lot; with U5 too small it stays out,
+    ``no_lot``."""
+    from tests.test_matching import pools_of, projects_table
+
+    units, parcels = _split_units(net_u5)
+    projects = projects_table(1, area_min_ha=2.0, area_max_ha=2.0, jobs=10)
+    remaining = pd.Series({"30007": 9.0})
+
+    def solve(forbidden: pd.DataFrame, start: pd.DataFrame | None):
+        return match_projects(
+            projects,
+            units,
+            remaining,
+            pools_of(units),
+            forbidden=forbidden,
+            start=start,
+            unlock=False,
+        )
+
+    match, layout, forbidden = place_with_lots(
+        solve, units, parcels, remaining, pools_of(units), projects
+    )
+    assert layout.solves == MAX_ROUNDS
+    assert forbidden["unit_id"].tolist() == ["U1", "U2", "U3", "U4"]
+    # the first solve, before any pair was forbidden, is kept for a later warm start
+    assert layout.before_lots.values.tolist() == [["P1", "U1"]]
+    assert layout.objective_before_lots == pytest.approx(10 + PLACEMENT_VALUE)
+    if placed_on is None:
+        assert match.assignments.empty and layout.lots.empty
+        row = match.unmatched.set_index("project_id").loc["P1"]
+        assert (row["reason_code"], row["unit_id"]) == ("no_lot", "U4")
+        assert match.solve.objective == 0.0
+        assert match.setup.chosen.tolist() == []
+        return
+    assert match.assignments[["project_id", "unit_id"]].values.tolist() == [["P1", placed_on]]
+    assert match.unmatched.empty
+    assert match.solve.objective == pytest.approx(10 + PLACEMENT_VALUE)
+    # the unlocks and the sensitivity start from the solution published
+    assert match.setup.pairs.iloc[match.setup.chosen]["unit_id"].tolist() == [placed_on]
+    assert layout.lots[["project_id", "unit_id"]].values.tolist() == [["P1", placed_on]]
+    assert layout.lots["lot_area_ha"].iloc[0] == pytest.approx(2.0)
+    assert layout.failed.empty
+    assert set(layout.pieces["project_id"]) == {"P1"} and len(layout.pieces) == 2
+    check_table(match.assignments, "assignments")
+    # the same inputs give the same result
+    again = place_with_lots(solve, units, parcels, remaining, pools_of(units), projects)
+    assert again[0].assignments.equals(match.assignments)
+    assert again[1].lots.drop(columns="geometry").equals(layout.lots.drop(columns="geometry"))
 
 
 def test_place_with_lots_keeps_the_pool_within_budget_with_the_lots_own_enaf() -> None:

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from foncier._format import fr_compact
 from foncier.assignment import PLACEMENT_VALUE, improve_scores, objective_coefficients
-from foncier.errors import FoncierError, LayerSchemaError
+from foncier.errors import FoncierError, InfeasibleError, LayerSchemaError
 from foncier.explain import query_project
 from foncier.feasibility import Thresholds, candidate_pairs, feasibility_table
-from foncier.matching import match_projects, verify_assignment
+from foncier.matching import match_projects, verify_assignment, with_solution
 from foncier.scoring import Weights, score_contributions
 from foncier.zan.charging import EnafCharging
 
@@ -421,7 +421,9 @@ def test_rule_set_charging_is_used_and_rechecked():
     problems = verify_assignment(
         free.assignments, projects, units, budget, pools_of(units), charging=strict
     )
-    assert problems == ["pool 30007 over budget: 3.0000 ha of ENAF > 2.0000 ha"]
+    assert problems == [
+        "enveloppe 30007 dépassée : 3,0000 ha d'ENAF consommés pour 2,0000 ha de budget restant"
+    ]
 
 
 def test_excluded_category_is_off_the_local_budget_and_said_so():
@@ -441,7 +443,7 @@ def test_excluded_category_is_off_the_local_budget_and_said_so():
     )
     assert r.unmatched.set_index("project_id").loc["P1", "reason_code"] == "blocked_by_zan"
     assert verify_assignment(r.assignments, projects, units, budget, pools_of(units)) == [
-        "pool 30007 over budget: 2.0000 ha of ENAF > 0.5000 ha"
+        "enveloppe 30007 dépassée : 2,0000 ha d'ENAF consommés pour 0,5000 ha de budget restant"
     ]  # without the rule set's exclusion the same placement breaks the budget
     assert not verify_assignment(
         r.assignments, projects, units, budget, pools_of(units), charging=charging
@@ -466,15 +468,37 @@ def test_verify_assignment_flags_each_kind_of_violation():
         {"project_id": ["P1", "P2", "P3", "P3"], "unit_id": ["U1", "U1", "U2", "U2"]}
     )
     problems = verify_assignment(bad, projects, units, pd.Series({"30007": 1.0}), pools_of(units))
-    text = " | ".join(problems)
-    assert "placed twice" in text
-    assert "infeasible pairs" in text
-    assert "U1 over capacity" in text
-    assert "pool 30007 over budget: 4.0000 ha" in text
+    assert problems == [
+        "projets placés deux fois : P3",
+        # P3 placed twice on U2 (slope 9 % for 6 % accepted) counts twice
+        "projets placés sur un terrain qui ne remplit pas leurs exigences : P3 sur U2, P3 sur U2",
+        "terrain U1 dépassé : 4,0000 ha de projets pour 3,0000 ha nets",
+        "enveloppe 30007 dépassée : 4,0000 ha d'ENAF consommés pour 1,0000 ha de budget restant",
+    ]
     good = pd.DataFrame({"project_id": ["P3"], "unit_id": ["U1"]})
     assert (
         verify_assignment(good, projects, units, pd.Series({"30007": 1.0}), pools_of(units)) == []
     )
+
+
+def test_a_solution_breaking_a_constraint_is_refused_in_french():
+    # two 2 ha projects fit one at a time on the 3 ha unit: both at once is refused, named
+    units = units_table(net_area_ha=3.0)
+    projects = projects_table(2, area_min_ha=2.0, jobs=[20, 10])
+    r = match_projects(projects, units, pd.Series({"30007": 9.0}), pools_of(units), unlock=False)
+    assert r.assignments["project_id"].tolist() == ["P1"]
+    with pytest.raises(InfeasibleError) as info:
+        with_solution(r, np.arange(len(r.pairs)))
+    assert str(info.value) == (
+        "la solution du solveur enfreint des contraintes quand on la revérifie (résultat non "
+        "publié) : terrain U1 dépassé : 4,0000 ha de projets pour 3,0000 ha nets"
+    )
+    # a valid other solution is explained as such: P2 placed, P1 left out by competition
+    other = with_solution(r, np.flatnonzero(r.pairs["project_id"] == "P2"))
+    assert other.assignments["project_id"].tolist() == ["P2"]
+    assert other.solve.objective == pytest.approx(10 + PLACEMENT_VALUE)
+    assert other.unmatched.set_index("project_id").loc["P1", "reason_code"] == "outcompeted"
+    assert other.setup.chosen.tolist() == np.flatnonzero(r.pairs["project_id"] == "P2").tolist()
 
 
 def test_time_limited_solve_returns_a_valid_solution_with_its_status():

@@ -137,8 +137,20 @@ def test_a_hint_is_verified_only_where_the_project_gets_a_lot(cells, verified):
     if not verified:
         assert "ne lui donnent pas de lot d'un seul tenant" in row["hint"]
         assert np.isnan(row["unlock_jobs_lost"])
+        # the slope relaxed, only the lot stops it: the reason says so, not the slope
+        assert (row["reason_code"], row["unit_id"]) == ("no_lot", "U1")
+        assert pd.isna(row["requirement"])
+        assert row["explanation"] == (
+            "sans lot d'un seul tenant : même en levant ce qui bloque sur U1 (la pente), "
+            "aucun lot d'un seul tenant de 2 ha ne peut être découpé dans les parcelles encore "
+            "libres de l'unité U1 (2 ha libres)"
+        )
+    else:
+        assert (row["reason_code"], row["requirement"]) == ("infeasible", "slope")
     # without the parcels, the net area alone verifies the hint either way
-    assert bool(complete_match(bare).unmatched.iloc[0]["unlock_verified"])
+    plain = complete_match(bare).unmatched.iloc[0]
+    assert bool(plain["unlock_verified"])
+    assert (plain["reason_code"], plain["requirement"]) == ("infeasible", "slope")
     check_table(r.unmatched, "unmatched")
 
 
