@@ -47,6 +47,7 @@ from foncier.layers import (
     check_table,
     empty_layer,
 )
+from foncier.matching import pair_key, with_solution
 from foncier.supply import union_by_label
 from foncier.zan.charging import EnafCharging, categories
 
@@ -962,9 +963,7 @@ def place_with_lots(
             layout.before_lots, layout.objective_before_lots = before, objective_before
             return match, layout, forbidden.reset_index(drop=True)
         forbidden = pd.concat([forbidden, bad], ignore_index=True)
-        gone = pd.MultiIndex.from_frame(bad[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-        pairs = pd.MultiIndex.from_frame(a[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-        previous = a[~pairs.isin(gone)]
+        previous = a[~pair_key(a).isin(pair_key(bad))]
 
 
 def _lay_out(
@@ -1029,20 +1028,13 @@ def _put_back(
     :func:`foncier.matching.with_solution`); the projects still out keep
     their ``no_lot`` rows.
     """
-    from foncier.matching import with_solution
-
     s = match.setup
     if s is None:  # a match solved without its candidate pairs: nothing to try
         return match, layout
     pairs = s.pairs
-    key = pd.MultiIndex.from_frame(pairs[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-    a = match.assignments
-    chosen = key.get_indexer(
-        pd.MultiIndex.from_frame(a[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-    )
-    banned = key.isin(
-        pd.MultiIndex.from_frame(forbidden[[Col.PROJECT_ID, UnitCol.UNIT_ID]].astype(str))
-    )
+    key = pair_key(pairs)
+    chosen = key.get_indexer(pair_key(match.assignments))
+    banned = key.isin(pair_key(forbidden))
     coef = s.coefficients(pairs)
     pid = pairs[Col.PROJECT_ID].astype(str)
     out = taken[Col.PROJECT_ID].astype(str).unique()

@@ -73,6 +73,7 @@ __all__ = [
     "budget_pools",
     "complete_match",
     "match_projects",
+    "pair_key",
     "pool_info",
     "verify_assignment",
     "with_project_fields",
@@ -561,7 +562,7 @@ def _allowed(pairs: pd.DataFrame, forbidden: pd.DataFrame | None) -> pd.DataFram
     """``pairs`` without the ``project_id``, ``unit_id`` pairs of ``forbidden``."""
     if forbidden is None or not len(forbidden):
         return pairs
-    return pairs[~_pair_key(pairs).isin(_pair_key(forbidden))]
+    return pairs[~pair_key(pairs).isin(pair_key(forbidden))]
 
 
 def _with_start(
@@ -584,8 +585,8 @@ def _with_start(
     """
     if start is None or not len(start):
         return pairs
-    key = _pair_key(pairs)
-    wanted = _pair_key(start)
+    key = pair_key(pairs)
+    wanted = pair_key(start)
     missing = wanted[~wanted.isin(key)]
     ids = projects[Col.PROJECT_ID].astype(str)
     at = np.flatnonzero(ids.isin(missing.get_level_values(0)).to_numpy())
@@ -599,15 +600,26 @@ def _with_start(
         top_n=None,
         charging=charging,
     )
-    extra_key = _pair_key(extra)
+    extra_key = pair_key(extra)
     extra = extra[extra_key.isin(missing)].copy()
     # project positions in the whole table, not in the subset
     extra["p"] = at[extra["p"].to_numpy()]
     return pd.concat([pairs, extra], ignore_index=True)
 
 
-def _pair_key(table: pd.DataFrame) -> pd.MultiIndex:
-    """The ``(project_id, unit_id)`` of each row of a table of pairs, as text."""
+def pair_key(table: pd.DataFrame) -> pd.MultiIndex:
+    """The ``(project_id, unit_id)`` of each row of a table of pairs, as text.
+
+    Parameters
+    ----------
+    table
+        Candidate pairs, assignments or forbidden pairs.
+
+    Returns
+    -------
+    pandas.MultiIndex
+        One ``(project_id, unit_id)`` per row.
+    """
     return pd.MultiIndex.from_arrays(
         [table[Col.PROJECT_ID].astype(str), table[UnitCol.UNIT_ID].astype(str)]
     )
@@ -617,8 +629,8 @@ def _start_pairs(pairs: pd.DataFrame, start: pd.DataFrame | None) -> np.ndarray 
     """Row positions in ``pairs`` of the placements of a previous solution."""
     if start is None or not len(start):
         return None
-    key = _pair_key(pairs)
-    wanted = _pair_key(start)
+    key = pair_key(pairs)
+    wanted = pair_key(start)
     at = key.get_indexer(wanted)
     return at[at >= 0]
 

@@ -115,6 +115,10 @@ def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
     )
     assert back.totals == json.loads(json.dumps(jobs_result.totals))
     assert back.audit["inputs_sha256"] == jobs_result.audit["inputs_sha256"]
+    # the solver's solution before the lot layout reads back: a later run starts from it
+    before = jobs_result.solution_before_lots()
+    assert len(before) >= len(jobs_result.assignments) > 0
+    pd.testing.assert_frame_equal(back.solution_before_lots(), before)
     assert len(back.placements) == len(jobs_result.assignments)
     assert back.placements.crs.to_epsg() == 2154
     assert back.placements.geometry.notna().all()
