@@ -398,8 +398,12 @@ def _evaluate(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) ->
 
 #: Cells (projects × units) evaluated at once: bounds the memory of the boolean blocks.
 _CELLS = 2_000_000
-#: Cells of a block of requirement groups (their cumulative counts take 8 bytes per cell).
+#: Cells of a block of requirement groups (their cumulative counts take 4 bytes per cell).
 _GROUP_CELLS = 500_000
+#: Cells of a block of projects × units scored at once with broadcasting (kept in cache).
+_BLOCK_CELLS = 250_000
+#: Feasible pairs pruned at once.
+_PAIRS = 500_000
 
 
 def _chunks(n_projects: int, n_units: int, cells: int | None = None) -> Iterator[slice]:
@@ -453,6 +457,26 @@ def _commune_codes(pa: _ProjectArrays, ua: _UnitArrays) -> tuple[np.ndarray, np.
     )
 
 
+def _criteria(
+    pa: _ProjectArrays,
+    ua: _UnitArrays,
+    p: np.ndarray,
+    u: np.ndarray,
+    bits: np.ndarray,
+    communes: tuple[np.ndarray, np.ndarray] | None,
+) -> dict[str, np.ndarray]:
+    """:func:`foncier.scoring.pair_criteria` of pairs (see :func:`_pair_columns`)."""
+    unit_insee, preferred = communes if communes is not None else (ua.insee, pa.preferred)
+    return pair_criteria(
+        {name: values[u] for name, values in ua.base_score.items()},
+        area_max_ha=pa.area_max[p],
+        net_area_ha=ua.net_area[u],
+        preferred_insee=preferred[p],
+        insee=unit_insee[u],
+        n_unverified=_n_unverified(bits),
+    )
+
+
 def _pair_columns(
     pa: _ProjectArrays,
     ua: _UnitArrays,
@@ -465,22 +489,17 @@ def _pair_columns(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Columns of feasible pairs (score, ZAN cost…) and their criteria, as arrays.
 
-    ``communes``: :func:`_commune_codes` of ``pa`` and ``ua``, for many pairs
-    (comparing numbers instead of texts); by default the communes' texts.
+    ``p``, ``u`` and ``bits`` are aligned, or broadcast against each other: a
+    column of projects, a row of units and their bits give every pair of a
+    block, each value computed as for the pair alone.  ``communes``:
+    :func:`_commune_codes` of ``pa`` and ``ua``, for many pairs (comparing
+    numbers instead of texts); by default the communes' texts.
     """
-    unit_insee, preferred = communes if communes is not None else (ua.insee, pa.preferred)
-    crit = pair_criteria(
-        {name: values[u] for name, values in ua.base_score.items()},
-        area_max_ha=pa.area_max[p],
-        net_area_ha=ua.net_area[u],
-        preferred_insee=preferred[p],
-        insee=unit_insee[u],
-        n_unverified=_n_unverified(bits),
-    )
+    crit = _criteria(pa, ua, p, u, bits, communes)
     excluded = charging.excluded(pa.category)[p]
     columns = {
-        "p": p.astype(np.int64),
-        "u": u.astype(np.int64),
+        "p": p.astype(np.int64, copy=False),
+        "u": u.astype(np.int64, copy=False),
         "score": score(crit, weights),
         "area_ha": pa.area_min[p],
         "enaf_ha": charging.charge(
@@ -639,15 +658,15 @@ def _groups(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds) -> Iterator[_Gr
     by_group = np.argsort(of_project, kind="stable")
     bounds = np.r_[0, np.cumsum(np.bincount(of_project, minlength=len(first)))]
     by_area = np.argsort(ua.net_area, kind="stable")
+    sorted_units = _UnitArrays(**_slice_units(ua, by_area))
     # units below each project's minimum area (the area fails on them; a NaN minimum on none)
-    below = np.searchsorted(ua.net_area[by_area], pa.area_min, side="left")
+    below = np.searchsorted(sorted_units.net_area, pa.area_min, side="left")
     below = np.where(np.isnan(pa.area_min), 0, below)
     after = np.arange(n_r + 1) > _AREA
     reps = _take_projects(pa, first)
     for sl in _chunks(len(first), len(ua.ids), _GROUP_CELLS):
-        chunk = _evaluate(reps, ua, th, sl)
-        others = np.delete(chunk.fail, _AREA, axis=0)
-        fail = chunk.fail[:, :, by_area]
+        chunk = _evaluate(reps, sorted_units, th, sl)
+        fail = chunk.fail
         # first failed requirement of each unit (area apart), then "feasible but for the area"
         first_fail = np.empty((n_r + 1, *fail.shape[1:]), dtype=bool)
         seen = np.zeros(fail.shape[1:], dtype=bool)
@@ -656,7 +675,7 @@ def _groups(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds) -> Iterator[_Gr
             if r != _AREA:
                 seen |= fail[r]
         first_fail[n_r] = ~seen
-        cum = np.zeros((*first_fail.shape[:2], first_fail.shape[2] + 1), dtype=np.int64)
+        cum = np.zeros((*first_fail.shape[:2], first_fail.shape[2] + 1), dtype=np.int32)
         np.cumsum(first_fail, axis=2, out=cum[:, :, 1:])
         for k, g in enumerate(range(sl.start, sl.stop)):
             members = by_group[bounds[g] : bounds[g + 1]]
@@ -664,25 +683,101 @@ def _groups(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds) -> Iterator[_Gr
             total = cum[:, k, -1:]
             counts = np.where(after[:, None], total - at, total)
             counts[_AREA] = at[_AREA]
-            units = np.flatnonzero(~others[:, k].any(axis=0))
-            yield _Group(members, counts.T, units, chunk.unknown_bits[k, units])
+            kept = np.flatnonzero(first_fail[n_r, k])
+            units = by_area[kept]
+            ascending = np.argsort(units)
+            yield _Group(
+                members, counts.T, units[ascending], chunk.unknown_bits[k, kept[ascending]]
+            )
 
 
-def _group_pairs(
-    group: _Group, pa: _ProjectArrays, ua: _UnitArrays
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The feasible pairs of a group by blocks of projects: ``p``, ``u``, unverified bits.
+@dataclass
+class _Block:
+    """Projects of a group and the units that may host them, with the mask of feasible pairs.
 
-    Within a block, pairs are sorted by project then unit.
+    ``fits[i, j]``: unit ``units[j]`` is large enough for project ``members[i]``
+    (it meets the group's other requirements by construction).
     """
+
+    members: np.ndarray
+    units: np.ndarray  # ascending
+    bits: np.ndarray  # unverified requirements of each unit (bit masks)
+    fits: np.ndarray
+
+
+def _group_blocks(group: _Group, pa: _ProjectArrays, ua: _UnitArrays) -> Iterator[_Block]:
+    """A group's projects by blocks of similar minimum area, each with the units large enough.
+
+    Projects are taken by increasing minimum area, so the units of a block (those
+    reaching its smallest minimum) are nearly all large enough for each of its projects.
+    """
+    area_min = pa.area_min[group.members]
+    # a NaN minimum states no area requirement: every unit fits
+    area_min = np.where(np.isnan(area_min), -np.inf, area_min)
+    by_area = np.argsort(area_min, kind="stable")
+    members, area_min = group.members[by_area], area_min[by_area]
     area = ua.net_area[group.units]
-    for sl in _chunks(len(group.members), len(group.units)):
-        members = group.members[sl]
-        with np.errstate(invalid="ignore"):
-            fits = ~(area[None, :] < pa.area_min[members][:, None])
-        i, j = np.nonzero(fits)
-        if len(i):
-            yield members[i], group.units[j], group.bits[j]
+    for sl in _chunks(len(members), len(group.units), _BLOCK_CELLS):
+        large = ~(area < area_min[sl.start])
+        fits = ~(area[large][None, :] < area_min[sl][:, None])
+        if fits.any():
+            yield _Block(members[sl], group.units[large], group.bits[large], fits)
+
+
+def _block_columns(
+    pa: _ProjectArrays,
+    ua: _UnitArrays,
+    block: _Block,
+    weights: Weights,
+    charging: EnafCharging,
+    communes: tuple[np.ndarray, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """:func:`_pair_columns` of the feasible pairs of a block, project by project, units ascending.
+
+    Computed on the block with broadcasting, then taken where the pairs are feasible.
+    """
+    columns, _ = _pair_columns(
+        pa,
+        ua,
+        block.members[:, None],
+        block.units[None, :],
+        block.bits[None, :],
+        weights,
+        charging,
+        communes,
+    )
+    i, j = np.nonzero(block.fits)
+
+    def feasible(values: np.ndarray) -> np.ndarray:
+        if values.shape == block.fits.shape:
+            return values[block.fits]
+        # a project's or a unit's value, the same for the whole row or column
+        return values[:, 0][i] if values.shape[1] == 1 else values[0][j]
+
+    return {name: feasible(values) for name, values in columns.items()}
+
+
+def _batches(blocks: Iterator[dict[str, np.ndarray]], size: int) -> Iterator[dict[str, np.ndarray]]:
+    """Blocks of pairs joined into batches of at least ``size`` pairs (the last one smaller).
+
+    A block is never split: the pairs of a project stay together.
+    """
+    batch: list[dict[str, np.ndarray]] = []
+    n = 0
+    for block in blocks:
+        batch.append(block)
+        n += len(block["p"])
+        if n >= size:
+            yield _joined(batch)
+            batch, n = [], 0
+    if batch:
+        yield _joined(batch)
+
+
+def _joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if len(blocks) == 1:
+        return blocks[0]
+    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
 
 
 def _closest(
@@ -729,21 +824,21 @@ def _closest(
 def _kept_pairs(
     pa: _ProjectArrays,
     ua: _UnitArrays,
-    block: tuple[np.ndarray, np.ndarray, np.ndarray],
-    weights: Weights,
-    charging: EnafCharging,
-    communes: tuple[np.ndarray, np.ndarray] | None,
+    columns: dict[str, np.ndarray],
+    communes: tuple[np.ndarray, np.ndarray],
     rank: Callable[[pd.DataFrame], np.ndarray] | None,
     top_n: int | None,
 ) -> dict[str, np.ndarray]:
-    """Columns and ``c_<criterion>`` values of a block of feasible pairs, pruned to ``top_n``."""
-    p, u, bits = block
-    columns, crit = _pair_columns(pa, ua, p, u, bits, weights, charging, communes)
+    """Columns of feasible pairs pruned to ``top_n``, with their ``c_<criterion>`` values.
+
+    The pairs of a project are together, units ascending.
+    """
+    p = columns["p"]
     if top_n is not None and len(p):
         key = rank(pd.DataFrame(columns, copy=False)) if rank is not None else columns["score"]
         keep = _top_mask(p, None, key, top_n) | _top_mask(p, columns["enaf_ha"], key, top_n)
         columns = {name: values[keep] for name, values in columns.items()}
-        crit = {name: values[keep] for name, values in crit.items()}
+    crit = _criteria(pa, ua, columns["p"], columns["u"], columns["unverified_bits"], communes)
     return {**columns, **{f"c_{name}": values for name, values in crit.items()}}
 
 
@@ -831,13 +926,19 @@ def candidate_pairs(
     communes = _commune_codes(pa, ua)
     counts = np.zeros((len(pa.ids), len(REQUIREMENTS) + 1), dtype=np.int64)
     none = np.zeros(0, dtype=np.intp)
-    blocks = [_kept_pairs(pa, ua, (none, none, none), weights, charging, communes, None, None)]
-    for group in _groups(pa, ua, th):
-        counts[group.members] = group.counts
-        for block in _group_pairs(group, pa, ua):
-            blocks.append(_kept_pairs(pa, ua, block, weights, charging, communes, rank, top_n))
+    empty, _ = _pair_columns(pa, ua, none, none, none, weights, charging, communes)
+    blocks = [_kept_pairs(pa, ua, empty, communes, None, None)]
+
+    def feasible() -> Iterator[dict[str, np.ndarray]]:
+        for group in _groups(pa, ua, th):
+            counts[group.members] = group.counts  # filled as the groups are screened
+            for block in _group_blocks(group, pa, ua):
+                yield _block_columns(pa, ua, block, weights, charging, communes)
+
+    for batch in _batches(feasible(), _PAIRS):
+        blocks.append(_kept_pairs(pa, ua, batch, communes, rank, top_n))
     columns = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
-    # groups interleave projects: back to project order, units ascending within a project
+    # groups and blocks interleave projects: back to project order, units ascending in each
     order = np.argsort(columns["p"], kind="stable")
     pairs = pd.DataFrame(
         {
@@ -1061,7 +1162,7 @@ def pairwise_feasible(
     return out
 
 
-def _slice_units(ua: _UnitArrays, sl: slice) -> dict[str, Any]:
+def _slice_units(ua: _UnitArrays, sl: slice | np.ndarray) -> dict[str, Any]:
     return {
         k: v[sl] if isinstance(v, np.ndarray) else {n: a[sl] for n, a in v.items()}
         for k, v in ua.__dict__.items()

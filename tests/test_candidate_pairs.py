@@ -246,6 +246,8 @@ def test_candidate_pairs_match_a_pair_by_pair_reference(case: dict[str, Any]) ->
             # several blocks of groups and of projects, even on a dozen units
             mp.setattr(feasibility, "_CELLS", 5)
             mp.setattr(feasibility, "_GROUP_CELLS", 3)
+            mp.setattr(feasibility, "_BLOCK_CELLS", 4)
+            mp.setattr(feasibility, "_PAIRS", 3)
         pairs, rejections = candidate_pairs(
             projects,
             units,

@@ -121,7 +121,7 @@ class EnafCharging:
             The ENAF cost of each placement, in ha.
         """
         share = (
-            np.ones(len(area_ha))
+            np.ones(np.shape(enaf_share))
             if self.artificialised_counts
             else np.nan_to_num(enaf_share, nan=1.0)
         )
