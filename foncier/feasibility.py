@@ -751,8 +751,10 @@ def _block_columns(
     def feasible(values: np.ndarray) -> np.ndarray:
         if values.shape == block.fits.shape:
             return values[block.fits]
-        # a project's or a unit's value, the same for the whole row or column
-        return values[:, 0][i] if values.shape[1] == 1 else values[0][j]
+        # a unit's value, the same down a column (or one value for the block)
+        if values.shape[0] == 1:
+            return np.broadcast_to(values[0], block.fits.shape[1:])[j]
+        return values[:, 0][i]  # a project's value, the same along a row
 
     return {name: feasible(values) for name, values in columns.items()}
 

@@ -237,6 +237,69 @@ def instances(draw: Any) -> dict[str, Any]:
 @settings(max_examples=60, deadline=None)
 @given(case=instances())
 def test_candidate_pairs_match_a_pair_by_pair_reference(case: dict[str, Any]) -> None:
+    _check(case)
+
+
+@pytest.mark.parametrize(("n_projects", "n_units"), [(3, 1), (1, 3), (1, 1), (4, 2)])
+@pytest.mark.parametrize("tiny_blocks", [False, True])
+def test_blocks_of_one_project_or_one_unit(
+    n_projects: int, n_units: int, tiny_blocks: bool
+) -> None:
+    # projects of one group and units large enough for all: blocks of one row or column
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"U{i}" for i in range(n_units)],
+            "insee": "30001",
+            "zone_type": "U",
+            "servicing_stage": STAGES[0],
+            "net_area_ha": [4.0 + i for i in range(n_units)],
+            "slope_mean_pct": 1.0,
+            "dist_interchange_km": [0.5 * (i + 1) for i in range(n_units)],
+            "dist_rail_freight_km": 1.0,
+            "dist_housing_km": 1.0,
+            "enaf_share": [0.5, 1.0, 0.0][:n_units] + [0.0] * max(0, n_units - 3),
+            "is_friche": False,
+            "flood_share": 0.0,
+            "natura2000_share": 0.0,
+            "compactness": 0.5,
+            "completeness": 1.0,
+        }
+    )
+    projects = pd.DataFrame(
+        {
+            "project_id": [f"P{i}" for i in range(n_projects)],
+            "name": "projet",
+            "sector": "industrie",
+            "area_min_ha": [1.0 + 0.5 * i for i in range(n_projects)],
+            "area_max_ha": NAN,
+            "jobs": [10 * (i + 1) for i in range(n_projects)],
+            "needs_rail": False,
+            "max_dist_interchange_km": NAN,
+            "max_slope_pct": NAN,
+            "seveso": False,
+            "preferred_insee": "30001",
+            "is_pene": False,
+            "category": None,
+            "earliest_year": NAN,
+        }
+    )
+    case = {
+        "units": units,
+        "projects": projects,
+        "top_n": 1,
+        "objective": "min_enaf",
+        "charging": EnafCharging(),
+        "tiny_blocks": tiny_blocks,
+    }
+    pairs = _check(case)
+    # every unit fits every project: each keeps its best pair and its least-ENAF one
+    per_project = pairs.groupby("project_id").size()
+    assert per_project.index.tolist() == projects["project_id"].tolist()
+    assert per_project.between(1, min(n_units, 2)).all()
+
+
+def _check(case: dict[str, Any]) -> pd.DataFrame:
+    """Compare :func:`candidate_pairs` with :func:`_reference` on ``case``; return the pairs."""
     projects, units = case["projects"], case["units"]
     th, weights = Thresholds(), Weights()
     objective, top_n, charging = case["objective"], case["top_n"], case["charging"]
@@ -264,3 +327,4 @@ def test_candidate_pairs_match_a_pair_by_pair_reference(case: dict[str, Any]) ->
     assert sorted(closest.index) == sorted(fewest)
     assert {pid: int(closest.loc[pid, "n_failed"]) for pid in closest.index} == fewest
     assert closest["lacks"].str.len().gt(0).all()
+    return pairs

@@ -103,6 +103,9 @@ class EnafCharging:
     ) -> np.ndarray:
         """ENAF charged locally, in ha, for aligned arrays of placements.
 
+        The arrays may also broadcast against each other (a column of
+        projects' values, a row of units' values: every pair of a block).
+
         Parameters
         ----------
         area_ha
