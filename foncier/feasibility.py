@@ -575,8 +575,8 @@ def one_project_pairs(
 def _top_mask(p: np.ndarray, first: np.ndarray | None, key: np.ndarray, top_n: int) -> np.ndarray:
     """Mask of the ``top_n`` pairs of each project by (``first`` ascending, ``key`` descending).
 
-    ``p`` must be sorted (pairs come from :func:`numpy.nonzero` on a
-    projects × units matrix); each project's slice is handled with
+    The pairs of a project must be together (they come from :func:`numpy.nonzero`
+    on a projects × units block); each project's slice is handled with
     :func:`numpy.argpartition`, linear in its number of pairs.
     """
     mask = np.zeros(len(p), dtype=bool)
