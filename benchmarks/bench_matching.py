@@ -33,6 +33,13 @@ against 3.89 s unfolded (ratio 0.23), sample + 1 2.28 s against 2.94 s (0.77).  
 unfolded, because its lot layout rejects a group of identical projects one solve at a time (on the
 sample, 120 projects placed folded against 124 unfolded, see ``match_projects``).
 
+Candidate pairs built per group of projects stating the same requirements but the area (2 Dec
+2026, same machine, 50,000 units, main and the change run alternately): pairs built in 1.21 s
+for jobs against 4.75 s (ratio 0.25) and 1.12 s for min_enaf against 5.02 s (0.22);
+``match_projects`` 5.0 s against 8.6 s for jobs and 4.5 s against 8.9 s for min_enaf, of which
+outside the solver 2.0 s against 5.6 s; same pairs, scores, order and results.  On the sample
+the pairs take 0.03 s either way; its match time is the solver's and the verified unlocks'.
+
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
 12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
 scipy's HiGHS); verified unlocks of the 6
