@@ -314,6 +314,11 @@ def _category(value: Any) -> str | None:
     return text if text else None
 
 
+def _take_projects(pa: _ProjectArrays, at: np.ndarray) -> _ProjectArrays:
+    """The projects at positions ``at``."""
+    return _ProjectArrays(**{name: values[at] for name, values in pa.__dict__.items()})
+
+
 @dataclass
 class _Requirement:
     """One requirement on a chunk: unit value (U,), project limit (P,), direction."""
@@ -391,8 +396,18 @@ def _evaluate(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, sl: slice) ->
     return _ChunkResult(sl.start, fail, bits, reqs)
 
 
-def _chunks(n_projects: int, n_units: int, cells: int = 2_000_000) -> Iterator[slice]:
-    step = max(1, cells // max(n_units, 1))
+#: Cells (projects × units) evaluated at once: bounds the memory of the boolean blocks.
+_CELLS = 2_000_000
+#: Cells of a block of requirement groups (their cumulative counts take 4 bytes per cell).
+_GROUP_CELLS = 500_000
+#: Cells of a block of projects × units scored at once with broadcasting (kept in cache).
+_BLOCK_CELLS = 250_000
+#: Feasible pairs pruned at once.
+_PAIRS = 500_000
+
+
+def _chunks(n_projects: int, n_units: int, cells: int | None = None) -> Iterator[slice]:
+    step = max(1, (cells or _CELLS) // max(n_units, 1))
     for start in range(0, n_projects, step):
         yield slice(start, min(start + step, n_projects))
 
@@ -410,53 +425,56 @@ def unverified_labels(bits: np.ndarray) -> list[str]:
     list of str
         E.g. ``"slope,year"``; ``""`` for a fully verified pair.
     """
-    out = []
-    for b in np.asarray(bits, dtype=int):
-        out.append(",".join(r for i, r in enumerate(REQUIREMENTS) if b >> i & 1))
-    return out
+    masks, at = np.unique(np.asarray(bits, dtype=int), return_inverse=True)
+    names = np.array(
+        [",".join(r for i, r in enumerate(REQUIREMENTS) if b >> i & 1) for b in masks.tolist()],
+        dtype=object,
+    )
+    return names[at.reshape(-1)].tolist()
+
+
+#: Number of unverified requirements of each bit mask (the mask's bit count).
+_N_UNVERIFIED = np.array([bin(b).count("1") for b in range(1 << len(REQUIREMENTS))], dtype=float)
 
 
 def _n_unverified(bits: np.ndarray) -> np.ndarray:
     """Number of unverified requirements of each pair, from its bit mask."""
-    count = np.zeros(len(bits))
-    for r in range(len(REQUIREMENTS)):
-        count += (bits >> r) & 1
-    return count
+    return _N_UNVERIFIED[np.asarray(bits, dtype=np.intp)]
 
 
-def _pairs_frame(
+def _commune_codes(pa: _ProjectArrays, ua: _UnitArrays) -> tuple[np.ndarray, np.ndarray]:
+    """The units' communes and the projects' preferred ones as numbers, compared per pair.
+
+    Codes index the units' distinct communes; a missing commune, or a preferred
+    one no unit lies in, is NaN, which equals nothing (as a missing preferred
+    commune matches no unit).
+    """
+    codes, communes = pd.factorize(pd.Series(ua.insee, dtype=object))
+    preferred = pd.Index(communes, dtype=object).get_indexer(pa.preferred)
+    return (
+        np.where(codes >= 0, codes, np.nan),
+        np.where(pd.notna(pa.preferred) & (preferred >= 0), preferred, np.nan),
+    )
+
+
+def _criteria(
     pa: _ProjectArrays,
     ua: _UnitArrays,
     p: np.ndarray,
     u: np.ndarray,
     bits: np.ndarray,
-    weights: Weights,
-    charging: EnafCharging,
-    rank: Callable[[pd.DataFrame], np.ndarray] | None = None,
-    top_n: int | None = None,
-) -> pd.DataFrame:
-    """Frame of feasible pairs with score, ZAN cost and criteria, pruned to ``top_n``."""
-    columns, crit = _pair_columns(pa, ua, p, u, bits, weights, charging)
-    core = pd.DataFrame(columns)
-    if top_n is not None and len(core):
-        key = rank(core) if rank is not None else core["score"].to_numpy()
-        keep = _top_mask(p, None, key, top_n) | _top_mask(p, core["enaf_ha"].to_numpy(), key, top_n)
-        core = core[keep]
-        crit = {name: values[keep] for name, values in crit.items()}
-    frame = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    Col.PROJECT_ID: pa.ids[core["p"].to_numpy()],
-                    UnitCol.UNIT_ID: ua.ids[core["u"].to_numpy()],
-                }
-            ),
-            core.reset_index(drop=True),
-            pd.DataFrame({f"c_{name}": values for name, values in crit.items()}),
-        ],
-        axis=1,
+    communes: tuple[np.ndarray, np.ndarray] | None,
+) -> dict[str, np.ndarray]:
+    """:func:`foncier.scoring.pair_criteria` of pairs (see :func:`_pair_columns`)."""
+    unit_insee, preferred = communes if communes is not None else (ua.insee, pa.preferred)
+    return pair_criteria(
+        {name: values[u] for name, values in ua.base_score.items()},
+        area_max_ha=pa.area_max[p],
+        net_area_ha=ua.net_area[u],
+        preferred_insee=preferred[p],
+        insee=unit_insee[u],
+        n_unverified=_n_unverified(bits),
     )
-    return frame
 
 
 def _pair_columns(
@@ -467,20 +485,21 @@ def _pair_columns(
     bits: np.ndarray,
     weights: Weights,
     charging: EnafCharging,
+    communes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Columns of feasible pairs (score, ZAN cost…) and their criteria, as arrays."""
-    crit = pair_criteria(
-        {name: values[u] for name, values in ua.base_score.items()},
-        area_max_ha=pa.area_max[p],
-        net_area_ha=ua.net_area[u],
-        preferred_insee=pa.preferred[p],
-        insee=ua.insee[u],
-        n_unverified=_n_unverified(bits),
-    )
-    excluded = charging.excluded(pa.category[p])
+    """Columns of feasible pairs (score, ZAN cost…) and their criteria, as arrays.
+
+    ``p``, ``u`` and ``bits`` are aligned, or broadcast against each other: a
+    column of projects, a row of units and their bits give every pair of a
+    block, each value computed as for the pair alone.  ``communes``:
+    :func:`_commune_codes` of ``pa`` and ``ua``, for many pairs (comparing
+    numbers instead of texts); by default the communes' texts.
+    """
+    crit = _criteria(pa, ua, p, u, bits, communes)
+    excluded = charging.excluded(pa.category)[p]
     columns = {
-        "p": p.astype(np.int64),
-        "u": u.astype(np.int64),
+        "p": p.astype(np.int64, copy=False),
+        "u": u.astype(np.int64, copy=False),
         "score": score(crit, weights),
         "area_ha": pa.area_min[p],
         "enaf_ha": charging.charge(
@@ -556,8 +575,8 @@ def one_project_pairs(
 def _top_mask(p: np.ndarray, first: np.ndarray | None, key: np.ndarray, top_n: int) -> np.ndarray:
     """Mask of the ``top_n`` pairs of each project by (``first`` ascending, ``key`` descending).
 
-    ``p`` must be sorted (pairs come from :func:`numpy.nonzero` on a
-    projects × units matrix); each project's slice is handled with
+    The pairs of a project must be together (they come from :func:`numpy.nonzero`
+    on a projects × units block); each project's slice is handled with
     :func:`numpy.argpartition`, linear in its number of pairs.
     """
     mask = np.zeros(len(p), dtype=bool)
@@ -601,49 +620,228 @@ class Rejections:
     closest: pd.DataFrame
 
 
-def _summarise(
-    chunk: _ChunkResult, pa: _ProjectArrays, ua: _UnitArrays
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    fail = chunk.fail
-    n_req, n_p, _ = fail.shape
-    any_fail = fail.any(axis=0)
-    first = np.argmax(fail, axis=0)
-    counts = np.zeros((n_p, n_req + 1), dtype=np.int64)
-    for r in range(n_req):
-        counts[:, r] = ((first == r) & any_fail).sum(axis=1)
-    counts[:, n_req] = (~any_fail).sum(axis=1)
-    # the closest unit and the relaxation hints only matter for projects no unit accepts
-    rows = np.flatnonzero(counts[:, n_req] == 0)
-    fail = fail[:, rows]
-    n_fail = fail.sum(axis=0)
-    rel = np.zeros(n_fail.shape)
-    for r, req in enumerate(chunk.reqs):
-        limit = req.limit[rows]
-        scale = np.where(np.abs(limit) > 0, np.abs(limit), 1.0)[:, None]
-        with np.errstate(invalid="ignore"):
-            short = np.abs(req.value[None, :] - limit[:, None]) / scale
-        rel += np.where(fail[r], np.nan_to_num(short, nan=1.0, posinf=1e3), 0.0)
-    key = np.where(n_fail > 0, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
+_AREA = REQUIREMENTS.index("area")
+
+
+@dataclass
+class _Group:
+    """Projects that state the same requirements but the area, screened together.
+
+    The area requirement (``net_area_ha`` ≥ the project's ``area_min_ha``) is
+    the only one whose limit varies within a group: on units sorted by net
+    area, the units it rejects are the first ones, so every project's
+    counts are read from cumulative sums instead of a projects × units matrix.
+    The area is never unverified (an unknown net area counts as 0 ha), so the
+    unverified requirements of a pair depend on its unit and group only.
+    """
+
+    members: np.ndarray  # project positions, ascending
+    counts: np.ndarray  # (members, R + 1): units rejecting first on each requirement, feasible
+    units: np.ndarray  # positions of the units meeting every requirement but the area
+    bits: np.ndarray  # their unverified requirements (bit masks)
+
+
+def _groups(pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds) -> Iterator[_Group]:
+    """Projects grouped by their requirements other than the area, each group evaluated once."""
+    n_p, n_r = len(pa.ids), len(REQUIREMENTS)
+    if not n_p:
+        return
+    reqs = _requirements(pa, ua, th, slice(0, n_p))
+    key = np.ascontiguousarray(
+        np.column_stack([np.column_stack([r.limit, r.active]) for r in reqs if r.name != "area"]),
+        dtype=float,
+    )
+    # rows compared byte for byte: NaN limits group together, nothing else merges
+    rows = key.view(np.dtype((np.void, key.itemsize * key.shape[1]))).ravel()
+    _, first, of_project = np.unique(rows, return_index=True, return_inverse=True)
+    of_project = of_project.reshape(-1)
+    by_group = np.argsort(of_project, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(of_project, minlength=len(first)))]
+    by_area = np.argsort(ua.net_area, kind="stable")
+    sorted_units = _UnitArrays(**_slice_units(ua, by_area))
+    # units below each project's minimum area (the area fails on them; a NaN minimum on none)
+    below = np.searchsorted(sorted_units.net_area, pa.area_min, side="left")
+    below = np.where(np.isnan(pa.area_min), 0, below)
+    after = np.arange(n_r + 1) > _AREA
+    reps = _take_projects(pa, first)
+    for sl in _chunks(len(first), len(ua.ids), _GROUP_CELLS):
+        chunk = _evaluate(reps, sorted_units, th, sl)
+        fail = chunk.fail
+        # first failed requirement of each unit (area apart), then "feasible but for the area"
+        first_fail = np.empty((n_r + 1, *fail.shape[1:]), dtype=bool)
+        seen = np.zeros(fail.shape[1:], dtype=bool)
+        for r in range(n_r):
+            first_fail[r] = ~seen if r == _AREA else fail[r] & ~seen
+            if r != _AREA:
+                seen |= fail[r]
+        first_fail[n_r] = ~seen
+        cum = np.zeros((*first_fail.shape[:2], first_fail.shape[2] + 1), dtype=np.int32)
+        np.cumsum(first_fail, axis=2, out=cum[:, :, 1:])
+        for k, g in enumerate(range(sl.start, sl.stop)):
+            members = by_group[bounds[g] : bounds[g + 1]]
+            at = cum[:, k, below[members]]  # units below the minimum area: (R + 1, members)
+            total = cum[:, k, -1:]
+            counts = np.where(after[:, None], total - at, total)
+            counts[_AREA] = at[_AREA]
+            kept = np.flatnonzero(first_fail[n_r, k])
+            units = by_area[kept]
+            ascending = np.argsort(units)
+            yield _Group(
+                members, counts.T, units[ascending], chunk.unknown_bits[k, kept[ascending]]
+            )
+
+
+@dataclass
+class _Block:
+    """Projects of a group and the units that may host them, with the mask of feasible pairs.
+
+    ``fits[i, j]``: unit ``units[j]`` is large enough for project ``members[i]``
+    (it meets the group's other requirements by construction).
+    """
+
+    members: np.ndarray
+    units: np.ndarray  # ascending
+    bits: np.ndarray  # unverified requirements of each unit (bit masks)
+    fits: np.ndarray
+
+
+def _group_blocks(group: _Group, pa: _ProjectArrays, ua: _UnitArrays) -> Iterator[_Block]:
+    """A group's projects by blocks of similar minimum area, each with the units large enough.
+
+    Projects are taken by increasing minimum area, so the units of a block (those
+    reaching its smallest minimum) are nearly all large enough for each of its projects.
+    """
+    area_min = pa.area_min[group.members]
+    # a NaN minimum states no area requirement: every unit fits
+    area_min = np.where(np.isnan(area_min), -np.inf, area_min)
+    by_area = np.argsort(area_min, kind="stable")
+    members, area_min = group.members[by_area], area_min[by_area]
+    area = ua.net_area[group.units]
+    for sl in _chunks(len(members), len(group.units), _BLOCK_CELLS):
+        large = ~(area < area_min[sl.start])
+        fits = ~(area[large][None, :] < area_min[sl][:, None])
+        if fits.any():
+            yield _Block(members[sl], group.units[large], group.bits[large], fits)
+
+
+def _block_columns(
+    pa: _ProjectArrays,
+    ua: _UnitArrays,
+    block: _Block,
+    weights: Weights,
+    charging: EnafCharging,
+    communes: tuple[np.ndarray, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """:func:`_pair_columns` of the feasible pairs of a block, project by project, units ascending.
+
+    Computed on the block with broadcasting, then taken where the pairs are feasible.
+    """
+    columns, _ = _pair_columns(
+        pa,
+        ua,
+        block.members[:, None],
+        block.units[None, :],
+        block.bits[None, :],
+        weights,
+        charging,
+        communes,
+    )
+    i, j = np.nonzero(block.fits)
+
+    def feasible(values: np.ndarray) -> np.ndarray:
+        if values.shape == block.fits.shape:
+            return values[block.fits]
+        # a unit's value, the same down a column (or one value for the block)
+        if values.shape[0] == 1:
+            return np.broadcast_to(values[0], block.fits.shape[1:])[j]
+        return values[:, 0][i]  # a project's value, the same along a row
+
+    return {name: feasible(values) for name, values in columns.items()}
+
+
+def _batches(blocks: Iterator[dict[str, np.ndarray]], size: int) -> Iterator[dict[str, np.ndarray]]:
+    """Blocks of pairs joined into batches of at least ``size`` pairs (the last one smaller).
+
+    A block is never split: the pairs of a project stay together.
+    """
+    batch: list[dict[str, np.ndarray]] = []
+    n = 0
+    for block in blocks:
+        batch.append(block)
+        n += len(block["p"])
+        if n >= size:
+            yield _joined(batch)
+            batch, n = [], 0
+    if batch:
+        yield _joined(batch)
+
+
+def _joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if len(blocks) == 1:
+        return blocks[0]
+    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
+
+
+def _closest(
+    pa: _ProjectArrays, ua: _UnitArrays, th: Thresholds, rows: np.ndarray
+) -> list[dict[str, Any]]:
+    """The closest rejecting unit of projects no unit accepts (positions ``rows``).
+
+    Closest: fewest failed requirements, then smallest relative shortfall;
+    with what it lacks, in French.
+    """
+    sub = _take_projects(pa, rows)
     closest_rows: list[dict[str, Any]] = []
-    for k, i in enumerate(rows):
-        pid = pa.ids[chunk.start + i]
-        if not np.isfinite(key[k]).any():
-            continue
-        j = int(np.argmin(key[k]))
-        lacks = [
-            requirement_text(req.name, req.value[j], req.limit[i], ua.zone[j])
-            for r, req in enumerate(chunk.reqs)
-            if fail[r, k, j]
-        ]
-        closest_rows.append(
-            {
-                Col.PROJECT_ID: pid,
-                UnitCol.UNIT_ID: ua.ids[j],
-                "n_failed": int(n_fail[k, j]),
-                "lacks": " ; ".join(lacks),
-            }
-        )
-    return counts, closest_rows
+    for sl in _chunks(len(rows), len(ua.ids)):
+        chunk = _evaluate(sub, ua, th, sl)
+        fail = chunk.fail
+        n_fail = fail.sum(axis=0)
+        rel = np.zeros(n_fail.shape)
+        for r, req in enumerate(chunk.reqs):
+            scale = np.where(np.abs(req.limit) > 0, np.abs(req.limit), 1.0)[:, None]
+            with np.errstate(invalid="ignore"):
+                short = np.abs(req.value[None, :] - req.limit[:, None]) / scale
+            rel += np.where(fail[r], np.nan_to_num(short, nan=1.0, posinf=1e3), 0.0)
+        key = np.where(n_fail > 0, n_fail * 1e4 + np.minimum(rel, 9e3), np.inf)
+        for i in range(sl.stop - sl.start):
+            if not np.isfinite(key[i]).any():
+                continue
+            j = int(np.argmin(key[i]))
+            lacks = [
+                requirement_text(req.name, req.value[j], req.limit[i], ua.zone[j])
+                for r, req in enumerate(chunk.reqs)
+                if fail[r, i, j]
+            ]
+            closest_rows.append(
+                {
+                    Col.PROJECT_ID: sub.ids[sl.start + i],
+                    UnitCol.UNIT_ID: ua.ids[j],
+                    "n_failed": int(n_fail[i, j]),
+                    "lacks": " ; ".join(lacks),
+                }
+            )
+    return closest_rows
+
+
+def _kept_pairs(
+    pa: _ProjectArrays,
+    ua: _UnitArrays,
+    columns: dict[str, np.ndarray],
+    communes: tuple[np.ndarray, np.ndarray],
+    rank: Callable[[pd.DataFrame], np.ndarray] | None,
+    top_n: int | None,
+) -> dict[str, np.ndarray]:
+    """Columns of feasible pairs pruned to ``top_n``, with their ``c_<criterion>`` values.
+
+    The pairs of a project are together, units ascending.
+    """
+    p = columns["p"]
+    if top_n is not None and len(p):
+        key = rank(pd.DataFrame(columns, copy=False)) if rank is not None else columns["score"]
+        keep = _top_mask(p, None, key, top_n) | _top_mask(p, columns["enaf_ha"], key, top_n)
+        columns = {name: values[keep] for name, values in columns.items()}
+    crit = _criteria(pa, ua, columns["p"], columns["u"], columns["unverified_bits"], communes)
+    return {**columns, **{f"c_{name}": values for name, values in crit.items()}}
 
 
 def unit_arrays(units: pd.DataFrame, thresholds: Thresholds | None = None) -> _UnitArrays:
@@ -676,8 +874,14 @@ def candidate_pairs(
 ) -> tuple[pd.DataFrame, Rejections]:
     """Feasible (project, unit) pairs with their score, pruned, and rejection summaries.
 
-    Pairs are evaluated by chunks of projects against all units with numpy
-    broadcasting (no loop over pairs).  Pruning keeps, per project, the
+    The requirements are evaluated once per group of projects that state the
+    same limits but the area (a portfolio has few such groups), the area from
+    units sorted by net area; only feasible pairs are then built and scored,
+    by blocks of projects, with numpy (no loop over pairs).  ``rank`` is
+    called on each block's pairs (``p``, ``u``, ``score``, ``area_ha``,
+    ``enaf_ha``, ``jobs``, ``is_friche``, ``is_pene``, ``is_excluded``,
+    ``unverified_bits``) and must rank each pair on its own values.  Pruning
+    keeps, per project, the
     ``top_n`` best pairs by ``rank`` (the score by default; the engine ranks
     by the objective's value) **and** the ``top_n`` pairs of smallest ENAF
     cost (best rank first among equals), so that options which spare the ZAN
@@ -721,24 +925,35 @@ def candidate_pairs(
     charging = charging or EnafCharging()
     pa = _project_arrays(projects)
     ua = arrays if arrays is not None else unit_arrays(units, th)
-    frames: list[pd.DataFrame] = []
-    counts, closest = [], []
-    for sl in _chunks(len(pa.ids), len(ua.ids)):
-        chunk = _evaluate(pa, ua, th, sl)
-        feasible = chunk.feasible
-        c, cl = _summarise(chunk, pa, ua)
-        counts.append(c)
-        closest += cl
-        pi, ui = np.nonzero(feasible)
-        if not len(pi):
-            continue
-        bits = chunk.unknown_bits[pi, ui]
-        frames.append(_pairs_frame(pa, ua, pi + sl.start, ui, bits, weights, charging, rank, top_n))
-    columns = _pairs_frame(pa, ua, *(np.zeros(0, int),) * 3, weights, charging)
-    pairs = pd.concat([columns, *frames], ignore_index=True) if frames else columns
+    communes = _commune_codes(pa, ua)
+    counts = np.zeros((len(pa.ids), len(REQUIREMENTS) + 1), dtype=np.int64)
+    none = np.zeros(0, dtype=np.intp)
+    empty, _ = _pair_columns(pa, ua, none, none, none, weights, charging, communes)
+    blocks = [_kept_pairs(pa, ua, empty, communes, None, None)]
+
+    def feasible() -> Iterator[dict[str, np.ndarray]]:
+        for group in _groups(pa, ua, th):
+            counts[group.members] = group.counts  # filled as the groups are screened
+            for block in _group_blocks(group, pa, ua):
+                yield _block_columns(pa, ua, block, weights, charging, communes)
+
+    for batch in _batches(feasible(), _PAIRS):
+        blocks.append(_kept_pairs(pa, ua, batch, communes, rank, top_n))
+    columns = {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
+    # groups and blocks interleave projects: back to project order, units ascending in each
+    order = np.argsort(columns["p"], kind="stable")
+    pairs = pd.DataFrame(
+        {
+            Col.PROJECT_ID: pd.Series(pa.ids[columns["p"][order]], dtype=object),
+            UnitCol.UNIT_ID: pd.Series(ua.ids[columns["u"][order]], dtype=object),
+            **{name: values[order] for name, values in columns.items()},
+        }
+    )
     pairs["unverified"] = unverified_labels(pairs["unverified_bits"].to_numpy())
+    # the closest unit and the relaxation hints only matter for projects no unit accepts
+    closest = _closest(pa, ua, th, np.flatnonzero(counts[:, -1] == 0))
     count_table = pd.DataFrame(
-        np.vstack(counts) if counts else np.zeros((0, len(REQUIREMENTS) + 1), dtype=np.int64),
+        counts,
         columns=[*REQUIREMENTS, "feasible"],
         index=pd.Index(pa.ids, name=Col.PROJECT_ID),
     )
@@ -949,7 +1164,7 @@ def pairwise_feasible(
     return out
 
 
-def _slice_units(ua: _UnitArrays, sl: slice) -> dict[str, Any]:
+def _slice_units(ua: _UnitArrays, sl: slice | np.ndarray) -> dict[str, Any]:
     return {
         k: v[sl] if isinstance(v, np.ndarray) else {n: a[sl] for n, a in v.items()}
         for k, v in ua.__dict__.items()

@@ -103,6 +103,9 @@ class EnafCharging:
     ) -> np.ndarray:
         """ENAF charged locally, in ha, for aligned arrays of placements.
 
+        The arrays may also broadcast against each other (a column of
+        projects' values, a row of units' values: every pair of a block).
+
         Parameters
         ----------
         area_ha
@@ -121,7 +124,7 @@ class EnafCharging:
             The ENAF cost of each placement, in ha.
         """
         share = (
-            np.ones(len(area_ha))
+            np.ones(np.shape(enaf_share))
             if self.artificialised_counts
             else np.nan_to_num(enaf_share, nan=1.0)
         )
