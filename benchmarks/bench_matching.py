@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from foncier.assignment import objective_coefficients, pool_info, solve_assignment
-from foncier.matching import MatchResult, match_projects
+from foncier.layers import TableCol
+from foncier.matching import MatchResult, complete_match, match_projects
 from foncier.scenarios import Scenario
 
 
@@ -192,12 +193,20 @@ def bench_sample_plus_one(repeat: int = 2) -> None:
     f_plus = fold_effect("sample + 1", r_plus, *pools)
     print(f"  MILP alone, folded: ratio sample+1 / sample {f_plus / f_base:.2f}")
     t_unlock, r_unlock = solve(projects)
-    t_sens, _ = solve(projects, sensitivity=True)
     verified = int(r_unlock.unmatched["unlock_verified"].sum())
     print(
         f"sample with verified unlocks: {t_unlock:.2f} s ({verified}/{len(r_unlock.unmatched)} "
-        f"hints verified) | + sensitivity: {t_sens:.2f} s "
-        f"(sensitivity step {t_sens - t_unlock:+.2f} s, ratio {t_sens / t_unlock:.2f})"
+        f"hints verified, ratio {t_unlock / t_base:.2f} to the match alone)"
+    )
+    start = time.perf_counter()
+    r_sens = complete_match(r_base, unlock=False, sensitivity=True)
+    t_sens = time.perf_counter() - start
+    assert r_sens.budget_values is not None
+    stable = int((r_sens.assignments[TableCol.STABILITY] == "stable").sum())
+    print(
+        f"sensitivity step on the sample's result (stability of {len(r_sens.assignments)} "
+        f"placements, {stable} stable; value of 1 ha in {len(r_sens.budget_values)} pools): "
+        f"{t_sens:.2f} s, ratio {t_sens / t_base:.2f} to the sample's match ({t_base:.2f} s)"
     )
 
 
