@@ -622,12 +622,12 @@ def solve_assignment(
     The solver starts from ``start`` (or from the greedy baseline): its
     answer is never worse than that solution, so that re-solving after a
     relaxation (more land, more budget, a looser requirement), warm-started
-    from the previous solution, never lowers the objective.  That start is
-    first improved by :func:`local_search` (and by an LP-guided rounding,
-    see :func:`_heuristic`); a solution cut short by the time limit is
-    improved by it too.  HiGHS runs on one thread with a fixed seed: the
-    same inputs give the same result (unless the time limit cuts the search
-    short).
+    from the previous solution, never lowers the objective.  HiGHS is given
+    the better of that start and an LP-guided rounding improved by
+    :func:`local_search` (see :func:`_heuristic`); a solution cut short by
+    the time limit is improved by the local search too.  HiGHS runs on one
+    thread with a fixed seed: the same inputs give the same result (unless
+    the time limit cuts the search short).
 
     Parameters
     ----------
@@ -862,8 +862,10 @@ def _heuristic(
     2. *LP-guided rounding*: pairs are taken greedily, those the LP selects
        most first (a project's share of its group's column), each while it
        fits, then completed by :func:`improve_scores`' fill step;
-    3. the rounding is improved by :func:`local_search` (``incumbent``
-       already is, by :func:`solve_assignment`).
+    3. the rounding is improved by :func:`local_search`.  ``incumbent`` is
+       left as it is: improving it too changed which of several optima
+       HiGHS ends on in a scenario's lot-layout rounds, and on the sample
+       left two more projects without a lot.
 
     The better of the rounding and ``incumbent`` is returned: HiGHS starts
     from a solution a few per cent from the optimum instead of greedy's
