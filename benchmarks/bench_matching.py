@@ -7,7 +7,9 @@ Three instances, in one run:
 2. the sample plus one realistic project (4 ha of logistics, 40 jobs, an
    interchange within 5 km): the ratio of its match time to the sample's, in
    the same run (target: at most 2), then the cost of the verified unlock
-   hints and of the sensitivity step;
+   hints and of the sensitivity step (stability of the placements and value
+   of one more hectare per pool, computed on the sample's result), each as a
+   ratio to the sample's match time;
 3. a large synthetic instance: 1,000 projects on tens of thousands of land
    units generated directly (building the 1M-parcel sample and its supply
    takes minutes; the engine only sees the units table).
@@ -32,6 +34,23 @@ against 3.89 s unfolded (ratio 0.23), sample + 1 2.28 s against 2.94 s (0.77).  
 1.48 %, 1.14-1.65 % before).  These runs call ``match_projects(fold=True)``; a scenario solves
 unfolded, because its lot layout rejects a group of identical projects one solve at a time (on the
 sample, 120 projects placed folded against 124 unfolded, see ``match_projects``).
+
+Local search (:func:`foncier.assignment.local_search`: moves, evictions, swaps and chains;
+same machine, 2 Dec 2026, load average 5-9, main and the trial run back to back on sample seeds
+0-2): it lifts greedy's start from 485 to 524-526 jobs on the sample (optimum 541) in 0.03-0.1 s
+and from 29,112 to 31,203 on the large instance (jobs, optimum 32,075) in 0.3 s, but giving
+HiGHS that better start did not shorten its search.  Tried on the LP-guided rounding: sample
+match 2.25-2.74 s against 2.56-2.95 s (seed 0), 6.7-7.0 s against 6.3-6.7 s (seed 1), 6.3-6.4 s
+against 3.4-4.3 s (seed 2); sample + 1 ratio 3.09-3.77 against 2.07-2.28 (seed 0), 1.86-1.91
+against 2.02-2.25 (seed 1), 0.79-0.86 against 1.51-1.76 (seed 2); seed 2 stopped within the
+0.5 % gap one job lower; the sample solved unfolded took 27.5 s against 5.0 s; large
+friches_first still stopped at the 110 s limit (gap 1.06 % against 1.48 %), jobs 8.6 s against
+8.0 s.  ``mip_heuristic_effort`` 0.3 or 1.0 made the sample slower on seeds 0-2.  So the local
+search only polishes a solution cut short by the time limit; the path to HiGHS is main's, and
+the sample + 1 ratio target of 2 is still missed (2.07-2.35 on seed 0 in these runs).
+Sensitivity step on the sample's result (stability of 125 placements and value of one more
+hectare in 40 pools): 14.2 s, 9.3 times the sample's match (1.52 s) in the same run; verified
+unlocks 8.2 s (5.4 times).
 
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
 12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
