@@ -52,6 +52,7 @@ __all__ = [
     "fold_projects",
     "greedy_assignment",
     "improve_scores",
+    "local_search",
     "objective_coefficients",
     "pool_info",
     "solve_assignment",
@@ -621,9 +622,12 @@ def solve_assignment(
     The solver starts from ``start`` (or from the greedy baseline): its
     answer is never worse than that solution, so that re-solving after a
     relaxation (more land, more budget, a looser requirement), warm-started
-    from the previous solution, never lowers the objective.  HiGHS runs on
-    one thread with a fixed seed: the same inputs give the same result
-    (unless the time limit cuts the search short).
+    from the previous solution, never lowers the objective.  HiGHS is given
+    the better of that start and an LP-guided rounding (see
+    :func:`_heuristic`); a solution cut short by the time limit is improved
+    by :func:`local_search`.  HiGHS runs on one
+    thread with a fixed seed: the same inputs give the same result (unless
+    the time limit cuts the search short).
 
     Parameters
     ----------
@@ -741,6 +745,8 @@ def solve_assignment(
         # never worse than the start, whatever the gap or time limit
         if coefficients[found].sum() >= coefficients[incumbent].sum() - _TOL:
             chosen = found
+    if status == "time_limit":
+        chosen = local_search(chosen, pairs, cap, pools, budget, coefficients, fixed=fixed)
     objective = float(coefficients[chosen].sum())
     bound = -float(info.mip_dual_bound)
     if integral:
@@ -857,6 +863,12 @@ def _heuristic(
        most first (a project's share of its group's column), each while it
        fits, then completed by :func:`improve_scores`' fill step.
 
+    Neither is improved by :func:`local_search` before HiGHS runs: a start
+    closer to the optimum did not shorten HiGHS's search on the sample or
+    the large benchmark instance, and on the sample without folding it made
+    the solve 5 times slower; the local search polishes a solution cut short by
+    the time limit instead (see :func:`solve_assignment`).
+
     The better of the rounding and ``incumbent`` is returned: HiGHS starts
     from a solution a few per cent from the optimum instead of greedy's
     10-20 %.
@@ -879,6 +891,234 @@ def _heuristic(
     if coefficients[rounded].sum() > coefficients[incumbent].sum() + _TOL:
         return rounded
     return incumbent
+
+
+#: Passes of :func:`local_search`; each applies a set of independent improving moves at once.
+LOCAL_SEARCH_PASSES = 30
+
+
+def _segments(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Owner and position of each item of the segments ``[starts[i], starts[i] + counts[i])``."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, starts[owner] + offset
+
+
+def local_search(
+    chosen: np.ndarray,
+    pairs: pd.DataFrame,
+    capacity_ha: np.ndarray,
+    pool_of_unit: np.ndarray,
+    budget_ha: np.ndarray,
+    coefficients: np.ndarray,
+    *,
+    fixed: np.ndarray | None = None,
+    passes: int = LOCAL_SEARCH_PASSES,
+) -> np.ndarray:
+    """Improve a feasible selection by moves, evictions and swaps (a primal heuristic).
+
+    Each pass lists, for every pair ``k`` a project could take (an
+    unplaced project's pair, or a better pair of a placed one):
+
+    - the *direct* move: take ``k`` (leaving the project's current unit);
+    - for each placed project ``q`` blocking ``k`` (on its unit when the
+      room is short, in its budget pool when the ZAN budget is short):
+      *evict* ``q``, *relocate* ``q`` to its best other pair that fits, or
+      *swap* ``q`` into the unit the project leaves.
+
+    A move is kept when every unit and pool it loads still holds its net
+    change and it raises the objective.  The moves kept in a pass are
+    independent (the best one on each project, and on each unit or pool it
+    loads), so they all apply at once; passes stop when no move is left, or
+    after ``passes``.  The result is completed by :func:`improve_scores`'
+    fill step.
+
+    Parameters
+    ----------
+    chosen
+        Row positions of a feasible selection.
+    pairs, capacity_ha, pool_of_unit, budget_ha, coefficients
+        As in :func:`solve_assignment`.
+    fixed
+        Row positions of pairs that must stay selected (their projects do
+        not move).
+    passes
+        Maximum number of passes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row positions of the selection, sorted: feasible, never of lower
+        value than ``chosen``, the same for the same inputs.
+    """
+    chosen = np.sort(np.asarray(chosen, dtype=int))
+    if not len(pairs):
+        return chosen
+    cap = np.asarray(capacity_ha, float)
+    pools = np.asarray(pool_of_unit, int)
+    budget = np.asarray(budget_ha, float)
+    c = np.asarray(coefficients, float)
+    p_arr = pairs["p"].to_numpy(dtype=int)
+    u_arr = pairs["u"].to_numpy(dtype=int)
+    area, enaf = pairs["area_ha"].to_numpy(float), pairs["enaf_ha"].to_numpy(float)
+    score = pairs["score"].to_numpy(float)
+    n_units, n_pools, n_projects = len(cap), len(budget), int(p_arr.max()) + 1
+    # resources: the units, then the pools, then a zero budget for ENAF outside any pool
+    n_res = n_units + n_pools + 1
+    pool_res = np.where(pools[u_arr] >= 0, n_units + pools[u_arr], n_units + n_pools)
+    charge = np.maximum(enaf, 0.0)
+    limit = np.concatenate([cap, budget, [0.0]])
+    usable = (c > 0) & _usable(pairs, pools, budget, cap)
+    locked = np.zeros(n_projects, dtype=bool)
+    if fixed is not None:
+        locked[p_arr[np.asarray(fixed, dtype=int)]] = True
+    # each project's pairs, best value (then score) first
+    by_p = np.lexsort((np.arange(len(p_arr)), -score, -c, p_arr))
+    key_pu = p_arr * n_units + u_arr
+    by_pu = np.argsort(key_pu, kind="stable")
+    on = np.full(n_projects, -1)
+    on[p_arr[chosen]] = chosen
+    for _ in range(passes):
+        cur = on[on >= 0]
+        load = np.bincount(u_arr[cur], weights=area[cur], minlength=n_res)
+        load += np.bincount(pool_res[cur], weights=charge[cur], minlength=n_res)
+        slack = limit - load
+        fits = (area <= slack[u_arr] + _TOL) & (charge <= slack[pool_res] + _TOL)
+        kx_all = on[p_arr]
+        movable = ~locked[p_arr] & (np.arange(len(p_arr)) != kx_all)
+        # best other pair of each placed project that fits as things stand
+        ok = usable & fits & movable & (kx_all >= 0)
+        ok_sorted = by_p[ok[by_p]]
+        alt = np.full(n_projects, -1)
+        q_alt, first = np.unique(p_arr[ok_sorted], return_index=True)
+        alt[q_alt] = ok_sorted[first]
+        # entering pairs: unplaced projects' pairs, better pairs of placed ones
+        better = (kx_all < 0) | (c > c[np.maximum(kx_all, 0)] + _TOL)
+        enter = np.flatnonzero(usable & movable & better)
+        kx = kx_all[enter]
+        # placed projects blocking an entering pair: on its unit, or in its pool
+        movers = cur[~locked[p_arr[cur]]]
+        new_k = alt[p_arr[movers]]
+        loss = c[movers] - np.where(new_k >= 0, c[np.maximum(new_k, 0)], 0.0)
+        same_pool = (new_k >= 0) & (pool_res[np.maximum(new_k, 0)] == pool_res[movers])
+        # moves of a fixed width (a pair per slot) and chains (one row per pair)
+        blocks = [(np.stack([enter, kx]), np.array([1.0, -1.0]))]
+        chains = []
+        who_parts, kq_parts = [], []
+        for res, amount, freed, short in (
+            (u_arr, area, area[movers], area[enter] > slack[u_arr[enter]] + _TOL),
+            (
+                pool_res,
+                charge,
+                charge[movers] - np.where(same_pool, charge[np.maximum(new_k, 0)], 0.0),
+                charge[enter] > slack[pool_res[enter]] + _TOL,
+            ),
+        ):
+            order = np.lexsort((-freed, loss, res[movers]))
+            held, frees = movers[order], freed[order]
+            lo = np.searchsorted(res[held], res[enter[short]])
+            hi = np.searchsorted(res[held], res[enter[short]], side="right")
+            owner, pos = _segments(lo, hi - lo)
+            rows = np.flatnonzero(short)[owner]
+            q = held[pos]
+            other = (p_arr[q] != p_arr[enter[rows]]) & (frees[pos] > _TOL)
+            who_parts.append(rows[other])
+            kq_parts.append(q[other])
+            # clearing: the fewest blockers, least lost first, that free what the pair needs
+            f = np.where(other, frees[pos], 0.0)
+            total = np.cumsum(f)
+            cum = total - np.concatenate(([0.0], total))[(np.cumsum(hi - lo) - (hi - lo))[owner]]
+            need = (amount[enter] - slack[res[enter]])[rows]
+            inside = other & (cum - f < need - _TOL)
+            enough = np.zeros(len(enter), dtype=bool)
+            enough[rows[cum >= need - _TOL]] = True
+            n_in = np.bincount(rows[inside], minlength=len(enter))
+            clear = enough & (n_in >= 2)
+            sel = inside & clear[rows]
+            ids = np.cumsum(clear) - 1
+            m_out, k_out = ids[rows[sel]], q[sel]
+            e = np.flatnonzero(clear)
+            chains.append(
+                (
+                    np.concatenate([ids[e], ids[e], m_out, m_out]),
+                    np.concatenate([enter[e], kx[e], k_out, alt[p_arr[k_out]]]),
+                    np.repeat([1.0, -1.0, -1.0, 1.0], [len(e), len(e), len(m_out), len(m_out)]),
+                    len(e),
+                )
+            )
+        who = np.concatenate(who_parts)
+        kq = np.concatenate(kq_parts)
+        uniq = np.unique(who * len(p_arr) + kq)
+        who, kq = uniq // len(p_arr), uniq % len(p_arr)
+        # the swap: q into the unit the entering project leaves, if q may go there
+        back = np.full(len(who), -1)
+        leaving = kx[who] >= 0
+        want = p_arr[kq[leaving]] * n_units + u_arr[kx[who[leaving]]]
+        at = np.minimum(np.searchsorted(key_pu[by_pu], want), len(p_arr) - 1)
+        hit = key_pu[by_pu[at]] == want
+        back[np.flatnonzero(leaving)[hit]] = by_pu[at[hit]]
+        back[(back >= 0) & ~usable[np.maximum(back, 0)]] = -1
+        sign4 = np.array([1.0, -1.0, -1.0, 1.0])
+        for last in (np.full(len(who), -1), alt[p_arr[kq]], back):
+            blocks.append((np.stack([enter[who], kx[who], kq, last]), sign4))
+        # long format: one row per (move, pair, +1 taken / -1 left)
+        move_parts, k_parts, s_parts = [], [], []
+        offset = 0
+        for cols, signs in blocks:
+            move_parts.append(np.tile(np.arange(cols.shape[1]), cols.shape[0]) + offset)
+            k_parts.append(cols.ravel())
+            s_parts.append(np.repeat(signs, cols.shape[1]))
+            offset += cols.shape[1]
+        for ids, ks, signs, count in chains:
+            move_parts.append(ids + offset)
+            k_parts.append(ks)
+            s_parts.append(signs)
+            offset += count
+        move = np.concatenate(move_parts)
+        k = np.concatenate(k_parts)
+        s = np.concatenate(s_parts)
+        there = k >= 0
+        move, k, s = move[there], k[there], s[there]
+        gain = np.bincount(move, weights=s * c[k], minlength=offset)
+        good = gain > _TOL
+        renum = np.cumsum(good) - 1
+        there = good[move]
+        move, k, s, gain = renum[move[there]], k[there], s[there], gain[good]
+        if not len(gain):
+            break
+        # net change of each (move, resource); a move is kept if every resource holds it
+        key = np.concatenate([move * n_res + u_arr[k], move * n_res + pool_res[k]])
+        delta = np.concatenate([s * area[k], s * charge[k]])
+        key_u, inv = np.unique(key, return_inverse=True)
+        net = np.bincount(inv, weights=delta)
+        m_of, r_of = key_u // n_res, key_u % n_res
+        broken = np.bincount(m_of[net > slack[r_of] + _TOL], minlength=len(gain)) > 0
+        # independent moves: the best on each project it touches and resource it loads
+        rank = np.empty(len(gain), dtype=int)
+        rank[np.lexsort((np.arange(len(gain)), -gain))] = np.arange(len(gain))
+        loads = (net > 0) & ~broken[m_of]
+        lock_m = np.concatenate([m_of[loads], move[~broken[move]]])
+        lock = np.concatenate([r_of[loads], n_res + p_arr[k[~broken[move]]]])
+        if not len(lock_m):
+            break
+        o = np.lexsort((rank[lock_m], lock))
+        head = np.ones(len(o), dtype=bool)
+        head[1:] = lock[o][1:] != lock[o][:-1]
+        best = np.repeat(lock_m[o][head], np.diff(np.append(np.flatnonzero(head), len(o))))
+        lost = np.bincount(lock_m[o][best != lock_m[o]], minlength=len(gain)) > 0
+        kept = ~broken & ~lost & (np.bincount(lock_m, minlength=len(gain)) > 0)
+        if not kept.any():
+            break
+        done = kept[move]
+        on[p_arr[k[done & (s < 0)]]] = -1
+        on[p_arr[k[done & (s > 0)]]] = k[done & (s > 0)]
+    result = on[on >= 0]
+    result = np.sort(improve_scores(result, pairs, cap, pools, budget, c, passes=0))
+    if c[result].sum() < c[chosen].sum() - _TOL or not _is_feasible(
+        result, pairs, cap, pools, budget
+    ):
+        return chosen
+    return result
 
 
 def _status_text(model_status: Any) -> str:

@@ -1,0 +1,109 @@
+"""The local search improving the solver's start: moves, evictions, chains; feasible, monotone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from foncier.assignment import (
+    _is_feasible,
+    greedy_assignment,
+    improve_scores,
+    local_search,
+    solve_assignment,
+)
+from tests.test_assignment_folding import brute_force, pairs_of
+
+
+def placed(pairs: pd.DataFrame, chosen: np.ndarray) -> dict[int, int]:
+    """Project → unit of a selection."""
+    p, u = pairs["p"].to_numpy()[chosen], pairs["u"].to_numpy()[chosen]
+    return dict(zip(p.tolist(), u.tolist(), strict=True))
+
+
+def test_pool_relocation_places_the_project_greedy_leaves_out():
+    # pool 0 (units 0 and 1) has 1 ha of ZAN budget; unit 2 (pool 1) is ENAF-free.
+    # project 0 (10 jobs, 1 ha) scores best on unit 0 and takes the budget in greedy;
+    # project 1 (8 jobs, 1 ha of ENAF) can only go to unit 1, in the same pool.
+    pairs, value = pairs_of([(0, 0, 1.0, 1.0, 10.0), (0, 2, 1.0, 0.0, 10.0), (1, 1, 1.0, 1.0, 8.0)])
+    pairs["score"] = [0.9, 0.5, 0.7]
+    capacity, pools, budget = np.array([2.0, 2.0, 2.0]), np.array([0, 0, 1]), np.array([1.0, 0.0])
+    greedy = greedy_assignment(pairs, capacity, pools, budget, value)
+    assert placed(pairs, greedy) == {0: 0}
+    out = local_search(greedy, pairs, capacity, pools, budget, value)
+    # project 0 moves to the ENAF-free unit 2, freeing the budget for project 1: 18 jobs
+    assert placed(pairs, out) == {0: 2, 1: 1}
+    assert value[out].sum() == pytest.approx(18.0)
+
+
+def test_eviction_replaces_a_placement_by_a_more_valuable_one():
+    # unit 0 (2 ha) holds project 0 (3 jobs, 2 ha, nowhere else); project 1 (10 jobs,
+    # 2 ha) has only unit 0: evicting project 0 gains 7
+    pairs, value = pairs_of([(0, 0, 2.0, 0.0, 3.0), (1, 0, 2.0, 0.0, 10.0)])
+    capacity, pools, budget = np.array([2.0]), np.array([0]), np.array([0.0])
+    out = local_search(np.array([0]), pairs, capacity, pools, budget, value)
+    assert placed(pairs, out) == {1: 0}
+
+
+def test_chain_clears_a_unit_for_a_larger_project():
+    # unit 0 (2 ha) holds projects 0 and 1 (1 ha, 2 jobs each), which may also go to
+    # units 1 and 2 (1 ha each); project 2 (2 ha, 5 jobs) fits only on unit 0
+    rows = [(0, 0, 1.0, 0.0, 2.0), (0, 1, 1.0, 0.0, 2.0), (1, 0, 1.0, 0.0, 2.0)]
+    rows += [(1, 2, 1.0, 0.0, 2.0), (2, 0, 2.0, 0.0, 5.0)]
+    pairs, value = pairs_of(rows)
+    capacity, pools, budget = np.array([2.0, 1.0, 1.0]), np.array([0, 0, 0]), np.array([0.0])
+    out = local_search(np.array([0, 2]), pairs, capacity, pools, budget, value)
+    assert placed(pairs, out) == {0: 1, 1: 2, 2: 0}
+    assert value[out].sum() == pytest.approx(9.0)
+
+
+def test_fixed_pairs_stay_where_they_are():
+    # same as the eviction case, project 0 fixed on unit 0: nothing may change
+    pairs, value = pairs_of([(0, 0, 2.0, 0.0, 3.0), (1, 0, 2.0, 0.0, 10.0)])
+    capacity, pools, budget = np.array([2.0]), np.array([0]), np.array([0.0])
+    out = local_search(np.array([0]), pairs, capacity, pools, budget, value, fixed=np.array([0]))
+    assert out.tolist() == [0]
+
+
+def random_instance(seed: int, n_projects: int, n_units: int):
+    """Projects of random size and value on random subsets of units in two ZAN pools."""
+    rng = np.random.default_rng(seed)
+    capacity = np.round(rng.uniform(0.5, 4.0, n_units), 1)
+    pools = rng.integers(-1, 2, n_units)
+    budget = np.round(rng.uniform(0.0, 3.0, 2), 1)
+    share = rng.choice([0.0, 0.5, 1.0], n_units)
+    rows = []
+    for p in range(n_projects):
+        area = round(float(rng.uniform(0.3, 3.0)), 1)
+        jobs = float(rng.integers(1, 20))
+        units = np.flatnonzero(rng.uniform(size=n_units) < 0.6)
+        rows += [
+            (p, int(u), area, area * share[u], jobs + float(rng.integers(0, 3))) for u in units
+        ]
+    pairs, value = pairs_of(rows)
+    pairs["score"] = np.round(rng.uniform(size=len(pairs)), 2)
+    return pairs, value, capacity, pools, budget
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n_projects=st.integers(1, 6), n_units=st.integers(1, 4))
+def test_property_local_search_is_feasible_monotone_deterministic(seed, n_projects, n_units):
+    pairs, value, capacity, pools, budget = random_instance(seed, n_projects, n_units)
+    if pairs.empty:
+        return
+    greedy = greedy_assignment(pairs, capacity, pools, budget, value)
+    greedy = improve_scores(greedy, pairs, capacity, pools, budget, value, passes=0)
+    out = local_search(greedy, pairs, capacity, pools, budget, value)
+    assert _is_feasible(out, pairs, capacity, pools, budget)
+    # units without a pool: a pool of zero budget for the brute force
+    best = brute_force(
+        pairs, value, capacity, np.where(pools < 0, 2, pools), np.append(budget, 0.0)
+    )
+    assert value[greedy].sum() - 1e-9 <= value[out].sum() <= best + 1e-9
+    assert local_search(greedy, pairs, capacity, pools, budget, value).tolist() == out.tolist()
+    # the solve started from it reaches the optimum
+    _, report = solve_assignment(pairs, capacity, pools, budget, value, mip_rel_gap=0.0)
+    assert report.objective == pytest.approx(best, abs=1e-6)
