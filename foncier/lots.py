@@ -36,6 +36,7 @@ import pandas as pd
 import shapely
 
 from foncier._format import fr_compact
+from foncier.errors import InfeasibleError
 from foncier.layers import (
     CRS_L93,
     ORIGIN_FRICHE,
@@ -90,6 +91,7 @@ SEED_TRIES = 6
 _AREA_TOL_M2 = 0.01
 #: Tolerance (ha) of the area and budget checks, as the solver's.
 _HA_TOL = 1e-6
+_OBJECTIVE_TOL = 1e-9  # a later round's solution replaces the best one unless below it by more
 #: Candidate offsets of one refinement of a straight cut, and refinements.
 _CUT_STEPS = 16
 _CUT_ROUNDS = 8
@@ -889,6 +891,7 @@ def place_with_lots(
     *,
     charging: EnafCharging | None = None,
     unknown_as: str = "enaf",
+    incumbent: pd.DataFrame | None = None,
 ) -> tuple[Any, LotLayout, pd.DataFrame]:
     """Solve, lay out the lots, and solve again without the pairs that cannot be laid out.
 
@@ -896,15 +899,18 @@ def place_with_lots(
     or when the lots' own ENAF takes a pool over its remaining budget (the
     lot exceeding the solver's charge the most); the assignment is solved
     again, starting from the previous solution without those pairs, until
-    every placement has its lot within budget.  After :data:`MAX_ROUNDS`
-    solves, the placements still without a lot (or taking a pool over its
-    budget) are taken out of the last solution instead, and each is put
-    back on another of its candidate units where the unit's room, the
-    pool's budget and the unit's lots allow it (without moving any other
-    placement, so the objective is never lower than with the project taken
-    out); the projects that fit nowhere are left out with the reason
-    ``no_lot``: the result never holds a placement without its lot, and
-    every capacity and budget holds.
+    every placement has its lot within budget, or for at most
+    :data:`MAX_ROUNDS` solves.  Each solution is also made lot-feasible at
+    once: its placements without a lot (or taking a pool over its budget)
+    are taken out, and each is put back on another of its candidate units
+    where the unit's room, the pool's budget and the unit's lots allow it
+    (without moving any other placement, so the objective is never lower
+    than with the project taken out); the projects that fit nowhere are
+    left out with the reason ``no_lot``.  The best of these lot-feasible
+    solutions is returned (the latest on a tie), so a later solve that
+    the solver's gap lets fall lower never lowers the result: the result
+    never holds a placement without its lot, and every capacity and budget
+    holds.
 
     Parameters
     ----------
@@ -920,6 +926,12 @@ def place_with_lots(
         The projects (``area_max_ha``, ``is_pene``).
     charging, unknown_as
         ENAF charging of the rule set, and how unknown land cover counts.
+    incumbent
+        The published placements (``project_id``, ``unit_id``) of a previous
+        result, e.g. of this scenario before a relaxation: when they are
+        still a solution of this match, made lot-feasible, they compete with
+        the solves', so after a relaxation the result is never below that
+        previous result (its pairs still among the candidates).
 
     Returns
     -------
@@ -943,27 +955,63 @@ def place_with_lots(
         charging=charging,
         unknown_as=unknown_as,
     )
+
+    def lot_feasible(match: Any, forbidden: pd.DataFrame) -> tuple[Any, LotLayout, pd.DataFrame]:
+        """The solution with its lots, its lot-less placements taken out and put back."""
+        layout, bad = lay_out(match.assignments, match.assignments)
+        if bad.empty:
+            return match, layout, forbidden
+        out, kept, taken = _take_out(match, layout, bad, remaining, unit_pool)
+        tried = pd.concat([forbidden, taken], ignore_index=True)
+        out, kept = _put_back(out, kept, taken, tried, lay_out)
+        return out, kept, tried
+
+    best: tuple[Any, LotLayout, pd.DataFrame] | None = None
     while True:
         solves += 1
         match = solve(forbidden, previous)
+        clock = time.perf_counter()
         if solves == 1:
             before = match.assignments[[Col.PROJECT_ID, UnitCol.UNIT_ID]].reset_index(drop=True)
             objective_before = float(match.solve.objective)
-        clock = time.perf_counter()
+            if incumbent is not None:
+                best = _incumbent(match, incumbent, forbidden, lot_feasible)
         a = match.assignments
         layout, bad = lay_out(a, a)
-        if not bad.empty and solves == MAX_ROUNDS:
-            match, layout, bad = _take_out(match, layout, bad, remaining, unit_pool)
-            forbidden = pd.concat([forbidden, bad], ignore_index=True)
-            match, layout = _put_back(match, layout, bad, forbidden, lay_out)
-            bad = bad.iloc[:0]
+        # This solution made lot-feasible: kept if it is the best so far, so
+        # a later solve (within the solver's gap) never lowers the result.
+        found = (match, layout, forbidden) if bad.empty else lot_feasible(match, forbidden)
+        if best is None or found[0].solve.objective >= best[0].solve.objective - _OBJECTIVE_TOL:
+            best = found
         seconds += time.perf_counter() - clock
-        if bad.empty:
+        if bad.empty or solves == MAX_ROUNDS:
+            match, layout, forbidden = best
             layout.solves, layout.seconds = solves, seconds
             layout.before_lots, layout.objective_before_lots = before, objective_before
             return match, layout, forbidden.reset_index(drop=True)
         forbidden = pd.concat([forbidden, bad], ignore_index=True)
         previous = a[~pair_key(a).isin(pair_key(bad))]
+
+
+def _incumbent(
+    match: Any,
+    incumbent: pd.DataFrame,
+    forbidden: pd.DataFrame,
+    lot_feasible: Callable[[Any, pd.DataFrame], tuple[Any, LotLayout, pd.DataFrame]],
+) -> tuple[Any, LotLayout, pd.DataFrame] | None:
+    """A previous result's placements as a lot-feasible solution of this match, if they are one.
+
+    Its pairs that are no longer candidates are left out; ``None`` when the
+    match keeps no candidate pairs or the rest breaks a capacity or a budget
+    (the inputs were tightened, not relaxed).
+    """
+    if match.setup is None:
+        return None
+    at = pair_key(match.setup.pairs).get_indexer(pair_key(incumbent))
+    try:
+        return lot_feasible(with_solution(match, at[at >= 0]), forbidden)
+    except InfeasibleError:
+        return None
 
 
 def _lay_out(

@@ -567,7 +567,10 @@ class Scenario:
             (:meth:`ScenarioResult.solution_before_lots`) is the first solve's
             incumbent, so after a relaxation the first solve's objective
             (``solver_objective_before_lots`` in the audit record) is never
-            lower than that result's.
+            lower than that result's; its published placements, laid out
+            again, compete with the solves' (see
+            :func:`foncier.lots.place_with_lots`), so the published objective
+            is not lower either, as long as its pairs are still candidates.
 
         Returns
         -------
@@ -633,6 +636,11 @@ class Scenario:
                 projects,
                 charging=inputs.charging,
                 unknown_as=inputs.rules.unknown_land_cover,
+                incumbent=(
+                    start.assignments[[Col.PROJECT_ID, UnitCol.UNIT_ID]]
+                    if start is not None
+                    else None
+                ),
             )
             timings["match"] = time.perf_counter() - clock - layout.seconds
             timings["lots"] = layout.seconds

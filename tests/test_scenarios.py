@@ -287,3 +287,7 @@ def test_relaxed_scenario_started_from_the_previous_result_never_places_fewer_jo
         again.audit["solver_objective_before_lots"]
         >= first.audit["solver_objective_before_lots"] - 1e-6
     )
+    # the first result's published placements, laid out again, compete with the solves': the
+    # published result after the relaxation is never below the first one
+    assert again.match.solve.objective >= first.match.solve.objective - 1e-6
+    assert again.assignments["jobs"].sum() >= first.assignments["jobs"].sum()
