@@ -45,6 +45,7 @@ __all__ = [
     "ORIGIN_LABELS",
     "OWNER_KIND_LABELS",
     "POOL_LABELS",
+    "SOLVER_STATUS_LABELS",
     "REASON_LABELS",
     "REQUIREMENT_LABELS",
     "TABLE_COLUMN_LABELS",
@@ -139,6 +140,17 @@ STABILITY_LABELS: dict[str, str] = {
     "stable": "stable",
     "fragile": "fragile",
     "untested": "non testé",
+}
+
+#: French values of ``solve.status`` (audit ``solver_status``), see
+#: :class:`foncier.assignment.SolveReport`.
+SOLVER_STATUS_LABELS: dict[str, str] = {
+    "optimal": "optimal (à l'écart toléré près)",
+    "time_limit": "arrêté à la limite de temps (meilleure solution trouvée)",
+    "infeasible": "sans solution",
+    "unbounded": "non borné",
+    "no_candidates": "aucun couple projet-terrain à placer",
+    "error": "erreur du solveur",
 }
 
 TABLE_COLUMN_LABELS: dict[str, str] = {

@@ -355,7 +355,7 @@ def match_projects(
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     if coef[greedy].sum() > coef[chosen].sum() + _TOL:
         chosen = greedy
-        report.message += " (the greedy solution was better than the solver's and is kept)"
+        report.message += " (la solution gloutonne, meilleure que celle du solveur, est gardée)"
     chosen = improve_scores(chosen, pairs, capacity, pools.of_unit, pools.budget, coef)
     setup = UnlockSetup(
         projects=projects,

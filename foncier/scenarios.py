@@ -40,7 +40,7 @@ from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective
 from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
-from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS, SOLVER_STATUS_LABELS
 from foncier.layers import (
     CRS_L93,
     TABLE_SCHEMAS,
@@ -232,7 +232,7 @@ class ScenarioResult:
             f"ENAF consommés : {fr_compact(t['ha_enaf'])} ha",
             f"Enveloppes dépassées après le scénario : {t['pools_over_budget_after']} "
             f"(avant : {t['pools_over_budget_before']})",
-            f"Solveur : {a['solver_status']}, "
+            f"Solveur : {SOLVER_STATUS_LABELS.get(a['solver_status'], a['solver_status'])}, "
             f"écart {fr_compact(100 * (a['solver_gap'] or 0), 2)} %, "
             f"appariement en {fr_compact(a['timings_s'].get('match', 0))} s",
         ]

@@ -30,8 +30,11 @@ import pandas as pd
 
 from foncier.labels import (
     AUDIT_LABELS,
+    OBJECTIVE_LABELS,
+    POOL_LABELS,
     REASON_LABELS,
     REQUIREMENT_LABELS,
+    SOLVER_STATUS_LABELS,
     STABILITY_LABELS,
     TABLE_COLUMN_LABELS,
 )
@@ -136,6 +139,14 @@ def _sheet(book: Any, title: str, table: pd.DataFrame, labels: Mapping[str, str]
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(table) + 1, 1)}"
 
 
+#: French values of the audit record's coded fields.
+_AUDIT_CODES: dict[str, Mapping[str, str]] = {
+    "objective": OBJECTIVE_LABELS,
+    "pool": POOL_LABELS,
+    "solver_status": SOLVER_STATUS_LABELS,
+}
+
+
 def _audit_rows(audit: Mapping[str, Any]) -> pd.DataFrame:
     """The audit record as ``(élément, valeur)`` rows in French; nested records flattened."""
     from foncier.texts import CRITERIA_FR
@@ -161,7 +172,10 @@ def _audit_rows(audit: Mapping[str, Any]) -> pd.DataFrame:
         if isinstance(value, Mapping):
             rows += [(label(key, str(k)), plain(v)) for k, v in value.items()]
         else:
-            rows.append((label(key), plain(value)))
+            coded = _AUDIT_CODES.get(key, {})
+            rows.append(
+                (label(key), plain(coded.get(value, value) if isinstance(value, str) else value))
+            )
     return pd.DataFrame(rows, columns=["element", "value"]).astype(object)
 
 

@@ -87,8 +87,10 @@ def test_hypotheses_and_audit(book, result):
     assert hypotheses["Hypothèse"].tolist() == [r["text"] for r in records]
     audit = dict(book["Audit"].iter_rows(min_row=2, values_only=True))
     assert audit["Règles ZAN"] == result.audit["rules"]
-    assert audit["Objectif"] == result.audit["objective"]
-    assert audit["Statut du solveur"] == result.audit["solver_status"]
+    # coded fields read in French: the sample's scenario maximises jobs and is solved to optimality
+    assert result.audit["objective"] == "jobs" and audit["Objectif"] == "emplois"
+    assert result.audit["solver_status"] == "optimal"
+    assert audit["Statut du solveur"] == "optimal (à l'écart toléré près)"
     assert audit["Poids du score : adéquation de surface"] == pytest.approx(
         result.audit["weights"]["area_fit"]
     )
