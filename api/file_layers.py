@@ -100,45 +100,28 @@ class FileLayer:
         if bbox is None:
             return range(self.count)
         minx, miny, maxx, maxy = bbox
-        found = np.array(
-            self._conn()
-            .execute(
-                "SELECT pos, minx, maxx, miny, maxy FROM boxes "
-                "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?",
-                (maxx, minx, maxy, miny),
-            )
-            .fetchall(),
-            dtype="float64",
-        ).reshape(-1, 5)
-        pos = found[:, 0].astype("int64")
+        conn = self._conn()
+        meets = "b.minx <= :maxx AND b.maxx >= :minx AND b.miny <= :maxy AND b.maxy >= :miny"
         # the R-tree's boxes are rounded outwards: one inside the bbox holds its feature
-        inside = (
-            (found[:, 1] >= minx)
-            & (found[:, 2] <= maxx)
-            & (found[:, 3] >= miny)
-            & (found[:, 4] <= maxy)
-            & (maxx > minx)
-            & (maxy > miny)
-        )
-        edge = pos[~inside]
-        geoms = shapely.from_wkb(self._column("geometry", edge))
-        hits = shapely.STRtree(geoms).query(shapely.box(*bbox), predicate="intersects")
-        return np.sort(np.concatenate([pos[inside], edge[hits]]))
-
-    def _column(self, column: str, pos: np.ndarray) -> np.ndarray:
-        """Values of a column of the features at ``pos``, in that order."""
-        if not len(pos):
-            return np.empty(0, dtype=object)
-        rows = (
-            self._conn()
-            .execute(
-                f"SELECT pos, {column} FROM features WHERE pos IN "
-                f"({','.join(map(str, np.asarray(pos, dtype='int64').tolist()))})"
-            )
-            .fetchall()
-        )
-        by_pos = dict(rows)
-        return np.array([by_pos[p] for p in np.asarray(pos).tolist()], dtype=object)
+        within = "b.minx >= :minx AND b.maxx <= :maxx AND b.miny >= :miny AND b.maxy <= :maxy"
+        if maxx <= minx or maxy <= miny:  # a line or a point: every feature met is tested
+            within = "0"
+        values = {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+        inside = conn.execute(
+            f"SELECT b.pos FROM boxes b WHERE {meets} AND {within}", values
+        ).fetchall()
+        edge = conn.execute(
+            f"SELECT b.pos, f.geometry FROM boxes b JOIN features f ON f.pos = b.pos "
+            f"WHERE {meets} AND NOT ({within})",
+            values,
+        ).fetchall()
+        found = np.array(inside, dtype="int64").reshape(-1)
+        if edge:
+            pos, wkbs = zip(*edge, strict=True)
+            geoms = shapely.from_wkb(np.array(wkbs, dtype=object))
+            hits = shapely.STRtree(geoms).query(shapely.box(*bbox), predicate="intersects")
+            found = np.concatenate([found, np.array(pos, dtype="int64")[hits]])
+        return np.sort(found)
 
     def features(self, positions: Positions, *, with_id: bool) -> list[orjson.Fragment]:
         """The GeoJSON features at ``positions``, in order, as serialised fragments.
