@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyogrio
 import shapely
 
-from api.geojson import Positions, page_features
+from api.geojson import Positions, page_properties
 from foncier.layers import SCHEMAS, validate_layer
 from foncier.outputs import atomic_write
 from foncier.units_cache import cache_folder, file_digests
@@ -196,8 +196,8 @@ def _write(gpkg: Path, name: str, path: Path) -> None:
                 area += float(shapely.area(layer.geometry.to_numpy()).sum())
                 served = layer.to_crs(_WGS84)
                 props = [
-                    orjson.dumps(f["properties"], option=orjson.OPT_SERIALIZE_NUMPY)
-                    for f in page_features(served)
+                    orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY)
+                    for row in page_properties(served)
                 ]
                 wgs = served.geometry.to_numpy()
                 box = shapely.bounds(wgs)

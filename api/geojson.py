@@ -146,19 +146,32 @@ def page_features(page: gpd.GeoDataFrame, *, drop_id: bool = True) -> list[dict[
     texts = shapely.to_geojson(geoms)
     texts[shapely.is_missing(geoms) | shapely.is_empty(geoms)] = "null"
     shapes = json.loads("[" + ",".join(texts) + "]")
-    columns = [c for c in page.columns if c != page.geometry.name]
-    # column by column: one conversion each to Python values, missing ones as None
-    values = [_plain_values(page[c]) for c in columns]
     ids = [str(i) for i in page.index]
     return [
         {
             **({} if drop_id else {"id": fid}),
             "type": "Feature",
-            "properties": dict(zip(columns, row, strict=True)),
+            "properties": properties,
             "geometry": shape,
         }
-        for fid, shape, *row in zip(ids, shapes, *values, strict=True)
+        for fid, shape, properties in zip(ids, shapes, page_properties(page), strict=True)
     ]
+
+
+def page_properties(page: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The ``properties`` of :func:`page_features`: all columns but the geometry (missing: None).
+
+    Examples
+    --------
+    >>> page_properties(gpd.GeoDataFrame({"a": [1.5, None]}, geometry=[None, None]))
+    [{'a': 1.5}, {'a': None}]
+    """
+    columns = [c for c in page.columns if c != page.geometry.name]
+    # column by column: one conversion each to Python values, missing ones as None
+    values = [_plain_values(page[c]) for c in columns]
+    if not columns:
+        return [{} for _ in range(len(page))]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _plain_values(column: pd.Series) -> list[Any]:
