@@ -7,7 +7,7 @@ generated when missing), each endpoint for a bounded time.
 Usage::
 
     python benchmarks/bench_api.py [--territory data/sample] [--workers 1] [--clients 20]
-                                   [--duration 20] [--baseline DIR]
+                                   [--duration 20] [--baseline DIR [--baseline-first]]
 
 ``--baseline DIR`` runs the same load, in the same run, against the service of
 another checkout (e.g. the previous version) and prints the ratios.  The
@@ -200,8 +200,12 @@ def measure(args: argparse.Namespace, source: Path) -> dict[str, Any]:
             health = wait_ready(base, proc)
             startup = time.perf_counter() - t0
             bounds = territory_bounds(base)
-            # warm-up: budgets cache, first requests
-            httpx.post(f"{base}/match/query", json={"area_min_ha": 1}, timeout=60)
+            # warm-up: the inputs of every pool the load asks for, in every worker (each new
+            # connection may reach another one), and the first requests
+            for pool in ("commune", "epci", "scot"):
+                for _ in range(4 * args.workers):
+                    body = {"area_min_ha": 1, "pool": pool}
+                    httpx.post(f"{base}/match/query", json=body, timeout=120)
             httpx.get(f"{base}/layers/parcels?limit=1", timeout=60)
             results = {
                 "POST /match/query": load(base, match_request, args.clients, args.duration),
@@ -232,12 +236,19 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, default=None, help="another checkout, measured in the same run"
     )
+    parser.add_argument(
+        "--baseline-first", action="store_true", help="measure the baseline before this checkout"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
 
-    runs = [measure(args, ROOT)]
-    if args.baseline is not None:
-        runs.append(measure(args, args.baseline.resolve()))
+    if args.baseline is None:
+        runs = [measure(args, ROOT)]
+    elif args.baseline_first:
+        old = measure(args, args.baseline.resolve())
+        runs = [measure(args, ROOT), old]
+    else:
+        runs = [measure(args, ROOT), measure(args, args.baseline.resolve())]
     report = {
         "clients": args.clients,
         "workers": args.workers,
