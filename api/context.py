@@ -1,9 +1,12 @@
 """What the service holds in memory: the territory, its land units, and the state store.
 
 The territory is read and its land units computed once, when the application
-starts (:meth:`ServiceContext.open`, called by the lifespan handler); the
-spatial layers are reprojected to WGS84 once, with their spatial index built,
-so that a GeoJSON request only selects and serialises.  Figures that depend
+starts (:meth:`ServiceContext.open`, called by the lifespan handler), with
+only the parcels the land supply, the lots and the land assembly need
+(:func:`foncier.partitioned.read_supply_territory`); the other spatial layers
+are reprojected to WGS84 once, with their spatial index built, so that a
+GeoJSON request only selects and serialises.  The parcels are served from a
+file with an R-tree (:mod:`api.file_layers`), not from a copy in every worker.  Figures that depend
 on the decision log (ZAN budgets net of validated placements, land left on
 each unit) are cached per version of the log.
 """
@@ -21,7 +24,9 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
+from api.file_layers import FILE_LAYERS, FileLayer, open_file_layer
 from api.settings import Settings
 from api.state import StateStore
 from api.tables import jsonable
@@ -30,6 +35,7 @@ from foncier.errors import NotFoundError
 from foncier.explain import QueryUnits, place_names, prepare_query
 from foncier.inputs import MatchingInputs, matching_inputs
 from foncier.layers import Col, UnitCol
+from foncier.partitioned import read_supply_territory
 from foncier.projects import TerritoryLimits, territory_limits
 from foncier.scenarios import ScenarioResult
 from foncier.territory import GPKG_NAME, Territory
@@ -56,19 +62,33 @@ class TerritoryData:
     Attributes
     ----------
     territory
-        The loaded territory (layers in EPSG:2154).
+        The loaded territory (layers in EPSG:2154), with only the parcels the
+        supply needs (:func:`~foncier.partitioned.read_supply_territory`).
     units
         Its land units (:func:`foncier.supply.land_units`), in EPSG:2154.
     layers_wgs84
-        Every spatial layer in WGS84, spatial index built.
+        Every spatial layer in WGS84, in the territory's order: in memory with
+        its spatial index built, or, for :data:`~api.file_layers.FILE_LAYERS`,
+        served from its file.
     units_wgs84
         The land units in WGS84, spatial index built.
     """
 
     territory: Territory
     units: gpd.GeoDataFrame
-    layers_wgs84: dict[str, gpd.GeoDataFrame]
+    layers_wgs84: dict[str, gpd.GeoDataFrame | FileLayer]
     units_wgs84: gpd.GeoDataFrame
+
+    def summary(self) -> dict[str, Any]:
+        """:meth:`Territory.summary`, the layers served from a file counted on the whole file."""
+        summary = self.territory.summary()
+        for name, layer in self.layers_wgs84.items():
+            if isinstance(layer, FileLayer):
+                entry: dict[str, Any] = {"features": layer.count}
+                if layer.count and layer.area_m2 is not None:
+                    entry["area_ha"] = round(layer.area_m2 / 1e4, 1)
+                summary["layers"][name] = entry
+        return summary
 
 
 _TERRITORIES: dict[tuple[str, float], TerritoryData] = {}
@@ -114,13 +134,17 @@ def load_territory_data(settings: Settings) -> TerritoryData:
     key = (str(folder.resolve()), gpkg.stat().st_mtime if gpkg.is_file() else 0.0)
     with _TERRITORIES_LOCK:
         if key not in _TERRITORIES:
-            territory = Territory.from_folder(folder)
+            territory = read_supply_territory(folder)
             # read back when this folder's files were screened before (any worker, any run)
             units = folder_land_units(folder, territory)
+            in_file = {row[0] for row in pyogrio.list_layers(gpkg)} & set(FILE_LAYERS)
             _TERRITORIES[key] = TerritoryData(
                 territory=territory,
                 units=units,
-                layers_wgs84={name: _to_wgs84(gdf) for name, gdf in territory.iter_layers()},
+                layers_wgs84={
+                    name: open_file_layer(folder, gpkg, name) if name in in_file else _to_wgs84(gdf)
+                    for name, gdf in territory.iter_layers()
+                },
                 units_wgs84=_to_wgs84(units),
             )
         return _TERRITORIES[key]

@@ -7,7 +7,11 @@ generated when missing), each endpoint for a bounded time.
 Usage::
 
     python benchmarks/bench_api.py [--territory data/sample] [--workers 1] [--clients 20]
-                                   [--duration 20]
+                                   [--duration 20] [--baseline DIR [--baseline-first]]
+
+``--baseline DIR`` runs the same load, in the same run, against the service of
+another checkout (e.g. the previous version) and prints the ratios.  The
+resident memory of each server process (its workers) is read after the load.
 
 Targets on a 2-core machine, for the query: p95 <= 50 ms under 20 clients with
 2 workers, p50 < 10 ms with one client (``--clients 1``).
@@ -44,19 +48,34 @@ def free_port() -> int:
 
 
 def start_server(
-    territory: Path, state_dir: Path, port: int, workers: int
+    territory: Path, state_dir: Path, port: int, workers: int, source: Path = ROOT
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        "FONCIER_TERRITORY": str(territory),
+        "FONCIER_TERRITORY": str(territory.resolve()),
         "FONCIER_STATE_DIR": str(state_dir),
+        "PYTHONPATH": str(source),
     }
     cmd = [
         sys.executable, "-m", "uvicorn", "api.app:app",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
         "--workers", str(workers),
     ]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+    return subprocess.Popen(cmd, cwd=source, env=env)
+
+
+def process_tree_rss(pid: int) -> list[float]:
+    """Resident memory (MiB) of a process and its children, largest first (Linux ``/proc``)."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    rss = []
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss.append(round(int(line.split()[1]) / 1024, 1))
+    return sorted(rss, reverse=True)
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 600.0) -> dict:
@@ -170,26 +189,23 @@ def load(base: str, make: Request, clients: int, duration: float) -> dict[str, A
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--territory", type=Path, default=Path("data/sample"))
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args()
-
+def measure(args: argparse.Namespace, source: Path) -> dict[str, Any]:
+    """Start the service of ``source`` on the territory, load each endpoint, read its memory."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as state:
         t0 = time.perf_counter()
-        proc = start_server(args.territory, Path(state), port, args.workers)
+        proc = start_server(args.territory, Path(state), port, args.workers, source)
         try:
             health = wait_ready(base, proc)
             startup = time.perf_counter() - t0
             bounds = territory_bounds(base)
-            # warm-up: budgets cache, first requests
-            httpx.post(f"{base}/match/query", json={"area_min_ha": 1}, timeout=60)
+            # warm-up: the inputs of every pool the load asks for, in every worker (each new
+            # connection may reach another one), and the first requests
+            for pool in ("commune", "epci", "scot"):
+                for _ in range(4 * args.workers):
+                    body = {"area_min_ha": 1, "pool": pool}
+                    httpx.post(f"{base}/match/query", json=body, timeout=120)
             httpx.get(f"{base}/layers/parcels?limit=1", timeout=60)
             results = {
                 "POST /match/query": load(base, match_request, args.clients, args.duration),
@@ -197,40 +213,86 @@ def main() -> None:
                     base, bbox_request(bounds), args.clients, args.duration
                 ),
             }
+            rss = process_tree_rss(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    report = {
+    return {
+        "source": str(source),
         "territory": health["territory"],
         "land_units": health["land_units"],
         "startup_s": round(startup, 1),
+        "rss_mib": rss,
+        "results": results,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--territory", type=Path, default=Path("data/sample"))
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another checkout, measured in the same run"
+    )
+    parser.add_argument(
+        "--baseline-first", action="store_true", help="measure the baseline before this checkout"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    if args.baseline is None:
+        runs = [measure(args, ROOT)]
+    elif args.baseline_first:
+        old = measure(args, args.baseline.resolve())
+        runs = [measure(args, ROOT), old]
+    else:
+        runs = [measure(args, ROOT), measure(args, args.baseline.resolve())]
+    report = {
         "clients": args.clients,
         "workers": args.workers,
         "duration_s": args.duration,
         "cpus": os.cpu_count(),
-        "results": results,
+        "runs": runs,
     }
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return
-    print(
-        f"{report['territory']} — {report['land_units']} land units; server ready in "
-        f"{report['startup_s']} s; {args.workers} workers, {args.clients} clients, "
-        f"{args.duration:g} s per endpoint, {report['cpus']} CPUs"
-    )
-    print(
-        f"{'endpoint':<28}{'req':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-        f"{'client CPU':>11}  errors"
-    )
-    for name, r in results.items():
+    for run in runs:
         print(
-            f"{name:<28}{r['requests']:>7}{r['throughput_rps']:>8}{r['p50_ms']:>9}"
-            f"{r['p95_ms']:>9}{r['max_ms']:>9}{r['client_cpu_cores']:>11}  {r['errors'] or '-'}"
+            f"{run['source']}: {run['territory']} — {run['land_units']} land units; server "
+            f"ready in {run['startup_s']} s; {args.workers} workers, {args.clients} clients, "
+            f"{args.duration:g} s per endpoint, {report['cpus']} CPUs; resident memory "
+            f"{' + '.join(f'{m:g}' for m in run['rss_mib'])} MiB"
         )
-    q = results["POST /match/query"]
+        print(
+            f"{'endpoint':<28}{'req':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+            f"{'client CPU':>11}  errors"
+        )
+        for name, r in run["results"].items():
+            print(
+                f"{name:<28}{r['requests']:>7}{r['throughput_rps']:>8}{r['p50_ms']:>9}"
+                f"{r['p95_ms']:>9}{r['max_ms']:>9}{r['client_cpu_cores']:>11}  "
+                f"{r['errors'] or '-'}"
+            )
+    q = runs[0]["results"]["POST /match/query"]
     stat, target = ("p50_ms", 10.0) if args.clients == 1 else ("p95_ms", 50.0)
     verdict = "meets" if q[stat] <= target else "MISSES"
     print(f"query {stat[:3]} {q[stat]} ms: {verdict} the {target:g} ms target")
+    if len(runs) == 2:
+        new, old = runs
+        for name, r in new["results"].items():
+            b = old["results"][name]
+            print(
+                f"{name}: p50 {r['p50_ms'] / b['p50_ms']:.2f}x, "
+                f"p95 {r['p95_ms'] / b['p95_ms']:.2f}x, "
+                f"throughput {r['throughput_rps'] / b['throughput_rps']:.2f}x the baseline"
+            )
+        print(
+            f"largest process {new['rss_mib'][0] / old['rss_mib'][0]:.2f}x the baseline's "
+            "resident memory"
+        )
 
 
 if __name__ == "__main__":

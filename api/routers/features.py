@@ -20,13 +20,22 @@ from typing import Annotated, Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.context import ServiceContext, TerritoryData
 from api.deps import Context
-from api.geojson import BBOX_DESCRIPTION, GEOJSON, bbox_positions, feature_page, page_headers
+from api.file_layers import FileLayer
+from api.geojson import (
+    BBOX_DESCRIPTION,
+    GEOJSON,
+    FastJSONResponse,
+    bbox_positions,
+    feature_page,
+    page_headers,
+)
 from api.models import ErrorOut, Feature, FeatureCollection
 from foncier.errors import NotFoundError
 from foncier.layers import SCHEMAS, Col, UnitCol
@@ -113,12 +122,12 @@ class Collections(BaseModel):
 
 @dataclass(frozen=True)
 class _Source:
-    """What a collection serves: its features in WGS84 and their id column."""
+    """What a collection serves: its features in WGS84 (in memory or in a file), their key."""
 
     id: str
     title: str
     description: str
-    frame: gpd.GeoDataFrame
+    frame: gpd.GeoDataFrame | FileLayer
     id_column: str
 
 
@@ -192,10 +201,15 @@ def _collection(source: _Source, base: str) -> Collection:
     href = f"{base}/collections/{source.id}"
     extent = None
     frame = source.frame
-    valid = frame.geometry.notna() & ~frame.geometry.is_empty if len(frame) else None
-    if valid is not None and bool(valid.any()):
-        minx, miny, maxx, maxy = (float(v) for v in frame.geometry[valid].total_bounds)
-        extent = {"spatial": {"bbox": [[minx, miny, maxx, maxy]], "crs": CRS84}}
+    bounds: tuple[float, ...] | None = None
+    if isinstance(frame, FileLayer):
+        bounds = frame.bounds
+    elif len(frame):
+        valid = frame.geometry.notna() & ~frame.geometry.is_empty
+        if bool(valid.any()):
+            bounds = tuple(float(v) for v in frame.geometry[valid].total_bounds)
+    if bounds is not None:
+        extent = {"spatial": {"bbox": [list(bounds)], "crs": CRS84}}
     return Collection(
         id=source.id,
         title=source.title,
@@ -301,7 +315,7 @@ def get_items(
     base = f"{_base(request)}/collections/{source.id}"
     page["links"].append({"href": base, "rel": "collection", "type": _JSON})
     headers = {**page_headers(page), "Content-Crs": f"<{CRS84}>"}
-    return JSONResponse(page, media_type=GEOJSON, headers=headers)
+    return FastJSONResponse(page, media_type=GEOJSON, headers=headers)
 
 
 @router.get(
@@ -320,19 +334,26 @@ def get_item(
     """The feature whose id is ``feature_id`` (the layer's key: ``idu``, ``insee``…)."""
     source = _source(ctx, collection_id)
     frame = source.frame
-    match = np.flatnonzero(frame[source.id_column].astype(str).to_numpy() == feature_id)
+    if isinstance(frame, FileLayer):
+        found = frame.find(feature_id)
+        match = np.array([] if found is None else [found], dtype="int64")
+    else:
+        match = np.flatnonzero(frame[source.id_column].astype(str).to_numpy() == feature_id)
     if len(match) == 0:
         msg = (
             f"pas d'objet « {feature_id} » dans la collection « {collection_id} » "
             f"(les identifiants sont les valeurs de « {source.id_column} »)"
         )
         raise NotFoundError(msg)
-    row = frame.iloc[match[:1]]
-    row = row.set_index(row[source.id_column].astype(str).to_numpy())
-    feature = row.to_geo_dict(na="null", drop_id=False)["features"][0]
+    if isinstance(frame, FileLayer):
+        feature = orjson.loads(orjson.dumps(frame.features(match[:1], with_id=True)[0]))
+    else:
+        row = frame.iloc[match[:1]]
+        row = row.set_index(row[source.id_column].astype(str).to_numpy())
+        feature = row.to_geo_dict(na="null", drop_id=False)["features"][0]
     base = f"{_base(request)}/collections/{source.id}"
     feature["links"] = [
         {"href": str(request.url), "rel": "self", "type": GEOJSON},
         {"href": base, "rel": "collection", "type": _JSON},
     ]
-    return JSONResponse(feature, media_type=GEOJSON, headers={"Content-Crs": f"<{CRS84}>"})
+    return FastJSONResponse(feature, media_type=GEOJSON, headers={"Content-Crs": f"<{CRS84}>"})

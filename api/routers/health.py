@@ -28,5 +28,5 @@ def health(ctx: Context) -> Health:
 )
 def territory(ctx: Context) -> TerritorySummary:
     """Counts and areas of every layer, ENAF years, project totals: as ``foncier info``."""
-    summary = jsonable(ctx.territory.summary())
+    summary = jsonable(ctx.data.summary())
     return TerritorySummary(data_label=ctx.territory.data_label, **summary)

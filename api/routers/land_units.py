@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Context
-from api.geojson import BBOX_DESCRIPTION, GEOJSON, bbox_positions, feature_page, page_headers
+from api.geojson import (
+    BBOX_DESCRIPTION,
+    GEOJSON,
+    FastJSONResponse,
+    bbox_positions,
+    feature_page,
+    page_headers,
+)
 from api.models import ErrorOut, FeatureCollection
 from api.routers.layers import MAX_LIMIT
 from foncier.layers import Col, UnitCol
@@ -44,7 +51,7 @@ def list_land_units(
 ) -> JSONResponse:
     """Screened land units with every criterion (net area, slope, distances, ENAF share…)."""
     units = ctx.data.units_wgs84
-    positions = bbox_positions(units, bbox)
+    positions = np.asarray(bbox_positions(units, bbox))
     keep = np.ones(len(positions), dtype=bool)
     if min_area_ha is not None:
         keep &= units[UnitCol.NET_AREA_HA].to_numpy()[positions] >= min_area_ha
@@ -53,4 +60,4 @@ def list_land_units(
     if origin is not None:
         keep &= units[UnitCol.ORIGIN].to_numpy()[positions] == origin
     page = feature_page(units, positions[keep], limit=limit, offset=offset, url=request.url)
-    return JSONResponse(page, media_type=GEOJSON, headers=page_headers(page))
+    return FastJSONResponse(page, media_type=GEOJSON, headers=page_headers(page))

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Context
-from api.geojson import BBOX_DESCRIPTION, GEOJSON, bbox_positions, feature_page, page_headers
+from api.geojson import (
+    BBOX_DESCRIPTION,
+    GEOJSON,
+    FastJSONResponse,
+    bbox_positions,
+    feature_page,
+    page_headers,
+)
 from api.models import ErrorOut, FeatureCollection, LayerInfo, LayerList
 from foncier.errors import NotFoundError
 from foncier.layers import SCHEMAS
@@ -78,4 +85,4 @@ def get_layer(
     gdf = layers[name]
     positions = bbox_positions(gdf, bbox)
     page = feature_page(gdf, positions, limit=limit, offset=offset, url=request.url)
-    return JSONResponse(page, media_type=GEOJSON, headers=page_headers(page))
+    return FastJSONResponse(page, media_type=GEOJSON, headers=page_headers(page))
