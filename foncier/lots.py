@@ -466,7 +466,6 @@ def _grow(
             toward = (2 * land.cx[k] - fx, 2 * land.cy[k] - fy)
         need = target_m2 - lot_area
         if fit(k) == 2:
-            leaves_room = free_now - land.area[k] >= reserve_m2 - _AREA_TOL_M2
             parts = land.cut(k, need, toward)
             touches = parts is not None and (
                 not lot
@@ -478,7 +477,7 @@ def _grow(
             )
             if touches and parts is not None:
                 k, split = land.replace(k, parts)[0], True
-            elif not leaves_room:
+            else:  # taken whole, the piece would leave too little or pass ``max_m2``
                 for m in lot:
                     land.free[m] = True
                 return None
