@@ -108,7 +108,7 @@ class Collection(BaseModel):
     crs: list[str] = [CRS84]
     storageCrs: str = CRS84  # noqa: N815
     extent: dict[str, Any] | None = Field(
-        None, description="Spatial extent: WGS84 bbox (CRS84); absent for an empty collection"
+        None, description="Emprise spatiale : bbox WGS84 (CRS84) ; absente pour une collection vide"
     )
     links: list[Link]
 
