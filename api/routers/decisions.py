@@ -26,7 +26,7 @@ router = APIRouter(tags=["decisions"])
         404: {"model": ErrorOut, "description": "Unknown scenario, or project not placed in it"},
         409: {"model": ErrorOut, "description": "The scenario has not finished"},
     },
-    summary="Validate or reject a placement",
+    summary="Valider ou rejeter une implantation",
 )
 def add_decision(
     ctx: Context, scenario_id: ScenarioId, body: Annotated[DecisionIn, Body()]
@@ -69,7 +69,7 @@ def _lot_idus(placement: pd.Series) -> str | None:
     return str(idus) if isinstance(idus, str) and idus.strip() else None
 
 
-@router.get("/decisions", response_model=DecisionList, summary="The decision log")
+@router.get("/decisions", response_model=DecisionList, summary="Journal des décisions")
 def list_decisions(
     ctx: Context,
     scenario_id: Annotated[

@@ -222,7 +222,7 @@ def _collection(source: _Source, base: str) -> Collection:
     )
 
 
-@router.get("/", response_model=LandingPage, summary="Landing page (OGC API Features)")
+@router.get("/", response_model=LandingPage, summary="Page d'accueil (OGC API Features)")
 def landing_page(request: Request) -> LandingPage:
     """What the service is, with links to its API description, conformance and collections."""
     base = _base(request)
@@ -246,7 +246,7 @@ def landing_page(request: Request) -> LandingPage:
     )
 
 
-@router.get("/conformance", response_model=Conformance, summary="Conformance classes")
+@router.get("/conformance", response_model=Conformance, summary="Classes de conformité")
 def conformance() -> Conformance:
     """OGC API – Features Part 1: Core, GeoJSON, OpenAPI 3.0."""
     return Conformance(conformsTo=CONFORMANCE)
@@ -273,7 +273,7 @@ CollectionId = Annotated[str, Path(max_length=200, examples=["parcels"])]
     "/collections/{collection_id}",
     response_model=Collection,
     responses=_NOT_FOUND,
-    summary="One collection",
+    summary="Une collection",
 )
 def get_collection(ctx: Context, request: Request, collection_id: CollectionId) -> Collection:
     """A collection's title, spatial extent (WGS84) and CRS, with the link to its items."""
@@ -289,7 +289,7 @@ def get_collection(ctx: Context, request: Request, collection_id: CollectionId) 
         **_NOT_FOUND,
         422: {"model": ErrorOut, "description": "Malformed bbox or limit out of range"},
     },
-    summary="Features of a collection (GeoJSON, CRS84), bbox-filtered and paged",
+    summary="Entités d'une collection (GeoJSON, CRS84), filtrées par bbox et paginées",
 )
 def get_items(
     ctx: Context,
@@ -323,7 +323,7 @@ def get_items(
     response_model=Feature,
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}, "description": "The feature"}, **_NOT_FOUND},
-    summary="One feature by id",
+    summary="Une entité par identifiant",
 )
 def get_item(
     ctx: Context,

@@ -32,7 +32,7 @@ router = APIRouter(tags=["land units"])
         200: {"content": {"application/geo+json": {}}},
         422: {"model": ErrorOut, "description": "Malformed bbox"},
     },
-    summary="Land units (GeoJSON, WGS84), filtered and paged",
+    summary="Unités foncières (GeoJSON, WGS84), filtrées et paginées",
 )
 def list_land_units(
     ctx: Context,

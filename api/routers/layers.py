@@ -26,7 +26,7 @@ router = APIRouter(prefix="/layers", tags=["layers"])
 MAX_LIMIT = 5_000
 
 
-@router.get("", response_model=LayerList, summary="Layers served")
+@router.get("", response_model=LayerList, summary="Couches servies")
 def list_layers(ctx: Context) -> LayerList:
     """Every spatial layer of the territory, with its feature count."""
     return LayerList(
@@ -61,7 +61,7 @@ def list_layers(ctx: Context) -> LayerList:
         404: {"model": ErrorOut, "description": "Unknown layer (the known ones are listed)"},
         422: {"model": ErrorOut, "description": "Malformed or inverted bbox"},
     },
-    summary="One layer as GeoJSON (WGS84), bbox-filtered and paged",
+    summary="Une couche en GeoJSON (WGS84), filtrée par bbox et paginée",
 )
 def get_layer(
     ctx: Context,

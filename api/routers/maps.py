@@ -36,7 +36,7 @@ def _maps() -> ModuleType:
     "/maps/territory",
     response_class=HTMLResponse,
     responses={**_HTML, 404: {"model": ErrorOut, "description": "Maps not available"}},
-    summary="Map of the territory",
+    summary="Carte du territoire",
 )
 def territory_map(
     ctx: Context,
@@ -64,7 +64,7 @@ def territory_map(
         404: {"model": ErrorOut, "description": "Unknown scenario, or maps not available"},
         409: {"model": ErrorOut, "description": "The scenario has not finished"},
     },
-    summary="Map of a scenario",
+    summary="Carte d'un scénario",
 )
 def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:
     """The territory map plus the scenario's placements and the projects it left out."""

@@ -35,7 +35,7 @@ _EXAMPLES = {
         404: {"model": ErrorOut, "description": "Unknown rule set"},
         422: {"model": ErrorOut, "description": "Missing area_min_ha or a field out of range"},
     },
-    summary="Top-k land units for one project",
+    summary="Meilleures unités foncières pour un projet",
 )
 def match_query(
     ctx: Context, body: Annotated[MatchQuery, Body(openapi_examples=_EXAMPLES)]

@@ -53,7 +53,7 @@ def validated_project(ctx: Context, project_id: str, body: ProjectIn) -> dict[st
     return records(table)[0]
 
 
-@router.get("", response_model=ProjectList, summary="Every project")
+@router.get("", response_model=ProjectList, summary="Tous les projets")
 def list_projects(ctx: Context) -> ProjectList:
     """All stored projects, ordered by id (the territory's projects at first start)."""
     projects = [Project(**p) for p in ctx.store.list_projects()]
@@ -66,7 +66,7 @@ def list_projects(ctx: Context) -> ProjectList:
     status_code=status.HTTP_201_CREATED,
     dependencies=[WriteAccess],
     responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id taken"}},
-    summary="Create a project",
+    summary="Créer un projet",
 )
 def create_project(
     ctx: Context, body: Annotated[ProjectIn, Body(openapi_examples=_EXAMPLE)]
@@ -82,7 +82,7 @@ def create_project(
     "/{project_id}",
     response_model=Project,
     responses={404: {"model": ErrorOut, "description": "Unknown project"}},
-    summary="One project",
+    summary="Un projet",
 )
 def get_project(ctx: Context, project_id: ProjectId) -> Project:
     """A stored project's fields."""
@@ -98,7 +98,7 @@ def get_project(ctx: Context, project_id: ProjectId) -> Project:
         404: {"model": ErrorOut, "description": "Unknown project"},
         409: {"model": ErrorOut, "description": "project_id of the body differs from the path"},
     },
-    summary="Replace a project",
+    summary="Remplacer un projet",
 )
 def replace_project(
     ctx: Context,
@@ -129,7 +129,7 @@ def replace_project(
             "description": "Validated decisions refer to the project (`decision_ids` lists them)",
         },
     },
-    summary="Delete a project",
+    summary="Supprimer un projet",
 )
 def delete_project(ctx: Context, project_id: ProjectId) -> Response:
     """Delete a stored project, unless validated decisions refer to it.

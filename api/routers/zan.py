@@ -18,7 +18,7 @@ router = APIRouter(prefix="/zan", tags=["zan"])
     "/budgets",
     response_model=BudgetTable,
     responses={404: {"model": ErrorOut, "description": "Unknown rule set"}},
-    summary="ZAN budget table",
+    summary="Tableau des budgets ZAN",
 )
 def budgets(
     ctx: Context,

@@ -83,3 +83,18 @@ def test_every_field_description_of_the_schema_is_french(client: TestClient) -> 
     )
     assert described["ProjectIn.area_min_ha"] == "Surface minimale requise, ha (≥ 0.0001, ≤ 10000)"
     assert described["MatchQuery.k"] == "Nombre d'unités foncières renvoyées"
+
+
+def test_every_route_summary_is_french(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    summaries = {
+        f"{method.upper()} {path}": op["summary"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if "summary" in op
+    }
+    assert len(summaries) > 25
+    english = {k: v for k, v in summaries.items() if _english_words(v)}
+    assert english == {}
+    assert summaries["POST /match/query"] == "Meilleures unités foncières pour un projet"
+    assert summaries["GET /zan/budgets"] == "Tableau des budgets ZAN"
