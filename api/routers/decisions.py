@@ -73,7 +73,7 @@ def _lot_idus(placement: pd.Series) -> str | None:
 def list_decisions(
     ctx: Context,
     scenario_id: Annotated[
-        str | None, Query(max_length=100, description="Only this scenario's decisions")
+        str | None, Query(max_length=100, description="Seulement les décisions de ce scénario")
     ] = None,
 ) -> DecisionList:
     """Every decision in order, and the ENAF committed by the validated placements."""

@@ -71,7 +71,7 @@ _TITLES = {
     LAND_UNITS: "Unités foncières disponibles",
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown collection or feature"}
+    404: {"model": ErrorOut, "description": "Collection ou entité inconnue"}
 }
 
 
@@ -285,9 +285,9 @@ def get_collection(ctx: Context, request: Request, collection_id: CollectionId) 
     response_model=FeatureCollection,
     response_class=JSONResponse,
     responses={
-        200: {"content": {GEOJSON: {}}, "description": "A page of features"},
+        200: {"content": {GEOJSON: {}}, "description": "Une page d'entités"},
         **_NOT_FOUND,
-        422: {"model": ErrorOut, "description": "Malformed bbox or limit out of range"},
+        422: {"model": ErrorOut, "description": "bbox mal formée ou limit hors limites"},
     },
     summary="Entités d'une collection (GeoJSON, CRS84), filtrées par bbox et paginées",
 )
@@ -297,9 +297,9 @@ def get_items(
     collection_id: CollectionId,
     bbox: Annotated[str | None, Query(description=BBOX_DESCRIPTION)] = None,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_ITEMS, description="Page size (features per page)")
+        int, Query(ge=1, le=MAX_ITEMS, description="Taille de page (entités par page)")
     ] = DEFAULT_ITEMS,
-    offset: Annotated[int, Query(ge=0, description="Features skipped")] = 0,
+    offset: Annotated[int, Query(ge=0, description="Entités sautées")] = 0,
 ) -> JSONResponse:
     """Features intersecting ``bbox``; ``numberMatched`` counts them all, ``next`` pages on."""
     source = _source(ctx, collection_id)
@@ -322,7 +322,7 @@ def get_items(
     "/collections/{collection_id}/items/{feature_id}",
     response_model=Feature,
     response_class=JSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "The feature"}, **_NOT_FOUND},
+    responses={200: {"content": {GEOJSON: {}}, "description": "L'entité"}, **_NOT_FOUND},
     summary="Une entité par identifiant",
 )
 def get_item(

@@ -40,8 +40,10 @@ def _maps() -> ModuleType:
 )
 def territory_map(
     ctx: Context,
-    pool: Annotated[PoolLevel, Query(description="Budget pooling level shown")] = "commune",
-    rules: Annotated[str | None, Query(max_length=200, description="Rule set name")] = None,
+    pool: Annotated[
+        PoolLevel, Query(description="Niveau de groupement des budgets affiché")
+    ] = "commune",
+    rules: Annotated[str | None, Query(max_length=200, description="Nom du jeu de règles")] = None,
 ) -> HTMLResponse:
     """Communes coloured by remaining ZAN budget (net of decisions), land units, ZAE, friches."""
     maps = _maps()

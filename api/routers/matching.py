@@ -32,8 +32,8 @@ _EXAMPLES = {
     "/query",
     response_model=MatchResponse,
     responses={
-        404: {"model": ErrorOut, "description": "Unknown rule set"},
-        422: {"model": ErrorOut, "description": "Missing area_min_ha or a field out of range"},
+        404: {"model": ErrorOut, "description": "Jeu de règles inconnu"},
+        422: {"model": ErrorOut, "description": "area_min_ha manquant ou champ hors limites"},
     },
     summary="Meilleures unités foncières pour un projet",
 )

@@ -36,7 +36,7 @@ _EXAMPLE = {
 }
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **WRITE_RESPONSES,
-    422: {"model": ErrorOut, "description": "A field breaks the projects layer schema"},
+    422: {"model": ErrorOut, "description": "Un champ enfreint le schéma de la couche des projets"},
 }
 ProjectId = Annotated[str, Path(max_length=100, examples=["P-001"])]
 
@@ -65,7 +65,7 @@ def list_projects(ctx: Context) -> ProjectList:
     response_model=Project,
     status_code=status.HTTP_201_CREATED,
     dependencies=[WriteAccess],
-    responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id taken"}},
+    responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id déjà pris"}},
     summary="Créer un projet",
 )
 def create_project(
@@ -81,7 +81,7 @@ def create_project(
 @router.get(
     "/{project_id}",
     response_model=Project,
-    responses={404: {"model": ErrorOut, "description": "Unknown project"}},
+    responses={404: {"model": ErrorOut, "description": "Projet inconnu"}},
     summary="Un projet",
 )
 def get_project(ctx: Context, project_id: ProjectId) -> Project:
@@ -95,8 +95,11 @@ def get_project(ctx: Context, project_id: ProjectId) -> Project:
     dependencies=[WriteAccess],
     responses={
         **_WRITE_ERRORS,
-        404: {"model": ErrorOut, "description": "Unknown project"},
-        409: {"model": ErrorOut, "description": "project_id of the body differs from the path"},
+        404: {"model": ErrorOut, "description": "Projet inconnu"},
+        409: {
+            "model": ErrorOut,
+            "description": "Le project_id du corps diffère de celui du chemin",
+        },
     },
     summary="Remplacer un projet",
 )
@@ -123,7 +126,7 @@ def replace_project(
     dependencies=[WriteAccess],
     responses={
         **WRITE_RESPONSES,
-        404: {"model": ErrorOut, "description": "Unknown project"},
+        404: {"model": ErrorOut, "description": "Projet inconnu"},
         409: {
             "model": ErrorOut,
             "description": "Validated decisions refer to the project (`decision_ids` lists them)",

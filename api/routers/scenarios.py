@@ -33,10 +33,10 @@ logger = logging.getLogger("foncier.api")
 
 ScenarioId = Annotated[str, Path(max_length=100, examples=["S-20261127221500-a1b2c3"])]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown scenario"}
+    404: {"model": ErrorOut, "description": "Scénario inconnu"}
 }
 _NOT_READY: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorOut, "description": "The run has not finished, or failed"}
+    409: {"model": ErrorOut, "description": "Le calcul n'est pas terminé, ou a échoué"}
 }
 _EXAMPLES = {
     "jobs": {"summary": "Most jobs, budgets per commune", "value": {"name": "emplois"}},
@@ -147,8 +147,11 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
     dependencies=[WriteAccess],
     responses={
         **WRITE_RESPONSES,
-        404: {"model": ErrorOut, "description": "Unknown project or rule set"},
-        422: {"model": ErrorOut, "description": "No project to place, or invalid parameters"},
+        404: {"model": ErrorOut, "description": "Projet ou jeu de règles inconnu"},
+        422: {
+            "model": ErrorOut,
+            "description": "Aucun projet à implanter, ou paramètres invalides",
+        },
     },
     summary="Lancer un scénario (en arrière-plan)",
 )
@@ -185,8 +188,8 @@ def list_scenarios(ctx: Context) -> ScenarioList:
 )
 def compare_scenarios(
     ctx: Context,
-    a: Annotated[str, Query(max_length=100, description="First scenario id")],
-    b: Annotated[str, Query(max_length=100, description="Second scenario id")],
+    a: Annotated[str, Query(max_length=100, description="Identifiant du premier scénario")],
+    b: Annotated[str, Query(max_length=100, description="Identifiant du second scénario")],
 ) -> Comparison:
     """Jobs placed, ha of ENAF consumed, friches reused, projects moved or left out (b − a)."""
     ra, rb = finished_result(ctx, a), finished_result(ctx, b)

@@ -98,3 +98,18 @@ def test_every_route_summary_is_french(client: TestClient) -> None:
     assert english == {}
     assert summaries["POST /match/query"] == "Meilleures unités foncières pour un projet"
     assert summaries["GET /zan/budgets"] == "Tableau des budgets ZAN"
+
+
+def test_every_parameter_description_is_french(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    params = {
+        f"{method.upper()} {path} {param['name']}": param["description"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        for param in op.get("parameters", [])
+        if "description" in param
+    }
+    assert len(params) > 10
+    assert {k: v for k, v in params.items() if _english_words(v)} == {}
+    assert params["GET /layers/{name} limit"] == "Taille de page"
+    assert params["GET /land-units bbox"].startswith("minx,miny,maxx,maxy en degrés WGS84")
