@@ -22,7 +22,10 @@ __all__ = [
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="Write token: the value of FONCIER_API_TOKEN, as `Authorization: Bearer <token>`",
+    description=(
+        "Jeton d'écriture : la valeur de FONCIER_API_TOKEN, "
+        "en `Authorization: Bearer <token>`"
+    ),
 )
 
 
@@ -77,6 +80,6 @@ Context = Annotated[ServiceContext, Depends(get_context)]
 WriteAccess = Depends(require_write)
 #: OpenAPI responses of every route protected by :data:`WriteAccess`.
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "No token sent"},
-    403: {"model": ErrorOut, "description": "Wrong token, or writes not configured"},
+    401: {"model": ErrorOut, "description": "Aucun jeton envoyé"},
+    403: {"model": ErrorOut, "description": "Jeton erroné, ou écritures non configurées"},
 }

@@ -42,7 +42,7 @@ Positions: TypeAlias = "np.ndarray | range"
 GEOJSON = "application/geo+json"
 
 BBOX_DESCRIPTION = (
-    "minx,miny,maxx,maxy in WGS84 degrees (longitude, latitude), e.g. 4.0,44.0,4.2,44.2"
+    "minx,miny,maxx,maxy en degrés WGS84 (longitude, latitude), par ex. 4.0,44.0,4.2,44.2"
 )
 
 

@@ -116,11 +116,11 @@ class ErrorOut(BaseModel):
     )
     field: str | None = Field(default=None, examples=["area_min_ha"])
     errors: list[FieldError] | None = Field(
-        default=None, description="Each refused field of a request (422 of request validation)"
+        default=None, description="Chaque champ refusé de la requête (422 de validation)"
     )
     decision_ids: list[int] | None = Field(
         default=None,
-        description="Validated decisions that keep a project from being deleted (409)",
+        description="Décisions validées qui empêchent de supprimer le projet (409)",
     )
 
 
@@ -244,9 +244,9 @@ class BudgetRow(BaseModel):
     remaining_ha: float | None = Field(examples=[47.2])
     pace_ha_per_year: float | None
     projected_end_ha: float | None = Field(
-        description="consumption projected to end_year at the current pace (ha)"
+        description="Consommation projetée à end_year au rythme actuel (ha)"
     )
-    end_year: int = Field(examples=[2031], description="end of the rule set's target period")
+    end_year: int = Field(examples=[2031], description="Fin de la période cible du jeu de règles")
     status: str = Field(examples=["at risk"])
     pool_id: str = Field(examples=["30900"])
 
@@ -260,12 +260,16 @@ class BudgetTable(BaseModel):
     enaf_vintage: str | None = Field(examples=["Cerema 2009-2023"])
     computed_at: str
     target_period: list[int] = Field(examples=[[2021, 2031]])
-    legal_status: str = Field(examples=["in_force"], description="in_force or bill")
+    legal_status: str = Field(
+        examples=["in_force"], description="in_force (en vigueur) ou bill (proposition de loi)"
+    )
     legal_status_label: str = Field(
         examples=["en vigueur"],
-        description="French: 'en vigueur', or 'proposition de loi, non en vigueur' for a what-if",
+        description=(
+            "Libellé : 'en vigueur', ou 'proposition de loi, non en vigueur' pour une simulation"
+        ),
     )
-    committed_ha: float = Field(description="ENAF committed by validated placements (ha)")
+    committed_ha: float = Field(description="ENAF engagés par les implantations validées (ha)")
     status_labels: dict[str, str]
     warnings: list[str]
     rows: list[BudgetRow]
@@ -276,39 +280,45 @@ class _ProjectFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str = Field(max_length=300, description="Project name", examples=["Usine de recyclage"])
-    sector: str = Field(max_length=200, description="Sector", examples=["chimie"])
+    name: str = Field(max_length=300, description="Nom du projet", examples=["Usine de recyclage"])
+    sector: str = Field(max_length=200, description="Secteur", examples=["chimie"])
     area_min_ha: float = Field(
-        description=_rule(Col.AREA_MIN_HA, "Smallest area needed, ha"), examples=[2.5]
+        description=_rule(Col.AREA_MIN_HA, "Surface minimale requise, ha"), examples=[2.5]
     )
     area_max_ha: float = Field(
-        description=_rule(Col.AREA_MAX_HA, "Largest area wanted, ha"), examples=[3.0]
+        description=_rule(Col.AREA_MAX_HA, "Surface maximale souhaitée, ha"), examples=[3.0]
     )
-    jobs: int = Field(description=_rule(Col.JOBS, "Jobs created"), examples=[40])
+    jobs: int = Field(description=_rule(Col.JOBS, "Emplois créés"), examples=[40])
     investment_eur: float = Field(
-        default=0.0, description=_rule(Col.INVESTMENT_EUR, "Investment, €"), examples=[12e6]
+        default=0.0, description=_rule(Col.INVESTMENT_EUR, "Investissement, €"), examples=[12e6]
     )
-    needs_rail: bool = Field(default=False, description="Needs a rail-freight connection")
+    needs_rail: bool = Field(
+        default=False, description="Besoin d'un embranchement ferroviaire fret"
+    )
     max_dist_interchange_km: float | None = Field(
         default=None,
-        description=_rule(Col.MAX_DIST_INTERCHANGE_KM, "Largest distance to an interchange, km"),
+        description=_rule(Col.MAX_DIST_INTERCHANGE_KM, "Distance maximale à un échangeur, km"),
         examples=[5.0],
     )
     max_slope_pct: float | None = Field(
-        default=None, description=_rule(Col.MAX_SLOPE_PCT, "Largest mean slope, %"), examples=[6.0]
+        default=None,
+        description=_rule(Col.MAX_SLOPE_PCT, "Pente moyenne maximale, %"),
+        examples=[6.0],
     )
-    seveso: bool = Field(default=False, description="Seveso site (needs distance from housing)")
+    seveso: bool = Field(
+        default=False, description="Site Seveso (éloignement des habitations requis)"
+    )
     preferred_insee: str | None = Field(
         default=None,
         max_length=10,
-        description="INSEE code of the preferred commune (a commune of the territory)",
+        description="Code INSEE de la commune souhaitée (une commune du territoire)",
         examples=["30900"],
     )
     is_pene: bool = Field(default=False, description="Projet d'envergure nationale ou européenne")
-    france2030: bool = Field(default=False, description="Backed by France 2030")
+    france2030: bool = Field(default=False, description="Soutenu par France 2030")
     earliest_year: int | None = Field(
         default=None,
-        description=_rule(Col.EARLIEST_YEAR, "Year the land must be ready"),
+        description=_rule(Col.EARLIEST_YEAR, "Année où le foncier doit être disponible"),
         examples=[2028],
     )
 
@@ -349,8 +359,8 @@ class MatchQuery(BaseModel):
         },
     )
 
-    area_min_ha: float = Field(description=_rule(Col.AREA_MIN_HA, "Smallest area needed, ha"))
-    area_max_ha: float | None = Field(default=None, description="Largest area wanted, ha")
+    area_min_ha: float = Field(description=_rule(Col.AREA_MIN_HA, "Surface minimale requise, ha"))
+    area_max_ha: float | None = Field(default=None, description="Surface maximale souhaitée, ha")
     name: str | None = Field(default=None, max_length=300)
     sector: str | None = Field(default=None, max_length=200)
     jobs: int | None = None
@@ -361,9 +371,9 @@ class MatchQuery(BaseModel):
     preferred_insee: str | None = Field(default=None, max_length=10)
     is_pene: bool = False
     earliest_year: int | None = None
-    k: int = Field(default=5, ge=1, le=50, description="Number of land units returned")
+    k: int = Field(default=5, ge=1, le=50, description="Nombre d'unités foncières renvoyées")
     pool: PoolLevel = "commune"
-    rules: str | None = Field(default=None, max_length=200, description="ZAN rule set name")
+    rules: str | None = Field(default=None, max_length=200, description="Nom du jeu de règles ZAN")
 
 
 class MatchCandidate(BaseModel):
@@ -372,26 +382,34 @@ class MatchCandidate(BaseModel):
     rank: int
     unit_id: str = Field(examples=["U-00012"])
     insee: str
-    commune: str = Field(examples=["Alès"], description="Name of the unit's commune")
-    origin: str = Field(description="zae_plot, friche or activity_zone")
-    site_id: str = Field(description="ZAE or friche id (empty for a PLU activity zone)")
-    site: str = Field(examples=["ZAE Les Prés"], description="The site, named")
-    zone_type: str | None = Field(default=None, description="PLU zone type")
-    net_area_ha: float = Field(description="Net area of the unit (ha)")
-    slope_mean_pct: float | None = Field(default=None, description="Mean slope (%), if known")
-    dist_interchange_km: float | None = Field(default=None, description="To an interchange")
-    dist_rail_freight_km: float | None = Field(default=None, description="To a freight station")
-    dist_substation_km: float | None = Field(default=None, description="To a substation")
-    enaf_share: float | None = Field(default=None, description="ENAF share of the unit")
-    pool_id: str | None = Field(default=None, description="ZAN budget pool of the unit")
-    budget_left_before_ha: float = Field(
-        description="What the pool has left before this project (validated decisions deducted, "
-        "no scenario counted)"
+    commune: str = Field(examples=["Alès"], description="Nom de la commune de l'unité foncière")
+    origin: str = Field(
+        description="zae_plot (lot de ZAE), friche ou activity_zone (zone d'activités du PLU)"
     )
-    budget_left_after_ha: float = Field(description="What the pool would have left after it")
+    site_id: str = Field(
+        description="Identifiant de la ZAE ou de la friche (vide pour une zone d'activités du PLU)"
+    )
+    site: str = Field(examples=["ZAE Les Prés"], description="Nom du site")
+    zone_type: str | None = Field(default=None, description="Type de zone du PLU")
+    net_area_ha: float = Field(description="Surface nette de l'unité foncière (ha)")
+    slope_mean_pct: float | None = Field(default=None, description="Pente moyenne (%), si connue")
+    dist_interchange_km: float | None = Field(default=None, description="Distance à un échangeur")
+    dist_rail_freight_km: float | None = Field(default=None, description="Distance à une gare fret")
+    dist_substation_km: float | None = Field(
+        default=None, description="Distance à un poste électrique"
+    )
+    enaf_share: float | None = Field(default=None, description="Part d'ENAF de l'unité foncière")
+    pool_id: str | None = Field(
+        default=None, description="Groupement de budget ZAN de l'unité foncière"
+    )
+    budget_left_before_ha: float = Field(
+        description="Reste du groupement avant ce projet (décisions validées déduites, "
+        "aucun scénario compté)"
+    )
+    budget_left_after_ha: float = Field(description="Reste du groupement après ce projet")
     score: float = Field(examples=[0.71])
-    enaf_ha: float = Field(description="ENAF the project would consume there (ha)")
-    zan_ok: bool = Field(description="Whether that fits the pool's remaining budget")
+    enaf_ha: float = Field(description="ENAF que le projet y consommerait (ha)")
+    zan_ok: bool = Field(description="Tient dans le budget restant du groupement")
     zan_cost: str
     unverified: str
     explanation: str
@@ -418,34 +436,34 @@ class AssemblyQuery(MatchQuery):
     max_owners: int | None = Field(
         default=None,
         ge=1,
-        description="Largest number of owners of a site (distinct owners when the parcels give "
-        "them, else parcels)",
+        description="Nombre maximal de propriétaires d'un site (propriétaires distincts si les "
+        "parcelles les donnent, sinon parcelles)",
     )
-    k: int = Field(default=5, ge=1, le=50, description="Number of sites returned")
+    k: int = Field(default=5, ge=1, le=50, description="Nombre de sites renvoyés")
 
 
 class AssembledSite(BaseModel):
     """One contiguous site assembled from candidate parcels, with its figures and geometry."""
 
     site_rank: int
-    insee: str = Field(description="Commune of the site's largest piece")
+    insee: str = Field(description="Commune de la plus grande partie du site")
     commune: str
-    idus: str | None = Field(default=None, description="Its parcels, |-separated")
-    lot_area_ha: float = Field(description="Area of the site (ha)")
+    idus: str | None = Field(default=None, description="Ses parcelles, séparées par |")
+    lot_area_ha: float = Field(description="Surface du site (ha)")
     n_parcels: int
-    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
+    n_owners: float | None = Field(default=None, description="Propriétaires distincts, si connus")
     owner_kinds: str = Field(examples=["private|public"])
-    public_share: float = Field(description="Share of the site held by public bodies")
+    public_share: float = Field(description="Part du site détenue par des personnes publiques")
     enaf_share: float | None = None
-    enaf_ha: float = Field(description="ENAF the site charges to the local envelope (ha)")
+    enaf_ha: float = Field(description="ENAF imputés par le site à l'enveloppe ZAN locale (ha)")
     score: float
     slope_mean_pct: float | None = None
     dist_interchange_km: float | None = None
-    zan_ok: bool = Field(description="Whether its ENAF fits the pool's remaining budget")
+    zan_ok: bool = Field(description="Ses ENAF tiennent dans le budget restant du groupement")
     zan_cost: str
     explanation: str
-    split: bool = Field(description="Whether a parcel is cut by the site's edge")
-    geometry: dict[str, Any] = Field(description="GeoJSON polygon in WGS84")
+    split: bool = Field(description="Une parcelle est coupée par la limite du site")
+    geometry: dict[str, Any] = Field(description="Polygone GeoJSON en WGS84")
 
 
 class AssemblyResponse(BaseModel):
@@ -489,17 +507,17 @@ class ScenarioIn(BaseModel):
     name: str = Field(default="scénario", min_length=1, max_length=200)
     objective: ObjectiveIn = "jobs"
     pool: PoolLevel = "commune"
-    rules: str | None = Field(default=None, max_length=200, description="ZAN rule set name")
+    rules: str | None = Field(default=None, max_length=200, description="Nom du jeu de règles ZAN")
     weights: WeightsIn | None = None
     project_ids: list[str] | None = Field(
-        default=None, description="Projects to place (all stored projects by default)"
+        default=None, description="Projets à implanter (tous les projets enregistrés par défaut)"
     )
     time_limit_s: float | None = Field(default=None, gt=0, le=600)
     sensitivity: bool = Field(
         default=False,
         description=(
-            "Also compute the jobs one more hectare of budget gains per pool and whether each "
-            "placement is stable or fragile (a few short re-solves)"
+            "Calculer aussi les emplois gagnés par un hectare de budget de plus par groupement "
+            "et si chaque implantation est stable ou fragile (quelques résolutions courtes)"
         ),
     )
 
@@ -512,7 +530,7 @@ class ScenarioOut(BaseModel):
     status: Literal["queued", "running", "done", "failed"]
     params: dict[str, Any]
     summary: dict[str, Any] | None = Field(
-        description="Totals, audit record and French summary once done"
+        description="Totaux, trace d'audit et synthèse en français une fois terminé"
     )
     error: str | None
     created_at: str
@@ -520,8 +538,8 @@ class ScenarioOut(BaseModel):
     progress: dict[str, Any] | None = Field(
         default=None,
         description=(
-            "While running: the current step and, while HiGHS solves, its elapsed time, "
-            "incumbent, bound, gap and a French line (text_fr)"
+            "En cours : l'étape courante et, pendant la résolution HiGHS, le temps écoulé, "
+            "la meilleure solution, la borne, l'écart et une ligne en français (text_fr)"
         ),
     )
 
@@ -546,12 +564,14 @@ class Assignment(BaseModel):
     jobs: int
     score: float
     explanation: str
-    lot_area_ha: float | None = Field(default=None, description="Area of the project's lot (ha)")
-    idus: str | None = Field(default=None, description="Parcels of the lot, |-separated")
+    lot_area_ha: float | None = Field(default=None, description="Surface du lot du projet (ha)")
+    idus: str | None = Field(default=None, description="Parcelles du lot, séparées par |")
     n_parcels: int | None = None
-    n_owners: float | None = Field(default=None, description="Distinct owners, when known")
-    public_share: float | None = Field(default=None, description="Share of the lot held publicly")
-    split: bool | None = Field(default=None, description="Whether a parcel of the lot is cut")
+    n_owners: float | None = Field(default=None, description="Propriétaires distincts, si connus")
+    public_share: float | None = Field(
+        default=None, description="Part du lot détenue par des personnes publiques"
+    )
+    split: bool | None = Field(default=None, description="Une parcelle du lot est coupée")
 
 
 class AssignmentList(BaseModel):
@@ -574,8 +594,8 @@ class Unmatched(BaseModel):
     unlock_field: str | None = Field(
         default=None,
         description=(
-            "What the verified unlock changes: ';'-joined projects.csv columns, budget_ha "
-            "(ha added to unlock_pool_id) or project_id (competitors giving way)"
+            "Ce que change le déblocage vérifié : colonnes de projects.csv jointes par ';', "
+            "budget_ha (ha ajoutés à unlock_pool_id) ou project_id (concurrents qui cèdent)"
         ),
         examples=["area_min_ha;budget_ha"],
     )
@@ -583,10 +603,10 @@ class Unmatched(BaseModel):
     unlock_unit_id: str | None = None
     unlock_pool_id: str | None = None
     unlock_verified: bool = Field(
-        default=False, description="Checked by solving the scenario again with the change"
+        default=False, description="Vérifié en résolvant de nouveau le scénario avec le changement"
     )
     unlock_jobs_lost: float | None = Field(
-        default=None, description="Jobs the other projects lose, at most, with the unlock"
+        default=None, description="Emplois perdus au plus par les autres projets avec le déblocage"
     )
 
 
@@ -679,14 +699,14 @@ class Decision(BaseModel):
     insee: str
     decision: DecisionCode
     area_ha: float
-    enaf_ha: float = Field(description="ENAF committed when validated (ha)")
+    enaf_ha: float = Field(description="ENAF engagés une fois validée (ha)")
     author: str
     comment: str
     created_at: str
     idus: str | None = Field(
         None,
-        description="Parcels of the placement's lot ('|'-separated), taken off the land once "
-        "validated; absent in decisions recorded before lots",
+        description="Parcelles du lot de l'implantation (séparées par '|'), retirées du foncier "
+        "une fois validée ; absent des décisions enregistrées avant les lots",
     )
 
 

@@ -33,10 +33,10 @@ _NOT_PROJECT = {"k", "pool", "rules", "max_owners"}
     "",
     response_model=AssemblyResponse,
     responses={
-        404: {"model": ErrorOut, "description": "Unknown rule set"},
-        422: {"model": ErrorOut, "description": "Missing area_min_ha or a field out of range"},
+        404: {"model": ErrorOut, "description": "Jeu de règles inconnu"},
+        422: {"model": ErrorOut, "description": "area_min_ha manquant ou champ hors limites"},
     },
-    summary="Best contiguous sites of an area, across land units",
+    summary="Meilleurs sites d'un seul tenant d'une surface donnée, entre unités foncières",
 )
 def assemble(
     ctx: Context, body: Annotated[AssemblyQuery, Body(openapi_examples=_EXAMPLES)]

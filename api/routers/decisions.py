@@ -26,7 +26,7 @@ router = APIRouter(tags=["decisions"])
         404: {"model": ErrorOut, "description": "Unknown scenario, or project not placed in it"},
         409: {"model": ErrorOut, "description": "The scenario has not finished"},
     },
-    summary="Validate or reject a placement",
+    summary="Valider ou rejeter une implantation",
 )
 def add_decision(
     ctx: Context, scenario_id: ScenarioId, body: Annotated[DecisionIn, Body()]
@@ -69,11 +69,11 @@ def _lot_idus(placement: pd.Series) -> str | None:
     return str(idus) if isinstance(idus, str) and idus.strip() else None
 
 
-@router.get("/decisions", response_model=DecisionList, summary="The decision log")
+@router.get("/decisions", response_model=DecisionList, summary="Journal des décisions")
 def list_decisions(
     ctx: Context,
     scenario_id: Annotated[
-        str | None, Query(max_length=100, description="Only this scenario's decisions")
+        str | None, Query(max_length=100, description="Seulement les décisions de ce scénario")
     ] = None,
 ) -> DecisionList:
     """Every decision in order, and the ENAF committed by the validated placements."""

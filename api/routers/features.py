@@ -71,7 +71,7 @@ _TITLES = {
     LAND_UNITS: "Unités foncières disponibles",
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown collection or feature"}
+    404: {"model": ErrorOut, "description": "Collection ou entité inconnue"}
 }
 
 
@@ -108,7 +108,7 @@ class Collection(BaseModel):
     crs: list[str] = [CRS84]
     storageCrs: str = CRS84  # noqa: N815
     extent: dict[str, Any] | None = Field(
-        None, description="Spatial extent: WGS84 bbox (CRS84); absent for an empty collection"
+        None, description="Emprise spatiale : bbox WGS84 (CRS84) ; absente pour une collection vide"
     )
     links: list[Link]
 
@@ -222,7 +222,7 @@ def _collection(source: _Source, base: str) -> Collection:
     )
 
 
-@router.get("/", response_model=LandingPage, summary="Landing page (OGC API Features)")
+@router.get("/", response_model=LandingPage, summary="Page d'accueil (OGC API Features)")
 def landing_page(request: Request) -> LandingPage:
     """What the service is, with links to its API description, conformance and collections."""
     base = _base(request)
@@ -246,7 +246,7 @@ def landing_page(request: Request) -> LandingPage:
     )
 
 
-@router.get("/conformance", response_model=Conformance, summary="Conformance classes")
+@router.get("/conformance", response_model=Conformance, summary="Classes de conformité")
 def conformance() -> Conformance:
     """OGC API – Features Part 1: Core, GeoJSON, OpenAPI 3.0."""
     return Conformance(conformsTo=CONFORMANCE)
@@ -273,7 +273,7 @@ CollectionId = Annotated[str, Path(max_length=200, examples=["parcels"])]
     "/collections/{collection_id}",
     response_model=Collection,
     responses=_NOT_FOUND,
-    summary="One collection",
+    summary="Une collection",
 )
 def get_collection(ctx: Context, request: Request, collection_id: CollectionId) -> Collection:
     """A collection's title, spatial extent (WGS84) and CRS, with the link to its items."""
@@ -285,11 +285,11 @@ def get_collection(ctx: Context, request: Request, collection_id: CollectionId) 
     response_model=FeatureCollection,
     response_class=JSONResponse,
     responses={
-        200: {"content": {GEOJSON: {}}, "description": "A page of features"},
+        200: {"content": {GEOJSON: {}}, "description": "Une page d'entités"},
         **_NOT_FOUND,
-        422: {"model": ErrorOut, "description": "Malformed bbox or limit out of range"},
+        422: {"model": ErrorOut, "description": "bbox mal formée ou limit hors limites"},
     },
-    summary="Features of a collection (GeoJSON, CRS84), bbox-filtered and paged",
+    summary="Entités d'une collection (GeoJSON, CRS84), filtrées par bbox et paginées",
 )
 def get_items(
     ctx: Context,
@@ -297,9 +297,9 @@ def get_items(
     collection_id: CollectionId,
     bbox: Annotated[str | None, Query(description=BBOX_DESCRIPTION)] = None,
     limit: Annotated[
-        int, Query(ge=1, le=MAX_ITEMS, description="Page size (features per page)")
+        int, Query(ge=1, le=MAX_ITEMS, description="Taille de page (entités par page)")
     ] = DEFAULT_ITEMS,
-    offset: Annotated[int, Query(ge=0, description="Features skipped")] = 0,
+    offset: Annotated[int, Query(ge=0, description="Entités sautées")] = 0,
 ) -> JSONResponse:
     """Features intersecting ``bbox``; ``numberMatched`` counts them all, ``next`` pages on."""
     source = _source(ctx, collection_id)
@@ -322,8 +322,8 @@ def get_items(
     "/collections/{collection_id}/items/{feature_id}",
     response_model=Feature,
     response_class=JSONResponse,
-    responses={200: {"content": {GEOJSON: {}}, "description": "The feature"}, **_NOT_FOUND},
-    summary="One feature by id",
+    responses={200: {"content": {GEOJSON: {}}, "description": "L'entité"}, **_NOT_FOUND},
+    summary="Une entité par identifiant",
 )
 def get_item(
     ctx: Context,

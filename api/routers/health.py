@@ -12,7 +12,7 @@ from foncier import __version__
 router = APIRouter(tags=["territory"])
 
 
-@router.get("/health", response_model=Health, summary="Liveness and the territory served")
+@router.get("/health", response_model=Health, summary="État du service et territoire servi")
 def health(ctx: Context) -> Health:
     """Say the service is up, which territory it serves and how many land units it found."""
     return Health(
@@ -24,7 +24,7 @@ def health(ctx: Context) -> Health:
 
 
 @router.get(
-    "/territory", response_model=TerritorySummary, summary="Summary of the territory (foncier info)"
+    "/territory", response_model=TerritorySummary, summary="Synthèse du territoire (foncier info)"
 )
 def territory(ctx: Context) -> TerritorySummary:
     """Counts and areas of every layer, ENAF years, project totals: as ``foncier info``."""

@@ -30,20 +30,22 @@ router = APIRouter(tags=["land units"])
     response_class=JSONResponse,
     responses={
         200: {"content": {"application/geo+json": {}}},
-        422: {"model": ErrorOut, "description": "Malformed bbox"},
+        422: {"model": ErrorOut, "description": "bbox mal formée"},
     },
-    summary="Land units (GeoJSON, WGS84), filtered and paged",
+    summary="Unités foncières (GeoJSON, WGS84), filtrées et paginées",
 )
 def list_land_units(
     ctx: Context,
     request: Request,
-    min_area_ha: Annotated[float | None, Query(ge=0, description="Smallest net area, ha")] = None,
+    min_area_ha: Annotated[
+        float | None, Query(ge=0, description="Surface nette minimale, ha")
+    ] = None,
     commune: Annotated[
-        str | None, Query(max_length=10, description="INSEE code of the commune")
+        str | None, Query(max_length=10, description="Code INSEE de la commune")
     ] = None,
     origin: Annotated[
         Literal["zae_plot", "friche", "activity_zone"] | None,
-        Query(description="Where the land comes from"),
+        Query(description="Origine du foncier"),
     ] = None,
     bbox: Annotated[str | None, Query(description=BBOX_DESCRIPTION)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,

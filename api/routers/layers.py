@@ -26,7 +26,7 @@ router = APIRouter(prefix="/layers", tags=["layers"])
 MAX_LIMIT = 5_000
 
 
-@router.get("", response_model=LayerList, summary="Layers served")
+@router.get("", response_model=LayerList, summary="Couches servies")
 def list_layers(ctx: Context) -> LayerList:
     """Every spatial layer of the territory, with its feature count."""
     return LayerList(
@@ -49,27 +49,30 @@ def list_layers(ctx: Context) -> LayerList:
     responses={
         200: {
             "content": {GEOJSON: {}},
-            "description": "A page of the layer; the headers say if it is partial",
+            "description": "Une page de la couche ; les en-têtes indiquent si elle est partielle",
             "headers": {
-                "X-Total-Count": {"description": "Features matched", "schema": {"type": "integer"}},
+                "X-Total-Count": {"description": "Entités trouvées", "schema": {"type": "integer"}},
                 "Link": {
-                    "description": "next / prev pages (RFC 8288)",
+                    "description": "Pages suivante / précédente (RFC 8288)",
                     "schema": {"type": "string"},
                 },
             },
         },
-        404: {"model": ErrorOut, "description": "Unknown layer (the known ones are listed)"},
-        422: {"model": ErrorOut, "description": "Malformed or inverted bbox"},
+        404: {
+            "model": ErrorOut,
+            "description": "Couche inconnue (les couches connues sont listées)",
+        },
+        422: {"model": ErrorOut, "description": "bbox mal formée ou inversée"},
     },
-    summary="One layer as GeoJSON (WGS84), bbox-filtered and paged",
+    summary="Une couche en GeoJSON (WGS84), filtrée par bbox et paginée",
 )
 def get_layer(
     ctx: Context,
     request: Request,
-    name: Annotated[str, Path(description="Layer name", examples=["parcels"])],
+    name: Annotated[str, Path(description="Nom de la couche", examples=["parcels"])],
     bbox: Annotated[str | None, Query(description=BBOX_DESCRIPTION)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 100,
-    offset: Annotated[int, Query(ge=0, description="Features skipped")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Taille de page")] = 100,
+    offset: Annotated[int, Query(ge=0, description="Entités sautées")] = 0,
 ) -> JSONResponse:
     """Features of a layer intersecting ``bbox`` (spatial index), ``limit`` from ``offset``.
 

@@ -36,12 +36,14 @@ def _maps() -> ModuleType:
     "/maps/territory",
     response_class=HTMLResponse,
     responses={**_HTML, 404: {"model": ErrorOut, "description": "Maps not available"}},
-    summary="Map of the territory",
+    summary="Carte du territoire",
 )
 def territory_map(
     ctx: Context,
-    pool: Annotated[PoolLevel, Query(description="Budget pooling level shown")] = "commune",
-    rules: Annotated[str | None, Query(max_length=200, description="Rule set name")] = None,
+    pool: Annotated[
+        PoolLevel, Query(description="Niveau de groupement des budgets affiché")
+    ] = "commune",
+    rules: Annotated[str | None, Query(max_length=200, description="Nom du jeu de règles")] = None,
 ) -> HTMLResponse:
     """Communes coloured by remaining ZAN budget (net of decisions), land units, ZAE, friches."""
     maps = _maps()
@@ -64,7 +66,7 @@ def territory_map(
         404: {"model": ErrorOut, "description": "Unknown scenario, or maps not available"},
         409: {"model": ErrorOut, "description": "The scenario has not finished"},
     },
-    summary="Map of a scenario",
+    summary="Carte d'un scénario",
 )
 def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:
     """The territory map plus the scenario's placements and the projects it left out."""

@@ -32,10 +32,10 @@ _EXAMPLES = {
     "/query",
     response_model=MatchResponse,
     responses={
-        404: {"model": ErrorOut, "description": "Unknown rule set"},
-        422: {"model": ErrorOut, "description": "Missing area_min_ha or a field out of range"},
+        404: {"model": ErrorOut, "description": "Jeu de règles inconnu"},
+        422: {"model": ErrorOut, "description": "area_min_ha manquant ou champ hors limites"},
     },
-    summary="Top-k land units for one project",
+    summary="Meilleures unités foncières pour un projet",
 )
 def match_query(
     ctx: Context, body: Annotated[MatchQuery, Body(openapi_examples=_EXAMPLES)]

@@ -36,7 +36,7 @@ _EXAMPLE = {
 }
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **WRITE_RESPONSES,
-    422: {"model": ErrorOut, "description": "A field breaks the projects layer schema"},
+    422: {"model": ErrorOut, "description": "Un champ enfreint le schéma de la couche des projets"},
 }
 ProjectId = Annotated[str, Path(max_length=100, examples=["P-001"])]
 
@@ -53,7 +53,7 @@ def validated_project(ctx: Context, project_id: str, body: ProjectIn) -> dict[st
     return records(table)[0]
 
 
-@router.get("", response_model=ProjectList, summary="Every project")
+@router.get("", response_model=ProjectList, summary="Tous les projets")
 def list_projects(ctx: Context) -> ProjectList:
     """All stored projects, ordered by id (the territory's projects at first start)."""
     projects = [Project(**p) for p in ctx.store.list_projects()]
@@ -65,8 +65,8 @@ def list_projects(ctx: Context) -> ProjectList:
     response_model=Project,
     status_code=status.HTTP_201_CREATED,
     dependencies=[WriteAccess],
-    responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id taken"}},
-    summary="Create a project",
+    responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id déjà pris"}},
+    summary="Créer un projet",
 )
 def create_project(
     ctx: Context, body: Annotated[ProjectIn, Body(openapi_examples=_EXAMPLE)]
@@ -81,8 +81,8 @@ def create_project(
 @router.get(
     "/{project_id}",
     response_model=Project,
-    responses={404: {"model": ErrorOut, "description": "Unknown project"}},
-    summary="One project",
+    responses={404: {"model": ErrorOut, "description": "Projet inconnu"}},
+    summary="Un projet",
 )
 def get_project(ctx: Context, project_id: ProjectId) -> Project:
     """A stored project's fields."""
@@ -95,10 +95,13 @@ def get_project(ctx: Context, project_id: ProjectId) -> Project:
     dependencies=[WriteAccess],
     responses={
         **_WRITE_ERRORS,
-        404: {"model": ErrorOut, "description": "Unknown project"},
-        409: {"model": ErrorOut, "description": "project_id of the body differs from the path"},
+        404: {"model": ErrorOut, "description": "Projet inconnu"},
+        409: {
+            "model": ErrorOut,
+            "description": "Le project_id du corps diffère de celui du chemin",
+        },
     },
-    summary="Replace a project",
+    summary="Remplacer un projet",
 )
 def replace_project(
     ctx: Context,
@@ -123,13 +126,13 @@ def replace_project(
     dependencies=[WriteAccess],
     responses={
         **WRITE_RESPONSES,
-        404: {"model": ErrorOut, "description": "Unknown project"},
+        404: {"model": ErrorOut, "description": "Projet inconnu"},
         409: {
             "model": ErrorOut,
             "description": "Validated decisions refer to the project (`decision_ids` lists them)",
         },
     },
-    summary="Delete a project",
+    summary="Supprimer un projet",
 )
 def delete_project(ctx: Context, project_id: ProjectId) -> Response:
     """Delete a stored project, unless validated decisions refer to it.

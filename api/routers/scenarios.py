@@ -33,10 +33,10 @@ logger = logging.getLogger("foncier.api")
 
 ScenarioId = Annotated[str, Path(max_length=100, examples=["S-20261127221500-a1b2c3"])]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown scenario"}
+    404: {"model": ErrorOut, "description": "Scénario inconnu"}
 }
 _NOT_READY: dict[int | str, dict[str, Any]] = {
-    409: {"model": ErrorOut, "description": "The run has not finished, or failed"}
+    409: {"model": ErrorOut, "description": "Le calcul n'est pas terminé, ou a échoué"}
 }
 _EXAMPLES = {
     "jobs": {"summary": "Most jobs, budgets per commune", "value": {"name": "emplois"}},
@@ -147,10 +147,13 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
     dependencies=[WriteAccess],
     responses={
         **WRITE_RESPONSES,
-        404: {"model": ErrorOut, "description": "Unknown project or rule set"},
-        422: {"model": ErrorOut, "description": "No project to place, or invalid parameters"},
+        404: {"model": ErrorOut, "description": "Projet ou jeu de règles inconnu"},
+        422: {
+            "model": ErrorOut,
+            "description": "Aucun projet à implanter, ou paramètres invalides",
+        },
     },
-    summary="Run a scenario (in the background)",
+    summary="Lancer un scénario (en arrière-plan)",
 )
 def create_scenario(
     ctx: Context,
@@ -170,7 +173,7 @@ def create_scenario(
     return scenario_out(record)
 
 
-@router.get("", response_model=ScenarioList, summary="Every scenario")
+@router.get("", response_model=ScenarioList, summary="Tous les scénarios")
 def list_scenarios(ctx: Context) -> ScenarioList:
     """Scenario runs, oldest first, with their status and totals."""
     items = [scenario_out(r, ctx) for r in ctx.store.list_scenarios()]
@@ -181,12 +184,12 @@ def list_scenarios(ctx: Context) -> ScenarioList:
     "/compare",
     response_model=Comparison,
     responses={**_NOT_FOUND, **_NOT_READY},
-    summary="Two scenarios side by side",
+    summary="Deux scénarios comparés",
 )
 def compare_scenarios(
     ctx: Context,
-    a: Annotated[str, Query(max_length=100, description="First scenario id")],
-    b: Annotated[str, Query(max_length=100, description="Second scenario id")],
+    a: Annotated[str, Query(max_length=100, description="Identifiant du premier scénario")],
+    b: Annotated[str, Query(max_length=100, description="Identifiant du second scénario")],
 ) -> Comparison:
     """Jobs placed, ha of ENAF consumed, friches reused, projects moved or left out (b − a)."""
     ra, rb = finished_result(ctx, a), finished_result(ctx, b)
@@ -200,7 +203,7 @@ def compare_scenarios(
 
 
 @router.get(
-    "/{scenario_id}", response_model=ScenarioOut, responses=_NOT_FOUND, summary="One scenario"
+    "/{scenario_id}", response_model=ScenarioOut, responses=_NOT_FOUND, summary="Un scénario"
 )
 def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
     """Status, parameters, and once done its totals, audit record and French summary."""
@@ -211,7 +214,7 @@ def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
     "/{scenario_id}/assignments",
     response_model=AssignmentList,
     responses={**_NOT_FOUND, **_NOT_READY},
-    summary="Placements of a scenario",
+    summary="Implantations d'un scénario",
 )
 def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
     """Each placed project with its unit, area, ENAF cost, score and explanation."""
@@ -225,7 +228,7 @@ def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
     "/{scenario_id}/budget-values",
     response_model=BudgetValueList,
     responses={**_NOT_FOUND, **_NOT_READY},
-    summary="Value of one more hectare of budget per pool",
+    summary="Valeur d'un hectare de budget de plus par groupement",
 )
 def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
     """Jobs gained by one more hectare in each pool (scenario run with ``sensitivity``)."""
@@ -239,7 +242,7 @@ def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
     "/{scenario_id}/unmatched",
     response_model=UnmatchedList,
     responses={**_NOT_FOUND, **_NOT_READY},
-    summary="Projects a scenario left out",
+    summary="Projets non implantés par un scénario",
 )
 def get_unmatched(ctx: Context, scenario_id: ScenarioId) -> UnmatchedList:
     """Each project left out with its reason code, explanation and what would unlock it."""

@@ -17,15 +17,17 @@ router = APIRouter(prefix="/zan", tags=["zan"])
 @router.get(
     "/budgets",
     response_model=BudgetTable,
-    responses={404: {"model": ErrorOut, "description": "Unknown rule set"}},
-    summary="ZAN budget table",
+    responses={404: {"model": ErrorOut, "description": "Jeu de règles inconnu"}},
+    summary="Tableau des budgets ZAN",
 )
 def budgets(
     ctx: Context,
-    pool: Annotated[PoolLevel, Query(description="Budget pooling level")] = "commune",
+    pool: Annotated[PoolLevel, Query(description="Niveau de groupement des budgets")] = "commune",
     rules: Annotated[
         str | None,
-        Query(max_length=200, description="Rule set name (default: climat-resilience-2023)"),
+        Query(
+            max_length=200, description="Nom du jeu de règles (par défaut : climat-resilience-2023)"
+        ),
     ] = None,
 ) -> BudgetTable:
     """Envelope over the rule set's period, consumed, committed and remaining ENAF (ha) per pool.
