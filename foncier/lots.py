@@ -955,9 +955,17 @@ def place_with_lots(
         unknown_as=unknown_as,
     )
 
-    def lot_feasible(match: Any, forbidden: pd.DataFrame) -> tuple[Any, LotLayout, pd.DataFrame]:
-        """The solution with its lots, its lot-less placements taken out and put back."""
-        layout, bad = lay_out(match.assignments, match.assignments)
+    def lot_feasible(
+        match: Any,
+        forbidden: pd.DataFrame,
+        laid: tuple[LotLayout, pd.DataFrame] | None = None,
+    ) -> tuple[Any, LotLayout, pd.DataFrame]:
+        """The solution with its lots, its lot-less placements taken out and put back.
+
+        ``laid``: the solution's lots and failed pairs when already laid out.
+        """
+        a = match.assignments
+        layout, bad = laid if laid is not None else lay_out(a, a)
         if bad.empty:
             return match, layout, forbidden
         out, kept, taken = _take_out(match, layout, bad, remaining, unit_pool)
@@ -979,7 +987,7 @@ def place_with_lots(
         layout, bad = lay_out(a, a)
         # This solution made lot-feasible: kept if it is the best so far, so
         # a later solve (within the solver's gap) never lowers the result.
-        found = (match, layout, forbidden) if bad.empty else lot_feasible(match, forbidden)
+        found = lot_feasible(match, forbidden, (layout, bad))
         if best is None or found[0].solve.objective >= best[0].solve.objective - _OBJECTIVE_TOL:
             best = found
         seconds += time.perf_counter() - clock
