@@ -61,6 +61,7 @@ __all__ = [
     "LotLayout",
     "explain_forbidden",
     "lay_out_lots",
+    "lay_out_within_budgets",
     "lot_figures",
     "lot_parcels",
     "piece_adjacency",
@@ -945,7 +946,7 @@ def place_with_lots(
     previous: pd.DataFrame | None = None
     solves = 0
     lay_out = partial(
-        _lay_out,
+        lay_out_within_budgets,
         units=units,
         parcels=parcels,
         fields=fields,
@@ -1021,7 +1022,7 @@ def _incumbent(
         return None
 
 
-def _lay_out(
+def lay_out_within_budgets(
     a: pd.DataFrame,
     full: pd.DataFrame,
     *,
@@ -1039,6 +1040,30 @@ def _lay_out(
     Whole parcels first; lots cut to the minimum when the whole-parcel lots
     take a pool over its budget.  The budgets are checked on these lots and
     the lots ``others`` laid out elsewhere, the placements being ``full``.
+    When some placement gets no lot, the pairs to forbid are those
+    placements only (the budgets are not checked).
+
+    Parameters
+    ----------
+    a, full
+        Placements to lay out (``project_id``, ``unit_id``, ``area_ha``),
+        and all the placements (their ``enaf_ha``: the solver's charge).
+    units, parcels
+        Units (``idus``, geometry) and the parcels layer.
+    fields
+        Project fields (``area_max_ha``, ``is_pene``, ``category``) by project id.
+    remaining, unit_pool
+        Remaining ZAN budget per pool, pool of each unit.
+    charging, unknown_as
+        ENAF charging of the rule set, and how unknown land cover counts.
+    others
+        Lots laid out on other units, counted in the budgets.
+
+    Returns
+    -------
+    tuple
+        The :class:`LotLayout`, and the pairs to forbid (``project_id``,
+        ``unit_id``, French ``explanation``).
     """
     ids = a[Col.PROJECT_ID].astype(str)
     extra = {

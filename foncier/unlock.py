@@ -20,9 +20,11 @@ from the scenario's solution with the projects in the way taken off (a
 feasible solution), with a short time limit.  A hint is verified when that
 solution exists, passes the independent re-check and, when the parcels are
 known (:attr:`UnlockSetup.parcels`), the unit's placements of that solution
-can all be laid out as lots (:func:`foncier.lots.lay_out_lots`, on that one
-unit): the published result gives every placement its lot, so a hint whose
-project would get no contiguous lot there is not verified.  It says what the other
+can all be laid out as lots, and the lots of its pool keep within the
+pool's budget with their own ENAF (:func:`foncier.lots.lay_out_within_budgets`,
+on that unit and its pool's): the published result gives every placement
+its lot within budget, so a hint whose project would get no contiguous lot
+there, or a lot charging more ENAF than its pool has, is not verified.  It says what the other
 projects lose (jobs no longer placed, projects moved), at most: the
 existence of the solution does not depend on the time limit, the loss said
 may shrink with more time.
@@ -41,6 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -285,6 +288,9 @@ class _Verified:
     #: The verifying solution placed the project, but its unit's parcels give it (or the
     #: unit's other projects) no lot: what the layout says, in French; empty otherwise.
     no_lot: str = ""
+    #: The lots have room but their own ENAF takes the pool over its budget: what the
+    #: layout says, in French; empty otherwise.
+    over_budget: str = ""
 
 
 def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
@@ -324,9 +330,10 @@ def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
     if forced not in set(chosen.tolist()):
         return fail
     chosen = improve_scores(chosen, pairs, s.capacity, s.pools.of_unit, budget, coef, passes=0)
-    no_lot = _lot_failure(s, pairs.iloc[chosen], u, p_row) if s.parcels is not None else ""
-    if no_lot:
-        return _Verified(False, math.nan, [], 0, [], no_lot=no_lot)
+    if s.parcels is not None:
+        no_lot, over = _lot_failure(s, pairs.iloc[chosen], u, p_row, budget)
+        if no_lot or over:
+            return _Verified(False, math.nan, [], 0, [], no_lot=no_lot, over_budget=over)
     before = s.pairs.iloc[s.chosen].set_index(Col.PROJECT_ID)
     after = pairs.iloc[chosen].set_index(Col.PROJECT_ID)
     jobs = pairs["jobs"].to_numpy(float)
@@ -353,31 +360,56 @@ def _verify(s: UnlockSetup, cand: pd.Series) -> _Verified:
     return _Verified(True, max(loss, 0.0), lost, moved, freed)
 
 
-def _lot_failure(s: UnlockSetup, placed: pd.DataFrame, u: int, p_row: int) -> str:
-    """Why a placement of ``placed`` on unit ``u`` gets no lot (that unit only); ``""`` if all do.
+def _lot_failure(
+    s: UnlockSetup, placed: pd.DataFrame, u: int, p_row: int, budget: np.ndarray
+) -> tuple[str, str]:
+    """Why the placements ``placed`` cannot all be laid out as the published result would.
 
-    The layout's French explanation, of project ``p_row`` when it is one of those left out.
+    The lots of unit ``u`` and of the other units of its pool are laid out
+    (:func:`foncier.lots.lay_out_within_budgets`), their ENAF checked
+    against ``budget`` (per pool, the change's budget included).
+
+    Returns
+    -------
+    tuple of str
+        The layout's French explanation when a placement on ``u`` gets no
+        lot (of project ``p_row`` when it is one of those), and the one of a
+        lot taking the pool over its budget; ``""`` where all is well.
     """
-    from foncier.lots import lay_out_lots
+    from foncier.lots import lay_out_within_budgets
+    from foncier.matching import pair_key
 
-    on_u = placed[placed["u"].to_numpy(dtype=int) == u]
-    p = on_u["p"].to_numpy(dtype=int)
-    extra = {
-        c: s.projects[c].to_numpy()[p]
-        for c in (Col.AREA_MAX_HA, Col.IS_PENE, Col.CATEGORY)
-        if c in s.projects.columns and c not in on_u.columns
-    }
-    layout = lay_out_lots(
-        on_u.assign(**extra),
-        s.units.iloc[[u]],
-        s.parcels,
+    code = int(s.pools.of_unit[u])
+    on = placed["u"].to_numpy(dtype=int)
+    near = (s.pools.of_unit[on] == code) if code >= 0 else (on == u)
+    placed = placed[near | (on == u)]
+    pool_of = pd.Series(
+        np.where(s.pools.of_unit >= 0, s.pools.ids[np.maximum(s.pools.of_unit, 0)], None),
+        index=s.units[UnitCol.UNIT_ID].astype(str).to_numpy(),
+    ).dropna()
+    lay_out = partial(
+        lay_out_within_budgets,
+        units=s.units.iloc[np.unique(placed["u"].to_numpy(dtype=int))],
+        parcels=s.parcels,
+        fields=s.projects.set_index(s.projects[Col.PROJECT_ID].astype(str)),
+        remaining=pd.Series(budget, index=s.pools.ids),
+        unit_pool=pool_of,
         charging=s.charging,
         unknown_as=s.unknown_as,
     )
+    layout, bad = lay_out(placed, placed)
     failed = layout.failed
-    own = failed[failed[Col.PROJECT_ID].astype(str) == str(s.projects[Col.PROJECT_ID].iloc[p_row])]
-    said = own if len(own) else failed
-    return str(said[TableCol.EXPLANATION].iloc[0]) if len(said) else ""
+    unit_id = str(s.units[UnitCol.UNIT_ID].iloc[u])
+    here = failed[failed[UnitCol.UNIT_ID].astype(str) == unit_id]
+    if len(here):
+        own = here[here[Col.PROJECT_ID].astype(str) == str(s.projects[Col.PROJECT_ID].iloc[p_row])]
+        return str((own if len(own) else here)[TableCol.EXPLANATION].iloc[0]), ""
+    if len(failed):
+        # placements elsewhere in the pool without a lot would be taken out: the budget
+        # is checked on the others' lots
+        kept = ~np.asarray(pair_key(placed).isin(pair_key(failed)))
+        layout, bad = lay_out(placed[kept], placed)
+    return "", str(bad[TableCol.EXPLANATION].iloc[0]) if len(bad) else ""
 
 
 def _make_room(
@@ -490,6 +522,11 @@ def _hint_row(
             f"parcelles de {unit_id} ne lui donnent pas de lot d'un seul tenant) : avec {change}, "
             "il ne serait pas placé pour autant"
         )
+    elif check is not None and check.over_budget:
+        text = (
+            f"piste non vérifiée (le recalcul du scénario le place sur {unit_id}, mais "
+            f"{check.over_budget}) : avec {change}, il ne serait pas placé pour autant"
+        )
     else:
         text = (
             f"piste non vérifiée (le recalcul du scénario ne l'a pas confirmée) : avec {change}, "
@@ -506,6 +543,7 @@ def _hint_row(
         TableCol.UNLOCK_LOSS: float(check.loss) if check is not None and check.ok else np.nan,
         TableCol.HINT: text,
         "no_lot": check.no_lot if check is not None and not check.ok else "",
+        "over_budget": check.over_budget if check is not None and not check.ok else "",
         "_cand": cand,
     }
 
@@ -526,10 +564,12 @@ def unlock_hints(s: UnlockSetup, project_ids: list[str]) -> pd.DataFrame:
         Indexed by ``project_id``: :data:`UNLOCK_COLUMNS`, ``hint`` (French)
         and the cost components of the chosen change (``requirements``:
         relaxed requirement names, ``budget``: ha of budget added,
-        ``short``: ha to free on the unit) and ``no_lot``: when the change
+        ``short``: ha to free on the unit), ``no_lot``: when the change
         was not verified only because the unit's parcels give no lot in the
-        verifying solution, the layout's French explanation (else ``""``);
-        projects for which no change can work (zoning, Seveso) are absent.
+        verifying solution, the layout's French explanation (else ``""``),
+        and ``over_budget``: the same when the lots there have room but their
+        own ENAF takes the unit's pool over its budget; projects for which
+        no change can work (zoning, Seveso) are absent.
     """
     ids = s.projects[Col.PROJECT_ID].astype(str).to_numpy()
     rows = np.flatnonzero(np.isin(ids, project_ids))
@@ -589,7 +629,9 @@ def with_unlocks(unmatched: pd.DataFrame, hints: pd.DataFrame, pools: PoolInfo) 
     also taken: both are said); otherwise land taken by other projects makes
     it ``outcompeted``.  When the change would place the project but the
     unit's parcels give it no lot of one piece (the hint is then not
-    verified), the lot is what binds: ``no_lot``, on the hint's unit.
+    verified), the lot is what binds: ``no_lot``, on the hint's unit; when
+    the lot has room but charges more ENAF than the pool has, the ZAN does:
+    ``blocked_by_zan``, on the hint's unit and pool.
 
     Parameters
     ----------
@@ -672,20 +714,26 @@ def with_unlocks(unmatched: pd.DataFrame, hints: pd.DataFrame, pools: PoolInfo) 
                 f"{fr_compact(h['short'], 2)} ha, pris par "
                 + (", ".join(named) if named else "d'autres projets")
             )
-        if h["no_lot"]:
-            # the change would place it, but the unit's parcels give no lot: the lot binds
+        if h["no_lot"] or h["over_budget"]:
+            # the change would place it, but the unit's parcels give no lot, or its lot
+            # charges more ENAF than the pool has: the lot binds
             lifted = [REQUIREMENT_LABELS[r] for r in h["requirements"]]
             if h["budget"] > 0 or h["zan_short"] > _TOL:
                 lifted.append(f"le budget ZAN de {pools.label(code)}")
             if h["short"] > _TOL:
                 lifted.append("la place prise par d'autres projets")
-            out.at[i, TableCol.REASON_CODE] = "no_lot"
             out.at[i, TableCol.REQUIREMENT] = None
             out.at[i, UnitCol.UNIT_ID] = unit
+            if h["no_lot"]:
+                out.at[i, TableCol.REASON_CODE] = "no_lot"
+                head, said = "sans lot d'un seul tenant", h["no_lot"]
+            else:
+                out.at[i, TableCol.REASON_CODE] = "blocked_by_zan"
+                out.at[i, TableCol.POOL_ID] = str(pools.ids[code])
+                head, said = "bloqué par le ZAN", h["over_budget"]
             out.at[i, TableCol.EXPLANATION] = (
-                f"sans lot d'un seul tenant : même en levant ce qui bloque sur {unit} "
-                f"({', '.join(lifted)}), {h['no_lot']}"
+                f"{head} : même en levant ce qui bloque sur {unit} ({', '.join(lifted)}), {said}"
                 if lifted
-                else f"sans lot d'un seul tenant sur {unit} : {h['no_lot']}"
+                else f"{head} sur {unit} : {said}"
             )
     return out

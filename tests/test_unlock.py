@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from foncier.layers import check_table
+from foncier.lots import place_with_lots
 from foncier.matching import complete_match, match_projects
+from foncier.zan.charging import EnafCharging
 from tests.conftest import grid
 from tests.test_lots import _parcels
 from tests.test_matching import pools_of, projects_table, random_instance, units_table
@@ -152,6 +154,71 @@ def test_a_hint_is_verified_only_where_the_project_gets_a_lot(cells, verified):
     assert bool(plain["unlock_verified"])
     assert (plain["reason_code"], plain["requirement"]) == ("infeasible", "slope")
     check_table(r.unmatched, "unmatched")
+
+
+@pytest.mark.parametrize(
+    ("covers", "verified"),
+    [(("enaf", "artificialised"), False), (("artificialised", "enaf"), True)],
+)
+def test_a_hint_is_verified_only_where_the_lot_keeps_the_pool_within_budget(covers, verified):
+    # U1: two 1 ha parcels side by side, one ENAF, one artificialised (ENAF share 0.5), a
+    # slope of 8 % above P1's 5 %.  P1 (1 ha) is charged 0.5 ha by the solver, all the
+    # 0.5 ha the commune has left.  Its lot is the first parcel: when that one is ENAF the
+    # lot charges 1 ha, and the scenario solved again with the slope relaxed does not place
+    # P1 (the lots' ENAF would break the budget): the hint is not verified, and the ZAN,
+    # not the slope, is what binds.
+    squares = grid()
+    parcels = _parcels([squares[0], squares[1]], land_cover=list(covers))
+    units = gpd.GeoDataFrame(
+        units_table(
+            net_area_ha=2.0,
+            slope_mean_pct=8.0,
+            enaf_share=0.5,
+            idus="|".join(parcels["idu"]),
+            origin="activity_zone",
+            owner_kind="private",
+        ),
+        geometry=[shapely.union_all(parcels.geometry.to_numpy())],
+        crs="EPSG:2154",
+    )
+    projects = projects_table(area_min_ha=1.0, area_max_ha=1.0, max_slope_pct=5.0)
+    remaining = pd.Series({"30007": 0.5})
+    bare = match_projects(projects, units, remaining, pools_of(units), unlock=False)
+    row = complete_match(bare, parcels=parcels).unmatched.iloc[0]
+    assert (row["unlock_field"], row["unlock_value"], row["unlock_unit_id"]) == (
+        "max_slope_pct",
+        "8",
+        "U1",
+    )
+    assert bool(row["unlock_verified"]) is verified
+    # what the hint claims is what solving again with the lots gives
+    changed, budget = apply_unlock(row, projects, remaining)
+
+    def solve(forbidden, start):
+        return match_projects(
+            changed, units, budget, pools_of(units), forbidden=forbidden, start=start, unlock=False
+        )
+
+    again, _, _ = place_with_lots(
+        solve, units, parcels, budget, pools_of(units), changed, charging=EnafCharging()
+    )
+    assert again.assignments["project_id"].tolist() == (["P1"] if verified else [])
+    if verified:
+        assert row["hint"].startswith("vérifié")
+        assert (row["reason_code"], row["requirement"]) == ("infeasible", "slope")
+        return
+    assert row["hint"] == (
+        "piste non vérifiée (le recalcul du scénario le place sur U1, mais le lot de 1 ha "
+        "d'ENAF dépasserait le budget ZAN restant de son enveloppe (30007)) : avec une pente "
+        "acceptée jusqu'à 8 % (au lieu de 5 %), il ne serait pas placé pour autant"
+    )
+    assert (row["reason_code"], row["unit_id"], row["pool_id"]) == ("blocked_by_zan", "U1", "30007")
+    assert pd.isna(row["requirement"]) and np.isnan(row["unlock_jobs_lost"])
+    assert row["explanation"] == (
+        "bloqué par le ZAN : même en levant ce qui bloque sur U1 (la pente), le lot de 1 ha "
+        "d'ENAF dépasserait le budget ZAN restant de son enveloppe (30007)"
+    )
+    check_table(complete_match(bare, parcels=parcels).unmatched, "unmatched")
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
