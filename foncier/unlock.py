@@ -208,7 +208,10 @@ def _candidates(s: UnlockSetup, rows: np.ndarray) -> pd.DataFrame:
         if variant == "area":
             a = np.minimum(base_area, _floor(np.maximum(free, 0.0), 0.01)[None, :])
         short = np.maximum(a - free[None, :], 0.0)
-        enaf = _charge(s.charging, a, share, pene, friche, excluded)
+        enaf = np.broadcast_to(
+            s.charging.charge(a, share[None, :], pene[:, None], friche[None, :], excluded[:, None]),
+            a.shape,
+        )
         missing = np.where(enaf > room + _TOL, _ceil(enaf - np.maximum(room, 0.0), 0.01), 0.0)
         budget = np.zeros_like(missing) if variant == "compete" else missing
         ok = ~blocked & (a > 0) & ((code >= 0)[None, :] | (enaf <= _TOL))
@@ -247,26 +250,6 @@ def _candidates(s: UnlockSetup, rows: np.ndarray) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     # cheapest first, then the unit order: the same inputs always give the same hints
     return out.sort_values(["row", "cost", "u"], kind="stable").reset_index(drop=True)
-
-
-def _charge(
-    charging: EnafCharging,
-    area: np.ndarray,
-    share: np.ndarray,
-    pene: np.ndarray,
-    friche: np.ndarray,
-    excluded: np.ndarray,
-) -> np.ndarray:
-    """ENAF charge of projects × units (areas per pair)."""
-    n_p, n_u = area.shape
-    flat = charging.charge(
-        area.ravel(),
-        np.tile(share, n_p),
-        np.repeat(pene, n_u),
-        np.tile(friche, n_p),
-        excluded=np.repeat(excluded, n_u),
-    )
-    return np.asarray(flat, dtype=float).reshape(n_p, n_u)
 
 
 def _changed_project(s: UnlockSetup, cand: pd.Series) -> pd.DataFrame:
