@@ -134,6 +134,31 @@ def test_a_parcel_is_cut_only_where_needed() -> None:
     assert capped["lot_area_ha"].iloc[0] == pytest.approx(2.5, abs=1e-6) and capped["split"].iloc[0]
 
 
+def test_a_parcel_no_straight_cut_can_slice_is_never_taken_whole_past_the_maximum() -> None:
+    """An H-shaped 1.32 ha parcel and a 0.3 ha project (0.3 ha at most).
+
+    Taken whole it passes the maximum; a straight cut across its long axis, from either
+    end, gives the tips of both legs (two polygons): no lot, said so.  A straight strip of
+    the same area gives its 0.3 ha slice.
+    """
+    x0, y0 = 700_000, 6_300_000
+    legs = [shapely.box(x0, y0, x0 + 30, y0 + 200), shapely.box(x0 + 70, y0, x0 + 100, y0 + 200)]
+    h = shapely.union_all([*legs, shapely.box(x0 + 30, y0 + 85, x0 + 70, y0 + 115)])
+    strip = shapely.box(x0, y0, x0 + 30, y0 + 440)
+    placed = _placed({"P1": 0.3}, area_max_ha=0.3)
+    parcels = _parcels([h])
+    layout = lay_out_lots(placed, _unit(parcels), parcels)
+    assert layout.lots.empty
+    assert layout.failed[["project_id", "unit_id"]].values.tolist() == [["P1", "U1"]]
+    assert layout.failed["explanation"].iloc[0] == (
+        "aucun lot d'un seul tenant de 0,3 ha ne peut être découpé dans les parcelles encore "
+        "libres de l'unité U1 (1,32 ha libres)"
+    )
+    parcels = _parcels([strip])
+    lots = lay_out_lots(placed, _unit(parcels), parcels).lots
+    assert lots["lot_area_ha"].iloc[0] == pytest.approx(0.3, abs=1e-6) and lots["split"].iloc[0]
+
+
 def test_a_unit_without_listed_parcels_is_cut_in_straight_slices() -> None:
     """A 9 ha ZAE plot drawn by its own polygon: three slices, no parcel ids."""
     parcels = _parcels(grid())
