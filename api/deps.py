@@ -23,8 +23,7 @@ __all__ = [
 _bearer = HTTPBearer(
     auto_error=False,
     description=(
-        "Jeton d'écriture : la valeur de FONCIER_API_TOKEN, "
-        "en `Authorization: Bearer <token>`"
+        "Jeton d'écriture : la valeur de FONCIER_API_TOKEN, en `Authorization: Bearer <token>`"
     ),
 )
 

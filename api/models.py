@@ -632,7 +632,7 @@ class BudgetValue(BaseModel):
 
 
 class BudgetValueList(BaseModel):
-    """Value of one more hectare per pool (empty unless run with ``sensitivity``)."""
+    """Value of one more hectare per pool (of a scenario run with ``sensitivity``)."""
 
     scenario_id: str
     count: int

@@ -60,6 +60,7 @@ from foncier.workbook import WORKBOOK_NAME, write_workbook
 from foncier.zan.rules import LEGAL_STATUS_LABELS, POOL_LEVELS
 
 __all__ = [
+    "BUDGET_VALUES_FILE",
     "LOT_PARCELS_FILE",
     "RESULT_FILES",
     "Scenario",
@@ -75,7 +76,6 @@ RESULT_FILES = (
     "unmatched.csv",
     "zan_balance.csv",
     "contributions.csv",
-    "budget_values.csv",
     "scenario.json",
     "placements.gpkg",
     "land_units.gpkg",
@@ -83,6 +83,9 @@ RESULT_FILES = (
 #: The parcels of each lot (schema ``lot_parcels``), for the land officer; absent in
 #: results written before it.
 LOT_PARCELS_FILE = "parcelles.csv"
+#: What one more hectare of budget is worth per pool (schema ``budget_values``): written
+#: only when the scenario ran its sensitivity step, so no table without rows stands for it.
+BUDGET_VALUES_FILE = "budget_values.csv"
 #: The tables of a result written as CSV, each with its schema in ``TABLE_SCHEMAS``.
 _CHECKED_TABLES = ("assignments", "unmatched", "zan_balance", "budget_values")
 #: ``placements.gpkg`` declares its geometry type: every placement is a lot's polygon.
@@ -280,7 +283,8 @@ class ScenarioResult:
         self.unmatched.to_csv(folder / "unmatched.csv", index=False)
         self.zan_balance.to_csv(folder / "zan_balance.csv", index=False)
         self.contributions.to_csv(folder / "contributions.csv", index=False)
-        self.budget_values.to_csv(folder / "budget_values.csv", index=False)
+        if self.totals.get("sensitivity"):
+            self.budget_values.to_csv(folder / BUDGET_VALUES_FILE, index=False)
         self.lot_parcels.to_csv(folder / LOT_PARCELS_FILE, index=False)
         record = {"totals": self.totals, "audit": self.audit, "rules": self.rules.to_dict()}
         (folder / "scenario.json").write_text(
@@ -341,9 +345,14 @@ class ScenarioResult:
                     "unmatched",
                     "zan_balance",
                     "contributions",
-                    "budget_values",
                 )
             }
+            values = folder / BUDGET_VALUES_FILE
+            tables["budget_values"] = (
+                pd.read_csv(values, dtype=_csv_dtypes("budget_values"), keep_default_na=True)
+                if values.is_file()
+                else empty_layer("budget_values")
+            )
             record = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
             placements = gpd.read_file(folder / "placements.gpkg", layer="placements")
             units = gpd.read_file(folder / "land_units.gpkg", layer="land_units")

@@ -92,6 +92,8 @@ def test_result_folder_round_trip(jobs_result: ScenarioResult, tmp_path: Path):
         (*RESULT_FILES, WORKBOOK_NAME, LOT_PARCELS_FILE)
     )
     back = ScenarioResult.from_folder(folder)
+    # run without the sensitivity step: no budget_values.csv, read back as no values
+    assert back.budget_values.empty and not back.totals["sensitivity"]
     assert len(back.lot_parcels) == len(jobs_result.lot_parcels) > 0
     pd.testing.assert_frame_equal(
         back.lot_parcels.drop(columns="owner_id"),

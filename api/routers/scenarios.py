@@ -227,12 +227,29 @@ def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
 @router.get(
     "/{scenario_id}/budget-values",
     response_model=BudgetValueList,
-    responses={**_NOT_FOUND, **_NOT_READY},
+    responses={
+        404: {"model": ErrorOut, "description": "Scénario inconnu, ou calculé sans sensibilité"},
+        **_NOT_READY,
+    },
     summary="Valeur d'un hectare de budget de plus par groupement",
 )
 def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
-    """Jobs gained by one more hectare in each pool (scenario run with ``sensitivity``)."""
-    rows = records(finished_result(ctx, scenario_id).budget_values)
+    """Jobs gained by one more hectare in each pool (scenario run with ``sensitivity``).
+
+    Raises
+    ------
+    NotFoundError
+        Unknown scenario, or one run without the sensitivity step (404).
+    """
+    result = finished_result(ctx, scenario_id)
+    if not result.totals.get("sensitivity"):
+        msg = (
+            f"le scénario {scenario_id} a été calculé sans l'étape de sensibilité : la valeur "
+            "d'un hectare de budget de plus n'existe pas pour lui ; relancez-le avec "
+            "« sensitivity » : true"
+        )
+        raise NotFoundError(msg)
+    rows = records(result.budget_values)
     return BudgetValueList.model_validate(
         {"scenario_id": scenario_id, "count": len(rows), "budget_values": rows}
     )

@@ -105,6 +105,14 @@ def test_scenario_errors(shared_client: TestClient, jobs: ScenarioOut) -> None:
     assert r.status_code == 404
     r = shared_client.post("/scenarios", json={"project_ids": ["P-001", "P-999"]}, headers=AUTH)
     assert r.status_code == 404 and "P-999" in r.json()["detail"]
+    # run without the sensitivity step: no value of one more hectare, said so
+    r = shared_client.get(f"/scenarios/{jobs.scenario_id}/budget-values")
+    assert r.status_code == 404
+    assert r.json()["detail"] == (
+        f"le scénario {jobs.scenario_id} a été calculé sans l'étape de sensibilité : la valeur "
+        "d'un hectare de budget de plus n'existe pas pour lui ; relancez-le avec "
+        "« sensitivity » : true"
+    )
 
 
 def test_subset_and_weights(shared_client: TestClient) -> None:
