@@ -46,7 +46,7 @@ from foncier.feasibility import (
     unverified_labels,
 )
 from foncier.labels import OBJECTIVE_LABELS, REQUIREMENT_LABELS
-from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, UnitCol, is_activity_zone
+from foncier.layers import ORIGIN_ACTIVITY_ZONE, Col, TableCol, UnitCol, is_activity_zone
 from foncier.projects import check_top_k, project_frame, project_record
 from foncier.scoring import Weights
 from foncier.texts import CRITERIA_FR
@@ -63,6 +63,7 @@ __all__ = [
     "query_project",
     "unit_sites",
     "with_place_names",
+    "with_scenario_claims",
     "zan_cost_text",
 ]
 
@@ -816,3 +817,117 @@ def unit_sites(units: Any, territory: Any) -> pd.Series:
         libelle = hits.loc[~hits.index.duplicated(), Col.LIBELLE].astype(str).str.strip()
         label.loc[libelle.index] = "zone " + libelle + " du PLU"
     return pd.Series(label.to_numpy(), index=units[UnitCol.UNIT_ID].astype(str).to_numpy())
+
+
+#: Projects named in a query answer's scenario claim; beyond, they are counted.
+CLAIM_NAMED = 5
+
+
+def with_scenario_claims(
+    top: pd.DataFrame,
+    placements: pd.DataFrame,
+    unit_pool: pd.Series,
+    pools: PoolInfo,
+    *,
+    name: str,
+    area_ha: float,
+) -> pd.DataFrame:
+    """A query answer with what a scenario already takes of each unit and of its pool.
+
+    The answer's figures are counted before any scenario (validated
+    decisions deducted); a planner answering an investor also needs to know
+    whether the land or the budget is already claimed by the scenario the
+    working group is discussing.
+
+    Parameters
+    ----------
+    top
+        An answer of :func:`query_project` (``unit_id``, ``pool_id``,
+        ``net_area_ha``, ``budget_left_before_ha``, ``enaf_ha``).
+    placements
+        The scenario's placements not validated since (``project_id``,
+        ``unit_id``, ``area_ha``, ``enaf_ha``).
+    unit_pool
+        Pool id of each unit, indexed by ``unit_id``, at the answer's pooling
+        level (the scenario's placements are counted in those pools).
+    pools
+        The answer's pools, for their French names.
+    name
+        The scenario's name, for the French text.
+    area_ha
+        The area the project needs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``top`` with ``scenario_name``, ``scenario_projects`` (``;``-joined
+        ids of the scenario's projects on the unit, ``""`` for none),
+        ``scenario_area_ha`` (the area they take), ``room_after_scenario_ha``
+        (the unit's net area they leave), ``budget_left_after_scenario_ha``
+        (what the pool has left once the scenario's ENAF is taken; NaN
+        without a pool), ``fits_after_scenario`` (the project still has room
+        and budget there) and ``scenario_claim`` (French).
+    """
+    ids = placements[UnitCol.UNIT_ID].astype(str)
+    by_unit = placements.assign(**{UnitCol.UNIT_ID: ids}).groupby(UnitCol.UNIT_ID, sort=True)
+    on_unit = by_unit[Col.PROJECT_ID].agg(lambda p: sorted(p.astype(str)))
+    area_on = by_unit[TableCol.AREA_HA].sum()
+    pool_of = unit_pool.copy()
+    pool_of.index = pool_of.index.astype(str)
+    enaf_in = (
+        pd.Series(placements[TableCol.ENAF_HA].astype(float).to_numpy(), index=ids.to_numpy())
+        .groupby(pool_of.reindex(ids.to_numpy()).astype(object).to_numpy(), dropna=True)
+        .sum()
+    )
+    unit = top[UnitCol.UNIT_ID].astype(str)
+    pool = top["pool_id"].astype(object)
+    taken = area_on.reindex(unit).fillna(0.0).to_numpy()
+    room = top[UnitCol.NET_AREA_HA].astype(float).to_numpy() - taken
+    used = enaf_in.reindex(pool.where(pool.notna(), "")).fillna(0.0).to_numpy()
+    has_pool = pool.notna().to_numpy()
+    after = np.where(has_pool, top["budget_left_before_ha"].astype(float).to_numpy() - used, np.nan)
+    enaf = top["enaf_ha"].astype(float).to_numpy()
+    fits = (room >= area_ha - _TOL) & (~has_pool | (enaf <= np.maximum(after, 0.0) + _TOL))
+    names = [on_unit.get(u, []) for u in unit]
+    codes = pools.ids.tolist()
+    texts = []
+    for u, named, t, r, p, d, a, e, ok in zip(
+        unit, names, taken, room, pool, used, after, enaf, fits, strict=True
+    ):
+        shown = ", ".join(named[:CLAIM_NAMED])
+        if len(named) > CLAIM_NAMED:
+            more = len(named) - CLAIM_NAMED
+            shown += f" et {more} autre{'s' if more > 1 else ''}"
+        parts = [
+            f"le scénario « {name} » place {shown} sur {u} ({fr_compact(t, 2)} ha ; il en "
+            f"reste {fr_compact(max(r, 0.0), 2)} après le scénario)"
+            if named
+            else f"le scénario « {name} » ne place aucun projet sur {u}"
+        ]
+        if p is not None and p == p:
+            label = pools.label(codes.index(p), of=True) if p in codes else f"de l'enveloppe {p}"
+            parts.append(
+                f"il prend {fr_compact(d, 2)} ha d'ENAF à l'enveloppe {label}, qui a "
+                f"{fr_compact(a, 2)} ha après le scénario"
+                if d > _TOL
+                else f"il ne prend pas d'ENAF à l'enveloppe {label}"
+            )
+        if ok:
+            verdict = "ce projet y a sa place après le scénario aussi"
+        else:
+            short = []
+            if r < area_ha - _TOL:
+                short.append(f"{fr_compact(area_ha - max(r, 0.0), 2)} ha de terrain")
+            if p is not None and p == p and e > max(a, 0.0) + _TOL:
+                short.append(f"{fr_compact(e - max(a, 0.0), 2)} ha de budget ZAN")
+            verdict = "après le scénario, il manquerait à ce projet " + " et ".join(short)
+        texts.append(" ; ".join(parts) + " : " + verdict)
+    return top.assign(
+        scenario_name=name,
+        scenario_projects=[";".join(n) for n in names],
+        scenario_area_ha=taken,
+        room_after_scenario_ha=room,
+        budget_left_after_scenario_ha=after,
+        fits_after_scenario=fits,
+        scenario_claim=texts,
+    )

@@ -36,7 +36,7 @@ import pandas as pd
 import pyogrio
 
 from foncier._format import fr_compact
-from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective
+from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective, pool_info
 from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
@@ -332,7 +332,8 @@ class ScenarioResult:
         missing = [n for n in RESULT_FILES if not (folder / n).is_file()]
         if missing:
             msg = (
-                f"{folder} n'est pas un dossier de résultat de scénario : {missing} absent(s) ; "
+                f"{folder} n'est pas un dossier de résultat de scénario : "
+                f"{', '.join(missing)} absent(s) ; "
                 "écrivez-en un avec `foncier match ... -o DOSSIER` (un résultat écrit par une "
                 "version antérieure de foncier est à recalculer)"
             )
@@ -755,7 +756,13 @@ class Scenario:
             lot_parcels=lot_parcels(layout.pieces),
         )
 
-    def query(self, project: Mapping[str, Any] | pd.Series, k: int = 5) -> pd.DataFrame:
+    def query(
+        self,
+        project: Mapping[str, Any] | pd.Series,
+        k: int = 5,
+        *,
+        scenario: ScenarioResult | str | Path | None = None,
+    ) -> pd.DataFrame:
         """Top-k land units for one project under this scenario's rules, without a solve.
 
         The planner's question "where can this 4 ha project go?": feasible
@@ -772,13 +779,24 @@ class Scenario:
             ``projects`` layer).
         k
             How many units to return.
+        scenario
+            A scenario result (or its folder) of this territory: each unit
+            then also says what that scenario already takes of it and of its
+            pool's budget (:func:`foncier.explain.with_scenario_claims`; its
+            placements validated since are counted once, as decisions).
 
         Returns
         -------
         pandas.DataFrame
             See :func:`foncier.explain.query_project`, with the ``commune``
             name and the ``site`` (« ZAE … », « friche … », « zone d'activités
-            du PLU ») of each unit.
+            du PLU ») of each unit, and the scenario's claims when given.
+
+        Raises
+        ------
+        DataSourceError
+            The scenario places projects on units this territory does not
+            have (it was computed on another land supply).
 
         Examples
         --------
@@ -804,7 +822,54 @@ class Scenario:
             pool_kind=inputs.pools.kind,
             charging=inputs.charging,
         )
-        return with_place_names(top, self._territory())
+        top = with_place_names(top, self._territory())
+        if scenario is None:
+            return top
+        return self._with_claims(top, scenario, float(pd.Series(dict(project))[Col.AREA_MIN_HA]))
+
+    def _with_claims(
+        self, top: pd.DataFrame, scenario: ScenarioResult | str | Path, area_ha: float
+    ) -> pd.DataFrame:
+        """``top`` with what ``scenario`` takes of its units and pools (see :meth:`query`)."""
+        from foncier.explain import with_scenario_claims
+
+        inputs = self.inputs()
+        where = "" if isinstance(scenario, ScenarioResult) else f" ({scenario})"
+        supply = inputs.units if self.units is None else self.units  # before the decisions
+        result = (
+            scenario
+            if isinstance(scenario, ScenarioResult)
+            else ScenarioResult.from_folder(scenario)
+        )
+        a = result.assignments
+        stray = sorted(
+            set(a[UnitCol.UNIT_ID].astype(str)) - set(supply[UnitCol.UNIT_ID].astype(str))
+        )
+        if stray:
+            msg = (
+                f"le scénario « {result.audit.get('name', '')} »{where} place des projets sur "
+                f"des unités foncières que ce territoire n'a pas ({', '.join(stray[:5])}"
+                f"{' …' if len(stray) > 5 else ''}) : il a été calculé sur une autre offre "
+                "foncière ; recalculez-le sur ce territoire"
+            )
+            raise DataSourceError(msg)
+        validated = set(inputs.decisions[Col.PROJECT_ID].astype(str))
+        pending = a[~a[Col.PROJECT_ID].astype(str).isin(validated)]
+        pools = pool_info(
+            inputs.units,
+            inputs.pools.remaining,
+            inputs.pools.unit_pool,
+            pool_names=inputs.pools.names,
+            pool_kind=inputs.pools.kind,
+        )
+        return with_scenario_claims(
+            top,
+            pending,
+            inputs.pools.unit_pool,
+            pools,
+            name=str(result.audit.get("name", "")),
+            area_ha=area_ha,
+        )
 
     def _projects(self, territory: Any) -> pd.DataFrame:
         if self.projects is None:

@@ -732,3 +732,49 @@ def test_improve_scores_fills_and_moves_without_breaking_constraints():
     chosen = pairs.iloc[out].set_index("project_id")["unit_id"].to_dict()
     # P3 (most jobs) is added on the better unit; P1 cannot move there any more
     assert chosen == {"P1": "U1", "P3": "U2"}
+
+
+def test_scenario_claims_of_a_query_answer_hand_checked():
+    """Two answered units of pool 30007 (3 ha left before any scenario).
+
+    The scenario places P1 (2 ha, 1.5 ha ENAF) and P2 (1 ha, 0 ENAF) on U1 (4 ha net), and
+    P3 (1 ha, 1 ha ENAF) on U9, elsewhere in the pool: 2.5 ha of ENAF, 0.5 ha left.  The
+    asked 1.5 ha project, charged 1 ha on U1 and 0 ha on U2, fits on U2 only afterwards.
+    """
+    from foncier.assignment import pool_info
+    from foncier.explain import with_scenario_claims
+
+    units = pd.DataFrame({"unit_id": ["U1", "U2", "U9"]})
+    unit_pool = pd.Series({"U1": "30007", "U2": "30007", "U9": "30007"})
+    pools = pool_info(units, pd.Series({"30007": 3.0}), unit_pool, pool_names={"30007": "Alès"})
+    top = pd.DataFrame(
+        {
+            "unit_id": ["U1", "U2"],
+            "pool_id": ["30007", "30007"],
+            "net_area_ha": [4.0, 2.0],
+            "budget_left_before_ha": [3.0, 3.0],
+            "enaf_ha": [1.0, 0.0],
+        }
+    )
+    placements = pd.DataFrame(
+        {
+            "project_id": ["P2", "P1", "P3"],
+            "unit_id": ["U1", "U1", "U9"],
+            "area_ha": [1.0, 2.0, 1.0],
+            "enaf_ha": [0.0, 1.5, 1.0],
+        }
+    )
+    out = with_scenario_claims(top, placements, unit_pool, pools, name="S", area_ha=1.5)
+    assert out["scenario_projects"].tolist() == ["P1;P2", ""]
+    assert out["scenario_area_ha"].tolist() == [3.0, 0.0]
+    assert out["room_after_scenario_ha"].tolist() == [1.0, 2.0]
+    assert out["budget_left_after_scenario_ha"].tolist() == pytest.approx([0.5, 0.5])
+    assert out["fits_after_scenario"].tolist() == [False, True]
+    assert out["scenario_claim"].tolist() == [
+        "le scénario « S » place P1, P2 sur U1 (3 ha ; il en reste 1 après le scénario) ; il "
+        "prend 2,5 ha d'ENAF à l'enveloppe de la commune Alès, qui a 0,5 ha après le scénario : "
+        "après le scénario, il manquerait à ce projet 0,5 ha de terrain et 0,5 ha de budget ZAN",
+        "le scénario « S » ne place aucun projet sur U2 ; il prend 2,5 ha d'ENAF à l'enveloppe "
+        "de la commune Alès, qui a 0,5 ha après le scénario : ce projet y a sa place après le "
+        "scénario aussi",
+    ]

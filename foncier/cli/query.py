@@ -61,7 +61,8 @@ def _cell(value: Any, decimals: int | None) -> str:
     projet du territoire.  Les unités dont le coût ZAN tient dans le budget de
     leur niveau de mutualisation viennent d'abord ; chaque ligne dit ce qu'il
     reste avant et après le projet (décisions validées déduites, aucun scénario
-    compté).  Si rien ne convient, la raison et ce qui débloquerait sont
+    compté) ; avec --scenario, ce que ce scénario prend déjà du terrain et du
+    budget.  Si rien ne convient, la raison et ce qui débloquerait sont
     écrits.""",
 )
 @territory_argument
@@ -96,6 +97,14 @@ def _cell(value: Any, decimals: int | None) -> str:
     show_default=True,
     help="Nombre d'unités foncières proposées.",
 )
+@click.option(
+    "--scenario",
+    "scenario_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Un résultat de scénario de ce territoire (dossier écrit par foncier match) : "
+    "chaque unité dit aussi ce que ce scénario prend déjà de son terrain et du budget "
+    "de son enveloppe.",
+)
 @pool_option(default="commune")
 @rules_option
 @committed_option
@@ -106,6 +115,7 @@ def query(
     territory: Path,
     project_id: str | None,
     k: int,
+    scenario_dir: Path | None,
     pool: str,
     rules_name: str | None,
     committed: Path | None,
@@ -118,8 +128,9 @@ def query(
     Give the project's requirements (--area at least) or --project ID for a
     project of the territory.  Units whose ZAN cost fits their pool's budget
     come first; each line says what the pool has left before and after the
-    project (validated decisions deducted, no scenario counted).  When nothing
-    fits, the reason and what would unlock it are printed.
+    project (validated decisions deducted, no scenario counted); with
+    --scenario, what that scenario already takes of the land and the budget.
+    When nothing fits, the reason and what would unlock it are printed.
     """
     from foncier.errors import FoncierError
     from foncier.inputs import resolve_rules
@@ -161,13 +172,18 @@ def query(
     scenario = Scenario(
         t, rules=rules, pool=pool, committed=committed, decisions=decisions, units=units
     )
-    top = scenario.query(fields, k=k)
+    top = scenario.query(fields, k=k, scenario=scenario_dir)
     if fmt == "json":
         click.echo(top.to_json(orient="records", force_ascii=False, indent=2))
     elif fmt == "csv":
         click.echo(top.to_csv(index=False), nl=False)
     else:
         _print_table(top)
+        if scenario_dir is not None and not top.empty:
+            click.echo("")
+            click.echo(f"Ce que prend déjà le scénario « {top['scenario_name'].iloc[0]} » :")
+            for r in top.itertuples(index=False):
+                click.echo(f"  {r.rank}. {r.scenario_claim}")
     if top.empty:
         _print_why_not(scenario, fields)
 
