@@ -67,6 +67,7 @@ __all__ = [
     "ScenarioResult",
     "compare",
     "compare_projects",
+    "query_claims",
     "table_sha256",
 ]
 
@@ -831,44 +832,20 @@ class Scenario:
         self, top: pd.DataFrame, scenario: ScenarioResult | str | Path, area_ha: float
     ) -> pd.DataFrame:
         """``top`` with what ``scenario`` takes of its units and pools (see :meth:`query`)."""
-        from foncier.explain import with_scenario_claims
-
         inputs = self.inputs()
-        where = "" if isinstance(scenario, ScenarioResult) else f" ({scenario})"
-        supply = inputs.units if self.units is None else self.units  # before the decisions
+        given = isinstance(scenario, ScenarioResult)
         result = (
             scenario
             if isinstance(scenario, ScenarioResult)
             else ScenarioResult.from_folder(scenario)
         )
-        a = result.assignments
-        stray = sorted(
-            set(a[UnitCol.UNIT_ID].astype(str)) - set(supply[UnitCol.UNIT_ID].astype(str))
-        )
-        if stray:
-            msg = (
-                f"le scénario « {result.audit.get('name', '')} »{where} place des projets sur "
-                f"des unités foncières que ce territoire n'a pas ({', '.join(stray[:5])}"
-                f"{' …' if len(stray) > 5 else ''}) : il a été calculé sur une autre offre "
-                "foncière ; recalculez-le sur ce territoire"
-            )
-            raise DataSourceError(msg)
-        validated = set(inputs.decisions[Col.PROJECT_ID].astype(str))
-        pending = a[~a[Col.PROJECT_ID].astype(str).isin(validated)]
-        pools = pool_info(
-            inputs.units,
-            inputs.pools.remaining,
-            inputs.pools.unit_pool,
-            pool_names=inputs.pools.names,
-            pool_kind=inputs.pools.kind,
-        )
-        return with_scenario_claims(
+        return query_claims(
             top,
-            pending,
-            inputs.pools.unit_pool,
-            pools,
-            name=str(result.audit.get("name", "")),
+            result,
+            inputs,
+            supply=inputs.units if self.units is None else self.units,
             area_ha=area_ha,
+            where="" if given else f" ({scenario})",
         )
 
     def _projects(self, territory: Any) -> pd.DataFrame:
@@ -1150,3 +1127,71 @@ def compare(a: ScenarioResult, b: ScenarioResult) -> pd.DataFrame:
             {"indicator": label, "a": None, "b": None, "difference": int(moves.get(key, 0))}
         )
     return pd.DataFrame(rows, columns=["indicator", "a", "b", "difference"]).set_index("indicator")
+
+
+def query_claims(
+    top: pd.DataFrame,
+    result: ScenarioResult,
+    inputs: MatchingInputs,
+    *,
+    supply: pd.DataFrame,
+    area_ha: float,
+    where: str = "",
+) -> pd.DataFrame:
+    """A query answer with what the scenario ``result`` already takes of its units and pools.
+
+    Parameters
+    ----------
+    top
+        A query answer (:meth:`Scenario.query`).
+    result
+        A scenario result of the same territory.
+    inputs
+        The query's inputs (pools, validated decisions).
+    supply
+        The land units before the decisions: every unit a scenario of this
+        territory may place a project on.
+    area_ha
+        The area the project needs.
+    where
+        Where the result was read, for the error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`foncier.explain.with_scenario_claims`; the scenario's
+        placements validated since count once, as decisions.
+
+    Raises
+    ------
+    DataSourceError
+        The scenario places projects on units ``supply`` does not have.
+    """
+    from foncier.explain import with_scenario_claims
+
+    a = result.assignments
+    stray = sorted(set(a[UnitCol.UNIT_ID].astype(str)) - set(supply[UnitCol.UNIT_ID].astype(str)))
+    if stray:
+        msg = (
+            f"le scénario « {result.audit.get('name', '')} »{where} place des projets sur "
+            f"des unités foncières que ce territoire n'a pas ({', '.join(stray[:5])}"
+            f"{' …' if len(stray) > 5 else ''}) : il a été calculé sur une autre offre "
+            "foncière ; recalculez-le sur ce territoire"
+        )
+        raise DataSourceError(msg)
+    validated = set(inputs.decisions[Col.PROJECT_ID].astype(str))
+    pools = pool_info(
+        inputs.units,
+        inputs.pools.remaining,
+        inputs.pools.unit_pool,
+        pool_names=inputs.pools.names,
+        pool_kind=inputs.pools.kind,
+    )
+    return with_scenario_claims(
+        top,
+        a[~a[Col.PROJECT_ID].astype(str).isin(validated)],
+        inputs.pools.unit_pool,
+        pools,
+        name=str(result.audit.get("name", "")),
+        area_ha=area_ha,
+    )
