@@ -561,8 +561,7 @@ def one_project_pairs(
     pi, ui = np.nonzero(chunk.feasible)
     columns, crit = _pair_columns(pa, arrays, pi, ui, chunk.unknown_bits[pi, ui], weights, charging)
     if top_n is not None and len(pi):
-        key = rank(columns) if rank is not None else columns["score"]
-        keep = _top_mask(pi, None, key, top_n) | _top_mask(pi, columns["enaf_ha"], key, top_n)
+        keep = _kept(pi, columns, rank(columns) if rank is not None else None, top_n)
         columns = {name: values[keep] for name, values in columns.items()}
         crit = {name: values[keep] for name, values in crit.items()}
     return {
@@ -570,6 +569,25 @@ def one_project_pairs(
         **columns,
         **{f"c_{name}": values for name, values in crit.items()},
     }
+
+
+def _kept(
+    p: np.ndarray, columns: Mapping[str, np.ndarray], rank: np.ndarray | None, top_n: int
+) -> np.ndarray:
+    """Mask of the pairs pruning keeps: per project, the ``top_n`` best of each ranking.
+
+    The rankings are the score, the smallest ENAF cost (best ``rank`` first
+    among equals) and, when given, ``rank`` (the objective's value).  Keeping
+    the score's best beside the objective's means a project whose preferred
+    units are all of one kind (friches under ``friches_first``: they cost no
+    ENAF either) still has its best other sites when those are taken.
+    """
+    score = columns["score"]
+    key = score if rank is None else rank
+    keep = _top_mask(p, None, key, top_n) | _top_mask(p, columns["enaf_ha"], key, top_n)
+    if rank is not None:
+        keep |= _top_mask(p, None, score, top_n)
+    return keep
 
 
 def _top_mask(p: np.ndarray, first: np.ndarray | None, key: np.ndarray, top_n: int) -> np.ndarray:
@@ -837,8 +855,8 @@ def _kept_pairs(
     """
     p = columns["p"]
     if top_n is not None and len(p):
-        key = rank(pd.DataFrame(columns, copy=False)) if rank is not None else columns["score"]
-        keep = _top_mask(p, None, key, top_n) | _top_mask(p, columns["enaf_ha"], key, top_n)
+        key = rank(pd.DataFrame(columns, copy=False)) if rank is not None else None
+        keep = _kept(p, columns, key, top_n)
         columns = {name: values[keep] for name, values in columns.items()}
     crit = _criteria(pa, ua, columns["p"], columns["u"], columns["unverified_bits"], communes)
     return {**columns, **{f"c_{name}": values for name, values in crit.items()}}
@@ -881,12 +899,14 @@ def candidate_pairs(
     called on each block's pairs (``p``, ``u``, ``score``, ``area_ha``,
     ``enaf_ha``, ``jobs``, ``is_friche``, ``is_pene``, ``is_excluded``,
     ``unverified_bits``) and must rank each pair on its own values.  Pruning
-    keeps, per project, the
-    ``top_n`` best pairs by ``rank`` (the score by default; the engine ranks
-    by the objective's value) **and** the ``top_n`` pairs of smallest ENAF
-    cost (best rank first among equals), so that options which spare the ZAN
-    budget survive; a project with at most ``top_n`` feasible units keeps them
-    all.
+    keeps, per project, the ``top_n`` best pairs by ``rank`` (the score by
+    default; the engine ranks by the objective's value), the ``top_n`` pairs
+    of smallest ENAF cost (best rank first among equals), so that options
+    which spare the ZAN budget survive, **and**, when ``rank`` is given, the
+    ``top_n`` best by score, so that a project whose objective prefers one
+    kind of unit (friches under ``friches_first``) keeps its best other sites
+    for when those are taken; a project with at most ``top_n`` feasible units
+    keeps them all.
 
     Parameters
     ----------

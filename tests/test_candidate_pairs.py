@@ -209,8 +209,10 @@ def _reference(
     if top_n is not None and len(frame):
         key = objective_coefficients(frame, objective) + 1e-6 * frame["score"].to_numpy()
         # the pruning helper itself, on pairs in project then unit order
-        keep = feasibility._top_mask(p, None, key, top_n) | feasibility._top_mask(
-            p, frame["enaf_ha"].to_numpy(), key, top_n
+        keep = (
+            feasibility._top_mask(p, None, key, top_n)
+            | feasibility._top_mask(p, frame["enaf_ha"].to_numpy(), key, top_n)
+            | feasibility._top_mask(p, None, frame["score"].to_numpy(), top_n)
         )
         frame = frame[keep].reset_index(drop=True)
     frame["unverified"] = unverified_labels(frame["unverified_bits"].to_numpy())

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from foncier import assignment
 from foncier.assignment import (
     _is_feasible,
+    _StallCheck,
     greedy_assignment,
     improve_scores,
     local_search,
     solve_assignment,
 )
-from tests.test_assignment_folding import brute_force, pairs_of
+from tests.test_assignment_folding import brute_force, fold_of, pairs_of
 
 
 def placed(pairs: pd.DataFrame, chosen: np.ndarray) -> dict[int, int]:
@@ -107,3 +111,106 @@ def test_property_local_search_is_feasible_monotone_deterministic(seed, n_projec
     # the solve started from it reaches the optimum
     _, report = solve_assignment(pairs, capacity, pools, budget, value, mip_rel_gap=0.0)
     assert report.objective == pytest.approx(best, abs=1e-6)
+
+
+class _Subscription:
+    """One callback type of a fake HiGHS: what ``subscribe`` was given."""
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+    def subscribe(self, callback) -> None:
+        self.callbacks.append(callback)
+
+
+class _FakeHighs:
+    def __init__(self) -> None:
+        self.cbMipImprovingSolution = _Subscription()
+        self.cbMipInterrupt = _Subscription()
+
+
+class _Event:
+    """A HiGHS callback event: bounds in HiGHS's minimisation sign, optional solution."""
+
+    def __init__(self, value: float, bound: float, solution: np.ndarray | None = None) -> None:
+        self.data_out = SimpleNamespace(
+            mip_primal_bound=-value, mip_dual_bound=-bound, mip_solution=solution
+        )
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+
+
+def _stall_case(monkeypatch, bound: float):
+    """The chain case (optimum 9) with HiGHS stuck on projects 0 and 1 on unit 0 (4 jobs)."""
+    monkeypatch.setattr(assignment, "STALL_S", 0.0)
+    rows = [(0, 0, 1.0, 0.0, 2.0), (0, 1, 1.0, 0.0, 2.0), (1, 0, 1.0, 0.0, 2.0)]
+    rows += [(1, 2, 1.0, 0.0, 2.0), (2, 0, 2.0, 0.0, 5.0)]
+    pairs, value = pairs_of(rows)
+    capacity, pools, budget = np.array([2.0, 1.0, 1.0]), np.array([0, 0, 0]), np.array([0.0])
+    folding = fold_of(pairs, value, capacity)
+    polished: list[list[int]] = []
+
+    def polish(selection: np.ndarray) -> np.ndarray:
+        out = local_search(selection, pairs, capacity, pools, budget, value)
+        polished.append(out.tolist())
+        return out
+
+    def proven(selection: np.ndarray, at: float) -> bool:
+        return bool(value[selection].sum() >= 0.99 * at)
+
+    h = _FakeHighs()
+    stall = _StallCheck(h, np.arange(len(pairs)), folding, polish, proven, 0.0)
+    (on_solution,) = h.cbMipImprovingSolution.callbacks
+    (on_interrupt,) = h.cbMipInterrupt.callbacks
+    on_solution(_Event(4.0, bound, folding.counts(np.array([0, 2]))))
+    return stall, on_interrupt, polished
+
+
+def test_a_stalled_solve_stops_once_its_polished_incumbent_is_proven_within_the_gap(monkeypatch):
+    stall, on_interrupt, polished = _stall_case(monkeypatch, bound=9.0)
+    first = _Event(4.0, 9.0)
+    on_interrupt(first)  # bounds seen for the first time: HiGHS is progressing
+    assert not first.interrupted and polished == []
+    second = _Event(4.0, 9.0)
+    on_interrupt(second)  # the same bounds again: stalled, the incumbent is polished
+    assert polished == [[1, 3, 4]]
+    assert second.interrupted and stall.polished.tolist() == [1, 3, 4]
+
+
+def test_a_stalled_solve_goes_on_when_the_bound_does_not_prove_the_polished_incumbent(
+    monkeypatch,
+):
+    stall, on_interrupt, polished = _stall_case(monkeypatch, bound=20.0)
+    events = [_Event(4.0, 20.0) for _ in range(4)]
+    for event in events:
+        on_interrupt(event)
+    # polished once (9 jobs, 45 % of the bound): HiGHS goes on, and the same incumbent is
+    # not polished again until HiGHS finds another
+    assert polished == [[1, 3, 4]]
+    assert not any(e.interrupted for e in events) and stall.polished is None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n_projects=st.integers(2, 6), n_units=st.integers(1, 4))
+def test_property_a_solve_stopped_at_a_stall_is_within_the_gap_of_the_optimum(
+    seed, n_projects, n_units
+):
+    pairs, value, capacity, pools, budget = random_instance(seed, n_projects, n_units)
+    if pairs.empty:
+        return
+    best = brute_force(
+        pairs, value, capacity, np.where(pools < 0, 2, pools), np.append(budget, 0.0)
+    )
+    gap = 0.2
+    with pytest.MonkeyPatch.context() as mp:
+        # every interrupt after a solution polishes it: the solve stops once it is proven
+        mp.setattr(assignment, "STALL_S", 0.0)
+        chosen, report = solve_assignment(pairs, capacity, pools, budget, value, mip_rel_gap=gap)
+    assert _is_feasible(chosen, pairs, capacity, pools, budget)
+    assert report.objective == pytest.approx(value[chosen].sum())
+    assert (1 - gap) * best - 1e-6 <= report.objective <= best + 1e-6
+    # the bound reported is a bound: never below the optimum, even when HiGHS was cut short
+    assert report.dual_bound >= best - 1e-6
+    assert report.gap <= gap + 1e-9

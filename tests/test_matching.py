@@ -215,6 +215,34 @@ def test_pruning_keeps_best_and_most_sparing_and_all_of_few_options():
     assert len(few) == 2
 
 
+def test_pruning_under_friches_first_keeps_the_best_sites_that_are_not_friches():
+    # four ENAF-free friches, steep, far from the interchange and not compact, and four
+    # ordinary units half ENAF, better on every criterion (scores 0.49 against 0.57-0.59)
+    friche = [True] * 4 + [False] * 4
+    units = units_table(
+        8,
+        is_friche=friche,
+        origin=["friche" if f else "activity_zone" for f in friche],
+        enaf_share=[0.0] * 4 + [0.5] * 4,
+        dist_interchange_km=[20.0, 21.0, 22.0, 23.0, 0.0, 1.0, 2.0, 3.0],
+        compactness=[0.2] * 4 + [0.9] * 4,
+        slope_mean_pct=[9.0] * 4 + [1.0] * 4,
+    )
+    every, _ = candidate_pairs(projects_table(), units, top_n=None)
+    assert every["score"].to_numpy()[:4].max() < every["score"].to_numpy()[4:].min()
+
+    def rank(f: pd.DataFrame) -> np.ndarray:
+        return objective_coefficients(f, "friches_first") + 1e-6 * f["score"].to_numpy()
+
+    # friches_first's value and the smallest ENAF both rank the friches first: alone they
+    # would keep two friches only; the score's ranking keeps the two best ordinary units,
+    # for when the friches are taken
+    pairs, _ = candidate_pairs(projects_table(), units, top_n=2, rank=rank)
+    kept = pairs.set_index("unit_id")["is_friche"]
+    assert sorted(kept.index[~kept]) == ["U5", "U6"]
+    assert kept.sum() == 2
+
+
 def test_missing_unit_column_raises():
     with pytest.raises(LayerSchemaError, match="net_area_ha"):
         candidate_pairs(projects_table(), units_table().drop(columns="net_area_ha"))
