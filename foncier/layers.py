@@ -364,7 +364,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
             ),
             "polygon",
-            "commune boundaries with their EPCI and SCoT",
+            "limites des communes, avec leur EPCI et leur SCoT",
         ),
         LayerSchema(
             "parcels",
@@ -386,7 +386,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.OWNER_ID, "str", required=False, nullable=True),
             ),
             "polygon",
-            "cadastral parcels (Etalab cadastre)",
+            "parcelles cadastrales (cadastre Etalab)",
         ),
         LayerSchema(
             "plu_zones",
@@ -407,7 +407,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 ),
             ),
             "polygon",
-            "PLU / carte communale zoning (GPU zone_urba)",
+            "zonage des PLU et cartes communales (GPU zone_urba)",
         ),
         LayerSchema(
             "zae",
@@ -434,7 +434,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.PRICE_EUR_M2, "float", required=False, nullable=True, minimum=0),
             ),
             "polygon",
-            "plots of the ZAE (CNIG TERRAIN-ECO)",
+            "lots des ZAE (CNIG TERRAIN-ECO)",
         ),
         LayerSchema(
             "friches",
@@ -457,7 +457,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 ),
             ),
             "any",
-            "brownfields (Cartofriches, CNIG Friches)",
+            "friches (Cartofriches, CNIG Friches)",
         ),
         LayerSchema(
             "constraints",
@@ -469,7 +469,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str", required=False, nullable=True),
             ),
             "polygon",
-            "regulatory and environmental constraints (PPRI, Natura 2000, ZNIEFF...)",
+            "contraintes réglementaires et environnementales (PPRI, Natura 2000, ZNIEFF…)",
         ),
         LayerSchema(
             "infrastructure",
@@ -480,7 +480,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str", required=False, nullable=True),
             ),
             "any",
-            "transport and energy infrastructure",
+            "infrastructures de transport et d'énergie",
         ),
         LayerSchema(
             "enaf_consumption",
@@ -497,7 +497,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.UNKNOWN_M2, "float", minimum=0),
             ),
             None,
-            "ENAF consumed per commune and year in m² (Cerema); year Y is 1 Jan Y → 1 Jan Y+1",
+            "ENAF consommés par commune et par année, en m² (Cerema) ; l'année A va du "
+            "1er janvier A au 1er janvier A+1",
         ),
         LayerSchema(
             "planning_docs",
@@ -514,8 +515,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.DELEGATED_COMMUNES, "int", required=False, minimum=0, default=0),
             ),
             None,
-            "planning documents of each commune and the dates of their procedure (ISO dates), "
-            "its request to pool the garantie communale, its communes déléguées",
+            "documents d'urbanisme de chaque commune et dates de leur procédure (dates ISO), "
+            "sa demande de mutualiser la garantie communale, ses communes déléguées",
         ),
         LayerSchema(
             "projects",
@@ -567,7 +568,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 ),
             ),
             None,
-            "industrial projects looking for land (the demand)",
+            "projets industriels en recherche de foncier (la demande)",
             checks=(
                 (Col.AREA_MIN_HA, "area_min_ha supérieure à area_max_ha", _area_min_above_max),
             ),

@@ -315,7 +315,10 @@ def test_interrupted_runs_fail_on_restart(make_client: Callable[..., TestClient]
     first.__exit__(None, None, None)
     second = make_client()
     again = second.get(f"/scenarios/{record.scenario_id}").json()
-    assert again["status"] == "failed" and "interrupted" in again["error"]
+    assert again["status"] == "failed"
+    assert again["error"] == (
+        "interrompu : le service s'est arrêté pendant le calcul ; relancez le scénario"
+    )
 
 
 # -- maps ---------------------------------------------------------------------------
