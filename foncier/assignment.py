@@ -33,6 +33,7 @@ import pandas as pd
 
 from foncier.choices import OBJECTIVES, Objective
 from foncier.errors import FoncierError
+from foncier.labels import HIGHS_ERROR_LABELS, solver_message
 from foncier.layers import UnitCol
 
 if TYPE_CHECKING:
@@ -224,9 +225,11 @@ class SolveReport:
     ----------
     status
         ``optimal``, ``time_limit`` (best solution found when time ran out),
-        ``no_candidates`` (nothing to solve), ``infeasible`` or ``error``.
-    message
-        The solver's message.
+        ``no_candidates`` (nothing to solve), ``infeasible``, ``unbounded``
+        or ``error``: the code programs read.
+    detail
+        French detail of the status (why the fixed pairs have no solution,
+        which HiGHS error), ``""`` for none.
     objective
         Value of the solution found (``Σ coefficients``).
     dual_bound
@@ -240,10 +243,13 @@ class SolveReport:
     n_columns
         Integer variables of the model once identical projects are folded
         (see :class:`Folding`); ``n_pairs`` without folding.
+    greedy_kept
+        The greedy baseline did better than the solver's solution and was
+        kept instead (see :func:`foncier.matching.match_projects`).
     """
 
     status: str
-    message: str
+    detail: str
     objective: float
     dual_bound: float
     gap: float
@@ -251,10 +257,16 @@ class SolveReport:
     n_pairs: int
     n_rows: int
     n_columns: int = 0
+    greedy_kept: bool = False
+
+    @property
+    def message(self) -> str:
+        """What people read of the solve, in French (:func:`foncier.labels.solver_message`)."""
+        return solver_message(self.status, detail=self.detail, greedy_kept=self.greedy_kept)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON."""
-        return asdict(self)
+        """Plain dict for JSON, with the French ``message``."""
+        return {**asdict(self), "message": self.message}
 
 
 @contextmanager
@@ -685,13 +697,18 @@ def solve_assignment(
     keep[fixed] = True
     worth = np.flatnonzero(keep)
     if not len(worth):
-        report = SolveReport(
-            "no_candidates", "no candidate pair worth placing", 0.0, 0.0, 0.0, 0.0, 0, 0
-        )
+        report = SolveReport("no_candidates", "", 0.0, 0.0, 0.0, 0.0, 0, 0)
         return np.zeros(0, dtype=int), report
     if len(fixed) and not _is_feasible(fixed, pairs, cap, pools, budget):
         report = SolveReport(
-            "infeasible", "the fixed pairs break a constraint", 0.0, np.nan, np.nan, 0.0, 0, 0
+            "infeasible",
+            "les couples imposés enfreignent une contrainte",
+            0.0,
+            np.nan,
+            np.nan,
+            0.0,
+            0,
+            0,
         )
         return np.zeros(0, dtype=int), report
     incumbent = _start(start, fixed, pairs, cap, pools, budget, coefficients)
@@ -757,7 +774,7 @@ def solve_assignment(
     gap = max(0.0, (bound - objective) / abs(bound)) if bound else 0.0
     report = SolveReport(
         status,
-        h.modelStatusToString(model_status),
+        HIGHS_ERROR_LABELS.get(model_status.name, model_status.name) if status == "error" else "",
         objective,
         bound,
         gap,

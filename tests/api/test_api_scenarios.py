@@ -54,6 +54,17 @@ def test_scenario_runs_and_stores_result(shared_client: TestClient, jobs: Scenar
     assert jobs.summary["audit"]["objective"] == "jobs"
     assert jobs.summary["audit"]["rules"] == "climat-resilience-2023"
     assert "Projets placés" in jobs.summary["summary_fr"]
+    # the solver status: a code for programs, a French text for people
+    audit = jobs.summary["audit"]
+    assert audit["solver_status"] in {"optimal", "time_limit"}
+    assert (
+        audit["solver_message"]
+        == {
+            "optimal": "optimal (à l'écart toléré près)",
+            "time_limit": "arrêté à la limite de temps (meilleure solution trouvée)",
+        }[audit["solver_status"]]
+    )
+    assert f"Solveur : {audit['solver_message']}, écart " in jobs.summary["summary_fr"]
     listed = ScenarioList.model_validate(shared_client.get("/scenarios").json())
     assert jobs.scenario_id in [s.scenario_id for s in listed.scenarios]
 
