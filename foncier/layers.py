@@ -1561,7 +1561,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(UnitCol.ENAF_SHARE, nullable=True),
             ),
             "polygon",
-            "land units with their criteria (foncier.supply.land_units)",
+            "unités foncières avec leurs critères (foncier.supply.land_units)",
         ),
         LayerSchema(
             "candidate_pairs",
@@ -1579,7 +1579,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _b(Col.IS_PENE),
             ),
             None,
-            "feasible (project, unit) pairs with score and ENAF charge",
+            "couples (projet, unité) faisables, avec leur score et leur imputation d'ENAF",
         ),
         LayerSchema(
             "assignments",
@@ -1600,8 +1600,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.EXPLANATION),
             ),
             None,
-            "one row per placed project (with the sensitivity step, also its stability: "
-            "stable / fragile / untested, and alternative_unit_id)",
+            "une ligne par projet implanté (avec l'étape de sensibilité, aussi sa stabilité : "
+            "stable / fragile / untested, et alternative_unit_id)",
         ),
         LayerSchema(
             "lots",
@@ -1614,21 +1614,21 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _b(_T.SPLIT),
             ),
             "polygon",
-            "the lot of each placed project: its parcels inside its unit (foncier.lots)",
+            "le lot de chaque projet implanté : ses parcelles dans son unité (foncier.lots)",
         ),
         LayerSchema(
             "lot_parcels",
             (Col.PROJECT_ID, Col.IDU),
             (_s(Col.PROJECT_ID), _s(UnitCol.UNIT_ID), *_PARCEL_LIST_COLUMNS),
             None,
-            "the parcels of each lot, with the area taken and the owner (foncier.lots)",
+            "les parcelles de chaque lot, avec la surface prise et le propriétaire (foncier.lots)",
         ),
         LayerSchema(
             "site_parcels",
             (_T.SITE_RANK, Col.IDU),
             (Column(_T.SITE_RANK, "int", minimum=1), *_PARCEL_LIST_COLUMNS),
             None,
-            "the parcels of each assembled site, with the area taken and the owner "
+            "les parcelles de chaque site assemblé, avec la surface prise et le propriétaire "
             "(foncier.land_assembly)",
         ),
         LayerSchema(
@@ -1642,7 +1642,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(_T.SCORE),
             ),
             "polygon",
-            "contiguous sites assembled from candidate parcels (foncier.land_assembly)",
+            "sites d'un seul tenant assemblés à partir de parcelles candidates "
+            "(foncier.land_assembly)",
         ),
         LayerSchema(
             "unmatched",
@@ -1668,7 +1669,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(_T.UNLOCK_LOSS, nullable=True),
             ),
             None,
-            "one row per project left out, with its reason and its verified unlock",
+            "une ligne par projet non implanté, avec sa raison et son déblocage vérifié",
         ),
         LayerSchema(
             "budget_values",
@@ -1682,7 +1683,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.METHOD, allowed=("re-solve", "no_candidate")),
             ),
             None,
-            "value of one more hectare of ZAN budget per pool (foncier.sensitivity)",
+            "valeur d'un hectare de budget ZAN de plus par groupement (foncier.sensitivity)",
         ),
         LayerSchema(
             "budgets",
@@ -1707,8 +1708,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.STATUS),
             ),
             None,
-            "ZAN budget per pool (foncier.zan.budget_table); the projection is at "
-            "end_year, the end of the rule set's target period",
+            "budget ZAN par groupement (foncier.zan.budget_table) ; la projection est à "
+            "end_year, la fin de la période cible du jeu de règles",
         ),
         LayerSchema(
             "zan_balance",
@@ -1721,7 +1722,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _b(_T.OVER_BUDGET),
             ),
             None,
-            "ZAN balance per pool after a scenario",
+            "bilan ZAN par groupement après un scénario",
         ),
         LayerSchema(
             "decisions",
@@ -1736,7 +1737,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(UnitCol.IDUS, required=False, nullable=True),
             ),
             None,
-            "placements validated by the working group (one per project)",
+            "implantations validées par le groupe de travail (une par projet)",
         ),
     )
 }
@@ -1766,7 +1767,7 @@ TABLE_SCHEMAS["zan_diagnosis"] = LayerSchema(
         _f(DiagnosisCol.M2_PER_NEW_JOB, nullable=True),
     ),
     None,
-    "ENAF consumption by destination and efficiency ratios per commune",
+    "consommation d'ENAF par destination et ratios d'efficacité par commune",
 )
 
 _KIND_CHECKS: dict[str, Callable[[pd.Series], bool]] = {

@@ -335,3 +335,14 @@ def test_a_model_without_a_french_description_is_refused() -> None:
 
     assert Subquery.model_json_schema()["description"] == "Une sous-requête"
     assert MatchQuery.model_json_schema()["description"] != "Une sous-requête"
+
+
+def test_layer_and_collection_texts_qgis_users_read_are_french(client: TestClient) -> None:
+    collections = client.get("/collections").json()["collections"]
+    texts = {c["id"]: f"{c['title']} — {c['description']}" for c in collections}
+    assert {"parcels", "land_units"} <= set(texts)
+    assert {k: v for k, v in texts.items() if _english_words(v)} == {}
+    assert texts["parcels"] == "Parcelles cadastrales — parcelles cadastrales (cadastre Etalab)"
+    layers = {x["name"]: x["description"] for x in client.get("/layers").json()["layers"]}
+    assert layers["friches"] == "friches (Cartofriches, CNIG Friches)"
+    assert {k: v for k, v in layers.items() if _english_words(v)} == {}
