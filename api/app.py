@@ -37,7 +37,7 @@ from api.security import SecurityHeaders
 from api.settings import Settings
 from foncier import __version__
 
-__all__ = ["OPENAPI_TAGS", "BodySizeLimit", "SecurityHeaders", "app", "create_app"]
+__all__ = ["BodySizeLimit", "SecurityHeaders", "app", "create_app"]
 
 _DESCRIPTION = """
 Foncier pour les projets industriels sous la loi ZAN, pour les aménageurs et le groupe de travail.
@@ -52,7 +52,7 @@ La lecture est ouverte. Les écritures (projets, scénarios, décisions) demande
 """
 
 #: French description of each tag of the routes, in the order /docs lists them.
-OPENAPI_TAGS: list[dict[str, Any]] = [
+_OPENAPI_TAGS: list[dict[str, Any]] = [
     {"name": "territory", "description": "État du service et synthèse du territoire servi"},
     {
         "name": "layers",
@@ -255,7 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=_DESCRIPTION,
         lifespan=lifespan,
         license_info={"name": "MIT"},
-        openapi_tags=OPENAPI_TAGS,
+        openapi_tags=_OPENAPI_TAGS,
     )
     app.state.settings = settings
     add_exception_handlers(app)

@@ -22,11 +22,11 @@ from typing import Any
 from api.errors import ConflictError, ReferencedProjectError
 from foncier.errors import NotFoundError
 
-__all__ = ["DB_NAME", "INTERRUPTED_FR", "DecisionRecord", "ScenarioRecord", "StateStore"]
+__all__ = ["DB_NAME", "DecisionRecord", "ScenarioRecord", "StateStore"]
 
 DB_NAME = "foncier-state.sqlite"
 #: Error of a run a stopped service left queued or running (marked at the next start).
-INTERRUPTED_FR = "interrompu : le service s'est arrêté pendant le calcul ; relancez le scénario"
+_INTERRUPTED = "interrompu : le service s'est arrêté pendant le calcul ; relancez le scénario"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -332,7 +332,7 @@ class StateStore:
             cur = conn.execute(
                 "UPDATE scenarios SET status = 'failed', finished_at = ?, error = ? "
                 "WHERE status IN ('queued', 'running')",
-                (_now(), INTERRUPTED_FR),
+                (_now(), _INTERRUPTED),
             )
             return cur.rowcount
 

@@ -358,3 +358,20 @@ def test_maps_unavailable_is_404(
     )
     r = shared_client.get("/maps/territory")
     assert r.status_code == 404 and "foncier.maps" in r.json()["detail"]
+
+
+def test_an_unexpected_failure_of_a_run_is_told_in_french(
+    shared_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from foncier.scenarios import Scenario
+
+    def broken(self: Scenario, **kwargs: object) -> None:
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(Scenario, "run", broken)
+    run = _run(shared_client, name="en panne")
+    assert run.status == "failed"
+    assert run.error == (
+        "erreur interne du service (RuntimeError : disque plein) ; le journal du service en "
+        f"donne le détail sous l'identifiant {run.scenario_id}"
+    )
