@@ -40,15 +40,61 @@ from foncier import __version__
 __all__ = ["BodySizeLimit", "SecurityHeaders", "app", "create_app"]
 
 _DESCRIPTION = """
-Land for industrial projects under the French ZAN law, for planners and the working group.
+Foncier pour les projets industriels sous la loi ZAN, pour les aménageurs et le groupe de travail.
 
-Read the territory's layers (GeoJSON, WGS84), its ZAN budgets and land units; manage the
-projects; query the best land for one project; run, read and compare scenarios; record the
-working group's decisions (validated placements then count as committed ENAF).
+Lisez les couches du territoire (GeoJSON, WGS84), ses budgets ZAN et ses unités foncières ; gérez
+les projets ; cherchez le meilleur foncier pour un projet ; lancez, lisez et comparez des
+scénarios ; enregistrez les décisions du groupe de travail (les implantations validées comptent
+alors dans les ENAF engagés).
 
-Reading is open. Writes (projects, scenarios, decisions) need
+La lecture est ouverte. Les écritures (projets, scénarios, décisions) demandent
 `Authorization: Bearer <FONCIER_API_TOKEN>`.
 """
+
+#: French description of each tag of the routes, in the order /docs lists them.
+_OPENAPI_TAGS: list[dict[str, Any]] = [
+    {"name": "territory", "description": "État du service et synthèse du territoire servi"},
+    {
+        "name": "layers",
+        "description": "Couches du territoire en GeoJSON (WGS84), filtrées par bbox et paginées",
+    },
+    {
+        "name": "zan",
+        "description": "Budgets ZAN par commune ou groupement, nets des implantations validées",
+    },
+    {"name": "land units", "description": "Unités foncières retenues, avec leurs critères"},
+    {
+        "name": "projects",
+        "description": "Projets industriels enregistrés : lire, créer, remplacer, supprimer",
+    },
+    {
+        "name": "matching",
+        "description": "Meilleures unités foncières ou meilleurs sites assemblés pour un projet, "
+        "sans lancer de scénario",
+    },
+    {
+        "name": "scenarios",
+        "description": "Scénarios calculés en arrière-plan : implantations, projets non "
+        "implantés, valeur du budget, comparaison",
+    },
+    {
+        "name": "decisions",
+        "description": "Décisions du groupe de travail sur les implantations (un journal où "
+        "l'on ne fait qu'ajouter)",
+    },
+    {"name": "maps", "description": "Cartes Leaflet du territoire et des scénarios"},
+    {
+        "name": "OGC API Features",
+        "description": "OGC API – Features pour QGIS, GDAL et ArcGIS : couches du territoire, "
+        "unités foncières et implantations des scénarios",
+    },
+]
+
+#: French wording of the response descriptions FastAPI writes by default.
+_FASTAPI_RESPONSE_TEXTS = {
+    "Successful Response": "Succès",
+    "Validation Error": "Requête refusée (champ invalide)",
+}
 
 
 class BodySizeLimit:
@@ -136,7 +182,8 @@ def _error_responses(schema: dict[str, Any]) -> dict[str, Any]:
     Every operation gets its 422 (request validation, when it takes
     parameters or a body), 413 (body size, when it takes a body) and 500;
     every 4xx and 5xx response, FastAPI's default 422 included, points to
-    ``ErrorOut``.
+    ``ErrorOut``.  FastAPI's default English response descriptions
+    ("Successful Response", "Validation Error") become French.
     """
     ref = {"$ref": "#/components/schemas/ErrorOut"}
     error_content = {"application/json": {"schema": ref}}
@@ -150,6 +197,8 @@ def _error_responses(schema: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("413", {"description": "Corps plus grand que la limite"})
             responses.setdefault("500", {"description": "Erreur interne du service"})
             for code, response in responses.items():
+                text = response.get("description")
+                response["description"] = _FASTAPI_RESPONSE_TEXTS.get(text, text)
                 if code[:1] in "45":
                     response["content"] = error_content
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -206,6 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=_DESCRIPTION,
         lifespan=lifespan,
         license_info={"name": "MIT"},
+        openapi_tags=_OPENAPI_TAGS,
     )
     app.state.settings = settings
     add_exception_handlers(app)
@@ -244,6 +294,7 @@ def get_openapi_schema(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
         license_info=app.license_info,
+        tags=app.openapi_tags,
     )
 
 

@@ -9,9 +9,11 @@ the same rules.  Field descriptions are taken from the layer schema.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from foncier.assignment import Objective
 from foncier.labels import DECISION_LABELS, OBJECTIVE_LABELS, code_of
@@ -32,6 +34,7 @@ __all__ = [
     "Feature",
     "FieldError",
     "FeatureCollection",
+    "FrenchModel",
     "Health",
     "LayerInfo",
     "LayerList",
@@ -93,16 +96,59 @@ DecisionCodeIn = Annotated[
 ]
 
 
-class FieldError(BaseModel):
+class FrenchModel(BaseModel):
+    """A model whose OpenAPI description is the French ``description_fr``.
+
+    The schema /docs shows takes ``description_fr``, not the docstring: the
+    English docstring documents the code, the French text is what users read.
+    Every subclass states its own ``description_fr``; one without it is
+    refused when it is defined.
+
+    Raises
+    ------
+    TypeError
+        A subclass defined without its own non-empty ``description_fr``.
+    """
+
+    #: The French description of the model's schema (OpenAPI ``description``).
+    description_fr: ClassVar[str]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a subclass without its own French description."""
+        super().__pydantic_init_subclass__(**kwargs)
+        text = cls.__dict__.get("description_fr")
+        if not isinstance(text, str) or not text.strip():
+            msg = f"{cls.__name__} needs its own description_fr (its French OpenAPI description)"
+            raise TypeError(msg)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The model's JSON schema, described by ``description_fr``."""
+        json_schema = handler(core_schema)
+        handler.resolve_ref_schema(json_schema)["description"] = cls.description_fr
+        return json_schema
+
+
+class FieldError(FrenchModel):
     """One refused field of a request: where it is, its name, and why (in French)."""
+
+    description_fr = "Un champ refusé d'une requête : où il est, son nom et pourquoi"
 
     loc: list[str] = Field(examples=[["body", "area_min_ha"]])
     field: str | None = Field(default=None, examples=["area_min_ha"])
     message: str = Field(examples=["doit être un nombre fini (ni Infinity ni NaN)"])
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(FrenchModel):
     """The body of every 4xx and 5xx: error class, message, what to do, and the field named."""
+
+    description_fr = (
+        "Le corps de chaque réponse 4xx et 5xx : classe d'erreur, message, que faire, et le "
+        "champ en cause"
+    )
 
     error: str = Field(examples=["LayerSchemaError"])
     detail: str = Field(
@@ -124,8 +170,10 @@ class ErrorOut(BaseModel):
     )
 
 
-class Health(BaseModel):
+class Health(FrenchModel):
     """Liveness and what is served."""
+
+    description_fr = "Le service répond, et ce qu'il sert"
 
     status: Literal["ok"] = "ok"
     version: str = Field(examples=["0.1.0"])
@@ -134,15 +182,19 @@ class Health(BaseModel):
     land_units: int = Field(examples=[149])
 
 
-class LayerCount(BaseModel):
+class LayerCount(FrenchModel):
     """Count (and area of polygon layers) of one layer."""
+
+    description_fr = "Nombre d'entités d'une couche (et surface, pour une couche de polygones)"
 
     features: int
     area_ha: float | None = None
 
 
-class ProjectsTotals(BaseModel):
+class ProjectsTotals(FrenchModel):
     """Totals of the territory's projects."""
+
+    description_fr = "Totaux des projets du territoire"
 
     count: int
     jobs: int
@@ -151,8 +203,10 @@ class ProjectsTotals(BaseModel):
     area_max_ha: float
 
 
-class TerritorySummary(BaseModel):
+class TerritorySummary(FrenchModel):
     """The figures of ``foncier info``."""
+
+    description_fr = "Les chiffres de `foncier info`"
 
     name: str = Field(examples=["Agglomération de Valbrune (échantillon synthétique)"])
     synthetic: bool
@@ -165,8 +219,10 @@ class TerritorySummary(BaseModel):
     projects: ProjectsTotals
 
 
-class LayerInfo(BaseModel):
+class LayerInfo(FrenchModel):
     """One layer served under ``/layers/{name}``."""
+
+    description_fr = "Une couche servie sous `/layers/{name}`"
 
     name: str = Field(examples=["parcels"])
     description: str
@@ -174,30 +230,38 @@ class LayerInfo(BaseModel):
     href: str
 
 
-class LayerList(BaseModel):
+class LayerList(FrenchModel):
     """The layers served."""
+
+    description_fr = "Les couches servies"
 
     layers: list[LayerInfo]
 
 
-class Link(BaseModel):
+class Link(FrenchModel):
     """A link of a paged listing (OGC API Features style)."""
+
+    description_fr = "Un lien d'une liste paginée (à la manière d'OGC API Features)"
 
     href: str
     rel: str = Field(examples=["next"])
     type: str = "application/geo+json"
 
 
-class Feature(BaseModel):
+class Feature(FrenchModel):
     """A GeoJSON feature (RFC 7946, WGS84)."""
+
+    description_fr = "Une entité GeoJSON (RFC 7946, WGS84)"
 
     type: Literal["Feature"] = "Feature"
     geometry: dict[str, Any] | None
     properties: dict[str, Any]
 
 
-class FeatureCollection(BaseModel):
+class FeatureCollection(FrenchModel):
     """A page of a layer as a GeoJSON FeatureCollection in WGS84 (RFC 7946)."""
+
+    description_fr = "Une page d'une couche : FeatureCollection GeoJSON en WGS84 (RFC 7946)"
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -226,8 +290,12 @@ class FeatureCollection(BaseModel):
     links: list[Link]
 
 
-class BudgetRow(BaseModel):
+class BudgetRow(FrenchModel):
     """ZAN budget of one commune or pool (ha); NaN figures are ``null``."""
+
+    description_fr = (
+        "Budget ZAN d'une commune ou d'un groupement (ha) ; une valeur inconnue est `null`"
+    )
 
     insee: str = Field(examples=["30900"])
     name: str = Field(examples=["Valbrune"])
@@ -251,8 +319,10 @@ class BudgetRow(BaseModel):
     pool_id: str = Field(examples=["30900"])
 
 
-class BudgetTable(BaseModel):
+class BudgetTable(FrenchModel):
     """The ZAN table under a named rule set, net of validated placements."""
+
+    description_fr = "Le tableau ZAN sous un jeu de règles nommé, net des implantations validées"
 
     pool: PoolLevel
     rules: str = Field(examples=["climat-resilience-2023"])
@@ -275,8 +345,10 @@ class BudgetTable(BaseModel):
     rows: list[BudgetRow]
 
 
-class _ProjectFields(BaseModel):
+class _ProjectFields(FrenchModel):
     """Fields of the ``projects`` layer (see ``foncier/layers.py``)."""
+
+    description_fr = "Champs de la couche des projets"
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -326,6 +398,8 @@ class _ProjectFields(BaseModel):
 class ProjectIn(_ProjectFields):
     """A project to create or replace; ``project_id`` is generated when omitted."""
 
+    description_fr = "Un projet à créer ou à remplacer ; `project_id` est généré s'il est omis"
+
     project_id: str | None = Field(
         default=None, max_length=100, pattern=r"^[\w.\-]+$", examples=["P-200"]
     )
@@ -334,20 +408,26 @@ class ProjectIn(_ProjectFields):
 class Project(_ProjectFields):
     """A stored project."""
 
+    description_fr = "Un projet enregistré"
+
     model_config = ConfigDict(extra="ignore")
 
     project_id: str = Field(examples=["P-001"])
 
 
-class ProjectList(BaseModel):
+class ProjectList(FrenchModel):
     """Every stored project."""
+
+    description_fr = "Tous les projets enregistrés"
 
     count: int
     projects: list[Project]
 
 
-class MatchQuery(BaseModel):
+class MatchQuery(FrenchModel):
     """One project's requirements; only ``area_min_ha`` is required."""
+
+    description_fr = "Les exigences d'un projet ; seule `area_min_ha` est requise"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -376,8 +456,10 @@ class MatchQuery(BaseModel):
     rules: str | None = Field(default=None, max_length=200, description="Nom du jeu de règles ZAN")
 
 
-class MatchCandidate(BaseModel):
+class MatchCandidate(FrenchModel):
     """One feasible land unit for the queried project."""
+
+    description_fr = "Une unité foncière faisable pour le projet demandé"
 
     rank: int
     unit_id: str = Field(examples=["U-00012"])
@@ -415,8 +497,13 @@ class MatchCandidate(BaseModel):
     explanation: str
 
 
-class MatchResponse(BaseModel):
+class MatchResponse(FrenchModel):
     """Top-k units for one project, best first (units fitting the ZAN budget first)."""
+
+    description_fr = (
+        "Les meilleures unités pour un projet, la meilleure d'abord (celles qui tiennent dans "
+        "le budget ZAN en premier)"
+    )
 
     requirements: str = Field(examples=["surface ≥ 2,5 ha ; pente ≤ 6 %"])
     pool: PoolLevel
@@ -426,6 +513,11 @@ class MatchResponse(BaseModel):
 
 class AssemblyQuery(MatchQuery):
     """A site of ``area_min_ha`` to assemble across land units, with the project's requirements."""
+
+    description_fr = (
+        "Un site d'au moins `area_min_ha` à assembler entre unités foncières, avec les "
+        "exigences du projet"
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -442,8 +534,13 @@ class AssemblyQuery(MatchQuery):
     k: int = Field(default=5, ge=1, le=50, description="Nombre de sites renvoyés")
 
 
-class AssembledSite(BaseModel):
+class AssembledSite(FrenchModel):
     """One contiguous site assembled from candidate parcels, with its figures and geometry."""
+
+    description_fr = (
+        "Un site d'un seul tenant assemblé à partir de parcelles candidates, avec ses chiffres "
+        "et sa géométrie"
+    )
 
     site_rank: int
     insee: str = Field(description="Commune de la plus grande partie du site")
@@ -466,8 +563,12 @@ class AssembledSite(BaseModel):
     geometry: dict[str, Any] = Field(description="Polygone GeoJSON en WGS84")
 
 
-class AssemblyResponse(BaseModel):
+class AssemblyResponse(FrenchModel):
     """The best sites of the asked area, fewest owners first."""
+
+    description_fr = (
+        "Les meilleurs sites de la surface demandée, les moins de propriétaires d'abord"
+    )
 
     requirements: str
     pool: PoolLevel
@@ -475,8 +576,10 @@ class AssemblyResponse(BaseModel):
     sites: list[AssembledSite]
 
 
-class WeightsIn(BaseModel):
+class WeightsIn(FrenchModel):
     """Score weights of a scenario (see :class:`foncier.scoring.Weights`)."""
+
+    description_fr = "Poids du score d'un scénario"
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -493,8 +596,10 @@ class WeightsIn(BaseModel):
     unverified_penalty: float = Field(default=0.05, ge=0)
 
 
-class ScenarioIn(BaseModel):
+class ScenarioIn(FrenchModel):
     """A scenario to run over the stored projects."""
+
+    description_fr = "Un scénario à calculer sur les projets enregistrés"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -522,8 +627,10 @@ class ScenarioIn(BaseModel):
     )
 
 
-class ScenarioOut(BaseModel):
+class ScenarioOut(FrenchModel):
     """A scenario run: parameters, status, and its totals once done."""
+
+    description_fr = "Un scénario : paramètres, statut et, une fois terminé, ses totaux"
 
     scenario_id: str = Field(examples=["S-20261127221500-a1b2c3"])
     name: str
@@ -544,15 +651,19 @@ class ScenarioOut(BaseModel):
     )
 
 
-class ScenarioList(BaseModel):
+class ScenarioList(FrenchModel):
     """Every scenario run, oldest first."""
+
+    description_fr = "Tous les scénarios, du plus ancien au plus récent"
 
     count: int
     scenarios: list[ScenarioOut]
 
 
-class Assignment(BaseModel):
+class Assignment(FrenchModel):
     """A placed project ("why here" in ``explanation``)."""
+
+    description_fr = "Un projet implanté (« pourquoi ici » dans `explanation`)"
 
     model_config = ConfigDict(extra="allow")
 
@@ -574,16 +685,20 @@ class Assignment(BaseModel):
     split: bool | None = Field(default=None, description="Une parcelle du lot est coupée")
 
 
-class AssignmentList(BaseModel):
+class AssignmentList(FrenchModel):
     """Placements of a scenario."""
+
+    description_fr = "Les implantations d'un scénario"
 
     scenario_id: str
     count: int
     assignments: list[Assignment]
 
 
-class Unmatched(BaseModel):
+class Unmatched(FrenchModel):
     """A project left out, with the reason ("why not")."""
+
+    description_fr = "Un projet non implanté, avec la raison (« pourquoi pas »)"
 
     model_config = ConfigDict(extra="allow")
 
@@ -610,16 +725,23 @@ class Unmatched(BaseModel):
     )
 
 
-class UnmatchedList(BaseModel):
+class UnmatchedList(FrenchModel):
     """Projects a scenario left out."""
+
+    description_fr = "Les projets qu'un scénario n'a pas implantés"
 
     scenario_id: str
     count: int
     unmatched: list[Unmatched]
 
 
-class BudgetValue(BaseModel):
+class BudgetValue(FrenchModel):
     """What one more hectare of ZAN budget in a pool gains (by re-solving)."""
+
+    description_fr = (
+        "Ce que rapporte un hectare de budget ZAN de plus dans un groupement (par nouvelle "
+        "résolution)"
+    )
 
     model_config = ConfigDict(extra="allow")
 
@@ -631,16 +753,22 @@ class BudgetValue(BaseModel):
     method: Literal["re-solve", "no_candidate"]
 
 
-class BudgetValueList(BaseModel):
+class BudgetValueList(FrenchModel):
     """Value of one more hectare per pool (of a scenario run with ``sensitivity``)."""
+
+    description_fr = (
+        "Valeur d'un hectare de plus par groupement (scénario calculé avec `sensitivity`)"
+    )
 
     scenario_id: str
     count: int
     budget_values: list[BudgetValue]
 
 
-class ComparisonRow(BaseModel):
+class ComparisonRow(FrenchModel):
     """One indicator of two scenarios side by side."""
+
+    description_fr = "Un indicateur de deux scénarios, côte à côte"
 
     indicator: str = Field(examples=["emplois placés"])
     a: Any = None
@@ -648,8 +776,10 @@ class ComparisonRow(BaseModel):
     difference: float | None = None
 
 
-class ProjectMove(BaseModel):
+class ProjectMove(FrenchModel):
     """Where a project goes in each scenario."""
+
+    description_fr = "Où va un projet dans chaque scénario"
 
     project_id: str
     unit_a: str | None
@@ -657,8 +787,10 @@ class ProjectMove(BaseModel):
     status: str = Field(examples=["moved"])
 
 
-class Comparison(BaseModel):
+class Comparison(FrenchModel):
     """Two scenarios compared."""
+
+    description_fr = "Deux scénarios comparés"
 
     a: str
     b: str
@@ -666,8 +798,10 @@ class Comparison(BaseModel):
     projects: list[ProjectMove]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(FrenchModel):
     """The working group's decision on one placement of a scenario."""
+
+    description_fr = "La décision du groupe de travail sur une implantation d'un scénario"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -689,8 +823,10 @@ class DecisionIn(BaseModel):
     comment: str = Field(default="", max_length=5000)
 
 
-class Decision(BaseModel):
+class Decision(FrenchModel):
     """An entry of the append-only decision log."""
+
+    description_fr = "Une entrée du journal des décisions (on n'y fait qu'ajouter)"
 
     decision_id: int
     scenario_id: str
@@ -710,8 +846,10 @@ class Decision(BaseModel):
     )
 
 
-class DecisionList(BaseModel):
+class DecisionList(FrenchModel):
     """The decision log and the ENAF committed by validated placements."""
+
+    description_fr = "Le journal des décisions et les ENAF engagés par les implantations validées"
 
     count: int
     committed_ha: float

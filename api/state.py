@@ -25,6 +25,8 @@ from foncier.errors import NotFoundError
 __all__ = ["DB_NAME", "DecisionRecord", "ScenarioRecord", "StateStore"]
 
 DB_NAME = "foncier-state.sqlite"
+#: Error of a run a stopped service left queued or running (marked at the next start).
+_INTERRUPTED = "interrompu : le service s'est arrêté pendant le calcul ; relancez le scénario"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -328,10 +330,9 @@ class StateStore:
         """
         with self._transaction() as conn:
             cur = conn.execute(
-                "UPDATE scenarios SET status = 'failed', finished_at = ?, "
-                "error = 'interrupted: the service stopped during the run; run it again' "
+                "UPDATE scenarios SET status = 'failed', finished_at = ?, error = ? "
                 "WHERE status IN ('queued', 'running')",
-                (_now(),),
+                (_now(), _INTERRUPTED),
             )
             return cur.rowcount
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from foncier.choices import OBJECTIVES, Objective
 from foncier.errors import FoncierError
+from foncier.labels import HIGHS_ERROR_LABELS, solver_message
 from foncier.layers import UnitCol
 
 if TYPE_CHECKING:
@@ -224,9 +225,11 @@ class SolveReport:
     ----------
     status
         ``optimal``, ``time_limit`` (best solution found when time ran out),
-        ``no_candidates`` (nothing to solve), ``infeasible`` or ``error``.
-    message
-        The solver's message.
+        ``no_candidates`` (nothing to solve), ``infeasible``, ``unbounded``
+        or ``error``: the code programs read.
+    detail
+        French detail of the status (why the fixed pairs have no solution,
+        which HiGHS error), ``""`` for none.
     objective
         Value of the solution found (``Σ coefficients``).
     dual_bound
@@ -240,10 +243,13 @@ class SolveReport:
     n_columns
         Integer variables of the model once identical projects are folded
         (see :class:`Folding`); ``n_pairs`` without folding.
+    greedy_kept
+        The greedy baseline did better than the solver's solution and was
+        kept instead (see :func:`foncier.matching.match_projects`).
     """
 
     status: str
-    message: str
+    detail: str
     objective: float
     dual_bound: float
     gap: float
@@ -251,10 +257,16 @@ class SolveReport:
     n_pairs: int
     n_rows: int
     n_columns: int = 0
+    greedy_kept: bool = False
+
+    @property
+    def message(self) -> str:
+        """What people read of the solve, in French (:func:`foncier.labels.solver_message`)."""
+        return solver_message(self.status, detail=self.detail, greedy_kept=self.greedy_kept)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for JSON."""
-        return asdict(self)
+        """Plain dict for JSON, with the French ``message``."""
+        return {**asdict(self), "message": self.message}
 
 
 @contextmanager
@@ -685,13 +697,18 @@ def solve_assignment(
     keep[fixed] = True
     worth = np.flatnonzero(keep)
     if not len(worth):
-        report = SolveReport(
-            "no_candidates", "no candidate pair worth placing", 0.0, 0.0, 0.0, 0.0, 0, 0
-        )
+        report = SolveReport("no_candidates", "", 0.0, 0.0, 0.0, 0.0, 0, 0)
         return np.zeros(0, dtype=int), report
     if len(fixed) and not _is_feasible(fixed, pairs, cap, pools, budget):
         report = SolveReport(
-            "infeasible", "the fixed pairs break a constraint", 0.0, np.nan, np.nan, 0.0, 0, 0
+            "infeasible",
+            "les couples imposés enfreignent une contrainte",
+            0.0,
+            np.nan,
+            np.nan,
+            0.0,
+            0,
+            0,
         )
         return np.zeros(0, dtype=int), report
     incumbent = _start(start, fixed, pairs, cap, pools, budget, coefficients)
@@ -756,10 +773,12 @@ def solve_assignment(
         # never worse than the start, whatever the gap or time limit
         if coefficients[found].sum() >= coefficients[incumbent].sum() - _TOL:
             chosen = found
-    message = h.modelStatusToString(model_status)
+    detail = (
+        HIGHS_ERROR_LABELS.get(model_status.name, model_status.name) if status == "error" else ""
+    )
     if stall.polished is not None:
         # interrupted once the polished incumbent was proven within the gap
-        status, message, chosen = "optimal", "Optimal", stall.polished
+        status, chosen = "optimal", stall.polished
     elif status == "time_limit":
         chosen = polish(chosen)
     bound = -float(info.mip_dual_bound) + added
@@ -767,13 +786,13 @@ def solve_assignment(
         # stopped before HiGHS proved a bound: the root LP's still holds
         bound = root_bound + added
     return _reported(
-        status, message, chosen, bound, coefficients, clock, progress, (len(worth), a.shape[0], n)
+        status, detail, chosen, bound, coefficients, clock, progress, (len(worth), a.shape[0], n)
     )
 
 
 def _reported(
     status: str,
-    message: str,
+    detail: str,
     chosen: np.ndarray,
     bound: float,
     coefficients: np.ndarray,
@@ -783,14 +802,15 @@ def _reported(
 ) -> tuple[np.ndarray, SolveReport]:
     """The selection, sorted, and its :class:`SolveReport`; the last ``progress`` call.
 
-    ``bound`` is floored at the objective (``inf`` when nothing bounds it: the
-    objective itself, gap 0); ``size`` is (pairs, rows, columns) of the model.
+    ``detail`` is :attr:`SolveReport.detail`; ``bound`` is floored at the
+    objective (``inf`` when nothing bounds it: the objective itself, gap 0);
+    ``size`` is (pairs, rows, columns) of the model.
     """
     elapsed = time.perf_counter() - clock
     objective = float(coefficients[chosen].sum())
     bound = max(bound, objective) if np.isfinite(bound) else objective
     gap = max(0.0, (bound - objective) / abs(bound)) if bound else 0.0
-    report = SolveReport(status, message, objective, bound, gap, elapsed, *size)
+    report = SolveReport(status, detail, objective, bound, gap, elapsed, *size)
     if progress is not None:
         progress(SolveProgress(elapsed, objective, bound, gap))
     return np.sort(chosen), report

@@ -39,6 +39,8 @@ __all__ = [
     "CONSTRAINT_KIND_LABELS",
     "DECISION_LABELS",
     "EFFECT_LABELS",
+    "GREEDY_KEPT_LABEL",
+    "HIGHS_ERROR_LABELS",
     "INFRA_KIND_LABELS",
     "LAYER_NAMES",
     "OBJECTIVE_LABELS",
@@ -59,6 +61,7 @@ __all__ = [
     "pct",
     "popup_div",
     "popup_html",
+    "solver_message",
 ]
 
 #: French name of each map layer in the layer control.
@@ -152,6 +155,26 @@ SOLVER_STATUS_LABELS: dict[str, str] = {
     "no_candidates": "aucun couple projet-terrain à placer",
     "error": "erreur du solveur",
 }
+#: French name of each HiGHS model status that ``solve.status`` calls ``error``,
+#: by its ``highspy.HighsModelStatus`` member name (the detail of the solver message).
+HIGHS_ERROR_LABELS: dict[str, str] = {
+    "kNotset": "résolution non lancée",
+    "kLoadError": "modèle non chargé",
+    "kModelError": "modèle invalide",
+    "kPresolveError": "échec du prétraitement",
+    "kSolveError": "échec de la résolution",
+    "kPostsolveError": "échec du post-traitement",
+    "kModelEmpty": "modèle vide",
+    "kObjectiveBound": "borne de l'objectif atteinte",
+    "kObjectiveTarget": "cible de l'objectif atteinte",
+    "kIterationLimit": "limite d'itérations atteinte",
+    "kSolutionLimit": "limite de solutions atteinte",
+    "kMemoryLimit": "mémoire insuffisante",
+    "kHighsInterrupt": "résolution interrompue",
+    "kUnknown": "statut inconnu",
+}
+#: What the solver message adds when the greedy baseline beat the solver's solution.
+GREEDY_KEPT_LABEL = "la solution gloutonne, meilleure que celle du solveur, est gardée"
 
 TABLE_COLUMN_LABELS: dict[str, str] = {
     Col.PROJECT_ID: "Projet (identifiant)",
@@ -235,6 +258,7 @@ AUDIT_LABELS: dict[str, str] = {
     "solver_dual_bound": "Borne de l'objectif",
     "solver_gap": "Écart d'optimalité atteint",
     "greedy_objective": "Objectif d'une solution gloutonne",
+    "solver_greedy_kept": "Solution gloutonne gardée (meilleure que celle du solveur)",
     "candidate_pairs": "Couples projet-terrain possibles",
     "solves": "Résolutions (les couples sans lot écartés)",
     "solver_objective_before_lots": "Valeur de l'objectif avant le découpage des lots",
@@ -362,3 +386,36 @@ def fr_datetime(value: str | dt.datetime, *, time: bool = True) -> str:
     day = "1er" if local.day == 1 else str(local.day)
     text = f"{day} {_MONTHS[local.month - 1]} {local.year}"
     return f"{text} à {local.hour} h {local.minute:02d}" if time else text
+
+
+def solver_message(status: str, *, detail: str = "", greedy_kept: bool = False) -> str:
+    """The French text of a solve that people read (audit, workbook, report, summary).
+
+    Parameters
+    ----------
+    status
+        The solve's status code (``optimal``, ``time_limit``…), worded by
+        :data:`SOLVER_STATUS_LABELS`.
+    detail
+        French detail of the status, after a colon (why it has no solution,
+        which HiGHS error); ``""`` for none.
+    greedy_kept
+        The greedy baseline beat the solver's solution and was kept
+        (:data:`GREEDY_KEPT_LABEL`).
+
+    Returns
+    -------
+    str
+        E.g. ``"arrêté à la limite de temps (meilleure solution trouvée)"``.
+
+    Examples
+    --------
+    >>> solver_message("infeasible", detail="les couples imposés enfreignent une contrainte")
+    'sans solution : les couples imposés enfreignent une contrainte'
+    """
+    text = SOLVER_STATUS_LABELS.get(status, status)
+    if detail:
+        text = f"{text} : {detail}"
+    if greedy_kept:
+        text = f"{text} ; {GREEDY_KEPT_LABEL}"
+    return text

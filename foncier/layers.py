@@ -364,7 +364,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.HAS_PLANNING_DOC, "bool", required=False, nullable=True),
             ),
             "polygon",
-            "commune boundaries with their EPCI and SCoT",
+            "limites des communes, avec leur EPCI et leur SCoT",
         ),
         LayerSchema(
             "parcels",
@@ -386,7 +386,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.OWNER_ID, "str", required=False, nullable=True),
             ),
             "polygon",
-            "cadastral parcels (Etalab cadastre)",
+            "parcelles cadastrales (cadastre Etalab)",
         ),
         LayerSchema(
             "plu_zones",
@@ -407,7 +407,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 ),
             ),
             "polygon",
-            "PLU / carte communale zoning (GPU zone_urba)",
+            "zonage des PLU et cartes communales (GPU zone_urba)",
         ),
         LayerSchema(
             "zae",
@@ -434,7 +434,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.PRICE_EUR_M2, "float", required=False, nullable=True, minimum=0),
             ),
             "polygon",
-            "plots of the ZAE (CNIG TERRAIN-ECO)",
+            "lots des ZAE (CNIG TERRAIN-ECO)",
         ),
         LayerSchema(
             "friches",
@@ -457,7 +457,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 ),
             ),
             "any",
-            "brownfields (Cartofriches, CNIG Friches)",
+            "friches (Cartofriches, CNIG Friches)",
         ),
         LayerSchema(
             "constraints",
@@ -469,7 +469,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str", required=False, nullable=True),
             ),
             "polygon",
-            "regulatory and environmental constraints (PPRI, Natura 2000, ZNIEFF...)",
+            "contraintes réglementaires et environnementales (PPRI, Natura 2000, ZNIEFF…)",
         ),
         LayerSchema(
             "infrastructure",
@@ -480,7 +480,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.NAME, "str", required=False, nullable=True),
             ),
             "any",
-            "transport and energy infrastructure",
+            "infrastructures de transport et d'énergie",
         ),
         LayerSchema(
             "enaf_consumption",
@@ -497,7 +497,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.UNKNOWN_M2, "float", minimum=0),
             ),
             None,
-            "ENAF consumed per commune and year in m² (Cerema); year Y is 1 Jan Y → 1 Jan Y+1",
+            "ENAF consommés par commune et par année, en m² (Cerema) ; l'année A va du "
+            "1er janvier A au 1er janvier A+1",
         ),
         LayerSchema(
             "planning_docs",
@@ -514,8 +515,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Column(Col.DELEGATED_COMMUNES, "int", required=False, minimum=0, default=0),
             ),
             None,
-            "planning documents of each commune and the dates of their procedure (ISO dates), "
-            "its request to pool the garantie communale, its communes déléguées",
+            "documents d'urbanisme de chaque commune et dates de leur procédure (dates ISO), "
+            "sa demande de mutualiser la garantie communale, ses communes déléguées",
         ),
         LayerSchema(
             "projects",
@@ -567,7 +568,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 ),
             ),
             None,
-            "industrial projects looking for land (the demand)",
+            "projets industriels en recherche de foncier (la demande)",
             checks=(
                 (Col.AREA_MIN_HA, "area_min_ha supérieure à area_max_ha", _area_min_above_max),
             ),
@@ -1560,7 +1561,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(UnitCol.ENAF_SHARE, nullable=True),
             ),
             "polygon",
-            "land units with their criteria (foncier.supply.land_units)",
+            "unités foncières avec leurs critères (foncier.supply.land_units)",
         ),
         LayerSchema(
             "candidate_pairs",
@@ -1578,7 +1579,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _b(Col.IS_PENE),
             ),
             None,
-            "feasible (project, unit) pairs with score and ENAF charge",
+            "couples (projet, unité) faisables, avec leur score et leur imputation d'ENAF",
         ),
         LayerSchema(
             "assignments",
@@ -1599,8 +1600,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.EXPLANATION),
             ),
             None,
-            "one row per placed project (with the sensitivity step, also its stability: "
-            "stable / fragile / untested, and alternative_unit_id)",
+            "une ligne par projet implanté (avec l'étape de sensibilité, aussi sa stabilité : "
+            "stable / fragile / untested, et alternative_unit_id)",
         ),
         LayerSchema(
             "lots",
@@ -1613,21 +1614,21 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _b(_T.SPLIT),
             ),
             "polygon",
-            "the lot of each placed project: its parcels inside its unit (foncier.lots)",
+            "le lot de chaque projet implanté : ses parcelles dans son unité (foncier.lots)",
         ),
         LayerSchema(
             "lot_parcels",
             (Col.PROJECT_ID, Col.IDU),
             (_s(Col.PROJECT_ID), _s(UnitCol.UNIT_ID), *_PARCEL_LIST_COLUMNS),
             None,
-            "the parcels of each lot, with the area taken and the owner (foncier.lots)",
+            "les parcelles de chaque lot, avec la surface prise et le propriétaire (foncier.lots)",
         ),
         LayerSchema(
             "site_parcels",
             (_T.SITE_RANK, Col.IDU),
             (Column(_T.SITE_RANK, "int", minimum=1), *_PARCEL_LIST_COLUMNS),
             None,
-            "the parcels of each assembled site, with the area taken and the owner "
+            "les parcelles de chaque site assemblé, avec la surface prise et le propriétaire "
             "(foncier.land_assembly)",
         ),
         LayerSchema(
@@ -1641,7 +1642,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(_T.SCORE),
             ),
             "polygon",
-            "contiguous sites assembled from candidate parcels (foncier.land_assembly)",
+            "sites d'un seul tenant assemblés à partir de parcelles candidates "
+            "(foncier.land_assembly)",
         ),
         LayerSchema(
             "unmatched",
@@ -1667,7 +1669,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _f(_T.UNLOCK_LOSS, nullable=True),
             ),
             None,
-            "one row per project left out, with its reason and its verified unlock",
+            "une ligne par projet non implanté, avec sa raison et son déblocage vérifié",
         ),
         LayerSchema(
             "budget_values",
@@ -1681,7 +1683,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.METHOD, allowed=("re-solve", "no_candidate")),
             ),
             None,
-            "value of one more hectare of ZAN budget per pool (foncier.sensitivity)",
+            "valeur d'un hectare de budget ZAN de plus par groupement (foncier.sensitivity)",
         ),
         LayerSchema(
             "budgets",
@@ -1706,8 +1708,8 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(_T.STATUS),
             ),
             None,
-            "ZAN budget per pool (foncier.zan.budget_table); the projection is at "
-            "end_year, the end of the rule set's target period",
+            "budget ZAN par groupement (foncier.zan.budget_table) ; la projection est à "
+            "end_year, la fin de la période cible du jeu de règles",
         ),
         LayerSchema(
             "zan_balance",
@@ -1720,7 +1722,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _b(_T.OVER_BUDGET),
             ),
             None,
-            "ZAN balance per pool after a scenario",
+            "bilan ZAN par groupement après un scénario",
         ),
         LayerSchema(
             "decisions",
@@ -1735,7 +1737,7 @@ TABLE_SCHEMAS: dict[str, LayerSchema] = {
                 _s(UnitCol.IDUS, required=False, nullable=True),
             ),
             None,
-            "placements validated by the working group (one per project)",
+            "implantations validées par le groupe de travail (une par projet)",
         ),
     )
 }
@@ -1765,7 +1767,7 @@ TABLE_SCHEMAS["zan_diagnosis"] = LayerSchema(
         _f(DiagnosisCol.M2_PER_NEW_JOB, nullable=True),
     ),
     None,
-    "ENAF consumption by destination and efficiency ratios per commune",
+    "consommation d'ENAF par destination et ratios d'efficacité par commune",
 )
 
 _KIND_CHECKS: dict[str, Callable[[pd.Series], bool]] = {

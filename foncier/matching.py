@@ -260,8 +260,8 @@ def match_projects(
         Relative gap at which the solver stops (0.5 %, see
         :data:`~foncier.assignment.MIP_REL_GAP`).  Whatever the gap, the
         result is never worse than the greedy baseline: if greedy does better
-        than the solver's incumbent, its solution is kept (and said so in
-        ``solve.message``).
+        than the solver's incumbent, its solution is kept (``solve.greedy_kept``,
+        and said so in ``solve.message``).
     enaf_penalty
         Jobs per ha of ENAF for ``min_enaf``.
     pool_names
@@ -355,7 +355,7 @@ def match_projects(
     greedy = greedy_assignment(pairs, capacity, pools.of_unit, pools.budget, coef)
     if coef[greedy].sum() > coef[chosen].sum() + _TOL:
         chosen = greedy
-        report.message += " (la solution gloutonne, meilleure que celle du solveur, est gardée)"
+        report.greedy_kept = True
     chosen = improve_scores(chosen, pairs, capacity, pools.of_unit, pools.budget, coef)
     setup = UnlockSetup(
         projects=projects,

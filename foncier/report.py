@@ -61,7 +61,7 @@ from matplotlib.figure import Figure
 
 from foncier._format import FOOTPRINT_LABELS, fr_number, is_missing
 from foncier.assumptions import assumptions_html, scenario_assumptions
-from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS, SOLVER_STATUS_LABELS, fr_datetime
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS, fr_datetime, solver_message
 from foncier.layers import FOOTPRINT_APPROXIMATE, Col, TableCol, UnitCol
 from foncier.maps import map_html, scenario_map
 from foncier.outputs import write_text
@@ -541,7 +541,8 @@ def _audit_html(audit: dict[str, Any]) -> str:
         ("Objectif", OBJECTIVE_LABELS.get(audit.get("objective", ""), audit.get("objective"))),
         (
             "Solveur",
-            f"{SOLVER_STATUS_LABELS.get(status, status)}, écart {_num(100 * gap, 2, '%')}",
+            f"{solver_message(status, greedy_kept=bool(audit.get('solver_greedy_kept')))}, "
+            f"écart {_num(100 * gap, 2, '%')}",
         ),
         ("Version de foncier", audit.get("foncier_version")),
         ("Calculé le", fr_datetime(audit["started_at"]) if audit.get("started_at") else None),

@@ -40,7 +40,7 @@ from foncier.assignment import MIP_REL_GAP, SolveProgress, check_objective, pool
 from foncier.errors import DataSourceError, FoncierError, InfeasibleError
 from foncier.feasibility import Thresholds
 from foncier.inputs import MatchingInputs, matching_inputs, resolve_rules
-from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS, SOLVER_STATUS_LABELS
+from foncier.labels import OBJECTIVE_LABELS, POOL_LABELS, solver_message
 from foncier.layers import (
     CRS_L93,
     TABLE_SCHEMAS,
@@ -236,7 +236,8 @@ class ScenarioResult:
             f"ENAF consommés : {fr_compact(t['ha_enaf'])} ha",
             f"Enveloppes dépassées après le scénario : {t['pools_over_budget_after']} "
             f"(avant : {t['pools_over_budget_before']})",
-            f"Solveur : {SOLVER_STATUS_LABELS.get(a['solver_status'], a['solver_status'])}, "
+            "Solveur : "
+            f"{solver_message(a['solver_status'], greedy_kept=bool(a.get('solver_greedy_kept')))}, "
             f"écart {fr_compact(100 * (a['solver_gap'] or 0), 2)} %, "
             f"appariement en {fr_compact(a['timings_s'].get('match', 0))} s",
         ]
@@ -715,6 +716,7 @@ class Scenario:
             "mip_rel_gap": self.mip_rel_gap,
             "solver_status": match.solve.status,
             "solver_message": match.solve.message,
+            "solver_greedy_kept": match.solve.greedy_kept,
             "solver_objective": match.solve.objective,
             "solver_dual_bound": match.solve.dual_bound,
             "solver_gap": match.solve.gap,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 import numpy as np
@@ -11,11 +12,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import foncier.matching
 from foncier._format import fr_compact
-from foncier.assignment import PLACEMENT_VALUE, improve_scores, objective_coefficients
+from foncier.assignment import (
+    PLACEMENT_VALUE,
+    SolveReport,
+    _status_text,
+    improve_scores,
+    objective_coefficients,
+    solve_assignment,
+)
 from foncier.errors import FoncierError, InfeasibleError, LayerSchemaError
 from foncier.explain import query_project
 from foncier.feasibility import Thresholds, candidate_pairs, feasibility_table
+from foncier.labels import HIGHS_ERROR_LABELS
 from foncier.matching import match_projects, verify_assignment, with_solution
 from foncier.scoring import Weights, score_contributions
 from foncier.zan.charging import EnafCharging
@@ -373,6 +383,70 @@ def test_no_candidate_land_at_all():
     assert r.solve.status == "no_candidates"
 
 
+def test_solver_status_is_a_code_and_its_message_french():
+    units = units_table()
+    r = match_projects(projects_table(1), units, pd.Series({"30007": 10.0}), pools_of(units))
+    assert (r.solve.status, r.solve.message) == ("optimal", "optimal (à l'écart toléré près)")
+    assert not r.solve.greedy_kept
+    empty = match_projects(
+        projects_table(1), units.iloc[0:0], pd.Series({"30007": 5.0}), pd.Series(dtype=object)
+    )
+    assert empty.solve.message == "aucun couple projet-terrain à placer"
+    # two fixed pairs of 3 ha on a unit of 5 ha: no solution, and why
+    pairs = pd.DataFrame(
+        {"p": [0, 1], "u": [0, 0], "area_ha": [3.0, 3.0], "enaf_ha": [0.0, 0.0], "score": 0.5}
+    )
+    chosen, report = solve_assignment(
+        pairs,
+        np.array([5.0]),
+        np.array([0]),
+        np.array([10.0]),
+        np.array([10.0, 10.0]),
+        fixed=np.array([0, 1]),
+    )
+    assert chosen.tolist() == []
+    assert (report.status, report.message) == (
+        "infeasible",
+        "sans solution : les couples imposés enfreignent une contrainte",
+    )
+    assert report.to_dict()["message"] == report.message
+
+
+def test_every_highs_status_has_a_french_wording():
+    import highspy
+
+    for member in highspy.HighsModelStatus.__members__.values():
+        status = _status_text(member)
+        report = SolveReport(
+            status, HIGHS_ERROR_LABELS[member.name] if status == "error" else "", *[0.0] * 4, 0, 0
+        )
+        english = r"[A-Z]|\b(limit|reached|error|solve|model|infeasible|unbounded|interrupt)\b"
+        assert not re.search(english, report.message), member.name
+    error = SolveReport("error", HIGHS_ERROR_LABELS["kSolveError"], 0.0, 0.0, 0.0, 0.0, 0, 0)
+    assert error.message == "erreur du solveur : échec de la résolution"
+
+
+def test_greedy_fallback_is_kept_and_said_in_french(monkeypatch):
+    """A solver answer worse than greedy (here: nothing, at the time limit) gives way to it."""
+
+    def nothing_in_time(pairs, *args, **kwargs):
+        report = SolveReport("time_limit", "", 0.0, 100.0, 1.0, 0.01, len(pairs), 3)
+        return np.zeros(0, dtype=int), report
+
+    monkeypatch.setattr(foncier.matching, "solve_assignment", nothing_in_time)
+    units = units_table()
+    r = match_projects(
+        projects_table(1), units, pd.Series({"30007": 10.0}), pools_of(units), unlock=False
+    )
+    assert r.assignments["project_id"].tolist() == ["P1"]
+    assert r.solve.status == "time_limit"
+    assert r.solve.greedy_kept
+    assert r.solve.message == (
+        "arrêté à la limite de temps (meilleure solution trouvée) ; "
+        "la solution gloutonne, meilleure que celle du solveur, est gardée"
+    )
+
+
 def test_unknown_objective_is_a_foncier_error():
     units = units_table()
     with pytest.raises(FoncierError, match="objectif inconnu « fast »"):
@@ -533,6 +607,13 @@ def test_time_limited_solve_returns_a_valid_solution_with_its_status():
     units, projects, remaining, pools = random_instance(np.random.default_rng(3), 60, 25)
     r = match_projects(projects, units, remaining, pools, time_limit=0.01, mip_rel_gap=0.0)
     assert r.solve.status in {"optimal", "time_limit"}
+    assert (
+        r.solve.message
+        == {
+            "optimal": "optimal (à l'écart toléré près)",
+            "time_limit": "arrêté à la limite de temps (meilleure solution trouvée)",
+        }[r.solve.status]
+    )
     assert verify_assignment(r.assignments, projects, units, remaining, pools) == []
 
 

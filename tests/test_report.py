@@ -139,6 +139,9 @@ def test_report_lists_placements_unmatched_and_audit(page, result, sample):
     assert result.audit["enaf_vintage"] in text
     assert sample.data_label in text
     assert "Échantillon synthétique" in text
+    assert result.audit["solver_status"] == "optimal"
+    words = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    assert "Solveur optimal (à l'écart toléré près), écart " in words
     for row in result.zan_balance.itertuples():
         assert row.name in text
         assert fr_number(row.remaining_after_ha, 2) in text

@@ -70,11 +70,26 @@ def test_sample_scenario_audit_record(jobs_result: ScenarioResult):
     assert a["rules_version"]
     assert a["enaf_vintage"].startswith("Cerema")
     assert a["solver_status"] == "optimal"
+    assert a["solver_message"] == "optimal (à l'écart toléré près)"
+    assert a["solver_greedy_kept"] is (a["greedy_objective"] > a["solver_objective"])
     assert a["solver_gap"] <= 5e-3
     assert a["solver_objective"] >= a["greedy_objective"]
+    assert "\nSolveur : optimal (à l'écart toléré près), écart " in jobs_result.summary_fr()
     hashes = a["inputs_sha256"]
     assert {"file:territory.gpkg", "file:projects.csv", "table:land_units"} <= set(hashes)
     assert all(len(h) == 64 for h in hashes.values())
+
+
+def test_summary_says_in_french_the_solve_stopped_in_time_and_kept_greedy(
+    jobs_result: ScenarioResult,
+):
+    audit = {**jobs_result.audit, "solver_status": "time_limit", "solver_greedy_kept": True}
+    summary = dataclasses.replace(jobs_result, audit=audit).summary_fr()
+    line = next(x for x in summary.splitlines() if x.startswith("Solveur : "))
+    assert line.startswith(
+        "Solveur : arrêté à la limite de temps (meilleure solution trouvée) ; la solution "
+        "gloutonne, meilleure que celle du solveur, est gardée, écart "
+    )
 
 
 def test_every_unmatched_project_has_a_reason(jobs_result: ScenarioResult):

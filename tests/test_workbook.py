@@ -8,6 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from foncier.assignment import SolveReport
 from foncier.labels import REASON_LABELS, TABLE_COLUMN_LABELS
 from foncier.outputs import read_manifest
 from foncier.scenarios import ScenarioResult
@@ -91,8 +92,43 @@ def test_hypotheses_and_audit(book, result):
     assert result.audit["objective"] == "jobs" and audit["Objectif"] == "emplois"
     assert result.audit["solver_status"] == "optimal"
     assert audit["Statut du solveur"] == "optimal (à l'écart toléré près)"
+    assert audit["Message du solveur"] == result.audit["solver_message"]
+    assert audit["Message du solveur"].startswith("optimal (à l'écart toléré près)")
     assert audit["Poids du score : adéquation de surface"] == pytest.approx(
         result.audit["weights"]["area_fit"]
+    )
+
+
+def test_audit_sheet_says_the_solver_status_in_french():
+    from foncier.workbook import _audit_rows
+
+    def sheet(status: str, greedy_kept: bool, detail: str = "") -> dict[str, str]:
+        report = SolveReport(status, detail, 0.0, 0.0, 0.0, 0.0, 0, 0, greedy_kept=greedy_kept)
+        audit = {
+            "solver_status": report.status,
+            "solver_message": report.message,
+            "solver_greedy_kept": report.greedy_kept,
+        }
+        return dict(_audit_rows(audit).itertuples(index=False))
+
+    assert sheet("optimal", False) == {
+        "Statut du solveur": "optimal (à l'écart toléré près)",
+        "Message du solveur": "optimal (à l'écart toléré près)",
+        "Solution gloutonne gardée (meilleure que celle du solveur)": "non",
+    }
+    limited = sheet("time_limit", True)
+    assert limited["Statut du solveur"] == (
+        "arrêté à la limite de temps (meilleure solution trouvée)"
+    )
+    assert limited["Message du solveur"] == (
+        "arrêté à la limite de temps (meilleure solution trouvée) ; "
+        "la solution gloutonne, meilleure que celle du solveur, est gardée"
+    )
+    assert limited["Solution gloutonne gardée (meilleure que celle du solveur)"] == "oui"
+    infeasible = sheet("infeasible", False, "les couples imposés enfreignent une contrainte")
+    assert infeasible["Statut du solveur"] == "sans solution"
+    assert infeasible["Message du solveur"] == (
+        "sans solution : les couples imposés enfreignent une contrainte"
     )
 
 

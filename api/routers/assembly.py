@@ -18,11 +18,11 @@ router = APIRouter(prefix="/assemble", tags=["matching"])
 
 _EXAMPLES = {
     "douze_hectares": {
-        "summary": "12 ha, at most 3 owners",
+        "summary": "12 ha, 3 propriétaires au plus",
         "value": {"area_min_ha": 12, "max_owners": 3, "k": 3},
     },
     "logistique": {
-        "summary": "6 ha near an interchange, slope ≤ 5 %",
+        "summary": "6 ha près d'un échangeur, pente ≤ 5 %",
         "value": {"area_min_ha": 6, "max_dist_interchange_km": 5, "max_slope_pct": 5},
     },
 }
@@ -36,6 +36,13 @@ _NOT_PROJECT = {"k", "pool", "rules", "max_owners"}
         404: {"model": ErrorOut, "description": "Jeu de règles inconnu"},
         422: {"model": ErrorOut, "description": "area_min_ha manquant ou champ hors limites"},
     },
+    description=(
+        "Sites d'un seul tenant d'au moins `area_min_ha`, formés de parcelles candidates.\n\n"
+        "Les sites ignorent les limites des unités foncières ; ils sont classés par nombre de "
+        "propriétaires, part publique (la plus grande d'abord), ENAF et score du projet, et "
+        "respectent les exigences du projet. Chaque site liste ses parcelles et vient avec son "
+        "polygone (GeoJSON, WGS84)."
+    ),
     summary="Meilleurs sites d'un seul tenant d'une surface donnée, entre unités foncières",
 )
 def assemble(

@@ -23,9 +23,17 @@ router = APIRouter(tags=["decisions"])
     dependencies=[WriteAccess],
     responses={
         **WRITE_RESPONSES,
-        404: {"model": ErrorOut, "description": "Unknown scenario, or project not placed in it"},
-        409: {"model": ErrorOut, "description": "The scenario has not finished"},
+        404: {"model": ErrorOut, "description": "Scénario inconnu, ou projet qu'il n'implante pas"},
+        409: {"model": ErrorOut, "description": "Le calcul du scénario n'est pas terminé"},
     },
+    description=(
+        "Enregistre la décision du groupe de travail sur une implantation d'un scénario "
+        "terminé.\n\n"
+        "Le journal ne fait que s'allonger ; la dernière décision sur un projet l'emporte. Une "
+        "implantation validée compte en `committed_ha` (ses ENAF) dans les tableaux ZAN, requêtes "
+        "et scénarios suivants, et les parcelles de son lot sont retirées de son unité foncière "
+        "(aucun lot ni site assemblé ultérieur ne les utilise)."
+    ),
     summary="Valider ou rejeter une implantation",
 )
 def add_decision(
@@ -69,7 +77,14 @@ def _lot_idus(placement: pd.Series) -> str | None:
     return str(idus) if isinstance(idus, str) and idus.strip() else None
 
 
-@router.get("/decisions", response_model=DecisionList, summary="Journal des décisions")
+@router.get(
+    "/decisions",
+    response_model=DecisionList,
+    description=(
+        "Toutes les décisions dans l'ordre, et les ENAF engagés par les implantations validées."
+    ),
+    summary="Journal des décisions",
+)
 def list_decisions(
     ctx: Context,
     scenario_id: Annotated[

@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.context import ServiceContext, TerritoryData
 from api.deps import Context
@@ -36,7 +36,7 @@ from api.geojson import (
     feature_page,
     page_headers,
 )
-from api.models import ErrorOut, Feature, FeatureCollection
+from api.models import ErrorOut, Feature, FeatureCollection, FrenchModel
 from foncier.errors import NotFoundError
 from foncier.layers import SCHEMAS, Col, UnitCol
 
@@ -75,8 +75,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-class Link(BaseModel):
+class Link(FrenchModel):
     """A link (OGC API Common)."""
+
+    description_fr = "Un lien (OGC API Common)"
 
     href: str
     rel: str = Field(examples=["data"])
@@ -84,22 +86,28 @@ class Link(BaseModel):
     title: str | None = None
 
 
-class LandingPage(BaseModel):
+class LandingPage(FrenchModel):
     """The landing page: what the service is and where its parts are."""
+
+    description_fr = "La page d'accueil : ce qu'est le service et où sont ses parties"
 
     title: str
     description: str
     links: list[Link]
 
 
-class Conformance(BaseModel):
+class Conformance(FrenchModel):
     """The conformance classes the service implements."""
+
+    description_fr = "Les classes de conformité OGC que le service met en œuvre"
 
     conformsTo: list[str]  # noqa: N815  (OGC name)
 
 
-class Collection(BaseModel):
+class Collection(FrenchModel):
     """One collection: its extent, CRS and links to its items."""
+
+    description_fr = "Une collection : son emprise, son CRS et les liens vers ses entités"
 
     id: str = Field(examples=["parcels"])
     title: str
@@ -113,8 +121,10 @@ class Collection(BaseModel):
     links: list[Link]
 
 
-class Collections(BaseModel):
+class Collections(FrenchModel):
     """Every collection served."""
+
+    description_fr = "Toutes les collections servies"
 
     links: list[Link]
     collections: list[Collection]
@@ -144,7 +154,7 @@ def _territory_sources(data: TerritoryData) -> dict[str, _Source]:
     sources[LAND_UNITS] = _Source(
         LAND_UNITS,
         _TITLES[LAND_UNITS],
-        "Land units screened from the territory's layers, with every criterion",
+        "Unités foncières retenues à partir des couches du territoire, avec tous leurs critères",
         data.units_wgs84,
         UnitCol.UNIT_ID,
     )
@@ -166,8 +176,8 @@ def _placements_source(ctx: ServiceContext, scenario_id: str) -> _Source:
     return _Source(
         f"{PLACEMENTS_PREFIX}{scenario_id}",
         f"Implantations du scénario « {record.name} »",
-        f"Projects placed by scenario {scenario_id}: project name, sector, jobs, area, "
-        "ZAN cost and explanation, on the land unit's polygon",
+        f"Projets implantés par le scénario {scenario_id} : nom du projet, secteur, emplois, "
+        "surface, coût ZAN et explication, sur le polygone de l'unité foncière",
         frame,
         Col.PROJECT_ID,
     )
@@ -222,7 +232,15 @@ def _collection(source: _Source, base: str) -> Collection:
     )
 
 
-@router.get("/", response_model=LandingPage, summary="Page d'accueil (OGC API Features)")
+@router.get(
+    "/",
+    response_model=LandingPage,
+    description=(
+        "Ce qu'est le service, avec les liens vers sa description d'API, sa conformité et ses "
+        "collections."
+    ),
+    summary="Page d'accueil (OGC API Features)",
+)
 def landing_page(request: Request) -> LandingPage:
     """What the service is, with links to its API description, conformance and collections."""
     base = _base(request)
@@ -246,13 +264,26 @@ def landing_page(request: Request) -> LandingPage:
     )
 
 
-@router.get("/conformance", response_model=Conformance, summary="Classes de conformité")
+@router.get(
+    "/conformance",
+    response_model=Conformance,
+    description="OGC API – Features, partie 1 : Core, GeoJSON, OpenAPI 3.0.",
+    summary="Classes de conformité",
+)
 def conformance() -> Conformance:
     """OGC API – Features Part 1: Core, GeoJSON, OpenAPI 3.0."""
     return Conformance(conformsTo=CONFORMANCE)
 
 
-@router.get("/collections", response_model=Collections, summary="Collections (OGC API Features)")
+@router.get(
+    "/collections",
+    response_model=Collections,
+    description=(
+        "Chaque couche du territoire, les unités foncières et les implantations de chaque "
+        "scénario terminé."
+    ),
+    summary="Collections (OGC API Features)",
+)
 def list_collections(ctx: Context, request: Request) -> Collections:
     """Every territory layer, the land units, and the placements of each finished scenario."""
     base = _base(request)
@@ -273,6 +304,9 @@ CollectionId = Annotated[str, Path(max_length=200, examples=["parcels"])]
     "/collections/{collection_id}",
     response_model=Collection,
     responses=_NOT_FOUND,
+    description=(
+        "Titre, emprise spatiale (WGS84) et CRS d'une collection, avec le lien vers ses entités."
+    ),
     summary="Une collection",
 )
 def get_collection(ctx: Context, request: Request, collection_id: CollectionId) -> Collection:
@@ -289,6 +323,10 @@ def get_collection(ctx: Context, request: Request, collection_id: CollectionId) 
         **_NOT_FOUND,
         422: {"model": ErrorOut, "description": "bbox mal formée ou limit hors limites"},
     },
+    description=(
+        "Entités qui intersectent `bbox` ; `numberMatched` les compte toutes, le lien `next` mène "
+        "à la page suivante."
+    ),
     summary="Entités d'une collection (GeoJSON, CRS84), filtrées par bbox et paginées",
 )
 def get_items(
@@ -323,6 +361,9 @@ def get_items(
     response_model=Feature,
     response_class=JSONResponse,
     responses={200: {"content": {GEOJSON: {}}, "description": "L'entité"}, **_NOT_FOUND},
+    description=(
+        "L'entité dont l'identifiant est `feature_id` (la clé de la couche : `idu`, `insee`…)."
+    ),
     summary="Une entité par identifiant",
 )
 def get_item(

@@ -12,7 +12,15 @@ from foncier import __version__
 router = APIRouter(tags=["territory"])
 
 
-@router.get("/health", response_model=Health, summary="État du service et territoire servi")
+@router.get(
+    "/health",
+    response_model=Health,
+    description=(
+        "Indique que le service répond, le territoire qu'il sert et le nombre d'unités foncières "
+        "trouvées."
+    ),
+    summary="État du service et territoire servi",
+)
 def health(ctx: Context) -> Health:
     """Say the service is up, which territory it serves and how many land units it found."""
     return Health(
@@ -24,7 +32,13 @@ def health(ctx: Context) -> Health:
 
 
 @router.get(
-    "/territory", response_model=TerritorySummary, summary="Synthèse du territoire (foncier info)"
+    "/territory",
+    response_model=TerritorySummary,
+    description=(
+        "Effectifs et surfaces de chaque couche, années ENAF, totaux des projets : comme `foncier "
+        "info`."
+    ),
+    summary="Synthèse du territoire (foncier info)",
 )
 def territory(ctx: Context) -> TerritorySummary:
     """Counts and areas of every layer, ENAF years, project totals: as ``foncier info``."""

@@ -32,6 +32,10 @@ router = APIRouter(tags=["land units"])
         200: {"content": {"application/geo+json": {}}},
         422: {"model": ErrorOut, "description": "bbox mal formée"},
     },
+    description=(
+        "Unités foncières retenues, avec tous leurs critères (surface nette, pente, distances, "
+        "part d'ENAF…)."
+    ),
     summary="Unités foncières (GeoJSON, WGS84), filtrées et paginées",
 )
 def list_land_units(

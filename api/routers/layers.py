@@ -26,7 +26,12 @@ router = APIRouter(prefix="/layers", tags=["layers"])
 MAX_LIMIT = 5_000
 
 
-@router.get("", response_model=LayerList, summary="Couches servies")
+@router.get(
+    "",
+    response_model=LayerList,
+    description="Chaque couche spatiale du territoire, avec son nombre d'entités.",
+    summary="Couches servies",
+)
 def list_layers(ctx: Context) -> LayerList:
     """Every spatial layer of the territory, with its feature count."""
     return LayerList(
@@ -64,6 +69,13 @@ def list_layers(ctx: Context) -> LayerList:
         },
         422: {"model": ErrorOut, "description": "bbox mal formée ou inversée"},
     },
+    description=(
+        "Entités d'une couche qui intersectent `bbox` (index spatial), `limit` à partir de "
+        "`offset`.\n\n"
+        "Une page n'est pas toute la couche quand `numberReturned` < `numberMatched` : suivez le "
+        "lien `next` (aussi dans l'en-tête `Link`, avec le total dans `X-Total-Count`) ou lisez "
+        "`/collections/{name}/items` (OGC API Features), que GDAL et QGIS parcourent d'eux-mêmes."
+    ),
     summary="Une couche en GeoJSON (WGS84), filtrée par bbox et paginée",
 )
 def get_layer(

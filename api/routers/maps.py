@@ -18,7 +18,7 @@ from api.routers.scenarios import ScenarioId, finished_result
 router = APIRouter(tags=["maps"])
 
 _HTML: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "A Leaflet map page"}
+    200: {"content": {"text/html": {}}, "description": "Une page de carte Leaflet"}
 }
 
 
@@ -35,7 +35,11 @@ def _maps() -> ModuleType:
 @router.get(
     "/maps/territory",
     response_class=HTMLResponse,
-    responses={**_HTML, 404: {"model": ErrorOut, "description": "Maps not available"}},
+    responses={**_HTML, 404: {"model": ErrorOut, "description": "Cartes indisponibles"}},
+    description=(
+        "Communes colorées selon leur budget ZAN restant (net des décisions), unités foncières, "
+        "ZAE, friches."
+    ),
     summary="Carte du territoire",
 )
 def territory_map(
@@ -63,9 +67,13 @@ def territory_map(
     response_class=HTMLResponse,
     responses={
         **_HTML,
-        404: {"model": ErrorOut, "description": "Unknown scenario, or maps not available"},
-        409: {"model": ErrorOut, "description": "The scenario has not finished"},
+        404: {"model": ErrorOut, "description": "Scénario inconnu, ou cartes indisponibles"},
+        409: {"model": ErrorOut, "description": "Le calcul du scénario n'est pas terminé"},
     },
+    description=(
+        "La carte du territoire, avec les implantations du scénario et les projets qu'il laisse "
+        "de côté."
+    ),
     summary="Carte d'un scénario",
 )
 def scenario_map(ctx: Context, scenario_id: ScenarioId) -> HTMLResponse:

@@ -18,11 +18,11 @@ router = APIRouter(prefix="/match", tags=["matching"])
 
 _EXAMPLES = {
     "logistique": {
-        "summary": "2.5 ha, slope ≤ 6 %, interchange ≤ 5 km",
+        "summary": "2,5 ha, pente ≤ 6 %, échangeur ≤ 5 km",
         "value": {"area_min_ha": 2.5, "max_slope_pct": 6, "max_dist_interchange_km": 5, "k": 5},
     },
     "seveso": {
-        "summary": "A Seveso plant needing rail, budgets pooled per EPCI",
+        "summary": "Une usine Seveso embranchée fer, budgets groupés par EPCI",
         "value": {"area_min_ha": 4, "seveso": True, "needs_rail": True, "pool": "epci"},
     },
 }
@@ -35,6 +35,14 @@ _EXAMPLES = {
         404: {"model": ErrorOut, "description": "Jeu de règles inconnu"},
         422: {"model": ErrorOut, "description": "area_min_ha manquant ou champ hors limites"},
     },
+    description=(
+        "Unités foncières faisables pour les exigences d'un projet, avec score, coût ZAN et "
+        "raisons.\n\n"
+        "Les unités dont le coût en ENAF tient dans le budget restant de leur groupement (net des "
+        "implantations validées) viennent d'abord, puis par score. Le projet est contrôlé avec "
+        "les règles de la couche des projets avant tout calcul : un nombre négatif, infini ou "
+        "invraisemblable, ou une surface plus grande que le territoire → 422 nommant le champ."
+    ),
     summary="Meilleures unités foncières pour un projet",
 )
 def match_query(

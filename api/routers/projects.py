@@ -19,7 +19,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 _EXAMPLE = {
     "usine": {
-        "summary": "A plant needing 2.5 to 3 ha near an interchange",
+        "summary": "Une usine de 2,5 à 3 ha près d'un échangeur",
         "value": {
             "project_id": "P-200",
             "name": "Usine de recyclage",
@@ -53,7 +53,15 @@ def validated_project(ctx: Context, project_id: str, body: ProjectIn) -> dict[st
     return records(table)[0]
 
 
-@router.get("", response_model=ProjectList, summary="Tous les projets")
+@router.get(
+    "",
+    response_model=ProjectList,
+    description=(
+        "Tous les projets enregistrés, triés par identifiant (au premier démarrage, ceux du "
+        "territoire)."
+    ),
+    summary="Tous les projets",
+)
 def list_projects(ctx: Context) -> ProjectList:
     """All stored projects, ordered by id (the territory's projects at first start)."""
     projects = [Project(**p) for p in ctx.store.list_projects()]
@@ -66,6 +74,7 @@ def list_projects(ctx: Context) -> ProjectList:
     status_code=status.HTTP_201_CREATED,
     dependencies=[WriteAccess],
     responses={**_WRITE_ERRORS, 409: {"model": ErrorOut, "description": "project_id déjà pris"}},
+    description="Valide et enregistre un nouveau projet (`project_id` généré s'il est omis).",
     summary="Créer un projet",
 )
 def create_project(
@@ -82,6 +91,7 @@ def create_project(
     "/{project_id}",
     response_model=Project,
     responses={404: {"model": ErrorOut, "description": "Projet inconnu"}},
+    description="Les champs d'un projet enregistré.",
     summary="Un projet",
 )
 def get_project(ctx: Context, project_id: ProjectId) -> Project:
@@ -101,6 +111,7 @@ def get_project(ctx: Context, project_id: ProjectId) -> Project:
             "description": "Le project_id du corps diffère de celui du chemin",
         },
     },
+    description="Valide et remplace tous les champs d'un projet enregistré.",
     summary="Remplacer un projet",
 )
 def replace_project(
@@ -129,9 +140,18 @@ def replace_project(
         404: {"model": ErrorOut, "description": "Projet inconnu"},
         409: {
             "model": ErrorOut,
-            "description": "Validated decisions refer to the project (`decision_ids` lists them)",
+            "description": "Des décisions validées renvoient au projet (`decision_ids` les liste)",
         },
     },
+    description=(
+        "Supprime un projet enregistré, sauf si des décisions validées y renvoient.\n\n"
+        "Un projet dont le groupe de travail a validé l'implantation compte dans les ENAF "
+        "engagés, et le journal des décisions ne fait que s'allonger : le supprimer laisserait au "
+        "journal un identifiant orphelin. Une telle suppression répond **409** avec les "
+        "identifiants de ces décisions (`decision_ids`) ; modifiez le projet par PUT, ou "
+        "enregistrez d'abord une décision `rejected` sur son implantation. Un projet qui n'a que "
+        "des décisions rejetées peut être supprimé (le journal les garde)."
+    ),
     summary="Supprimer un projet",
 )
 def delete_project(ctx: Context, project_id: ProjectId) -> Response:

@@ -39,9 +39,9 @@ _NOT_READY: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "Le calcul n'est pas terminé, ou a échoué"}
 }
 _EXAMPLES = {
-    "jobs": {"summary": "Most jobs, budgets per commune", "value": {"name": "emplois"}},
+    "jobs": {"summary": "Le plus d'emplois, budgets par commune", "value": {"name": "emplois"}},
     "sobriety": {
-        "summary": "Least ENAF, budgets pooled per EPCI",
+        "summary": "Le moins d'ENAF, budgets groupés par EPCI",
         "value": {"name": "sobriété", "objective": "min_enaf", "pool": "epci"},
     },
 }
@@ -132,7 +132,10 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
     except Exception as exc:
         logger.exception("scenario %s failed", scenario_id)
         ctx.store.set_scenario_status(
-            scenario_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}"
+            scenario_id,
+            "failed",
+            error=f"erreur interne du service ({type(exc).__name__} : {exc}) ; le journal du "
+            f"service en donne le détail sous l'identifiant {scenario_id}",
         )
         return
     finally:
@@ -153,6 +156,13 @@ def _run(ctx: ServiceContext, scenario_id: str, body: ScenarioIn, projects: pd.D
             "description": "Aucun projet à implanter, ou paramètres invalides",
         },
     },
+    description=(
+        "Met en file un scénario sur les projets enregistrés ; suivez son statut par `GET "
+        "/scenarios/{id}`.\n\n"
+        "Les projets déjà validés par le groupe de travail ne sont pas placés de nouveau : leurs "
+        "ENAF sont engagés dans les budgets et leur surface est retirée de leur unité foncière. "
+        "Le résultat est écrit dans le dossier d'état."
+    ),
     summary="Lancer un scénario (en arrière-plan)",
 )
 def create_scenario(
@@ -173,7 +183,14 @@ def create_scenario(
     return scenario_out(record)
 
 
-@router.get("", response_model=ScenarioList, summary="Tous les scénarios")
+@router.get(
+    "",
+    response_model=ScenarioList,
+    description=(
+        "Les scénarios calculés, du plus ancien au plus récent, avec leur statut et leurs totaux."
+    ),
+    summary="Tous les scénarios",
+)
 def list_scenarios(ctx: Context) -> ScenarioList:
     """Scenario runs, oldest first, with their status and totals."""
     items = [scenario_out(r, ctx) for r in ctx.store.list_scenarios()]
@@ -184,6 +201,10 @@ def list_scenarios(ctx: Context) -> ScenarioList:
     "/compare",
     response_model=Comparison,
     responses={**_NOT_FOUND, **_NOT_READY},
+    description=(
+        "Emplois placés, ha d'ENAF consommés, friches réutilisées, projets déplacés ou non "
+        "implantés (b − a)."
+    ),
     summary="Deux scénarios comparés",
 )
 def compare_scenarios(
@@ -203,7 +224,14 @@ def compare_scenarios(
 
 
 @router.get(
-    "/{scenario_id}", response_model=ScenarioOut, responses=_NOT_FOUND, summary="Un scénario"
+    "/{scenario_id}",
+    response_model=ScenarioOut,
+    responses=_NOT_FOUND,
+    description=(
+        "Statut, paramètres et, une fois terminé, totaux, trace d'audit et synthèse en français ; "
+        "pendant le calcul, sa progression (`progress`)."
+    ),
+    summary="Un scénario",
 )
 def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
     """Status, parameters, and once done its totals, audit record and French summary."""
@@ -214,6 +242,10 @@ def get_scenario(ctx: Context, scenario_id: ScenarioId) -> ScenarioOut:
     "/{scenario_id}/assignments",
     response_model=AssignmentList,
     responses={**_NOT_FOUND, **_NOT_READY},
+    description=(
+        "Chaque projet implanté, avec son unité, sa surface, son coût en ENAF, son score et son "
+        "explication."
+    ),
     summary="Implantations d'un scénario",
 )
 def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
@@ -231,6 +263,10 @@ def get_assignments(ctx: Context, scenario_id: ScenarioId) -> AssignmentList:
         404: {"model": ErrorOut, "description": "Scénario inconnu, ou calculé sans sensibilité"},
         **_NOT_READY,
     },
+    description=(
+        "Emplois gagnés par un hectare de plus dans chaque groupement (scénario calculé avec "
+        "`sensitivity`) ; 404 pour un scénario calculé sans l'étape de sensibilité."
+    ),
     summary="Valeur d'un hectare de budget de plus par groupement",
 )
 def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
@@ -259,6 +295,10 @@ def get_budget_values(ctx: Context, scenario_id: ScenarioId) -> BudgetValueList:
     "/{scenario_id}/unmatched",
     response_model=UnmatchedList,
     responses={**_NOT_FOUND, **_NOT_READY},
+    description=(
+        "Chaque projet non implanté, avec son code de raison, son explication et ce qui le "
+        "débloquerait."
+    ),
     summary="Projets non implantés par un scénario",
 )
 def get_unmatched(ctx: Context, scenario_id: ScenarioId) -> UnmatchedList:

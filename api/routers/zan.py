@@ -18,6 +18,12 @@ router = APIRouter(prefix="/zan", tags=["zan"])
     "/budgets",
     response_model=BudgetTable,
     responses={404: {"model": ErrorOut, "description": "Jeu de règles inconnu"}},
+    description=(
+        "Enveloppe sur la période du jeu de règles, ENAF consommés, engagés et restants (ha) par "
+        "groupement.\n\n"
+        "`committed_ha` comprend les implantations validées par le groupe de travail (`POST "
+        "/scenarios/{id}/decisions`) : le budget affiché est net de ce qui a été décidé."
+    ),
     summary="Tableau des budgets ZAN",
 )
 def budgets(

@@ -149,6 +149,12 @@ def test_scenario_placements_collection(shared_client: TestClient, placements_id
     ids = [c["id"] for c in shared_client.get("/collections").json()["collections"]]
     assert placements_id in ids
     scenario_id = placements_id.removeprefix("placements-")
+    collection = shared_client.get(f"/collections/{placements_id}").json()
+    assert collection["title"] == "Implantations du scénario « emplois »"
+    assert collection["description"] == (
+        f"Projets implantés par le scénario {scenario_id} : nom du projet, secteur, emplois, "
+        "surface, coût ZAN et explication, sur le polygone de l'unité foncière"
+    )
     assigned = shared_client.get(f"/scenarios/{scenario_id}/assignments").json()
     body = shared_client.get(f"/collections/{placements_id}/items").json()
     assert body["numberMatched"] == assigned["count"] > 0

@@ -54,6 +54,17 @@ def test_scenario_runs_and_stores_result(shared_client: TestClient, jobs: Scenar
     assert jobs.summary["audit"]["objective"] == "jobs"
     assert jobs.summary["audit"]["rules"] == "climat-resilience-2023"
     assert "Projets placés" in jobs.summary["summary_fr"]
+    # the solver status: a code for programs, a French text for people
+    audit = jobs.summary["audit"]
+    assert audit["solver_status"] in {"optimal", "time_limit"}
+    assert (
+        audit["solver_message"]
+        == {
+            "optimal": "optimal (à l'écart toléré près)",
+            "time_limit": "arrêté à la limite de temps (meilleure solution trouvée)",
+        }[audit["solver_status"]]
+    )
+    assert f"Solveur : {audit['solver_message']}, écart " in jobs.summary["summary_fr"]
     listed = ScenarioList.model_validate(shared_client.get("/scenarios").json())
     assert jobs.scenario_id in [s.scenario_id for s in listed.scenarios]
 
@@ -315,7 +326,10 @@ def test_interrupted_runs_fail_on_restart(make_client: Callable[..., TestClient]
     first.__exit__(None, None, None)
     second = make_client()
     again = second.get(f"/scenarios/{record.scenario_id}").json()
-    assert again["status"] == "failed" and "interrupted" in again["error"]
+    assert again["status"] == "failed"
+    assert again["error"] == (
+        "interrompu : le service s'est arrêté pendant le calcul ; relancez le scénario"
+    )
 
 
 # -- maps ---------------------------------------------------------------------------
@@ -344,3 +358,20 @@ def test_maps_unavailable_is_404(
     )
     r = shared_client.get("/maps/territory")
     assert r.status_code == 404 and "foncier.maps" in r.json()["detail"]
+
+
+def test_an_unexpected_failure_of_a_run_is_told_in_french(
+    shared_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from foncier.scenarios import Scenario
+
+    def broken(self: Scenario, **kwargs: object) -> None:
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(Scenario, "run", broken)
+    run = _run(shared_client, name="en panne")
+    assert run.status == "failed"
+    assert run.error == (
+        "erreur interne du service (RuntimeError : disque plein) ; le journal du service en "
+        f"donne le détail sous l'identifiant {run.scenario_id}"
+    )
