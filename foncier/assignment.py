@@ -888,7 +888,7 @@ def _set_solution(h: Any, y: np.ndarray) -> None:
 
 #: Seconds without a better incumbent or bound after which HiGHS's incumbent is
 #: polished by :func:`local_search` to see whether the gap is already met.
-STALL_S = 3.0
+STALL_S = 2.0
 
 
 class _StallCheck:
