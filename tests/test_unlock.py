@@ -353,3 +353,67 @@ def test_hand_checked_stable_and_fragile_placements():
     assert a.loc["P1", ["unit_id", "stability"]].tolist() == ["U1", "stable"]
     assert a.loc["P2", "stability"] == "fragile"
     assert {a.loc["P2", "unit_id"], a.loc["P2", "alternative_unit_id"]} == {"U2", "U3"}
+
+
+def test_a_placement_elsewhere_in_the_pool_left_without_a_lot_does_not_count_against_the_hint():
+    # U1 as in the case above (1.5 ha net, too small for P2), its first parcel ENAF: P1's
+    # lot charges 1 ha where the solver charged 0.5 ha.  U2, in the same commune, 10 km
+    # from the interchange (P1 wants 5 km at most), two ENAF parcels 100 m apart (cells 6
+    # and 8): P2 (2 ha) is placed there by the solver, charged 2 ha, but gets no lot of one
+    # piece.  The commune has 2.5 ha: the solver places both once P1's slope is relaxed.
+    # P2, without a lot, is taken out of the published result, so P1's lot (1 ha of the
+    # 2.5 ha) keeps the pool within budget: the hint is verified, as solving again with the
+    # lots confirms.
+    squares = grid()
+    parcels = _parcels(
+        [squares[k] for k in (0, 1, 6, 8)], land_cover=["enaf", "artificialised", "enaf", "enaf"]
+    )
+    parcels["idu"] = [f"30007000AB{i + 1:04d}" for i in range(4)]
+    units = gpd.GeoDataFrame(
+        units_table(
+            2,
+            net_area_ha=[1.5, 2.0],
+            slope_mean_pct=[8.0, 1.0],
+            dist_interchange_km=[1.0, 10.0],
+            enaf_share=[0.5, 1.0],
+            idus=["|".join(parcels["idu"][:2]), "|".join(parcels["idu"][2:])],
+            origin="activity_zone",
+            owner_kind="private",
+        ),
+        geometry=[
+            shapely.union_all(parcels.geometry.to_numpy()[:2]),
+            shapely.union_all(parcels.geometry.to_numpy()[2:]),
+        ],
+        crs="EPSG:2154",
+    )
+    projects = projects_table(
+        2,
+        area_min_ha=[1.0, 2.0],
+        area_max_ha=[1.0, 2.0],
+        max_slope_pct=[5.0, np.nan],
+        max_dist_interchange_km=[5.0, np.nan],
+        jobs=[10, 5],
+    )
+    remaining = pd.Series({"30007": 2.5})
+    bare = match_projects(projects, units, remaining, pools_of(units), unlock=False)
+    assert bare.assignments["project_id"].tolist() == ["P2"]
+    r = complete_match(bare, parcels=parcels)
+    row = r.unmatched[r.unmatched["project_id"] == "P1"].iloc[0]
+    assert (row["unlock_field"], row["unlock_value"], row["unlock_unit_id"]) == (
+        "max_slope_pct",
+        "8",
+        "U1",
+    )
+    assert bool(row["unlock_verified"])
+    assert row["hint"].startswith("vérifié")
+    changed, budget = apply_unlock(row, projects, remaining)
+
+    def solve(forbidden, start):
+        return match_projects(
+            changed, units, budget, pools_of(units), forbidden=forbidden, start=start, unlock=False
+        )
+
+    again, _, _ = place_with_lots(
+        solve, units, parcels, budget, pools_of(units), changed, charging=EnafCharging()
+    )
+    assert again.assignments["project_id"].tolist() == ["P1"]
