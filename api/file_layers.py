@@ -54,7 +54,7 @@ try:
 except ImportError:  # Windows: no kernel file locks, see _lock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["FILE_LAYERS", "FileLayer", "open_file_layer"]
+__all__ = ["FILE_LAYERS", "FileLayer", "open_file_layer", "served_path"]
 
 #: Layers served from a file: those that grow with the territory.
 FILE_LAYERS: tuple[str, ...] = ("parcels",)
@@ -79,7 +79,10 @@ CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 _MEETS = "b.minx <= :maxx AND b.maxx >= :minx AND b.miny <= :maxy AND b.maxy >= :miny"
 _WITHIN = "b.minx >= :minx AND b.maxx <= :maxx AND b.miny >= :miny AND b.maxy <= :maxy"
 _INSIDE = f"SELECT json_group_array(b.pos) FROM boxes b WHERE {_MEETS} AND {_WITHIN}"
-_EDGE = f"SELECT b.pos, s.geometry FROM boxes b JOIN shapes s ON s.pos = b.pos WHERE {_MEETS}"
+#: The features met and their geometries to test: all of them for a line or a point, else
+#: those not inside.
+_MET = f"SELECT b.pos, s.geometry FROM boxes b JOIN shapes s ON s.pos = b.pos WHERE {_MEETS}"
+_EDGE = f"{_MET} AND NOT ({_WITHIN})"
 #: The rows asked, in the order asked (``json_each`` walks the array in order).
 _ROWS = "SELECT f.key, f.body FROM json_each(?) j JOIN features f ON f.pos = j.value ORDER BY j.key"
 
@@ -147,11 +150,11 @@ class FileLayer:
         values = {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
         if maxx <= minx or maxy <= miny:  # a line or a point: every feature met is tested
             found = np.empty(0, dtype="int64")
-            edge = conn.execute(_EDGE, values).fetchall()
+            edge = conn.execute(_MET, values).fetchall()
         else:
             (inside,) = conn.execute(_INSIDE, values).fetchone()
             found = np.array(orjson.loads(inside), dtype="int64")
-            edge = conn.execute(f"{_EDGE} AND NOT ({_WITHIN})", values).fetchall()
+            edge = conn.execute(_EDGE, values).fetchall()
         if edge:
             pos, wkbs = zip(*edge, strict=True)
             geoms = shapely.from_wkb(np.array(wkbs, dtype=object))
