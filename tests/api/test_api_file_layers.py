@@ -92,7 +92,7 @@ def test_bbox_positions_on_edges_and_away(served: FileLayer, reference: gpd.GeoD
     for bbox in _edge_bboxes(reference):
         expected = bbox_positions(reference, _text(bbox))
         got = np.asarray(bbox_positions(served, _text(bbox)))
-        assert got.tolist() == expected.tolist(), bbox
+        assert got.tolist() == np.asarray(expected).tolist(), bbox
         counts.append(len(got))
     # the cases are what they say: neighbours touching, a line, a shared vertex, every
     # parcel, none west of them, every parcel, none away
@@ -119,7 +119,7 @@ def test_bbox_positions_as_the_strtree(
     sx, sy = maxx - minx, maxy - miny
     bbox = (minx + x * sx, miny + y * sy, minx + (x + w) * sx, miny + (y + h) * sy)
     expected = bbox_positions(reference, _text(bbox))
-    assert np.asarray(bbox_positions(served, _text(bbox))).tolist() == expected.tolist()
+    assert np.asarray(bbox_positions(served, _text(bbox))).tolist() == np.asarray(expected).tolist()
 
 
 def _without_time(page: dict[str, Any]) -> dict[str, Any]:
@@ -306,8 +306,8 @@ def test_previous_versions_are_deleted_once_unused(
     second = open_file_layer(folder, gpkg, "parcels")
     assert second.path != del_me and second.path == served_path(folder, gpkg, "parcels")
     assert del_me.is_file()  # still served by this process (``first``)
-    assert orjson.dumps(first.features([0], with_id=False)) == orjson.dumps(
-        second.features([0], with_id=False)
+    assert orjson.dumps(first.features(np.array([0]), with_id=False)) == orjson.dumps(
+        second.features(np.array([0]), with_id=False)
     )
     del first
     gc.collect()  # the first layer no longer served: its readers' lock released
