@@ -372,7 +372,10 @@ def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
                     for tmp in _temporaries(path):  # left by a writer that died
                         tmp.unlink(missing_ok=True)
                     atomic_write(path, lambda tmp: _write(gpkg, name, tmp))
-        held = readers.open("a+b")
+        try:
+            held = readers.open("a+b")
+        except OSError:  # a cache folder this process cannot write to: served, none deleted
+            return FileLayer(path)
         _lock(held, shared=True)
         if path.is_file():
             break

@@ -324,3 +324,19 @@ def test_previous_versions_are_deleted_once_unused(
         [third.path.name, of_other.name, foreign[1].name, foreign[2].name]
     )
     assert all(f.read_text() == "gardé" for f in foreign)
+
+
+def test_a_served_file_in_a_read_only_cache_is_served(
+    api_territory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FONCIER_CACHE_DIR", str(tmp_path / "cache"))
+    gpkg = api_territory / GPKG_NAME
+    built = open_file_layer(api_territory, gpkg, "parcels").path
+    # its locks where nothing can be written (as a read-only cache folder)
+    nowhere = tmp_path / "absent"
+    monkeypatch.setattr(
+        "api.file_layers._companions", lambda p: (nowhere / "a.lock", nowhere / "a.readers")
+    )
+    layer = open_file_layer(api_territory, gpkg, "parcels")
+    assert layer.path == built and layer.count == 3455
+    assert len(bbox_positions(layer, None)) == 3455
