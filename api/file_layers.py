@@ -299,19 +299,23 @@ def _temporaries(path: Path) -> list[Path]:
     return list(path.parent.glob(f".{glob.escape(path.name)}.tmp-*"))
 
 
-def _remove_stale(path: Path, pattern: re.Pattern[str]) -> list[Path]:
+def _remove_stale(path: Path, pattern: re.Pattern[str]) -> None:
     """Delete the served files named by ``pattern`` but ``path`` that no process holds.
 
     A file is deleted, with its locks and temporary files, only when this
     process gets both its readers' lock (no process serves it) and its build
-    lock (none is writing it).  Returns the files deleted.
+    lock (none is writing it).
     """
-    removed = []
     for old in sorted(path.parent.iterdir()):
         if old == path or not pattern.fullmatch(old.name):
             continue
         build, readers = _companions(old)
-        with readers.open("a+b") as held, build.open("a+b") as building:
+        with contextlib.ExitStack() as stack:
+            try:
+                held = stack.enter_context(readers.open("a+b"))
+                building = stack.enter_context(build.open("a+b"))
+            except OSError:  # not ours to delete from here
+                continue
             if not (_lock(held, wait=False) and _lock(building, wait=False)):
                 continue  # served by a running process, or being written
             for f in (old, *_temporaries(old)):
@@ -320,8 +324,6 @@ def _remove_stale(path: Path, pattern: re.Pattern[str]) -> list[Path]:
             if not old.exists():
                 for f in (build, readers):
                     f.unlink(missing_ok=True)
-                removed.append(old)
-    return removed
 
 
 def served_path(folder: Path, gpkg: Path, name: str) -> Path:
@@ -362,10 +364,10 @@ def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
         version: a changed GeoPackage gets a new file (:func:`served_path`).
     """
     path = served_path(folder, gpkg, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     build, readers = _companions(path)
     while True:
         if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
             with build.open("a+b") as building:
                 _lock(building)  # another process writing it: wait for it, then read it
                 if not path.is_file():
@@ -380,6 +382,7 @@ def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
         if path.is_file():
             break
         held.close()  # deleted meanwhile (as stale by another version's process): written again
-    prefix = path.name[: -len(path.name.rsplit("-", 1)[1])]
-    _remove_stale(path, re.compile(re.escape(prefix) + r"[0-9a-f]{64}\.sqlite"))
+    # the other keys of the same folder and layer
+    prefix = path.name.rsplit("-", 1)[0]
+    _remove_stale(path, re.compile(re.escape(prefix) + r"-[0-9a-f]{64}\.sqlite"))
     return FileLayer(path, held)
