@@ -4,25 +4,38 @@ A territory's parcels grow with it (10 M for a région): instead of a WGS84
 copy in every worker, :func:`open_file_layer` writes once per version of the
 GeoPackage a SQLite file in the cache folder (next to the cached land units,
 :func:`foncier.units_cache.cache_folder`) holding, per feature in the layer's
-order, its validated properties as JSON, its WGS84 geometry as WKB and its
-WGS84 box in an R-tree.  A bbox request asks the R-tree; features whose box
-lies inside the bbox match, the others are tested on their geometry with the
-same predicate as the in-memory layers (:class:`shapely.STRtree`
-``intersects``).  The answers are those of the layer validated and
-reprojected in memory: same features, properties, order and extent.
+order, the GeoJSON text of the feature (its validated properties and its
+WGS84 geometry, written once), its WGS84 geometry as WKB and its WGS84 box in
+an R-tree.  A bbox request asks the R-tree; features whose box lies inside
+the bbox match, the others are tested on their geometry with the same
+predicate as the in-memory layers (:class:`shapely.STRtree` ``intersects``).
+A page is the stored texts joined: nothing is serialised per request.  The
+answers are those of the layer validated and reprojected in memory: same
+features, properties, order and extent.
 
-The file is opened read-only by each request thread; the operating system's
-page cache, not each worker, holds what is read often.
+The file is opened read-only by each request thread (one connection per
+thread, its statements prepared once); the operating system's page cache,
+not each worker, holds what is read often.
+
+Workers starting together on a new GeoPackage build its file once: the
+first takes the file's build lock, the others wait for it and read what it
+wrote (the lock is the kernel's, released if its holder dies).  Each process
+serving a file holds a shared lock on it; the served files of the same
+territory folder and layer left by previous GeoPackage versions are deleted
+once no process holds theirs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import cast
+from typing import IO, cast
 
 import geopandas as gpd
 import numpy as np
@@ -36,26 +49,54 @@ from foncier.layers import SCHEMAS, validate_layer
 from foncier.outputs import atomic_write
 from foncier.units_cache import cache_folder, file_digests
 
-__all__ = ["FILE_LAYERS", "FileLayer", "open_file_layer"]
+try:
+    import fcntl
+except ImportError:  # Windows: no kernel file locks, see _lock
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FILE_LAYERS", "FileLayer", "open_file_layer", "served_path"]
 
 #: Layers served from a file: those that grow with the territory.
 FILE_LAYERS: tuple[str, ...] = ("parcels",)
 #: Features read, validated and written at a time when the file is built.
 BATCH_SIZE = 100_000
 #: Version of the file's layout (part of its key).
-_FORMAT = 1
+_FORMAT = 2
 #: CRS of the geometries served (RFC 7946).
 _WGS84 = "EPSG:4326"
+#: ``features.body``: a feature's GeoJSON text after its opening brace (``"type":"Feature",
+#: "properties":{…},"geometry":{…}}``), so that a page prefixes it with ``{`` or ``{"id":…,``.
 _SCHEMA = """
-CREATE TABLE features (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, properties BLOB NOT NULL,
-                       geometry BLOB NOT NULL);
+CREATE TABLE features (pos INTEGER PRIMARY KEY, key TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE shapes (pos INTEGER PRIMARY KEY, geometry BLOB NOT NULL);
 CREATE VIRTUAL TABLE boxes USING rtree(pos, minx, maxx, miny, maxy);
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+#: The R-tree's test of a box meeting the bbox, and of one lying inside it (the R-tree's boxes
+#: are rounded outwards: one inside the bbox holds its feature).
+_MEETS = "b.minx <= :maxx AND b.maxx >= :minx AND b.miny <= :maxy AND b.maxy >= :miny"
+_WITHIN = "b.minx >= :minx AND b.maxx <= :maxx AND b.miny >= :miny AND b.maxy <= :maxy"
+_INSIDE = f"SELECT json_group_array(b.pos) FROM boxes b WHERE {_MEETS} AND {_WITHIN}"
+#: The features met and their geometries to test: all of them for a line or a point, else
+#: those not inside.
+_MET = f"SELECT b.pos, s.geometry FROM boxes b JOIN shapes s ON s.pos = b.pos WHERE {_MEETS}"
+_EDGE = f"{_MET} AND NOT ({_WITHIN})"
+#: The rows asked, in the order asked (``json_each`` walks the array in order).
+_ROWS = "SELECT f.key, f.body FROM json_each(?) j JOIN features f ON f.pos = j.value ORDER BY j.key"
+
+
 class FileLayer:
     """A layer in WGS84 read from its served file (see the module).
+
+    Parameters
+    ----------
+    path
+        The served file.
+    hold
+        An open lock file on which the process holds a shared lock while it
+        serves ``path`` (:func:`open_file_layer`): kept open with the layer.
 
     Attributes
     ----------
@@ -72,8 +113,9 @@ class FileLayer:
         The layer's key column.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, hold: IO[bytes] | None = None) -> None:
         self.path = path
+        self._hold = hold
         self._local = threading.local()
         meta = dict(self._conn().execute("SELECT name, value FROM meta").fetchall())
         self.count = int(meta["count"])
@@ -88,7 +130,11 @@ class FileLayer:
         return self.count
 
     def _conn(self) -> sqlite3.Connection:
-        """The read-only connection of the calling thread (the file never changes once written)."""
+        """The read-only connection of the calling thread (the file never changes once written).
+
+        One per thread of the bounded request threadpool, reused by its
+        requests; its statements are compiled once (the connection's cache).
+        """
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)
@@ -101,25 +147,21 @@ class FileLayer:
             return range(self.count)
         minx, miny, maxx, maxy = bbox
         conn = self._conn()
-        meets = "b.minx <= :maxx AND b.maxx >= :minx AND b.miny <= :maxy AND b.maxy >= :miny"
-        # the R-tree's boxes are rounded outwards: one inside the bbox holds its feature
-        within = "b.minx >= :minx AND b.maxx <= :maxx AND b.miny >= :miny AND b.maxy <= :maxy"
-        if maxx <= minx or maxy <= miny:  # a line or a point: every feature met is tested
-            within = "0"
         values = {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
-        inside = conn.execute(
-            f"SELECT b.pos FROM boxes b WHERE {meets} AND {within}", values
-        ).fetchall()
-        edge = conn.execute(
-            f"SELECT b.pos, f.geometry FROM boxes b JOIN features f ON f.pos = b.pos "
-            f"WHERE {meets} AND NOT ({within})",
-            values,
-        ).fetchall()
-        found = np.array(inside, dtype="int64").reshape(-1)
+        if maxx <= minx or maxy <= miny:  # a line or a point: every feature met is tested
+            found = np.empty(0, dtype="int64")
+            edge = conn.execute(_MET, values).fetchall()
+        else:
+            (inside,) = conn.execute(_INSIDE, values).fetchone()
+            found = np.array(orjson.loads(inside), dtype="int64")
+            edge = conn.execute(_EDGE, values).fetchall()
         if edge:
             pos, wkbs = zip(*edge, strict=True)
             geoms = shapely.from_wkb(np.array(wkbs, dtype=object))
-            hits = shapely.STRtree(geoms).query(shapely.box(*bbox), predicate="intersects")
+            # the predicate of the in-memory layers' STRtree query: the box prepared
+            box = shapely.box(*bbox)
+            shapely.prepare(box)
+            hits = shapely.intersects(box, geoms)
             found = np.concatenate([found, np.array(pos, dtype="int64")[hits]])
         return np.sort(found)
 
@@ -132,26 +174,10 @@ class FileLayer:
         pos = np.asarray(positions, dtype="int64")
         if not len(pos):
             return []
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT key, properties, geometry FROM features WHERE pos IN "
-                f"({','.join(map(str, pos.tolist()))}) ORDER BY pos"
-            )
-            .fetchall()
-        )
-        keys, props, wkbs = zip(*rows, strict=True)
-        # the rows come by position: put them back in the order asked
-        rank = np.argsort(np.argsort(pos, kind="stable"), kind="stable")
-        shapes = shapely.to_geojson(shapely.from_wkb(np.array(wkbs, dtype=object)))
-        heads = [b'{"id":' + orjson.dumps(k) + b"," if with_id else b"{" for k in keys]
-        texts = [
-            orjson.Fragment(
-                h + b'"type":"Feature","properties":' + p + b',"geometry":' + s.encode() + b"}"
-            )
-            for h, p, s in zip(heads, props, shapes.tolist(), strict=True)
-        ]
-        return [texts[i] for i in rank.tolist()]
+        rows = self._conn().execute(_ROWS, (orjson.dumps(pos.tolist()),)).fetchall()
+        if with_id:
+            return [orjson.Fragment(b'{"id":' + orjson.dumps(k) + b"," + b) for k, b in rows]
+        return [orjson.Fragment(b"{" + b) for _, b in rows]
 
     def find(self, key: str) -> int | None:
         """Position of the first feature whose key is ``key``, ``None`` when none is."""
@@ -169,6 +195,18 @@ def _file_key(folder: Path, gpkg: Path, name: str) -> str:
         "sha256": file_digests(folder, [gpkg])[0],
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def _bodies(served: gpd.GeoDataFrame) -> list[bytes]:
+    """``features.body`` of each feature of a validated layer in WGS84 (see :data:`_SCHEMA`)."""
+    props = [
+        orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) for row in page_properties(served)
+    ]
+    shapes = shapely.to_geojson(served.geometry.to_numpy()).tolist()
+    return [
+        b'"type":"Feature","properties":' + p + b',"geometry":' + s.encode() + b"}"
+        for p, s in zip(props, shapes, strict=True)
+    ]
 
 
 def _write(gpkg: Path, name: str, path: Path) -> None:
@@ -195,17 +233,17 @@ def _write(gpkg: Path, name: str, path: Path) -> None:
                 polygons |= bool(np.isin(types, (3, 6)).any())
                 area += float(shapely.area(layer.geometry.to_numpy()).sum())
                 served = layer.to_crs(_WGS84)
-                props = [
-                    orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY)
-                    for row in page_properties(served)
-                ]
                 wgs = served.geometry.to_numpy()
                 box = shapely.bounds(wgs)
-                pos = np.arange(start, start + len(served))
+                pos = np.arange(start, start + len(served)).tolist()
                 keys = served[key_column].astype(str).tolist()
                 conn.executemany(
-                    "INSERT INTO features VALUES (?, ?, ?, ?)",
-                    zip(pos.tolist(), keys, props, shapely.to_wkb(wgs).tolist(), strict=True),
+                    "INSERT INTO features VALUES (?, ?, ?)",
+                    zip(pos, keys, _bodies(served), strict=True),
+                )
+                conn.executemany(
+                    "INSERT INTO shapes VALUES (?, ?)",
+                    zip(pos, shapely.to_wkb(wgs).tolist(), strict=True),
                 )
                 conn.executemany(
                     "INSERT INTO boxes VALUES (?, ?, ?, ?, ?)",
@@ -232,8 +270,83 @@ def _write(gpkg: Path, name: str, path: Path) -> None:
         conn.close()
 
 
+def _lock(file: IO[bytes], *, shared: bool = False, wait: bool = True) -> bool:
+    """Lock an open lock file (``flock``: the kernel releases it when its holder dies).
+
+    Returns ``False`` when ``wait`` is off and another open file holds a
+    conflicting lock.  Where the system has no ``fcntl`` (Windows) every lock
+    is granted: workers may then each build a file (the last rename wins, the
+    files are the same) and a stale file is deleted only when the system lets
+    it (Windows refuses while a process has it open).
+    """
+    if fcntl is None:
+        return True
+    mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
+    try:
+        fcntl.flock(file.fileno(), mode)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _companions(path: Path) -> tuple[Path, Path]:
+    """The build lock and the readers' lock of a served file (beside it)."""
+    return path.with_name(f"{path.name}.lock"), path.with_name(f"{path.name}.readers")
+
+
+def _temporaries(path: Path) -> list[Path]:
+    """Temporary files of a served file's writes (:func:`foncier.outputs.atomic_write`)."""
+    return list(path.parent.glob(f".{glob.escape(path.name)}.tmp-*"))
+
+
+def _remove_stale(path: Path, pattern: re.Pattern[str]) -> None:
+    """Delete the served files named by ``pattern`` but ``path`` that no process holds.
+
+    A file is deleted, with its locks and temporary files, only when this
+    process gets both its readers' lock (no process serves it) and its build
+    lock (none is writing it).
+    """
+    for old in sorted(path.parent.iterdir()):
+        if old == path or not pattern.fullmatch(old.name):
+            continue
+        build, readers = _companions(old)
+        with contextlib.ExitStack() as stack:
+            try:
+                held = stack.enter_context(readers.open("a+b"))
+                building = stack.enter_context(build.open("a+b"))
+            except OSError:  # not ours to delete from here
+                continue
+            if not (_lock(held, wait=False) and _lock(building, wait=False)):
+                continue  # served by a running process, or being written
+            for f in (old, *_temporaries(old)):
+                with contextlib.suppress(OSError):  # Windows: open elsewhere, kept
+                    f.unlink()
+            if not old.exists():
+                for f in (build, readers):
+                    f.unlink(missing_ok=True)
+
+
+def served_path(folder: Path, gpkg: Path, name: str) -> Path:
+    """The served file of layer ``name`` of a territory's GeoPackage, in the cache folder.
+
+    ``<folder id>-<layer>-<key>.sqlite`` in ``served/`` beside
+    :func:`~foncier.units_cache.cache_folder`: the folder id is a digest of
+    the folder's path, the key a digest of the GeoPackage, the layer, the
+    file's layout and foncier's version.
+    """
+    territory = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    key = _file_key(folder, gpkg, name)
+    return cache_folder().parent / "served" / f"{territory}-{name}-{key}.sqlite"
+
+
 def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
     """The served file of a layer of a territory's GeoPackage, written when missing.
+
+    One process writes a missing file (under its build lock), the others
+    starting at the same time wait for it and read it.  The process then
+    holds the file's readers' lock while it serves it, and deletes the
+    served files of the same folder and layer left by other versions of the
+    GeoPackage (or of foncier) that no process serves any more.
 
     Parameters
     ----------
@@ -248,10 +361,28 @@ def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
     -------
     FileLayer
         The layer, keyed by the GeoPackage's digest, the layer and foncier's
-        version: a changed GeoPackage gets a new file.
+        version: a changed GeoPackage gets a new file (:func:`served_path`).
     """
-    path = cache_folder().parent / "served" / f"{_file_key(folder, gpkg, name)}.sqlite"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda tmp: _write(gpkg, name, tmp))
-    return FileLayer(path)
+    path = served_path(folder, gpkg, name)
+    build, readers = _companions(path)
+    while True:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with build.open("a+b") as building:
+                _lock(building)  # another process writing it: wait for it, then read it
+                if not path.is_file():
+                    for tmp in _temporaries(path):  # left by a writer that died
+                        tmp.unlink(missing_ok=True)
+                    atomic_write(path, lambda tmp: _write(gpkg, name, tmp))
+        try:
+            held = readers.open("a+b")
+        except OSError:  # a cache folder this process cannot write to: served, none deleted
+            return FileLayer(path)
+        _lock(held, shared=True)
+        if path.is_file():
+            break
+        held.close()  # deleted meanwhile (as stale by another version's process): written again
+    # the other keys of the same folder and layer
+    prefix = path.name.rsplit("-", 1)[0]
+    _remove_stale(path, re.compile(re.escape(prefix) + r"-[0-9a-f]{64}\.sqlite"))
+    return FileLayer(path, held)
