@@ -156,6 +156,21 @@ def test_a_hint_is_verified_only_where_the_project_gets_a_lot(cells, verified):
     check_table(r.unmatched, "unmatched")
 
 
+def placed_with_the_hint(row, projects, units, parcels, remaining) -> list[str]:
+    """Projects the scenario places, lots included, once the hint of ``row`` is applied."""
+    changed, budget = apply_unlock(row, projects, remaining)
+
+    def solve(forbidden, start):
+        return match_projects(
+            changed, units, budget, pools_of(units), forbidden=forbidden, start=start, unlock=False
+        )
+
+    again, _, _ = place_with_lots(
+        solve, units, parcels, budget, pools_of(units), changed, charging=EnafCharging()
+    )
+    return again.assignments["project_id"].tolist()
+
+
 @pytest.mark.parametrize(
     ("covers", "verified"),
     [(("enaf", "artificialised"), False), (("artificialised", "enaf"), True)],
@@ -192,17 +207,9 @@ def test_a_hint_is_verified_only_where_the_lot_keeps_the_pool_within_budget(cove
     )
     assert bool(row["unlock_verified"]) is verified
     # what the hint claims is what solving again with the lots gives
-    changed, budget = apply_unlock(row, projects, remaining)
-
-    def solve(forbidden, start):
-        return match_projects(
-            changed, units, budget, pools_of(units), forbidden=forbidden, start=start, unlock=False
-        )
-
-    again, _, _ = place_with_lots(
-        solve, units, parcels, budget, pools_of(units), changed, charging=EnafCharging()
+    assert placed_with_the_hint(row, projects, units, parcels, remaining) == (
+        ["P1"] if verified else []
     )
-    assert again.assignments["project_id"].tolist() == (["P1"] if verified else [])
     if verified:
         assert row["hint"].startswith("vérifié")
         assert (row["reason_code"], row["requirement"]) == ("infeasible", "slope")
@@ -406,14 +413,4 @@ def test_a_placement_elsewhere_in_the_pool_left_without_a_lot_does_not_count_aga
     )
     assert bool(row["unlock_verified"])
     assert row["hint"].startswith("vérifié")
-    changed, budget = apply_unlock(row, projects, remaining)
-
-    def solve(forbidden, start):
-        return match_projects(
-            changed, units, budget, pools_of(units), forbidden=forbidden, start=start, unlock=False
-        )
-
-    again, _, _ = place_with_lots(
-        solve, units, parcels, budget, pools_of(units), changed, charging=EnafCharging()
-    )
-    assert again.assignments["project_id"].tolist() == ["P1"]
+    assert placed_with_the_hint(row, projects, units, parcels, remaining) == ["P1"]
