@@ -43,6 +43,8 @@ __all__ = [
     "ProjectIn",
     "ProjectList",
     "ProjectMove",
+    "ProjectQuery",
+    "SCENARIO_CLAIM_FIELDS",
     "ScenarioIn",
     "ScenarioList",
     "ScenarioOut",
@@ -346,7 +348,7 @@ class ProjectList(BaseModel):
     projects: list[Project]
 
 
-class MatchQuery(BaseModel):
+class ProjectQuery(BaseModel):
     """One project's requirements; only ``area_min_ha`` is required."""
 
     model_config = ConfigDict(
@@ -374,6 +376,30 @@ class MatchQuery(BaseModel):
     k: int = Field(default=5, ge=1, le=50, description="Nombre d'unités foncières renvoyées")
     pool: PoolLevel = "commune"
     rules: str | None = Field(default=None, max_length=200, description="Nom du jeu de règles ZAN")
+
+
+class MatchQuery(ProjectQuery):
+    """One project's requirements, and optionally a finished scenario to weigh them against."""
+
+    scenario_id: str | None = Field(
+        default=None,
+        max_length=100,
+        examples=["S-20261127221500-a1b2c3"],
+        description="Un scénario terminé du service : chaque unité foncière dit aussi ce que ce "
+        "scénario prend déjà de son terrain et du budget ZAN de son groupement",
+    )
+
+
+#: Fields of a :class:`MatchCandidate` given only with a ``scenario_id``.
+SCENARIO_CLAIM_FIELDS = (
+    "scenario_name",
+    "scenario_projects",
+    "scenario_area_ha",
+    "room_after_scenario_ha",
+    "budget_left_after_scenario_ha",
+    "fits_after_scenario",
+    "scenario_claim",
+)
 
 
 class MatchCandidate(BaseModel):
@@ -413,6 +439,41 @@ class MatchCandidate(BaseModel):
     zan_cost: str
     unverified: str
     explanation: str
+    # with a scenario_id only (SCENARIO_CLAIM_FIELDS)
+    scenario_name: str | None = Field(
+        default=None, description="Nom du scénario (seulement avec scenario_id)"
+    )
+    scenario_projects: str | None = Field(
+        default=None,
+        examples=["P-004;P-017"],
+        description="Projets que le scénario place sur cette unité foncière, séparés par ; "
+        "(vide s'il n'en place aucun ; seulement avec scenario_id)",
+    )
+    scenario_area_ha: float | None = Field(
+        default=None,
+        description="Surface que les projets du scénario prennent sur cette unité foncière (ha ; "
+        "seulement avec scenario_id)",
+    )
+    room_after_scenario_ha: float | None = Field(
+        default=None,
+        description="Surface nette de l'unité foncière qui reste après le scénario (ha ; "
+        "seulement avec scenario_id)",
+    )
+    budget_left_after_scenario_ha: float | None = Field(
+        default=None,
+        description="Reste du groupement après le scénario, avant ce projet (ha ; vide sans "
+        "groupement ; seulement avec scenario_id)",
+    )
+    fits_after_scenario: bool | None = Field(
+        default=None,
+        description="Il reste après le scénario, sur cette unité foncière et dans son "
+        "groupement, la surface et le budget ZAN du projet (seulement avec scenario_id)",
+    )
+    scenario_claim: str | None = Field(
+        default=None,
+        description="Ce que le scénario prend déjà de cette unité foncière et du budget de son "
+        "groupement, et si le projet y tient après le scénario (seulement avec scenario_id)",
+    )
 
 
 class MatchResponse(BaseModel):
@@ -422,9 +483,15 @@ class MatchResponse(BaseModel):
     pool: PoolLevel
     rules: str
     candidates: list[MatchCandidate]
+    scenario_id: str | None = Field(
+        default=None, description="Le scénario pesé avec la requête (seulement avec scenario_id)"
+    )
+    scenario_name: str | None = Field(
+        default=None, description="Nom de ce scénario (seulement avec scenario_id)"
+    )
 
 
-class AssemblyQuery(MatchQuery):
+class AssemblyQuery(ProjectQuery):
     """A site of ``area_min_ha`` to assemble across land units, with the project's requirements."""
 
     model_config = ConfigDict(
