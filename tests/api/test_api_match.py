@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.models import SCENARIO_CLAIM_FIELDS, ErrorOut, MatchCandidate, MatchQuery, MatchResponse
+from api.state import StateStore
 from api.tables import records
 from foncier.choices import POOL_LEVELS
 from foncier.explain import query_project, with_place_names
@@ -319,3 +320,48 @@ def test_query_scenario_errors(shared_client: TestClient, scenario_id: str, tmp_
     )
     r = shared_client.post("/match/query", json={**QUERY, "scenario_id": "x" * 101})
     assert r.status_code == 422
+
+
+def test_query_inputs_are_prepared_once_per_decision_log_version(make_client: Any) -> None:
+    client = make_client()
+    ctx = client.app.state.context
+    body = {"area_min_ha": 1.0, "k": 50}
+    before = client.post("/match/query", json=body).json()["candidates"]
+    prepared = ctx.current_query_inputs("commune", None)
+    assert prepared is not None and prepared.version == ctx.store.decisions_version() == 0
+    assert client.post("/match/query", json=body).json()["candidates"] == before
+    assert ctx.current_query_inputs("commune", None) is prepared
+    assert ctx.current_query_inputs("epci", None) is None  # each pool level its own
+
+    # a placement validated through another worker: written by another connection to the
+    # database every worker shares
+    target = next(c for c in before if c["enaf_ha"] > 0)
+    other = StateStore(ctx.store.folder)
+    project = other.list_projects()[0][Col.PROJECT_ID]
+    other.add_decision(
+        scenario_id=other.add_scenario("ailleurs", {}).scenario_id,
+        project_id=project,
+        unit_id=target["unit_id"],
+        insee=target["insee"],
+        decision="validated",
+        area_ha=1.0,
+        enaf_ha=target["enaf_ha"],
+        author="GT",
+        comment="",
+    )
+    other.close()
+    assert ctx.current_query_inputs("commune", None) is None  # stale: prepared again
+    after = {c["unit_id"]: c for c in client.post("/match/query", json=body).json()["candidates"]}
+    fresh = ctx.current_query_inputs("commune", None)
+    assert fresh is not None and fresh is not prepared and fresh.version == 1
+    unit = after[target["unit_id"]]
+    assert unit["net_area_ha"] == pytest.approx(target["net_area_ha"] - 1.0)
+    assert unit["budget_left_before_ha"] == pytest.approx(
+        target["budget_left_before_ha"] - target["enaf_ha"]
+    )
+    for c in before:  # every unit of the same pool sees the budget taken, the others do not
+        if c["unit_id"] in after:
+            taken = target["enaf_ha"] if c["pool_id"] == target["pool_id"] else 0.0
+            assert after[c["unit_id"]]["budget_left_before_ha"] == pytest.approx(
+                c["budget_left_before_ha"] - taken
+            )
