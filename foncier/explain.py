@@ -199,17 +199,17 @@ def _zan_texts(
 
 def _why_here(pairs: pd.DataFrame | Mapping[str, Any], weights: Weights) -> list[str]:
     """Explain each pair: score, its three largest contributions, unverified requirements."""
-    names = list(weights.criteria)
-    labels = np.array([CRITERIA_FR[n] for n in names], dtype=object)
-    contrib = np.column_stack([np.asarray(pairs[f"c_{n}"], dtype=float) for n in names]) * np.array(
-        [weights.criteria[n] for n in names]
-    )
+    criteria = weights.criteria
+    labels = [CRITERIA_FR[n] for n in criteria]
+    contrib = np.column_stack(
+        [np.asarray(pairs[f"c_{n}"], dtype=float) for n in criteria]
+    ) * np.array(list(criteria.values()))
     top = np.argsort(-contrib, axis=1, kind="stable")[:, :3]
     out = []
-    for i, (score, unverified) in enumerate(zip(pairs["score"], pairs["unverified"], strict=True)):
-        parts = [
-            f"{labels[j]} +{fr_compact(contrib[i, j], 2)}" for j in top[i] if contrib[i, j] > 0
-        ]
+    # Python floats and ints row by row: formatted as the numpy scalars, faster
+    rows = zip(contrib.tolist(), top.tolist(), pairs["score"], pairs["unverified"], strict=True)
+    for values, best, score, unverified in rows:
+        parts = [f"{labels[j]} +{fr_compact(values[j], 2)}" for j in best if values[j] > 0]
         text = f"score {fr_compact(score, 2)} : " + ", ".join(parts)
         if unverified:
             text += " ; à vérifier sur place : " + ", ".join(
