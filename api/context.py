@@ -41,8 +41,9 @@ from foncier.scenarios import ScenarioResult
 from foncier.territory import GPKG_NAME, Territory
 from foncier.units_cache import folder_land_units
 from foncier.zan import RuleSet, available_rules, load_rules
+from foncier.zan.charging import EnafCharging
 
-__all__ = ["WGS84", "ServiceContext", "TerritoryData", "load_territory_data"]
+__all__ = ["WGS84", "QueryInputs", "ServiceContext", "TerritoryData", "load_territory_data"]
 
 logger = logging.getLogger("foncier.api")
 
@@ -150,6 +151,35 @@ def load_territory_data(settings: Settings) -> TerritoryData:
         return _TERRITORIES[key]
 
 
+@dataclass(frozen=True)
+class QueryInputs:
+    """What the single-project queries share at one pool level, rule set and log version.
+
+    Attributes
+    ----------
+    version
+        The version of the decision log they were prepared at
+        (:meth:`~api.state.StateStore.decisions_version`).
+    inputs
+        The engine's inputs net of validated placements (:meth:`ServiceContext.inputs`).
+    prepared
+        The land units, pools and arrays of the queries (:func:`prepare_query`).
+    charging
+        What the rule set counts as ENAF consumption.
+    rules
+        The rule set's name.
+    labels
+        Commune name and site label of each unit (:meth:`ServiceContext.place_labels`).
+    """
+
+    version: int
+    inputs: MatchingInputs
+    prepared: QueryUnits
+    charging: EnafCharging
+    rules: str
+    labels: dict[str, dict[str, Any]]
+
+
 @dataclass
 class ServiceContext:
     """Everything the routers read: settings, territory data, state store, caches.
@@ -163,6 +193,7 @@ class ServiceContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _results: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict)
     _memo: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+    _query_inputs: dict[tuple[str, str | None], QueryInputs] = field(default_factory=dict)
     #: Where each running scenario is (step, solver time, incumbent, bound, gap).
     progress: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -314,30 +345,61 @@ class ServiceContext:
         value: tuple[MatchingInputs, list[str]] = self.memo(key, compute)
         return value
 
-    def query_units(self, pool: str, rules: str | None) -> QueryUnits:
-        """The land units, pools and arrays of single-project queries (:func:`prepare_query`).
+    def current_query_inputs(
+        self, pool: str, rules: str | None, version: int | None = None
+    ) -> QueryInputs | None:
+        """:meth:`query_inputs` if already prepared at the log's current version, else ``None``.
 
-        Cached like :meth:`inputs`, so that a query only evaluates its project.
+        Parameters
+        ----------
+        pool, rules
+            As for :meth:`query_inputs` (an unknown rule set is never prepared).
+        version
+            The version of the decision log, when just read.
+        """
+        if version is None:
+            version = self.store.decisions_version()
+        with self._lock:
+            cached = self._query_inputs.get((pool, rules))
+        return cached if cached is not None and cached.version == version else None
+
+    def query_inputs(self, pool: str, rules: str | None) -> QueryInputs:
+        """What every single-project query at ``pool`` and ``rules`` shares, prepared once.
+
+        One entry per pool level and rule set, kept until the decision log
+        changes: the version of the log is read on each call (from the
+        database every worker shares), and an entry of an older version is
+        prepared again, so that a decision recorded through any worker is
+        counted by the next query.
 
         Raises
         ------
         NotFoundError
             Unknown rule set.
         """
+        version = self.store.decisions_version()
+        cached = self.current_query_inputs(pool, rules, version)
+        if cached is not None:
+            return cached
         inputs = self.inputs(pool, rules)
-        key = ("query_units", pool, rules, self.store.decisions_version())
-
-        def compute() -> QueryUnits:
-            return prepare_query(
-                inputs.units,
-                inputs.pools.remaining,
-                inputs.pools.unit_pool,
-                pool_names=inputs.pools.names,
-                pool_kind=inputs.pools.kind,
-            )
-
-        value: QueryUnits = self.memo(key, compute)
-        return value
+        prepared = prepare_query(
+            inputs.units,
+            inputs.pools.remaining,
+            inputs.pools.unit_pool,
+            pool_names=inputs.pools.names,
+            pool_kind=inputs.pools.kind,
+        )
+        fresh = QueryInputs(
+            version=version,
+            inputs=inputs,
+            prepared=prepared,
+            charging=inputs.charging,
+            rules=inputs.rules.name,
+            labels=self.place_labels(),
+        )
+        with self._lock:
+            self._query_inputs[(pool, rules)] = fresh
+        return fresh
 
     def territory_limits(self) -> TerritoryLimits:
         """The communes and area a queried project must fit in (:func:`territory_limits`)."""

@@ -46,6 +46,8 @@ __all__ = [
     "ProjectIn",
     "ProjectList",
     "ProjectMove",
+    "ProjectQuery",
+    "SCENARIO_CLAIM_FIELDS",
     "ScenarioIn",
     "ScenarioList",
     "ScenarioOut",
@@ -424,7 +426,7 @@ class ProjectList(FrenchModel):
     projects: list[Project]
 
 
-class MatchQuery(FrenchModel):
+class ProjectQuery(FrenchModel):
     """One project's requirements; only ``area_min_ha`` is required."""
 
     description_fr = "Les exigences d'un projet ; seule `area_min_ha` est requise"
@@ -454,6 +456,34 @@ class MatchQuery(FrenchModel):
     k: int = Field(default=5, ge=1, le=50, description="Nombre d'unités foncières renvoyées")
     pool: PoolLevel = "commune"
     rules: str | None = Field(default=None, max_length=200, description="Nom du jeu de règles ZAN")
+
+
+class MatchQuery(ProjectQuery):
+    """One project's requirements, and optionally a finished scenario to weigh them against."""
+
+    description_fr = (
+        "Les exigences d'un projet et, au besoin, un scénario terminé auquel les comparer"
+    )
+
+    scenario_id: str | None = Field(
+        default=None,
+        max_length=100,
+        examples=["S-20261127221500-a1b2c3"],
+        description="Un scénario terminé du service : chaque unité foncière dit aussi ce que ce "
+        "scénario prend déjà de son terrain et du budget ZAN de son groupement",
+    )
+
+
+#: Fields of a :class:`MatchCandidate` given only with a ``scenario_id``.
+SCENARIO_CLAIM_FIELDS = (
+    "scenario_name",
+    "scenario_projects",
+    "scenario_area_ha",
+    "room_after_scenario_ha",
+    "budget_left_after_scenario_ha",
+    "fits_after_scenario",
+    "scenario_claim",
+)
 
 
 class MatchCandidate(FrenchModel):
@@ -495,6 +525,41 @@ class MatchCandidate(FrenchModel):
     zan_cost: str
     unverified: str
     explanation: str
+    # with a scenario_id only (SCENARIO_CLAIM_FIELDS)
+    scenario_name: str | None = Field(
+        default=None, description="Nom du scénario (seulement avec scenario_id)"
+    )
+    scenario_projects: str | None = Field(
+        default=None,
+        examples=["P-004;P-017"],
+        description="Projets que le scénario place sur cette unité foncière, séparés par ; "
+        "(vide s'il n'en place aucun ; seulement avec scenario_id)",
+    )
+    scenario_area_ha: float | None = Field(
+        default=None,
+        description="Surface que les projets du scénario prennent sur cette unité foncière (ha ; "
+        "seulement avec scenario_id)",
+    )
+    room_after_scenario_ha: float | None = Field(
+        default=None,
+        description="Surface nette de l'unité foncière qui reste après le scénario (ha ; "
+        "seulement avec scenario_id)",
+    )
+    budget_left_after_scenario_ha: float | None = Field(
+        default=None,
+        description="Reste du groupement après le scénario, avant ce projet (ha ; vide sans "
+        "groupement ; seulement avec scenario_id)",
+    )
+    fits_after_scenario: bool | None = Field(
+        default=None,
+        description="Il reste après le scénario, sur cette unité foncière et dans son "
+        "groupement, la surface et le budget ZAN du projet (seulement avec scenario_id)",
+    )
+    scenario_claim: str | None = Field(
+        default=None,
+        description="Ce que le scénario prend déjà de cette unité foncière et du budget de son "
+        "groupement, et si le projet y tient après le scénario (seulement avec scenario_id)",
+    )
 
 
 class MatchResponse(FrenchModel):
@@ -509,9 +574,15 @@ class MatchResponse(FrenchModel):
     pool: PoolLevel
     rules: str
     candidates: list[MatchCandidate]
+    scenario_id: str | None = Field(
+        default=None, description="Le scénario pesé avec la requête (seulement avec scenario_id)"
+    )
+    scenario_name: str | None = Field(
+        default=None, description="Nom de ce scénario (seulement avec scenario_id)"
+    )
 
 
-class AssemblyQuery(MatchQuery):
+class AssemblyQuery(ProjectQuery):
     """A site of ``area_min_ha`` to assemble across land units, with the project's requirements."""
 
     description_fr = (

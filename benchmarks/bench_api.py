@@ -7,20 +7,30 @@ generated when missing), each endpoint for a bounded time.
 Usage::
 
     python benchmarks/bench_api.py [--territory data/sample] [--workers 1] [--clients 20]
-                                   [--duration 20] [--baseline DIR [--baseline-first]]
-                                   [--endpoints all|query|bbox] [--client threads|raw]
-                                   [--rounds N]
+                                   [--duration 20] [--ramp 2] [--client asyncio|threads]
+                                   [--endpoints all|query|bbox]
+                                   [--baseline DIR [--baseline-first] [--rounds N]]
 
 ``--baseline DIR`` runs the same load, in the same run, against the service of
 another checkout (e.g. the previous version) and prints the ratios.  The
-resident memory of each server process (its workers) is read after the load, and
-the CPU time the server's processes used per request during it ("server ms"): on a
-shared machine it depends less on the neighbours than the latencies do.
+resident memory of each server process (its workers) is read after the load,
+and the CPU seconds each worker spent during each endpoint's load ("CPU ms/req",
+all workers over every request sent): on a shared machine it depends less on the
+neighbours than the latencies do.  ``--rounds N`` measures both checkouts N times,
+alternating which goes first, and prints the median ratios.
+
+``--client asyncio`` (the default) runs the clients as tasks of one event loop,
+each writing HTTP/1.1 on its own keep-alive connection (about 0.1–0.2 ms of CPU a
+request); ``--client threads`` runs one thread with a synchronous httpx client
+each (about 1.5 ms a request), which on a 2-core machine takes a larger share of
+the cores the server needs (see ``client CPU``).
+``--endpoints query`` loads only ``POST /match/query``.  The clients start
+one after another over ``--ramp`` seconds before the measured duration (see
+:func:`load`).
 
 Targets on a 2-core machine, for the query: p95 <= 50 ms under 20 clients with
 2 workers, p50 < 10 ms with one client (``--clients 1``); for the bbox page: p95 <= 50 ms
-under 20 clients with 2 workers.  ``--client raw`` generates the load with ~0.1 ms of CPU
-a request instead of ~1 ms, leaving the shared cores to the server.
+under 20 clients with 2 workers.
 """
 
 from __future__ import annotations
@@ -85,17 +95,30 @@ def process_tree_rss(pid: int) -> list[float]:
     return sorted(rss, reverse=True)
 
 
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its children (Linux ``/proc``)."""
-    pids = [pid]
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes of a uvicorn server (the server itself when it has none)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(c) for c in children.read_text().split()]
-    ticks = 0
+    found = [int(c) for c in children.read_text().split()] if children.exists() else []
+    # with --workers, the master's first child is the multiprocessing resource tracker
+    workers = [c for c in found if "resource_tracker" not in _cmdline(c)]
+    return workers or [pid]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process so far (Linux ``/proc/PID/stat``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
     for p in pids:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        out[p] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 600.0) -> dict:
@@ -158,120 +181,134 @@ def bbox_request(bounds: tuple[float, float, float, float]) -> Request:
     return make
 
 
-def load(base: str, make: Request, clients: int, duration: float) -> dict[str, Any]:
-    """Run ``clients`` threads, each with its own keep-alive connection, for ``duration`` s.
+class _Tally:
+    """Latencies, error codes and feature counts of the requests of a load's window."""
 
-    Threads with synchronous httpx clients load the generator's CPU less than
-    an asyncio client, which matters on a 2-core machine shared with the server.
-    """
-    latencies: list[float] = []
-    errors: dict[int, int] = {}
-    features: list[int] = []
-    lock = threading.Lock()
-    stop = time.perf_counter() + duration
+    def __init__(self, window: tuple[float, float]) -> None:
+        self.window = window
+        self.latencies: list[float] = []
+        self.errors: dict[int, int] = {}
+        self.features: list[int] = []
+        self.sent = 0  # every request, the ramp's too
+        self.lock = threading.Lock()
+
+    def add(self, mine: list[tuple[float, float, int, str, bytes]]) -> None:
+        with self.lock:
+            self.sent += len(mine)
+            for started, seconds, status, url, content in mine:
+                if started < self.window[0]:
+                    continue  # sent during the ramp
+                self.latencies.append(seconds)
+                if status != 200:
+                    self.errors[status] = self.errors.get(status, 0) + 1
+                elif url.startswith("/layers"):
+                    self.features.append(content.count(b'"Feature"'))
+
+
+def _threads(base: str, make: Request, clients: int, starts: list[float], tally: _Tally) -> None:
+    """``clients`` threads, each with a synchronous client on its own keep-alive connection."""
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
-        mine: list[float] = []
+        mine = []
+        time.sleep(max(0.0, starts[seed] - time.perf_counter()))
         with httpx.Client(base_url=base, timeout=60.0) as http:
-            while time.perf_counter() < stop:
+            while (t0 := time.perf_counter()) < tally.window[1]:
                 method, url, body = make(rng)
-                t0 = time.perf_counter()
                 r = http.request(method, url, json=body)
-                content = r.content
-                mine.append(time.perf_counter() - t0)
-                with lock:
-                    if r.status_code != 200:
-                        errors[r.status_code] = errors.get(r.status_code, 0) + 1
-                    elif url.startswith("/layers"):
-                        features.append(content.count(b'"Feature"'))
-        with lock:
-            latencies.extend(mine)
+                mine.append((t0, time.perf_counter() - t0, r.status_code, url, r.content))
+        tally.add(mine)
 
-    t_start = time.perf_counter()
-    cpu_start = resource.getrusage(resource.RUSAGE_SELF)
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(worker, range(clients)))
-    elapsed = time.perf_counter() - t_start
-    cpu_end = resource.getrusage(resource.RUSAGE_SELF)
-    client_cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
-    lat = np.array(latencies) * 1000
-    return {
-        "requests": len(lat),
-        "seconds": round(elapsed, 1),
-        "throughput_rps": round(len(lat) / elapsed, 1),
-        "p50_ms": round(float(np.percentile(lat, 50)), 1),
-        "p95_ms": round(float(np.percentile(lat, 95)), 1),
-        "max_ms": round(float(lat.max()), 1),
-        "errors": errors,
-        "client_cpu_cores": round(client_cpu / elapsed, 2),
-        "mean_features": round(float(np.mean(features)), 1) if features else None,
-    }
 
 
-async def _raw_clients(
-    base: str, make: Request, clients: int, duration: float
-) -> tuple[list[float], dict[int, int], list[int]]:
-    """The closed loop of :func:`load` on raw HTTP/1.1 keep-alive connections, one event loop."""
+def _asyncio(base: str, make: Request, clients: int, starts: list[float], tally: _Tally) -> None:
+    """``clients`` tasks of one event loop, each on its own keep-alive HTTP/1.1 connection.
+
+    The requests are written and the answers read (status line, headers,
+    ``Content-Length`` body) on asyncio streams: ``httpx.AsyncClient`` takes
+    more CPU per request than the threads of synchronous clients, this about
+    a tenth of it.
+    """
     host, port = base.removeprefix("http://").split(":")
-    latencies: list[float] = []
-    errors: dict[int, int] = {}
-    features: list[int] = []
-    stop = time.perf_counter() + duration
 
     async def worker(seed: int) -> None:
         rng = random.Random(seed)
+        mine = []
+        await asyncio.sleep(max(0.0, starts[seed] - time.perf_counter()))
         reader, writer = await asyncio.open_connection(host, int(port))
-        while time.perf_counter() < stop:
+        while (t0 := time.perf_counter()) < tally.window[1]:
             method, url, body = make(rng)
             data = b"" if body is None else json.dumps(body).encode()
             head = f"{method} {url} HTTP/1.1\r\nHost: {host}:{port}\r\n"
             if body is not None:
                 head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-            t0 = time.perf_counter()
             writer.write(head.encode() + b"\r\n" + data)
             lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+            headers = dict(line.lower().split(b":", 1) for line in lines[1:] if b":" in line)
+            content = await reader.readexactly(int(headers[b"content-length"]))
             status = int(lines[0].split()[1])
-            fields = dict(line.split(b":", 1) for line in lines[1:] if b":" in line)
-            length = int({k.lower(): v for k, v in fields.items()}[b"content-length"])
-            content = await reader.readexactly(length)
-            latencies.append(time.perf_counter() - t0)
-            if status != 200:
-                errors[status] = errors.get(status, 0) + 1
-            elif url.startswith("/layers"):
-                features.append(content.count(b'"Feature"'))
+            mine.append((t0, time.perf_counter() - t0, status, url, content))
         writer.close()
         await writer.wait_closed()
+        tally.add(mine)
 
-    await asyncio.gather(*(worker(seed) for seed in range(clients)))
-    return latencies, errors, features
+    async def run() -> None:
+        await asyncio.gather(*(worker(seed) for seed in range(clients)))
+
+    asyncio.run(run())
 
 
-def load_raw(base: str, make: Request, clients: int, duration: float) -> dict[str, Any]:
-    """:func:`load` with a lighter generator: raw HTTP/1.1 in asyncio, ~0.1 ms of CPU a request.
+CLIENTS = {"asyncio": _asyncio, "threads": _threads}
 
-    The threads of httpx clients take about 1 ms of CPU per request (its
-    ``AsyncClient`` about 2 ms), taken from the cores the server shares;
-    these clients only write the request and read the status, headers and
-    body (``Content-Length``).
+
+def load(
+    base: str,
+    make: Request,
+    clients: int,
+    duration: float,
+    client: str = "asyncio",
+    workers: list[int] | None = None,
+    ramp: float = 0.0,
+) -> dict[str, Any]:
+    """Run ``clients`` concurrent clients in closed loop for ``duration`` s (see :data:`CLIENTS`).
+
+    The clients start one after another over ``ramp`` seconds, each opening
+    its connection while the others already load the server, and the
+    latencies are those of the ``duration`` s after the ramp: 20 connections
+    opened at once are all accepted by the worker that wakes first (an event
+    loop accepts its whole backlog), which measures one worker, not the
+    server.  ``workers``: the server's worker processes, whose CPU seconds
+    during the load, ramp included, are reported (``worker_cpu_s``;
+    ``cpu_ms_per_request`` all workers together, over every request sent).
     """
+    pids = workers or []
     t_start = time.perf_counter()
+    tally = _Tally((t_start + ramp, t_start + ramp + duration))
+    starts = [t_start + ramp * i / clients for i in range(clients)]
     cpu_start = resource.getrusage(resource.RUSAGE_SELF)
-    latencies, errors, features = asyncio.run(_raw_clients(base, make, clients, duration))
+    server_start = cpu_seconds(pids)
+    CLIENTS[client](base, make, clients, starts, tally)
     elapsed = time.perf_counter() - t_start
     cpu_end = resource.getrusage(resource.RUSAGE_SELF)
+    server_end = cpu_seconds(pids)
     client_cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
-    lat = np.array(latencies) * 1000
+    worker_cpu = [round(server_end[p] - server_start[p], 2) for p in pids]
+    lat = np.array(tally.latencies) * 1000
     return {
         "requests": len(lat),
-        "seconds": round(elapsed, 1),
-        "throughput_rps": round(len(lat) / elapsed, 1),
+        "seconds": round(duration, 1),
+        "throughput_rps": round(len(lat) / duration, 1),
         "p50_ms": round(float(np.percentile(lat, 50)), 1),
         "p95_ms": round(float(np.percentile(lat, 95)), 1),
         "max_ms": round(float(lat.max()), 1),
-        "errors": errors,
+        "errors": tally.errors,
+        "client": client,
         "client_cpu_cores": round(client_cpu / elapsed, 2),
-        "mean_features": round(float(np.mean(features)), 1) if features else None,
+        "worker_cpu_s": worker_cpu,
+        "cpu_ms_per_request": round(sum(worker_cpu) / tally.sent * 1000, 2) if pids else None,
+        "mean_features": round(float(np.mean(tally.features)), 1) if tally.features else None,
     }
 
 
@@ -293,19 +330,18 @@ def measure(args: argparse.Namespace, source: Path) -> dict[str, Any]:
                     body = {"area_min_ha": 1, "pool": pool}
                     httpx.post(f"{base}/match/query", json=body, timeout=120)
             httpx.get(f"{base}/layers/parcels?limit=1", timeout=60)
-            generator = load if args.client == "threads" else load_raw
-
-            def run(make: Request) -> dict[str, Any]:
-                cpu = process_tree_cpu(proc.pid)
-                result = generator(base, make, args.clients, args.duration)
-                used = process_tree_cpu(proc.pid) - cpu
-                return {**result, "server_cpu_ms": round(used / result["requests"] * 1000, 2)}
-
-            results = {}
-            if args.endpoints in ("all", "query"):
-                results["POST /match/query"] = run(match_request)
-            if args.endpoints in ("all", "bbox"):
-                results["GET /layers/parcels?bbox="] = run(bbox_request(bounds))
+            workers = worker_pids(proc.pid)
+            loads = {
+                "query": ("POST /match/query", match_request),
+                "bbox": ("GET /layers/parcels?bbox=", bbox_request(bounds)),
+            }
+            results = {
+                loads[e][0]: load(
+                    base, loads[e][1], args.clients, args.duration, args.client, workers, args.ramp
+                )
+                for e in loads
+                if args.endpoints in ("all", e)
+            }
             rss = process_tree_rss(proc.pid)
         finally:
             proc.terminate()
@@ -327,21 +363,27 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="asyncio",
+        help="load generator: tasks of one event loop, or one thread per client",
+    )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=2.0,
+        help="seconds over which the clients start, before the measured duration",
+    )
+    parser.add_argument(
+        "--endpoints", choices=["all", "query", "bbox"], default="all", help="endpoints loaded"
+    )
+    parser.add_argument(
         "--baseline", type=Path, default=None, help="another checkout, measured in the same run"
     )
     parser.add_argument(
         "--baseline-first", action="store_true", help="measure the baseline before this checkout"
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument(
-        "--endpoints", choices=["all", "query", "bbox"], default="all", help="endpoints loaded"
-    )
-    parser.add_argument(
-        "--client",
-        choices=["threads", "raw"],
-        default="threads",
-        help="load generator: threads of httpx clients, or raw HTTP/1.1 in one event loop",
-    )
     parser.add_argument(
         "--rounds",
         type=int,
@@ -362,8 +404,10 @@ def main() -> None:
             rounds.append([measure(args, ROOT), measure(args, args.baseline.resolve())])
     report = {
         "clients": args.clients,
+        "client": args.client,
         "workers": args.workers,
         "duration_s": args.duration,
+        "ramp_s": args.ramp,
         "cpus": os.cpu_count(),
         "runs": rounds[0],
         "rounds": rounds,
@@ -379,7 +423,10 @@ def main() -> None:
             for name, r in new["results"].items():
                 b = old["results"][name]
                 ratios.setdefault(name, []).append(
-                    [r[k] / b[k] for k in ("p50_ms", "p95_ms", "throughput_rps", "server_cpu_ms")]
+                    [
+                        r[k] / b[k]
+                        for k in ("p50_ms", "p95_ms", "throughput_rps", "cpu_ms_per_request")
+                    ]
                 )
     if len(rounds) > 1:
         for name, values in ratios.items():
@@ -395,20 +442,21 @@ def _print_runs(args: argparse.Namespace, runs: list[dict[str, Any]], cpus: int)
     for run in runs:
         print(
             f"{run['source']}: {run['territory']} — {run['land_units']} land units; server "
-            f"ready in {run['startup_s']} s; {args.workers} workers, {args.clients} clients, "
-            f"{args.duration:g} s per endpoint, {cpus} CPUs; resident memory "
-            f"{' + '.join(f'{m:g}' for m in run['rss_mib'])} MiB"
+            f"ready in {run['startup_s']} s; {args.workers} workers, {args.clients} "
+            f"{args.client} clients started over {args.ramp:g} s, {args.duration:g} s per "
+            f"endpoint, {cpus} CPUs; "
+            f"resident memory {' + '.join(f'{m:g}' for m in run['rss_mib'])} MiB"
         )
         print(
             f"{'endpoint':<28}{'req':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-            f"{'client CPU':>11}{'server ms':>10}  errors"
+            f"{'client CPU':>11}{'worker CPU s':>16}{'CPU ms/req':>11}  errors"
         )
         for name, r in run["results"].items():
+            cpu = "+".join(f"{c:g}" for c in r["worker_cpu_s"])
             print(
                 f"{name:<28}{r['requests']:>7}{r['throughput_rps']:>8}{r['p50_ms']:>9}"
-                f"{r['p95_ms']:>9}{r['max_ms']:>9}{r['client_cpu_cores']:>11}"
-                f"{r['server_cpu_ms']:>10}  "
-                f"{r['errors'] or '-'}"
+                f"{r['p95_ms']:>9}{r['max_ms']:>9}{r['client_cpu_cores']:>11}{cpu:>16}"
+                f"{r['cpu_ms_per_request']:>11}  {r['errors'] or '-'}"
             )
     stat, target = ("p50_ms", 10.0) if args.clients == 1 else ("p95_ms", 50.0)
     for name, r in runs[0]["results"].items():
@@ -422,7 +470,8 @@ def _print_runs(args: argparse.Namespace, runs: list[dict[str, Any]], cpus: int)
                 f"{name}: p50 {r['p50_ms'] / b['p50_ms']:.2f}x, "
                 f"p95 {r['p95_ms'] / b['p95_ms']:.2f}x, "
                 f"throughput {r['throughput_rps'] / b['throughput_rps']:.2f}x, "
-                f"server CPU a request {r['server_cpu_ms'] / b['server_cpu_ms']:.2f}x the baseline"
+                f"server CPU a request {r['cpu_ms_per_request'] / b['cpu_ms_per_request']:.2f}x "
+                "the baseline"
             )
         print(
             f"largest process {new['rss_mib'][0] / old['rss_mib'][0]:.2f}x the baseline's "

@@ -59,6 +59,7 @@ __all__ = [
     "QueryUnits",
     "place_names",
     "prepare_query",
+    "query_columns",
     "query_prepared",
     "query_project",
     "unit_sites",
@@ -198,17 +199,17 @@ def _zan_texts(
 
 def _why_here(pairs: pd.DataFrame | Mapping[str, Any], weights: Weights) -> list[str]:
     """Explain each pair: score, its three largest contributions, unverified requirements."""
-    names = list(weights.criteria)
-    labels = np.array([CRITERIA_FR[n] for n in names], dtype=object)
-    contrib = np.column_stack([np.asarray(pairs[f"c_{n}"], dtype=float) for n in names]) * np.array(
-        [weights.criteria[n] for n in names]
-    )
+    criteria = weights.criteria
+    labels = [CRITERIA_FR[n] for n in criteria]
+    contrib = np.column_stack(
+        [np.asarray(pairs[f"c_{n}"], dtype=float) for n in criteria]
+    ) * np.array(list(criteria.values()))
     top = np.argsort(-contrib, axis=1, kind="stable")[:, :3]
     out = []
-    for i, (score, unverified) in enumerate(zip(pairs["score"], pairs["unverified"], strict=True)):
-        parts = [
-            f"{labels[j]} +{fr_compact(contrib[i, j], 2)}" for j in top[i] if contrib[i, j] > 0
-        ]
+    # Python floats and ints row by row: formatted as the numpy scalars, faster
+    rows = zip(contrib.tolist(), top.tolist(), pairs["score"], pairs["unverified"], strict=True)
+    for values, best, score, unverified in rows:
+        parts = [f"{labels[j]} +{fr_compact(values[j], 2)}" for j in best if values[j] > 0]
         text = f"score {fr_compact(score, 2)} : " + ", ".join(parts)
         if unverified:
             text += " ; à vérifier sur place : " + ", ".join(
@@ -653,14 +654,62 @@ def query_prepared(
     Returns
     -------
     pandas.DataFrame
-        As :func:`query_project`.
+        As :func:`query_project`: the table of :func:`query_columns`.
+    """
+    return pd.DataFrame(query_columns(project, prepared, k, weights, charging=charging))
+
+
+def query_columns(
+    project: Mapping[str, Any] | pd.Series | pd.DataFrame,
+    prepared: QueryUnits,
+    k: int = 5,
+    weights: Weights | None = None,
+    *,
+    charging: EnafCharging | None = None,
+    validated: bool = False,
+) -> dict[str, Any]:
+    """The columns of :func:`query_prepared`'s answer as arrays, without a table.
+
+    The requirements are filtered, the pairs scored and the top ``k`` kept
+    on arrays; for an answer serialised at once (the service), building the
+    table would cost more than the query.
+
+    Parameters
+    ----------
+    project, k, weights, charging
+        As for :func:`query_project`.
+    prepared
+        The units, pools and arrays shared by the queries.
+    validated
+        ``project`` is already a record of :func:`foncier.projects.project_record`
+        (checked once by the caller, not again here).
+
+    Returns
+    -------
+    dict
+        Column name -> values (numpy arrays, or lists of texts), in the order
+        of :func:`query_project`'s columns, each of the answer's length.
+
+    Examples
+    --------
+    >>> from foncier.sample import make_sample
+    >>> from foncier.inputs import matching_inputs
+    >>> inputs = matching_inputs(make_sample(n_parcels=2_000, n_communes=20))
+    >>> prepared = prepare_query(inputs.units, inputs.pools.remaining, inputs.pools.unit_pool)
+    >>> cols = query_columns({"area_min_ha": 2.0}, prepared, k=3)
+    >>> pd.DataFrame(cols).equals(query_prepared({"area_min_ha": 2.0}, prepared, k=3))
+    True
     """
     k = check_top_k(k)
     weights = weights or Weights()
     # one project: validated as a record (the projects layer's rules), no one-row table
-    row = project if isinstance(project, pd.DataFrame) else project_record(project)
+    row: pd.DataFrame | Mapping[str, Any]
+    if isinstance(project, pd.DataFrame):
+        row = project
+    else:
+        row = dict(project) if validated else project_record(project)
     left_of_unit = prepared.left_of_unit
-    # the pairs stay arrays: filter, score and top-k in numpy, a frame for the k kept only
+    # the pairs stay arrays: filter, score and top-k in numpy
     cols = one_project_pairs(
         row,
         prepared.arrays,
@@ -674,7 +723,7 @@ def query_prepared(
     zan_ok = cols["enaf_ha"] <= np.maximum(left, 0.0) + _TOL
     # as a stable sort on (zan_ok, score), both descending
     order = np.lexsort((np.arange(len(left)), -cols["score"], ~zan_ok))[:k]
-    # the k rows kept stay arrays until the answer's one frame
+    # the k rows kept stay arrays, up to the answer's columns
     top = {
         **{name: values[order] for name, values in cols.items()},
         "code": prepared.pools.of_unit[cols["u"][order]],
@@ -682,13 +731,20 @@ def query_prepared(
         "zan_ok": zan_ok[order],
     }
     top["unverified"] = unverified_labels(top["unverified_bits"])
-    return _answer(top, prepared, weights)
+    return _answer_columns(top, prepared, weights)
 
 
 def _answer(
     top: pd.DataFrame | Mapping[str, Any], prepared: QueryUnits, weights: Weights
 ) -> pd.DataFrame:
-    """The answer of a query from its top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…).
+    """The answer of a query from its top pairs, as a table (see :func:`_answer_columns`)."""
+    return pd.DataFrame(_answer_columns(top, prepared, weights))
+
+
+def _answer_columns(
+    top: pd.DataFrame | Mapping[str, Any], prepared: QueryUnits, weights: Weights
+) -> dict[str, Any]:
+    """The answer's columns from a query's top pairs (``u``, ``code``, ``left_ha``, ``zan_ok``…).
 
     ``top`` is a table or a mapping of arrays.
     """
@@ -700,23 +756,21 @@ def _answer(
     details = {c: values[u] for c, values in prepared.details.items() if c != Col.INSEE}
     if not len(u):  # no feasible unit: the columns of the units are left out
         details = {}
-    return pd.DataFrame(
-        {
-            "rank": np.arange(1, len(u) + 1),
-            UnitCol.UNIT_ID: np.asarray(top[UnitCol.UNIT_ID]),
-            Col.INSEE: prepared.details[Col.INSEE][u],
-            **details,
-            "pool_id": [pools.ids[c] if c >= 0 else None for c in codes],
-            "budget_left_before_ha": left,
-            "budget_left_after_ha": left - enaf,
-            "score": np.asarray(top["score"]),
-            "enaf_ha": enaf,
-            "zan_ok": np.asarray(top["zan_ok"]),
-            "zan_cost": _zan_texts(top, codes, left, left - enaf, pools, when=BEFORE_QUERY),
-            "unverified": np.asarray(top["unverified"]),
-            "explanation": _why_here(top, weights),
-        }
-    )
+    return {
+        "rank": np.arange(1, len(u) + 1),
+        UnitCol.UNIT_ID: np.asarray(top[UnitCol.UNIT_ID]),
+        Col.INSEE: prepared.details[Col.INSEE][u],
+        **details,
+        "pool_id": [pools.ids[c] if c >= 0 else None for c in codes],
+        "budget_left_before_ha": left,
+        "budget_left_after_ha": left - enaf,
+        "score": np.asarray(top["score"]),
+        "enaf_ha": enaf,
+        "zan_ok": np.asarray(top["zan_ok"]),
+        "zan_cost": _zan_texts(top, codes, left, left - enaf, pools, when=BEFORE_QUERY),
+        "unverified": np.asarray(top["unverified"]),
+        "explanation": _why_here(top, weights),
+    }
 
 
 def place_names(units: pd.DataFrame, territory: Any) -> pd.DataFrame:
