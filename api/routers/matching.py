@@ -37,7 +37,7 @@ _EXAMPLES = {
         "value": {"area_min_ha": 4, "seveso": True, "needs_rail": True, "pool": "epci"},
     },
     "scenario": {
-        "summary": "3 ha, with what a finished scenario already takes of each unit",
+        "summary": "3 ha, avec ce que prend déjà de chaque unité un scénario terminé",
         "value": {"area_min_ha": 3, "scenario_id": "S-20261127221500-a1b2c3"},
     },
 }
@@ -72,7 +72,12 @@ _WITHOUT_SCENARIO: dict[str, Any] = {
         "Les unités dont le coût en ENAF tient dans le budget restant de leur groupement (net des "
         "implantations validées) viennent d'abord, puis par score. Le projet est contrôlé avec "
         "les règles de la couche des projets avant tout calcul : un nombre négatif, infini ou "
-        "invraisemblable, ou une surface plus grande que le territoire → 422 nommant le champ."
+        "invraisemblable, ou une surface plus grande que le territoire → 422 nommant le champ.\n\n"
+        "Avec `scenario_id`, un scénario terminé du service, chaque unité dit aussi ce que ce "
+        "scénario prend déjà de son terrain et du budget de son groupement, et si le projet y "
+        "tient après le scénario (ce qui reste après le scénario) ; ses implantations "
+        "validées depuis ne comptent qu'une fois. Scénario inconnu → 404, pas terminé → 409, "
+        "calculé sur une autre offre foncière → 400."
     ),
     summary="Meilleures unités foncières pour un projet",
 )
