@@ -45,14 +45,10 @@ import pyogrio
 import shapely
 
 from api.geojson import Positions, page_properties
+from api.locks import lock_file
 from foncier.layers import SCHEMAS, validate_layer
 from foncier.outputs import atomic_write
 from foncier.units_cache import cache_folder, file_digests
-
-try:
-    import fcntl
-except ImportError:  # Windows: no kernel file locks, see _lock
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["FILE_LAYERS", "FileLayer", "open_file_layer", "served_path"]
 
@@ -270,25 +266,6 @@ def _write(gpkg: Path, name: str, path: Path) -> None:
         conn.close()
 
 
-def _lock(file: IO[bytes], *, shared: bool = False, wait: bool = True) -> bool:
-    """Lock an open lock file (``flock``: the kernel releases it when its holder dies).
-
-    Returns ``False`` when ``wait`` is off and another open file holds a
-    conflicting lock.  Where the system has no ``fcntl`` (Windows) every lock
-    is granted: workers may then each build a file (the last rename wins, the
-    files are the same) and a stale file is deleted only when the system lets
-    it (Windows refuses while a process has it open).
-    """
-    if fcntl is None:
-        return True
-    mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
-    try:
-        fcntl.flock(file.fileno(), mode)
-    except BlockingIOError:
-        return False
-    return True
-
-
 def _companions(path: Path) -> tuple[Path, Path]:
     """The build lock and the readers' lock of a served file (beside it)."""
     return path.with_name(f"{path.name}.lock"), path.with_name(f"{path.name}.readers")
@@ -316,7 +293,7 @@ def _remove_stale(path: Path, pattern: re.Pattern[str]) -> None:
                 building = stack.enter_context(build.open("a+b"))
             except OSError:  # not ours to delete from here
                 continue
-            if not (_lock(held, wait=False) and _lock(building, wait=False)):
+            if not (lock_file(held, wait=False) and lock_file(building, wait=False)):
                 continue  # served by a running process, or being written
             for f in (old, *_temporaries(old)):
                 with contextlib.suppress(OSError):  # Windows: open elsewhere, kept
@@ -369,7 +346,7 @@ def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             with build.open("a+b") as building:
-                _lock(building)  # another process writing it: wait for it, then read it
+                lock_file(building)  # another process writing it: wait for it, then read it
                 if not path.is_file():
                     for tmp in _temporaries(path):  # left by a writer that died
                         tmp.unlink(missing_ok=True)
@@ -378,7 +355,7 @@ def open_file_layer(folder: Path, gpkg: Path, name: str) -> FileLayer:
             held = readers.open("a+b")
         except OSError:  # a cache folder this process cannot write to: served, none deleted
             return FileLayer(path)
-        _lock(held, shared=True)
+        lock_file(held, shared=True)
         if path.is_file():
             break
         held.close()  # deleted meanwhile (as stale by another version's process): written again

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.errors import ConflictError, ReferencedProjectError
+from api.locks import lock_file
 from foncier.errors import NotFoundError
 
 __all__ = ["DB_NAME", "DecisionRecord", "ScenarioRecord", "StateStore"]
@@ -131,15 +132,19 @@ class StateStore:
         self.scenarios_dir.mkdir(exist_ok=True)
         self.path = self.folder / DB_NAME
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(_SCHEMA)
-        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(decisions)")}
-        if "idus" not in columns:  # a database written before lots
-            self._conn.execute("ALTER TABLE decisions ADD COLUMN idus TEXT")
+        # workers starting together on a new folder set the database up one at a time:
+        # switching it to WAL at once, SQLite refused one of them ("database is locked")
+        with open(self.folder / f"{DB_NAME}.lock", "ab") as guard:
+            lock_file(guard)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(_SCHEMA)
+            columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(decisions)")}
+            if "idus" not in columns:  # a database written before lots
+                self._conn.execute("ALTER TABLE decisions ADD COLUMN idus TEXT")
 
     def close(self) -> None:
         """Close the database connection."""
