@@ -170,13 +170,18 @@ def _stall_case(monkeypatch, bound: float):
 
 def test_a_stalled_solve_stops_once_its_polished_incumbent_is_proven_within_the_gap(monkeypatch):
     stall, on_interrupt, polished = _stall_case(monkeypatch, bound=9.0)
-    first = _Event(4.0, 9.0)
-    on_interrupt(first)  # bounds seen for the first time: HiGHS is progressing
-    assert not first.interrupted and polished == []
-    second = _Event(4.0, 9.0)
-    on_interrupt(second)  # the same bounds again: stalled, the incumbent is polished
+    event = _Event(4.0, 9.0)
+    on_interrupt(event)  # no better solution since: the incumbent is polished
     assert polished == [[1, 3, 4]]
-    assert second.interrupted and stall.polished.tolist() == [1, 3, 4]
+    assert event.interrupted and stall.polished.tolist() == [1, 3, 4]
+
+
+def test_a_solve_is_not_polished_before_it_stalls(monkeypatch):
+    stall, on_interrupt, polished = _stall_case(monkeypatch, bound=9.0)
+    monkeypatch.setattr(assignment, "STALL_S", 3600.0)
+    event = _Event(4.0, 9.0)
+    on_interrupt(event)  # HiGHS found its incumbent just now
+    assert polished == [] and not event.interrupted and stall.polished is None
 
 
 def test_a_stalled_solve_goes_on_when_the_bound_does_not_prove_the_polished_incumbent(
