@@ -1,8 +1,8 @@
 """Load benchmark of the foncier service: a real uvicorn server on loopback, 20 concurrent clients.
 
 Measures throughput and p50/p95 latency of ``POST /match/query`` and
-``GET /layers/parcels?bbox=`` on the default sample (``data/sample``,
-generated when missing), each endpoint for a bounded time.
+``GET /layers/parcels?bbox=`` on the default sample (``data/sample``, written by
+``foncier sample data/sample``), each endpoint for a bounded time.
 
 Usage::
 
