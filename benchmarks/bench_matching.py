@@ -30,8 +30,8 @@ identical projects folded and HiGHS started from an LP-guided rounding: sample m
 ratio 2.37-2.40 (2.40-2.64 before, same run conditions); the sample's MILP alone 0.90 s folded
 against 3.89 s unfolded (ratio 0.23), sample + 1 2.28 s against 2.94 s (0.77).  Large instance
 (50,000 units): folding removes 100 columns of ~50,000 for jobs and min_enaf, 3,950 for score
-(random projects are rarely identical); friches_first still stops at the 110 s limit (gap
-1.48 %, 1.14-1.65 % before).  These runs call ``match_projects(fold=True)``; a scenario solves
+(random projects are rarely identical); friches_first then still stopped at the 110 s limit
+(gap 1.48 %, 1.14-1.65 % before; see below for what changed that).  These runs call ``match_projects(fold=True)``; a scenario solves
 unfolded, because its lot layout rejects a group of identical projects one solve at a time (on the
 sample, 120 projects placed folded against 124 unfolded, see ``match_projects``).
 
@@ -58,6 +58,18 @@ the sample + 1 ratio target of 2 is still missed (2.07-2.35 on seed 0 in these r
 Sensitivity step on the sample's result (stability of 125 placements and value of one more
 hectare in 40 pools): 14.2 s, 9.3 times the sample's match (1.52 s) in the same run; verified
 unlocks 8.2 s (5.4 times).
+
+Stalled solves (3 Dec 2026, same machine, quiet turn, the previous version in the same
+session): under ``friches_first`` the LP bound of the large instance is the trivial one (every
+project on a friche) and HiGHS moved neither bound nor incumbent until the 110 s limit (gap
+1.28 %); pruning by the objective kept only friches, so 25 projects lost to competition had no
+other site.  Pruning now also keeps each project's best pairs by score, and an incumbent HiGHS
+has not bettered for 2 s is polished by the local search, the solve stopped once the polished
+solution is within the gap of HiGHS's bound (:class:`foncier.assignment._StallCheck`):
+friches_first 8.9-9.5 s end to end against 158 s, gap 0.87 %, 1,000 projects placed against
+975; jobs 4.2 s against 4.5 s; score 16.5-18.7 s (the local search lifts HiGHS's stalled
+incumbent from 2.6 % to 1.4 % under its bound, not to 1 %).  The sample's solves do not stall
+that long: 125 projects and 541 jobs, as before; sample + 1 ratio 2.43-2.50.
 
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
 12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
