@@ -31,9 +31,10 @@ ratio 2.37-2.40 (2.40-2.64 before, same run conditions); the sample's MILP alone
 against 3.89 s unfolded (ratio 0.23), sample + 1 2.28 s against 2.94 s (0.77).  Large instance
 (50,000 units): folding removes 100 columns of ~50,000 for jobs and min_enaf, 3,950 for score
 (random projects are rarely identical); friches_first then still stopped at the 110 s limit
-(gap 1.48 %, 1.14-1.65 % before; see below for what changed that).  These runs call ``match_projects(fold=True)``; a scenario solves
-unfolded, because its lot layout rejects a group of identical projects one solve at a time (on the
-sample, 120 projects placed folded against 124 unfolded, see ``match_projects``).
+(gap 1.48 %, 1.14-1.65 % before; see below for what changed that).  These runs call
+``match_projects(fold=True)``; a scenario solves unfolded, because its lot layout rejects a
+group of identical projects one solve at a time (on the sample, 120 projects placed folded
+against 124 unfolded, see ``match_projects``).
 
 Candidate pairs built per group of projects stating the same requirements but the area (2 Dec
 2026, same machine, 50,000 units, main and the change run alternately): pairs built in 1.21 s
