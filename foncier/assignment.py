@@ -740,15 +740,19 @@ def solve_assignment(
     incumbent, root_bound = _heuristic(
         a, ub, folding, options, worth, incumbent, fixed, pairs, cap, pools, budget, coefficients
     )
-    # bounds in the coefficients' units (the placement value is left out of integral models)
+    # HiGHS's bounds in the coefficients' units (the placement value is left out of
+    # integral models)
     added = PLACEMENT_VALUE * len(np.unique(p_arr)) if integral else 0.0
+
+    def bound_of(mip_dual_bound: float) -> float:
+        return -float(mip_dual_bound) + added
 
     def polish(selection: np.ndarray) -> np.ndarray:
         return local_search(selection, pairs, cap, pools, budget, coefficients, fixed=fixed)
 
-    def proven(selection: np.ndarray, bound: float) -> bool:
-        # what HiGHS calls optimal: within the relative gap of a proven bound
-        value = float(coefficients[selection].sum())
+    def proven(selection: np.ndarray, mip_dual_bound: float) -> bool:
+        # what HiGHS calls optimal: within the relative gap of the bound it proved
+        bound, value = bound_of(mip_dual_bound), float(coefficients[selection].sum())
         return bool(np.isfinite(bound) and bound > 0 and value >= (1 - mip_rel_gap) * bound - _TOL)
 
     options["time_limit"] = (
@@ -762,7 +766,7 @@ def solve_assignment(
         _set_solution(h, folding.counts(at[inside]))
     if progress is not None:
         _watch(h, progress, clock)
-    stall = _StallCheck(h, worth, folding, polish, proven, added)
+    stall = _StallCheck(h, worth, folding, polish, proven)
     h.run()
     model_status = h.getModelStatus()
     status = _status_text(model_status)
@@ -781,7 +785,7 @@ def solve_assignment(
         status, chosen = "optimal", stall.polished
     elif status == "time_limit":
         chosen = polish(chosen)
-    bound = -float(info.mip_dual_bound) + added
+    bound = bound_of(info.mip_dual_bound)
     if not np.isfinite(bound):
         # stopped before HiGHS proved a bound: the root LP's still holds
         bound = root_bound + added
@@ -900,11 +904,10 @@ class _StallCheck:
     search lifts its incumbent by about 1 % (under ``score``, HiGHS's bound is
     tight but its incumbent stays 2.6 % below it for seconds).  Each improving
     solution HiGHS finds is kept; after :data:`STALL_S` without a better one it
-    is polished, and
-    HiGHS is interrupted if the polished solution is within ``mip_rel_gap`` of
-    HiGHS's bound, which is what HiGHS itself would return as optimal.
-    Otherwise HiGHS goes on unchanged: nothing is given back to it, so a
-    solve that does not stall keeps its own path.
+    is polished, and HiGHS is interrupted if ``proven`` (the polished solution,
+    HiGHS's dual bound) says it is within the gap, which is what HiGHS itself
+    would return as optimal.  Otherwise HiGHS goes on unchanged: nothing is
+    given back to it, so a solve that does not stall keeps its own path.
     """
 
     def __init__(
@@ -914,9 +917,8 @@ class _StallCheck:
         folding: Folding,
         polish: Callable[[np.ndarray], np.ndarray],
         proven: Callable[[np.ndarray, float], bool],
-        added: float,
     ):
-        self.worth, self.folding, self.added = worth, folding, added
+        self.worth, self.folding = worth, folding
         self.polish, self.proven = polish, proven
         self.found: np.ndarray | None = None
         self.polished: np.ndarray | None = None
@@ -933,7 +935,7 @@ class _StallCheck:
             return
         polished = self.polish(self.worth[self.folding.unfold(self.found)])
         self.found = None  # polished once: again only after HiGHS's next solution
-        if self.proven(polished, -float(event.data_out.mip_dual_bound) + self.added):
+        if self.proven(polished, event.data_out.mip_dual_bound):
             self.polished = polished
             event.interrupt()
 

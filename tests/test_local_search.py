@@ -157,11 +157,12 @@ def _stall_case(monkeypatch, bound: float):
         polished.append(out.tolist())
         return out
 
-    def proven(selection: np.ndarray, at: float) -> bool:
-        return bool(value[selection].sum() >= 0.99 * at)
+    def proven(selection: np.ndarray, mip_dual_bound: float) -> bool:
+        # HiGHS's dual bound, in its minimisation sign
+        return bool(value[selection].sum() >= 0.99 * -mip_dual_bound)
 
     h = _FakeHighs()
-    stall = _StallCheck(h, np.arange(len(pairs)), folding, polish, proven, 0.0)
+    stall = _StallCheck(h, np.arange(len(pairs)), folding, polish, proven)
     (on_solution,) = h.cbMipImprovingSolution.callbacks
     (on_interrupt,) = h.cbMipInterrupt.callbacks
     on_solution(_Event(4.0, bound, folding.counts(np.array([0, 2]))))
