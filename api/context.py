@@ -41,7 +41,6 @@ from foncier.scenarios import ScenarioResult
 from foncier.territory import GPKG_NAME, Territory
 from foncier.units_cache import folder_land_units
 from foncier.zan import RuleSet, available_rules, load_rules
-from foncier.zan.charging import EnafCharging
 
 __all__ = ["WGS84", "QueryInputs", "ServiceContext", "TerritoryData", "load_territory_data"]
 
@@ -164,10 +163,6 @@ class QueryInputs:
         The engine's inputs net of validated placements (:meth:`ServiceContext.inputs`).
     prepared
         The land units, pools and arrays of the queries (:func:`prepare_query`).
-    charging
-        What the rule set counts as ENAF consumption.
-    rules
-        The rule set's name.
     labels
         Commune name and site label of each unit (:meth:`ServiceContext.place_labels`).
     """
@@ -175,8 +170,6 @@ class QueryInputs:
     version: int
     inputs: MatchingInputs
     prepared: QueryUnits
-    charging: EnafCharging
-    rules: str
     labels: dict[str, dict[str, Any]]
 
 
@@ -393,8 +386,6 @@ class ServiceContext:
             version=version,
             inputs=inputs,
             prepared=prepared,
-            charging=inputs.charging,
-            rules=inputs.rules.name,
             labels=self.place_labels(),
         )
         with self._lock:

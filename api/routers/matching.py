@@ -123,7 +123,7 @@ def _answer(ctx: ServiceContext, body: MatchQuery, query: QueryInputs | None) ->
     # filtered, scored and ranked on arrays; the k rows kept are written as JSON values at
     # once, without a table
     columns = query_columns(
-        project, query.prepared, k=body.k, charging=query.charging, validated=True
+        project, query.prepared, k=body.k, charging=query.inputs.charging, validated=True
     )
     if result is None:
         rows = column_records(columns)
@@ -145,7 +145,7 @@ def _answer(ctx: ServiceContext, body: MatchQuery, query: QueryInputs | None) ->
     answer = MatchResponse.model_construct(
         requirements=requirements_text(project),
         pool=body.pool,
-        rules=query.rules,
+        rules=query.inputs.rules.name,
         candidates=[
             MatchCandidate.model_construct(**row, **query.labels[row[UnitCol.UNIT_ID]])
             for row in rows
