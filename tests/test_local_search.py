@@ -220,3 +220,82 @@ def test_property_a_solve_stopped_at_a_stall_is_within_the_gap_of_the_optimum(
     # the bound reported is a bound: never below the optimum, even when HiGHS was cut short
     assert report.dual_bound >= best - 1e-6
     assert report.gap <= gap + 1e-9
+
+
+def _chain_case_fractional():
+    """The chain case with fractional values (optimum 9.25, an integral LP bound of 9.25).
+
+    Units of 2, 1 and 1 ha; projects 0 and 1 (1 ha) fit on unit 0 or on
+    units 1 and 2, project 2 (2 ha) only on unit 0.  Placing projects 0 and
+    1 on unit 0 (4.4) leaves project 2 out; the optimum places all three.
+    """
+    rows = [(0, 0, 1.0, 0.0, 2.1), (0, 1, 1.0, 0.0, 2.0), (1, 0, 1.0, 0.0, 2.3)]
+    rows += [(1, 2, 1.0, 0.0, 2.2), (2, 0, 2.0, 0.0, 5.05)]
+    pairs, value = pairs_of(rows)
+    capacity, pools, budget = np.array([2.0, 1.0, 1.0]), np.array([0, 0, 0]), np.array([0.0])
+    return pairs, value, capacity, pools, budget
+
+
+def _spy_highs(monkeypatch) -> list[tuple[bool, bool]]:
+    """Record each HiGHS model built: (integer, costs integral)."""
+    built: list[tuple[bool, bool]] = []
+    real = assignment._highs
+
+    def spy(a, row_upper, folding, options, columns, *, integer):
+        costs = folding.value[columns]
+        built.append((integer, bool(np.allclose(costs, np.round(costs)))))
+        return real(a, row_upper, folding, options, columns, integer=integer)
+
+    monkeypatch.setattr(assignment, "_highs", spy)
+    return built
+
+
+def test_a_start_within_the_gap_of_the_lp_bound_is_returned_without_branch_and_bound(
+    monkeypatch,
+):
+    pairs, value, capacity, pools, budget = _chain_case_fractional()
+    built = _spy_highs(monkeypatch)
+    chosen, report = solve_assignment(pairs, capacity, pools, budget, value)
+    assert placed(pairs, chosen) == {0: 1, 1: 2, 2: 0}
+    assert report.status == "optimal"
+    assert report.objective == pytest.approx(9.25)
+    assert report.dual_bound == pytest.approx(9.25) and report.gap == pytest.approx(0.0)
+    # the LP relaxation only: its rounding is the optimum, nothing left to prove
+    assert built == [(False, False)]
+
+
+def test_a_start_leaving_projects_out_is_lifted_by_placing_as_many_as_possible(monkeypatch):
+    pairs, value, capacity, pools, budget = _chain_case_fractional()
+    built = _spy_highs(monkeypatch)
+
+    def weak_rounding(a, row_upper, folding, options, worth, incumbent, *args):
+        # the LP's bound, but its rounding no better than the start given
+        h = assignment._highs(a, row_upper, folding, options, np.arange(folding.n_columns),
+                              integer=False)  # fmt: skip
+        h.run()
+        return incumbent, -float(h.getInfo().objective_function_value)
+
+    monkeypatch.setattr(assignment, "_heuristic", weak_rounding)
+    chosen, report = solve_assignment(pairs, capacity, pools, budget, value, start=np.array([0, 2]))
+    assert placed(pairs, chosen) == {0: 1, 1: 2, 2: 0}
+    assert report.status == "optimal" and report.objective == pytest.approx(9.25)
+    # the LP, then one MILP of integral costs (the count of placed projects, with its own
+    # LP first); never the branch and bound of the fractional objective
+    assert built == [(False, False), (False, True), (True, True)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n_projects=st.integers(1, 6), n_units=st.integers(1, 4))
+def test_property_most_placed_places_as_many_projects_as_brute_force(seed, n_projects, n_units):
+    pairs, value, capacity, pools, budget = random_instance(seed, n_projects, n_units)
+    if pairs.empty:
+        return
+    usable = np.ones(len(pairs), bool)
+    greedy = greedy_assignment(pairs, capacity, pools, budget, value)
+    none = np.zeros(0, dtype=int)
+    most = assignment._most_placed(pairs, capacity, pools, budget, usable, greedy, none, None, True)
+    assert _is_feasible(most, pairs, capacity, pools, budget)
+    # one per pair: the brute force's best value is the most projects placed at once
+    ones = np.ones(len(pairs))
+    best = brute_force(pairs, ones, capacity, np.where(pools < 0, 2, pools), np.append(budget, 0.0))
+    assert len(most) == round(best)
