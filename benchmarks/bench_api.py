@@ -1,4 +1,4 @@
-"""Load benchmark of the foncier service: a real uvicorn server on loopback, 20 concurrent clients.
+"""Load benchmark of the foncier service: ``foncier serve`` on loopback, 20 concurrent clients.
 
 Measures throughput and p50/p95 latency of ``POST /match/query`` and
 ``GET /layers/parcels?bbox=`` on the default sample (``data/sample``, written by
@@ -67,18 +67,19 @@ def free_port() -> int:
 def start_server(
     territory: Path, state_dir: Path, port: int, workers: int, source: Path = ROOT
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "FONCIER_TERRITORY": str(territory.resolve()),
-        "FONCIER_STATE_DIR": str(state_dir),
-        "PYTHONPATH": str(source),
-    }
+    """``foncier serve`` of ``source`` on the territory; its output in ``state_dir/serve.log``.
+
+    uvicorn's access log (one line a request) goes to that file too, for both
+    checkouts compared.
+    """
+    env = {**os.environ, "PYTHONPATH": str(source)}
     cmd = [
-        sys.executable, "-m", "uvicorn", "api.app:app",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-        "--workers", str(workers),
+        sys.executable, "-c", "from foncier.cli import main; main()",
+        "serve", str(territory.resolve()), "--host", "127.0.0.1", "--port", str(port),
+        "--state-dir", str(state_dir / "state"), "--workers", str(workers),
     ]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=source, env=env)
+    with (state_dir / "serve.log").open("wb") as log:
+        return subprocess.Popen(cmd, cwd=source, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def process_tree_rss(pid: int) -> list[float]:
@@ -96,10 +97,10 @@ def process_tree_rss(pid: int) -> list[float]:
 
 
 def worker_pids(pid: int) -> list[int]:
-    """The worker processes of a uvicorn server (the server itself when it has none)."""
+    """The worker processes of ``foncier serve`` (the server itself when it has none)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     found = [int(c) for c in children.read_text().split()] if children.exists() else []
-    # with --workers, the master's first child is the multiprocessing resource tracker
+    # with --workers, the parent's first child is the multiprocessing resource tracker
     workers = [c for c in found if "resource_tracker" not in _cmdline(c)]
     return workers or [pid]
 
@@ -121,11 +122,12 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return out
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 600.0) -> dict:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 600.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with code {proc.returncode}")
+            tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise SystemExit(f"server exited with code {proc.returncode}:\n{tail}")
         try:
             r = httpx.get(f"{base}/health", timeout=2.0)
             if r.status_code == 200:
@@ -276,11 +278,14 @@ def load(
 
     The clients start one after another over ``ramp`` seconds, each opening
     its connection while the others already load the server, and the
-    latencies are those of the ``duration`` s after the ramp: 20 connections
-    opened at once are all accepted by the worker that wakes first (an event
-    loop accepts its whole backlog), which measures one worker, not the
-    server.  ``workers``: the server's worker processes, whose CPU seconds
-    during the load, ramp included, are reported (``worker_cpu_s``;
+    latencies are those of the ``duration`` s after the ramp: where the
+    workers share one listening socket (``uvicorn --workers``, the versions
+    of ``foncier serve`` before each worker had its own ``SO_REUSEPORT``
+    socket, systems other than Linux), 20 connections opened at once are all
+    accepted by the worker that wakes first (an event loop accepts its whole
+    backlog), which measures one worker, not the server.  ``workers``: the
+    server's worker processes, whose CPU seconds during the load, ramp
+    included, are reported (``worker_cpu_s``;
     ``cpu_ms_per_request`` all workers together, over every request sent).
     """
     pids = workers or []
@@ -320,7 +325,7 @@ def measure(args: argparse.Namespace, source: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         proc = start_server(args.territory, Path(state), port, args.workers, source)
         try:
-            health = wait_ready(base, proc)
+            health = wait_ready(base, proc, Path(state) / "serve.log")
             startup = time.perf_counter() - t0
             bounds = territory_bounds(base)
             # warm-up: the inputs of every pool the load asks for, in every worker (each new
@@ -361,7 +366,9 @@ def main() -> None:
     parser.add_argument("--territory", type=Path, default=Path("data/sample"))
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per endpoint")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (foncier serve --workers)"
+    )
     parser.add_argument(
         "--client",
         choices=sorted(CLIENTS),

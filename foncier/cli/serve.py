@@ -38,7 +38,10 @@ from foncier.cli._main import handle_errors, main, territory_argument
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Processus serveurs (chacun charge le territoire ; un par cœur).",
+    help=(
+        "Processus serveurs (chacun charge le territoire ; sous Linux, chacun a sa socket "
+        "d'écoute et le noyau leur répartit les connexions ; un par cœur)."
+    ),
 )
 @click.option(
     "--allow-anonymous-writes",
@@ -64,26 +67,42 @@ def serve(
     from api.app import create_app
     from api.context import load_territory_data
     from api.settings import Settings
+    from api.workers import bind_sockets, check_port, serve_workers
 
-    settings = Settings(territory=territory)
-    if state_dir is not None:
-        settings.state_dir = state_dir
-    if allow_anonymous_writes:
-        settings.allow_anonymous_writes = True
-    click.echo(f"Chargement du territoire {territory} et calcul de l'offre foncière…")
-    load_territory_data(settings)
-    if settings.api_token is None and not settings.allow_anonymous_writes:
-        click.echo(
-            "Écritures désactivées : définissez FONCIER_API_TOKEN "
-            "(ou --allow-anonymous-writes en local).",
-            err=True,
-        )
-    click.echo(f"Service sur http://{host}:{port} (documentation : /docs)")
+    # the port is checked, and with workers bound, before the territory's long load
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port)
-        return
-    # worker processes import api.app:app, which reads its settings from the environment
-    os.environ["FONCIER_TERRITORY"] = str(settings.territory)
-    os.environ["FONCIER_STATE_DIR"] = str(settings.resolved_state_dir)
-    os.environ["FONCIER_ALLOW_ANONYMOUS_WRITES"] = str(settings.allow_anonymous_writes).lower()
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers)
+        check_port(host, port)
+    sockets = bind_sockets(host, port, workers) if workers > 1 else []
+    try:
+        if 0 < len(sockets) < workers:
+            click.echo(
+                f"SO_REUSEPORT indisponible sur ce système : les {workers} processus serveurs "
+                "partagent une socket d'écoute (comme avec uvicorn --workers), les connexions "
+                "peuvent s'y répartir inégalement.",
+                err=True,
+            )
+        settings = Settings(territory=territory)
+        if state_dir is not None:
+            settings.state_dir = state_dir
+        if allow_anonymous_writes:
+            settings.allow_anonymous_writes = True
+        click.echo(f"Chargement du territoire {territory} et calcul de l'offre foncière…")
+        load_territory_data(settings)
+        if settings.api_token is None and not settings.allow_anonymous_writes:
+            click.echo(
+                "Écritures désactivées : définissez FONCIER_API_TOKEN "
+                "(ou --allow-anonymous-writes en local).",
+                err=True,
+            )
+        click.echo(f"Service sur http://{host}:{port} (documentation : /docs)")
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port)
+            return
+        # worker processes import api.app:app, which reads its settings from the environment
+        os.environ["FONCIER_TERRITORY"] = str(settings.territory)
+        os.environ["FONCIER_STATE_DIR"] = str(settings.resolved_state_dir)
+        os.environ["FONCIER_ALLOW_ANONYMOUS_WRITES"] = str(settings.allow_anonymous_writes).lower()
+        serve_workers(sockets, workers, click.echo)
+    finally:
+        for sock in sockets:
+            sock.close()
