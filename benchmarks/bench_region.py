@@ -15,9 +15,18 @@ wall clock.  Both sides are checked to find the same units (a digest of their
 parcels, areas and criteria).  The per-parcel memory is fitted on the folders
 given and extrapolated linearly to 10 M parcels (a région).
 
+With ``--region DIR``, a synthetic région is written first
+(:func:`foncier.region_sample.write_region_sample`: ``--departements K``
+départements of ``--parcels-each N`` parcels side by side, appended one at a
+time), in a fresh interpreter whose time and peak memory are printed, and
+measured with the folders given.  ``--no-memory`` leaves out the in-memory
+side (≈10 GiB at 10 M parcels); the by-batches side is then the reference.
+
 Usage::
 
     python benchmarks/bench_region.py /tmp/t1m /tmp/t3m [--partitioned]
+    python benchmarks/bench_region.py --region /data/region --departements 4 \
+        --parcels-each 2500000 --no-memory --partitioned
 
 (make the folders with ``foncier sample --parcels 1000000 /tmp/t1m``, and
 ``write_sample("/tmp/t3m", 3_000_000)`` from Python beyond 1 M).
@@ -74,25 +83,35 @@ print(json.dumps({"units": len(units), "digest": digest, "parcels": parcels,
                   "seconds": time.perf_counter() - start}))
 """
 
+WRITE = """
+import json, sys, time
+start = time.perf_counter()
+from foncier.region_sample import write_region_sample
+write_region_sample(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), force=True)
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+
+def child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh interpreter; its JSON result with its peak RSS in bytes."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode})")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["peak"] = usage.ru_maxrss * 1024  # kilobytes on Linux
+    result["cpu"] = usage.ru_utime + usage.ru_stime
+    return result
+
 
 def run(mode: str, folder: Path) -> dict:
     """Run one mode in a fresh interpreter; its result with its peak RSS in bytes."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RUN, mode, str(folder), str(Path(tmp) / "parts")],
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{mode} on {folder} failed ({proc.returncode})")
-    result = json.loads(out.decode().strip().splitlines()[-1])
-    result["peak"] = usage.ru_maxrss * 1024  # kilobytes on Linux
-    return result
+        return child(RUN, mode, str(folder), str(Path(tmp) / "parts"))
 
 
 def n_parcels(folder: Path) -> int:
@@ -105,37 +124,55 @@ def n_parcels(folder: Path) -> int:
 def main() -> None:
     """Measure every folder given; print the figures and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--partitioned", action="store_true")
+    parser.add_argument("--no-memory", action="store_true", help="leave out the in-memory side")
+    parser.add_argument("--region", type=Path, help="write a synthetic région here first")
+    parser.add_argument("--departements", type=int, default=4)
+    parser.add_argument("--parcels-each", type=int, default=2_500_000)
     args = parser.parse_args()
-    sizes, peaks = [], {"memory": [], "batches": []}
-    for folder in args.folders:
+    folders = list(args.folders)
+    if args.region is not None:
+        written = child(
+            WRITE, "write", str(args.region), str(args.departements), str(args.parcels_each)
+        )
+        print(
+            f"{args.region}: {args.departements} départements of {args.parcels_each:,} parcels "
+            f"written in {written['seconds']:.0f} s ({written['cpu']:.0f} CPU s), "
+            f"peak {written['peak'] / GIB:.2f} GiB"
+        )
+        folders.append(args.region)
+    modes = ["batches"] if args.no_memory else ["memory", "batches"]
+    sizes: list[int] = []
+    peaks: dict[str, list[int]] = {mode: [] for mode in modes}
+    for folder in folders:
         n = n_parcels(folder)
         sizes.append(n)
-        results = {mode: run(mode, folder) for mode in ("memory", "batches")}
+        results = {mode: run(mode, folder) for mode in modes}
         if args.partitioned:
             results["partitioned"] = run("partitioned", folder)
-        mem, bat = results["memory"], results["batches"]
+        ref, bat = results[modes[0]], results["batches"]
         for mode in peaks:
             peaks[mode].append(results[mode]["peak"])
         print(f"\n{folder}: {n:,} parcels, {bat['parcels']:,} kept by the batch reader")
         for mode, r in results.items():
             print(
-                f"  {mode:<12} {r['seconds']:7.1f} s  peak {r['peak'] / GIB:6.2f} GiB  "
-                f"{r['units']} units  digest {r['digest']}"
+                f"  {mode:<12} {r['seconds']:7.1f} s ({r['cpu']:6.1f} CPU s)  "
+                f"peak {r['peak'] / GIB:6.2f} GiB  {r['units']} units  digest {r['digest']}"
             )
-        same = {r["digest"] for r in results.values()} == {mem["digest"]}
+        same = {r["digest"] for r in results.values()} == {ref["digest"]}
         print(f"  same units: {'yes' if same else 'NO'}")
-        print(
-            f"  batches / memory: time {bat['seconds'] / mem['seconds']:.2f}x, "
-            f"peak {bat['peak'] / mem['peak']:.2f}x"
-        )
+        if ref is not bat:
+            print(
+                f"  batches / memory: time {bat['seconds'] / ref['seconds']:.2f}x, "
+                f"peak {bat['peak'] / ref['peak']:.2f}x"
+            )
         if args.partitioned:
             part = results["partitioned"]
             print(
-                f"  partitioned / memory: time {part['seconds'] / mem['seconds']:.2f}x "
+                f"  partitioned / {modes[0]}: time {part['seconds'] / ref['seconds']:.2f}x "
                 f"(of which {part['parcels']:.1f} s writing the GeoParquet), "
-                f"peak {part['peak'] / mem['peak']:.2f}x"
+                f"peak {part['peak'] / ref['peak']:.2f}x"
             )
     if len(sizes) > 1:
         print(f"\nLinear fit of the peak memory, extrapolated to {REGION:,} parcels:")
@@ -146,9 +183,9 @@ def main() -> None:
                 f"  {mode:<8} {slope:8.0f} bytes per parcel + {base / GIB:.2f} GiB -> "
                 f"{(base + slope * REGION) / GIB:.2f} GiB at {REGION:,} parcels"
             )
-        m = peaks["memory"]
-        b = peaks["batches"]
-        print(f"  per-parcel slope, batches / memory: {(b[-1] - b[0]) / (m[-1] - m[0]):.3f}x")
+        if not args.no_memory:
+            m, b = peaks["memory"], peaks["batches"]
+            print(f"  per-parcel slope, batches / memory: {(b[-1] - b[0]) / (m[-1] - m[0]):.3f}x")
 
 
 if __name__ == "__main__":

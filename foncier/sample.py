@@ -26,6 +26,7 @@ for most communes, the RNU for a few), so no guarantee rests on an assumption.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,8 @@ _DEM_RES = 25.0
 _EPCI_MAIN = ("200099901", "Agglomération de Valbrune")
 _EPCI_EDGE = ("200099902", "Communauté de communes des Serres")
 _SCOTS = ("SCoT du Piémont de Valbrune", "SCoT des Garrigues")
+#: Codes of metropolitan départements (Corsica's 2A and 2B, not 20).
+_DEPARTEMENT_RE = re.compile(r"0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]")
 
 _ROOTS = (
     "Valbrune",
@@ -145,7 +148,9 @@ def _commune_names(n: int) -> list[str]:
     return names[:n]
 
 
-def _towns(rng: np.random.Generator, boundary: shapely.Polygon, n: int) -> list[_Town]:
+def _towns(
+    rng: np.random.Generator, boundary: shapely.Polygon, n: int, departement: str
+) -> list[_Town]:
     """Commune seats: the main town on the valley floor, others spread out."""
     minx, miny, maxx, maxy = boundary.bounds
     pts = [(_CX + 2_500.0, _CY - 1_000.0)]
@@ -167,7 +172,7 @@ def _towns(rng: np.random.Generator, boundary: shapely.Polygon, n: int) -> list[
             radius, weight = rng.uniform(700, 1_100), rng.uniform(4, 7)
         else:
             radius, weight = rng.uniform(250, 550), rng.uniform(0.3, 2.0)
-        insee = f"30{900 + rank:03d}"
+        insee = f"{departement}{900 + rank:03d}"
         towns.append(_Town(insee, names[rank], x, y, radius, weight))
     return towns
 
@@ -909,6 +914,7 @@ def make_sample(
     *,
     n_communes: int = 40,
     dem_dir: str | Path | None = None,
+    departement: str = "30",
 ) -> Territory:
     """Generate the synthetic sample territory in memory.
 
@@ -925,6 +931,10 @@ def make_sample(
     dem_dir
         Folder where the DEM GeoTIFF is written (a cache folder in the
         system's temporary directory by default).
+    departement
+        Code of the communes' département, the first two characters of
+        their INSEE codes (``"30"``, the Gard, by default); the geometries
+        and every random draw are the same whatever the code.
 
     Returns
     -------
@@ -943,9 +953,15 @@ def make_sample(
     if not 20 <= n_communes <= 64:
         msg = f"n_communes doit être entre 20 et 64 ; reçu {n_communes}"
         raise ValueError(msg)
+    if not _DEPARTEMENT_RE.fullmatch(departement):
+        msg = (
+            "departement doit être le code d'un département métropolitain (01 à 95, 2A, 2B) ; "
+            f"reçu {departement!r}"
+        )
+        raise ValueError(msg)
     rng = np.random.default_rng(seed)
     boundary = _boundary(rng)
-    towns = _towns(rng, boundary, n_communes)
+    towns = _towns(rng, boundary, n_communes, departement)
     communes = _communes(towns, boundary)
     nets = _networks(rng, towns[0])
     infra = _infrastructure(rng, nets, towns)

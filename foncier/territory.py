@@ -574,7 +574,30 @@ class Territory:
                 pyogrio.write_dataframe(
                     out, gpkg, layer=name, driver="GPKG", promote_to_multi=False
                 )
-        add_layer_styles(gpkg, metadata=territory_metadata(self))
+        # checked once here, so that reading the folder back does not check it again
+        valid = all(
+            bool(shapely.is_valid(gdf.geometry.to_numpy()).all()) for gdf in self.layers.values()
+        )
+        self.write_tables(folder, geometries_valid=valid)
+
+    def write_tables(self, folder: Path, *, geometries_valid: bool) -> None:
+        """Write everything of a territory folder but the GeoPackage's layers.
+
+        The layer styles and provenance of the GeoPackage's layers (already
+        written), the ENAF, projects and planning tables, the DEM and
+        ``territory.json``.  For writers that write the layers themselves
+        (e.g. appending the parcels of a large territory part by part),
+        inside the folder given by :func:`foncier.outputs.write_folder`.
+
+        Parameters
+        ----------
+        folder
+            The folder being written, holding ``territory.gpkg``.
+        geometries_valid
+            Whether every geometry of the GeoPackage's layers is valid
+            (recorded so that reading the folder back does not check it again).
+        """
+        add_layer_styles(folder / GPKG_NAME, metadata=territory_metadata(self))
         if len(self.enaf_consumption):
             write_cerema_enaf(
                 self.enaf_consumption,
@@ -587,10 +610,7 @@ class Territory:
         if self.dem_path is not None:
             shutil.copyfile(self.dem_path, folder / DEM_NAME)
         meta = {"name": self.name, **{k: v for k, v in self.metadata.items() if k != "name"}}
-        # checked once here, so that reading the folder back does not check it again
-        meta[VALID_KEY] = all(
-            bool(shapely.is_valid(gdf.geometry.to_numpy()).all()) for gdf in self.layers.values()
-        )
+        meta[VALID_KEY] = geometries_valid
         (folder / META_NAME).write_text(
             json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
         )
