@@ -72,6 +72,15 @@ friches_first 8.9-9.5 s end to end against 158 s, gap 0.87 %, 1,000 projects pla
 incumbent from 2.6 % to 1.4 % under its bound, not to 1 %).  The sample's solves do not stall
 that long: 125 projects and 541 jobs, as before; sample + 1 ratio 2.43-2.50.
 
+Counting placed projects first (3 Dec 2026, a slower turn, the previous version in the same
+runs): under ``score`` HiGHS's incumbent left 24 of the 1,000 projects out for 16 s, while the
+same model with each usable pair worth one placement (an integral objective) places all 1,000
+in about 4 s; polished by the local search that start is within the gap of the LP bound and
+HiGHS's branch and bound is skipped (:func:`foncier.assignment._most_placed`): score 7.8-8.3 s
+end to end against 27.3 s, gap 0.88 % against 0.01 %, 1,000 placed.  Same turn, unchanged
+paths: friches_first 11.2-13.0 s (solve 9.3-10.5 s) before and after, jobs 7.0 s, min_enaf
+6.9 s; the sample's 125 projects and 541 jobs, sample + 1 ratio 1.65-2.18.
+
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
 12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
 scipy's HiGHS); verified unlocks of the 6

@@ -162,3 +162,31 @@ def test_sample_departement_changes_only_the_codes(tmp_path: Path) -> None:
     for bad in ("20", "97", "3", "300", "2C"):
         with pytest.raises(ValueError, match="département métropolitain"):
             make_sample(2_000, seed=1, n_communes=20, departement=bad)
+
+
+def test_sample_cli_writes_the_region(tmp_path: Path, territory: Territory) -> None:
+    from click.testing import CliRunner
+
+    from foncier.cli import main
+
+    out = tmp_path / "r"
+    res = CliRunner().invoke(
+        main, ["sample", str(out), "--parcels", "4000", "--communes", "20", "--departements", "2"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "2 départements (2000 parcelles chacun, graines 0 à 1)" in res.output
+    # the same région as write_region_sample's with the same counts and seed
+    written = Territory.from_folder(out)
+    assert set(written.communes["insee"].str[:2]) == {"30", "34"}
+    pd.testing.assert_frame_equal(written.parcels, territory.parcels)
+    n = len(territory.parcels)
+    assert f"Écrit dans {out} : 40 communes, {n} parcelles, {len(territory.projects)} projets." in (
+        res.output
+    )
+    # a folder holding the user's files is refused, and left as it was
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("à garder", encoding="utf-8")
+    res = CliRunner().invoke(main, ["sample", str(mine), "--departements", "2"])
+    assert res.exit_code == 2 and res.output.startswith("Erreur : ")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -158,7 +159,6 @@ def _wait_for(out: Path, text: str, proc: subprocess.Popen[bytes], timeout: floa
 
 
 def _workers(proc: subprocess.Popen[bytes]) -> list[Any]:
-    psutil = pytest.importorskip("psutil")
     children = psutil.Process(proc.pid).children()
     return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
 
@@ -169,7 +169,6 @@ def test_serve_spreads_connections_over_workers_and_stops_them_on_sigterm(
 ) -> None:
     # which worker holds each connection is read from the kernel's table of each worker's
     # sockets (psutil), not from the service: nothing in its answers says which process served
-    psutil = pytest.importorskip("psutil")
     port, out = free_port(), tmp_path / "serve.out"
     proc = _start_serve(api_territory, port, tmp_path / "state", out)
     try:
