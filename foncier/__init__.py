@@ -3,7 +3,8 @@
 The public API, by stage (the modules document each stage in full):
 
 - layers and their schemas: :func:`validate_layer`, :data:`SCHEMAS`, :class:`Col`;
-- the territory store: :class:`Territory`, and the synthetic sample: :func:`make_sample`;
+- the territory store: :class:`Territory`, and the synthetic sample: :func:`make_sample`,
+  a synthetic région of several départements: :func:`write_region_sample`;
 - readers of the official open-data formats: :mod:`foncier.io`;
 - ZAN accounting: :func:`budget_table`, :func:`trajectory`, :func:`placement_impact`,
   :func:`load_rules`;
@@ -80,6 +81,7 @@ _EXPORTS: dict[str, str] = {
     "write_report": "foncier.report",
     "make_sample": "foncier.sample",
     "write_sample": "foncier.sample",
+    "write_region_sample": "foncier.region_sample",
     "Scenario": "foncier.scenarios",
     "ScenarioResult": "foncier.scenarios",
     "compare": "foncier.scenarios",
@@ -164,6 +166,9 @@ if TYPE_CHECKING:
     )
     from foncier.projects import (
         read_projects,
+    )
+    from foncier.region_sample import (
+        write_region_sample,
     )
     from foncier.report import (
         write_report,
@@ -264,6 +269,7 @@ __all__ = [
     "validated_placements",
     "verify_assignment",
     "write_cerema_enaf",
+    "write_region_sample",
     "write_report",
     "write_sample",
 ]
