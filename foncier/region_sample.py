@@ -23,11 +23,10 @@ import pandas as pd
 import pyogrio
 import rasterio
 import shapely
-from rasterio.transform import from_origin
 
-from foncier.layers import CRS_L93, Col, validate_layer
+from foncier.layers import Col, validate_layer
 from foncier.outputs import write_folder
-from foncier.sample import make_sample
+from foncier.sample import DEM_NODATA, make_sample, write_dem_grid
 from foncier.territory import GPKG_NAME, Territory
 
 __all__ = ["DEPARTEMENTS", "REGION_NAME", "write_region_sample"]
@@ -39,7 +38,6 @@ DEPARTEMENTS = ("30", "34", "48", "12", "81", "11", "66", "31", "09", "32", "46"
 #: communes span at most 38.3 km by 29.8 km, its DEM 1 km more on each side.
 _STEP_X, _STEP_Y = 42_000.0, 34_000.0
 _DEM_RES = 25.0
-_NODATA = -9999.0
 #: Identifier columns not derived from the INSEE codes: prefixed with the département code.
 _IDS = {
     "zae": (Col.SITE_ID,),
@@ -99,25 +97,11 @@ def _write_dem(path: Path, parts: list[tuple[np.ndarray, float, float]]) -> Path
     top = max(p[2] for p in parts)
     width = round(max(p[1] + p[0].shape[1] * _DEM_RES for p in parts) - left) // int(_DEM_RES)
     height = round(top - min(p[2] - p[0].shape[0] * _DEM_RES for p in parts)) // int(_DEM_RES)
-    z = np.full((height, width), _NODATA, dtype="float32")
+    z = np.full((height, width), DEM_NODATA, dtype="float32")
     for array, x, y in parts:
         row, col = round((top - y) / _DEM_RES), round((x - left) / _DEM_RES)
         z[row : row + array.shape[0], col : col + array.shape[1]] = array
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 1,
-        "dtype": "float32",
-        "crs": CRS_L93,
-        "transform": from_origin(left, top, _DEM_RES, _DEM_RES),
-        "nodata": _NODATA,
-        "compress": "deflate",
-        "tiled": True,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(z, 1)
-    return path
+    return write_dem_grid(path, z, left, top)
 
 
 def write_region_sample(

@@ -752,20 +752,35 @@ def _write_dem(path: Path, rng: np.random.Generator, nets: dict, boundary: shape
     z += 8.0 * np.sin(gx / 400.0 + k[4]) * np.cos(gy / 350.0 + k[5])
     dist = shapely.distance(nets["river"], shapely.points(gx.ravel(), gy.ravel())).reshape(gx.shape)
     z -= 25.0 * np.exp(-((dist / 1_200.0) ** 2))
+    return write_dem_grid(path, z, minx, maxy)
+
+
+#: Value of the sample DEMs' cells outside every département.
+DEM_NODATA = -9999.0
+
+
+def write_dem_grid(path: Path, z: np.ndarray, left: float, top: float) -> Path:
+    """Write heights on the sample's 25 m Lambert-93 grid as a tiled float32 GeoTIFF.
+
+    ``z`` holds rows from north to south, its first cell's corner at
+    (``left``, ``top``); cells without a height hold :data:`DEM_NODATA`.  The
+    file is written beside ``path`` and renamed, so that concurrent builds
+    never read a half-written DEM.
+    """
+    height, width = z.shape
     profile = {
         "driver": "GTiff",
-        "width": ncols,
-        "height": nrows,
+        "width": width,
+        "height": height,
         "count": 1,
         "dtype": "float32",
         "crs": CRS_L93,
-        "transform": from_origin(minx, maxy, _DEM_RES, _DEM_RES),
-        "nodata": -9999.0,
+        "transform": from_origin(left, top, _DEM_RES, _DEM_RES),
+        "nodata": DEM_NODATA,
         "compress": "deflate",
         "tiled": True,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    # write then rename, so that concurrent builds never read a half-written DEM
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(z.astype("float32"), 1)
