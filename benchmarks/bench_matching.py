@@ -79,7 +79,7 @@ in about 4 s; polished by the local search that start is within the gap of the L
 HiGHS's branch and bound is skipped (:func:`foncier.assignment._most_placed`): score 7.8-8.3 s
 end to end against 27.3 s, gap 0.88 % against 0.01 %, 1,000 placed.  Same turn, unchanged
 paths: friches_first 11.2-13.0 s (solve 9.3-10.5 s) before and after, jobs 7.0 s, min_enaf
-6.9 s; the sample's 125 projects and 541 jobs, sample + 1 ratio 1.65-2.18.
+6.9 s; the sample's 125 projects and 541 jobs, sample + 1 ratio 1.92-2.61.
 
 Before folding (same date and machine): sample match 4.8-6.7 s; sample + 1 project
 12.3-16.5 s (566 jobs, gap 0.18 %), ratio 2.42-2.53 (it was ~30: 2 s against 60-70 s with
